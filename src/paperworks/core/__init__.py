@@ -1,0 +1,20 @@
+"""Core of paperworks: registry, configs, trainer, run directories, reports and the CLI."""
+
+from paperworks.core.errors import (
+    CheckpointError,
+    ConfigError,
+    DataError,
+    PaperworksError,
+    UnknownNameError,
+)
+from paperworks.core.config import check_choice, check_interval, check_positive
+from paperworks.core.registry import Paper, System, all_systems, get_system, register
+from paperworks.core.report import Claim, Report
+from paperworks.core.rundir import RunDir
+
+__all__ = [
+    "CheckpointError", "ConfigError", "DataError", "PaperworksError", "UnknownNameError",
+    "check_choice", "check_interval", "check_positive",
+    "Paper", "System", "all_systems", "get_system", "register",
+    "Claim", "Report", "RunDir",
+]

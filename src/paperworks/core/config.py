@@ -1,0 +1,333 @@
+"""Typed, validated configurations built on frozen dataclasses.
+
+Every system's config subclasses :class:`Config`. Types are checked from the annotations when the config
+is created (all type problems are reported together); subclasses add range checks in ``validate()`` with
+the ``check_*`` helpers. The CLI builds configs from ``key=value`` strings with :func:`from_overrides`,
+which also handles dotted keys for nested configs (``trainer.lr=3e-4``) and suggests the closest key
+when one is unknown.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import types
+import typing
+from collections.abc import Mapping
+from typing import Any, Literal, get_args, get_origin
+
+from paperworks.core.errors import ConfigError, suggest
+
+__all__ = [
+    "Config", "check_interval", "check_choice", "check_positive", "from_overrides", "from_dict",
+    "to_dict", "field_names",
+]
+
+
+# ----------------------------------------------------------------------------------------- checks
+def check_interval(name: str, value: float, low: float | None = None, high: float | None = None,
+                   closed: str = "both") -> None:
+    """Raise ConfigError unless ``value`` lies in the interval; closed in {both, left, right, neither}."""
+    if closed not in ("both", "left", "right", "neither"):
+        raise ValueError(f"check_interval: closed must be both/left/right/neither (got {closed!r})")
+    if isinstance(value, float) and math.isnan(value):
+        raise ConfigError(f"'{name}' must be a number (got nan)")
+    lo_ok = low is None or (value >= low if closed in ("both", "left") else value > low)
+    hi_ok = high is None or (value <= high if closed in ("both", "right") else value < high)
+    if not (lo_ok and hi_ok):
+        lb = "[" if closed in ("both", "left") else "("
+        rb = "]" if closed in ("both", "right") else ")"
+        lo = "-inf" if low is None else f"{low:g}"
+        hi = "inf" if high is None else f"{high:g}"
+        raise ConfigError(f"'{name}' must be in {lb}{lo}, {hi}{rb} (got {value!r})")
+
+
+def check_positive(name: str, value: float, strict: bool = True) -> None:
+    """Raise ConfigError unless value > 0 (or >= 0 when strict=False)."""
+    if (value <= 0) if strict else (value < 0):
+        raise ConfigError(f"'{name}' must be {'>' if strict else '>='} 0 (got {value!r})")
+
+
+def check_choice(name: str, value: Any, choices) -> None:
+    """Raise ConfigError unless value is one of choices (all listed in the message)."""
+    choices = list(choices)
+    if value not in choices:
+        best = suggest(str(value), [str(c) for c in choices])
+        hint = f"; did you mean '{best}'?" if best else ""
+        raise ConfigError(f"'{name}' must be one of {', '.join(map(str, choices))} (got {value!r}){hint}")
+
+
+# ------------------------------------------------------------------------------------ type checks
+def _type_name(tp) -> str:
+    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
+
+
+def _conforms(value: Any, tp) -> bool:
+    if tp is Any:
+        return True
+    origin = get_origin(tp)
+    if origin is Literal:
+        return value in get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        return any(_conforms(value, a) for a in get_args(tp))
+    if tp is type(None):
+        return value is None
+    if tp is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if tp is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if origin in (tuple, list):
+        if not isinstance(value, origin):
+            return False
+        args = get_args(tp)
+        if not args:
+            return True
+        if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
+            return len(args) == len(value) and all(_conforms(v, a) for v, a in zip(value, args))
+        return all(_conforms(v, args[0]) for v in value)
+    if origin is dict:
+        return isinstance(value, dict)
+    if isinstance(tp, type):
+        return isinstance(value, tp)
+    return True
+
+
+def _hints(cls) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+class Config:
+    """Mixin for frozen dataclass configs: type checks from annotations, then ``validate()``.
+
+    Usage::
+
+        @dataclass(frozen=True)
+        class MyConfig(Config):
+            hidden: int = 64
+            ratio: float = 0.5
+            def validate(self):
+                check_interval("ratio", self.ratio, 0, 1, closed="right")
+    """
+
+    def __post_init__(self) -> None:
+        hints = _hints(type(self))
+        problems = []
+        for f in dataclasses.fields(self):
+            if not f.init:
+                continue
+            v = getattr(self, f.name)
+            tp = hints.get(f.name, Any)
+            # promote ints to floats so that 1 and 1.0 serialize the same
+            if tp is float and isinstance(v, int) and not isinstance(v, bool):
+                object.__setattr__(self, f.name, float(v))
+                continue
+            if not _conforms(v, tp):
+                problems.append(f"'{f.name}' must be {_type_name(tp)} (got {v!r})")
+        if problems:
+            raise ConfigError(problems, where=type(self).__name__)
+        try:
+            self.validate()
+        except ConfigError as e:
+            raise ConfigError(e.problems, where=type(self).__name__) from None
+
+    def validate(self) -> None:  # pragma: no cover - default: nothing to check
+        """Range / consistency checks; raise ConfigError (use the check_* helpers)."""
+
+    def replace(self, **changes):
+        return dataclasses.replace(self, **changes)
+
+
+# ------------------------------------------------------------------------------------ conversions
+def field_names(cls) -> list[str]:
+    return [f.name for f in dataclasses.fields(cls) if f.init]
+
+
+def _parse_value(text: str, tp):
+    """Parse a CLI string into the annotated type; raise ValueError with a short reason."""
+    origin = get_origin(tp)
+    if tp is Any:
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            return text
+    if origin in (typing.Union, types.UnionType):
+        args = get_args(tp)
+        if type(None) in args and text.lower() in ("none", "null"):
+            return None
+        errs = []
+        for a in args:
+            if a is type(None):
+                continue
+            try:
+                return _parse_value(text, a)
+            except ValueError as e:
+                errs.append(str(e))
+        raise ValueError(" or ".join(errs))
+    if origin is Literal:
+        for a in get_args(tp):
+            if str(a) == text:
+                return a
+        raise ValueError(f"one of {', '.join(map(str, get_args(tp)))}")
+    if tp is bool:
+        t = text.lower()
+        if t in ("1", "true", "yes", "on"):
+            return True
+        if t in ("0", "false", "no", "off"):
+            return False
+        raise ValueError("a boolean (true/false)")
+    if tp is int:
+        try:
+            return int(text)
+        except ValueError:
+            try:
+                f = float(text)
+            except ValueError:
+                raise ValueError("an integer") from None
+            if f.is_integer():
+                return int(f)
+            raise ValueError("an integer") from None
+    if tp is float:
+        try:
+            return float(text)
+        except ValueError:
+            raise ValueError("a number") from None
+    if tp is str:
+        return text
+    if origin in (tuple, list):
+        try:
+            raw = json.loads(text)
+            if not isinstance(raw, list):
+                raw = [raw]
+        except json.JSONDecodeError:
+            raw = [t for t in text.split(",") if t != ""]
+        args = get_args(tp)
+        if args and not (origin is tuple and len(args) == 2 and args[1] is Ellipsis) and origin is tuple:
+            if len(args) != len(raw):
+                raise ValueError(f"{len(args)} comma-separated values")
+            elems = [_parse_value(str(r) if not isinstance(r, str) else r, a) for r, a in zip(raw, args)]
+        else:
+            et = args[0] if args else Any
+            elems = [_parse_value(str(r) if not isinstance(r, str) else r, et) for r in raw]
+        return origin(elems)
+    raise ValueError(f"a {_type_name(tp)}")
+
+
+def _coerce(value: Any, tp):
+    """Values from JSON (lists for tuples) into the annotated type; strings are parsed."""
+    if isinstance(value, str) and tp is not str:
+        return _parse_value(value, tp)
+    origin = get_origin(tp)
+    if origin is tuple and isinstance(value, list):
+        return tuple(value)
+    if dataclasses.is_dataclass(tp) and isinstance(value, Mapping):
+        return from_dict(tp, value)
+    return value
+
+
+def _nested(tp):
+    if dataclasses.is_dataclass(tp):
+        return tp
+    for a in get_args(tp):
+        if dataclasses.is_dataclass(a):
+            return a
+    return None
+
+
+def from_overrides(cls, overrides: Mapping[str, Any] | None = None, base: Any | None = None,
+                   name: str | None = None):
+    """Build ``cls`` from ``base`` (or defaults) with ``overrides`` (strings are parsed by type).
+
+    Dotted keys address nested dataclass configs. All unknown keys and unparsable values are reported
+    together in one ConfigError; the message suggests the closest valid key.
+    """
+    where = f"config for '{name}'" if name else cls.__name__
+    overrides = dict(overrides or {})
+    base_values = to_dict(base) if base is not None else {}
+    hints = _hints(cls)
+    valid = field_names(cls)
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+    nested: dict[str, dict[str, Any]] = {}
+    for key, raw in overrides.items():
+        head, _, rest = key.partition(".")
+        if head not in valid:
+            best = suggest(head, valid)
+            hint = f"; did you mean '{best}'?" if best else ""
+            problems.append(f"unknown key '{head}'{hint} (valid: {', '.join(valid)})")
+            continue
+        tp = hints.get(head, Any)
+        if rest:
+            sub = _nested(tp)
+            if sub is None:
+                problems.append(f"'{head}' is not a nested config (got key '{key}')")
+                continue
+            nested.setdefault(head, {})[rest] = raw
+            continue
+        try:
+            values[head] = _coerce(raw, tp)
+        except ValueError as e:
+            problems.append(f"'{head}' must be {e} (got {raw!r})")
+    for head, sub_over in nested.items():
+        sub_cls = _nested(hints[head])
+        sub_base = values.get(head, getattr(base, head, None) if base is not None else None)
+        try:
+            values[head] = from_overrides(sub_cls, sub_over, base=sub_base)
+        except ConfigError as e:
+            problems.extend(f"{head}.{p}" if p.startswith("'") else f"{head}: {p}" for p in e.problems)
+    if problems:
+        raise ConfigError(problems, where=where)
+    kwargs = {}
+    for k in valid:
+        if k in values:
+            kwargs[k] = values[k]
+        elif k in base_values:
+            kwargs[k] = _coerce(base_values[k], hints.get(k, Any))
+    try:
+        return cls(**kwargs)
+    except ConfigError as e:
+        raise ConfigError(e.problems, where=where) from None
+    except (TypeError, ValueError) as e:
+        raise ConfigError(str(e), where=where) from None
+
+
+def from_dict(cls, data: Mapping[str, Any]):
+    """Strict inverse of :func:`to_dict` (unknown keys are an error)."""
+    return from_overrides(cls, {}, base=_DictBase(cls, data))
+
+
+class _DictBase:
+    """Adapter so that from_overrides can take a plain dict as its base."""
+
+    def __init__(self, cls, data: Mapping[str, Any]):
+        unknown = set(data) - set(field_names(cls))
+        if unknown:
+            k = sorted(unknown)[0]
+            best = suggest(k, field_names(cls))
+            hint = f"; did you mean '{best}'?" if best else ""
+            raise ConfigError(f"unknown key '{k}'{hint} (valid: {', '.join(field_names(cls))})",
+                              where=cls.__name__)
+        self.data = dict(data)
+
+    def __getattr__(self, item):
+        try:
+            return self.__dict__["data"][item]
+        except KeyError:
+            raise AttributeError(item) from None
+
+
+def to_dict(cfg: Any) -> dict[str, Any]:
+    """JSON-ready dict of a (possibly nested) dataclass config; tuples become lists."""
+    if isinstance(cfg, _DictBase):
+        return dict(cfg.data)
+    if cfg is None:
+        return {}
+    out = {}
+    for f in dataclasses.fields(cfg):
+        v = getattr(cfg, f.name)
+        if dataclasses.is_dataclass(v):
+            v = to_dict(v)
+        elif isinstance(v, tuple):
+            v = list(v)
+        out[f.name] = v
+    return out

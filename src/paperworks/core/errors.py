@@ -1,0 +1,57 @@
+"""Errors that the CLI turns into one line and exit code 2 (bad usage or bad input)."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class PaperworksError(Exception):
+    """Base class: a problem with the user's input, named in one line."""
+
+
+class ConfigError(PaperworksError, ValueError):
+    """One or more problems in a configuration (all reported together)."""
+
+    def __init__(self, problems: list[str] | str, where: str = "config"):
+        if isinstance(problems, str):
+            problems = [problems]
+        self.problems = list(problems)
+        if len(self.problems) == 1:
+            msg = f"{where}: {self.problems[0]}"
+        else:
+            msg = f"{len(self.problems)} problems in {where}: " + "; ".join(self.problems)
+        super().__init__(msg)
+
+
+class UnknownNameError(PaperworksError, KeyError):
+    """A name (system, config key, dataset, ...) that does not exist; suggests the closest valid one."""
+
+    def __init__(self, kind: str, name: str, valid: Iterable[str]):
+        valid = sorted(valid)
+        self.kind, self.name, self.valid = kind, name, valid
+        super().__init__(unknown_name_message(kind, name, valid))
+
+    def __str__(self) -> str:  # KeyError would add quotes
+        return self.args[0]
+
+
+class DataError(PaperworksError, ValueError):
+    """Missing or malformed data (a file that is not there, a tensor of the wrong shape, NaN, ...)."""
+
+
+class CheckpointError(PaperworksError):
+    """A checkpoint that is truncated, corrupt, foreign or incompatible."""
+
+
+def suggest(name: str, valid: Iterable[str]) -> str | None:
+    """Closest valid name to `name`, or None."""
+    hits = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.5)
+    return hits[0] if hits else None
+
+
+def unknown_name_message(kind: str, name: str, valid: Iterable[str]) -> str:
+    valid = sorted(valid)
+    best = suggest(name, valid)
+    hint = f"; did you mean '{best}'?" if best else ""
+    return f"no {kind} named '{name}'{hint} (valid: {', '.join(valid)})"

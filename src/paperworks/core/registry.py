@@ -1,0 +1,140 @@
+"""Registry of systems: one class per paper, registered under a short lowercase name.
+
+Modules under ``paperworks.systems`` are imported lazily the first time the registry is read, so adding a
+system needs no edit anywhere else (the CLI reads the registry).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import pkgutil
+import traceback
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from paperworks.core.config import from_overrides
+from paperworks.core.errors import PaperworksError, UnknownNameError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from paperworks.core.report import Report
+    from paperworks.core.rundir import RunDir
+
+__all__ = ["Paper", "System", "register", "get_system", "all_systems", "import_errors"]
+
+
+@dataclass(frozen=True)
+class Paper:
+    authors: str
+    title: str
+    venue: str
+    year: int
+    arxiv: str | None = None
+
+    def cite(self) -> str:
+        s = f'{self.authors}, "{self.title}", {self.venue} {self.year}'
+        return s + (f", arXiv:{self.arxiv}" if self.arxiv else "")
+
+
+class System:
+    """Base class of every paper's system.
+
+    Subclasses set (through :func:`register`) ``name``, ``paper`` and ``Config`` (a frozen dataclass
+    subclassing :class:`paperworks.core.config.Config`), may define ``presets`` (name -> overrides), and
+    implement:
+
+    - ``run(run_dir) -> dict[str, float]``: train / evaluate with ``self.config``; final metrics.
+    - ``reproduce(run_dir, quick=True) -> Report``: the paper's claim at small scale, with claims whose
+      ``holds`` is computed from measured numbers.
+    - ``bench(run_dir, quick=True) -> dict``: the same work done by ours and by the peer in one process;
+      must contain a ``ratio`` entry (ours/peer throughput, > 1 = ours faster) and a one-line ``summary``.
+    """
+
+    name: ClassVar[str] = ""
+    paper: ClassVar[Paper]
+    Config: ClassVar[type]
+    status: ClassVar[str] = "implemented"
+    presets: ClassVar[dict[str, dict[str, Any]]] = {}
+
+    def __init__(self, config: Any | None = None):
+        self.config = config if config is not None else self.Config()
+
+    @classmethod
+    def make_config(cls, overrides: dict[str, Any] | None = None, preset: str | None = None):
+        """Config from an optional preset plus ``key=value`` overrides (validated, errors name the key)."""
+        base = None
+        if preset is not None:
+            if preset not in cls.presets:
+                raise UnknownNameError(f"preset of '{cls.name}'", preset, cls.presets)
+            base = from_overrides(cls.Config, cls.presets[preset], name=cls.name)
+        return from_overrides(cls.Config, overrides or {}, base=base, name=cls.name)
+
+    def run(self, run_dir: "RunDir") -> dict[str, float]:
+        raise PaperworksError(f"system '{self.name}' has no run() yet")
+
+    def reproduce(self, run_dir: "RunDir", quick: bool = True) -> "Report":
+        raise PaperworksError(f"system '{self.name}' has no reproduce() yet")
+
+    def bench(self, run_dir: "RunDir | None" = None, quick: bool = True) -> dict[str, Any]:
+        raise PaperworksError(f"system '{self.name}' has no benchmark yet")
+
+
+_REGISTRY: dict[str, type[System]] = {}
+_IMPORT_ERRORS: dict[str, str] = {}
+_DISCOVERED = False
+
+
+def register(name: str, *, paper: Paper, config: type, status: str = "implemented"):
+    """Class decorator: register a System subclass under ``name`` (a duplicate name is an error)."""
+    if not name or name.lower() != name or not name.replace("_", "").isalnum():
+        raise ValueError(f"register: system names are short, lowercase, [a-z0-9_] (got {name!r})")
+    if not dataclasses.is_dataclass(config):
+        raise TypeError(f"register('{name}'): config must be a dataclass (got {config!r})")
+
+    def deco(cls: type[System]) -> type[System]:
+        if name in _REGISTRY and _REGISTRY[name].__qualname__ != cls.__qualname__:
+            raise ValueError(f"register: a system named '{name}' exists already ({_REGISTRY[name]!r})")
+        cls.name = name
+        cls.paper = paper
+        cls.Config = config
+        cls.status = status
+        _REGISTRY[name] = cls
+        return cls
+
+    return deco
+
+
+def _discover() -> None:
+    global _DISCOVERED
+    if _DISCOVERED:
+        return
+    _DISCOVERED = True
+    import paperworks.systems as pkg
+
+    for mod in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+        if mod.name.startswith("_"):
+            continue
+        try:
+            importlib.import_module(f"{pkg.__name__}.{mod.name}")
+        except Exception as e:  # keep the CLI usable; the error is shown by `list` and `get_system`
+            _IMPORT_ERRORS[mod.name] = f"{type(e).__name__}: {e}"
+            _IMPORT_ERRORS[mod.name + ".traceback"] = traceback.format_exc()
+
+
+def all_systems() -> dict[str, type[System]]:
+    _discover()
+    return dict(sorted(_REGISTRY.items()))
+
+
+def import_errors() -> dict[str, str]:
+    _discover()
+    return {k: v for k, v in _IMPORT_ERRORS.items() if not k.endswith(".traceback")}
+
+
+def get_system(name: str) -> type[System]:
+    systems = all_systems()
+    if name in systems:
+        return systems[name]
+    if name in _IMPORT_ERRORS:
+        raise PaperworksError(f"system module '{name}' failed to import: {_IMPORT_ERRORS[name]}")
+    raise UnknownNameError("system", name, systems)

@@ -1,0 +1,255 @@
+"""Reports: claims (paper number / ours / baseline / holds), tables, text and plots.
+
+``report.json`` is the single source; ``report.md`` and ``report.html`` (plots embedded as base64 PNG)
+are rendered from it, so ``paperworks report RUN_DIR`` can rebuild them at any time. Its schema is the
+same for every system::
+
+    {"system": str, "quick": bool,
+     "claims": [{"claim": str, "metric": str, "paper": number|null, "ours": number,
+                 "baseline": number|null, "holds": bool, "rule": str}],
+     "tables": [{"title": str, "columns": [str], "rows": [[...]], "note": str|null}],
+     "text": [str], "plots": [{"file": "plots/NAME.png", "caption": str}],
+     "paper": {...}, "config": {...}, "env": {...}}
+
+``holds`` is always computed from the measured numbers by the rule of the claim (never written by hand).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+import operator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Claim", "Report", "render_markdown", "render_html"]
+
+_OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
+
+
+def _num(x):
+    if x is None:
+        return None
+    x = float(x)
+    return x
+
+
+@dataclass
+class Claim:
+    """A qualitative claim checked on measured numbers: ``ours OP reference``.
+
+    Build with the class methods (:meth:`at_least`, :meth:`at_most`, :meth:`beats`, :meth:`within`)
+    rather than the constructor; ``holds`` is computed and cannot be passed in.
+    """
+
+    claim: str
+    metric: str
+    ours: float
+    op: str
+    reference: float
+    paper: float | None = None
+    baseline: float | None = None
+    rule: str = ""
+    holds: bool = field(init=False)
+
+    def __post_init__(self):
+        if self.op not in _OPS and self.op != "within":
+            raise ValueError(f"Claim: op must be one of >=, >, <=, < (got {self.op!r})")
+        self.ours = _num(self.ours)
+        self.reference = _num(self.reference)
+        self.paper = _num(self.paper)
+        self.baseline = _num(self.baseline)
+        if math.isnan(self.ours) or math.isnan(self.reference):
+            self.holds = False
+        else:
+            self.holds = bool(_OPS[self.op](self.ours, self.reference))
+        if not self.rule:
+            self.rule = f"ours {self.op} {self.reference:.6g}"
+
+    @classmethod
+    def at_least(cls, claim, metric, ours, threshold, *, paper=None, baseline=None):
+        return cls(claim, metric, ours, ">=", threshold, paper, baseline, f"ours >= {threshold:.6g}")
+
+    @classmethod
+    def at_most(cls, claim, metric, ours, threshold, *, paper=None, baseline=None):
+        return cls(claim, metric, ours, "<=", threshold, paper, baseline, f"ours <= {threshold:.6g}")
+
+    @classmethod
+    def beats(cls, claim, metric, ours, baseline, *, margin=0.0, higher_is_better=True, paper=None):
+        """ours > baseline + margin (or ours < baseline - margin when lower is better)."""
+        b = float(baseline)
+        if higher_is_better:
+            return cls(claim, metric, ours, ">", b + margin, paper, b,
+                       f"ours > baseline + {margin:g}" if margin else "ours > baseline")
+        return cls(claim, metric, ours, "<", b - margin, paper, b,
+                   f"ours < baseline - {margin:g}" if margin else "ours < baseline")
+
+    @classmethod
+    def no_worse(cls, claim, metric, ours, baseline, *, tolerance=0.0, higher_is_better=True, paper=None):
+        """ours >= baseline - tolerance (or ours <= baseline + tolerance when lower is better)."""
+        b = float(baseline)
+        if higher_is_better:
+            return cls(claim, metric, ours, ">=", b - tolerance, paper, b,
+                       f"ours >= baseline - {tolerance:g}" if tolerance else "ours >= baseline")
+        return cls(claim, metric, ours, "<=", b + tolerance, paper, b,
+                   f"ours <= baseline + {tolerance:g}" if tolerance else "ours <= baseline")
+
+    @classmethod
+    def within(cls, claim, metric, ours, target, tol, *, paper=None, baseline=None):
+        """|ours - target| <= tol (stored as the distance, checked against tol)."""
+        c = cls(claim, metric, abs(float(ours) - float(target)), "<=", tol, paper, baseline,
+                f"|ours - {target:.6g}| <= {tol:g}")
+        c.ours = float(ours)
+        return c
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        return {k: d[k] for k in ("claim", "metric", "paper", "ours", "baseline", "holds", "rule")}
+
+
+class Report:
+    """Builder of a run's report; see the module docstring for the JSON schema."""
+
+    def __init__(self, system: str, quick: bool = True, title: str | None = None):
+        self.system = system
+        self.quick = bool(quick)
+        self.title = title or f"paperworks report: {system}"
+        self.claims: list[Claim] = []
+        self.tables: list[dict[str, Any]] = []
+        self.text: list[str] = []
+        self.plots: list[dict[str, str]] = []
+        self.extra: dict[str, Any] = {}
+
+    # -- building
+    def add_claim(self, claim: Claim) -> Claim:
+        self.claims.append(claim)
+        return claim
+
+    def add_table(self, title: str, columns: list[str], rows: list[list[Any]], note: str | None = None):
+        for r in rows:
+            if len(r) != len(columns):
+                raise ValueError(f"Report.add_table('{title}'): row {r!r} has {len(r)} cells, "
+                                 f"expected {len(columns)}")
+        self.tables.append({"title": title, "columns": list(columns), "rows": [list(r) for r in rows],
+                            "note": note})
+
+    def add_text(self, markdown: str) -> None:
+        self.text.append(markdown)
+
+    def add_plot(self, run_dir, fig, name: str, caption: str = "") -> str:
+        """Save a matplotlib figure as plots/NAME.png in the run directory and reference it."""
+        rel = run_dir.save_figure(fig, name)
+        self.plots.append({"file": rel, "caption": caption})
+        return rel
+
+    @property
+    def all_hold(self) -> bool:
+        return bool(self.claims) and all(c.holds for c in self.claims)
+
+    # -- (de)serialization
+    def to_dict(self) -> dict[str, Any]:
+        d = {"system": self.system, "quick": self.quick, "title": self.title,
+             "claims": [c.to_dict() for c in self.claims], "tables": self.tables, "text": self.text,
+             "plots": self.plots, "all_hold": self.all_hold}
+        d.update(self.extra)
+        return d
+
+    @staticmethod
+    def load(path: str | Path) -> dict[str, Any]:
+        return json.loads(Path(path).read_text())
+
+
+# ------------------------------------------------------------------------------------- rendering
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, bool):
+        return "yes" if v else "NO"
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "nan"
+        return f"{v:.4g}" if abs(v) < 1e5 else f"{v:.3e}"
+    return str(v)
+
+
+def _md_table(columns, rows) -> str:
+    out = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for r in rows:
+        out.append("| " + " | ".join(_fmt(v).replace("|", "\\|").replace("\n", " ") for v in r) + " |")
+    return "\n".join(out)
+
+
+_CLAIM_COLS = ["claim", "metric", "paper", "ours", "baseline", "rule", "holds"]
+
+
+def render_markdown(d: dict[str, Any]) -> str:
+    lines = [f"# {d.get('title', d['system'])}", ""]
+    if d.get("paper"):
+        lines += [f"Paper: {d['paper'].get('cite', '')}", ""]
+    lines += [f"System `{d['system']}`, {'quick' if d.get('quick') else 'full'} run. "
+              f"Claims holding: {sum(c['holds'] for c in d['claims'])}/{len(d['claims'])}.", ""]
+    if d["claims"]:
+        lines += ["## Claims", "", _md_table(_CLAIM_COLS, [[c[k] for k in _CLAIM_COLS] for c in d["claims"]]),
+                  ""]
+    for t in d.get("tables", []):
+        lines += [f"## {t['title']}", "", _md_table(t["columns"], t["rows"]), ""]
+        if t.get("note"):
+            lines += [t["note"], ""]
+    for txt in d.get("text", []):
+        lines += [txt, ""]
+    for p in d.get("plots", []):
+        lines += [f"![{p.get('caption', '')}]({p['file']})", "", p.get("caption", ""), ""]
+    env = d.get("env") or {}
+    if env:
+        lines += ["## Environment", "", "```", json.dumps(env, indent=1), "```", ""]
+    return "\n".join(lines)
+
+
+def _html_table(columns, rows, claim_rows=False) -> str:
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    body = []
+    for r in rows:
+        cls = ""
+        if claim_rows:
+            cls = ' class="ok"' if r[-1] else ' class="fail"'
+        body.append(f"<tr{cls}>" + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in r) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def render_html(d: dict[str, Any], run_dir: str | Path) -> str:
+    run_dir = Path(run_dir)
+    parts = [f"<h1>{html.escape(d.get('title', d['system']))}</h1>"]
+    if d.get("paper"):
+        parts.append(f"<p>Paper: {html.escape(d['paper'].get('cite', ''))}</p>")
+    n_ok = sum(c["holds"] for c in d["claims"])
+    parts.append(f"<p>System <code>{html.escape(d['system'])}</code>, "
+                 f"{'quick' if d.get('quick') else 'full'} run. Claims holding: {n_ok}/{len(d['claims'])}.</p>")
+    if d["claims"]:
+        parts += ["<h2>Claims</h2>",
+                  _html_table(_CLAIM_COLS, [[c[k] for k in _CLAIM_COLS] for c in d["claims"]], True)]
+    for t in d.get("tables", []):
+        parts += [f"<h2>{html.escape(t['title'])}</h2>", _html_table(t["columns"], t["rows"])]
+        if t.get("note"):
+            parts.append(f"<p>{html.escape(t['note'])}</p>")
+    for txt in d.get("text", []):
+        parts.append(f"<pre class='text'>{html.escape(txt)}</pre>")
+    for p in d.get("plots", []):
+        f = run_dir / p["file"]
+        if f.exists():
+            b64 = base64.b64encode(f.read_bytes()).decode("ascii")
+            parts.append(f"<figure><img src='data:image/png;base64,{b64}'/>"
+                         f"<figcaption>{html.escape(p.get('caption', ''))}</figcaption></figure>")
+        else:
+            parts.append(f"<p>(missing plot {html.escape(p['file'])})</p>")
+    env = d.get("env") or {}
+    if env:
+        parts += ["<h2>Environment</h2>", f"<pre>{html.escape(json.dumps(env, indent=1))}</pre>"]
+    style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse;"
+             "margin:1em 0}td,th{border:1px solid #bbb;padding:3px 8px;text-align:right}"
+             "tr.ok td:last-child{background:#d9f2d9}tr.fail td:last-child{background:#f7d4d4}"
+             "img{max-width:100%}")
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(d['system'])}</title>"
+            f"<style>{style}</style></head><body>{''.join(parts)}</body></html>")

@@ -1,0 +1,201 @@
+"""Run directories: config.json, env.json, metrics.jsonl, checkpoints/, plots/, report.{md,html,json}."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from paperworks.core.errors import DataError
+from paperworks.core.io import atomic_write_json, atomic_write_text, dumps
+
+__all__ = ["RunDir", "environment_info"]
+
+_PACKAGES = ("paperworks", "torch", "numpy", "scipy", "scikit-learn", "torch-geometric", "statsmodels",
+             "highspy", "sacrebleu", "sentencepiece", "safetensors", "rdkit", "matplotlib")
+
+
+def _git_commit() -> str | None:
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True,
+                             timeout=5)
+        return out.stdout.strip() or None if out.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def environment_info(seed: int | None = None, extra_packages: tuple[str, ...] = ()) -> dict[str, Any]:
+    versions = {}
+    for p in _PACKAGES + tuple(extra_packages):
+        try:
+            versions[p] = metadata.version(p)
+        except metadata.PackageNotFoundError:
+            pass
+    device = "cpu"
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            device = f"cuda ({torch.cuda.get_device_name(0)})"
+        threads = torch.get_num_threads()
+    except Exception:  # pragma: no cover
+        threads = None
+    return {"python": sys.version.split()[0], "platform": platform.platform(), "packages": versions,
+            "git_commit": _git_commit(), "seed": seed, "device": device, "torch_threads": threads,
+            "cpu_count": os.cpu_count(), "argv": sys.argv}
+
+
+class RunDir:
+    """A run's folder. Created on construction; all writes are atomic (metrics.jsonl is append-only)."""
+
+    def __init__(self, path: str | os.PathLike, create: bool = True):
+        self.path = Path(path)
+        if create:
+            self.path.mkdir(parents=True, exist_ok=True)
+            (self.path / "plots").mkdir(exist_ok=True)
+        elif not self.path.is_dir():
+            raise DataError(f"run directory '{self.path}' does not exist")
+        self._t0 = time.time()
+
+    @classmethod
+    def new(cls, root: str | os.PathLike, name: str, kind: str) -> "RunDir":
+        stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        base = Path(root) / f"{name}-{kind}-{stamp}"
+        p, i = base, 1
+        while p.exists():
+            i += 1
+            p = Path(f"{base}-{i}")
+        return cls(p)
+
+    # -- paths
+    @property
+    def checkpoints(self) -> Path:
+        d = self.path / "checkpoints"
+        d.mkdir(exist_ok=True)
+        return d
+
+    @property
+    def plots(self) -> Path:
+        d = self.path / "plots"
+        d.mkdir(exist_ok=True)
+        return d
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.path / "metrics.jsonl"
+
+    # -- config / env
+    def write_config(self, system: str, config: Any, extra: dict[str, Any] | None = None) -> None:
+        from paperworks.core.config import to_dict
+
+        d = {"system": system, "config": to_dict(config) if not isinstance(config, dict) else config}
+        if extra:
+            d.update(extra)
+        atomic_write_json(self.path / "config.json", d)
+
+    def read_config(self) -> dict[str, Any]:
+        p = self.path / "config.json"
+        if not p.exists():
+            raise DataError(f"'{self.path}' is not a paperworks run directory (no config.json)")
+        try:
+            return json.loads(p.read_text())
+        except json.JSONDecodeError as e:
+            raise DataError(f"'{p}' is not valid JSON ({e})") from None
+
+    def write_env(self, seed: int | None = None, **extra: Any) -> dict[str, Any]:
+        env = environment_info(seed)
+        env["wall_time_s"] = round(time.time() - self._t0, 3)
+        env["finished_at"] = _dt.datetime.now().isoformat(timespec="seconds")
+        env.update(extra)
+        atomic_write_json(self.path / "env.json", env)
+        return env
+
+    # -- metrics
+    def log_metrics(self, record: dict[str, Any]) -> None:
+        with open(self.metrics_path, "a", encoding="utf-8") as f:
+            f.write(dumps(record, indent=None) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+
+    def read_metrics(self) -> list[dict[str, Any]]:
+        if not self.metrics_path.exists():
+            return []
+        out = []
+        for line in self.metrics_path.read_text().splitlines():
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                break  # a torn last line from a killed run
+        return out
+
+    def truncate_metrics(self, keep: "callable") -> None:
+        """Keep only the records for which keep(record) is true (used when resuming)."""
+        recs = [r for r in self.read_metrics() if keep(r)]
+        atomic_write_text(self.metrics_path, "".join(dumps(r, indent=None) + "\n" for r in recs))
+
+    # -- plots and reports
+    def save_figure(self, fig, name: str) -> str:
+        import matplotlib
+
+        matplotlib.use("Agg", force=False)
+        import io
+
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+        from paperworks.core.io import atomic_write_bytes
+
+        atomic_write_bytes(self.plots / f"{name}.png", buf.getvalue())
+        try:
+            import matplotlib.pyplot as plt
+
+            plt.close(fig)
+        except Exception:  # pragma: no cover
+            pass
+        return f"plots/{name}.png"
+
+    def write_report(self, report, paper=None, config=None, env=None) -> dict[str, Any]:
+        from paperworks.core.report import render_html, render_markdown
+
+        d = report.to_dict() if hasattr(report, "to_dict") else dict(report)
+        if paper is not None:
+            d["paper"] = {"cite": paper.cite(), "authors": paper.authors, "title": paper.title,
+                          "venue": paper.venue, "year": paper.year, "arxiv": paper.arxiv}
+        if config is not None:
+            from paperworks.core.config import to_dict
+
+            d["config"] = to_dict(config) if not isinstance(config, dict) else config
+        if env is not None:
+            d["env"] = env
+        atomic_write_json(self.path / "report.json", d)
+        d = json.loads((self.path / "report.json").read_text())
+        atomic_write_text(self.path / "report.md", render_markdown(d))
+        atomic_write_text(self.path / "report.html", render_html(d, self.path))
+        return d
+
+    def rebuild_report(self) -> dict[str, Any]:
+        from paperworks.core.report import render_html, render_markdown
+
+        p = self.path / "report.json"
+        if not p.exists():
+            raise DataError(f"'{self.path}' has no report.json to rebuild a report from")
+        try:
+            d = json.loads(p.read_text())
+        except json.JSONDecodeError as e:
+            raise DataError(f"'{p}' is not valid JSON ({e})") from None
+        for key in ("system", "claims"):
+            if key not in d:
+                raise DataError(f"'{p}' is not a paperworks report (missing '{key}')")
+        atomic_write_text(self.path / "report.md", render_markdown(d))
+        atomic_write_text(self.path / "report.html", render_html(d, self.path))
+        return d

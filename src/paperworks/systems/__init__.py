@@ -1,0 +1,1 @@
+"""One module (or small package) per paper; each registers itself with ``paperworks.core.register``."""
