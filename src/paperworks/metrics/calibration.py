@@ -1,0 +1,113 @@
+"""Calibration and proper scoring rules for probabilistic classifiers.
+
+- ECE (Naeini et al. 2015; Guo et al. 2017, Eq. 3): confidences c_i = max_k p_ik are put in M equal-width
+  bins B_m; ECE = sum_m |B_m|/N * |acc(B_m) - conf(B_m)|. Bins are [m/M, (m+1)/M) with the same
+  ``torch.linspace`` edges and ``torch.bucketize(..., right=True)`` rule as torchmetrics'
+  ``MulticlassCalibrationError``, so both give the same number on the same inputs. One documented
+  difference: torchmetrics puts a confidence of exactly 1.0 into an extra (M+1)-th bin, we close the
+  last bin at 1 (so [ (M-1)/M, 1 ]); the two agree whenever no confidence equals 1.0 exactly.
+  ``norm='l2'`` gives the root of the bin-weighted squared gaps, ``'max'`` the MCE.
+- NLL: mean of -log p_{i, y_i}.
+- Brier score (Brier 1950, multi-class form): mean over examples of sum_k (p_ik - 1[y_i = k])^2, in [0, 2].
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from paperworks.core.errors import DataError
+from paperworks.metrics._checks import check_labels, check_logits, check_probs
+
+__all__ = ["reliability_bins", "expected_calibration_error", "negative_log_likelihood", "brier_score",
+           "accuracy", "classification_metrics"]
+
+
+def _n_bins(n_bins, where):
+    if isinstance(n_bins, bool) or not isinstance(n_bins, int) or n_bins < 1:
+        raise DataError(f"{where}: 'n_bins' must be an int >= 1 (got {n_bins!r})")
+
+
+def reliability_bins(probs, labels, n_bins: int = 15) -> dict[str, torch.Tensor]:
+    """Per-bin accuracy, mean confidence and count (for reliability diagrams and the ECE).
+
+    Returns dict(edges [M+1], accuracy [M], confidence [M], count [M]); empty bins have accuracy and
+    confidence 0 and count 0.
+    """
+    where = "reliability_bins"
+    _n_bins(n_bins, where)
+    p = check_probs(probs, where)
+    y = check_labels(labels, p.shape[0], p.shape[1], where)
+    conf, pred = p.max(1)
+    correct = pred.eq(y).to(conf.dtype)
+    edges = torch.linspace(0, 1, n_bins + 1, dtype=conf.dtype)
+    idx = (torch.bucketize(conf, edges, right=True) - 1).clamp_(0, n_bins - 1)  # 1.0 -> last bin
+    count = torch.zeros(n_bins, dtype=conf.dtype).scatter_add_(0, idx, torch.ones_like(conf))
+    acc_sum = torch.zeros(n_bins, dtype=conf.dtype).scatter_add_(0, idx, correct)
+    conf_sum = torch.zeros(n_bins, dtype=conf.dtype).scatter_add_(0, idx, conf)
+    safe = count.clamp_min(1)
+    return {"edges": edges, "accuracy": acc_sum / safe, "confidence": conf_sum / safe, "count": count}
+
+
+def expected_calibration_error(probs, labels, n_bins: int = 15, norm: str = "l1") -> float:
+    """ECE of top-1 confidences (a fraction in [0, 1]; multiply by 100 for the papers' %).
+
+    probs: [N, C] predicted class probabilities (rows sum to 1); labels: [N] ints in [0, C).
+    norm: 'l1' (ECE), 'l2' (RMS calibration error) or 'max' (MCE), as in torchmetrics.
+    """
+    if norm not in ("l1", "l2", "max"):
+        raise DataError(f"expected_calibration_error: 'norm' must be one of l1, l2, max (got {norm!r})")
+    b = reliability_bins(probs, labels, n_bins)
+    prop = b["count"] / b["count"].sum()
+    gap = (b["accuracy"] - b["confidence"]).abs()
+    if norm == "l1":
+        return float((gap * prop).sum())
+    if norm == "max":
+        return float(gap[b["count"] > 0].max())
+    return math.sqrt(float((gap.pow(2) * prop).sum()))
+
+
+def negative_log_likelihood(probs, labels, eps: float = 0.0) -> float:
+    """Mean -log p(y_i | x_i). With eps > 0 probabilities are clamped at eps (log 0 would be inf)."""
+    where = "negative_log_likelihood"
+    p = check_probs(probs, where)
+    y = check_labels(labels, p.shape[0], p.shape[1], where)
+    py = p.gather(1, y[:, None]).squeeze(1)
+    if eps > 0:
+        py = py.clamp_min(eps)
+    return float(-torch.log(py).mean())
+
+
+def brier_score(probs, labels) -> float:
+    """Multi-class Brier score: mean_i sum_k (p_ik - 1[y_i = k])^2 (0 = perfect, 2 = worst)."""
+    where = "brier_score"
+    p = check_probs(probs, where)
+    y = check_labels(labels, p.shape[0], p.shape[1], where)
+    onehot = torch.zeros_like(p).scatter_(1, y[:, None], 1.0)
+    return float((p - onehot).pow(2).sum(1).mean())
+
+
+def accuracy(scores, labels) -> float:
+    """Top-1 accuracy of [N, C] scores (logits or probabilities)."""
+    where = "accuracy"
+    s = check_logits(scores, where)
+    y = check_labels(labels, s.shape[0], s.shape[1], where)
+    return float(s.argmax(1).eq(y).float().mean())
+
+
+def classification_metrics(logits, labels, n_bins: int = 15) -> dict[str, float]:
+    """accuracy, ece, nll, brier of [N, C] logits (softmax gives the probabilities).
+
+    NLL is computed from log_softmax directly, so it stays finite for saturated logits.
+    """
+    where = "classification_metrics"
+    z = check_logits(logits, where)
+    y = check_labels(labels, z.shape[0], z.shape[1], where)
+    logp = torch.log_softmax(z.double(), 1)
+    p = logp.exp()
+    p = p / p.sum(1, keepdim=True)
+    return {"accuracy": float(z.argmax(1).eq(y).float().mean()),
+            "ece": expected_calibration_error(p, y, n_bins),
+            "nll": float(-logp.gather(1, y[:, None]).mean()),
+            "brier": brier_score(p, y)}

@@ -1,0 +1,124 @@
+"""Oracles for shifts (scipy.ndimage / exact rot90) and the attack/shift evaluation helpers."""
+
+import numpy as np
+import pytest
+import torch
+
+from paperworks.core.errors import DataError, UnknownNameError
+from paperworks.metrics import (apply_shift, classification_metrics, evaluate_under_attack,
+                                evaluate_under_shift, gaussian_noise, label_fraction_indices, rotate)
+
+
+def test_rotate_matches_exact_rot90_and_flip():
+    x = torch.rand(3, 2, 9, 9, dtype=torch.float64)
+    torch.testing.assert_close(rotate(x, 90), torch.rot90(x, 1, [2, 3]))
+    torch.testing.assert_close(rotate(x, -90), torch.rot90(x, -1, [2, 3]))
+    xr = torch.rand(2, 1, 6, 10, dtype=torch.float64)
+    torch.testing.assert_close(rotate(xr, 180), torch.flip(xr, [2, 3]))
+    torch.testing.assert_close(rotate(x, 0), x)
+
+
+@pytest.mark.parametrize("angle", [15.0, 30.0, -40.0])
+def test_rotate_matches_scipy_ndimage_interior(angle):
+    nd = pytest.importorskip("scipy.ndimage")
+    x = torch.rand(2, 1, 15, 15, dtype=torch.float64)
+    want = nd.rotate(x.numpy(), angle, axes=(3, 2), reshape=False, order=1, mode="constant", cval=0.0)
+    # the fill differs only where the bilinear stencil touches the outside: compare the central disc
+    yy, xx = np.mgrid[:15, :15]
+    inner = (yy - 7) ** 2 + (xx - 7) ** 2 <= 5 ** 2
+    np.testing.assert_allclose(rotate(x, angle).numpy()[..., inner], want[..., inner], atol=1e-10)
+
+
+def test_noise_is_seeded_clipped_and_has_sigma():
+    x = torch.full((4, 1, 50, 50), 0.5)
+    a, b = gaussian_noise(x, 0.1, seed=3), gaussian_noise(x, 0.1, seed=3)
+    torch.testing.assert_close(a, b)
+    assert not torch.equal(a, gaussian_noise(x, 0.1, seed=4))
+    assert float((a - x).std()) == pytest.approx(0.1, rel=0.05)
+    assert float(gaussian_noise(x, 5.0).min()) >= 0 and float(gaussian_noise(x, 5.0).max()) <= 1
+
+
+class _Linear(torch.nn.Module):
+    def __init__(self, w):
+        super().__init__()
+        self.w = torch.nn.Parameter(w)
+
+    def forward(self, x):
+        return x.flatten(1) @ self.w
+
+
+def _sign_attack(model, x, y, eps):
+    """FGSM written out for a linear model (gradient of CE wrt x = W (p - onehot))."""
+    x = x.clone().requires_grad_(True)
+    torch.nn.functional.cross_entropy(model(x), y).backward()
+    return (x + eps * x.grad.sign()).clamp(0, 1).detach()
+
+
+def test_evaluate_under_attack_with_callable_and_eval_mode_restored():
+    g = torch.Generator().manual_seed(0)
+    model = _Linear(torch.randn(16, 3, generator=g))
+    x = torch.rand(40, 1, 4, 4, generator=g)
+    y = model(x).argmax(1)
+    model.train()
+    res = evaluate_under_attack(model, x, y, attack=_sign_attack, eps=0.0)
+    assert res["accuracy"] == 1.0 and res["linf"] == 0.0
+    res = evaluate_under_attack(model, x, y, attack=_sign_attack, eps=0.3)
+    xa = _sign_attack(model, x, y, 0.3)
+    assert res["accuracy"] == pytest.approx(classification_metrics(model(xa).detach(), y)["accuracy"])
+    assert res["accuracy"] < 1.0 and res["linf"] <= 0.3 + 1e-6
+    assert model.training  # restored
+
+
+def test_evaluate_under_attack_uses_paperworks_attacks_fgsm():
+    A = pytest.importorskip("paperworks.attacks")
+    if not hasattr(A, "fgsm"):
+        pytest.skip("paperworks.attacks.fgsm not written yet")
+    g = torch.Generator().manual_seed(1)
+    model = _Linear(torch.randn(16, 3, generator=g)).eval()
+    x = torch.rand(20, 1, 4, 4, generator=g)
+    y = model(x).argmax(1)
+    res = evaluate_under_attack(model, x, y, attack="fgsm", eps=0.2)
+    want = classification_metrics(model(A.fgsm(model, x, y, eps=0.2)).detach(), y)["accuracy"]
+    assert res["accuracy"] == pytest.approx(want)
+
+
+def test_evaluate_under_shift_equals_manual():
+    g = torch.Generator().manual_seed(2)
+    model = _Linear(torch.randn(16, 3, generator=g)).eval()
+    x = torch.rand(30, 1, 4, 4, generator=g)
+    y = torch.randint(0, 3, (30,), generator=g)
+    got = evaluate_under_shift(model, x, y, "noise", 0.2, seed=5)
+    want = classification_metrics(model(gaussian_noise(x, 0.2, seed=5)).detach(), y)
+    assert got == pytest.approx(want)
+
+
+def test_shift_and_attack_bad_input():
+    x = torch.rand(2, 1, 4, 4)
+    with pytest.raises(UnknownNameError, match="rotation"):
+        apply_shift(x, "blur", 1.0)
+    with pytest.raises(DataError, match=r"\[0, 1\]"):
+        apply_shift(x + 2, "noise", 0.1)
+    with pytest.raises(DataError, match=r"\[N, C, H, W\]"):
+        apply_shift(x[0], "rotation", 10)
+    with pytest.raises(DataError, match="sigma"):
+        gaussian_noise(x, -1.0)
+    with pytest.raises(UnknownNameError, match="fgsm"):
+        evaluate_under_attack(_Linear(torch.zeros(16, 2)), x, torch.tensor([0, 1]), attack="deepfool")
+
+
+def test_label_fraction_indices_stratified_deterministic_nested():
+    y = torch.arange(1000) % 10
+    i1 = label_fraction_indices(y, 0.01, seed=0)
+    i5 = label_fraction_indices(y, 0.05, seed=0)
+    assert len(i1) == 10 and len(i5) == 50
+    assert np.bincount(y[i5].numpy(), minlength=10).tolist() == [5] * 10
+    assert set(i1) <= set(i5)
+    np.testing.assert_array_equal(i5, label_fraction_indices(y, 0.05, seed=0))
+    assert not np.array_equal(i5, label_fraction_indices(y, 0.05, seed=1))
+    # min_per_class keeps rare classes present
+    y2 = torch.tensor([0] * 200 + [1] * 3)
+    assert np.bincount(y2[label_fraction_indices(y2, 0.01)].numpy()).tolist() == [2, 1]
+    with pytest.raises(DataError, match="fraction"):
+        label_fraction_indices(y, 0.0)
+    with pytest.raises(DataError, match="integer"):
+        label_fraction_indices(y.float(), 0.1)
