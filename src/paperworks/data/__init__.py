@@ -22,6 +22,7 @@ __all__ = ["register_dataset", "load", "available", "package_file", "debian_file
 
 _LOADERS: dict[str, tuple[Callable[..., Any], str]] = {}
 _DISCOVERED = False
+_IMPORT_ERRORS: dict[str, str] = {}
 
 
 def register_dataset(name: str, description: str = ""):
@@ -45,7 +46,10 @@ def _discover() -> None:
     pkg = importlib.import_module(__name__)
     for mod in pkgutil.iter_modules(pkg.__path__):
         if not mod.name.startswith("_"):
-            importlib.import_module(f"{__name__}.{mod.name}")
+            try:
+                importlib.import_module(f"{__name__}.{mod.name}")
+            except Exception as e:  # one broken loader module must not hide the others
+                _IMPORT_ERRORS[mod.name] = f"{type(e).__name__}: {e}"
 
 
 def available() -> list[str]:
@@ -62,6 +66,10 @@ def load(name: str, **kwargs: Any) -> Any:
     """Load a registered dataset by name (kwargs go to its loader)."""
     _discover()
     if name not in _LOADERS:
+        if _IMPORT_ERRORS:
+            broken = "; ".join(f"{k}: {v}" for k, v in _IMPORT_ERRORS.items())
+            raise DataError(f"no dataset named '{name}' (valid: {', '.join(sorted(_LOADERS))}); "
+                            f"loader modules that failed to import: {broken}")
         raise UnknownNameError("dataset", name, _LOADERS)
     return _LOADERS[name][0](**kwargs)
 

@@ -1,0 +1,618 @@
+"""The trainer shared by all systems.
+
+Guarantees:
+
+- **Deterministic**: seeded (python, numpy, torch), deterministic kernels, and the data order is a pure
+  function of ``(seed, step)`` (a :class:`~torch.utils.data.distributed.DistributedSampler` permutation per
+  epoch, cut into fixed global batches), so nothing about the data pipeline needs saving.
+- **Exact resume**: a checkpoint holds model, optimizer, scheduler, RNG states and the logging accumulators.
+  A run killed at any moment (even SIGKILL) and resumed from its run directory ends with exactly the metrics
+  of an uninterrupted run: ``metrics.jsonl`` is cut back to the checkpoint's step and replayed from there.
+- **Safe checkpoints**: safetensors + JSON only (no pickle). A checkpoint is a folder written under a temporary
+  name, every file fsynced, then renamed; a manifest records the SHA-256 of every file, so a truncated,
+  corrupt or foreign checkpoint is refused with a message naming the problem.
+- **Distributed**: run the same code under ``torchrun --nproc_per_node=K`` (gloo on CPU, NCCL on GPU). Each
+  rank takes its share of the same global batch (``DistributedSampler`` semantics), gradients are averaged by
+  DDP, rank 0 writes metrics and checkpoints. K processes equal 1 process on the same global batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import random
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import nn
+
+from paperworks.core.config import Config, check_choice, check_interval, check_positive, to_dict
+from paperworks.core.errors import CheckpointError, ConfigError, DataError
+from paperworks.core.io import _fsync_dir
+
+__all__ = [
+    "TrainerConfig", "Trainer", "seed_everything", "average_checkpoints", "load_checkpoint",
+    "save_checkpoint", "latest_checkpoint", "noam_factor", "dist_info",
+]
+
+CKPT_FORMAT = "paperworks-checkpoint"
+CKPT_VERSION = 1
+
+
+# --------------------------------------------------------------------------------------- config
+@dataclass(frozen=True)
+class TrainerConfig(Config):
+    max_steps: int = 1000
+    batch_size: int = 64              # global batch (split across ranks under DDP)
+    lr: float = 1e-3                  # with schedule="noam" this is a multiplier (paper: 1.0)
+    optimizer: str = "adam"           # adam | adamw | sgd
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = 1e-8
+    momentum: float = 0.0             # sgd only
+    weight_decay: float = 0.0
+    schedule: str = "constant"        # constant | noam | cosine | linear (linear/cosine: warm-up then decay to 0)
+    warmup_steps: int = 0
+    d_model: int | None = None        # noam: lr * d_model^-0.5 * min(s^-0.5, s * warmup^-1.5)
+    grad_clip: float | None = None    # max global L2 norm of the gradients
+    eval_every: int = 0               # 0 = only at the end
+    ckpt_every: int = 0               # 0 = only at the end
+    keep_checkpoints: int = 5
+    log_every: int = 10
+    seed: int = 0
+    deterministic: bool = True
+    progress: bool = True
+
+    def validate(self) -> None:
+        check_positive("max_steps", self.max_steps)
+        check_positive("batch_size", self.batch_size)
+        check_positive("lr", self.lr)
+        check_choice("optimizer", self.optimizer, ("adam", "adamw", "sgd"))
+        check_choice("schedule", self.schedule, ("constant", "noam", "cosine", "linear"))
+        check_interval("betas[0]", self.betas[0], 0.0, 1.0, closed="left")
+        check_interval("betas[1]", self.betas[1], 0.0, 1.0, closed="left")
+        check_positive("eps", self.eps)
+        check_positive("weight_decay", self.weight_decay, strict=False)
+        check_positive("warmup_steps", self.warmup_steps, strict=False)
+        check_positive("eval_every", self.eval_every, strict=False)
+        check_positive("ckpt_every", self.ckpt_every, strict=False)
+        check_positive("keep_checkpoints", self.keep_checkpoints)
+        check_positive("log_every", self.log_every)
+        if self.grad_clip is not None:
+            check_positive("grad_clip", self.grad_clip)
+        if self.schedule == "noam":
+            if self.d_model is None or self.d_model <= 0:
+                raise ConfigError("schedule 'noam' needs d_model > 0")
+            if self.warmup_steps <= 0:
+                raise ConfigError("schedule 'noam' needs warmup_steps > 0")
+
+
+def noam_factor(step: int, d_model: int, warmup: int) -> float:
+    """Vaswani et al. (2017) Eq. (3): d_model^-0.5 * min(step^-0.5, step * warmup^-1.5), step >= 1."""
+    step = max(int(step), 1)
+    return d_model ** -0.5 * min(step ** -0.5, step * warmup ** -1.5)
+
+
+def _lr_lambda(cfg: TrainerConfig) -> Callable[[int], float]:
+    # LambdaLR calls this with the number of scheduler steps taken so far (0 before the first update).
+    if cfg.schedule == "constant":
+        return lambda i: 1.0
+    if cfg.schedule == "noam":
+        d, w = cfg.d_model, cfg.warmup_steps
+        return lambda i: noam_factor(i + 1, d, w)
+    w, total = cfg.warmup_steps, cfg.max_steps
+
+    def warm_then_decay(i: int) -> float:
+        s = i + 1
+        if w > 0 and s <= w:
+            return s / w
+        frac = (s - w) / max(1, total - w)
+        frac = min(max(frac, 0.0), 1.0)
+        if cfg.schedule == "linear":
+            return 1.0 - frac
+        return 0.5 * (1.0 + math.cos(math.pi * frac))
+
+    return warm_then_decay
+
+
+# ---------------------------------------------------------------------------------- seeding/dist
+def seed_everything(seed: int, deterministic: bool = True) -> None:
+    """Seed python, numpy and torch (all devices); optionally force deterministic kernels."""
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+    torch.manual_seed(seed)
+    if deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        if torch.backends.cudnn.is_available():
+            torch.backends.cudnn.benchmark = False
+            torch.backends.cudnn.deterministic = True
+
+
+def dist_info() -> tuple[int, int, bool]:
+    """(rank, world_size, is_distributed); initializes the process group under torchrun."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 0, 1, False
+    if not dist.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        dist.init_process_group(backend=backend)
+        if torch.cuda.is_available():
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+    return dist.get_rank(), dist.get_world_size(), True
+
+
+# ------------------------------------------------------------------------------------ checkpoints
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    with open(path, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _tensor_dict(sd: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    # clone: safetensors refuses shared storage (e.g. tied embeddings); contiguous CPU copies
+    return {k: v.detach().to("cpu").contiguous().clone() for k, v in sd.items()}
+
+
+def _json_default(o):
+    if isinstance(o, torch.Tensor):
+        return {"__tensor__": o.tolist(), "dtype": str(o.dtype).replace("torch.", "")}
+    if isinstance(o, (np.generic,)):
+        return o.item()
+    if isinstance(o, tuple):
+        return list(o)
+    raise TypeError(f"cannot store {type(o).__name__} in a checkpoint's JSON")
+
+
+def _json_restore(o):
+    if isinstance(o, dict):
+        if "__tensor__" in o and "dtype" in o:
+            return torch.tensor(o["__tensor__"], dtype=getattr(torch, o["dtype"]))
+        return {k: _json_restore(v) for k, v in o.items()}
+    if isinstance(o, list):
+        return [_json_restore(v) for v in o]
+    return o
+
+
+def _rng_state() -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    tensors = {"rng.torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        for i, s in enumerate(torch.cuda.get_rng_state_all()):
+            tensors[f"rng.cuda.{i}"] = s
+    np_state = np.random.get_state()
+    tensors["rng.numpy.keys"] = torch.from_numpy(np.asarray(np_state[1], dtype=np.int64))
+    meta = {"numpy": [np_state[0], int(np_state[2]), int(np_state[3]), float(np_state[4])],
+            "python": _py_state_to_json(random.getstate())}
+    return tensors, meta
+
+
+def _py_state_to_json(state):
+    version, internal, gauss = state
+    return [version, list(internal), gauss]
+
+
+def _set_rng_state(tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
+    torch.set_rng_state(tensors["rng.torch"])
+    if torch.cuda.is_available():
+        states = [tensors[k] for k in sorted(k for k in tensors if k.startswith("rng.cuda."))]
+        if states:
+            torch.cuda.set_rng_state_all(states)
+    name, pos, has_gauss, cached = meta["numpy"]
+    np.random.set_state((name, tensors["rng.numpy.keys"].numpy().astype(np.uint32), pos, has_gauss, cached))
+    v, internal, gauss = meta["python"]
+    random.setstate((v, tuple(internal), gauss))
+
+
+def save_checkpoint(directory: str | os.PathLike, step: int, model: nn.Module,
+                    optimizer: torch.optim.Optimizer | None = None, scheduler: Any = None,
+                    extra: dict[str, Any] | None = None, keep: int | None = None) -> Path:
+    """Atomically write ``directory/step_XXXXXXXX/`` (safetensors + JSON + manifest); prune to ``keep``."""
+    from safetensors.torch import save
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    final = directory / f"step_{step:08d}"
+    tmp = directory / f".tmp-step_{step:08d}-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    files: dict[str, bytes] = {}
+    files["model.safetensors"] = save(_tensor_dict(model.state_dict()))
+    state: dict[str, Any] = {"step": step, "extra": extra or {}}
+    opt_tensors: dict[str, torch.Tensor] = {}
+    if optimizer is not None:
+        osd = optimizer.state_dict()
+        scalars: dict[str, dict[str, Any]] = {}
+        for pid, st in osd["state"].items():
+            for k, v in st.items():
+                if isinstance(v, torch.Tensor):
+                    opt_tensors[f"state.{pid}.{k}"] = v
+                else:
+                    scalars.setdefault(str(pid), {})[k] = v
+        state["optimizer"] = {"param_groups": osd["param_groups"], "scalars": scalars}
+    rng_tensors, rng_meta = _rng_state()
+    opt_tensors.update(rng_tensors)
+    files["state.safetensors"] = save(_tensor_dict(opt_tensors))
+    if scheduler is not None:
+        state["scheduler"] = scheduler.state_dict()
+    state["rng"] = rng_meta
+    files["state.json"] = json.dumps(state, default=_json_default).encode()
+    for name, data in files.items():
+        _write_file(tmp / name, data)
+    manifest = {"format": CKPT_FORMAT, "version": CKPT_VERSION, "step": step,
+                "files": {n: {"sha256": hashlib.sha256(d).hexdigest(), "bytes": len(d)} for n, d in files.items()}}
+    _write_file(tmp / "manifest.json", json.dumps(manifest, indent=1).encode())
+    _fsync_dir(tmp)
+    if final.exists():
+        shutil.rmtree(final)
+    os.rename(tmp, final)
+    _fsync_dir(directory)
+    if keep is not None:
+        ckpts = sorted(p for p in directory.glob("step_*") if p.is_dir())
+        for old in ckpts[:-keep]:
+            shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def _verify(path: Path) -> dict[str, Any]:
+    man = path / "manifest.json"
+    if not path.is_dir():
+        raise CheckpointError(f"checkpoint '{path}' does not exist or is not a folder")
+    if not man.exists():
+        raise CheckpointError(f"'{path}' is not a paperworks checkpoint (no manifest.json)")
+    try:
+        manifest = json.loads(man.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise CheckpointError(f"checkpoint '{path}' has a corrupt manifest.json ({e})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != CKPT_FORMAT:
+        raise CheckpointError(f"'{path}' is not a paperworks checkpoint (foreign manifest)")
+    if manifest.get("version") != CKPT_VERSION:
+        raise CheckpointError(f"checkpoint '{path}' has format version {manifest.get('version')}, "
+                              f"this paperworks reads version {CKPT_VERSION}")
+    for name, info in manifest.get("files", {}).items():
+        f = path / name
+        if not f.exists():
+            raise CheckpointError(f"checkpoint '{path}' is incomplete: '{name}' is missing")
+        size = f.stat().st_size
+        if size != info["bytes"]:
+            raise CheckpointError(f"checkpoint '{path}' is truncated or corrupt: '{name}' has {size} bytes, "
+                                  f"the manifest says {info['bytes']}")
+        if _sha256(f) != info["sha256"]:
+            raise CheckpointError(f"checkpoint '{path}' is corrupt: checksum of '{name}' does not match")
+    return manifest
+
+
+def load_checkpoint(path: str | os.PathLike, model: nn.Module | None = None,
+                    optimizer: torch.optim.Optimizer | None = None, scheduler: Any = None,
+                    restore_rng: bool = False) -> dict[str, Any]:
+    """Verify and load a checkpoint into the given objects; returns its state (step, extra, ...)."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    path = Path(path)
+    _verify(path)
+    try:
+        model_sd = load_file(path / "model.safetensors")
+        st = load_file(path / "state.safetensors")
+        state = _json_restore(json.loads((path / "state.json").read_text()))
+    except (SafetensorError, json.JSONDecodeError, OSError) as e:
+        raise CheckpointError(f"checkpoint '{path}' cannot be read ({e})") from None
+    if model is not None:
+        own = model.state_dict()
+        missing = sorted(set(own) - set(model_sd))
+        unexpected = sorted(set(model_sd) - set(own))
+        bad_shape = sorted(k for k in set(own) & set(model_sd) if own[k].shape != model_sd[k].shape)
+        if missing or unexpected or bad_shape:
+            parts = []
+            if missing:
+                parts.append(f"missing {missing[:3]}")
+            if unexpected:
+                parts.append(f"unexpected {unexpected[:3]}")
+            if bad_shape:
+                k = bad_shape[0]
+                parts.append(f"shape of '{k}' is {tuple(model_sd[k].shape)}, model has {tuple(own[k].shape)}")
+            raise CheckpointError(f"checkpoint '{path}' does not fit this model: " + "; ".join(parts))
+        model.load_state_dict(model_sd)
+    if optimizer is not None:
+        if "optimizer" not in state:
+            raise CheckpointError(f"checkpoint '{path}' holds no optimizer state")
+        osd_state: dict[int, dict[str, Any]] = {}
+        for k, v in st.items():
+            if k.startswith("state."):
+                _, pid, name = k.split(".", 2)
+                osd_state.setdefault(int(pid), {})[name] = v
+        for pid, sc in state["optimizer"]["scalars"].items():
+            osd_state.setdefault(int(pid), {}).update(sc)
+        try:
+            optimizer.load_state_dict({"state": osd_state, "param_groups": state["optimizer"]["param_groups"]})
+        except (ValueError, KeyError) as e:
+            raise CheckpointError(f"checkpoint '{path}': optimizer state does not fit ({e})") from None
+    if scheduler is not None and "scheduler" in state:
+        scheduler.load_state_dict(state["scheduler"])
+    if restore_rng:
+        _set_rng_state({k: v for k, v in st.items() if k.startswith("rng.")}, state["rng"])
+    return state
+
+
+def latest_checkpoint(directory: str | os.PathLike) -> Path | None:
+    """Newest checkpoint folder under ``directory`` (temporary folders of a killed save are ignored)."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return None
+    ckpts = sorted(p for p in directory.glob("step_*") if p.is_dir())
+    return ckpts[-1] if ckpts else None
+
+
+def average_checkpoints(paths: list[str | os.PathLike]) -> dict[str, torch.Tensor]:
+    """Element-wise mean of the model weights of several checkpoints (Vaswani et al. 2017, Sec. 6.1)."""
+    from safetensors.torch import load_file
+
+    if not paths:
+        raise CheckpointError("average_checkpoints: no checkpoints given")
+    acc: dict[str, torch.Tensor] = {}
+    for p in paths:
+        _verify(Path(p))
+        sd = load_file(Path(p) / "model.safetensors")
+        if acc and set(sd) != set(acc):
+            raise CheckpointError(f"average_checkpoints: '{p}' holds other parameters than '{paths[0]}'")
+        for k, v in sd.items():
+            if k not in acc:
+                acc[k] = v.double() if v.is_floating_point() else v.clone()
+            elif v.is_floating_point():
+                acc[k] += v.double()
+    n = len(paths)
+    ref = load_file(Path(paths[0]) / "model.safetensors")
+    return {k: (v / n).to(ref[k].dtype) if ref[k].is_floating_point() else v for k, v in acc.items()}
+
+
+# -------------------------------------------------------------------------------------- trainer
+LossOut = torch.Tensor | tuple[torch.Tensor, dict[str, float]]
+
+
+class Trainer:
+    """Minibatch training loop with exact resume, eval callbacks, metrics.jsonl and DDP.
+
+    Args:
+        model: the module to train (moved to CUDA when available and ``device`` is None).
+        train_data: a map-style dataset (``__len__``/``__getitem__``); TensorDatasets are sliced directly.
+        loss_fn: ``loss_fn(model, batch) -> loss`` or ``(loss, {name: float})``; the loss is the mean over
+            the (local) batch.
+        config: :class:`TrainerConfig`.
+        run_dir: a :class:`~paperworks.core.rundir.RunDir` (metrics.jsonl, checkpoints/) or None.
+        eval_fn: ``eval_fn(model) -> {name: float}``, run on rank 0 every ``eval_every`` steps and at the
+            end, under ``torch.no_grad()`` in eval mode; the RNG state is restored afterwards, so evaluation
+            never changes the training trajectory.
+        collate_fn: builds a batch from a list of items (default: torch's default_collate).
+    """
+
+    def __init__(self, model: nn.Module, train_data, loss_fn: Callable[[nn.Module, Any], LossOut],
+                 config: TrainerConfig | None = None, run_dir=None,
+                 eval_fn: Callable[[nn.Module], dict[str, float]] | None = None,
+                 collate_fn: Callable | None = None, device: str | torch.device | None = None):
+        self.cfg = config or TrainerConfig()
+        if not isinstance(self.cfg, TrainerConfig):
+            raise TypeError(f"Trainer: config must be a TrainerConfig (got {type(self.cfg).__name__})")
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"Trainer: model must be an nn.Module (got {type(model).__name__})")
+        n = len(train_data)
+        self.rank, self.world, self.distributed = dist_info()
+        if self.cfg.batch_size % self.world:
+            raise ConfigError(f"batch_size {self.cfg.batch_size} is not divisible by the {self.world} processes",
+                              where="TrainerConfig")
+        if n < self.cfg.batch_size:
+            raise DataError(f"Trainer: the training set has {n} items, fewer than one batch "
+                            f"({self.cfg.batch_size})")
+        self.device = torch.device(device) if device is not None else (
+            torch.device("cuda", torch.cuda.current_device()) if torch.cuda.is_available() else torch.device("cpu"))
+        self.model = model.to(self.device)
+        self.train_data = train_data
+        self.loss_fn = loss_fn
+        self.eval_fn = eval_fn
+        self.collate_fn = collate_fn
+        self.run_dir = run_dir
+        self.steps_per_epoch = n // self.cfg.batch_size
+        self.local_batch = self.cfg.batch_size // self.world
+        self.final_metrics: dict[str, float] = {}
+        self.records: list[dict[str, Any]] = []
+        self.optimizer = self._make_optimizer()
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, _lr_lambda(self.cfg))
+        self._epoch_cache: tuple[int, list[int]] | None = None
+
+    # -- pieces
+    def _make_optimizer(self) -> torch.optim.Optimizer:
+        c = self.cfg
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        if not params:
+            raise ConfigError("the model has no trainable parameters", where="Trainer")
+        if c.optimizer == "adam":
+            return torch.optim.Adam(params, lr=c.lr, betas=c.betas, eps=c.eps, weight_decay=c.weight_decay)
+        if c.optimizer == "adamw":
+            return torch.optim.AdamW(params, lr=c.lr, betas=c.betas, eps=c.eps, weight_decay=c.weight_decay)
+        return torch.optim.SGD(params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay)
+
+    def _epoch_indices(self, epoch: int) -> list[int]:
+        if self._epoch_cache is None or self._epoch_cache[0] != epoch:
+            from torch.utils.data.distributed import DistributedSampler
+
+            sampler = DistributedSampler(self.train_data, num_replicas=self.world, rank=self.rank, shuffle=True,
+                                         seed=self.cfg.seed, drop_last=False)
+            sampler.set_epoch(epoch)
+            self._epoch_cache = (epoch, list(iter(sampler)))
+        return self._epoch_cache[1]
+
+    def batch_indices(self, step: int) -> list[int]:
+        """This rank's item indices for global step ``step`` (0-based)."""
+        epoch, k = divmod(step, self.steps_per_epoch)
+        idx = self._epoch_indices(epoch)
+        return idx[k * self.local_batch:(k + 1) * self.local_batch]
+
+    def _batch(self, step: int):
+        idx = self.batch_indices(step)
+        data = self.train_data
+        if isinstance(data, torch.utils.data.TensorDataset):
+            t = torch.as_tensor(idx)
+            batch = tuple(x[t] for x in data.tensors)
+        else:
+            items = [data[i] for i in idx]
+            collate = self.collate_fn or torch.utils.data.default_collate
+            batch = collate(items)
+        return _to_device(batch, self.device)
+
+    def _unwrapped(self) -> nn.Module:
+        return self.model.module if hasattr(self.model, "module") else self.model
+
+    def _log(self, record: dict[str, Any]) -> None:
+        self.records.append(record)
+        if self.rank == 0 and self.run_dir is not None:
+            self.run_dir.log_metrics(record)
+
+    def _evaluate(self, step: int) -> None:
+        if self.eval_fn is None:
+            return
+        if self.rank == 0:
+            rng = torch.get_rng_state()
+            np_rng, py_rng = np.random.get_state(), random.getstate()
+            model = self._unwrapped()
+            was_training = model.training
+            model.eval()
+            with torch.no_grad():
+                out = self.eval_fn(model)
+            model.train(was_training)
+            torch.set_rng_state(rng)
+            np.random.set_state(np_rng)
+            random.setstate(py_rng)
+            out = {f"eval/{k}" if not k.startswith("eval/") else k: _as_float(v) for k, v in out.items()}
+            self.final_metrics = out
+            self._log({"step": step, **out})
+        if self.distributed:
+            dist.barrier()
+
+    def _checkpoint(self, step: int, acc: dict[str, Any]) -> None:
+        if self.run_dir is not None and self.rank == 0:
+            save_checkpoint(self.run_dir.checkpoints, step, self._unwrapped(), self.optimizer, self.scheduler,
+                            extra={"acc": acc, "final_metrics": self.final_metrics,
+                                   "trainer": to_dict(self.cfg), "world": self.world},
+                            keep=self.cfg.keep_checkpoints)
+        if self.distributed:
+            dist.barrier()
+
+    def _resume(self) -> tuple[int, dict[str, Any]]:
+        acc = {"sum": 0.0, "n": 0, "metrics": {}}
+        if self.run_dir is None:
+            raise ConfigError("resume needs a run directory", where="Trainer")
+        ck = latest_checkpoint(self.run_dir.checkpoints)
+        if ck is None:
+            # killed before its first checkpoint: start again from scratch
+            if self.rank == 0:
+                self.run_dir.truncate_metrics(lambda r: False)
+            return 0, acc
+        state = load_checkpoint(ck, self._unwrapped(), self.optimizer, self.scheduler, restore_rng=True)
+        saved = state["extra"].get("trainer", {})
+        now = to_dict(self.cfg)
+        diff = sorted(k for k in now if k in saved and saved[k] != now[k]
+                      and k not in ("max_steps", "progress", "eval_every", "ckpt_every", "keep_checkpoints"))
+        if diff:
+            raise CheckpointError(f"checkpoint '{ck}' was written with other trainer settings "
+                                  f"({', '.join(f'{k}: {saved[k]} -> {now[k]}' for k in diff)})")
+        step = int(state["step"])
+        self.final_metrics = state["extra"].get("final_metrics", {})
+        if self.rank == 0:
+            self.run_dir.truncate_metrics(lambda r: int(r.get("step", 0)) <= step)
+        self.records = [r for r in self.run_dir.read_metrics()]
+        return step, state["extra"].get("acc", acc)
+
+    # -- main loop
+    def fit(self, resume: bool = False) -> list[dict[str, Any]]:
+        """Train for ``max_steps`` steps (continuing from the latest checkpoint when ``resume``)."""
+        c = self.cfg
+        seed_everything(c.seed, c.deterministic)
+        start, acc = (self._resume() if resume else (0, {"sum": 0.0, "n": 0, "metrics": {}}))
+        if not resume and self.run_dir is not None and self.rank == 0:
+            self.run_dir.truncate_metrics(lambda r: False)
+        model = self.model
+        if self.distributed and not isinstance(model, nn.parallel.DistributedDataParallel):
+            model = nn.parallel.DistributedDataParallel(
+                model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
+            self.model = model
+        model.train()
+        show = c.progress and self.rank == 0 and sys.stderr.isatty()
+        bar = None
+        if show:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=c.max_steps, initial=start, desc="train", dynamic_ncols=True)
+        t0 = time.time()
+        for step in range(start, c.max_steps):
+            batch = self._batch(step)
+            out = self.loss_fn(model, batch)
+            loss, metrics = (out if isinstance(out, tuple) else (out, {}))
+            if not torch.isfinite(loss.detach()).all():
+                raise FloatingPointError(f"Trainer: loss is {loss.item()} at step {step + 1} "
+                                         f"(lower the learning rate or check the inputs for NaN)")
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if c.grad_clip is not None:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), c.grad_clip)
+            lr = self.optimizer.param_groups[0]["lr"]
+            self.optimizer.step()
+            self.scheduler.step()
+            lval = loss.detach()
+            if self.distributed:
+                lval = lval.clone()
+                dist.all_reduce(lval)
+                lval /= self.world
+            acc["sum"] += float(lval)
+            acc["n"] += 1
+            for k, v in metrics.items():
+                acc["metrics"][k] = acc["metrics"].get(k, 0.0) + _as_float(v)
+            done = step + 1
+            if done % c.log_every == 0 or done == c.max_steps:
+                rec = {"step": done, "loss": acc["sum"] / acc["n"], "lr": lr}
+                rec.update({k: v / acc["n"] for k, v in acc["metrics"].items()})
+                self._log(rec)
+                acc = {"sum": 0.0, "n": 0, "metrics": {}}
+            if done == c.max_steps or (c.eval_every and done % c.eval_every == 0):
+                self._evaluate(done)
+            if done == c.max_steps or (c.ckpt_every and done % c.ckpt_every == 0):
+                self._checkpoint(done, acc)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(loss=f"{float(lval):.4f}")
+        if bar is not None:
+            bar.close()
+        self.train_seconds = time.time() - t0
+        return self.records
+
+
+def _as_float(v) -> float:
+    if isinstance(v, torch.Tensor):
+        return float(v.detach().cpu())
+    return float(v)
+
+
+def _to_device(batch, device):
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device)
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(_to_device(b, device) for b in batch)
+    if isinstance(batch, dict):
+        return {k: _to_device(v, device) for k, v in batch.items()}
+    return batch

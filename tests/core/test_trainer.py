@@ -1,0 +1,242 @@
+"""Trainer: exact resume after a real SIGKILL, checkpoint integrity, DDP equivalence, schedules."""
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from paperworks.core.errors import CheckpointError, ConfigError, DataError
+from paperworks.core.rundir import RunDir
+from paperworks.core.trainer import (Trainer, TrainerConfig, average_checkpoints, latest_checkpoint,
+                                     load_checkpoint, noam_factor, save_checkpoint)
+
+TOY = str(Path(__file__).with_name("toy_train.py"))
+ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
+
+
+def _metrics(d):
+    return [json.loads(l) for l in (Path(d) / "metrics.jsonl").read_text().splitlines() if l.strip()]
+
+
+def _run(args, **kw):
+    return subprocess.run([sys.executable, TOY, *args], env=ENV, capture_output=True, text=True, timeout=300, **kw)
+
+
+@pytest.fixture(scope="module")
+def reference_run(tmp_path_factory):
+    d = tmp_path_factory.mktemp("ref")
+    r = _run([str(d), "--dropout", "0.2"])
+    assert r.returncode == 0, r.stderr
+    return d
+
+
+@pytest.mark.parametrize("kill_after_ckpt", [1, 4])
+def test_resume_after_sigkill_matches_uninterrupted(tmp_path, reference_run, kill_after_ckpt):
+    """Kill a real subprocess with SIGKILL mid-run, resume it, and compare every metric exactly."""
+    d = tmp_path / "run"
+    p = subprocess.Popen([sys.executable, TOY, str(d), "--dropout", "0.2", "--sleep", "0.05"], env=ENV,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    ck = d / "checkpoints"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        n = len(list(ck.glob("step_*"))) if ck.exists() else 0
+        if n >= kill_after_ckpt:
+            break
+        time.sleep(0.01)
+    time.sleep(0.07)  # land somewhere between two checkpoints
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    assert p.returncode == -signal.SIGKILL
+    killed_at = max(m["step"] for m in _metrics(d)) if (d / "metrics.jsonl").exists() else 0
+    assert killed_at < 40, "the run finished before it was killed; the test proves nothing"
+    r = _run([str(d), "--resume", "--dropout", "0.2"])
+    assert r.returncode == 0, r.stderr
+    assert _metrics(d) == _metrics(reference_run)
+    assert (d / "final_params.json").read_text() == (reference_run / "final_params.json").read_text()
+
+
+def test_resume_without_checkpoint_starts_over(tmp_path, reference_run):
+    d = tmp_path / "run"
+    RunDir(d).log_metrics({"step": 2, "loss": 123.0})  # a run killed before its first checkpoint
+    r = _run([str(d), "--resume", "--dropout", "0.2"])
+    assert r.returncode == 0, r.stderr
+    assert _metrics(d) == _metrics(reference_run)
+
+
+def _tiny(tmp_path, **kw):
+    torch.manual_seed(0)
+    model = nn.Linear(3, 1)
+    x = torch.randn(32, 3)
+    data = torch.utils.data.TensorDataset(x, x.sum(1, keepdim=True))
+    cfg = TrainerConfig(**{"max_steps": 6, "batch_size": 8, "ckpt_every": 2, "progress": False, **kw})
+    rd = RunDir(tmp_path / "r")
+    tr = Trainer(model, data, lambda m, b: nn.functional.mse_loss(m(b[0]), b[1]), cfg, run_dir=rd)
+    return tr, rd
+
+
+def test_truncated_checkpoint_is_refused(tmp_path):
+    tr, rd = _tiny(tmp_path)
+    tr.fit()
+    ck = latest_checkpoint(rd.checkpoints)
+    f = ck / "model.safetensors"
+    f.write_bytes(f.read_bytes()[:-7])
+    with pytest.raises(CheckpointError, match="truncated or corrupt"):
+        load_checkpoint(ck, nn.Linear(3, 1))
+
+
+def test_corrupt_and_foreign_checkpoints_are_refused(tmp_path):
+    tr, rd = _tiny(tmp_path)
+    tr.fit()
+    ck = latest_checkpoint(rd.checkpoints)
+    data = bytearray((ck / "state.json").read_bytes())
+    data[5] ^= 1
+    (ck / "state.json").write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="checksum"):
+        load_checkpoint(ck, nn.Linear(3, 1))
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    torch.save({"w": torch.ones(2)}, foreign / "model.pt")
+    with pytest.raises(CheckpointError, match="not a paperworks checkpoint"):
+        load_checkpoint(foreign, nn.Linear(3, 1))
+    (foreign / "manifest.json").write_text('{"format": "other"}')
+    with pytest.raises(CheckpointError, match="foreign"):
+        load_checkpoint(foreign, nn.Linear(3, 1))
+
+
+def test_checkpoint_of_other_model_is_refused(tmp_path):
+    tr, rd = _tiny(tmp_path)
+    tr.fit()
+    with pytest.raises(CheckpointError, match="does not fit this model"):
+        load_checkpoint(latest_checkpoint(rd.checkpoints), nn.Linear(4, 1))
+
+
+def test_checkpoint_roundtrip_is_exact_and_pickle_free(tmp_path):
+    torch.manual_seed(1)
+    m = nn.Sequential(nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 2))
+    opt = torch.optim.Adam(m.parameters(), lr=0.1)
+    m(torch.randn(3, 4)).sum().backward()
+    opt.step()
+    p = save_checkpoint(tmp_path, 1, m, opt)
+    assert sorted(x.name for x in p.iterdir()) == ["manifest.json", "model.safetensors", "state.json",
+                                                    "state.safetensors"]
+    m2 = nn.Sequential(nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 2))
+    opt2 = torch.optim.Adam(m2.parameters(), lr=0.1)
+    load_checkpoint(p, m2, opt2)
+    for a, b in zip(m.state_dict().values(), m2.state_dict().values()):
+        assert torch.equal(a, b)
+    s1, s2 = opt.state_dict(), opt2.state_dict()
+    for k in s1["state"]:
+        for n in s1["state"][k]:
+            assert torch.equal(torch.as_tensor(s1["state"][k][n]), torch.as_tensor(s2["state"][k][n]))
+
+
+def test_tied_weights_can_be_checkpointed(tmp_path):
+    emb = nn.Embedding(5, 3)
+    out = nn.Linear(3, 5, bias=False)
+    out.weight = emb.weight
+    m = nn.ModuleDict({"emb": emb, "out": out})
+    p = save_checkpoint(tmp_path, 0, m)
+    m2 = nn.ModuleDict({"emb": nn.Embedding(5, 3), "out": nn.Linear(3, 5, bias=False)})
+    m2["out"].weight = m2["emb"].weight
+    load_checkpoint(p, m2)
+    assert torch.equal(m2["emb"].weight, emb.weight) and m2["out"].weight is m2["emb"].weight
+
+
+def test_average_checkpoints_is_the_mean(tmp_path):
+    paths = []
+    for i in range(3):
+        m = nn.Linear(2, 2)
+        with torch.no_grad():
+            m.weight.fill_(float(i))
+            m.bias.fill_(2.0 * i)
+        paths.append(save_checkpoint(tmp_path, i, m))
+    avg = average_checkpoints(paths)
+    assert torch.allclose(avg["weight"], torch.full((2, 2), 1.0))
+    assert torch.allclose(avg["bias"], torch.full((2,), 2.0))
+
+
+def test_noam_schedule_closed_form():
+    d, w = 512, 4000
+    assert noam_factor(w, d, w) == pytest.approx(d ** -0.5 * w ** -0.5)
+    vals = [noam_factor(s, d, w) for s in range(1, 3 * w)]
+    assert max(range(len(vals)), key=vals.__getitem__) + 1 == w
+    cfg = TrainerConfig(max_steps=10, batch_size=2, lr=1.0, schedule="noam", d_model=d, warmup_steps=w)
+    m = nn.Linear(1, 1)
+    data = torch.utils.data.TensorDataset(torch.randn(4, 1), torch.randn(4, 1))
+    tr = Trainer(m, data, lambda m, b: ((m(b[0]) - b[1]) ** 2).mean(), cfg)
+    recs = tr.fit()
+    lrs = [r["lr"] for r in recs if "lr" in r]
+    assert lrs[-1] == pytest.approx(noam_factor(10, d, w))  # lr used at step 10
+
+
+def test_config_validation_reports_all_problems():
+    with pytest.raises(ConfigError) as e:
+        TrainerConfig(max_steps=0, optimizer="adamm", lr=-1.0)
+    msg = str(e.value)
+    assert "max_steps" in msg
+    with pytest.raises(ConfigError, match="did you mean 'adam'"):
+        TrainerConfig(optimizer="adamm")
+    with pytest.raises(ConfigError, match="noam"):
+        TrainerConfig(schedule="noam")
+
+
+def test_nan_loss_is_reported(tmp_path):
+    x = torch.randn(8, 2)
+    x[3, 0] = float("nan")
+    data = torch.utils.data.TensorDataset(x, torch.zeros(8, 1))
+    tr = Trainer(nn.Linear(2, 1), data, lambda m, b: nn.functional.mse_loss(m(b[0]), b[1]),
+                 TrainerConfig(max_steps=4, batch_size=8, progress=False))
+    with pytest.raises(FloatingPointError, match="step 1"):
+        tr.fit()
+
+
+def test_dataset_smaller_than_batch_is_an_error():
+    data = torch.utils.data.TensorDataset(torch.randn(3, 2))
+    with pytest.raises(DataError, match="fewer than one batch"):
+        Trainer(nn.Linear(2, 1), data, lambda m, b: m(b[0]).sum(), TrainerConfig(batch_size=8))
+
+
+def test_eval_does_not_change_training_trajectory(tmp_path):
+    def run(eval_every):
+        torch.manual_seed(0)
+        m = nn.Sequential(nn.Linear(3, 8), nn.Dropout(0.5), nn.Linear(8, 1))
+        data = torch.utils.data.TensorDataset(torch.randn(32, 3), torch.randn(32, 1))
+        cfg = TrainerConfig(max_steps=8, batch_size=8, eval_every=eval_every, progress=False, log_every=1)
+        tr = Trainer(m, data, lambda m, b: nn.functional.mse_loss(m(b[0]), b[1]), cfg,
+                     eval_fn=lambda m: {"r": float(torch.rand(()))})
+        return [r["loss"] for r in tr.fit() if "loss" in r]
+
+    assert run(0) == run(1)
+
+
+def _torchrun(nproc, run_dir, port):
+    torchrun = Path(sys.executable).with_name("torchrun")
+    cmd = [str(torchrun), f"--nproc_per_node={nproc}", "--master_addr=127.0.0.1", f"--master_port={port}",
+           TOY, str(run_dir), "--batch", "16", "--steps", "12"]
+    return subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=300)
+
+
+def test_ddp_two_processes_equal_one_process(tmp_path):
+    """torchrun with 2 gloo processes on the same global batch equals 1 process (float tolerance)."""
+    port = 29500 + os.getpid() % 1000
+    r1 = _torchrun(1, tmp_path / "one", port)
+    assert r1.returncode == 0, r1.stderr[-2000:]
+    r2 = _torchrun(2, tmp_path / "two", port + 1)
+    assert r2.returncode == 0, r2.stderr[-2000:]
+    m1, m2 = _metrics(tmp_path / "one"), _metrics(tmp_path / "two")
+    assert [m["step"] for m in m1] == [m["step"] for m in m2]
+    for a, b in zip(m1, m2):
+        for k in a:
+            assert math.isclose(a[k], b[k], rel_tol=1e-9, abs_tol=1e-12), (k, a, b)
+    p1 = json.loads((tmp_path / "one" / "final_params.json").read_text())
+    p2 = json.loads((tmp_path / "two" / "final_params.json").read_text())
+    for k in p1:
+        assert torch.allclose(torch.tensor(p1[k]), torch.tensor(p2[k]), rtol=1e-9, atol=1e-12)

@@ -1,0 +1,64 @@
+"""A tiny deterministic training script used by the trainer tests (resume after SIGKILL, DDP).
+
+Usage: python toy_train.py RUN_DIR [--resume] [--steps N] [--batch B] [--sleep S] [--ckpt-every K] [--dropout P]
+Prints nothing; writes RUN_DIR/metrics.jsonl, checkpoints, and RUN_DIR/final_params.json (rank 0).
+"""
+
+import argparse
+import json
+import time
+
+import torch
+from torch import nn
+
+from paperworks.core.rundir import RunDir
+from paperworks.core.trainer import Trainer, TrainerConfig, dist_info, seed_everything
+
+
+def make_data(n=96, d=6, seed=123):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, d, generator=g, dtype=torch.float64)
+    w = torch.randn(d, 1, generator=g, dtype=torch.float64)
+    y = torch.tanh(x @ w) + 0.1 * torch.randn(n, 1, generator=g, dtype=torch.float64)
+    return torch.utils.data.TensorDataset(x, y)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("run_dir")
+    ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--steps", type=int, default=40)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--sleep", type=float, default=0.0)
+    ap.add_argument("--ckpt-every", type=int, default=3)
+    ap.add_argument("--dropout", type=float, default=0.0)
+    a = ap.parse_args()
+    torch.set_num_threads(1)
+    rank, world, _ = dist_info()
+    seed_everything(0)
+    model = nn.Sequential(nn.Linear(6, 16), nn.Tanh(), nn.Dropout(a.dropout), nn.Linear(16, 1)).double()
+    data = make_data()
+
+    def loss_fn(m, batch):
+        if a.sleep:
+            time.sleep(a.sleep)
+        x, y = batch
+        return nn.functional.mse_loss(m(x), y)
+
+    def eval_fn(m):
+        x, y = data.tensors
+        return {"mse": nn.functional.mse_loss(m(x), y).item()}
+
+    cfg = TrainerConfig(max_steps=a.steps, batch_size=a.batch, lr=0.05, optimizer="adam", schedule="cosine",
+                        warmup_steps=5, eval_every=7, ckpt_every=a.ckpt_every, log_every=2, keep_checkpoints=3,
+                        progress=False)
+    rd = RunDir(a.run_dir)  # every rank reads checkpoints on resume; only rank 0 writes
+    tr = Trainer(model, data, loss_fn, cfg, run_dir=rd, eval_fn=eval_fn)
+    tr.fit(resume=a.resume)
+    if rank == 0:
+        params = {k: v.tolist() for k, v in tr._unwrapped().state_dict().items()}
+        (rd.path / "final_params.json").write_text(json.dumps(params))
+
+
+if __name__ == "__main__":
+    main()
