@@ -1,0 +1,159 @@
+"""Labelled short texts from the Debian ``fortunes`` package, and a bag-of-words (TF-IDF) pipeline.
+
+Each file ``/usr/share/games/fortunes/<category>`` holds records separated by a line containing only
+``%``; the label of a record is its file name. ``load("fortunes")`` returns a deterministic, class-
+stratified train/test split of the chosen categories (default: six well-separated topics, 2,532 texts).
+Records appearing more than once (within or across the chosen files) are kept once, under the first
+category in ``categories`` order, so no text is in both splits.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from paperworks.core.errors import DataError
+from paperworks.data import debian_file, register_dataset
+
+__all__ = ["FORTUNES_DIR", "DEFAULT_CATEGORIES", "read_fortune_file", "load_fortunes", "tokenize",
+           "BagOfWords", "word_dropout"]
+
+FORTUNES_DIR = "/usr/share/games/fortunes"
+DEFAULT_CATEGORIES = ("computers", "politics", "food", "law", "sports", "startrek")
+_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+
+def read_fortune_file(path: str | Path) -> list[str]:
+    """Records of one fortune file: split on lines that are exactly '%', stripped, empty ones dropped."""
+    raw = Path(path).read_bytes().decode("utf-8", errors="replace")
+    out, cur = [], []
+    for line in raw.splitlines():
+        if line.strip() == "%":
+            out.append("\n".join(cur).strip())
+            cur = []
+        else:
+            cur.append(line)
+    out.append("\n".join(cur).strip())
+    # some records carry backspace overstriking (x\bx): keep the visible character
+    return [re.sub(r".\x08", "", r) for r in out if r]
+
+
+@register_dataset("fortunes")
+def load_fortunes(categories=DEFAULT_CATEGORIES, test_fraction: float = 0.2, seed: int = 0,
+                  root: str | None = None) -> dict:
+    """Fortune-cookie texts labelled by category (Debian package ``fortunes``).
+
+    Returns dict(texts_train list[str], y_train int64 [N], texts_test, y_test, classes tuple[str]).
+    The split is stratified: class c puts round(test_fraction * n_c) of its records, chosen by
+    ``numpy.random.default_rng(seed)``, in the test set.
+    """
+    categories = tuple(categories)
+    if len(categories) < 2 or len(set(categories)) != len(categories):
+        raise DataError(f"load_fortunes: need >= 2 distinct categories (got {list(categories)})")
+    if not (0 < test_fraction < 1):
+        raise DataError(f"load_fortunes: 'test_fraction' must be in (0, 1) (got {test_fraction!r})")
+    base = Path(root) if root is not None else None
+    if base is None:
+        base = debian_file(FORTUNES_DIR, "fortunes")
+    seen, texts, labels = set(), [], []
+    for c, cat in enumerate(categories):
+        p = base / cat
+        if not p.is_file():
+            have = sorted(q.name for q in base.iterdir() if q.is_file() and "." not in q.name)
+            raise DataError(f"load_fortunes: no category '{cat}' in {base} (available: {', '.join(have)})")
+        for r in read_fortune_file(p):
+            if r not in seen:
+                seen.add(r)
+                texts.append(r)
+                labels.append(c)
+    y = np.asarray(labels, dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    test = np.zeros(len(y), dtype=bool)
+    for c in range(len(categories)):
+        idx = np.flatnonzero(y == c)
+        if len(idx) < 2:
+            raise DataError(f"load_fortunes: category '{categories[c]}' has {len(idx)} records (need >= 2)")
+        k = min(len(idx) - 1, max(1, int(round(test_fraction * len(idx)))))
+        test[rng.permutation(idx)[:k]] = True
+    tr, te = np.flatnonzero(~test), np.flatnonzero(test)
+    return {"texts_train": [texts[i] for i in tr], "y_train": torch.as_tensor(y[tr]),
+            "texts_test": [texts[i] for i in te], "y_test": torch.as_tensor(y[te]), "classes": categories}
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased word tokens: runs of [a-z0-9], keeping one apostrophe suffix (don't, it's)."""
+    return _TOKEN.findall(text.lower())
+
+
+class BagOfWords:
+    """TF-IDF bag of words, L2-normalised rows (so every feature lies in [0, 1]).
+
+    Weights follow the usual smoothed form (as scikit-learn's TfidfVectorizer defaults):
+    tf = raw count, idf(t) = ln((1 + n) / (1 + df(t))) + 1, row / ||row||_2. The vocabulary holds the
+    ``max_features`` most frequent terms (by document frequency, ties by term) with df >= ``min_df``.
+    """
+
+    def __init__(self, min_df: int = 2, max_features: int | None = 5000):
+        if min_df < 1:
+            raise DataError(f"BagOfWords: 'min_df' must be >= 1 (got {min_df})")
+        if max_features is not None and max_features < 1:
+            raise DataError(f"BagOfWords: 'max_features' must be >= 1 or None (got {max_features})")
+        self.min_df, self.max_features = min_df, max_features
+
+    def fit(self, texts) -> "BagOfWords":
+        texts = self._check(texts, "fit")
+        df = Counter()
+        for t in texts:
+            df.update(set(tokenize(t)))
+        terms = sorted((t for t, n in df.items() if n >= self.min_df), key=lambda t: (-df[t], t))
+        if self.max_features is not None:
+            terms = terms[: self.max_features]
+        if not terms:
+            raise DataError(f"BagOfWords.fit: no term occurs in >= {self.min_df} documents")
+        terms.sort()
+        self.vocabulary_ = {t: i for i, t in enumerate(terms)}
+        n = len(texts)
+        self.idf_ = torch.tensor([math.log((1 + n) / (1 + df[t])) + 1 for t in terms], dtype=torch.float64)
+        return self
+
+    def transform(self, texts) -> torch.Tensor:
+        """[N, V] float32 TF-IDF rows (all-zero for texts with no known term)."""
+        if not hasattr(self, "vocabulary_"):
+            raise DataError("BagOfWords.transform: call fit() first")
+        texts = self._check(texts, "transform")
+        x = torch.zeros(len(texts), len(self.vocabulary_), dtype=torch.float64)
+        for i, t in enumerate(texts):
+            for tok, c in Counter(tokenize(t)).items():
+                j = self.vocabulary_.get(tok)
+                if j is not None:
+                    x[i, j] = c
+        x = x * self.idf_
+        x = x / x.norm(dim=1, keepdim=True).clamp_min(1e-12)
+        return x.float()
+
+    def fit_transform(self, texts) -> torch.Tensor:
+        return self.fit(texts).transform(texts)
+
+    @staticmethod
+    def _check(texts, where):
+        if isinstance(texts, str) or not all(isinstance(t, str) for t in texts):
+            raise DataError(f"BagOfWords.{where}: expected a list of strings")
+        return list(texts)
+
+
+def word_dropout(texts, p: float, seed: int = 0) -> list[str]:
+    """Distribution shift for text: delete each word token independently with probability p (seeded)."""
+    if not (0 <= p <= 1):
+        raise DataError(f"word_dropout: 'p' must be in [0, 1] (got {p!r})")
+    rng = np.random.default_rng(seed)
+    out = []
+    for t in texts:
+        toks = t.split()
+        keep = rng.random(len(toks)) >= p
+        out.append(" ".join(w for w, k in zip(toks, keep) if k))
+    return out
