@@ -1,0 +1,193 @@
+"""Solver backends for :class:`paperworks.mip.model.MILP`: HiGHS (default) and SCIP (optional).
+
+A backend is any object with ``solve(milp, *, time_limit, mip_gap, warm_start, relax, threads, verbose,
+options) -> MILPResult``; register more with :func:`register_backend`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from paperworks.core.errors import UnknownNameError
+from paperworks.mip.model import MILP, MILPResult, MIPError
+
+__all__ = ["HighsBackend", "ScipBackend", "get_backend", "register_backend"]
+
+_BACKENDS: dict[str, object] = {}
+
+
+def register_backend(name: str, backend) -> None:
+    _BACKENDS[name] = backend
+
+
+def get_backend(name: str):
+    if name not in _BACKENDS:
+        raise UnknownNameError("MILP solver backend", name, _BACKENDS)
+    return _BACKENDS[name]
+
+
+def _gap(obj: float, bound: float) -> float:
+    if not (math.isfinite(obj) and math.isfinite(bound)):
+        return math.inf
+    return max(0.0, obj - bound) / max(abs(obj), 1e-10)
+
+
+class HighsBackend:
+    """HiGHS through highspy: the model is passed as one CSC matrix (fast for models built in Python)."""
+
+    name = "highs"
+
+    def solve(self, m: MILP, *, time_limit, mip_gap, warm_start, relax, threads, verbose, options):
+        import highspy
+
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", bool(verbose))
+        h.setOptionValue("threads", int(threads))
+        if time_limit is not None:
+            h.setOptionValue("time_limit", float(time_limit))
+        if mip_gap is not None:
+            h.setOptionValue("mip_rel_gap", float(mip_gap))
+        for k, v in options.items():
+            h.setOptionValue(k, v)
+        inf = highspy.kHighsInf
+
+        def fin(a):
+            a = np.asarray(a, dtype=float)
+            return np.where(np.isposinf(a), inf, np.where(np.isneginf(a), -inf, a))
+
+        lp = highspy.HighsLp()
+        n, r = m.num_vars, m.num_rows
+        lp.num_col_, lp.num_row_ = n, r
+        lp.col_cost_ = np.asarray(m.c, dtype=float)
+        lp.offset_ = float(m.c0)
+        lp.col_lower_, lp.col_upper_ = fin(m.lb), fin(m.ub)
+        lp.row_lower_, lp.row_upper_ = fin(m.row_lo), fin(m.row_hi)
+        indptr, indices, data = m.csr()
+        # CSR of A is CSC of A^T; HiGHS accepts row-wise format directly
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        lp.a_matrix_.start_ = indptr.astype(np.int32)
+        lp.a_matrix_.index_ = indices.astype(np.int32)
+        lp.a_matrix_.value_ = data
+        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, r
+        is_mip = (not relax) and any(m.integer)
+        if is_mip:
+            lp.integrality_ = [highspy.HighsVarType.kInteger if b else highspy.HighsVarType.kContinuous
+                               for b in m.integer]
+        st = h.passModel(lp)
+        if st == highspy.HighsStatus.kError:
+            raise MIPError(f"HiGHS rejected the model '{m.name}' ({n} columns, {r} rows)")
+        incumbents: list[tuple[float, float]] = []
+        t0 = time.perf_counter()
+        if is_mip:
+            def on_improve(e):
+                incumbents.append((time.perf_counter() - t0, float(e.data_out.objective_function_value)))
+
+            try:
+                h.cbMipImprovingSolution.subscribe(on_improve)
+            except Exception:  # pragma: no cover - older highspy without the callback sugar
+                pass
+            if warm_start is not None:
+                ws = np.where(np.asarray(m.integer), np.round(warm_start), warm_start)
+                ws = np.clip(ws, np.asarray(m.lb), np.asarray(m.ub))
+                sol = highspy.HighsSolution()
+                sol.col_value = ws.tolist()
+                sol.value_valid = True
+                h.setSolution(sol)
+        h.run()
+        runtime = time.perf_counter() - t0
+        ms = h.getModelStatus()
+        raw = h.modelStatusToString(ms)
+        info = h.getInfo()
+        has_sol = info.primal_solution_status == highspy.kSolutionStatusFeasible
+        S = highspy.HighsModelStatus
+        sol = h.getSolution()
+        x = np.asarray(sol.col_value, dtype=float) if has_sol else None
+        obj = float(info.objective_function_value) if has_sol else math.inf
+        if is_mip:
+            bound = float(info.mip_dual_bound)
+        else:
+            bound = obj if ms == S.kOptimal else -math.inf
+        if ms == S.kOptimal:
+            status = "optimal"
+        elif ms == S.kInfeasible:
+            status = "infeasible"
+        elif ms in (S.kUnbounded, S.kUnboundedOrInfeasible):
+            status = "unbounded"
+        elif ms in (S.kTimeLimit, S.kIterationLimit, S.kInterrupt, S.kSolutionLimit, S.kObjectiveBound,
+                    S.kObjectiveTarget, S.kMemoryLimit, S.kUnknown, S.kHighsInterrupt):
+            status = "feasible" if has_sol else "no_solution"
+        else:
+            status = "error"
+        if status == "optimal" and x is None:  # pragma: no cover
+            status = "error"
+        res = MILPResult(status, x, obj, bound, _gap(obj, bound) if x is not None else math.inf, runtime,
+                         incumbents, solver="highs", raw_status=raw)
+        if not is_mip and sol.dual_valid:
+            res.row_duals = np.asarray(sol.row_dual, dtype=float)
+            res.col_duals = np.asarray(sol.col_dual, dtype=float)
+        return res
+
+
+class ScipBackend:
+    """SCIP through pyscipopt (optional; raises a clear error when pyscipopt is not installed)."""
+
+    name = "scip"
+
+    def solve(self, m: MILP, *, time_limit, mip_gap, warm_start, relax, threads, verbose, options):
+        try:
+            import pyscipopt
+        except ImportError:
+            raise MIPError("solver 'scip' needs the optional package pyscipopt (pip install pyscipopt); "
+                           "use solver='highs'") from None
+        s = pyscipopt.Model(m.name)
+        if not verbose:
+            s.hideOutput()
+        if time_limit is not None:
+            s.setParam("limits/time", float(time_limit))
+        if mip_gap is not None:
+            s.setParam("limits/gap", float(mip_gap))
+        for k, v in options.items():
+            s.setParam(k, v)
+        big = 1e20
+
+        def b(v):
+            return None if not math.isfinite(v) else v
+
+        xs = [s.addVar(lb=b(lo), ub=b(hi), vtype="I" if (it and not relax) else "C")
+              for lo, hi, it in zip(m.lb, m.ub, m.integer)]
+        for i in range(m.num_rows):
+            ri, rv = m.row(i)
+            expr = pyscipopt.quicksum(float(v) * xs[j] for j, v in zip(ri.tolist(), rv.tolist()))
+            lo, hi = m.row_lo[i], m.row_hi[i]
+            if lo == hi:
+                s.addCons(expr == lo)
+            else:
+                if math.isfinite(lo) and lo > -big:
+                    s.addCons(expr >= lo)
+                if math.isfinite(hi) and hi < big:
+                    s.addCons(expr <= hi)
+        s.setObjective(pyscipopt.quicksum(float(c) * x for c, x in zip(m.c, xs) if c) + m.c0, "minimize")
+        if warm_start is not None:
+            sol = s.createSol()
+            for x, v in zip(xs, warm_start.tolist()):
+                s.setSolVal(sol, x, v)
+            s.addSol(sol)
+        t0 = time.perf_counter()
+        s.optimize()
+        runtime = time.perf_counter() - t0
+        st = s.getStatus()
+        has = s.getNSols() > 0
+        x = np.array([s.getVal(v) for v in xs]) if has else None
+        obj = float(s.getObjVal()) if has else math.inf
+        bound = float(s.getDualbound())
+        status = {"optimal": "optimal", "infeasible": "infeasible", "unbounded": "unbounded",
+                  "inforunbd": "unbounded"}.get(st, "feasible" if has else "no_solution")
+        return MILPResult(status, x, obj, bound, _gap(obj, bound) if has else math.inf, runtime, [],
+                          solver="scip", raw_status=st)
+
+
+register_backend("highs", HighsBackend())
+register_backend("scip", ScipBackend())

@@ -1,0 +1,259 @@
+"""A small solver-agnostic MILP model: variables with bounds and integrality, linear rows, a linear objective.
+
+The encoders in :mod:`paperworks.mip.relu` only talk to :class:`MILP`; a backend
+(:mod:`paperworks.mip.backends`) turns it into a solver's own model. HiGHS (``highspy``) is the default
+backend, SCIP (``pyscipopt``) is used when installed and asked for.
+
+Problem form::
+
+    min  c'x + c0    s.t.   row_lo <= A x <= row_hi,   lb <= x <= ub,   x_j integer for j in I
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from paperworks.core.errors import PaperworksError
+
+__all__ = ["MILP", "MILPResult", "MIPError", "InfeasibleError", "NoSolutionError", "UnboundedInputError",
+           "UnsupportedLayerError", "INF"]
+
+INF = math.inf
+
+
+class MIPError(PaperworksError):
+    """Base class of the MIP engine's errors."""
+
+
+class InfeasibleError(MIPError):
+    """The problem has no feasible point (e.g. contradictory constraints or an unreachable state box)."""
+
+
+class NoSolutionError(MIPError):
+    """The solver stopped (time limit, interrupt, ...) without any feasible solution to report."""
+
+
+class UnboundedInputError(MIPError):
+    """An input of a network has no finite box, so big-M bounds cannot be computed."""
+
+
+class UnsupportedLayerError(MIPError):
+    """A network contains a layer the MILP encoding does not handle."""
+
+
+@dataclass
+class MILPResult:
+    """Outcome of one solve.
+
+    status: ``optimal`` (proved to the requested gap), ``feasible`` (limit hit with an incumbent),
+    ``infeasible``, ``unbounded``, ``no_solution`` (limit hit without incumbent) or ``error``.
+    ``x`` is None unless a solution exists. ``bound`` is the best proved lower bound (min problems),
+    ``gap`` = (objective - bound) / max(|objective|, 1e-10). ``incumbents`` lists (seconds, objective)
+    for every improving solution reported by the solver. For LPs, ``row_duals`` and ``col_duals`` are the
+    solver's dual values (d objective / d row bound, reduced costs).
+    """
+
+    status: str
+    x: np.ndarray | None
+    objective: float
+    bound: float
+    gap: float
+    runtime: float
+    incumbents: list[tuple[float, float]] = field(default_factory=list)
+    row_duals: np.ndarray | None = None
+    col_duals: np.ndarray | None = None
+    solver: str = ""
+    raw_status: str = ""
+
+    @property
+    def has_solution(self) -> bool:
+        return self.x is not None
+
+    @property
+    def optimal(self) -> bool:
+        return self.status == "optimal"
+
+
+class MILP:
+    """Builder of a mixed-integer linear program (minimisation)."""
+
+    def __init__(self, name: str = "milp"):
+        self.name = name
+        self.lb: list[float] = []
+        self.ub: list[float] = []
+        self.integer: list[bool] = []
+        self.names: list[str] = []
+        self.c: list[float] = []
+        self.c0 = 0.0
+        self._ri: list[np.ndarray] = []   # row column indices
+        self._rv: list[np.ndarray] = []   # row coefficients
+        self.row_lo: list[float] = []
+        self.row_hi: list[float] = []
+        self.row_names: list[str] = []
+
+    # ------------------------------------------------------------------ variables
+    @property
+    def num_vars(self) -> int:
+        return len(self.lb)
+
+    @property
+    def num_rows(self) -> int:
+        return len(self.row_lo)
+
+    @property
+    def num_integer(self) -> int:
+        return int(sum(self.integer))
+
+    def add_vars(self, n: int, lb=-INF, ub=INF, integer: bool = False, name: str = "x") -> np.ndarray:
+        """Add n variables (bounds scalar or length-n); returns their indices as an int array."""
+        lb = np.broadcast_to(np.asarray(lb, dtype=float), (n,))
+        ub = np.broadcast_to(np.asarray(ub, dtype=float), (n,))
+        if np.isnan(lb).any() or np.isnan(ub).any():
+            raise MIPError(f"MILP.add_vars('{name}'): bounds contain NaN")
+        if (lb > ub + 1e-12).any():
+            j = int(np.argmax(lb > ub + 1e-12))
+            raise InfeasibleError(f"MILP.add_vars('{name}'): lower bound {lb[j]:g} > upper bound {ub[j]:g} "
+                                  f"for entry {j}")
+        start = self.num_vars
+        self.lb.extend(lb.tolist())
+        self.ub.extend(ub.tolist())
+        self.integer.extend([bool(integer)] * n)
+        self.c.extend([0.0] * n)
+        self.names.extend(f"{name}[{i}]" for i in range(n))
+        return np.arange(start, start + n)
+
+    def add_var(self, lb=-INF, ub=INF, integer: bool = False, name: str = "x") -> int:
+        return int(self.add_vars(1, lb, ub, integer, name)[0])
+
+    def add_binaries(self, n: int, name: str = "d") -> np.ndarray:
+        return self.add_vars(n, 0.0, 1.0, True, name)
+
+    def fix(self, idx, values) -> None:
+        """Fix variables to values (lb = ub = value)."""
+        idx = np.atleast_1d(np.asarray(idx, dtype=int))
+        values = np.broadcast_to(np.asarray(values, dtype=float), idx.shape)
+        for i, v in zip(idx.tolist(), values.tolist()):
+            self.lb[i] = self.ub[i] = v
+
+    # ------------------------------------------------------------------ rows
+    def add_row(self, idx, coef, lo: float = -INF, hi: float = INF, name: str = "") -> int:
+        idx = np.asarray(idx, dtype=np.int64).ravel()
+        coef = np.asarray(coef, dtype=float).ravel()
+        if idx.shape != coef.shape:
+            raise MIPError(f"MILP.add_row: {idx.size} indices but {coef.size} coefficients")
+        if not np.isfinite(coef).all():
+            raise MIPError(f"MILP.add_row('{name}'): coefficients must be finite")
+        if idx.size and (idx.min() < 0 or idx.max() >= self.num_vars):
+            raise MIPError(f"MILP.add_row('{name}'): variable index out of range [0, {self.num_vars})")
+        # merge duplicates so every backend sees a clean sparse row
+        if idx.size and np.unique(idx).size != idx.size:
+            u, inv = np.unique(idx, return_inverse=True)
+            coef = np.bincount(inv, weights=coef, minlength=u.size)
+            idx = u
+        self._ri.append(idx)
+        self._rv.append(coef)
+        self.row_lo.append(float(lo))
+        self.row_hi.append(float(hi))
+        self.row_names.append(name)
+        return self.num_rows - 1
+
+    def add_eq(self, idx, coef, rhs: float, name: str = "") -> int:
+        return self.add_row(idx, coef, rhs, rhs, name)
+
+    def add_le(self, idx, coef, rhs: float, name: str = "") -> int:
+        return self.add_row(idx, coef, -INF, rhs, name)
+
+    def add_ge(self, idx, coef, rhs: float, name: str = "") -> int:
+        return self.add_row(idx, coef, rhs, INF, name)
+
+    def row(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        return self._ri[i], self._rv[i]
+
+    # ------------------------------------------------------------------ objective
+    def set_objective(self, idx=(), coef=(), offset: float = 0.0) -> None:
+        self.c = [0.0] * self.num_vars
+        self.c0 = float(offset)
+        self.add_objective(idx, coef)
+
+    def add_objective(self, idx, coef, offset: float = 0.0) -> None:
+        idx = np.atleast_1d(np.asarray(idx, dtype=int))
+        coef = np.broadcast_to(np.asarray(coef, dtype=float), idx.shape)
+        for i, v in zip(idx.tolist(), coef.tolist()):
+            self.c[i] += v
+        self.c0 += float(offset)
+
+    def add_abs(self, idx, target, name: str = "abs") -> np.ndarray:
+        """New variables e_i >= |x_idx[i] - target_i| (tight when e has a positive objective weight)."""
+        idx = np.atleast_1d(np.asarray(idx, dtype=int))
+        target = np.broadcast_to(np.asarray(target, dtype=float), idx.shape)
+        e = self.add_vars(idx.size, 0.0, INF, name=name)
+        for ei, xi, t in zip(e.tolist(), idx.tolist(), target.tolist()):
+            self.add_ge([ei, xi], [1.0, -1.0], -t)   # e >= x - t
+            self.add_ge([ei, xi], [1.0, 1.0], t)     # e >= t - x
+        return e
+
+    # ------------------------------------------------------------------ export
+    def csr(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(indptr, indices, data) of the constraint matrix in CSR form."""
+        lens = np.fromiter((r.size for r in self._ri), dtype=np.int64, count=self.num_rows)
+        indptr = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
+        indices = np.concatenate(self._ri) if self._ri else np.zeros(0, np.int64)
+        data = np.concatenate(self._rv) if self._rv else np.zeros(0)
+        return indptr, indices.astype(np.int64), data
+
+    def dense_matrix(self) -> np.ndarray:
+        A = np.zeros((self.num_rows, self.num_vars))
+        for i, (ri, rv) in enumerate(zip(self._ri, self._rv)):
+            A[i, ri] = rv
+        return A
+
+    def objective_value(self, x) -> float:
+        return float(np.dot(self.c, x) + self.c0)
+
+    def max_violation(self, x) -> float:
+        """Largest violation of bounds, rows and integrality at x (0 = feasible)."""
+        x = np.asarray(x, dtype=float)
+        v = max(0.0, float(np.max(np.asarray(self.lb) - x, initial=0)), float(np.max(x - np.asarray(self.ub),
+                                                                                         initial=0)))
+        for ri, rv, lo, hi in zip(self._ri, self._rv, self.row_lo, self.row_hi):
+            a = float(rv @ x[ri])
+            v = max(v, lo - a, a - hi)
+        ints = np.asarray(self.integer, dtype=bool)
+        if ints.any():
+            v = max(v, float(np.max(np.abs(x[ints] - np.round(x[ints])))))
+        return v
+
+    def copy(self) -> "MILP":
+        m = MILP(self.name)
+        m.lb, m.ub, m.integer, m.names, m.c = (list(self.lb), list(self.ub), list(self.integer),
+                                               list(self.names), list(self.c))
+        m.c0 = self.c0
+        m._ri, m._rv = list(self._ri), list(self._rv)
+        m.row_lo, m.row_hi, m.row_names = list(self.row_lo), list(self.row_hi), list(self.row_names)
+        return m
+
+    # ------------------------------------------------------------------ solve
+    def solve(self, solver: str = "highs", *, time_limit: float | None = None, mip_gap: float | None = None,
+              warm_start: Any = None, relax: bool = False, threads: int = 1, verbose: bool = False,
+              options: dict[str, Any] | None = None) -> MILPResult:
+        """Solve with a backend (``highs`` or ``scip``).
+
+        time_limit: seconds; on a hit the best incumbent is returned with status ``feasible`` (or
+        ``no_solution``). warm_start: a full vector of values (integer entries are rounded) given to the
+        solver as a starting incumbent. relax=True drops integrality (LP relaxation; duals reported).
+        """
+        from paperworks.mip.backends import get_backend
+
+        if time_limit is not None and not (time_limit > 0):
+            raise MIPError(f"MILP.solve: time_limit must be > 0 seconds (got {time_limit!r})")
+        if warm_start is not None:
+            warm_start = np.asarray(warm_start, dtype=float).ravel()
+            if warm_start.size != self.num_vars:
+                raise MIPError(f"MILP.solve: warm_start has {warm_start.size} values, the model has "
+                               f"{self.num_vars} variables")
+        return get_backend(solver).solve(self, time_limit=time_limit, mip_gap=mip_gap, warm_start=warm_start,
+                                         relax=relax, threads=threads, verbose=verbose, options=options or {})

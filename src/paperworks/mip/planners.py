@@ -1,0 +1,251 @@
+"""Planners over a learned dynamics model: the MILP planner (global optimum for ReLU models) and the
+sampling / gradient baselines of Liu et al. 2023 (MPPI, CEM, gradient descent with restarts).
+
+All planners minimise the same cost over actions u_0..u_{T-1} in a box::
+
+    J = sum_{t=1}^{T-1} s ||x_t[dims] - g||_1 + f ||x_T[dims] - g||_1 + r sum_t ||u_t||_1
+
+and return a :class:`Plan`. The sampling planners take any batched torch dynamics
+``step(x [B, nx], u [B, nu]) -> x_next [B, nx]``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from paperworks.mip.horizon import add_l1_goal_cost, encode_rollout
+from paperworks.mip.model import MILP, InfeasibleError, MIPError, NoSolutionError
+from paperworks.mip.relu import AffineLayer
+
+__all__ = ["Plan", "PlanCost", "MILPPlanner", "MPPIPlanner", "CEMPlanner", "GDPlanner", "layers_step",
+           "rollout_cost"]
+
+
+@dataclass
+class PlanCost:
+    goal_dims: tuple[int, ...]
+    stage_weight: float = 0.0
+    final_weight: float = 1.0
+    action_weight: float = 0.0
+
+
+@dataclass
+class Plan:
+    actions: np.ndarray        # [T, nu]
+    objective: float           # model-predicted cost of the plan
+    time: float                # seconds spent planning
+    status: str = "ok"         # MILP: optimal / feasible (time limit, incumbent); others: ok
+    bound: float = -math.inf   # MILP lower bound
+    gap: float = math.nan
+    n_binaries: int = 0
+    info: dict = field(default_factory=dict)
+
+
+def layers_step(layers: list[AffineLayer], residual: bool = True, dtype=torch.float64):
+    """Batched torch dynamics from AffineLayers (exactly the function the MILP encodes)."""
+    Ws = [torch.tensor(L.W, dtype=dtype) for L in layers]
+    bs = [torch.tensor(L.b, dtype=dtype) for L in layers]
+    ks = [torch.tensor(L.kinds) for L in layers]
+
+    def step(x, u):
+        h = torch.cat([x, u], dim=-1)
+        for W, b, k in zip(Ws, bs, ks):
+            z = h @ W.T + b
+            h = torch.where(k == 0, torch.relu(z), torch.where(k == 1, z, torch.zeros_like(z)))
+        return x + h if residual else h
+
+    return step
+
+
+def rollout_cost(step, x0, U, goal, cost: PlanCost):
+    """Cost of action sequences U [B, T, nu] from x0 [nx] under the torch dynamics; returns [B]."""
+    B, T, _ = U.shape
+    x = x0.expand(B, -1)
+    dims = list(cost.goal_dims)
+    J = torch.zeros(B, dtype=U.dtype)
+    for t in range(T):
+        x = step(x, U[:, t])
+        w = cost.final_weight if t == T - 1 else cost.stage_weight
+        if w:
+            J = J + w * (x[:, dims] - goal).abs().sum(-1)
+        if cost.action_weight:
+            J = J + cost.action_weight * U[:, t].abs().sum(-1)
+    return J
+
+
+class MILPPlanner:
+    """Globally optimal planning through the MILP encoding of a ReLU dynamics model.
+
+    Each call builds the horizon MILP for the current x0 (bounds recomputed from x0), warm-starts from
+    ``warm`` (e.g. the shifted previous plan) and solves under ``time_limit``. A time-out with an incumbent
+    returns it with status ``feasible`` and the remaining gap; without incumbent NoSolutionError is raised;
+    an infeasible MILP raises InfeasibleError.
+    """
+
+    def __init__(self, layers: list[AffineLayer], u_lo, u_hi, T: int, cost: PlanCost, *, residual: bool = True,
+                 time_limit: float | None = 5.0, mip_gap: float = 1e-4, tighten: str = "interval",
+                 x_lo=None, x_hi=None, solver: str = "highs", threads: int = 1):
+        self.layers, self.T, self.cost, self.residual = layers, int(T), cost, residual
+        self.u_lo = np.asarray(u_lo, dtype=np.float64)
+        self.u_hi = np.asarray(u_hi, dtype=np.float64)
+        self.time_limit, self.mip_gap, self.tighten = time_limit, mip_gap, tighten
+        self.x_lo, self.x_hi, self.solver, self.threads = x_lo, x_hi, solver, threads
+
+    def build(self, x0, goal):
+        m = MILP("mpc")
+        ro = encode_rollout(m, self.layers, x0, self.T, self.u_lo, self.u_hi, residual=self.residual,
+                            x_lo=self.x_lo, x_hi=self.x_hi, tighten=self.tighten)
+        aux = add_l1_goal_cost(m, ro, goal, self.cost.goal_dims, stage_weight=self.cost.stage_weight,
+                               final_weight=self.cost.final_weight, action_weight=self.cost.action_weight)
+        return m, ro, aux
+
+    def warm_vector(self, m, ro, aux, x0, goal, actions):
+        v = ro.assignment(m, self.layers, x0, actions)
+        dims = np.asarray(self.cost.goal_dims)
+        for t in range(self.T):
+            v[aux["e"][t]] = np.abs(v[ro.X[t + 1, dims]] - goal)
+            if aux["a"].size:
+                v[aux["a"][t]] = np.abs(v[ro.U[t]])
+        return v
+
+    def plan(self, x0, goal, warm=None) -> Plan:
+        t0 = time.perf_counter()
+        x0 = np.asarray(x0, dtype=np.float64)
+        goal = np.asarray(goal, dtype=np.float64)
+        m, ro, aux = self.build(x0, goal)
+        ws = None
+        if warm is not None:
+            warm = np.clip(np.asarray(warm, dtype=np.float64).reshape(self.T, -1), self.u_lo, self.u_hi)
+            ws = self.warm_vector(m, ro, aux, x0, goal, warm)
+            if self.x_lo is not None or self.x_hi is not None:
+                if m.max_violation(ws) > 1e-6:
+                    ws = None   # the warm plan leaves the state box
+        res = m.solve(self.solver, time_limit=self.time_limit, mip_gap=self.mip_gap, warm_start=ws,
+                      threads=self.threads)
+        if res.status == "infeasible":
+            raise InfeasibleError(f"MILPPlanner: the MPC problem is infeasible from x0={x0.round(4).tolist()} "
+                                  f"(state box unreachable?)")
+        if res.status == "no_solution":
+            raise NoSolutionError(f"MILPPlanner: solver stopped ({res.raw_status}) after {res.runtime:.2f}s "
+                                  f"without a feasible plan; raise time_limit or pass a warm start")
+        if res.status not in ("optimal", "feasible"):
+            raise MIPError(f"MILPPlanner: solver returned status '{res.status}' ({res.raw_status})")
+        U = res.x[ro.U]
+        return Plan(U, res.objective, time.perf_counter() - t0, res.status, res.bound, res.gap, ro.n_binaries,
+                    {"solve_time": res.runtime, "incumbents": res.incumbents, "n_vars": m.num_vars,
+                     "n_rows": m.num_rows})
+
+
+def _as_t(a, dtype):
+    return torch.as_tensor(np.asarray(a, dtype=np.float64), dtype=dtype)
+
+
+class _Sampler:
+    def __init__(self, step, u_lo, u_hi, T, cost: PlanCost, *, seed=0, dtype=torch.float64):
+        self.step, self.T, self.cost, self.dtype = step, int(T), cost, dtype
+        self.u_lo, self.u_hi = _as_t(u_lo, dtype), _as_t(u_hi, dtype)
+        self.gen = torch.Generator().manual_seed(seed)
+
+    def _init_mean(self, warm):
+        if warm is None:
+            return ((self.u_lo + self.u_hi) / 2).expand(self.T, -1).clone()
+        return _as_t(warm, self.dtype).reshape(self.T, -1).clone()
+
+
+class MPPIPlanner(_Sampler):
+    """Model predictive path integral control (Williams et al. 2017): Gaussian perturbations of the mean
+    sequence, exponentially weighted by cost with temperature lambda; ``iters`` refinement rounds."""
+
+    def __init__(self, step, u_lo, u_hi, T, cost, *, samples=256, iters=5, sigma=0.5, lam=0.01, seed=0):
+        super().__init__(step, u_lo, u_hi, T, cost, seed=seed)
+        self.samples, self.iters, self.lam = samples, iters, lam
+        self.sigma = sigma * (self.u_hi - self.u_lo) / 2
+
+    @torch.no_grad()
+    def plan(self, x0, goal, warm=None) -> Plan:
+        t0 = time.perf_counter()
+        x0, goal = _as_t(x0, self.dtype), _as_t(goal, self.dtype)
+        mean = self._init_mean(warm)
+        best_U, best_J = mean.clone(), float(rollout_cost(self.step, x0, mean[None], goal, self.cost)[0])
+        for _ in range(self.iters):
+            eps = torch.randn(self.samples, self.T, mean.shape[-1], generator=self.gen, dtype=self.dtype) * self.sigma
+            U = torch.clamp(mean + eps, self.u_lo, self.u_hi)
+            U[0] = mean
+            J = rollout_cost(self.step, x0, U, goal, self.cost)
+            w = torch.softmax(-(J - J.min()) / self.lam, 0)
+            mean = (w[:, None, None] * U).sum(0)
+            i = int(J.argmin())
+            if float(J[i]) < best_J:
+                best_J, best_U = float(J[i]), U[i].clone()
+        Jm = float(rollout_cost(self.step, x0, mean[None], goal, self.cost)[0])
+        if Jm < best_J:
+            best_J, best_U = Jm, mean
+        return Plan(best_U.numpy(), best_J, time.perf_counter() - t0)
+
+
+class CEMPlanner(_Sampler):
+    """Cross-entropy method: sample Gaussian sequences, refit mean/std to the elite fraction."""
+
+    def __init__(self, step, u_lo, u_hi, T, cost, *, samples=256, iters=5, elites=25, sigma=0.5, seed=0):
+        super().__init__(step, u_lo, u_hi, T, cost, seed=seed)
+        self.samples, self.iters, self.elites = samples, iters, elites
+        self.sigma0 = sigma * (self.u_hi - self.u_lo) / 2
+
+    @torch.no_grad()
+    def plan(self, x0, goal, warm=None) -> Plan:
+        t0 = time.perf_counter()
+        x0, goal = _as_t(x0, self.dtype), _as_t(goal, self.dtype)
+        mean = self._init_mean(warm)
+        std = self.sigma0.expand_as(mean).clone()
+        best_U, best_J = mean.clone(), float(rollout_cost(self.step, x0, mean[None], goal, self.cost)[0])
+        for _ in range(self.iters):
+            U = mean + std * torch.randn(self.samples, *mean.shape, generator=self.gen, dtype=self.dtype)
+            U = torch.clamp(U, self.u_lo, self.u_hi)
+            U[0] = mean
+            J = rollout_cost(self.step, x0, U, goal, self.cost)
+            el = U[torch.argsort(J)[: self.elites]]
+            mean, std = el.mean(0), el.std(0) + 1e-6
+            i = int(J.argmin())
+            if float(J[i]) < best_J:
+                best_J, best_U = float(J[i]), U[i].clone()
+        return Plan(best_U.numpy(), best_J, time.perf_counter() - t0)
+
+
+class GDPlanner(_Sampler):
+    """Gradient descent (Adam) on the action sequence through the model, several random restarts; actions
+    are projected back onto the box after every step. The best restart is returned."""
+
+    def __init__(self, step, u_lo, u_hi, T, cost, *, restarts=5, steps=50, lr=0.05, seed=0):
+        super().__init__(step, u_lo, u_hi, T, cost, seed=seed)
+        self.restarts, self.steps, self.lr = restarts, steps, lr
+
+    def plan(self, x0, goal, warm=None) -> Plan:
+        t0 = time.perf_counter()
+        x0, goal = _as_t(x0, self.dtype), _as_t(goal, self.dtype)
+        nu = self.u_lo.numel()
+        U = self.u_lo + (self.u_hi - self.u_lo) * torch.rand(self.restarts, self.T, nu, generator=self.gen,
+                                                             dtype=self.dtype)
+        if warm is not None:
+            U[0] = self._init_mean(warm)
+        U = U.requires_grad_(True)
+        opt = torch.optim.Adam([U], lr=self.lr * float((self.u_hi - self.u_lo).max()) / 2)
+        best_J = torch.full((self.restarts,), math.inf, dtype=self.dtype)
+        best_U = U.detach().clone()
+        for _ in range(self.steps + 1):
+            J = rollout_cost(self.step, x0, U, goal, self.cost)
+            with torch.no_grad():
+                better = J < best_J
+                best_J = torch.where(better, J.detach(), best_J)
+                best_U[better] = U.detach()[better]
+            opt.zero_grad()
+            J.sum().backward()
+            opt.step()
+            with torch.no_grad():
+                U.copy_(torch.maximum(torch.minimum(U, self.u_hi), self.u_lo))
+        i = int(best_J.argmin())
+        return Plan(best_U[i].numpy(), float(best_J[i]), time.perf_counter() - t0)

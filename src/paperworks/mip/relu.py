@@ -1,0 +1,268 @@
+"""Exact MILP encoding of piecewise-affine ReLU networks (Linear / ReLU / identity / removed neurons).
+
+Each hidden neuron j has pre-activation z_j = w_j' h + b_j with bounds l_j <= z_j <= u_j and one of three
+activations (the SparseMPC neuron types, Liu et al. 2023 Sec. 3): ReLU, identity (ID) or removed (ZERO).
+A ReLU y = max(0, z) with l < 0 < u gets one binary d (big-M, Tjeng et al. 2019 style)::
+
+    y >= z,   y >= 0,   y <= z - l (1 - d),   y <= u d,   d in {0, 1}
+
+If u <= 0 the neuron is stably inactive (y = 0), if l >= 0 stably active (y = z): no binary in either case.
+ID neurons are y = z and ZERO neurons drop out. Bounds come from interval arithmetic over the input box,
+optionally tightened by LP (minimise / maximise z_j over the LP relaxation of everything encoded so far).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from paperworks.mip.model import INF, MILP, UnboundedInputError, UnsupportedLayerError
+
+__all__ = ["RELU", "ID", "ZERO", "AffineLayer", "network_layers", "interval_bounds", "encode_layers",
+           "EncodingInfo", "forward_layers", "count_unstable", "fold_identity"]
+
+RELU, ID, ZERO = 0, 1, 2
+_KIND_NAMES = {RELU: "relu", ID: "identity", ZERO: "zero"}
+
+
+@dataclass
+class AffineLayer:
+    """z = W h + b followed by a per-neuron activation kind (RELU / ID / ZERO)."""
+
+    W: np.ndarray        # [out, in]
+    b: np.ndarray        # [out]
+    kinds: np.ndarray    # [out] int in {RELU, ID, ZERO}
+
+    def __post_init__(self):
+        self.W = np.asarray(self.W, dtype=np.float64)
+        self.b = np.asarray(self.b, dtype=np.float64).reshape(-1)
+        self.kinds = np.asarray(self.kinds, dtype=np.int64).reshape(-1)
+        if self.W.ndim != 2 or self.W.shape[0] != self.b.size or self.kinds.size != self.b.size:
+            raise ValueError(f"AffineLayer: W [out, in], b [out], kinds [out] expected (got W {self.W.shape}, "
+                             f"b {self.b.shape}, kinds {self.kinds.shape})")
+        if not np.isin(self.kinds, (RELU, ID, ZERO)).all():
+            raise ValueError("AffineLayer: kinds must be RELU (0), ID (1) or ZERO (2)")
+
+    @property
+    def n_relu(self) -> int:
+        return int((self.kinds == RELU).sum())
+
+
+def network_layers(net) -> list[AffineLayer]:
+    """Translate a torch network into AffineLayers.
+
+    Accepts an object with a ``mip_layers()`` method (returning AffineLayers), a ``torch.nn.Linear``, or a
+    ``torch.nn.Sequential`` of Linear / ReLU / Identity / Flatten / Dropout (eval no-op). Consecutive
+    affine maps are merged. Anything else raises UnsupportedLayerError naming the layer.
+    """
+    if hasattr(net, "mip_layers"):
+        return list(net.mip_layers())
+    import torch.nn as nn
+
+    if isinstance(net, nn.Linear):
+        mods = [net]
+    elif isinstance(net, nn.Sequential):
+        mods = list(net)
+    else:
+        raise UnsupportedLayerError(f"network_layers: expected nn.Sequential, nn.Linear or an object with "
+                                    f"mip_layers() (got {type(net).__name__})")
+    layers: list[AffineLayer] = []
+    pending = None   # (W, b) not yet followed by an activation
+    for pos, m in enumerate(mods):
+        if isinstance(m, nn.Linear):
+            W = m.weight.detach().double().cpu().numpy()
+            b = (m.bias.detach().double().cpu().numpy() if m.bias is not None else np.zeros(W.shape[0]))
+            if pending is not None:   # merge affine maps: W2 (W1 h + b1) + b2
+                W, b = W @ pending[0], W @ pending[1] + b
+            pending = (W, b)
+        elif isinstance(m, nn.ReLU):
+            if pending is None:
+                raise UnsupportedLayerError(f"network_layers: ReLU at position {pos} does not follow a Linear "
+                                            f"layer")
+            layers.append(AffineLayer(pending[0], pending[1], np.full(pending[1].size, RELU)))
+            pending = None
+        elif isinstance(m, (nn.Identity, nn.Flatten, nn.Dropout)):
+            continue
+        else:
+            raise UnsupportedLayerError(
+                f"network_layers: layer {pos} ({type(m).__name__}) is not supported by the MILP encoding "
+                f"(supported: Linear, ReLU, Identity, Flatten, Dropout)")
+    if pending is not None:
+        layers.append(AffineLayer(pending[0], pending[1], np.full(pending[1].size, ID)))
+    if not layers:
+        raise UnsupportedLayerError("network_layers: the network has no Linear layer")
+    return layers
+
+
+def _act(kinds, z):
+    return np.where(kinds == RELU, np.maximum(z, 0.0), np.where(kinds == ID, z, 0.0))
+
+
+def forward_layers(layers: list[AffineLayer], h: np.ndarray) -> np.ndarray:
+    """Numpy forward pass, h [B, in] -> [B, out] (float64)."""
+    h = np.asarray(h, dtype=np.float64)
+    for L in layers:
+        h = _act(L.kinds, h @ L.W.T + L.b)
+    return h
+
+
+def interval_bounds(layers: list[AffineLayer], lo, hi) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Pre-activation bounds (l, u) of every layer by interval arithmetic over the box [lo, hi]."""
+    lo = np.asarray(lo, dtype=np.float64)
+    hi = np.asarray(hi, dtype=np.float64)
+    out = []
+    for L in layers:
+        Wp, Wn = np.maximum(L.W, 0), np.minimum(L.W, 0)
+        zl = Wp @ lo + Wn @ hi + L.b
+        zu = Wp @ hi + Wn @ lo + L.b
+        out.append((zl, zu))
+        lo, hi = _act(L.kinds, zl), _act(L.kinds, zu)
+        # the image of [zl, zu] under relu is [relu(zl), relu(zu)]; id keeps it; zero gives 0
+    return out
+
+
+def count_unstable(layers: list[AffineLayer], lo, hi) -> int:
+    """Number of ReLU neurons whose interval bounds straddle 0 (each needs one binary)."""
+    n = 0
+    for L, (zl, zu) in zip(layers, interval_bounds(layers, lo, hi)):
+        n += int(((L.kinds == RELU) & (zl < 0) & (zu > 0)).sum())
+    return n
+
+
+def fold_identity(layers: list[AffineLayer]) -> list[AffineLayer]:
+    """Equivalent network with ZERO neurons deleted and layers made only of ID neurons merged away.
+
+    A hidden layer whose surviving neurons are all ID is affine and merges into the next layer; the
+    output equals the unfolded network exactly (up to float rounding).
+    """
+    layers = [AffineLayer(L.W.copy(), L.b.copy(), L.kinds.copy()) for L in layers]
+    # drop ZERO neurons: delete their rows here and their columns in the next layer
+    for i in range(len(layers) - 1):
+        keep = layers[i].kinds != ZERO
+        L, N = layers[i], layers[i + 1]
+        layers[i] = AffineLayer(L.W[keep], L.b[keep], L.kinds[keep])
+        layers[i + 1] = AffineLayer(N.W[:, keep], N.b, N.kinds)
+    out: list[AffineLayer] = []
+    for L in layers:
+        if out and (out[-1].kinds == ID).all():
+            P = out.pop()
+            L = AffineLayer(L.W @ P.W, L.W @ P.b + L.b, L.kinds)
+        out.append(L)
+    return out
+
+
+@dataclass
+class EncodingInfo:
+    """Where one network copy lives in the MILP.
+
+    z_idx[k]: pre-activation variables of layer k; y_idx[k]: output variables (-1 = constant 0);
+    d_idx[k]: binary per neuron (-1 = none); bounds[k] = (l, u) used for big-M.
+    """
+
+    z_idx: list[np.ndarray] = field(default_factory=list)
+    y_idx: list[np.ndarray] = field(default_factory=list)
+    d_idx: list[np.ndarray] = field(default_factory=list)
+    bounds: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    n_binaries: int = 0
+    n_stable_active: int = 0
+    n_stable_inactive: int = 0
+
+    def assignment(self, layers: list[AffineLayer], h0: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """Write the values of this copy's variables for input h0 into x (for warm starts); returns output."""
+        h = np.asarray(h0, dtype=np.float64)
+        for L, zi, yi, di in zip(layers, self.z_idx, self.y_idx, self.d_idx):
+            z = L.W @ h + L.b
+            y = _act(L.kinds, z)
+            x[zi] = z
+            x[yi[yi >= 0]] = y[yi >= 0]
+            x[di[di >= 0]] = (z[di >= 0] > 0).astype(float)
+            h = y
+        return h
+
+
+def _lp_bound(m: MILP, j: int, sense: float, time_limit: float | None) -> float | None:
+    saved = m.c, m.c0
+    m.c = [0.0] * m.num_vars
+    m.c[j] = sense
+    m.c0 = 0.0
+    try:
+        r = m.solve(relax=True, time_limit=time_limit)
+    finally:
+        m.c, m.c0 = saved
+    if r.status != "optimal":
+        return None
+    return sense * r.objective
+
+
+def encode_layers(m: MILP, layers: list[AffineLayer], in_idx, in_lo, in_hi, *, tighten: str = "interval",
+                  name: str = "net", lp_time_limit: float | None = 5.0) -> tuple[np.ndarray, EncodingInfo]:
+    """Add the network h -> f(h) to the MILP for input variables in_idx with box [in_lo, in_hi].
+
+    tighten: ``interval`` (interval arithmetic) or ``lp`` (then LP-tightened per neuron). Returns the
+    output variable indices (-1 = constant 0 output) and an EncodingInfo.
+    """
+    if tighten not in ("interval", "lp"):
+        raise ValueError(f"encode_layers: tighten must be 'interval' or 'lp' (got {tighten!r})")
+    in_idx = np.asarray(in_idx, dtype=np.int64)
+    lo = np.asarray(in_lo, dtype=np.float64).reshape(-1)
+    hi = np.asarray(in_hi, dtype=np.float64).reshape(-1)
+    if not (in_idx.size == lo.size == hi.size == layers[0].W.shape[1]):
+        raise ValueError(f"encode_layers: the network takes {layers[0].W.shape[1]} inputs, got {in_idx.size} "
+                         f"variables and boxes of size {lo.size}/{hi.size}")
+    bad = ~(np.isfinite(lo) & np.isfinite(hi))
+    if bad.any():
+        raise UnboundedInputError(f"encode_layers('{name}'): inputs {np.flatnonzero(bad).tolist()} have no finite "
+                                  f"box [lo, hi]; big-M needs bounded inputs")
+    info = EncodingInfo()
+    h_idx, h_lo, h_hi = in_idx, lo, hi
+    for k, L in enumerate(layers):
+        live = h_idx >= 0
+        Wp, Wn = np.maximum(L.W, 0), np.minimum(L.W, 0)
+        zl = Wp[:, live] @ h_lo[live] + Wn[:, live] @ h_hi[live] + L.b
+        zu = Wp[:, live] @ h_hi[live] + Wn[:, live] @ h_lo[live] + L.b
+        n = L.b.size
+        z = m.add_vars(n, zl - 1e-9 * (1 + np.abs(zl)), zu + 1e-9 * (1 + np.abs(zu)), name=f"{name}.z{k}")
+        cols = h_idx[live]
+        for j in range(n):
+            if L.kinds[j] == ZERO:
+                continue
+            m.add_eq(np.concatenate([[z[j]], cols]), np.concatenate([[1.0], -L.W[j, live]]), L.b[j])
+        if tighten == "lp":
+            for j in range(n):
+                if L.kinds[j] == RELU and zl[j] < 0 < zu[j]:
+                    a = _lp_bound(m, int(z[j]), 1.0, lp_time_limit)
+                    b = _lp_bound(m, int(z[j]), -1.0, lp_time_limit)
+                    if a is not None:
+                        zl[j] = max(zl[j], a)
+                    if b is not None:
+                        zu[j] = min(zu[j], b)
+        y = np.full(n, -1, dtype=np.int64)
+        d = np.full(n, -1, dtype=np.int64)
+        ylo, yhi = np.zeros(n), np.zeros(n)
+        for j in range(n):
+            kind = L.kinds[j]
+            if kind == ZERO:
+                continue
+            if kind == ID:
+                y[j], ylo[j], yhi[j] = z[j], zl[j], zu[j]
+            elif zu[j] <= 0:
+                info.n_stable_inactive += 1   # y = 0
+            elif zl[j] >= 0:
+                info.n_stable_active += 1
+                y[j], ylo[j], yhi[j] = z[j], zl[j], zu[j]
+            else:
+                yj = m.add_var(0.0, zu[j], name=f"{name}.y{k}[{j}]")
+                dj = m.add_var(0.0, 1.0, integer=True, name=f"{name}.d{k}[{j}]")
+                zj = int(z[j])
+                m.add_ge([yj, zj], [1.0, -1.0], 0.0)                       # y >= z
+                m.add_le([yj, zj, dj], [1.0, -1.0, -zl[j]], -zl[j])         # y <= z - l (1 - d)
+                m.add_le([yj, dj], [1.0, -zu[j]], 0.0)                       # y <= u d
+                y[j], d[j], ylo[j], yhi[j] = yj, dj, 0.0, zu[j]
+                info.n_binaries += 1
+        info.z_idx.append(z)
+        info.y_idx.append(y)
+        info.d_idx.append(d)
+        info.bounds.append((zl.copy(), zu.copy()))
+        h_idx, h_lo, h_hi = y, ylo, yhi
+    return h_idx, info

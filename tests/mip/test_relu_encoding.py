@@ -1,0 +1,190 @@
+"""Oracles of the ReLU MILP encoding: exact forward pass, binaries = 1[z > 0], binary count, global optimality."""
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+
+from paperworks.mip import (ID, MILP, RELU, ZERO, AffineLayer, CEMPlanner, GDPlanner, InfeasibleError,
+                            MILPPlanner, MPPIPlanner, NoSolutionError, PlanCost, UnboundedInputError,
+                            UnsupportedLayerError, count_unstable, encode_layers, encode_rollout, fold_identity,
+                            forward_layers, interval_bounds, layers_step, network_layers)
+from paperworks.mip.horizon import l1_cost_numpy
+
+TIGHT = {"primal_feasibility_tolerance": 1e-9, "mip_feasibility_tolerance": 1e-9}
+
+
+def _net(seed, sizes=(4, 12, 12, 3)):
+    torch.manual_seed(seed)
+    mods = []
+    for i in range(len(sizes) - 1):
+        mods.append(nn.Linear(sizes[i], sizes[i + 1]))
+        if i < len(sizes) - 2:
+            mods.append(nn.ReLU())
+    return nn.Sequential(*mods).double()
+
+
+@pytest.mark.parametrize("tighten", ["interval", "lp"])
+def test_fixed_inputs_reproduce_forward_pass_and_binaries(tighten):
+    net = _net(0)
+    layers = network_layers(net)
+    rng = np.random.default_rng(0)
+    lo, hi = -np.ones(4), np.ones(4)
+    for _ in range(4):
+        h = rng.uniform(lo, hi)
+        m = MILP()
+        x = m.add_vars(4, lo, hi)
+        out, info = encode_layers(m, layers, x, lo, hi, tighten=tighten)
+        m.fix(x, h)
+        r = m.solve(options=TIGHT)
+        assert r.status == "optimal"
+        want = net(torch.tensor(h)[None]).detach().numpy()[0]
+        np.testing.assert_allclose(r.x[out], want, atol=1e-6, rtol=0)
+        # every binary equals 1[z > 0] of the torch forward pass (ties at 0 allowed)
+        hh = torch.tensor(h)
+        for k, lin in enumerate([m_ for m_ in net if isinstance(m_, nn.Linear)][:-1]):
+            z = lin(hh).detach().numpy()
+            hh = torch.relu(lin(hh))
+            d = info.d_idx[k]
+            sel = d >= 0
+            got = np.round(r.x[d[sel]])
+            ok = (got == (z[sel] > 0)) | (np.abs(z[sel]) < 1e-9)
+            assert ok.all()
+
+
+def test_binary_count_equals_unstable_relus_times_horizon():
+    net = _net(1, (3, 10, 10, 2))
+    layers = network_layers(net)
+    x0 = np.array([0.1, -0.2])
+    T = 3
+    m = MILP()
+    ro = encode_rollout(m, layers, x0, T, [-1.0], [1.0])
+    # per-step count from the same interval bounds the encoder used
+    want = 0
+    for t in range(T):
+        lo, hi = ro.x_bounds[t]
+        want += count_unstable(layers, np.concatenate([lo, [-1.0]]), np.concatenate([hi, [1.0]]))
+    assert m.num_integer == ro.n_binaries == want
+    # and it is T x (#ReLU not stably on/off) for a fixed input box, counted by columns
+    m2 = MILP()
+    x = m2.add_vars(3, -1, 1)
+    _, info = encode_layers(m2, layers, x, -np.ones(3), np.ones(3))
+    unstable = count_unstable(layers, -np.ones(3), np.ones(3))
+    assert m2.num_integer == unstable == info.n_binaries
+    assert info.n_binaries + info.n_stable_active + info.n_stable_inactive == 20
+
+
+def test_stable_neurons_get_no_binary():
+    W1 = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    b1 = np.array([5.0, -5.0, 0.0])   # neuron 0 always on, neuron 1 always off, neuron 2 unstable on [-1,1]^2
+    layers = [AffineLayer(W1, b1, [RELU] * 3), AffineLayer(np.ones((1, 3)), [0.0], [ID])]
+    m = MILP()
+    x = m.add_vars(2, -1, 1)
+    _, info = encode_layers(m, layers, x, -np.ones(2), np.ones(2))
+    assert (info.n_binaries, info.n_stable_active, info.n_stable_inactive) == (1, 1, 1)
+    assert m.num_integer == 1
+
+
+@pytest.mark.parametrize("nu,T", [(1, 2), (2, 1)])
+def test_grid_search_never_beats_milp_optimum(nu, T):
+    torch.manual_seed(3)
+    net = nn.Sequential(nn.Linear(2 + nu, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 2)).double()
+    layers = network_layers(net)
+    x0, goal = np.array([0.3, -0.4]), np.array([1.0, 0.5])
+    cost = PlanCost((0, 1), stage_weight=0.5, final_weight=1.0, action_weight=0.01)
+    p = MILPPlanner(layers, -np.ones(nu), np.ones(nu), T, cost, time_limit=30, mip_gap=0.0).plan(x0, goal)
+    assert p.status == "optimal"
+    # objective of the MILP equals the model cost of its plan
+    assert abs(l1_cost_numpy(layers, x0, p.actions, goal, (0, 1), True, 0.5, 1.0, 0.01) - p.objective) < 1e-6
+    grid = np.linspace(-1, 1, 41 if nu * T == 2 else 401)
+    step = layers_step(layers)
+    U = torch.tensor(list(itertools.product(grid, repeat=nu * T))).reshape(-1, T, nu)
+    from paperworks.mip import rollout_cost
+    J = rollout_cost(step, torch.tensor(x0), U, torch.tensor(goal), cost)
+    assert float(J.min()) >= p.objective - 1e-7
+    # and no baseline planner beats it on the same model
+    for pl in (MPPIPlanner(step, -np.ones(nu), np.ones(nu), T, cost),
+               CEMPlanner(step, -np.ones(nu), np.ones(nu), T, cost),
+               GDPlanner(step, -np.ones(nu), np.ones(nu), T, cost, steps=20)):
+        assert pl.plan(x0, goal).objective >= p.objective - 1e-7
+
+
+def test_fold_identity_and_zero_neurons_is_exact():
+    rng = np.random.default_rng(0)
+    layers = [AffineLayer(rng.normal(size=(8, 3)), rng.normal(size=8), rng.integers(0, 3, 8)),
+              AffineLayer(rng.normal(size=(6, 8)), rng.normal(size=6), [ID] * 6),
+              AffineLayer(rng.normal(size=(2, 6)), rng.normal(size=2), [ID] * 2)]
+    h = rng.normal(size=(50, 3))
+    folded = fold_identity(layers)
+    assert len(folded) == 2 and folded[0].W.shape[0] == int((layers[0].kinds != ZERO).sum())
+    np.testing.assert_allclose(forward_layers(folded, h), forward_layers(layers, h), atol=1e-10)
+
+
+def test_interval_bounds_contain_samples():
+    net = _net(2)
+    layers = network_layers(net)
+    bnds = interval_bounds(layers, -np.ones(4), np.ones(4))
+    h = np.random.default_rng(1).uniform(-1, 1, (500, 4))
+    for L, (zl, zu) in zip(layers, bnds):
+        z = h @ L.W.T + L.b
+        assert (z >= zl - 1e-9).all() and (z <= zu + 1e-9).all()
+        h = np.where(L.kinds == RELU, np.maximum(z, 0), z)
+
+
+def test_bad_inputs_give_clear_errors():
+    with pytest.raises(UnsupportedLayerError, match="Tanh"):
+        network_layers(nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1)))
+    layers = network_layers(_net(0))
+    m = MILP()
+    x = m.add_vars(4)
+    with pytest.raises(UnboundedInputError, match="finite box"):
+        encode_layers(m, layers, x, [-1, -1, -np.inf, -1], np.ones(4))
+    with pytest.raises(UnboundedInputError):
+        encode_rollout(MILP(), network_layers(_net(0, (3, 4, 2))), np.zeros(2), 2, [-np.inf], [1.0])
+
+
+def test_infeasible_and_timeout_are_reported():
+    m = MILP()
+    x = m.add_vars(2, 0, 1, integer=True)
+    m.add_ge(x, [1, 1], 3)
+    assert m.solve().status == "infeasible"
+    # MPC with a state box the dynamics cannot reach -> InfeasibleError
+    layers = [AffineLayer(np.array([[0.0, 1.0]]), [0.0], [ID])]   # x' = x + u
+    pl = MILPPlanner(layers, [-0.1], [0.1], 2, PlanCost((0,)), x_lo=[5.0], x_hi=[6.0])
+    with pytest.raises(InfeasibleError, match="infeasible"):
+        pl.plan([0.0], [5.0])
+
+
+def test_time_limit_returns_incumbent_or_raises():
+    # a knapsack hard enough to hit a tiny time limit
+    rng = np.random.default_rng(0)
+    n = 60
+    w = rng.integers(1000, 2000, n)
+    m = MILP()
+    x = m.add_vars(n, 0, 1, integer=True)
+    m.add_le(x, w, w.sum() / 2 + 0.5)
+    m.set_objective(x, -(w + rng.integers(0, 5, n)))
+    r = m.solve(time_limit=1e-3, options={"presolve": "off"})
+    assert r.status in ("feasible", "no_solution", "optimal")
+    if r.status == "feasible":
+        assert r.x is not None and r.gap >= 0 and m.max_violation(r.x) < 1e-6
+    if r.status == "no_solution":
+        assert r.x is None
+    with pytest.raises(Exception, match="time_limit"):
+        m.solve(time_limit=-1)
+
+
+def test_warm_start_incumbent_is_reported_first():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 2)).double()
+    layers = network_layers(net)
+    pl = MILPPlanner(layers, [-1.0], [1.0], 3, PlanCost((0, 1)), mip_gap=0.0)
+    warm = np.zeros((3, 1))
+    p = pl.plan([0.0, 0.0], [1.0, 1.0], warm=warm)
+    assert p.status == "optimal"
+    # the warm start is accepted as the first incumbent, and its value is the model cost of the warm plan
+    first = p.info["incumbents"][0][1]
+    assert abs(first - l1_cost_numpy(layers, [0, 0], warm, np.array([1.0, 1.0]), (0, 1))) < 1e-6
+    assert p.objective <= first
