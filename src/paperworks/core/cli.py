@@ -1,0 +1,276 @@
+"""The ``paperworks`` command line: list | run | reproduce | report | bench.
+
+Exit codes: 0 success; 2 bad usage or bad input (one line naming the problem; the traceback only with
+``--debug``); 1 an unexpected internal error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+
+import click
+
+from paperworks.core.errors import PaperworksError, UnknownNameError
+
+BAD_INPUT = 2
+
+
+class _State:
+    debug = False
+
+
+def _parse_overrides(items: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for it in items:
+        if "=" not in it or it.startswith("="):
+            raise click.UsageError(f"expected key=value, got '{it}'")
+        k, v = it.split("=", 1)
+        if k in out:
+            raise click.UsageError(f"key '{k}' given twice")
+        out[k.strip()] = v
+    return out
+
+
+def _seed_of(cfg) -> int | None:
+    return getattr(cfg, "seed", None)
+
+
+def _systems_for(name: str | None, all_: bool):
+    from paperworks.core.registry import all_systems, get_system
+
+    if all_ and name:
+        raise click.UsageError("give a system name or --all, not both")
+    if all_:
+        systems = all_systems()
+        if not systems:
+            raise PaperworksError("no systems are registered")
+        return list(systems.values())
+    if not name:
+        raise click.UsageError("give a system name (see `paperworks list`) or --all")
+    return [get_system(name)]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.version_option(package_name="paperworks")
+def cli(debug: bool) -> None:
+    """paperworks: faithful, tested, small-scale reproductions of machine-learning papers."""
+    _State.debug = debug
+
+
+@cli.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def list_cmd(as_json: bool) -> None:
+    """List every registered system: name, paper, venue/year, status."""
+    from paperworks.core.registry import all_systems, import_errors
+
+    rows = []
+    for name, cls in all_systems().items():
+        p = cls.paper
+        rows.append({"name": name, "paper": p.title, "authors": p.authors, "venue": p.venue, "year": p.year,
+                     "arxiv": p.arxiv, "status": cls.status, "presets": sorted(cls.presets)})
+    for mod, err in import_errors().items():
+        rows.append({"name": mod, "paper": None, "authors": None, "venue": None, "year": None, "arxiv": None,
+                     "status": f"broken ({err})", "presets": []})
+    if as_json:
+        click.echo(json.dumps(rows, indent=1))
+        return
+    if not rows:
+        click.echo("no systems registered")
+        return
+    w = max(len(r["name"]) for r in rows)
+    for r in rows:
+        if r["paper"]:
+            title = r["paper"] if len(r["paper"]) <= 60 else r["paper"][:57] + "..."
+            click.echo(f"{r['name']:<{w}}  {title:<60}  {r['venue']} {r['year']}  [{r['status']}]")
+        else:
+            click.echo(f"{r['name']:<{w}}  [{r['status']}]")
+
+
+@cli.command("run", context_settings={"ignore_unknown_options": False})
+@click.argument("name")
+@click.argument("overrides", nargs=-1)
+@click.option("--preset", default=None, help="Named set of overrides defined by the system (e.g. tiny, smoke).")
+@click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False),
+              help="Folder in which the new run directory is created.")
+@click.option("--resume", "resume_dir", default=None, type=click.Path(), help="Run directory to continue.")
+def run_cmd(name: str, overrides: tuple[str, ...], preset: str | None, out: str, resume_dir: str | None) -> None:
+    """Train/evaluate system NAME with config overrides KEY=VALUE."""
+    from paperworks.core.config import from_dict
+    from paperworks.core.registry import get_system
+    from paperworks.core.report import Report
+    from paperworks.core.rundir import RunDir
+
+    cls = get_system(name)
+    ov = _parse_overrides(overrides)
+    if resume_dir:
+        if ov or preset:
+            raise click.UsageError("--resume continues a run with its saved config; drop the overrides/--preset")
+        rd = RunDir(resume_dir, create=False)
+        saved = rd.read_config()
+        if saved.get("system") != name:
+            raise PaperworksError(f"run directory '{resume_dir}' belongs to system '{saved.get('system')}', "
+                                  f"not '{name}'")
+        cfg = from_dict(cls.Config, saved.get("config", {}))
+    else:
+        cfg = cls.make_config(ov, preset=preset)
+        rd = RunDir.new(out, name, "run")
+        rd.write_config(name, cfg, extra={"preset": preset, "kind": "run"})
+    system = cls(cfg)
+    system.resume = bool(resume_dir)
+    t0 = time.time()
+    result = system.run(rd)
+    env = rd.write_env(_seed_of(cfg))
+    if isinstance(result, Report):
+        rd.write_report(result, paper=cls.paper, config=cfg, env=env)
+        metrics = {c.metric: c.ours for c in result.claims}
+    else:
+        metrics = dict(result or {})
+    from paperworks.core.io import atomic_write_json
+
+    atomic_write_json(rd.path / "results.json", metrics)
+    shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items())
+    click.echo(f"{name}: {shown or 'done'} ({time.time() - t0:.1f}s) -> {rd.path}")
+
+
+@cli.command("reproduce")
+@click.argument("name", required=False)
+@click.argument("overrides", nargs=-1)
+@click.option("--all", "all_", is_flag=True, help="Reproduce every registered system.")
+@click.option("--quick", is_flag=True, help="Small-scale reproduction that runs in minutes on a CPU.")
+@click.option("--preset", default=None, help="Named set of config overrides (e.g. smoke: seconds, claims may fail).")
+@click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False),
+              help="Folder in which the run directories are created.")
+@click.option("--strict", is_flag=True, help="Exit 1 if any claim does not hold.")
+def reproduce_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, quick: bool, preset: str | None,
+                  out: str, strict: bool) -> None:
+    """Reproduce the paper's headline claim for NAME (or --all) and write a report."""
+    from paperworks.core.rundir import RunDir
+
+    systems = _systems_for(name, all_)
+    ov = _parse_overrides(overrides)
+    if all_ and ov:
+        raise click.UsageError("config overrides apply to one system; drop them with --all")
+    summary = []
+    failed_runs = []
+    for cls in systems:
+        cfg = cls.make_config(ov, preset=preset if (preset is None or not all_ or preset in cls.presets) else None)
+        rd = RunDir.new(out, cls.name, "reproduce")
+        rd.write_config(cls.name, cfg, extra={"preset": preset, "kind": "reproduce", "quick": quick})
+        t0 = time.time()
+        click.echo(f"[{cls.name}] reproducing {cls.paper.cite()} ({'quick' if quick else 'full'}) ...", err=True)
+        try:
+            report = cls(cfg).reproduce(rd, quick=quick)
+        except Exception as e:
+            if not all_:
+                raise
+            failed_runs.append(cls.name)
+            msg = f"{type(e).__name__}: {e}".splitlines()[0]
+            (rd.path / "error.txt").write_text(traceback.format_exc())
+            summary.append((cls.name, None, None, time.time() - t0, rd.path, msg))
+            continue
+        env = rd.write_env(_seed_of(cfg))
+        d = rd.write_report(report, paper=cls.paper, config=cfg, env=env)
+        n_ok = sum(c["holds"] for c in d["claims"])
+        summary.append((cls.name, n_ok, len(d["claims"]), time.time() - t0, rd.path, None))
+    click.echo("")
+    any_fail = bool(failed_runs)
+    for nm, ok, tot, dt, path, err in summary:
+        if err:
+            click.echo(f"{nm:<24} ERROR {err} ({dt:.0f}s) -> {path}/error.txt")
+        else:
+            flag = "all claims hold" if ok == tot and tot else f"{ok}/{tot} claims hold"
+            any_fail |= ok != tot
+            click.echo(f"{nm:<24} {flag:<18} ({dt:.0f}s) -> {path}/report.html")
+    if failed_runs or (strict and any_fail):
+        sys.exit(1)
+
+
+@cli.command("report")
+@click.argument("run_dir", type=click.Path())
+def report_cmd(run_dir: str) -> None:
+    """Rebuild report.md and report.html of RUN_DIR from its report.json."""
+    from paperworks.core.rundir import RunDir
+
+    rd = RunDir(run_dir, create=False)
+    d = rd.rebuild_report()
+    n_ok = sum(c["holds"] for c in d["claims"])
+    click.echo(f"{d['system']}: {n_ok}/{len(d['claims'])} claims hold -> {rd.path / 'report.md'}, "
+               f"{rd.path / 'report.html'}")
+
+
+@cli.command("bench")
+@click.argument("name", required=False)
+@click.option("--all", "all_", is_flag=True, help="Benchmark every registered system.")
+@click.option("--full", is_flag=True, help="Full-size benchmark (default: quick).")
+@click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False))
+def bench_cmd(name: str | None, all_: bool, full: bool, out: str) -> None:
+    """Benchmark system NAME against its peer in one process (prints the ratio ours/peer)."""
+    from paperworks.core.io import atomic_write_json
+    from paperworks.core.rundir import RunDir
+
+    for cls in _systems_for(name, all_):
+        rd = RunDir.new(out, cls.name, "bench")
+        rd.write_config(cls.name, cls.make_config({}), extra={"kind": "bench", "quick": not full})
+        try:
+            res = cls(cls.make_config({})).bench(rd, quick=not full)
+        except PaperworksError as e:
+            if not all_:
+                raise
+            click.echo(f"{cls.name:<24} skipped: {e}")
+            continue
+        atomic_write_json(rd.path / "bench.json", res)
+        rd.write_env(None)
+        ratio = res.get("ratio")
+        rtxt = f"ratio {ratio:.3g}" if isinstance(ratio, (int, float)) else "ratio n/a"
+        click.echo(f"{cls.name:<24} {rtxt:<14} {res.get('summary', '')} -> {rd.path / 'bench.json'}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: one-line errors and exit code 2 for bad usage or bad input."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        cli.main(args=args, prog_name="paperworks", standalone_mode=False)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.UsageError as e:
+        if debug:
+            traceback.print_exc()
+        hint = ""
+        if e.ctx is not None:
+            hint = f" (see `{e.ctx.command_path} --help`)"
+        click.echo(f"error: {e.format_message()}{hint}", err=True)
+        sys.exit(BAD_INPUT)
+    except click.ClickException as e:
+        click.echo(f"error: {e.format_message()}", err=True)
+        sys.exit(e.exit_code if e.exit_code else BAD_INPUT)
+    except (PaperworksError, UnknownNameError, ValueError, FileNotFoundError, KeyError, TypeError) as e:
+        if debug:
+            traceback.print_exc()
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        if isinstance(e, KeyError) and not isinstance(e, PaperworksError):
+            msg = f"missing key {e}"
+        click.echo(f"error: {msg}", err=True)
+        sys.exit(BAD_INPUT)
+    except SystemExit:
+        raise
+    except BaseException as e:  # internal error: exit 1
+        if debug or isinstance(e, KeyboardInterrupt):
+            traceback.print_exc()
+        else:
+            click.echo(f"internal error: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''} "
+                       f"(rerun with --debug for the traceback)", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

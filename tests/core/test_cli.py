@@ -1,0 +1,134 @@
+"""CLI: exit codes, one-line errors, run / reproduce / report / bench / resume on a toy system."""
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+
+import pytest
+import torch
+from torch import nn
+
+from paperworks.core import Claim, Paper, Report, System, register
+from paperworks.core.cli import main
+from paperworks.core.config import Config, check_interval
+from paperworks.core.trainer import Trainer, TrainerConfig, seed_everything
+
+
+@dataclass(frozen=True)
+class ToyConfig(Config):
+    steps: int = 30
+    lr: float = 0.1
+    seed: int = 0
+
+    def validate(self):
+        check_interval("lr", self.lr, 0.0, 10.0, closed="right")
+
+
+@register("toy_linreg", paper=Paper("N. Body", "Least squares by gradient descent", "Toy", 1805), config=ToyConfig)
+class ToyLinReg(System):
+    presets = {"smoke": {"steps": 4}}
+
+    def _train(self, run_dir):
+        seed_everything(self.config.seed)
+        x = torch.randn(64, 3)
+        y = x @ torch.tensor([[1.0], [-2.0], [0.5]])
+        model = nn.Linear(3, 1)
+        tc = TrainerConfig(max_steps=self.config.steps, batch_size=16, lr=self.config.lr, ckpt_every=5,
+                           seed=self.config.seed, progress=False)
+        tr = Trainer(model, torch.utils.data.TensorDataset(x, y),
+                     lambda m, b: nn.functional.mse_loss(m(b[0]), b[1]), tc, run_dir=run_dir,
+                     eval_fn=lambda m: {"mse": nn.functional.mse_loss(m(x), y).item()})
+        tr.fit(resume=getattr(self, "resume", False))
+        return tr.final_metrics
+
+    def run(self, run_dir):
+        return self._train(run_dir)
+
+    def reproduce(self, run_dir, quick=True):
+        m = self._train(run_dir)
+        rep = Report(self.name, quick)
+        rep.add_claim(Claim.at_most("gradient descent reaches the least-squares fit", "mse", m["eval/mse"], 0.05))
+        return rep
+
+    def bench(self, run_dir=None, quick=True):
+        return {"ratio": 1.0, "summary": "toy"}
+
+
+def run_cli(args, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(args)
+    out = capsys.readouterr()
+    return e.value.code, out.out, out.err
+
+
+def ok(args, capsys):
+    main(args)
+    return capsys.readouterr()
+
+
+def test_list_json_contains_toy(capsys):
+    rows = json.loads(ok(["list", "--json"], capsys).out)
+    toy = next(r for r in rows if r["name"] == "toy_linreg")
+    assert toy["year"] == 1805 and toy["presets"] == ["smoke"]
+
+
+def test_unknown_system_suggests(capsys):
+    code, _, err = run_cli(["run", "toy_linre"], capsys)
+    assert code == 2
+    assert err.count("\n") == 1 and "did you mean 'toy_linreg'" in err
+
+
+def test_unknown_config_key_suggests(capsys):
+    code, _, err = run_cli(["run", "toy_linreg", "stesp=3"], capsys)
+    assert code == 2 and err.count("\n") == 1
+    assert "unknown key 'stesp'; did you mean 'steps'?" in err
+
+
+def test_bad_value_and_bad_syntax(capsys):
+    code, _, err = run_cli(["run", "toy_linreg", "lr=-1"], capsys)
+    assert code == 2 and "'lr' must be in (0, 10]" in err
+    code, _, err = run_cli(["run", "toy_linreg", "lr"], capsys)
+    assert code == 2 and "expected key=value" in err and err.count("\n") == 1
+
+
+def test_run_writes_run_dir_and_resume_continues(tmp_path, capsys):
+    ok(["run", "toy_linreg", "steps=12", "--out", str(tmp_path)], capsys)
+    (rd,) = list(tmp_path.iterdir())
+    for f in ("config.json", "env.json", "metrics.jsonl", "results.json"):
+        assert (rd / f).exists(), f
+    env = json.loads((rd / "env.json").read_text())
+    assert env["seed"] == 0 and "torch" in env["packages"] and "wall_time_s" in env
+    before = (rd / "metrics.jsonl").read_text()
+    ok(["run", "toy_linreg", "--resume", str(rd)], capsys)
+    assert (rd / "metrics.jsonl").read_text() == before  # resuming a finished run changes nothing
+    code, _, err = run_cli(["run", "toy_linreg", "--resume", str(tmp_path / "nope")], capsys)
+    assert code == 2 and "does not exist" in err
+
+
+def test_reproduce_and_report(tmp_path, capsys):
+    out = ok(["reproduce", "toy_linreg", "--quick", "--out", str(tmp_path)], capsys)
+    (rd,) = list(tmp_path.iterdir())
+    j = json.loads((rd / "report.json").read_text())
+    assert j["claims"][0]["holds"] is True and j["paper"]["year"] == 1805
+    assert "all claims hold" in out.out
+    (rd / "report.html").unlink()
+    ok(["report", str(rd)], capsys)
+    assert (rd / "report.html").exists()
+    code, _, err = run_cli(["report", str(tmp_path)], capsys)
+    assert code == 2 and "no report.json" in err
+
+
+def test_bench(tmp_path, capsys):
+    out = ok(["bench", "toy_linreg", "--out", str(tmp_path)], capsys)
+    assert "ratio 1" in out.out
+
+
+def test_subprocess_exit_code_and_help():
+    exe = [sys.executable, "-m", "paperworks.core.cli"]
+    r = subprocess.run(exe + ["reproduce", "no_such_system"], capture_output=True, text=True)
+    assert r.returncode == 2 and r.stderr.startswith("error: no system named 'no_such_system'")
+    assert r.stderr.count("\n") == 1
+    for cmd in ([], ["list"], ["run"], ["reproduce"], ["report"], ["bench"]):
+        h = subprocess.run(exe + cmd + ["--help"], capture_output=True, text=True)
+        assert h.returncode == 0 and "Usage" in h.stdout

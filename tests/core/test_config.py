@@ -1,0 +1,64 @@
+from dataclasses import dataclass, field
+
+import pytest
+
+from paperworks.core.config import Config, check_interval, from_dict, from_overrides, to_dict
+from paperworks.core.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Inner(Config):
+    lr: float = 1e-3
+    steps: int = 10
+
+
+@dataclass(frozen=True)
+class Cfg(Config):
+    ratio: float = 0.5
+    hidden: int = 64
+    name: str = "a"
+    flag: bool = False
+    dims: tuple[int, ...] = (1, 2)
+    opt: int | None = None
+    inner: Inner = field(default_factory=Inner)
+
+    def validate(self):
+        check_interval("ratio", self.ratio, 0.0, 1.0, closed="right")
+
+
+def test_overrides_are_parsed_by_type():
+    c = from_overrides(Cfg, {"ratio": "0.25", "hidden": "8", "flag": "true", "dims": "3,4,5", "opt": "none",
+                             "inner.lr": "0.1"})
+    assert c == Cfg(ratio=0.25, hidden=8, flag=True, dims=(3, 4, 5), opt=None, inner=Inner(lr=0.1))
+
+
+def test_unknown_key_suggests_closest_and_all_problems_reported_together():
+    with pytest.raises(ConfigError) as e:
+        from_overrides(Cfg, {"ratoi": "0.3", "hidden": "x"}, name="sagpool")
+    msg = str(e.value)
+    assert "2 problems in config for 'sagpool'" in msg
+    assert "unknown key 'ratoi'; did you mean 'ratio'?" in msg
+    assert "'hidden' must be an integer (got 'x')" in msg
+
+
+def test_range_check_names_the_key():
+    with pytest.raises(ConfigError, match=r"'ratio' must be in \(0, 1\] \(got 1.5\)"):
+        Cfg(ratio=1.5)
+
+
+def test_type_check_from_annotations():
+    with pytest.raises(ConfigError, match="'hidden' must be int"):
+        Cfg(hidden=2.5)
+    assert Cfg(ratio=1).ratio == 1.0 and isinstance(Cfg(ratio=1).ratio, float)
+
+
+def test_roundtrip_through_json_dict():
+    c = Cfg(dims=(7,), inner=Inner(steps=3))
+    assert from_dict(Cfg, to_dict(c)) == c
+    with pytest.raises(ConfigError, match="unknown key 'bogus'"):
+        from_dict(Cfg, {**to_dict(c), "bogus": 1})
+
+
+def test_nested_unknown_key():
+    with pytest.raises(ConfigError, match="did you mean 'steps'"):
+        from_overrides(Cfg, {"inner.step": "3"})

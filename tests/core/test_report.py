@@ -1,0 +1,47 @@
+import json
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from paperworks.core.report import Claim, Report  # noqa: E402
+from paperworks.core.rundir import RunDir  # noqa: E402
+
+
+def test_holds_is_computed_from_numbers():
+    assert Claim.at_least("acc", "acc", 0.99, 0.99).holds
+    assert not Claim.at_least("acc", "acc", 0.98, 0.99).holds
+    assert Claim.beats("b", "acc", 0.8, 0.7, margin=0.05).holds
+    assert not Claim.beats("b", "acc", 0.74, 0.7, margin=0.05).holds
+    assert Claim.beats("b", "err", 0.1, 0.2, higher_is_better=False).holds
+    assert Claim.no_worse("n", "acc", 0.69, 0.70, tolerance=0.02).holds
+    assert not Claim.at_most("m", "ece", float("nan"), 0.1).holds
+    w = Claim.within("w", "x", 1.05, 1.0, 0.1)
+    assert w.holds and w.ours == 1.05
+    with pytest.raises(TypeError):
+        Claim("c", "m", 1.0, ">=", 0.0, holds=False)  # holds cannot be written by hand
+
+
+def test_report_files_and_schema(tmp_path):
+    rd = RunDir(tmp_path / "r")
+    rep = Report("toy", quick=True)
+    rep.add_claim(Claim.beats("ours beats baseline", "acc", 0.9, 0.5, paper=0.95))
+    rep.add_table("t", ["a", "b"], [[1, 2.5]])
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    rep.add_plot(rd, fig, "line", "a line")
+    d = rd.write_report(rep)
+    for f in ("report.json", "report.md", "report.html", "plots/line.png"):
+        assert (rd.path / f).exists()
+    j = json.loads((rd.path / "report.json").read_text())
+    assert j["system"] == "toy" and j["quick"] is True
+    assert j["claims"][0] == {"claim": "ours beats baseline", "metric": "acc", "paper": 0.95, "ours": 0.9,
+                              "baseline": 0.5, "holds": True, "rule": "ours > baseline"}
+    assert "data:image/png;base64," in (rd.path / "report.html").read_text()
+    (rd.path / "report.md").unlink()
+    rd.rebuild_report()
+    assert "ours beats baseline" in (rd.path / "report.md").read_text()
+    with pytest.raises(ValueError, match="row"):
+        rep.add_table("bad", ["a"], [[1, 2]])

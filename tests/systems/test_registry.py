@@ -1,0 +1,31 @@
+"""Every registered system imports, cites its paper, has valid defaults and a smoke preset."""
+
+import dataclasses
+
+import pytest
+
+from paperworks.core.registry import all_systems, import_errors
+
+SYSTEMS = sorted(all_systems())
+
+
+def test_no_system_module_fails_to_import():
+    assert import_errors() == {}
+
+
+@pytest.mark.parametrize("name", SYSTEMS)
+def test_system_is_well_formed(name):
+    cls = all_systems()[name]
+    p = cls.paper
+    assert p.authors and p.title and p.venue and 1900 < p.year < 2100
+    assert cls.__doc__ and len(cls.__doc__.strip()) > 20, "the class docstring must cite the paper"
+    assert dataclasses.is_dataclass(cls.Config)
+    cfg = cls.make_config({})  # defaults are valid
+    assert cls(cfg).config == cfg
+    assert "smoke" in cls.presets, f"{name} needs a seconds-long 'smoke' preset for CI"
+    for preset in cls.presets:
+        cls.make_config({}, preset=preset)
+    from paperworks.core.registry import System
+
+    for m in ("run", "reproduce", "bench"):
+        assert getattr(cls, m) is not getattr(System, m), f"{name} does not implement {m}()"
