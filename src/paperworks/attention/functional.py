@@ -1,0 +1,150 @@
+"""Stateless pieces of the Transformer (Vaswani et al., 2017): attention, positions, loss, LR schedule.
+
+Mask conventions used everywhere in :mod:`paperworks.attention`:
+
+- ``key_padding_mask``: bool ``[B, S]``, **True = padding** (that key is ignored), as in
+  ``torch.nn.MultiheadAttention``.
+- ``causal=True``: query position i may attend to key positions j <= i only (Sec. 3.2.3).
+- the boolean mask handed to ``F.scaled_dot_product_attention`` is built here with **True = allowed**
+  (the opposite of torch's MHA ``attn_mask``), so callers never see that convention.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+__all__ = [
+    "scaled_dot_product_attention", "build_attention_mask", "sinusoidal_positional_encoding",
+    "noam_lr", "noam_lambda", "label_smoothed_cross_entropy", "length_penalty",
+]
+
+
+def build_attention_mask(key_padding_mask: torch.Tensor | None, causal: bool, q_len: int, k_len: int,
+                         device=None) -> torch.Tensor | None:
+    """Boolean mask ``[B or 1, 1, q_len, k_len]`` with True = may attend, or None when nothing is masked.
+
+    With ``causal`` and ``q_len < k_len`` (incremental decoding) the queries are the LAST ``q_len``
+    positions, so query i sits at absolute position ``k_len - q_len + i``.
+    """
+    mask = None
+    if causal:
+        qi = torch.arange(k_len - q_len, k_len, device=device)[:, None]
+        kj = torch.arange(k_len, device=device)[None, :]
+        mask = (kj <= qi)[None, None]  # [1, 1, q, k]
+    if key_padding_mask is not None:
+        keep = (~key_padding_mask)[:, None, None, :]  # [B, 1, 1, k]
+        mask = keep if mask is None else (mask & keep)
+    return mask
+
+
+def scaled_dot_product_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+                                 key_padding_mask: torch.Tensor | None = None, causal: bool = False,
+                                 dropout_p: float = 0.0) -> torch.Tensor:
+    """``Attention(Q, K, V) = softmax(Q K^T / sqrt(d_k) + M) V`` (Eq. 1), M = -inf where masked.
+
+    Shapes: q ``[B, H, T, d_k]``, k ``[B, H, S, d_k]``, v ``[B, H, S, d_v]`` -> ``[B, H, T, d_v]``.
+    Runs on ``torch.nn.functional.scaled_dot_product_attention`` (fused kernels where available).
+    """
+    T, S = q.shape[-2], k.shape[-2]
+    if causal and key_padding_mask is None and T == S:
+        return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=True)
+    mask = build_attention_mask(key_padding_mask, causal, T, S, device=q.device)
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p)
+
+
+def sinusoidal_positional_encoding(n_positions: int, d_model: int, dtype=torch.float32,
+                                   device=None) -> torch.Tensor:
+    """Sec. 3.5: ``PE(pos, 2i) = sin(pos / 10000^(2i/d_model))``, ``PE(pos, 2i+1) = cos(same)``.
+
+    Returns ``[n_positions, d_model]`` (positions start at 0). For odd ``d_model`` the last column is
+    the sine of the last frequency.
+    """
+    if n_positions < 0 or d_model < 1:
+        raise ValueError(f"sinusoidal_positional_encoding: need n_positions >= 0 and d_model >= 1 "
+                         f"(got {n_positions}, {d_model})")
+    pos = torch.arange(n_positions, dtype=torch.float64, device=device)[:, None]
+    two_i = torch.arange(0, d_model, 2, dtype=torch.float64, device=device)
+    angle = pos / torch.pow(torch.tensor(10000.0, dtype=torch.float64, device=device), two_i / d_model)
+    pe = torch.zeros(n_positions, d_model, dtype=torch.float64, device=device)
+    pe[:, 0::2] = torch.sin(angle)
+    pe[:, 1::2] = torch.cos(angle[:, : d_model // 2])
+    return pe.to(dtype)
+
+
+def noam_lr(step: int, d_model: int, warmup: int, factor: float = 1.0) -> float:
+    """Sec. 5.3, Eq. 3: ``lrate = d_model^-0.5 * min(step^-0.5, step * warmup^-1.5)`` (times ``factor``).
+
+    ``step`` counts optimizer updates from 1; step 0 is treated as step 1 (the first update already
+    uses a non-zero rate). The maximum, ``d_model^-0.5 * warmup^-0.5``, is reached at ``step = warmup``.
+    """
+    if d_model < 1 or warmup < 1:
+        raise ValueError(f"noam_lr: d_model and warmup must be >= 1 (got {d_model}, {warmup})")
+    s = max(int(step), 1)
+    return factor * d_model ** -0.5 * min(s ** -0.5, s * warmup ** -1.5)
+
+
+def noam_lambda(d_model: int, warmup: int, factor: float = 1.0):
+    """``LambdaLR`` multiplier for an optimizer whose base lr is 1.0: ``lambda k: noam_lr(k + 1, ...)``.
+
+    ``LambdaLR`` calls it with the number of completed updates ``k`` (0 before the first update), so
+    update number ``k + 1`` uses ``noam_lr(k + 1)``.
+    """
+    return lambda k: noam_lr(k + 1, d_model, warmup, factor)
+
+
+def label_smoothed_cross_entropy(logits: torch.Tensor, target: torch.Tensor, epsilon: float = 0.1,
+                                 ignore_index: int | None = None, reduction: str = "mean") -> torch.Tensor:
+    """Label-smoothed cross-entropy (Sec. 5.4, eps_ls = 0.1; Szegedy et al. 2016).
+
+    Convention (PyTorch's, = ``F.cross_entropy(label_smoothing=eps)``): the smoothed target puts
+    ``eps / V`` on EVERY class of the vocabulary (the true class included), so the true class gets
+    ``1 - eps + eps / V``. Closed form per token::
+
+        loss = (1 - eps) * (-log p_y) + eps * mean_k(-log p_k)
+
+    (fairseq instead gives the true class ``1 - eps`` and the others ``eps / (V - 1)``; the paper does
+    not say which it used.) Positions whose target equals ``ignore_index`` contribute nothing;
+    ``reduction="mean"`` averages over the non-ignored tokens, ``"sum"`` sums, ``"none"`` returns per
+    token (0 at ignored positions).
+
+    Shapes: logits ``[..., V]``, target ``[...]`` (int64).
+    """
+    if not 0.0 <= epsilon < 1.0:
+        raise ValueError(f"label_smoothed_cross_entropy: epsilon must be in [0, 1) (got {epsilon})")
+    if logits.shape[:-1] != target.shape:
+        raise ValueError(f"label_smoothed_cross_entropy: logits {tuple(logits.shape)} and target "
+                         f"{tuple(target.shape)} disagree (expected logits = target shape + [V])")
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"label_smoothed_cross_entropy: reduction must be mean, sum or none (got {reduction!r})")
+    logp = F.log_softmax(logits.float(), dim=-1)
+    keep = torch.ones_like(target, dtype=torch.bool) if ignore_index is None else target != ignore_index
+    safe_target = torch.where(keep, target, torch.zeros_like(target))
+    nll = -logp.gather(-1, safe_target.unsqueeze(-1)).squeeze(-1)
+    smooth = -logp.mean(dim=-1)
+    loss = ((1.0 - epsilon) * nll + epsilon * smooth) * keep
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    return loss.sum() / keep.sum().clamp(min=1)
+
+
+def length_penalty(length: torch.Tensor | int, alpha: float) -> torch.Tensor | float:
+    """GNMT length penalty (Wu et al. 2016, Eq. 14), used by Vaswani et al. with alpha = 0.6:
+    ``lp(Y) = ((5 + |Y|) / 6) ^ alpha``; a hypothesis is ranked by ``log P(Y|X) / lp(Y)``."""
+    if isinstance(length, torch.Tensor):
+        return ((5.0 + length.to(torch.float64)) / 6.0) ** alpha
+    return ((5.0 + length) / 6.0) ** alpha
+
+
+def _check_finite(name: str, x: torch.Tensor) -> None:
+    if x.is_floating_point() and not torch.isfinite(x).all():
+        raise ValueError(f"{name}: input contains NaN or inf")
+
+
+def embed_scale(d_model: int) -> float:
+    """Sec. 3.4: embeddings are multiplied by sqrt(d_model)."""
+    return math.sqrt(d_model)

@@ -1,0 +1,172 @@
+"""Multi-head attention and the encoder / decoder layers of Vaswani et al. (2017), Sec. 3.1-3.3."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from paperworks.attention.functional import scaled_dot_product_attention
+
+__all__ = ["MultiHeadAttention", "PositionwiseFeedForward", "EncoderLayer", "DecoderLayer"]
+
+
+class MultiHeadAttention(nn.Module):
+    """Sec. 3.2.2: ``MultiHead(Q, K, V) = Concat(head_1, ..., head_h) W^O`` with
+    ``head_i = Attention(Q W_i^Q, K W_i^K, V W_i^V)`` and ``d_k = d_v = d_model / h``.
+
+    The h per-head projections are stored as one ``Linear(d_model, d_model)`` each for Q, K and V (the
+    h matrices of size d_model x d_k side by side); all projections have biases (the paper is silent;
+    the official code and ``torch.nn.MultiheadAttention`` use them). ``dropout`` is attention dropout
+    on the softmax weights (official code; the paper only names residual dropout).
+
+    ``forward(query [B,T,D], key [B,S,D], value [B,S,D], key_padding_mask [B,S] True=pad, causal)``
+    returns ``[B, T, D]``. For incremental decoding use :meth:`project_kv` and :meth:`attend`.
+    """
+
+    def __init__(self, d_model: int, n_heads: int, dropout: float = 0.0, bias: bool = True):
+        super().__init__()
+        if d_model % n_heads != 0:
+            raise ValueError(f"MultiHeadAttention: d_model ({d_model}) must be divisible by n_heads ({n_heads})")
+        self.d_model, self.n_heads, self.d_k = d_model, n_heads, d_model // n_heads
+        self.dropout = dropout
+        self.q_proj = nn.Linear(d_model, d_model, bias=bias)
+        self.k_proj = nn.Linear(d_model, d_model, bias=bias)
+        self.v_proj = nn.Linear(d_model, d_model, bias=bias)
+        self.out_proj = nn.Linear(d_model, d_model, bias=bias)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        for lin in (self.q_proj, self.k_proj, self.v_proj, self.out_proj):
+            nn.init.xavier_uniform_(lin.weight)
+            if lin.bias is not None:
+                nn.init.zeros_(lin.bias)
+
+    def _heads(self, x: torch.Tensor) -> torch.Tensor:  # [B, L, D] -> [B, H, L, d_k]
+        B, L, _ = x.shape
+        return x.view(B, L, self.n_heads, self.d_k).transpose(1, 2)
+
+    def project_kv(self, key: torch.Tensor, value: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(K W^K, V W^V)`` split into heads: two ``[B, H, S, d_k]`` tensors (cacheable)."""
+        return self._heads(self.k_proj(key)), self._heads(self.v_proj(value))
+
+    def attend(self, query: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+               key_padding_mask: torch.Tensor | None = None, causal: bool = False) -> torch.Tensor:
+        """Attention of ``query [B, T, D]`` over already projected heads ``k, v [B, H, S, d_k]``."""
+        q = self._heads(self.q_proj(query))
+        p = self.dropout if self.training else 0.0
+        o = scaled_dot_product_attention(q, k, v, key_padding_mask, causal, p)  # [B, H, T, d_k]
+        B, _, T, _ = o.shape
+        return self.out_proj(o.transpose(1, 2).reshape(B, T, self.d_model))
+
+    def forward(self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
+                key_padding_mask: torch.Tensor | None = None, causal: bool = False) -> torch.Tensor:
+        if query.dim() != 3 or key.dim() != 3 or value.dim() != 3 or query.shape[-1] != self.d_model \
+                or key.shape[-1] != self.d_model or value.shape[:-1] != key.shape[:-1]:
+            raise ValueError(
+                f"MultiHeadAttention: expected query [B, T, {self.d_model}] and key/value [B, S, "
+                f"{self.d_model}] (got {tuple(query.shape)}, {tuple(key.shape)}, {tuple(value.shape)})")
+        if key_padding_mask is not None and (key_padding_mask.dtype != torch.bool
+                                             or key_padding_mask.shape != key.shape[:2]):
+            raise ValueError(f"MultiHeadAttention: key_padding_mask must be bool [B, S] = "
+                             f"{list(key.shape[:2])} with True = padding (got {key_padding_mask.dtype} "
+                             f"{list(key_padding_mask.shape)})")
+        k, v = self.project_kv(key, value)
+        return self.attend(query, k, v, key_padding_mask, causal)
+
+
+class PositionwiseFeedForward(nn.Module):
+    """Sec. 3.3, Eq. 2: ``FFN(x) = max(0, x W1 + b1) W2 + b2``; ``relu_dropout`` after the ReLU
+    (official code; 0 reproduces the paper's equation exactly)."""
+
+    def __init__(self, d_model: int, d_ff: int, relu_dropout: float = 0.0):
+        super().__init__()
+        self.w1 = nn.Linear(d_model, d_ff)
+        self.w2 = nn.Linear(d_ff, d_model)
+        self.relu_dropout = relu_dropout
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = F.relu(self.w1(x))
+        if self.relu_dropout:
+            h = F.dropout(h, self.relu_dropout, self.training)
+        return self.w2(h)
+
+
+class _Sublayers(nn.Module):
+    """Residual wiring shared by both layer types (Sec. 5.4 residual dropout).
+
+    post-LN (paper, ``norm_first=False``): ``x = LayerNorm(x + Dropout(Sublayer(x)))``;
+    pre-LN (``norm_first=True``, later tensor2tensor default): ``x = x + Dropout(Sublayer(LayerNorm(x)))``.
+    """
+
+    norm_first: bool
+    dropout: float
+
+    def _res(self, x, norm, fn):
+        if self.norm_first:
+            return x + F.dropout(fn(norm(x)), self.dropout, self.training)
+        return norm(x + F.dropout(fn(x), self.dropout, self.training))
+
+
+class EncoderLayer(_Sublayers):
+    """Sec. 3.1: self-attention sub-layer, then the position-wise FFN sub-layer."""
+
+    def __init__(self, d_model: int, n_heads: int, d_ff: int, dropout: float = 0.1,
+                 attention_dropout: float = 0.0, relu_dropout: float = 0.0, norm_first: bool = False,
+                 layer_norm_eps: float = 1e-5):
+        super().__init__()
+        self.self_attn = MultiHeadAttention(d_model, n_heads, attention_dropout)
+        self.ffn = PositionwiseFeedForward(d_model, d_ff, relu_dropout)
+        self.norm1 = nn.LayerNorm(d_model, eps=layer_norm_eps)
+        self.norm2 = nn.LayerNorm(d_model, eps=layer_norm_eps)
+        self.dropout, self.norm_first = dropout, norm_first
+
+    def forward(self, x: torch.Tensor, key_padding_mask: torch.Tensor | None = None) -> torch.Tensor:
+        x = self._res(x, self.norm1, lambda h: self.self_attn(h, h, h, key_padding_mask))
+        return self._res(x, self.norm2, self.ffn)
+
+
+class DecoderLayer(_Sublayers):
+    """Sec. 3.1: masked (causal) self-attention, encoder-decoder attention (queries from the decoder,
+    keys/values = final encoder output), then the FFN.
+
+    ``cache`` (a dict, incremental decoding): keys ``"k", "v"`` hold the self-attention keys/values of
+    all earlier positions ``[B, H, t, d_k]`` and grow by one position per call; ``"mk", "mv"`` hold the
+    projected encoder memory, computed on the first call only.
+    """
+
+    def __init__(self, d_model: int, n_heads: int, d_ff: int, dropout: float = 0.1,
+                 attention_dropout: float = 0.0, relu_dropout: float = 0.0, norm_first: bool = False,
+                 layer_norm_eps: float = 1e-5):
+        super().__init__()
+        self.self_attn = MultiHeadAttention(d_model, n_heads, attention_dropout)
+        self.cross_attn = MultiHeadAttention(d_model, n_heads, attention_dropout)
+        self.ffn = PositionwiseFeedForward(d_model, d_ff, relu_dropout)
+        self.norm1 = nn.LayerNorm(d_model, eps=layer_norm_eps)
+        self.norm2 = nn.LayerNorm(d_model, eps=layer_norm_eps)
+        self.norm3 = nn.LayerNorm(d_model, eps=layer_norm_eps)
+        self.dropout, self.norm_first = dropout, norm_first
+
+    def _self(self, h, tgt_padding_mask, cache):
+        if cache is None:
+            return self.self_attn(h, h, h, tgt_padding_mask, causal=True)
+        k, v = self.self_attn.project_kv(h, h)
+        if "k" in cache:
+            k = torch.cat([cache["k"], k], dim=2)
+            v = torch.cat([cache["v"], v], dim=2)
+        cache["k"], cache["v"] = k, v
+        # the new queries are the last positions; causal masking inside the new block only
+        return self.self_attn.attend(h, k, v, None, causal=h.shape[1] > 1)
+
+    def _cross(self, h, memory, memory_padding_mask, cache):
+        if cache is None:
+            return self.cross_attn(h, memory, memory, memory_padding_mask)
+        if "mk" not in cache:
+            cache["mk"], cache["mv"] = self.cross_attn.project_kv(memory, memory)
+        return self.cross_attn.attend(h, cache["mk"], cache["mv"], memory_padding_mask)
+
+    def forward(self, x: torch.Tensor, memory: torch.Tensor, tgt_padding_mask: torch.Tensor | None = None,
+                memory_padding_mask: torch.Tensor | None = None, cache: dict | None = None) -> torch.Tensor:
+        x = self._res(x, self.norm1, lambda h: self._self(h, tgt_padding_mask, cache))
+        x = self._res(x, self.norm2, lambda h: self._cross(h, memory, memory_padding_mask, cache))
+        return self._res(x, self.norm3, self.ffn)

@@ -1,0 +1,205 @@
+"""The encoder-decoder Transformer of Vaswani et al. (2017), with an incremental (key/value cached)
+decoding interface shared with the LSTM baseline (:mod:`paperworks.attention.rnn`).
+
+Decoding interface (used by :mod:`paperworks.attention.search`)::
+
+    state = model.start_decoding(src, src_padding_mask=None, use_cache=True)
+    logprobs, state = model.decode_next(prefix, state)   # prefix [N, t] starts with BOS -> [N, V]
+    state = model.reorder_state(state, index)            # beam search: pick / repeat rows
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from paperworks.attention.functional import sinusoidal_positional_encoding
+from paperworks.attention.layers import DecoderLayer, EncoderLayer
+
+__all__ = ["TransformerSpec", "Transformer", "PRESETS"]
+
+
+@dataclass(frozen=True)
+class TransformerSpec:
+    """Sizes of the model (Table 3). Defaults = the paper's base model."""
+
+    vocab_size: int = 37000
+    d_model: int = 512
+    n_heads: int = 8
+    d_ff: int = 2048
+    n_encoder_layers: int = 6
+    n_decoder_layers: int = 6
+    dropout: float = 0.1            # P_drop: residual + (embedding + PE) dropout
+    attention_dropout: float = 0.0  # not in the paper (official code later used 0.1)
+    relu_dropout: float = 0.0       # not in the paper (official code later used 0.1)
+    norm_first: bool = False        # False = post-LN as in the paper
+    positional_encoding: bool = True
+    pad_id: int = 0
+    bos_id: int = 1
+    eos_id: int = 2
+
+    def __post_init__(self):
+        problems = []
+        for k in ("vocab_size", "d_model", "n_heads", "d_ff"):
+            if getattr(self, k) < 1:
+                problems.append(f"'{k}' must be >= 1 (got {getattr(self, k)})")
+        for k in ("n_encoder_layers", "n_decoder_layers"):
+            if getattr(self, k) < 0:
+                problems.append(f"'{k}' must be >= 0 (got {getattr(self, k)})")
+        if self.n_heads >= 1 and self.d_model % self.n_heads:
+            problems.append(f"'d_model' ({self.d_model}) must be divisible by 'n_heads' ({self.n_heads})")
+        for k in ("dropout", "attention_dropout", "relu_dropout"):
+            if not 0.0 <= getattr(self, k) < 1.0:
+                problems.append(f"'{k}' must be in [0, 1) (got {getattr(self, k)})")
+        for k in ("pad_id", "bos_id", "eos_id"):
+            if not 0 <= getattr(self, k) < self.vocab_size:
+                problems.append(f"'{k}' must be a token id in [0, {self.vocab_size}) (got {getattr(self, k)})")
+        if problems:
+            raise ValueError("TransformerSpec: " + "; ".join(problems))
+
+
+#: Table 3 sizes. ``base``: the paper's base model (65M parameters with a 37k vocabulary);
+#: ``tiny``: a CPU-sized model; ``smoke``: seconds-long tests.
+PRESETS: dict[str, dict] = {
+    "base": dict(d_model=512, n_heads=8, d_ff=2048, n_encoder_layers=6, n_decoder_layers=6, dropout=0.1),
+    "big": dict(d_model=1024, n_heads=16, d_ff=4096, n_encoder_layers=6, n_decoder_layers=6, dropout=0.3),
+    "tiny": dict(d_model=128, n_heads=4, d_ff=512, n_encoder_layers=3, n_decoder_layers=3, dropout=0.1),
+    "smoke": dict(d_model=16, n_heads=2, d_ff=32, n_encoder_layers=1, n_decoder_layers=1, dropout=0.0),
+}
+
+
+class Transformer(nn.Module):
+    """Encoder-decoder Transformer (Sec. 3) with one embedding matrix shared by the source embedding,
+    the target embedding and the pre-softmax projection (Sec. 3.4; needs a joint vocabulary).
+
+    - embeddings are scaled by sqrt(d_model), sinusoidal positions are added, dropout on the sum;
+    - post-LN layers by default (``norm_first=True`` gives pre-LN, which then needs and gets a final
+      LayerNorm after each stack; post-LN stacks end with the last layer's LayerNorm as in the paper);
+    - the embedding is initialised N(0, d_model^-0.5) (paper silent; tensor2tensor's choice), so the
+      scaled embeddings have unit variance.
+
+    ``forward(src [B, S], tgt_in [B, T])`` -> logits ``[B, T, V]``; ``tgt_in`` is the target shifted right
+    (BOS first). Padding masks default to ``tokens == pad_id``; pass them explicitly to decouple.
+    """
+
+    def __init__(self, spec: TransformerSpec | None = None, **kwargs):
+        super().__init__()
+        spec = spec if spec is not None else TransformerSpec(**kwargs)
+        self.spec = spec
+        self.pad_id, self.bos_id, self.eos_id = spec.pad_id, spec.bos_id, spec.eos_id
+        self.embedding = nn.Embedding(spec.vocab_size, spec.d_model)
+        nn.init.normal_(self.embedding.weight, 0.0, spec.d_model ** -0.5)
+        layer_kw = dict(d_model=spec.d_model, n_heads=spec.n_heads, d_ff=spec.d_ff, dropout=spec.dropout,
+                        attention_dropout=spec.attention_dropout, relu_dropout=spec.relu_dropout,
+                        norm_first=spec.norm_first)
+        self.encoder_layers = nn.ModuleList(EncoderLayer(**layer_kw) for _ in range(spec.n_encoder_layers))
+        self.decoder_layers = nn.ModuleList(DecoderLayer(**layer_kw) for _ in range(spec.n_decoder_layers))
+        self.encoder_norm = nn.LayerNorm(spec.d_model) if spec.norm_first else nn.Identity()
+        self.decoder_norm = nn.LayerNorm(spec.d_model) if spec.norm_first else nn.Identity()
+        self.register_buffer("pe", sinusoidal_positional_encoding(256, spec.d_model), persistent=False)
+        self._scale = math.sqrt(spec.d_model)
+
+    # ------------------------------------------------------------------------------------ pieces
+    def _positions(self, n: int, offset: int = 0) -> torch.Tensor:
+        if offset + n > self.pe.shape[0]:
+            size = max(2 * self.pe.shape[0], offset + n)
+            self.pe = sinusoidal_positional_encoding(size, self.spec.d_model, device=self.pe.device)
+        return self.pe[offset: offset + n].to(self.embedding.weight.dtype)
+
+    def embed(self, tokens: torch.Tensor, offset: int = 0) -> torch.Tensor:
+        """``Dropout(E[tokens] * sqrt(d_model) + PE[offset : offset + T])`` -> ``[B, T, D]``."""
+        x = self.embedding(tokens) * self._scale
+        if self.spec.positional_encoding:
+            x = x + self._positions(tokens.shape[1], offset)
+        return F.dropout(x, self.spec.dropout, self.training)
+
+    def _check_tokens(self, name: str, t: torch.Tensor) -> None:
+        if t.dim() != 2 or t.dtype not in (torch.int64, torch.int32):
+            raise ValueError(f"Transformer: expected '{name}' as integer token ids [B, L] "
+                             f"(got {t.dtype} of shape {list(t.shape)})")
+        if t.numel() and (int(t.min()) < 0 or int(t.max()) >= self.spec.vocab_size):
+            raise ValueError(f"Transformer: '{name}' has token ids outside [0, {self.spec.vocab_size}) "
+                             f"(min {int(t.min())}, max {int(t.max())})")
+
+    def encode(self, src: torch.Tensor, src_padding_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Encoder stack: ``src [B, S]`` -> memory ``[B, S, D]``."""
+        if src_padding_mask is None:
+            src_padding_mask = src == self.pad_id
+        x = self.embed(src)
+        for layer in self.encoder_layers:
+            x = layer(x, src_padding_mask)
+        return self.encoder_norm(x)
+
+    def output_logits(self, h: torch.Tensor) -> torch.Tensor:
+        """Tied pre-softmax projection: ``h E^T`` (no bias)."""
+        return F.linear(h, self.embedding.weight)
+
+    def decode(self, tgt_in: torch.Tensor, memory: torch.Tensor, memory_padding_mask: torch.Tensor | None,
+               tgt_padding_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Decoder stack (teacher forcing): ``tgt_in [B, T]`` -> logits ``[B, T, V]``.
+
+        ``tgt_padding_mask`` is optional: with causal masking, padded target positions (which come after
+        the real ones) are never attended by real positions, so it changes nothing there.
+        """
+        x = self.embed(tgt_in)
+        for layer in self.decoder_layers:
+            x = layer(x, memory, tgt_padding_mask, memory_padding_mask)
+        return self.output_logits(self.decoder_norm(x))
+
+    def forward(self, src: torch.Tensor, tgt_in: torch.Tensor, src_padding_mask: torch.Tensor | None = None,
+                tgt_padding_mask: torch.Tensor | None = None) -> torch.Tensor:
+        self._check_tokens("src", src)
+        self._check_tokens("tgt_in", tgt_in)
+        if src.shape[0] != tgt_in.shape[0]:
+            raise ValueError(f"Transformer: src and tgt_in batch sizes differ ({src.shape[0]} vs {tgt_in.shape[0]})")
+        if src_padding_mask is None:
+            src_padding_mask = src == self.pad_id
+        elif src_padding_mask.shape != src.shape or src_padding_mask.dtype != torch.bool:
+            raise ValueError(f"Transformer: src_padding_mask must be bool {list(src.shape)} (True = pad) "
+                             f"(got {src_padding_mask.dtype} {list(src_padding_mask.shape)})")
+        memory = self.encode(src, src_padding_mask)
+        return self.decode(tgt_in, memory, src_padding_mask, tgt_padding_mask)
+
+    # ------------------------------------------------------------------------ incremental decoding
+    def start_decoding(self, src: torch.Tensor, src_padding_mask: torch.Tensor | None = None,
+                       use_cache: bool = True) -> dict:
+        self._check_tokens("src", src)
+        if src_padding_mask is None:
+            src_padding_mask = src == self.pad_id
+        memory = self.encode(src, src_padding_mask)
+        caches = [{} for _ in self.decoder_layers] if use_cache else None
+        return {"memory": memory, "mask": src_padding_mask, "caches": caches, "t": 0}
+
+    def decode_next(self, prefix: torch.Tensor, state: dict) -> tuple[torch.Tensor, dict]:
+        """Log-probabilities of the next token after ``prefix [N, t]`` -> ``[N, V]``.
+
+        With the cache only the newest token(s) since the last call pass through the decoder; without
+        it the whole prefix is recomputed (the reference the cache is tested against).
+        """
+        if state["caches"] is None:
+            h = self.embed(prefix)
+            for layer in self.decoder_layers:
+                h = layer(h, state["memory"], None, state["mask"])
+        else:
+            t0 = state["t"]
+            h = self.embed(prefix[:, t0:], offset=t0)
+            for layer, cache in zip(self.decoder_layers, state["caches"]):
+                h = layer(h, state["memory"], None, state["mask"], cache=cache)
+            state["t"] = prefix.shape[1]
+        logits = self.output_logits(self.decoder_norm(h[:, -1]))
+        return F.log_softmax(logits.float(), dim=-1), state
+
+    @staticmethod
+    def reorder_state(state: dict, index: torch.Tensor) -> dict:
+        new = {"memory": state["memory"].index_select(0, index), "mask": state["mask"].index_select(0, index),
+               "t": state["t"], "caches": None}
+        if state["caches"] is not None:
+            new["caches"] = [{k: v.index_select(0, index) for k, v in c.items()} for c in state["caches"]]
+        return new
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())

@@ -1,0 +1,107 @@
+"""Baseline: attentional LSTM encoder-decoder (Luong, Pham & Manning, EMNLP 2015, "global attention").
+
+- encoder: a bidirectional multi-layer LSTM (hidden d/2 per direction, so its outputs have size d);
+  padded positions are skipped with packed sequences;
+- decoder: a unidirectional multi-layer LSTM of size d, initialised with the encoder's final states
+  (forward and backward halves concatenated per layer);
+- attention ("general" score, Luong Eq. 8): ``score(h_t, h_s) = h_t^T W_a h_s``, softmax over the
+  non-pad source positions, context ``c_t``; attentional state ``h~_t = tanh(W_c [c_t; h_t])``;
+- output: ``h~_t E^T`` with the embedding matrix shared between source, target and output, exactly as
+  in our Transformer, so both models see the same vocabulary and tying.
+Input feeding (Luong Sec. 3.3) is left out so the decoder LSTM runs over a whole sequence at once
+during training (fast on CPU); the attention is then computed for all positions in parallel.
+
+It exposes the same decoding interface as :class:`paperworks.attention.model.Transformer`, so
+:func:`greedy_search` and :func:`beam_search` apply unchanged.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+__all__ = ["LSTMSeq2Seq"]
+
+
+class LSTMSeq2Seq(nn.Module):
+    def __init__(self, vocab_size: int, d_model: int = 128, n_layers: int = 2, dropout: float = 0.1,
+                 pad_id: int = 0, bos_id: int = 1, eos_id: int = 2):
+        super().__init__()
+        if d_model % 2 or d_model < 2 or n_layers < 1 or vocab_size < 1:
+            raise ValueError(f"LSTMSeq2Seq: need an even d_model >= 2, n_layers >= 1, vocab_size >= 1 "
+                             f"(got {d_model}, {n_layers}, {vocab_size})")
+        self.vocab_size, self.d_model, self.n_layers, self.dropout = vocab_size, d_model, n_layers, dropout
+        self.pad_id, self.bos_id, self.eos_id = pad_id, bos_id, eos_id
+        self.embedding = nn.Embedding(vocab_size, d_model)
+        nn.init.normal_(self.embedding.weight, 0.0, d_model ** -0.5)
+        drop = dropout if n_layers > 1 else 0.0
+        self.encoder = nn.LSTM(d_model, d_model // 2, n_layers, batch_first=True, bidirectional=True,
+                               dropout=drop)
+        self.decoder = nn.LSTM(d_model, d_model, n_layers, batch_first=True, dropout=drop)
+        self.w_a = nn.Linear(d_model, d_model, bias=False)
+        self.w_c = nn.Linear(2 * d_model, d_model, bias=False)
+
+    def _emb(self, tokens):
+        return F.dropout(self.embedding(tokens) * self.d_model ** 0.5, self.dropout, self.training)
+
+    def encode(self, src: torch.Tensor, src_padding_mask: torch.Tensor | None = None):
+        if src_padding_mask is None:
+            src_padding_mask = src == self.pad_id
+        lengths = (~src_padding_mask).sum(1).clamp(min=1).cpu()
+        packed = pack_padded_sequence(self._emb(src), lengths, batch_first=True, enforce_sorted=False)
+        out, (h, c) = self.encoder(packed)
+        out, _ = pad_packed_sequence(out, batch_first=True, total_length=src.shape[1])
+        B = src.shape[0]
+
+        def merge(s):  # [L*2, B, d/2] -> [L, B, d]
+            return s.view(self.n_layers, 2, B, self.d_model // 2).transpose(1, 2).reshape(
+                self.n_layers, B, self.d_model)
+
+        return out, src_padding_mask, (merge(h).contiguous(), merge(c).contiguous())
+
+    def _attend(self, dec_out, keys, enc_out, mask):
+        scores = torch.bmm(dec_out, keys.transpose(1, 2))                 # [B, T, S]
+        scores = scores.masked_fill(mask[:, None, :], float("-inf"))
+        ctx = torch.bmm(torch.softmax(scores, -1), enc_out)               # [B, T, d]
+        h = torch.tanh(self.w_c(torch.cat([ctx, dec_out], -1)))
+        return F.linear(F.dropout(h, self.dropout, self.training), self.embedding.weight)
+
+    def forward(self, src: torch.Tensor, tgt_in: torch.Tensor, src_padding_mask: torch.Tensor | None = None,
+                tgt_padding_mask: torch.Tensor | None = None) -> torch.Tensor:
+        for name, t in (("src", src), ("tgt_in", tgt_in)):
+            if t.dim() != 2 or t.dtype not in (torch.int64, torch.int32):
+                raise ValueError(f"LSTMSeq2Seq: expected '{name}' as integer token ids [B, L] "
+                                 f"(got {t.dtype} of shape {list(t.shape)})")
+        enc_out, mask, hc = self.encode(src, src_padding_mask)
+        dec_out, _ = self.decoder(self._emb(tgt_in), hc)
+        return self._attend(dec_out, self.w_a(enc_out), enc_out, mask)
+
+    # ------------------------------------------------------------------------ incremental decoding
+    def start_decoding(self, src, src_padding_mask=None, use_cache: bool = True) -> dict:
+        enc_out, mask, hc = self.encode(src, src_padding_mask)
+        return {"enc": enc_out, "keys": self.w_a(enc_out), "mask": mask, "h": hc[0], "c": hc[1],
+                "h0": hc[0], "c0": hc[1], "t": 0, "use_cache": use_cache}
+
+    def decode_next(self, prefix: torch.Tensor, state: dict):
+        if state["use_cache"]:
+            x, hc = prefix[:, state["t"]:], (state["h"], state["c"])
+        else:  # recompute from the initial state (reference path)
+            x, hc = prefix, (state["h0"], state["c0"])
+        out, (h, c) = self.decoder(self._emb(x), hc)
+        state["h"], state["c"], state["t"] = h, c, prefix.shape[1]
+        logits = self._attend(out[:, -1:], state["keys"], state["enc"], state["mask"])[:, 0]
+        return F.log_softmax(logits.float(), -1), state
+
+    @staticmethod
+    def reorder_state(state: dict, index: torch.Tensor) -> dict:
+        new = dict(state)
+        for k in ("enc", "keys", "mask"):
+            new[k] = state[k].index_select(0, index)
+        for k in ("h", "c", "h0", "c0"):
+            new[k] = state[k].index_select(1, index)
+        return new
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())

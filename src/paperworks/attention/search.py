@@ -1,0 +1,145 @@
+"""Greedy and beam search over any model with the incremental decoding interface of
+:class:`paperworks.attention.model.Transformer` (also :class:`paperworks.attention.rnn.LSTMSeq2Seq`).
+
+Sec. 6.1 of Vaswani et al.: beam size 4, length penalty alpha = 0.6 (GNMT's ``((5+|Y|)/6)^alpha``),
+maximum output length = input length + 50, stop early when possible.
+
+Choices where the paper is vague (fairseq-like, stated here):
+- ``|Y|`` counts generated tokens including the final EOS (a hypothesis cut at the maximum length
+  has no EOS and counts its tokens);
+- at each step the 2k best continuations are scored; EOS continuations among the best k finish a
+  hypothesis, the best k non-EOS continuations stay alive; a sentence stops once it has k finished
+  hypotheses (or reaches its maximum length, when its alive hypotheses are finished as they are);
+- the result is the finished hypothesis with the best ``log P / lp``.
+With k = 1 this is exactly greedy search.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from paperworks.attention.functional import length_penalty
+
+__all__ = ["greedy_search", "beam_search", "max_lengths"]
+
+
+def max_lengths(src: torch.Tensor, pad_id: int, max_len_a: float = 1.0, max_len_b: int = 50,
+                src_padding_mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Per-sentence output limit ``a * |x| + b`` (paper: ``|x| + 50``) -> int64 ``[B]``."""
+    if src_padding_mask is None:
+        src_padding_mask = src == pad_id
+    n = (~src_padding_mask).sum(1).to(torch.float64)
+    return (max_len_a * n + max_len_b).floor().to(torch.int64).clamp(min=1)
+
+
+def _check(src):
+    if not isinstance(src, torch.Tensor) or src.dim() != 2:
+        raise ValueError(f"search: expected src as integer token ids [B, S] (got "
+                         f"{getattr(src, 'shape', type(src))})")
+
+
+@torch.no_grad()
+def greedy_search(model, src: torch.Tensor, src_padding_mask: torch.Tensor | None = None,
+                  max_len_a: float = 1.0, max_len_b: int = 50, use_cache: bool = True) -> list[list[int]]:
+    """Arg-max decoding; returns the generated token ids of each sentence without BOS/EOS."""
+    _check(src)
+    B = src.shape[0]
+    limit = max_lengths(src, model.pad_id, max_len_a, max_len_b, src_padding_mask)
+    state = model.start_decoding(src, src_padding_mask, use_cache=use_cache)
+    prefix = torch.full((B, 1), model.bos_id, dtype=torch.long, device=src.device)
+    out: list[list[int] | None] = [None] * B
+    alive = torch.arange(B, device=src.device)
+    for t in range(int(limit.max())):
+        logp, state = model.decode_next(prefix, state)
+        nxt = logp.argmax(-1)
+        prefix = torch.cat([prefix, nxt[:, None]], dim=1)
+        done = (nxt == model.eos_id) | (limit[alive] <= t + 1)
+        if bool(done.any()):
+            for r in done.nonzero().flatten().tolist():
+                toks = prefix[r, 1:].tolist()
+                out[int(alive[r])] = toks[:-1] if toks[-1] == model.eos_id else toks
+            keep = (~done).nonzero().flatten()
+            if keep.numel() == 0:
+                break
+            alive, prefix = alive[keep], prefix[keep]
+            state = model.reorder_state(state, keep)
+    return [o if o is not None else [] for o in out]
+
+
+@torch.no_grad()
+def beam_search(model, src: torch.Tensor, beam_size: int = 4, alpha: float = 0.6,
+                src_padding_mask: torch.Tensor | None = None, max_len_a: float = 1.0, max_len_b: int = 50,
+                use_cache: bool = True, return_scores: bool = False):
+    """Beam search with the GNMT length penalty; returns the best hypothesis of each sentence (token ids
+    without BOS/EOS), and with ``return_scores`` also its ``log P / lp``."""
+    _check(src)
+    if beam_size < 1:
+        raise ValueError(f"beam_search: beam_size must be >= 1 (got {beam_size})")
+    B, k, dev = src.shape[0], beam_size, src.device
+    limit = max_lengths(src, model.pad_id, max_len_a, max_len_b, src_padding_mask)
+    state = model.start_decoding(src, src_padding_mask, use_cache=use_cache)
+    # every sentence's k beams are rows [b*k, (b+1)*k); only beam 0 is live at the start
+    state = model.reorder_state(state, torch.arange(B, device=dev).repeat_interleave(k))
+    prefix = torch.full((B * k, 1), model.bos_id, dtype=torch.long, device=dev)
+    scores = torch.full((B, k), float("-inf"), dtype=torch.float64, device=dev)
+    scores[:, 0] = 0.0
+    finished: list[list[tuple[float, list[int]]]] = [[] for _ in range(B)]
+    sent = torch.arange(B, device=dev)      # which original sentence each live group is
+    n_cand = min(2 * k, _vocab_size(model) * k)
+    for t in range(int(limit.max())):
+        logp, state = model.decode_next(prefix, state)                # [G*k, V]
+        G, V = sent.shape[0], logp.shape[-1]
+        cand = (scores[:, :, None] + logp.view(G, k, V).to(torch.float64)).view(G, k * V)
+        top, idx = cand.topk(n_cand, dim=1)                            # [G, 2k]
+        beam_of, tok = idx // V, idx % V
+        is_eos = tok == model.eos_id
+        new_len = t + 1
+        at_limit = limit[sent] <= new_len                              # [G]
+        lp = float(length_penalty(new_len, alpha))
+        # 1) EOS among the best k candidates finish a hypothesis
+        for g, j in (is_eos[:, :k] & torch.isfinite(top[:, :k])).nonzero().tolist():
+            b = int(sent[g])
+            if len(finished[b]) < k:
+                row = g * k + int(beam_of[g, j])
+                finished[b].append((float(top[g, j]) / lp, prefix[row, 1:].tolist()))
+        # 2) the best k non-EOS candidates stay alive (there are always >= k of them among 2k)
+        order = torch.argsort(is_eos.to(torch.int64) * n_cand + torch.arange(n_cand, device=dev), dim=1)[:, :k]
+        keep_beam = beam_of.gather(1, order)
+        keep_tok = tok.gather(1, order)
+        keep_score = top.gather(1, order)
+        rows = (torch.arange(G, device=dev)[:, None] * k + keep_beam).flatten()
+        prefix = torch.cat([prefix.index_select(0, rows), keep_tok.flatten()[:, None]], dim=1)
+        state = model.reorder_state(state, rows)
+        scores = keep_score
+        # 3) sentences at their length limit finish their alive beams as they are
+        for g in at_limit.nonzero().flatten().tolist():
+            b = int(sent[g])
+            for j in range(k):
+                if len(finished[b]) < k and torch.isfinite(scores[g, j]):
+                    finished[b].append((float(scores[g, j]) / lp, prefix[g * k + j, 1:].tolist()))
+        done = torch.tensor([len(finished[int(b)]) >= k for b in sent], device=dev) | at_limit
+        if bool(done.all()):
+            break
+        if bool(done.any()):
+            keep_g = (~done).nonzero().flatten()
+            sent, scores = sent[keep_g], scores[keep_g]
+            rows = (keep_g[:, None] * k + torch.arange(k, device=dev)).flatten()
+            prefix = prefix.index_select(0, rows)
+            state = model.reorder_state(state, rows)
+    results, best_scores = [], []
+    for b in range(B):
+        if not finished[b]:
+            results.append([])
+            best_scores.append(float("-inf"))
+            continue
+        s, toks = max(finished[b], key=lambda x: x[0])  # first of equal scores wins (stable)
+        results.append(toks)  # EOS is never part of a stored hypothesis
+        best_scores.append(s)
+    return (results, best_scores) if return_scores else results
+
+
+def _vocab_size(model) -> int:
+    v = getattr(getattr(model, "spec", None), "vocab_size", None) or getattr(model, "vocab_size", None)
+    if v is None:
+        raise ValueError("beam_search: the model must expose spec.vocab_size or vocab_size")
+    return int(v)

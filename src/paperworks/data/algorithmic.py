@@ -1,0 +1,89 @@
+"""Seeded algorithmic transduction tasks: copy, reverse, sort and multi-digit addition.
+
+Token ids (one vocabulary for every task): 0 pad, 1 bos, 2 eos, 3..6 the task markers
+``<copy> <reverse> <sort> <add>``, 7 ``+``, then ``n_symbols`` symbols (8 .. 8 + n_symbols - 1); for
+addition the symbols 0..9 are the decimal digits.
+
+A source is ``[task marker] + body + [eos]``; a target is ``answer + [eos]``:
+
+- copy: body = x_1..x_n (random symbols, n uniform in [min_len, max_len]), answer = x_1..x_n;
+- reverse: answer = x_n..x_1;
+- sort: answer = the symbols of x in ascending order;
+- add: body = digits(a) + [+] + digits(b), with a, b uniform integers of 1..n_digits digits (most
+  significant digit first, no leading zeros), answer = digits(a + b).
+
+Train and test sets are drawn from separate random streams and the test inputs are removed from the
+training set, so test accuracy is measured on unseen inputs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from paperworks.core.errors import DataError
+from paperworks.data import register_dataset
+
+__all__ = ["TASKS", "PAD_ID", "BOS_ID", "EOS_ID", "vocab_size", "make_examples", "load_algorithmic"]
+
+PAD_ID, BOS_ID, EOS_ID = 0, 1, 2
+TASKS = ("copy", "reverse", "sort", "add")
+_TASK_ID = {t: 3 + i for i, t in enumerate(TASKS)}
+PLUS_ID = 7
+SYM0 = 8
+
+
+def vocab_size(n_symbols: int = 10) -> int:
+    return SYM0 + n_symbols
+
+
+def _digits(v: int) -> list[int]:
+    return [SYM0 + int(c) for c in str(v)]
+
+
+def make_examples(task: str, n: int, seed: int, min_len: int = 5, max_len: int = 20, n_symbols: int = 10,
+                  n_digits: int = 5) -> list[tuple[list[int], list[int]]]:
+    """``n`` (source, target) id sequences of ``task`` drawn with ``numpy.random.default_rng(seed)``."""
+    if task not in TASKS:
+        raise DataError(f"algorithmic: unknown task {task!r} (valid: {', '.join(TASKS)})")
+    if not 1 <= min_len <= max_len:
+        raise DataError(f"algorithmic: need 1 <= min_len <= max_len (got {min_len}, {max_len})")
+    if n_symbols < (10 if task == "add" else 2):
+        raise DataError(f"algorithmic: task {task!r} needs n_symbols >= {10 if task == 'add' else 2} "
+                        f"(got {n_symbols})")
+    if n_digits < 1 or n < 0:
+        raise DataError(f"algorithmic: need n >= 0 and n_digits >= 1 (got {n}, {n_digits})")
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        if task == "add":
+            a, b = (int(rng.integers(0, 10 ** int(rng.integers(1, n_digits + 1)))) for _ in range(2))
+            body, ans = _digits(a) + [PLUS_ID] + _digits(b), _digits(a + b)
+        else:
+            L = int(rng.integers(min_len, max_len + 1))
+            body = [SYM0 + int(s) for s in rng.integers(0, n_symbols, size=L)]
+            ans = body if task == "copy" else (body[::-1] if task == "reverse" else sorted(body))
+        out.append(([_TASK_ID[task]] + body + [EOS_ID], list(ans) + [EOS_ID]))
+    return out
+
+
+@register_dataset("algorithmic")
+def load_algorithmic(tasks: tuple[str, ...] | list[str] | str = TASKS, n_train: int = 10000, n_test: int = 500,
+                     seed: int = 0, **kwargs) -> dict:
+    """Train / test examples of one or several tasks (mixed, each task equally often).
+
+    Returns ``{"train": [(src, tgt)], "test": {task: [(src, tgt)]}, "vocab_size": int}``.
+    """
+    tasks = (tasks,) if isinstance(tasks, str) else tuple(tasks)
+    if not tasks:
+        raise DataError("algorithmic: no tasks given")
+    train, test = [], {}
+    for i, task in enumerate(tasks):
+        te = make_examples(task, n_test, seed=10_000 + 97 * seed + i, **kwargs)
+        held = {tuple(s) for s, _ in te}
+        tr = [ex for ex in make_examples(task, n_train // len(tasks), seed=20_000 + 97 * seed + i, **kwargs)
+              if tuple(ex[0]) not in held]
+        test[task] = te
+        train.extend(tr)
+    order = np.random.default_rng(seed).permutation(len(train))
+    return {"train": [train[j] for j in order], "test": test,
+            "vocab_size": vocab_size(kwargs.get("n_symbols", 10))}
