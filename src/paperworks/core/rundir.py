@@ -58,7 +58,9 @@ class RunDir:
 
     def __init__(self, path: str | os.PathLike, create: bool = True):
         self.path = Path(path)
-        if create:
+        # under torchrun only rank 0 writes; other ranks read (checkpoints on resume)
+        self.writer = int(os.environ.get("RANK", "0")) == 0
+        if create and self.writer:
             self.path.mkdir(parents=True, exist_ok=True)
             (self.path / "plots").mkdir(exist_ok=True)
         elif not self.path.is_dir():
@@ -73,6 +75,15 @@ class RunDir:
         while p.exists():
             i += 1
             p = Path(f"{base}-{i}")
+        if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # all ranks must agree on rank 0's folder
+            import torch.distributed as dist
+
+            from paperworks.core.trainer import dist_info
+
+            dist_info()
+            box = [str(p)]
+            dist.broadcast_object_list(box, src=0)
+            p = Path(box[0])
         return cls(p)
 
     # -- paths
@@ -94,6 +105,8 @@ class RunDir:
 
     # -- config / env
     def write_config(self, system: str, config: Any, extra: dict[str, Any] | None = None) -> None:
+        if not self.writer:
+            return
         from paperworks.core.config import to_dict
 
         d = {"system": system, "config": to_dict(config) if not isinstance(config, dict) else config}
@@ -112,6 +125,8 @@ class RunDir:
 
     def write_env(self, seed: int | None = None, **extra: Any) -> dict[str, Any]:
         env = environment_info(seed)
+        if not self.writer:
+            return env
         env["wall_time_s"] = round(time.time() - self._t0, 3)
         env["finished_at"] = _dt.datetime.now().isoformat(timespec="seconds")
         env.update(extra)
@@ -120,6 +135,8 @@ class RunDir:
 
     # -- metrics
     def log_metrics(self, record: dict[str, Any]) -> None:
+        if not self.writer:
+            return
         with open(self.metrics_path, "a", encoding="utf-8") as f:
             f.write(dumps(record, indent=None) + "\n")
             f.flush()
@@ -140,6 +157,8 @@ class RunDir:
         return out
 
     def truncate_metrics(self, keep: "callable") -> None:
+        if not self.writer:
+            return
         """Keep only the records for which keep(record) is true (used when resuming)."""
         recs = [r for r in self.read_metrics() if keep(r)]
         atomic_write_text(self.metrics_path, "".join(dumps(r, indent=None) + "\n" for r in recs))
@@ -168,6 +187,8 @@ class RunDir:
         from paperworks.core.report import render_html, render_markdown
 
         d = report.to_dict() if hasattr(report, "to_dict") else dict(report)
+        if not self.writer:
+            return d
         if paper is not None:
             d["paper"] = {"cite": paper.cite(), "authors": paper.authors, "title": paper.title,
                           "venue": paper.venue, "year": paper.year, "arxiv": paper.arxiv}
