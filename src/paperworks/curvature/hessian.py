@@ -1,0 +1,223 @@
+"""Gradients, per-sample gradients, Hessian-vector products and dense curvature matrices over a parameter subset.
+
+Conventions: ``loss_fn(model, batch) -> scalar`` is the *mean* loss of the batch (including any regularizer),
+so the loss of the full data is the size-weighted average of chunk losses and the Hessian of the training
+objective is the size-weighted average of chunk Hessians. Every function takes ``batch_size`` to bound memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import nn
+
+from paperworks.core.errors import PaperworksError
+from paperworks.curvature.params import ParamSubset, iter_chunks, n_samples, select_params, slice_data
+
+__all__ = ["flat_grad", "data_grad", "per_sample_grads", "hvp", "hvp_func", "exact_hessian", "ggn_matrix",
+           "empirical_fisher", "make_hvp_operator"]
+
+LossFn = Callable[[nn.Module, Any], torch.Tensor]
+
+
+def _scalar(loss: Any, who: str) -> torch.Tensor:
+    if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+        raise PaperworksError(f"{who}: loss_fn must return a scalar tensor (got "
+                              f"{type(loss).__name__}{'' if not isinstance(loss, torch.Tensor) else list(loss.shape)})")
+    return loss.reshape(())
+
+
+def flat_grad(loss: torch.Tensor, ps: ParamSubset, create_graph: bool = False) -> torch.Tensor:
+    """d loss / d theta as one vector [P] (parameters the loss does not reach get zeros)."""
+    gs = torch.autograd.grad(loss, ps.tensors, create_graph=create_graph, allow_unused=True)
+    return ps.flat(gs)
+
+
+def data_grad(model: nn.Module, loss_fn: LossFn, data: Any, params: Any = None,
+              batch_size: int | None = None) -> torch.Tensor:
+    """Gradient [P] of the mean loss over all of ``data`` (chunked)."""
+    ps = select_params(model, params)
+    n = n_samples(data)
+    g = torch.zeros(ps.numel, dtype=ps.dtype, device=ps.device)
+    for s, e in iter_chunks(n, batch_size):
+        loss = _scalar(loss_fn(model, slice_data(data, slice(s, e))), "data_grad")
+        g += flat_grad(loss, ps) * ((e - s) / n)
+    return g
+
+
+class _LossModule(nn.Module):
+    """Wraps (model, loss_fn) so that torch.func.functional_call can swap the model's parameters."""
+
+    def __init__(self, model: nn.Module, loss_fn: LossFn):
+        super().__init__()
+        self.model = model
+        self.loss_fn = loss_fn
+
+    def forward(self, batch):
+        return self.loss_fn(self.model, batch)
+
+
+class _OutputModule(nn.Module):
+    def __init__(self, model: nn.Module, output_fn):
+        super().__init__()
+        self.model = model
+        self.output_fn = output_fn
+
+    def forward(self, batch):
+        return self.output_fn(self.model, batch)
+
+
+def _unsqueeze(batch: Any) -> Any:
+    if isinstance(batch, torch.Tensor):
+        return batch.unsqueeze(0)
+    if isinstance(batch, dict):
+        return {k: _unsqueeze(v) for k, v in batch.items()}
+    if isinstance(batch, (tuple, list)):
+        return type(batch)(_unsqueeze(v) for v in batch)
+    return batch
+
+
+def per_sample_grads(model: nn.Module, loss_fn: LossFn, data: Any, params: Any = None,
+                     batch_size: int | None = 256, method: str = "auto") -> torch.Tensor:
+    """Gradient of ``loss_fn(model, {z_i})`` for every sample z_i: tensor [n, P].
+
+    ``method``: ``"vmap"`` (torch.func.vmap over a functional call: one batched pass per chunk), ``"loop"``
+    (one backward per sample), or ``"auto"`` (vmap, falling back to the loop if the loss is not vmappable,
+    e.g. it calls ``.item()`` or uses batch statistics).
+    """
+    return torch.cat(list(iter_per_sample_grads(model, loss_fn, data, params, batch_size, method)), 0)
+
+
+def iter_per_sample_grads(model: nn.Module, loss_fn: LossFn, data: Any, params: Any = None,
+                          batch_size: int | None = 256, method: str = "auto"):
+    """Generator over chunks of per-sample gradients ([b, P] each), in data order."""
+    if method not in ("auto", "vmap", "loop"):
+        raise PaperworksError(f"per_sample_grads: method must be one of auto, loop, vmap (got {method!r})")
+    ps = select_params(model, params)
+    n = n_samples(data)
+    wrapper = _LossModule(model, loss_fn)
+    keys = ["model." + k for k in ps.names]
+
+    def one(pvals, sample):
+        return torch.func.functional_call(wrapper, dict(zip(keys, pvals)), (_unsqueeze(sample),))
+
+    gfn = torch.func.vmap(torch.func.grad(one), in_dims=(None, 0))
+    use_vmap = method in ("auto", "vmap")
+    for s, e in iter_chunks(n, batch_size):
+        chunk = slice_data(data, slice(s, e))
+        if use_vmap:
+            try:
+                gs = gfn(tuple(t.detach() for t in ps.tensors), chunk)
+                yield torch.cat([g.reshape(e - s, -1) for g in gs], 1)
+                continue
+            except Exception:
+                if method == "vmap":
+                    raise
+                use_vmap = False
+        rows = []
+        for i in range(s, e):
+            loss = _scalar(loss_fn(model, slice_data(data, slice(i, i + 1))), "per_sample_grads")
+            rows.append(flat_grad(loss, ps))
+        yield torch.stack(rows)
+
+
+def hvp(model: nn.Module, loss_fn: LossFn, data: Any, v: torch.Tensor, params: Any = None,
+        batch_size: int | None = None) -> torch.Tensor:
+    """H v by double backward (Pearlmutter), H = Hessian of the mean loss over ``data`` w.r.t. the subset."""
+    ps = select_params(model, params)
+    n = n_samples(data)
+    v = v.to(dtype=ps.dtype, device=ps.device)
+    out = torch.zeros_like(v)
+    for s, e in iter_chunks(n, batch_size):
+        loss = _scalar(loss_fn(model, slice_data(data, slice(s, e))), "hvp")
+        g = flat_grad(loss, ps, create_graph=True)
+        if not g.requires_grad:  # loss is linear in the subset: zero curvature
+            continue
+        hv = torch.autograd.grad(g @ v, ps.tensors, allow_unused=True)
+        out += ps.flat(hv) * ((e - s) / n)
+    return out
+
+
+def hvp_func(model: nn.Module, loss_fn: LossFn, data: Any, v: torch.Tensor, params: Any = None) -> torch.Tensor:
+    """H v by forward-over-reverse with torch.func (jvp of grad); same result as :func:`hvp`."""
+    ps = select_params(model, params)
+    wrapper = _LossModule(model, loss_fn)
+    keys = ["model." + k for k in ps.names]
+    batch = slice_data(data, slice(None))
+
+    def f(flat):
+        return torch.func.functional_call(wrapper, ps_dict(flat), (batch,))
+
+    def ps_dict(flat):
+        return dict(zip(keys, ps.unflat(flat)))
+
+    theta = ps.flat().detach()
+    _, hv = torch.func.jvp(torch.func.grad(f), (theta,), (v.to(theta),))
+    return hv
+
+
+def make_hvp_operator(model: nn.Module, loss_fn: LossFn, data: Any, params: Any = None,
+                      batch_size: int | None = None) -> Callable[[torch.Tensor], torch.Tensor]:
+    ps = select_params(model, params)
+    return lambda v: hvp(model, loss_fn, data, v, ps, batch_size)
+
+
+def exact_hessian(model: nn.Module, loss_fn: LossFn, data: Any, params: Any = None,
+                  batch_size: int | None = None, max_params: int = 20000) -> torch.Tensor:
+    """Dense Hessian [P, P] of the mean loss w.r.t. the subset (P Hessian-vector products per chunk)."""
+    ps = select_params(model, params)
+    P = ps.numel
+    if P > max_params:
+        raise PaperworksError(f"exact_hessian: the subset has {P} parameters (> max_params={max_params}); "
+                              "choose a smaller subset or use an iterative solver (cg, lissa) / K-FAC")
+    n = n_samples(data)
+    H = torch.zeros(P, P, dtype=ps.dtype, device=ps.device)
+    for s, e in iter_chunks(n, batch_size):
+        loss = _scalar(loss_fn(model, slice_data(data, slice(s, e))), "exact_hessian")
+        g = flat_grad(loss, ps, create_graph=True)
+        if not g.requires_grad:
+            continue
+        w = (e - s) / n
+        for i in range(P):  # one reverse pass per row (faster than is_grads_batched for small P on CPU)
+            row = torch.autograd.grad(g[i], ps.tensors, retain_graph=i < P - 1, allow_unused=True)
+            H[i] += ps.flat(row) * w
+    return 0.5 * (H + H.T)
+
+
+def ggn_matrix(model: nn.Module, output_fn: Callable[[nn.Module, Any], torch.Tensor],
+               loss_of_output: Callable[[torch.Tensor, Any], torch.Tensor], data: Any,
+               params: Any = None) -> torch.Tensor:
+    """Generalized Gauss-Newton G = J^T H_out J [P, P] of loss = loss_of_output(output_fn(model, data), data).
+
+    J = d outputs / d theta, H_out = Hessian of the loss in the outputs (Schraudolph 2002; Martens 2020).
+    Equals the Hessian when the outputs are linear in theta.
+    """
+    ps = select_params(model, params)
+    batch = slice_data(data, slice(None))
+    wrapper_keys = list(ps.names)
+
+    wrapper = _OutputModule(model, output_fn)
+
+    def _call_out(flat):
+        return torch.func.functional_call(wrapper, {"model." + k: t for k, t in zip(wrapper_keys, ps.unflat(flat))},
+                                          (batch,))
+
+    theta = ps.flat().detach()
+    z = _call_out(theta).detach()
+    J = torch.func.jacrev(_call_out)(theta).reshape(z.numel(), -1)  # [O, P]
+    Hz = torch.func.hessian(lambda zz: loss_of_output(zz.reshape(z.shape), batch))(z.reshape(-1))
+    G = J.T @ Hz.reshape(z.numel(), z.numel()) @ J
+    return 0.5 * (G + G.T)
+
+
+def empirical_fisher(model: nn.Module, loss_fn: LossFn, data: Any, params: Any = None,
+                     batch_size: int | None = 256) -> torch.Tensor:
+    """Empirical Fisher (1/n) sum_i g_i g_i^T [P, P] with g_i the per-sample gradients."""
+    ps = select_params(model, params)
+    n = n_samples(data)
+    F = torch.zeros(ps.numel, ps.numel, dtype=ps.dtype, device=ps.device)
+    for G in iter_per_sample_grads(model, loss_fn, data, ps, batch_size):
+        F += G.T @ G
+    return F / n

@@ -1,0 +1,253 @@
+"""K-FAC and EK-FAC curvature for ``nn.Linear`` and ``nn.Conv2d`` layers.
+
+K-FAC (Martens & Grosse 2015; KFC for convolutions, Grosse & Martens 2016): for a layer s = W a (bias folded in
+as a homogeneous coordinate, W of shape [out, in(+1)]), the per-sample gradient is DW_n = sum_t g_nt a_nt^T
+(t runs over spatial positions for a convolution, T = 1 for a linear layer) and the Fisher block
+F = E_n[vec(DW_n) vec(DW_n)^T] is approximated by the Kronecker product
+
+    F ~= G (x) A,   A = E_n[sum_t a_nt a_nt^T],   G = E_n[(1/T) sum_t g_nt g_nt^T]
+
+in the row-major vec of W used by ``tensor.flatten()``. g_n is the gradient of the *per-sample* loss w.r.t. the
+layer output: with ``loss_fn`` returning the mean over a batch of b samples, g_n = b * dloss/ds_n.
+The "empirical" Fisher uses the data's labels; pass a ``loss_fn`` whose labels are sampled from the model's
+predictive distribution for the true (Monte-Carlo) Fisher.
+
+EK-FAC (George et al. 2018): keep K-FAC's Kronecker eigenbasis Q = Q_G (x) Q_A, and re-fit the diagonal in that
+basis to the second moments of the projected per-sample gradients, s = E_n[(Q^T vec DW_n)^2]. In that basis this
+diagonal is the Frobenius-optimal one, so ||F - F_ekfac||_F <= ||F - F_kfac||_F for the Fisher F of the same
+per-sample gradients.
+
+Inverse products use the eigendecompositions: (F~ + damping I)^{-1} v = Q diag(1/(s + damping)) Q^T v.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from paperworks.core.errors import PaperworksError
+from paperworks.curvature.params import iter_chunks, n_samples, slice_data
+from paperworks.curvature.solvers import _check_damping, _finite
+
+__all__ = ["KFAC", "kfac_layers"]
+
+
+def kfac_layers(model: nn.Module, layers: Any = None) -> dict[str, nn.Module]:
+    """The Linear / Conv2d submodules to approximate: all of them (None), or the given names / modules."""
+    named = dict(model.named_modules())
+    if layers is None:
+        out = {n: m for n, m in named.items() if isinstance(m, (nn.Linear, nn.Conv2d))}
+    else:
+        items = [layers] if isinstance(layers, (str, nn.Module)) else list(layers)
+        by_id = {id(m): n for n, m in named.items()}
+        out = {}
+        for it in items:
+            if isinstance(it, str):
+                if it not in named:
+                    raise PaperworksError(f"KFAC: no submodule named '{it}'")
+                out[it] = named[it]
+            elif isinstance(it, nn.Module) and id(it) in by_id:
+                out[by_id[id(it)]] = it
+            else:
+                raise PaperworksError("KFAC: 'layers' must hold names or submodules of the model")
+    for n, m in out.items():
+        if not isinstance(m, (nn.Linear, nn.Conv2d)):
+            raise PaperworksError(f"KFAC: layer '{n}' is a {type(m).__name__}; only Linear and Conv2d are supported")
+        if isinstance(m, nn.Conv2d) and (m.groups != 1 or m.padding_mode != "zeros"):
+            raise PaperworksError(f"KFAC: Conv2d '{n}' has groups={m.groups}, padding_mode={m.padding_mode!r}; "
+                                  "only groups=1 with zero padding is supported")
+    if not out:
+        raise PaperworksError("KFAC: the model has no Linear or Conv2d layer to approximate")
+    return out
+
+
+def _activations(m: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Layer inputs as [b, T, in(+1)] (homogeneous coordinate appended when the layer has a bias)."""
+    if isinstance(m, nn.Linear):
+        a = x.reshape(-1, 1, x.shape[-1]) if x.ndim == 2 else x.reshape(x.shape[0], -1, x.shape[-1])
+    else:
+        cols = F.unfold(x, m.kernel_size, dilation=m.dilation, padding=m.padding, stride=m.stride)  # [b, in, T]
+        a = cols.transpose(1, 2)
+    if m.bias is not None:
+        a = torch.cat([a, torch.ones(*a.shape[:-1], 1, dtype=a.dtype, device=a.device)], -1)
+    return a
+
+
+def _out_grads(m: nn.Module, gy: torch.Tensor) -> torch.Tensor:
+    """Output gradients as [b, T, out]."""
+    if isinstance(m, nn.Linear):
+        return gy.reshape(-1, 1, gy.shape[-1]) if gy.ndim == 2 else gy.reshape(gy.shape[0], -1, gy.shape[-1])
+    return gy.flatten(2).transpose(1, 2)
+
+
+class _Layer:
+    def __init__(self, name: str, m: nn.Module):
+        self.name, self.m = name, m
+        self.out = m.weight.shape[0]
+        self.inp = m.weight[0].numel() + (1 if m.bias is not None else 0)
+        self.A = None
+        self.G = None
+        self.S = None  # diagonal in the eigenbasis [out, in]
+        self.QA = self.QG = self.lA = self.lG = None
+
+    def param_names(self) -> list[str]:
+        return [f"{self.name}.weight"] + ([f"{self.name}.bias"] if self.m.bias is not None else [])
+
+    def to_matrix(self, v: torch.Tensor) -> torch.Tensor:
+        """Flat [weight, bias] vector -> [out, in(+1)] matrix."""
+        k = self.m.weight.numel()
+        W = v[:k].reshape(self.out, -1)
+        if self.m.bias is not None:
+            W = torch.cat([W, v[k:k + self.out].reshape(self.out, 1)], 1)
+        return W
+
+    def from_matrix(self, M: torch.Tensor) -> torch.Tensor:
+        if self.m.bias is not None:
+            return torch.cat([M[:, :-1].reshape(-1), M[:, -1]])
+        return M.reshape(-1)
+
+    def perm(self) -> torch.Tensor:
+        """Index map: position in flat [weight, bias] order -> position in row-major [out, in+1] order."""
+        idx = torch.arange(self.out * self.inp).reshape(self.out, self.inp)
+        return self.from_matrix(idx)
+
+
+class KFAC:
+    """Kronecker-factored curvature of ``loss_fn`` over ``data`` for the given layers.
+
+    ``fit()`` estimates the factors (one pass over the data); ``eigen_correct=True`` (EK-FAC) adds a second
+    pass re-fitting the eigenbasis diagonal. ``params`` lists the flat parameter names in the order used by
+    :meth:`inverse_vp` and :meth:`dense` (per layer: weight then bias).
+    """
+
+    def __init__(self, model: nn.Module, loss_fn, data: Any, layers: Any = None, eigen_correct: bool = False,
+                 batch_size: int | None = 256):
+        self.model, self.loss_fn, self.data = model, loss_fn, data
+        self.layers = [_Layer(n, m) for n, m in kfac_layers(model, layers).items()]
+        self.eigen_correct = eigen_correct
+        self.batch_size = batch_size
+        self.params = [p for L in self.layers for p in L.param_names()]
+        self._fitted = False
+
+    # -- passes over the data with hooks
+    def _pass(self, on_batch):
+        n = n_samples(self.data)
+        store: dict[str, dict[str, torch.Tensor]] = {L.name: {} for L in self.layers}
+        handles = []
+        for L in self.layers:
+            def fwd(mod, inp, out, L=L):
+                store[L.name]["a"] = _activations(mod, inp[0].detach())
+                if out.requires_grad:
+                    out.register_hook(lambda g, L=L: store[L.name].__setitem__("g", g.detach()))
+
+            handles.append(L.m.register_forward_hook(fwd))
+        try:
+            for s, e in iter_chunks(n, self.batch_size):
+                loss = self.loss_fn(self.model, slice_data(self.data, slice(s, e)))
+                params = [L.m.weight for L in self.layers]
+                torch.autograd.grad(loss, params, allow_unused=True)
+                for L in self.layers:
+                    a = store[L.name]["a"]
+                    g = _out_grads(L.m, store[L.name]["g"]) * (e - s)  # per-sample loss gradients
+                    on_batch(L, a, g)
+        finally:
+            for h in handles:
+                h.remove()
+        return n
+
+    def fit(self) -> "KFAC":
+        for L in self.layers:
+            w = L.m.weight
+            L.A = torch.zeros(L.inp, L.inp, dtype=w.dtype, device=w.device)
+            L.G = torch.zeros(L.out, L.out, dtype=w.dtype, device=w.device)
+
+        def acc(L, a, g):
+            T = g.shape[1]
+            L.A += torch.einsum("bti,btj->ij", a, a)
+            L.G += torch.einsum("bti,btj->ij", g, g) / T
+
+        n = self._pass(acc)
+        for L in self.layers:
+            L.A /= n
+            L.G /= n
+            L.lA, L.QA = torch.linalg.eigh(L.A)
+            L.lG, L.QG = torch.linalg.eigh(L.G)
+            L.lA = L.lA.clamp_min(0)
+            L.lG = L.lG.clamp_min(0)
+            L.S = torch.outer(L.lG, L.lA)
+        if self.eigen_correct:
+            for L in self.layers:
+                L.S = torch.zeros_like(L.S)
+
+            def corr(L, a, g):
+                DW = torch.einsum("bto,bti->boi", g, a)  # per-sample gradient matrices
+                proj = L.QG.T @ DW @ L.QA
+                L.S += (proj ** 2).sum(0)
+
+            self._pass(corr)
+            for L in self.layers:
+                L.S /= n
+        self._fitted = True
+        return self
+
+    def _need_fit(self):
+        if not self._fitted:
+            self.fit()
+
+    def factors(self, layer: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """(A, G) of a layer (A over inputs incl. the homogeneous coordinate, G over outputs)."""
+        self._need_fit()
+        L = self._layer(layer)
+        return L.A, L.G
+
+    def _layer(self, name: str) -> _Layer:
+        for L in self.layers:
+            if L.name == name:
+                return L
+        raise PaperworksError(f"KFAC: no fitted layer '{name}' (layers: {', '.join(x.name for x in self.layers)})")
+
+    def dense(self, layer: str | None = None) -> torch.Tensor:
+        """Dense approximation [P, P] (block-diagonal over layers) in flat [weight, bias] parameter order."""
+        self._need_fit()
+        Ls = self.layers if layer is None else [self._layer(layer)]
+        blocks = []
+        for L in Ls:
+            Q = torch.kron(L.QG, L.QA)
+            M = Q @ torch.diag(L.S.reshape(-1)) @ Q.T  # row-major [out, in+1] order
+            p = L.perm()
+            blocks.append(M[p][:, p])
+        return torch.block_diag(*blocks)
+
+    def inverse_vp(self, v: torch.Tensor, damping: float = 0.0) -> torch.Tensor:
+        """(F~ + damping I)^{-1} v for v over :attr:`params` (flat, [P] or [P, k])."""
+        self._need_fit()
+        _check_damping(damping)
+        if isinstance(damping, str):
+            raise PaperworksError("KFAC.inverse_vp: damping must be a number")
+        P = sum(L.out * L.inp for L in self.layers)
+        if v.shape[0] != P:
+            raise PaperworksError(f"KFAC.inverse_vp: expected {P} entries (got shape {list(v.shape)})")
+        cols = v.unsqueeze(1) if v.ndim == 1 else v
+        outs, i = [], 0
+        for L in self.layers:
+            k = L.out * L.inp
+            seg = cols[i:i + k]
+            res = []
+            for j in range(seg.shape[1]):
+                M = L.to_matrix(seg[:, j])
+                D = L.S + damping
+                if (D <= 0).any():
+                    from paperworks.curvature.solvers import SingularHessianError
+
+                    raise SingularHessianError(
+                        f"KFAC.inverse_vp: layer '{L.name}' has zero curvature directions; pass damping > 0",
+                        1e-3 * float(L.S.max()) if L.S.numel() else 1e-3)
+                Mt = L.QG @ ((L.QG.T @ M @ L.QA) / D) @ L.QA.T
+                res.append(L.from_matrix(Mt))
+            outs.append(torch.stack(res, 1))
+            i += k
+        x = _finite(torch.cat(outs, 0), "KFAC.inverse_vp")
+        return x[:, 0] if v.ndim == 1 else x

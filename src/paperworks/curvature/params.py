@@ -1,0 +1,184 @@
+"""Parameter subsets and data batching shared by the curvature and influence engines.
+
+A *parameter subset* is an ordered list of ``(name, tensor)`` pairs of one ``nn.Module``; every vector the
+engines exchange (gradients, Hessian-vector products, inverse-HVP solutions) is the concatenation of the
+flattened tensors in that order (row-major, like ``tensor.flatten()``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import torch
+from torch import nn
+
+from paperworks.core.errors import DataError, PaperworksError
+
+__all__ = ["ParamSubset", "select_params", "n_samples", "slice_data", "iter_chunks", "as_dataset_batch",
+           "check_finite"]
+
+
+class ParamSubset:
+    """Ordered, named subset of a module's parameters, with flat <-> per-tensor conversions."""
+
+    def __init__(self, module: nn.Module, names: Sequence[str]):
+        named = dict(module.named_parameters())
+        self.module = module
+        self.names = list(names)
+        self.tensors = [named[n] for n in self.names]
+        self.shapes = [t.shape for t in self.tensors]
+        self.numels = [t.numel() for t in self.tensors]
+
+    @property
+    def numel(self) -> int:
+        return int(sum(self.numels))
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.tensors[0].dtype
+
+    @property
+    def device(self) -> torch.device:
+        return self.tensors[0].device
+
+    def flat(self, tensors: Sequence[torch.Tensor | None] | None = None) -> torch.Tensor:
+        """Concatenate ``tensors`` (default: the parameters) into one vector [P]; None counts as zeros."""
+        ts = self.tensors if tensors is None else tensors
+        return torch.cat([(torch.zeros(s, dtype=self.dtype, device=self.device) if t is None else t).reshape(-1)
+                          for t, s in zip(ts, self.shapes)])
+
+    def unflat(self, v: torch.Tensor) -> list[torch.Tensor]:
+        """Split a vector [P] (or a batch [B, P]) into tensors of the parameters' shapes."""
+        lead = v.shape[:-1]
+        out, i = [], 0
+        for s, k in zip(self.shapes, self.numels):
+            out.append(v[..., i:i + k].reshape(*lead, *s))
+            i += k
+        return out
+
+    def as_dict(self, v: torch.Tensor) -> dict[str, torch.Tensor]:
+        return dict(zip(self.names, self.unflat(v)))
+
+    @torch.no_grad()
+    def add_(self, delta: torch.Tensor) -> None:
+        """theta <- theta + delta (in place on the module's parameters)."""
+        for t, d in zip(self.tensors, self.unflat(delta.to(self.dtype))):
+            t.add_(d)
+
+    @torch.no_grad()
+    def set_(self, v: torch.Tensor) -> None:
+        for t, d in zip(self.tensors, self.unflat(v.to(self.dtype))):
+            t.copy_(d)
+
+    def __repr__(self) -> str:
+        return f"ParamSubset({self.names}, numel={self.numel})"
+
+
+def select_params(model: nn.Module, params: Any = None) -> ParamSubset:
+    """Resolve ``params`` into a :class:`ParamSubset` of ``model``.
+
+    ``params`` may be None (every parameter with ``requires_grad``), a ParamSubset, a submodule of
+    ``model`` (its parameters), one name / name prefix (``"fc"`` selects ``fc.weight`` and ``fc.bias``), or an
+    iterable of names, prefixes or parameter tensors.
+    """
+    if isinstance(params, ParamSubset):
+        return params
+    if not isinstance(model, nn.Module):
+        raise PaperworksError(f"select_params: 'model' must be a torch.nn.Module (got {type(model).__name__})")
+    named = list(model.named_parameters())
+    if not named:
+        raise PaperworksError("select_params: the model has no parameters")
+    by_id = {id(p): n for n, p in named}
+    if params is None:
+        names = [n for n, p in named if p.requires_grad]
+    elif isinstance(params, nn.Module):
+        names = [by_id[id(p)] for p in params.parameters() if id(p) in by_id]
+        if not names:
+            raise PaperworksError("select_params: the module given as 'params' is not part of the model")
+    else:
+        items = [params] if isinstance(params, (str, torch.Tensor)) else list(params)
+        names = []
+        all_names = [n for n, _ in named]
+        for it in items:
+            if isinstance(it, torch.Tensor):
+                if id(it) not in by_id:
+                    raise PaperworksError("select_params: a tensor in 'params' is not a parameter of the model")
+                hits = [by_id[id(it)]]
+            elif isinstance(it, str):
+                hits = [n for n in all_names if n == it or n.startswith(it + ".")]
+                if not hits:
+                    raise PaperworksError(f"select_params: no parameter named '{it}' (valid: {', '.join(all_names)})")
+            else:
+                raise PaperworksError(f"select_params: entries of 'params' must be names or tensors "
+                                      f"(got {type(it).__name__})")
+            names += [h for h in hits if h not in names]
+    if not names:
+        raise PaperworksError("select_params: the parameter subset is empty (nothing requires grad?)")
+    return ParamSubset(model, names)
+
+
+# ------------------------------------------------------------------------------------------- data
+def n_samples(data: Any) -> int:
+    """Number of samples of a tensor, tuple/list of tensors, dict of tensors or map-style Dataset."""
+    if isinstance(data, torch.Tensor):
+        return int(data.shape[0])
+    if isinstance(data, Mapping):
+        ns = {int(v.shape[0]) for v in data.values() if isinstance(v, torch.Tensor)}
+    elif isinstance(data, (tuple, list)) and data and all(isinstance(v, torch.Tensor) for v in data):
+        ns = {int(v.shape[0]) for v in data}
+    elif hasattr(data, "__len__") and hasattr(data, "__getitem__"):
+        return len(data)
+    else:
+        raise DataError(f"expected a tensor, a tuple/dict of tensors or a Dataset as data (got {type(data).__name__})")
+    if len(ns) != 1:
+        raise DataError(f"the tensors of the data disagree on the number of samples (leading sizes {sorted(ns)})")
+    return ns.pop()
+
+
+def _is_tensor_struct(data: Any) -> bool:
+    if isinstance(data, torch.Tensor):
+        return True
+    if isinstance(data, Mapping):
+        return all(isinstance(v, torch.Tensor) for v in data.values())
+    return isinstance(data, (tuple, list)) and bool(data) and all(isinstance(v, torch.Tensor) for v in data)
+
+
+def slice_data(data: Any, idx) -> Any:
+    """Rows ``idx`` (slice, index tensor or list) of the data, in the data's own batch format."""
+    if isinstance(data, torch.Tensor):
+        return data[idx]
+    if isinstance(data, Mapping) and _is_tensor_struct(data):
+        return {k: v[idx] for k, v in data.items()}
+    if _is_tensor_struct(data):
+        return type(data)(v[idx] for v in data) if isinstance(data, tuple) else [v[idx] for v in data]
+    # map-style dataset: collate the items
+    from torch.utils.data import default_collate
+
+    if isinstance(idx, slice):
+        idx = range(*idx.indices(len(data)))
+    elif isinstance(idx, torch.Tensor):
+        idx = idx.tolist()
+    return default_collate([data[i] for i in idx])
+
+
+def as_dataset_batch(data: Any) -> Any:
+    """The whole data as one batch (collates a Dataset)."""
+    return data if _is_tensor_struct(data) else slice_data(data, slice(None))
+
+
+def iter_chunks(n: int, batch_size: int | None):
+    bs = n if not batch_size else int(batch_size)
+    for s in range(0, n, bs):
+        yield s, min(n, s + bs)
+
+
+def check_finite(name: str, t: torch.Tensor, hint: str = "") -> torch.Tensor:
+    if not torch.isfinite(t).all():
+        raise PaperworksError(f"{name} is not finite ({int((~torch.isfinite(t)).sum())} NaN/inf entries)"
+                              + (f"; {hint}" if hint else ""))
+    return t
+
+
+def _unused(_: Iterable) -> None:  # pragma: no cover
+    pass

@@ -1,0 +1,223 @@
+"""Inverse Hessian-vector products (H + damping I)^{-1} v behind one interface.
+
+Solvers:
+- ``"exact"``: dense H (P Hessian-vector products), eigendecomposition, solve. For small subsets (P <= ~5000).
+- ``"cg"``: conjugate gradient on Hessian-vector products (Hestenes & Stiefel 1952); exact in <= P steps in
+  exact arithmetic; needs H + damping I positive definite.
+- ``"lissa"``: the stochastic/recursive Neumann-series estimator of Agarwal, Bullins & Hazan (2017), as used by
+  Koh & Liang (2017): h_j = v + (I - (H + damping I)/scale) h_{j-1}, result h_J / scale; converges when the
+  eigenvalues of (H + damping I)/scale lie in (0, 2). ``scale=None`` sets it from a power-iteration estimate
+  of the largest eigenvalue (x 1.05).
+
+A singular or indefinite curvature never yields a silent NaN: the exact solver raises
+:class:`SingularHessianError` naming the smallest eigenvalue and the damping that would fix it (or, with
+``damping="auto"``, adds that damping and reports it in ``.damping_used`` and a warning); CG raises when it
+meets a direction of non-positive curvature; every result is checked for NaN/inf.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+from paperworks.core.errors import PaperworksError
+
+__all__ = ["SingularHessianError", "SOLVERS", "solve_dense", "conjugate_gradient", "lissa", "top_eigenvalue",
+           "InverseHVP"]
+
+SOLVERS = ("exact", "cg", "lissa")
+
+
+class SingularHessianError(PaperworksError):
+    """The curvature (plus damping) is singular or indefinite; the message names a damping that fixes it."""
+
+    def __init__(self, msg: str, suggested_damping: float | None = None):
+        self.suggested_damping = suggested_damping
+        super().__init__(msg)
+
+
+def _check_damping(damping: Any) -> None:
+    if isinstance(damping, str):
+        if damping != "auto":
+            raise PaperworksError(f"damping must be a number >= 0 or 'auto' (got {damping!r})")
+    elif not (isinstance(damping, (int, float)) and math.isfinite(damping) and damping >= 0):
+        raise PaperworksError(f"damping must be a finite number >= 0 or 'auto' (got {damping!r})")
+
+
+def _finite(x: torch.Tensor, who: str) -> torch.Tensor:
+    if not torch.isfinite(x).all():
+        raise SingularHessianError(f"{who}: the inverse-HVP produced NaN/inf; the curvature is ill-conditioned, "
+                                   "increase damping")
+    return x
+
+
+def solve_dense(H: torch.Tensor, v: torch.Tensor, damping: float | str = 0.0, rtol: float | None = None,
+                who: str = "exact solver") -> tuple[torch.Tensor, float]:
+    """(H + damping I)^{-1} v for a dense symmetric H [P, P]; v [P] or [P, k]. Returns (x, damping_used)."""
+    _check_damping(damping)
+    if H.ndim != 2 or H.shape[0] != H.shape[1]:
+        raise PaperworksError(f"{who}: expected a square matrix (got shape {list(H.shape)})")
+    if not torch.isfinite(H).all():
+        raise PaperworksError(f"{who}: the Hessian contains NaN/inf (check the loss and the parameters)")
+    Hs = 0.5 * (H + H.T)
+    evals, evecs = torch.linalg.eigh(Hs)
+    scale = float(evals.abs().max()) if evals.numel() else 1.0
+    rtol = rtol if rtol is not None else H.shape[0] * torch.finfo(H.dtype).eps * 10
+    floor = max(scale, 1e-30) * rtol
+    lam_min = float(evals.min())
+    suggested = max(0.0, -lam_min) + max(scale * 1e-3, 1e-8)
+    if damping == "auto":
+        d = 0.0 if lam_min > floor else suggested
+        if d > 0:
+            warnings.warn(f"{who}: the Hessian is singular/indefinite (min eigenvalue {lam_min:.3g}); "
+                          f"added damping {d:.3g}", stacklevel=3)
+    else:
+        d = float(damping)
+        if lam_min + d <= floor:
+            raise SingularHessianError(
+                f"{who}: H + damping*I is singular or indefinite (min eigenvalue of H = {lam_min:.3g}, "
+                f"damping = {d:g}); pass damping >= {suggested:.3g} (or damping='auto')", suggested)
+    inv = 1.0 / (evals + d)
+    x = evecs @ (inv.unsqueeze(-1) * (evecs.T @ v) if v.ndim == 2 else inv * (evecs.T @ v))
+    return _finite(x, who), d
+
+
+def conjugate_gradient(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tensor, damping: float = 0.0,
+                       tol: float = 1e-10, max_iter: int | None = None, x0: torch.Tensor | None = None,
+                       who: str = "cg") -> torch.Tensor:
+    """Solve (A + damping I) x = b by conjugate gradient; A is a symmetric positive-definite operator."""
+    _check_damping(damping)
+    if damping == "auto":
+        raise PaperworksError(f"{who}: damping='auto' is only supported by the exact solver; give a number")
+    max_iter = max_iter or 10 * b.numel()
+    x = torch.zeros_like(b) if x0 is None else x0.clone()
+    r = b - (A(x) + damping * x) if x0 is not None else b.clone()
+    p = r.clone()
+    rs = r @ r
+    bnorm = float(b.norm())
+    if bnorm == 0:
+        return x
+    rq_max = 0.0
+    for _ in range(max_iter):
+        Ap = A(p) + damping * p
+        pAp = p @ Ap
+        if not torch.isfinite(pAp):
+            raise SingularHessianError(f"{who}: Hessian-vector product is NaN/inf; check the loss or increase damping")
+        pp = float(p @ p)
+        rq = float(pAp) / pp
+        rq_max = max(rq_max, rq)
+        if rq <= 1e3 * torch.finfo(b.dtype).eps * rq_max:
+            raise SingularHessianError(
+                f"{who}: met a direction of (near) non-positive curvature (p^T(H+{damping:g}I)p / p^Tp = "
+                f"{rq:.3g}): the Hessian is singular or indefinite; increase damping")
+        alpha = rs / pAp
+        x = x + alpha * p
+        r = r - alpha * Ap
+        rs_new = r @ r
+        if math.sqrt(float(rs_new)) <= tol * bnorm:
+            return _finite(x, who)
+        p = r + (rs_new / rs) * p
+        rs = rs_new
+    rel = math.sqrt(float(rs)) / bnorm
+    if rel > 1e-4:
+        raise SingularHessianError(f"{who}: did not converge in {max_iter} iterations (relative residual "
+                                   f"{rel:.2g}); the Hessian is ill-conditioned, increase damping")
+    return _finite(x, who)
+
+
+def top_eigenvalue(A: Callable[[torch.Tensor], torch.Tensor], dim: int, dtype=torch.float64, iters: int = 50,
+                   seed: int = 0) -> float:
+    """Largest |eigenvalue| of a symmetric operator by power iteration."""
+    g = torch.Generator().manual_seed(seed)
+    v = torch.randn(dim, generator=g, dtype=dtype)
+    v /= v.norm()
+    lam = 0.0
+    for _ in range(iters):
+        w = A(v)
+        lam = float(w.norm())
+        if lam == 0:
+            return 0.0
+        v = w / lam
+    return lam
+
+
+def lissa(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tensor, damping: float = 0.0,
+          scale: float | None = None, depth: int = 1000, tol: float = 1e-10, who: str = "lissa") -> torch.Tensor:
+    """(A + damping I)^{-1} b by the recursive Neumann series (LiSSA, Agarwal et al. 2017).
+
+    ``A`` may be a full-batch or a stochastic (mini-batch) Hessian-vector product. Stops early when the
+    update falls below ``tol`` relative to the iterate.
+    """
+    _check_damping(damping)
+    if damping == "auto":
+        raise PaperworksError(f"{who}: damping='auto' is only supported by the exact solver; give a number")
+    if scale is None:
+        scale = 1.05 * (top_eigenvalue(A, b.numel(), b.dtype) + damping)
+    if not scale > 0:
+        raise SingularHessianError(f"{who}: the Hessian is zero; increase damping")
+    h = b.clone()
+    for _ in range(depth):
+        h_new = b + h - (A(h) + damping * h) / scale
+        if not torch.isfinite(h_new).all() or float(h_new.norm()) > 1e12 * max(float(b.norm()), 1e-30):
+            raise SingularHessianError(f"{who}: the series diverged (scale={scale:.3g} too small or Hessian "
+                                       "indefinite); increase damping or scale")
+        done = float((h_new - h).norm()) <= tol * float(h_new.norm())
+        h = h_new
+        if done:
+            break
+    return _finite(h / scale, who)
+
+
+class InverseHVP:
+    """(H + damping I)^{-1} applied to vectors, H the Hessian of ``loss_fn`` over ``data`` for a parameter subset.
+
+    ``solver`` in ``exact | cg | lissa``. The exact solver factorizes H once (reused for every ``solve``);
+    the iterative solvers run per right-hand side. ``damping_used`` records the damping actually applied.
+    """
+
+    def __init__(self, model, loss_fn, data, params=None, damping: float | str = 0.0, solver: str = "cg",
+                 batch_size: int | None = None, cg_tol: float = 1e-10, cg_max_iter: int | None = None,
+                 lissa_depth: int = 1000, lissa_scale: float | None = None):
+        from paperworks.curvature.hessian import exact_hessian, make_hvp_operator
+        from paperworks.curvature.params import select_params
+
+        if solver not in SOLVERS:
+            from paperworks.core.errors import UnknownNameError
+
+            raise UnknownNameError("inverse-HVP solver", solver, SOLVERS)
+        _check_damping(damping)
+        self.ps = select_params(model, params)
+        self.solver = solver
+        self.damping = damping
+        self.damping_used = damping if not isinstance(damping, str) else 0.0
+        self._op = make_hvp_operator(model, loss_fn, data, self.ps, batch_size)
+        self._kw = dict(cg_tol=cg_tol, cg_max_iter=cg_max_iter, lissa_depth=lissa_depth, lissa_scale=lissa_scale)
+        self._H = None
+        if solver == "exact":
+            self._H = exact_hessian(model, loss_fn, data, self.ps, batch_size)
+        elif damping == "auto":
+            raise PaperworksError("damping='auto' needs solver='exact' (iterative solvers take a number)")
+
+    def solve(self, v: torch.Tensor) -> torch.Tensor:
+        v = v.to(dtype=self.ps.dtype, device=self.ps.device)
+        if v.shape[0] != self.ps.numel:
+            raise PaperworksError(f"InverseHVP.solve: expected a vector of {self.ps.numel} entries (the "
+                                  f"parameter subset) (got shape {list(v.shape)})")
+        if self.solver == "exact":
+            x, self.damping_used = solve_dense(self._H, v, self.damping)
+            return x
+        cols = v.unsqueeze(1) if v.ndim == 1 else v
+        outs = []
+        for j in range(cols.shape[1]):
+            if self.solver == "cg":
+                outs.append(conjugate_gradient(self._op, cols[:, j], float(self.damping), self._kw["cg_tol"],
+                                               self._kw["cg_max_iter"]))
+            else:
+                outs.append(lissa(self._op, cols[:, j], float(self.damping), self._kw["lissa_scale"],
+                                  self._kw["lissa_depth"]))
+        x = torch.stack(outs, 1)
+        return x[:, 0] if v.ndim == 1 else x

@@ -1,0 +1,116 @@
+"""Influence scores over a parameter subset (see the package docstring)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import nn
+
+from paperworks.core.errors import PaperworksError
+from paperworks.curvature.hessian import flat_grad, iter_per_sample_grads
+from paperworks.curvature.params import check_finite, n_samples, select_params, slice_data
+from paperworks.curvature.solvers import SOLVERS, InverseHVP
+
+__all__ = ["influence_scores", "upweight_influence", "influence_scores_loop", "inverse_hvp", "objective_grad"]
+
+
+def objective_grad(model: nn.Module, objective: Callable[[nn.Module], torch.Tensor], params: Any = None) -> torch.Tensor:
+    """Gradient [P] of the scalar ``objective(model)`` w.r.t. the parameter subset."""
+    ps = select_params(model, params)
+    f = objective(model)
+    if not isinstance(f, torch.Tensor) or f.numel() != 1:
+        raise PaperworksError(f"influence: objective(model) must return a scalar tensor (got "
+                              f"{type(f).__name__}{list(f.shape) if isinstance(f, torch.Tensor) else ''})")
+    if not f.requires_grad:
+        raise PaperworksError("influence: objective(model) does not depend on the selected parameters "
+                              "(its result does not require grad)")
+    return check_finite("influence: gradient of the objective", flat_grad(f.reshape(()), ps))
+
+
+def inverse_hvp(model: nn.Module, loss_fn, train: Any, v: torch.Tensor, params: Any = None,
+                damping: float | str = 0.0, solver: str = "cg", batch_size: int | None = None,
+                **solver_kw) -> torch.Tensor:
+    """(H + damping I)^{-1} v, H = Hessian of the mean training loss ``loss_fn`` over ``train``."""
+    return InverseHVP(model, loss_fn, train, params, damping, solver, batch_size, **solver_kw).solve(v)
+
+
+def _validate(model, loss_fn, train, objective, solver):
+    if not isinstance(model, nn.Module):
+        raise PaperworksError(f"influence_scores: 'model' must be a torch.nn.Module (got {type(model).__name__})")
+    if not callable(loss_fn) or not callable(objective):
+        raise PaperworksError("influence_scores: 'loss_fn' and 'objective' must be callables "
+                              "(loss_fn(model, batch) -> scalar, objective(model) -> scalar)")
+    if solver not in SOLVERS:
+        from paperworks.core.errors import UnknownNameError
+
+        raise UnknownNameError("influence solver", solver, SOLVERS)
+    n = n_samples(train)
+    if n < 1:
+        raise PaperworksError("influence_scores: the training data is empty")
+    return n
+
+
+def upweight_influence(model: nn.Module, loss_fn, train: Any, objective, params: Any = None,
+                       damping: float | str = 0.0, solver: str = "cg", batch_size: int | None = 256,
+                       return_solver: bool = False, **solver_kw):
+    """I_up(z_k) = -grad f^T H^{-1} grad l(z_k) for every training point: tensor [n].
+
+    H is the Hessian of the mean training objective ``loss_fn`` over ``train``; l(z_k) = ``loss_fn`` on the
+    singleton batch {z_k}. Positive = up-weighting z_k increases ``objective``.
+    One inverse-HVP (s = H^{-1} grad f, H symmetric) and one batched pass of per-sample gradients.
+    """
+    n = _validate(model, loss_fn, train, objective, solver)
+    ps = select_params(model, params)
+    gf = objective_grad(model, objective, ps)
+    ihvp = InverseHVP(model, loss_fn, train, ps, damping, solver, None, **solver_kw)
+    s = ihvp.solve(gf)
+    out = torch.empty(n, dtype=ps.dtype)
+    i = 0
+    for G in iter_per_sample_grads(model, loss_fn, train, ps, batch_size):
+        out[i:i + G.shape[0]] = -(G @ s)
+        i += G.shape[0]
+    check_finite("influence scores", out, f"damping used = {ihvp.damping_used:g}; increase damping")
+    return (out, ihvp) if return_solver else out
+
+
+def influence_scores(model: nn.Module, loss_fn, train: Any, objective, params: Any = None,
+                     damping: float | str = 0.0, solver: str = "cg", batch_size: int | None = 256,
+                     **solver_kw) -> torch.Tensor:
+    """Predicted change of ``objective(model)`` when each training point is removed and the model refit.
+
+    ``loss_fn(model, batch)`` is the *mean* training loss of a batch including any regularizer R, i.e. the
+    model was fit by minimizing J(theta) = (1/n) sum_i L(z_i) + R(theta) = loss_fn(model, train). Refitting
+    without z_k minimizes J_{-k} = (1/(n-1)) sum_{i != k} L(z_i) + R. Weighting z_k by (1 - t) and
+    differentiating the optimality condition at t = 0 gives (using grad J(theta_hat) = 0)
+
+        theta_{-k} - theta_hat ~= (1/n) H^{-1} grad l_k,   l_k = L(z_k) + R = loss_fn(model, {z_k}),
+
+    so the returned score is  (1/n) grad f^T H^{-1} grad l_k  = -I_up(z_k) / n  (Koh & Liang 2017, Eq. 2),
+    with H = Hessian of J over the parameter subset ``params`` (None = all trainable parameters), damped by
+    ``damping`` (a number, or "auto" with solver="exact": the smallest damping that makes H invertible is added
+    and reported in a warning). ``solver``: exact | cg | lissa. Returns a tensor [n_train]; positive = removing
+    the point increases the objective.
+    """
+    n = _validate(model, loss_fn, train, objective, solver)
+    return -upweight_influence(model, loss_fn, train, objective, params, damping, solver, batch_size,
+                               **solver_kw) / n
+
+
+def influence_scores_loop(model: nn.Module, loss_fn, train: Any, objective, params: Any = None,
+                          damping: float = 0.0) -> torch.Tensor:
+    """Reference implementation (for the benchmark): one inverse-HVP per training point, one backward each,
+    i.e. the direct per-sample loop s_k = grad f^T (H^{-1} grad l_k) / n with a dense H solve per sample."""
+    from paperworks.curvature.hessian import exact_hessian
+
+    n = n_samples(train)
+    ps = select_params(model, params)
+    gf = objective_grad(model, objective, ps)
+    H = exact_hessian(model, loss_fn, train, ps) + damping * torch.eye(ps.numel, dtype=ps.dtype)
+    out = torch.empty(n, dtype=ps.dtype)
+    for k in range(n):
+        loss = loss_fn(model, slice_data(train, slice(k, k + 1)))
+        g = flat_grad(loss, ps)
+        out[k] = gf @ torch.linalg.solve(H, g) / n
+    return out

@@ -1,0 +1,232 @@
+"""Oracles for the curvature engine: finite differences, exact Hessians, closed-form Kronecker factors,
+torch.linalg.solve."""
+
+import pytest
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from paperworks.core.errors import PaperworksError
+from paperworks.curvature import (
+    KFAC,
+    InverseHVP,
+    SingularHessianError,
+    conjugate_gradient,
+    data_grad,
+    empirical_fisher,
+    exact_hessian,
+    ggn_matrix,
+    hvp,
+    hvp_func,
+    lissa,
+    per_sample_grads,
+    select_params,
+    solve_dense,
+)
+
+torch.set_default_dtype(torch.float64)
+
+
+def _mlp_data(n=24, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 4, generator=g)
+    y = torch.randint(0, 3, (n,), generator=g)
+    torch.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(4, 5), nn.Tanh(), nn.Linear(5, 3))
+    return model, (x, y)
+
+
+def _ce(model, batch):
+    x, y = batch
+    return F.cross_entropy(model(x), y) + 0.01 * sum((p ** 2).sum() for p in model.parameters())
+
+
+def test_hvp_matches_finite_differences_and_exact_hessian():
+    model, data = _mlp_data()
+    ps = select_params(model, None)
+    P = ps.numel
+    H = exact_hessian(model, _ce, data)
+    assert H.shape == (P, P)
+    torch.testing.assert_close(H, torch.autograd.functional.hessian(
+        lambda th: _ce_flat(model, ps, th, data), ps.flat().detach()), rtol=1e-8, atol=1e-10)
+    v = torch.randn(P, generator=torch.Generator().manual_seed(1))
+    hv = hvp(model, _ce, data, v)
+    torch.testing.assert_close(hv, H @ v, rtol=1e-9, atol=1e-11)
+    torch.testing.assert_close(hvp_func(model, _ce, data, v), hv, rtol=1e-9, atol=1e-11)
+    # chunked = full batch (mean-loss weighting)
+    torch.testing.assert_close(hvp(model, _ce, data, v, batch_size=7), hv, rtol=1e-9, atol=1e-11)
+    # central finite differences of the gradient
+    eps = 1e-5
+    theta = ps.flat().detach().clone()
+    ps.set_(theta + eps * v)
+    gp = data_grad(model, _ce, data)
+    ps.set_(theta - eps * v)
+    gm = data_grad(model, _ce, data)
+    ps.set_(theta)
+    torch.testing.assert_close((gp - gm) / (2 * eps), hv, rtol=1e-6, atol=1e-8)
+
+
+def _ce_flat(model, ps, th, data):
+    out = torch.func.functional_call(model, ps.as_dict(th), (data[0],))
+    return F.cross_entropy(out, data[1]) + 0.01 * (th ** 2).sum()
+
+
+def test_parameter_subset_hessian_is_the_block_of_the_full_hessian():
+    model, data = _mlp_data()
+    H = exact_hessian(model, _ce, data)
+    Hs = exact_hessian(model, _ce, data, params="2")  # last layer only
+    P_last = 5 * 3 + 3
+    torch.testing.assert_close(Hs, H[-P_last:, -P_last:], rtol=1e-9, atol=1e-12)
+
+
+def test_per_sample_grads_vmap_equals_loop():
+    model, data = _mlp_data(n=10)
+    a = per_sample_grads(model, _ce, data, method="vmap", batch_size=4)
+    b = per_sample_grads(model, _ce, data, method="loop")
+    torch.testing.assert_close(a, b)
+    torch.testing.assert_close(a.mean(0), data_grad(model, _ce, data))
+
+
+def test_ggn_equals_hessian_for_linear_outputs_and_fisher_is_mean_outer_product():
+    g = torch.Generator().manual_seed(3)
+    x, y = torch.randn(15, 3, generator=g), torch.randint(0, 4, (15,), generator=g)
+    model = nn.Linear(3, 4)
+
+    def loss(m, b):
+        return F.cross_entropy(m(b[0]), b[1])
+
+    G = ggn_matrix(model, lambda m, b: m(b[0]), lambda z, b: F.cross_entropy(z, b[1]), (x, y))
+    torch.testing.assert_close(G, exact_hessian(model, loss, (x, y)), rtol=1e-8, atol=1e-10)
+    per = per_sample_grads(model, loss, (x, y))
+    torch.testing.assert_close(empirical_fisher(model, loss, (x, y)), per.T @ per / 15)
+
+
+def _linear_fisher_setup(n, bias, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x, y = torch.randn(n, 4, generator=g), torch.randint(0, 3, (n,), generator=g)
+    torch.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(4, 3, bias=bias))
+
+    def loss(m, b):
+        return F.cross_entropy(m(b[0]), b[1])
+
+    per = per_sample_grads(model, loss, (x, y))
+    return model, loss, (x, y), per.T @ per / n
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_kfac_is_exact_for_one_sample_of_a_linear_layer(bias):
+    model, loss, data, Fx = _linear_fisher_setup(1, bias)
+    k = KFAC(model, loss, data).fit()
+    torch.testing.assert_close(k.dense(), Fx, rtol=1e-9, atol=1e-12)
+    A, G = k.factors("0")
+    x = data[0][0]
+    a = torch.cat([x, torch.ones(1)]) if bias else x
+    torch.testing.assert_close(A, torch.outer(a, a))
+
+
+def test_kfac_conv_exact_with_one_sample_and_one_position():
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(1, 2, 3, 3, generator=g), torch.tensor([1])
+    model = nn.Sequential(nn.Conv2d(2, 4, 3), nn.Flatten())  # output 1x1: a single spatial position
+
+    def loss(m, b):
+        return F.cross_entropy(m(b[0]), b[1])
+
+    per = per_sample_grads(model, loss, (x, y))
+    k = KFAC(model, loss, (x, y)).fit()
+    torch.testing.assert_close(k.dense(), per.T @ per, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_ekfac_never_worse_than_kfac_in_frobenius_norm(seed):
+    model, loss, data, Fx = _linear_fisher_setup(40, True, seed)
+    kf = KFAC(model, loss, data).fit().dense()
+    ek = KFAC(model, loss, data, eigen_correct=True).fit().dense()
+    e_k, e_e = (kf - Fx).norm(), (ek - Fx).norm()
+    assert e_e <= e_k + 1e-12
+    assert e_k > 1e-6  # multi-sample K-FAC is not exact, so the comparison is not vacuous
+
+
+def test_ekfac_never_worse_on_conv_net():
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(12, 2, 5, 5, generator=g), torch.randint(0, 3, (12,), generator=g)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(2, 3, 3), nn.ReLU(), nn.Flatten(), nn.Linear(27, 3))
+
+    def loss(m, b):
+        return F.cross_entropy(m(b[0]), b[1])
+
+    per = per_sample_grads(model, loss, (x, y))
+    k = KFAC(model, loss, (x, y))
+    Fx = per.T @ per / 12
+    # compare per layer block (K-FAC is block-diagonal)
+    kf = KFAC(model, loss, (x, y)).fit().dense()
+    ek = KFAC(model, loss, (x, y), eigen_correct=True).fit().dense()
+    mask = torch.block_diag(torch.ones(57, 57), torch.ones(84, 84)).bool()
+    assert (ek - Fx)[mask].norm() <= (kf - Fx)[mask].norm() + 1e-12
+    assert k.params == ["0.weight", "0.bias", "3.weight", "3.bias"]
+
+
+def test_kfac_inverse_vp_matches_dense_solve():
+    model, loss, data, _ = _linear_fisher_setup(30, True)
+    for ec in (False, True):
+        k = KFAC(model, loss, data, eigen_correct=ec).fit()
+        v = torch.randn(15, generator=torch.Generator().manual_seed(5))
+        want = torch.linalg.solve(k.dense() + 0.1 * torch.eye(15), v)
+        torch.testing.assert_close(k.inverse_vp(v, damping=0.1), want, rtol=1e-8, atol=1e-10)
+
+
+def _spd(P=12, seed=0, cond=50.0):
+    g = torch.Generator().manual_seed(seed)
+    Q, _ = torch.linalg.qr(torch.randn(P, P, generator=g))
+    ev = torch.logspace(0, torch.log10(torch.tensor(cond)), P)
+    return Q @ torch.diag(ev) @ Q.T, torch.randn(P, generator=g)
+
+
+def test_cg_and_lissa_match_linalg_solve():
+    A, b = _spd()
+    want = torch.linalg.solve(A + 0.5 * torch.eye(12), b)
+    torch.testing.assert_close(conjugate_gradient(lambda v: A @ v, b, damping=0.5), want, rtol=1e-8, atol=1e-10)
+    torch.testing.assert_close(lissa(lambda v: A @ v, b, damping=0.5, depth=5000, tol=1e-14), want,
+                               rtol=1e-7, atol=1e-9)
+    x, d = solve_dense(A, b, 0.5)
+    torch.testing.assert_close(x, want)
+
+
+def test_inverse_hvp_solvers_agree_on_a_model():
+    model, data = _mlp_data()
+    H = exact_hessian(model, _ce, data, params="2")
+    v = torch.randn(H.shape[0], generator=torch.Generator().manual_seed(2))
+    want = torch.linalg.solve(H + 0.5 * torch.eye(H.shape[0]), v)
+    for solver in ("exact", "cg", "lissa"):
+        kw = {"lissa_depth": 5000} if solver == "lissa" else {}
+        got = InverseHVP(model, _ce, data, params="2", damping=0.5, solver=solver, **kw).solve(v)
+        torch.testing.assert_close(got, want, rtol=1e-6, atol=1e-8)
+
+
+def test_singular_hessian_is_reported_never_nan():
+    A = torch.diag(torch.tensor([2.0, 1.0, 0.0]))
+    b = torch.ones(3)
+    with pytest.raises(SingularHessianError, match="damping >="):
+        solve_dense(A, b, 0.0)
+    with pytest.warns(UserWarning, match="added damping"):
+        x, d = solve_dense(A, b, "auto")
+    assert d > 0 and torch.isfinite(x).all()
+    with pytest.raises(SingularHessianError, match="damping"):
+        conjugate_gradient(lambda v: A @ v, b, 0.0)
+    torch.testing.assert_close(conjugate_gradient(lambda v: A @ v, b, 1.0), torch.linalg.solve(A + torch.eye(3), b))
+
+
+def test_bad_inputs_have_clear_errors():
+    model, data = _mlp_data()
+    with pytest.raises(PaperworksError, match="no parameter named 'fc'"):
+        select_params(model, "fc")
+    with pytest.raises(PaperworksError, match="damping"):
+        solve_dense(torch.eye(2), torch.ones(2), -1.0)
+    with pytest.raises(PaperworksError, match="only Linear and Conv2d"):
+        KFAC(model, _ce, data, layers="1")
+    with pytest.raises(KeyError, match="inverse-HVP solver"):
+        InverseHVP(model, _ce, data, solver="newton")
+    with pytest.raises(PaperworksError, match="scalar"):
+        hvp(model, lambda m, b: m(b[0]), data, torch.zeros(43))
