@@ -1,0 +1,135 @@
+"""The four families of multinomial link models, on the predictor (eta) scale.
+
+Wang, Tong & Yang (arXiv:2312.16260, Sec. 2) define for setting i and j = 1..J-1 a quantity rho_ij in (0, 1)
+with g_j(rho_ij) = eta_ij, i.e. rho_ij = F_j(eta_ij):
+
+    baseline-category   rho_ij = pi_ij / (pi_ij + pi_iJ)
+    cumulative          rho_ij = pi_i1 + ... + pi_ij
+    adjacent-categories rho_ij = pi_ij / (pi_ij + pi_i,j+1)
+    continuation-ratio  rho_ij = pi_ij / (pi_ij + ... + pi_iJ)
+
+For each family this module returns, from (log F, log(1-F), log f) of every predictor and the counts Y_i,
+
+    log pi_i                 (J,)        category log-probabilities
+    s_i = dl_i / d eta_i     (J-1,)      = G_i' diag(pi_i)^{-1} Y_i, with G_i = d pi_i / d eta_i'
+    U_i                      (J-1, J-1)  = G_i' diag(pi_i)^{-1} G_i   (Fisher information per unit count)
+
+so that the score is sum_i X_i' s_i and the Fisher information is F = sum_i n_i X_i' U_i X_i (the paper's
+Theorem on the Fisher information; for logit links these reduce to Bu, Majumdar & Yang 2020, Cor. 3.1).
+The closed forms below are derived by the chain rule through rho (d rho_ij / d eta_ij = f_j(eta_ij)):
+
+    baseline:     U = r r' o (diag(pi_1..J-1) - pi pi'),     r_k = f_k / (F_k (1 - F_k))
+    adjacent:     U = r r' o (P_min(k,l) - P_k P_l),          P_k = pi_1 + ... + pi_k
+    continuation: U = diag(P(Y >= k) f_k^2 / (F_k (1 - F_k)))  (conditional binomials: diagonal)
+    cumulative:   U tridiagonal, U_kk = f_k^2 (1/pi_k + 1/pi_k+1), U_k,k+1 = -f_k f_k+1 / pi_k+1
+
+Every quantity is computed on the log scale where it helps (probabilities near 0 or 1).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import logsumexp
+
+__all__ = ["FAMILIES", "family_eval", "pooled_rho"]
+
+FAMILIES = ("baseline", "cumulative", "adjacent", "continuation")
+
+
+def _softmax_log(c):
+    return c - logsumexp(c, axis=1, keepdims=True)
+
+
+def family_eval(family: str, logF, logS, logf, Y, need_info: bool = True):
+    """Evaluate one family. logF/logS/logf: (m, K); Y: (m, K+1) counts (or None).
+
+    Returns (logp (m, K+1), score (m, K) or None, U (m, K, K) or None). For the cumulative family an
+    infeasible point (some pi_ij <= 0) gives logp = -inf there; callers must check feasibility.
+    """
+    m, K = logF.shape
+    N = Y.sum(axis=1) if Y is not None else None
+    s = U = None
+    if family in ("baseline", "adjacent"):
+        lo = logF - logS                                    # log odds: log(rho / (1 - rho))
+        r = np.exp(logf - logF - logS)                      # d lo / d eta
+        if family == "baseline":
+            c = np.concatenate([lo, np.zeros((m, 1))], axis=1)
+        else:                                               # c_j = sum_{l >= j} lo_l, c_J = 0
+            c = np.concatenate([np.cumsum(lo[:, ::-1], axis=1)[:, ::-1], np.zeros((m, 1))], axis=1)
+        logp = _softmax_log(c)
+        p = np.exp(logp)
+        if family == "baseline":
+            q = p[:, :K]
+            if Y is not None:
+                s = r * (Y[:, :K] - N[:, None] * q)
+            if need_info:
+                V = -q[:, :, None] * q[:, None, :]
+                V[:, np.arange(K), np.arange(K)] += q
+                U = r[:, :, None] * r[:, None, :] * V
+        else:
+            P = np.cumsum(p, axis=1)[:, :K]
+            if Y is not None:
+                s = r * (np.cumsum(Y, axis=1)[:, :K] - N[:, None] * P)
+            if need_info:
+                idx = np.minimum.outer(np.arange(K), np.arange(K))
+                V = P[:, idx] - P[:, :, None] * P[:, None, :]
+                U = r[:, :, None] * r[:, None, :] * V
+        return logp, s, U
+
+    if family == "continuation":
+        # log pi_j = log F_j + sum_{k<j} log S_k ; log pi_J = sum_k log S_k
+        cumS = np.concatenate([np.zeros((m, 1)), np.cumsum(logS, axis=1)], axis=1)  # (m, K+1)
+        logp = np.concatenate([logF + cumS[:, :K], cumS[:, K:]], axis=1)
+        if Y is not None:
+            a = np.exp(logf - logF)
+            b = np.exp(logf - logS)
+            tail = np.cumsum(Y[:, ::-1], axis=1)[:, ::-1]                          # sum_{j >= k} Y_j
+            s = a * Y[:, :K] - b * tail[:, 1:]
+        if need_info:
+            d = np.exp(cumS[:, :K] + 2.0 * logf - logF - logS)                     # P(Y>=k) f^2/(F S)
+            U = np.zeros((m, K, K))
+            U[:, np.arange(K), np.arange(K)] = d
+        return logp, s, U
+
+    if family == "cumulative":
+        F = np.exp(logF)
+        S = np.exp(logS)
+        one = np.ones((m, 1))
+        zero = np.zeros((m, 1))
+        Fp = np.concatenate([zero, F, one], axis=1)
+        Sp = np.concatenate([one, S, zero], axis=1)
+        # pi_j = F_j - F_{j-1} = S_{j-1} - S_j ; use the difference with less cancellation
+        p = np.where(Fp[:, 1:] <= 0.5, Fp[:, 1:] - Fp[:, :-1], Sp[:, :-1] - Sp[:, 1:])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logp = np.where(p > 0, np.log(np.where(p > 0, p, 1.0)), -np.inf)
+            f = np.exp(logf)
+            if Y is not None:
+                ratio = np.where(Y > 0, Y / np.where(p > 0, p, np.nan), 0.0)
+                s = f * (ratio[:, :K] - ratio[:, 1:])
+            if need_info:
+                inv = 1.0 / p
+                U = np.zeros((m, K, K))
+                ar = np.arange(K)
+                U[:, ar, ar] = f * f * (inv[:, :K] + inv[:, 1:])
+                if K > 1:
+                    off = -f[:, :-1] * f[:, 1:] * inv[:, 1:K]
+                    U[:, ar[:-1], ar[1:]] = off
+                    U[:, ar[1:], ar[:-1]] = off
+        return logp, s, U
+    raise ValueError(f"unknown family {family!r}; valid: {', '.join(FAMILIES)}")
+
+
+def pooled_rho(family: str, counts) -> np.ndarray:
+    """rho_j of the pooled (covariate-free) category proportions: the paper's feasible starting point."""
+    p = np.asarray(counts, dtype=float)
+    p = p / p.sum()
+    if family == "baseline":
+        return p[:-1] / (p[:-1] + p[-1])
+    if family == "cumulative":
+        return np.cumsum(p)[:-1]
+    if family == "adjacent":
+        return p[:-1] / (p[:-1] + p[1:])
+    if family == "continuation":
+        tail = np.cumsum(p[::-1])[::-1]
+        return p[:-1] / tail[:-1]
+    raise ValueError(f"unknown family {family!r}; valid: {', '.join(FAMILIES)}")

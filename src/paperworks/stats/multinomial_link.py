@@ -1,0 +1,768 @@
+"""Multinomial link models (Wang, Tong & Yang, "Multinomial Link Models", arXiv:2312.16260).
+
+One class for the whole family the paper unifies:
+
+* families: baseline-category, cumulative, adjacent-categories, continuation-ratio;
+* links g_j per predictor (mixed links): logit, probit, cloglog, loglog, cauchit, t_nu;
+* slope structures: po (common slopes), npo (category-specific slopes), ppo (a chosen subset common);
+* two-group models, in particular a response with an NA / unknown level kept as a special last category.
+
+Model (paper Sec. 2): for setting i with covariates x_i and counts Y_i ~ Multinomial(n_i; pi_i),
+
+    g_j(rho_ij) = eta_ij = beta_j0 + x_i' beta_j      (npo slopes)
+                         = beta_j0 + x_i' zeta         (po slopes)          j = 1..J-1
+
+and eta_i = X_i theta with X_i the (J-1) x p model matrix. The map rho -> pi is the family's (see
+:mod:`paperworks.stats.families`). Two-group model with groups {1..k} and {k+1..J}: predictor k models the
+split, rho_ik = P(Y <= k), predictors 1..k-1 the conditional model inside group 1 (any family) and
+predictors k+1..J-1 the one inside group 2; pi_ij = rho_ik pi^(1)_ij (j <= k), (1 - rho_ik) pi^(2)_ij
+(j > k). The NA model is the case k = J-1 (group 2 = {NA}).
+
+Estimation (paper Sec. 4): Fisher scoring theta <- theta + F(theta)^{-1} score(theta) with
+score = sum_i X_i' G_i' diag(pi_i)^{-1} Y_i and F = sum_i n_i X_i' U_i X_i, started from the feasible
+point "intercepts = g_j(pooled rho_j), slopes = 0"; a step that leaves the feasible region (some
+pi_ij <= 0, which can happen only for cumulative models) or lowers the log-likelihood is halved
+(at most ``max_halving`` times), so every iterate is a valid model.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import linalg, stats
+
+from paperworks.stats.families import FAMILIES, family_eval, pooled_rho
+from paperworks.stats.links import LINKS, Link, make_link
+
+__all__ = ["MultinomialLinkModel", "MultinomialLinkResults", "PerfectSeparationError",
+           "InfeasibleError", "MODELS", "ASSUMPTIONS"]
+
+MODELS = FAMILIES
+ASSUMPTIONS = ("po", "npo", "ppo")
+_W = "MultinomialLinkModel"
+
+
+class PerfectSeparationError(ValueError):
+    """The categories are perfectly separated by the covariates: the MLE does not exist."""
+
+
+class InfeasibleError(ValueError):
+    """An iterate left the feasible region (some fitted probability <= 0)."""
+
+
+@dataclass
+class _Block:
+    family: str
+    cats: slice      # categories of this block
+    preds: slice     # predictors (columns of eta) of this block
+    kind: str        # "main", "group1", "split", "group2"
+
+
+def _as_2d_float(x, what):
+    a = np.asarray(x, dtype=float)
+    if a.ndim == 1:
+        a = a[:, None]
+    if a.ndim != 2:
+        raise ValueError(f"{_W}: expected '{what}' of shape (n,) or (n, d) (got shape {a.shape})")
+    return a
+
+
+class MultinomialLinkModel:
+    """Multinomial link model; see the module docstring for the equations.
+
+    Args:
+        endog: response. Either codes / labels of shape (n,) (a pandas ordered Categorical keeps its level
+            order; other values are sorted) or a counts matrix (n, J) (grouped data).
+        exog: covariates (n, d) WITHOUT a constant (each predictor has its own intercept); an exactly
+            constant column (e.g. from ``sm.add_constant``) is dropped with a warning. None: intercepts only.
+        model: "baseline" | "cumulative" | "adjacent" | "continuation" (the family; for two-group models the
+            family used inside group 1).
+        link: a link name or a list of J-1 names (mixed links, one per predictor). Names: logit, probit,
+            cloglog, loglog, cauchit, t (with ``df``).
+        assumption: "po" (all slopes common to the J-1 predictors), "npo" (all category-specific),
+            "ppo" (the covariates in ``po_columns`` common, the rest category-specific).
+        po_columns: names or indices of the covariates with common slopes under "ppo".
+        df: degrees of freedom nu of the t link (a number, or a list aligned with ``link``).
+        na_category: treat missing responses as a last category "NA" via the two-group model with
+            groups {observed levels} and {NA}. Codes: NaN/None entries are NA. Counts: the last column is NA.
+        group1_size: general two-group model: the first ``group1_size`` categories form group 1.
+        group2_model: family used inside group 2 (default "baseline").
+        baseline: reference category for the baseline family: "last" (paper) only.
+        collapse: "auto" groups identical covariate rows into settings before fitting (the paper's
+            grouped form; identical estimates, faster), True / False to force.
+    """
+
+    def __init__(self, endog, exog=None, model: str = "cumulative", link="logit", assumption: str = "npo",
+                 po_columns=None, df=None, na_category: bool = False, group1_size: int | None = None,
+                 group2_model: str = "baseline", exog_names=None, collapse="auto"):
+        if model not in MODELS:
+            raise ValueError(f"{_W}: unknown model {model!r}; valid: {', '.join(MODELS)}")
+        if group2_model not in MODELS:
+            raise ValueError(f"{_W}: unknown group2_model {group2_model!r}; valid: {', '.join(MODELS)}")
+        if assumption not in ASSUMPTIONS:
+            raise ValueError(f"{_W}: unknown assumption {assumption!r}; valid: {', '.join(ASSUMPTIONS)}")
+        self.model = model
+        self.assumption = assumption
+        self.na_category = bool(na_category)
+        self.group2_model = group2_model
+        self._formula = getattr(self, "_formula", None)          # set by from_formula
+        self._design_info = getattr(self, "_design_info", None)
+
+        Y, labels = self._parse_endog(endog)
+        n, J = Y.shape
+        self.J = J
+        self.categories = labels
+        self._parse_exog(exog, n, exog_names)
+        self.endog_counts = Y
+        tot = Y.sum(axis=0)
+        if (tot == 0).any():
+            miss = [str(labels[j]) for j in np.flatnonzero(tot == 0)]
+            raise ValueError(f"{_W}: response category(ies) {', '.join(miss)} never observed; "
+                             f"the MLE does not exist (drop the level)")
+        K = J - 1
+
+        # --- blocks (single family or two-group)
+        if self.na_category and group1_size is None:
+            group1_size = J - 1
+        self.group1_size = group1_size
+        if group1_size is None:
+            self.blocks = [_Block(model, slice(0, J), slice(0, K), "main")]
+        else:
+            k = int(group1_size)
+            if not 1 <= k <= J - 1:
+                raise ValueError(f"{_W}: group1_size must be in [1, {J - 1}] (got {group1_size})")
+            self.blocks = [_Block(model, slice(0, k), slice(0, k - 1), "group1"),
+                           _Block("continuation", slice(0, 2), slice(k - 1, k), "split"),
+                           _Block(group2_model, slice(k, J), slice(k, K), "group2")]
+
+        # --- links
+        links = link if isinstance(link, (list, tuple)) else [link] * K
+        if len(links) != K:
+            raise ValueError(f"{_W}: 'link' must be one name or a list of J-1 = {K} names (got {len(links)})")
+        dfs = df if isinstance(df, (list, tuple)) else [df] * K
+        if len(dfs) != K:
+            raise ValueError(f"{_W}: 'df' must be one number or a list of J-1 = {K} numbers (got {len(dfs)})")
+        self.links: list[Link] = [make_link(lk, d, _W) for lk, d in zip(links, dfs)]
+
+        # --- slope structure: vec(B) = C theta, B: (q, K), row 0 = intercepts
+        self._build_constraints(po_columns)
+        self._collapse(collapse)
+
+    # ------------------------------------------------------------------ input parsing
+    def _parse_endog(self, endog):
+        if isinstance(endog, (pd.DataFrame,)) or (hasattr(endog, "ndim") and np.ndim(endog) == 2):
+            names = list(endog.columns) if isinstance(endog, pd.DataFrame) else None
+            Y = np.asarray(endog, dtype=float)
+            if not np.isfinite(Y).all():
+                raise ValueError(f"{_W}: endog counts contain NaN/inf")
+            if (Y < 0).any():
+                raise ValueError(f"{_W}: endog counts must be >= 0 (got min {Y.min():g})")
+            if Y.shape[1] < 2:
+                raise ValueError(f"{_W}: the response has one level (counts of shape {Y.shape}); "
+                                 f"need J >= 2 categories")
+            if (Y.sum(axis=1) == 0).any():
+                raise ValueError(f"{_W}: {int((Y.sum(axis=1) == 0).sum())} rows of endog counts are all 0")
+            labels = names or [str(j + 1) for j in range(Y.shape[1])]
+            if self.na_category:
+                labels = labels[:-1] + ["NA"] if names is None else labels
+            return Y, labels
+        s = pd.Series(np.asarray(endog) if not isinstance(endog, (pd.Series, pd.Categorical)) else endog)
+        if s.ndim != 1:
+            raise ValueError(f"{_W}: expected endog of shape (n,) or (n, J)")
+        na = s.isna().to_numpy()
+        if na.any() and not self.na_category:
+            raise ValueError(f"{_W}: endog has {int(na.sum())} missing values; drop them or pass "
+                             f"na_category=True to model them as an NA category")
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            cats = list(s.cat.categories)
+            codes = s.cat.codes.to_numpy().astype(int)
+            used = np.unique(codes[codes >= 0])
+            if len(used) < len(cats):   # drop unused levels, keep order
+                cats = [cats[u] for u in used]
+                remap = -np.ones(len(s.cat.categories) + 1, dtype=int)
+                remap[used] = np.arange(len(used))
+                codes = np.where(codes >= 0, remap[codes], -1)
+        else:
+            vals = s[~na]
+            cats = sorted(pd.unique(vals))
+            lut = {c: i for i, c in enumerate(cats)}
+            codes = np.full(len(s), -1, dtype=int)
+            codes[~na] = [lut[v] for v in vals]
+        if self.na_category:
+            if not na.any():
+                warnings.warn(f"{_W}: na_category=True but endog has no missing values; the NA category "
+                              f"is empty", UserWarning, stacklevel=3)
+            cats = cats + ["NA"]
+            codes = np.where(codes < 0, len(cats) - 1, codes)
+        if len(cats) < 2:
+            raise ValueError(f"{_W}: the response has one level ({cats!r}); need J >= 2 categories")
+        Y = np.zeros((len(s), len(cats)))
+        Y[np.arange(len(s)), codes] = 1.0
+        return Y, [c if isinstance(c, str) else str(c) for c in cats]
+
+    def _parse_exog(self, exog, n, exog_names):
+        if exog is None:
+            X = np.zeros((n, 0))
+            names = []
+        else:
+            names = list(exog.columns) if isinstance(exog, pd.DataFrame) else (
+                [exog.name] if isinstance(exog, pd.Series) and exog.name is not None else None)
+            try:
+                X = _as_2d_float(exog, "exog")
+            except (TypeError, ValueError) as e:
+                if "expected" in str(e):
+                    raise
+                raise ValueError(f"{_W}: exog must be numeric (got {e})") from None
+            if exog_names is not None:
+                names = list(exog_names)
+            if names is None or len(names) != X.shape[1]:
+                names = [f"x{k + 1}" for k in range(X.shape[1])]
+            names = [str(c) for c in names]
+        if X.shape[0] != n:
+            raise ValueError(f"{_W}: endog has {n} rows but exog has {X.shape[0]}")
+        bad = ~np.isfinite(X).all(axis=0)
+        if bad.any():
+            raise ValueError(f"{_W}: exog has NaN/inf in column(s) {', '.join(np.array(names)[bad])}")
+        const = (X.shape[0] > 1) & np.all(X == X[:1], axis=0) if X.shape[1] else np.zeros(0, bool)
+        if np.any(const):
+            dropped = [names[k] for k in np.flatnonzero(const)]
+            if self._formula is None and not set(dropped) <= {"Intercept", "const"}:
+                warnings.warn(f"{_W}: dropped constant exog column(s) {dropped}: every predictor has its "
+                              f"own intercept", UserWarning, stacklevel=3)
+            X = X[:, ~const]
+            names = [c for c, k in zip(names, const) if not k]
+        self._const_mask = const
+        Z = np.concatenate([np.ones((n, 1)), X], axis=1)
+        rank = np.linalg.matrix_rank(Z)
+        if rank < Z.shape[1]:
+            # name the columns that are linear combinations of the others
+            culprits = []
+            for k in range(1, Z.shape[1]):
+                if np.linalg.matrix_rank(np.delete(Z, k, axis=1)) == rank:
+                    culprits.append(names[k - 1])
+            raise ValueError(f"{_W}: exog columns are collinear (with each other or the intercept): "
+                             f"{', '.join(culprits)}; drop redundant columns")
+        self.exog = X
+        self.exog_names = names
+
+    def _build_constraints(self, po_columns):
+        d = self.exog.shape[1]
+        K = self.J - 1
+        q = d + 1
+        if self.assumption == "po":
+            common = set(range(d))
+        elif self.assumption == "npo":
+            common = set()
+            if po_columns:
+                raise ValueError(f"{_W}: po_columns is only used with assumption='ppo'")
+        else:
+            if po_columns is None or len(po_columns) == 0:
+                raise ValueError(f"{_W}: assumption='ppo' needs po_columns (covariates with common slopes); "
+                                 f"available: {', '.join(self.exog_names) or '(none)'}")
+            common = set()
+            for c in po_columns:
+                if isinstance(c, (int, np.integer)):
+                    if not 0 <= c < d:
+                        raise ValueError(f"{_W}: po_columns index {c} out of range [0, {d})")
+                    common.add(int(c))
+                elif c in self.exog_names:
+                    common.add(self.exog_names.index(c))
+                else:
+                    raise ValueError(f"{_W}: po_columns entry {c!r} is not an exog column; "
+                                     f"available: {', '.join(self.exog_names)}")
+        self.po_columns = sorted(common)
+        cols = []   # each: list of (row a, predictor k)
+        names = []
+        for k in range(K):
+            cols.append([(0, k)])
+            names.append(f"(Intercept):{k + 1}")
+        for a in range(d):
+            nm = self.exog_names[a]
+            if a in common:
+                cols.append([(a + 1, k) for k in range(K)])
+                names.append(nm)
+            else:
+                for k in range(K):
+                    cols.append([(a + 1, k)])
+                    names.append(f"{nm}:{k + 1}")
+        C = np.zeros((q * K, len(cols)))
+        for p, entries in enumerate(cols):
+            for a, k in entries:
+                C[a * K + k, p] = 1.0
+        self._C = C
+        self.param_names = names
+        self.k_params = len(names)
+
+    def _collapse(self, collapse):
+        Z = np.concatenate([np.ones((self.exog.shape[0], 1)), self.exog], axis=1)
+        Y = self.endog_counts
+        self._Z, self._Y = Z, Y
+        if collapse is False or Z.shape[0] < 50:
+            return
+        uniq, inv = np.unique(Z, axis=0, return_inverse=True)
+        inv = inv.ravel()
+        if collapse == "auto" and uniq.shape[0] > Z.shape[0] // 2:
+            return
+        Yc = np.zeros((uniq.shape[0], Y.shape[1]))
+        for j in range(Y.shape[1]):
+            Yc[:, j] = np.bincount(inv, weights=Y[:, j], minlength=uniq.shape[0])
+        self._Z, self._Y = uniq, Yc
+
+    # ------------------------------------------------------------------ formula interface
+    @classmethod
+    def from_formula(cls, formula: str, data: pd.DataFrame, **kwargs) -> "MultinomialLinkModel":
+        """Build from a formula ``"y ~ x1 + C(g)"`` (patsy) on a pandas DataFrame.
+
+        The left side is a response column (codes / labels / ordered Categorical) or ``cbind(a, b, c)`` of
+        count columns (grouped data). The right side's intercept is absorbed by the J-1 intercepts.
+        """
+        import patsy
+
+        if not isinstance(data, pd.DataFrame):
+            raise ValueError(f"{_W}.from_formula: data must be a pandas DataFrame (got {type(data).__name__})")
+        if "~" not in formula:
+            raise ValueError(f"{_W}.from_formula: formula must look like 'y ~ x1 + x2' (got {formula!r})")
+        lhs, rhs = (s.strip() for s in formula.split("~", 1))
+        m = re.fullmatch(r"cbind\((.*)\)", lhs)
+        ycols = [c.strip() for c in m.group(1).split(",")] if m else [lhs]
+        for c in ycols:
+            if c not in data.columns:
+                raise ValueError(f"{_W}.from_formula: response column {c!r} not in data "
+                                 f"(columns: {', '.join(map(str, data.columns))})")
+        try:
+            X = patsy.dmatrix(rhs, data, return_type="dataframe", NA_action="raise")
+        except patsy.PatsyError as e:
+            msg = str(e).splitlines()[0]
+            raise ValueError(f"{_W}.from_formula: cannot build the design from {rhs!r}: {msg}") from None
+        endog = data.loc[X.index, ycols] if m else data.loc[X.index, ycols[0]]
+        obj = cls.__new__(cls)
+        obj._formula = formula
+        obj._design_info = X.design_info
+        obj.__init__(endog, X, **kwargs)
+        return obj
+
+    # ------------------------------------------------------------------ core computations
+    def _unpack(self, theta):
+        K = self.J - 1
+        return (self._C @ theta).reshape(-1, K)          # B: (q, K)
+
+    def _link_terms(self, eta):
+        logF = np.empty_like(eta)
+        logS = np.empty_like(eta)
+        logf = np.empty_like(eta)
+        groups: dict[tuple, list[int]] = {}
+        for k, lk in enumerate(self.links):
+            groups.setdefault((lk.name, lk.df), []).append(k)
+        for _, ks in groups.items():
+            lk = self.links[ks[0]]
+            e = eta[:, ks]
+            logF[:, ks] = lk.logcdf(e)
+            logS[:, ks] = lk.logsf(e)
+            logf[:, ks] = lk.logpdf(e)
+        return logF, logS, logf
+
+    def _evaluate(self, theta, Z=None, Y=None, need_score=True, need_info=True):
+        """log pi (m, J), per-row score wrt eta (m, K), per-unit U (m, K, K)."""
+        Z = self._Z if Z is None else Z
+        B = self._unpack(theta)
+        eta = Z @ B
+        logF, logS, logf = self._link_terms(eta)
+        m, K = eta.shape
+        J = self.J
+        if len(self.blocks) == 1:
+            b = self.blocks[0]
+            return family_eval(b.family, logF, logS, logf, Y if need_score else None, need_info)
+        g1, sp, g2 = self.blocks
+        k = g1.cats.stop
+        logp = np.empty((m, J))
+        s = np.zeros((m, K)) if need_score else None
+        U = np.zeros((m, K, K)) if need_info else None
+        # split: binary continuation step on (group 1 vs group 2)
+        Ysp = np.stack([Y[:, :k].sum(1), Y[:, k:].sum(1)], axis=1) if need_score else None
+        lp_s, s_s, U_s = family_eval("continuation", logF[:, sp.preds], logS[:, sp.preds], logf[:, sp.preds],
+                                     Ysp, need_info)
+        ps = np.exp(lp_s)
+        for blk, col in ((g1, 0), (g2, 1)):
+            nc = blk.cats.stop - blk.cats.start
+            if nc == 1:
+                logp[:, blk.cats] = lp_s[:, col:col + 1]
+                continue
+            Yb = Y[:, blk.cats] if need_score else None
+            lp_b, s_b, U_b = family_eval(blk.family, logF[:, blk.preds], logS[:, blk.preds],
+                                         logf[:, blk.preds], Yb, need_info)
+            logp[:, blk.cats] = lp_s[:, col:col + 1] + lp_b
+            if need_score:
+                s[:, blk.preds] = s_b
+            if need_info:
+                U[:, blk.preds, blk.preds] = ps[:, col, None, None] * U_b
+        if need_score:
+            s[:, sp.preds] = s_s
+        if need_info:
+            U[:, sp.preds, sp.preds] = U_s
+        return logp, s, U
+
+    @staticmethod
+    def _feasible(logp) -> bool:
+        return bool(np.all(np.isfinite(logp)))
+
+    def loglike(self, theta) -> float:
+        """l(theta) = sum_i sum_j Y_ij log pi_ij (no multinomial constant); -inf outside the feasible region."""
+        theta = np.asarray(theta, dtype=float)
+        logp, _, _ = self._evaluate(theta, need_score=False, need_info=False)
+        if not self._feasible(logp):
+            return -np.inf
+        return float(np.sum(np.where(self._Y > 0, self._Y * logp, 0.0)))
+
+    def score(self, theta) -> np.ndarray:
+        """Analytic score sum_i X_i' G_i' diag(pi_i)^{-1} Y_i (paper Sec. 4)."""
+        theta = np.asarray(theta, dtype=float)
+        logp, s, _ = self._evaluate(theta, Y=self._Y, need_info=False)
+        if not self._feasible(logp):
+            raise InfeasibleError(f"{_W}.score: theta is outside the feasible region (some pi_ij <= 0)")
+        return self._C.T @ (self._Z.T @ s).ravel()
+
+    def information(self, theta) -> np.ndarray:
+        """Fisher information F(theta) = sum_i n_i X_i' U_i X_i (paper Sec. 4)."""
+        theta = np.asarray(theta, dtype=float)
+        logp, _, U = self._evaluate(theta, Y=self._Y, need_score=False)
+        if not self._feasible(logp):
+            raise InfeasibleError(f"{_W}.information: theta is outside the feasible region")
+        return self._info_from_U(U)
+
+    def _info_from_U(self, U):
+        Z = self._Z
+        N = self._Y.sum(axis=1)
+        q = Z.shape[1]
+        K = self.J - 1
+        FB = np.zeros((q, K, q, K))
+        for k in range(K):
+            for l in range(k, K):
+                w = N * U[:, k, l]
+                if not np.any(w):
+                    continue
+                M = Z.T @ (Z * w[:, None])
+                FB[:, k, :, l] = M
+                if l != k:
+                    FB[:, l, :, k] = M
+        FB = FB.reshape(q * K, q * K)
+        return self._C.T @ FB @ self._C
+
+    def observed_information(self, theta, h: float = 1e-6) -> np.ndarray:
+        """-Hessian of l by central differences of the analytic score (for cov_type='observed')."""
+        theta = np.asarray(theta, dtype=float)
+        p = theta.size
+        H = np.zeros((p, p))
+        for a in range(p):
+            e = np.zeros(p)
+            step = h * max(1.0, abs(theta[a]))
+            e[a] = step
+            H[:, a] = (self.score(theta + e) - self.score(theta - e)) / (2 * step)
+        return -(H + H.T) / 2
+
+    def start_params(self) -> np.ndarray:
+        """Paper's feasible start: intercepts g_j(pooled rho_j), slopes 0."""
+        tot = self._Y.sum(axis=0)
+        K = self.J - 1
+        rho = np.empty(K)
+        for b in self.blocks:
+            if b.kind == "split":
+                k = b.preds.start + 1
+                rho[b.preds] = tot[:k].sum() / tot.sum()
+            elif b.cats.stop - b.cats.start > 1:
+                rho[b.preds] = pooled_rho(b.family, tot[b.cats])
+        theta = np.zeros(self.k_params)
+        theta[:K] = [lk.quantile(r) for lk, r in zip(self.links, rho)]
+        return theta
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, start_params=None, maxiter: int = 200, tol: float = 1e-9, max_halving: int = 30,
+            step_halving: bool = True, cov_type: str = "expected", check_separation: bool = True,
+            polish: bool = True, disp: bool = False) -> "MultinomialLinkResults":
+        """Maximum likelihood by Fisher scoring with the paper's feasibility safeguard.
+
+        tol: stop when the largest parameter change of a step is below tol (or the log-likelihood no
+        longer changes in floating point). step_halving=False gives the naive Fisher scoring iteration
+        (for comparison): an infeasible iterate raises :class:`InfeasibleError`.
+        cov_type: "expected" (inverse Fisher information, the paper's SE) or "observed" (inverse of the
+        negative Hessian by differencing the analytic score).
+        polish: when Fisher scoring stops on the boundary of the feasible region of a cumulative model
+        (halved steps no longer raise l), finish with SLSQP under the feasibility constraints
+        rho_i,j+1 - rho_ij >= 1e-10 (our addition: step halving alone crawls along the boundary).
+        """
+        if cov_type not in ("expected", "observed"):
+            raise ValueError(f"{_W}.fit: cov_type must be 'expected' or 'observed' (got {cov_type!r})")
+        t0 = time.perf_counter()
+        theta = self.start_params() if start_params is None else np.asarray(start_params, dtype=float).copy()
+        if theta.shape != (self.k_params,):
+            raise ValueError(f"{_W}.fit: start_params must have shape ({self.k_params},) (got {theta.shape})")
+        ll = self.loglike(theta)
+        if not np.isfinite(ll):
+            raise InfeasibleError(f"{_W}.fit: start_params are outside the feasible region")
+        converged = False
+        boundary = False
+        history = [ll]
+        n_halvings = 0
+        halved: list[bool] = []
+        it = 0
+        for it in range(1, maxiter + 1):
+            logp, s, U = self._evaluate(theta, Y=self._Y)
+            g = self._C.T @ (self._Z.T @ s).ravel()
+            Fi = self._info_from_U(U)
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", linalg.LinAlgWarning)
+                    step = linalg.solve(Fi, g, assume_a="pos")
+            except (linalg.LinAlgError, ValueError):
+                step = np.linalg.lstsq(Fi, g, rcond=None)[0]
+            if not np.all(np.isfinite(step)):
+                break
+            t = 1.0
+            accepted = False
+            for _h in range(max_halving + 1):
+                new = theta + t * step
+                ll_new = self.loglike(new)
+                if not step_halving:
+                    if not np.isfinite(ll_new):
+                        raise InfeasibleError(
+                            f"{_W}.fit: naive Fisher scoring left the feasible region at iteration {it} "
+                            f"(some fitted pi_ij <= 0)")
+                    accepted = True
+                    break
+                if np.isfinite(ll_new) and ll_new >= ll - 1e-12 * (abs(ll) + 1.0):
+                    accepted = True
+                    break
+                t *= 0.5
+                n_halvings += 1
+            if not accepted:
+                boundary = True       # no feasible ascent along the scoring direction
+                converged = True
+                break
+            dl = ll_new - ll
+            dstep = np.max(np.abs(t * step)) if step.size else 0.0
+            theta, ll = new, ll_new
+            history.append(ll)
+            if dstep < tol or abs(dl) <= 1e-15 * (abs(ll) + 1.0):
+                converged = True
+                boundary = t < 1.0     # a tiny halved step is stagnation at the boundary, not a stationary point
+                break
+            halved.append(t < 1.0)
+            if (t < 1.0 and abs(dl) < 1e-11 * (abs(ll) + 1.0)) or (
+                    len(history) > 4 and all(halved[-3:])
+                    and history[-1] - history[-4] < 1e-7 * (abs(ll) + 1.0)):
+                # halved steps that no longer raise l: the supremum lies on the boundary of the
+                # feasible region (cumulative npo); stop there with a feasible estimate
+                converged = boundary = True
+                break
+        polished = False
+        if not converged and any(halved[-5:]):
+            boundary = converged = True    # still crawling along the feasibility boundary
+        if boundary and polish and any(b.family == "cumulative" and b.preds.stop - b.preds.start > 1
+                                       for b in self.blocks):
+            theta2, ll2 = self._polish_boundary(theta)
+            if ll2 > ll:
+                theta, ll, polished = theta2, ll2, True
+                history.append(ll)
+        if not converged:
+            warnings.warn(f"{_W}.fit: Fisher scoring did not converge in {maxiter} iterations "
+                          f"(last log-likelihood change {history[-1] - history[-2] if len(history) > 1 else 0:.3g})",
+                          UserWarning, stacklevel=2)
+        logp, s, U = self._evaluate(theta, Y=self._Y)
+        if check_separation:
+            self._check_separation(logp)
+        info = self._info_from_U(U) if cov_type == "expected" else self.observed_information(theta)
+        res = MultinomialLinkResults(self, theta, info, ll, converged, it, boundary, cov_type,
+                                     time.perf_counter() - t0, history, n_halvings)
+        res.polished = polished
+        if disp:
+            print(res.summary())
+        return res
+
+    def _polish_boundary(self, theta, eps: float = 1e-10):
+        """Maximize l under rho_i,j+1 - rho_ij >= eps (cumulative blocks) with SLSQP from a feasible theta."""
+        from scipy.optimize import minimize
+
+        q, K, p = self._Z.shape[1], self.J - 1, self.k_params
+        A = np.einsum("ia,akp->ikp", self._Z, self._C.reshape(q, K, p))      # eta_ik = A[i, k] @ theta
+        pairs = [(k, k + 1) for b in self.blocks if b.family == "cumulative"
+                 for k in range(b.preds.start, b.preds.stop - 1)]
+        lo = np.array([a for a, _ in pairs])
+        hi = np.array([b for _, b in pairs])
+        scale = max(float(self._Y.sum()), 1.0)
+
+        def rho_terms(th):
+            eta = self._Z @ self._unpack(th)
+            logF, _, logf = self._link_terms(eta)
+            return np.exp(logF), np.exp(logf)
+
+        def cons(th):
+            F, _ = rho_terms(th)
+            return (F[:, hi] - F[:, lo]).ravel() - eps
+
+        def cons_jac(th):
+            _, f = rho_terms(th)
+            J = f[:, hi, None] * A[:, hi, :] - f[:, lo, None] * A[:, lo, :]
+            return J.reshape(-1, p)
+
+        def obj(th):
+            v = self.loglike(th)
+            return 1e6 if not np.isfinite(v) else -v / scale
+
+        def jac(th):
+            try:
+                return -self.score(th) / scale
+            except InfeasibleError:
+                return np.zeros(p)
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            r = minimize(obj, theta, jac=jac, method="SLSQP",
+                         constraints=[{"type": "ineq", "fun": cons, "jac": cons_jac}],
+                         options={"maxiter": 500, "ftol": 1e-15})
+        ll = self.loglike(r.x)
+        return (r.x, ll) if np.isfinite(ll) else (theta, -np.inf)
+
+    def _check_separation(self, logp):
+        Y = self._Y
+        single = (Y > 0).sum(axis=1) == 1
+        if single.all():
+            p_obs = np.exp(np.where(Y > 0, logp, -np.inf).max(axis=1))
+            if np.all(p_obs > 1 - 1e-6):
+                raise PerfectSeparationError(
+                    f"{_W}.fit: perfect separation: the covariates predict every response exactly "
+                    f"(all fitted probabilities of the observed categories > 1 - 1e-6); the MLE does not exist")
+
+    # ------------------------------------------------------------------ prediction
+    def _design(self, exog):
+        if exog is None:
+            return np.concatenate([np.ones((self.exog.shape[0], 1)), self.exog], axis=1)
+        if self._design_info is not None and isinstance(exog, pd.DataFrame):
+            import patsy
+            X = np.asarray(patsy.build_design_matrices([self._design_info], exog, NA_action="raise")[0])
+        else:
+            X = _as_2d_float(exog, "exog")
+            if X.shape[1] == len(self._const_mask) and X.shape[1] != len(self.exog_names):
+                X = X[:, ~self._const_mask]
+        if self._design_info is not None and X.shape[1] == len(self._const_mask):
+            X = X[:, ~self._const_mask]
+        if X.shape[1] != len(self.exog_names):
+            raise ValueError(f"{_W}.predict: exog must have {len(self.exog_names)} columns "
+                             f"({', '.join(self.exog_names)}) (got {X.shape[1]})")
+        if not np.isfinite(X).all():
+            raise ValueError(f"{_W}.predict: exog has NaN/inf")
+        return np.concatenate([np.ones((X.shape[0], 1)), X], axis=1)
+
+    def predict(self, params, exog=None) -> np.ndarray:
+        """Category probabilities (n, J) at params for exog (default: the training rows)."""
+        Z = self._design(exog)
+        logp, _, _ = self._evaluate(np.asarray(params, float), Z=Z, need_score=False, need_info=False)
+        return np.exp(logp)
+
+    def describe(self) -> str:
+        links = [lk.label for lk in self.links]
+        lk = links[0] if len(set(links)) == 1 else "(" + ", ".join(links) + ")"
+        fam = self.model if len(self.blocks) == 1 else \
+            f"two-group[{self.model} | {self.blocks[1].family}-split | {self.group2_model}]"
+        if self.na_category:
+            fam = f"{self.model} + NA category (two-group)"
+        return f"{fam}, link {lk}, {self.assumption}"
+
+
+class MultinomialLinkResults:
+    """Fit of a :class:`MultinomialLinkModel` (statsmodels-like)."""
+
+    def __init__(self, model, params, info, llf, converged, n_iter, boundary, cov_type, fit_time, history,
+                 n_halvings):
+        self.model = model
+        self.params = np.asarray(params, float)
+        self.param_names = list(model.param_names)
+        self.llf = float(llf)
+        self.converged = converged
+        self.n_iter = n_iter
+        self.boundary = boundary
+        self.cov_type = cov_type
+        self.fit_time = fit_time
+        self.llf_history = history
+        self.n_halvings = n_halvings
+        self.fisher_information = info
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", linalg.LinAlgWarning)
+                self.cov_params_ = linalg.inv(info)
+            if np.linalg.cond(info) > 1e13:
+                raise linalg.LinAlgError
+            if not np.all(np.isfinite(self.cov_params_)) or np.any(np.diag(self.cov_params_) < 0):
+                raise linalg.LinAlgError
+        except (linalg.LinAlgError, ValueError):
+            warnings.warn(f"{_W}: Fisher information is singular at the estimate (boundary of the parameter "
+                          f"space or non-identifiable parameters); using a pseudo-inverse", UserWarning)
+            self.cov_params_ = np.linalg.pinv(info)
+        self.bse = np.sqrt(np.clip(np.diag(self.cov_params_), 0, None))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.tvalues = self.params / self.bse
+        self.zvalues = self.tvalues
+        self.pvalues = 2 * stats.norm.sf(np.abs(self.tvalues))
+        Y = model.endog_counts
+        self.nobs = float(Y.sum())              # number of individual responses
+        self.n_settings = int(Y.shape[0])
+        self.df_model = model.k_params
+        self.df_resid = int(Y.shape[0] * (model.J - 1) - model.k_params)
+        self.aic = -2 * self.llf + 2 * self.df_model
+        self.bic = -2 * self.llf + np.log(self.nobs) * self.df_model
+        N = Y.sum(axis=1, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sat = float(np.sum(np.where(Y > 0, Y * np.log(Y / N), 0.0)))
+        self.llf_saturated = sat
+        self.deviance = 2 * (sat - self.llf)
+        fitted = model.predict(self.params)
+        self.fittedvalues = fitted
+        self.min_prob = float(fitted.min())
+
+    def cov_params(self) -> np.ndarray:
+        return self.cov_params_
+
+    def conf_int(self, alpha: float = 0.05) -> np.ndarray:
+        z = stats.norm.ppf(1 - alpha / 2)
+        return np.stack([self.params - z * self.bse, self.params + z * self.bse], axis=1)
+
+    def predict(self, exog=None) -> np.ndarray:
+        """Category probabilities (n, J) for exog (default: training rows)."""
+        return self.model.predict(self.params, exog)
+
+    def lr_test(self, restricted: "MultinomialLinkResults") -> tuple[float, int, float]:
+        """Likelihood-ratio test of a nested restricted fit: (statistic, df, p-value)."""
+        stat = 2 * (self.llf - restricted.llf)
+        dof = self.df_model - restricted.df_model
+        if dof <= 0:
+            raise ValueError(f"{_W}.lr_test: the restricted model must have fewer parameters "
+                             f"({restricted.df_model} >= {self.df_model})")
+        return float(stat), int(dof), float(stats.chi2.sf(max(stat, 0.0), dof))
+
+    def summary_frame(self) -> pd.DataFrame:
+        ci = self.conf_int()
+        return pd.DataFrame({"coef": self.params, "std err": self.bse, "z": self.tvalues,
+                             "P>|z|": self.pvalues, "[0.025": ci[:, 0], "0.975]": ci[:, 1]},
+                            index=self.param_names)
+
+    def summary(self) -> str:
+        m = self.model
+        head = [
+            "Multinomial link model (Wang, Tong & Yang, arXiv:2312.16260)",
+            f"Model:        {m.describe()}",
+            f"Categories:   {', '.join(map(str, m.categories))}",
+            f"Observations: {self.nobs:.0f} in {self.n_settings} rows    Parameters: {self.df_model}",
+            f"Log-lik:      {self.llf:.4f}    Deviance: {self.deviance:.4f}",
+            f"AIC:          {self.aic:.4f}    BIC: {self.bic:.4f}",
+            f"Converged:    {self.converged} in {self.n_iter} Fisher-scoring iterations "
+            f"({self.n_halvings} step halvings){'; estimate on the boundary' if self.boundary else ''}",
+            f"Covariance:   {self.cov_type} information",
+            "",
+        ]
+        return "\n".join(head) + self.summary_frame().to_string(float_format=lambda v: f"{v:.4f}")
+
+    def __repr__(self) -> str:
+        return f"<MultinomialLinkResults {self.model.describe()}: llf={self.llf:.4f}, aic={self.aic:.2f}>"
