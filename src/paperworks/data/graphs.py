@@ -1,0 +1,258 @@
+"""Graph-classification data, offline: TU-format folders (MUTAG ships inside the grakel wheel), molecular
+graphs built with RDKit from B3DB's SMILES (qc-b3db wheel), and seeded hierarchical synthetic tasks.
+
+Every loader returns a list of ``torch_geometric.data.Data`` with ``x`` float [n, F], ``edge_index`` long
+[2, E] (both directions), ``y`` long [1]; the synthetic ones also carry ``community`` long [n].
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch_geometric.data import Data
+
+from paperworks.core.errors import DataError
+from paperworks.data import package_file, register_dataset
+
+__all__ = ["load_tu", "mutag", "b3db_bbbp", "community_1v2", "community_wiring", "mol_to_graph",
+           "WIRINGS"]
+
+
+# ------------------------------------------------------------------------------------------- TU format
+def _read_int(path: Path, ncol: int | None = None) -> np.ndarray:
+    try:
+        arr = np.loadtxt(path, delimiter=",", dtype=np.int64, ndmin=2)
+    except ValueError as e:
+        raise DataError(f"load_tu: cannot parse '{path}' as integers ({e})") from None
+    return arr if ncol is None or arr.shape[1] == ncol else arr[:, :ncol]
+
+
+def load_tu(root: str | Path, name: str | None = None) -> list[Data]:
+    """Read a TU-format dataset folder (Morris et al., TUDataset) with numpy, no download.
+
+    Files: NAME_A.txt (1-based "i, j" edge rows), NAME_graph_indicator.txt (node -> graph, 1-based),
+    NAME_graph_labels.txt, optional NAME_node_labels.txt (one-hot encoded into x), NAME_node_attributes.txt
+    (prepended to x), NAME_edge_labels.txt (one-hot into ``edge_attr``). Graph labels are remapped to
+    0..K-1 in sorted order (MUTAG's -1/1 -> 0/1). Graphs without node information get x = 1.
+    """
+    root = Path(root)
+    name = name or root.name
+    need = [root / f"{name}_{s}.txt" for s in ("A", "graph_indicator", "graph_labels")]
+    missing = [str(p) for p in need if not p.exists()]
+    if missing:
+        raise DataError(f"load_tu: missing TU file(s) {', '.join(missing)} (expected NAME_A.txt, "
+                        f"NAME_graph_indicator.txt, NAME_graph_labels.txt in '{root}')")
+    edges = _read_int(need[0], 2) - 1
+    gi = _read_int(need[1], 1)[:, 0] - 1
+    raw_y = _read_int(need[2], 1)[:, 0]
+    n, g = gi.size, raw_y.size
+    if gi.min() < 0 or gi.max() >= g or edges.min() < 0 or edges.max() >= n:
+        raise DataError(f"load_tu: '{root}' is inconsistent (node/graph indices out of range)")
+    if np.any(np.diff(gi) < 0):
+        raise DataError(f"load_tu: '{need[1]}' must list the nodes graph by graph")
+    feats = []
+    p = root / f"{name}_node_attributes.txt"
+    if p.exists():
+        feats.append(np.loadtxt(p, delimiter=",", dtype=np.float32, ndmin=2))
+    p = root / f"{name}_node_labels.txt"
+    if p.exists():
+        lab = _read_int(p, 1)[:, 0]
+        lab = lab - lab.min()
+        feats.append(np.eye(int(lab.max()) + 1, dtype=np.float32)[lab])
+    x = np.concatenate(feats, 1) if feats else np.ones((n, 1), np.float32)
+    edge_attr = None
+    p = root / f"{name}_edge_labels.txt"
+    if p.exists():
+        el = _read_int(p, 1)[:, 0]
+        el = el - el.min()
+        edge_attr = np.eye(int(el.max()) + 1, dtype=np.float32)[el]
+    classes = np.unique(raw_y)
+    y = np.searchsorted(classes, raw_y)
+    start = np.concatenate([[0], np.cumsum(np.bincount(gi, minlength=g))])
+    eg = gi[edges[:, 0]]
+    order = np.argsort(eg, kind="stable")
+    estart = np.concatenate([[0], np.cumsum(np.bincount(eg, minlength=g))])
+    out = []
+    for k in range(g):
+        sel = order[estart[k]:estart[k + 1]]
+        ei = torch.from_numpy(edges[sel].T - start[k]).long()
+        d = Data(x=torch.from_numpy(x[start[k]:start[k + 1]]), edge_index=ei.contiguous(),
+                 y=torch.tensor([int(y[k])]))
+        if edge_attr is not None:
+            d.edge_attr = torch.from_numpy(edge_attr[sel])
+        out.append(d)
+    return out
+
+
+@register_dataset("tu", "any local TU-format folder: load('tu', root=PATH, name=NAME)")
+def tu(root: str, name: str | None = None) -> list[Data]:
+    return load_tu(root, name)
+
+
+@register_dataset("mutag", "MUTAG (188 graphs, 2 classes) from the grakel wheel's TU files")
+def mutag() -> list[Data]:
+    """MUTAG (Debnath et al. 1991; TU collection), read from ``grakel/tests/data/MUTAG`` of grakel==0.1.11."""
+    root = package_file("grakel", "tests/data/MUTAG", "grakel==0.1.11")
+    return load_tu(root, "MUTAG")
+
+
+# ------------------------------------------------------------------------------------------ molecules
+_ELEMENTS = ("C", "N", "O", "S", "F", "Cl", "Br", "I", "P", "B", "Si")
+
+
+def mol_to_graph(smiles: str) -> Data | None:
+    """RDKit atom graph: x = one-hot element (11 + other) | one-hot degree 0..5 | one-hot #H 0..3 |
+    aromatic | ring | formal charge (-1/0/+1 one-hot) -> 27 features. None if RDKit cannot parse it."""
+    from rdkit import Chem, RDLogger
+
+    RDLogger.DisableLog("rdApp.*")
+    mol = Chem.MolFromSmiles(smiles)
+    if mol is None or mol.GetNumAtoms() == 0:
+        return None
+    rows = []
+    for a in mol.GetAtoms():
+        f = np.zeros(27, np.float32)
+        sym = a.GetSymbol()
+        f[_ELEMENTS.index(sym) if sym in _ELEMENTS else 11] = 1
+        f[12 + min(a.GetDegree(), 5)] = 1
+        f[18 + min(a.GetTotalNumHs(), 3)] = 1
+        f[22] = a.GetIsAromatic()
+        f[23] = a.IsInRing()
+        f[24 + int(np.clip(a.GetFormalCharge(), -1, 1)) + 1] = 1
+        rows.append(f)
+    ei = [[b.GetBeginAtomIdx(), b.GetEndAtomIdx()] for b in mol.GetBonds()]
+    ei = ei + [[j, i] for i, j in ei]
+    edge_index = torch.tensor(ei, dtype=torch.long).reshape(-1, 2).t().contiguous()
+    return Data(x=torch.from_numpy(np.stack(rows)), edge_index=edge_index)
+
+
+@register_dataset("b3db_bbbp", "B3DB blood-brain-barrier permeability (7,807 molecules, BBB+/BBB-) via RDKit")
+def b3db_bbbp(max_molecules: int | None = None, max_atoms: int | None = None, seed: int = 0) -> list[Data]:
+    """B3DB classification set (Meng et al., Sci. Data 2021; CC0) from the qc-b3db wheel.
+
+    y = 1 for BBB+, 0 for BBB-. ``max_atoms`` drops molecules with more heavy atoms (like the official
+    DiffPool code drops graphs above max_nodes); ``max_molecules`` draws a class-stratified random subset
+    (seeded) before parsing.
+    """
+    import pandas as pd
+
+    path = package_file("B3DB", "B3DB_classification.tsv", "qc-b3db==1.1.1")
+    df = pd.read_csv(path, sep="\t", usecols=["SMILES", "BBB+/BBB-"])
+    y = (df["BBB+/BBB-"].to_numpy() == "BBB+").astype(np.int64)
+    smiles = df["SMILES"].to_numpy()
+    idx = np.arange(len(df))
+    rng = np.random.default_rng(seed)
+    if max_molecules is not None and max_molecules < len(idx):
+        parts = []
+        for c in (0, 1):
+            ic = idx[y == c]
+            take = int(round(max_molecules * len(ic) / len(idx)))
+            parts.append(rng.choice(ic, size=take, replace=False))
+        idx = np.sort(np.concatenate(parts))
+    out = []
+    for i in idx:
+        d = mol_to_graph(str(smiles[i]))
+        if d is None or (max_atoms is not None and d.num_nodes > max_atoms):
+            continue
+        d.y = torch.tensor([int(y[i])])
+        out.append(d)
+    return out
+
+
+# ------------------------------------------------------------------------------------------ synthetic
+def _ba_edges(n: int, m: int, rng: np.random.Generator) -> list[tuple[int, int]]:
+    """Barabasi-Albert preferential attachment (star seed of m + 1 nodes), seeded by ``rng``."""
+    m = min(m, n - 1)
+    edges = [(0, j) for j in range(1, m + 1)]
+    targets = [0] * m + list(range(1, m + 1))
+    for v in range(m + 1, n):
+        chosen: set[int] = set()
+        while len(chosen) < m:
+            chosen.add(int(targets[rng.integers(len(targets))]))
+        for u in chosen:
+            edges.append((u, v))
+            targets += [u, v]
+    return edges
+
+
+def _to_data(n: int, edges, label: int, community: np.ndarray, feature: str, rng) -> Data:
+    e = np.array(sorted(set((min(a, b), max(a, b)) for a, b in edges if a != b)), dtype=np.int64).reshape(-1, 2)
+    ei = torch.from_numpy(np.concatenate([e, e[:, ::-1]], 0).T.copy())
+    if feature == "constant":
+        x = torch.ones(n, 1)
+    elif feature == "degree":
+        deg = np.bincount(e.ravel(), minlength=n)
+        x = torch.from_numpy(np.eye(11, dtype=np.float32)[np.minimum(deg, 10)])
+    else:
+        raise DataError(f"synthetic graphs: 'feature' must be one of constant, degree (got {feature!r})")
+    return Data(x=x, edge_index=ei, y=torch.tensor([label]), community=torch.from_numpy(community))
+
+
+@register_dataset("syn_community1v2", "one vs two Barabasi-Albert communities (DiffPool's synthetic task)")
+def community_1v2(n_per_class: int = 300, seed: int = 0, m: int = 4, p_inter: float = 0.3,
+                  feature: str = "constant") -> list[Data]:
+    """Class 0: one BA graph of 40-60 nodes (m=4). Class 1: two BA communities of 20-30 nodes each (m=4);
+    every node of the first community gets, with probability ``p_inter``, one edge to a uniformly drawn node
+    of the second (our reading of the official generator's inter-community probability)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n_per_class):
+        n = int(rng.integers(40, 61))
+        out.append(_to_data(n, _ba_edges(n, m, rng), 0, np.zeros(n, np.int64), feature, rng))
+        n1, n2 = int(rng.integers(20, 31)), int(rng.integers(20, 31))
+        edges = _ba_edges(n1, m, rng) + [(a + n1, b + n1) for a, b in _ba_edges(n2, m, rng)]
+        for i in range(n1):
+            if rng.random() < p_inter:
+                edges.append((i, n1 + int(rng.integers(n2))))
+        if not any(a < n1 <= b for a, b in edges):
+            edges.append((0, n1))
+        comm = np.r_[np.zeros(n1, np.int64), np.ones(n2, np.int64)]
+        out.append(_to_data(n1 + n2, edges, 1, comm, feature, rng))
+    return [out[i] for i in rng.permutation(len(out))]
+
+
+WIRINGS = ("path", "star", "ring")
+
+
+def _wiring(kind: str, k: int) -> list[tuple[int, int]]:
+    if kind == "path":
+        return [(i, i + 1) for i in range(k - 1)]
+    if kind == "ring":
+        return [(i, (i + 1) % k) for i in range(k)]
+    return [(0, i) for i in range(1, k)]
+
+
+@register_dataset("syn_community_wiring", "planted dense communities whose community-level wiring is the class")
+def community_wiring(n_per_class: int = 150, seed: int = 0, classes: tuple[str, ...] = ("path", "ring"),
+                     communities: tuple[int, int] = (4, 6), size: tuple[int, int] = (8, 12), p_in: float = 0.5,
+                     links: tuple[int, int] = (1, 3), feature: str = "constant") -> list[Data]:
+    """Hierarchical task of the DiffPool brief: k communities (k uniform in ``communities``), each a G(n, p_in)
+    block of ``size`` nodes (made connected), wired at the community level as a path, ring or star (the
+    class). Every community link is realised by a uniform number in ``links`` of random node-node edges,
+    so community-level degree is not read off the edge count. ``community`` holds the planted block id."""
+    bad = [c for c in classes if c not in WIRINGS]
+    if bad or len(classes) < 2:
+        raise DataError(f"community_wiring: 'classes' must be >= 2 of {', '.join(WIRINGS)} (got {classes})")
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n_per_class):
+        for label, kind in enumerate(classes):
+            k = int(rng.integers(communities[0], communities[1] + 1))
+            sizes = rng.integers(size[0], size[1] + 1, size=k)
+            off = np.r_[0, np.cumsum(sizes)]
+            edges = []
+            for c in range(k):
+                s = int(sizes[c])
+                iu = np.triu_indices(s, 1)
+                keep = rng.random(iu[0].size) < p_in
+                edges += [(int(a) + off[c], int(b) + off[c]) for a, b in zip(iu[0][keep], iu[1][keep])]
+                perm = rng.permutation(s)  # a random Hamiltonian path keeps every block connected
+                edges += [(int(perm[i]) + off[c], int(perm[i + 1]) + off[c]) for i in range(s - 1)]
+            for a, b in _wiring(kind, k):
+                for _ in range(int(rng.integers(links[0], links[1] + 1))):
+                    edges.append((off[a] + int(rng.integers(sizes[a])), off[b] + int(rng.integers(sizes[b]))))
+            comm = np.repeat(np.arange(k), sizes)
+            out.append(_to_data(int(off[-1]), edges, label, comm, feature, rng))
+    return [out[i] for i in rng.permutation(len(out))]

@@ -1,0 +1,70 @@
+"""Input validation for graph tensors, done once at the public entry points (never in inner loops)."""
+
+from __future__ import annotations
+
+import torch
+
+from paperworks.core.errors import DataError
+
+__all__ = ["check_float", "check_graph", "check_dense"]
+
+
+def _desc(t) -> str:
+    if not isinstance(t, torch.Tensor):
+        return type(t).__name__
+    return f"shape {list(t.shape)}, {str(t.dtype).replace('torch.', '')}"
+
+
+def check_float(where: str, name: str, t, dim: int | tuple[int, ...]) -> None:
+    dims = (dim,) if isinstance(dim, int) else dim
+    if not isinstance(t, torch.Tensor) or t.dim() not in dims or not t.is_floating_point():
+        want = " or ".join(f"{d}-D" for d in dims)
+        raise DataError(f"{where}: expected '{name}' to be a {want} floating tensor (got {_desc(t)})")
+    if not torch.isfinite(t).all():
+        raise DataError(f"{where}: '{name}' contains NaN or inf values")
+
+
+def check_graph(where: str, x, edge_index, edge_weight=None, batch=None) -> None:
+    """x [N, F] finite float; edge_index [2, E] integer in [0, N); edge_weight [E]; batch [N] sorted."""
+    check_float(where, "x", x, 2)
+    if x.size(0) == 0:
+        raise DataError(f"{where}: empty graph ('x' has 0 nodes)")
+    if (not isinstance(edge_index, torch.Tensor) or edge_index.dim() != 2 or edge_index.size(0) != 2
+            or edge_index.is_floating_point() or edge_index.dtype == torch.bool):
+        raise DataError(f"{where}: expected 'edge_index' of shape [2, E] and integer dtype (got {_desc(edge_index)})")
+    n = x.size(0)
+    if edge_index.numel() and (int(edge_index.min()) < 0 or int(edge_index.max()) >= n):
+        raise DataError(f"{where}: 'edge_index' refers to node {int(edge_index.max())} or "
+                        f"{int(edge_index.min())} but 'x' has {n} nodes")
+    if edge_weight is not None:
+        check_float(where, "edge_weight", edge_weight, 1)
+        if edge_weight.numel() != edge_index.size(1):
+            raise DataError(f"{where}: 'edge_weight' has {edge_weight.numel()} entries for "
+                            f"{edge_index.size(1)} edges")
+    if batch is not None:
+        if not isinstance(batch, torch.Tensor) or batch.dim() != 1 or batch.numel() != n:
+            raise DataError(f"{where}: expected 'batch' of shape [{n}] (got {_desc(batch)})")
+        if n > 1 and bool((batch[1:] < batch[:-1]).any()):
+            raise DataError(f"{where}: 'batch' must be sorted (nodes of a graph contiguous)")
+
+
+def check_dense(where: str, x, adj, s=None, mask=None) -> None:
+    """x [B, N, F] (or [N, F]), adj [B, N, N], s [B, N, C], mask [B, N] bool."""
+    check_float(where, "x", x, (2, 3))
+    check_float(where, "adj", adj, (2, 3))
+    xb = x if x.dim() == 3 else x.unsqueeze(0)
+    ab = adj if adj.dim() == 3 else adj.unsqueeze(0)
+    b, n = xb.shape[:2]
+    if n == 0:
+        raise DataError(f"{where}: empty graph ('x' has 0 nodes)")
+    if ab.shape != (b, n, n):
+        raise DataError(f"{where}: expected 'adj' of shape [{b}, {n}, {n}] to match 'x' {list(xb.shape)} "
+                        f"(got {list(adj.shape)})")
+    if s is not None:
+        check_float(where, "s", s, (2, 3))
+        sb = s if s.dim() == 3 else s.unsqueeze(0)
+        if sb.shape[:2] != (b, n) or sb.size(-1) < 1:
+            raise DataError(f"{where}: expected 's' of shape [{b}, {n}, C] to match 'x' (got {list(s.shape)})")
+    if mask is not None:
+        if not isinstance(mask, torch.Tensor) or mask.numel() != b * n:
+            raise DataError(f"{where}: expected 'mask' of shape [{b}, {n}] (got {_desc(mask)})")

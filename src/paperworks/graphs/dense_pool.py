@@ -1,0 +1,265 @@
+"""Differentiable pooling on dense batched graphs (Ying et al., NeurIPS 2018, arXiv:1806.08804).
+
+``dense_diff_pool`` has the semantics and return values of ``torch_geometric.nn.dense_diff_pool``;
+:class:`DiffPoolNet` is the paper's graph classifier built on it (Sec. 3.1-3.3, 4.1).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch_geometric.nn import DenseSAGEConv
+from torch_geometric.utils import to_dense_adj, to_dense_batch
+
+from paperworks.core.errors import ConfigError, DataError
+from paperworks.graphs._checks import check_dense, check_graph
+
+__all__ = ["dense_diff_pool", "link_loss_frobenius", "link_loss_bce", "assignment_entropy",
+           "MaskedBatchNorm", "PlainDenseConv", "DenseGNN", "DiffPoolNet", "FlatDenseSAGE", "to_dense"]
+
+_EPS = 1e-15
+
+
+def dense_diff_pool(x: Tensor, adj: Tensor, s: Tensor, mask: Tensor | None = None, normalize: bool = True):
+    """One DiffPool coarsening step (paper Eq. 3-4) with PyG's conventions.
+
+    S = softmax(s) row-wise (``s`` are logits); X' = S^T X ; A' = S^T A S.
+    link_loss = ||A - S S^T||_F over the whole batch (divided by adj.numel() when ``normalize``);
+    ent_loss = mean over all B*N rows of H(S_i) = -sum_j S_ij log S_ij (padded rows count as 0).
+
+    Shapes: x [B, N, F] or [N, F]; adj [B, N, N]; s [B, N, C]; mask [B, N] (True = real node).
+    Returns (x' [B, C, F], adj' [B, C, C], link_loss scalar, ent_loss scalar).
+    """
+    check_dense("dense_diff_pool", x, adj, s, mask)
+    x = x if x.dim() == 3 else x.unsqueeze(0)
+    adj = adj if adj.dim() == 3 else adj.unsqueeze(0)
+    s = s if s.dim() == 3 else s.unsqueeze(0)
+    b, n, _ = x.shape
+    s = s.softmax(dim=-1)
+    if mask is not None:
+        m = mask.reshape(b, n, 1).to(x.dtype)
+        x, s = x * m, s * m
+    st = s.transpose(1, 2)
+    out = st @ x
+    out_adj = st @ adj @ s
+    link = torch.linalg.vector_norm(adj - s @ st)
+    if normalize:
+        link = link / adj.numel()
+    ent = -(s * (s + _EPS).log()).sum(-1).mean()
+    return out, out_adj, link, ent
+
+
+def link_loss_frobenius(adj: Tensor, s: Tensor, mask: Tensor | None = None) -> Tensor:
+    """Paper's L_LP = ||A - S S^T||_F per graph (S are probabilities), averaged over the batch."""
+    if mask is not None:
+        s = s * mask.unsqueeze(-1).to(s.dtype)
+    return torch.linalg.matrix_norm(adj - s @ s.transpose(1, 2)).mean()
+
+
+def link_loss_bce(adj: Tensor, s: Tensor, mask: Tensor | None = None) -> Tensor:
+    """Official-code link loss: BCE between min(S S^T, 1) and A over valid node pairs."""
+    p = (s @ s.transpose(1, 2)).clamp(max=1.0)
+    a = (adj > 0).to(s.dtype)
+    bce = -a * torch.log(p + 1e-7) - (1 - a) * torch.log(1 - p + 1e-7)
+    if mask is None:
+        return bce.mean()
+    m = mask.to(s.dtype)
+    pair = m.unsqueeze(2) * m.unsqueeze(1)
+    return (bce * pair).sum() / pair.sum().clamp(min=1.0)
+
+
+def assignment_entropy(s: Tensor, mask: Tensor | None = None) -> Tensor:
+    """Paper's L_E = (1/n) sum_i H(S_i) over the real nodes (S are probabilities)."""
+    h = -(s * (s + _EPS).log()).sum(-1)
+    if mask is None:
+        return h.mean()
+    m = mask.to(s.dtype)
+    return (h * m).sum() / m.sum().clamp(min=1.0)
+
+
+class MaskedBatchNorm(nn.BatchNorm1d):
+    """BatchNorm over the real nodes of a padded [B, N, F] tensor (padding stays 0)."""
+
+    def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:  # type: ignore[override]
+        if mask is None:
+            return super().forward(x.reshape(-1, x.size(-1))).reshape(x.shape)
+        out = torch.zeros_like(x)
+        out[mask] = super().forward(x[mask])
+        return out
+
+
+class PlainDenseConv(nn.Module):
+    """Official-code graph convolution: Z = A X W + b (no degree normalisation), optional L2 norm."""
+
+    def __init__(self, in_channels: int, out_channels: int, normalize: bool = False):
+        super().__init__()
+        self.lin = nn.Linear(in_channels, out_channels)
+        self.normalize = normalize
+
+    def forward(self, x: Tensor, adj: Tensor, mask: Tensor | None = None) -> Tensor:
+        out = self.lin(adj @ x)
+        if self.normalize:
+            out = F.normalize(out, p=2, dim=-1)
+        if mask is not None:
+            out = out * mask.unsqueeze(-1).to(out.dtype)
+        return out
+
+
+class DenseGNN(nn.Module):
+    """``layers`` dense convs; ReLU + (masked) batch norm after every conv but the last (paper Sec. 4.1).
+
+    conv="sage": GraphSAGE-mean with L2-normalised outputs (paper); conv="plain": A X W + b (official).
+    ``normalize_last`` is False for assignment GNNs so that the cluster logits are not squashed.
+    ``concat``: return the concatenation of every layer's output (official code) instead of the last.
+    """
+
+    def __init__(self, in_channels: int, hidden: int, out_channels: int, layers: int = 3, conv: str = "sage",
+                 batch_norm: bool = True, normalize_last: bool = True, concat: bool = False):
+        super().__init__()
+        dims = [in_channels] + [hidden] * (layers - 1) + [out_channels]
+        self.convs = nn.ModuleList()
+        for i in range(layers):
+            norm = normalize_last if i == layers - 1 else True
+            if conv == "sage":
+                self.convs.append(DenseSAGEConv(dims[i], dims[i + 1], normalize=norm))
+            else:
+                self.convs.append(PlainDenseConv(dims[i], dims[i + 1], normalize=norm and conv != "plain"))
+        self.bns = nn.ModuleList([MaskedBatchNorm(hidden) for _ in range(layers - 1)]) if batch_norm else None
+        self.concat = concat
+        self.out_channels = hidden * (layers - 1) + out_channels if concat else out_channels
+
+    def forward(self, x: Tensor, adj: Tensor, mask: Tensor | None = None) -> Tensor:
+        outs = []
+        for i, conv in enumerate(self.convs):
+            x = conv(x, adj, mask)
+            if i < len(self.convs) - 1:
+                x = F.relu(x)
+                if self.bns is not None:
+                    x = self.bns[i](x, mask)
+            outs.append(x)
+        return torch.cat(outs, dim=-1) if self.concat else x
+
+
+def to_dense(data, max_nodes: int | None = None):
+    """PyG batch -> (x [B, N, F], adj [B, N, N], mask [B, N]) padded to ``max_nodes``."""
+    check_graph("to_dense", data.x, data.edge_index, getattr(data, "edge_weight", None), data.batch)
+    batch = data.batch if data.batch is not None else data.x.new_zeros(data.x.size(0), dtype=torch.long)
+    if max_nodes is not None:
+        counts = torch.bincount(batch)
+        if int(counts.max()) > max_nodes:
+            raise DataError(f"to_dense: a graph has {int(counts.max())} nodes but the model was built for "
+                            f"at most max_nodes={max_nodes}")
+    x, mask = to_dense_batch(data.x, batch, max_num_nodes=max_nodes)
+    adj = to_dense_adj(data.edge_index, batch, max_num_nodes=x.size(1), batch_size=x.size(0)).to(x.dtype)
+    return x, adj, mask
+
+
+class DiffPoolNet(nn.Module):
+    """DiffPool graph classifier (paper Sec. 3.2 and 4.1).
+
+    Per level l: Z = GNN_embed(A, X), S = softmax(GNN_pool(A, X)), X' = S^T Z, A' = S^T A S, with
+    C_l = max(1, int(ratio * n_{l-1})) clusters (n_0 = ``max_nodes``, as in the official code).
+    After the last level a GNN of ``layers`` convs runs on the coarsest graph.
+
+    variant="paper" (default): GraphSAGE-mean convs with L2-normalised embeddings and batch norm, readout
+    = sum over the final clusters (the paper's n_L = 1 all-ones assignment), MLP; aux loss
+    = link_weight * ||A - S S^T||_F + entropy_weight * H(S) at every level.
+    variant="official": plain A X W + b convs whose layer outputs are concatenated, readout = max over
+    nodes of every level's embeddings, concatenated; aux loss = BCE link loss on the last assignment only,
+    no entropy term (RexYing/diffpool train.py / encoders.py).
+
+    forward(data) -> (logits [B, classes], aux_loss scalar). ``self.assignments`` keeps the last S's.
+    """
+
+    def __init__(self, in_channels: int, num_classes: int, max_nodes: int, hidden: int = 64, levels: int = 1,
+                 ratio: float = 0.25, layers: int = 3, variant: str = "paper", link_weight: float = 1.0,
+                 entropy_weight: float = 1.0, mlp_hidden: int = 50, dropout: float = 0.0):
+        super().__init__()
+        if variant not in ("paper", "official"):
+            raise ConfigError(f"DiffPoolNet: 'variant' must be one of paper, official (got {variant!r})")
+        if levels < 1 or layers < 1 or not (0.0 < ratio < 1.0) or max_nodes < 1:
+            raise ConfigError(f"DiffPoolNet: need levels >= 1, layers >= 1, 0 < ratio < 1, max_nodes >= 1 "
+                              f"(got levels={levels}, layers={layers}, ratio={ratio}, max_nodes={max_nodes})")
+        self.variant, self.max_nodes = variant, max_nodes
+        self.link_weight, self.entropy_weight, self.dropout = link_weight, entropy_weight, dropout
+        conv = "sage" if variant == "paper" else "plain"
+        concat = variant == "official"
+        self.clusters: list[int] = []
+        n = max_nodes
+        for _ in range(levels):
+            n = max(1, int(ratio * n))
+            self.clusters.append(n)
+        self.embed, self.pool = nn.ModuleList(), nn.ModuleList()
+        d_in, readout_dim = in_channels, 0
+        for c in self.clusters:
+            e = DenseGNN(d_in, hidden, hidden, layers, conv, concat=concat)
+            self.embed.append(e)
+            self.pool.append(DenseGNN(d_in, hidden, c, layers, conv, normalize_last=False, concat=False))
+            readout_dim += e.out_channels
+            d_in = e.out_channels
+        self.final = DenseGNN(d_in, hidden, hidden, layers, conv, concat=concat)
+        readout_dim = readout_dim + self.final.out_channels if concat else self.final.out_channels
+        self.mlp = nn.Sequential(nn.Linear(readout_dim, mlp_hidden), nn.ReLU(), nn.Dropout(dropout),
+                                 nn.Linear(mlp_hidden, num_classes))
+        self.assignments: list[Tensor] = []
+
+    def forward(self, data):
+        x, adj, mask = to_dense(data, self.max_nodes)
+        return self.forward_dense(x, adj, mask)
+
+    def forward_dense(self, x: Tensor, adj: Tensor, mask: Tensor | None = None):
+        aux = x.new_zeros(())
+        readouts, self.assignments = [], []
+        for li, (emb, pool) in enumerate(zip(self.embed, self.pool)):
+            m = mask if li == 0 else None
+            z = emb(x, adj, m)
+            logits = pool(x, adj, m)
+            s = logits.softmax(-1)
+            if m is not None:
+                s = s * m.unsqueeze(-1).to(s.dtype)
+            self.assignments.append(s.detach())
+            if self.variant == "paper":
+                aux = aux + self.link_weight * link_loss_frobenius(adj, s, m)
+                aux = aux + self.entropy_weight * assignment_entropy(s, m)
+            elif li == len(self.embed) - 1:
+                aux = aux + self.link_weight * link_loss_bce(adj, s, m)
+            if self.variant == "official":
+                zr = z.masked_fill(~m.unsqueeze(-1), -1e9) if m is not None else z
+                readouts.append(zr.max(dim=1).values)
+            st = s.transpose(1, 2)  # X' = S^T Z, A' = S^T A S (Eq. 3-4); padded rows of S are 0
+            x, adj = st @ z, st @ adj @ s
+        z = self.final(x, adj, None)
+        if self.variant == "paper":
+            g = z.sum(dim=1)
+        else:
+            readouts.append(z.max(dim=1).values)
+            g = torch.cat(readouts, dim=-1)
+        return self.mlp(g), aux
+
+
+class FlatDenseSAGE(nn.Module):
+    """Flat baseline of equal depth: the same SAGE convs (2 * layers) and a global sum or mean readout."""
+
+    def __init__(self, in_channels: int, num_classes: int, max_nodes: int, hidden: int = 64, layers: int = 6,
+                 readout: str = "sum", mlp_hidden: int = 50):
+        super().__init__()
+        if readout not in ("sum", "mean"):
+            raise ConfigError(f"FlatDenseSAGE: 'readout' must be one of sum, mean (got {readout!r})")
+        self.max_nodes, self.readout = max_nodes, readout
+        self.gnn = DenseGNN(in_channels, hidden, hidden, layers, "sage")
+        self.mlp = nn.Sequential(nn.Linear(hidden, mlp_hidden), nn.ReLU(), nn.Linear(mlp_hidden, num_classes))
+
+    def forward(self, data):
+        x, adj, mask = to_dense(data, self.max_nodes)
+        return self.forward_dense(x, adj, mask)
+
+    def forward_dense(self, x, adj, mask=None):
+        z = self.gnn(x, adj, mask)
+        m = mask.unsqueeze(-1).to(z.dtype) if mask is not None else torch.ones_like(z[..., :1])
+        g = (z * m).sum(1)
+        if self.readout == "mean":
+            g = g / m.sum(1).clamp(min=1.0)
+        return self.mlp(g), z.new_zeros(())

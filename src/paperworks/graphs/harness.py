@@ -1,0 +1,200 @@
+"""Graph-classification harness shared by the graph systems: splits, training with early stopping on the
+validation set, cross-validation summaries (mean ± std).
+
+Protocols:
+- ``cv10`` (DiffPool, Sec. 4.1; also the issue's protocol for every graph system): stratified 10-fold CV;
+  for fold i the test set is fold i, the validation set (early stopping / model selection) is fold i+1 mod
+  10, the 8 other folds train.
+- ``random`` (HGP-SL, Sec. 4.2 and the author's issue #6): independent random 80/10/10 splits.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch_geometric.loader import DataLoader
+
+from paperworks.core.errors import ConfigError, DataError
+from paperworks.core.trainer import seed_everything
+
+__all__ = ["Split", "FoldResult", "CVResult", "stratified_folds", "random_splits", "make_splits",
+           "train_eval", "cross_validate", "evaluate", "mean_std", "fmt_acc"]
+
+
+@dataclass(frozen=True)
+class Split:
+    train: np.ndarray
+    val: np.ndarray
+    test: np.ndarray
+
+
+@dataclass
+class FoldResult:
+    test_acc: float
+    val_acc: float
+    val_loss: float
+    best_epoch: int
+    epochs_run: int
+    seconds: float
+    history: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class CVResult:
+    folds: list[FoldResult]
+
+    @property
+    def accs(self) -> list[float]:
+        return [f.test_acc for f in self.folds]
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.accs))
+
+    @property
+    def std(self) -> float:
+        return float(np.std(self.accs))
+
+    @property
+    def seconds(self) -> float:
+        return float(sum(f.seconds for f in self.folds))
+
+
+def _labels(y) -> np.ndarray:
+    y = np.asarray([int(d.y) for d in y] if not isinstance(y, np.ndarray) else y)
+    if y.ndim != 1 or y.size < 2:
+        raise DataError(f"splits: need a 1-D label vector of >= 2 graphs (got shape {list(y.shape)})")
+    return y
+
+
+def stratified_folds(y, k: int = 10, seed: int = 0) -> list[Split]:
+    """Stratified k-fold CV; test = fold i, validation = fold (i + 1) mod k, train = the rest."""
+    from sklearn.model_selection import StratifiedKFold
+
+    y = _labels(y)
+    if k < 3:
+        raise ConfigError(f"stratified_folds: 'k' must be >= 3 (got {k})")
+    counts = np.bincount(y)
+    if counts[counts > 0].min() < k:
+        raise DataError(f"stratified_folds: the smallest class has {counts[counts > 0].min()} graphs, "
+                        f"fewer than k={k} folds")
+    skf = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    folds = [test for _, test in skf.split(np.zeros(len(y)), y)]
+    out = []
+    for i in range(k):
+        val = folds[(i + 1) % k]
+        train = np.sort(np.concatenate([folds[j] for j in range(k) if j not in (i, (i + 1) % k)]))
+        out.append(Split(train, np.sort(val), np.sort(folds[i])))
+    return out
+
+
+def random_splits(y, runs: int = 10, seed: int = 0, fractions=(0.8, 0.1, 0.1)) -> list[Split]:
+    """Independent random train/val/test splits (HGP-SL's protocol), stratified by class."""
+    from sklearn.model_selection import train_test_split
+
+    y = _labels(y)
+    if abs(sum(fractions) - 1.0) > 1e-9 or min(fractions) <= 0:
+        raise ConfigError(f"random_splits: 'fractions' must be 3 positive numbers summing to 1 (got {fractions})")
+    idx = np.arange(len(y))
+    out = []
+    for r in range(runs):
+        tr, rest = train_test_split(idx, train_size=fractions[0], stratify=y, random_state=seed + r)
+        va, te = train_test_split(rest, train_size=fractions[1] / (fractions[1] + fractions[2]),
+                                  stratify=y[rest], random_state=seed + r)
+        out.append(Split(np.sort(tr), np.sort(va), np.sort(te)))
+    return out
+
+
+def make_splits(y, protocol: str = "cv10", seed: int = 0, folds: int = 10) -> list[Split]:
+    if protocol == "cv10":
+        return stratified_folds(y, folds, seed)
+    if protocol == "random":
+        return random_splits(y, folds, seed)
+    raise ConfigError(f"make_splits: 'protocol' must be one of cv10, random (got {protocol!r})")
+
+
+@torch.no_grad()
+def evaluate(model, loader) -> tuple[float, float]:
+    """(accuracy, mean cross-entropy) over a loader."""
+    model.eval()
+    correct, loss, n = 0, 0.0, 0
+    for batch in loader:
+        logits, _ = model(batch)
+        y = batch.y.view(-1)
+        loss += float(F.cross_entropy(logits, y, reduction="sum"))
+        correct += int((logits.argmax(-1) == y).sum())
+        n += y.numel()
+    return correct / max(n, 1), loss / max(n, 1)
+
+
+def train_eval(make_model: Callable[[], torch.nn.Module], data: Sequence, split: Split, *, epochs: int = 100,
+               batch_size: int = 32, lr: float = 1e-3, weight_decay: float = 0.0, patience: int = 50,
+               grad_clip: float | None = None, seed: int = 0, select: str = "val_loss",
+               time_budget: float | None = None) -> FoldResult:
+    """Train on split.train with Adam; after every epoch evaluate the validation set and keep the best
+    state (lowest validation loss, or highest validation accuracy then lowest loss with select="val_acc");
+    stop after ``patience`` epochs without improvement; report test accuracy of the kept state.
+    The training loss is cross-entropy + the model's auxiliary loss (second output of forward)."""
+    if select not in ("val_loss", "val_acc"):
+        raise ConfigError(f"train_eval: 'select' must be one of val_loss, val_acc (got {select!r})")
+    if len(split.train) == 0 or len(split.val) == 0 or len(split.test) == 0:
+        raise DataError("train_eval: empty train, validation or test split")
+    seed_everything(seed, deterministic=False)
+    model = make_model()
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    g = torch.Generator().manual_seed(seed)
+    train = DataLoader([data[i] for i in split.train], batch_size=batch_size, shuffle=True, generator=g)
+    val = DataLoader([data[i] for i in split.val], batch_size=256)
+    test = DataLoader([data[i] for i in split.test], batch_size=256)
+    best_key, best_state, best_epoch, best_val = None, None, 0, (0.0, math.inf)
+    hist, t0 = [], time.time()
+    ep = 0
+    for ep in range(1, epochs + 1):
+        model.train()
+        tot, aux_tot, nb = 0.0, 0.0, 0
+        for batch in train:
+            opt.zero_grad()
+            logits, aux = model(batch)
+            loss = F.cross_entropy(logits, batch.y.view(-1))
+            (loss + aux).backward()
+            if grad_clip:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+            opt.step()
+            tot += float(loss.detach())
+            aux_tot += float(aux.detach())
+            nb += 1
+        va, vl = evaluate(model, val)
+        hist.append({"epoch": ep, "train_loss": tot / nb, "aux_loss": aux_tot / nb, "val_acc": va, "val_loss": vl})
+        key = (vl,) if select == "val_loss" else (-va, vl)
+        if best_key is None or key < best_key:
+            best_key, best_epoch, best_val = key, ep, (va, vl)
+            best_state = copy.deepcopy(model.state_dict())
+        if ep - best_epoch >= patience or (time_budget is not None and time.time() - t0 > time_budget):
+            break
+    model.load_state_dict(best_state)
+    ta, _ = evaluate(model, test)
+    return FoldResult(ta, best_val[0], best_val[1], best_epoch, ep, time.time() - t0, hist)
+
+
+def cross_validate(make_model: Callable[[], torch.nn.Module], data: Sequence, splits: Sequence[Split],
+                   seed: int = 0, **kw) -> CVResult:
+    """train_eval on every split (seed + fold index), returning all fold results."""
+    return CVResult([train_eval(make_model, data, s, seed=seed + i, **kw) for i, s in enumerate(splits)])
+
+
+def mean_std(values) -> tuple[float, float]:
+    v = np.asarray(list(values), dtype=float)
+    return float(v.mean()), float(v.std())
+
+
+def fmt_acc(values) -> str:
+    """'81.2 ± 3.4' (percent) from accuracies in [0, 1]."""
+    m, s = mean_std(values)
+    return f"{100 * m:.1f} ± {100 * s:.1f}"

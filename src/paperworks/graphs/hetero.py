@@ -1,0 +1,456 @@
+"""Heterogeneous graphs on PyG's ``HeteroData``: validation, adjacency stacks, meta-path composition.
+
+Conventions (shared by GTN and HDGI):
+
+- Every node of every type gets a *global* index: node types are laid out one after the other in
+  ``data.node_types`` order (:func:`node_offsets`). An edge type ``(src, rel, dst)`` becomes an N x N
+  sparse adjacency with ``A[i, j] = multiplicity of the edge i -> j`` (source row, destination column,
+  as in PyG's ``edge_index``).
+- A meta-path ``[(t0, r1, t1), (t1, r2, t2), ...]`` is composed by sparse matrix products of the
+  typed block adjacencies: ``A_P = A_{r1} A_{r2} ...``; entry (i, j) counts the path instances
+  (Sun et al. 2011; GTN Sec. 3.1; HAN / HDGI meta-path graphs).
+- Everything is sparse (``torch.sparse_coo_tensor``) and differentiable where values require grad;
+  nothing here needs torch_scatter or torch_sparse.
+
+Bad input (edge type naming a node type that does not exist, indices out of range, non-integer
+``edge_index``, NaN features) raises :class:`paperworks.core.DataError` with one line naming the field.
+Defined behaviour: an edge type with zero edges is kept and gives an all-zero adjacency; isolated
+nodes give zero rows/columns (normalisation leaves them at zero rather than dividing by 0).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from paperworks.core.errors import DataError
+
+__all__ = [
+    "check_hetero", "node_offsets", "num_nodes_of", "type_abbreviations", "relation_block",
+    "relation_adjacency", "AdjacencyStack", "adjacency_stack", "compose_metapath", "metapath_name",
+    "metapath_graph", "homogeneous_projection", "stratified_split", "sparse_from_edges",
+    "normalize_columns", "drop_diagonal", "set_diagonal", "restrict_columns", "sparse_propagate",
+    "gcn_normalized",
+    "EdgeType",
+]
+
+EdgeType = tuple[str, str, str]
+
+
+# --------------------------------------------------------------------------------------- checks
+def num_nodes_of(data, node_type: str) -> int:
+    """Number of nodes of ``node_type`` (from ``num_nodes`` or ``x``)."""
+    store = data[node_type]
+    n = store.num_nodes
+    if n is None:
+        raise DataError(f"node type '{node_type}' has neither 'num_nodes' nor 'x'")
+    return int(n)
+
+
+def check_hetero(data, *, target: str | None = None, where: str = "check_hetero") -> None:
+    """Validate a ``HeteroData``: node types, edge types, index ranges, features, labels.
+
+    Raises DataError naming the first problem (``where`` names the caller).
+    """
+    try:
+        from torch_geometric.data import HeteroData
+    except ImportError as e:  # pragma: no cover
+        raise DataError(f"{where}: torch_geometric is required ({e})") from None
+    if not isinstance(data, HeteroData):
+        raise DataError(f"{where}: expected a torch_geometric HeteroData (got {type(data).__name__})")
+    if len(data.node_types) == 0:
+        raise DataError(f"{where}: the graph has no node types")
+    node_types = set(data.node_types)
+    for nt in data.node_types:
+        store = data[nt]
+        x = getattr(store, "x", None)
+        if x is not None:
+            if not torch.is_tensor(x) or x.dim() != 2:
+                raise DataError(f"{where}: expected '{nt}'.x of shape [N, F] "
+                                f"(got {tuple(x.shape) if torch.is_tensor(x) else type(x).__name__})")
+            if not torch.isfinite(x).all():
+                raise DataError(f"{where}: '{nt}'.x contains NaN or inf")
+        if store.num_nodes is None:
+            raise DataError(f"{where}: node type '{nt}' has neither 'num_nodes' nor 'x'")
+    for et in data.edge_types:
+        src, rel, dst = et
+        for t in (src, dst):
+            if t not in node_types:
+                raise DataError(f"{where}: edge type {et} refers to node type '{t}', which is not in the "
+                                f"graph (node types: {', '.join(data.node_types)})")
+        ei = getattr(data[et], "edge_index", None)
+        if ei is None:
+            raise DataError(f"{where}: edge type {et} has no 'edge_index'")
+        if not torch.is_tensor(ei) or ei.dim() != 2 or ei.size(0) != 2 or ei.dtype.is_floating_point \
+                or ei.dtype == torch.bool:
+            shape = tuple(ei.shape) if torch.is_tensor(ei) else type(ei).__name__
+            raise DataError(f"{where}: expected edge_index of {et} of shape [2, E] and integer dtype "
+                            f"(got shape {shape}, {getattr(ei, 'dtype', '?')})")
+        if ei.numel():
+            n_src, n_dst = num_nodes_of(data, src), num_nodes_of(data, dst)
+            if int(ei.min()) < 0 or int(ei[0].max()) >= n_src or int(ei[1].max()) >= n_dst:
+                raise DataError(f"{where}: edge_index of {et} has indices outside [0, {n_src}) x "
+                                f"[0, {n_dst}) (max {int(ei[0].max())}, {int(ei[1].max())})")
+        w = getattr(data[et], "edge_weight", None)
+        if w is not None and (w.shape != (ei.size(1),) or not torch.isfinite(w).all()):
+            raise DataError(f"{where}: edge_weight of {et} must be a finite vector of length {ei.size(1)}")
+    if target is not None:
+        if target not in node_types:
+            raise DataError(f"{where}: target node type '{target}' is not in the graph "
+                            f"(node types: {', '.join(data.node_types)})")
+        y = getattr(data[target], "y", None)
+        if y is not None and (y.dim() != 1 or y.numel() != num_nodes_of(data, target)):
+            raise DataError(f"{where}: expected '{target}'.y of shape [{num_nodes_of(data, target)}] "
+                            f"(got {tuple(y.shape)})")
+
+
+def node_offsets(data) -> dict[str, tuple[int, int]]:
+    """Global index range [start, end) of every node type, in ``data.node_types`` order."""
+    out, start = {}, 0
+    for nt in data.node_types:
+        n = num_nodes_of(data, nt)
+        out[nt] = (start, start + n)
+        start += n
+    return out
+
+
+def type_abbreviations(node_types: Sequence[str]) -> dict[str, str]:
+    """Short upper-case names (P, A, S, ...) for meta-path strings; falls back to longer prefixes."""
+    out: dict[str, str] = {}
+    for nt in node_types:
+        for k in range(1, len(nt) + 1):
+            ab = nt[:k].upper()
+            if ab not in out.values():
+                out[nt] = ab
+                break
+        else:
+            out[nt] = nt.upper()
+    return out
+
+
+def metapath_name(metapath: Sequence[EdgeType], abbrev: dict[str, str] | None = None) -> str:
+    """'P-S-P' style name of a meta-path given as a list of edge types."""
+    if not metapath:
+        return ""
+    if abbrev is None:
+        abbrev = type_abbreviations(sorted({t for et in metapath for t in (et[0], et[2])}))
+    return "-".join([abbrev[metapath[0][0]]] + [abbrev[et[2]] for et in metapath])
+
+
+# ------------------------------------------------------------------------------- sparse helpers
+def sparse_from_edges(row: torch.Tensor, col: torch.Tensor, values: torch.Tensor | None,
+                      shape: tuple[int, int]) -> torch.Tensor:
+    """Coalesced COO matrix; duplicate (row, col) entries are summed (multi-edges count)."""
+    if values is None:
+        values = torch.ones(row.numel(), dtype=torch.float32)
+    idx = torch.stack([row.long(), col.long()])
+    return torch.sparse_coo_tensor(idx, values, shape).coalesce()
+
+
+def _parts(a: torch.Tensor):
+    a = a if a.is_coalesced() else a.coalesce()
+    return a.indices(), a.values()
+
+
+def _rebuild(idx, vals, shape) -> torch.Tensor:
+    return torch.sparse_coo_tensor(idx, vals, shape, is_coalesced=True)
+
+
+def drop_diagonal(a: torch.Tensor) -> torch.Tensor:
+    """Sparse (or dense) matrix with its diagonal set to zero (entries removed when sparse)."""
+    if not a.is_sparse:
+        return a * (1 - torch.eye(a.size(0), dtype=a.dtype))
+    idx, vals = _parts(a)
+    keep = idx[0] != idx[1]
+    return _rebuild(idx[:, keep], vals[keep], a.shape)
+
+
+def set_diagonal(a: torch.Tensor, value: float = 1.0, rows: torch.Tensor | None = None) -> torch.Tensor:
+    """Diagonal replaced by ``value`` (GTN's GCN: H*(1-I) + I).
+
+    For a column-restricted matrix [N, M] pass ``rows`` [M]: the "diagonal" is then (rows[j], j).
+    """
+    n_rows, n_cols = a.shape
+    rows = torch.arange(n_cols) if rows is None else rows.long()
+    cols = torch.arange(n_cols)
+    if not a.is_sparse:
+        out = a.clone()
+        out[rows, cols] = value
+        return out
+    idx, vals = _parts(a)
+    off = idx[0] != rows[idx[1]]
+    lin = torch.cat([idx[0][off] * n_cols + idx[1][off], rows * n_cols + cols])
+    vals = torch.cat([vals[off], torch.full((n_cols,), value, dtype=vals.dtype)])
+    order = torch.argsort(lin)
+    lin = lin[order]
+    return _rebuild(torch.stack([lin // n_cols, lin % n_cols]), vals[order], a.shape)
+
+
+def restrict_columns(a: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+    """A[:, cols] (sparse stays sparse and coalesced; ``cols`` must be strictly increasing)."""
+    cols = cols.long()
+    if not a.is_sparse:
+        return a[:, cols]
+    idx, vals = _parts(a)
+    pos = torch.full((a.size(1),), -1, dtype=torch.long)
+    pos[cols] = torch.arange(cols.numel())
+    keep = pos[idx[1]] >= 0
+    new = torch.stack([idx[0][keep], pos[idx[1][keep]]])
+    return _rebuild(new, vals[keep], (a.size(0), cols.numel()))
+
+
+def normalize_columns(a: torch.Tensor) -> torch.Tensor:
+    """A D_in^{-1}: every non-empty column sums to 1 (empty columns stay 0).
+
+    This is GTN's normalisation: the official code divides each edge weight by the weighted degree of
+    its destination node (scatter over ``col``), so each node's incoming weights average to 1.
+    """
+    if not a.is_sparse:
+        deg = a.sum(0)
+        inv = torch.where(deg != 0, 1.0 / torch.where(deg != 0, deg, torch.ones_like(deg)),
+                          torch.zeros_like(deg))
+        return a * inv[None, :]
+    idx, vals = _parts(a)
+    deg = torch.zeros(a.size(1), dtype=vals.dtype).index_add(0, idx[1], vals)
+    safe = torch.where(deg != 0, deg, torch.ones_like(deg))
+    return _rebuild(idx, vals / safe[idx[1]], a.shape)
+
+
+def sparse_propagate(a: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+    """out[j] = sum_i A[i, j] h[i] (messages flow along i -> j; equals A^T h). A: [N, M], h: [N, d]."""
+    if not a.is_sparse:
+        return a.t() @ h
+    idx, vals = _parts(a)
+    order = torch.argsort(idx[1] * a.size(0) + idx[0])
+    at = _rebuild(idx.flip(0)[:, order], vals[order], (a.size(1), a.size(0)))
+    return torch.sparse.mm(at, h)
+
+
+def gcn_normalized(edge_index: torch.Tensor, num_nodes: int,
+                   edge_weight: torch.Tensor | None = None) -> torch.Tensor:
+    """Kipf & Welling's D~^{-1/2} (A + I) D~^{-1/2} as a coalesced sparse matrix (symmetric A assumed)."""
+    a = sparse_from_edges(edge_index[0], edge_index[1], edge_weight, (num_nodes, num_nodes))
+    a = _add_identity(a)
+    idx, vals = _parts(a)
+    deg = torch.zeros(num_nodes, dtype=vals.dtype).index_add(0, idx[0], vals)
+    dis = deg.pow(-0.5)
+    return _rebuild(idx, dis[idx[0]] * vals * dis[idx[1]], a.shape)
+
+
+def _add_identity(a: torch.Tensor) -> torch.Tensor:
+    n = a.size(0)
+    idx, vals = _parts(a)
+    ar = torch.arange(n)
+    return torch.sparse_coo_tensor(torch.cat([idx, torch.stack([ar, ar])], 1),
+                                   torch.cat([vals, torch.ones(n, dtype=vals.dtype)]), a.shape).coalesce()
+
+
+# ----------------------------------------------------------------------------- adjacency stacks
+def relation_block(data, edge_type: EdgeType) -> torch.Tensor:
+    """Typed block adjacency [N_src, N_dst] of one edge type (multiplicities / edge weights summed)."""
+    src, _, dst = edge_type
+    store = data[edge_type]
+    ei = store.edge_index
+    w = getattr(store, "edge_weight", None)
+    w = torch.ones(ei.size(1)) if w is None else w.float()
+    return sparse_from_edges(ei[0], ei[1], w, (num_nodes_of(data, src), num_nodes_of(data, dst)))
+
+
+def relation_adjacency(data, edge_type: EdgeType, offsets: dict[str, tuple[int, int]] | None = None
+                       ) -> torch.Tensor:
+    """Edge type as an N x N sparse matrix over the global node index (see module docstring)."""
+    offsets = offsets or node_offsets(data)
+    n = max(e for _, e in offsets.values())
+    src, _, dst = edge_type
+    store = data[edge_type]
+    ei = store.edge_index
+    w = getattr(store, "edge_weight", None)
+    w = torch.ones(ei.size(1)) if w is None else w.float()
+    return sparse_from_edges(ei[0] + offsets[src][0], ei[1] + offsets[dst][0], w, (n, n))
+
+
+@dataclass
+class AdjacencyStack:
+    """K edge-type adjacencies (plus the identity, last, when ``has_identity``) on one union pattern.
+
+    ``indices`` [2, U] is the sorted union of all nonzero positions; ``values`` [K, U] holds each type's
+    entries on it (0 where absent). A soft selection sum_k alpha_k A_k is then ``alpha @ values`` on the
+    fixed pattern: one dense mat-vec, differentiable in alpha (GTN Eq. 1).
+    """
+
+    indices: torch.Tensor            # [2, U]
+    values: torch.Tensor             # [K, U]
+    num_nodes: int
+    names: list[str]                 # relation names, 'I' for the identity
+    edge_types: list[EdgeType | None]
+    offsets: dict[str, tuple[int, int]]
+    has_identity: bool
+
+    @property
+    def num_relations(self) -> int:
+        return self.values.size(0)
+
+    def matrix(self, k: int) -> torch.Tensor:
+        """Relation k as a coalesced sparse N x N matrix."""
+        keep = self.values[k] != 0
+        return _rebuild(self.indices[:, keep], self.values[k][keep], (self.num_nodes, self.num_nodes))
+
+    def dense(self) -> torch.Tensor:
+        """[K, N, N] dense stack (small graphs, oracles and the dense benchmark only)."""
+        out = torch.zeros(self.num_relations, self.num_nodes, self.num_nodes, dtype=self.values.dtype)
+        out[:, self.indices[0], self.indices[1]] = self.values
+        return out
+
+    def select(self, alpha: torch.Tensor) -> torch.Tensor:
+        """sum_k alpha_k A_k as a sparse matrix (alpha [K])."""
+        return _rebuild(self.indices, alpha @ self.values, (self.num_nodes, self.num_nodes))
+
+    def to(self, dtype: torch.dtype) -> "AdjacencyStack":
+        return AdjacencyStack(self.indices, self.values.to(dtype), self.num_nodes, self.names,
+                              self.edge_types, self.offsets, self.has_identity)
+
+
+def adjacency_stack(data, edge_types: Sequence[EdgeType] | None = None, *, add_identity: bool = True,
+                    where: str = "adjacency_stack") -> AdjacencyStack:
+    """Stack of all (or the given) edge types as N x N adjacencies, identity appended (GTN Sec. 3.2)."""
+    check_hetero(data, where=where)
+    edge_types = list(data.edge_types if edge_types is None else edge_types)
+    for et in edge_types:
+        if tuple(et) not in data.edge_types:
+            raise DataError(f"{where}: edge type {tuple(et)} is not in the graph "
+                            f"(edge types: {', '.join(map(str, data.edge_types))})")
+    if not edge_types and not add_identity:
+        raise DataError(f"{where}: no edge types to stack")
+    offsets = node_offsets(data)
+    n = max(e for _, e in offsets.values())
+    mats = [relation_adjacency(data, tuple(et), offsets) for et in edge_types]
+    names = [et[1] for et in edge_types]
+    ets: list[EdgeType | None] = [tuple(et) for et in edge_types]
+    if add_identity:
+        ar = torch.arange(n)
+        mats.append(_rebuild(torch.stack([ar, ar]), torch.ones(n), (n, n)))
+        names.append("I")
+        ets.append(None)
+    k = len(mats)
+    all_idx = torch.cat([m.indices() for m in mats], 1)
+    lin = all_idx[0] * n + all_idx[1]
+    uniq, inv = torch.unique(lin, sorted=True, return_inverse=True)
+    values = torch.zeros(k, uniq.numel())
+    pos = 0
+    for t, m in enumerate(mats):
+        nnz = m._nnz()
+        values[t].index_add_(0, inv[pos:pos + nnz], m.values().float())
+        pos += nnz
+    indices = torch.stack([uniq // n, uniq % n])
+    return AdjacencyStack(indices, values, n, names, ets, offsets, add_identity)
+
+
+# ----------------------------------------------------------------------------------- meta-paths
+def _check_metapath(data, metapath, where):
+    if len(metapath) == 0:
+        raise DataError(f"{where}: empty meta-path")
+    for et in metapath:
+        et = tuple(et)
+        if et not in data.edge_types:
+            raise DataError(f"{where}: edge type {et} is not in the graph "
+                            f"(edge types: {', '.join(map(str, data.edge_types))})")
+    for a, b in zip(metapath[:-1], metapath[1:]):
+        if a[2] != b[0]:
+            raise DataError(f"{where}: meta-path breaks between {tuple(a)} and {tuple(b)} "
+                            f"('{a[2]}' != '{b[0]}')")
+
+
+def compose_metapath(data, metapath: Sequence[EdgeType], *, binarize: bool = False,
+                     drop_self_loops: bool = False) -> torch.Tensor:
+    """A_{r1} A_{r2} ... as a sparse [N_first, N_last] matrix of path-instance counts.
+
+    ``binarize`` turns counts into 0/1 (HAN/HDGI meta-path neighbours); ``drop_self_loops`` removes the
+    diagonal (only for meta-paths that start and end at the same type).
+    """
+    check_hetero(data, where="compose_metapath")
+    _check_metapath(data, metapath, "compose_metapath")
+    out = relation_block(data, tuple(metapath[0]))
+    for et in metapath[1:]:
+        out = torch.sparse.mm(out, relation_block(data, tuple(et))).coalesce()
+    idx, vals = _parts(out)
+    keep = vals != 0
+    if drop_self_loops:
+        if metapath[0][0] != metapath[-1][2]:
+            raise DataError("compose_metapath: drop_self_loops needs a meta-path that starts and ends at "
+                            f"the same node type (got '{metapath[0][0]}' -> '{metapath[-1][2]}')")
+        keep &= idx[0] != idx[1]
+    idx, vals = idx[:, keep], vals[keep]
+    if binarize:
+        vals = torch.ones_like(vals)
+    return _rebuild(idx, vals, out.shape)
+
+
+def metapath_graph(data, metapath: Sequence[EdgeType], *, binarize: bool = True,
+                   drop_self_loops: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """(edge_index [2, E], edge_weight [E]) of a meta-path graph over the meta-path's end type."""
+    a = compose_metapath(data, metapath, binarize=binarize, drop_self_loops=drop_self_loops)
+    return a.indices().clone(), a.values().clone()
+
+
+# ------------------------------------------------------------------------------ homogeneous view
+def homogeneous_projection(data, *, feature_dim: int | None = None):
+    """All node and edge types merged into one graph (the GCN/DGI baselines' input).
+
+    Returns (x [N, F], edge_index [2, E], node_type [N], offsets). Node types without features get
+    zeros; feature widths must agree unless ``feature_dim`` pads them with zeros.
+    """
+    check_hetero(data, where="homogeneous_projection")
+    offsets = node_offsets(data)
+    n = max(e for _, e in offsets.values())
+    dims = {nt: data[nt].x.size(1) for nt in data.node_types if getattr(data[nt], "x", None) is not None}
+    if not dims:
+        raise DataError("homogeneous_projection: no node type has features 'x'")
+    f = feature_dim or max(dims.values())
+    if feature_dim is None and len(set(dims.values())) > 1:
+        raise DataError(f"homogeneous_projection: feature widths differ across node types ({dims}); "
+                        "pass feature_dim to zero-pad")
+    x = torch.zeros(n, f)
+    node_type = torch.zeros(n, dtype=torch.long)
+    for t, nt in enumerate(data.node_types):
+        s, e = offsets[nt]
+        node_type[s:e] = t
+        if nt in dims:
+            if dims[nt] > f:
+                raise DataError(f"homogeneous_projection: '{nt}' has {dims[nt]} features > "
+                                f"feature_dim={f}")
+            x[s:e, :dims[nt]] = data[nt].x.float()
+    eis = []
+    for et in data.edge_types:
+        ei = data[et].edge_index
+        eis.append(torch.stack([ei[0] + offsets[et[0]][0], ei[1] + offsets[et[2]][0]]))
+    edge_index = torch.cat(eis, 1) if eis else torch.zeros(2, 0, dtype=torch.long)
+    return x, edge_index, node_type, offsets
+
+
+# ----------------------------------------------------------------------------------------- splits
+def stratified_split(y: torch.Tensor | np.ndarray, train: float = 0.2, val: float = 0.1,
+                     seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per-class random split into (train, val, test) index tensors with the given fractions.
+
+    Every class keeps at least one training node. Deterministic in ``seed``.
+    """
+    y = torch.as_tensor(y).long()
+    if y.dim() != 1:
+        raise DataError(f"stratified_split: expected labels of shape [N] (got {tuple(y.shape)})")
+    if not (0 < train < 1 and 0 <= val < 1 and train + val < 1):
+        raise DataError(f"stratified_split: need 0 < train, 0 <= val and train + val < 1 "
+                        f"(got train={train}, val={val})")
+    g = torch.Generator().manual_seed(seed)
+    tr, va, te = [], [], []
+    for c in torch.unique(y):
+        idx = torch.nonzero(y == c).flatten()
+        idx = idx[torch.randperm(idx.numel(), generator=g)]
+        n_tr = max(1, int(round(train * idx.numel())))
+        n_va = int(round(val * idx.numel()))
+        tr.append(idx[:n_tr])
+        va.append(idx[n_tr:n_tr + n_va])
+        te.append(idx[n_tr + n_va:])
+    return tuple(torch.sort(torch.cat(p)).values for p in (tr, va, te))  # type: ignore[return-value]

@@ -1,0 +1,204 @@
+"""Graph Transformer layers: soft edge-type selection and learned meta-path graphs (GTN engine).
+
+Yun et al., "Graph Transformer Networks", NeurIPS 2019, Sec. 3:
+
+- GT convolution (Eq. 1): Q = sum_k softmax(W)_k A_k over the K edge types plus the identity I, one
+  independent softmax per channel (a 1x1 convolution over the type axis, W in R^{C x K}).
+- GT layer 1 multiplies two selections, A^(1) = Q_1 Q_2; layer l >= 2 multiplies once more,
+  A^(l) = A^(l-1) Q_l (Eq. 2-4). After L layers each channel is a weighted sum of all length-(L+1)
+  edge-type sequences, the weight of a sequence being the product of its alphas; thanks to I, shorter
+  meta-paths are included.
+- Between layers each channel is normalised (official code: diagonal removed, every edge weight divided
+  by the weighted in-degree of its destination node, :func:`normalize_columns`).
+- GCN on each learned graph with weights shared across channels (Eq. 5): Z_c = ReLU(D~^{-1} Ã_c^T X W)
+  with Ã_c = A_c with its diagonal set to 1 (official ``norm(H, add=True)``); Z = ||_c Z_c, then
+  the official classifier Linear(C h, h) - ReLU - Linear(h, classes).
+
+Sparse (default) and dense execution give the same numbers (tested); the sparse path uses
+``torch.sparse.mm`` on COO tensors, which back-propagates into the selection weights.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import defaultdict
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+from paperworks.core.errors import DataError
+from paperworks.graphs.hetero import (AdjacencyStack, drop_diagonal, normalize_columns,
+                                      restrict_columns, set_diagonal, sparse_propagate,
+                                      type_abbreviations)
+
+__all__ = ["GTConv", "GTLayer", "GTNModel", "rank_metapaths"]
+
+
+def _spmm(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    if a.is_sparse:
+        return torch.sparse.mm(a, b).coalesce()
+    return a @ b
+
+
+class GTConv(nn.Module):
+    """Soft selection of edge types: C channels, each Q_c = sum_k softmax(W_c)_k A_k (Eq. 1).
+
+    Weights start at N(0, 0.01) (official sparse model), i.e. an almost uniform softmax.
+    """
+
+    def __init__(self, num_relations: int, channels: int, init_std: float = 0.01):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(channels, num_relations))
+        nn.init.normal_(self.weight, std=init_std)
+
+    @property
+    def alpha(self) -> torch.Tensor:
+        """[C, K] selection weights (rows sum to 1)."""
+        return torch.softmax(self.weight, dim=1)
+
+    def forward(self, stack: AdjacencyStack, dense: bool = False) -> list[torch.Tensor]:
+        if stack.num_relations != self.weight.size(1):
+            raise DataError(f"GTConv: built for {self.weight.size(1)} edge types, got a stack of "
+                            f"{stack.num_relations}")
+        alpha = self.alpha.to(stack.values.dtype)
+        if dense:
+            d = stack.dense()
+            return [torch.einsum("k,kij->ij", alpha[c], d) for c in range(alpha.size(0))]
+        return [stack.select(alpha[c]) for c in range(alpha.size(0))]
+
+
+class GTLayer(nn.Module):
+    """One Graph Transformer layer; the first owns two GTConvs (Q_1 Q_2), later ones one."""
+
+    def __init__(self, num_relations: int, channels: int, first: bool):
+        super().__init__()
+        self.first = first
+        self.conv1 = GTConv(num_relations, channels)
+        self.conv2 = GTConv(num_relations, channels) if first else None
+
+    def forward(self, stack: AdjacencyStack, h: list[torch.Tensor] | None = None,
+                dense: bool = False, columns: torch.Tensor | None = None) -> list[torch.Tensor]:
+        """Meta-path graphs of this layer; ``columns`` keeps only those destination nodes (exact: the
+        last factor's columns are selected before the product)."""
+        last = self.conv2 if self.first else self.conv1
+        q_last = last(stack, dense)
+        if columns is not None:
+            q_last = [restrict_columns(q, columns) for q in q_last]
+        if self.first:
+            q1 = self.conv1(stack, dense)
+            return [_spmm(a, b) for a, b in zip(q1, q_last)]
+        if h is None:
+            raise ValueError("GTLayer: a non-first layer needs the previous meta-path graphs")
+        return [_spmm(a, b) for a, b in zip(h, q_last)]
+
+    def alphas(self) -> list[torch.Tensor]:
+        return [self.conv1.alpha] + ([self.conv2.alpha] if self.first else [])
+
+
+class GTNModel(nn.Module):
+    """Graph Transformer Network for node classification (Sec. 3.3).
+
+    Args:
+        num_relations: K + 1 (edge types plus the identity) of the stacks it will receive.
+        in_dim: node feature width (all node types share it, as in the paper's data).
+        hidden: GCN / classifier width (paper: 64). channels: C (paper: 2).
+        num_layers: L GT layers, learning meta-paths of length up to L + 1 (paper: 2 for ACM, 3 else).
+    """
+
+    def __init__(self, num_relations: int, in_dim: int, hidden: int, num_classes: int,
+                 channels: int = 2, num_layers: int = 2):
+        super().__init__()
+        if num_layers < 1 or channels < 1:
+            raise ValueError(f"GTNModel: num_layers and channels must be >= 1 (got {num_layers}, {channels})")
+        self.channels = channels
+        self.layers = nn.ModuleList([GTLayer(num_relations, channels, first=(i == 0))
+                                     for i in range(num_layers)])
+        self.gcn_weight = nn.Parameter(torch.empty(in_dim, hidden))
+        nn.init.xavier_uniform_(self.gcn_weight)
+        self.linear1 = nn.Linear(channels * hidden, hidden)
+        self.linear2 = nn.Linear(hidden, num_classes)
+
+    def metapath_graphs(self, stack: AdjacencyStack, dense: bool = False,
+                        columns: torch.Tensor | None = None) -> list[torch.Tensor]:
+        """The C learned graphs A^(L) before the GCN's self-loop normalisation ([N, N], or [N, M]
+        restricted to the destination nodes ``columns``)."""
+        h = None
+        last = len(self.layers) - 1
+        for i, layer in enumerate(self.layers):
+            if i > 0:
+                h = [normalize_columns(drop_diagonal(a)) for a in h]
+            h = layer(stack, h, dense, columns if i == last else None)
+        return h
+
+    def embed(self, x: torch.Tensor, stack: AdjacencyStack, dense: bool = False,
+              target_index: torch.Tensor | None = None) -> torch.Tensor:
+        """Z = ||_c ReLU(GCN(X, A_c)), [N, C * hidden] (or the rows ``target_index`` only: the GCN
+        normalises per destination node, so computing only the needed columns is exact)."""
+        if x.dim() != 2 or x.size(0) != stack.num_nodes or x.size(1) != self.gcn_weight.size(0):
+            raise DataError(f"GTNModel: expected x of shape [{stack.num_nodes}, {self.gcn_weight.size(0)}] "
+                            f"(got {list(x.shape)})")
+        cols = None
+        if target_index is not None:
+            cols = torch.as_tensor(target_index).long()
+            if cols.numel() > 1 and not bool((cols[1:] > cols[:-1]).all()):
+                raise DataError("GTNModel: target_index must be strictly increasing node indices")
+        xw = x @ self.gcn_weight
+        zs = []
+        for a in self.metapath_graphs(stack, dense, cols):
+            a = normalize_columns(set_diagonal(a, 1.0, rows=cols))
+            zs.append(F.relu(sparse_propagate(a, xw)))
+        return torch.cat(zs, dim=1)
+
+    def forward(self, x: torch.Tensor, stack: AdjacencyStack, target_index: torch.Tensor | None = None,
+                dense: bool = False) -> torch.Tensor:
+        """Class logits of the nodes ``target_index`` (all nodes when None)."""
+        return self.linear2(F.relu(self.linear1(self.embed(x, stack, dense, target_index))))
+
+    def alphas(self) -> list[torch.Tensor]:
+        """Selection weights per GTConv in path order: [layer1.conv1, layer1.conv2, layer2, ...], each [C, K]."""
+        out = []
+        for layer in self.layers:
+            out += layer.alphas()
+        return [a.detach() for a in out]
+
+
+def rank_metapaths(alphas: list[torch.Tensor], stack: AdjacencyStack, *, source: str | None = None,
+                   target: str | None = None, top_k: int = 5) -> list[dict]:
+    """Meta-paths ranked by learned weight (GTN Sec. 4.3, Table 3).
+
+    Each edge-type sequence (one type per GTConv, in path order) gets the product of its alphas in a
+    channel; identity steps are dropped, sequences whose node types do not chain are discarded, and
+    sequences collapsing to the same meta-path add up. Only meta-paths from ``source`` to ``target``
+    node types are kept when given. Returns dicts {name, edge_types, score, channel}, best first; the
+    score of a meta-path is its largest total weight over channels.
+    """
+    ets = stack.edge_types
+    node_types = list(stack.offsets)
+    abbrev = type_abbreviations(node_types)
+    c_count, k_count = alphas[0].shape
+    best: dict[tuple, tuple[float, int]] = {}
+    for c in range(c_count):
+        totals: dict[tuple, float] = defaultdict(float)
+        for seq in itertools.product(range(k_count), repeat=len(alphas)):
+            steps = [ets[k] for k in seq if ets[k] is not None]
+            if not steps:
+                continue
+            if any(a[2] != b[0] for a, b in zip(steps[:-1], steps[1:])):
+                continue
+            if source is not None and steps[0][0] != source:
+                continue
+            if target is not None and steps[-1][2] != target:
+                continue
+            w = math.prod(float(alphas[i][c, k]) for i, k in enumerate(seq))
+            totals[tuple(steps)] += w
+        for path, w in totals.items():
+            if path not in best or w > best[path][0]:
+                best[path] = (w, c)
+    ranked = sorted(best.items(), key=lambda kv: -kv[1][0])[:top_k]
+    out = []
+    for path, (w, c) in ranked:
+        name = "-".join([abbrev[path[0][0]]] + [abbrev[et[2]] for et in path])
+        out.append({"name": name, "edge_types": [list(et) for et in path], "score": w, "channel": c})
+    return out

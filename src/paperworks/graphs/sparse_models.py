@@ -1,0 +1,84 @@
+"""Sparse (edge-list) graph classifiers: HGP-SL's network and the baselines that share its skeleton."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch_geometric.nn import GCNConv, SAGPooling, TopKPooling, global_max_pool, global_mean_pool
+
+from paperworks.core.errors import ConfigError, DataError
+from paperworks.graphs._checks import check_graph
+from paperworks.graphs.structure_pool import HGPSLPool
+
+__all__ = ["HierGCN", "POOLS"]
+
+POOLS = ("hgpsl", "hgpsl_nosl", "topk", "sag", "none")
+
+
+class HierGCN(nn.Module):
+    """conv -> pool -> readout, ``blocks`` times (no pooling after the last conv), as in the official HGP-SL
+    models.py: readout_l = [global max || global mean], graph vector = sum_l ReLU(readout_l), then
+    MLP Linear(2d, d)-ReLU-Dropout-Linear(d, d/2)-ReLU-Dropout-Linear(d/2, C).
+
+    pool: "hgpsl" (structure learning), "hgpsl_nosl" (information-score top-k + induced subgraph),
+    "topk" (PyG TopKPooling, gPool), "sag" (PyG SAGPooling), "none" (flat baseline of equal depth:
+    the same convs and readouts, no pooling).
+    The first conv is GCNConv with self-loops; after an HGP-SL pool the convs propagate over the learned
+    weighted graph with symmetric normalisation and no added self-loops (official code).
+
+    forward(data) -> (logits [B, C], aux scalar 0).
+    """
+
+    def __init__(self, in_channels: int, num_classes: int, hidden: int = 128, blocks: int = 3,
+                 pool: str = "hgpsl", ratio: float = 0.5, dropout: float = 0.5, lamb: float = 1.0,
+                 sparse: bool = True, candidates: str = "hops", hops: int = 4):
+        super().__init__()
+        if pool not in POOLS:
+            raise ConfigError(f"HierGCN: 'pool' must be one of {', '.join(POOLS)} (got {pool!r})")
+        if blocks < 1:
+            raise ConfigError(f"HierGCN: 'blocks' must be >= 1 (got {blocks})")
+        self.in_channels, self.pool_kind, self.dropout = in_channels, pool, dropout
+        learned = pool in ("hgpsl", "hgpsl_nosl")
+        self.convs = nn.ModuleList([GCNConv(in_channels, hidden)])
+        for _ in range(blocks - 1):
+            self.convs.append(GCNConv(hidden, hidden, add_self_loops=not learned))
+        self.pools = nn.ModuleList()
+        for _ in range(blocks - 1):
+            if pool == "hgpsl":
+                self.pools.append(HGPSLPool(hidden, ratio, True, sparse, lamb, candidates=candidates, hops=hops))
+            elif pool == "hgpsl_nosl":
+                self.pools.append(HGPSLPool(hidden, ratio, sl=False))
+            elif pool == "topk":
+                self.pools.append(TopKPooling(hidden, ratio))
+            elif pool == "sag":
+                self.pools.append(SAGPooling(hidden, ratio))
+        self.mlp = nn.Sequential(nn.Linear(2 * hidden, hidden), nn.ReLU(), nn.Dropout(dropout),
+                                 nn.Linear(hidden, hidden // 2), nn.ReLU(), nn.Dropout(dropout),
+                                 nn.Linear(hidden // 2, num_classes))
+        self.last_graphs: list[tuple[Tensor, Tensor]] = []
+
+    def forward(self, data):
+        x, edge_index, batch = data.x, data.edge_index, data.batch
+        ew = getattr(data, "edge_weight", None)
+        check_graph("HierGCN", x, edge_index, ew, batch)
+        if x.size(1) != self.in_channels:
+            raise DataError(f"HierGCN: 'x' has {x.size(1)} features but the model was built for "
+                            f"in_channels={self.in_channels}")
+        if batch is None:
+            batch = edge_index.new_zeros(x.size(0))
+        num_graphs = int(batch.max()) + 1
+        g = 0
+        self.last_graphs = []
+        for i, conv in enumerate(self.convs):
+            x = F.relu(conv(x, edge_index, ew))
+            if i < len(self.pools):
+                p = self.pools[i]
+                if isinstance(p, HGPSLPool):
+                    x, edge_index, ew, batch, _ = p(x, edge_index, ew, batch, validate=False)
+                else:
+                    x, edge_index, ew, batch, _, _ = p(x, edge_index, ew, batch)
+                self.last_graphs.append((edge_index, batch))
+            r = torch.cat([global_max_pool(x, batch, num_graphs), global_mean_pool(x, batch, num_graphs)], -1)
+            g = g + F.relu(r)
+        return self.mlp(g), x.new_zeros(())

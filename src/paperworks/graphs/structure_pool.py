@@ -1,0 +1,194 @@
+"""Node-drop pooling with structure learning (Zhang et al., "Hierarchical Graph Pooling with Structure
+Learning", AAAI 2020, arXiv:1911.05954), as a PyG-style module, plus the sparsemax it relies on.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch_geometric.nn.pool.connect.filter_edges import filter_adj
+from torch_geometric.nn.pool.select.topk import topk
+from torch_geometric.utils import remove_self_loops, softmax, to_dense_batch
+
+from paperworks.core.errors import ConfigError, DataError
+from paperworks.graphs._checks import check_float, check_graph
+
+__all__ = ["sparsemax", "segment_sparsemax", "node_information_score", "candidate_pairs", "HGPSLPool"]
+
+
+def sparsemax(z: Tensor, dim: int = -1) -> Tensor:
+    """Sparsemax (Martins & Astudillo 2016): the Euclidean projection of z onto the probability simplex.
+
+    sparsemax(z)_i = max(z_i - tau, 0) with tau = (sum_{j <= k} z_(j) - 1) / k, where z_(1) >= z_(2) >= ...
+    and k = max{k : 1 + k z_(k) > sum_{j <= k} z_(j)}.
+    """
+    check_float("sparsemax", "z", z, tuple(range(1, 9)))
+    z = z.transpose(dim, -1)
+    zs, _ = torch.sort(z, dim=-1, descending=True)
+    r = torch.arange(1, z.size(-1) + 1, device=z.device, dtype=z.dtype)
+    cs = zs.cumsum(-1)
+    support = (1 + r * zs > cs).to(z.dtype)
+    k = support.sum(-1, keepdim=True)
+    tau = ((cs * support).gather(-1, k.long() - 1) - 1) / k
+    return (z - tau).clamp(min=0).transpose(dim, -1)
+
+
+def segment_sparsemax(z: Tensor, index: Tensor, num_segments: int | None = None) -> Tensor:
+    """Sparsemax applied separately to the entries of z [E] that share index[e] (e.g. rows of a sparse
+    adjacency), without torch_scatter: entries are sorted by (segment, -value), the prefix sums per segment
+    give the support size k and the threshold tau of each segment."""
+    if z.dim() != 1 or index.shape != z.shape:
+        raise DataError(f"segment_sparsemax: expected 'z' and 'index' of the same 1-D shape "
+                        f"(got {list(z.shape)} and {list(index.shape)})")
+    if z.numel() == 0:
+        return z
+    n = int(index.max()) + 1 if num_segments is None else num_segments
+    order = torch.argsort(z.detach(), descending=True, stable=True)
+    order = order[torch.argsort(index[order], stable=True)]
+    zs, seg = z[order], index[order]
+    counts = torch.bincount(seg, minlength=n)
+    start = torch.cumsum(counts, 0) - counts
+    rank = torch.arange(z.numel(), device=z.device) - start[seg] + 1
+    total = torch.cumsum(zs, 0)
+    base = torch.zeros(n, dtype=z.dtype, device=z.device)
+    first_prev = torch.where(start > 0, total[(start - 1).clamp(min=0)], base)
+    cs = total - first_prev[seg]
+    support = 1 + rank.to(z.dtype) * zs > cs
+    k = torch.zeros(n, dtype=z.dtype, device=z.device).index_add_(0, seg, support.to(z.dtype))
+    ssum = torch.zeros(n, dtype=z.dtype, device=z.device).index_add_(0, seg, zs * support.to(z.dtype))
+    tau = (ssum - 1) / k.clamp(min=1)
+    return (z - tau[index]).clamp(min=0)
+
+
+def node_information_score(x: Tensor, edge_index: Tensor, edge_weight: Tensor | None = None,
+                           num_nodes: int | None = None) -> Tensor:
+    """Paper Eq. (2): p = || (I - D^{-1/2} A D^{-1/2}) H ||_1 per row (no parameters).
+
+    D is the weighted degree of A without self-loops (self-loops are dropped first, as in the official
+    code); an isolated node has no neighbour term, so its score is ||h_i||_1.
+    """
+    n = x.size(0) if num_nodes is None else num_nodes
+    if edge_weight is None:
+        edge_weight = x.new_ones(edge_index.size(1))
+    ei, ew = remove_self_loops(edge_index, edge_weight)
+    row, col = ei
+    deg = x.new_zeros(n).index_add_(0, row, ew)
+    dinv = deg.pow(-0.5).masked_fill(deg <= 0, 0.0)
+    w = dinv[row] * ew * dinv[col]
+    agg = torch.zeros_like(x).index_add_(0, row, w.unsqueeze(-1) * x[col])
+    return (x - agg).abs().sum(dim=-1)
+
+
+def _sparse_lookup(edge_index: Tensor, edge_weight: Tensor, n: int, row: Tensor, col: Tensor) -> Tensor:
+    """A[row, col] for a sparse A given by (edge_index, edge_weight) (duplicates summed; 0 if absent)."""
+    if edge_index.numel() == 0:
+        return edge_weight.new_zeros(row.numel())
+    key = edge_index[0] * n + edge_index[1]
+    ukey, inv = torch.unique(key, return_inverse=True)
+    uval = edge_weight.new_zeros(ukey.numel()).index_add_(0, inv, edge_weight)
+    q = row * n + col
+    pos = torch.searchsorted(ukey, q).clamp(max=ukey.numel() - 1)
+    hit = ukey[pos] == q
+    return torch.where(hit, uval[pos], torch.zeros_like(uval[pos]))
+
+
+def candidate_pairs(perm: Tensor, batch: Tensor, edge_index: Tensor, num_nodes: int, mode: str = "hops",
+                    hops: int = 4) -> Tensor:
+    """Candidate (i, j) pairs among the kept nodes ``perm`` for structure learning, in new indices [2, P].
+
+    mode="all": every pair of kept nodes of the same graph, self-pairs included (paper, O(k^2)).
+    mode="hops": pairs within ``hops`` hops in the input graph, self-pairs included (official "sample" mode,
+    meant for large graphs; it applies a 2-hop expansion twice, hence hops=4 by default).
+    """
+    k = perm.numel()
+    if mode == "all":
+        new_batch = batch[perm]
+        ids, mask = to_dense_batch(torch.arange(k, device=perm.device), new_batch)
+        pm = mask.unsqueeze(2) & mask.unsqueeze(1)
+        r = ids.unsqueeze(2).expand_as(pm)[pm]
+        c = ids.unsqueeze(1).expand_as(pm)[pm]
+        return torch.stack([r, c])
+    if mode != "hops":
+        raise ConfigError(f"candidate_pairs: 'mode' must be one of all, hops (got {mode!r})")
+    loops = torch.arange(num_nodes, device=perm.device)
+    ei = torch.cat([edge_index, torch.stack([loops, loops])], dim=1)
+
+    def binary(idx):
+        return torch.sparse_coo_tensor(idx, torch.ones(idx.size(1)), (num_nodes, num_nodes),
+                                       check_invariants=False).coalesce()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # torch's "sparse support is in beta" notices
+        a = binary(binary(ei).indices())
+        reach = a
+        for _ in range(hops - 1):
+            reach = binary(torch.sparse.mm(reach, a).coalesce().indices())
+    pairs, _ = filter_adj(reach.indices(), None, perm, num_nodes=num_nodes)
+    return pairs
+
+
+class HGPSLPool(nn.Module):
+    """HGP-SL pooling operator (paper Sec. 3.2-3.3).
+
+    1. Score p = node_information_score(H, A); 2. keep the top ceil(ratio * n_i) nodes of every graph
+    (PyG ``topk``), H' = H[idx] (no gating); 3. structure learning on the kept nodes:
+    e_ij = LeakyReLU(a^T [h'_i || h'_j], 0.2) + lambda * A_ij (A = input adjacency, 0 for non-edges),
+    row-normalised by sparsemax over the candidate j's of row i (softmax when ``sparse=False``); edges
+    whose weight is 0 are dropped. ``sl=False`` returns the induced subgraph instead (ablation).
+
+    forward(x [N, F], edge_index [2, E], edge_weight [E] | None, batch [N] | None)
+    -> (x' [K, F], edge_index' [2, E'], edge_weight' [E'], batch' [K], perm [K]).
+    """
+
+    def __init__(self, in_channels: int, ratio: float = 0.5, sl: bool = True, sparse: bool = True,
+                 lamb: float = 1.0, negative_slope: float = 0.2, candidates: str = "hops", hops: int = 4):
+        super().__init__()
+        if not (0.0 < ratio <= 1.0):
+            raise ConfigError(f"HGPSLPool: 'ratio' must be in (0, 1] (got {ratio})")
+        if candidates not in ("all", "hops"):
+            raise ConfigError(f"HGPSLPool: 'candidates' must be one of all, hops (got {candidates!r})")
+        if hops < 1:
+            raise ConfigError(f"HGPSLPool: 'hops' must be >= 1 (got {hops})")
+        self.in_channels, self.ratio, self.sl, self.sparse = in_channels, ratio, sl, sparse
+        self.lamb, self.negative_slope, self.candidates, self.hops = lamb, negative_slope, candidates, hops
+        self.att = nn.Parameter(torch.empty(2 * in_channels))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        bound = (6.0 / (1 + 2 * self.in_channels)) ** 0.5  # glorot on a [1, 2F] weight
+        nn.init.uniform_(self.att, -bound, bound)
+
+    def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Tensor | None = None,
+                batch: Tensor | None = None, validate: bool = True):
+        if validate:
+            check_graph("HGPSLPool", x, edge_index, edge_weight, batch)
+            if x.size(1) != self.in_channels:
+                raise DataError(f"HGPSLPool: 'x' has {x.size(1)} features but the operator was built for "
+                                f"in_channels={self.in_channels}")
+        n = x.size(0)
+        if batch is None:
+            batch = edge_index.new_zeros(n)
+        if edge_weight is None:
+            edge_weight = x.new_ones(edge_index.size(1))
+        score = node_information_score(x, edge_index, edge_weight, n)
+        perm = topk(score, self.ratio, batch)
+        x_new, batch_new = x[perm], batch[perm]
+        if not self.sl:
+            ei, ew = filter_adj(edge_index, edge_weight, perm, num_nodes=n)
+            return x_new, ei, ew, batch_new, perm
+        pairs = candidate_pairs(perm, batch, edge_index, n, self.candidates, self.hops)
+        row, col = pairs
+        f = self.in_channels
+        e = (x_new[row] * self.att[:f]).sum(-1) + (x_new[col] * self.att[f:]).sum(-1)
+        e = F.leaky_relu(e, self.negative_slope)
+        a_ind = _sparse_lookup(edge_index, edge_weight, n, perm[row], perm[col])
+        e = e + self.lamb * a_ind
+        if self.sparse:
+            w = segment_sparsemax(e, row, perm.numel())
+        else:
+            w = softmax(e, row, num_nodes=perm.numel())
+        keep = w > 0
+        return x_new, pairs[:, keep], w[keep], batch_new, perm

@@ -1,0 +1,188 @@
+"""Oracles for dense_diff_pool and DiffPoolNet (DiffPool brief, 'Correctness oracles' 1-7)."""
+
+import math
+
+import pytest
+import torch
+from torch_geometric.data import Batch, Data
+from torch_geometric.nn import dense_diff_pool as pyg_dense_diff_pool
+
+from paperworks.core.errors import ConfigError, DataError
+from paperworks.graphs import DiffPoolNet, FlatDenseSAGE, dense_diff_pool
+
+
+def _random_dense(b=3, n=7, f=4, c=3, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(b, n, f, generator=g, dtype=torch.float64)
+    a = (torch.rand(b, n, n, generator=g) < 0.4).double()
+    adj = ((a + a.transpose(1, 2)) > 0).double() * torch.rand(b, n, n, generator=g, dtype=torch.float64)
+    s = torch.randn(b, n, c, generator=g, dtype=torch.float64) * 2
+    mask = torch.arange(n).unsqueeze(0) < torch.tensor([[n], [n - 2], [3]])[:b]
+    return x, adj, s, mask
+
+
+@pytest.mark.parametrize("normalize", [True, False])
+@pytest.mark.parametrize("use_mask", [True, False])
+def test_matches_pyg_dense_diff_pool(normalize, use_mask):
+    x, adj, s, mask = _random_dense()
+    m = mask if use_mask else None
+    ours = dense_diff_pool(x, adj, s, m, normalize=normalize)
+    ref = pyg_dense_diff_pool(x, adj, s, m, normalize=normalize)
+    for a, b in zip(ours, ref):
+        torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-6)
+
+
+def test_two_dim_inputs_are_one_graph():
+    x, adj, s, _ = _random_dense(b=1)
+    ours = dense_diff_pool(x[0], adj[0], s[0])
+    ref = pyg_dense_diff_pool(x[0], adj[0], s[0])
+    for a, b in zip(ours, ref):
+        torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-6)
+
+
+def test_mass_conservation():
+    x, adj, s, mask = _random_dense()
+    out, out_adj, _, _ = dense_diff_pool(x, adj, s, mask)
+    mx = x * mask.unsqueeze(-1)
+    madj = adj * mask.unsqueeze(1) * mask.unsqueeze(2)
+    torch.testing.assert_close(out.sum(1), mx.sum(1))
+    torch.testing.assert_close(out_adj.sum((1, 2)), madj.sum((1, 2)))
+
+
+def _two_triangles():
+    adj = torch.zeros(6, 6, dtype=torch.float64)
+    for i, j in [(0, 1), (1, 2), (0, 2), (3, 4), (4, 5), (3, 5), (2, 3)]:
+        adj[i, j] = adj[j, i] = 1
+    return adj
+
+
+def test_hard_assignment_closed_form_two_triangles():
+    adj = _two_triangles()
+    x = torch.arange(12, dtype=torch.float64).view(6, 2)
+    s = torch.tensor([[1.0, 0]] * 3 + [[0, 1.0]] * 3, dtype=torch.float64) * 1e4
+    out, out_adj, _, ent = dense_diff_pool(x, adj, s)
+    torch.testing.assert_close(out_adj[0], torch.tensor([[6.0, 1], [1, 6]], dtype=torch.float64))
+    torch.testing.assert_close(out[0], torch.stack([x[:3].sum(0), x[3:].sum(0)]))
+    assert float(ent) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_uniform_assignment_entropy_is_log_c():
+    x, adj, _, _ = _random_dense(b=2, c=5)
+    s = torch.zeros(2, 7, 5, dtype=torch.float64)
+    _, _, _, ent = dense_diff_pool(x, adj, s)
+    assert float(ent) == pytest.approx(math.log(5), rel=1e-12)
+
+
+def test_link_loss_zero_for_cliques_with_their_membership():
+    blocks = [3, 4, 2]
+    n = sum(blocks)
+    adj = torch.block_diag(*[torch.ones(k, k, dtype=torch.float64) for k in blocks])
+    s = torch.block_diag(*[torch.ones(k, 1, dtype=torch.float64) for k in blocks]) * 1e4
+    x = torch.randn(n, 3, dtype=torch.float64)
+    _, _, link, _ = dense_diff_pool(x, adj, s, normalize=False)
+    assert float(link) == pytest.approx(0.0, abs=1e-9)
+    # and a wrong membership is penalised
+    _, _, link2, _ = dense_diff_pool(x, adj, s.roll(1, dims=0), normalize=False)
+    assert float(link2) > 1.0
+
+
+def test_single_cluster_is_sum_pooling():
+    x, adj, _, mask = _random_dense()
+    s = torch.zeros(3, 7, 1, dtype=torch.float64)
+    out, out_adj, _, ent = dense_diff_pool(x, adj, s, mask)
+    torch.testing.assert_close(out[:, 0], (x * mask.unsqueeze(-1)).sum(1))
+    assert float(ent) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_permutation_invariance_of_pooling():
+    x, adj, s, _ = _random_dense(b=1)
+    p = torch.randperm(7, generator=torch.Generator().manual_seed(3))
+    a = dense_diff_pool(x, adj, s)
+    b = dense_diff_pool(x[:, p], adj[:, p][:, :, p], s[:, p])
+    for u, v in zip(a, b):
+        torch.testing.assert_close(u, v)
+
+
+def _graphs(seed=0, sizes=(5, 9, 7)):
+    g = torch.Generator().manual_seed(seed)
+    out = []
+    for n in sizes:
+        e = torch.randint(0, n, (2, 3 * n), generator=g)
+        e = e[:, e[0] != e[1]]
+        out.append(Data(x=torch.randn(n, 4, generator=g), edge_index=torch.cat([e, e.flip(0)], 1)))
+    return out
+
+
+@pytest.mark.parametrize("variant", ["paper", "official"])
+@pytest.mark.parametrize("levels", [1, 2])
+def test_model_permutation_invariance_and_padding(variant, levels):
+    torch.manual_seed(0)
+    graphs = _graphs()
+    model = DiffPoolNet(4, 3, max_nodes=12, hidden=8, levels=levels, ratio=0.5, variant=variant).double().eval()
+    for g in graphs:
+        g.x = g.x.double()
+    batch = Batch.from_data_list(graphs)
+    logits, aux = model(batch)
+    assert logits.shape == (3, 3) and torch.isfinite(aux)
+    for i, g in enumerate(graphs):
+        p = torch.randperm(g.num_nodes, generator=torch.Generator().manual_seed(i))
+        inv = torch.empty_like(p)
+        inv[p] = torch.arange(p.numel())
+        gp = Data(x=g.x[p], edge_index=inv[g.edge_index])
+        alone, _ = model(Batch.from_data_list([gp]))
+        torch.testing.assert_close(alone[0], logits[i], rtol=1e-9, atol=1e-9)
+
+
+def test_flat_baseline_permutation_invariant():
+    graphs = _graphs(1)
+    model = FlatDenseSAGE(4, 2, max_nodes=12, hidden=8).eval()
+    out, _ = model(Batch.from_data_list(graphs))
+    g = graphs[1]
+    p = torch.randperm(g.num_nodes, generator=torch.Generator().manual_seed(0))
+    inv = torch.empty_like(p)
+    inv[p] = torch.arange(p.numel())
+    alone, _ = model(Batch.from_data_list([Data(x=g.x[p], edge_index=inv[g.edge_index])]))
+    torch.testing.assert_close(alone[0], out[1], rtol=1e-5, atol=1e-5)
+
+
+def test_aux_losses_are_the_papers():
+    """Paper variant: aux = ||A - S S^T||_F + H(S) at the one level; recompute from the stored S."""
+    graphs = _graphs(2, sizes=(6,))
+    model = DiffPoolNet(4, 2, max_nodes=6, hidden=8, ratio=0.5).double().eval()
+    graphs[0].x = graphs[0].x.double()
+    b = Batch.from_data_list(graphs)
+    _, aux = model(b)
+    s = model.assignments[0][0]
+    from torch_geometric.utils import to_dense_adj
+
+    a = to_dense_adj(b.edge_index)[0].double()
+    want = torch.linalg.matrix_norm(a - s @ s.T) - (s * (s + 1e-15).log()).sum(-1).mean()
+    torch.testing.assert_close(aux, want)
+
+
+def test_bad_inputs_raise_one_clear_error():
+    x, adj, s, mask = _random_dense()
+    with pytest.raises(DataError, match="'adj' of shape"):
+        dense_diff_pool(x, adj[:, :5, :5], s, mask)
+    with pytest.raises(DataError, match="'s' of shape"):
+        dense_diff_pool(x, adj, s[:, :4], mask)
+    x2 = x.clone()
+    x2[0, 0, 0] = float("nan")
+    with pytest.raises(DataError, match="NaN"):
+        dense_diff_pool(x2, adj, s, mask)
+    with pytest.raises(DataError, match="empty graph"):
+        dense_diff_pool(x[:, :0], adj[:, :0, :0], s[:, :0])
+    with pytest.raises(ConfigError, match="variant"):
+        DiffPoolNet(4, 2, 10, variant="offical")
+    model = DiffPoolNet(4, 2, max_nodes=5, hidden=8, ratio=0.5)
+    with pytest.raises(DataError, match="max_nodes=5"):
+        model(Batch.from_data_list(_graphs()))
+
+
+def test_edge_cases_no_edges_single_node_isolated():
+    model = DiffPoolNet(4, 2, max_nodes=8, hidden=8, ratio=0.5).eval()
+    graphs = [Data(x=torch.randn(1, 4), edge_index=torch.zeros(2, 0, dtype=torch.long)),
+              Data(x=torch.randn(5, 4), edge_index=torch.zeros(2, 0, dtype=torch.long)),
+              Data(x=torch.randn(4, 4), edge_index=torch.tensor([[0, 1], [1, 0]]))]
+    out, aux = model(Batch.from_data_list(graphs))
+    assert torch.isfinite(out).all() and torch.isfinite(aux)
