@@ -119,7 +119,9 @@ def label_smoothed_cross_entropy(logits: torch.Tensor, target: torch.Tensor, eps
                          f"{tuple(target.shape)} disagree (expected logits = target shape + [V])")
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"label_smoothed_cross_entropy: reduction must be mean, sum or none (got {reduction!r})")
-    logp = F.log_softmax(logits.float(), dim=-1)
+    if logits.dtype not in (torch.float32, torch.float64):  # half precision: accumulate in float32
+        logits = logits.float()
+    logp = F.log_softmax(logits, dim=-1)
     keep = torch.ones_like(target, dtype=torch.bool) if ignore_index is None else target != ignore_index
     safe_target = torch.where(keep, target, torch.zeros_like(target))
     nll = -logp.gather(-1, safe_target.unsqueeze(-1)).squeeze(-1)

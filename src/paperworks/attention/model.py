@@ -191,7 +191,7 @@ class Transformer(nn.Module):
                 h = layer(h, state["memory"], None, state["mask"], cache=cache)
             state["t"] = prefix.shape[1]
         logits = self.output_logits(self.decoder_norm(h[:, -1]))
-        return F.log_softmax(logits.float(), dim=-1), state
+        return F.log_softmax(logits if logits.dtype == torch.float64 else logits.float(), dim=-1), state
 
     @staticmethod
     def reorder_state(state: dict, index: torch.Tensor) -> dict:

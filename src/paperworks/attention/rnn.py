@@ -92,7 +92,7 @@ class LSTMSeq2Seq(nn.Module):
         out, (h, c) = self.decoder(self._emb(x), hc)
         state["h"], state["c"], state["t"] = h, c, prefix.shape[1]
         logits = self._attend(out[:, -1:], state["keys"], state["enc"], state["mask"])[:, 0]
-        return F.log_softmax(logits.float(), -1), state
+        return F.log_softmax(logits if logits.dtype == torch.float64 else logits.float(), -1), state
 
     @staticmethod
     def reorder_state(state: dict, index: torch.Tensor) -> dict:
