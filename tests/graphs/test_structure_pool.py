@@ -1,0 +1,224 @@
+"""Oracles for sparsemax, the node information score and the HGP-SL operator (HGP-SL brief oracles 1-6)."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch_geometric.data import Batch, Data
+from torch_geometric.utils import subgraph
+
+from paperworks.core.errors import ConfigError, DataError
+from paperworks.graphs import (HGPSLPool, HierGCN, components_and_isolated, node_information_score,
+                               segment_sparsemax, sparsemax)
+
+
+def _simplex_projection_bisection(z: np.ndarray) -> np.ndarray:
+    """Independent reference: argmin ||p - z|| on the simplex, tau found by bisection on sum(max(z-tau,0))=1."""
+    lo, hi = z.min() - 1.0, z.max()
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if np.maximum(z - mid, 0).sum() > 1:
+            lo = mid
+        else:
+            hi = mid
+    return np.maximum(z - (lo + hi) / 2, 0)
+
+
+def test_sparsemax_closed_forms():
+    out = sparsemax(torch.tensor([[1.0, 0.0], [0.5, 0.4], [3.0, 3.0], [0.2, 0.2]], dtype=torch.float64))
+    want = torch.tensor([[1.0, 0.0], [0.55, 0.45], [0.5, 0.5], [0.5, 0.5]], dtype=torch.float64)
+    torch.testing.assert_close(out, want)
+    eq = torch.full((1, 4), 0.7, dtype=torch.float64)
+    torch.testing.assert_close(sparsemax(eq), eq.softmax(-1))
+
+
+def test_sparsemax_is_the_simplex_projection():
+    z = torch.randn(20, 7, dtype=torch.float64, generator=torch.Generator().manual_seed(0)) * 2
+    p = sparsemax(z)
+    assert (p >= 0).all()
+    torch.testing.assert_close(p.sum(-1), torch.ones(20, dtype=torch.float64))
+    ref = np.stack([_simplex_projection_bisection(r) for r in z.numpy()])
+    np.testing.assert_allclose(p.numpy(), ref, atol=1e-9)
+    torch.testing.assert_close(sparsemax(z.T, dim=0), p.T)
+
+
+def test_sparsemax_against_entmax_if_installed():
+    entmax = pytest.importorskip("entmax")
+    z = torch.randn(5, 6, dtype=torch.float64)
+    torch.testing.assert_close(sparsemax(z), entmax.sparsemax(z, dim=-1))
+
+
+def test_segment_sparsemax_equals_dense_rows():
+    g = torch.Generator().manual_seed(1)
+    sizes = [1, 4, 2, 6]
+    z = torch.randn(sum(sizes), dtype=torch.float64, generator=g)
+    index = torch.repeat_interleave(torch.arange(4), torch.tensor(sizes))
+    perm = torch.randperm(z.numel(), generator=g)  # unsorted segments are fine
+    out = segment_sparsemax(z[perm], index[perm])
+    back = torch.empty_like(out)
+    back[perm] = out
+    start = 0
+    for k in sizes:
+        torch.testing.assert_close(back[start:start + k], sparsemax(z[start:start + k].unsqueeze(0))[0])
+        start += k
+
+
+def test_segment_sparsemax_gradcheck():
+    z = torch.tensor([0.3, -0.2, 1.1, 0.5, 0.45, 0.9, -1.0], dtype=torch.float64, requires_grad=True)
+    index = torch.tensor([0, 0, 1, 1, 1, 2, 2])
+    assert torch.autograd.gradcheck(lambda t: segment_sparsemax(t, index), (z,))
+
+
+def _cycle(n):
+    i = torch.arange(n)
+    e = torch.stack([i, (i + 1) % n])
+    return torch.cat([e, e.flip(0)], 1)
+
+
+def test_information_score_zero_on_regular_graph_with_equal_features():
+    x = torch.full((8, 3), 1.7, dtype=torch.float64)
+    p = node_information_score(x, _cycle(8))
+    torch.testing.assert_close(p, torch.zeros(8, dtype=torch.float64))
+
+
+def test_information_score_star_closed_form():
+    n = 5  # centre 0, leaves 1..4, features = one-hot ids
+    e = torch.tensor([[0] * (n - 1), list(range(1, n))])
+    ei = torch.cat([e, e.flip(0), torch.tensor([[2], [2]])], 1)  # a self-loop must be ignored
+    x = torch.eye(n, dtype=torch.float64)
+    a = np.zeros((n, n))
+    a[0, 1:] = a[1:, 0] = 1
+    d = a.sum(1)
+    l = np.eye(n) - a / np.sqrt(np.outer(d, d))
+    want = np.abs(l @ np.eye(n)).sum(1)
+    np.testing.assert_allclose(node_information_score(x, ei).numpy(), want, rtol=1e-12)
+    # an isolated node scores ||h||_1
+    p = node_information_score(torch.tensor([[1.0, -2.0], [3.0, 0.0]]), torch.zeros(2, 0, dtype=torch.long))
+    torch.testing.assert_close(p, torch.tensor([3.0, 3.0]))
+
+
+def _batch(seed=0, sizes=(7, 5, 9), f=6, double=True):
+    g = torch.Generator().manual_seed(seed)
+    graphs = []
+    for n in sizes:
+        e = torch.randint(0, n, (2, 2 * n), generator=g)
+        e = e[:, e[0] != e[1]]
+        x = torch.randn(n, f, generator=g)
+        graphs.append(Data(x=x.double() if double else x, edge_index=torch.cat([e, e.flip(0)], 1)))
+    return graphs
+
+
+def test_topk_keeps_ceil_ratio_n_per_graph():
+    graphs = _batch()
+    b = Batch.from_data_list(graphs)
+    pool = HGPSLPool(6, ratio=0.4).double()
+    _, _, _, batch, _ = pool(b.x, b.edge_index, None, b.batch)
+    assert torch.bincount(batch).tolist() == [math.ceil(0.4 * n) for n in (7, 5, 9)]
+
+
+def test_no_structure_learning_equals_induced_subgraph():
+    graphs = _batch()
+    b = Batch.from_data_list(graphs)
+    pool = HGPSLPool(6, ratio=0.5, sl=False).double()
+    _, ei, ew, _, perm = pool(b.x, b.edge_index, None, b.batch)
+    ref, _ = subgraph(perm, b.edge_index, relabel_nodes=True, num_nodes=b.num_nodes)
+    # subgraph relabels in sorted-id order; map ours to original ids to compare edge sets
+    ours = {(int(perm[i]), int(perm[j])) for i, j in ei.T}
+    theirs = {(int(perm[i]), int(perm[j])) for i, j in ref.T}
+    assert ours == theirs and torch.all(ew == 1)
+
+
+@pytest.mark.parametrize("candidates", ["all", "hops"])
+@pytest.mark.parametrize("sparse", [True, False])
+def test_learned_rows_are_distributions(candidates, sparse):
+    b = Batch.from_data_list(_batch())
+    pool = HGPSLPool(6, ratio=0.5, candidates=candidates, sparse=sparse).double()
+    x, ei, ew, batch, perm = pool(b.x, b.edge_index, None, b.batch)
+    rows = torch.zeros(x.size(0), dtype=torch.float64).index_add_(0, ei[0], ew)
+    torch.testing.assert_close(rows, torch.ones_like(rows))
+    assert (batch[ei[0]] == batch[ei[1]]).all()  # never across graphs
+    if candidates == "all" and not sparse:
+        counts = torch.bincount(batch)
+        assert ei.size(1) == int((counts ** 2).sum())
+
+
+def test_permutation_equivariance_of_operator():
+    g = _batch(sizes=(9,))[0]
+    pool = HGPSLPool(6, ratio=0.5).double()
+    x1, ei1, ew1, _, perm1 = pool(g.x, g.edge_index)
+    p = torch.randperm(9, generator=torch.Generator().manual_seed(5))
+    inv = torch.empty_like(p)
+    inv[p] = torch.arange(9)
+    x2, ei2, ew2, _, perm2 = pool(g.x[p], inv[g.edge_index])
+    # scores are equivariant -> same selected set (in original ids), same features and learned weights
+    assert sorted(p[perm2].tolist()) == sorted(perm1.tolist())
+    e1 = {(int(perm1[i]), int(perm1[j])): float(w) for (i, j), w in zip(ei1.T, ew1)}
+    e2 = {(int(p[perm2[i]]), int(p[perm2[j]])): float(w) for (i, j), w in zip(ei2.T, ew2)}
+    assert e1.keys() == e2.keys()
+    for k in e1:
+        assert e1[k] == pytest.approx(e2[k], abs=1e-12)
+
+
+@pytest.mark.parametrize("pool", ["hgpsl", "hgpsl_nosl", "topk", "sag", "none"])
+def test_model_permutation_invariance(pool):
+    torch.manual_seed(0)
+    graphs = _batch(sizes=(8, 6), double=False)
+    model = HierGCN(6, 3, hidden=16, pool=pool).eval()
+    out, _ = model(Batch.from_data_list(graphs))
+    g = graphs[0]
+    p = torch.randperm(8, generator=torch.Generator().manual_seed(2))
+    inv = torch.empty_like(p)
+    inv[p] = torch.arange(8)
+    alone, _ = model(Batch.from_data_list([Data(x=g.x[p], edge_index=inv[g.edge_index])]))
+    torch.testing.assert_close(alone[0], out[0], rtol=1e-4, atol=1e-5)
+
+
+def test_gradcheck_through_structure_learning():
+    g = _batch(sizes=(6,))[0]
+    pool = HGPSLPool(6, ratio=0.5, candidates="all").double()
+    x = g.x.clone().requires_grad_(True)
+
+    def f(x, att):
+        return torch.func.functional_call(pool, {"att": att}, (x, g.edge_index), {"validate": False})[2]
+
+    att = pool.att.detach().clone().requires_grad_(True)
+    assert torch.autograd.gradcheck(lambda a: f(g.x, a), (att,))
+    # and w.r.t. the node features (selection fixed near this point)
+    assert torch.autograd.gradcheck(lambda xx: f(xx, att.detach()), (x,), atol=1e-6)
+
+
+def test_structure_learning_connects_more_than_induced_subgraph():
+    """Kept nodes that were joined through dropped ones stay connected after structure learning."""
+    path = torch.tensor([[0, 1, 2, 3], [1, 2, 3, 4]])
+    ei = torch.cat([path, path.flip(0)], 1)
+    m = 4 / math.sqrt(2) + 2  # nodes 1 and 3 equal their normalised neighbourhood -> score 0, dropped
+    x = torch.tensor([[4.0], [m], [4.0], [m], [4.0]])
+    _, ein, _, _, perm = HGPSLPool(1, ratio=0.6, sl=False)(x, ei)
+    _, el, _, _, _ = HGPSLPool(1, ratio=0.6, sparse=False, candidates="all")(x, ei)
+    assert sorted(perm.tolist()) == [0, 2, 4]
+    assert components_and_isolated(ein, 3) == (3, 3)
+    assert components_and_isolated(el, 3) == (1, 0)
+
+
+def test_edge_cases_and_bad_input():
+    model = HierGCN(3, 2, hidden=8).eval()
+    graphs = [Data(x=torch.randn(1, 3), edge_index=torch.zeros(2, 0, dtype=torch.long)),
+              Data(x=torch.randn(4, 3), edge_index=torch.zeros(2, 0, dtype=torch.long)),
+              Data(x=torch.randn(3, 3), edge_index=torch.tensor([[0, 1], [1, 0]]))]
+    out, _ = model(Batch.from_data_list(graphs))
+    assert out.shape == (3, 2) and torch.isfinite(out).all()
+    bad = Data(x=torch.randn(3, 4), edge_index=torch.tensor([[0, 1], [1, 0]]))
+    with pytest.raises(DataError, match="in_channels=3"):
+        model(Batch.from_data_list([bad]))
+    nan = Data(x=torch.tensor([[float("nan")] * 3] * 2), edge_index=torch.tensor([[0], [1]]))
+    with pytest.raises(DataError, match="NaN"):
+        model(Batch.from_data_list([nan]))
+    with pytest.raises(DataError, match="refers to node"):
+        HGPSLPool(3)(torch.randn(2, 3), torch.tensor([[0], [5]]))
+    with pytest.raises(DataError, match="edge_index"):
+        HGPSLPool(3)(torch.randn(2, 3), torch.tensor([0, 1]))
+    with pytest.raises(ConfigError, match="ratio"):
+        HGPSLPool(3, ratio=1.5)
+    with pytest.raises(ConfigError, match="pool"):
+        HierGCN(3, 2, pool="sagpool")
