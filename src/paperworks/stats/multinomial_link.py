@@ -339,7 +339,7 @@ class MultinomialLinkModel:
         except patsy.PatsyError as e:
             msg = str(e).splitlines()[0]
             raise ValueError(f"{_W}.from_formula: cannot build the design from {rhs!r}: {msg}") from None
-        endog = data.loc[X.index, ycols] if m else data.loc[X.index, ycols[0]]
+        endog = data[ycols] if m else data[ycols[0]]       # NA_action="raise": rows are aligned
         obj = cls.__new__(cls)
         obj._formula = formula
         obj._design_info = X.design_info
