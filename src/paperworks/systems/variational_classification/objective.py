@@ -1,0 +1,292 @@
+"""The variational-classification (VC) model and objective, as a drop-in loss for any classifier.
+
+Dhuliawala, Sachan & Allen, "Variational Classification", TMLR 2024, arXiv:2305.10406.
+
+Latent-variable view of a softmax classifier: the encoder output z = f_omega(x) (the softmax layer's input)
+is a latent; the output layer is Bayes' rule over class-conditional latent densities p_theta(z|y) and a
+class prior p_pi(y):
+
+    p_theta(y|z) = p_theta(z|y) p_pi(y) / sum_y' p_theta(z|y') p_pi(y')
+
+With p_theta(z|y) = N(mu_y, diag(sigma_y^2)) the logits are (the 2 pi constant cancels)
+
+    l_y(z) = -1/2 [ sum_d log sigma_yd^2 + sum_d (z_d - mu_yd)^2 / sigma_yd^2 ] + log p_pi(y).
+
+A shared identity covariance makes l_y(z) = mu_y . z - ||mu_y||^2/2 + log p_pi(y) - ||z||^2/2, i.e. a
+linear softmax layer (the last term is the same for every class), which is why CE training is the special
+case of VC with that prior and no KL term.
+
+The VC objective (maximised; paper Sec. 4, an ELBO analogue) is
+
+    E_{p(x,y)} E_{q(z|x)} [log p_theta(y|z)] - beta E_{p(y)} KL(q_phi(z|y) || p_theta(z|y)) + E log p_pi(y),
+
+q_phi(z|y) the aggregate latent distribution of class y. KL = E_q[log q(z|y) - log p_theta(z|y)]: the second
+part is closed form; the first is estimated with the density-ratio trick (Sec. 4.2, Algorithm 1): a
+per-class critic T_psi(z, y) is trained by logistic regression to tell encoder latents (label 1) from prior
+samples z~ ~ p_theta(z|y) (label 0); at its optimum T_psi = log q(z|y)/p_theta(z|y), so E_q[T_psi] ~= KL.
+
+Choices where the paper leaves room, following the official code (shehzaadzd/variational-classification,
+``loss.py`` / ``run_vc.sh``): the minimised loss is
+
+    CE(l(z), y) + beta_likelihood * mean(-log p_theta(z|y)) + beta_adversarial * mean(T_psi(z, y))
+
+with beta_likelihood = beta_adversarial = 0.01 (the paper's beta split in two halves; the likelihood term
+also reaches the encoder, as in the code); T_psi is one linear map per class (``disc_layers=1``; a 2-layer
+tanh critic with 512 hidden units is the code's alternative), trained with its own AdamW (default
+settings) on the latents and prior samples of the previous main step (the code's order: main step, then
+critic step on the cached batch); means start N(0, 1), log-variances 0; the class prior is uniform unless
+given. Deviation: the critic's weights start N(0, 1/d) instead of N(0, 1) (the code's d = 2048 ResNet
+features tolerate a unit scale; our small latents would start with a saturated critic).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from paperworks.core.errors import ConfigError, DataError
+
+__all__ = ["GaussianHead", "ClassCritic", "VariationalObjective", "LatentClassifier", "gaussian_kl",
+           "density_ratio_kl", "split_classifier", "check_latents"]
+
+_LOG_2PI = math.log(2 * math.pi)
+
+
+def check_latents(z: torch.Tensor, y: torch.Tensor, num_classes: int, feat_dim: int, who: str) -> None:
+    """z: finite float [N, feat_dim]; y: int [N] in [0, num_classes)."""
+    if not isinstance(z, torch.Tensor) or z.ndim != 2 or z.shape[1] != feat_dim or not z.is_floating_point():
+        got = f"shape {list(z.shape)}, dtype {z.dtype}" if isinstance(z, torch.Tensor) else type(z).__name__
+        raise DataError(f"{who}: expected float latents z of shape [N, {feat_dim}] (got {got})")
+    if not torch.isfinite(z).all():
+        raise DataError(f"{who}: latents z contain {int((~torch.isfinite(z)).sum())} NaN/inf entries "
+                        f"(the encoder diverged or the input has NaN)")
+    if not isinstance(y, torch.Tensor) or y.ndim != 1 or y.shape[0] != z.shape[0] or y.is_floating_point():
+        got = f"shape {list(y.shape)}, dtype {y.dtype}" if isinstance(y, torch.Tensor) else type(y).__name__
+        raise DataError(f"{who}: expected integer labels y of shape [{z.shape[0]}] (got {got})")
+    if y.numel() and (int(y.min()) < 0 or int(y.max()) >= num_classes):
+        raise DataError(f"{who}: labels must lie in [0, {num_classes - 1}] (got min {int(y.min())}, "
+                        f"max {int(y.max())})")
+
+
+class GaussianHead(nn.Module):
+    """Bayes-rule output layer over class-conditional Gaussians p_theta(z|y) = N(mu_y, diag(sigma_y^2)).
+
+    covariance: 'diagonal' (learned per class and dimension, the paper's choice) or 'identity'
+    (sigma = 1 fixed: the linear-softmax special case). class_prior: probabilities p_pi(y) [C] (uniform
+    when None; a fixed buffer, the maximiser of E log p_pi(y) is the empirical class frequency).
+    """
+
+    def __init__(self, feat_dim: int, num_classes: int, covariance: str = "diagonal",
+                 class_prior: torch.Tensor | None = None):
+        super().__init__()
+        if feat_dim < 1 or num_classes < 2:
+            raise ConfigError(f"GaussianHead: need feat_dim >= 1 and num_classes >= 2 (got {feat_dim}, {num_classes})")
+        if covariance not in ("diagonal", "identity"):
+            raise ConfigError(f"GaussianHead: 'covariance' must be one of diagonal, identity (got {covariance!r})")
+        self.feat_dim, self.num_classes, self.covariance = feat_dim, num_classes, covariance
+        self.mu = nn.Parameter(torch.randn(num_classes, feat_dim))                 # [C, d]
+        self.log_var = nn.Parameter(torch.zeros(num_classes, feat_dim),            # [C, d]
+                                    requires_grad=covariance == "diagonal")
+        if class_prior is None:
+            log_prior = torch.full((num_classes,), -math.log(num_classes))
+        else:
+            p = torch.as_tensor(class_prior, dtype=torch.float32)
+            if p.shape != (num_classes,) or (p <= 0).any() or abs(float(p.sum()) - 1) > 1e-5:
+                raise ConfigError(f"GaussianHead: 'class_prior' must be {num_classes} positive numbers summing "
+                                  f"to 1 (got {p.tolist()})")
+            log_prior = p.log()
+        self.register_buffer("log_prior", log_prior)                                # [C]
+
+    def mahalanobis(self, z: torch.Tensor) -> torch.Tensor:
+        """[N, C] squared Mahalanobis distances sum_d (z_d - mu_yd)^2 / sigma_yd^2."""
+        diff = z[:, None, :] - self.mu[None]                                       # [N, C, d]
+        return (diff.pow(2) * torch.exp(-self.log_var)[None]).sum(-1)
+
+    def log_density(self, z: torch.Tensor) -> torch.Tensor:
+        """[N, C] log p_theta(z | y) (with the 2 pi constant)."""
+        return -0.5 * (self.log_var.sum(-1)[None] + self.mahalanobis(z) + self.feat_dim * _LOG_2PI)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """[N, C] logits l_y(z) = log p(z|y) + log p(y) up to a constant; softmax gives p_theta(y|z)."""
+        return -0.5 * (self.log_var.sum(-1)[None] + self.mahalanobis(z)) + self.log_prior[None]
+
+    def sample(self, y: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """[N, d] draws z~ ~ p_theta(z | y_i) (reparameterised)."""
+        eps = torch.randn(y.shape[0], self.feat_dim, generator=generator, dtype=self.mu.dtype)
+        return self.mu[y] + torch.exp(0.5 * self.log_var[y]) * eps.to(self.mu.device)
+
+    def as_linear(self) -> nn.Linear:
+        """The equivalent nn.Linear head (identity covariance only): W = mu, b = -||mu||^2/2 + log p(y)."""
+        if self.covariance != "identity":
+            raise ConfigError("GaussianHead.as_linear: only the 'identity' covariance is a linear layer")
+        lin = nn.Linear(self.feat_dim, self.num_classes, dtype=self.mu.dtype, device=self.mu.device)
+        with torch.no_grad():
+            lin.weight.copy_(self.mu)
+            lin.bias.copy_(-0.5 * self.mu.pow(2).sum(1) + self.log_prior)
+        return lin
+
+
+class ClassCritic(nn.Module):
+    """Density-ratio critic T_psi(z, y): one network per class. layers=1: T = w_y . z + b_y;
+    layers=2: T = v_y . tanh(W_y z + c_y) + b_y (hidden units per class)."""
+
+    def __init__(self, feat_dim: int, num_classes: int, layers: int = 1, hidden: int = 512):
+        super().__init__()
+        if layers not in (1, 2):
+            raise ConfigError(f"ClassCritic: 'layers' must be 1 or 2 (got {layers})")
+        self.layers = layers
+        if layers == 1:
+            self.w = nn.Parameter(torch.randn(num_classes, feat_dim) / math.sqrt(feat_dim))   # [C, d]
+        else:
+            self.W1 = nn.Parameter(torch.empty(num_classes, hidden, feat_dim))                # [C, H, d]
+            self.b1 = nn.Parameter(torch.zeros(num_classes, hidden))
+            self.w = nn.Parameter(torch.empty(num_classes, hidden))                          # [C, H]
+            nn.init.xavier_uniform_(self.W1)
+            nn.init.xavier_uniform_(self.w)
+        self.b = nn.Parameter(torch.zeros(num_classes))
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """[N] critic values for latents z [N, d] of classes y [N]."""
+        if self.layers == 1:
+            return (self.w[y] * z).sum(-1) + self.b[y]
+        h = torch.tanh(torch.einsum("nhd,nd->nh", self.W1[y], z) + self.b1[y])
+        return (self.w[y] * h).sum(-1) + self.b[y]
+
+
+def critic_loss(critic: ClassCritic, z_real: torch.Tensor, z_prior: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Logistic loss of the critic: -[log sigmoid T(z) + log(1 - sigmoid T(z~))] (mean of the two BCEs)."""
+    t_real, t_fake = critic(z_real, y), critic(z_prior, y)
+    return (F.binary_cross_entropy_with_logits(t_real, torch.ones_like(t_real))
+            + F.binary_cross_entropy_with_logits(t_fake, torch.zeros_like(t_fake)))
+
+
+class VariationalObjective:
+    """The VC loss for latents z = encoder(x) and a :class:`GaussianHead`, with its density-ratio critic.
+
+    ``loss(z, y)`` returns (loss, metrics): loss = CE(head(z), y) + beta_likelihood * mean(-log p(z|y))
+    + beta_adversarial * mean(T(z, y)), to be minimised over encoder and head. Each call first takes the
+    critic's pending step on the previous call's (detached) latents and prior samples, then caches this
+    call's; ``critic_step()`` takes a pending step explicitly. With both betas 0 the loss is exactly the
+    Gaussian-mixture ("GM") cross-entropy and the critic is never trained.
+
+    encoder_likelihood: the official code lets the -log p(z|y) term move the encoder too (default True);
+    False gives it to the head's parameters only, as in the paper's Algorithm 1.
+    """
+
+    def __init__(self, head: GaussianHead, beta_likelihood: float = 0.01, beta_adversarial: float = 0.01,
+                 critic_layers: int = 1, critic_lr: float = 1e-3, critic_hidden: int = 512,
+                 encoder_likelihood: bool = True, seed: int = 0):
+        for name, v in (("beta_likelihood", beta_likelihood), ("beta_adversarial", beta_adversarial)):
+            if not (v >= 0) or math.isinf(v):
+                raise ConfigError(f"VariationalObjective: '{name}' must be a finite number >= 0 (got {v!r})")
+        if not isinstance(head, GaussianHead):
+            raise ConfigError(f"VariationalObjective: 'head' must be a GaussianHead (got {type(head).__name__})")
+        self.head = head
+        self.beta_likelihood, self.beta_adversarial = float(beta_likelihood), float(beta_adversarial)
+        self.encoder_likelihood = encoder_likelihood
+        g = torch.random.fork_rng(devices=[])
+        with g:
+            torch.manual_seed(seed)
+            self.critic = ClassCritic(head.feat_dim, head.num_classes, critic_layers, critic_hidden)
+        self.critic.to(head.mu.device)
+        self.critic_opt = torch.optim.AdamW(self.critic.parameters(), lr=critic_lr)
+        self.generator = torch.Generator().manual_seed(seed + 1)
+        self._pending: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
+        self.last_critic_loss = float("nan")
+
+    @property
+    def adversarial(self) -> bool:
+        return self.beta_adversarial > 0
+
+    def critic_step(self) -> float | None:
+        """One AdamW step of the critic on the cached batch (None when nothing is pending)."""
+        if self._pending is None:
+            return None
+        z, zp, y = self._pending
+        self._pending = None
+        self.critic_opt.zero_grad(set_to_none=True)   # also drops the gradients the main loss left here
+        loss = critic_loss(self.critic, z, zp, y)
+        loss.backward()
+        self.critic_opt.step()
+        self.critic_opt.zero_grad(set_to_none=True)
+        self.last_critic_loss = float(loss.detach())
+        return self.last_critic_loss
+
+    def loss(self, z: torch.Tensor, y: torch.Tensor, validate: bool = True):
+        """(loss, metrics) for latents z [N, d] and labels y [N]."""
+        if validate:
+            check_latents(z, y, self.head.num_classes, self.head.feat_dim, "VariationalObjective.loss")
+        if self.adversarial:
+            self.critic_step()
+        logits = self.head(z)
+        ce = F.cross_entropy(logits, y)
+        loss = ce
+        metrics = {"ce": float(ce.detach())}
+        if self.beta_likelihood > 0:
+            zl = z if self.encoder_likelihood else z.detach()
+            nll_z = -self.head.log_density(zl).gather(1, y[:, None]).mean()
+            loss = loss + self.beta_likelihood * nll_z
+            metrics["nll_z"] = float(nll_z.detach())
+        if self.adversarial:
+            t_real = self.critic(z, y)
+            loss = loss + self.beta_adversarial * t_real.mean()
+            metrics["kl_est"] = float(t_real.detach().mean())
+            with torch.no_grad():
+                self._pending = (z.detach(), self.head.sample(y, self.generator).detach(), y.detach())
+            metrics["critic_loss"] = self.last_critic_loss
+        return loss, metrics
+
+    __call__ = loss
+
+
+class LatentClassifier(nn.Module):
+    """encoder (x -> z [N, d]) followed by a head (z -> logits); ``latent(x)`` exposes z."""
+
+    def __init__(self, encoder: nn.Module, head: nn.Module):
+        super().__init__()
+        self.encoder, self.head = encoder, head
+
+    def latent(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.encoder(x))
+
+
+def split_classifier(model: nn.Module) -> tuple[nn.Module, int, int]:
+    """Drop-in use with any library classifier whose last layer is an nn.Linear: returns (encoder, d, C)
+    where encoder(x) is the input of that last layer (the softmax layer's input z).
+
+    The last nn.Linear in module order is replaced by an identity inside a deep copy of ``model``.
+    """
+    import copy
+
+    enc = copy.deepcopy(model)
+    last = None
+    for name, m in enc.named_modules():
+        if isinstance(m, nn.Linear):
+            last = (name, m)
+    if last is None:
+        raise ConfigError(f"split_classifier: {type(model).__name__} has no nn.Linear output layer to replace")
+    name, lin = last
+    parent = enc
+    *path, leaf = name.split(".")
+    for p in path:
+        parent = getattr(parent, p)
+    setattr(parent, leaf, nn.Identity())
+    return enc, lin.in_features, lin.out_features
+
+
+def gaussian_kl(m_q: torch.Tensor, var_q: torch.Tensor, m_p: torch.Tensor, var_p: torch.Tensor) -> torch.Tensor:
+    """Closed-form KL(N(m_q, diag var_q) || N(m_p, diag var_p)) over the last dimension:
+    1/2 sum_d [ log(var_p/var_q) + (var_q + (m_q - m_p)^2) / var_p - 1 ]."""
+    return 0.5 * (torch.log(var_p / var_q) + (var_q + (m_q - m_p).pow(2)) / var_p - 1).sum(-1)
+
+
+@torch.no_grad()
+def density_ratio_kl(critic: ClassCritic, z: torch.Tensor, y: torch.Tensor) -> float:
+    """The critic's KL estimate E_q[T_psi(z, y)] on latents z of classes y."""
+    return float(critic(z, y).mean())
