@@ -1,0 +1,311 @@
+"""Multinomial link models: Wang, Tong & Yang, "Multinomial Link Models", arXiv:2312.16260.
+
+The engine is :class:`paperworks.stats.MultinomialLinkModel`; this system reproduces the paper's claims at
+small scale on data that ship offline:
+
+1. Trauma trial (Chuang-Stein & Agresti 1997; the paper's own application, typed in from the published
+   table): a mixed-link / non-logit model selected by AIC fits better than the standard multinomial
+   logistic model (baseline-category logit npo) by AIC and BIC, and passes the deviance (LR vs saturated)
+   goodness-of-fit test.
+2. ANES 1996 party identification (statsmodels): same comparison with 5 covariates.
+3. NA category (two-group model, paper Sec. 2): the paper's police data do not ship offline, so the claim
+   "incorporating NA responses changes / sharpens the conclusion" is shown on data simulated from a
+   two-group cumulative logit po model with informative missingness (replicates, fixed seeds).
+4. Feasibility (paper Sec. 4): on near-boundary cumulative npo probit data, naive Fisher scoring leaves the
+   feasible region on some seeds, the safeguarded algorithm never does.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from paperworks.core import Claim, Paper, Report, System, check_interval, register
+from paperworks.core.config import Config
+from paperworks.stats import InfeasibleError, MultinomialLinkModel
+
+PAPER = Paper("T. Wang, L. Tong, J. Yang", "Multinomial Link Models", "arXiv", 2023, "2312.16260")
+SINGLE_LINKS = ("logit", "probit", "cloglog", "loglog", "cauchit")
+
+
+@dataclass(frozen=True)
+class MultinomialLinkConfig(Config):
+    mixed_link_search: bool = True      # search one link per predictor (trauma data)
+    anes: bool = True                   # run the ANES 1996 comparison
+    na_replicates: int = 200            # simulated data sets for the NA-category claim
+    na_n: int = 400                     # responses per simulated data set
+    na_zeta: float = 0.15               # common slope of x in the two-group po model
+    feas_seeds: int = 10                # seeds of the near-boundary cumulative npo experiment
+    seed: int = 0
+
+    def validate(self):
+        check_interval("na_zeta", self.na_zeta, -5.0, 5.0)
+        check_interval("na_replicates", self.na_replicates, 1, 100000)
+        check_interval("na_n", self.na_n, 20, 10_000_000)
+        check_interval("feas_seeds", self.feas_seeds, 1, 1000)
+
+
+def _fit(*args, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return MultinomialLinkModel(*args, **kw).fit()
+
+
+def _gof_p(res) -> float:
+    """Deviance (LR vs the saturated model) goodness-of-fit p-value for grouped data."""
+    return float(stats.chi2.sf(res.deviance, res.df_resid)) if res.df_resid > 0 else float("nan")
+
+
+def near_boundary_data(seed: int, m: int = 200):
+    """Cumulative npo probit data whose true predictors cross just outside the covariate range."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-3, 0.19, (m, 1))
+    eta = np.array([-0.2, 0.2]) + x * np.array([1.0, -1.0])
+    P = np.diff(np.c_[np.zeros(m), stats.norm.cdf(eta), np.ones(m)], axis=1)
+    return (rng.random(m)[:, None] > np.cumsum(P, 1)).sum(1), x
+
+
+def two_group_data(seed: int, n: int, zeta: float):
+    """Two-group cumulative logit po data: 3 ordered levels + NA, common slope zeta for every predictor."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    F = 1 / (1 + np.exp(-(np.array([-0.8, 0.6]) + zeta * x[:, None])))
+    p1 = np.diff(np.c_[np.zeros(n), F, np.ones(n)], axis=1)
+    r = 1 / (1 + np.exp(-(0.8 + zeta * x)))                     # P(observed)
+    P = np.c_[r[:, None] * p1, 1 - r]
+    y = (rng.random(n)[:, None] > np.cumsum(P, 1)).sum(1).astype(float)
+    y[y == 3] = np.nan
+    return pd.Series(y), x[:, None]
+
+
+@register("multinomial_link", paper=PAPER, config=MultinomialLinkConfig)
+class MultinomialLink(System):
+    """Unified multinomial link models (4 families x 6 links x po/npo/ppo, mixed links, NA category)."""
+
+    presets = {
+        "smoke": {"mixed_link_search": False, "anes": False, "na_replicates": 5, "na_n": 200, "feas_seeds": 2},
+        "paper": {},
+    }
+
+    # --------------------------------------------------------------------------------- pieces
+    def trauma(self):
+        from paperworks.data import load
+
+        t = load("trauma")
+        Y, X = t.iloc[:, 2:], t[["x"]]
+        mnl = _fit(Y, X, model="baseline", link="logit", assumption="npo")
+        cands = {}
+        for fam in ("cumulative", "continuation", "adjacent"):
+            for lk in SINGLE_LINKS:
+                cands[(fam, lk)] = _fit(Y, X, model=fam, link=lk, assumption="po")
+        if self.config.mixed_link_search:
+            for fam in ("continuation", "adjacent"):      # mixed links are always feasible here
+                for links in itertools.product(SINGLE_LINKS, repeat=4):
+                    if len(set(links)) > 1:
+                        cands[(fam, links)] = _fit(Y, X, model=fam, link=list(links), assumption="po")
+        best_key = min(cands, key=lambda k: cands[k].aic)
+        return mnl, cands, best_key
+
+    def anes(self):
+        """Candidates: po for 3 families x 5 links, npo for the 2 always-feasible ordinal families, and ppo
+        (one covariate category-specific, the others common) around the 3 best po models."""
+        from paperworks.data import load
+
+        d = load("anes96")
+        y = d["PID"].cat.codes.to_numpy()
+        cov = ["logpopul", "selfLR", "age", "educ", "income"]
+        X = d[cov]
+        mnl = _fit(y, X, model="baseline", link="logit", assumption="npo")
+        cands = {(fam, lk, "po"): _fit(y, X, model=fam, link=lk, assumption="po")
+                 for fam in ("cumulative", "continuation", "adjacent") for lk in SINGLE_LINKS}
+        for fam in ("continuation", "adjacent"):
+            for lk in ("logit", "probit", "loglog"):
+                cands[(fam, lk, "npo")] = _fit(y, X, model=fam, link=lk, assumption="npo")
+        top = sorted((k for k in cands if k[2] == "po"), key=lambda k: cands[k].aic)[:3]
+        for fam, lk, _ in top:
+            for v in cov:
+                cands[(fam, lk, f"ppo ({v} npo)")] = _fit(y, X, model=fam, link=lk, assumption="ppo",
+                                                           po_columns=[c for c in cov if c != v])
+        by_aic = min(cands, key=lambda k: cands[k].aic)
+        by_bic = min(cands, key=lambda k: cands[k].bic)
+        return mnl, cands, by_aic, by_bic
+
+    def na_experiment(self):
+        c = self.config
+        sig_cc = sig_tg = changed = 0
+        est_cc, est_tg = [], []
+        for r in range(c.na_replicates):
+            y, x = two_group_data(c.seed * 100003 + r, c.na_n, c.na_zeta)
+            obs = y.notna().to_numpy()
+            cc = _fit(y[obs].astype(int), x[obs], model="cumulative", assumption="po")
+            tg = _fit(y, x, model="cumulative", assumption="po", na_category=True)
+            a, b = cc.pvalues[-1] < 0.05, tg.pvalues[-1] < 0.05
+            sig_cc += a
+            sig_tg += b
+            changed += a != b
+            est_cc.append(cc.params[-1])
+            est_tg.append(tg.params[-1])
+        n = c.na_replicates
+        return dict(power_cc=sig_cc / n, power_tg=sig_tg / n, changed=changed / n,
+                    se_cc=float(np.std(est_cc)), se_tg=float(np.std(est_tg)),
+                    bias_cc=float(np.mean(est_cc) - c.na_zeta), bias_tg=float(np.mean(est_tg) - c.na_zeta))
+
+    def feasibility(self):
+        naive_fail = ours_ok = 0
+        rows = []
+        for s in range(self.config.feas_seeds):
+            y, x = near_boundary_data(self.config.seed * 1000 + s)
+            m = MultinomialLinkModel(y, x, model="cumulative", link="probit", assumption="npo")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    naive = m.fit(step_halving=False).llf
+                except InfeasibleError:
+                    naive = None
+                    naive_fail += 1
+                res = m.fit()
+            P = res.predict()
+            ok = bool((P > 0).all() and np.allclose(P.sum(1), 1.0))
+            ours_ok += ok
+            rows.append([s, "left feasible region" if naive is None else f"{naive:.4f}", f"{res.llf:.4f}",
+                         f"{res.min_prob:.2e}", "boundary" if res.boundary else "interior"])
+        return naive_fail, ours_ok, rows
+
+    # ------------------------------------------------------------------------------- API
+    def run(self, run_dir) -> dict[str, float]:
+        mnl, cands, best = self.trauma()
+        m = {"trauma_aic_best": cands[best].aic, "trauma_aic_mnl": mnl.aic,
+             "trauma_bic_best": cands[best].bic, "trauma_bic_mnl": mnl.bic}
+        run_dir.log_metrics(m)
+        return m
+
+    def reproduce(self, run_dir, quick: bool = True) -> Report:
+        c = self.config
+        rep = Report(self.name, quick)
+        t0 = time.perf_counter()
+
+        mnl, cands, best = self.trauma()
+        b = cands[best]
+        rep.add_claim(Claim.beats("Trauma: selected multinomial link model has lower AIC than the standard "
+                                  "multinomial logistic model", "AIC", b.aic, mnl.aic, higher_is_better=False))
+        rep.add_claim(Claim.beats("Trauma: ... and lower BIC", "BIC", b.bic, mnl.bic, higher_is_better=False))
+        rep.add_claim(Claim.at_least("Trauma: selected model passes the deviance (LR vs saturated) "
+                                     "goodness-of-fit test", "GOF p-value", _gof_p(b), 0.05))
+        ranked = sorted(cands.items(), key=lambda kv: kv[1].aic)
+        rows = [["baseline-category logit npo (standard multinomial logit)", mnl.df_model, f"{mnl.llf:.3f}",
+                 f"{mnl.deviance:.3f}", f"{_gof_p(mnl):.3f}", f"{mnl.aic:.3f}", f"{mnl.bic:.3f}"]]
+        po_logit = cands[("cumulative", "logit")]
+        rows.append(["cumulative logit po (proportional odds)", po_logit.df_model, f"{po_logit.llf:.3f}",
+                     f"{po_logit.deviance:.3f}", f"{_gof_p(po_logit):.3f}", f"{po_logit.aic:.3f}",
+                     f"{po_logit.bic:.3f}"])
+        for k, r in ranked[:5]:
+            lk = k[1] if isinstance(k[1], str) else "(" + ", ".join(k[1]) + ")"
+            rows.append([f"{k[0]} {lk} po", r.df_model, f"{r.llf:.3f}", f"{r.deviance:.3f}", f"{_gof_p(r):.3f}",
+                         f"{r.aic:.3f}", f"{r.bic:.3f}"])
+        rep.add_table("Trauma data (802 patients, 4 doses x 5 GOS levels): models ranked by AIC",
+                      ["model", "#params", "log-lik", "deviance", "GOF p", "AIC", "BIC"], rows,
+                      note=f"{len(cands)} candidate models searched. Paper numbers: the paper reports that a "
+                           "mixed-link / po model beats the logit models on these data; its exact AIC/BIC "
+                           "values were not available offline, so no paper number is printed.")
+
+        if c.anes:
+            amnl, acands, a_aic, a_bic = self.anes()
+            rep.add_claim(Claim.beats("ANES96: model selected by AIC beats multinomial logit in AIC", "AIC",
+                                      acands[a_aic].aic, amnl.aic, higher_is_better=False))
+            rep.add_claim(Claim.beats("ANES96: model selected by BIC beats multinomial logit in BIC", "BIC",
+                                      acands[a_bic].bic, amnl.bic, higher_is_better=False))
+            arows = [["baseline logit npo (MNLogit)", amnl.df_model, f"{amnl.llf:.2f}", f"{amnl.aic:.2f}",
+                      f"{amnl.bic:.2f}"]]
+            shown = sorted(acands, key=lambda k: acands[k].aic)[:5]
+            shown += [k for k in sorted(acands, key=lambda k: acands[k].bic)[:3] if k not in shown]
+            for k in shown:
+                r = acands[k]
+                arows.append([f"{k[0]} {k[1]} {k[2]}", r.df_model, f"{r.llf:.2f}", f"{r.aic:.2f}", f"{r.bic:.2f}"])
+            rep.add_table("ANES 1996 party identification (944 x 7 levels): best models by AIC and by BIC",
+                          ["model", "#params", "log-lik", "AIC", "BIC"], arows,
+                          note=f"{len(acands)} candidates (po / npo / ppo across families and links).")
+            fam, lk, _ = a_aic
+            if (fam, lk, "po") in acands and a_aic[2] != "po":
+                stat, dof, p = acands[a_aic].lr_test(acands[(fam, lk, "po")])
+                rep.add_claim(Claim.at_most(f"ANES96: LR test rejects po in favour of the selected {fam} {lk} "
+                                            f"{a_aic[2]} model", "LR p-value", p, 0.05))
+                rep.add_text(f"ANES96 LR test, {fam} {lk} po within {a_aic[2]}: chi2 = {stat:.2f} on {dof} df, "
+                             f"p = {p:.3g}.")
+
+        na = self.na_experiment()
+        rep.add_claim(Claim.beats("NA category: keeping NA responses (two-group model) detects the covariate "
+                                  "effect more often than dropping them", "power at 5%", na["power_tg"],
+                                  na["power_cc"]))
+        rep.add_claim(Claim.beats("NA category: ... with a smaller sampling SD of the slope", "SD of slope",
+                                  na["se_tg"], na["se_cc"], higher_is_better=False))
+        rep.add_table("NA category (simulated two-group cumulative logit po; paper's police data not shipped)",
+                      ["analysis", "power (5%)", "mean bias of slope", "SD of slope"],
+                      [["complete cases (NA dropped)", f"{na['power_cc']:.3f}", f"{na['bias_cc']:+.4f}",
+                        f"{na['se_cc']:.4f}"],
+                       ["two-group model with NA category", f"{na['power_tg']:.3f}", f"{na['bias_tg']:+.4f}",
+                        f"{na['se_tg']:.4f}"]],
+                      note=f"{c.na_replicates} data sets of n = {c.na_n}, true common slope {c.na_zeta}; the "
+                           f"5%-significance conclusion differs between the two analyses in "
+                           f"{100 * na['changed']:.1f}% of them.")
+
+        naive_fail, ours_ok, frows = self.feasibility()
+        rep.add_claim(Claim.at_least("Feasibility: safeguarded Fisher scoring returns valid probabilities on "
+                                     "every seed", "fraction feasible", ours_ok / c.feas_seeds, 1.0))
+        rep.add_claim(Claim.at_least("Feasibility: naive Fisher scoring leaves the feasible region on some seeds",
+                                     "seeds failing (naive)", naive_fail, 1))
+        rep.add_table("Near-boundary cumulative npo probit data (m = 200)",
+                      ["seed", "naive Fisher scoring llf", "ours llf", "min fitted prob", "estimate"], frows)
+        rep.add_text(f"Total reproduction time {time.perf_counter() - t0:.1f} s (2 shared CPU cores, contended). "
+                     "Trauma counts typed in from Chuang-Stein & Agresti (1997); ANES 1996 from statsmodels. "
+                     "AIC = -2 l + 2p, BIC = -2 l + p log(N) with N the number of individual responses; l omits "
+                     "the multinomial constant (identical for all models of one data set).")
+        return rep
+
+    def bench(self, run_dir=None, quick: bool = True) -> dict:
+        import statsmodels.api as sm
+        from statsmodels.miscmodels.ordinal_model import OrderedModel
+
+        def timeit(fn, reps=3):
+            best = np.inf
+            for _ in range(reps):
+                t = time.perf_counter()
+                fn()
+                best = min(best, time.perf_counter() - t)
+            return best
+
+        rng = np.random.default_rng(self.config.seed)
+        rows = []
+        ratios = []
+        ns = (1000, 10000, 100000) if quick else (1000, 10000, 100000, 1000000)
+        for J in (3, 5, 8):
+            for n in ns:
+                X = rng.normal(size=(n, 3))
+                eta = X @ np.array([0.5, -0.3, 0.2])
+                cuts = np.linspace(-1.5, 1.5, J - 1)
+                y = (rng.logistic(size=n)[:, None] + eta[:, None] > cuts).sum(1)
+                reps = 3 if n <= 10000 else 1
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    t_ours_b = timeit(lambda: MultinomialLinkModel(y, X, model="baseline",
+                                                                   assumption="npo").fit(), reps)
+                    t_sm_b = timeit(lambda: sm.MNLogit(y, sm.add_constant(X)).fit(disp=0, method="newton"), reps)
+                    t_ours_c = timeit(lambda: MultinomialLinkModel(y, X, model="cumulative",
+                                                                   assumption="po").fit(), reps)
+                    t_sm_c = timeit(lambda: OrderedModel(y, X, distr="logit").fit(method="bfgs", disp=0), reps)
+                rows.append({"J": J, "n": n, "ours_baseline_s": t_ours_b, "mnlogit_s": t_sm_b,
+                             "ours_cumulative_s": t_ours_c, "orderedmodel_s": t_sm_c})
+                ratios += [t_sm_b / t_ours_b, t_sm_c / t_ours_c]
+        ratio = float(np.exp(np.mean(np.log(ratios))))
+        big = rows[-1]
+        return {"ratio": ratio,
+                "summary": f"fit-time ratio statsmodels/ours (geo-mean over baseline-logit vs MNLogit and "
+                           f"cumulative-logit-po vs OrderedModel, J in 3,5,8, n up to {ns[-1]}): {ratio:.2f}x; "
+                           f"n={big['n']}, J=8: ours {big['ours_baseline_s']:.2f}s vs MNLogit "
+                           f"{big['mnlogit_s']:.2f}s (contended 2-core CPU)",
+                "rows": rows}

@@ -1,0 +1,45 @@
+"""System-level tests of multinomial_link (Wang, Tong & Yang, arXiv:2312.16260)."""
+
+import numpy as np
+import pytest
+
+from paperworks.core.errors import ConfigError
+from paperworks.core.registry import get_system
+from paperworks.core.rundir import RunDir
+from paperworks.stats import InfeasibleError, MultinomialLinkModel
+from paperworks.systems.multinomial_link import near_boundary_data, two_group_data
+
+
+def test_reproduce_smoke_report_structure(reproduce_smoke):
+    d = reproduce_smoke("multinomial_link")
+    names = " ".join(c["claim"] for c in d["claims"])
+    assert "Trauma" in names and "NA category" in names and "Feasibility" in names
+    assert any("Trauma data" in t["title"] for t in d["tables"])
+
+
+def test_config_rejects_bad_values():
+    cls = get_system("multinomial_link")
+    with pytest.raises(ConfigError, match="na_zeta"):
+        cls.make_config({"na_zeta": "9"})
+
+
+def test_near_boundary_generator_provokes_naive_failure_and_two_group_data_has_na():
+    fails = 0
+    for s in range(3):
+        y, x = near_boundary_data(s)
+        m = MultinomialLinkModel(y, x, model="cumulative", link="probit", assumption="npo")
+        try:
+            m.fit(step_halving=False)
+        except InfeasibleError:
+            fails += 1
+        assert (m.fit().predict() > 0).all()
+    assert fails >= 1
+    y, x = two_group_data(0, 300, 0.2)
+    assert 0.1 < y.isna().mean() < 0.5 and x.shape == (300, 1)
+
+
+@pytest.mark.slow
+def test_quick_reproduction_claims_hold(tmp_path):
+    cls = get_system("multinomial_link")
+    rep = cls(cls.make_config({})).reproduce(RunDir(tmp_path / "r"), quick=True)
+    assert rep.all_hold, [c.claim for c in rep.claims if not c.holds]
