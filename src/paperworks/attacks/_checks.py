@@ -1,0 +1,91 @@
+"""Input validation shared by the attacks (run once, at the public entry points)."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from paperworks.core.errors import ConfigError, DataError
+
+__all__ = ["check_model", "check_images", "check_labels", "check_eps", "check_attack_inputs", "parse_norm"]
+
+
+def check_model(who: str, model) -> None:
+    """The target must be an ``nn.Module`` in eval mode (dropout / batch-norm would make attacks random)."""
+    if not isinstance(model, nn.Module):
+        raise DataError(f"{who}: 'model' must be a torch.nn.Module (got {type(model).__name__})")
+    training = [n or type(model).__name__ for n, m in model.named_modules() if m.training]
+    if training:
+        raise DataError(f"{who}: the target model is in train mode (module '{training[0]}'); call model.eval() "
+                        "first so that dropout / batch-norm do not change between gradient steps")
+
+
+def _expected_channels(model: nn.Module) -> int | None:
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            return int(m.in_channels)
+    return None
+
+
+def check_images(who: str, x, model: nn.Module | None = None, name: str = "x") -> None:
+    """``x``: float tensor [N, C, H, W] with finite values in [0, 1]; C matches the model's first conv."""
+    if not isinstance(x, torch.Tensor):
+        raise DataError(f"{who}: '{name}' must be a torch.Tensor of images [N, C, H, W] (got {type(x).__name__})")
+    if x.dim() != 4:
+        raise DataError(f"{who}: expected '{name}' of shape [N, C, H, W] (got shape {list(x.shape)})")
+    if not x.is_floating_point():
+        raise DataError(f"{who}: expected '{name}' with a floating dtype and values in [0, 1] (got {x.dtype})")
+    if x.shape[0] == 0:
+        raise DataError(f"{who}: '{name}' is empty (shape {list(x.shape)})")
+    if not torch.isfinite(x).all():
+        raise DataError(f"{who}: '{name}' contains NaN or infinite values")
+    lo, hi = float(x.min()), float(x.max())
+    if lo < 0.0 or hi > 1.0:
+        raise DataError(f"{who}: images in '{name}' must lie in [0, 1] (got values in [{lo:.4g}, {hi:.4g}]); "
+                        "scale them (e.g. uint8 / 255) before attacking")
+    if model is not None:
+        c = _expected_channels(model)
+        if c is not None and c != x.shape[1]:
+            raise DataError(f"{who}: '{name}' has {x.shape[1]} channel(s) but the model's first convolution "
+                            f"expects {c} (shape {list(x.shape)}, NCHW)")
+
+
+def check_labels(who: str, y, n: int, name: str = "y") -> None:
+    """``y``: integer class indices of shape [N] (true labels, or target labels for targeted attacks)."""
+    if not isinstance(y, torch.Tensor):
+        raise DataError(f"{who}: '{name}' must be a torch.Tensor of class indices [N] (got {type(y).__name__})")
+    if y.dim() != 1 or y.shape[0] != n:
+        raise DataError(f"{who}: expected '{name}' of shape [{n}] (got shape {list(y.shape)})")
+    if y.is_floating_point() or y.dtype == torch.bool:
+        raise DataError(f"{who}: expected integer class indices in '{name}' (got {y.dtype})")
+    if n and int(y.min()) < 0:
+        raise DataError(f"{who}: '{name}' contains a negative class index ({int(y.min())})")
+
+
+def check_eps(who: str, value, name: str = "eps") -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value) or math.isinf(value):
+        raise ConfigError(f"'{name}' must be a finite number > 0 (got {value!r})", where=who)
+    if value <= 0:
+        raise ConfigError(f"'{name}' must be > 0 (got {value!r})", where=who)
+    return float(value)
+
+
+def parse_norm(who: str, norm) -> str:
+    """'inf' | '2' from inf, 'inf', 'linf', 2, '2', 'l2'."""
+    key = norm
+    if isinstance(norm, str):
+        key = norm.lower()
+        key = key[1:] if key.startswith("l") else key
+    if key == "inf" or (isinstance(key, float) and math.isinf(key) and key > 0):
+        return "inf"
+    if key == "2" or (isinstance(key, (int, float)) and not isinstance(key, bool) and key == 2):
+        return "2"
+    raise ConfigError(f"'norm' must be one of inf, 2 (got {norm!r})", where=who)
+
+
+def check_attack_inputs(who: str, model, x, y) -> None:
+    check_model(who, model)
+    check_images(who, x, model)
+    check_labels(who, y, x.shape[0])

@@ -1,0 +1,116 @@
+"""Evaluation of an attack: success rate, perturbation norms and generation time per example."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+
+from paperworks.attacks._checks import check_attack_inputs, check_images
+from paperworks.attacks.losses import attack_success
+from paperworks.core.errors import DataError, UnknownNameError
+
+__all__ = ["AttackReport", "evaluate_attack", "success_rate", "perturbation_norms", "predict", "accuracy"]
+
+
+@torch.no_grad()
+def predict(model, x: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
+    """Arg-max class of ``model`` on ``x`` (batched, no gradient). Returns int64 [N]."""
+    return torch.cat([model(x[i:i + batch_size]).argmax(1) for i in range(0, x.shape[0], batch_size)])
+
+
+def accuracy(model, x: torch.Tensor, y: torch.Tensor, batch_size: int = 512) -> float:
+    return float((predict(model, x, batch_size) == y).float().mean())
+
+
+def success_rate(model, x_adv: torch.Tensor, y: torch.Tensor, targeted: bool = False,
+                 mask: torch.Tensor | None = None) -> float:
+    """Fraction of examples where the attack succeeds (prediction == target, or != true label)."""
+    with torch.no_grad():
+        ok = attack_success(model(x_adv), y, targeted)
+    if mask is not None:
+        ok = ok[mask]
+    return float(ok.float().mean()) if ok.numel() else float("nan")
+
+
+def perturbation_norms(x: torch.Tensor, x_adv: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Per-example L_inf, L_2 and L_0 (count of changed pixels) norms of x_adv - x."""
+    d = (x_adv - x).flatten(1)
+    return {"linf": d.abs().amax(1), "l2": d.norm(dim=1), "l0": (d != 0).sum(1).to(d.dtype)}
+
+
+@dataclass
+class AttackReport:
+    """Outcome of one attack on one batch of inputs (see :func:`evaluate_attack`)."""
+
+    name: str
+    n: int
+    success_rate: float            # over all n inputs
+    success_rate_on_correct: float  # over the inputs the model classifies correctly before the attack
+    clean_accuracy: float
+    adversarial_accuracy: float
+    mean_linf: float
+    mean_l2: float
+    mean_l2_successful: float
+    time_per_example_s: float
+    success: torch.Tensor = field(repr=False)
+    x_adv: torch.Tensor = field(repr=False)
+
+    def as_dict(self) -> dict[str, float]:
+        return {k: getattr(self, k) for k in ("n", "success_rate", "success_rate_on_correct", "clean_accuracy",
+                                               "adversarial_accuracy", "mean_linf", "mean_l2",
+                                               "mean_l2_successful", "time_per_example_s")}
+
+
+def _resolve(attack):
+    if callable(attack):
+        return getattr(attack, "__name__", type(attack).__name__), attack
+    from paperworks import attacks as _atk
+
+    table = {"fgsm": _atk.fgsm, "pgd": _atk.pgd, "cw_l2": _atk.cw_l2}
+    if attack not in table:
+        raise UnknownNameError("attack", str(attack), table)
+    return attack, table[attack]
+
+
+def evaluate_attack(model, attack: str | Callable | torch.Tensor, x: torch.Tensor, y: torch.Tensor, *,
+                    targeted: bool = False, true_labels: torch.Tensor | None = None,
+                    batch_size: int | None = None, name: str | None = None, **params) -> AttackReport:
+    """Run ``attack(model, x, y, targeted=..., **params)`` (a function, one of 'fgsm', 'pgd', 'cw_l2', or a
+    tensor of precomputed adversarial images) and measure it.
+
+    For a targeted attack ``y`` holds the targets and ``true_labels`` (optional) the true classes used for
+    the clean accuracy. Time per example is wall time / n (nan for precomputed images).
+    """
+    check_attack_inputs("evaluate_attack", model, x, y)
+    if isinstance(attack, torch.Tensor):
+        check_images("evaluate_attack", attack, model, name="x_adv")
+        if attack.shape != x.shape:
+            raise DataError(f"evaluate_attack: x_adv has shape {list(attack.shape)}, x has {list(x.shape)}")
+        label, x_adv, elapsed = name or "precomputed", attack.detach(), float("nan")
+    else:
+        label, fn = _resolve(attack)
+        label = name or label
+        bs = batch_size or x.shape[0]
+        t0 = time.perf_counter()
+        x_adv = torch.cat([fn(model, x[i:i + bs], y[i:i + bs], targeted=targeted, **params)
+                           for i in range(0, x.shape[0], bs)])
+        elapsed = time.perf_counter() - t0
+    n = x.shape[0]
+    truth = y if true_labels is None else true_labels
+    with torch.no_grad():
+        pred_clean = predict(model, x)
+        pred_adv = predict(model, x_adv)
+    ok = (pred_adv == y) if targeted else (pred_adv != y)
+    correct = pred_clean == truth
+    norms = perturbation_norms(x, x_adv)
+    return AttackReport(
+        name=label, n=n, success_rate=float(ok.float().mean()),
+        success_rate_on_correct=float(ok[correct].float().mean()) if correct.any() else float("nan"),
+        clean_accuracy=float(correct.float().mean()),
+        adversarial_accuracy=float((pred_adv == truth).float().mean()),
+        mean_linf=float(norms["linf"].mean()), mean_l2=float(norms["l2"].mean()),
+        mean_l2_successful=float(norms["l2"][ok].mean()) if ok.any() else float("nan"),
+        time_per_example_s=elapsed / n, success=ok, x_adv=x_adv)

@@ -1,0 +1,122 @@
+"""Gradient-sign and projected-gradient attacks on a differentiable classifier.
+
+FGSM: Goodfellow, Shlens & Szegedy, "Explaining and Harnessing Adversarial Examples", ICLR 2015.
+PGD:  Madry et al., "Towards Deep Learning Models Resistant to Adversarial Attacks", ICLR 2018.
+
+All attacks take images in [0, 1] (NCHW), integer labels (the true labels, or the target labels when
+``targeted=True``) and a model in eval mode returning logits; they return detached adversarial images of
+the same shape and dtype that lie in the eps-ball around ``x`` and in the [0, 1] box.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from paperworks.attacks._checks import check_attack_inputs, check_eps, parse_norm
+from paperworks.attacks.losses import cross_entropy_sum
+from paperworks.core.errors import ConfigError
+
+__all__ = ["fgsm", "pgd", "input_gradient", "random_ball_point"]
+
+
+def input_gradient(model, x: torch.Tensor, y: torch.Tensor, loss_fn=cross_entropy_sum) -> torch.Tensor:
+    """d loss(model(x), y) / dx for a summed loss (one example's gradient does not depend on the batch).
+
+    Model parameters receive no gradient (only ``x`` is an input of autograd.grad).
+    """
+    x = x.detach().requires_grad_(True)
+    with torch.enable_grad():
+        loss = loss_fn(model(x), y)
+        (g,) = torch.autograd.grad(loss, x)
+    return g
+
+
+def _fgsm_raw(model, x, y, eps, targeted, loss_fn=cross_entropy_sum):
+    g = input_gradient(model, x, y, loss_fn)
+    step = -g.sign() if targeted else g.sign()
+    return (x + eps * step).clamp(0.0, 1.0).detach()
+
+
+def fgsm(model, x: torch.Tensor, y: torch.Tensor, *, eps: float, targeted: bool = False) -> torch.Tensor:
+    """Fast gradient sign method, one step of L_inf size eps.
+
+    untargeted: x' = clip_[0,1](x + eps * sign(grad_x CE(f(x), y)))
+    targeted:   x' = clip_[0,1](x - eps * sign(grad_x CE(f(x), t)))   (y holds the targets t)
+    """
+    check_attack_inputs("fgsm", model, x, y)
+    eps = check_eps("fgsm", eps)
+    return _fgsm_raw(model, x, y, eps, bool(targeted))
+
+
+def _flat_norm(v: torch.Tensor) -> torch.Tensor:
+    return v.flatten(1).norm(dim=1).view(-1, *([1] * (v.dim() - 1)))
+
+
+def _project(delta: torch.Tensor, eps: float, norm: str) -> torch.Tensor:
+    """Euclidean projection onto the L_inf ball, rescaling onto the L_2 ball."""
+    if norm == "inf":
+        return delta.clamp(-eps, eps)
+    n = _flat_norm(delta)
+    scale = torch.where(n > eps, eps / n.clamp_min(torch.finfo(delta.dtype).tiny), torch.ones_like(n))
+    return delta * scale
+
+
+def random_ball_point(x: torch.Tensor, eps: float, norm: str, generator: torch.Generator | None = None) -> torch.Tensor:
+    """A uniformly random point of the eps-ball around x (L_inf: uniform cube; L_2: uniform ball), in [0, 1]."""
+    if norm == "inf":
+        u = torch.rand(x.shape, generator=generator, dtype=x.dtype, device=x.device)
+        delta = (2 * u - 1) * eps
+    else:
+        d = x[0].numel()
+        g = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
+        r = torch.rand((x.shape[0],), generator=generator, dtype=x.dtype, device=x.device) ** (1.0 / d)
+        delta = g / _flat_norm(g).clamp_min(1e-12) * (eps * r).view(-1, *([1] * (x.dim() - 1)))
+    return (x + delta).clamp(0.0, 1.0)
+
+
+def _pgd_raw(model, x, y, eps, alpha, steps, norm, x_start, targeted, loss_fn=cross_entropy_sum):
+    x0 = x.detach()
+    x_adv = x0.clone() if x_start is None else x_start.detach().clone()
+    for _ in range(steps):
+        g = input_gradient(model, x_adv, y, loss_fn)
+        if targeted:
+            g = -g
+        if norm == "inf":
+            step = g.sign()
+        else:
+            gn = _flat_norm(g)
+            step = torch.where(gn > 0, g / gn.clamp_min(torch.finfo(g.dtype).tiny), torch.zeros_like(g))
+        x_adv = (x_adv + alpha * step).clamp(0.0, 1.0)
+        x_adv = x0 + _project(x_adv - x0, eps, norm)
+    # guard against one-ulp rounding of x0 + delta outside the box or the ball
+    if norm == "inf":
+        x_adv = torch.minimum(torch.maximum(x_adv, x0 - eps), x0 + eps)
+    return x_adv.clamp(0.0, 1.0).detach()
+
+
+def pgd(model, x: torch.Tensor, y: torch.Tensor, *, eps: float, alpha: float | None = None, steps: int = 40,
+        norm: str | float = "inf", random_start: bool = True, targeted: bool = False,
+        seed: int | None = None, generator: torch.Generator | None = None,
+        x_start: torch.Tensor | None = None) -> torch.Tensor:
+    """Projected gradient descent on the cross-entropy (Madry et al. 2018, Eq. (2) inner maximisation).
+
+    x^{t+1} = Proj_{B(x, eps)}( clip_[0,1]( x^t + alpha * s(grad) ) ),  s = sign (L_inf) or g/||g||_2 (L_2);
+    the step is taken against the gradient for targeted attacks. The start x^0 is ``x_start`` when given,
+    otherwise a uniform random point of the ball (``random_start=True``, Madry et al.) or x itself.
+    ``alpha`` defaults to 2.5 * eps / steps (Madry et al.'s rule of thumb).
+    """
+    who = "pgd"
+    check_attack_inputs(who, model, x, y)
+    eps = check_eps(who, eps)
+    norm = parse_norm(who, norm)
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ConfigError(f"'steps' must be an integer >= 1 (got {steps!r})", where=who)
+    alpha = 2.5 * eps / steps if alpha is None else check_eps(who, alpha, "alpha")
+    if x_start is not None:
+        if not isinstance(x_start, torch.Tensor) or x_start.shape != x.shape:
+            raise ConfigError(f"'x_start' must be a tensor of shape {list(x.shape)}", where=who)
+    elif random_start:
+        if generator is None and seed is not None:
+            generator = torch.Generator(device=x.device).manual_seed(int(seed))
+        x_start = random_ball_point(x.detach(), eps, norm, generator)
+    return _pgd_raw(model, x, y, eps, alpha, steps, norm, x_start, bool(targeted))
