@@ -256,3 +256,42 @@ def community_wiring(n_per_class: int = 150, seed: int = 0, classes: tuple[str, 
             comm = np.repeat(np.arange(k), sizes)
             out.append(_to_data(int(off[-1]), edges, label, comm, feature, rng))
     return [out[i] for i in rng.permutation(len(out))]
+
+
+@register_dataset("syn_community_majority", "class = majority type among planted communities (not among nodes)")
+def community_majority(n_per_class: int = 150, seed: int = 0, small: tuple[int, int] = (6, 10), p_in: float = 0.5,
+                       links: tuple[int, int] = (1, 3), flip: float = 0.2) -> list[Data]:
+    """Hierarchical task decided at the community level. Three dense G(n, p_in) communities in a path;
+    two share a type T (the class) and have ``small`` nodes each; the third has the other type and as many
+    nodes as the two together (+-2), so counting NODES per type says nothing about the class, while counting
+    COMMUNITIES per type gives it. Node features: one-hot type flipped with probability ``flip``, plus a
+    constant 1. ``community`` holds the planted block id."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n_per_class):
+        for label in (0, 1):
+            s1, s2 = (int(v) for v in rng.integers(small[0], small[1] + 1, size=2))
+            s3 = max(small[0], s1 + s2 + int(rng.integers(-2, 3)))
+            sizes = [s1, s2, s3]
+            types = [label, label, 1 - label]
+            order = rng.permutation(3)
+            sizes, types = [sizes[i] for i in order], [types[i] for i in order]
+            off = np.r_[0, np.cumsum(sizes)]
+            edges = []
+            for c, s in enumerate(sizes):
+                iu = np.triu_indices(s, 1)
+                keep = rng.random(iu[0].size) < p_in
+                edges += [(int(a) + off[c], int(b) + off[c]) for a, b in zip(iu[0][keep], iu[1][keep])]
+                perm = rng.permutation(s)
+                edges += [(int(perm[i]) + off[c], int(perm[i + 1]) + off[c]) for i in range(s - 1)]
+            for a, b in _wiring("path", 3):
+                for _ in range(int(rng.integers(links[0], links[1] + 1))):
+                    edges.append((off[a] + int(rng.integers(sizes[a])), off[b] + int(rng.integers(sizes[b]))))
+            n = int(off[-1])
+            comm = np.repeat(np.arange(3), sizes)
+            t = np.array(types)[comm]
+            t = np.where(rng.random(n) < flip, 1 - t, t)
+            d = _to_data(n, edges, label, comm, "constant", rng)
+            d.x = torch.from_numpy(np.c_[np.eye(2, dtype=np.float32)[t], np.ones((n, 1), np.float32)])
+            out.append(d)
+    return [out[i] for i in rng.permutation(len(out))]

@@ -34,6 +34,10 @@ def dense_diff_pool(x: Tensor, adj: Tensor, s: Tensor, mask: Tensor | None = Non
     Returns (x' [B, C, F], adj' [B, C, C], link_loss scalar, ent_loss scalar).
     """
     check_dense("dense_diff_pool", x, adj, s, mask)
+    return _dense_diff_pool(x, adj, s, mask, normalize)
+
+
+def _dense_diff_pool(x: Tensor, adj: Tensor, s: Tensor, mask: Tensor | None = None, normalize: bool = True):
     x = x if x.dim() == 3 else x.unsqueeze(0)
     adj = adj if adj.dim() == 3 else adj.unsqueeze(0)
     s = s if s.dim() == 3 else s.unsqueeze(0)
@@ -50,6 +54,12 @@ def dense_diff_pool(x: Tensor, adj: Tensor, s: Tensor, mask: Tensor | None = Non
         link = link / adj.numel()
     ent = -(s * (s + _EPS).log()).sum(-1).mean()
     return out, out_adj, link, ent
+
+
+def _pyg_dense_diff_pool(*args):
+    from torch_geometric.nn import dense_diff_pool as pyg
+
+    return pyg(*args)
 
 
 def link_loss_frobenius(adj: Tensor, s: Tensor, mask: Tensor | None = None) -> Tensor:
@@ -176,8 +186,12 @@ class DiffPoolNet(nn.Module):
 
     def __init__(self, in_channels: int, num_classes: int, max_nodes: int, hidden: int = 64, levels: int = 1,
                  ratio: float = 0.25, layers: int = 3, variant: str = "paper", link_weight: float = 1.0,
-                 entropy_weight: float = 1.0, mlp_hidden: int = 50, dropout: float = 0.0):
+                 entropy_weight: float = 1.0, mlp_hidden: int = 50, dropout: float = 0.0,
+                 pool_impl: str = "ours"):
         super().__init__()
+        if pool_impl not in ("ours", "pyg"):
+            raise ConfigError(f"DiffPoolNet: 'pool_impl' must be one of ours, pyg (got {pool_impl!r})")
+        self.pool_impl = pool_impl
         if variant not in ("paper", "official"):
             raise ConfigError(f"DiffPoolNet: 'variant' must be one of paper, official (got {variant!r})")
         if levels < 1 or layers < 1 or not (0.0 < ratio < 1.0) or max_nodes < 1:
@@ -229,8 +243,9 @@ class DiffPoolNet(nn.Module):
             if self.variant == "official":
                 zr = z.masked_fill(~m.unsqueeze(-1), -1e9) if m is not None else z
                 readouts.append(zr.max(dim=1).values)
-            st = s.transpose(1, 2)  # X' = S^T Z, A' = S^T A S (Eq. 3-4); padded rows of S are 0
-            x, adj = st @ z, st @ adj @ s
+            # X' = S^T Z, A' = S^T A S (Eq. 3-4); ``pool_impl="pyg"`` runs PyG's function (benchmark peer)
+            fn = _dense_diff_pool if self.pool_impl == "ours" else _pyg_dense_diff_pool
+            x, adj, _, _ = fn(z, adj, logits, m)
         z = self.final(x, adj, None)
         if self.variant == "paper":
             g = z.sum(dim=1)

@@ -44,6 +44,7 @@ class FoldResult:
     epochs_run: int
     seconds: float
     history: list[dict] = field(default_factory=list)
+    model: object = None  # the trained model (best state) when train_eval(keep_model=True)
 
 
 @dataclass
@@ -68,7 +69,8 @@ class CVResult:
 
 
 def _labels(y) -> np.ndarray:
-    y = np.asarray([int(d.y) for d in y] if not isinstance(y, np.ndarray) else y)
+    if not isinstance(y, np.ndarray):
+        y = np.asarray([int(d.y) if hasattr(d, "y") else int(d) for d in y])
     if y.ndim != 1 or y.size < 2:
         raise DataError(f"splits: need a 1-D label vector of >= 2 graphs (got shape {list(y.shape)})")
     return y
@@ -137,7 +139,7 @@ def evaluate(model, loader) -> tuple[float, float]:
 def train_eval(make_model: Callable[[], torch.nn.Module], data: Sequence, split: Split, *, epochs: int = 100,
                batch_size: int = 32, lr: float = 1e-3, weight_decay: float = 0.0, patience: int = 50,
                grad_clip: float | None = None, seed: int = 0, select: str = "val_loss",
-               time_budget: float | None = None) -> FoldResult:
+               time_budget: float | None = None, keep_model: bool = False) -> FoldResult:
     """Train on split.train with Adam; after every epoch evaluate the validation set and keep the best
     state (lowest validation loss, or highest validation accuracy then lowest loss with select="val_acc");
     stop after ``patience`` epochs without improvement; report test accuracy of the kept state.
@@ -180,7 +182,8 @@ def train_eval(make_model: Callable[[], torch.nn.Module], data: Sequence, split:
             break
     model.load_state_dict(best_state)
     ta, _ = evaluate(model, test)
-    return FoldResult(ta, best_val[0], best_val[1], best_epoch, ep, time.time() - t0, hist)
+    return FoldResult(ta, best_val[0], best_val[1], best_epoch, ep, time.time() - t0, hist,
+                      model if keep_model else None)
 
 
 def cross_validate(make_model: Callable[[], torch.nn.Module], data: Sequence, splits: Sequence[Split],

@@ -33,7 +33,7 @@ __all__ = [
     "relation_adjacency", "AdjacencyStack", "adjacency_stack", "compose_metapath", "metapath_name",
     "metapath_graph", "homogeneous_projection", "stratified_split", "sparse_from_edges",
     "normalize_columns", "drop_diagonal", "set_diagonal", "restrict_columns", "sparse_propagate",
-    "gcn_normalized",
+    "gcn_normalized", "SpMat", "spmm",
     "EdgeType",
 ]
 
@@ -150,7 +150,41 @@ def sparse_from_edges(row: torch.Tensor, col: torch.Tensor, values: torch.Tensor
     return torch.sparse_coo_tensor(idx, values, shape).coalesce()
 
 
-def _parts(a: torch.Tensor):
+class SpMat:
+    """A coalesced sparse matrix as plain (indices [2, E], values [E], shape) tensors.
+
+    Differentiable pipelines (GTN) carry these instead of torch sparse tensors, because autograd
+    through ``sparse_coo_tensor(...).values()`` round trips costs a dense ``sparse_mask`` per step.
+    """
+
+    is_sparse = True
+    __slots__ = ("indices", "values", "shape")
+
+    def __init__(self, indices: torch.Tensor, values: torch.Tensor, shape: tuple[int, int]):
+        self.indices, self.values, self.shape = indices, values, tuple(shape)
+
+    def size(self, dim: int | None = None):
+        return self.shape if dim is None else self.shape[dim]
+
+    def _nnz(self) -> int:
+        return self.values.numel()
+
+    def to_torch(self) -> torch.Tensor:
+        return torch.sparse_coo_tensor(self.indices, self.values, self.shape, is_coalesced=True)
+
+    def to_dense(self) -> torch.Tensor:
+        out = torch.zeros(self.shape, dtype=self.values.dtype)
+        return out.index_put((self.indices[0], self.indices[1]), self.values, accumulate=True)
+
+    @staticmethod
+    def from_torch(a: torch.Tensor) -> "SpMat":
+        a = a if a.is_coalesced() else a.coalesce()
+        return SpMat(a.indices(), a.values(), tuple(a.shape))
+
+
+def _parts(a):
+    if isinstance(a, SpMat):
+        return a.indices, a.values
     a = a if a.is_coalesced() else a.coalesce()
     return a.indices(), a.values()
 
@@ -159,13 +193,30 @@ def _rebuild(idx, vals, shape) -> torch.Tensor:
     return torch.sparse_coo_tensor(idx, vals, shape, is_coalesced=True)
 
 
+def _like(a, idx, vals, shape):
+    """Same kind as ``a``: SpMat in, SpMat out; torch sparse in, torch sparse out."""
+    if isinstance(a, SpMat):
+        return SpMat(idx, vals, shape)
+    return _rebuild(idx, vals, shape)
+
+
+def spmm(a, b):
+    """Sparse x sparse product (SpMat or torch sparse in and out) or dense ``a @ b``."""
+    if not a.is_sparse:
+        return a @ b
+    ta = a.to_torch() if isinstance(a, SpMat) else a
+    tb = b.to_torch() if isinstance(b, SpMat) else b
+    out = torch.sparse.mm(ta, tb).coalesce()
+    return SpMat.from_torch(out) if isinstance(a, SpMat) else out
+
+
 def drop_diagonal(a: torch.Tensor) -> torch.Tensor:
     """Sparse (or dense) matrix with its diagonal set to zero (entries removed when sparse)."""
     if not a.is_sparse:
         return a * (1 - torch.eye(a.size(0), dtype=a.dtype))
     idx, vals = _parts(a)
     keep = idx[0] != idx[1]
-    return _rebuild(idx[:, keep], vals[keep], a.shape)
+    return _like(a, idx[:, keep], vals[keep], a.shape)
 
 
 def set_diagonal(a: torch.Tensor, value: float = 1.0, rows: torch.Tensor | None = None) -> torch.Tensor:
@@ -186,7 +237,7 @@ def set_diagonal(a: torch.Tensor, value: float = 1.0, rows: torch.Tensor | None 
     vals = torch.cat([vals[off], torch.full((n_cols,), value, dtype=vals.dtype)])
     order = torch.argsort(lin)
     lin = lin[order]
-    return _rebuild(torch.stack([lin // n_cols, lin % n_cols]), vals[order], a.shape)
+    return _like(a, torch.stack([lin // n_cols, lin % n_cols]), vals[order], a.shape)
 
 
 def restrict_columns(a: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
@@ -199,7 +250,7 @@ def restrict_columns(a: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
     pos[cols] = torch.arange(cols.numel())
     keep = pos[idx[1]] >= 0
     new = torch.stack([idx[0][keep], pos[idx[1][keep]]])
-    return _rebuild(new, vals[keep], (a.size(0), cols.numel()))
+    return _like(a, new, vals[keep], (a.size(0), cols.numel()))
 
 
 def normalize_columns(a: torch.Tensor) -> torch.Tensor:
@@ -216,7 +267,37 @@ def normalize_columns(a: torch.Tensor) -> torch.Tensor:
     idx, vals = _parts(a)
     deg = torch.zeros(a.size(1), dtype=vals.dtype).index_add(0, idx[1], vals)
     safe = torch.where(deg != 0, deg, torch.ones_like(deg))
-    return _rebuild(idx, vals / safe[idx[1]], a.shape)
+    return _like(a, idx, vals / safe[idx[1]], a.shape)
+
+
+class _Propagate(torch.autograd.Function):
+    """out = A^T h for a coalesced COO A given as (indices, values); hand-written backward.
+
+    torch.sparse.mm's backward w.r.t. the sparse values goes through a dense sparse_mask; here
+    d out / d values[e] = <grad_out[col_e], h[row_e]> is computed on the E edges only.
+    """
+
+    @staticmethod
+    def forward(ctx, idx, vals, h, n_out):
+        order = torch.argsort(idx[1] * h.size(0) + idx[0])
+        at = torch.sparse_coo_tensor(idx.flip(0)[:, order], vals[order], (n_out, h.size(0)),
+                                     is_coalesced=True)
+        ctx.save_for_backward(idx, vals, h)
+        return torch.sparse.mm(at, h)
+
+    @staticmethod
+    def backward(ctx, g):
+        idx, vals, h = ctx.saved_tensors
+        g_vals = g_h = None
+        if ctx.needs_input_grad[1]:
+            if g.size(0) * h.size(0) <= 2e7:   # sample the dense g h^T at the E positions
+                g_vals = (g @ h.t())[idx[1], idx[0]]
+            else:
+                g_vals = (g[idx[1]] * h[idx[0]]).sum(1)
+        if ctx.needs_input_grad[2]:
+            a = torch.sparse_coo_tensor(idx, vals, (h.size(0), g.size(0)), is_coalesced=True)
+            g_h = torch.sparse.mm(a, g)
+        return None, g_vals, g_h, None
 
 
 def sparse_propagate(a: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
@@ -224,9 +305,7 @@ def sparse_propagate(a: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
     if not a.is_sparse:
         return a.t() @ h
     idx, vals = _parts(a)
-    order = torch.argsort(idx[1] * a.size(0) + idx[0])
-    at = _rebuild(idx.flip(0)[:, order], vals[order], (a.size(1), a.size(0)))
-    return torch.sparse.mm(at, h)
+    return _Propagate.apply(idx, vals, h, a.size(1))
 
 
 def gcn_normalized(edge_index: torch.Tensor, num_nodes: int,
@@ -304,13 +383,55 @@ class AdjacencyStack:
         out[:, self.indices[0], self.indices[1]] = self.values
         return out
 
-    def select(self, alpha: torch.Tensor) -> torch.Tensor:
+    def select(self, alpha: torch.Tensor) -> SpMat:
         """sum_k alpha_k A_k as a sparse matrix (alpha [K])."""
-        return _rebuild(self.indices, alpha @ self.values, (self.num_nodes, self.num_nodes))
+        return SpMat(self.indices, alpha @ self.values, (self.num_nodes, self.num_nodes))
 
     def to(self, dtype: torch.dtype) -> "AdjacencyStack":
         return AdjacencyStack(self.indices, self.values.to(dtype), self.num_nodes, self.names,
                               self.edge_types, self.offsets, self.has_identity)
+
+    def pair_basis(self, columns: torch.Tensor | None = None, max_entries: float = 5e7):
+        """All non-zero products A_a A_b[:, columns] on one union pattern, or None when too large.
+
+        Returns (pairs [P, 2] of (a, b), indices [2, U], values [P, U], shape). Because
+        (sum_a x_a A_a)(sum_b y_b A_b) = sum_{a,b} x_a y_b A_a A_b, the first GT layer is then the
+        mat-vec (x outer y)[pairs] @ values: exact, and its backward is dense and cheap (the
+        products are fixed, only the alphas change during training).
+        """
+        key = (None if columns is None else (columns.numel(), int(columns.sum()), int(columns[0]),
+                                             int(columns[-1])), self.values.dtype)
+        cache = self.__dict__.setdefault("_pair_cache", {})
+        if key in cache:
+            return cache[key]
+        mats = [self.matrix(k) for k in range(self.num_relations)]
+        rights = mats if columns is None else [restrict_columns(m, columns) for m in mats]
+        n_cols = self.num_nodes if columns is None else columns.numel()
+        prods, pairs = [], []
+        for a in range(self.num_relations):
+            for b in range(self.num_relations):
+                p = torch.sparse.mm(mats[a], rights[b]).coalesce()
+                keep = p.values() != 0
+                if bool(keep.any()):
+                    prods.append((p.indices()[:, keep], p.values()[keep]))
+                    pairs.append((a, b))
+        if not prods:
+            out = None
+        else:
+            lin_all = torch.cat([i[0] * n_cols + i[1] for i, _ in prods])
+            uniq, inv = torch.unique(lin_all, sorted=True, return_inverse=True)
+            if uniq.numel() * len(prods) > max_entries:
+                out = None
+            else:
+                vals = torch.zeros(len(prods), uniq.numel(), dtype=self.values.dtype)
+                pos = 0
+                for r, (i, v) in enumerate(prods):
+                    vals[r, inv[pos:pos + v.numel()]] = v
+                    pos += v.numel()
+                out = (torch.tensor(pairs, dtype=torch.long),
+                       torch.stack([uniq // n_cols, uniq % n_cols]), vals, (self.num_nodes, n_cols))
+        cache[key] = out
+        return out
 
 
 def adjacency_stack(data, edge_types: Sequence[EdgeType] | None = None, *, add_identity: bool = True,

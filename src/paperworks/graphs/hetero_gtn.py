@@ -29,17 +29,11 @@ from torch import nn
 import torch.nn.functional as F
 
 from paperworks.core.errors import DataError
-from paperworks.graphs.hetero import (AdjacencyStack, drop_diagonal, normalize_columns,
-                                      restrict_columns, set_diagonal, sparse_propagate,
+from paperworks.graphs.hetero import (AdjacencyStack, SpMat, drop_diagonal, normalize_columns,
+                                      restrict_columns, set_diagonal, spmm, sparse_propagate,
                                       type_abbreviations)
 
 __all__ = ["GTConv", "GTLayer", "GTNModel", "rank_metapaths"]
-
-
-def _spmm(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    if a.is_sparse:
-        return torch.sparse.mm(a, b).coalesce()
-    return a @ b
 
 
 class GTConv(nn.Module):
@@ -82,16 +76,24 @@ class GTLayer(nn.Module):
                 dense: bool = False, columns: torch.Tensor | None = None) -> list[torch.Tensor]:
         """Meta-path graphs of this layer; ``columns`` keeps only those destination nodes (exact: the
         last factor's columns are selected before the product)."""
+        if self.first and not dense:
+            basis = stack.pair_basis(columns)
+            if basis is not None:
+                pairs, idx, vals, shape = basis
+                a1, a2 = self.conv1.alpha, self.conv2.alpha
+                w = a1[:, pairs[:, 0]] * a2[:, pairs[:, 1]]          # [C, P]
+                v = w.to(vals.dtype) @ vals                          # [C, U]
+                return [SpMat(idx, v[c], shape) for c in range(v.size(0))]
         last = self.conv2 if self.first else self.conv1
         q_last = last(stack, dense)
         if columns is not None:
             q_last = [restrict_columns(q, columns) for q in q_last]
         if self.first:
             q1 = self.conv1(stack, dense)
-            return [_spmm(a, b) for a, b in zip(q1, q_last)]
+            return [spmm(a, b) for a, b in zip(q1, q_last)]
         if h is None:
             raise ValueError("GTLayer: a non-first layer needs the previous meta-path graphs")
-        return [_spmm(a, b) for a, b in zip(h, q_last)]
+        return [spmm(a, b) for a, b in zip(h, q_last)]
 
     def alphas(self) -> list[torch.Tensor]:
         return [self.conv1.alpha] + ([self.conv2.alpha] if self.first else [])

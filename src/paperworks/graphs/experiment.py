@@ -1,0 +1,102 @@
+"""Shared pieces of the graph systems' reproductions: dataset loading by name, model comparisons under
+one protocol, community recovery and timing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+from torch_geometric.loader import DataLoader
+
+from paperworks.core.errors import ConfigError
+from paperworks.graphs.harness import CVResult, Split, cross_validate, make_splits, random_splits
+from paperworks.graphs.metrics import community_nmi
+
+__all__ = ["GRAPH_DATASETS", "load_graphs", "data_spec", "compare", "seeded_splits", "diffpool_nmi",
+           "random_nmi", "epoch_time"]
+
+GRAPH_DATASETS = ("syn_community1v2", "syn_community_wiring", "syn_community_majority", "mutag", "b3db_bbbp")
+
+
+def load_graphs(name: str, seed: int = 0, n_per_class: int = 100, max_molecules: int | None = None,
+                max_atoms: int | None = 60):
+    from paperworks.data import load
+
+    if name not in GRAPH_DATASETS:
+        raise ConfigError(f"'dataset' must be one of {', '.join(GRAPH_DATASETS)} (got {name!r})")
+    if name.startswith("syn_community"):
+        kw = {"feature": "degree"} if name != "syn_community_majority" else {}
+        return load(name, n_per_class=n_per_class, seed=seed, **kw)
+    if name == "b3db_bbbp":
+        return load(name, max_molecules=max_molecules, max_atoms=max_atoms, seed=seed)
+    return load(name)
+
+
+def data_spec(data) -> tuple[int, int, int]:
+    """(feature width, number of classes, largest graph)."""
+    return (int(data[0].x.size(1)), int(max(int(d.y) for d in data)) + 1, int(max(d.num_nodes for d in data)))
+
+
+def seeded_splits(data, seeds: Sequence[int]) -> list[Split]:
+    """One random stratified 80/10/10 split per seed (for tasks repeated over seeds)."""
+    y = np.array([int(d.y) for d in data])
+    return [random_splits(y, runs=1, seed=s)[0] for s in seeds]
+
+
+def compare(makers: dict[str, Callable[[], torch.nn.Module]], data, splits: Sequence[Split], seed: int = 0,
+            log: Callable[[dict], None] | None = None, **train_kw) -> dict[str, CVResult]:
+    """Every model on the same splits with the same training settings."""
+    out = {}
+    for name, mk in makers.items():
+        r = cross_validate(mk, data, splits, seed=seed, **train_kw)
+        out[name] = r
+        if log is not None:
+            log({"model": name, "acc_mean": r.mean, "acc_std": r.std, "seconds": r.seconds,
+                 "folds": len(r.folds)})
+    return out
+
+
+@torch.no_grad()
+def diffpool_nmi(model, data) -> float:
+    """NMI between the argmax of the first-level assignment and the planted communities."""
+    model.eval()
+    graphs = [d for d in data if int(d.community.max()) > 0]
+    ss, cs = [], []
+    for batch in DataLoader(graphs, batch_size=64):
+        model(batch)
+        s = model.assignments[0]
+        counts = torch.bincount(batch.batch).tolist()
+        for i, n in enumerate(counts):
+            ss.append(s[i, :n])
+        cs += list(torch.split(batch.community, counts))
+    return community_nmi(ss, cs)
+
+
+def random_nmi(data, clusters: int, seed: int = 0) -> float:
+    """NMI of uniformly random hard assignments to ``clusters`` clusters (the chance level)."""
+    g = torch.Generator().manual_seed(seed)
+    graphs = [d for d in data if int(d.community.max()) > 0]
+    ss = [torch.rand(d.num_nodes, clusters, generator=g) for d in graphs]
+    return community_nmi(ss, [d.community for d in graphs])
+
+
+def epoch_time(model, data, batch_size: int = 32, epochs: int = 3, lr: float = 1e-3) -> float:
+    """Seconds per training epoch (mean of ``epochs`` after one warm-up epoch)."""
+    import torch.nn.functional as F
+
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    loader = DataLoader(list(data), batch_size=batch_size, shuffle=True, generator=torch.Generator().manual_seed(0))
+    times = []
+    for ep in range(epochs + 1):
+        model.train()
+        t0 = time.perf_counter()
+        for batch in loader:
+            opt.zero_grad()
+            logits, aux = model(batch)
+            (F.cross_entropy(logits, batch.y.view(-1)) + aux).backward()
+            opt.step()
+        if ep:
+            times.append(time.perf_counter() - t0)
+    return float(np.median(times))
