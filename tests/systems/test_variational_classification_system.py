@@ -1,0 +1,50 @@
+"""System-level tests of variational_classification: smoke reproduction, config errors, bench, slow claims."""
+
+import pytest
+import torch
+
+from paperworks.core.errors import ConfigError
+from paperworks.core.registry import get_system
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    # tiny models: one thread is fastest and avoids oversubscription when CI shares the cores
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+
+def test_reproduce_smoke_report_structure(reproduce_smoke):
+    d = reproduce_smoke("variational_classification")
+    names = [c["claim"] for c in d["claims"]]
+    assert len(names) == 10 and any(n.startswith("text:") for n in names)
+    titles = [t["title"] for t in d["tables"]]
+    assert any("fashion_mnist" in t for t in titles) and any("fortunes" in t for t in titles)
+    for t in d["tables"]:
+        assert [r[0] for r in t["rows"]] == ["CE", "GM", "VC"]
+
+
+def test_config_errors_reported_together():
+    S = get_system("variational_classification")
+    with pytest.raises(ConfigError) as e:
+        S.make_config({"dataset": "cifar10", "beta_adversarial": "-1", "latent_dim": "0"})
+    msg = str(e.value)
+    assert "3 problems" in msg and "fashion_mnist" in msg and "beta_adversarial" in msg and "latent_dim" in msg
+
+
+def test_bench_returns_ratio():
+    S = get_system("variational_classification")
+    out = S(S.make_config({}, preset="smoke")).bench(quick=True)
+    assert out["ratio"] > 0 and "summary" in out and out["vc_step_ms"] > 0
+
+
+@pytest.mark.slow
+def test_quick_reproduction_claims_hold(tmp_path):
+    from paperworks.core.rundir import RunDir
+
+    S = get_system("variational_classification")
+    rep = S(S.make_config({})).reproduce(RunDir(tmp_path), quick=True)
+    failed = [c.claim for c in rep.claims if not c.holds]
+    assert not failed, failed
