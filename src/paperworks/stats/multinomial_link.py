@@ -335,7 +335,7 @@ class MultinomialLinkModel:
                 raise ValueError(f"{_W}.from_formula: response column {c!r} not in data "
                                  f"(columns: {', '.join(map(str, data.columns))})")
         try:
-            X = patsy.dmatrix(rhs, data, return_type="dataframe", NA_action="raise")
+            X = patsy.dmatrix(rhs, data, return_type="dataframe", NA_action="raise", eval_env=1)
         except patsy.PatsyError as e:
             msg = str(e).splitlines()[0]
             raise ValueError(f"{_W}.from_formula: cannot build the design from {rhs!r}: {msg}") from None
