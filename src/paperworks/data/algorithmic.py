@@ -9,8 +9,10 @@ A source is ``[task marker] + body + [eos]``; a target is ``answer + [eos]``:
 - copy: body = x_1..x_n (random symbols, n uniform in [min_len, max_len]), answer = x_1..x_n;
 - reverse: answer = x_n..x_1;
 - sort: answer = the symbols of x in ascending order;
-- add: body = digits(a) + [+] + digits(b), with a, b uniform integers of 1..n_digits digits (most
-  significant digit first, no leading zeros), answer = digits(a + b).
+- add: a, b uniform integers in [0, 10^n_digits); body = digits(a) + [+] + digits(b), each written with
+  exactly n_digits digits (leading zeros), answer = the n_digits + 1 digits of a + b; every number is
+  written least-significant digit first, so the carry flows in reading order (a common formulation of
+  the task; with most-significant-first output every digit depends on the whole carry chain).
 
 Train and test sets are drawn from separate random streams and the test inputs are removed from the
 training set, so test accuracy is measured on unseen inputs.
@@ -36,8 +38,9 @@ def vocab_size(n_symbols: int = 10) -> int:
     return SYM0 + n_symbols
 
 
-def _digits(v: int) -> list[int]:
-    return [SYM0 + int(c) for c in str(v)]
+def _digits(v: int, width: int) -> list[int]:
+    """``width`` decimal digits of ``v``, least-significant first."""
+    return [SYM0 + int(c) for c in reversed(str(v).zfill(width))]
 
 
 def make_examples(task: str, n: int, seed: int, min_len: int = 5, max_len: int = 20, n_symbols: int = 10,
@@ -56,8 +59,8 @@ def make_examples(task: str, n: int, seed: int, min_len: int = 5, max_len: int =
     out = []
     for _ in range(n):
         if task == "add":
-            a, b = (int(rng.integers(0, 10 ** int(rng.integers(1, n_digits + 1)))) for _ in range(2))
-            body, ans = _digits(a) + [PLUS_ID] + _digits(b), _digits(a + b)
+            a, b = (int(rng.integers(0, 10 ** n_digits)) for _ in range(2))
+            body, ans = _digits(a, n_digits) + [PLUS_ID] + _digits(b, n_digits), _digits(a + b, n_digits + 1)
         else:
             L = int(rng.integers(min_len, max_len + 1))
             body = [SYM0 + int(s) for s in rng.integers(0, n_symbols, size=L)]
