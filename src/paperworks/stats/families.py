@@ -29,7 +29,6 @@ Every quantity is computed on the log scale where it helps (probabilities near 0
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import logsumexp
 
 __all__ = ["FAMILIES", "family_eval", "pooled_rho"]
 
@@ -37,7 +36,8 @@ FAMILIES = ("baseline", "cumulative", "adjacent", "continuation")
 
 
 def _softmax_log(c):
-    return c - logsumexp(c, axis=1, keepdims=True)
+    mx = c.max(axis=1, keepdims=True)
+    return c - (mx + np.log(np.exp(c - mx).sum(axis=1, keepdims=True)))
 
 
 def family_eval(family: str, logF, logS, logf, Y, need_info: bool = True):

@@ -48,7 +48,7 @@ class Link:
     def logcdf(self, eta):
         n = self.name
         if n == "logit":
-            return -np.logaddexp(0.0, -eta)
+            return special.log_expit(eta)
         if n == "probit":
             return special.log_ndtr(eta)
         if n == "cloglog":      # F = 1 - exp(-exp(eta))
@@ -62,7 +62,7 @@ class Link:
     def logsf(self, eta):
         n = self.name
         if n == "logit":
-            return -np.logaddexp(0.0, eta)
+            return special.log_expit(-eta)
         if n == "probit":
             return special.log_ndtr(-eta)
         if n == "cloglog":
@@ -76,7 +76,7 @@ class Link:
     def logpdf(self, eta):
         n = self.name
         if n == "logit":
-            return -eta - 2.0 * np.logaddexp(0.0, -eta)
+            return special.log_expit(eta) + special.log_expit(-eta)
         if n == "probit":
             return -0.5 * eta * eta - 0.5 * np.log(2.0 * np.pi)
         if n == "cloglog":

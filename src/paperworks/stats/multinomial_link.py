@@ -304,6 +304,9 @@ class MultinomialLinkModel:
         self._Z, self._Y = Z, Y
         if collapse is False or Z.shape[0] < 50:
             return
+        probe = Z[: min(2000, Z.shape[0])]
+        if collapse == "auto" and np.unique(probe, axis=0).shape[0] > probe.shape[0] // 2:
+            return                                   # continuous covariates: nothing to group
         uniq, inv = np.unique(Z, axis=0, return_inverse=True)
         inv = inv.ravel()
         if collapse == "auto" and uniq.shape[0] > Z.shape[0] // 2:
@@ -410,6 +413,11 @@ class MultinomialLinkModel:
     def _feasible(logp) -> bool:
         return bool(np.all(np.isfinite(logp)))
 
+    def _ll_from(self, logp) -> float:
+        if not self._feasible(logp):
+            return -np.inf
+        return float(np.sum(np.where(self._Y > 0, self._Y * logp, 0.0)))
+
     def loglike(self, theta) -> float:
         """l(theta) = sum_i sum_j Y_ij log pi_ij (no multinomial constant); -inf outside the feasible region."""
         theta = np.asarray(theta, dtype=float)
@@ -435,21 +443,14 @@ class MultinomialLinkModel:
         return self._info_from_U(U)
 
     def _info_from_U(self, U):
+        # F_B[(a,k),(b,l)] = sum_i n_i Z_ia Z_ib U_i[k,l]: one GEMM of (Z_a Z_b)_i against (n_i U_i)
         Z = self._Z
         N = self._Y.sum(axis=1)
-        q = Z.shape[1]
+        m, q = Z.shape
         K = self.J - 1
-        FB = np.zeros((q, K, q, K))
-        for k in range(K):
-            for l in range(k, K):
-                w = N * U[:, k, l]
-                if not np.any(w):
-                    continue
-                M = Z.T @ (Z * w[:, None])
-                FB[:, k, :, l] = M
-                if l != k:
-                    FB[:, l, :, k] = M
-        FB = FB.reshape(q * K, q * K)
+        ZZ = (Z[:, :, None] * Z[:, None, :]).reshape(m, q * q)
+        W = (N[:, None, None] * U).reshape(m, K * K)
+        FB = (ZZ.T @ W).reshape(q, q, K, K).transpose(0, 2, 1, 3).reshape(q * K, q * K)
         return self._C.T @ FB @ self._C
 
     def observed_information(self, theta, h: float = 1e-6) -> np.ndarray:
@@ -500,7 +501,8 @@ class MultinomialLinkModel:
         theta = self.start_params() if start_params is None else np.asarray(start_params, dtype=float).copy()
         if theta.shape != (self.k_params,):
             raise ValueError(f"{_W}.fit: start_params must have shape ({self.k_params},) (got {theta.shape})")
-        ll = self.loglike(theta)
+        cur = self._evaluate(theta, Y=self._Y)          # (log pi, score wrt eta, U) at theta
+        ll = self._ll_from(cur[0])
         if not np.isfinite(ll):
             raise InfeasibleError(f"{_W}.fit: start_params are outside the feasible region")
         converged = False
@@ -510,7 +512,7 @@ class MultinomialLinkModel:
         halved: list[bool] = []
         it = 0
         for it in range(1, maxiter + 1):
-            logp, s, U = self._evaluate(theta, Y=self._Y)
+            logp, s, U = cur
             g = self._C.T @ (self._Z.T @ s).ravel()
             Fi = self._info_from_U(U)
             try:
@@ -525,7 +527,8 @@ class MultinomialLinkModel:
             accepted = False
             for _h in range(max_halving + 1):
                 new = theta + t * step
-                ll_new = self.loglike(new)
+                trial = self._evaluate(new, Y=self._Y)       # reused as the next iterate's score/info
+                ll_new = self._ll_from(trial[0])
                 if not step_halving:
                     if not np.isfinite(ll_new):
                         raise InfeasibleError(
@@ -544,7 +547,7 @@ class MultinomialLinkModel:
                 break
             dl = ll_new - ll
             dstep = np.max(np.abs(t * step)) if step.size else 0.0
-            theta, ll = new, ll_new
+            theta, ll, cur = new, ll_new, trial
             history.append(ll)
             if dstep < tol or abs(dl) <= 1e-15 * (abs(ll) + 1.0):
                 converged = True
@@ -567,11 +570,12 @@ class MultinomialLinkModel:
             if ll2 > ll:
                 theta, ll, polished = theta2, ll2, True
                 history.append(ll)
+                cur = self._evaluate(theta, Y=self._Y)
         if not converged:
             warnings.warn(f"{_W}.fit: Fisher scoring did not converge in {maxiter} iterations "
                           f"(last log-likelihood change {history[-1] - history[-2] if len(history) > 1 else 0:.3g})",
                           UserWarning, stacklevel=2)
-        logp, s, U = self._evaluate(theta, Y=self._Y)
+        logp, s, U = cur
         if check_separation:
             self._check_separation(logp)
         info = self._info_from_U(U) if cov_type == "expected" else self.observed_information(theta)
