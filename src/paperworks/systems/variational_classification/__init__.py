@@ -117,8 +117,14 @@ def _text_task(cfg):
                 len(d["classes"]), x_shift={"word_dropout": shifted})
 
 
+def _keys(rows):
+    return [k for k in rows[0] if not k.startswith("_")]
+
+
 def _mean_std(rows, key):
     v = np.array([r[key] for r in rows], dtype=float)
+    if np.isnan(v).all():
+        return float("nan"), float("nan")
     return float(np.nanmean(v)), float(np.nanstd(v))
 
 
@@ -168,16 +174,17 @@ class VariationalClassification(System):
             low = self._sweep(task, image, epochs, methods=("ce", "vc"), label_fraction=cfg.label_fraction)
             all_res[kind] = (task, res, low)
             run_dir.log_metrics({"block": kind, "task": task.name,
-                                 **{f"{m}/{k}": _mean_std(v, k)[0] for m, v in res.items() for k in v[0]},
-                                 **{f"{m}/{k}": _mean_std(v, k)[0] for m, v in low.items() for k in v[0]}})
+                                 **{f"{m}/{k}": _mean_std(v, k)[0] for m, v in res.items() for k in _keys(v)},
+                                 **{f"{m}/{k}": _mean_std(v, k)[0] for m, v in low.items() for k in _keys(v)}})
             self._claims_and_table(rep, kind, task, res, low, image)
+            self._reliability_plot(rep, run_dir, kind, task, res)
         rep.add_text(self._summary_text(all_res, time.time() - t0))
         return rep
 
     def _claims_and_table(self, rep, kind, task, res, low, image):
         cfg = self.config
-        ms = {m: {k: _mean_std(v, k) for k in v[0]} for m, v in res.items()}
-        lo = {m: {k: _mean_std(v, k) for k in v[0]} for m, v in low.items()}
+        ms = {m: {k: _mean_std(v, k) for k in _keys(v)} for m, v in res.items()}
+        lo = {m: {k: _mean_std(v, k) for k in _keys(v)} for m, v in low.items()}
         ce, vc = ms["ce"], ms["vc"]
         shift = "noise" if image else "word_dropout"
         tag = f"{task.name}, mean of {cfg.seeds} seeds"
@@ -219,6 +226,29 @@ class VariationalClassification(System):
                            (f"Gaussian noise sigma={cfg.noise_sigma:g}, rotation {cfg.rotation_deg:g} deg"
                             if image else f"word dropout p={cfg.word_dropout:g}") +
                            "; ECE with 15 equal-width bins (torchmetrics-equal).")
+
+    def _reliability_plot(self, rep, run_dir, kind, task, res):
+        """Reliability diagram (seed 0) of CE, GM and VC on the clean test set."""
+        import matplotlib
+
+        matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(1, 3, figsize=(10, 3.3), sharey=True)
+        for ax, m in zip(axes, ("ce", "gm", "vc")):
+            b = res[m][0]["_bins"]
+            e = np.asarray(b["edges"])
+            mids, w = (e[:-1] + e[1:]) / 2, e[1] - e[0]
+            acc, cnt = np.asarray(b["accuracy"]), np.asarray(b["count"])
+            ax.bar(mids[cnt > 0], acc[cnt > 0], width=w * 0.95, color="tab:blue", label="accuracy")
+            ax.plot([0, 1], [0, 1], "k--", lw=1, label="ideal")
+            ax.set_title(f"{m.upper()} (ECE {100 * res[m][0]['clean_ece']:.1f}%)")
+            ax.set_xlabel("confidence")
+        axes[0].set_ylabel("accuracy")
+        axes[0].legend(loc="upper left")
+        fig.suptitle(f"{task.name}: reliability on the clean test set (seed {self.config.seed})")
+        rep.add_plot(run_dir, fig, f"reliability_{kind}", f"Reliability diagrams, {task.name}, seed "
+                     f"{self.config.seed}: bar = accuracy per confidence bin; dashed = perfect calibration.")
 
     def _summary_text(self, all_res, secs):
         cfg = self.config

@@ -12,7 +12,7 @@ from torch import nn
 
 from paperworks.core.trainer import Trainer, TrainerConfig, seed_everything
 from paperworks.metrics import (classification_metrics, evaluate_under_attack, evaluate_under_shift,
-                                label_fraction_indices, predict_logits)
+                                label_fraction_indices, predict_logits, reliability_bins)
 from paperworks.systems.variational_classification.objective import (GaussianHead, LatentClassifier,
                                                                      VariationalObjective)
 
@@ -89,8 +89,11 @@ def latent_fit(model: LatentClassifier, x: torch.Tensor, y: torch.Tensor) -> flo
 def evaluate(model, task: Task, cfg, image: bool) -> dict[str, float]:
     """Clean, adversarial (FGSM) and shifted-data metrics of one trained model."""
     out = {}
-    clean = classification_metrics(predict_logits(model, task.x_test), task.y_test, cfg.n_bins)
+    logits = predict_logits(model, task.x_test)
+    clean = classification_metrics(logits, task.y_test, cfg.n_bins)
     out.update({f"clean_{k}": v for k, v in clean.items()})
+    b = reliability_bins(logits.double().softmax(1), task.y_test, cfg.n_bins)
+    out["_bins"] = {k: v.tolist() for k, v in b.items()}          # for the reliability diagram
     n_adv = min(cfg.n_attack, len(task.y_test))
     adv = evaluate_under_attack(model, task.x_test[:n_adv], task.y_test[:n_adv], "fgsm", n_bins=cfg.n_bins,
                                 eps=cfg.fgsm_eps if image else cfg.text_fgsm_eps)
