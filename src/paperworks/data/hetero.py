@@ -1,0 +1,330 @@
+"""Heterogeneous academic graphs: a generator with a planted meta-path, and offline loaders.
+
+The machines are offline, so the GTN / HDGI reproductions run on :func:`make_academic_hetero`, an
+ACM-like graph (paper / author / subject / term) in which the class of a paper is carried by the
+meta-path Paper-Subject-Paper: each paper links to one subject, drawn with probability
+``subject_purity`` from the subjects owned by its class. Authors and terms are drawn uniformly at
+random (P-A-P and P-T-P are noise), and the bag-of-words features carry only a weak class signal.
+
+The papers' real DBLP / ACM / IMDB data are read from a local folder, never downloaded and never
+unpickled (the official GTN release ships pickles: convert them once to one of these formats):
+
+1. paperworks npz: one ``<root>/<name>.npz`` written by :func:`save_hetero_npz` (keys documented
+   there), read with ``np.load(allow_pickle=False)``.
+2. PyG / MAGNN raw layout, as used by ``torch_geometric.datasets.DBLP`` / ``IMDB``: ``adjM.npz``
+   (global sparse adjacency), ``node_types.npy``, ``labels.npy``, ``train_val_test_idx.npz`` and
+   ``features_<i>.npz`` (scipy sparse) or ``features_<i>.npy`` (dense) per node type, in ``<root>`` or
+   ``<root>/raw``. Node-type names and the target type follow PyG (DBLP: author, paper, term,
+   conference; IMDB: movie, director, actor; ACM: paper, author, subject).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from paperworks.core.errors import DataError
+from paperworks.data import register_dataset
+
+__all__ = ["make_academic_hetero", "save_hetero_npz", "load_hetero_folder", "PLANTED_METAPATH",
+           "NOISE_METAPATHS", "RAW_LAYOUTS"]
+
+PLANTED_METAPATH = [("paper", "ps", "subject"), ("subject", "sp", "paper")]
+NOISE_METAPATHS = {"PAP": [("paper", "pa", "author"), ("author", "ap", "paper")],
+                   "PTP": [("paper", "pt", "term"), ("term", "tp", "paper")]}
+
+# PyG/MAGNN raw layouts: node types in global-index order, and the labelled (target) type
+RAW_LAYOUTS = {
+    "dblp": (["author", "paper", "term", "conference"], "author"),
+    "imdb": (["movie", "director", "actor"], "movie"),
+    "acm": (["paper", "author", "subject"], "paper"),
+}
+
+
+def _bag_of_words(n: int, vocab: int, words: int, topic: np.ndarray | None, n_topics: int,
+                  signal: float, rng: np.random.Generator) -> np.ndarray:
+    """Counts of ``words`` draws per node: from its topic's word block w.p. ``signal``, else uniform."""
+    x = np.zeros((n, vocab), dtype=np.float32)
+    block = vocab // max(n_topics, 1)
+    for i in range(n):
+        if topic is not None:
+            from_topic = rng.random(words) < signal
+            t = int(topic[i])
+            w_topic = rng.integers(t * block, (t + 1) * block, size=int(from_topic.sum()))
+            w_rand = rng.integers(0, vocab, size=int((~from_topic).sum()))
+            w = np.concatenate([w_topic, w_rand])
+        else:
+            w = rng.integers(0, vocab, size=words)
+        np.add.at(x[i], w, 1.0)
+    return x
+
+
+@register_dataset("hetero_academic")
+def make_academic_hetero(n_papers: int = 1000, n_authors: int = 600, n_subjects: int = 30,
+                         n_terms: int = 300, n_classes: int = 3, subject_purity: float = 0.8,
+                         authors_per_paper: tuple[int, int] = (2, 4), terms_per_paper: int = 3,
+                         vocab: int = 64, words_per_node: int = 20, feature_signal: float = 0.12,
+                         train: float = 0.2, val: float = 0.1, seed: int = 0):
+    """ACM-like heterograph whose labels live on the meta-path P-S-P (see the module docstring).
+
+    Returns a ``HeteroData`` with node types paper (target: ``x``, ``y``, ``train/val/test_mask``),
+    author, subject, term (all with ``x`` of the same width, uninformative), the six edge types
+    pa/ap, ps/sp, pt/tp (each direction its own type), and the graph-level attributes ``target``,
+    ``planted_metapath`` and ``num_classes``.
+    """
+    from torch_geometric.data import HeteroData
+
+    problems = []
+    for name, v in (("n_papers", n_papers), ("n_authors", n_authors), ("n_subjects", n_subjects),
+                    ("n_terms", n_terms), ("vocab", vocab), ("words_per_node", words_per_node),
+                    ("terms_per_paper", terms_per_paper)):
+        if int(v) < 1:
+            problems.append(f"'{name}' must be >= 1 (got {v})")
+    if n_classes < 2 or n_subjects < n_classes:
+        problems.append(f"need 2 <= n_classes <= n_subjects (got {n_classes}, {n_subjects})")
+    if not 0 <= subject_purity <= 1 or not 0 <= feature_signal <= 1:
+        problems.append("subject_purity and feature_signal must be in [0, 1]")
+    lo, hi = authors_per_paper
+    if not 1 <= lo <= hi <= n_authors:
+        problems.append(f"authors_per_paper must satisfy 1 <= lo <= hi <= n_authors (got {authors_per_paper})")
+    if vocab < n_classes:
+        problems.append(f"vocab must be >= n_classes (got {vocab})")
+    if problems:
+        raise DataError("make_academic_hetero: " + "; ".join(problems))
+
+    rng = np.random.default_rng(seed)
+    y = np.arange(n_papers) % n_classes
+    rng.shuffle(y)
+    subj_class = np.arange(n_subjects) % n_classes
+    owned = [np.nonzero(subj_class == c)[0] for c in range(n_classes)]
+    other = [np.nonzero(subj_class != c)[0] for c in range(n_classes)]
+    subject = np.empty(n_papers, dtype=np.int64)
+    for i in range(n_papers):
+        pool = owned[y[i]] if rng.random() < subject_purity else other[y[i]]
+        subject[i] = rng.choice(pool)
+    pa_src, pa_dst = [], []
+    for i in range(n_papers):
+        k = int(rng.integers(lo, hi + 1))
+        a = rng.choice(n_authors, size=k, replace=False)
+        pa_src += [i] * k
+        pa_dst += a.tolist()
+    pt_src = np.repeat(np.arange(n_papers), terms_per_paper)
+    pt_dst = np.concatenate([rng.choice(n_terms, size=terms_per_paper, replace=False)
+                             for _ in range(n_papers)])
+
+    data = HeteroData()
+    data["paper"].x = torch.from_numpy(_bag_of_words(n_papers, vocab, words_per_node, y, n_classes,
+                                                     feature_signal, rng))
+    for nt, n in (("author", n_authors), ("subject", n_subjects), ("term", n_terms)):
+        data[nt].x = torch.from_numpy(_bag_of_words(n, vocab, words_per_node, None, n_classes, 0.0, rng))
+    data["paper"].y = torch.from_numpy(y).long()
+
+    def put(src, rel, dst, s, d):
+        ei = torch.stack([torch.as_tensor(np.asarray(s), dtype=torch.long),
+                          torch.as_tensor(np.asarray(d), dtype=torch.long)])
+        data[src, rel, dst].edge_index = ei
+
+    put("paper", "pa", "author", pa_src, pa_dst)
+    put("author", "ap", "paper", pa_dst, pa_src)
+    put("paper", "ps", "subject", np.arange(n_papers), subject)
+    put("subject", "sp", "paper", subject, np.arange(n_papers))
+    put("paper", "pt", "term", pt_src, pt_dst)
+    put("term", "tp", "paper", pt_dst, pt_src)
+
+    _attach_split(data, "paper", torch.from_numpy(y).long(), train, val, seed)
+    data.target = "paper"
+    data.planted_metapath = list(PLANTED_METAPATH)
+    data.num_classes = n_classes
+    return data
+
+
+def _attach_split(data, target, y, train, val, seed):
+    from paperworks.graphs.hetero import stratified_split
+
+    tr, va, te = stratified_split(y, train, val, seed)
+    n = y.numel()
+    for name, idx in (("train", tr), ("val", va), ("test", te)):
+        m = torch.zeros(n, dtype=torch.bool)
+        m[idx] = True
+        data[target][f"{name}_mask"] = m
+
+
+# ------------------------------------------------------------------------------------- npz format
+def save_hetero_npz(data, path: str | Path, target: str) -> Path:
+    """Write a HeteroData as a pickle-free npz: ``node_types`` (str array), ``target`` (str),
+    ``num_nodes__<t>``, optional ``x__<t>`` [N_t, F], ``edge_index__<src>__<rel>__<dst>`` [2, E],
+    ``y`` [N_target], optional ``train_idx`` / ``val_idx`` / ``test_idx``.
+    """
+    from paperworks.graphs.hetero import check_hetero
+
+    check_hetero(data, target=target, where="save_hetero_npz")
+    for nt in data.node_types:
+        for part in (nt,):
+            if "__" in part:
+                raise DataError(f"save_hetero_npz: node type names may not contain '__' (got '{nt}')")
+    arrays: dict[str, np.ndarray] = {"node_types": np.array(list(data.node_types), dtype=str),
+                                     "target": np.array(target, dtype=str)}
+    for nt in data.node_types:
+        arrays[f"num_nodes__{nt}"] = np.array(int(data[nt].num_nodes))
+        if getattr(data[nt], "x", None) is not None:
+            arrays[f"x__{nt}"] = data[nt].x.detach().cpu().numpy()
+    for et in data.edge_types:
+        if any("__" in p for p in et):
+            raise DataError(f"save_hetero_npz: edge type names may not contain '__' (got {et})")
+        arrays["edge_index__" + "__".join(et)] = data[et].edge_index.cpu().numpy().astype(np.int64)
+    arrays["y"] = data[target].y.cpu().numpy().astype(np.int64)
+    for name in ("train", "val", "test"):
+        m = getattr(data[target], f"{name}_mask", None)
+        if m is not None:
+            arrays[f"{name}_idx"] = torch.nonzero(m).flatten().numpy()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as f:
+        np.savez_compressed(f, **arrays)
+    return path
+
+
+def _read_npz(path: Path):
+    from torch_geometric.data import HeteroData
+
+    try:
+        z = np.load(path, allow_pickle=False)
+    except ValueError as e:
+        raise DataError(f"'{path}' holds pickled objects, which paperworks never loads ({e})") from None
+    except (OSError, EOFError) as e:
+        raise DataError(f"'{path}' is not a readable npz file ({e})") from None
+    with z:
+        keys = set(z.files)
+        for k in ("node_types", "target", "y"):
+            if k not in keys:
+                raise DataError(f"'{path}' is not a paperworks heterograph npz (missing key '{k}')")
+        data = HeteroData()
+        node_types = [str(t) for t in z["node_types"].tolist()]
+        target = str(z["target"])
+        for nt in node_types:
+            if f"x__{nt}" in keys:
+                data[nt].x = torch.from_numpy(np.asarray(z[f"x__{nt}"], dtype=np.float32))
+            if f"num_nodes__{nt}" in keys:
+                data[nt].num_nodes = int(z[f"num_nodes__{nt}"])
+            elif f"x__{nt}" not in keys:
+                raise DataError(f"'{path}': node type '{nt}' has neither 'num_nodes__{nt}' nor 'x__{nt}'")
+        for k in sorted(keys):
+            if k.startswith("edge_index__"):
+                parts = k[len("edge_index__"):].split("__")
+                if len(parts) != 3:
+                    raise DataError(f"'{path}': malformed edge key '{k}' (want edge_index__src__rel__dst)")
+                data[tuple(parts)].edge_index = torch.from_numpy(np.asarray(z[k], dtype=np.int64))
+        y = torch.from_numpy(np.asarray(z["y"], dtype=np.int64))
+        data[target].y = y
+        for name in ("train", "val", "test"):
+            if f"{name}_idx" in keys:
+                m = torch.zeros(y.numel(), dtype=torch.bool)
+                m[torch.from_numpy(np.asarray(z[f"{name}_idx"], dtype=np.int64))] = True
+                data[target][f"{name}_mask"] = m
+    data.target = target
+    return data
+
+
+# ------------------------------------------------------------------------------- PyG raw layout
+def _read_raw(folder: Path, name: str):
+    import scipy.sparse as sp
+    from torch_geometric.data import HeteroData
+
+    if name not in RAW_LAYOUTS:
+        raise DataError(f"no PyG raw layout known for '{name}' (known: {', '.join(RAW_LAYOUTS)}); "
+                        "use the npz format instead")
+    types, target = RAW_LAYOUTS[name]
+    need = ["adjM.npz", "node_types.npy", "labels.npy"]
+    missing = [f for f in need if not (folder / f).exists()]
+    if missing:
+        raise DataError(f"'{folder}' lacks {', '.join(missing)} (PyG raw layout for {name})")
+    try:
+        type_idx = np.load(folder / "node_types.npy", allow_pickle=False).astype(np.int64)
+        labels = np.load(folder / "labels.npy", allow_pickle=False).astype(np.int64)
+        adj = sp.load_npz(folder / "adjM.npz").tocsr()
+    except ValueError as e:
+        raise DataError(f"'{folder}': a raw file holds pickled objects or is malformed ({e})") from None
+    counts = [int((type_idx == i).sum()) for i in range(len(types))]
+    n = int(type_idx.size)
+    if adj.shape != (n, n):
+        raise DataError(f"'{folder}/adjM.npz' has shape {adj.shape}, expected ({n}, {n}) from node_types.npy")
+    if sum(counts) != n:
+        raise DataError(f"'{folder}/node_types.npy' has type ids outside 0..{len(types) - 1}")
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    if not np.array_equal(type_idx, np.repeat(np.arange(len(types)), counts)):
+        raise DataError(f"'{folder}/node_types.npy' must list node types in contiguous blocks 0, 1, ...")
+    data = HeteroData()
+    for i, nt in enumerate(types):
+        f_npz, f_npy = folder / f"features_{i}.npz", folder / f"features_{i}.npy"
+        if f_npz.exists():
+            x = np.asarray(sp.load_npz(f_npz).todense(), dtype=np.float32)
+        elif f_npy.exists():
+            x = np.load(f_npy, allow_pickle=False).astype(np.float32)
+        else:
+            data[nt].num_nodes = counts[i]
+            continue
+        if x.shape[0] != counts[i]:
+            raise DataError(f"'{folder}/features_{i}': {x.shape[0]} rows but {counts[i]} '{nt}' nodes")
+        data[nt].x = torch.from_numpy(x)
+    if labels.shape != (counts[types.index(target)],):
+        raise DataError(f"'{folder}/labels.npy' has shape {labels.shape}, expected "
+                        f"({counts[types.index(target)]},) = number of '{target}' nodes")
+    data[target].y = torch.from_numpy(labels)
+    for a, src in enumerate(types):
+        for b, dst in enumerate(types):
+            blk = adj[starts[a]:starts[a + 1], starts[b]:starts[b + 1]].tocoo()
+            if blk.nnz:
+                data[src, "to", dst].edge_index = torch.from_numpy(
+                    np.stack([blk.row, blk.col]).astype(np.int64))
+    split = folder / "train_val_test_idx.npz"
+    if split.exists():
+        with np.load(split, allow_pickle=False) as z:
+            for nm in ("train", "val", "test"):
+                if f"{nm}_idx" in z.files:
+                    m = torch.zeros(labels.size, dtype=torch.bool)
+                    m[torch.from_numpy(z[f"{nm}_idx"].astype(np.int64))] = True
+                    data[target][f"{nm}_mask"] = m
+    data.target = target
+    return data
+
+
+def load_hetero_folder(name: str, root: str | Path):
+    """Load DBLP / ACM / IMDB (or any npz heterograph) from a local folder; see the module docstring."""
+    name_l = name.lower()
+    root = Path(root)
+    if root.is_file() and root.suffix == ".npz":
+        return _read_npz(root)
+    if not root.exists():
+        raise DataError(f"data folder '{root}' does not exist: put {name_l}.npz (paperworks npz) or the "
+                        f"PyG raw files (adjM.npz, node_types.npy, labels.npy, ...) there")
+    for cand in (root / f"{name_l}.npz", root / f"{name}.npz", root / name_l / f"{name_l}.npz"):
+        if cand.exists():
+            return _read_npz(cand)
+    for folder in (root, root / "raw", root / name_l, root / name_l / "raw", root / name.upper() / "raw"):
+        if (folder / "adjM.npz").exists():
+            return _read_raw(folder, name_l)
+    if any(root.glob("*.pkl")):
+        raise DataError(f"'{root}' holds pickles (the official GTN release); paperworks never unpickles: "
+                        f"convert them to {name_l}.npz with paperworks.data.hetero.save_hetero_npz")
+    raise DataError(f"no {name} data in '{root}': expected {name_l}.npz or the PyG raw files "
+                    "(adjM.npz, node_types.npy, labels.npy, train_val_test_idx.npz, features_<i>.npz)")
+
+
+@register_dataset("dblp_hetero")
+def load_dblp(root: str | Path):
+    """DBLP (authors, 4 classes) from a local folder (npz or PyG raw layout)."""
+    return load_hetero_folder("dblp", root)
+
+
+@register_dataset("acm_hetero")
+def load_acm(root: str | Path):
+    """ACM (papers, 3 classes) from a local folder (npz or PyG raw layout)."""
+    return load_hetero_folder("acm", root)
+
+
+@register_dataset("imdb_hetero")
+def load_imdb(root: str | Path):
+    """IMDB (movies, 3 classes) from a local folder (npz or PyG raw layout)."""
+    return load_hetero_folder("imdb", root)
