@@ -1,0 +1,41 @@
+"""DiffPool system: config validation, smoke reproduction (report structure), bench, slow quick-reproduction."""
+
+import pytest
+
+from paperworks.core import get_system
+from paperworks.core.errors import ConfigError
+
+
+def test_config_errors_name_the_key():
+    cls = get_system("diffpool")
+    with pytest.raises(ConfigError, match="variant"):
+        cls.make_config({"variant": "offical"})
+    with pytest.raises(ConfigError, match="ratio"):
+        cls.make_config({"ratio": "1.5"})
+    with pytest.raises(ConfigError, match="dataset"):
+        cls.make_config({"dataset": "enzymes"})
+    assert cls.make_config({}, preset="official").variant == "official"
+
+
+def test_reproduce_smoke(reproduce_smoke):
+    d = reproduce_smoke("diffpool")
+    assert any("NMI" == c["metric"] for c in d["claims"])
+    titles = " ".join(t["title"] for t in d["tables"])
+    assert "Table 1" in titles and "seeds" in titles
+    rows = [r for t in d["tables"] for r in t["rows"]]
+    assert ["ENZYMES (paper Table 1)", "62.53", "54.25"] in rows
+
+
+def test_bench_smoke():
+    cls = get_system("diffpool")
+    out = cls(cls.make_config({}, preset="smoke")).bench(quick=True)
+    assert out["ratio"] > 0 and "summary" in out
+
+
+@pytest.mark.slow
+def test_quick_reproduction_claims_hold(tmp_path):
+    from paperworks.core import RunDir
+
+    cls = get_system("diffpool")
+    rep = cls(cls.make_config({})).reproduce(RunDir(tmp_path), quick=True)
+    assert all(c.holds for c in rep.claims), [c.to_dict() for c in rep.claims if not c.holds]

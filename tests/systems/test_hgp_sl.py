@@ -1,0 +1,39 @@
+"""HGP-SL system: config validation, smoke reproduction (report structure), bench, slow quick-reproduction."""
+
+import pytest
+
+from paperworks.core import get_system
+from paperworks.core.errors import ConfigError
+
+
+def test_config_errors_name_the_key():
+    cls = get_system("hgp_sl")
+    with pytest.raises(ConfigError, match="candidates"):
+        cls.make_config({"candidates": "khop"})
+    with pytest.raises(ConfigError, match="ratio"):
+        cls.make_config({"ratio": "0"})
+    with pytest.raises(ConfigError, match="protocol"):
+        cls.make_config({"protocol": "cv5"})
+    assert cls.make_config({}, preset="paper").protocol == "random"
+
+
+def test_reproduce_smoke(reproduce_smoke):
+    d = reproduce_smoke("hgp_sl")
+    assert any(c["metric"] == "components" for c in d["claims"])
+    rows = [r for t in d["tables"] for r in t["rows"]]
+    assert ["PROTEINS (paper Table 2)", "84.91 ± 1.62", "—"] in rows
+
+
+def test_bench_smoke():
+    cls = get_system("hgp_sl")
+    out = cls(cls.make_config({}, preset="smoke")).bench(quick=True)
+    assert out["ratio"] > 0 and "summary" in out
+
+
+@pytest.mark.slow
+def test_quick_reproduction_claims_hold(tmp_path):
+    from paperworks.core import RunDir
+
+    cls = get_system("hgp_sl")
+    rep = cls(cls.make_config({})).reproduce(RunDir(tmp_path), quick=True)
+    assert all(c.holds for c in rep.claims), [c.to_dict() for c in rep.claims if not c.holds]
