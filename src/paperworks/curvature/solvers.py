@@ -63,10 +63,12 @@ def solve_dense(H: torch.Tensor, v: torch.Tensor, damping: float | str = 0.0, rt
         raise PaperworksError(f"{who}: expected a square matrix (got shape {list(H.shape)})")
     if not torch.isfinite(H).all():
         raise PaperworksError(f"{who}: the Hessian contains NaN/inf (check the loss and the parameters)")
-    Hs = 0.5 * (H + H.T)
+    out_dtype = v.dtype
+    Hs = 0.5 * (H + H.T).double()  # eigendecomposition in float64; singularity judged at H's own precision
     evals, evecs = torch.linalg.eigh(Hs)
+    v = v.double()
     scale = float(evals.abs().max()) if evals.numel() else 1.0
-    rtol = rtol if rtol is not None else H.shape[0] * torch.finfo(H.dtype).eps * 10
+    rtol = rtol if rtol is not None else 100 * torch.finfo(H.dtype).eps
     floor = max(scale, 1e-30) * rtol
     lam_min = float(evals.min())
     suggested = max(0.0, -lam_min) + max(scale * 1e-3, 1e-8)
@@ -83,7 +85,7 @@ def solve_dense(H: torch.Tensor, v: torch.Tensor, damping: float | str = 0.0, rt
                 f"damping = {d:g}); pass damping >= {suggested:.3g} (or damping='auto')", suggested)
     inv = 1.0 / (evals + d)
     x = evecs @ (inv.unsqueeze(-1) * (evecs.T @ v) if v.ndim == 2 else inv * (evecs.T @ v))
-    return _finite(x, who), d
+    return _finite(x.to(out_dtype), who), d
 
 
 def conjugate_gradient(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tensor, damping: float = 0.0,
@@ -175,13 +177,13 @@ def lissa(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tensor, damping: f
 class InverseHVP:
     """(H + damping I)^{-1} applied to vectors, H the Hessian of ``loss_fn`` over ``data`` for a parameter subset.
 
-    ``solver`` in ``exact | cg | lissa``. The exact solver factorizes H once (reused for every ``solve``);
+    ``solver`` in ``exact | cg | lissa``. ``hessian`` (exact solver only) passes a precomputed dense H. The exact solver factorizes H once (reused for every ``solve``);
     the iterative solvers run per right-hand side. ``damping_used`` records the damping actually applied.
     """
 
     def __init__(self, model, loss_fn, data, params=None, damping: float | str = 0.0, solver: str = "cg",
                  batch_size: int | None = None, cg_tol: float = 1e-10, cg_max_iter: int | None = None,
-                 lissa_depth: int = 1000, lissa_scale: float | None = None):
+                 lissa_depth: int = 1000, lissa_scale: float | None = None, hessian: torch.Tensor | None = None):
         from paperworks.curvature.hessian import exact_hessian, make_hvp_operator
         from paperworks.curvature.params import select_params
 
@@ -197,7 +199,12 @@ class InverseHVP:
         self._op = make_hvp_operator(model, loss_fn, data, self.ps, batch_size)
         self._kw = dict(cg_tol=cg_tol, cg_max_iter=cg_max_iter, lissa_depth=lissa_depth, lissa_scale=lissa_scale)
         self._H = None
-        if solver == "exact":
+        if hessian is not None:  # a precomputed dense Hessian of the same objective (e.g. a closed form)
+            if solver != "exact" or tuple(hessian.shape) != (self.ps.numel, self.ps.numel):
+                raise PaperworksError(f"InverseHVP: a precomputed 'hessian' needs solver='exact' and shape "
+                                      f"[{self.ps.numel}, {self.ps.numel}] (got {solver!r}, {list(hessian.shape)})")
+            self._H = hessian
+        elif solver == "exact":
             self._H = exact_hessian(model, loss_fn, data, self.ps, batch_size)
         elif damping == "auto":
             raise PaperworksError("damping='auto' needs solver='exact' (iterative solvers take a number)")

