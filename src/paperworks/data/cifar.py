@@ -1,0 +1,145 @@
+"""CIFAR-10 from a local copy (no download): the "python version" or the "binary version".
+
+Put the extracted folder ``cifar-10-batches-py`` (files ``data_batch_1..5``, ``test_batch``,
+``batches.meta``) or ``cifar-10-batches-bin`` (``data_batch_1..5.bin``, ``test_batch.bin``,
+``batches.meta.txt``) under ``root`` (argument, or the environment variable ``PAPERWORKS_CIFAR10``).
+
+The python version is a pickle. It is read with a restricted unpickler that rebuilds only plain
+containers and numpy arrays; any other global (functions, classes, ``os.system`` ...) is refused.
+The binary version is 10,000 records of 1 label byte + 3,072 pixel bytes (1,024 R, then G, then B).
+
+Returns ``dict(x_train uint8 [N, 3, 32, 32], y_train int64 [N], x_test uint8 [M, 3, 32, 32], y_test int64 [M],
+classes list[str])`` (NCHW, as stored in the files).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+import numpy as np
+
+from paperworks.core.errors import DataError
+from paperworks.data import register_dataset
+
+__all__ = ["load_cifar10", "read_python_batch", "read_binary_batch", "RestrictedUnpickler"]
+
+TRAIN = [f"data_batch_{i}" for i in range(1, 6)]
+TEST = ["test_batch"]
+_RECORD = 1 + 3 * 32 * 32
+
+
+class RestrictedUnpickler(pickle.Unpickler):
+    """Rebuilds numpy arrays / dtypes (plus builtin containers, which need no global); refuses the rest."""
+
+    _ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"), ("numpy", "dtype"),
+        ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
+        # protocol-2 pickles written by Python 3 rebuild bytes with _codecs.encode(str, "latin1"): harmless
+        ("_codecs", "encode"),
+    }
+
+    def find_class(self, module: str, name: str):
+        if (module, name) in self._ALLOWED:
+            import importlib
+
+            return getattr(importlib.import_module(module), name)
+        raise DataError(f"refusing to unpickle '{module}.{name}' from a CIFAR file: only numpy arrays, "
+                        "lists, dicts, numbers and strings are allowed")
+
+
+def _safe_load(path: Path):
+    with open(path, "rb") as f:
+        try:
+            return RestrictedUnpickler(f, encoding="latin1").load()
+        except DataError:
+            raise
+        except Exception as e:
+            raise DataError(f"'{path}' is not a readable CIFAR-10 python batch ({type(e).__name__}: {e})") from None
+
+
+def read_python_batch(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """One python-version batch -> (x uint8 [N, 3, 32, 32], y int64 [N])."""
+    path = Path(path)
+    d = _safe_load(path)
+    if not isinstance(d, dict):
+        raise DataError(f"'{path}': expected a dict with 'data' and 'labels' (got {type(d).__name__})")
+    d = {(k.decode("latin1") if isinstance(k, bytes) else k): v for k, v in d.items()}
+    if "data" not in d or "labels" not in d:
+        raise DataError(f"'{path}': missing key 'data' or 'labels' (found {sorted(map(str, d))})")
+    x = np.asarray(d["data"])
+    y = np.asarray(d["labels"], dtype=np.int64)
+    if x.dtype != np.uint8 or x.ndim != 2 or x.shape[1] != 3072 or y.shape != (x.shape[0],):
+        raise DataError(f"'{path}': expected data uint8 [N, 3072] and N labels (got data {x.dtype} "
+                        f"{list(x.shape)}, labels {list(y.shape)})")
+    _check_labels(path, y)
+    return x.reshape(-1, 3, 32, 32), y
+
+
+def read_binary_batch(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """One binary-version batch -> (x uint8 [N, 3, 32, 32], y int64 [N])."""
+    path = Path(path)
+    raw = np.fromfile(path, dtype=np.uint8)
+    if raw.size == 0 or raw.size % _RECORD:
+        raise DataError(f"'{path}': size {raw.size} bytes is not a multiple of the {_RECORD}-byte CIFAR-10 record")
+    rec = raw.reshape(-1, _RECORD)
+    y = rec[:, 0].astype(np.int64)
+    _check_labels(path, y)
+    return rec[:, 1:].reshape(-1, 3, 32, 32).copy(), y
+
+
+def _check_labels(path, y):
+    if y.size and (y.min() < 0 or y.max() > 9):
+        raise DataError(f"'{path}': labels must be in 0..9 (got {int(y.min())}..{int(y.max())})")
+
+
+def _find(root: Path):
+    for sub in ("cifar-10-batches-py", "cifar-10-batches-bin", "."):
+        d = (root / sub).resolve()
+        if (d / "data_batch_1").exists():
+            return d, "py"
+        if (d / "data_batch_1.bin").exists():
+            return d, "bin"
+    return None, None
+
+
+def load_cifar10(root: str | os.PathLike | None = None) -> dict:
+    """Load CIFAR-10 (python or binary version) from a local folder; see the module docstring."""
+    root = root or os.environ.get("PAPERWORKS_CIFAR10")
+    if not root:
+        raise DataError("CIFAR-10 is not shipped offline: extract cifar-10-python.tar.gz or cifar-10-binary.tar.gz "
+                        "and pass root=... or set PAPERWORKS_CIFAR10 to the folder that holds it")
+    root = Path(root)
+    d, kind = _find(root)
+    if d is None:
+        raise DataError(f"no CIFAR-10 batches under '{root}' (expected cifar-10-batches-py/data_batch_1 or "
+                        "cifar-10-batches-bin/data_batch_1.bin)")
+    read = read_python_batch if kind == "py" else read_binary_batch
+    suffix = "" if kind == "py" else ".bin"
+    parts = {}
+    for split, names in (("train", TRAIN), ("test", TEST)):
+        missing = [n + suffix for n in names if not (d / (n + suffix)).exists()]
+        if missing:
+            raise DataError(f"CIFAR-10 folder '{d}' lacks {', '.join(missing)}")
+        xs, ys = zip(*(read(d / (n + suffix)) for n in names))
+        parts[f"x_{split}"] = np.concatenate(xs)
+        parts[f"y_{split}"] = np.concatenate(ys)
+    classes = [f"class_{i}" for i in range(10)]
+    if kind == "py" and (d / "batches.meta").exists():
+        meta = _safe_load(d / "batches.meta")
+        if isinstance(meta, dict):
+            meta = {(k.decode("latin1") if isinstance(k, bytes) else k): v for k, v in meta.items()}
+            names = meta.get("label_names")
+            if isinstance(names, list) and len(names) == 10:
+                classes = [n.decode() if isinstance(n, bytes) else str(n) for n in names]
+    elif kind == "bin" and (d / "batches.meta.txt").exists():
+        names = [s.strip() for s in (d / "batches.meta.txt").read_text().splitlines() if s.strip()]
+        if len(names) == 10:
+            classes = names
+    parts["classes"] = classes
+    return parts
+
+
+register_dataset("cifar10", "CIFAR-10 from a local copy (python or binary version; no download)")(load_cifar10)

@@ -1,0 +1,127 @@
+"""FGSM / PGD oracles: ART (same model, same input), closed form on a linear softmax model, constraints."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from paperworks import attacks
+from paperworks.core.errors import ConfigError, DataError
+from paperworks.models.mnist import LinearSoftmax
+
+
+def _art_classifier(model, x, n_classes):
+    art_est = pytest.importorskip("art.estimators.classification")
+    return art_est.PyTorchClassifier(model=model, loss=nn.CrossEntropyLoss(reduction="sum"),
+                                     input_shape=tuple(x.shape[1:]), nb_classes=n_classes, clip_values=(0.0, 1.0))
+
+
+@pytest.mark.parametrize("targeted", [False, True])
+def test_fgsm_equals_art(small_setup, targeted):
+    evasion = pytest.importorskip("art.attacks.evasion")
+    model, x, y = small_setup
+    yy = (y + 1) % 4 if targeted else y
+    ours = attacks.fgsm(model, x, yy, eps=0.1, targeted=targeted)
+    clf = _art_classifier(model, x, 4)
+    theirs = evasion.FastGradientMethod(estimator=clf, eps=0.1, targeted=targeted).generate(
+        x=x.numpy(), y=np.eye(4, dtype=np.float32)[yy.numpy()])
+    np.testing.assert_allclose(ours.numpy(), theirs, atol=1e-6)
+
+
+@pytest.mark.parametrize("norm,eps,alpha", [("inf", 0.1, 0.02), (2, 1.0, 0.25)])
+@pytest.mark.parametrize("targeted", [False, True])
+def test_pgd_without_random_start_equals_art(small_setup, norm, eps, alpha, targeted):
+    evasion = pytest.importorskip("art.attacks.evasion")
+    model, x, y = small_setup
+    yy = (y + 1) % 4 if targeted else y
+    ours = attacks.pgd(model, x, yy, eps=eps, alpha=alpha, steps=10, norm=norm, random_start=False,
+                       targeted=targeted)
+    clf = _art_classifier(model, x, 4)
+    atk = evasion.ProjectedGradientDescent(estimator=clf, norm=np.inf if norm == "inf" else 2, eps=eps,
+                                           eps_step=alpha, max_iter=10, num_random_init=0, targeted=targeted,
+                                           batch_size=64, verbose=False)
+    theirs = atk.generate(x=x.numpy(), y=np.eye(4, dtype=np.float32)[yy.numpy()])
+    np.testing.assert_allclose(ours.numpy(), theirs, atol=1e-5)
+
+
+def test_fgsm_closed_form_on_linear_softmax():
+    torch.manual_seed(1)
+    model = LinearSoftmax(in_channels=1, num_classes=3, image_size=5).double().eval()
+    x = torch.rand(6, 1, 5, 5, dtype=torch.float64) * 0.6 + 0.2
+    y = torch.tensor([0, 1, 2, 0, 1, 2])
+    W, b = model.linear.weight.detach(), model.linear.bias.detach()
+    p = torch.softmax(x.flatten(1) @ W.T + b, dim=1)
+    grad = (p - torch.nn.functional.one_hot(y, 3).double()) @ W   # d CE / d x = W^T (p - e_y)
+    want = (x + 0.15 * grad.sign().view_as(x)).clamp(0, 1)
+    torch.testing.assert_close(attacks.fgsm(model, x, y, eps=0.15), want, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("norm,eps", [("inf", 0.07), ("inf", 0.3), (2, 0.5), (2, 3.0)])
+def test_pgd_random_start_stays_in_ball_and_box(small_setup, norm, eps):
+    model, x, y = small_setup
+    for targeted in (False, True):
+        out = attacks.pgd(model, x, y, eps=eps, steps=7, norm=norm, seed=3, targeted=targeted)
+        assert out.min() >= 0 and out.max() <= 1
+        d = (out - x).flatten(1)
+        size = d.abs().amax(1) if norm == "inf" else d.norm(dim=1)
+        assert float(size.max()) <= eps + 1e-6
+
+
+def test_random_start_is_seeded_and_x_start_is_used(small_setup):
+    model, x, y = small_setup
+    a = attacks.pgd(model, x, y, eps=0.1, steps=3, seed=5)
+    b = attacks.pgd(model, x, y, eps=0.1, steps=3, seed=5)
+    torch.testing.assert_close(a, b, rtol=0, atol=0)
+    start = attacks.random_ball_point(x, 0.1, "inf", torch.Generator().manual_seed(5))
+    c = attacks.pgd(model, x, y, eps=0.1, steps=3, x_start=start)
+    torch.testing.assert_close(a, c, rtol=0, atol=0)
+
+
+def test_pgd_is_stronger_than_fgsm_and_targeted_hits_target(small_setup):
+    model, x, y = small_setup
+    r_f = attacks.evaluate_attack(model, "fgsm", x, y, eps=0.15)
+    r_p = attacks.evaluate_attack(model, "pgd", x, y, eps=0.15, steps=20, seed=0)
+    assert r_p.success_rate >= r_f.success_rate
+    t = (y + 2) % 4
+    r_t = attacks.evaluate_attack(model, "pgd", x, t, eps=0.5, steps=30, seed=0, targeted=True, true_labels=y)
+    assert r_t.success_rate > 0.9
+
+
+def test_model_parameters_untouched(small_setup):
+    model, x, y = small_setup
+    model.zero_grad(set_to_none=True)  # the ART tests leave gradients behind
+    before = [p.detach().clone() for p in model.parameters()]
+    attacks.pgd(model, x, y, eps=0.1, steps=3, seed=0)
+    assert all(p.grad is None for p in model.parameters())
+    assert all(torch.equal(a, p) for a, p in zip(before, model.parameters()))
+
+
+@pytest.mark.parametrize("fn", [attacks.fgsm, attacks.pgd])
+def test_bad_input_one_clear_error(small_setup, fn):
+    model, x, y = small_setup
+    with pytest.raises(DataError, match=r"\[0, 1\]"):
+        fn(model, x * 2, y, eps=0.1)
+    with pytest.raises(DataError, match="channel"):
+        fn(model, x.repeat(1, 3, 1, 1), y, eps=0.1)
+    with pytest.raises(ConfigError, match="'eps' must be > 0"):
+        fn(model, x, y, eps=0.0)
+    with pytest.raises(ConfigError, match="'eps'"):
+        fn(model, x, y, eps=-1)
+    with pytest.raises(DataError, match="NaN"):
+        fn(model, x.clone().fill_(float("nan")), y, eps=0.1)
+    with pytest.raises(DataError, match=r"shape \[N, C, H, W\]"):
+        fn(model, x[0], y, eps=0.1)
+    with pytest.raises(DataError, match="shape"):
+        fn(model, x, y[:3], eps=0.1)
+    model.train()
+    try:
+        with pytest.raises(DataError, match="train mode"):
+            fn(model, x, y, eps=0.1)
+    finally:
+        model.eval()
+
+
+def test_pgd_unknown_norm(small_setup):
+    model, x, y = small_setup
+    with pytest.raises(ConfigError, match="one of inf, 2"):
+        attacks.pgd(model, x, y, eps=0.1, norm=1)
