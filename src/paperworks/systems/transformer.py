@@ -57,7 +57,8 @@ class TransformerConfig(Config):
     lr_factor: float = 1.0
     warmup_steps: int = 400
     steps: int = 1200
-    batch_size: int = 64                  # sentence pairs per update
+    batch_size: int = 64                  # algorithmic: sentence pairs per update
+    batch_tokens: int = 1000              # translation: ~tokens per update, sentences grouped by length
     average_last: int = 5                 # Sec. 6.1: average the last 5 checkpoints
     ckpt_every: int = 100
     # decoding (Sec. 6.1)
@@ -93,7 +94,7 @@ class TransformerConfig(Config):
         for t in self.alg_tasks:
             check_choice("alg_tasks", t, TASKS)
         for k in ("d_model", "n_heads", "d_ff", "n_layers", "steps", "batch_size", "beam_size", "vocab_size",
-                  "alg_steps", "alg_d_model", "alg_n_layers", "alg_min_len", "alg_digits", "alg_train",
+                  "batch_tokens", "alg_steps", "alg_d_model", "alg_n_layers", "alg_min_len", "alg_digits", "alg_train",
                   "alg_test", "lstm_layers", "average_last", "ckpt_every", "warmup_steps", "alg_warmup_steps"):
             check_positive(k, getattr(self, k))
         if self.d_model % self.n_heads or self.alg_d_model % self.n_heads:
@@ -128,6 +129,29 @@ def collate_pairs(items, pad_id: int = 0, bos_id: int = 1):
         tin[i, 0] = bos_id
         tin[i, 1: len(t)] = torch.as_tensor(t[:-1])
     return src, tin, tout
+
+
+def token_batches(pairs, max_tokens: int) -> list[list]:
+    """Sec. 5.1: "sentence pairs were batched together by approximate sequence length". Pairs sorted by
+    (target, source) length are packed greedily so that ``n_pairs * longest side <= max_tokens`` (a
+    longer single pair forms its own batch). Deterministic; the Trainer shuffles the batch order."""
+    order = sorted(range(len(pairs)), key=lambda i: (len(pairs[i][1]), len(pairs[i][0]), i))
+    batches, cur, longest = [], [], 0
+    for i in order:
+        n = max(len(pairs[i][0]), len(pairs[i][1]))
+        if cur and (len(cur) + 1) * max(longest, n) > max_tokens:
+            batches.append(cur)
+            cur, longest = [], 0
+        cur.append(pairs[i])
+        longest = max(longest, n)
+    if cur:
+        batches.append(cur)
+    return batches
+
+
+def _collate_batch(items):
+    """The Trainer draws one pre-built length-grouped batch per step (its batch_size is 1)."""
+    return collate_pairs(items[0])
 
 
 def _loss_fn(eps: float, pad_id: int = 0):
@@ -188,13 +212,13 @@ class TransformerSystem(System):
     """
 
     presets = {
-        "smoke": dict(d_model=16, n_heads=2, d_ff=32, n_layers=1, steps=12, batch_size=16, ckpt_every=4,
+        "smoke": dict(d_model=16, n_heads=2, d_ff=32, n_layers=1, steps=12, batch_size=16, batch_tokens=200, ckpt_every=4,
                       average_last=2, warmup_steps=4, vocab_size=300, eval_sentences=12, max_len_b=5,
                       alg_steps=12, alg_d_model=16, alg_n_layers=1, alg_train=200, alg_test=8,
                       alg_warmup_steps=4, alg_max_len=5, alg_digits=2),
         "tiny": {},  # = the defaults: CPU sizes of the quick reproduction
         "base": dict(d_model=512, n_heads=8, d_ff=2048, n_layers=6, dropout=0.1, warmup_steps=4000,
-                     steps=100000, batch_size=2048, vocab_size=8000, ckpt_every=1000, langs=("de", "fr")),
+                     steps=100000, batch_tokens=25000, vocab_size=8000, ckpt_every=1000, langs=("de", "fr")),
     }
 
     # -------------------------------------------------------------------------------- building
@@ -207,9 +231,9 @@ class TransformerSystem(System):
                            norm_first=c.norm_first)
 
     def _trainer_config(self, kind: str, steps: int, d_model: int, warmup: int, ckpt_every: int = 0,
-                        keep: int = 5) -> TrainerConfig:
+                        keep: int = 5, batch_size: int | None = None) -> TrainerConfig:
         c = self.config
-        common = dict(max_steps=steps, batch_size=c.batch_size, seed=c.seed, log_every=max(1, min(50, steps // 10)),
+        common = dict(max_steps=steps, batch_size=batch_size or c.batch_size, seed=c.seed, log_every=max(1, min(50, steps // 10)),
                       ckpt_every=ckpt_every, keep_checkpoints=keep, progress=True)
         if kind == "transformer":
             return TrainerConfig(lr=c.lr_factor, optimizer="adam", betas=(0.9, 0.98), eps=1e-9, schedule="noam",
@@ -218,12 +242,15 @@ class TransformerSystem(System):
                              warmup_steps=warmup, grad_clip=1.0, **common)
 
     def _fit(self, kind, model, pairs, steps, d_model, warmup, run_dir: RunDir | None, average: bool = False,
-             resume: bool = False):
+             resume: bool = False, by_tokens: bool = False):
         c = self.config
         ck = c.ckpt_every if average else 0
-        tc = self._trainer_config(kind, steps, d_model, warmup, ck, max(c.average_last, 1))
-        tr = Trainer(model, pairs, _loss_fn(c.label_smoothing),
-                     tc, run_dir=run_dir, collate_fn=collate_pairs)
+        if by_tokens:
+            data, collate, bs = token_batches(pairs, c.batch_tokens), _collate_batch, 1
+        else:
+            data, collate, bs = pairs, collate_pairs, None
+        tc = self._trainer_config(kind, steps, d_model, warmup, ck, max(c.average_last, 1), bs)
+        tr = Trainer(model, data, _loss_fn(c.label_smoothing), tc, run_dir=run_dir, collate_fn=collate)
         t0 = time.time()
         records = tr.fit(resume=resume)
         secs = time.time() - t0
@@ -286,7 +313,7 @@ class TransformerSystem(System):
         for name, model in (("transformer", tf), ("lstm", lstm)):
             rd = RunDir(run_dir.path / f"translation-{lang}-{name}")
             rec, secs, averaged = self._fit(name, model, data.ids["train"], steps, c.d_model, c.warmup_steps, rd,
-                                            average=(name == "transformer"))
+                                            average=(name == "transformer"), by_tokens=True)
             res["seconds"][name] = secs
             res["curves"][name] = [(r["step"], r["loss"]) for r in rec if "loss" in r]
             t0 = time.time()
@@ -324,7 +351,7 @@ class TransformerSystem(System):
             torch.manual_seed(c.seed)
             model = self._transformer(data.vocab_size)
             _, _, averaged = self._fit("transformer", model, data.ids["train"], c.steps, c.d_model,
-                                       c.warmup_steps, run_dir, average=True, resume=resume)
+                                       c.warmup_steps, run_dir, average=True, resume=resume, by_tokens=True)
             out = {"bleu": self._bleu(data, model, c.eval_sentences, c.beam_size)}
             if averaged is not None:
                 out["bleu_averaged"] = self._bleu(data, averaged, c.eval_sentences, c.beam_size)
@@ -379,8 +406,9 @@ class TransformerSystem(System):
                                      "LSTM at equal budget is a claim.")
         self._plot(rep, run_dir, alg, mt)
         rep.add_text(
-            f"Equal budget = the same number of updates ({c.alg_steps * scale} algorithmic, {c.steps * scale} "
-            f"translation) on the same batches of {c.batch_size} sentence pairs (same data order), and about "
+            f"Equal budget = the same number of updates ({c.alg_steps * scale} algorithmic with {c.batch_size} "
+            f"pairs each; {c.steps * scale} translation with ~{c.batch_tokens} tokens each, sentences grouped by "
+            f"length) on the same batches in the same order, and about "
             f"the same number of parameters (the LSTM width is chosen to match). Transformer: post-LN, "
             f"N={c.n_layers}, d_model={c.d_model}, h={c.n_heads}, d_ff={c.d_ff}, P_drop={c.dropout}, "
             f"eps_ls={c.label_smoothing}, Adam(0.9, 0.98, 1e-9) with the warm-up schedule (warmup "
