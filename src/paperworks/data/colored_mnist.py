@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from paperworks.core.errors import DataError
-from paperworks.data import load, register_dataset
+from paperworks.data import register_dataset
 
 __all__ = ["PALETTE", "colorize", "load_colored_mnist"]
 
@@ -55,7 +55,9 @@ def load_colored_mnist(rho: float = 0.99, seed: int = 0, size: int = 28, n_val: 
         raise DataError(f"colored_mnist: rho must be in [0, 1] (got {rho!r})")
     if size not in (28, 14):
         raise DataError(f"colored_mnist: size must be 28 or 14 (got {size!r})")
-    m = load("mnist")
+    from paperworks.data.images import load_mnist  # direct import: avoids importing every registered loader
+
+    m = load_mnist()
     xtr, ytr, xte, yte = m["x_train"], m["y_train"], m["x_test"], m["y_test"]
     if not 0 <= n_val < len(xtr):
         raise DataError(f"colored_mnist: n_val must be in [0, {len(xtr)}) (got {n_val})")
