@@ -1,6 +1,5 @@
 """System-level tests of multinomial_link (Wang, Tong & Yang, arXiv:2312.16260)."""
 
-import numpy as np
 import pytest
 
 from paperworks.core.errors import ConfigError

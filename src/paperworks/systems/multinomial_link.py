@@ -283,9 +283,11 @@ class MultinomialLink(System):
         rng = np.random.default_rng(self.config.seed)
         rows = []
         ratios = []
-        ns = (1000, 10000, 100000) if quick else (1000, 10000, 100000, 1000000)
+        ns = (1000, 10000, 100000, 1000000)
         for J in (3, 5, 8):
             for n in ns:
+                if quick and n == 1000000 and J != 5:
+                    continue                                 # quick: the 10^6 point for J = 5 only
                 X = rng.normal(size=(n, 3))
                 eta = X @ np.array([0.5, -0.3, 0.2])
                 cuts = np.linspace(-1.5, 1.5, J - 1)
@@ -303,10 +305,10 @@ class MultinomialLink(System):
                              "ours_cumulative_s": t_ours_c, "orderedmodel_s": t_sm_c})
                 ratios += [t_sm_b / t_ours_b, t_sm_c / t_ours_c]
         ratio = float(np.exp(np.mean(np.log(ratios))))
-        big = rows[-1]
+        big = max(rows, key=lambda r: (r["n"], r["J"]))
         return {"ratio": ratio,
                 "summary": f"fit-time ratio statsmodels/ours (geo-mean over baseline-logit vs MNLogit and "
                            f"cumulative-logit-po vs OrderedModel, J in 3,5,8, n up to {ns[-1]}): {ratio:.2f}x; "
-                           f"n={big['n']}, J=8: ours {big['ours_baseline_s']:.2f}s vs MNLogit "
+                           f"n={big['n']}, J={big['J']}: ours {big['ours_baseline_s']:.2f}s vs MNLogit "
                            f"{big['mnlogit_s']:.2f}s (contended 2-core CPU)",
                 "rows": rows}
