@@ -113,7 +113,7 @@ def test_logit_gradient_closed_form_and_gradcheck():
                                              h.log_var.detach().clone().requires_grad_()))
     y = torch.tensor([0, 1, 2, 3, 0, 1])
     vc = VariationalObjective(h, 0.2, 0.5)
-    vc.critic.double()
+    assert vc.critic.w.dtype == torch.float64
 
     def loss(zz):
         vc._pending = None          # keep the critic fixed between gradcheck's evaluations

@@ -37,13 +37,16 @@ def mlp_encoder(in_dim: int, hidden: int, latent_dim: int) -> nn.Module:
                          nn.Linear(hidden, latent_dim))
 
 
-def build(method: str, in_dim: int, num_classes: int, cfg, seed: int):
-    """(model, objective or None) for method ce (linear softmax head), gm (Gaussian head, beta 0), vc."""
+def build(method: str, in_dim: int, num_classes: int, cfg, seed: int, class_prior: torch.Tensor | None = None):
+    """(model, objective or None) for method ce (linear softmax head), gm (Gaussian head, beta 0), vc.
+
+    class_prior: p_pi(y) of the Gaussian head (the maximiser of E log p_pi(y), i.e. the empirical class
+    frequencies of the training labels; None = uniform)."""
     seed_everything(seed)
     enc = mlp_encoder(in_dim, cfg.hidden, cfg.latent_dim)
     if method == "ce":
         return LatentClassifier(enc, nn.Linear(cfg.latent_dim, num_classes)), None
-    head = GaussianHead(cfg.latent_dim, num_classes)
+    head = GaussianHead(cfg.latent_dim, num_classes, class_prior=class_prior)
     b1, b2 = (cfg.beta_likelihood, cfg.beta_adversarial) if method == "vc" else (0.0, 0.0)
     obj = VariationalObjective(head, b1, b2, critic_layers=cfg.critic_layers, critic_lr=cfg.critic_lr,
                                critic_hidden=cfg.critic_hidden, seed=seed)
@@ -57,7 +60,8 @@ def train(method: str, task: Task, cfg, seed: int, epochs: int, train_idx: np.nd
         t = torch.as_tensor(train_idx, dtype=torch.long)
         x, y = x[t], y[t]
     in_dim = int(np.prod(x.shape[1:]))
-    model, obj = build(method, in_dim, task.num_classes, cfg, seed)
+    counts = torch.bincount(y, minlength=task.num_classes).double().clamp_min(1)
+    model, obj = build(method, in_dim, task.num_classes, cfg, seed, class_prior=counts / counts.sum())
     bs = min(cfg.batch_size, len(y))
     steps = max(1, epochs * (len(y) // bs))
 

@@ -191,7 +191,7 @@ class VariationalObjective:
         with g:
             torch.manual_seed(seed)
             self.critic = ClassCritic(head.feat_dim, head.num_classes, critic_layers, critic_hidden)
-        self.critic.to(head.mu.device)
+        self.critic.to(device=head.mu.device, dtype=head.mu.dtype)
         self.critic_opt = torch.optim.AdamW(self.critic.parameters(), lr=critic_lr)
         self.generator = torch.Generator().manual_seed(seed + 1)
         self._pending: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
