@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from paperworks.mip.model import INF, MILP, InfeasibleError, UnboundedInputError
-from paperworks.mip.relu import AffineLayer, EncodingInfo, encode_layers, forward_layers
+from paperworks.mip.relu import AffineLayer, EncodingInfo, encode_layers, lp_bounds, forward_layers
 
 __all__ = ["Rollout", "encode_rollout", "add_l1_goal_cost"]
 
@@ -92,6 +92,12 @@ def encode_rollout(m: MILP, layers: list[AffineLayer], x0, T: int, u_lo, u_hi, *
                 cols.append(out[i])
                 coef.append(-1.0)
             m.add_eq(cols, coef, 0.0)
+        if tighten == "lp" and t + 1 < T:
+            # LP-based bound tightening of the next state (its box seeds the big-M of the next copy)
+            a, b = lp_bounds(m, X[t + 1])
+            for i in range(nx):
+                nlo[i], nhi[i] = max(nlo[i], a[i]), min(nhi[i], b[i])
+                m.lb[X[t + 1, i]], m.ub[X[t + 1, i]] = nlo[i], nhi[i]
         lo, hi = nlo, nhi
         xb.append((lo.copy(), hi.copy()))
     return Rollout(X, U, infos, xb, residual)

@@ -119,6 +119,8 @@ class MILPPlanner:
         goal = np.asarray(goal, dtype=np.float64)
         m, ro, aux = self.build(x0, goal)
         ws = None
+        if warm is None:   # always hand the solver a feasible incumbent: the box-centre action sequence
+            warm = np.tile((self.u_lo + self.u_hi) / 2, (self.T, 1))
         if warm is not None:
             warm = np.clip(np.asarray(warm, dtype=np.float64).reshape(self.T, -1), self.u_lo, self.u_hi)
             ws = self.warm_vector(m, ro, aux, x0, goal, warm)

@@ -20,7 +20,7 @@ import numpy as np
 from paperworks.mip.model import INF, MILP, UnboundedInputError, UnsupportedLayerError
 
 __all__ = ["RELU", "ID", "ZERO", "AffineLayer", "network_layers", "interval_bounds", "encode_layers",
-           "EncodingInfo", "forward_layers", "count_unstable", "fold_identity"]
+           "EncodingInfo", "forward_layers", "count_unstable", "fold_identity", "lp_bounds"]
 
 RELU, ID, ZERO = 0, 1, 2
 _KIND_NAMES = {RELU: "relu", ID: "identity", ZERO: "zero"}
@@ -182,17 +182,53 @@ class EncodingInfo:
 
 
 def _lp_bound(m: MILP, j: int, sense: float, time_limit: float | None) -> float | None:
-    saved = m.c, m.c0
-    m.c = [0.0] * m.num_vars
-    m.c[j] = sense
-    m.c0 = 0.0
-    try:
-        r = m.solve(relax=True, time_limit=time_limit)
-    finally:
-        m.c, m.c0 = saved
-    if r.status != "optimal":
-        return None
-    return sense * r.objective
+    lo, hi = lp_bounds(m, [j], time_limit)
+    return float(lo[0]) if sense > 0 else float(hi[0])
+
+
+def lp_bounds(m: MILP, idx, time_limit: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """min and max of each variable in idx over the LP relaxation of m (optimisation-based bound tightening).
+
+    One HiGHS instance is loaded once and re-solved with changed costs (warm-started simplex). Entries whose
+    LP does not solve to optimality keep -inf / +inf.
+    """
+    import highspy
+
+    idx = [int(j) for j in np.atleast_1d(idx)]
+    lo, hi = np.full(len(idx), -INF), np.full(len(idx), INF)
+    if not idx:
+        return lo, hi
+    inf = highspy.kHighsInf
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 1)
+    if time_limit is not None:
+        h.setOptionValue("time_limit", float(time_limit))
+    lp = highspy.HighsLp()
+    n, r = m.num_vars, m.num_rows
+    f = lambda a: np.clip(np.asarray(a, dtype=float), -inf, inf)  # noqa: E731
+    lp.num_col_, lp.num_row_ = n, r
+    lp.col_cost_ = np.zeros(n)
+    lp.col_lower_, lp.col_upper_ = f(m.lb), f(m.ub)
+    lp.row_lower_, lp.row_upper_ = f(m.row_lo), f(m.row_hi)
+    indptr, indices, data = m.csr()
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = indptr.astype(np.int32)
+    lp.a_matrix_.index_ = indices.astype(np.int32)
+    lp.a_matrix_.value_ = data
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, r
+    h.passModel(lp)
+    prev = None
+    for k, j in enumerate(idx):
+        for sense, store in ((1.0, lo), (-1.0, hi)):
+            if prev is not None:
+                h.changeColCost(prev, 0.0)
+            h.changeColCost(j, sense)
+            prev = j
+            h.run()
+            if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+                store[k] = sense * h.getInfo().objective_function_value
+    return lo, hi
 
 
 def encode_layers(m: MILP, layers: list[AffineLayer], in_idx, in_lo, in_hi, *, tighten: str = "interval",
@@ -229,14 +265,10 @@ def encode_layers(m: MILP, layers: list[AffineLayer], in_idx, in_lo, in_hi, *, t
                 continue
             m.add_eq(np.concatenate([[z[j]], cols]), np.concatenate([[1.0], -L.W[j, live]]), L.b[j])
         if tighten == "lp":
-            for j in range(n):
-                if L.kinds[j] == RELU and zl[j] < 0 < zu[j]:
-                    a = _lp_bound(m, int(z[j]), 1.0, lp_time_limit)
-                    b = _lp_bound(m, int(z[j]), -1.0, lp_time_limit)
-                    if a is not None:
-                        zl[j] = max(zl[j], a)
-                    if b is not None:
-                        zu[j] = min(zu[j], b)
+            cand = [j for j in range(n) if L.kinds[j] == RELU and zl[j] < 0 < zu[j]]
+            a, b = lp_bounds(m, z[cand], lp_time_limit)
+            for q, j in enumerate(cand):
+                zl[j], zu[j] = max(zl[j], a[q]), min(zu[j], b[q])
         y = np.full(n, -1, dtype=np.int64)
         d = np.full(n, -1, dtype=np.int64)
         ylo, yhi = np.zeros(n), np.zeros(n)

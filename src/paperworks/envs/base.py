@@ -1,0 +1,59 @@
+"""Environment protocol and random-action data collection."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from paperworks.core.errors import DataError
+
+__all__ = ["Env", "collect_transitions"]
+
+
+class Env:
+    nx: int
+    nu: int
+    u_lo: np.ndarray
+    u_hi: np.ndarray
+    goal_dims: tuple[int, ...]
+
+    def reset(self, state) -> np.ndarray:
+        raise NotImplementedError
+
+    def step(self, u) -> np.ndarray:
+        raise NotImplementedError
+
+    def sample_start(self, rng: np.random.Generator) -> np.ndarray:
+        raise NotImplementedError
+
+    def sample_goal(self, start: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        raise NotImplementedError
+
+    def _check_action(self, u) -> np.ndarray:
+        u = np.asarray(u, dtype=np.float64).reshape(-1)
+        if u.size != self.nu:
+            raise DataError(f"{type(self).__name__}.step: expected an action of {self.nu} values (got {u.size})")
+        if not np.isfinite(u).all():
+            raise DataError(f"{type(self).__name__}.step: action contains NaN or inf ({u.tolist()})")
+        return np.clip(u, self.u_lo, self.u_hi)
+
+    def goal_distance(self, state, goal) -> float:
+        return float(np.linalg.norm(np.asarray(state)[list(self.goal_dims)] - np.asarray(goal)))
+
+
+def collect_transitions(env: Env, n: int, rng: np.random.Generator, episode_len: int = 10):
+    """n transitions (x [n, nx], u [n, nu], x_next [n, nx]) from uniform random actions, restarting from
+    ``env.sample_start`` every episode_len steps."""
+    if n < 1:
+        raise ValueError(f"collect_transitions: n must be >= 1 (got {n})")
+    X = np.zeros((n, env.nx))
+    U = np.zeros((n, env.nu))
+    Y = np.zeros((n, env.nx))
+    x = None
+    for i in range(n):
+        if i % episode_len == 0:
+            x = env.reset(env.sample_start(rng))
+        u = rng.uniform(env.u_lo, env.u_hi)
+        X[i], U[i] = x, u
+        x = env.step(u)
+        Y[i] = x
+    return X, U, Y

@@ -1,0 +1,185 @@
+"""Exact training of small binarized (step-activation) networks as a MILP, and the straight-through
+estimator (STE) baseline.
+
+Architecture (one hidden layer, integer weights in {-1, 0, 1}, step activations in {0, 1})::
+
+    h_j(x) = 1[ sum_k W_jk x_k + b_j >= 0 ],   y_hat(x) = 1[ sum_j v_j h_j(x) + c >= 0 ]
+
+MILP (in the style of Bah & Kurtz 2020 / Toro Icarte et al. 2019, as used by Aspman et al. 2024):
+W, b, v, c are integer variables in [-1, 1]; per sample i, binaries h_ij with
+a_ij >= -M_ij (1 - h_ij) and a_ij <= -eps + (M_ij + eps) h_ij (M_ij bounds |a_ij|); the products
+v_j h_ij are linearised by u_ij with -h <= u <= h, v - (1 - h) <= u <= v + (1 - h); a binary e_i per sample
+switches off the margin constraint of a misclassified sample; the objective is sum_i e_i (training errors).
+The strict side of the step uses eps: data on a grid of spacing > 2 eps (we round inputs to 0.1, eps 0.05)
+makes the MILP exact.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from paperworks.core.errors import DataError
+from paperworks.mip.model import MILP, MILPResult
+
+__all__ = ["BNNWeights", "bnn_forward", "bnn_errors", "train_bnn_milp", "brute_force_bnn", "train_bnn_ste"]
+
+
+@dataclass
+class BNNWeights:
+    W: np.ndarray   # [H, d] in {-1, 0, 1}
+    b: np.ndarray   # [H]
+    v: np.ndarray   # [H]
+    c: float
+
+
+def _check_data(X, y):
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y)
+    if X.ndim != 2 or y.shape != (X.shape[0],):
+        raise DataError(f"BNN: expected X [N, d] and y [N] (got {X.shape} and {y.shape})")
+    if not np.isfinite(X).all():
+        raise DataError("BNN: X contains NaN or inf")
+    if np.abs(X).max() > 1 + 1e-12:
+        raise DataError(f"BNN: inputs must lie in [-1, 1] (bounded data is the tameness precondition; "
+                        f"max |x| = {np.abs(X).max():g})")
+    if not np.isin(y, (0, 1)).all():
+        raise DataError("BNN: labels must be 0 or 1")
+    return X, y.astype(int)
+
+
+def bnn_forward(w: BNNWeights, X) -> tuple[np.ndarray, np.ndarray]:
+    """(hidden activations [N, H], predictions [N]) of the step network."""
+    X = np.asarray(X, dtype=np.float64)
+    H = (X @ w.W.T + w.b >= -1e-12).astype(int)
+    return H, (H @ w.v + w.c >= -1e-12).astype(int)
+
+
+def bnn_errors(w: BNNWeights, X, y) -> int:
+    return int((bnn_forward(w, X)[1] != np.asarray(y)).sum())
+
+
+def train_bnn_milp(X, y, hidden: int, *, eps: float = 0.05, time_limit: float | None = 60.0,
+                   solver: str = "highs", mip_gap: float = 0.0) -> tuple[BNNWeights | None, MILPResult, dict]:
+    """Minimum-training-error BNN by MILP. Returns (weights or None, solver result, index map)."""
+    X, y = _check_data(X, y)
+    N, d = X.shape
+    H = int(hidden)
+    m = MILP("bnn")
+    W = m.add_vars(H * d, -1, 1, integer=True, name="W").reshape(H, d)
+    b = m.add_vars(H, -1, 1, integer=True, name="b")
+    v = m.add_vars(H, -1, 1, integer=True, name="v")
+    c = m.add_var(-1, 1, integer=True, name="c")
+    h = m.add_vars(N * H, 0, 1, integer=True, name="h").reshape(N, H)
+    u = m.add_vars(N * H, -1, 1, name="u").reshape(N, H)
+    e = m.add_vars(N, 0, 1, integer=True, name="e")
+    for i in range(N):
+        Mi = float(np.abs(X[i]).sum() + 1.0)   # |W x + b| <= ||x||_1 + 1
+        for j in range(H):
+            cols = np.concatenate([W[j], [b[j], h[i, j]]])
+            # a >= -M (1 - h)  <=>  W x + b - M h >= -M
+            m.add_ge(cols, np.concatenate([X[i], [1.0, -Mi]]), -Mi)
+            # a <= -eps + (M + eps) h  <=>  W x + b - (M + eps) h <= -eps
+            m.add_le(cols, np.concatenate([X[i], [1.0, -(Mi + eps)]]), -eps)
+            # u = v h
+            m.add_le([u[i, j], h[i, j]], [1, -1], 0)
+            m.add_ge([u[i, j], h[i, j]], [1, 1], 0)
+            m.add_ge([u[i, j], v[j], h[i, j]], [1, -1, -1], -1)
+            m.add_le([u[i, j], v[j], h[i, j]], [1, -1, 1], 1)
+        Mo = H + 1.0 + eps
+        cols = np.concatenate([u[i], [c, e[i]]])
+        if y[i] == 1:   # o_i >= 0 unless e_i
+            m.add_ge(cols, np.concatenate([np.ones(H), [1.0, Mo]]), 0.0)
+        else:           # o_i <= -eps unless e_i
+            m.add_le(cols, np.concatenate([np.ones(H), [1.0, -Mo]]), -eps)
+    m.set_objective(e, 1.0)
+    res = m.solve(solver, time_limit=time_limit, mip_gap=mip_gap)
+    idx = {"W": W, "b": b, "v": v, "c": c, "h": h, "e": e}
+    if res.x is None:
+        return None, res, idx
+    r = np.round(res.x)
+    return BNNWeights(r[W], r[b], r[v], float(r[c])), res, idx
+
+
+def brute_force_bnn(X, y, hidden: int) -> tuple[int, BNNWeights]:
+    """Global minimum of the training errors by enumerating every weight in {-1, 0, 1} (tiny nets only)."""
+    X, y = _check_data(X, y)
+    N, d = X.shape
+    H = int(hidden)
+    n_first = H * (d + 1)
+    if n_first + H + 1 > 14:
+        raise ValueError(f"brute_force_bnn: 3^{n_first + H + 1} weight settings is too many to enumerate")
+    vals = np.array([-1.0, 0.0, 1.0])
+    # hidden-unit patterns of one unit for all 3^(d+1) (w, b): [P, N]
+    wb = np.array(list(itertools.product(vals, repeat=d + 1)))
+    A = (X @ wb[:, :d].T + wb[:, d] >= -1e-12).T.astype(int)            # [P, N]
+    best, arg = N + 1, None
+    out_w = np.array(list(itertools.product(vals, repeat=H + 1)))       # [Q, H+1]
+    for combo in itertools.product(range(wb.shape[0]), repeat=H):
+        Hm = A[list(combo)].T                                             # [N, H]
+        pred = (Hm @ out_w[:, :H].T + out_w[:, H] >= -1e-12)             # [N, Q]
+        err = (pred != y[:, None]).sum(0)
+        q = int(err.argmin())
+        if err[q] < best:
+            best = int(err[q])
+            arg = BNNWeights(wb[list(combo), :d], wb[list(combo), d], out_w[q, :H], float(out_w[q, H]))
+    return best, arg
+
+
+class _TernarySTE(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, w):
+        ctx.save_for_backward(w)
+        return torch.round(torch.clamp(w, -1, 1))
+
+    @staticmethod
+    def backward(ctx, g):
+        (w,) = ctx.saved_tensors
+        return g * (w.abs() <= 1).to(g.dtype)   # straight through, cancelled outside [-1, 1]
+
+
+class _StepSTE(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return (a >= 0).to(a.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g * (a.abs() <= 1).to(g.dtype)
+
+
+def train_bnn_ste(X, y, hidden: int, *, epochs: int = 500, lr: float = 1e-2, seed: int = 0) -> tuple[BNNWeights, int]:
+    """Straight-through-estimator training (Adam, full batch) of the same ternary-weight step network.
+
+    Latent real weights are rounded to {-1, 0, 1} in the forward pass; the step activation's backward is
+    the identity on |a| <= 1 and 0 outside (the usual hard-tanh STE). Loss: logistic on the output
+    pre-activation. Returns the best weights seen (by training errors) and their error count.
+    """
+    X, y = _check_data(X, y)
+    g = torch.Generator().manual_seed(seed)
+    N, d = X.shape
+    Xt = torch.tensor(X)
+    yt = torch.tensor(y, dtype=torch.float64)
+    W = (torch.rand(hidden, d, generator=g, dtype=torch.float64) * 2 - 1).requires_grad_()
+    b = (torch.rand(hidden, generator=g, dtype=torch.float64) * 2 - 1).requires_grad_()
+    v = (torch.rand(hidden, generator=g, dtype=torch.float64) * 2 - 1).requires_grad_()
+    c = (torch.rand(1, generator=g, dtype=torch.float64) * 2 - 1).requires_grad_()
+    opt = torch.optim.Adam([W, b, v, c], lr=lr)
+    best, best_w = N + 1, None
+    for _ in range(epochs):
+        q = [_TernarySTE.apply(p) for p in (W, b, v, c)]
+        Hh = _StepSTE.apply(Xt @ q[0].T + q[1])
+        o = Hh @ q[2] + q[3]
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(2 * o, yt)
+        err = int(((o.detach() >= 0).to(torch.float64) != yt).sum())
+        if err < best:
+            best, best_w = err, BNNWeights(*(t.detach().numpy().copy() for t in q[:3]), float(q[3].detach()))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return best_w, best

@@ -1,0 +1,129 @@
+"""Oracles: exact BNN training == brute force, weak duality, value derivatives == finite differences,
+implicit differentiation == autograd of a closed form."""
+
+import numpy as np
+import pytest
+import torch
+
+from paperworks.core.errors import DataError
+from paperworks.mip.bnn import bnn_errors, bnn_forward, brute_force_bnn, train_bnn_milp, train_bnn_ste
+from paperworks.mip.duality import (MILPValue, chvatal_dual_value, dual_feasible, implicit_jacobian, lp_dual,
+                                    solve_value, value_gradient)
+
+
+def _xor(n, seed):
+    rng = np.random.default_rng(seed)
+    s = rng.choice([-1.0, 1.0], size=(n, 2))
+    X = np.round(s * rng.uniform(0.2, 1.0, (n, 2)), 1)
+    return X, (X[:, 0] * X[:, 1] > 0).astype(int)
+
+
+@pytest.mark.parametrize("seed,hidden", [(0, 1), (1, 1), (2, 2)])
+def test_milp_training_equals_brute_force(seed, hidden):
+    X, y = _xor(8 if hidden == 2 else 10, seed)
+    bf, _ = brute_force_bnn(X, y, hidden)
+    w, res, idx = train_bnn_milp(X, y, hidden)
+    assert res.status == "optimal"
+    assert round(res.objective) == bf
+    # forward consistency: numpy forward with the solved weights gives the solver's activations and errors
+    Hm, _ = bnn_forward(w, X)
+    np.testing.assert_array_equal(Hm, np.round(res.x[idx["h"]]))
+    assert bnn_errors(w, X, y) == bf
+
+
+def test_sample_permutation_leaves_optimum_unchanged():
+    X, y = _xor(10, 3)
+    p = np.random.default_rng(0).permutation(10)
+    assert abs(train_bnn_milp(X, y, 1)[1].objective - train_bnn_milp(X[p], y[p], 1)[1].objective) < 1e-6
+
+
+def test_ste_never_beats_certified_optimum():
+    X, y = _xor(10, 4)
+    _, res, _ = train_bnn_milp(X, y, 1)
+    for s in range(2):
+        _, e = train_bnn_ste(X, y, 1, epochs=60, seed=s)
+        assert e >= res.objective - 1e-9
+
+
+def test_bnn_bad_input():
+    with pytest.raises(DataError, match=r"\[-1, 1\]"):
+        train_bnn_milp(np.array([[2.0, 0.0]]), np.array([1]), 1)
+    with pytest.raises(DataError, match="labels"):
+        train_bnn_milp(np.array([[0.5, 0.0]]), np.array([3]), 1)
+    with pytest.raises(DataError, match="NaN"):
+        train_bnn_milp(np.array([[np.nan, 0.0]]), np.array([1]), 1)
+
+
+def _covering(seed):
+    rng = np.random.default_rng(seed)
+    return rng.integers(1, 6, (3, 5)).astype(float), rng.integers(2, 9, 5).astype(float), rng
+
+
+def test_weak_duality_lp_and_chvatal():
+    A, c, rng = _covering(0)
+    for _ in range(8):
+        b = rng.uniform(3, 20, 3)
+        z = solve_value(c, A, b, True).objective
+        zl, y = lp_dual(c, A, b)
+        assert (y >= -1e-9).all() and dual_feasible(y, A, c)
+        F = chvatal_dual_value(y, b)
+        assert zl <= F + 1e-9 <= z + 2e-9
+
+
+def test_value_function_is_subadditive():
+    A, c, rng = _covering(1)
+    for _ in range(5):
+        p, q = rng.uniform(1, 8, 3), rng.uniform(1, 8, 3)
+        z = lambda b: solve_value(c, A, b, True).objective  # noqa: E731
+        assert z(p + q) <= z(p) + z(q) + 1e-9
+
+
+def test_value_derivatives_match_finite_differences():
+    A, c, rng = _covering(2)
+    A2 = np.hstack([A, np.eye(3)])
+    c2 = np.concatenate([c + rng.uniform(0, 0.3, 5), [1.7, 2.3, 2.9]])   # generic costs: unique optimum
+    integer = np.array([True] * 5 + [False] * 3)
+    h, checked = 1e-4, 0
+    for _ in range(6):
+        b = rng.uniform(3, 20, 3)
+        z, gb, gc, r0 = value_gradient(c2, A2, b, integer)
+        x0 = np.round(r0.x[integer])
+        plus = [solve_value(c2, A2, b + h * e, integer) for e in np.eye(3)]
+        minus = [solve_value(c2, A2, b - h * e, integer) for e in np.eye(3)]
+        if not all(np.array_equal(np.round(r.x[integer]), x0) for r in plus + minus):
+            continue
+        fd = np.array([(p.objective - m.objective) / (2 * h) for p, m in zip(plus, minus)])
+        np.testing.assert_allclose(gb, fd, atol=1e-6)
+        fdc = np.array([(solve_value(c2 + h * e, A2, b, integer).objective -
+                         solve_value(c2 - h * e, A2, b, integer).objective) / (2 * h) for e in np.eye(8)])
+        np.testing.assert_allclose(gc, fdc, atol=1e-5)
+        checked += 1
+    assert checked >= 2
+
+
+def test_milp_value_autograd_function():
+    A, c, rng = _covering(2)
+    A2 = np.hstack([A, np.eye(3)])
+    c2 = np.concatenate([c + rng.uniform(0, 0.3, 5), [1.7, 2.3, 2.9]])
+    integer = np.array([True] * 5 + [False] * 3)
+    b = rng.uniform(3, 20, 3)
+    ct = torch.tensor(c2, requires_grad=True)
+    bt = torch.tensor(b, requires_grad=True)
+    z = MILPValue.apply(ct, bt, A2, integer)
+    z.backward()
+    zz, gb, gc, _ = value_gradient(c2, A2, b, integer)
+    assert abs(float(z) - zz) < 1e-9
+    np.testing.assert_allclose(bt.grad.numpy(), gb)
+    np.testing.assert_allclose(ct.grad.numpy(), gc)
+
+
+def test_implicit_jacobian_matches_closed_form_ridge():
+    torch.manual_seed(0)
+    X = torch.randn(12, 4, dtype=torch.float64)
+    lam = 0.7
+    t = torch.randn(12, dtype=torch.float64)
+    # F(t, w) = (X'X + lam I) w - X't = 0 defines w(t); dF/dt = -X', dF/dw = X'X + lam I
+    B = X.T @ X + lam * torch.eye(4, dtype=torch.float64)
+    J = implicit_jacobian(-X.T, B)
+    want = torch.autograd.functional.jacobian(lambda tt: torch.linalg.solve(B, X.T @ tt), t)
+    torch.testing.assert_close(J, want)
