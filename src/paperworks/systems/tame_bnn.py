@@ -157,7 +157,7 @@ class TameBNN(System):
         rep.add_claim(Claim.no_worse("MILP training error <= best STE seed", "training errors", milp_err, min(ste),
                                      higher_is_better=False))
         rep.add_claim(Claim.at_most("MILP optimum is certified (gap)", "relative MIP gap", res.gap, 1e-9))
-        rep.add_claim(Claim.at_most("STE reaches the certified optimum only in some seeds", "fraction of STE seeds",
+        rep.add_claim(Claim.at_most("STE does not reach the certified optimum in every seed", "fraction of STE seeds",
                                     frac, 0.99))
         # oracle: MILP == brute force on a tiny instance
         Xs, ys = make_xor(8, cfg.seed + 1)
@@ -194,11 +194,13 @@ class TameBNN(System):
             ints = [np.round(solve_value(c2, A2, b + s * h * e, integer).x[integer]) for e in np.eye(3) for s in (-1, 1)]
             if not all(np.array_equal(q, np.round(r0.x[integer])) for q in ints):
                 continue   # integer part not locally constant: only a conservative derivative exists
-            fd = np.array([(solve_value(c2, A2, b + h * e, integer).objective -
-                            solve_value(c2, A2, b - h * e, integer).objective) / (2 * h) for e in np.eye(3)])
-            errs.append(float(np.abs(fd - gb).max()))
+            zp = np.array([solve_value(c2, A2, b + h * e, integer).objective for e in np.eye(3)])
+            zm = np.array([solve_value(c2, A2, b - h * e, integer).objective for e in np.eye(3)])
+            if np.abs((zp - z) - (z - zm)).max() > 1e-7 * h * 1e4:
+                continue   # a kink of z at b (degenerate LP): one-sided derivatives differ
+            errs.append(float(np.abs((zp - zm) / (2 * h) - gb).max()))
         rep.add_claim(Claim.at_most(f"dz/db (LP duals, integers fixed) == central finite differences "
-                                    f"({len(errs)} points with locally constant integer part)", "max abs error",
+                                    f"({len(errs)} of {cfg.n_duality} points where z is locally affine)", "max abs error",
                                     max(errs) if errs else math.nan, 1e-6))
         # value function along a line: piecewise linear with jumps where the integer part switches
         ts = np.linspace(2, 14, 121 if quick else 301)

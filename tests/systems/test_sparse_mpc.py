@@ -1,0 +1,94 @@
+"""sparse_mpc: relaxation sanity, structure equivalence, MILP == model, smoke reproduction, bad input."""
+
+import numpy as np
+import pytest
+import torch
+
+from paperworks.core.errors import ConfigError
+from paperworks.mip import ID, RELU, ZERO, MILPPlanner, PlanCost, forward_layers, layers_step, rollout_cost
+from paperworks.systems.sparse_mpc import SparseDynamics, SparseMPC, hard_assign, run_episode, make_env
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def _model(seed=0):
+    torch.manual_seed(seed)
+    P = np.array([[1.0, -1.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    m = SparseDynamics(2, 1, (6, 5), P)
+    rng = np.random.default_rng(seed)
+    X, U = rng.normal(size=(40, 2)), rng.normal(size=(40, 1))
+    m.set_normalization(X, U, X + 0.1 * rng.normal(size=(40, 2)))
+    return m
+
+
+def test_relaxation_with_one_hot_logits_and_small_tau_is_the_hard_network():
+    m = _model()
+    kinds = [torch.tensor([RELU, ID, ZERO, RELU, ID, ZERO]), torch.tensor([ID, RELU, RELU, ZERO, ID])]
+    for i, k in enumerate(kinds):
+        m.logits[i].data = torch.nn.functional.one_hot(k, 3).float() * 50.0
+    h = hard_assign(m, 4)   # exactly the 4 ReLU-argmax neurons
+    for i, k in enumerate(kinds):
+        assert torch.equal(h.kinds()[i], k)
+    m.mode, m.tau = "relaxed", 0.05
+    m.eval()
+    x, u = torch.randn(30, 2), torch.randn(30, 1)
+    torch.testing.assert_close(m(x, u), h(x, u), atol=1e-5, rtol=1e-5)
+
+
+def test_hard_assign_respects_budget_and_mip_layers_are_exact():
+    m = _model(1)
+    for pi in m.logits:
+        pi.data = torch.randn_like(pi)
+    h = hard_assign(m, 4)
+    assert h.n_relu() == 4
+    x, u = torch.randn(25, 2), torch.randn(25, 1)
+    want = h(x, u).detach().double().numpy()
+    got = x.double().numpy() + forward_layers(h.mip_layers(), np.concatenate([x.numpy(), u.numpy()], 1))
+    np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+def test_milp_plan_is_optimal_for_the_sparse_model():
+    m = _model(2)
+    for pi in m.logits:
+        pi.data = torch.randn_like(pi)
+    h = hard_assign(m, 3)
+    layers = h.mip_layers()
+    cost = PlanCost((1,), 0.3, 1.0, 0.0)
+    p = MILPPlanner(layers, [-1.0], [1.0], 2, cost, mip_gap=0.0, time_limit=20).plan([0.2, 0.5], [1.0])
+    assert p.status == "optimal"
+    grid = torch.linspace(-1, 1, 201, dtype=torch.float64)
+    U = torch.cartesian_prod(grid, grid).reshape(-1, 2, 1)
+    J = rollout_cost(layers_step(layers), torch.tensor([0.2, 0.5]), U, torch.tensor([1.0]), cost)
+    assert float(J.min()) >= p.objective - 1e-7
+
+
+def test_closed_loop_on_pwa_toy_reaches_goal_with_exact_model():
+    env = make_env("pwa")
+    from paperworks.mip import AffineLayer
+    L1 = AffineLayer(np.array([[1.0, 0, 1], [0, 1, 0], [1, -1, 1]]), [0, 0, 0], [ID, ID, RELU])
+    L2 = AffineLayer(np.array([[1.0, 0, 0], [0, 1, 1], [0, 1, 1]]), [0, 0, -3.0], [ID, ID, RELU])
+    L3 = AffineLayer(np.array([[1.0, 0, 0], [0, 1, -0.5]]), [0, 0], [ID, ID])
+    pl = MILPPlanner([L1, L2, L3], env.u_lo, env.u_hi, 4, PlanCost((1,), 0.0, 1.0, 0.0), residual=False)
+    ep = run_episode(env, pl, np.array([-1.5, 0.0]), np.array([1.0]), 4)
+    assert ep["final_dist"] < 1e-6
+
+
+def test_smoke_reproduce(reproduce_smoke):
+    d = reproduce_smoke("sparse_mpc")
+    assert any("closed loop" in c["claim"] for c in d["claims"])
+    assert {p["file"] for p in d["plots"]} == {"plots/sparsity_curve.png", "plots/planning_time.png"}
+
+
+def test_bad_config():
+    with pytest.raises(ConfigError, match="k_mpc"):
+        SparseMPC.make_config({"k_mpc": "5"})
+    with pytest.raises(ConfigError, match="env"):
+        SparseMPC.make_config({"env": "mujoco"})
+    with pytest.raises(ConfigError, match="targets"):
+        SparseMPC.make_config({"targets": "[100]"})
