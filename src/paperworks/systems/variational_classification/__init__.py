@@ -246,7 +246,7 @@ class VariationalClassification(System):
             ax.set_xlabel("confidence")
         axes[0].set_ylabel("accuracy")
         axes[0].legend(loc="upper left")
-        fig.suptitle(f"{task.name}: reliability on the clean test set (seed {self.config.seed})")
+        fig.suptitle(f"{task.name}: reliability on the clean test set (seed {self.config.seed})", y=1.04)
         rep.add_plot(run_dir, fig, f"reliability_{kind}", f"Reliability diagrams, {task.name}, seed "
                      f"{self.config.seed}: bar = accuracy per confidence bin; dashed = perfect calibration.")
 
