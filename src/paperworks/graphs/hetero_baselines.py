@@ -151,8 +151,9 @@ def dgi_embeddings(x: torch.Tensor, edge_index: torch.Tensor, dim: int, *, lr: f
         loss = model.loss(pos, neg, s)
         loss.backward()
         opt.step()
-        if float(loss) < best:
-            best, wait = float(loss), 0
+        lv = loss.item()
+        if lv < best:
+            best, wait = lv, 0
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         else:
             wait += 1

@@ -1,0 +1,314 @@
+"""HDGI: Ren, Liu, Huang, Dai, Bo & Zhang, "Heterogeneous Deep Graph Infomax", arXiv:1911.08538 (2019)."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from paperworks.core import Claim, Paper, Report, RunDir, System, register
+from paperworks.core.config import Config, check_choice, check_interval, check_positive
+from paperworks.core.errors import ConfigError, DataError
+
+__all__ = ["HDGI", "HDGIConfig", "train_hdgi", "PAPER_DBLP_20"]
+
+# HDGI-C on DBLP with 20% labelled nodes (Micro-F1, Macro-F1 %), as listed for the paper on Papers with
+# Code; the ACM / IMDB and clustering cells were not found in any stored source and are not printed.
+PAPER_DBLP_20 = {"HDGI-C micro-F1": 91.75, "HDGI-C macro-F1": 90.94, "HDGI-A micro-F1": 90.62,
+                 "HDGI-A macro-F1": 89.88}
+
+
+@dataclass(frozen=True)
+class HDGIConfig(Config):
+    dataset: str = "synthetic"      # synthetic | dblp | acm | imdb (the last three from data_root)
+    data_root: str = ""
+    metapaths: str = "PSP,PAP"      # synthetic: names from {PSP, PAP, PTP}; real data: see docs
+    dim: int = 512                  # paper (official execute.py): 512
+    att_hidden: int = 16            # paper: 16
+    lr: float = 0.001               # paper: 1e-3, no weight decay
+    patience: int = 50              # paper: 50 (early stop on the training loss)
+    max_epochs: int = 500           # official: 10000 with early stopping; capped for CPU time
+    dgi_patience: int = 20          # DGI baselines
+    n_papers: int = 1000
+    n_authors: int = 600
+    n_subjects: int = 30
+    n_terms: int = 300
+    vocab: int = 16
+    feature_signal: float = 0.1
+    subject_purity: float = 0.8
+    seeds: int = 3
+    seed: int = 0
+
+    def validate(self):
+        check_choice("dataset", self.dataset, ["synthetic", "dblp", "acm", "imdb"])
+        for k in ("dim", "att_hidden", "patience", "max_epochs", "dgi_patience", "n_papers", "n_authors",
+                  "n_subjects", "n_terms", "vocab", "seeds"):
+            check_positive(k, getattr(self, k))
+        check_positive("lr", self.lr)
+        check_interval("feature_signal", self.feature_signal, 0.0, 1.0)
+        check_interval("subject_purity", self.subject_purity, 0.0, 1.0)
+        names = [m.strip() for m in self.metapaths.split(",") if m.strip()]
+        if not names:
+            raise ConfigError("'metapaths' must list at least one meta-path (e.g. PSP,PAP)")
+        if self.dataset == "synthetic":
+            for m in names:
+                check_choice("metapaths", m, ["PSP", "PAP", "PTP"])
+        elif not self.data_root:
+            raise ConfigError(f"dataset '{self.dataset}' needs data_root=<folder with its npz / PyG raw files>")
+
+
+def train_hdgi(x: torch.Tensor, adjs: list[torch.Tensor], *, dim: int, att_hidden: int = 16,
+               lr: float = 1e-3, patience: int = 50, max_epochs: int = 500, seed: int = 0,
+               log=None):
+    """Unsupervised HDGI training (full batch, Adam, early stopping on the loss, best weights restored).
+
+    Returns (model, info) with info = {epochs, best_loss, init_loss}.
+    """
+    from paperworks.graphs.hetero_infomax import HDGIModel, corrupt_features
+
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    model = HDGIModel(x.size(1), dim, len(adjs), att_hidden)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    best, best_state, wait, init_loss, epoch = float("inf"), None, 0, None, 0
+    for epoch in range(max_epochs):
+        model.train()
+        opt.zero_grad()
+        _, perm = corrupt_features(x, gen)
+        pos, neg, _, beta = model(x, adjs, perm)
+        loss = model.loss(pos, neg)
+        if init_loss is None:
+            init_loss = loss.item()
+        loss.backward()
+        opt.step()
+        lv = loss.item()
+        if log is not None:
+            log(epoch, lv, beta.detach())
+        if lv < best:
+            best, wait = lv, 0
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        else:
+            wait += 1
+            if wait >= patience:
+                break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    return model, {"epochs": epoch + 1, "best_loss": best, "init_loss": init_loss}
+
+
+def _row_normalize(x: torch.Tensor) -> torch.Tensor:
+    s = x.sum(1, keepdim=True)
+    return torch.where(s != 0, x / torch.where(s != 0, s, torch.ones_like(s)), x)
+
+
+# meta-path names for the real datasets' PyG layouts (relation 'to' between every pair of types)
+_REAL_METAPATHS = {
+    "dblp": {"APA": ["author", "paper", "author"], "APCPA": ["author", "paper", "conference", "paper", "author"],
+             "APTPA": ["author", "paper", "term", "paper", "author"]},
+    "acm": {"PAP": ["paper", "author", "paper"], "PSP": ["paper", "subject", "paper"]},
+    "imdb": {"MAM": ["movie", "actor", "movie"], "MDM": ["movie", "director", "movie"]},
+}
+
+
+@register("hdgi", paper=Paper("Y. Ren, B. Liu, C. Huang, P. Dai, L. Bo, J. Zhang", "Heterogeneous Deep Graph Infomax",
+                              "arXiv", 2019, "1911.08538"), config=HDGIConfig)
+class HDGI(System):
+    """HDGI-C: meta-path GCN encoders + semantic attention trained by local-global mutual information.
+
+    Engine: :mod:`paperworks.graphs.hetero_infomax`. Choices where the paper is vague follow the official
+    DGI-HGCN code: features row-normalised, embedding 512, attention hidden 16, PReLU, Adam 1e-3 without
+    weight decay, early stopping on the training loss (patience 50). The probe is scikit-learn logistic
+    regression (C chosen on the validation split) instead of the official Adam-trained linear layer.
+    """
+
+    presets = {
+        "smoke": {"n_papers": 90, "n_authors": 40, "n_subjects": 6, "n_terms": 20, "dim": 16,
+                  "max_epochs": 5, "patience": 3, "dgi_patience": 3, "seeds": 1},
+        "paper": {},
+    }
+
+    # ----------------------------------------------------------------------------------- data
+    def _graph(self, seed: int):
+        c = self.config
+        if c.dataset == "synthetic":
+            from paperworks.data.hetero import make_academic_hetero
+
+            return make_academic_hetero(n_papers=c.n_papers, n_authors=c.n_authors, n_subjects=c.n_subjects,
+                                        n_terms=c.n_terms, vocab=c.vocab, feature_signal=c.feature_signal,
+                                        subject_purity=c.subject_purity, seed=seed)
+        from paperworks.data.hetero import load_hetero_folder
+
+        return load_hetero_folder(c.dataset, c.data_root)
+
+    def prepare(self, data) -> dict:
+        """Target features (row-normalised), meta-path graphs, labels and splits (validated here)."""
+        from paperworks.data.hetero import NOISE_METAPATHS, PLANTED_METAPATH
+        from paperworks.graphs.hetero import check_hetero, metapath_graph
+
+        c = self.config
+        target = getattr(data, "target", None)
+        if target is None:
+            raise DataError("HDGI: the graph does not name its target node type (set data.target)")
+        check_hetero(data, target=target, where="HDGI")
+        store = data[target]
+        if getattr(store, "x", None) is None or getattr(store, "y", None) is None:
+            raise DataError(f"HDGI: target node type '{target}' needs features 'x' and labels 'y'")
+        names = [m.strip() for m in c.metapaths.split(",") if m.strip()]
+        if c.dataset == "synthetic":
+            table = {"PSP": PLANTED_METAPATH, **NOISE_METAPATHS}
+            paths = [table[m] for m in names]
+        else:
+            known = _REAL_METAPATHS[c.dataset]
+            paths = []
+            for m in names:
+                if m not in known:
+                    raise ConfigError(f"'metapaths' for {c.dataset} must be among {', '.join(known)} (got {m})")
+                types = known[m]
+                paths.append([(a, "to", b) for a, b in zip(types[:-1], types[1:])])
+        edges = [metapath_graph(data, p)[0] for p in paths]
+        masks = {}
+        for name in ("train", "val", "test"):
+            m = getattr(store, f"{name}_mask", None)
+            if m is None:
+                raise DataError(f"HDGI: target node type '{target}' has no '{name}_mask'")
+            masks[name] = torch.nonzero(m).flatten()
+        return {"x": _row_normalize(store.x.float()), "edges": edges, "names": names, "y": store.y.long(),
+                "target": target, **masks}
+
+    def _embed(self, prep: dict, seed: int, log=None):
+        from paperworks.graphs.hetero_infomax import normalized_metapath_adjacencies
+
+        c = self.config
+        adjs = normalized_metapath_adjacencies(prep["edges"], prep["x"].size(0))
+        model, info = train_hdgi(prep["x"], adjs, dim=c.dim, att_hidden=c.att_hidden, lr=c.lr,
+                                 patience=c.patience, max_epochs=c.max_epochs, seed=seed, log=log)
+        z, beta = model.embed(prep["x"], adjs)
+        info["beta"] = beta.tolist()
+        return z, info, model, adjs
+
+    def _evaluate(self, z, prep, seed) -> dict:
+        from paperworks.graphs.node_eval import kmeans_scores, logreg_probe
+
+        out = logreg_probe(z, prep["y"], prep["train"], prep["test"], prep["val"], seed=seed)
+        out.update(kmeans_scores(z, prep["y"], seed=seed))
+        return out
+
+    def run(self, run_dir: RunDir) -> dict[str, float]:
+        c = self.config
+        prep = self.prepare(self._graph(c.seed))
+
+        def log(epoch, loss, beta):
+            run_dir.log_metrics({"epoch": epoch, "loss": loss, "beta": beta.tolist()})
+
+        z, info, _, _ = self._embed(prep, c.seed, log)
+        res = self._evaluate(z, prep, c.seed)
+        out = {**{k: v for k, v in res.items()}, "epochs": info["epochs"], "best_loss": info["best_loss"],
+               "init_loss": info["init_loss"], "beta": dict(zip(prep["names"], info["beta"]))}
+        run_dir.log_metrics({k: v for k, v in out.items() if not isinstance(v, dict)})
+        return out
+
+    # ------------------------------------------------------------------------------ reproduce
+    def reproduce(self, run_dir: RunDir, quick: bool = True) -> Report:
+        from paperworks.graphs.hetero import homogeneous_projection
+        from paperworks.graphs.hetero_baselines import dgi_embeddings
+        from paperworks.graphs.hetero_infomax import HDGIModel
+
+        c = self.config
+        if c.dataset != "synthetic":
+            raise DataError("HDGI.reproduce runs on the generated graph (dataset=synthetic); use `run` for "
+                            f"'{c.dataset}'")
+        t0 = time.time()
+        rows: dict[str, list[dict]] = {}
+        betas, init_losses, final_losses = [], [], []
+
+        def add(name, res):
+            rows.setdefault(name, []).append(res)
+
+        for seed in range(c.seeds):
+            data = self._graph(seed)
+            prep = self.prepare(data)
+            z, info, _, adjs = self._embed(prep, seed)
+            betas.append(info["beta"])
+            init_losses.append(info["init_loss"])
+            final_losses.append(info["best_loss"])
+            add("HDGI (ours)", self._evaluate(z, prep, seed))
+            torch.manual_seed(seed)
+            rnd = HDGIModel(prep["x"].size(1), c.dim, len(adjs), c.att_hidden)
+            add("HDGI, random untrained encoder", self._evaluate(rnd.embed(prep["x"], adjs)[0], prep, seed))
+            add("raw features", self._evaluate(prep["x"], prep, seed))
+            # DGI on the homogeneous projection (all types merged; other types' features as given)
+            xh, eih, _, offsets = homogeneous_projection(data)
+            xh = _row_normalize(xh)
+            zh, _ = dgi_embeddings(xh, eih, c.dim, lr=c.lr, patience=c.dgi_patience,
+                                   max_epochs=c.max_epochs, seed=seed)
+            s, e = offsets[prep["target"]]
+            add("DGI (homogeneous projection)", self._evaluate(zh[s:e], prep, seed))
+            for name, ei in zip(prep["names"], prep["edges"]):
+                zp, _ = dgi_embeddings(prep["x"], ei, c.dim, lr=c.lr, patience=c.dgi_patience,
+                                       max_epochs=c.max_epochs, seed=seed)
+                add(f"DGI (meta-path {name} graph)", self._evaluate(zp, prep, seed))
+            run_dir.log_metrics({"seed": seed, **{f"{k} macro_f1": v[-1]["macro_f1"] for k, v in rows.items()},
+                                 "beta": info["beta"]})
+
+        def mean(name, key):
+            return float(np.mean([r[key] for r in rows[name]]))
+
+        def fmt(name, key):
+            v = np.array([r[key] for r in rows[name]])
+            return f"{v.mean():.4f} ± {v.std():.4f}"
+
+        rep = Report(self.name, quick)
+        hd = "HDGI (ours)"
+        rep.add_claim(Claim.beats("HDGI beats DGI on the homogeneous projection (probe macro-F1)", "macro_f1",
+                                  mean(hd, "macro_f1"), mean("DGI (homogeneous projection)", "macro_f1"),
+                                  margin=0.02))
+        rep.add_claim(Claim.beats("HDGI beats raw features (probe macro-F1)", "macro_f1",
+                                  mean(hd, "macro_f1"), mean("raw features", "macro_f1"), margin=0.05))
+        rep.add_claim(Claim.beats("HDGI beats DGI on the homogeneous projection (K-means NMI)", "nmi",
+                                  mean(hd, "nmi"), mean("DGI (homogeneous projection)", "nmi"), margin=0.02))
+        rep.add_claim(Claim.beats("HDGI beats raw features (K-means NMI)", "nmi", mean(hd, "nmi"),
+                                  mean("raw features", "nmi"), margin=0.05))
+        noisy = [n for n in prep["names"] if n != "PSP"]
+        for n in noisy:
+            rep.add_claim(Claim.beats(f"HDGI beats DGI on the noisy meta-path {n} (probe macro-F1)", "macro_f1",
+                                      mean(hd, "macro_f1"), mean(f"DGI (meta-path {n} graph)", "macro_f1"),
+                                      margin=0.05))
+        rep.add_claim(Claim.beats("trained HDGI beats its random untrained encoder (probe macro-F1)",
+                                  "macro_f1", mean(hd, "macro_f1"),
+                                  mean("HDGI, random untrained encoder", "macro_f1"), margin=0.02))
+        if "PSP" in prep["names"] and len(prep["names"]) > 1:
+            i = prep["names"].index("PSP")
+            frac = float(np.mean([b[i] == max(b) for b in betas]))
+            rep.add_claim(Claim.at_least("semantic attention gives the informative P-S-P the largest beta "
+                                         "(fraction of seeds)", "fraction", frac, 1.0))
+        rep.add_claim(Claim.within("discriminator loss at initialisation ~ log 2", "bce",
+                                   float(np.mean(init_losses)), math.log(2), 0.02))
+
+        table = [[name, fmt(name, "macro_f1"), fmt(name, "micro_f1"), fmt(name, "nmi"), fmt(name, "ari")]
+                 for name in rows]
+        rep.add_table(f"Generated ACM-like graph: logistic-regression probe (20% labelled) and K-means "
+                      f"(mean ± std over {c.seeds} seeds)", ["embedding", "macro-F1", "micro-F1", "NMI", "ARI"],
+                      table)
+        rep.add_table("Semantic attention beta per seed", ["seed"] + prep["names"],
+                      [[i] + [f"{v:.3f}" for v in b] for i, b in enumerate(betas)])
+        rep.add_table("Paper (HDGI on DBLP, 20% labelled, %) beside ours",
+                      ["metric", "paper", "ours (generated graph)"],
+                      [["HDGI-C micro-F1", PAPER_DBLP_20["HDGI-C micro-F1"], f"{100 * mean(hd, 'micro_f1'):.2f}"],
+                       ["HDGI-C macro-F1", PAPER_DBLP_20["HDGI-C macro-F1"], f"{100 * mean(hd, 'macro_f1'):.2f}"]],
+                      note="DBLP numbers as listed for the paper on Papers with Code; ACM/IMDB and clustering "
+                           "cells not verified, so not printed. Real data are not available offline.")
+        rep.add_text(
+            f"Unsupervised HDGI-C on the generated ACM-like graph ({c.n_papers} papers, 3 classes; meta-paths "
+            f"{', '.join(prep['names'])}; P-S-P carries the labels at purity {c.subject_purity}, the others are "
+            f"noise). Embedding {c.dim}, attention hidden {c.att_hidden}, Adam lr {c.lr}, early stopping on "
+            f"the loss (patience {c.patience}, at most {c.max_epochs} epochs). Loss at init "
+            f"{np.mean(init_losses):.4f} (log 2 = {math.log(2):.4f}), best loss {np.mean(final_losses):.4f}. "
+            f"Probe: scikit-learn logistic regression on the 20% training split, C picked on the 10% "
+            f"validation split, scored on the 70% test split; K-means k=3, 10 restarts. DGI baselines: PyG "
+            f"DeepGraphInfomax with a one-layer GCN+PReLU encoder, same dim/lr, patience {c.dgi_patience}. "
+            f"Wall time {time.time() - t0:.0f} s on a shared 2-core CPU.")
+        return rep
