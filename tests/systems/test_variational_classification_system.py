@@ -48,3 +48,12 @@ def test_quick_reproduction_claims_hold(tmp_path):
     rep = S(S.make_config({})).reproduce(RunDir(tmp_path), quick=True)
     failed = [c.claim for c in rep.claims if not c.holds]
     assert not failed, failed
+
+
+def test_run_returns_float_metrics(tmp_path):
+    from paperworks.core.rundir import RunDir
+
+    S = get_system("variational_classification")
+    out = S(S.make_config({"method": "gm"}, preset="smoke")).run(RunDir(tmp_path))
+    assert all(isinstance(v, float) for v in out.values())
+    assert {"clean_accuracy", "clean_ece", "fgsm_accuracy", "noise_ece", "rotation_ece", "latent_fit"} <= set(out)

@@ -147,6 +147,7 @@ class VariationalClassification(System):
         cfg = self.config
         task = _image_task(cfg)
         out = run_method(cfg.method, task, cfg, cfg.seed, image=True, epochs=cfg.epochs)
+        out = {k: v for k, v in out.items() if not k.startswith("_")}
         run_dir.log_metrics({"method": cfg.method, "dataset": cfg.dataset, **out})
         return out
 
