@@ -54,7 +54,7 @@ def test_b3db_subset():
     assert 0.55 < frac < 0.75  # B3DB is ~63 % BBB+
 
 
-@pytest.mark.parametrize("name", ["syn_community1v2", "syn_community_wiring", "syn_community_majority"])
+@pytest.mark.parametrize("name", ["syn_community1v2", "syn_community_wiring", "syn_community_majority", "syn_motif"])
 def test_generators_are_seeded_and_balanced(name):
     a, b = load(name, n_per_class=6, seed=4), load(name, n_per_class=6, seed=4)
     assert len(a) == 12 or len(a) == 12 * 1

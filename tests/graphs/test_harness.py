@@ -62,11 +62,11 @@ def _separable(n=60):
 def test_train_eval_solves_a_separable_task_and_keeps_best_state():
     data = _separable()
     split = stratified_folds(np.array([d.y.item() for d in data]), 5, 0)[0]
-    r = train_eval(_MeanNet, data, split, epochs=60, lr=0.05, patience=100, batch_size=8)
+    r = train_eval(_MeanNet, data, split, epochs=25, lr=0.1, patience=100, batch_size=16)
     assert r.test_acc == 1.0
     best = min(h["val_loss"] for h in r.history)
     assert r.val_loss == pytest.approx(best) and r.history[r.best_epoch - 1]["val_loss"] == pytest.approx(best)
-    r2 = train_eval(_MeanNet, data, split, epochs=60, lr=0.05, patience=3, batch_size=8)
+    r2 = train_eval(_MeanNet, data, split, epochs=25, lr=0.1, patience=3, batch_size=16)
     assert r2.epochs_run - r2.best_epoch <= 3
 
 

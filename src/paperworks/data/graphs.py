@@ -295,3 +295,36 @@ def community_majority(n_per_class: int = 150, seed: int = 0, small: tuple[int, 
             d.x = torch.from_numpy(np.c_[np.eye(2, dtype=np.float32)[t], np.ones((n, 1), np.float32)])
             out.append(d)
     return [out[i] for i in rng.permutation(len(out))]
+
+
+_MOTIFS = {
+    "cycle6": [(i, (i + 1) % 6) for i in range(6)],
+    "house": [(0, 1), (1, 2), (2, 3), (3, 0), (0, 4), (1, 4)],
+    "clique5": [(i, j) for i in range(5) for j in range(i + 1, 5)],
+}
+
+
+@register_dataset("syn_motif", "random BA trees with one planted motif (cycle-6 vs house); HGP-SL brief")
+def motif(n_per_class: int = 150, seed: int = 0, motifs: tuple[str, ...] = ("cycle6", "house"),
+          backbone: tuple[int, int] = (20, 40), noise: float = 0.1) -> list[Data]:
+    """HGP-SL brief's synthetic task: a Barabasi-Albert tree (m = 1) of ``backbone`` nodes with one motif
+    attached by one edge to a random backbone node; class = motif. x = one-hot degree (capped at 10) plus
+    Gaussian noise of std ``noise``; ``community`` = 1 on motif nodes, 0 on the backbone."""
+    bad = [m for m in motifs if m not in _MOTIFS]
+    if bad or len(motifs) < 2:
+        raise DataError(f"syn_motif: 'motifs' must be >= 2 of {', '.join(_MOTIFS)} (got {motifs})")
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n_per_class):
+        for label, name in enumerate(motifs):
+            nb = int(rng.integers(backbone[0], backbone[1] + 1))
+            edges = _ba_edges(nb, 1, rng)
+            mo = _MOTIFS[name]
+            k = 1 + max(max(e) for e in mo)
+            edges += [(a + nb, b + nb) for a, b in mo]
+            edges.append((int(rng.integers(nb)), nb + int(rng.integers(k))))
+            comm = np.r_[np.zeros(nb, np.int64), np.ones(k, np.int64)]
+            d = _to_data(nb + k, edges, label, comm, "degree", rng)
+            d.x = d.x + noise * torch.from_numpy(rng.standard_normal(d.x.shape).astype(np.float32))
+            out.append(d)
+    return [out[i] for i in rng.permutation(len(out))]

@@ -17,7 +17,8 @@ from paperworks.graphs.metrics import community_nmi
 __all__ = ["GRAPH_DATASETS", "load_graphs", "data_spec", "compare", "seeded_splits", "diffpool_nmi",
            "random_nmi", "epoch_time"]
 
-GRAPH_DATASETS = ("syn_community1v2", "syn_community_wiring", "syn_community_majority", "mutag", "b3db_bbbp")
+GRAPH_DATASETS = ("syn_community1v2", "syn_community_wiring", "syn_community_majority", "syn_motif", "mutag",
+                  "b3db_bbbp")
 
 
 def load_graphs(name: str, seed: int = 0, n_per_class: int = 100, max_molecules: int | None = None,
@@ -27,7 +28,7 @@ def load_graphs(name: str, seed: int = 0, n_per_class: int = 100, max_molecules:
     if name not in GRAPH_DATASETS:
         raise ConfigError(f"'dataset' must be one of {', '.join(GRAPH_DATASETS)} (got {name!r})")
     if name.startswith("syn_community"):
-        kw = {"feature": "degree"} if name != "syn_community_majority" else {}
+        kw = {"feature": "degree"} if name in ("syn_community1v2", "syn_community_wiring") else {}
         return load(name, n_per_class=n_per_class, seed=seed, **kw)
     if name == "b3db_bbbp":
         return load(name, max_molecules=max_molecules, max_atoms=max_atoms, seed=seed)

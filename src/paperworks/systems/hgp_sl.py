@@ -36,7 +36,7 @@ class HGPSLConfig(Config):
     epochs: int = 40                    # official up to 1000 with patience 100
     patience: int = 20
     folds: int = 10
-    syn_task: str = "syn_community_majority"  # generated hierarchical task of reproduce
+    syn_task: str = "syn_motif"         # generated task of reproduce (HGP-SL brief: planted motifs)
     seeds: int = 3
     n_per_class: int = 100
     max_molecules: int = 400

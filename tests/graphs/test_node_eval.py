@@ -1,0 +1,41 @@
+"""Shared node evaluation: F1 by hand, probe and K-means on constructed embeddings, bad input."""
+
+import numpy as np
+import pytest
+import torch
+
+from paperworks.core.errors import DataError
+from paperworks.graphs.node_eval import f1_scores, kmeans_scores, logreg_probe
+
+
+def test_f1_matches_hand_computation():
+    y = [0, 0, 1, 1, 2, 2]
+    p = [0, 1, 1, 1, 2, 0]
+    # class 0: tp1 fp1 fn1 -> 0.5; class 1: tp2 fp1 fn0 -> 0.8; class 2: tp1 fp0 fn1 -> 2/3
+    out = f1_scores(y, p)
+    assert out["macro_f1"] == pytest.approx((0.5 + 0.8 + 2 / 3) / 3)
+    assert out["micro_f1"] == pytest.approx(4 / 6)
+
+
+def test_probe_and_kmeans_on_separable_and_random_embeddings():
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(3), 40)
+    z = np.eye(3)[y] * 10 + rng.normal(size=(120, 3)) * 0.1
+    idx = rng.permutation(120)
+    res = logreg_probe(torch.tensor(z), torch.tensor(y), idx[:30], idx[45:], idx[30:45])
+    assert res["macro_f1"] == 1.0 and res["micro_f1"] == 1.0
+    km = kmeans_scores(z, y, n_runs=3)
+    assert km["nmi"] == pytest.approx(1.0) and km["ari"] == pytest.approx(1.0)
+    noise = rng.normal(size=(120, 3))
+    assert kmeans_scores(noise, y, n_runs=3)["nmi"] < 0.2
+
+
+def test_bad_input_is_one_clear_error():
+    with pytest.raises(DataError, match="differ in length"):
+        f1_scores([0, 1], [0])
+    with pytest.raises(DataError, match="NaN"):
+        kmeans_scores(np.array([[np.nan, 1.0], [0.0, 1.0]]), [0, 1])
+    with pytest.raises(DataError, match=r"shape \[N, d\]"):
+        logreg_probe(np.zeros(5), [0, 1, 0, 1, 0], [0, 1], [2, 3])
+    with pytest.raises(DataError, match="embeddings but"):
+        kmeans_scores(np.zeros((4, 2)), [0, 1, 0])
