@@ -163,8 +163,8 @@ class MultinomialLinkModel:
             if (Y < 0).any():
                 raise ValueError(f"{_W}: endog counts must be >= 0 (got min {Y.min():g})")
             if Y.shape[1] < 2:
-                raise ValueError(f"{_W}: the response has one level (counts of shape {Y.shape}); "
-                                 f"need J >= 2 categories")
+                raise ValueError(f"{_W}: a 2-D endog is read as a counts matrix (n, J), and shape {Y.shape} has "
+                                 f"one level; pass category codes as shape (n,) or counts with J >= 2 columns")
             if (Y.sum(axis=1) == 0).any():
                 raise ValueError(f"{_W}: {int((Y.sum(axis=1) == 0).sum())} rows of endog counts are all 0")
             labels = names or [str(j + 1) for j in range(Y.shape[1])]
@@ -175,6 +175,9 @@ class MultinomialLinkModel:
         if s.ndim != 1:
             raise ValueError(f"{_W}: expected endog of shape (n,) or (n, J)")
         na = s.isna().to_numpy()
+        if pd.api.types.is_numeric_dtype(s.dtype) and not isinstance(s.dtype, pd.CategoricalDtype) \
+                and np.isinf(s.to_numpy(dtype=float, na_value=np.nan)).any():
+            raise ValueError(f"{_W}: endog has inf values; expected category codes / labels (NaN = missing)")
         if na.any() and not self.na_category:
             raise ValueError(f"{_W}: endog has {int(na.sum())} missing values; drop them or pass "
                              f"na_category=True to model them as an NA category")
@@ -579,6 +582,8 @@ class MultinomialLinkModel:
         logp, s, U = cur
         if check_separation:
             self._check_separation(logp)
+            if not boundary:
+                self._warn_quasi_separation(logp)
         info = self._info_from_U(U) if cov_type == "expected" else self.observed_information(theta)
         res = MultinomialLinkResults(self, theta, info, ll, converged, it, boundary, cov_type,
                                      time.perf_counter() - t0, history, n_halvings)
@@ -641,6 +646,16 @@ class MultinomialLinkModel:
                     f"{_W}.fit: perfect separation: the covariates predict every response exactly "
                     f"(all fitted probabilities of the observed categories > 1 - 1e-6); the MLE does not exist")
 
+    def _warn_quasi_separation(self, logp, eps: float = 1e-10):
+        """Warn (as R's glm does) when fitted probabilities are numerically 0 or 1 at an interior estimate:
+        the usual sign of quasi-complete separation, where the MLE does not exist and some estimates and
+        their SEs diverge."""
+        p = np.exp(logp)
+        if np.any(p < eps) or np.any(p > 1 - eps):
+            warnings.warn(f"{_W}.fit: fitted probabilities numerically 0 or 1 occurred (min {p.min():.1e}): "
+                          f"quasi-complete separation is likely, the MLE may not exist and the estimates / SEs "
+                          f"of the separating covariates are unreliable", UserWarning, stacklevel=3)
+
     # ------------------------------------------------------------------ prediction
     def _design(self, exog):
         if exog is None:
@@ -665,7 +680,16 @@ class MultinomialLinkModel:
         """Category probabilities (n, J) at params for exog (default: the training rows)."""
         Z = self._design(exog)
         logp, _, _ = self._evaluate(np.asarray(params, float), Z=Z, need_score=False, need_info=False)
-        return np.exp(logp)
+        P = np.exp(logp)
+        bad = ~np.isfinite(logp).all(axis=1)
+        if bad.any():
+            # cumulative predictors out of order at these rows: some "pi_ij" would be <= 0 (never at the
+            # training rows of a fit, which stays feasible); return NaN rather than invalid probabilities
+            warnings.warn(f"{_W}.predict: the model is infeasible at {int(bad.sum())} of {len(bad)} rows of exog "
+                          f"(cumulative predictors not ordered there, some pi_ij <= 0); returning NaN for them",
+                          UserWarning, stacklevel=2)
+            P[bad] = np.nan
+        return P
 
     def describe(self) -> str:
         links = [lk.label for lk in self.links]
