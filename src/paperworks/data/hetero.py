@@ -187,44 +187,55 @@ def save_hetero_npz(data, path: str | Path, target: str) -> Path:
 
 
 def _read_npz(path: Path):
-    from torch_geometric.data import HeteroData
-
     try:
         z = np.load(path, allow_pickle=False)
     except ValueError as e:
         raise DataError(f"'{path}' holds pickled objects, which paperworks never loads ({e})") from None
     except (OSError, EOFError) as e:
         raise DataError(f"'{path}' is not a readable npz file ({e})") from None
-    with z:
-        keys = set(z.files)
-        for k in ("node_types", "target", "y"):
-            if k not in keys:
-                raise DataError(f"'{path}' is not a paperworks heterograph npz (missing key '{k}')")
-        data = HeteroData()
-        node_types = [str(t) for t in z["node_types"].tolist()]
-        target = str(z["target"])
-        for nt in node_types:
-            if f"x__{nt}" in keys:
-                data[nt].x = torch.from_numpy(np.asarray(z[f"x__{nt}"], dtype=np.float32))
-            if f"num_nodes__{nt}" in keys:
-                data[nt].num_nodes = int(z[f"num_nodes__{nt}"])
-            elif f"x__{nt}" not in keys:
-                raise DataError(f"'{path}': node type '{nt}' has neither 'num_nodes__{nt}' nor 'x__{nt}'")
-        for k in sorted(keys):
-            if k.startswith("edge_index__"):
-                parts = k[len("edge_index__"):].split("__")
-                if len(parts) != 3:
-                    raise DataError(f"'{path}': malformed edge key '{k}' (want edge_index__src__rel__dst)")
-                data[tuple(parts)].edge_index = torch.from_numpy(np.asarray(z[k], dtype=np.int64))
-        y = torch.from_numpy(np.asarray(z["y"], dtype=np.int64))
-        data[target].y = y
-        for name in ("train", "val", "test"):
-            if f"{name}_idx" in keys:
-                m = torch.zeros(y.numel(), dtype=torch.bool)
-                m[torch.from_numpy(np.asarray(z[f"{name}_idx"], dtype=np.int64))] = True
-                data[target][f"{name}_mask"] = m
+    try:
+        data, target = _npz_to_hetero(z, path)
+    except DataError:
+        raise
+    except ValueError as e:   # object arrays: np.load refuses them without allow_pickle
+        raise DataError(f"'{path}' holds pickled objects, which paperworks never loads ({e})") from None
+    finally:
+        z.close()
     data.target = target
     return data
+
+
+def _npz_to_hetero(z, path):
+    from torch_geometric.data import HeteroData
+
+    keys = set(z.files)
+    for k in ("node_types", "target", "y"):
+        if k not in keys:
+            raise DataError(f"'{path}' is not a paperworks heterograph npz (missing key '{k}')")
+    data = HeteroData()
+    node_types = [str(t) for t in z["node_types"].tolist()]
+    target = str(z["target"])
+    for nt in node_types:
+        if f"x__{nt}" in keys:
+            data[nt].x = torch.from_numpy(np.asarray(z[f"x__{nt}"], dtype=np.float32))
+        if f"num_nodes__{nt}" in keys:
+            data[nt].num_nodes = int(z[f"num_nodes__{nt}"])
+        elif f"x__{nt}" not in keys:
+            raise DataError(f"'{path}': node type '{nt}' has neither 'num_nodes__{nt}' nor 'x__{nt}'")
+    for k in sorted(keys):
+        if k.startswith("edge_index__"):
+            parts = k[len("edge_index__"):].split("__")
+            if len(parts) != 3:
+                raise DataError(f"'{path}': malformed edge key '{k}' (want edge_index__src__rel__dst)")
+            data[tuple(parts)].edge_index = torch.from_numpy(np.asarray(z[k], dtype=np.int64))
+    y = torch.from_numpy(np.asarray(z["y"], dtype=np.int64))
+    data[target].y = y
+    for name in ("train", "val", "test"):
+        if f"{name}_idx" in keys:
+            m = torch.zeros(y.numel(), dtype=torch.bool)
+            m[torch.from_numpy(np.asarray(z[f"{name}_idx"], dtype=np.int64))] = True
+            data[target][f"{name}_mask"] = m
+    return data, target
 
 
 # ------------------------------------------------------------------------------- PyG raw layout

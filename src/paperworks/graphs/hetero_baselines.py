@@ -25,7 +25,24 @@ from torch import nn
 from paperworks.graphs.node_eval import f1_scores
 
 __all__ = ["MLPClassifier", "GCNClassifier", "HANClassifier", "train_node_classifier",
-           "dgi_embeddings", "GCNEncoder"]
+           "dgi_embeddings", "GCNEncoder", "single_thread"]
+
+
+class single_thread:
+    """Context manager: torch on one intra-op thread, restored on exit.
+
+    The sparse kernels these small graphs use gain nothing from a second OpenMP thread, and on a
+    shared 2-core machine two threads spin-wait for seconds per step (measured 40 ms vs 1.5 s).
+    """
+
+    def __enter__(self):
+        self.n = torch.get_num_threads()
+        torch.set_num_threads(1)
+        return self
+
+    def __exit__(self, *exc):
+        torch.set_num_threads(self.n)
+        return False
 
 
 class MLPClassifier(nn.Module):
