@@ -180,6 +180,66 @@ def test_fisher_information_equals_expected_negative_hessian(small, family, link
     np.testing.assert_allclose(m.information(th), -H, rtol=1e-4, atol=1e-4)
 
 
+def _bu_cor31_pi_and_U(family, eta):
+    """Category probabilities and U (J-1 x J-1) of a logit model in the closed forms of Bu, Majumdar & Yang
+    (2020, Ann. Statist., Cor. 3.1), written independently of paperworks.stats.families."""
+    K = eta.size
+    e = np.exp(eta)
+    if family == "baseline":
+        pi = np.r_[e, 1.0] / (1.0 + e.sum())
+    elif family == "cumulative":
+        g = np.r_[0.0, e / (1 + e), 1.0]
+        pi = np.diff(g)
+    elif family == "adjacent":                       # log(pi_j / pi_j+1) = eta_j
+        w = np.r_[[np.exp(eta[j:].sum()) for j in range(K)], 1.0]
+        pi = w / w.sum()
+    else:                                            # log(pi_j / (pi_j+1 + ... + pi_J)) = eta_j
+        pi = np.empty(K + 1)
+        left = 1.0
+        for j in range(K):
+            pi[j] = left * e[j] / (1 + e[j])
+            left -= pi[j]
+        pi[K] = left
+    gam = np.cumsum(pi)
+    U = np.zeros((K, K))
+    for s_ in range(K):
+        for t in range(s_, K):
+            if family == "baseline":
+                U[s_, t] = pi[s_] * (1 - pi[s_]) if s_ == t else -pi[s_] * pi[t]
+            elif family == "adjacent":
+                U[s_, t] = gam[s_] * (1 - gam[t])
+            elif family == "continuation":
+                U[s_, t] = pi[s_] * (1 - gam[s_]) / (1 - (gam[s_ - 1] if s_ else 0.0)) if s_ == t else 0.0
+            elif s_ == t:
+                U[s_, t] = gam[s_] ** 2 * (1 - gam[s_]) ** 2 * (1 / pi[s_] + 1 / pi[s_ + 1])
+            elif t == s_ + 1:
+                U[s_, t] = -gam[s_] * gam[t] * (1 - gam[s_]) * (1 - gam[t]) / pi[t]
+            U[t, s_] = U[s_, t]
+    return pi, U
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_fisher_information_equals_bu_majumdar_yang_closed_form_for_logit(family):
+    """F = sum_i n_i X_i' U_i X_i with U_i from Bu et al. (2020) Cor. 3.1 (the paper's logit special case)."""
+    rng = np.random.default_rng(3)
+    m, K = 6, 3
+    x = rng.normal(size=(m, 2))
+    counts = rng.integers(1, 30, size=(m, K + 1)).astype(float)   # unequal n_i
+    mod = MultinomialLinkModel(counts, x, model=family, link="logit", assumption="npo")
+    th = mod.start_params() + np.r_[np.zeros(K), 0.2 * rng.normal(size=2 * K)]
+    if family == "cumulative":
+        th[:K] = [-1.0, 0.0, 1.2]
+    F = np.zeros((3 * K, 3 * K))
+    for i in range(m):
+        Xi = np.zeros((K, 3 * K))                    # params: (Intercept):1..K, x1:1..K, x2:1..K
+        for k in range(K):
+            Xi[k, [k, K + k, 2 * K + k]] = [1.0, x[i, 0], x[i, 1]]
+        pi, U = _bu_cor31_pi_and_U(family, Xi @ th)
+        np.testing.assert_allclose(mod.predict(th, x[i:i + 1])[0], pi, rtol=1e-12, atol=1e-14)
+        F += counts[i].sum() * Xi.T @ U @ Xi
+    np.testing.assert_allclose(mod.information(th), F, rtol=1e-10, atol=1e-12)
+
+
 @pytest.mark.parametrize("family", ["baseline", "adjacent"])     # logit links: multinomial exponential family
 @pytest.mark.parametrize("assumption", ["npo", "po"])
 def test_observed_equals_expected_information_for_canonical_logit_models(small, family, assumption):
@@ -357,6 +417,14 @@ def test_bad_endog_shapes_and_values(small):
         MultinomialLinkModel(np.r_[y[:-1], np.inf].astype(float), X)
     with pytest.raises(ValueError, match="read as a counts matrix.*shape \\(n,\\)"):
         MultinomialLinkModel(y[:, None], X)
+
+
+def test_unused_categorical_level_is_dropped_with_a_warning(small):
+    y, X = small
+    yc = pd.Categorical(y, categories=[0, 1, 2, 3, 4], ordered=True)      # level 4 never observed
+    with pytest.warns(UserWarning, match="never-observed response level\\(s\\) 4"):
+        m = MultinomialLinkModel(yc, X)
+    assert m.J == 4
 
 
 def test_quasi_complete_separation_warns():

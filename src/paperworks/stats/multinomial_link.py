@@ -186,6 +186,10 @@ class MultinomialLinkModel:
             codes = s.cat.codes.to_numpy().astype(int)
             used = np.unique(codes[codes >= 0])
             if len(used) < len(cats):   # drop unused levels, keep order
+                unused = [str(c) for k, c in enumerate(cats) if k not in set(used.tolist())]
+                warnings.warn(f"{_W}: dropped never-observed response level(s) {', '.join(unused)} of the "
+                              f"Categorical (the MLE needs every level observed); J = {len(used)}",
+                              UserWarning, stacklevel=3)
                 cats = [cats[u] for u in used]
                 remap = -np.ones(len(s.cat.categories) + 1, dtype=int)
                 remap[used] = np.arange(len(used))
