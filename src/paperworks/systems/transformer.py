@@ -363,7 +363,7 @@ class TransformerSystem(System):
         scale = 1 if quick else 4
         langs = tuple(c.langs) if quick else tuple(dict.fromkeys(tuple(c.langs) + ("de", "fr")))
         rep = Report(self.name, quick)
-        t_start = time.time()
+        t_start, cpu_start = time.time(), time.process_time()
         alg = self._algorithmic(run_dir, c.alg_steps * scale)
         for task in c.alg_tasks:
             rep.add_claim(Claim.at_least(f"{task}: Transformer exact-sequence accuracy >= 99% on unseen inputs",
@@ -415,8 +415,9 @@ class TransformerSystem(System):
             f"{c.warmup_steps}, factor {c.lr_factor}); beam {c.beam_size}, alpha {c.length_penalty}, max length "
             f"source + {c.max_len_b}. LSTM: Luong global attention (general score), bidirectional encoder, "
             f"Adam lr {c.lstm_lr} with linear warm-up and decay, gradient clipping 1.0, same label smoothing. "
-            f"Wall time of the whole reproduction: {time.time() - t_start:.0f} s (machine shared with other jobs "
-            f"when measured).")
+            f"Wall time of the whole reproduction: {time.time() - t_start:.0f} s; CPU time of this process "
+            f"{time.process_time() - cpu_start:.0f} s with {torch.get_num_threads()} torch threads (on a shared "
+            f"machine the wall time can be far above the CPU time).")
         return rep
 
     def _plot(self, rep, run_dir, alg, mt):
