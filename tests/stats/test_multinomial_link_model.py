@@ -240,6 +240,23 @@ def test_fisher_information_equals_bu_majumdar_yang_closed_form_for_logit(family
     np.testing.assert_allclose(mod.information(th), F, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("kw", [dict(model="cumulative", group1_size=3, group2_model="baseline"),
+                                dict(model="continuation", group1_size=2, group2_model="adjacent"),
+                                dict(model="cumulative", group1_size=4)])        # = the NA-category model
+@pytest.mark.parametrize("assumption", ["po", "npo"])
+def test_two_group_score_and_information_equal_finite_differences(kw, assumption):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(150, 2))
+    Y = np.eye(5)[rng.integers(0, 5, size=150)]
+    links = ["probit", "logit", "cloglog", "cauchit"]
+    m = MultinomialLinkModel(Y, X, link=links, assumption=assumption, **kw)
+    th = m.start_params() + np.r_[np.zeros(4), 0.05 * rng.normal(size=m.k_params - 4)]
+    assert np.isfinite(m.loglike(th))
+    np.testing.assert_allclose(m.score(th), _fd_grad(m.loglike, th), rtol=1e-6, atol=1e-6)
+    m_exp = MultinomialLinkModel(m.predict(th), X, link=links, assumption=assumption, **kw)
+    np.testing.assert_allclose(m.information(th), -_fd_hess(m_exp.loglike, th), rtol=1e-4, atol=1e-4)
+
+
 @pytest.mark.parametrize("family", ["baseline", "adjacent"])     # logit links: multinomial exponential family
 @pytest.mark.parametrize("assumption", ["npo", "po"])
 def test_observed_equals_expected_information_for_canonical_logit_models(small, family, assumption):
