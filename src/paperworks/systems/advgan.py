@@ -1,0 +1,632 @@
+"""AdvGAN: Xiao, Li, Zhu, He, Liu & Song, "Generating Adversarial Examples with Adversarial Networks",
+IJCAI 2018, arXiv:1801.02610.
+
+A generator G maps an image x to a perturbation; the adversarial example is x_A = clip_[0,1](x + d),
+d = clip_[-eps, eps](G(x)) (Sec. 3.1 / 4: an L_inf budget eps = 0.3 on MNIST). G is trained against a
+frozen target f with (Sec. 3.1, Eq. (4))
+
+    L = L_adv + alpha * L_GAN + beta * L_hinge
+    L_adv   = E max(f(x_A)_y - max_{i != y} f(x_A)_i, -kappa)        (untargeted, C&W margin on logits)
+            = E max(max_{i != t} f(x_A)_i - f(x_A)_t, -kappa)        (targeted to t)
+    L_GAN   = E log D(x) + E log(1 - D(x_A))     (D maximises; least-squares form by default, see below)
+    L_hinge = E max(0, ||G(x)||_2 - c)
+
+Semi-whitebox (Sec. 3.2): f is needed only while training; an attack is one forward pass of G.
+Black-box (Sec. 3.3): a surrogate f is distilled from the black box b's output probabilities,
+min_f E H(f(x), b(x)) (static distillation); dynamic distillation alternates (1) G, D steps against
+f_{i-1} and (2) f_i <- min_f E H(f(x), b(x)) + E H(f(x_A), b(x_A)), querying b on the current x_A.
+
+Choices where the paper is vague (stated, following common re-implementations):
+- architectures as in the paper's appendix / CycleGAN notation: G = c8 (3x3) - d16 - d32 (stride 2) -
+  4 residual blocks (32) - u16 - u8 (transposed, stride 2) - 3x3 conv - tanh, InstanceNorm + ReLU;
+  D = C8 (no norm) - C16 - C32 (4x4 stride 2, InstanceNorm, LeakyReLU 0.2) - linear score.
+- GAN loss: least squares (LSGAN, the CycleGAN objective the paper builds on); ``gan_loss=bce`` gives the
+  log form of Eq. (2).
+- one D step then one G step per minibatch, Adam(lr, betas 0.5/0.999); lr divided by 10 at 50% and 80% of
+  the epochs (the step schedule of the popular PyTorch re-implementation, compressed to our epoch budget).
+- alpha, beta, c are not tabulated in the paper; defaults chosen on a validation split (alpha = 1,
+  beta = 1, c = 3.0 on MNIST at eps = 0.3), kappa = 0.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from paperworks import attacks
+from paperworks.attacks._checks import check_eps, check_images, check_labels, check_model
+from paperworks.core import Claim, Paper, Report, RunDir, System, check_choice, check_interval, check_positive
+from paperworks.core.config import Config
+from paperworks.core.errors import DataError
+from paperworks.core.registry import register
+from paperworks.core.trainer import Trainer, TrainerConfig, seed_everything
+from paperworks.models.mnist import make_model
+
+__all__ = ["AdvGANConfig", "AdvGAN", "Generator", "Discriminator", "advgan_perturb", "train_advgan",
+           "distill", "BlackBox", "advgan_generator_loss", "hinge_loss", "discriminator_loss",
+           "train_classifier"]
+
+
+# ------------------------------------------------------------------------------------------ networks
+class _ResBlock(nn.Module):
+    def __init__(self, ch: int):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(ch, ch, 3, padding=1, bias=False), nn.InstanceNorm2d(ch), nn.ReLU(),
+            nn.Conv2d(ch, ch, 3, padding=1, bias=False), nn.InstanceNorm2d(ch))
+
+    def forward(self, h):
+        return h + self.body(h)
+
+
+class Generator(nn.Module):
+    """Perturbation network G: image [N, C, H, W] -> raw perturbation in (-1, 1)^{C x H x W} (H, W % 4 == 0)."""
+
+    def __init__(self, in_channels: int = 1, n_res: int = 4):
+        super().__init__()
+
+        def block(conv, ch):
+            return [conv, nn.InstanceNorm2d(ch), nn.ReLU()]
+
+        layers = [*block(nn.Conv2d(in_channels, 8, 3, padding=1, bias=False), 8),
+                  *block(nn.Conv2d(8, 16, 3, stride=2, padding=1, bias=False), 16),
+                  *block(nn.Conv2d(16, 32, 3, stride=2, padding=1, bias=False), 32)]
+        layers += [_ResBlock(32) for _ in range(n_res)]
+        layers += [*block(nn.ConvTranspose2d(32, 16, 3, stride=2, padding=1, output_padding=1, bias=False), 16),
+                   *block(nn.ConvTranspose2d(16, 8, 3, stride=2, padding=1, output_padding=1, bias=False), 8),
+                   nn.Conv2d(8, in_channels, 3, padding=1), nn.Tanh()]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x):  # x [N, C, H, W] -> [N, C, H, W]
+        return self.net(x)
+
+
+class Discriminator(nn.Module):
+    """D: image -> real/fake score (a logit; LSGAN reads it as the least-squares output)."""
+
+    def __init__(self, in_channels: int = 1, image_size: int = 28):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(in_channels, 8, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
+            nn.Conv2d(8, 16, 4, stride=2, padding=1), nn.InstanceNorm2d(16), nn.LeakyReLU(0.2),
+            nn.Conv2d(16, 32, 4, stride=2, padding=1), nn.InstanceNorm2d(32), nn.LeakyReLU(0.2),
+            nn.Flatten())
+        with torch.no_grad():
+            n = self.features(torch.zeros(1, in_channels, image_size, image_size)).shape[1]
+        self.score = nn.Linear(n, 1)
+
+    def forward(self, x):  # [N, C, H, W] -> [N]
+        return self.score(self.features(x)).squeeze(1)
+
+
+# ---------------------------------------------------------------------------------------- the method
+def advgan_perturb(generator: nn.Module, x: torch.Tensor, eps: float) -> torch.Tensor:
+    """x_A = clip_[0,1](x + clip_[-eps,eps](G(x))): one forward pass, no access to the target."""
+    check_images("advgan_perturb", x, generator)
+    eps = check_eps("advgan_perturb", eps)
+    with torch.no_grad():
+        return _apply(generator(x), x, eps)
+
+
+def _apply(raw, x, eps):
+    x_a = (x + raw.clamp(-eps, eps)).clamp(0.0, 1.0)
+    # guard one-ulp rounding outside the eps-ball
+    return torch.minimum(torch.maximum(x_a, x - eps), x + eps).clamp(0.0, 1.0)
+
+
+def hinge_loss(raw: torch.Tensor, c: float) -> torch.Tensor:
+    """L_hinge = mean_x max(0, ||G(x)||_2 - c) (Eq. (3)); zero with zero gradient inside the ball."""
+    return F.relu(raw.flatten(1).norm(dim=1) - c).mean()
+
+
+def discriminator_loss(d_real, d_fake, kind="ls"):
+    """D's loss: 'ls' (D(x) -> 1, D(x_A) -> 0 in least squares) or 'bce' (-Eq. (2), D maximises L_GAN)."""
+    if kind == "ls":
+        return ((d_real - 1) ** 2).mean() + (d_fake ** 2).mean()
+    return (F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real))
+            + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake)))
+
+
+def advgan_generator_loss(target, disc, raw, x, y, *, eps, alpha, beta, c, kappa=0.0, targeted=False,
+                          gan_loss="ls"):
+    """L = L_adv + alpha L_GAN + beta L_hinge for the generator; returns (L, parts dict)."""
+    x_a = _apply(raw, x, eps)
+    l_adv = attacks.cw_margin(target(x_a), y, targeted, kappa).mean()
+    s = disc(x_a)
+    l_gan = ((s - 1) ** 2).mean() if gan_loss == "ls" else F.binary_cross_entropy_with_logits(
+        s, torch.ones_like(s))
+    l_hinge = hinge_loss(raw, c)
+    loss = l_adv + alpha * l_gan + beta * l_hinge
+    return loss, {"l_adv": float(l_adv.detach()), "l_gan": float(l_gan.detach()),
+                  "l_hinge": float(l_hinge.detach())}
+
+
+def train_advgan(target: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float = 0.3, alpha: float = 1.0,
+                 beta: float = 1.0, c: float = 3.0, kappa: float = 0.0, epochs: int = 10, batch_size: int = 128,
+                 lr: float = 1e-3, gan_loss: str = "ls", targeted: bool = False, seed: int = 0,
+                 generator: Generator | None = None, discriminator: Discriminator | None = None,
+                 log=None) -> tuple[Generator, Discriminator]:
+    """Train G and D against a frozen target (Sec. 3.1). ``y``: true labels (or targets when targeted).
+
+    The target's parameters are never updated (requires_grad is switched off while training and restored).
+    """
+    who = "train_advgan"
+    check_model(who, target)
+    check_images(who, x, target)
+    check_labels(who, y, x.shape[0])
+    eps = check_eps(who, eps)
+    torch.manual_seed(seed)
+    C, H = x.shape[1], x.shape[2]
+    G = generator or Generator(C)
+    D = discriminator or Discriminator(C, H)
+    opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
+    flags = [p.requires_grad for p in target.parameters()]
+    for p in target.parameters():
+        p.requires_grad_(False)
+    gen = torch.Generator().manual_seed(seed)
+    n = x.shape[0]
+    try:
+        for ep in range(epochs):
+            scale = 1.0 if ep < 0.5 * epochs else (0.1 if ep < 0.8 * epochs else 0.01)
+            for o in (opt_g, opt_d):
+                for gr in o.param_groups:
+                    gr["lr"] = lr * scale
+            perm = torch.randperm(n, generator=gen)
+            sums = {}
+            for i in range(0, n - batch_size + 1 if n >= batch_size else 1, batch_size):
+                idx = perm[i:i + batch_size]
+                xb, yb = x[idx], y[idx]
+                raw = G(xb)
+                # D step: real x vs x_A (G fixed)
+                d_loss = discriminator_loss(D(xb), D(_apply(raw.detach(), xb, eps)), gan_loss)
+                opt_d.zero_grad(set_to_none=True)
+                d_loss.backward()
+                opt_d.step()
+                # G step
+                g_loss, parts = advgan_generator_loss(target, D, raw, xb, yb, eps=eps, alpha=alpha, beta=beta,
+                                                      c=c, kappa=kappa, targeted=targeted, gan_loss=gan_loss)
+                opt_g.zero_grad(set_to_none=True)
+                g_loss.backward()
+                opt_g.step()
+                parts["d_loss"] = float(d_loss.detach())
+                for k, v in parts.items():
+                    sums[k] = sums.get(k, 0.0) + v
+                sums["n"] = sums.get("n", 0) + 1
+            if log is not None:
+                log({"epoch": ep + 1, **{k: v / sums["n"] for k, v in sums.items() if k != "n"}})
+    finally:
+        for p, f in zip(target.parameters(), flags):
+            p.requires_grad_(f)
+    return G.eval(), D.eval()
+
+
+class BlackBox:
+    """Query-only access to a model: ``probs(x)`` returns softmax outputs, nothing else is exposed."""
+
+    def __init__(self, model: nn.Module):
+        check_model("BlackBox", model)
+        self._model = model
+        self.queries = 0
+
+    @torch.no_grad()
+    def probs(self, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+        self.queries += x.shape[0]
+        return torch.cat([F.softmax(self._model(x[i:i + batch_size]), 1) for i in range(0, x.shape[0], batch_size)])
+
+
+def distill(surrogate: nn.Module, blackbox: BlackBox, x: torch.Tensor, *, x_adv: torch.Tensor | None = None,
+            epochs: int = 1, batch_size: int = 128, lr: float = 1e-3, seed: int = 0) -> nn.Module:
+    """Fit f to the black box: min_f E H(f(x), b(x)) [+ E H(f(x_A), b(x_A)) when ``x_adv`` is given]."""
+    p = blackbox.probs(x)
+    pa = blackbox.probs(x_adv) if x_adv is not None else None
+    data = [x, p] + ([x_adv, pa] if x_adv is not None else [])
+
+    def loss_fn(model, batch):
+        loss = -(batch[1] * F.log_softmax(model(batch[0]), 1)).sum(1).mean()
+        if len(batch) == 4:
+            loss = loss - (batch[3] * F.log_softmax(model(batch[2]), 1)).sum(1).mean()
+        return loss
+
+    steps = max(epochs * (x.shape[0] // batch_size), 1)
+    tc = TrainerConfig(max_steps=steps, batch_size=min(batch_size, x.shape[0]), lr=lr, seed=seed,
+                       progress=False, log_every=max(steps, 1), deterministic=False)
+    surrogate.train()
+    Trainer(surrogate, torch.utils.data.TensorDataset(*data), loss_fn, tc).fit()
+    return surrogate.eval()
+
+
+def train_classifier(model: nn.Module, x, y, *, epochs: int = 2, batch_size: int = 128, lr: float = 1e-3,
+                     seed: int = 0) -> nn.Module:
+    """Plain cross-entropy training through the shared Trainer; returns the model in eval mode."""
+    steps = max(epochs * (x.shape[0] // batch_size), 1)
+    tc = TrainerConfig(max_steps=steps, batch_size=batch_size, lr=lr, seed=seed, progress=False,
+                       log_every=steps, deterministic=False)
+    model.train()
+    Trainer(model, torch.utils.data.TensorDataset(x, y), lambda m, b: F.cross_entropy(m(b[0]), b[1]), tc).fit()
+    return model.eval()
+
+
+# ---------------------------------------------------------------------------------------------- system
+@dataclass(frozen=True)
+class AdvGANConfig(Config):
+    dataset: str = "mnist"               # mnist | fashion_mnist
+    n_train: int = 6000                  # training images (quick subset of the 60k)
+    n_test: int = 300                    # test images attacked
+    n_cw: int = 50                       # test images attacked by C&W (slow)
+    targets: str = "A,B,C"               # semi-whitebox targets (the paper's MNIST models)
+    defended_model: str = "C"            # architecture trained with the three defenses
+    defenses: str = "fgsm,ensemble,pgd"  # any of fgsm, ensemble, pgd ("" = none)
+    target_epochs: int = 2
+    defense_epochs: int = 2
+    defense_pgd_steps: int = 5           # Madry et al. use 40 on MNIST; fewer in the quick run
+    eps: float = 0.3                     # L_inf budget (paper, MNIST)
+    alpha: float = 1.0                   # weight of L_GAN
+    beta: float = 1.0                    # weight of L_hinge
+    c: float = 3.0                       # soft L2 bound of the hinge
+    kappa: float = 0.0
+    gan_loss: str = "ls"                 # ls | bce
+    epochs: int = 4                      # AdvGAN epochs
+    batch_size: int = 128
+    lr: float = 1e-3
+    pgd_steps: int = 40                  # baseline PGD (Madry MNIST: 40 steps of 0.01)
+    pgd_alpha: float = 0.01
+    cw_steps: int = 100
+    cw_binary_steps: int = 3
+    cw_c: float = 0.1
+    cw_lr: float = 0.05
+    blackbox: bool = True                # also run static vs dynamic distillation
+    blackbox_model: str = "B"
+    surrogate_model: str = "C"
+    distill_epochs: int = 2
+    dynamic_rounds: int = 2
+    seed: int = 0
+
+    def validate(self):
+        check_choice("dataset", self.dataset, ("mnist", "fashion_mnist"))
+        check_choice("gan_loss", self.gan_loss, ("ls", "bce"))
+        for m in [t for t in self.targets.split(",") if t] + [self.defended_model, self.blackbox_model,
+                                                               self.surrogate_model]:
+            check_choice("model", m, ("A", "B", "C", "small"))
+        for d in [t for t in self.defenses.split(",") if t]:
+            check_choice("defenses", d, attacks.DEFENSES)
+        for k in ("n_train", "n_test", "n_cw", "epochs", "batch_size", "target_epochs", "defense_epochs",
+                  "defense_pgd_steps", "pgd_steps", "cw_steps", "cw_binary_steps", "distill_epochs",
+                  "dynamic_rounds"):
+            check_positive(k, getattr(self, k))
+        for k in ("eps", "c", "lr", "pgd_alpha", "cw_c", "cw_lr"):
+            check_positive(k, getattr(self, k))
+        check_interval("eps", self.eps, 0.0, 1.0, closed="right")
+        check_positive("alpha", self.alpha, strict=False)
+        check_positive("beta", self.beta, strict=False)
+        check_positive("kappa", self.kappa, strict=False)
+
+
+def _load(cfg: AdvGANConfig):
+    from paperworks.data import load
+
+    d = load(cfg.dataset)
+    g = np.random.default_rng(cfg.seed)
+    tr = g.permutation(d["x_train"].shape[0])[:cfg.n_train]
+    te = g.permutation(d["x_test"].shape[0])[:cfg.n_test]
+
+    def t(x):
+        return torch.from_numpy(np.ascontiguousarray(x)).float().div_(255.0).unsqueeze(1)
+
+    return (t(d["x_train"][tr]), torch.from_numpy(d["y_train"][tr]).long(),
+            t(d["x_test"][te]), torch.from_numpy(d["y_test"][te]).long())
+
+
+def _cw_in_ball(model, x, y, cfg):
+    """C&W L2 ("Opt." in the paper) restricted afterwards to the same L_inf budget as the other attacks."""
+    adv = attacks.cw_l2(model, x, y, c=cfg.cw_c, steps=cfg.cw_steps, lr=cfg.cw_lr,
+                        binary_search_steps=cfg.cw_binary_steps)
+    return torch.minimum(torch.maximum(adv, x - cfg.eps), x + cfg.eps).clamp(0, 1)
+
+
+# (model, setting) -> paper's success rate. Table 2 of the paper (semi-whitebox, MNIST); the brief marks these
+# as unverified (not found in a stored source): they are printed as "paper (unverified)".
+PAPER_SEMIWHITEBOX = {"A": 0.979, "B": 0.971, "C": 0.983}
+
+
+@register("advgan", paper=Paper("C. Xiao, B. Li, J.-Y. Zhu, W. He, M. Liu, D. Song",
+                                "Generating Adversarial Examples with Adversarial Networks", "IJCAI", 2018,
+                                "1801.02610"), config=AdvGANConfig)
+class AdvGAN(System):
+    """AdvGAN (Xiao et al., IJCAI 2018): a generator of adversarial perturbations trained against a frozen
+    target with the C&W margin, an LSGAN realism term and a hinge on the perturbation's L2 norm;
+    semi-whitebox and black-box (static / dynamic distillation) modes. See the module docstring."""
+
+    presets = {
+        "smoke": {"n_train": 256, "n_test": 64, "n_cw": 8, "targets": "small", "defended_model": "small",
+                  "defenses": "fgsm", "target_epochs": 1, "defense_epochs": 1, "defense_pgd_steps": 2,
+                  "epochs": 1, "batch_size": 64, "pgd_steps": 3, "cw_steps": 5, "cw_binary_steps": 1,
+                  "blackbox_model": "small", "surrogate_model": "small", "distill_epochs": 1,
+                  "dynamic_rounds": 1},
+        "paper": {"n_train": 60000, "n_test": 10000, "n_cw": 1000, "target_epochs": 10, "defense_epochs": 10,
+                  "defense_pgd_steps": 40, "epochs": 60, "cw_steps": 1000, "cw_binary_steps": 9,
+                  "distill_epochs": 5, "dynamic_rounds": 5},
+    }
+
+    # -- pieces
+    def _train_target(self, name, x, y, seed):
+        torch.manual_seed(seed)
+        return train_classifier(make_model(name), x, y, epochs=self.config.target_epochs,
+                                batch_size=self.config.batch_size, seed=seed)
+
+    def _train_defended(self, method, x, y, statics, seed):
+        cfg = self.config
+        torch.manual_seed(seed)
+        model = make_model(cfg.defended_model)
+        steps = max(cfg.defense_epochs * (x.shape[0] // cfg.batch_size), 1)
+        kw = {"static_models": statics} if method == "ensemble" else {}
+        if method == "pgd":
+            kw = {"pgd_steps": cfg.defense_pgd_steps, "pgd_alpha": 2.5 * cfg.eps / cfg.defense_pgd_steps}
+        tc = TrainerConfig(max_steps=steps, batch_size=cfg.batch_size, lr=1e-3, seed=seed, progress=False,
+                           log_every=steps, deterministic=False)
+        return attacks.adversarial_training(model, x, y, method=method, eps=cfg.eps, trainer_config=tc, **kw)
+
+    def _advgan(self, target, x, y, seed, log=None):
+        cfg = self.config
+        return train_advgan(target, x, y, eps=cfg.eps, alpha=cfg.alpha, beta=cfg.beta, c=cfg.c, kappa=cfg.kappa,
+                            epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, gan_loss=cfg.gan_loss,
+                            seed=seed, log=log)
+
+    def _baselines(self, model, x, y):
+        cfg = self.config
+        out = {"FGSM": attacks.evaluate_attack(model, "fgsm", x, y, eps=cfg.eps),
+               "PGD": attacks.evaluate_attack(model, "pgd", x, y, eps=cfg.eps, alpha=cfg.pgd_alpha,
+                                              steps=cfg.pgd_steps, seed=cfg.seed)}
+        k = min(cfg.n_cw, x.shape[0])
+        out["C&W (Opt.)"] = attacks.evaluate_attack(model, lambda m, a, b, targeted=False: _cw_in_ball(m, a, b, cfg),
+                                                   x[:k], y[:k], name="cw_l2")
+        return out
+
+    def _advgan_eval(self, G, model, x, y):
+        t0 = time.perf_counter()
+        x_a = advgan_perturb(G, x, self.config.eps)
+        dt = (time.perf_counter() - t0) / x.shape[0]
+        rep = attacks.evaluate_attack(model, x_a, x, y, name="AdvGAN")
+        rep.time_per_example_s = dt
+        return rep
+
+    def _blackbox(self, xtr, ytr, xte, yte, log):
+        """Static vs dynamic distillation against a black box (Sec. 3.3); returns success rates on b."""
+        cfg = self.config
+        b_model = self._train_target(cfg.blackbox_model, xtr, ytr, cfg.seed + 100)
+        bb = BlackBox(b_model)
+        torch.manual_seed(cfg.seed + 200)
+        f = distill(make_model(cfg.surrogate_model), bb, xtr, epochs=cfg.distill_epochs,
+                    batch_size=cfg.batch_size, seed=cfg.seed)
+        G_static, _ = self._advgan(f, xtr, ytr, cfg.seed + 1)
+        static = attacks.evaluate_attack(b_model, advgan_perturb(G_static, xte, cfg.eps), xte, yte)
+        # dynamic: alternate G/D epochs against f_{i-1} and surrogate refits on (x, b(x)), (x_A, b(x_A))
+        torch.manual_seed(cfg.seed + 200)
+        f = distill(make_model(cfg.surrogate_model), bb, xtr, epochs=cfg.distill_epochs,
+                    batch_size=cfg.batch_size, seed=cfg.seed)
+        G, D = None, None
+        agree = []
+        per_round = max(cfg.epochs // cfg.dynamic_rounds, 1)
+        for r in range(cfg.dynamic_rounds):
+            G, D = train_advgan(f, xtr, ytr, eps=cfg.eps, alpha=cfg.alpha, beta=cfg.beta, c=cfg.c, kappa=cfg.kappa,
+                                epochs=per_round, batch_size=cfg.batch_size, lr=cfg.lr, gan_loss=cfg.gan_loss,
+                                seed=cfg.seed + 10 + r, generator=G, discriminator=D)
+            x_a = advgan_perturb(G, xtr, cfg.eps)
+            before = float((attacks.predict(f, x_a) == bb.probs(x_a).argmax(1)).float().mean())
+            f = distill(f, bb, xtr, x_adv=x_a, epochs=1, batch_size=cfg.batch_size, seed=cfg.seed + r)
+            after = float((attacks.predict(f, x_a) == bb.probs(x_a).argmax(1)).float().mean())
+            agree.append((before, after))
+            log({"blackbox_round": r + 1, "agreement_before": before, "agreement_after": after})
+        G, _ = train_advgan(f, xtr, ytr, eps=cfg.eps, alpha=cfg.alpha, beta=cfg.beta, c=cfg.c, kappa=cfg.kappa,
+                            epochs=per_round, batch_size=cfg.batch_size, lr=cfg.lr, gan_loss=cfg.gan_loss,
+                            seed=cfg.seed + 99, generator=G, discriminator=D)
+        dynamic = attacks.evaluate_attack(b_model, advgan_perturb(G, xte, cfg.eps), xte, yte)
+        return {"static": static.success_rate, "dynamic": dynamic.success_rate, "agreement": agree,
+                "queries": bb.queries, "b_accuracy": static.clean_accuracy}
+
+    # -- entry points
+    def run(self, run_dir: RunDir) -> dict[str, float]:
+        """Semi-whitebox AdvGAN against the first target in ``targets``; baselines on the same inputs."""
+        cfg = self.config
+        seed_everything(cfg.seed, deterministic=False)
+        xtr, ytr, xte, yte = _load(cfg)
+        name = [t for t in cfg.targets.split(",") if t][0]
+        f = self._train_target(name, xtr, ytr, cfg.seed)
+        frozen = [p.detach().clone() for p in f.parameters()]
+        G, _ = self._advgan(f, xtr, ytr, cfg.seed, log=run_dir.log_metrics)
+        if not all(torch.equal(a, p) for a, p in zip(frozen, f.parameters())):
+            raise RuntimeError("AdvGAN.run: the target model changed during AdvGAN training")
+        rep = self._advgan_eval(G, f, xte, yte)
+        metrics = {"clean_accuracy": rep.clean_accuracy, "advgan_success": rep.success_rate,
+                   "advgan_mean_l2": rep.mean_l2, "advgan_time_per_example_s": rep.time_per_example_s}
+        for k, r in self._baselines(f, xte, yte).items():
+            key = k.split()[0].lower().replace("&", "")
+            metrics[f"{key}_success"] = r.success_rate
+            metrics[f"{key}_time_per_example_s"] = r.time_per_example_s
+        run_dir.log_metrics(metrics)
+        return metrics
+
+    def reproduce(self, run_dir: RunDir, quick: bool = True) -> Report:
+        cfg = self.config
+        t_start = time.time()
+        seed_everything(cfg.seed, deterministic=False)
+        xtr, ytr, xte, yte = _load(cfg)
+        rep = Report(self.name, quick)
+        log = run_dir.log_metrics
+        columns: dict[str, dict[str, attacks.AttackReport]] = {}
+        gens = {}
+        undefended = {}
+        for i, name in enumerate([t for t in cfg.targets.split(",") if t]):
+            f = self._train_target(name, xtr, ytr, cfg.seed + i)
+            undefended[name] = f
+            frozen = [p.detach().clone() for p in f.parameters()]
+            G, _ = self._advgan(f, xtr, ytr, cfg.seed + i, log=lambda r, n=name: log({"target": n, **r}))
+            unchanged = all(torch.equal(a, p) for a, p in zip(frozen, f.parameters()))
+            if not unchanged:
+                raise RuntimeError("AdvGAN: the target's parameters changed during training")
+            gens[name] = G
+            col = self._baselines(f, xte, yte)
+            col["AdvGAN"] = self._advgan_eval(G, f, xte, yte)
+            columns[f"model {name}"] = col
+            log({"target": name, **{f"{k}_success": v.success_rate for k, v in col.items()}})
+        defended_cols = []
+        statics = [m for n, m in undefended.items() if n != cfg.defended_model][:2] or list(undefended.values())
+        for j, method in enumerate([d for d in cfg.defenses.split(",") if d]):
+            f = self._train_defended(method, xtr, ytr, statics, cfg.seed + 50 + j)
+            G, _ = self._advgan(f, xtr, ytr, cfg.seed + 50 + j)
+            col = self._baselines(f, xte, yte)
+            col["AdvGAN"] = self._advgan_eval(G, f, xte, yte)
+            label = {"fgsm": "FGSM adv. training", "ensemble": "ensemble adv. training",
+                     "pgd": "PGD (Madry) adv. training"}[method]
+            key = f"{cfg.defended_model} + {label}"
+            columns[key] = col
+            defended_cols.append(key)
+            log({"defense": method, **{f"{k}_success": v.success_rate for k, v in col.items()}})
+        bb = self._blackbox(xtr, ytr, xte, yte, log) if cfg.blackbox else None
+
+        # ---- tables
+        names = list(columns)
+        att = ["FGSM", "PGD", "C&W (Opt.)", "AdvGAN"]
+        rows = [["clean accuracy"] + [f"{columns[c]['AdvGAN'].clean_accuracy:.3f}" for c in names]]
+        for a in att:
+            rows.append([a] + [f"{columns[c][a].success_rate:.3f}" for c in names])
+        rows.append(["AdvGAN, paper Tab. 2 (unverified)"] + [
+            f"{PAPER_SEMIWHITEBOX[c.split()[1]]:.3f}" if c.startswith("model ") and c.split()[1] in PAPER_SEMIWHITEBOX
+            else "—" for c in names])
+        rep.add_table(f"Attack success rate (untargeted, L_inf eps = {cfg.eps}, {cfg.dataset} test subset)",
+                      ["attack"] + names, rows,
+                      note=f"FGSM/PGD/AdvGAN on {xte.shape[0]} test images, C&W on the first {min(cfg.n_cw, xte.shape[0])}"
+                           " (C&W's L2 result is clipped to the same L_inf ball). Success = prediction != label, "
+                           "over all attacked images.")
+        first = names[0]
+        t_adv = float(np.mean([columns[c]["AdvGAN"].time_per_example_s for c in names]))
+        t_cw = float(np.mean([columns[c]["C&W (Opt.)"].time_per_example_s for c in names]))
+        t_pgd = float(np.mean([columns[c]["PGD"].time_per_example_s for c in names]))
+        t_fgsm = float(np.mean([columns[c]["FGSM"].time_per_example_s for c in names]))
+        rep.add_table("Generation time per example (seconds, mean over targets; CPU, contended machine)",
+                      ["attack", "s / example", "C&W time / attack time"],
+                      [["FGSM", f"{t_fgsm:.2e}", f"{t_cw / t_fgsm:.0f}"],
+                       [f"PGD-{cfg.pgd_steps}", f"{t_pgd:.2e}", f"{t_cw / t_pgd:.1f}"],
+                       [f"C&W ({cfg.cw_binary_steps} x {cfg.cw_steps} steps)", f"{t_cw:.2e}", "1"],
+                       ["AdvGAN (one G pass)", f"{t_adv:.2e}", f"{t_cw / t_adv:.0f}"]])
+        norm_rows = [[c] + [f"{columns[c][a].mean_l2:.2f} / {columns[c][a].mean_linf:.2f}" for a in att] for c in names]
+        rep.add_table("Mean perturbation L2 / L_inf", ["target"] + att, norm_rows)
+
+        # ---- claims
+        und = [c for c in names if c.startswith("model ")]
+        worst = min(columns[c]["AdvGAN"].success_rate for c in und)
+        rep.add_claim(Claim.at_least("semi-whitebox AdvGAN success on every undefended MNIST model",
+                                     "min success rate over " + ", ".join(und), worst, 0.90,
+                                     paper=min(PAPER_SEMIWHITEBOX.values())))
+        for c in defended_cols:
+            rep.add_claim(Claim.beats(f"AdvGAN beats FGSM against {c}", "success rate",
+                                      columns[c]["AdvGAN"].success_rate, columns[c]["FGSM"].success_rate))
+            rep.add_claim(Claim.beats(f"AdvGAN beats C&W (Opt.) against {c}", "success rate",
+                                      columns[c]["AdvGAN"].success_rate, columns[c]["C&W (Opt.)"].success_rate))
+        rep.add_claim(Claim.at_least("AdvGAN generation is orders of magnitude faster than C&W",
+                                     "C&W time / AdvGAN time per example", t_cw / t_adv, 100.0))
+        if bb is not None:
+            rep.add_claim(Claim.beats("black-box: dynamic distillation beats static distillation",
+                                      f"success rate on black box {cfg.blackbox_model}", bb["dynamic"], bb["static"],
+                                      margin=0.02))
+            rep.add_table(f"Black-box attack on model {cfg.blackbox_model} (surrogate: model {cfg.surrogate_model})",
+                          ["distillation", "success rate on the black box"],
+                          [["static", f"{bb['static']:.3f}"], ["dynamic", f"{bb['dynamic']:.3f}"]],
+                          note=f"black box accuracy {bb['b_accuracy']:.3f}; {bb['queries']} queries; surrogate/black-box "
+                               "label agreement on x_A before -> after each refit: "
+                               + ", ".join(f"{a:.2f} -> {b:.2f}" for a, b in bb["agreement"]))
+        # ---- picture grid
+        fig = _grid(xte[:8], gens[first.split()[1]], undefended[first.split()[1]], cfg.eps)
+        rep.add_plot(run_dir, fig, "advgan_grid",
+                     f"AdvGAN on {first}: originals (top), perturbations (middle, grey = 0), adversarial (bottom); "
+                     "titles are the target's predictions")
+        rep.add_text(
+            f"Data: {cfg.dataset}, {xtr.shape[0]} training and {xte.shape[0]} test images (seeded subset). Targets "
+            f"trained {cfg.target_epochs} epochs with Adam; defended models ({cfg.defended_model}) trained "
+            f"{cfg.defense_epochs} epochs with each defense (PGD training with {cfg.defense_pgd_steps} steps). AdvGAN: "
+            f"{cfg.epochs} epochs, alpha={cfg.alpha}, beta={cfg.beta}, c={cfg.c}, eps={cfg.eps}, {cfg.gan_loss} GAN loss. "
+            "The paper's numbers come from full MNIST training of the targets and longer AdvGAN training; the paper "
+            "values shown are marked unverified because only part of the paper could be checked here. The MadryLab "
+            f"MNIST challenge (92.76% accuracy under AdvGAN) needs the secret challenge model and is not reproduced. "
+            f"Wall time {time.time() - t_start:.0f} s.")
+        return rep
+
+    def bench(self, run_dir: RunDir | None = None, quick: bool = True) -> dict:
+        """Adversarial examples per second on the same trained model C: AdvGAN vs our and ART's PGD / FGSM / C&W."""
+        from paperworks.data import load  # noqa: F401  (dataset registry)
+
+        cfg = self.config.replace(n_train=min(self.config.n_train, 4000), n_test=256)
+        xtr, ytr, xte, yte = _load(cfg)
+        torch.manual_seed(0)
+        f = train_classifier(make_model("C"), xtr, ytr, epochs=1, batch_size=128)
+        G, _ = train_advgan(f, xtr, ytr, eps=cfg.eps, epochs=1, c=cfg.c)
+        n = xte.shape[0]
+
+        def rate(fn, k=n):
+            t0 = time.perf_counter()
+            fn(k)
+            return k / (time.perf_counter() - t0)
+
+        out = {"advgan": rate(lambda k: advgan_perturb(G, xte[:k], cfg.eps)),
+               "pgd": rate(lambda k: attacks.pgd(f, xte[:k], yte[:k], eps=cfg.eps, alpha=0.01, steps=40,
+                                                  random_start=False)),
+               "fgsm": rate(lambda k: attacks.fgsm(f, xte[:k], yte[:k], eps=cfg.eps)),
+               "cw": rate(lambda k: attacks.cw_l2(f, xte[:k], yte[:k], c=0.1, lr=0.05, steps=20,
+                                                  binary_search_steps=1, abort_early=False), 64)}
+        try:
+            from art.attacks.evasion import CarliniL2Method, FastGradientMethod, ProjectedGradientDescent
+            from art.estimators.classification import PyTorchClassifier
+
+            clf = PyTorchClassifier(model=f, loss=nn.CrossEntropyLoss(), input_shape=(1, 28, 28), nb_classes=10,
+                                    clip_values=(0.0, 1.0))
+            xn, yn = xte.numpy(), np.eye(10, dtype=np.float32)[yte.numpy()]
+            out["art_pgd"] = rate(lambda k: ProjectedGradientDescent(clf, eps=cfg.eps, eps_step=0.01, max_iter=40,
+                                                                     num_random_init=0, batch_size=k,
+                                                                     verbose=False).generate(xn[:k], yn[:k]))
+            out["art_fgsm"] = rate(lambda k: FastGradientMethod(clf, eps=cfg.eps, batch_size=k).generate(xn[:k], yn[:k]))
+            out["art_cw"] = rate(lambda k: CarliniL2Method(clf, confidence=0.0, learning_rate=0.05, max_iter=20,
+                                                           binary_search_steps=1, initial_const=0.1, batch_size=k,
+                                                           verbose=False).generate(xn[:k], yn[:k]), 16)
+        except ImportError:  # pragma: no cover - ART is a test dependency
+            out["art_pgd"] = out["art_fgsm"] = out["art_cw"] = float("nan")
+        res = {f"{k}_examples_per_s": v for k, v in out.items()}
+        res.update({"ratio": out["advgan"] / out["art_pgd"], "advgan_vs_our_pgd": out["advgan"] / out["pgd"],
+                    "advgan_vs_our_cw": out["advgan"] / out["cw"], "our_pgd_vs_art_pgd": out["pgd"] / out["art_pgd"],
+                    "our_fgsm_vs_art_fgsm": out["fgsm"] / out["art_fgsm"], "our_cw_vs_art_cw": out["cw"] / out["art_cw"]})
+        res["summary"] = (f"AdvGAN {out['advgan']:.0f} ex/s vs ART PGD-40 {out['art_pgd']:.0f} ex/s "
+                          f"(ratio {res['ratio']:.0f}x); our PGD/ART PGD {res['our_pgd_vs_art_pgd']:.2f}, "
+                          f"our C&W/ART C&W {res['our_cw_vs_art_cw']:.1f} (same model C, CPU)")
+        return res
+
+
+def _grid(x, G, model, eps):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with torch.no_grad():
+        xa = advgan_perturb(G, x, eps)
+        p0, p1 = model(x).argmax(1), model(xa).argmax(1)
+    k = x.shape[0]
+    fig, ax = plt.subplots(3, k, figsize=(1.3 * k, 4.2))
+    for j in range(k):
+        for i, (img, kw, title) in enumerate([(x[j, 0], {"cmap": "gray", "vmin": 0, "vmax": 1}, f"pred {int(p0[j])}"),
+                                              ((xa - x)[j, 0], {"cmap": "RdBu", "vmin": -eps, "vmax": eps}, ""),
+                                              (xa[j, 0], {"cmap": "gray", "vmin": 0, "vmax": 1}, f"pred {int(p1[j])}")]):
+            ax[i, j].imshow(img.numpy(), **kw)
+            ax[i, j].set_xticks([])
+            ax[i, j].set_yticks([])
+            if title:
+                ax[i, j].set_title(title, fontsize=8)
+    ax[0, 0].set_ylabel("original")
+    ax[1, 0].set_ylabel("perturbation")
+    ax[2, 0].set_ylabel("adversarial")
+    fig.tight_layout()
+    return fig

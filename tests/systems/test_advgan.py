@@ -1,0 +1,113 @@
+"""AdvGAN oracles: constraints, hinge, margin sign, frozen target, distillation agreement; smoke reproduce."""
+
+import pytest
+import torch
+
+from paperworks import attacks
+from paperworks.core.errors import ConfigError, DataError
+from paperworks.models.mnist import SmallCNN
+from paperworks.systems.advgan import (AdvGAN, BlackBox, Discriminator, Generator, advgan_generator_loss,
+                                       advgan_perturb, distill, hinge_loss, train_advgan, train_classifier)
+
+
+def _toy(n=192, s=16, k=3, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    protos = torch.rand(k, 1, s, s, generator=g)
+    y = torch.arange(n) % k
+    x = (protos[y] + 0.15 * torch.randn(n, 1, s, s, generator=g)).clamp(0, 1)
+    return x, y
+
+
+@pytest.fixture(scope="module")
+def target():
+    x, y = _toy()
+    torch.manual_seed(0)
+    return train_classifier(SmallCNN(num_classes=3, image_size=16, width=8), x, y, epochs=8, batch_size=32, lr=1e-2), x, y
+
+
+def test_generator_shapes_and_constraints():
+    torch.manual_seed(0)
+    for c, s in [(1, 28), (3, 32)]:
+        G = Generator(c)
+        x = torch.rand(5, c, s, s)
+        assert G(x).shape == x.shape and Discriminator(c, s)(x).shape == (5,)
+        # scale the last layer up so that the raw perturbation saturates beyond eps
+        with torch.no_grad():
+            G.net[-2].weight.mul_(50)
+        xa = advgan_perturb(G, x, 0.1)
+        assert xa.min() >= 0 and xa.max() <= 1
+        assert float((xa - x).abs().max()) <= 0.1 + 1e-6
+
+
+def test_hinge_is_zero_with_zero_gradient_inside_the_ball():
+    raw = torch.full((4, 1, 5, 5), 0.1, requires_grad=True)  # ||raw||_2 = 0.5
+    loss = hinge_loss(raw, c=0.6)
+    loss.backward()
+    assert float(loss.detach()) == 0.0 and torch.count_nonzero(raw.grad) == 0
+    raw2 = torch.full((2, 1, 5, 5), 0.2, requires_grad=True)   # norm 1.0 -> hinge 0.4
+    torch.testing.assert_close(hinge_loss(raw2, c=0.6), torch.tensor(0.4))
+
+
+def test_generator_loss_adv_term_is_cw_margin(target):
+    model, x, y = target
+    G, D = Generator(1), Discriminator(1, 16)
+    raw = G(x[:16])
+    loss, parts = advgan_generator_loss(model, D, raw, x[:16], y[:16], eps=0.3, alpha=0.0, beta=0.0, c=1.0)
+    xa = (x[:16] + raw.clamp(-0.3, 0.3)).clamp(0, 1)
+    want = attacks.cw_margin(model(xa), y[:16]).mean()
+    torch.testing.assert_close(loss, want)
+    # L_adv <= 0 exactly on successful examples (kappa = 0)
+    m = attacks.cw_margin(model(xa), y[:16])
+    assert torch.equal(m <= 0, model(xa).argmax(1) != y[:16])
+
+
+def test_training_freezes_target_and_attacks(target):
+    model, x, y = target
+    before = [p.detach().clone() for p in model.parameters()]
+    G, _ = train_advgan(model, x, y, eps=0.3, c=2.0, epochs=6, batch_size=32, seed=0)
+    assert all(torch.equal(a, p) for a, p in zip(before, model.parameters()))
+    assert all(p.requires_grad for p in model.parameters())
+    rep = attacks.evaluate_attack(model, advgan_perturb(G, x, 0.3), x, y)
+    fgsm = attacks.evaluate_attack(model, "fgsm", x, y, eps=0.3)
+    assert rep.clean_accuracy > 0.95
+    assert rep.success_rate > 0.5
+    assert rep.mean_linf <= 0.3 + 1e-6
+    del fgsm
+
+
+def test_distillation_raises_agreement_on_adversarial_inputs(target):
+    model, x, y = target
+    bb = BlackBox(model)
+    torch.manual_seed(1)
+    f = distill(SmallCNN(num_classes=3, image_size=16, width=4), bb, x, epochs=3, batch_size=32, lr=1e-2)
+    G, _ = train_advgan(f, x, y, eps=0.3, c=2.0, epochs=3, batch_size=32)
+    xa = advgan_perturb(G, x, 0.3)
+    agree = lambda: float((attacks.predict(f, xa) == bb.probs(xa).argmax(1)).float().mean())  # noqa: E731
+    a0 = agree()
+    distill(f, bb, x, x_adv=xa, epochs=5, batch_size=32, lr=1e-2)
+    assert agree() > a0
+    assert bb.queries > 0
+
+
+def test_bad_input(target):
+    model, x, y = target
+    with pytest.raises(DataError, match="train mode"):
+        train_advgan(model.train(), x, y)
+    model.eval()
+    with pytest.raises(DataError, match=r"\[0, 1\]"):
+        train_advgan(model, x * 4, y)
+    with pytest.raises(DataError, match="channel"):
+        train_advgan(model, x.repeat(1, 3, 1, 1), y)
+    with pytest.raises(ConfigError, match="'eps' must be > 0"):
+        train_advgan(model, x, y, eps=0)
+    with pytest.raises(ConfigError, match="'eps'"):
+        AdvGAN.make_config({"eps": "-0.1"})
+    with pytest.raises(ConfigError, match="targets|model"):
+        AdvGAN.make_config({"targets": "A,Z"})
+
+
+def test_reproduce_smoke(reproduce_smoke):
+    d = reproduce_smoke("advgan")
+    assert d["tables"][0]["rows"][0][0] == "clean accuracy"
+    assert any(p["file"].endswith("advgan_grid.png") for p in d["plots"])
+    assert {c["claim"].split(" ")[0] for c in d["claims"]} >= {"semi-whitebox", "AdvGAN", "black-box:"}
