@@ -650,8 +650,9 @@ class MultinomialLinkModel:
                     f"{_W}.fit: perfect separation: the covariates predict every response exactly "
                     f"(all fitted probabilities of the observed categories > 1 - 1e-6); the MLE does not exist")
 
-    def _warn_quasi_separation(self, logp, eps: float = 1e-10):
-        """Warn (as R's glm does) when fitted probabilities are numerically 0 or 1 at an interior estimate:
+    def _warn_quasi_separation(self, logp, eps: float = 10 * np.finfo(float).eps):
+        """Warn (as R's glm does, same threshold 10 * machine epsilon; legitimate fits with extreme-value
+        links reach 1e-12) when fitted probabilities are numerically 0 or 1 at an interior estimate:
         the usual sign of quasi-complete separation, where the MLE does not exist and some estimates and
         their SEs diverge."""
         p = np.exp(logp)
