@@ -177,6 +177,12 @@ def test_bad_inputs_raise_one_clear_error():
     model = DiffPoolNet(4, 2, max_nodes=5, hidden=8, ratio=0.5)
     with pytest.raises(DataError, match="max_nodes=5"):
         model(Batch.from_data_list(_graphs()))
+    wide = Data(x=torch.randn(3, 5), edge_index=torch.tensor([[0, 1], [1, 0]]))
+    with pytest.raises(DataError, match="in_channels=4"):
+        model(Batch.from_data_list([wide]))
+    nan = Data(x=torch.full((3, 4), float("nan")), edge_index=torch.tensor([[0, 1], [1, 0]]))
+    with pytest.raises(DataError, match="NaN"):
+        model(Batch.from_data_list([nan]))
 
 
 def test_edge_cases_no_edges_single_node_isolated():

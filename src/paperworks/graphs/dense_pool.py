@@ -197,7 +197,7 @@ class DiffPoolNet(nn.Module):
         if levels < 1 or layers < 1 or not (0.0 < ratio < 1.0) or max_nodes < 1:
             raise ConfigError(f"DiffPoolNet: need levels >= 1, layers >= 1, 0 < ratio < 1, max_nodes >= 1 "
                               f"(got levels={levels}, layers={layers}, ratio={ratio}, max_nodes={max_nodes})")
-        self.variant, self.max_nodes = variant, max_nodes
+        self.variant, self.max_nodes, self.in_channels = variant, max_nodes, in_channels
         self.link_weight, self.entropy_weight, self.dropout = link_weight, entropy_weight, dropout
         conv = "sage" if variant == "paper" else "plain"
         concat = variant == "official"
@@ -222,6 +222,9 @@ class DiffPoolNet(nn.Module):
 
     def forward(self, data):
         x, adj, mask = to_dense(data, self.max_nodes)
+        if x.size(-1) != self.in_channels:
+            raise DataError(f"DiffPoolNet: 'x' has {x.size(-1)} features but the model was built for "
+                            f"in_channels={self.in_channels}")
         return self.forward_dense(x, adj, mask)
 
     def forward_dense(self, x: Tensor, adj: Tensor, mask: Tensor | None = None):

@@ -22,6 +22,18 @@ from paperworks.core.errors import DataError
 __all__ = ["f1_scores", "logreg_probe", "kmeans_scores", "as_numpy_embeddings"]
 
 
+def _one_blas_thread():
+    """One OpenMP/BLAS thread for scikit-learn (same results; avoids spin-waiting on a shared box)."""
+    try:
+        from threadpoolctl import threadpool_limits
+
+        return threadpool_limits(limits=1)
+    except ImportError:  # pragma: no cover
+        import contextlib
+
+        return contextlib.nullcontext()
+
+
 def _np(a) -> np.ndarray:
     if torch.is_tensor(a):
         return a.detach().cpu().numpy()
@@ -76,12 +88,13 @@ def logreg_probe(z, y, train_idx, test_idx, val_idx=None, *, seed: int = 0,
             clf.fit(zs[tr], y[tr])
         return clf
 
-    if val_idx is not None and len(val_idx) > 0:
-        va = _np(val_idx).astype(np.int64)
-        best = max(cs, key=lambda c: f1_scores(y[va], fit(c).predict(zs[va]))["macro_f1"])
-    else:
-        best = 1.0
-    out = f1_scores(y[te], fit(best).predict(zs[te]))
+    with _one_blas_thread():
+        if val_idx is not None and len(val_idx) > 0:
+            va = _np(val_idx).astype(np.int64)
+            best = max(cs, key=lambda c: f1_scores(y[va], fit(c).predict(zs[va]))["macro_f1"])
+        else:
+            best = 1.0
+        out = f1_scores(y[te], fit(best).predict(zs[te]))
     out["C"] = float(best)
     return out
 
@@ -100,8 +113,9 @@ def kmeans_scores(z, y, n_clusters: int | None = None, *, n_runs: int = 10, seed
     if not 2 <= k <= z.shape[0]:
         raise DataError(f"kmeans_scores: need 2 <= n_clusters <= N (got {k}, N={z.shape[0]})")
     nmi, ari = [], []
-    for r in range(n_runs):
-        lab = KMeans(n_clusters=k, n_init=1, random_state=seed * 1000 + r).fit_predict(z)
-        nmi.append(normalized_mutual_info_score(y, lab))
-        ari.append(adjusted_rand_score(y, lab))
+    with _one_blas_thread():
+        for r in range(n_runs):
+            lab = KMeans(n_clusters=k, n_init=1, random_state=seed * 1000 + r).fit_predict(z)
+            nmi.append(normalized_mutual_info_score(y, lab))
+            ari.append(adjusted_rand_score(y, lab))
     return {"nmi": float(np.mean(nmi)), "ari": float(np.mean(ari))}
