@@ -26,11 +26,11 @@ class HDGIConfig(Config):
     dataset: str = "synthetic"      # synthetic | dblp | acm | imdb (the last three from data_root)
     data_root: str = ""
     metapaths: str = "PSP,PAP"      # synthetic: names from {PSP, PAP, PTP}; real data: see docs
-    dim: int = 512                  # paper (official execute.py): 512
+    dim: int = 128                  # paper (official execute.py): 512 (preset 'paper'); 128 fits the CPU budget
     att_hidden: int = 16            # paper: 16
     lr: float = 0.001               # paper: 1e-3, no weight decay
     patience: int = 50              # paper: 50 (early stop on the training loss)
-    max_epochs: int = 500           # official: 10000 with early stopping; capped for CPU time
+    max_epochs: int = 300           # official: 10000 with early stopping; capped for CPU time
     dgi_patience: int = 20          # DGI baselines
     kmeans_runs: int = 10           # paper: K-means repeated 10 times
     n_papers: int = 1000
@@ -129,7 +129,7 @@ class HDGI(System):
     presets = {
         "smoke": {"n_papers": 90, "n_authors": 40, "n_subjects": 6, "n_terms": 20, "dim": 16,
                   "max_epochs": 5, "patience": 3, "dgi_patience": 3, "seeds": 1, "kmeans_runs": 2},
-        "paper": {},
+        "paper": {"dim": 512, "max_epochs": 10000},
     }
 
     # ----------------------------------------------------------------------------------- data
