@@ -39,3 +39,13 @@ def test_smoke_reproduce(reproduce_smoke):
 def test_bad_config():
     with pytest.raises(ConfigError, match="hidden"):
         TameBNN.make_config({"hidden": "0"})
+
+
+@pytest.mark.slow
+def test_quick_reproduction_claims_hold(tmp_path):
+    from paperworks.core.registry import get_system
+    from paperworks.core.rundir import RunDir
+
+    cls = get_system("tame_bnn")
+    rep = cls(cls.make_config({})).reproduce(RunDir(tmp_path), quick=True)
+    assert rep.all_hold, [c.to_dict() for c in rep.claims if not c.holds]
