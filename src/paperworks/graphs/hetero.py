@@ -23,10 +23,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+import warnings
+
 import numpy as np
 import torch
 
 from paperworks.core.errors import DataError
+
+# torch.sparse.mm converts COO to CSR internally and warns that CSR is "beta" on every call
+warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta", category=UserWarning)
 
 __all__ = [
     "check_hetero", "node_offsets", "num_nodes_of", "type_abbreviations", "relation_block",
@@ -147,7 +152,7 @@ def sparse_from_edges(row: torch.Tensor, col: torch.Tensor, values: torch.Tensor
     if values is None:
         values = torch.ones(row.numel(), dtype=torch.float32)
     idx = torch.stack([row.long(), col.long()])
-    return torch.sparse_coo_tensor(idx, values, shape).coalesce()
+    return torch.sparse_coo_tensor(idx, values, shape, check_invariants=False).coalesce()
 
 
 class SpMat:
@@ -170,7 +175,7 @@ class SpMat:
         return self.values.numel()
 
     def to_torch(self) -> torch.Tensor:
-        return torch.sparse_coo_tensor(self.indices, self.values, self.shape, is_coalesced=True)
+        return torch.sparse_coo_tensor(self.indices, self.values, self.shape, is_coalesced=True, check_invariants=False)
 
     def to_dense(self) -> torch.Tensor:
         out = torch.zeros(self.shape, dtype=self.values.dtype)
@@ -190,7 +195,7 @@ def _parts(a):
 
 
 def _rebuild(idx, vals, shape) -> torch.Tensor:
-    return torch.sparse_coo_tensor(idx, vals, shape, is_coalesced=True)
+    return torch.sparse_coo_tensor(idx, vals, shape, is_coalesced=True, check_invariants=False)
 
 
 def _like(a, idx, vals, shape):
@@ -281,7 +286,7 @@ class _Propagate(torch.autograd.Function):
     def forward(ctx, idx, vals, h, n_out):
         order = torch.argsort(idx[1] * h.size(0) + idx[0])
         at = torch.sparse_coo_tensor(idx.flip(0)[:, order], vals[order], (n_out, h.size(0)),
-                                     is_coalesced=True)
+                                     is_coalesced=True, check_invariants=False)
         ctx.save_for_backward(idx, vals, h)
         return torch.sparse.mm(at, h)
 
@@ -295,7 +300,7 @@ class _Propagate(torch.autograd.Function):
             else:
                 g_vals = (g[idx[1]] * h[idx[0]]).sum(1)
         if ctx.needs_input_grad[2]:
-            a = torch.sparse_coo_tensor(idx, vals, (h.size(0), g.size(0)), is_coalesced=True)
+            a = torch.sparse_coo_tensor(idx, vals, (h.size(0), g.size(0)), is_coalesced=True, check_invariants=False)
             g_h = torch.sparse.mm(a, g)
         return None, g_vals, g_h, None
 
@@ -324,7 +329,8 @@ def _add_identity(a: torch.Tensor) -> torch.Tensor:
     idx, vals = _parts(a)
     ar = torch.arange(n)
     return torch.sparse_coo_tensor(torch.cat([idx, torch.stack([ar, ar])], 1),
-                                   torch.cat([vals, torch.ones(n, dtype=vals.dtype)]), a.shape).coalesce()
+                                   torch.cat([vals, torch.ones(n, dtype=vals.dtype)]), a.shape,
+                                   check_invariants=False).coalesce()
 
 
 # ----------------------------------------------------------------------------- adjacency stacks
