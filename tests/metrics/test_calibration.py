@@ -72,6 +72,41 @@ def test_confidence_one_goes_to_last_bin():
     assert expected_calibration_error(p, y, n_bins=10) == pytest.approx(abs(0.5 - 0.985), abs=1e-6)
 
 
+def _ece_numpy_digitize(conf, correct, n_bins):
+    """Independent reference of the binning used by the variational-classification paper's evaluation:
+    numpy.digitize on equal-width edges (bins [b_m, b_m+1)), a confidence of exactly 1.0 in the last bin."""
+    import numpy as np
+
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    which = np.digitize(conf, edges) - 1
+    which[which == n_bins] = n_bins - 1
+    ece = 0.0
+    for m in range(n_bins):
+        sel = which == m
+        if sel.any():
+            ece += abs(correct[sel].mean() - conf[sel].mean()) * sel.sum()
+    return ece / len(conf)
+
+
+@pytest.mark.parametrize("n_bins", [10, 20])
+def test_ece_equals_numpy_digitize_reference_with_edge_confidences(n_bins):
+    p, y = _random_probs(seed=3)
+    c = p.shape[1]
+    # rows whose top confidence sits exactly on a bin edge that both linspaces represent exactly (0.5, 1.0;
+    # 0.25 and 0.75 are edges for 20 bins); a few edges (e.g. 0.6) differ by one ulp between numpy's and
+    # torch's linspace, so an input exactly there may land in neighbouring bins: not tested
+    edge_rows = []
+    for top in (0.25, 0.5, 0.75, 1.0, 1.0):
+        r = torch.full((c,), (1 - top) / (c - 1), dtype=torch.float64)
+        r[0] = top
+        edge_rows.append(r)
+    p = torch.cat([p.double(), torch.stack(edge_rows)])
+    y = torch.cat([y, torch.tensor([0, 1, 0, 2, 0])])  # right, wrong, right, wrong, right
+    conf, pred = p.max(1)
+    want = _ece_numpy_digitize(conf.numpy(), pred.eq(y).double().numpy(), n_bins)
+    assert expected_calibration_error(p, y, n_bins) == pytest.approx(want, abs=1e-12)
+
+
 def test_nll_and_brier_closed_forms_and_sklearn():
     sk = pytest.importorskip("sklearn.metrics")
     p, y = _random_probs(n=200, c=4, seed=5)

@@ -196,3 +196,33 @@ def test_bad_input_one_clear_error():
         GaussianHead(3, 4, covariance="full")
     with pytest.raises(ConfigError, match="class_prior"):
         GaussianHead(3, 2, class_prior=torch.tensor([0.7, 0.7]))
+
+
+def test_head_trains_at_a_tenth_of_the_encoder_lr_like_the_official_optimizer_2():
+    """Official code: SGD lr 0.1 for the network, 0.01 for the Gaussian head. Adam's first step moves each
+    parameter by lr * g / (|g| + eps) ~ lr * sign(g), so the head's first-step change must be 0.1 x the
+    encoder's (closed form), and CE's linear head must stay in the encoder's group."""
+    from paperworks.core.trainer import TrainerConfig
+    from paperworks.systems.variational_classification import LatentClassifier
+    from paperworks.systems.variational_classification.experiment import _HeadLrTrainer
+
+    torch.manual_seed(0)
+    enc = torch.nn.Linear(5, 3)
+    head = GaussianHead(3, 4)
+    model = LatentClassifier(enc, head)
+    x, y = torch.randn(32, 5), torch.randint(0, 4, (32,))
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    tc = TrainerConfig(max_steps=1, batch_size=32, lr=1e-2, optimizer="adam", log_every=1, progress=False)
+    tr = _HeadLrTrainer(model, torch.utils.data.TensorDataset(x, y),
+                        lambda m, b: F.cross_entropy(m(b[0]), b[1]), tc, device="cpu", head=head, head_lr_scale=0.1)
+    assert [g["lr"] for g in tr.optimizer.param_groups] == pytest.approx([1e-2, 1e-3])
+    tr.fit()
+    for n, p in model.named_parameters():
+        step = (p.detach() - before[n]).abs()
+        moved = step[step > 0]
+        want = 1e-3 if n.startswith("head.") else 1e-2
+        assert moved.numel() > 0 and torch.allclose(moved, torch.full_like(moved, want), rtol=1e-3), n
+    ce_model = LatentClassifier(torch.nn.Linear(5, 3), torch.nn.Linear(3, 4))
+    tr = _HeadLrTrainer(ce_model, torch.utils.data.TensorDataset(x, y),
+                        lambda m, b: F.cross_entropy(m(b[0]), b[1]), tc, device="cpu", head=None, head_lr_scale=0.1)
+    assert len(tr.optimizer.param_groups) == 1

@@ -53,6 +53,25 @@ def build(method: str, in_dim: int, num_classes: int, cfg, seed: int, class_prio
     return LatentClassifier(enc, head), obj
 
 
+class _HeadLrTrainer(Trainer):
+    """The shared Trainer with the official code's two parameter groups: the Gaussian head's means and
+    log-variances (the code's ``optimizer_2``) train at ``head_lr_scale`` x the encoder's learning rate."""
+
+    def __init__(self, *args, head: nn.Module | None = None, head_lr_scale: float = 1.0, **kw):
+        self._head, self._head_lr_scale = head, head_lr_scale
+        super().__init__(*args, **kw)
+
+    def _make_optimizer(self) -> torch.optim.Optimizer:
+        if self._head is None or self._head_lr_scale == 1.0 or self.cfg.optimizer != "adam":
+            return super()._make_optimizer()
+        c = self.cfg
+        head_ids = {id(p) for p in self._head.parameters()}
+        rest = [p for p in self.model.parameters() if p.requires_grad and id(p) not in head_ids]
+        head = [p for p in self._head.parameters() if p.requires_grad]
+        return torch.optim.Adam([{"params": rest}, {"params": head, "lr": c.lr * self._head_lr_scale}],
+                                lr=c.lr, betas=c.betas, eps=c.eps, weight_decay=c.weight_decay)
+
+
 def train(method: str, task: Task, cfg, seed: int, epochs: int, train_idx: np.ndarray | None = None):
     """Train one model with Adam on the shared Trainer; returns (model, objective, seconds)."""
     x, y = task.x_train, task.y_train
@@ -74,7 +93,11 @@ def train(method: str, task: Task, cfg, seed: int, epochs: int, train_idx: np.nd
     tc = TrainerConfig(max_steps=steps, batch_size=bs, lr=cfg.lr, optimizer="adam", log_every=max(1, steps),
                        seed=seed, progress=False)
     t0 = time.perf_counter()
-    Trainer(model, torch.utils.data.TensorDataset(x, y), loss_fn, tc, device="cpu").fit()
+    # GM and VC: the Gaussian head trains at head_lr_scale x lr (official code: SGD lr 0.1 for the network,
+    # 0.01 for the head); CE's linear head is part of the network, as in the code (the ResNet's fc layer).
+    head = model.head if isinstance(model.head, GaussianHead) else None
+    _HeadLrTrainer(model, torch.utils.data.TensorDataset(x, y), loss_fn, tc, device="cpu", head=head,
+                   head_lr_scale=getattr(cfg, "head_lr_scale", 1.0)).fit()
     model.eval()
     return model, obj, time.perf_counter() - t0
 
