@@ -24,7 +24,15 @@ from paperworks.curvature import (
     solve_dense,
 )
 
-torch.set_default_dtype(torch.float64)
+
+
+@pytest.fixture(autouse=True)
+def _float64():
+    """Oracles compare in float64; restore the global default afterwards (other tests rely on float32)."""
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(old)
 
 
 def _mlp_data(n=24, seed=0):
