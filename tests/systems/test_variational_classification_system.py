@@ -34,6 +34,14 @@ def test_config_errors_reported_together():
     assert "3 problems" in msg and "fashion_mnist" in msg and "beta_adversarial" in msg and "latent_dim" in msg
 
 
+def test_paper_preset_is_the_official_setting_and_head_lr_scale_is_checked():
+    S = get_system("variational_classification")
+    c = S.make_config({}, preset="paper")
+    assert (c.beta_likelihood, c.beta_adversarial, c.critic_layers, c.head_lr_scale, c.n_bins) == (0.01, 0.01, 1, 0.1, 20)
+    with pytest.raises(ConfigError, match="head_lr_scale"):
+        S.make_config({"head_lr_scale": "0"})
+
+
 def test_bench_returns_ratio():
     S = get_system("variational_classification")
     out = S(S.make_config({}, preset="smoke")).bench(quick=True)
