@@ -1,0 +1,50 @@
+"""MNIST target models: parameter counts computed by hand from the published layer lists, layer shapes."""
+
+import pytest
+import torch
+
+from paperworks.core.errors import UnknownNameError
+from paperworks.models.mnist import MNIST_MODELS, ModelA, ModelB, ModelC, make_model
+
+
+def _count(m):
+    return sum(p.numel() for p in m.parameters())
+
+
+def test_parameter_counts_match_the_layer_lists():
+    # A: conv 1->64 5x5, conv 64->64 5x5 (28 -> 24 -> 20), fc 64*20*20 -> 128, fc 128 -> 10
+    a = (25 * 64 + 64) + (64 * 64 * 25 + 64) + (64 * 20 * 20 * 128 + 128) + (128 * 10 + 10)
+    # B: conv 1->64 8x8/2 same (28 -> 14), 64->128 6x6/2 (-> 5), 128->128 5x5 (-> 1), fc 128 -> 10
+    b = (64 * 64 + 64) + (64 * 128 * 36 + 128) + (128 * 128 * 25 + 128) + (128 * 10 + 10)
+    # C (Carlini-Wagner): 32, 32, pool, 64, 64, pool (28 -> 26 -> 24 -> 12 -> 10 -> 8 -> 4), fc 1024-200-200-10
+    c = (9 * 32 + 32) + (32 * 32 * 9 + 32) + (32 * 64 * 9 + 64) + (64 * 64 * 9 + 64) + (1024 * 200 + 200) \
+        + (200 * 200 + 200) + (200 * 10 + 10)
+    assert (_count(ModelA()), _count(ModelB()), _count(ModelC())) == (a, b, c)
+
+
+def test_model_b_first_layer_is_tf_same_padding():
+    m = ModelB()
+    h = m.features[:3](torch.zeros(2, 1, 28, 28))
+    assert h.shape == (2, 64, 14, 14)
+    # 'same' with stride 2 and kernel 8 on 28: total padding 6 ... (14 - 1) * 2 + 8 - 28 = 6, split 3 / 3 + 1 extra
+    # -> the centre output sees input rows 11..18 of a delta image placed at row 14 only via its own window
+    x = torch.zeros(1, 1, 28, 28)
+    x[0, 0, 0, 0] = 1.0
+    pad = m.features[1](x)
+    assert pad.shape == (1, 1, 35, 35) and pad[0, 0, 3, 3] == 1.0
+
+
+@pytest.mark.parametrize("name", sorted(MNIST_MODELS))
+def test_all_models_shapes_eval_determinism_and_channels(name):
+    torch.manual_seed(0)
+    for c, s in [(1, 28), (3, 32)]:
+        m = make_model(name, in_channels=c, image_size=s).eval()
+        x = torch.rand(3, c, s, s)
+        out = m(x)
+        assert out.shape == (3, 10)
+        torch.testing.assert_close(m(x), out, rtol=0, atol=0)   # dropout off in eval mode
+
+
+def test_unknown_model_name():
+    with pytest.raises(UnknownNameError, match="did you mean 'A'|valid"):
+        make_model("D")
