@@ -7,7 +7,7 @@ flattened tensors in that order (row-major, like ``tensor.flatten()``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
@@ -178,7 +178,3 @@ def check_finite(name: str, t: torch.Tensor, hint: str = "") -> torch.Tensor:
         raise PaperworksError(f"{name} is not finite ({int((~torch.isfinite(t)).sum())} NaN/inf entries)"
                               + (f"; {hint}" if hint else ""))
     return t
-
-
-def _unused(_: Iterable) -> None:  # pragma: no cover
-    pass

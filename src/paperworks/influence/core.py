@@ -26,7 +26,7 @@ def objective_grad(model: nn.Module, objective: Callable[[nn.Module], torch.Tens
     if not f.requires_grad:
         raise PaperworksError("influence: objective(model) does not depend on the selected parameters "
                               "(its result does not require grad)")
-    return check_finite("influence: gradient of the objective", flat_grad(f.reshape(()), ps))
+    return check_finite("influence: gradient of the objective", flat_grad(f.reshape(()), ps).detach())
 
 
 def inverse_hvp(model: nn.Module, loss_fn, train: Any, v: torch.Tensor, params: Any = None,
@@ -71,6 +71,7 @@ def upweight_influence(model: nn.Module, loss_fn, train: Any, objective, params:
     for G in iter_per_sample_grads(model, loss_fn, train, ps, batch_size):
         out[i:i + G.shape[0]] = -(G @ s)
         i += G.shape[0]
+    out = out.detach()
     check_finite("influence scores", out, f"damping used = {ihvp.damping_used:g}; increase damping")
     return (out, ihvp) if return_solver else out
 
@@ -113,4 +114,4 @@ def influence_scores_loop(model: nn.Module, loss_fn, train: Any, objective, para
         loss = loss_fn(model, slice_data(train, slice(k, k + 1)))
         g = flat_grad(loss, ps)
         out[k] = gf @ torch.linalg.solve(H, g) / n
-    return out
+    return out.detach()
