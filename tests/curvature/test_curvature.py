@@ -238,3 +238,15 @@ def test_bad_inputs_have_clear_errors():
         InverseHVP(model, _ce, data, solver="newton")
     with pytest.raises(PaperworksError, match="scalar"):
         hvp(model, lambda m, b: m(b[0]), data, torch.zeros(43))
+
+
+def test_inverse_hvp_kfac_solver_matches_dense_kfac_solve():
+    model, loss, data, _ = _linear_fisher_setup(30, True)
+    v = torch.randn(15, generator=torch.Generator().manual_seed(7))
+    for solver, ec in (("kfac", False), ("ekfac", True)):
+        k = KFAC(model, loss, data, eigen_correct=ec).fit()
+        want = torch.linalg.solve(k.dense() + 0.1 * torch.eye(15), v)
+        got = InverseHVP(model, loss, data, damping=0.1, solver=solver).solve(v)
+        torch.testing.assert_close(got, want, rtol=1e-8, atol=1e-10)
+    with pytest.raises(PaperworksError, match="whole Linear/Conv2d layers"):
+        InverseHVP(model, loss, data, params="0.weight", damping=0.1, solver="kfac")

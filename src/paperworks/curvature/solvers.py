@@ -4,6 +4,8 @@ Solvers:
 - ``"exact"``: dense H (P Hessian-vector products), eigendecomposition, solve. For small subsets (P <= ~5000).
 - ``"cg"``: conjugate gradient on Hessian-vector products (Hestenes & Stiefel 1952); exact in <= P steps in
   exact arithmetic; needs H + damping I positive definite.
+- ``"kfac"`` / ``"ekfac"``: (F~ + damping I)^{-1} v with the K-FAC / EK-FAC approximation of the Fisher (a
+  Gauss-Newton-type stand-in for H) of whole Linear / Conv2d layers (see :mod:`paperworks.curvature.kfac`).
 - ``"lissa"``: the stochastic/recursive Neumann-series estimator of Agarwal, Bullins & Hazan (2017), as used by
   Koh & Liang (2017): h_j = v + (I - (H + damping I)/scale) h_{j-1}, result h_J / scale; converges when the
   eigenvalues of (H + damping I)/scale lie in (0, 2). ``scale=None`` sets it from a power-iteration estimate
@@ -29,7 +31,7 @@ from paperworks.core.errors import PaperworksError
 __all__ = ["SingularHessianError", "SOLVERS", "solve_dense", "conjugate_gradient", "lissa", "top_eigenvalue",
            "InverseHVP"]
 
-SOLVERS = ("exact", "cg", "lissa")
+SOLVERS = ("exact", "cg", "lissa", "kfac", "ekfac")
 
 
 class SingularHessianError(PaperworksError):
@@ -199,6 +201,20 @@ class InverseHVP:
         self._op = make_hvp_operator(model, loss_fn, data, self.ps, batch_size)
         self._kw = dict(cg_tol=cg_tol, cg_max_iter=cg_max_iter, lissa_depth=lissa_depth, lissa_scale=lissa_scale)
         self._H = None
+        self._kfac = None
+        if solver in ("kfac", "ekfac"):
+            from paperworks.curvature.kfac import KFAC
+
+            if isinstance(damping, str):
+                raise PaperworksError("damping='auto' needs solver='exact' (K-FAC takes a number)")
+            layers = sorted({n.rsplit(".", 1)[0] for n in self.ps.names})
+            self._kfac = KFAC(model, loss_fn, data, layers=layers, eigen_correct=solver == "ekfac",
+                              batch_size=batch_size or 256).fit()
+            if self._kfac.params != self.ps.names:
+                raise PaperworksError(f"InverseHVP: solver '{solver}' needs whole Linear/Conv2d layers in model "
+                                      f"order as the parameter subset (got {self.ps.names}, expected "
+                                      f"{self._kfac.params})")
+            return
         if hessian is not None:  # a precomputed dense Hessian of the same objective (e.g. a closed form)
             if solver != "exact" or tuple(hessian.shape) != (self.ps.numel, self.ps.numel):
                 raise PaperworksError(f"InverseHVP: a precomputed 'hessian' needs solver='exact' and shape "
@@ -217,6 +233,8 @@ class InverseHVP:
         if self.solver == "exact":
             x, self.damping_used = solve_dense(self._H, v, self.damping)
             return x
+        if self._kfac is not None:  # (F_kfac + damping I)^{-1} v: the Fisher/GGN approximation of H
+            return self._kfac.inverse_vp(v, float(self.damping)).to(v.dtype)
         cols = v.unsqueeze(1) if v.ndim == 1 else v
         outs = []
         for j in range(cols.shape[1]):

@@ -91,7 +91,8 @@ def influence_scores(model: nn.Module, loss_fn, train: Any, objective, params: A
     so the returned score is  (1/n) grad f^T H^{-1} grad l_k  = -I_up(z_k) / n  (Koh & Liang 2017, Eq. 2),
     with H = Hessian of J over the parameter subset ``params`` (None = all trainable parameters), damped by
     ``damping`` (a number, or "auto" with solver="exact": the smallest damping that makes H invertible is added
-    and reported in a warning). ``solver``: exact | cg | lissa. Returns a tensor [n_train]; positive = removing
+    and reported in a warning). ``solver``: exact | cg | lissa | kfac | ekfac (K-FAC: Fisher approximation
+    of H over whole Linear/Conv2d layers). Returns a tensor [n_train]; positive = removing
     the point increases the objective.
     """
     n = _validate(model, loss_fn, train, objective, solver)
