@@ -37,5 +37,7 @@ def test_bad_input_is_one_clear_error():
         kmeans_scores(np.array([[np.nan, 1.0], [0.0, 1.0]]), [0, 1])
     with pytest.raises(DataError, match=r"shape \[N, d\]"):
         logreg_probe(np.zeros(5), [0, 1, 0, 1, 0], [0, 1], [2, 3])
+    with pytest.raises(DataError, match="single class"):
+        logreg_probe(np.random.rand(6, 2), [0, 0, 1, 1, 2, 2], [0, 1], [2, 3, 4, 5])
     with pytest.raises(DataError, match="embeddings but"):
         kmeans_scores(np.zeros((4, 2)), [0, 1, 0])

@@ -455,6 +455,8 @@ def adjacency_stack(data, edge_types: Sequence[EdgeType] | None = None, *, add_i
     n = max(e for _, e in offsets.values())
     mats = [relation_adjacency(data, tuple(et), offsets) for et in edge_types]
     names = [et[1] for et in edge_types]
+    if len(set(names)) < len(names):   # e.g. PyG's raw DBLP/IMDB: every relation is called 'to'
+        names = [f"{et[0]}-{et[1]}-{et[2]}" for et in edge_types]
     ets: list[EdgeType | None] = [tuple(et) for et in edge_types]
     if add_identity:
         ar = torch.arange(n)

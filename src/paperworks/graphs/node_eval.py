@@ -78,6 +78,9 @@ def logreg_probe(z, y, train_idx, test_idx, val_idx=None, *, seed: int = 0,
     tr, te = _np(train_idx).astype(np.int64), _np(test_idx).astype(np.int64)
     if tr.size == 0 or te.size == 0:
         raise DataError("logreg_probe: empty train or test index")
+    if np.unique(y[tr]).size < 2:
+        raise DataError(f"logreg_probe: the training split holds a single class ({int(y[tr][0])}); "
+                        "a classifier needs at least two")
     mu, sd = z[tr].mean(0), z[tr].std(0) + 1e-8
     zs = (z - mu) / sd
 
