@@ -60,3 +60,15 @@ def test_quick_reproduction_claims_hold(tmp_path):
     cls = get_system("gtn")
     rep = cls(cls.make_config({})).reproduce(RunDir(tmp_path / "repro"), quick=True)
     assert rep.all_hold, [(c.claim, c.ours, c.reference) for c in rep.claims if not c.holds]
+
+
+def test_run_on_a_local_npz_dataset(tmp_path):
+    from paperworks.data.hetero import make_academic_hetero, save_hetero_npz
+
+    d = make_academic_hetero(n_papers=60, n_authors=20, n_subjects=6, n_terms=10, seed=0)
+    save_hetero_npz(d, tmp_path / "acm.npz", target="paper")
+    cls = get_system("gtn")
+    out = cls(cls.make_config({"dataset": "acm", "data_root": str(tmp_path), "epochs": "2",
+                               "hidden": "8"})).run(RunDir(tmp_path / "run"))
+    assert out["relations"] == ["pa", "ap", "ps", "sp", "pt", "tp", "I"]
+    assert 0.0 <= out["test_macro_f1"] <= 1.0
