@@ -62,9 +62,29 @@ def describe() -> dict[str, str]:
     return {k: v[1] for k, v in sorted(_LOADERS.items())}
 
 
+def _import_defining_module(name: str) -> None:
+    """Import only the loader module(s) that register ``name`` (found by a text scan, no imports), so that
+    loading MNIST does not import torch_geometric or RDKit through unrelated loader modules."""
+    import re
+
+    pkg_dir = Path(__file__).parent
+    pat = re.compile(r"register_dataset\(\s*['\"]" + re.escape(name) + r"['\"]")
+    for f in sorted(pkg_dir.glob("*.py")):
+        if f.name.startswith("_"):
+            continue
+        try:
+            if pat.search(f.read_text(encoding="utf-8")):
+                importlib.import_module(f"{__name__}.{f.stem}")
+        except Exception as e:  # reported by load() if the name is still missing
+            _IMPORT_ERRORS[f.stem] = f"{type(e).__name__}: {e}"
+
+
 def load(name: str, **kwargs: Any) -> Any:
     """Load a registered dataset by name (kwargs go to its loader)."""
-    _discover()
+    if name not in _LOADERS:
+        _import_defining_module(name)
+    if name not in _LOADERS:
+        _discover()
     if name not in _LOADERS:
         if _IMPORT_ERRORS:
             broken = "; ".join(f"{k}: {v}" for k, v in _IMPORT_ERRORS.items())
