@@ -70,5 +70,5 @@ def test_run_on_a_local_npz_dataset(tmp_path):
     cls = get_system("gtn")
     out = cls(cls.make_config({"dataset": "acm", "data_root": str(tmp_path), "epochs": "2",
                                "hidden": "8"})).run(RunDir(tmp_path / "run"))
-    assert out["relations"] == ["pa", "ap", "ps", "sp", "pt", "tp", "I"]
+    assert sorted(out["relations"]) == sorted(["pa", "ap", "ps", "sp", "pt", "tp", "I"])
     assert 0.0 <= out["test_macro_f1"] <= 1.0
