@@ -54,3 +54,12 @@ def test_quick_reproduction_claims_hold(tmp_path):
     cls = get_system("hdgi")
     rep = cls(cls.make_config({})).reproduce(RunDir(tmp_path / "repro"), quick=True)
     assert rep.all_hold, [(c.claim, c.ours, c.reference) for c in rep.claims if not c.holds]
+
+
+def test_bench_compares_with_pyg_dgi_on_same_graph():
+    from paperworks.core.registry import get_system
+
+    cls = get_system("hdgi")
+    res = cls(cls.make_config({}, preset="smoke")).bench(None, quick=True)
+    assert res["ratio"] > 0 and res["epoch_s_ours"] > 0 and res["epoch_s_pyg"] > 0
+    assert res["ratio"] == pytest.approx(res["epoch_s_pyg"] / res["epoch_s_ours"])
