@@ -49,3 +49,14 @@ def test_quick_reproduction_claims_hold(tmp_path):
     cls = get_system("tame_bnn")
     rep = cls(cls.make_config({})).reproduce(RunDir(tmp_path), quick=True)
     assert rep.all_hold, [c.to_dict() for c in rep.claims if not c.holds]
+
+
+def test_bench_exact_methods_agree():
+    from paperworks.core.registry import get_system
+
+    cls = get_system("tame_bnn")
+    res = cls(cls.make_config({"ste_epochs": "5"}, preset="smoke")).bench(None, quick=True)
+    assert res["ratio"] > 0
+    for r in res["rows"]:
+        assert r["milp_status"] != "optimal" or r["milp_errors"] == r["optimum"]
+        assert r["ste_errors"] >= r["optimum"]
