@@ -74,8 +74,6 @@ def test_matched_lstm_has_comparable_size():
 
 @pytest.mark.slow
 def test_quick_reproduction_claims_hold(tmp_path):
-    from tests.systems.conftest import run_reproduce_smoke  # noqa: F401  (same checks, default config)
-
     cls = get_system("transformer")
     cfg = cls.make_config({})
     rd = RunDir(tmp_path)
