@@ -33,16 +33,16 @@ class HGPSLConfig(Config):
     lr: float = 1e-3
     weight_decay: float = 1e-3
     batch_size: int = 20                # official 512 (for thousands of graphs)
-    epochs: int = 40                    # official up to 1000 with patience 100
-    patience: int = 20
+    epochs: int = 80                    # official up to 1000 with patience 100
+    patience: int = 30
     folds: int = 10
     syn_task: str = "syn_motif"         # generated task of reproduce (HGP-SL brief: planted motifs)
     seeds: int = 3
     n_per_class: int = 100
     max_molecules: int = 400
     max_atoms: int = 60
-    mutag_epochs: int = 30
-    b3db_epochs: int = 15
+    mutag_epochs: int = 60
+    b3db_epochs: int = 30
     seed: int = 0
 
     def validate(self):
