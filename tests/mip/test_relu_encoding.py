@@ -188,3 +188,24 @@ def test_warm_start_incumbent_is_reported_first():
     first = p.info["incumbents"][0][1]
     assert abs(first - l1_cost_numpy(layers, [0, 0], warm, np.array([1.0, 1.0]), (0, 1))) < 1e-6
     assert p.objective <= first
+
+
+def test_node_limit_is_a_deterministic_budget():
+    # the node budget (unlike wall-clock time) gives the same plan on every run; a limit that stops the
+    # search returns the incumbent with status 'feasible' and a gap, never silently a non-optimal 'optimal'
+    torch.manual_seed(4)
+    net = nn.Sequential(nn.Linear(4, 12), nn.ReLU(), nn.Linear(12, 12), nn.ReLU(), nn.Linear(12, 2)).double()
+    layers = network_layers(net)
+    cost = PlanCost((0, 1), stage_weight=0.5, final_weight=1.0, action_weight=0.01)
+    x0, goal = np.array([0.3, -0.4]), np.array([1.0, 0.5])
+    full = MILPPlanner(layers, -np.ones(2), np.ones(2), 2, cost, time_limit=60, mip_gap=0.0).plan(x0, goal)
+    assert full.status == "optimal" and full.info["nodes"] >= 1
+    runs = [MILPPlanner(layers, -np.ones(2), np.ones(2), 2, cost, time_limit=60, mip_gap=0.0,
+                        node_limit=1).plan(x0, goal) for _ in range(2)]
+    np.testing.assert_array_equal(runs[0].actions, runs[1].actions)
+    assert runs[0].objective == runs[1].objective and runs[0].info["nodes"] == runs[1].info["nodes"]
+    for r in runs:
+        assert r.objective >= full.objective - 1e-7
+        assert r.status == "optimal" or (r.status == "feasible" and r.gap > 0)
+    with pytest.raises(ValueError, match="node_limit"):
+        MILPPlanner(layers, -np.ones(2), np.ones(2), 2, cost, node_limit=0)

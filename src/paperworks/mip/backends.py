@@ -124,7 +124,8 @@ class HighsBackend:
         if status == "optimal" and x is None:  # pragma: no cover
             status = "error"
         res = MILPResult(status, x, obj, bound, _gap(obj, bound) if x is not None else math.inf, runtime,
-                         incumbents, solver="highs", raw_status=raw)
+                         incumbents, solver="highs", raw_status=raw,
+                         nodes=int(getattr(info, "mip_node_count", 0)) if is_mip else 0)
         if not is_mip and sol.dual_valid:
             res.row_duals = np.asarray(sol.row_dual, dtype=float)
             res.col_duals = np.asarray(sol.col_dual, dtype=float)

@@ -68,6 +68,7 @@ class MILPResult:
     col_duals: np.ndarray | None = None
     solver: str = ""
     raw_status: str = ""
+    nodes: int = 0             # branch-and-bound nodes explored (0 for LPs or when the backend does not say)
 
     @property
     def has_solution(self) -> bool:

@@ -89,12 +89,15 @@ class MILPPlanner:
 
     def __init__(self, layers: list[AffineLayer], u_lo, u_hi, T: int, cost: PlanCost, *, residual: bool = True,
                  time_limit: float | None = 5.0, mip_gap: float = 1e-4, tighten: str = "interval",
-                 x_lo=None, x_hi=None, solver: str = "highs", threads: int = 1):
+                 x_lo=None, x_hi=None, solver: str = "highs", threads: int = 1, node_limit: int | None = None):
         self.layers, self.T, self.cost, self.residual = layers, int(T), cost, residual
         self.u_lo = np.asarray(u_lo, dtype=np.float64)
         self.u_hi = np.asarray(u_hi, dtype=np.float64)
         self.time_limit, self.mip_gap, self.tighten = time_limit, mip_gap, tighten
         self.x_lo, self.x_hi, self.solver, self.threads = x_lo, x_hi, solver, threads
+        if node_limit is not None and int(node_limit) < 1:
+            raise ValueError(f"MILPPlanner: node_limit must be >= 1 (got {node_limit})")
+        self.node_limit = None if node_limit is None else int(node_limit)
 
     def build(self, x0, goal):
         m = MILP("mpc")
@@ -127,8 +130,14 @@ class MILPPlanner:
             if self.x_lo is not None or self.x_hi is not None:
                 if m.max_violation(ws) > 1e-6:
                     ws = None   # the warm plan leaves the state box
+        opts = {}
+        if self.node_limit is not None:   # a deterministic budget (branch-and-bound nodes), unlike wall-clock time
+            if self.solver != "highs":
+                raise MIPError(f"MILPPlanner: node_limit is implemented for the 'highs' backend only "
+                               f"(got solver={self.solver!r})")
+            opts["mip_max_nodes"] = self.node_limit
         res = m.solve(self.solver, time_limit=self.time_limit, mip_gap=self.mip_gap, warm_start=ws,
-                      threads=self.threads)
+                      threads=self.threads, options=opts)
         if res.status == "infeasible":
             raise InfeasibleError(f"MILPPlanner: the MPC problem is infeasible from x0={x0.round(4).tolist()} "
                                   f"(state box unreachable?)")
@@ -139,7 +148,7 @@ class MILPPlanner:
             raise MIPError(f"MILPPlanner: solver returned status '{res.status}' ({res.raw_status})")
         U = res.x[ro.U]
         return Plan(U, res.objective, time.perf_counter() - t0, res.status, res.bound, res.gap, ro.n_binaries,
-                    {"solve_time": res.runtime, "incumbents": res.incumbents, "n_vars": m.num_vars,
+                    {"solve_time": res.runtime, "nodes": res.nodes, "incumbents": res.incumbents, "n_vars": m.num_vars,
                      "n_rows": m.num_rows})
 
 
