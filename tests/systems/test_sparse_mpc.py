@@ -92,12 +92,15 @@ def test_bad_config():
         SparseMPC.make_config({"env": "mujoco"})
     with pytest.raises(ConfigError, match="targets"):
         SparseMPC.make_config({"targets": "[100]"})
+    with pytest.raises(ConfigError, match="node_limit"):
+        SparseMPC.make_config({"node_limit": "0"})
 
 
 @pytest.mark.slow
 def test_quick_reproduction(tmp_path):
-    """The default quick reproduction (about 15 min on a contended 2-core CPU). The oracle-type claims
-    (MSE ratio, time growth) must hold; the closed-loop claims are reported (see docs for measured values)."""
+    """The default quick reproduction (about 3 CPU minutes; 9 min wall on a contended 2-core CPU). The
+    oracle-type claims (MSE ratio, time growth, MILP optimality) must hold; the closed-loop claims are
+    reported (see docs for measured values)."""
     from paperworks.core.registry import get_system
     from paperworks.core.rundir import RunDir
 
