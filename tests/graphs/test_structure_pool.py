@@ -85,14 +85,17 @@ def test_information_score_zero_on_regular_graph_with_equal_features():
 def test_information_score_star_closed_form():
     n = 5  # centre 0, leaves 1..4, features = one-hot ids
     e = torch.tensor([[0] * (n - 1), list(range(1, n))])
-    ei = torch.cat([e, e.flip(0), torch.tensor([[2], [2]])], 1)  # a self-loop must be ignored
+    # a weighted self-loop (as in a learned graph) counts in A and in the degree (official NodeInformationScore)
+    ei = torch.cat([e, e.flip(0), torch.tensor([[2], [2]])], 1)
+    w = torch.cat([torch.ones(2 * (n - 1), dtype=torch.float64), torch.tensor([0.5], dtype=torch.float64)])
     x = torch.eye(n, dtype=torch.float64)
     a = np.zeros((n, n))
     a[0, 1:] = a[1:, 0] = 1
+    a[2, 2] = 0.5
     d = a.sum(1)
     l = np.eye(n) - a / np.sqrt(np.outer(d, d))
     want = np.abs(l @ np.eye(n)).sum(1)
-    np.testing.assert_allclose(node_information_score(x, ei).numpy(), want, rtol=1e-12)
+    np.testing.assert_allclose(node_information_score(x, ei, w).numpy(), want, rtol=1e-12)
     # an isolated node scores ||h||_1
     p = node_information_score(torch.tensor([[1.0, -2.0], [3.0, 0.0]]), torch.zeros(2, 0, dtype=torch.long))
     torch.testing.assert_close(p, torch.tensor([3.0, 3.0]))
@@ -222,3 +225,26 @@ def test_edge_cases_and_bad_input():
         HGPSLPool(3, ratio=1.5)
     with pytest.raises(ConfigError, match="pool"):
         HierGCN(3, 2, pool="sagpool")
+
+
+def test_row_norm_gcn_closed_form():
+    # official HGP-SL GCN: out = (D_r^-1/2 A D_r^-1/2)^T X W + b, D_r = weighted row (source) degree, no self-loops
+    from paperworks.graphs import RowNormGCN
+
+    torch.manual_seed(0)
+    a = torch.rand(5, 5, dtype=torch.float64) * (torch.rand(5, 5) < 0.5)
+    a[3] = 0  # node 3 sends nothing: degree 0 must not give inf
+    ei = a.nonzero().t()
+    x = torch.randn(5, 4, dtype=torch.float64)
+    conv = RowNormGCN(4, 3).double()
+    with torch.no_grad():
+        conv.bias.copy_(torch.randn(3, dtype=torch.float64))
+    d = a.sum(1)
+    dinv = torch.where(d > 0, d.pow(-0.5), torch.zeros_like(d))
+    want = (dinv[:, None] * a * dinv[None, :]).t() @ x @ conv.weight + conv.bias
+    torch.testing.assert_close(conv(x, ei, a[ei[0], ei[1]]), want)
+    # a sparsemax-normalised graph (rows sum to 1) is propagated unchanged
+    p = a / a.sum(1, keepdim=True).clamp(min=1e-12)
+    p[p.sum(1) == 0] = torch.eye(5, dtype=torch.float64)[p.sum(1) == 0]  # every row a distribution
+    ei = p.nonzero().t()
+    torch.testing.assert_close(conv(x, ei, p[ei[0], ei[1]]), p.t() @ x @ conv.weight + conv.bias)

@@ -11,9 +11,34 @@ from paperworks.core.errors import ConfigError, DataError
 from paperworks.graphs._checks import check_graph
 from paperworks.graphs.structure_pool import HGPSLPool
 
-__all__ = ["HierGCN", "POOLS"]
+__all__ = ["HierGCN", "RowNormGCN", "POOLS"]
 
 POOLS = ("hgpsl", "hgpsl_nosl", "topk", "sag", "none")
+
+
+class RowNormGCN(nn.Module):
+    """GCN propagation over a given weighted graph without added self-loops, as the official HGP-SL ``GCN``
+    layer: out_j = sum_{(i, j) in E} d_i^{-1/2} w_ij d_j^{-1/2} (x_i W) + b with d the weighted degree over
+    the SOURCE index i (edge_index[0]). On an HGP-SL learned graph every row is a sparsemax distribution,
+    so d = 1 and the layer propagates the learned weights unchanged; PyG's GCNConv(add_self_loops=False)
+    would normalise by the in-degree (column sums of the learned attention) instead."""
+
+    def __init__(self, in_channels: int, out_channels: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(in_channels, out_channels))
+        self.bias = nn.Parameter(torch.zeros(out_channels))
+        nn.init.xavier_uniform_(self.weight)
+
+    def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Tensor | None = None) -> Tensor:
+        h = x @ self.weight
+        row, col = edge_index
+        if edge_weight is None:
+            edge_weight = h.new_ones(row.numel())
+        deg = h.new_zeros(h.size(0)).index_add_(0, row, edge_weight)
+        dinv = deg.pow(-0.5).masked_fill(deg <= 0, 0.0)
+        norm = dinv[row] * edge_weight * dinv[col]
+        out = torch.zeros_like(h).index_add_(0, col, norm.unsqueeze(-1) * h[row])
+        return out + self.bias
 
 
 class HierGCN(nn.Module):
@@ -24,8 +49,9 @@ class HierGCN(nn.Module):
     pool: "hgpsl" (structure learning), "hgpsl_nosl" (information-score top-k + induced subgraph),
     "topk" (PyG TopKPooling, gPool), "sag" (PyG SAGPooling), "none" (flat baseline of equal depth:
     the same convs and readouts, no pooling).
-    The first conv is GCNConv with self-loops; after an HGP-SL pool the convs propagate over the learned
-    weighted graph with symmetric normalisation and no added self-loops (official code).
+    The first conv is GCNConv with self-loops; after an HGP-SL pool the convs are :class:`RowNormGCN`
+    (official ``GCN``: the learned weights, symmetric normalisation by the source-side degree, no added
+    self-loops).
 
     forward(data) -> (logits [B, C], aux scalar 0).
     """
@@ -42,7 +68,7 @@ class HierGCN(nn.Module):
         learned = pool in ("hgpsl", "hgpsl_nosl")
         self.convs = nn.ModuleList([GCNConv(in_channels, hidden)])
         for _ in range(blocks - 1):
-            self.convs.append(GCNConv(hidden, hidden, add_self_loops=not learned))
+            self.convs.append(RowNormGCN(hidden, hidden) if learned else GCNConv(hidden, hidden))
         self.pools = nn.ModuleList()
         for _ in range(blocks - 1):
             if pool == "hgpsl":

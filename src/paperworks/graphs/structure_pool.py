@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.nn.pool.connect.filter_edges import filter_adj
 from torch_geometric.nn.pool.select.topk import topk
-from torch_geometric.utils import remove_self_loops, softmax, to_dense_adj, to_dense_batch
+from torch_geometric.utils import softmax, to_dense_adj, to_dense_batch
 
 from paperworks.core.errors import ConfigError, DataError
 from paperworks.graphs._checks import check_float, check_graph
@@ -65,14 +65,15 @@ def node_information_score(x: Tensor, edge_index: Tensor, edge_weight: Tensor | 
                            num_nodes: int | None = None) -> Tensor:
     """Paper Eq. (2): p = || (I - D^{-1/2} A D^{-1/2}) H ||_1 per row (no parameters).
 
-    D is the weighted degree of A without self-loops (self-loops are dropped first, as in the official
-    code); an isolated node has no neighbour term, so its score is ||h_i||_1.
+    A is the (weighted) adjacency as given, self-loops included: a learned graph from a previous HGP-SL
+    layer carries self-loop weights, and the official NodeInformationScore keeps them both in A and in the
+    weighted row degree D. An isolated node has no neighbour term, so its score is ||h_i||_1.
     """
     n = x.size(0) if num_nodes is None else num_nodes
     if edge_weight is None:
         edge_weight = x.new_ones(edge_index.size(1))
-    ei, ew = remove_self_loops(edge_index, edge_weight)
-    row, col = ei
+    row, col = edge_index
+    ew = edge_weight
     deg = x.new_zeros(n).index_add_(0, row, ew)
     dinv = deg.pow(-0.5).masked_fill(deg <= 0, 0.0)
     w = dinv[row] * ew * dinv[col]
