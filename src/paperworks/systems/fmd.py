@@ -240,7 +240,7 @@ class FMDConfig(Config):
     rho: float = 0.99                   # Colored MNIST bias ratio (paper Tab. 1: 0.95 ... 0.995)
     image_size: int = 14                # 28 = full MNIST resolution, 14 = 2x2-pooled (CPU budget)
     n_train: int = 0                    # 0 = all training samples
-    hidden_image: tuple[int, ...] = (100, 32)  # last hidden width = features of the convex head
+    hidden_image: tuple[int, ...] = (100, 100, 100)  # official code's Colored-MNIST MLP (3 x 100, from LfF)
     hidden_tabular: tuple[int, ...] = (64,)
     epochs: int = 3
     batch_size: int = 128
@@ -314,8 +314,11 @@ def _colored_task(cfg: FMDConfig, seed: int) -> Task:
     gtr, ytr, ctr = d["gray_train"][:n], d["y_train"][:n], d["c_train"][:n]
     x_train = colorize(gtr, ctr)
     g_te, y_te, c_te = d["gray_test"], d["y_test"], d["c_test"]
-    c_te_cf = (c_te + rng.integers(1, 10, size=c_te.shape)) % 10
-    cf_test = CounterfactualSet(colorize(g_te, c_te), colorize(g_te, c_te_cf), torch.as_tensor(y_te))
+    # evaluation pairs as in the official C-MNIST script: each test digit painted in its label's colour vs in
+    # one random other colour (accuracy is measured on the unbiased test set with its random colours)
+    c_te_cf = (y_te + rng.integers(1, 10, size=y_te.shape)) % 10
+    cf_test = CounterfactualSet(colorize(g_te, y_te), colorize(g_te, c_te_cf), torch.as_tensor(y_te))
+    x_test = colorize(g_te, c_te)
     gray_pool = torch.as_tensor(d["gray_val"])
 
     def counterfactual(idx, rng_):
@@ -329,7 +332,7 @@ def _colored_task(cfg: FMDConfig, seed: int) -> Task:
         return torch.cat([x_train, colorize(gtr, c2)]), torch.cat([torch.as_tensor(ytr)] * 2)
 
     return Task("colored_mnist", x_train, torch.as_tensor(ytr), torch.as_tensor(ctr),
-                torch.as_tensor(ctr == ytr), cf_test.x, cf_test.y, cf_test, gray_pool,
+                torch.as_tensor(ctr == ytr), x_test, cf_test.y, cf_test, gray_pool,
                 torch.as_tensor(d["y_val"]), 10, counterfactual, "color", debiased)
 
 
@@ -480,6 +483,14 @@ class FMD(System):
         if not baselines:
             return res
 
+        # diagnostic: the exact minimizer of the objective Eq. 7 linearizes (training loss - sum_k L(c_k)
+        # + sum_k L(c~_k), head weights only): how far replacing the D_ex pairs can move the model at all
+        ex = _clone(erm)
+        t0 = time.perf_counter()
+        _refit_replaced(ex.head, f_tr, task.y_train, f_a, f_c, dex.y, cfg.lam)
+        res["exact_replace"] = {"acc": accuracy(ex, task.x_test, task.y_test), "bias": model_bias(ex, task.cf_test),
+                                "seconds": time.perf_counter() - t0}
+
         # baseline: fine-tune the head (same parameter subset) on the counterfactual set
         ft = _clone(erm)
         t0 = time.perf_counter()
@@ -527,7 +538,8 @@ class FMD(System):
         datasets = ["colored_mnist", "adult"] + (["compas"] if cfg.compas else [])
         seeds = [cfg.seed + i for i in range(cfg.seeds)]
         results = {d: [self.experiment(d, s) for s in seeds] for d in datasets}
-        methods = [("erm", "ERM (vanilla)"), ("fmd", "FMD (ours)"), ("finetune", "fine-tune head on D_ex"),
+        methods = [("erm", "ERM (vanilla)"), ("fmd", "FMD (ours)"),
+                   ("exact_replace", "exact refit of the edit Eq. 7 linearizes"), ("finetune", "fine-tune head on D_ex"),
                    ("reweight", "group reweighting (retrain)"), ("remove_topk", "retrain w/o top-k harmful"),
                    ("retrain", "retrain on debiased data")]
 
@@ -550,17 +562,11 @@ class FMD(System):
             b_erm, b_fmd = mean(d, "erm", "bias"), mean(d, "fmd", "bias")
             a_erm, a_fmd = mean(d, "erm", "acc"), mean(d, "fmd", "acc")
             cost = mean(d, "fmd", "seconds") / mean(d, "retrain", "seconds")
-            if d == "colored_mnist":
-                rep.add_claim(Claim.at_most(f"{d}: FMD lowers the counterfactual bias (by >= 10%; paper: to near "
-                                            "zero, not reproduced here)", "bias(FMD) / bias(ERM)",
-                                            b_fmd / max(b_erm, 1e-12), 0.9, baseline=1.0))
-                rep.add_claim(Claim.beats(f"{d}: FMD raises unbiased test accuracy by >= 10 points",
-                                          "unbiased test accuracy", a_fmd, a_erm, margin=0.10))
-            else:
-                rep.add_claim(Claim.at_most(f"{d}: FMD at least halves the counterfactual bias",
-                                            "bias(FMD) / bias(ERM)", b_fmd / max(b_erm, 1e-12), 0.5, baseline=1.0))
-                rep.add_claim(Claim.no_worse(f"{d}: accuracy within 2 points of ERM", "test accuracy", a_fmd, a_erm,
-                                             tolerance=0.02))
+            # claims fixed from the paper / issue before measuring (same form on every dataset)
+            rep.add_claim(Claim.at_most(f"{d}: FMD at least halves the counterfactual bias (paper: to near zero)",
+                                        "bias(FMD) / bias(ERM)", b_fmd / max(b_erm, 1e-12), 0.5, baseline=1.0))
+            rep.add_claim(Claim.no_worse(f"{d}: accuracy within 2 points of ERM", "test accuracy", a_fmd, a_erm,
+                                         tolerance=0.02))
             rep.add_claim(Claim.at_most(f"{d}: debiasing costs < 10% of retraining from scratch",
                                         "FMD seconds / retrain seconds", cost, 0.1))
         rc = results["colored_mnist"]
@@ -580,8 +586,15 @@ class FMD(System):
             f"up to {cfg.n_pairs} (<= {cfg.max_pairs_frac:g} n_train) external counterfactual pairs to the last-layer weights only (H on the "
             f"{'training features' if cfg.hessian_on == 'train' else 'pairs'}, solver {cfg.solver}). "
             "Counterfactual bias = mean |P(y|x) - P(y|x~)| on held-out test pairs (Colored MNIST: the test digit "
-            "in its colour vs a random other colour; tabular: the sensitive column flipped). Colored MNIST: "
-            f"bias ratio rho={cfg.rho}, {cfg.image_size}x{cfg.image_size} digits, unbiased test set. "
+            "in its label's colour vs a random other colour, as in the official C-MNIST script; tabular: the "
+            "sensitive column flipped). Colored MNIST: "
+            f"bias ratio rho={cfg.rho}, {cfg.image_size}x{cfg.image_size} digits, unbiased test set, MLP "
+            f"{cfg.hidden_image} as in the official code (fewer epochs). The row 'exact refit of the edit Eq. 7 "
+            "linearizes' minimizes the training objective with the D_ex aligned members removed and their "
+            "counterfactuals added (head weights only): it bounds what the faithful update can achieve. The "
+            "official C-MNIST script departs from Eq. 7 (it multiplies each per-pair step by 3000, uses the "
+            "absolute value of the gradient difference and keeps a step only if it raises accuracy on the "
+            "evaluation set); we do not copy those choices, so a failing claim here is reported as failing. "
             "Paper numbers: the per-method values of Tabs. 1-3 could not be verified from the stored paper text, "
             "so the 'paper' column is left empty; the paper's claim is qualitative here (bias reduced to near "
             "zero, accuracy comparable, far lower cost). Timings are wall-clock on a shared 2-core CPU.")
@@ -641,6 +654,26 @@ class FMD(System):
                 "summary": f"influence on {n} samples: batched {t_batched:.3f}s vs per-sample loop {t_loop:.3f}s "
                            f"(x{t_loop / t_batched:.1f}); FMD debias {res['fmd']['seconds']:.3f}s vs retrain "
                            f"{t_rt:.1f}s (x{ratio_cost:.0f}) on Adult; shared 2-core CPU"}
+
+
+def _refit_replaced(head: nn.Linear, feats: torch.Tensor, y: torch.Tensor, f_a: torch.Tensor, f_c: torch.Tensor,
+                    y_pairs: torch.Tensor, lam: float, max_iter: int = 300) -> None:
+    """In place: exact L-BFGS minimizer over the head weights of
+    (1/n) [sum_i L(z_i) - sum_k L(c_k) + sum_k L(c~_k)] + lam/2 ||W||^2 (the edit that Eq. 7 approximates)."""
+    n = feats.shape[0]
+    x = torch.cat([feats, f_a, f_c])
+    yy = torch.cat([y, y_pairs, y_pairs])
+    w = torch.cat([torch.ones(n), -torch.ones(len(y_pairs)), torch.ones(len(y_pairs))]).to(x.dtype)
+    opt = torch.optim.LBFGS([head.weight], lr=1.0, max_iter=max_iter, tolerance_grad=1e-9, tolerance_change=1e-12,
+                            history_size=20, line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = (F.cross_entropy(head(x), yy, reduction="none") * w).sum() / n + 0.5 * lam * (head.weight ** 2).sum()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
 
 
 def _clone(model: FMDNet) -> FMDNet:
