@@ -1,6 +1,8 @@
-"""Colored MNIST (Bahng et al. 2020 "ReBias" protocol, as used by FMD) built from the real 70k MNIST.
+"""Colored MNIST (the biased-colour protocol used by FMD) built from the real 70k MNIST.
 
-Each digit's strokes are painted with one of 10 colors. In the training split the color equals the label's
+Each digit's strokes are painted with one of 10 colors (foreground colouring, as in the LfF Colored MNIST whose
+dataset class the official FMD code loads; the FMD README also points to ReBias, which colours the background
+instead - our choice is the foreground). In the training split the color equals the label's
 color with probability ``rho`` (the "bias ratio", FMD Tab. 1 uses 0.95-0.995) and is one of the 9 other
 colors otherwise; in the test split (and the held-out validation pool) colors are uniform and independent of
 the label ("unbiased" evaluation). The gray digits and the color indices are returned so that
