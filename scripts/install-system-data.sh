@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
 # Installs the Debian packages whose files paperworks reads as real data (offline, no downloads at run time).
 set -euo pipefail
-PKGS=(dataset-fashion-mnist fortunes fortunes-min
-      git coreutils libc-l10n gnupg-l10n postgresql-15 libglib2.0-data libgtk2.0-common dpkg bash grep tar iso-codes)
+# data sets: Fashion-MNIST IDX files, fortune-cookie text categories
+DATA_PKGS=(dataset-fashion-mnist fortunes fortunes-min)
+# the packages whose gettext catalogs (usr/share/locale/{de,fr}/LC_MESSAGES/*.mo) form the pinned EN-DE / EN-FR
+# corpus (src/paperworks/data/translation.py, PINNED_CATALOGS); most are already on a Debian base image
+CATALOG_PKGS=(adduser appstream apt at-spi2-common bash binutils-common coreutils diffutils dpkg findutils gettext
+  gettext-base git gnupg-l10n grep gsettings-desktop-schemas krb5-locales libapt-pkg6.0 libavahi-common-data
+  libc-l10n libdpkg-perl libelf1 libgdk-pixbuf2.0-common libglib2.0-data libgnutls30 libgstreamer1.0-0
+  libgtk2.0-common libidn2-0 libpam-runtime libpq5 login make man-db packagekit polkitd postgresql-15
+  postgresql-client-15 procps psmisc python-apt-common sed shared-mime-info software-properties-common systemd tar
+  wget xdg-user-dirs xz-utils)
+PKGS=("${DATA_PKGS[@]}" "${CATALOG_PKGS[@]}")
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 # locale files are often excluded by dpkg path filters in slim images
