@@ -4,7 +4,16 @@ import torch
 from paperworks.models.mnist import SmallCNN
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny tensors: one intra-op thread is faster (and fair to a loaded 2-core CI); restored afterwards."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="session")
 def small_setup():
     """A briefly trained SmallCNN on separable random 'images' (eval mode) and a batch of inputs."""
     torch.manual_seed(0)

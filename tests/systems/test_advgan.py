@@ -10,12 +10,20 @@ from paperworks.systems.advgan import (AdvGAN, BlackBox, Discriminator, Generato
                                        advgan_perturb, distill, hinge_loss, train_advgan, train_classifier)
 
 
-def _toy(n=192, s=16, k=3, seed=0):
+def _toy(n=96, s=16, k=3, seed=0):
     g = torch.Generator().manual_seed(seed)
     protos = torch.rand(k, 1, s, s, generator=g)
     y = torch.arange(n) % k
     x = (protos[y] + 0.15 * torch.randn(n, 1, s, s, generator=g)).clamp(0, 1)
     return x, y
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
 
 
 @pytest.fixture(scope="module")
