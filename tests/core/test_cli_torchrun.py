@@ -1,0 +1,36 @@
+"""`paperworks run` under torchrun: one run directory written by rank 0, and 2 processes = 1 process."""
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+TORCHRUN = str(Path(sys.executable).with_name("torchrun"))
+ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
+
+
+def _run(nproc, out, port):
+    cmd = [TORCHRUN, f"--nproc_per_node={nproc}", "--master_addr=127.0.0.1", f"--master_port={port}", "-m",
+           "paperworks.core.cli", "run", "transformer", "task=algorithmic", "--preset", "smoke", "--out", str(out)]
+    r = subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    dirs = list(Path(out).iterdir())
+    assert len(dirs) == 1, dirs  # all ranks agreed on rank 0's run folder
+    lines = [l for l in r.stdout.splitlines() if l.startswith("transformer:")]
+    assert len(lines) == 1  # only rank 0 reports
+    return [json.loads(l) for l in (dirs[0] / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_cli_under_torchrun_two_processes_equal_one(tmp_path):
+    port = 30500 + os.getpid() % 1000
+    one = _run(1, tmp_path / "one", port)
+    two = _run(2, tmp_path / "two", port + 1)
+    assert [r.get("step") for r in one] == [r.get("step") for r in two]
+    assert len([r for r in one if "loss" in r]) >= 10
+    for a, b in zip(one, two):
+        assert set(a) == set(b)
+        for k in a:
+            if isinstance(a[k], float):
+                assert math.isclose(a[k], b[k], rel_tol=1e-5, abs_tol=1e-7), (k, a, b)
