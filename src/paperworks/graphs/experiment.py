@@ -83,6 +83,18 @@ def random_nmi(data, clusters: int, seed: int = 0) -> float:
     return community_nmi(ss, [d.community for d in graphs])
 
 
+def compare_epoch_times(makers: dict, data, batch_size: int = 32, repeats: int = 3, epochs: int = 2
+                        ) -> dict[str, float]:
+    """Median seconds per epoch of each model, built by ``makers[name]()``; models are interleaved over
+    ``repeats`` rounds (seeded per round) so that both see the same machine load."""
+    times: dict[str, list[float]] = {name: [] for name in makers}
+    for r in range(repeats):
+        for name, make in makers.items():
+            torch.manual_seed(r)
+            times[name].append(epoch_time(make(), data, batch_size, epochs=epochs))
+    return {name: float(np.median(t)) for name, t in times.items()}
+
+
 def epoch_time(model, data, batch_size: int = 32, epochs: int = 3, lr: float = 1e-3) -> float:
     """Seconds per training epoch (mean of ``epochs`` after one warm-up epoch)."""
     import torch.nn.functional as F

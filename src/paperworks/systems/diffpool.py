@@ -10,7 +10,7 @@ import numpy as np
 from paperworks.core import Claim, Paper, Report, RunDir, System, check_choice, check_interval, register
 from paperworks.core.config import Config, check_positive
 from paperworks.graphs import DiffPoolNet, FlatDenseSAGE, HierGCN, fmt_acc, make_splits, mean_std, train_eval
-from paperworks.graphs.experiment import (GRAPH_DATASETS, data_spec, diffpool_nmi, epoch_time, load_graphs,
+from paperworks.graphs.experiment import (GRAPH_DATASETS, data_spec, diffpool_nmi, compare_epoch_times, load_graphs,
                                           random_nmi, seeded_splits)
 
 # Paper Table 1 (accuracy %, 10-fold CV): DiffPool and the GraphSAGE flat baseline.
@@ -222,13 +222,9 @@ class DiffPool(System):
         c = self.config
         data = load_graphs("syn_community1v2", c.seed, min(c.n_per_class, 50) if quick else 200)
         spec = data_spec(data)
-        times = {"ours": [], "pyg": []}
-        for rep in range(3):
-            for impl in ("ours", "pyg"):
-                torch.manual_seed(rep)
-                model = self._diffpool(spec, pool_impl=impl)()
-                times[impl].append(epoch_time(model, data, c.batch_size, epochs=2))
-        t_o, t_p = float(np.median(times["ours"])), float(np.median(times["pyg"]))
+        t = compare_epoch_times({impl: (lambda impl=impl: self._diffpool(spec, pool_impl=impl)())
+                                 for impl in ("ours", "pyg")}, data, c.batch_size)
+        t_o, t_p = t["ours"], t["pyg"]
         return {"ratio": t_p / t_o, "ours_epoch_s": t_o, "pyg_epoch_s": t_p,
                 "summary": f"DiffPoolNet epoch on {len(data)} graphs: ours {t_o:.3f}s vs PyG dense_diff_pool "
                            f"{t_p:.3f}s (throughput ratio {t_p / t_o:.2f}, shared CPU)"}

@@ -11,7 +11,7 @@ import torch
 from paperworks.core import Claim, Paper, Report, RunDir, System, check_choice, check_interval, register
 from paperworks.core.config import Config, check_positive
 from paperworks.graphs import HierGCN, components_and_isolated, fmt_acc, make_splits, mean_std, train_eval
-from paperworks.graphs.experiment import GRAPH_DATASETS, data_spec, epoch_time, load_graphs, seeded_splits
+from paperworks.graphs.experiment import GRAPH_DATASETS, data_spec, compare_epoch_times, load_graphs, seeded_splits
 
 # Paper Table 2, HGP-SL accuracy % (mean ± std over 10 random 80/10/10 splits).
 PAPER_TABLE2 = {"D&D": "80.96 ± 1.26", "PROTEINS": "84.91 ± 1.62", "NCI1": "78.45 ± 0.77",
@@ -200,12 +200,9 @@ class HGPSL(System):
         c = self.config
         data = load_graphs("syn_community1v2", c.seed, min(c.n_per_class, 50) if quick else 200)
         spec = data_spec(data)
-        times = {"hgpsl": [], "sag": []}
-        for r in range(3):
-            for pool in ("hgpsl", "sag"):
-                torch.manual_seed(r)
-                times[pool].append(epoch_time(self._model(spec, pool)(), data, c.batch_size, epochs=2))
-        t_o, t_p = float(np.median(times["hgpsl"])), float(np.median(times["sag"]))
+        t = compare_epoch_times({pool: (lambda pool=pool: self._model(spec, pool)()) for pool in ("hgpsl", "sag")},
+                                data, c.batch_size)
+        t_o, t_p = t["hgpsl"], t["sag"]
         return {"ratio": t_p / t_o, "ours_epoch_s": t_o, "sagpool_epoch_s": t_p,
                 "summary": f"epoch on {len(data)} graphs: HGP-SL {t_o:.3f}s vs PyG SAGPooling {t_p:.3f}s "
                            f"(throughput ratio {t_p / t_o:.2f}; HGP-SL does more work: structure learning)"}
