@@ -35,6 +35,37 @@ def _gap(obj: float, bound: float) -> float:
     return max(0.0, obj - bound) / max(abs(obj), 1e-10)
 
 
+
+def highs_lp(m: MILP, cost=None):
+    """The model's columns, bounds and row-wise constraint matrix as a ``highspy.HighsLp`` (infinite bounds
+    mapped to HiGHS' infinity); ``cost`` replaces the objective (default: the model's c and offset)."""
+    import highspy
+
+    inf = highspy.kHighsInf
+
+    def fin(a):
+        a = np.asarray(a, dtype=float)
+        return np.where(np.isposinf(a), inf, np.where(np.isneginf(a), -inf, a))
+
+    lp = highspy.HighsLp()
+    n, r = m.num_vars, m.num_rows
+    lp.num_col_, lp.num_row_ = n, r
+    if cost is None:
+        lp.col_cost_ = np.asarray(m.c, dtype=float)
+        lp.offset_ = float(m.c0)
+    else:
+        lp.col_cost_ = np.asarray(cost, dtype=float)
+    lp.col_lower_, lp.col_upper_ = fin(m.lb), fin(m.ub)
+    lp.row_lower_, lp.row_upper_ = fin(m.row_lo), fin(m.row_hi)
+    indptr, indices, data = m.csr()
+    # CSR of A is CSC of A^T; HiGHS accepts row-wise format directly
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = indptr.astype(np.int32)
+    lp.a_matrix_.index_ = indices.astype(np.int32)
+    lp.a_matrix_.value_ = data
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, r
+    return lp
+
 class HighsBackend:
     """HiGHS through highspy: the model is passed as one CSC matrix (fast for models built in Python)."""
 
@@ -52,26 +83,8 @@ class HighsBackend:
             h.setOptionValue("mip_rel_gap", float(mip_gap))
         for k, v in options.items():
             h.setOptionValue(k, v)
-        inf = highspy.kHighsInf
-
-        def fin(a):
-            a = np.asarray(a, dtype=float)
-            return np.where(np.isposinf(a), inf, np.where(np.isneginf(a), -inf, a))
-
-        lp = highspy.HighsLp()
+        lp = highs_lp(m)
         n, r = m.num_vars, m.num_rows
-        lp.num_col_, lp.num_row_ = n, r
-        lp.col_cost_ = np.asarray(m.c, dtype=float)
-        lp.offset_ = float(m.c0)
-        lp.col_lower_, lp.col_upper_ = fin(m.lb), fin(m.ub)
-        lp.row_lower_, lp.row_upper_ = fin(m.row_lo), fin(m.row_hi)
-        indptr, indices, data = m.csr()
-        # CSR of A is CSC of A^T; HiGHS accepts row-wise format directly
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-        lp.a_matrix_.start_ = indptr.astype(np.int32)
-        lp.a_matrix_.index_ = indices.astype(np.int32)
-        lp.a_matrix_.value_ = data
-        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, r
         is_mip = (not relax) and any(m.integer)
         if is_mip:
             lp.integrality_ = [highspy.HighsVarType.kInteger if b else highspy.HighsVarType.kContinuous

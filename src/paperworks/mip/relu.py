@@ -198,26 +198,15 @@ def lp_bounds(m: MILP, idx, time_limit: float | None = None) -> tuple[np.ndarray
     lo, hi = np.full(len(idx), -INF), np.full(len(idx), INF)
     if not idx:
         return lo, hi
-    inf = highspy.kHighsInf
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", 1)
     if time_limit is not None:
         h.setOptionValue("time_limit", float(time_limit))
-    lp = highspy.HighsLp()
-    n, r = m.num_vars, m.num_rows
-    f = lambda a: np.clip(np.asarray(a, dtype=float), -inf, inf)  # noqa: E731
-    lp.num_col_, lp.num_row_ = n, r
-    lp.col_cost_ = np.zeros(n)
-    lp.col_lower_, lp.col_upper_ = f(m.lb), f(m.ub)
-    lp.row_lower_, lp.row_upper_ = f(m.row_lo), f(m.row_hi)
-    indptr, indices, data = m.csr()
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.start_ = indptr.astype(np.int32)
-    lp.a_matrix_.index_ = indices.astype(np.int32)
-    lp.a_matrix_.value_ = data
-    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, r
-    h.passModel(lp)
+    from paperworks.mip.backends import highs_lp
+
+    n = m.num_vars
+    h.passModel(highs_lp(m, cost=np.zeros(n)))
     prev = None
     for k, j in enumerate(idx):
         for sense, store in ((1.0, lo), (-1.0, hi)):
