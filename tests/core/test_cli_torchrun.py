@@ -11,6 +11,15 @@ TORCHRUN = str(Path(sys.executable).with_name("torchrun"))
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 
 
+def _free_port():
+    """A port nobody listens on now (fixed ports collide with leftovers of other runs)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def _run(nproc, out, port):
     cmd = [TORCHRUN, f"--nproc_per_node={nproc}", "--master_addr=127.0.0.1", f"--master_port={port}", "-m",
            "paperworks.core.cli", "run", "transformer", "task=algorithmic", "--preset", "smoke", "--out", str(out)]
@@ -24,9 +33,8 @@ def _run(nproc, out, port):
 
 
 def test_cli_under_torchrun_two_processes_equal_one(tmp_path):
-    port = 30500 + os.getpid() % 1000
-    one = _run(1, tmp_path / "one", port)
-    two = _run(2, tmp_path / "two", port + 1)
+    one = _run(1, tmp_path / "one", _free_port())
+    two = _run(2, tmp_path / "two", _free_port())
     assert [r.get("step") for r in one] == [r.get("step") for r in two]
     assert len([r for r in one if "loss" in r]) >= 10
     for a, b in zip(one, two):

@@ -22,6 +22,15 @@ TOY = str(Path(__file__).with_name("toy_train.py"))
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
 
 
+def _free_port():
+    """A port nobody listens on now (fixed ports collide with leftovers of other runs)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def _metrics(d):
     return [json.loads(l) for l in (Path(d) / "metrics.jsonl").read_text().splitlines() if l.strip()]
 
@@ -227,10 +236,9 @@ def _torchrun(nproc, run_dir, port):
 
 def test_ddp_two_processes_equal_one_process(tmp_path):
     """torchrun with 2 gloo processes on the same global batch equals 1 process (float tolerance)."""
-    port = 29500 + os.getpid() % 1000
-    r1 = _torchrun(1, tmp_path / "one", port)
+    r1 = _torchrun(1, tmp_path / "one", _free_port())
     assert r1.returncode == 0, r1.stderr[-2000:]
-    r2 = _torchrun(2, tmp_path / "two", port + 1)
+    r2 = _torchrun(2, tmp_path / "two", _free_port())
     assert r2.returncode == 0, r2.stderr[-2000:]
     m1, m2 = _metrics(tmp_path / "one"), _metrics(tmp_path / "two")
     assert [m["step"] for m in m1] == [m["step"] for m in m2]
