@@ -60,9 +60,11 @@ class RunDir:
         self.path = Path(path)
         # under torchrun only rank 0 writes; other ranks read (checkpoints on resume)
         self.writer = int(os.environ.get("RANK", "0")) == 0
-        if create and self.writer:
-            self.path.mkdir(parents=True, exist_ok=True)
-            (self.path / "plots").mkdir(exist_ok=True)
+        if create:
+            # non-writers never create; RunDir.new makes rank 0 create the folder before telling the others
+            if self.writer:
+                self.path.mkdir(parents=True, exist_ok=True)
+                (self.path / "plots").mkdir(exist_ok=True)
         elif not self.path.is_dir():
             raise DataError(f"run directory '{self.path}' does not exist")
         self._t0 = time.time()
@@ -81,22 +83,26 @@ class RunDir:
             from paperworks.core.trainer import dist_info
 
             dist_info()
+            # rank 0 creates the folder *before* the broadcast, so it exists when any other rank learns its name
+            rd = cls(p) if int(os.environ.get("RANK", "0")) == 0 else None
             box = [str(p)]
             dist.broadcast_object_list(box, src=0)
-            p = Path(box[0])
+            return rd if rd is not None else cls(Path(box[0]))
         return cls(p)
 
     # -- paths
     @property
     def checkpoints(self) -> Path:
         d = self.path / "checkpoints"
-        d.mkdir(exist_ok=True)
+        if self.writer:
+            d.mkdir(parents=True, exist_ok=True)
         return d
 
     @property
     def plots(self) -> Path:
         d = self.path / "plots"
-        d.mkdir(exist_ok=True)
+        if self.writer:
+            d.mkdir(parents=True, exist_ok=True)
         return d
 
     @property
