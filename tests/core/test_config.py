@@ -62,3 +62,40 @@ def test_roundtrip_through_json_dict():
 def test_nested_unknown_key():
     with pytest.raises(ConfigError, match="did you mean 'steps'"):
         from_overrides(Cfg, {"inner.step": "3"})
+
+
+def test_num_threads_applies_during_system_methods_and_is_restored():
+    import torch
+
+    from paperworks.core import System
+    from paperworks.core.threads import torch_threads
+
+    seen = {}
+
+    class One(System):
+        num_threads = 1
+
+        def run(self, run_dir):
+            seen["run"] = torch.get_num_threads()
+            raise RuntimeError("boom")
+
+        def bench(self, run_dir=None, quick=True):
+            seen["bench"] = torch.get_num_threads()
+            return {}
+
+    class Child(One):  # inherits the wrapped methods; overriding one wraps it once more, harmlessly
+        def bench(self, run_dir=None, quick=True):
+            seen["child"] = torch.get_num_threads()
+            return {}
+
+    with torch_threads(2):
+        sys_ = One.__new__(One)
+        with pytest.raises(RuntimeError):
+            sys_.run(None)
+        assert torch.get_num_threads() == 2  # restored after an error too
+        sys_.bench()
+        Child.__new__(Child).bench()
+        assert torch.get_num_threads() == 2
+    assert seen == {"run": 1, "bench": 1, "child": 1}
+    with pytest.raises(ValueError, match="positive int"):
+        torch_threads(0)

@@ -7,11 +7,9 @@ Exit codes: 0 success; 2 bad usage or bad input (one line naming the problem; th
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 import traceback
-from pathlib import Path
 
 import click
 

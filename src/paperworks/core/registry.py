@@ -55,6 +55,18 @@ class System:
     Config: ClassVar[type]
     status: ClassVar[str] = "implemented"
     presets: ClassVar[dict[str, dict[str, Any]]] = {}
+    #: torch intra-op threads while ``run``/``reproduce``/``bench`` execute (restored afterwards, so one
+    #: system never changes the next one's setting under ``reproduce --all``); None = leave as is.
+    num_threads: ClassVar[int | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        from paperworks.core.threads import with_threads
+
+        for meth in ("run", "reproduce", "bench"):
+            f = cls.__dict__.get(meth)
+            if f is not None and not getattr(f, "__paperworks_threads__", False):
+                setattr(cls, meth, with_threads(f))
 
     def __init__(self, config: Any | None = None):
         self.config = config if config is not None else self.Config()

@@ -28,21 +28,11 @@ __all__ = ["MLPClassifier", "GCNClassifier", "HANClassifier", "train_node_classi
            "dgi_embeddings", "GCNEncoder", "single_thread"]
 
 
-class single_thread:
-    """Context manager: torch on one intra-op thread, restored on exit.
+def single_thread():
+    """``torch_threads(1)``: the sparse kernels of these small graphs gain nothing from a 2nd thread."""
+    from paperworks.core.threads import torch_threads
 
-    The sparse kernels these small graphs use gain nothing from a second OpenMP thread, and on a
-    shared 2-core machine two threads spin-wait for seconds per step (measured 40 ms vs 1.5 s).
-    """
-
-    def __enter__(self):
-        self.n = torch.get_num_threads()
-        torch.set_num_threads(1)
-        return self
-
-    def __exit__(self, *exc):
-        torch.set_num_threads(self.n)
-        return False
+    return torch_threads(1)
 
 
 class MLPClassifier(nn.Module):

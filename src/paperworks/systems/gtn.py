@@ -109,6 +109,7 @@ class GTN(System):
     for the GT weights.
     """
 
+    num_threads = 1  # small sparse/MILP workloads: a 2nd OpenMP thread only spin-waits (see core.threads)
     presets = {
         "smoke": {"n_papers": 90, "n_authors": 40, "n_subjects": 6, "n_terms": 20, "epochs": 3,
                   "hidden": 8, "seeds": 1},
@@ -168,12 +169,6 @@ class GTN(System):
         return res
 
     def run(self, run_dir: RunDir) -> dict[str, float]:
-        from paperworks.graphs.hetero_baselines import single_thread
-
-        with single_thread():
-            return self._run(run_dir)
-
-    def _run(self, run_dir: RunDir) -> dict[str, float]:
         c = self.config
         prep = prepare_hetero(self._graph(c.seed))
         res = self.train_gtn(prep, c.seed, run_dir)
@@ -221,12 +216,6 @@ class GTN(System):
 
     # ------------------------------------------------------------------------------- reproduce
     def reproduce(self, run_dir: RunDir, quick: bool = True) -> Report:
-        from paperworks.graphs.hetero_baselines import single_thread
-
-        with single_thread():
-            return self._reproduce(run_dir, quick)
-
-    def _reproduce(self, run_dir: RunDir, quick: bool = True) -> Report:
         c = self.config
         if c.dataset != "synthetic":
             raise DataError("GTN.reproduce runs on the generated graph (dataset=synthetic); use `run` for "
@@ -328,12 +317,6 @@ class GTN(System):
 
     # ----------------------------------------------------------------------------------- bench
     def bench(self, run_dir: RunDir | None = None, quick: bool = True) -> dict:
-        from paperworks.graphs.hetero_baselines import single_thread
-
-        with single_thread():
-            return self._bench(run_dir, quick)
-
-    def _bench(self, run_dir: RunDir | None = None, quick: bool = True) -> dict:
         """Epoch time of GTN vs PyG HAN on the same graph; sparse vs dense meta-path products."""
         from paperworks.graphs.hetero import metapath_graph
         from paperworks.graphs.hetero_baselines import HANClassifier

@@ -180,6 +180,7 @@ class HDGI(System):
     regression (C chosen on the validation split) instead of the official Adam-trained linear layer.
     """
 
+    num_threads = 1  # small sparse/MILP workloads: a 2nd OpenMP thread only spin-waits (see core.threads)
     presets = {
         "smoke": {"n_papers": 90, "n_authors": 40, "n_subjects": 6, "n_terms": 20, "dim": 16,
                   "max_epochs": 5, "patience": 3, "dgi_patience": 3, "seeds": 1, "kmeans_runs": 2},
@@ -255,12 +256,6 @@ class HDGI(System):
         return out
 
     def run(self, run_dir: RunDir) -> dict[str, float]:
-        from paperworks.graphs.hetero_baselines import single_thread
-
-        with single_thread():
-            return self._run(run_dir)
-
-    def _run(self, run_dir: RunDir) -> dict[str, float]:
         c = self.config
         prep = self.prepare(self._graph(c.seed))
 
@@ -276,12 +271,6 @@ class HDGI(System):
 
     # ------------------------------------------------------------------------------ reproduce
     def reproduce(self, run_dir: RunDir, quick: bool = True) -> Report:
-        from paperworks.graphs.hetero_baselines import single_thread
-
-        with single_thread():
-            return self._reproduce(run_dir, quick)
-
-    def _reproduce(self, run_dir: RunDir, quick: bool = True) -> Report:
         from paperworks.graphs.hetero import homogeneous_projection
         from paperworks.graphs.hetero_baselines import dgi_embeddings
         from paperworks.graphs.hetero_infomax import HDGIModel

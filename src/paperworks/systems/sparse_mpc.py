@@ -24,7 +24,6 @@ layer, so the MILP still encodes the full model exactly.
 from __future__ import annotations
 
 import copy
-import math
 import time
 from dataclasses import dataclass
 
@@ -35,7 +34,7 @@ import torch.nn as nn
 from paperworks.core import (Claim, Paper, Report, RunDir, System, check_choice, check_interval, check_positive,
                              register)
 from paperworks.core.config import Config
-from paperworks.core.errors import ConfigError, DataError
+from paperworks.core.errors import ConfigError
 from paperworks.envs import PushingEnv, PWAPushEnv, collect_transitions
 from paperworks.mip import (ID, RELU, ZERO, AffineLayer, CEMPlanner, GDPlanner, MILPPlanner, MPPIPlanner,
                             PlanCost, layers_step, rollout_cost)
@@ -350,6 +349,7 @@ def _planner_cost(env, cfg) -> PlanCost:
 class SparseMPC(System):
     """Sparse ReLU dynamics + MILP model-predictive control (see the module docstring)."""
 
+    num_threads = 1  # small sparse/MILP workloads: a 2nd OpenMP thread only spin-waits (see core.threads)
     presets = {
         "smoke": {"env": "pwa", "hidden": 8, "n_transitions": 600, "epochs": 3, "sparsify_epochs": 4,
                   "finetune_epochs": 1, "targets": (4, 2), "k_mpc": 2, "horizon": 3, "episode_steps": 3,
@@ -479,7 +479,6 @@ class SparseMPC(System):
         import matplotlib.pyplot as plt
 
         cfg = self.config
-        torch.set_num_threads(1)
         t0 = time.time()
         rep = Report(self.name, quick)
         env, dense, sparse, test = self.models()
@@ -573,7 +572,6 @@ class SparseMPC(System):
     def bench(self, run_dir: RunDir | None = None, quick: bool = True) -> dict:
         """MILP solve time vs #ReLUs and horizon; and MILP vs MPPI time at equal closed-loop quality."""
         cfg = self.config
-        torch.set_num_threads(1)
         env, dense, sparse, test = self.models()
         horizons = [1, cfg.timing_horizon, cfg.timing_horizon + 1] if cfg.timing_horizon > 1 else [1, 2]
         timing = self.milp_timing(env, sparse, horizons)

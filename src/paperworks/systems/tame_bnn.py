@@ -144,6 +144,7 @@ def _bench_tame_bnn(self, run_dir: RunDir | None = None, quick: bool = True) -> 
 class TameBNN(System):
     """Exact MILP training of BNNs, subadditive duality and conservative value derivatives."""
 
+    num_threads = 1  # small sparse/MILP workloads: a 2nd OpenMP thread only spin-waits (see core.threads)
     presets = {
         "smoke": {"n_xor": 8, "hidden": 2, "ste_seeds": 2, "ste_epochs": 20, "time_limit": 10.0,
                   "digits_per_class": 3, "digits_hidden": 1, "digits_time_limit": 5.0, "n_duality": 3,
@@ -169,7 +170,6 @@ class TameBNN(System):
         import matplotlib.pyplot as plt
 
         cfg = self.config
-        torch.set_num_threads(1)
         t0 = time.time()
         rep = Report(self.name, quick)
 
