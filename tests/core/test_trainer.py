@@ -227,18 +227,20 @@ def test_eval_does_not_change_training_trajectory(tmp_path):
     assert run(0) == run(1)
 
 
-def _torchrun(nproc, run_dir, port):
+def _torchrun(nproc, run_dir, port, *extra):
     torchrun = Path(sys.executable).with_name("torchrun")
     cmd = [str(torchrun), f"--nproc_per_node={nproc}", "--master_addr=127.0.0.1", f"--master_port={port}",
-           TOY, str(run_dir), "--batch", "16", "--steps", "12"]
+           TOY, str(run_dir), "--batch", "16", "--steps", "12", *extra]
     return subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=300)
 
 
-def test_ddp_two_processes_equal_one_process(tmp_path):
-    """torchrun with 2 gloo processes on the same global batch equals 1 process (float tolerance)."""
-    r1 = _torchrun(1, tmp_path / "one", _free_port())
+@pytest.mark.parametrize("extra", [(), ("--prebatched",)], ids=["sampled", "prebatched"])
+def test_ddp_two_processes_equal_one_process(tmp_path, extra):
+    """torchrun with 2 gloo processes on the same global batch equals 1 process (float tolerance). Prebatched:
+    batches of odd sizes split unequally over the ranks, ranks weighted by their '_weight' (example count)."""
+    r1 = _torchrun(1, tmp_path / "one", _free_port(), *extra)
     assert r1.returncode == 0, r1.stderr[-2000:]
-    r2 = _torchrun(2, tmp_path / "two", _free_port())
+    r2 = _torchrun(2, tmp_path / "two", _free_port(), *extra)
     assert r2.returncode == 0, r2.stderr[-2000:]
     m1, m2 = _metrics(tmp_path / "one"), _metrics(tmp_path / "two")
     assert [m["step"] for m in m1] == [m["step"] for m in m2]
@@ -249,3 +251,23 @@ def test_ddp_two_processes_equal_one_process(tmp_path):
     p2 = json.loads((tmp_path / "two" / "final_params.json").read_text())
     for k in p1:
         assert torch.allclose(torch.tensor(p1[k]), torch.tensor(p2[k]), rtol=1e-9, atol=1e-12)
+
+
+def test_prebatched_needs_batch_size_one_and_draws_whole_batches(tmp_path):
+    with pytest.raises(ConfigError, match="batch_size must be 1"):
+        TrainerConfig(batch_size=4, prebatched=True)
+    seen = []
+    batches = [[torch.tensor([float(i), float(j)]) for j in range(n)] for i, n in enumerate([2, 3, 1, 4])]
+    model = nn.Linear(2, 1)
+
+    def loss_fn(m, batch):
+        seen.append(batch[:, 0].unique().tolist() + [batch.size(0)])
+        return m(batch).pow(2).mean(), {"_weight": batch.size(0)}
+
+    tr = Trainer(model, batches, loss_fn, TrainerConfig(max_steps=8, batch_size=1, prebatched=True, log_every=4,
+                                                        progress=False))
+    recs = tr.fit()
+    assert all("_weight" not in r for r in recs)
+    # every step is one whole pre-built batch, each batch once per epoch, in a shuffled order
+    assert sorted(tuple(x) for x in seen[:4]) == [(0.0, 2), (1.0, 3), (2.0, 1), (3.0, 4)]
+    assert sorted(tuple(x) for x in seen[4:]) == sorted(tuple(x) for x in seen[:4])

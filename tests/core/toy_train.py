@@ -5,6 +5,7 @@ Prints nothing; writes RUN_DIR/metrics.jsonl, checkpoints, and RUN_DIR/final_par
 """
 
 import argparse
+import dataclasses
 import json
 import time
 
@@ -32,6 +33,8 @@ def main():
     ap.add_argument("--sleep", type=float, default=0.0)
     ap.add_argument("--ckpt-every", type=int, default=3)
     ap.add_argument("--dropout", type=float, default=0.0)
+    ap.add_argument("--prebatched", action="store_true",
+                    help="pre-built batches of unequal sizes (odd sizes: ranks get unequal shares)")
     a = ap.parse_args()
     torch.set_num_threads(1)
     rank, world, _ = dist_info()
@@ -43,6 +46,8 @@ def main():
         if a.sleep:
             time.sleep(a.sleep)
         x, y = batch
+        if a.prebatched:  # a mean over a variable number of examples: report how many
+            return nn.functional.mse_loss(m(x), y), {"_weight": x.size(0)}
         return nn.functional.mse_loss(m(x), y)
 
     def eval_fn(m):
@@ -52,8 +57,17 @@ def main():
     cfg = TrainerConfig(max_steps=a.steps, batch_size=a.batch, lr=0.05, optimizer="adam", schedule="cosine",
                         warmup_steps=5, eval_every=7, ckpt_every=a.ckpt_every, log_every=2, keep_checkpoints=3,
                         progress=False)
+    train = data
+    if a.prebatched:
+        sizes, batches, i = [5, 9, 3, 12, 7, 11], [], 0
+        while i < len(data):
+            k = sizes[len(batches) % len(sizes)]
+            batches.append([data[j] for j in range(i, min(i + k, len(data)))])
+            i += k
+        train = batches
+        cfg = dataclasses.replace(cfg, batch_size=1, prebatched=True)
     rd = RunDir(a.run_dir)  # every rank reads checkpoints on resume; only rank 0 writes
-    tr = Trainer(model, data, loss_fn, cfg, run_dir=rd, eval_fn=eval_fn)
+    tr = Trainer(model, train, loss_fn, cfg, run_dir=rd, eval_fn=eval_fn)
     tr.fit(resume=a.resume)
     if rank == 0:
         params = {k: v.tolist() for k, v in tr._unwrapped().state_dict().items()}

@@ -13,7 +13,11 @@ Guarantees:
   corrupt or foreign checkpoint is refused with a message naming the problem.
 - **Distributed**: run the same code under ``torchrun --nproc_per_node=K`` (gloo on CPU, NCCL on GPU). Each
   rank takes its share of the same global batch (``DistributedSampler`` semantics), gradients are averaged by
-  DDP, rank 0 writes metrics and checkpoints. K processes equal 1 process on the same global batch.
+  DDP, rank 0 writes metrics and checkpoints. K processes equal 1 process on the same global batch. With
+  ``prebatched=True`` the dataset holds whole global batches (e.g. sentence pairs grouped by length up to a
+  token budget) and each rank takes every K-th example of the step's batch. A loss that is a mean over a
+  variable number of units (tokens) reports that number as ``"_weight"`` in its metrics dict: ranks are then
+  weighted by it, so the averaged gradient is the gradient of the global mean.
 """
 
 from __future__ import annotations
@@ -71,6 +75,9 @@ class TrainerConfig(Config):
     seed: int = 0
     deterministic: bool = True
     progress: bool = True
+    prebatched: bool = False          # each dataset item is a whole global batch (a list of examples, e.g. grouped
+    #                                   by length); batch_size must be 1; under DDP rank r takes examples r::K
+
 
     def validate(self) -> None:
         check_positive("max_steps", self.max_steps)
@@ -89,6 +96,9 @@ class TrainerConfig(Config):
         check_positive("log_every", self.log_every)
         if self.grad_clip is not None:
             check_positive("grad_clip", self.grad_clip)
+        if self.prebatched and self.batch_size != 1:
+            raise ConfigError(f"prebatched=True draws one pre-built batch per step: batch_size must be 1 "
+                              f"(got {self.batch_size})")
         if self.schedule == "noam":
             if self.d_model is None or self.d_model <= 0:
                 raise ConfigError("schedule 'noam' needs d_model > 0")
@@ -394,7 +404,8 @@ class Trainer:
         model: the module to train (moved to CUDA when available and ``device`` is None).
         train_data: a map-style dataset (``__len__``/``__getitem__``); TensorDatasets are sliced directly.
         loss_fn: ``loss_fn(model, batch) -> loss`` or ``(loss, {name: float})``; the loss is the mean over
-            the (local) batch.
+            the (local) batch. The reserved metric ``"_weight"`` (not logged) is the number of units the mean
+            runs over (e.g. non-pad tokens); under DDP ranks are weighted by it.
         config: :class:`TrainerConfig`.
         run_dir: a :class:`~paperworks.core.rundir.RunDir` (metrics.jsonl, checkpoints/) or None.
         eval_fn: ``eval_fn(model) -> {name: float}``, run on rank 0 every ``eval_every`` steps and at the
@@ -414,7 +425,7 @@ class Trainer:
             raise TypeError(f"Trainer: model must be an nn.Module (got {type(model).__name__})")
         n = len(train_data)
         self.rank, self.world, self.distributed = dist_info()
-        if self.cfg.batch_size % self.world:
+        if self.cfg.batch_size % self.world and not self.cfg.prebatched:
             raise ConfigError(f"batch_size {self.cfg.batch_size} is not divisible by the {self.world} processes",
                               where="TrainerConfig")
         if n < self.cfg.batch_size:
@@ -429,7 +440,7 @@ class Trainer:
         self.collate_fn = collate_fn
         self.run_dir = run_dir
         self.steps_per_epoch = n // self.cfg.batch_size
-        self.local_batch = self.cfg.batch_size // self.world
+        self.local_batch = 1 if self.cfg.prebatched else self.cfg.batch_size // self.world
         self.final_metrics: dict[str, float] = {}
         self.records: list[dict[str, Any]] = []
         self.optimizer = self._make_optimizer()
@@ -452,7 +463,9 @@ class Trainer:
         if self._epoch_cache is None or self._epoch_cache[0] != epoch:
             from torch.utils.data.distributed import DistributedSampler
 
-            sampler = DistributedSampler(self.train_data, num_replicas=self.world, rank=self.rank, shuffle=True,
+            # pre-built batches: every rank draws the same global batch (and then takes its share of it)
+            replicas, rank = (1, 0) if self.cfg.prebatched else (self.world, self.rank)
+            sampler = DistributedSampler(self.train_data, num_replicas=replicas, rank=rank, shuffle=True,
                                          seed=self.cfg.seed, drop_last=False)
             sampler.set_epoch(epoch)
             self._epoch_cache = (epoch, list(iter(sampler)))
@@ -467,7 +480,15 @@ class Trainer:
     def _batch(self, step: int):
         idx = self.batch_indices(step)
         data = self.train_data
-        if isinstance(data, torch.utils.data.TensorDataset):
+        if self.cfg.prebatched:
+            examples = list(data[idx[0]])
+            shard = examples[self.rank::self.world]
+            if not shard:
+                raise DataError(f"Trainer: pre-built batch {idx[0]} has {len(examples)} examples, fewer than the "
+                                f"{self.world} processes")
+            collate = self.collate_fn or torch.utils.data.default_collate
+            batch = collate(shard)
+        elif isinstance(data, torch.utils.data.TensorDataset):
             t = torch.as_tensor(idx)
             batch = tuple(x[t] for x in data.tensors)
         else:
@@ -567,6 +588,17 @@ class Trainer:
             if not torch.isfinite(loss.detach()).all():
                 raise FloatingPointError(f"Trainer: loss is {loss.item()} at step {step + 1} "
                                          f"(lower the learning rate or check the inputs for NaN)")
+            metrics = dict(metrics)
+            weight = metrics.pop("_weight", None)
+            if self.distributed and weight is not None:
+                # DDP averages gradients over ranks; weighting rank r by K * w_r / sum(w) makes that average the
+                # gradient of the global mean over all units (tokens) instead of a mean of rank means
+                w = torch.tensor(float(weight), dtype=torch.float64)
+                total = w.clone()
+                dist.all_reduce(total)
+                if float(total) <= 0:
+                    raise DataError(f"Trainer: the '_weight' of step {step + 1} sums to {float(total)} over ranks")
+                loss = loss * float(self.world * w / total)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if c.grad_clip is not None:
