@@ -271,3 +271,29 @@ def test_prebatched_needs_batch_size_one_and_draws_whole_batches(tmp_path):
     # every step is one whole pre-built batch, each batch once per epoch, in a shuffled order
     assert sorted(tuple(x) for x in seen[:4]) == [(0.0, 2), (1.0, 3), (2.0, 1), (3.0, 4)]
     assert sorted(tuple(x) for x in seen[4:]) == sorted(tuple(x) for x in seen[:4])
+
+
+def test_early_stopping_keeps_the_best_weights():
+    from paperworks.core.trainer import EarlyStopping
+
+    m = nn.Linear(1, 1, bias=False)
+    es = EarlyStopping(patience=2)
+    stops = []
+    for i, v in enumerate([3.0, 1.0, 2.0, 0.5, 0.7, 0.9, 0.1]):
+        with torch.no_grad():
+            m.weight.fill_(float(i))
+        stops.append(es.step(v, m))
+    # 0.5 at i=3 is the best before two non-improvements stop at i=5
+    assert stops[:6] == [False, False, False, False, False, True]
+    es2 = EarlyStopping(patience=2)
+    for i, v in enumerate([3.0, 1.0, 2.0, 0.5, 0.7, 0.9]):
+        with torch.no_grad():
+            m.weight.fill_(float(i))
+        if es2.step(v, m):
+            break
+    es2.restore(m)
+    assert es2.best == 0.5 and float(m.weight) == 3.0
+    mx = EarlyStopping(patience=1, mode="max")
+    assert not mx.step(0.2, m) and mx.step(0.1, m)
+    with pytest.raises(ConfigError):
+        EarlyStopping(patience=0)

@@ -46,7 +46,7 @@ from paperworks.core.io import _fsync_dir
 
 __all__ = [
     "TrainerConfig", "Trainer", "seed_everything", "average_checkpoints", "load_checkpoint",
-    "save_checkpoint", "latest_checkpoint", "noam_factor", "dist_info",
+    "save_checkpoint", "latest_checkpoint", "noam_factor", "dist_info", "EarlyStopping",
 ]
 
 CKPT_FORMAT = "paperworks-checkpoint"
@@ -391,6 +391,36 @@ def average_checkpoints(paths: list[str | os.PathLike]) -> dict[str, torch.Tenso
     n = len(paths)
     ref = load_file(Path(paths[0]) / "model.safetensors")
     return {k: (v / n).to(ref[k].dtype) if ref[k].is_floating_point() else v for k, v in acc.items()}
+
+
+class EarlyStopping:
+    """Stop when a monitored value has not improved for ``patience`` checks; keep the best weights in memory.
+
+    ``step(value, model)`` returns True when training should stop; ``restore(model)`` loads the best weights
+    (a no-op if no value was finite). ``mode="min"`` (a loss) or ``"max"`` (an accuracy).
+    """
+
+    def __init__(self, patience: int, mode: str = "min"):
+        check_positive("patience", patience)
+        check_choice("mode", mode, ("min", "max"))
+        self.patience, self.sign = patience, (1.0 if mode == "min" else -1.0)
+        self.best = math.inf if mode == "min" else -math.inf
+        self.best_state: dict[str, torch.Tensor] | None = None
+        self.wait = 0
+
+    def step(self, value: float, model: nn.Module) -> bool:
+        value = float(value)
+        if self.sign * value < self.sign * self.best:
+            self.best, self.wait = value, 0
+            self.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            return False
+        self.wait += 1
+        return self.wait >= self.patience
+
+    def restore(self, model: nn.Module) -> nn.Module:
+        if self.best_state is not None:
+            model.load_state_dict(self.best_state)
+        return model
 
 
 # -------------------------------------------------------------------------------------- trainer

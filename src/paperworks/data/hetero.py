@@ -28,7 +28,7 @@ import torch
 from paperworks.core.errors import DataError
 from paperworks.data import register_dataset
 
-__all__ = ["make_academic_hetero", "save_hetero_npz", "load_hetero_folder", "PLANTED_METAPATH",
+__all__ = ["make_academic_hetero", "save_hetero_npz", "load_hetero_folder", "hetero_from_config", "PLANTED_METAPATH",
            "NOISE_METAPATHS", "RAW_LAYOUTS"]
 
 PLANTED_METAPATH = [("paper", "ps", "subject"), ("subject", "sp", "paper")]
@@ -321,6 +321,17 @@ def load_hetero_folder(name: str, root: str | Path):
                         f"convert them to {name_l}.npz with paperworks.data.hetero.save_hetero_npz")
     raise DataError(f"no {name} data in '{root}': expected {name_l}.npz or the PyG raw files "
                     "(adjM.npz, node_types.npy, labels.npy, train_val_test_idx.npz, features_<i>.npz)")
+
+
+def hetero_from_config(c, seed: int):
+    """The heterograph a system config names: ``dataset="synthetic"`` generates the academic graph from the
+    config's sizes (``n_papers``, ``n_authors``, ``n_subjects``, ``n_terms``, ``vocab``, ``feature_signal``,
+    ``subject_purity``) with ``seed``; any other name is loaded from ``c.data_root``."""
+    if c.dataset == "synthetic":
+        return make_academic_hetero(n_papers=c.n_papers, n_authors=c.n_authors, n_subjects=c.n_subjects,
+                                    n_terms=c.n_terms, vocab=c.vocab, feature_signal=c.feature_signal,
+                                    subject_purity=c.subject_purity, seed=seed)
+    return load_hetero_folder(c.dataset, c.data_root)
 
 
 @register_dataset("dblp_hetero")

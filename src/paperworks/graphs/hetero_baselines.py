@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from paperworks.core.trainer import EarlyStopping
 from paperworks.graphs.node_eval import f1_scores
 
 __all__ = ["MLPClassifier", "GCNClassifier", "HANClassifier", "train_node_classifier",
@@ -150,7 +151,7 @@ def dgi_embeddings(x: torch.Tensor, edge_index: torch.Tensor, dim: int, *, lr: f
         summary=lambda z, *args, **kwargs: torch.sigmoid(z.mean(dim=0)),
         corruption=lambda x, ei: (x[torch.randperm(x.size(0), generator=gen)], ei))
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    best, best_state, wait, epoch = float("inf"), None, 0, 0
+    stopper, epoch = EarlyStopping(patience), 0
     for epoch in range(max_epochs):
         model.train()
         opt.zero_grad()
@@ -158,17 +159,9 @@ def dgi_embeddings(x: torch.Tensor, edge_index: torch.Tensor, dim: int, *, lr: f
         loss = model.loss(pos, neg, s)
         loss.backward()
         opt.step()
-        lv = loss.item()
-        if lv < best:
-            best, wait = lv, 0
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        else:
-            wait += 1
-            if wait >= patience:
-                break
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    model.eval()
+        if stopper.step(loss.item(), model):
+            break
+    stopper.restore(model).eval()
     with torch.no_grad():
         z = model.encoder(x, edge_index)
-    return z, {"epochs": epoch + 1, "best_loss": best}
+    return z, {"epochs": epoch + 1, "best_loss": stopper.best}

@@ -118,16 +118,9 @@ class GTN(System):
 
     # -------------------------------------------------------------------------------- data / model
     def _graph(self, seed: int):
-        c = self.config
-        if c.dataset == "synthetic":
-            from paperworks.data.hetero import make_academic_hetero
+        from paperworks.data.hetero import hetero_from_config
 
-            return make_academic_hetero(n_papers=c.n_papers, n_authors=c.n_authors, n_subjects=c.n_subjects,
-                                        n_terms=c.n_terms, vocab=c.vocab, feature_signal=c.feature_signal,
-                                        subject_purity=c.subject_purity, seed=seed)
-        from paperworks.data.hetero import load_hetero_folder
-
-        return load_hetero_folder(c.dataset, c.data_root)
+        return hetero_from_config(self.config, seed)
 
     def train_gtn(self, prep: dict, seed: int, run_dir: RunDir | None = None) -> dict:
         """Train one GTN on prepared data; returns F1s, learned alphas and ranked meta-paths."""

@@ -68,13 +68,14 @@ def train_hdgi(x: torch.Tensor, adjs: list[torch.Tensor], *, dim: int, att_hidde
 
     Returns (model, info) with info = {epochs, best_loss, init_loss}.
     """
+    from paperworks.core.trainer import EarlyStopping
     from paperworks.graphs.hetero_infomax import HDGIModel, corrupt_features
 
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     model = HDGIModel(x.size(1), dim, len(adjs), att_hidden)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    best, best_state, wait, init_loss, epoch = float("inf"), None, 0, None, 0
+    stopper, init_loss, epoch = EarlyStopping(patience), None, 0
     for epoch in range(max_epochs):
         model.train()
         opt.zero_grad()
@@ -88,17 +89,10 @@ def train_hdgi(x: torch.Tensor, adjs: list[torch.Tensor], *, dim: int, att_hidde
         lv = loss.item()
         if log is not None:
             log(epoch, lv, beta.detach())
-        if lv < best:
-            best, wait = lv, 0
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        else:
-            wait += 1
-            if wait >= patience:
-                break
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    model.eval()
-    return model, {"epochs": epoch + 1, "best_loss": best, "init_loss": init_loss}
+        if stopper.step(lv, model):
+            break
+    stopper.restore(model).eval()
+    return model, {"epochs": epoch + 1, "best_loss": stopper.best, "init_loss": init_loss}
 
 
 def _row_normalize(x: torch.Tensor) -> torch.Tensor:
@@ -191,16 +185,9 @@ class HDGI(System):
 
     # ----------------------------------------------------------------------------------- data
     def _graph(self, seed: int):
-        c = self.config
-        if c.dataset == "synthetic":
-            from paperworks.data.hetero import make_academic_hetero
+        from paperworks.data.hetero import hetero_from_config
 
-            return make_academic_hetero(n_papers=c.n_papers, n_authors=c.n_authors, n_subjects=c.n_subjects,
-                                        n_terms=c.n_terms, vocab=c.vocab, feature_signal=c.feature_signal,
-                                        subject_purity=c.subject_purity, seed=seed)
-        from paperworks.data.hetero import load_hetero_folder
-
-        return load_hetero_folder(c.dataset, c.data_root)
+        return hetero_from_config(self.config, seed)
 
     def prepare(self, data) -> dict:
         """Target features (row-normalised), meta-path graphs, labels and splits (validated here)."""
