@@ -33,7 +33,8 @@ from paperworks.mip.bnn import bnn_errors, bnn_forward, brute_force_bnn, train_b
 from paperworks.mip.duality import (MILPValue, chvatal_dual_value, dual_feasible, lp_dual, solve_value,
                                     value_gradient)
 
-__all__ = ["TameBNN", "TameBNNConfig", "make_xor", "make_digits_small", "inverse_optimization"]
+__all__ = ["TameBNN", "TameBNNConfig", "make_xor", "make_digits_small", "inverse_optimization",
+           "some_seeds_claim"]
 
 
 def make_xor(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -75,6 +76,15 @@ def inverse_optimization(A, b_list, integer, c_true, c0, steps: int, lr: float, 
         loss.backward()
         opt.step()
     return losses, c.detach().numpy()
+
+
+def some_seeds_claim(ste_errors, bound: float) -> Claim:
+    """The issue's claim "STE matches the certified optimum only in some seeds" (the paper itself reports no
+    experiments): at least one seed and not every seed reach the bound, i.e. 1/n <= fraction <= 1 - 1/n."""
+    n = len(ste_errors)
+    frac = float(np.mean([e <= bound + 1e-9 for e in ste_errors]))
+    return Claim.within("STE reaches the certified optimum only in some seeds", "fraction of STE seeds", frac, 0.5,
+                        0.5 - 1.0 / n + 1e-9)
 
 
 @dataclass(frozen=True)
@@ -179,7 +189,6 @@ class TameBNN(System):
         milp_err = bnn_errors(w, X, y) if w is not None else cfg.n_xor
         ste = [train_bnn_ste(X, y, cfg.hidden, epochs=cfg.ste_epochs, lr=cfg.ste_lr, seed=s)[1]
                for s in range(cfg.ste_seeds)]
-        frac = float(np.mean([e <= res.bound + 1e-9 for e in ste]))
         run_dir.log_metrics({"milp_errors": milp_err, "milp_bound": res.bound, "ste_errors": ste})
         rep.add_table(f"XOR ({cfg.n_xor} points), 2-{cfg.hidden}-1 step network, weights in {{-1,0,1}}: training errors",
                       ["method", "training errors", "certified lower bound", "time (s)"],
@@ -189,8 +198,7 @@ class TameBNN(System):
         rep.add_claim(Claim.no_worse("MILP training error <= best STE seed", "training errors", milp_err, min(ste),
                                      higher_is_better=False))
         rep.add_claim(Claim.at_most("MILP optimum is certified (gap)", "relative MIP gap", res.gap, 1e-9))
-        rep.add_claim(Claim.at_most("STE does not reach the certified optimum in every seed", "fraction of STE seeds",
-                                    frac, 0.99))
+        rep.add_claim(some_seeds_claim(ste, res.bound))
         # oracle: MILP == brute force on a tiny instance
         Xs, ys = make_xor(8, cfg.seed + 1)
         bf, _ = brute_force_bnn(Xs, ys, 1)
