@@ -82,7 +82,8 @@ def test_information_score_zero_on_regular_graph_with_equal_features():
     torch.testing.assert_close(p, torch.zeros(8, dtype=torch.float64))
 
 
-def test_information_score_star_closed_form():
+@pytest.mark.parametrize("norm", ["rw", "sym"])
+def test_information_score_star_closed_form(norm):
     n = 5  # centre 0, leaves 1..4, features = one-hot ids
     e = torch.tensor([[0] * (n - 1), list(range(1, n))])
     # a weighted self-loop (as in a learned graph) counts in A and in the degree (official NodeInformationScore)
@@ -93,12 +94,31 @@ def test_information_score_star_closed_form():
     a[0, 1:] = a[1:, 0] = 1
     a[2, 2] = 0.5
     d = a.sum(1)
-    l = np.eye(n) - a / np.sqrt(np.outer(d, d))
+    # paper Eq. 2: I - D^-1 A (random-walk); official code: I - D^-1/2 A D^-1/2
+    l = np.eye(n) - (a / d[:, None] if norm == "rw" else a / np.sqrt(np.outer(d, d)))
     want = np.abs(l @ np.eye(n)).sum(1)
-    np.testing.assert_allclose(node_information_score(x, ei, w).numpy(), want, rtol=1e-12)
+    np.testing.assert_allclose(node_information_score(x, ei, w, norm=norm).numpy(), want, rtol=1e-12)
     # an isolated node scores ||h||_1
-    p = node_information_score(torch.tensor([[1.0, -2.0], [3.0, 0.0]]), torch.zeros(2, 0, dtype=torch.long))
+    p = node_information_score(torch.tensor([[1.0, -2.0], [3.0, 0.0]]), torch.zeros(2, 0, dtype=torch.long),
+                               norm=norm)
     torch.testing.assert_close(p, torch.tensor([3.0, 3.0]))
+
+
+def test_information_score_default_is_the_papers_random_walk_form():
+    """Paper Eq. 2: a node equal to the MEAN of its neighbours scores 0 (D^-1 A), whatever the degrees;
+    the official symmetric normalisation does not give 0 when the neighbour degrees differ."""
+    # path 0-1-2 plus leaf 3 on node 2: node 1's neighbours 0 (deg 1) and 2 (deg 2)
+    e = torch.tensor([[0, 1, 2], [1, 2, 3]])
+    ei = torch.cat([e, e.flip(0)], 1)
+    x = torch.tensor([[1.0], [2.0], [3.0], [5.0]], dtype=torch.float64)
+    p = node_information_score(x, ei)
+    assert p[1].item() == pytest.approx(0.0, abs=1e-12)          # 2 = (1 + 3) / 2
+    assert p[2].item() == pytest.approx(abs(3.0 - 3.5), abs=1e-12)  # mean of 2 and 5
+    assert node_information_score(x, ei, norm="sym")[1].item() > 0.1
+    with pytest.raises(ConfigError, match="norm"):
+        node_information_score(x, ei, norm="lap")
+    with pytest.raises(ConfigError, match="score_norm"):
+        HGPSLPool(1, score_norm="lap")
 
 
 def _batch(seed=0, sizes=(7, 5, 9), f=6, double=True):
@@ -197,8 +217,8 @@ def test_structure_learning_connects_more_than_induced_subgraph():
     ei = torch.cat([path, path.flip(0)], 1)
     m = 4 / math.sqrt(2) + 2  # nodes 1 and 3 equal their normalised neighbourhood -> score 0, dropped
     x = torch.tensor([[4.0], [m], [4.0], [m], [4.0]])
-    _, ein, _, _, perm = HGPSLPool(1, ratio=0.6, sl=False)(x, ei)
-    _, el, _, _, _ = HGPSLPool(1, ratio=0.6, sparse=False, candidates="all")(x, ei)
+    _, ein, _, _, perm = HGPSLPool(1, ratio=0.6, sl=False, score_norm="sym")(x, ei)
+    _, el, _, _, _ = HGPSLPool(1, ratio=0.6, sparse=False, candidates="all", score_norm="sym")(x, ei)
     assert sorted(perm.tolist()) == [0, 2, 4]
     assert components_and_isolated(ein, 3) == (3, 3)
     assert components_and_isolated(el, 3) == (1, 0)

@@ -46,7 +46,8 @@ class HierGCN(nn.Module):
     models.py: readout_l = [global max || global mean], graph vector = sum_l ReLU(readout_l), then
     MLP Linear(2d, d)-ReLU-Dropout-Linear(d, d/2)-ReLU-Dropout-Linear(d/2, C).
 
-    pool: "hgpsl" (structure learning), "hgpsl_nosl" (information-score top-k + induced subgraph),
+    pool: "hgpsl" (structure learning), "hgpsl_nosl" (information-score top-k + induced subgraph);
+    ``score_norm`` picks the information score of both ("rw" paper Eq. 2, "sym" official code);
     "topk" (PyG TopKPooling, gPool), "sag" (PyG SAGPooling), "none" (flat baseline of equal depth:
     the same convs and readouts, no pooling).
     The first conv is GCNConv with self-loops; after an HGP-SL pool the convs are :class:`RowNormGCN`
@@ -58,7 +59,7 @@ class HierGCN(nn.Module):
 
     def __init__(self, in_channels: int, num_classes: int, hidden: int = 128, blocks: int = 3,
                  pool: str = "hgpsl", ratio: float = 0.5, dropout: float = 0.5, lamb: float = 1.0,
-                 sparse: bool = True, candidates: str = "hops", hops: int = 4):
+                 sparse: bool = True, candidates: str = "hops", hops: int = 4, score_norm: str = "rw"):
         super().__init__()
         if pool not in POOLS:
             raise ConfigError(f"HierGCN: 'pool' must be one of {', '.join(POOLS)} (got {pool!r})")
@@ -72,9 +73,10 @@ class HierGCN(nn.Module):
         self.pools = nn.ModuleList()
         for _ in range(blocks - 1):
             if pool == "hgpsl":
-                self.pools.append(HGPSLPool(hidden, ratio, True, sparse, lamb, candidates=candidates, hops=hops))
+                self.pools.append(HGPSLPool(hidden, ratio, True, sparse, lamb, candidates=candidates, hops=hops,
+                                            score_norm=score_norm))
             elif pool == "hgpsl_nosl":
-                self.pools.append(HGPSLPool(hidden, ratio, sl=False))
+                self.pools.append(HGPSLPool(hidden, ratio, sl=False, score_norm=score_norm))
             elif pool == "topk":
                 self.pools.append(TopKPooling(hidden, ratio))
             elif pool == "sag":

@@ -14,7 +14,8 @@ from torch_geometric.utils import softmax, to_dense_adj, to_dense_batch
 from paperworks.core.errors import ConfigError, DataError
 from paperworks.graphs._checks import check_float, check_graph
 
-__all__ = ["sparsemax", "segment_sparsemax", "node_information_score", "candidate_pairs", "HGPSLPool"]
+__all__ = ["sparsemax", "segment_sparsemax", "node_information_score", "candidate_pairs", "HGPSLPool",
+           "SCORE_NORMS"]
 
 
 def sparsemax(z: Tensor, dim: int = -1) -> Tensor:
@@ -61,22 +62,35 @@ def segment_sparsemax(z: Tensor, index: Tensor, num_segments: int | None = None)
     return (z - tau[index]).clamp(min=0)
 
 
-def node_information_score(x: Tensor, edge_index: Tensor, edge_weight: Tensor | None = None,
-                           num_nodes: int | None = None) -> Tensor:
-    """Paper Eq. (2): p = || (I - D^{-1/2} A D^{-1/2}) H ||_1 per row (no parameters).
+SCORE_NORMS = ("rw", "sym")
 
-    A is the (weighted) adjacency as given, self-loops included: a learned graph from a previous HGP-SL
-    layer carries self-loop weights, and the official NodeInformationScore keeps them both in A and in the
-    weighted row degree D. An isolated node has no neighbour term, so its score is ||h_i||_1.
+
+def node_information_score(x: Tensor, edge_index: Tensor, edge_weight: Tensor | None = None,
+                           num_nodes: int | None = None, norm: str = "rw") -> Tensor:
+    """Node information score (no parameters), per row i of H:
+
+    - norm="rw" (paper Eq. 2): p = || (I - D^{-1} A) H ||_1, the L1 distance between h_i and the
+      degree-weighted mean of its neighbours;
+    - norm="sym" (official code, ``NodeInformationScore``): p = || (I - D^{-1/2} A D^{-1/2}) H ||_1.
+
+    A is the (weighted) adjacency as given, A_ij the weight of edge (i, j) = (edge_index[0], edge_index[1]),
+    self-loops included: a learned graph from a previous HGP-SL layer carries self-loop weights, and the
+    official code keeps them both in A and in the weighted row degree D. An isolated node has no neighbour
+    term, so its score is ||h_i||_1.
     """
+    if norm not in SCORE_NORMS:
+        raise ConfigError(f"node_information_score: 'norm' must be one of {', '.join(SCORE_NORMS)} (got {norm!r})")
     n = x.size(0) if num_nodes is None else num_nodes
     if edge_weight is None:
         edge_weight = x.new_ones(edge_index.size(1))
     row, col = edge_index
     ew = edge_weight
     deg = x.new_zeros(n).index_add_(0, row, ew)
-    dinv = deg.pow(-0.5).masked_fill(deg <= 0, 0.0)
-    w = dinv[row] * ew * dinv[col]
+    if norm == "sym":
+        dinv = deg.pow(-0.5).masked_fill(deg <= 0, 0.0)
+        w = dinv[row] * ew * dinv[col]
+    else:
+        w = ew * deg.pow(-1.0).masked_fill(deg <= 0, 0.0)[row]
     agg = torch.zeros_like(x).index_add_(0, row, w.unsqueeze(-1) * x[col])
     return (x - agg).abs().sum(dim=-1)
 
@@ -131,7 +145,8 @@ def candidate_pairs(perm: Tensor, batch: Tensor, edge_index: Tensor, num_nodes: 
 class HGPSLPool(nn.Module):
     """HGP-SL pooling operator (paper Sec. 3.2-3.3).
 
-    1. Score p = node_information_score(H, A); 2. keep the top ceil(ratio * n_i) nodes of every graph
+    1. Score p = node_information_score(H, A) (``score_norm``: "rw" = paper Eq. 2, "sym" = official code);
+    2. keep the top ceil(ratio * n_i) nodes of every graph
     (PyG ``topk``), H' = H[idx] (no gating); 3. structure learning on the kept nodes:
     e_ij = LeakyReLU(a^T [h'_i || h'_j], 0.2) + lambda * A_ij (A = input adjacency, 0 for non-edges),
     row-normalised by sparsemax over the candidate j's of row i (softmax when ``sparse=False``); edges
@@ -142,7 +157,8 @@ class HGPSLPool(nn.Module):
     """
 
     def __init__(self, in_channels: int, ratio: float = 0.5, sl: bool = True, sparse: bool = True,
-                 lamb: float = 1.0, negative_slope: float = 0.2, candidates: str = "hops", hops: int = 4):
+                 lamb: float = 1.0, negative_slope: float = 0.2, candidates: str = "hops", hops: int = 4,
+                 score_norm: str = "rw"):
         super().__init__()
         if not (0.0 < ratio <= 1.0):
             raise ConfigError(f"HGPSLPool: 'ratio' must be in (0, 1] (got {ratio})")
@@ -150,6 +166,9 @@ class HGPSLPool(nn.Module):
             raise ConfigError(f"HGPSLPool: 'candidates' must be one of all, hops (got {candidates!r})")
         if hops < 1:
             raise ConfigError(f"HGPSLPool: 'hops' must be >= 1 (got {hops})")
+        if score_norm not in SCORE_NORMS:
+            raise ConfigError(f"HGPSLPool: 'score_norm' must be one of {', '.join(SCORE_NORMS)} (got {score_norm!r})")
+        self.score_norm = score_norm
         self.in_channels, self.ratio, self.sl, self.sparse = in_channels, ratio, sl, sparse
         self.lamb, self.negative_slope, self.candidates, self.hops = lamb, negative_slope, candidates, hops
         self.att = nn.Parameter(torch.empty(2 * in_channels))
@@ -171,7 +190,7 @@ class HGPSLPool(nn.Module):
             batch = edge_index.new_zeros(n)
         if edge_weight is None:
             edge_weight = x.new_ones(edge_index.size(1))
-        score = node_information_score(x, edge_index, edge_weight, n)
+        score = node_information_score(x, edge_index, edge_weight, n, self.score_norm)
         perm = topk(score, self.ratio, batch)
         x_new, batch_new = x[perm], batch[perm]
         if not self.sl:
