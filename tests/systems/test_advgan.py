@@ -7,7 +7,8 @@ from paperworks import attacks
 from paperworks.core.errors import ConfigError, DataError
 from paperworks.models.mnist import SmallCNN
 from paperworks.systems.advgan import (AdvGAN, BlackBox, Discriminator, Generator, advgan_generator_loss,
-                                       advgan_perturb, distill, hinge_loss, train_advgan, train_classifier)
+                                       advgan_perturb, distill, hinge_loss, train_advgan, train_classifier,
+                                       transfer_column)
 
 
 def _toy(n=96, s=16, k=3, seed=0):
@@ -56,6 +57,16 @@ def test_hinge_is_zero_with_zero_gradient_inside_the_ball():
     torch.testing.assert_close(hinge_loss(raw2, c=0.6), torch.tensor(0.4))
 
 
+def test_generator_hinge_bounds_the_added_perturbation(target):
+    """L_hinge is taken on the eps-clipped perturbation that x_A receives, not on G's raw output."""
+    model, x, y = target
+    raw = torch.full((4, 1, 16, 16), 0.8)  # raw norm 12.8; clipped to 0.3 -> norm 4.8 per example
+    raw[1] = -0.1                          # norm 1.6 -> inside the ball
+    _, parts = advgan_generator_loss(model, Discriminator(1, 16), raw, x[:4], y[:4], eps=0.3, alpha=0.0, beta=1.0,
+                                     c=2.0)
+    assert parts["l_hinge"] == pytest.approx((3 * (4.8 - 2.0) + 0.0) / 4, rel=1e-5)
+
+
 def test_generator_loss_adv_term_is_cw_margin(target):
     model, x, y = target
     G, D = Generator(1), Discriminator(1, 16)
@@ -95,6 +106,34 @@ def test_distillation_raises_agreement_on_adversarial_inputs(target):
     distill(f, bb, x, x_adv=xa, epochs=5, batch_size=32, lr=1e-2)
     assert agree() > a0
     assert bb.queries > 0
+
+
+def test_transfer_column_only_classifies_the_source_examples(target):
+    """Paper Sec. 4.3 threat model: examples come from the undefended model; the defended one only classifies."""
+    model, x, y = target
+    src = {"FGSM": attacks.evaluate_attack(model, "fgsm", x, y, eps=0.3),
+           "C&W": attacks.evaluate_attack(model, "pgd", x[:10], y[:10], eps=0.3, steps=3, seed=0)}
+    torch.manual_seed(3)
+    other = train_classifier(SmallCNN(num_classes=3, image_size=16, width=4), x, y, epochs=2, batch_size=32)
+    calls = []
+
+    class Spy(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = other
+
+        def forward(self, z):
+            calls.append(torch.is_grad_enabled())
+            return self.inner(z)
+
+    col = transfer_column(Spy().eval(), src, x, y)
+    assert calls and not any(calls)  # no gradient access to the defended model
+    for k, r in src.items():
+        n = r.x_adv.shape[0]
+        assert torch.equal(col[k].x_adv, r.x_adv) and col[k].n == n
+        with torch.no_grad():
+            want = float((other(r.x_adv).argmax(1) != y[:n]).float().mean())
+        assert col[k].success_rate == pytest.approx(want)
 
 
 def test_bad_input(target):
