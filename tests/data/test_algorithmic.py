@@ -39,3 +39,17 @@ def test_bad_arguments():
         make_examples("copy", 3, 0, min_len=5, max_len=2)
     with pytest.raises(DataError, match="n_symbols"):
         make_examples("add", 3, 0, n_symbols=5)
+
+
+def test_dev_split_unseen_and_optional():
+    plain = load("algorithmic", tasks=("copy", "sort"), n_train=600, n_test=40, seed=1, min_len=2, max_len=3)
+    a = load("algorithmic", tasks=("copy", "sort"), n_train=600, n_test=40, n_dev=40, seed=1, min_len=2, max_len=3)
+    assert plain["dev"] == {"copy": [], "sort": []} and set(a["dev"]) == {"copy", "sort"}
+    assert all(len(v) == 40 for v in a["dev"].values()) and a["test"] == plain["test"]
+    train_src = {tuple(s) for s, _ in a["train"]}
+    # short strings collide often, so the dev inputs really had to be removed from the training set
+    assert len(a["train"]) < len(plain["train"])
+    for ex in list(a["dev"].values()) + list(a["test"].values()):
+        assert not any(tuple(s) in train_src for s, _ in ex)
+    with pytest.raises(DataError, match="n_dev"):
+        load("algorithmic", tasks="copy", n_train=10, n_dev=-1)

@@ -14,8 +14,9 @@ A source is ``[task marker] + body + [eos]``; a target is ``answer + [eos]``:
   written least-significant digit first, so the carry flows in reading order (a common formulation of
   the task; with most-significant-first output every digit depends on the whole carry chain).
 
-Train and test sets are drawn from separate random streams and the test inputs are removed from the
-training set, so test accuracy is measured on unseen inputs.
+Train, dev and test sets are drawn from separate random streams and the dev and test inputs are removed
+from the training set, so accuracy is measured on unseen inputs. The dev split (``n_dev``, empty by
+default) is the one used for choosing hyper-parameters; the test split is never used for that.
 """
 
 from __future__ import annotations
@@ -71,22 +72,27 @@ def make_examples(task: str, n: int, seed: int, min_len: int = 5, max_len: int =
 
 @register_dataset("algorithmic")
 def load_algorithmic(tasks: tuple[str, ...] | list[str] | str = TASKS, n_train: int = 10000, n_test: int = 500,
-                     seed: int = 0, **kwargs) -> dict:
-    """Train / test examples of one or several tasks (mixed, each task equally often).
+                     seed: int = 0, n_dev: int = 0, **kwargs) -> dict:
+    """Train / dev / test examples of one or several tasks (mixed, each task equally often).
 
-    Returns ``{"train": [(src, tgt)], "test": {task: [(src, tgt)]}, "vocab_size": int}``.
+    Returns ``{"train": [(src, tgt)], "dev": {task: [(src, tgt)]}, "test": {task: [(src, tgt)]},
+    "vocab_size": int}``. With ``n_dev = 0`` (default) the dev lists are empty and the training set is
+    exactly the one drawn without a dev split.
     """
     tasks = (tasks,) if isinstance(tasks, str) else tuple(tasks)
     if not tasks:
         raise DataError("algorithmic: no tasks given")
-    train, test = [], {}
+    if n_dev < 0:
+        raise DataError(f"algorithmic: n_dev must be >= 0 (got {n_dev})")
+    train, dev, test = [], {}, {}
     for i, task in enumerate(tasks):
         te = make_examples(task, n_test, seed=10_000 + 97 * seed + i, **kwargs)
-        held = {tuple(s) for s, _ in te}
+        dv = make_examples(task, n_dev, seed=30_000 + 97 * seed + i, **kwargs)
+        held = {tuple(s) for s, _ in te + dv}
         tr = [ex for ex in make_examples(task, n_train // len(tasks), seed=20_000 + 97 * seed + i, **kwargs)
               if tuple(ex[0]) not in held]
-        test[task] = te
+        test[task], dev[task] = te, dv
         train.extend(tr)
     order = np.random.default_rng(seed).permutation(len(train))
-    return {"train": [train[j] for j in order], "test": test,
+    return {"train": [train[j] for j in order], "dev": dev, "test": test,
             "vocab_size": vocab_size(kwargs.get("n_symbols", 10))}
