@@ -190,14 +190,18 @@ class HGPSL(System):
                       f"splits)", ["dataset", "HGP-SL %", "flat GCN %"], rows,
                       note="The paper's TU benchmarks cannot be downloaded here; ours are MUTAG (grakel wheel) and "
                            "a stratified subset of B3DB (RDKit graphs).")
+        score = "I - D^-1 A (paper Eq. 2)" if c.score == "rw" else "I - D^-1/2 A D^-1/2 (official code)"
         rep.add_text(
-            f"Setup: hidden {c.hidden}, ratio {c.ratio}, lambda {c.lamb}, {'sparsemax' if c.sparse else 'softmax'}, "
+            f"Setup: information score {score}, hidden {c.hidden}, ratio {c.ratio}, lambda {c.lamb}, "
+            f"{'sparsemax' if c.sparse else 'softmax'}, "
             f"candidates={c.candidates} (hops={c.hops}), dropout {c.dropout}, Adam lr {c.lr}, weight decay "
             f"{c.weight_decay}, batch {c.batch_size}, early stopping on validation loss (patience {c.patience}). "
             f"Epoch caps: synthetic {c.epochs}, MUTAG {c.mutag_epochs}, B3DB {c.b3db_epochs} (official: up to "
             f"1000{'; quick mode uses far fewer' if quick else ''}). All hierarchical models share the 3-conv, "
             f"2-pool skeleton and readout; the flat GCN drops the pooling. Protocol here: 10-fold CV (the paper "
-            f"used 10 random 80/10/10 splits: `protocol=random`). Shared, contended CPU.")
+            f"used 10 random 80/10/10 splits: `protocol=random`); synthetic task: one random stratified 80/10/10 "
+            f"split per seed, {2 * c.n_per_class} graphs. Every model gets the same epoch cap and patience. Shared, "
+            f"contended CPU.")
         return rep
 
     def bench(self, run_dir: RunDir | None = None, quick: bool = True) -> dict:
