@@ -289,9 +289,10 @@ class SparseMPCConfig(Config):
     hidden: int = 32                # neurons per hidden layer
     n_layers: int = 2
     n_transitions: int = 20000
-    epochs: int = 30
+    epochs: int = 30                # dense training before sparsification starts (from this checkpoint)
+    dense_epochs: int = 200         # total training of the dense baseline model (continues from `epochs`)
     sparsify_epochs: int = 30
-    finetune_epochs: int = 20
+    finetune_epochs: int = 60
     targets: tuple[int, ...] = (32, 16, 8, 4)
     k_mpc: int = 8                  # ReLU budget of the model planned with the MILP
     lam: float = 1.0
@@ -324,6 +325,9 @@ class SparseMPCConfig(Config):
             check_positive(k, getattr(self, k))
         check_positive("time_limit", self.time_limit)
         check_positive("node_limit", self.node_limit)
+        if self.dense_epochs < self.epochs:
+            raise ConfigError(f"'dense_epochs' must be >= 'epochs' (the dense baseline continues the training the "
+                              f"sparsification starts from; got {self.dense_epochs} < {self.epochs})")
         check_interval("tau_end", self.tau_end, 0.0, self.tau_start, closed="right")
         n = self.hidden * self.n_layers
         bad = [k for k in self.targets if not 0 < k <= n]
@@ -351,10 +355,10 @@ class SparseMPC(System):
 
     num_threads = 1  # small sparse/MILP workloads: a 2nd OpenMP thread only spin-waits (see core.threads)
     presets = {
-        "smoke": {"env": "pwa", "hidden": 8, "n_transitions": 600, "epochs": 3, "sparsify_epochs": 4,
-                  "finetune_epochs": 1, "targets": (4, 2), "k_mpc": 2, "horizon": 3, "episode_steps": 3,
-                  "n_pairs": 2, "time_limit": 1.0, "mppi_samples": 32, "mppi_iters": 2, "gd_restarts": 2,
-                  "gd_steps": 5, "timing_states": 1, "timing_time_limit": 1.0, "seed_samples": 16},
+        "smoke": {"env": "pwa", "hidden": 8, "n_transitions": 600, "epochs": 3, "dense_epochs": 3,
+                  "sparsify_epochs": 4, "finetune_epochs": 1, "targets": (4, 2), "k_mpc": 2, "horizon": 3,
+                  "episode_steps": 3, "n_pairs": 2, "time_limit": 1.0, "mppi_samples": 32, "mppi_iters": 2,
+                  "gd_restarts": 2, "gd_steps": 5, "timing_states": 1, "timing_time_limit": 1.0, "seed_samples": 16},
         "paper": {"n_transitions": 20000, "episode_steps": 20, "n_pairs": 20, "horizon": 8,
                   "time_limit": 5.0},
     }
@@ -381,6 +385,8 @@ class SparseMPC(System):
         train_dense(dense, train, cfg.epochs, cfg.lr, seed=cfg.seed)
         sparse = sparsify(dense, train, list(cfg.targets), cfg.sparsify_epochs, cfg.finetune_epochs, lam=cfg.lam,
                           tau_start=cfg.tau_start, tau_end=cfg.tau_end, lr=cfg.lr, seed=cfg.seed)
+        if cfg.dense_epochs > cfg.epochs:   # the dense baseline is trained on to its own (validation-chosen) budget
+            train_dense(dense, train, cfg.dense_epochs - cfg.epochs, cfg.lr, seed=cfg.seed + 1)
         return env, dense, sparse, test
 
     def planners(self, env, dense, sparse):
