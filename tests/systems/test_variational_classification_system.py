@@ -65,3 +65,32 @@ def test_run_returns_float_metrics(tmp_path):
     out = S(S.make_config({"method": "gm"}, preset="smoke")).run(RunDir(tmp_path))
     assert all(isinstance(v, float) for v in out.values())
     assert {"clean_accuracy", "clean_ece", "fgsm_accuracy", "noise_ece", "rotation_ece", "latent_fit"} <= set(out)
+
+
+def test_encoder_likelihood_key_reaches_the_objective():
+    from paperworks.systems.variational_classification.experiment import build
+
+    S = get_system("variational_classification")
+    for text, want in (("false", False), ("true", True)):
+        cfg = S.make_config({"encoder_likelihood": text}, preset="smoke")
+        _, obj = build("vc", 12, 3, cfg, 0)
+        assert obj.encoder_likelihood is want
+    assert build("ce", 12, 3, cfg, 0)[1] is None
+
+
+def test_fgsm_sweep_reports_each_radius_as_a_direct_attack():
+    from paperworks.metrics import evaluate_under_attack
+    from paperworks.systems.variational_classification.experiment import Task, build, evaluate
+
+    S = get_system("variational_classification")
+    cfg = S.make_config({"fgsm_sweep": "0.5,3", "n_attack": "16"}, preset="smoke")
+    torch.manual_seed(0)
+    x, y = torch.rand(24, 1, 4, 4), torch.randint(0, 3, (24,))
+    model, _ = build("gm", 16, 3, cfg, 0)
+    model.eval()
+    out = evaluate(model, Task("t", x, y, x, y, 3), cfg, image=False)
+    for mult in (0.5, 3.0):
+        ref = evaluate_under_attack(model, x[:16], y[:16], "fgsm", n_bins=cfg.n_bins, eps=cfg.text_fgsm_eps * mult)
+        assert out[f"fgsm_x{mult:g}_accuracy"] == ref["accuracy"]
+    with pytest.raises(ConfigError, match="fgsm_sweep"):
+        S.make_config({"fgsm_sweep": "0,2"})

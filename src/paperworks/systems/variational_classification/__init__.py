@@ -50,11 +50,14 @@ class VariationalClassificationConfig(Config):
     critic_layers: int = 1              # official default --disc_layers 1
     critic_hidden: int = 512
     critic_lr: float = 1e-3             # AdamW default
+    encoder_likelihood: bool = True     # official code: -log p(z|y) also trains the encoder; False = the
+                                        # paper's Algorithm 1 (that term trains the Gaussian head only)
     seeds: int = 3
     seed: int = 0
     n_bins: int = 20                    # ECE bins: 20 equal-width, as the official evaluation (create_fine_bins)
     fgsm_eps: float = 0.05              # image FGSM L-inf radius (pixels in [0, 1])
     text_fgsm_eps: float = 0.005        # FGSM radius on TF-IDF rows (unit L2 norm, 2000 dims): L2 size <= 0.22
+    fgsm_sweep: tuple[float, ...] = (0.4, 2.0)  # extra FGSM radii (x fgsm_eps / text_fgsm_eps), reported only
     n_attack: int = 1000                # test examples attacked
     noise_sigma: float = 0.3            # Gaussian pixel noise shift
     rotation_deg: float = 30.0          # rotation shift
@@ -81,6 +84,8 @@ class VariationalClassificationConfig(Config):
                 fn()
             except ConfigError as e:
                 problems.extend(e.problems)
+        if any(not (m > 0) or math.isinf(m) for m in self.fgsm_sweep):
+            problems.append(f"'fgsm_sweep' must hold finite numbers > 0 (got {list(self.fgsm_sweep)})")
         for k in ("n_train", "n_test", "epochs", "text_epochs", "batch_size", "hidden", "latent_dim", "seeds",
                   "n_bins", "n_attack", "critic_hidden", "text_max_features"):
             if getattr(self, k) < 1:
@@ -231,6 +236,14 @@ class VariationalClassification(System):
                            (f"Gaussian noise sigma={cfg.noise_sigma:g}, rotation {cfg.rotation_deg:g} deg"
                             if image else f"word dropout p={cfg.word_dropout:g}") +
                            f"; ECE with {cfg.n_bins} equal-width bins (official code: 20).")
+        if cfg.fgsm_sweep:
+            mults = sorted(set(cfg.fgsm_sweep) | {1.0})
+            key = {m: "fgsm_accuracy" if m == 1.0 else f"fgsm_x{m:g}_accuracy" for m in mults}
+            rep.add_table(f"{kind}: {task.name}, FGSM accuracy % vs radius (mean ± std over {cfg.seeds} seeds)",
+                          ["method"] + [f"eps={eps * m:g}" + (" (claim)" if m == 1.0 else "") for m in mults],
+                          [[m.upper()] + [f(ms[m], key[k]) for k in mults] for m in ("ce", "gm", "vc")],
+                          note="Only the claim's radius is asserted; the other radii are reported to show how the "
+                               "comparison depends on the attack size (they were not used to choose it).")
 
     def _reliability_plot(self, rep, run_dir, kind, task, res):
         """Reliability diagram (seed 0) of CE, GM and VC on the clean test set."""
@@ -273,7 +286,16 @@ class VariationalClassification(System):
                  "with ResNet/transformer encoders; its tables were not available to us offline, so the 'paper' "
                  "column is left empty rather than filled with unverified numbers. The claims are the paper's "
                  "qualitative ones (abstract and experiments summary): accuracy on par, lower ECE, better "
-                 "robustness to attacks and shift, better in low-data settings."]
+                 "robustness to attacks and shift, better in low-data settings.",
+                 "Why claims can fail here (validation-split study, 2026-11-26; docs/systems/variational_classification.md "
+                 "has every number): (1) clean image ECE: on Fashion-MNIST validation images the Gaussian Bayes-rule "
+                 "head (GM) is less calibrated than the linear head at every setting tried, and VC recovers only part "
+                 "of that gap (Adam lr 1e-3: CE 6.8, GM 8.2, VC 7.8; lr 3e-4: CE 2.5, GM 5.3, VC 4.9; longer training "
+                 "raises all three alike); the paper's Algorithm 1, a 2-layer critic and beta 0.1 give 7.0 at -1.2 "
+                 "points of accuracy, beta 1 gives 4.9 at -8.6 points. (2) 10% labels: both models plateau by ~180 "
+                 "steps and more steps favour CE, so the gap is not under-training. (3) text FGSM: the outcome "
+                 "depends on the radius (see the radius table); at the claim's radius the quadratic Gaussian head is "
+                 "more fragile in TF-IDF space (GM as much as VC), and PGD confirms it is not gradient masking of VC."]
         return "\n\n".join(parts)
 
     # --------------------------------------------------------------------------------------- bench

@@ -49,7 +49,8 @@ def build(method: str, in_dim: int, num_classes: int, cfg, seed: int, class_prio
     head = GaussianHead(cfg.latent_dim, num_classes, class_prior=class_prior)
     b1, b2 = (cfg.beta_likelihood, cfg.beta_adversarial) if method == "vc" else (0.0, 0.0)
     obj = VariationalObjective(head, b1, b2, critic_layers=cfg.critic_layers, critic_lr=cfg.critic_lr,
-                               critic_hidden=cfg.critic_hidden, seed=seed)
+                               critic_hidden=cfg.critic_hidden, seed=seed,
+                               encoder_likelihood=getattr(cfg, "encoder_likelihood", True))
     return LatentClassifier(enc, head), obj
 
 
@@ -122,9 +123,13 @@ def evaluate(model, task: Task, cfg, image: bool) -> dict[str, float]:
     b = reliability_bins(logits.double().softmax(1), task.y_test, cfg.n_bins)
     out["_bins"] = {k: v.tolist() for k, v in b.items()}          # for the reliability diagram
     n_adv = min(cfg.n_attack, len(task.y_test))
-    adv = evaluate_under_attack(model, task.x_test[:n_adv], task.y_test[:n_adv], "fgsm", n_bins=cfg.n_bins,
-                                eps=cfg.fgsm_eps if image else cfg.text_fgsm_eps)
+    eps = cfg.fgsm_eps if image else cfg.text_fgsm_eps
+    adv = evaluate_under_attack(model, task.x_test[:n_adv], task.y_test[:n_adv], "fgsm", n_bins=cfg.n_bins, eps=eps)
     out.update({"fgsm_accuracy": adv["accuracy"], "fgsm_ece": adv["ece"]})
+    for mult in getattr(cfg, "fgsm_sweep", ()):      # accuracy-vs-radius curve, reported beside the claim
+        a = evaluate_under_attack(model, task.x_test[:n_adv], task.y_test[:n_adv], "fgsm", n_bins=cfg.n_bins,
+                                  eps=eps * mult)
+        out[f"fgsm_x{mult:g}_accuracy"] = a["accuracy"]
     if image:
         for name, shift, sev in (("noise", "noise", cfg.noise_sigma), ("rotation", "rotation", cfg.rotation_deg)):
             m = evaluate_under_shift(model, task.x_test, task.y_test, shift, sev, seed=0, n_bins=cfg.n_bins)
