@@ -154,11 +154,14 @@ def test_reproduce_smoke(reproduce_smoke):
 
 @pytest.mark.slow
 def test_reproduce_quick_tabular_claims_hold(reproduce_smoke):
-    # The Colored-MNIST claims (bias at least halved, accuracy within 2 points, < 10% of retraining cost) are
-    # reported honestly and currently FAIL with the faithful Eq. 7 update (see docs/systems/fmd.md); the
-    # tabular claims and the influence-ranking claim must hold.
+    # The Colored-MNIST claims (bias at least halved, accuracy within 2 points) are reported honestly and FAIL
+    # with the faithful Eq. 7 update (even retraining all layers on the same 1,000-sample edit keeps ~59% of
+    # the bias; see docs/systems/fmd.md); its cost claim depends on machine load. The tabular claims and the
+    # influence-ranking claim must hold; the diagnostic rows must be reported.
     d = reproduce_smoke("fmd", preset=None)
     must = [c for c in d["claims"] if not c["claim"].startswith("colored_mnist: FMD")
             and not c["claim"].startswith("colored_mnist: accuracy") and not c["claim"].startswith("colored_mnist: debias")]
     assert len(must) == 7 and all(c["holds"] for c in must), [c for c in must if not c["holds"]]
     assert any(c["claim"].startswith("colored_mnist: FMD at least halves") for c in d["claims"])
+    rows = {r[0] for t in d["tables"] for r in t["rows"]}
+    assert {"retrain all layers on the m-sample edit", "last layer refit on fully debiased data"} <= rows
