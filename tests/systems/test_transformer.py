@@ -72,6 +72,23 @@ def test_matched_lstm_has_comparable_size():
     assert abs(lstm.num_parameters() - tf.num_parameters()) / tf.num_parameters() < 0.1
 
 
+def test_equal_budget_for_both_models():
+    """Both models get the same number of updates, batch size, seed (= same batches in the same order) and
+    warm-up length; the Transformer gets Eq. 3 with Adam(0.9, 0.98, 1e-9) and no clipping, the LSTM its own
+    documented recipe (linear warm-up/decay, clipping 1.0)."""
+    cls = get_system("transformer")
+    sys_ = cls(cls.make_config({}))
+    tf = sys_._trainer_config("transformer", 1800, 64, 400)
+    lstm = sys_._trainer_config("lstm", 1800, 64, 400)
+    for k in ("max_steps", "batch_size", "seed", "warmup_steps", "deterministic"):
+        assert getattr(tf, k) == getattr(lstm, k), k
+    assert (tf.schedule, tf.betas, tf.eps, tf.grad_clip, tf.lr) == ("noam", (0.9, 0.98), 1e-9, None, 0.5)
+    assert (lstm.schedule, lstm.grad_clip, lstm.lr) == ("linear", 1.0, 2e-3)
+    assert sys_._trainer_config("transformer", 10, 64, 4, lr_factor=1.0).lr == 1.0
+    # the paper's base model uses Eq. 3 without a factor
+    assert cls.make_config({}, preset="base").lr_factor == 1.0
+
+
 @pytest.mark.slow
 def test_quick_reproduction_claims_hold(tmp_path):
     cls = get_system("transformer")
