@@ -11,6 +11,10 @@ geometrically from all neurons to the smallest target and tau anneals from tau_s
 k_t passes a target k, the current model is copied, hard-assigned (the k neurons with the largest
 ReLU probability softmax(pi_j)_0 stay ReLU, the others take argmax over {ID, ZERO}) and fine-tuned
 with the structure frozen.
+Training budgets (chosen on a validation split carved from the training transitions, test split untouched):
+the sparsification starts from the dense model's ``epochs`` checkpoint and each hard model is fine-tuned
+``finetune_epochs``; the dense baseline model trains on to ``dense_epochs`` (its own validation optimum), so
+the baselines plan on a model trained at least as long as any sparse one.
 Planning is MPC through the exact MILP encoding of the sparse model (paperworks.mip, HiGHS), receding
 horizon with warm starts from the shifted previous plan; baselines MPPI, CEM and GD (restarts) run on the
 dense and sparse models.
@@ -560,7 +564,9 @@ class SparseMPC(System):
                                      t_big / max(t_small, 1e-9), 5.0))
         rep.add_text(
             f"Setting: {cfg.env} environment ({'pymunk planar pushing, square box with locked rotation' if cfg.env == 'pushing' else 'piecewise-affine toy'}), "
-            f"{cfg.n_transitions} random-action transitions (10% held out), residual MLP {cfg.n_layers}x{cfg.hidden}. "
+            f"{cfg.n_transitions} random-action transitions (10% held out), residual MLP {cfg.n_layers}x{cfg.hidden}; "
+            f"the dense baseline is trained {cfg.dense_epochs} epochs, the sparsification starts from its "
+            f"{cfg.epochs}-epoch checkpoint (both budgets chosen on a validation split of the training transitions). "
             f"Sparsification: Gumbel-softmax relaxation over {{ReLU, ID, ZERO}} with a geometric ReLU budget and "
             f"hinge penalty (lam={cfg.lam}), tau {cfg.tau_start}->{cfg.tau_end}, hard assignment + {cfg.finetune_epochs} "
             f"fine-tuning epochs per target (our documented choice; the paper does not give constants). MPC: L1 box-to-goal "
