@@ -140,6 +140,37 @@ def test_topk_keeps_ceil_ratio_n_per_graph():
     assert torch.bincount(batch).tolist() == [math.ceil(0.4 * n) for n in (7, 5, 9)]
 
 
+@pytest.mark.parametrize("ratio", [0.3, 0.5, 0.99, 1.0])
+def test_topk_per_graph_against_brute_force(ratio):
+    # regression: PyG 2.x topk reads ratio >= 1 as a node COUNT, so ratio=1.0 kept ONE node per graph
+    # (HGP-SL "without pooling" trained a 1-node graph); the official PyG-1.x topk keeps ceil(r * n_i)
+    from paperworks.graphs.structure_pool import topk_per_graph
+
+    g = torch.Generator().manual_seed(1)
+    sizes = [1, 4, 7, 10]
+    batch = torch.repeat_interleave(torch.arange(4), torch.tensor(sizes))
+    score = torch.randn(batch.numel(), generator=g)
+    want, off = [], 0
+    for n in sizes:
+        k = math.ceil(ratio * n)
+        want += sorted(range(off, off + n), key=lambda i: -float(score[i]))[:k]
+        off += n
+    assert topk_per_graph(score, ratio, batch).tolist() == want
+    if ratio < 1.0:
+        from torch_geometric.nn.pool.select.topk import topk
+
+        assert torch.equal(topk_per_graph(score, ratio, batch), topk(score, ratio, batch))
+
+
+def test_ratio_one_keeps_the_whole_graph():
+    b = Batch.from_data_list(_batch())
+    x, ei, ew, batch, perm = HGPSLPool(6, ratio=1.0, sl=False).double()(b.x, b.edge_index, None, b.batch)
+    assert sorted(perm.tolist()) == list(range(b.num_nodes)) and torch.equal(x, b.x[perm])
+    assert {(int(perm[i]), int(perm[j])) for i, j in ei.T} == {tuple(e) for e in b.edge_index.T.tolist()}
+    _, _, _, batch2, _ = HGPSLPool(6, ratio=1.0).double()(b.x, b.edge_index, None, b.batch)
+    assert torch.bincount(batch2).tolist() == [7, 5, 9]
+
+
 def test_no_structure_learning_equals_induced_subgraph():
     graphs = _batch()
     b = Batch.from_data_list(graphs)

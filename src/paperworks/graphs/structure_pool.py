@@ -8,14 +8,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.nn.pool.connect.filter_edges import filter_adj
-from torch_geometric.nn.pool.select.topk import topk
 from torch_geometric.utils import softmax, to_dense_adj, to_dense_batch
 
 from paperworks.core.errors import ConfigError, DataError
 from paperworks.graphs._checks import check_float, check_graph
 
 __all__ = ["sparsemax", "segment_sparsemax", "node_information_score", "candidate_pairs", "HGPSLPool",
-           "SCORE_NORMS"]
+           "topk_per_graph", "SCORE_NORMS"]
 
 
 def sparsemax(z: Tensor, dim: int = -1) -> Tensor:
@@ -63,6 +62,21 @@ def segment_sparsemax(z: Tensor, index: Tensor, num_segments: int | None = None)
 
 
 SCORE_NORMS = ("rw", "sym")
+
+
+def topk_per_graph(score: Tensor, ratio: float, batch: Tensor) -> Tensor:
+    """Indices of the ceil(ratio * n_i) highest-scoring nodes of every graph i, ordered by graph, then by
+    descending score (the official code's PyG-1.x ``topk``). PyG 2.x's ``topk`` reads a ratio >= 1 as a node
+    COUNT, so ratio=1.0 would keep one node per graph there; here ratio=1.0 keeps every node."""
+    if not (0.0 < ratio <= 1.0):
+        raise ConfigError(f"topk_per_graph: 'ratio' must be in (0, 1] (got {ratio})")
+    num_nodes = torch.bincount(batch)
+    k = (float(ratio) * num_nodes.to(score.dtype)).ceil().to(torch.long)
+    _, order = torch.sort(score.view(-1), descending=True)
+    b, bperm = torch.sort(batch[order], stable=True)
+    ptr = torch.cumsum(num_nodes, 0) - num_nodes
+    rank = torch.arange(score.numel(), device=score.device) - ptr[b]
+    return order[bperm[rank < k[b]]]
 
 
 def node_information_score(x: Tensor, edge_index: Tensor, edge_weight: Tensor | None = None,
@@ -147,7 +161,8 @@ class HGPSLPool(nn.Module):
 
     1. Score p = node_information_score(H, A) (``score_norm``: "rw" = paper Eq. 2, "sym" = official code);
     2. keep the top ceil(ratio * n_i) nodes of every graph
-    (PyG ``topk``), H' = H[idx] (no gating); 3. structure learning on the kept nodes:
+    (:func:`topk_per_graph`; ratio=1.0 keeps all), H' = H[idx] (no gating); 3. structure learning on the
+    kept nodes:
     e_ij = LeakyReLU(a^T [h'_i || h'_j], 0.2) + lambda * A_ij (A = input adjacency, 0 for non-edges),
     row-normalised by sparsemax over the candidate j's of row i (softmax when ``sparse=False``); edges
     whose weight is 0 are dropped. ``sl=False`` returns the induced subgraph instead (ablation).
@@ -191,7 +206,7 @@ class HGPSLPool(nn.Module):
         if edge_weight is None:
             edge_weight = x.new_ones(edge_index.size(1))
         score = node_information_score(x, edge_index, edge_weight, n, self.score_norm)
-        perm = topk(score, self.ratio, batch)
+        perm = topk_per_graph(score, self.ratio, batch)
         x_new, batch_new = x[perm], batch[perm]
         if not self.sl:
             ei, ew = filter_adj(edge_index, edge_weight, perm, num_nodes=n)
