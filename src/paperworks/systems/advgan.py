@@ -25,8 +25,9 @@ Choices where the paper is vague (stated, following common re-implementations):
 - one D step then one G step per minibatch, Adam(lr, betas 0.5/0.999); lr divided by 10 for the last 20% of
   the epochs (the re-implementations' step decay, compressed to short budgets).
 - alpha, beta, c are not tabulated in the paper; we follow the common re-implementation weighting (10 on L_adv,
-  1 on the GAN and perturbation terms), i.e. alpha = beta = 0.1 in Eq. (4), c = 5.0 (L2) at eps = 0.3 on
-  MNIST, kappa = 0.
+  1 on the GAN and perturbation terms), i.e. alpha = beta = 0.1 in Eq. (4), kappa = 0. The hinge bound c
+  (L2, MNIST, eps = 0.3) was chosen on 1,000 held-out training images (not the test split) by semi-whitebox
+  success against model C: c = 5 / 7 / 10 gave 0.896 / 0.902 / 0.902; the smallest best value, c = 7, is used.
 """
 
 from __future__ import annotations
@@ -266,14 +267,14 @@ class AdvGANConfig(Config):
     n_cw: int = 30                       # test images attacked by C&W (slow)
     targets: str = "B,C"                 # semi-whitebox targets (quick: B, C; the paper preset: A, B, C)
     defended_model: str = "C"            # architecture trained with the defenses
-    defenses: str = "fgsm,pgd"           # any of fgsm, ensemble, pgd ("" = none); paper preset: all three
+    defenses: str = "fgsm,ensemble,pgd"  # any of fgsm, ensemble, pgd ("" = none); the paper's three
     target_epochs: int = 5               # enough for ~97-99% clean accuracy on the subset
     defense_epochs: int = 5
     defense_pgd_steps: int = 5           # Madry et al. use 40 on MNIST; fewer in the quick run
     eps: float = 0.3                     # L_inf budget (paper, MNIST)
     alpha: float = 0.1                   # weight of L_GAN
     beta: float = 0.1                    # weight of L_hinge
-    c: float = 5.0                       # soft L2 bound of the hinge
+    c: float = 7.0                       # soft L2 bound of the hinge (chosen on a validation split)
     kappa: float = 0.0
     gan_loss: str = "ls"                 # ls | bce
     epochs: int = 6                      # AdvGAN epochs
