@@ -31,7 +31,7 @@ class HGPSLConfig(Config):
     sparse: bool = True                 # sparsemax (True) or softmax (False) row normalisation
     candidates: str = "hops"            # hops (official "sample" mode) | all (every pair, O(k^2))
     hops: int = 4
-    dropout: float = 0.5
+    dropout: float = 0.5                # official main.py at one commit (3 pools); 0.0 at the 2-pool one (docs)
     lr: float = 1e-3
     weight_decay: float = 1e-3
     batch_size: int = 20                # official 512 (for thousands of graphs)
