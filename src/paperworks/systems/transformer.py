@@ -158,15 +158,13 @@ def token_batches(pairs, max_tokens: int) -> list[list]:
     return batches
 
 
-def _collate_batch(items):
-    """The Trainer draws one pre-built length-grouped batch per step (its batch_size is 1)."""
-    return collate_pairs(items[0])
-
-
 def _loss_fn(eps: float, pad_id: int = 0):
     def loss(model, batch):
         src, tin, tout = batch
-        return label_smoothed_cross_entropy(model(src, tin), tout, eps, ignore_index=pad_id)
+        # "_weight": the loss is a mean over non-pad target tokens; under DDP the Trainer weights each rank
+        # by its token count, so K processes compute the global token mean exactly as one process does
+        return (label_smoothed_cross_entropy(model(src, tin), tout, eps, ignore_index=pad_id),
+                {"_weight": int((tout != pad_id).sum())})
     return loss
 
 
@@ -241,10 +239,10 @@ class TransformerSystem(System):
 
     def _trainer_config(self, kind: str, steps: int, d_model: int, warmup: int, ckpt_every: int = 0,
                         keep: int = 5, batch_size: int | None = None,
-                        lr_factor: float | None = None) -> TrainerConfig:
+                        lr_factor: float | None = None, prebatched: bool = False) -> TrainerConfig:
         c = self.config
         common = dict(max_steps=steps, batch_size=batch_size or c.batch_size, seed=c.seed, log_every=max(1, min(50, steps // 10)),
-                      ckpt_every=ckpt_every, keep_checkpoints=keep, progress=True)
+                      ckpt_every=ckpt_every, keep_checkpoints=keep, progress=True, prebatched=prebatched)
         if kind == "transformer":
             return TrainerConfig(lr=c.lr_factor if lr_factor is None else lr_factor, optimizer="adam", betas=(0.9, 0.98), eps=1e-9, schedule="noam",
                                  warmup_steps=warmup, d_model=d_model, **common)
@@ -256,10 +254,12 @@ class TransformerSystem(System):
         c = self.config
         ck = c.ckpt_every if average else 0
         if by_tokens:
-            data, collate, bs = token_batches(pairs, c.batch_tokens), _collate_batch, 1
+            # one pre-built length-grouped batch per update; under torchrun each rank takes every K-th pair of it
+            data, collate, bs = token_batches(pairs, c.batch_tokens), collate_pairs, 1
         else:
             data, collate, bs = pairs, collate_pairs, None
-        tc = self._trainer_config(kind, steps, d_model, warmup, ck, max(c.average_last, 1), bs, lr_factor)
+        tc = self._trainer_config(kind, steps, d_model, warmup, ck, max(c.average_last, 1), bs, lr_factor,
+                                  prebatched=by_tokens)
         tr = Trainer(model, data, _loss_fn(c.label_smoothing), tc, run_dir=run_dir, collate_fn=collate)
         t0 = time.time()
         records = tr.fit(resume=resume)
