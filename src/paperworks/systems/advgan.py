@@ -16,6 +16,10 @@ Black-box (Sec. 3.3): a surrogate f is distilled from the black box b's output p
 min_f E H(f(x), b(x)) (static distillation); dynamic distillation alternates (1) G, D steps against
 f_{i-1} and (2) f_i <- min_f E H(f(x), b(x)) + E H(f(x_A), b(x_A)), querying b on the current x_A.
 
+Defenses (Sec. 4.3): the paper's threat model is an adversary that is not aware of the defense, so every
+attack crafts its examples on the normally trained model and the adversarially trained models (FGSM, ensemble,
+PGD adversarial training) only classify them (``transfer_column``).
+
 Choices where the paper is vague (stated, following common re-implementations):
 - architectures as in the paper's appendix / CycleGAN notation: G = c8 (3x3) - d16 - d32 (stride 2) -
   4 residual blocks (32) - u16 - u8 (transposed, stride 2) - 3x3 conv - tanh, InstanceNorm + ReLU;
