@@ -121,16 +121,23 @@ def _discover() -> None:
     if _DISCOVERED:
         return
     _DISCOVERED = True
-    import paperworks.systems as pkg
+    # keep the CLI usable when one system fails to import; the error is shown by `list` and `get_system`
+    import_submodules("paperworks.systems", _IMPORT_ERRORS, with_traceback=True)
 
+
+def import_submodules(package: str, errors: dict[str, str], with_traceback: bool = False) -> None:
+    """Import every public submodule of ``package`` (sorted by name) so that their decorators register;
+    a module that fails to import is recorded in ``errors`` (name -> "Type: message") and skipped."""
+    pkg = importlib.import_module(package)
     for mod in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
         if mod.name.startswith("_"):
             continue
         try:
-            importlib.import_module(f"{pkg.__name__}.{mod.name}")
-        except Exception as e:  # keep the CLI usable; the error is shown by `list` and `get_system`
-            _IMPORT_ERRORS[mod.name] = f"{type(e).__name__}: {e}"
-            _IMPORT_ERRORS[mod.name + ".traceback"] = traceback.format_exc()
+            importlib.import_module(f"{package}.{mod.name}")
+        except Exception as e:
+            errors[mod.name] = f"{type(e).__name__}: {e}"
+            if with_traceback:
+                errors[mod.name + ".traceback"] = traceback.format_exc()
 
 
 def all_systems() -> dict[str, type[System]]:

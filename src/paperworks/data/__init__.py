@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import os
-import pkgutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -43,13 +42,9 @@ def _discover() -> None:
     if _DISCOVERED:
         return
     _DISCOVERED = True
-    pkg = importlib.import_module(__name__)
-    for mod in pkgutil.iter_modules(pkg.__path__):
-        if not mod.name.startswith("_"):
-            try:
-                importlib.import_module(f"{__name__}.{mod.name}")
-            except Exception as e:  # one broken loader module must not hide the others
-                _IMPORT_ERRORS[mod.name] = f"{type(e).__name__}: {e}"
+    from paperworks.core.registry import import_submodules
+
+    import_submodules(__name__, _IMPORT_ERRORS)  # one broken loader module must not hide the others
 
 
 def available() -> list[str]:
