@@ -131,10 +131,9 @@ def run_cmd(name: str, overrides: tuple[str, ...], preset: str | None, out: str,
         metrics = dict(result or {})
     from paperworks.core.io import atomic_write_json
 
-    if rd.writer:
-        atomic_write_json(rd.path / "results.json", metrics)
-    if not rd.writer:  # under torchrun only rank 0 reports
+    if not rd.writer:  # under torchrun only rank 0 writes and reports
         return
+    atomic_write_json(rd.path / "results.json", metrics)
     shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items())
     click.echo(f"{name}: {shown or 'done'} ({time.time() - t0:.1f}s) -> {rd.path}")
 

@@ -60,13 +60,12 @@ class RunDir:
         self.path = Path(path)
         # under torchrun only rank 0 writes; other ranks read (checkpoints on resume)
         self.writer = int(os.environ.get("RANK", "0")) == 0
-        if create:
-            # non-writers never create; RunDir.new makes rank 0 create the folder before telling the others
-            if self.writer:
-                self.path.mkdir(parents=True, exist_ok=True)
-                (self.path / "plots").mkdir(exist_ok=True)
-        elif not self.path.is_dir():
-            raise DataError(f"run directory '{self.path}' does not exist")
+        if not create:
+            if not self.path.is_dir():
+                raise DataError(f"run directory '{self.path}' does not exist")
+        elif self.writer:  # non-writers never create; RunDir.new has rank 0 create it before telling the others
+            self.path.mkdir(parents=True, exist_ok=True)
+            (self.path / "plots").mkdir(exist_ok=True)
         self._t0 = time.time()
 
     @classmethod

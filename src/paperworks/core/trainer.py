@@ -78,7 +78,6 @@ class TrainerConfig(Config):
     prebatched: bool = False          # each dataset item is a whole global batch (a list of examples, e.g. grouped
     #                                   by length); batch_size must be 1; under DDP rank r takes examples r::K
 
-
     def validate(self) -> None:
         check_positive("max_steps", self.max_steps)
         check_positive("batch_size", self.batch_size)

@@ -26,14 +26,7 @@ from paperworks.core.trainer import EarlyStopping
 from paperworks.graphs.node_eval import f1_scores
 
 __all__ = ["MLPClassifier", "GCNClassifier", "HANClassifier", "train_node_classifier",
-           "dgi_embeddings", "GCNEncoder", "single_thread"]
-
-
-def single_thread():
-    """``torch_threads(1)``: the sparse kernels of these small graphs gain nothing from a 2nd thread."""
-    from paperworks.core.threads import torch_threads
-
-    return torch_threads(1)
+           "dgi_embeddings", "GCNEncoder"]
 
 
 class MLPClassifier(nn.Module):

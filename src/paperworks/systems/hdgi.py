@@ -100,60 +100,6 @@ def _row_normalize(x: torch.Tensor) -> torch.Tensor:
     return torch.where(s != 0, x / torch.where(s != 0, s, torch.ones_like(s)), x)
 
 
-def _bench_hdgi(self, run_dir: RunDir | None = None, quick: bool = True) -> dict:
-    """Training-epoch time of HDGI vs PyG ``DeepGraphInfomax`` doing the same work.
-
-    Same graph (the generated academic graph's planted P-S-P meta-path), same features, dimension and
-    optimizer; HDGI restricted to that one meta-path is DGI plus a (trivial) semantic attention, so the two
-    do the same forward/backward work. ratio = PyG epoch time / ours (> 1: ours faster).
-    """
-    from torch_geometric.nn import DeepGraphInfomax
-
-    from paperworks.graphs.hetero_baselines import GCNEncoder, single_thread
-    from paperworks.graphs.hetero_infomax import HDGIModel, corrupt_features, normalized_metapath_adjacencies
-
-    c = self.config
-    epochs = 20 if quick else 100
-    with single_thread():
-        prep = self.prepare(self._graph(c.seed))
-        x, ei = prep["x"], prep["edges"][0]
-        adjs = normalized_metapath_adjacencies([ei], x.size(0))
-        torch.manual_seed(c.seed)
-        gen = torch.Generator().manual_seed(c.seed)
-        ours = HDGIModel(x.size(1), c.dim, 1, c.att_hidden)
-        peer = DeepGraphInfomax(c.dim, encoder=GCNEncoder(x.size(1), c.dim),
-                                summary=lambda z, *a, **k: torch.sigmoid(z.mean(dim=0)),
-                                corruption=lambda x, ei: (x[torch.randperm(x.size(0), generator=gen)], ei))
-
-        def step_ours(opt):
-            opt.zero_grad()
-            _, perm = corrupt_features(x, gen)
-            pos, neg, _, _ = ours(x, adjs, perm)
-            ours.loss(pos, neg).backward()
-            opt.step()
-
-        def step_peer(opt):
-            opt.zero_grad()
-            pos, neg, s = peer(x, ei)
-            peer.loss(pos, neg, s).backward()
-            opt.step()
-
-        times = {}
-        for name, model, step in (("hdgi", ours, step_ours), ("pyg_dgi", peer, step_peer)):
-            opt = torch.optim.Adam(model.parameters(), lr=c.lr)
-            step(opt)  # warm-up (caches, allocator)
-            t0 = time.perf_counter()
-            for _ in range(epochs):
-                step(opt)
-            times[name] = (time.perf_counter() - t0) / epochs
-    ratio = times["pyg_dgi"] / times["hdgi"]
-    return {"ratio": ratio, "epoch_s_ours": times["hdgi"], "epoch_s_pyg": times["pyg_dgi"],
-            "nodes": int(x.size(0)), "edges": int(ei.size(1)), "dim": c.dim, "epochs": epochs,
-            "summary": f"HDGI epoch {times['hdgi'] * 1e3:.1f} ms vs PyG DeepGraphInfomax "
-                       f"{times['pyg_dgi'] * 1e3:.1f} ms on the same one-meta-path graph (ratio peer/ours)"}
-
-
-
 # meta-path names for the real datasets' PyG layouts (relation 'to' between every pair of types)
 _REAL_METAPATHS = {
     "dblp": {"APA": ["author", "paper", "author"], "APCPA": ["author", "paper", "conference", "paper", "author"],
@@ -180,8 +126,6 @@ class HDGI(System):
                   "max_epochs": 5, "patience": 3, "dgi_patience": 3, "seeds": 1, "kmeans_runs": 2},
         "paper": {"dim": 512, "max_epochs": 10000},
     }
-
-    bench = _bench_hdgi
 
     # ----------------------------------------------------------------------------------- data
     def _graph(self, seed: int):
@@ -364,3 +308,54 @@ class HDGI(System):
             f"Wall time {time.time() - t0:.0f} s on a shared 2-core CPU.")
         return rep
 
+    # ----------------------------------------------------------------------------------- bench
+    def bench(self, run_dir: RunDir | None = None, quick: bool = True) -> dict:
+        """Training-epoch time of HDGI vs PyG ``DeepGraphInfomax`` doing the same work.
+
+        Same graph (the generated academic graph's planted P-S-P meta-path), same features, dimension and
+        optimizer; HDGI restricted to that one meta-path is DGI plus a (trivial) semantic attention, so the two
+        do the same forward/backward work. ratio = PyG epoch time / ours (> 1: ours faster).
+        """
+        from torch_geometric.nn import DeepGraphInfomax
+
+        from paperworks.graphs.hetero_baselines import GCNEncoder
+        from paperworks.graphs.hetero_infomax import HDGIModel, corrupt_features, normalized_metapath_adjacencies
+
+        c = self.config
+        epochs = 20 if quick else 100
+        prep = self.prepare(self._graph(c.seed))
+        x, ei = prep["x"], prep["edges"][0]
+        adjs = normalized_metapath_adjacencies([ei], x.size(0))
+        torch.manual_seed(c.seed)
+        gen = torch.Generator().manual_seed(c.seed)
+        ours = HDGIModel(x.size(1), c.dim, 1, c.att_hidden)
+        peer = DeepGraphInfomax(c.dim, encoder=GCNEncoder(x.size(1), c.dim),
+                                summary=lambda z, *a, **k: torch.sigmoid(z.mean(dim=0)),
+                                corruption=lambda x, ei: (x[torch.randperm(x.size(0), generator=gen)], ei))
+
+        def step_ours(opt):
+            opt.zero_grad()
+            _, perm = corrupt_features(x, gen)
+            pos, neg, _, _ = ours(x, adjs, perm)
+            ours.loss(pos, neg).backward()
+            opt.step()
+
+        def step_peer(opt):
+            opt.zero_grad()
+            pos, neg, s = peer(x, ei)
+            peer.loss(pos, neg, s).backward()
+            opt.step()
+
+        times = {}
+        for name, model, step in (("hdgi", ours, step_ours), ("pyg_dgi", peer, step_peer)):
+            opt = torch.optim.Adam(model.parameters(), lr=c.lr)
+            step(opt)  # warm-up (caches, allocator)
+            t0 = time.perf_counter()
+            for _ in range(epochs):
+                step(opt)
+            times[name] = (time.perf_counter() - t0) / epochs
+        ratio = times["pyg_dgi"] / times["hdgi"]
+        return {"ratio": ratio, "epoch_s_ours": times["hdgi"], "epoch_s_pyg": times["pyg_dgi"],
+                "nodes": int(x.size(0)), "edges": int(ei.size(1)), "dim": c.dim, "epochs": epochs,
+                "summary": f"HDGI epoch {times['hdgi'] * 1e3:.1f} ms vs PyG DeepGraphInfomax "
+                           f"{times['pyg_dgi'] * 1e3:.1f} ms on the same one-meta-path graph (ratio peer/ours)"}

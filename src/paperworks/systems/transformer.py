@@ -238,10 +238,9 @@ class TransformerSystem(System):
                            norm_first=c.norm_first)
 
     def _trainer_config(self, kind: str, steps: int, d_model: int, warmup: int, ckpt_every: int = 0,
-                        keep: int = 5, batch_size: int | None = None,
-                        lr_factor: float | None = None, prebatched: bool = False) -> TrainerConfig:
+                        keep: int = 5, lr_factor: float | None = None, prebatched: bool = False) -> TrainerConfig:
         c = self.config
-        common = dict(max_steps=steps, batch_size=batch_size or c.batch_size, seed=c.seed, log_every=max(1, min(50, steps // 10)),
+        common = dict(max_steps=steps, batch_size=1 if prebatched else c.batch_size, seed=c.seed, log_every=max(1, min(50, steps // 10)),
                       ckpt_every=ckpt_every, keep_checkpoints=keep, progress=True, prebatched=prebatched)
         if kind == "transformer":
             return TrainerConfig(lr=c.lr_factor if lr_factor is None else lr_factor, optimizer="adam", betas=(0.9, 0.98), eps=1e-9, schedule="noam",
@@ -253,14 +252,11 @@ class TransformerSystem(System):
              resume: bool = False, by_tokens: bool = False, lr_factor: float | None = None):
         c = self.config
         ck = c.ckpt_every if average else 0
-        if by_tokens:
-            # one pre-built length-grouped batch per update; under torchrun each rank takes every K-th pair of it
-            data, collate, bs = token_batches(pairs, c.batch_tokens), collate_pairs, 1
-        else:
-            data, collate, bs = pairs, collate_pairs, None
-        tc = self._trainer_config(kind, steps, d_model, warmup, ck, max(c.average_last, 1), bs, lr_factor,
+        # by_tokens: one pre-built length-grouped batch per update; under torchrun each rank takes every K-th pair
+        data = token_batches(pairs, c.batch_tokens) if by_tokens else pairs
+        tc = self._trainer_config(kind, steps, d_model, warmup, ck, max(c.average_last, 1), lr_factor,
                                   prebatched=by_tokens)
-        tr = Trainer(model, data, _loss_fn(c.label_smoothing), tc, run_dir=run_dir, collate_fn=collate)
+        tr = Trainer(model, data, _loss_fn(c.label_smoothing), tc, run_dir=run_dir, collate_fn=collate_pairs)
         t0 = time.time()
         records = tr.fit(resume=resume)
         secs = time.time() - t0
