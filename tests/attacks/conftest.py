@@ -5,12 +5,8 @@ from paperworks.models.mnist import SmallCNN
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: one intra-op thread is faster (and fair to a loaded 2-core CI); restored afterwards."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+def _one_thread(one_torch_thread):
+    """Every test of this folder runs on one torch thread (tests/conftest.py)."""
 
 
 @pytest.fixture(scope="session")

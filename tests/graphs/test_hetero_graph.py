@@ -16,13 +16,7 @@ from torch_geometric.data import HeteroData  # noqa: E402
 import torch_geometric.transforms as T  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Sparse kernels with 2 OpenMP threads on a shared 2-core box spin for seconds: use one."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 def tiny_graph(seed=0, n_p=12, n_a=7, n_s=3):

@@ -14,12 +14,7 @@ pytest.importorskip("torch_geometric")
 from torch_geometric.nn import DeepGraphInfomax, GCNConv  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 def random_graph(n=30, e=80, seed=0):

@@ -9,12 +9,7 @@ from paperworks.mip import ID, RELU, ZERO, MILPPlanner, PlanCost, forward_layers
 from paperworks.systems.sparse_mpc import SparseDynamics, SparseMPC, hard_assign, run_episode, make_env
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 def _model(seed=0):

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import torch
 
 from paperworks.core.errors import ConfigError
 from paperworks.systems.tame_bnn import TameBNN, inverse_optimization, make_digits_small, make_xor
@@ -15,8 +14,7 @@ def test_data_are_bounded_and_on_grid():
     assert Xtr.shape == (8, 16) and set(np.unique(Xtr)) <= {-1.0, 1.0} and ytr.sum() == 4
 
 
-def test_inverse_optimization_decreases_loss():
-    torch.set_num_threads(1)
+def test_inverse_optimization_decreases_loss(one_torch_thread):
     rng = np.random.default_rng(0)
     A = np.hstack([rng.integers(1, 6, (2, 3)).astype(float), np.eye(2)])
     c_true = np.array([3.2, 4.1, 5.3, 1.9, 2.4])

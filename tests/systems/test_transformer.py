@@ -8,12 +8,7 @@ from paperworks.core.registry import get_system
 from paperworks.core.rundir import RunDir
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 def test_registered_with_paper_and_presets():

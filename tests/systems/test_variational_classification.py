@@ -13,14 +13,7 @@ from paperworks.systems.variational_classification import (ClassCritic, Gaussian
                                                            critic_loss, density_ratio_kl, gaussian_kl,
                                                            split_classifier)
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # tiny models: one thread is fastest and avoids oversubscription when CI shares the cores
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 def _head(d=3, c=4, seed=0, **kw):

@@ -6,14 +6,7 @@ import torch
 from paperworks.core.errors import ConfigError
 from paperworks.core.registry import get_system
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # tiny models: one thread is fastest and avoids oversubscription when CI shares the cores
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 def test_reproduce_smoke_report_structure(reproduce_smoke):
