@@ -9,7 +9,7 @@ from torch_geometric.nn import GCNConv, SAGPooling, TopKPooling, global_max_pool
 
 from paperworks.core.errors import ConfigError, DataError
 from paperworks.graphs._checks import check_graph
-from paperworks.graphs.structure_pool import HGPSLPool
+from paperworks.graphs.structure_pool import HGPSLPool, source_degree_sym_norm
 
 __all__ = ["HierGCN", "RowNormGCN", "POOLS"]
 
@@ -34,9 +34,7 @@ class RowNormGCN(nn.Module):
         row, col = edge_index
         if edge_weight is None:
             edge_weight = h.new_ones(row.numel())
-        deg = h.new_zeros(h.size(0)).index_add_(0, row, edge_weight)
-        dinv = deg.pow(-0.5).masked_fill(deg <= 0, 0.0)
-        norm = dinv[row] * edge_weight * dinv[col]
+        norm = source_degree_sym_norm(edge_index, edge_weight, h.size(0))
         out = torch.zeros_like(h).index_add_(0, col, norm.unsqueeze(-1) * h[row])
         return out + self.bias
 

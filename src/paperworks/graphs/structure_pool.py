@@ -14,7 +14,7 @@ from paperworks.core.errors import ConfigError, DataError
 from paperworks.graphs._checks import check_float, check_graph
 
 __all__ = ["sparsemax", "segment_sparsemax", "node_information_score", "candidate_pairs", "HGPSLPool",
-           "topk_per_graph", "SCORE_NORMS"]
+           "topk_per_graph", "source_degree_sym_norm", "SCORE_NORMS"]
 
 
 def sparsemax(z: Tensor, dim: int = -1) -> Tensor:
@@ -79,6 +79,16 @@ def topk_per_graph(score: Tensor, ratio: float, batch: Tensor) -> Tensor:
     return order[bperm[rank < k[b]]]
 
 
+def source_degree_sym_norm(edge_index: Tensor, edge_weight: Tensor, num_nodes: int) -> Tensor:
+    """Edge weights d_i^{-1/2} w_ij d_j^{-1/2} with d the weighted degree over the SOURCE index i
+    (edge_index[0]), 0 where a degree is 0 - the normalisation of the official HGP-SL code (its GCN layer and
+    its node information score)."""
+    row, col = edge_index
+    deg = edge_weight.new_zeros(num_nodes).index_add_(0, row, edge_weight)
+    dinv = deg.pow(-0.5).masked_fill(deg <= 0, 0.0)
+    return dinv[row] * edge_weight * dinv[col]
+
+
 def node_information_score(x: Tensor, edge_index: Tensor, edge_weight: Tensor | None = None,
                            num_nodes: int | None = None, norm: str = "rw") -> Tensor:
     """Node information score (no parameters), per row i of H:
@@ -98,13 +108,11 @@ def node_information_score(x: Tensor, edge_index: Tensor, edge_weight: Tensor | 
     if edge_weight is None:
         edge_weight = x.new_ones(edge_index.size(1))
     row, col = edge_index
-    ew = edge_weight
-    deg = x.new_zeros(n).index_add_(0, row, ew)
     if norm == "sym":
-        dinv = deg.pow(-0.5).masked_fill(deg <= 0, 0.0)
-        w = dinv[row] * ew * dinv[col]
+        w = source_degree_sym_norm(edge_index, edge_weight, n)
     else:
-        w = ew * deg.pow(-1.0).masked_fill(deg <= 0, 0.0)[row]
+        deg = x.new_zeros(n).index_add_(0, row, edge_weight)
+        w = edge_weight * deg.pow(-1.0).masked_fill(deg <= 0, 0.0)[row]
     agg = torch.zeros_like(x).index_add_(0, row, w.unsqueeze(-1) * x[col])
     return (x - agg).abs().sum(dim=-1)
 
