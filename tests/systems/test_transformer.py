@@ -42,6 +42,20 @@ def test_reproduce_smoke_report(reproduce_smoke):
     assert any("Translation" in t["title"] for t in d["tables"])
 
 
+@pytest.mark.data
+def test_reproduce_numbers_do_not_depend_on_the_worker_count(tmp_path):
+    """The four trainings of reproduce() are independent jobs: in 2 spawn processes they give exactly
+    the numbers of the sequential in-process run."""
+    cls = get_system("transformer")
+    claims = []
+    for workers in (1, 2):
+        cfg = cls.make_config({"workers": str(workers)}, preset="smoke")
+        rep = cls(cfg).reproduce(RunDir(tmp_path / f"w{workers}"), quick=True)
+        claims.append([(c.claim, c.ours, c.baseline) for c in rep.claims])
+        assert (tmp_path / f"w{workers}" / "algorithmic-transformer" / "metrics.jsonl").exists()
+    assert claims[0] == claims[1]
+
+
 def test_run_algorithmic_smoke(tmp_path):
     cls = get_system("transformer")
     cfg = cls.make_config({"task": "algorithmic", "alg_tasks": "reverse"}, preset="smoke")

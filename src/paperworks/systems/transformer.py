@@ -16,7 +16,6 @@ decoding and the report. Small-scale reproduction (offline, CPU):
 from __future__ import annotations
 
 import copy
-import math
 import statistics
 import time
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from paperworks.attention import (LSTMSeq2Seq, Transformer, beam_search, corpus_
 from paperworks.core import Claim, Paper, Report, RunDir, System, check_choice, check_interval, register
 from paperworks.core.config import Config, check_positive
 from paperworks.core.errors import ConfigError
-from paperworks.core.trainer import Trainer, TrainerConfig, average_checkpoints, latest_checkpoint
+from paperworks.core.trainer import Trainer, TrainerConfig, average_checkpoints
 
 __all__ = ["TransformerConfig", "TransformerSystem", "collate_pairs", "translate", "matched_lstm",
            "PAPER_BLEU"]
@@ -91,6 +90,9 @@ class TransformerConfig(Config):
     lstm_layers: int = 2
     lstm_lr: float = 2e-3
     seed: int = 0
+    # reproduce(): its four trainings are independent; they run in this many processes (one torch thread
+    # each; 0 = one per usable CPU, 1 = sequentially in this process). The numbers do not depend on it.
+    workers: int = 0
 
     def validate(self) -> None:
         check_choice("task", self.task, ("translation", "algorithmic"))
@@ -118,6 +120,7 @@ class TransformerConfig(Config):
         check_positive("length_penalty", self.length_penalty, strict=False)
         check_positive("max_len_b", self.max_len_b, strict=False)
         check_positive("eval_sentences", self.eval_sentences, strict=False)
+        check_positive("workers", self.workers, strict=False)
         if self.vocab_size < 100:
             raise ConfigError(f"'vocab_size' must be >= 100 (got {self.vocab_size})")
 
@@ -269,7 +272,10 @@ class TransformerSystem(System):
         return records, secs, averaged
 
     # ----------------------------------------------------------------------------- algorithmic
-    def _algorithmic(self, run_dir: RunDir, steps: int) -> dict:
+    def _algorithmic_model(self, path: str, name: str, steps: int) -> dict:
+        """Train one model (``transformer`` | ``lstm``) on the algorithmic tasks and measure exact-sequence
+        accuracy on the test inputs. Self-contained (one job of :meth:`_jobs`): both models start from the
+        same seed, the LSTM's width is matched to the Transformer's parameter count."""
         from paperworks.data.algorithmic import load_algorithmic
 
         c = self.config
@@ -277,31 +283,21 @@ class TransformerSystem(System):
                                 min_len=c.alg_min_len, max_len=c.alg_max_len, n_digits=c.alg_digits)
         V = data["vocab_size"]
         torch.manual_seed(c.seed)
-        tf = self._transformer(V, algorithmic=True)
-        torch.manual_seed(c.seed)
-        lstm = matched_lstm(V, tf.num_parameters(), c.lstm_layers, 0.0)
-        res = {"params": {"transformer": tf.num_parameters(), "lstm": lstm.num_parameters()}, "acc": {},
-               "seconds": {}, "curves": {}}
-        for name, model in (("transformer", tf), ("lstm", lstm)):
-            rd = RunDir(run_dir.path / f"algorithmic-{name}")
-            rec, secs, averaged = self._fit(name, model, data["train"], steps, c.alg_d_model, c.alg_warmup_steps,
-                                            rd, average=(name == "transformer"), lr_factor=c.alg_lr_factor)
-            res["seconds"][name] = secs
-            res["curves"][name] = [(r["step"], r["loss"]) for r in rec if "loss" in r]
-            # the Transformer is evaluated as in Sec. 6.1 (average of the last checkpoints); the last
-            # checkpoint alone is reported as "transformer_last"
-            evals = [(name, averaged if averaged is not None else model)]
-            if averaged is not None:
-                evals.append((name + "_last", model))
-            for key, m in evals:
-                res["acc"][key] = {}
-                for task, ex in data["test"].items():
-                    hyp = translate(m, ex, beam_size=1, max_len_b=c.max_len_b)
-                    res["acc"][key][task] = exact_match(hyp, [t[:-1] for _, t in ex])
-            run_dir.log_metrics({"phase": "algorithmic", "model": name, "seconds": secs,
-                                 **{f"acc/{k}/{t}": v for k in res["acc"] if k.startswith(name)
-                                    for t, v in res["acc"][k].items()}})
-        return res
+        model = self._transformer(V, algorithmic=True)
+        if name == "lstm":
+            torch.manual_seed(c.seed)
+            model = matched_lstm(V, model.num_parameters(), c.lstm_layers, 0.0)
+        rec, secs, averaged = self._fit(name, model, data["train"], steps, c.alg_d_model, c.alg_warmup_steps,
+                                        RunDir(path), average=(name == "transformer"), lr_factor=c.alg_lr_factor)
+        # the Transformer is evaluated as in Sec. 6.1 (average of the last checkpoints); the last
+        # checkpoint alone is reported as "transformer_last"
+        evals = [(name, averaged if averaged is not None else model)]
+        if averaged is not None:
+            evals.append((name + "_last", model))
+        acc = {key: {task: exact_match(translate(m, ex, beam_size=1, max_len_b=c.max_len_b), [t[:-1] for _, t in ex])
+                     for task, ex in data["test"].items()} for key, m in evals}
+        return {"part": "algorithmic", "name": name, "params": model.num_parameters(), "acc": acc,
+                "seconds": secs, "curve": [(r["step"], r["loss"]) for r in rec if "loss" in r]}
 
     # ----------------------------------------------------------------------------- translation
     def _bleu(self, data, model, n_eval: int, beam: int) -> float:
@@ -311,35 +307,73 @@ class TransformerSystem(System):
         hyps = translate(model, test, beam, c.length_penalty, c.max_len_b)
         return corpus_bleu([data.decode(h) for h in hyps], refs)
 
-    def _translation(self, run_dir: RunDir, lang: str, steps: int, n_eval: int) -> dict:
+    def _translation_model(self, path: str, lang: str, name: str, steps: int, n_eval: int) -> dict:
+        """Train one model on EN->``lang`` and score it with sacreBLEU on the test split (the Transformer:
+        beam on the last checkpoint, greedy, and beam on the average of the last checkpoints)."""
         from paperworks.data.translation import load_gettext_translation
 
         c = self.config
         data = load_gettext_translation(lang, c.vocab_size)
         V = data.vocab_size
         torch.manual_seed(c.seed)
-        tf = self._transformer(V)
-        torch.manual_seed(c.seed)
-        lstm = matched_lstm(V, tf.num_parameters(), c.lstm_layers, c.dropout)
-        res = {"data": data.summary(), "vocab": V, "params": {"transformer": tf.num_parameters(),
-                                                             "lstm": lstm.num_parameters()},
-               "bleu": {}, "seconds": {}, "curves": {}}
-        for name, model in (("transformer", tf), ("lstm", lstm)):
-            rd = RunDir(run_dir.path / f"translation-{lang}-{name}")
-            rec, secs, averaged = self._fit(name, model, data.ids["train"], steps, c.d_model, c.warmup_steps, rd,
-                                            average=(name == "transformer"), by_tokens=True)
-            res["seconds"][name] = secs
-            res["curves"][name] = [(r["step"], r["loss"]) for r in rec if "loss" in r]
-            t0 = time.time()
-            res["bleu"][name] = self._bleu(data, model, n_eval, c.beam_size)
-            if name == "transformer":
-                res["bleu"]["transformer_greedy"] = self._bleu(data, model, n_eval, 1)
-                if averaged is not None:
-                    res["bleu"]["transformer_avg"] = self._bleu(data, averaged, n_eval, c.beam_size)
-            res["seconds"][name + "_decode"] = time.time() - t0
-            run_dir.log_metrics({"phase": f"translation-{lang}", "model": name, "seconds": secs,
-                                 **{f"bleu/{k}": v for k, v in res["bleu"].items()}})
-        return res
+        model = self._transformer(V)
+        if name == "lstm":
+            torch.manual_seed(c.seed)
+            model = matched_lstm(V, model.num_parameters(), c.lstm_layers, c.dropout)
+        rec, secs, averaged = self._fit(name, model, data.ids["train"], steps, c.d_model, c.warmup_steps,
+                                        RunDir(path), average=(name == "transformer"), by_tokens=True)
+        t0 = time.time()
+        bleu = {name: self._bleu(data, model, n_eval, c.beam_size)}
+        if name == "transformer":
+            bleu["transformer_greedy"] = self._bleu(data, model, n_eval, 1)
+            if averaged is not None:
+                bleu["transformer_avg"] = self._bleu(data, averaged, n_eval, c.beam_size)
+        return {"part": f"translation-{lang}", "name": name, "params": model.num_parameters(), "bleu": bleu,
+                "seconds": secs, "decode_seconds": time.time() - t0, "data": data.summary(), "vocab": V,
+                "curve": [(r["step"], r["loss"]) for r in rec if "loss" in r]}
+
+    def _jobs(self, run_dir: RunDir, alg_steps: int, langs, steps: int, n_eval: int) -> tuple[dict, dict]:
+        """Every training of the reproduction is independent (own seed, own data, own run folder): they run
+        in ``workers`` processes, longest first, and are merged in a fixed order, so the numbers do not
+        depend on the worker count (each job uses one torch thread when ``workers > 1``)."""
+        from paperworks.core.parallel import default_workers, run_jobs
+
+        c = self.config
+        if langs:   # build (or find) the BPE models once, before the workers start
+            from paperworks.data.translation import load_gettext_translation
+
+            for lang in langs:
+                load_gettext_translation(lang, c.vocab_size)
+        jobs = [dict(config=c, kind="translation", path=str(run_dir.path / f"translation-{lang}-{name}"),
+                     name=name, steps=steps, lang=lang, n_eval=n_eval)
+                for lang in langs for name in ("lstm", "transformer")]
+        jobs += [dict(config=c, kind="algorithmic", path=str(run_dir.path / f"algorithmic-{name}"), name=name,
+                      steps=alg_steps) for name in ("lstm", "transformer")]
+        workers = default_workers(len(jobs), c.workers)
+        results = run_jobs(_reproduce_job, jobs, workers=workers, threads=1 if workers > 1 else None)
+        alg = {"params": {}, "acc": {}, "seconds": {}, "curves": {}}
+        mt: dict[str, dict] = {}
+        for r in sorted(results, key=lambda r: (r["part"] != "algorithmic", r["part"], r["name"] != "transformer")):
+            name = r["name"]
+            if r["part"] == "algorithmic":
+                alg["params"][name] = r["params"]
+                alg["acc"].update(r["acc"])
+                alg["seconds"][name] = r["seconds"]
+                alg["curves"][name] = r["curve"]
+                run_dir.log_metrics({"phase": "algorithmic", "model": name, "seconds": r["seconds"],
+                                     **{f"acc/{k}/{t}": v for k, d in r["acc"].items() for t, v in d.items()}})
+            else:
+                lang = r["part"].split("-", 1)[1]
+                m = mt.setdefault(lang, {"data": r["data"], "vocab": r["vocab"], "params": {}, "bleu": {},
+                                         "seconds": {}, "curves": {}})
+                m["params"][name] = r["params"]
+                m["bleu"].update(r["bleu"])
+                m["seconds"][name] = r["seconds"]
+                m["seconds"][name + "_decode"] = r["decode_seconds"]
+                m["curves"][name] = r["curve"]
+                run_dir.log_metrics({"phase": r["part"], "model": name, "seconds": r["seconds"],
+                                     **{f"bleu/{k}": v for k, v in r["bleu"].items()}})
+        return alg, {lang: mt[lang] for lang in langs}
 
     # ------------------------------------------------------------------------------ public API
     def run(self, run_dir: RunDir) -> dict[str, float]:
@@ -373,12 +407,15 @@ class TransformerSystem(System):
         return out
 
     def reproduce(self, run_dir: RunDir, quick: bool = True) -> Report:
+        from paperworks.core.parallel import default_workers
+
         c = self.config
         scale = 1 if quick else 4
         langs = tuple(c.langs) if quick else tuple(dict.fromkeys(tuple(c.langs) + ("de", "fr")))
         rep = Report(self.name, quick)
-        t_start, cpu_start = time.time(), time.process_time()
-        alg = self._algorithmic(run_dir, c.alg_steps * scale)
+        t_start = time.time()
+        n_eval = c.eval_sentences if quick else 0
+        alg, mt = self._jobs(run_dir, c.alg_steps * scale, langs, c.steps * scale, n_eval)
         for task in c.alg_tasks:
             rep.add_claim(Claim.at_least(f"{task}: Transformer exact-sequence accuracy >= 99% on unseen inputs",
                                          f"exact_match/{task}", alg["acc"]["transformer"][task], 0.99,
@@ -396,10 +433,7 @@ class TransformerSystem(System):
                                                  f"Transformer (avg last {c.average_last})"),
                                                 ("transformer_last", "transformer", "Transformer (last)"),
                                                 ("lstm", "lstm", "LSTM + attention")) if key in alg["acc"]])
-        mt = {}
-        n_eval = c.eval_sentences if quick else 0
-        for lang in langs:
-            r = mt[lang] = self._translation(run_dir, lang, c.steps * scale, n_eval)
+        for lang, r in mt.items():
             b = r["bleu"]
             rep.add_claim(Claim.beats(f"EN-{lang.upper()} gettext: Transformer beats the LSTM in sacreBLEU at "
                                       f"equal budget (beam {c.beam_size}, Sec. 6.1 checkpoint averaging)",
@@ -441,9 +475,12 @@ class TransformerSystem(System):
             f"tasks, chosen on the dev splits with the same search for the LSTM's lr); beam {c.beam_size}, alpha {c.length_penalty}, max length "
             f"source + {c.max_len_b}. LSTM: Luong global attention (general score), bidirectional encoder, "
             f"Adam lr {c.lstm_lr} with linear warm-up and decay, gradient clipping 1.0, same label smoothing. "
-            f"Wall time of the whole reproduction: {time.time() - t_start:.0f} s; CPU time of this process "
-            f"{time.process_time() - cpu_start:.0f} s with {torch.get_num_threads()} torch threads (on a shared "
-            f"machine the wall time can be far above the CPU time). Caveat (docs): with one seed and ~850 test "
+            f"Wall time of the whole reproduction: {time.time() - t_start:.0f} s, its four trainings run in "
+            f"{default_workers(2 + 2 * len(langs), c.workers)} process(es) (one torch thread each when more than one; "
+            f"the numbers do not depend on it); training seconds per model: "
+            f"{', '.join(f'{k} {v:.0f}' for k, v in alg['seconds'].items())} (algorithmic), "
+            f"{'; '.join(', '.join(f'{k} {v:.0f}' for k, v in r['seconds'].items()) for r in mt.values())} "
+            f"(translation, with decoding). Caveat (docs): with one seed and ~850 test "
             f"sentences, BLEU differences of 0.3-0.6 between these variants changed sign between our dev and test "
             f"splits, so the translation claims are not resolved at this scale.")
         return rep
@@ -476,3 +513,12 @@ class TransformerSystem(System):
         return run_bench(vocab_size=c.vocab_size, d_model=c.d_model, n_heads=c.n_heads, d_ff=c.d_ff,
                          n_layers=c.n_layers, dropout=c.dropout, batch_size=c.batch_size,
                          beam_size=c.beam_size, alpha=c.length_penalty, quick=quick, seed=c.seed)
+
+
+def _reproduce_job(config: TransformerConfig, kind: str, path: str, name: str, steps: int, lang: str = "de",
+                   n_eval: int = 0) -> dict:
+    """One training + evaluation of :meth:`TransformerSystem.reproduce` (a picklable worker entry point)."""
+    system = TransformerSystem(config)
+    if kind == "algorithmic":
+        return system._algorithmic_model(path, name, steps)
+    return system._translation_model(path, lang, name, steps, n_eval)
