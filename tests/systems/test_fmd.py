@@ -149,6 +149,7 @@ def test_reproduce_smoke(reproduce_smoke):
     d = reproduce_smoke("fmd")
     names = " ".join(c["claim"] for c in d["claims"])
     assert "colored_mnist" in names and "adult" in names
+    assert [c["claim"].split(":")[0] for c in d["claims"]].count("fortunes_gender") == 4  # text task runs too
     assert any("FMD (ours)" in str(r[0]) for t in d["tables"] for r in t["rows"])
 
 
@@ -158,10 +159,14 @@ def test_reproduce_quick_tabular_claims_hold(reproduce_smoke):
     # with the faithful Eq. 7 update (even retraining all layers on the same 1,000-sample edit keeps ~59% of
     # the bias; see docs/systems/fmd.md); its cost claim depends on machine load. The tabular claims and the
     # influence-ranking claim must hold; the diagnostic rows must be reported.
+    # The four text (fortunes_gender) claims were fixed before the text task was run and are reported as they
+    # come out (the bias claim fails: see docs); they must be present.
     d = reproduce_smoke("fmd", preset=None)
     must = [c for c in d["claims"] if not c["claim"].startswith("colored_mnist: FMD")
-            and not c["claim"].startswith("colored_mnist: accuracy") and not c["claim"].startswith("colored_mnist: debias")]
+            and not c["claim"].startswith("colored_mnist: accuracy") and not c["claim"].startswith("colored_mnist: debias")
+            and not c["claim"].startswith("fortunes_gender")]
     assert len(must) == 7 and all(c["holds"] for c in must), [c for c in must if not c["holds"]]
+    assert sum(c["claim"].startswith("fortunes_gender") for c in d["claims"]) == 4
     assert any(c["claim"].startswith("colored_mnist: FMD at least halves") for c in d["claims"])
     rows = {r[0] for t in d["tables"] for r in t["rows"]}
     assert {"retrain all layers on the m-sample edit", "last layer refit on fully debiased data"} <= rows
