@@ -146,6 +146,8 @@ def test_bad_input(target):
         AdvGAN.make_config({"eps": "-0.1"})
     with pytest.raises(ConfigError, match="targets|model"):
         AdvGAN.make_config({"targets": "A,Z"})
+    with pytest.raises(ConfigError, match="'workers'"):
+        AdvGAN.make_config({"workers": "3"})
 
 
 def test_reproduce_smoke(reproduce_smoke):
@@ -153,3 +155,16 @@ def test_reproduce_smoke(reproduce_smoke):
     assert d["tables"][0]["rows"][0][0] == "clean accuracy"
     assert any(p["file"].endswith("advgan_grid.png") for p in d["plots"])
     assert {c["claim"].split(" ")[0] for c in d["claims"]} >= {"semi-whitebox", "AdvGAN", "black-box:"}
+    assert any(t["title"].startswith("Defended models") for t in d["tables"])
+
+
+def test_reproduce_worker_process_gives_the_sequential_numbers(reproduce_smoke):
+    """workers = 2 trains the FGSM / PGD defended copies in a spawned process: every number must equal the
+    one-process run (all three defenses, so the ensemble copy trained here is covered too)."""
+    runs = [reproduce_smoke("advgan", defenses="fgsm,ensemble,pgd", workers=w) for w in (1, 2)]
+    tables = [{t["title"]: t["rows"] for t in d["tables"] if not t["title"].startswith("Generation time")}
+              for d in runs]
+    assert len(tables[0]["Defended models (small): white-box robustness on the test subset (reference)"]) == 3
+    assert tables[0] == tables[1]
+    assert [(c["ours"], c["baseline"]) for c in runs[0]["claims"] if "time" not in c["metric"]] == \
+        [(c["ours"], c["baseline"]) for c in runs[1]["claims"] if "time" not in c["metric"]]
