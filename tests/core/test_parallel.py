@@ -32,3 +32,16 @@ def test_default_workers():
     assert 1 <= default_workers(4) <= 4
     with pytest.raises(ValueError, match="workers"):
         default_workers(2, -1)
+
+
+def test_in_background_returns_the_result_and_reraises():
+    from paperworks.core.parallel import in_background
+
+    with in_background(dict, a=1, b=2) as fut:
+        local = sum(range(10))     # the caller keeps working meanwhile
+        assert fut.result() == {"a": 1, "b": 2} and local == 45
+    with in_background(torch.get_num_threads, threads=1) as fut:
+        assert fut.result() == 1
+    with pytest.raises(TypeError):
+        with in_background(str, not_an_argument=1) as fut:
+            fut.result()

@@ -10,10 +10,11 @@ own arguments (seed it inside the job), which makes the result independent of th
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor
-from typing import Any, Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, Sequence
 
-__all__ = ["run_jobs", "default_workers"]
+__all__ = ["run_jobs", "in_background", "default_workers"]
 
 
 def default_workers(n_jobs: int, requested: int = 0) -> int:
@@ -50,3 +51,17 @@ def run_jobs(fn: Callable, jobs: Sequence[dict], workers: int = 1, threads: int 
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=mp.get_context("spawn")) as pool:
         futures = [pool.submit(_call, fn, threads, job) for job in jobs]
         return [f.result() for f in futures]
+
+
+@contextmanager
+def in_background(fn: Callable, threads: int | None = 1, **kwargs: Any) -> Iterator[Future]:
+    """``with in_background(fn, **kwargs) as fut: ...``: ``fn(**kwargs)`` runs in one spawn worker while the
+    caller goes on; ``fut.result()`` waits for it (re-raising its exception). Leaving the block waits for
+    the worker and shuts it down (a job not yet started is cancelled)."""
+    import multiprocessing as mp
+
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"))
+    try:
+        yield pool.submit(_call, fn, threads, kwargs)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

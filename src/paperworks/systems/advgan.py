@@ -44,10 +44,7 @@ Choices where the paper is vague (stated, following common re-implementations):
 from __future__ import annotations
 
 import dataclasses
-import math
-import multiprocessing
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,8 +56,8 @@ from paperworks import attacks
 from paperworks.attacks._checks import check_eps, check_images, check_labels, check_model
 from paperworks.core import Claim, Paper, Report, RunDir, System, check_choice, check_interval, check_positive
 from paperworks.core.config import Config
-from paperworks.core.errors import DataError
 from paperworks.core.registry import register
+from paperworks.core.parallel import in_background
 from paperworks.core.threads import torch_threads
 from paperworks.core.trainer import Trainer, TrainerConfig, seed_everything
 from paperworks.models.mnist import make_model
@@ -381,7 +378,6 @@ def _defense_worker(cfg_fields: dict, methods: list[str]):
     returns plain numpy state dicts, the robustness numbers (the models are rebuilt in the parent) and the
     worker's CPU seconds."""
     cpu0 = time.process_time()
-    torch.set_num_threads(1)
     cfg = AdvGANConfig(**cfg_fields)
     xtr, ytr, xte, yte, xdef, ydef = _load(cfg, defense_set=True)
     models, robust = AdvGAN(cfg)._defense_phase(methods, xtr, ytr, xdef, ydef, xte, yte)
@@ -559,16 +555,11 @@ class AdvGAN(System):
         # the FGSM- and PGD-trained copies while this process trains the targets, the AdvGANs, the black-box
         # attack and the ensemble-trained copy (it reuses this process's static models); same numbers as 1 worker
         remote = [m for m in methods if m != "ensemble"] if cfg.workers > 1 else []
-        pool = fut = None
-        if remote:
-            pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-            fut = pool.submit(_defense_worker, dataclasses.asdict(cfg), remote)
-        try:
-            with torch_threads(1 if pool is not None else None):
-                return self._reproduce(run_dir, quick, t_start, methods, remote, fut)
-        finally:
-            if pool is not None:
-                pool.shutdown(wait=True, cancel_futures=True)
+        if not remote:
+            return self._reproduce(run_dir, quick, t_start, methods, remote, None)
+        with in_background(_defense_worker, cfg_fields=dataclasses.asdict(cfg), methods=remote) as fut, \
+                torch_threads(1):
+            return self._reproduce(run_dir, quick, t_start, methods, remote, fut)
 
     def _reproduce(self, run_dir, quick, t_start, methods, remote, fut):
         cfg = self.config
