@@ -94,6 +94,7 @@ def test_equal_budget_for_both_models():
     assert (tf.schedule, tf.betas, tf.eps, tf.grad_clip, tf.lr) == ("noam", (0.9, 0.98), 1e-9, None, 0.5)
     assert (lstm.schedule, lstm.grad_clip, lstm.lr) == ("linear", 1.0, 2e-3)
     assert sys_._trainer_config("transformer", 10, 64, 4, lr_factor=1.0).lr == 1.0
+    assert sys_._trainer_config("lstm", 10, 64, 4, lstm_lr=sys_.config.alg_lstm_lr).lr == 1e-3
     # the paper's base model uses Eq. 3 without a factor
     assert cls.make_config({}, preset="base").lr_factor == 1.0
 
