@@ -219,3 +219,43 @@ def test_head_trains_at_a_tenth_of_the_encoder_lr_like_the_official_optimizer_2(
     tr = _HeadLrTrainer(ce_model, torch.utils.data.TensorDataset(x, y),
                         lambda m, b: F.cross_entropy(m(b[0]), b[1]), tc, device="cpu", head=None, head_lr_scale=0.1)
     assert len(tr.optimizer.param_groups) == 1
+
+
+@pytest.mark.parametrize("method", ["ce", "vc"])
+def test_sgd_official_recipe_is_what_the_config_says(monkeypatch, method):
+    """optimizer=sgd_official (official VC.py scaled to our budget): SGD, Nesterov momentum 0.9, the configured
+    weight decay in every group, the Gaussian head at sgd_head_lr_scale x sgd_lr (CE: one group), and the lr of
+    every group x0.1 from update round(T/3) and again from round(2T/3) (T = 12 updates here: 4 and 8)."""
+    from paperworks.systems.variational_classification import VariationalClassification as S
+    from paperworks.systems.variational_classification import experiment as E
+
+    seen = []
+
+    class Recording(E._HeadLrTrainer):
+        def __init__(self, *a, **k):
+            super().__init__(*a, **k)
+            self.trace = []
+            self.optimizer.register_step_pre_hook(
+                lambda o, *_: self.trace.append([g["lr"] for g in o.param_groups]))
+            seen.append(self)
+
+    monkeypatch.setattr(E, "_HeadLrTrainer", Recording)
+    cfg = S.make_config({"optimizer": "sgd_official", "sgd_lr": "0.05", "sgd_weight_decay": "0.002",
+                         "sgd_head_lr_scale": "0.1", "batch_size": "16", "critic_hidden": "8"}, preset="smoke")
+    torch.manual_seed(0)
+    task = E.Task("t", torch.rand(64, 1, 2, 2), torch.arange(64) % 3, torch.rand(8, 1, 2, 2), torch.arange(8) % 3, 3)
+    E.train(method, task, cfg, seed=0, epochs=3)
+    tr = seen[0]
+    opt = tr.optimizer
+    assert isinstance(opt, torch.optim.SGD)
+    assert all(g["nesterov"] and g["momentum"] == 0.9 and g["weight_decay"] == 0.002 for g in opt.param_groups)
+    base = [0.05] if method == "ce" else [0.05, 0.005]
+    if method == "vc":
+        assert {id(p) for p in opt.param_groups[1]["params"]} == {id(p) for p in tr.model.head.parameters()}
+    assert len(tr.trace) == 12
+    for t, lrs in enumerate(tr.trace):
+        want = [b * 0.1 ** ((t >= 4) + (t >= 8)) for b in base]
+        assert lrs == pytest.approx(want, rel=1e-12), t
+    assert E.step_milestones(930) == (310, 620)            # 30 epochs x 31 steps: after epochs 10 and 20
+    with pytest.raises(ConfigError, match="optimizer"):
+        S.make_config({"optimizer": "sgd"})
