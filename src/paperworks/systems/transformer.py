@@ -89,7 +89,7 @@ class TransformerConfig(Config):
     alg_max_len: int = 20
     alg_digits: int = 3
     alg_train: int = 20000
-    alg_test: int = 500
+    alg_test: int = 2000                  # unseen test inputs per task (500 until 2026-11-26: see docs)
     alg_warmup_steps: int = 400
     # LSTM baseline (Luong attention), trained with Adam + linear warm-up/decay
     lstm_layers: int = 2
