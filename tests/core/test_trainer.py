@@ -187,6 +187,36 @@ def test_noam_schedule_closed_form():
     assert lrs[-1] == pytest.approx(noam_factor(10, d, w))  # lr used at step 10
 
 
+def test_step_schedule_and_nesterov_sgd():
+    """schedule='step': update i uses lr * gamma^(number of milestones <= i) (torch's MultiStepLR); nesterov
+    reaches torch.optim.SGD; both are validated."""
+    cfg = TrainerConfig(max_steps=9, batch_size=2, lr=0.5, optimizer="sgd", momentum=0.9, nesterov=True,
+                        schedule="step", milestones=(3, 6), gamma=0.1, log_every=1, progress=False)
+    m = nn.Linear(1, 1)
+    data = torch.utils.data.TensorDataset(torch.randn(4, 1), torch.randn(4, 1))
+    tr = Trainer(m, data, lambda m, b: ((m(b[0]) - b[1]) ** 2).mean(), cfg)
+    assert tr.optimizer.param_groups[0]["nesterov"] and tr.optimizer.param_groups[0]["momentum"] == 0.9
+    seen = []
+    tr.optimizer.register_step_pre_hook(lambda o, *_: seen.append(o.param_groups[0]["lr"]))
+    tr.fit()
+    ref_opt = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=0.5)
+    ref = torch.optim.lr_scheduler.MultiStepLR(ref_opt, milestones=[3, 6], gamma=0.1)
+    want = []
+    for _ in range(9):
+        want.append(ref_opt.param_groups[0]["lr"])
+        ref_opt.step()
+        ref.step()
+    assert seen == pytest.approx(want, rel=1e-12)
+    with pytest.raises(ConfigError, match="nesterov"):
+        TrainerConfig(optimizer="adam", nesterov=True)
+    with pytest.raises(ConfigError, match="nesterov"):
+        TrainerConfig(optimizer="sgd", nesterov=True)
+    with pytest.raises(ConfigError, match="milestones"):
+        TrainerConfig(schedule="step")
+    with pytest.raises(ConfigError, match="gamma"):
+        TrainerConfig(schedule="step", milestones=(2,), gamma=1.5)
+
+
 def test_config_validation_reports_all_problems():
     with pytest.raises(ConfigError) as e:
         TrainerConfig(max_steps=0, optimizer="adamm", lr=-1.0)

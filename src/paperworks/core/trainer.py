@@ -63,8 +63,12 @@ class TrainerConfig(Config):
     betas: tuple[float, float] = (0.9, 0.999)
     eps: float = 1e-8
     momentum: float = 0.0             # sgd only
+    nesterov: bool = False            # sgd only (needs momentum > 0)
     weight_decay: float = 0.0
     schedule: str = "constant"        # constant | noam | cosine | linear (linear/cosine: warm-up then decay to 0)
+    #                                   | step (lr x gamma from each of `milestones`, counted in updates)
+    milestones: tuple[int, ...] = ()  # step: the updates from which the lr is multiplied by gamma once more
+    gamma: float = 0.1                # step
     warmup_steps: int = 0
     d_model: int | None = None        # noam: lr * d_model^-0.5 * min(s^-0.5, s * warmup^-1.5)
     grad_clip: float | None = None    # max global L2 norm of the gradients
@@ -83,7 +87,7 @@ class TrainerConfig(Config):
         check_positive("batch_size", self.batch_size)
         check_positive("lr", self.lr)
         check_choice("optimizer", self.optimizer, ("adam", "adamw", "sgd"))
-        check_choice("schedule", self.schedule, ("constant", "noam", "cosine", "linear"))
+        check_choice("schedule", self.schedule, ("constant", "noam", "cosine", "linear", "step"))
         check_interval("betas[0]", self.betas[0], 0.0, 1.0, closed="left")
         check_interval("betas[1]", self.betas[1], 0.0, 1.0, closed="left")
         check_positive("eps", self.eps)
@@ -98,6 +102,13 @@ class TrainerConfig(Config):
         if self.prebatched and self.batch_size != 1:
             raise ConfigError(f"prebatched=True draws one pre-built batch per step: batch_size must be 1 "
                               f"(got {self.batch_size})")
+        if self.nesterov and (self.optimizer != "sgd" or self.momentum <= 0):
+            raise ConfigError(f"nesterov=True needs optimizer 'sgd' with momentum > 0 (got optimizer "
+                              f"'{self.optimizer}', momentum {self.momentum})")
+        if self.schedule == "step":
+            if not self.milestones or any(m < 0 for m in self.milestones):
+                raise ConfigError(f"schedule 'step' needs milestones >= 0 (got {self.milestones})")
+            check_interval("gamma", self.gamma, 0.0, 1.0, closed="right")
         if self.schedule == "noam":
             if self.d_model is None or self.d_model <= 0:
                 raise ConfigError("schedule 'noam' needs d_model > 0")
@@ -118,6 +129,9 @@ def _lr_lambda(cfg: TrainerConfig) -> Callable[[int], float]:
     if cfg.schedule == "noam":
         d, w = cfg.d_model, cfg.warmup_steps
         return lambda i: noam_factor(i + 1, d, w)
+    if cfg.schedule == "step":   # update i (0-based) uses lr * gamma^(number of milestones <= i)
+        ms, g = tuple(cfg.milestones), cfg.gamma
+        return lambda i: g ** sum(i >= m for m in ms)
     w, total = cfg.warmup_steps, cfg.max_steps
 
     def warm_then_decay(i: int) -> float:
@@ -477,16 +491,22 @@ class Trainer:
         self._epoch_cache: tuple[int, list[int]] | None = None
 
     # -- pieces
+    def _param_groups(self) -> list[dict[str, Any]]:
+        """The optimizer's parameter groups (one group of every trainable parameter); a subclass may split
+        them, e.g. to give some parameters their own ``lr``."""
+        return [{"params": [p for p in self.model.parameters() if p.requires_grad]}]
+
     def _make_optimizer(self) -> torch.optim.Optimizer:
         c = self.cfg
-        params = [p for p in self.model.parameters() if p.requires_grad]
-        if not params:
+        groups = [g for g in self._param_groups() if g["params"]]
+        if not groups:
             raise ConfigError("the model has no trainable parameters", where="Trainer")
         if c.optimizer == "adam":
-            return torch.optim.Adam(params, lr=c.lr, betas=c.betas, eps=c.eps, weight_decay=c.weight_decay)
+            return torch.optim.Adam(groups, lr=c.lr, betas=c.betas, eps=c.eps, weight_decay=c.weight_decay)
         if c.optimizer == "adamw":
-            return torch.optim.AdamW(params, lr=c.lr, betas=c.betas, eps=c.eps, weight_decay=c.weight_decay)
-        return torch.optim.SGD(params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay)
+            return torch.optim.AdamW(groups, lr=c.lr, betas=c.betas, eps=c.eps, weight_decay=c.weight_decay)
+        return torch.optim.SGD(groups, lr=c.lr, momentum=c.momentum, nesterov=c.nesterov,
+                               weight_decay=c.weight_decay)
 
     def _epoch_indices(self, epoch: int) -> list[int]:
         if self._epoch_cache is None or self._epoch_cache[0] != epoch:

@@ -67,37 +67,20 @@ def step_milestones(total_steps: int) -> tuple[int, int]:
 class _HeadLrTrainer(Trainer):
     """The shared Trainer with the official code's two parameter groups: the Gaussian head's means and
     log-variances (the code's ``optimizer_2``) train at ``head_lr_scale`` x the encoder's learning rate.
+    The optimizer (Adam, or the official SGD with Nesterov momentum) and the learning-rate schedule are the
+    Trainer's own, from its config."""
 
-    ``recipe="sgd_official"``: SGD with Nesterov momentum 0.9 and weight decay ``cfg.weight_decay`` for both
-    groups, and the learning rate of both multiplied by 0.1 at each of :func:`step_milestones` (official
-    ``VC.py``; its StepLR steps per epoch, ours at the equivalent optimizer step)."""
-
-    def __init__(self, *args, head: nn.Module | None = None, head_lr_scale: float = 1.0, recipe: str = "adam",
-                 **kw):
-        self._head, self._head_lr_scale, self._recipe = head, head_lr_scale, recipe
+    def __init__(self, *args, head: nn.Module | None = None, head_lr_scale: float = 1.0, **kw):
+        self._head, self._head_lr_scale = head, head_lr_scale
         super().__init__(*args, **kw)
-        if recipe == "sgd_official":
-            m1, m2 = step_milestones(self.cfg.max_steps)
-            # LambdaLR is called with the number of updates already taken: update t uses lr * gamma^(#m <= t)
-            self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-                self.optimizer, lambda t: STEP_GAMMA ** ((t >= m1) + (t >= m2)))
 
-    def _groups(self, lr: float) -> list[dict]:
+    def _param_groups(self) -> list[dict]:
         if self._head is None or self._head_lr_scale == 1.0:
-            return [{"params": [p for p in self.model.parameters() if p.requires_grad]}]
+            return super()._param_groups()
         head_ids = {id(p) for p in self._head.parameters()}
         rest = [p for p in self.model.parameters() if p.requires_grad and id(p) not in head_ids]
         head = [p for p in self._head.parameters() if p.requires_grad]
-        return [{"params": rest}, {"params": head, "lr": lr * self._head_lr_scale}]
-
-    def _make_optimizer(self) -> torch.optim.Optimizer:
-        c = self.cfg
-        if self._recipe == "sgd_official":
-            return torch.optim.SGD(self._groups(c.lr), lr=c.lr, momentum=SGD_MOMENTUM, nesterov=True,
-                                   weight_decay=c.weight_decay)
-        if self._head is None or self._head_lr_scale == 1.0 or c.optimizer != "adam":
-            return super()._make_optimizer()
-        return torch.optim.Adam(self._groups(c.lr), lr=c.lr, betas=c.betas, eps=c.eps, weight_decay=c.weight_decay)
+        return [{"params": rest}, {"params": head, "lr": self.cfg.lr * self._head_lr_scale}]
 
 
 def train(method: str, task: Task, cfg, seed: int, epochs: int, train_idx: np.ndarray | None = None):
@@ -122,7 +105,9 @@ def train(method: str, task: Task, cfg, seed: int, epochs: int, train_idx: np.nd
     recipe = getattr(cfg, "optimizer", "adam")
     if recipe == "sgd_official":   # official VC.py recipe (lr 0.1, Nesterov, wd 1e-3, StepLR at 1/3 and 2/3)
         tc = TrainerConfig(max_steps=steps, batch_size=bs, lr=cfg.sgd_lr, optimizer="sgd", momentum=SGD_MOMENTUM,
-                           weight_decay=cfg.sgd_weight_decay, log_every=max(1, steps), seed=seed, progress=False)
+                           nesterov=True, weight_decay=cfg.sgd_weight_decay, schedule="step",
+                           milestones=step_milestones(steps), gamma=STEP_GAMMA, log_every=max(1, steps), seed=seed,
+                           progress=False)
         head_scale = cfg.sgd_head_lr_scale
     else:
         tc = TrainerConfig(max_steps=steps, batch_size=bs, lr=cfg.lr, optimizer="adam", log_every=max(1, steps),
@@ -133,7 +118,7 @@ def train(method: str, task: Task, cfg, seed: int, epochs: int, train_idx: np.nd
     # 0.01 for the head); CE's linear head is part of the network, as in the code (the ResNet's fc layer).
     head = model.head if isinstance(model.head, GaussianHead) else None
     _HeadLrTrainer(model, torch.utils.data.TensorDataset(x, y), loss_fn, tc, device="cpu", head=head,
-                   head_lr_scale=head_scale, recipe=recipe).fit()
+                   head_lr_scale=head_scale).fit()
     model.eval()
     return model, obj, time.perf_counter() - t0
 
