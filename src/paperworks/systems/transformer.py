@@ -247,6 +247,17 @@ class TransformerSystem(System):
                            attention_dropout=c.attention_dropout, relu_dropout=c.relu_dropout,
                            norm_first=c.norm_first)
 
+    def _model(self, name: str, vocab_size: int, algorithmic: bool):
+        """``transformer`` or the ``lstm`` baseline whose width matches its parameter count; both are built
+        from the same seed."""
+        c = self.config
+        torch.manual_seed(c.seed)
+        model = self._transformer(vocab_size, algorithmic=algorithmic)
+        if name == "lstm":
+            torch.manual_seed(c.seed)
+            model = matched_lstm(vocab_size, model.num_parameters(), c.lstm_layers, 0.0 if algorithmic else c.dropout)
+        return model
+
     def _trainer_config(self, kind: str, steps: int, d_model: int, warmup: int, ckpt_every: int = 0,
                         keep: int = 5, lr_factor: float | None = None, prebatched: bool = False,
                         lstm_lr: float | None = None) -> TrainerConfig:
@@ -281,21 +292,20 @@ class TransformerSystem(System):
         return records, secs, averaged
 
     # ----------------------------------------------------------------------------- algorithmic
+    def _algorithmic_data(self) -> dict:
+        from paperworks.data.algorithmic import load_algorithmic
+
+        c = self.config
+        return load_algorithmic(tasks=c.alg_tasks, n_train=c.alg_train, n_test=c.alg_test, seed=c.seed,
+                                min_len=c.alg_min_len, max_len=c.alg_max_len, n_digits=c.alg_digits)
+
     def _algorithmic_model(self, path: str, name: str, steps: int) -> dict:
         """Train one model (``transformer`` | ``lstm``) on the algorithmic tasks and measure exact-sequence
         accuracy on the test inputs. Self-contained (one job of :meth:`_jobs`): both models start from the
         same seed, the LSTM's width is matched to the Transformer's parameter count."""
-        from paperworks.data.algorithmic import load_algorithmic
-
         c = self.config
-        data = load_algorithmic(tasks=c.alg_tasks, n_train=c.alg_train, n_test=c.alg_test, seed=c.seed,
-                                min_len=c.alg_min_len, max_len=c.alg_max_len, n_digits=c.alg_digits)
-        V = data["vocab_size"]
-        torch.manual_seed(c.seed)
-        model = self._transformer(V, algorithmic=True)
-        if name == "lstm":
-            torch.manual_seed(c.seed)
-            model = matched_lstm(V, model.num_parameters(), c.lstm_layers, 0.0)
+        data = self._algorithmic_data()
+        model = self._model(name, data["vocab_size"], algorithmic=True)
         rec, secs, averaged = self._fit(name, model, data["train"], steps, c.alg_d_model, c.alg_warmup_steps,
                                         RunDir(path), average=(name == "transformer"), lr_factor=c.alg_lr_factor,
                                         lstm_lr=c.alg_lstm_lr)
@@ -324,12 +334,7 @@ class TransformerSystem(System):
 
         c = self.config
         data = load_gettext_translation(lang, c.vocab_size)
-        V = data.vocab_size
-        torch.manual_seed(c.seed)
-        model = self._transformer(V)
-        if name == "lstm":
-            torch.manual_seed(c.seed)
-            model = matched_lstm(V, model.num_parameters(), c.lstm_layers, c.dropout)
+        model = self._model(name, data.vocab_size, algorithmic=False)
         rec, secs, averaged = self._fit(name, model, data.ids["train"], steps, c.d_model, c.warmup_steps,
                                         RunDir(path), average=(name == "transformer"), by_tokens=True)
         t0 = time.time()
@@ -339,10 +344,10 @@ class TransformerSystem(System):
             if averaged is not None:
                 bleu["transformer_avg"] = self._bleu(data, averaged, n_eval, c.beam_size)
         return {"part": f"translation-{lang}", "name": name, "params": model.num_parameters(), "bleu": bleu,
-                "seconds": secs, "decode_seconds": time.time() - t0, "data": data.summary(), "vocab": V,
+                "seconds": secs, "decode_seconds": time.time() - t0, "data": data.summary(), "vocab": data.vocab_size,
                 "curve": [(r["step"], r["loss"]) for r in rec if "loss" in r]}
 
-    def _jobs(self, run_dir: RunDir, alg_steps: int, langs, steps: int, n_eval: int) -> tuple[dict, dict]:
+    def _jobs(self, run_dir: RunDir, alg_steps: int, langs, steps: int, n_eval: int) -> tuple[dict, dict, int]:
         """Every training of the reproduction is independent (own seed, own data, own run folder): they run
         in ``workers`` processes, longest first, and are merged in a fixed order, so the numbers do not
         depend on the worker count (each job uses one torch thread when ``workers > 1``)."""
@@ -383,7 +388,7 @@ class TransformerSystem(System):
                 m["curves"][name] = r["curve"]
                 run_dir.log_metrics({"phase": r["part"], "model": name, "seconds": r["seconds"],
                                      **{f"bleu/{k}": v for k, v in r["bleu"].items()}})
-        return alg, {lang: mt[lang] for lang in langs}
+        return alg, {lang: mt[lang] for lang in langs}, workers
 
     # ------------------------------------------------------------------------------ public API
     def run(self, run_dir: RunDir) -> dict[str, float]:
@@ -392,12 +397,8 @@ class TransformerSystem(System):
         c = self.config
         resume = bool(getattr(self, "resume", False))
         if c.task == "algorithmic":
-            from paperworks.data.algorithmic import load_algorithmic
-
-            data = load_algorithmic(tasks=c.alg_tasks, n_train=c.alg_train, n_test=c.alg_test, seed=c.seed,
-                                    min_len=c.alg_min_len, max_len=c.alg_max_len, n_digits=c.alg_digits)
-            torch.manual_seed(c.seed)
-            model = self._transformer(data["vocab_size"], algorithmic=True)
+            data = self._algorithmic_data()
+            model = self._model("transformer", data["vocab_size"], algorithmic=True)
             self._fit("transformer", model, data["train"], c.alg_steps, c.alg_d_model, c.alg_warmup_steps,
                       run_dir, resume=resume, lr_factor=c.alg_lr_factor)
             out = {f"acc/{t}": exact_match(translate(model, ex, 1, max_len_b=c.max_len_b), [y[:-1] for _, y in ex])
@@ -406,8 +407,7 @@ class TransformerSystem(System):
             from paperworks.data.translation import load_gettext_translation
 
             data = load_gettext_translation(c.lang, c.vocab_size)
-            torch.manual_seed(c.seed)
-            model = self._transformer(data.vocab_size)
+            model = self._model("transformer", data.vocab_size, algorithmic=False)
             _, _, averaged = self._fit("transformer", model, data.ids["train"], c.steps, c.d_model,
                                        c.warmup_steps, run_dir, average=True, resume=resume, by_tokens=True)
             out = {"bleu": self._bleu(data, model, c.eval_sentences, c.beam_size)}
@@ -417,15 +417,13 @@ class TransformerSystem(System):
         return out
 
     def reproduce(self, run_dir: RunDir, quick: bool = True) -> Report:
-        from paperworks.core.parallel import default_workers
-
         c = self.config
         scale = 1 if quick else 4
         langs = tuple(c.langs) if quick else tuple(dict.fromkeys(tuple(c.langs) + ("de", "fr")))
         rep = Report(self.name, quick)
         t_start = time.time()
         n_eval = c.eval_sentences if quick else 0
-        alg, mt = self._jobs(run_dir, c.alg_steps * scale, langs, c.steps * scale, n_eval)
+        alg, mt, workers = self._jobs(run_dir, c.alg_steps * scale, langs, c.steps * scale, n_eval)
         for task in c.alg_tasks:
             rep.add_claim(Claim.at_least(f"{task}: Transformer exact-sequence accuracy >= 99% on unseen inputs",
                                          f"exact_match/{task}", alg["acc"]["transformer"][task], 0.99,
@@ -485,14 +483,14 @@ class TransformerSystem(System):
             f"tasks, chosen on the dev splits with the same search for the LSTM's lr); beam {c.beam_size}, alpha {c.length_penalty}, max length "
             f"source + {c.max_len_b}. LSTM: Luong global attention (general score), bidirectional encoder, "
             f"Adam lr {c.lstm_lr} (algorithmic {c.alg_lstm_lr}) with linear warm-up and decay, gradient clipping 1.0, same label smoothing. "
-            f"Wall time of the whole reproduction: {time.time() - t_start:.0f} s, its four trainings run in "
-            f"{default_workers(2 + 2 * len(langs), c.workers)} process(es) (one torch thread each when more than one; "
+            f"Wall time of the whole reproduction: {time.time() - t_start:.0f} s, its {2 + 2 * len(langs)} trainings "
+            f"run in {workers} process(es) (one torch thread each when more than one; "
             f"the numbers do not depend on it); training seconds per model: "
             f"{', '.join(f'{k} {v:.0f}' for k, v in alg['seconds'].items())} (algorithmic), "
             f"{'; '.join(', '.join(f'{k} {v:.0f}' for k, v in r['seconds'].items()) for r in mt.values())} "
-            f"(translation, with decoding). Caveat (docs): with one seed and ~850 test "
-            f"sentences, BLEU differences of 0.3-0.6 between these variants changed sign between our dev and test "
-            f"splits, so the translation claims are not resolved at this scale.")
+            f"(translation, with decoding). Caveat (docs): one seed and ~900 short test sentences; at the earlier "
+            f"budget, BLEU differences of 0.3-0.6 between these variants changed sign between our dev and test "
+            f"splits, so differences that small are not resolved at this scale.")
         return rep
 
     def _plot(self, rep, run_dir, alg, mt):
