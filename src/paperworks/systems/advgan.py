@@ -385,6 +385,9 @@ def _defense_worker(cfg_fields: dict, methods: list[str]):
     return states, robust, time.process_time() - cpu0
 
 
+#: test images on which the defended models' white-box PGD robustness is measured (reference table)
+ROBUST_PGD_IMAGES = 100
+
 # (model, setting) -> paper's success rate. Table 2 of the paper (semi-whitebox, MNIST); the brief marks these
 # as unverified (not found in a stored source): they are printed as "paper (unverified)".
 PAPER_SEMIWHITEBOX = {"A": 0.979, "B": 0.971, "C": 0.983}
@@ -456,7 +459,7 @@ class AdvGAN(System):
         if statics is None and "ensemble" in methods:
             statics = [self._train_target(n, xtr, ytr, sd) for n, sd in self._static_specs()]
         models, robust = {}, {}
-        k = min(100, xte.shape[0])
+        k = min(ROBUST_PGD_IMAGES, xte.shape[0])
         for method in methods:
             f = self._train_defended(method, xdef, ydef, statics, cfg.seed + 50 + order.index(method))
             models[method] = f
@@ -549,19 +552,19 @@ class AdvGAN(System):
     def reproduce(self, run_dir: RunDir, quick: bool = True) -> Report:
         cfg = self.config
         t_start = time.time()
-        self._cpu0 = time.process_time()
+        cpu0 = time.process_time()
         methods = [d for d in cfg.defenses.split(",") if d]
         # the defenses are independent of the rest and fully seeded: with workers = 2 a spawned worker trains
         # the FGSM- and PGD-trained copies while this process trains the targets, the AdvGANs, the black-box
         # attack and the ensemble-trained copy (it reuses this process's static models); same numbers as 1 worker
         remote = [m for m in methods if m != "ensemble"] if cfg.workers > 1 else []
         if not remote:
-            return self._reproduce(run_dir, quick, t_start, methods, remote, None)
+            return self._reproduce(run_dir, quick, t_start, cpu0, methods, remote, None)
         with in_background(_defense_worker, cfg_fields=dataclasses.asdict(cfg), methods=remote) as fut, \
                 torch_threads(1):
-            return self._reproduce(run_dir, quick, t_start, methods, remote, fut)
+            return self._reproduce(run_dir, quick, t_start, cpu0, methods, remote, fut)
 
-    def _reproduce(self, run_dir, quick, t_start, methods, remote, fut):
+    def _reproduce(self, run_dir, quick, t_start, cpu0, methods, remote, fut):
         cfg = self.config
         seed_everything(cfg.seed, deterministic=False)
         xtr, ytr, xte, yte, xdef, ydef = _load(cfg, defense_set=True)
@@ -598,7 +601,7 @@ class AdvGAN(System):
         statics = [undefended[n] for n, _ in self._static_specs()]
         defended, robust = self._defense_phase([m for m in methods if m not in remote], xtr, ytr, xdef, ydef,
                                                xte, yte, statics)
-        cpu = {"cpu_s_main": time.process_time() - self._cpu0}
+        cpu = {"cpu_s_main": time.process_time() - cpu0}
         if fut is not None:
             states, remote_robust, cpu["cpu_s_worker"] = fut.result()
             robust.update(remote_robust)
@@ -647,7 +650,7 @@ class AdvGAN(System):
                        [f"C&W ({cfg.cw_binary_steps} x {cfg.cw_steps} steps)", f"{t_cw:.2e}", "1"],
                        ["AdvGAN (one G pass)", f"{t_adv:.2e}", f"{t_cw / t_adv:.0f}"]])
         if methods:
-            k = min(100, xte.shape[0])
+            k = min(ROBUST_PGD_IMAGES, xte.shape[0])
             rep.add_table(f"Defended models ({cfg.defended_model}): white-box robustness on the test subset "
                           "(reference)",
                           ["defense", "clean accuracy", f"accuracy under white-box FGSM (eps {cfg.eps})",
