@@ -30,6 +30,12 @@ def default_workers(n_jobs: int, requested: int = 0) -> int:
     return max(1, min(n, n_jobs))
 
 
+def _spawn_pool(workers: int) -> ProcessPoolExecutor:
+    import multiprocessing as mp
+
+    return ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
+
+
 def _call(fn: Callable, threads: int | None, kwargs: dict) -> Any:
     from paperworks.core.threads import torch_threads
 
@@ -46,9 +52,7 @@ def run_jobs(fn: Callable, jobs: Sequence[dict], workers: int = 1, threads: int 
     jobs = list(jobs)
     if workers <= 1 or len(jobs) <= 1:
         return [_call(fn, threads, job) for job in jobs]
-    import multiprocessing as mp
-
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=mp.get_context("spawn")) as pool:
+    with _spawn_pool(min(workers, len(jobs))) as pool:
         futures = [pool.submit(_call, fn, threads, job) for job in jobs]
         return [f.result() for f in futures]
 
@@ -58,9 +62,7 @@ def in_background(fn: Callable, threads: int | None = 1, **kwargs: Any) -> Itera
     """``with in_background(fn, **kwargs) as fut: ...``: ``fn(**kwargs)`` runs in one spawn worker while the
     caller goes on; ``fut.result()`` waits for it (re-raising its exception). Leaving the block waits for
     the worker and shuts it down (a job not yet started is cancelled)."""
-    import multiprocessing as mp
-
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"))
+    pool = _spawn_pool(1)
     try:
         yield pool.submit(_call, fn, threads, kwargs)
     finally:
