@@ -6,6 +6,7 @@ import torch
 from paperworks import attacks
 from paperworks.core.errors import ConfigError, DataError
 from paperworks.models.mnist import SmallCNN
+from paperworks.systems import advgan as advgan_module
 from paperworks.systems.advgan import (AdvGAN, BlackBox, Discriminator, Generator, advgan_generator_loss,
                                        advgan_perturb, distill, hinge_loss, train_advgan, train_classifier,
                                        transfer_column)
@@ -103,6 +104,19 @@ def test_distillation_raises_agreement_on_adversarial_inputs(target):
     assert bb.queries > 0
 
 
+class _Spy(torch.nn.Module):
+    """Wraps a defended / challenge model and records, per forward call, (gradient enabled, phase) where
+    ``phase`` is whatever the test put in ``state["phase"]`` at that moment."""
+
+    def __init__(self, inner, state):
+        super().__init__()
+        self.inner, self.state, self.calls = inner, state, []
+
+    def forward(self, z):
+        self.calls.append((torch.is_grad_enabled(), self.state.get("phase")))
+        return self.inner(z)
+
+
 def test_transfer_column_only_classifies_the_source_examples(target):
     """Paper Sec. 4.3 threat model: examples come from the undefended model; the defended one only classifies."""
     model, x, y = target
@@ -110,18 +124,9 @@ def test_transfer_column_only_classifies_the_source_examples(target):
            "C&W": attacks.evaluate_attack(model, "pgd", x[:10], y[:10], eps=0.3, steps=3, seed=0)}
     torch.manual_seed(3)
     other = train_classifier(SmallCNN(num_classes=3, image_size=16, width=4), x, y, epochs=2, batch_size=32)
-    calls = []
-
-    class Spy(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.inner = other
-
-        def forward(self, z):
-            calls.append(torch.is_grad_enabled())
-            return self.inner(z)
-
-    col = transfer_column(Spy().eval(), src, x, y)
+    spy = _Spy(other, {}).eval()
+    col = transfer_column(spy, src, x, y)
+    calls = [g for g, _ in spy.calls]
     assert calls and not any(calls)  # no gradient access to the defended model
     for k, r in src.items():
         n = r.x_adv.shape[0]
@@ -129,6 +134,50 @@ def test_transfer_column_only_classifies_the_source_examples(target):
         with torch.no_grad():
             want = float((other(r.x_adv).argmax(1) != y[:n]).float().mean())
         assert col[k].success_rate == pytest.approx(want)
+
+
+def test_challenge_model_is_reached_only_through_probs_during_the_attack(target, monkeypatch):
+    """Emulated MNIST challenge: while the black-box AdvGAN attack (dynamic distillation) runs, every forward
+    pass of the challenge model happens inside ``BlackBox.probs`` without gradients, and the attack is handed a
+    ``BlackBox``, never the model; only the scoring afterwards (and the white-box reference) use it directly."""
+    model, x, y = target
+    state = {}
+    spy = _Spy(model, state).eval()
+    probs, attack = BlackBox.probs, advgan_module.dynamic_distillation
+    handed = []
+
+    def probs_spy(self, z, *a, **k):
+        outer = state.get("phase")
+        if outer == "attack":
+            state["phase"] = "probs"
+        try:
+            return probs(self, z, *a, **k)
+        finally:
+            state["phase"] = outer
+
+    def attack_spy(blackbox, *a, **k):
+        handed.append(blackbox)
+        state["phase"] = "attack"
+        try:
+            return attack(blackbox, *a, **k)
+        finally:
+            state["phase"] = "after"
+
+    monkeypatch.setattr(BlackBox, "probs", probs_spy)
+    monkeypatch.setattr(advgan_module, "dynamic_distillation", attack_spy)
+    cfg = AdvGAN.make_config({"surrogate_model": "small", "defended_model": "small", "batch_size": "32",
+                              "pgd_steps": "2"}, preset="smoke")
+    # a 16x16, 3-class toy: the surrogate is rebuilt by make_model, so give it the toy's shape
+    monkeypatch.setattr(advgan_module, "make_model",
+                        lambda name: SmallCNN(num_classes=3, image_size=16, width=4))
+    out = AdvGAN(cfg)._challenge(spy, x, y, x[:24], y[:24])
+    assert len(handed) == 1 and isinstance(handed[0], BlackBox) and handed[0]._model is spy
+    during = [c for c in spy.calls if c[1] in ("attack", "probs")]
+    assert during and all(phase == "probs" and not grad for grad, phase in during)
+    assert out["queries"] == handed[0].queries > 0
+    assert any(phase == "after" for _, phase in spy.calls)  # scoring happens after the attack
+    for k in ("clean", "advgan", "pgd_surrogate", "whitebox_pgd"):
+        assert 0.0 <= out[k] <= 1.0
 
 
 def test_bad_input(target):
@@ -156,6 +205,11 @@ def test_reproduce_smoke(reproduce_smoke):
     assert any(p["file"].endswith("advgan_grid.png") for p in d["plots"])
     assert {c["claim"].split(" ")[0] for c in d["claims"]} >= {"semi-whitebox", "AdvGAN", "black-box:"}
     assert any(t["title"].startswith("Defended models") for t in d["tables"])
+    ch = [t for t in d["tables"] if t["title"].startswith("MNIST challenge (emulated)")]
+    assert len(ch) == 1 and ch[0]["rows"][1][0].startswith("AdvGAN, dynamic distillation")
+    assert ch[0]["rows"][1][3].startswith("92.76 %")
+    claim = [c for c in d["claims"] if c["claim"].startswith("MNIST challenge (emulated)")]
+    assert len(claim) == 1 and claim[0]["paper"] == pytest.approx(0.9276) and claim[0]["rule"] == "ours < baseline"
 
 
 def test_reproduce_worker_process_gives_the_sequential_numbers(reproduce_smoke):
