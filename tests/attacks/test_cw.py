@@ -57,7 +57,7 @@ def test_cw_success_no_worse_than_art_cw(small_setup):
     model, x, y = small_setup
     x, y = x[:8], y[:8]
     clf = art_est.PyTorchClassifier(model=model, loss=nn.CrossEntropyLoss(), input_shape=tuple(x.shape[1:]),
-                                    nb_classes=4, clip_values=(0.0, 1.0))
+                                    nb_classes=4, clip_values=(0.0, 1.0), device_type="cpu")
     theirs = torch.from_numpy(evasion.CarliniL2Method(classifier=clf, confidence=0.0, learning_rate=0.05,
                                                       binary_search_steps=3, max_iter=30, initial_const=0.1,
                                                       verbose=False).generate(x=x.numpy(), y=np.eye(4)[y.numpy()]))

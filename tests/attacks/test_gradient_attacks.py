@@ -13,7 +13,8 @@ from paperworks.models.mnist import LinearSoftmax
 def _art_classifier(model, x, n_classes):
     art_est = pytest.importorskip("art.estimators.classification")
     return art_est.PyTorchClassifier(model=model, loss=nn.CrossEntropyLoss(reduction="sum"),
-                                     input_shape=tuple(x.shape[1:]), nb_classes=n_classes, clip_values=(0.0, 1.0))
+                                     input_shape=tuple(x.shape[1:]), nb_classes=n_classes, clip_values=(0.0, 1.0),
+                                     device_type="cpu")  # ART would move the model to a visible GPU
 
 
 @pytest.mark.parametrize("targeted", [False, True])

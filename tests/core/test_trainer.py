@@ -327,3 +327,44 @@ def test_early_stopping_keeps_the_best_weights():
     assert not mx.step(0.2, m) and mx.step(0.1, m)
     with pytest.raises(ConfigError):
         EarlyStopping(patience=0)
+
+
+# ------------------------------------------------------------------------------------------ devices
+def test_trainer_keeps_the_model_where_it_is_when_a_gpu_is_visible(monkeypatch):
+    """On a GPU machine the Trainer used to move every model to CUDA on its own, so callers that evaluate
+    with CPU tensors after fit() crashed (found by running the suite on an H100). With no device given it
+    must train the model where it is."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    torch.manual_seed(0)
+    x = torch.randn(32, 3)
+    model = nn.Linear(3, 1)
+    tr = Trainer(model, torch.utils.data.TensorDataset(x, x.sum(1, keepdim=True)),
+                 lambda m, b: ((m(b[0]) - b[1]) ** 2).mean(), TrainerConfig(max_steps=3, batch_size=8, progress=False))
+    assert tr.device == torch.device("cpu")
+    tr.fit()
+    assert next(model.parameters()).device == torch.device("cpu")
+    assert float(model(x[:2]).sum()) == float(model(x[:2]).sum())   # usable with CPU tensors after fit()
+
+
+def test_resolve_device(monkeypatch):
+    from paperworks.core.trainer import resolve_device
+
+    assert resolve_device(None) == torch.device("cpu") and resolve_device("CPU") == torch.device("cpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device("auto") == torch.device("cpu")
+    with pytest.raises(ConfigError, match="CUDA is not available"):
+        resolve_device("cuda")
+    with pytest.raises(ConfigError, match="unknown device 'tpu'"):
+        resolve_device("tpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
+    assert resolve_device("auto") == torch.device("cuda", 0)
+    assert resolve_device("cuda:1") == torch.device("cuda", 1)
+    with pytest.raises(ConfigError, match="only 2 CUDA device"):
+        resolve_device("cuda:2")
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    assert resolve_device("cuda") == torch.device("cuda", 1)   # torchrun: this process's GPU

@@ -1,5 +1,7 @@
 """The `transformer` system: config validation, smoke reproduction (report structure), run(), bench."""
 
+import json
+
 import pytest
 import torch
 
@@ -30,6 +32,17 @@ def test_config_errors_name_the_key():
         cls.make_config({"alg_tasks": "copy,fly"})
     with pytest.raises(ConfigError, match="dropout"):
         cls.make_config({"dropout": "1.0"})
+    with pytest.raises(ConfigError, match="unknown device 'tpu'"):
+        cls.make_config({"device": "tpu"})
+
+
+def test_cuda_asked_for_without_cuda_is_one_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    cls = get_system("transformer")
+    cfg = cls.make_config({"task": "algorithmic", "alg_tasks": "reverse", "device": "cuda"}, preset="smoke")
+    with pytest.raises(ConfigError, match="CUDA is not available"):
+        cls(cfg).run(RunDir(tmp_path))
+    assert not (tmp_path / "checkpoints").exists()
 
 
 @pytest.mark.data
@@ -54,6 +67,21 @@ def test_reproduce_numbers_do_not_depend_on_the_worker_count(tmp_path):
         claims.append([(c.claim, c.ours, c.baseline) for c in rep.claims])
         assert (tmp_path / f"w{workers}" / "algorithmic-transformer" / "metrics.jsonl").exists()
     assert claims[0] == claims[1]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (run scripts/gpu-check.sh there)")
+def test_run_algorithmic_on_cuda_starts_from_the_cpu_trajectory(tmp_path):
+    """device=cuda trains and decodes on the GPU; the models are initialised on the CPU from the seed, so
+    the first logged losses equal the CPU run's up to GPU rounding."""
+    cls = get_system("transformer")
+    losses = {}
+    for dev in ("cpu", "cuda"):
+        cfg = cls.make_config({"task": "algorithmic", "alg_tasks": "reverse", "device": dev}, preset="smoke")
+        out = cls(cfg).run(RunDir(tmp_path / dev))
+        assert set(out) == {"acc/reverse"} and 0.0 <= out["acc/reverse"] <= 1.0
+        recs = [json.loads(l) for l in (tmp_path / dev / "metrics.jsonl").read_text().splitlines()]
+        losses[dev] = [r["loss"] for r in recs if "loss" in r]
+    assert losses["cpu"][0] == pytest.approx(losses["cuda"][0], rel=1e-4)
 
 
 def test_run_algorithmic_smoke(tmp_path):

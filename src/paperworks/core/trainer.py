@@ -46,7 +46,8 @@ from paperworks.core.io import _fsync_dir
 
 __all__ = [
     "TrainerConfig", "Trainer", "seed_everything", "average_checkpoints", "load_checkpoint",
-    "save_checkpoint", "latest_checkpoint", "noam_factor", "dist_info", "EarlyStopping",
+    "save_checkpoint", "latest_checkpoint", "noam_factor", "dist_info", "EarlyStopping", "resolve_device",
+    "DEVICE_HELP",
 ]
 
 CKPT_FORMAT = "paperworks-checkpoint"
@@ -161,17 +162,57 @@ def seed_everything(seed: int, deterministic: bool = True) -> None:
             torch.backends.cudnn.deterministic = True
 
 
+DEVICE_HELP = "cpu, cuda, cuda:N or auto (cuda when available, else cpu)"
+
+
+def resolve_device(spec: str | torch.device | None) -> torch.device:
+    """The torch device named by a config value: ``cpu``, ``cuda``, ``cuda:N`` or ``auto`` (CUDA when it is
+    available, else the CPU). Under torchrun, ``cuda`` / ``auto`` mean this process's GPU (``LOCAL_RANK``).
+    Asking for CUDA where there is none raises one :class:`ConfigError`."""
+    if isinstance(spec, torch.device):
+        spec = str(spec)
+    s = "cpu" if spec is None else str(spec).strip().lower()
+    if s == "auto":
+        s = "cuda" if torch.cuda.is_available() else "cpu"
+    if s == "cpu":
+        return torch.device("cpu")
+    if s == "cuda" or (s.startswith("cuda:") and s[5:].isdigit()):
+        if not torch.cuda.is_available():
+            raise ConfigError(f"device '{spec}' asked for, but CUDA is not available here (use device=cpu)",
+                              where="device")
+        index = int(s[5:]) if ":" in s else (
+            int(os.environ.get("LOCAL_RANK", "0")) if int(os.environ.get("WORLD_SIZE", "1")) > 1
+            else torch.cuda.current_device())
+        if index >= torch.cuda.device_count():
+            raise ConfigError(f"device '{spec}': only {torch.cuda.device_count()} CUDA device(s) here",
+                              where="device")
+        return torch.device("cuda", index)
+    raise ConfigError(f"unknown device '{spec}' (expected {DEVICE_HELP})", where="device")
+
+
 def dist_info() -> tuple[int, int, bool]:
-    """(rank, world_size, is_distributed); initializes the process group under torchrun."""
+    """(rank, world_size, is_distributed); initializes the process group under torchrun.
+
+    The backend is ``gloo`` (CPU tensors, and CUDA tensors too) unless ``PAPERWORKS_DIST_BACKEND`` names
+    another (``nccl`` for multi-GPU runs with ``device=cuda``): models stay where the caller put them, so the
+    backend must not assume GPUs just because some are visible."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:
         return 0, 1, False
     if not dist.is_initialized():
-        backend = "nccl" if torch.cuda.is_available() else "gloo"
-        dist.init_process_group(backend=backend)
-        if torch.cuda.is_available():
+        backend = os.environ.get("PAPERWORKS_DIST_BACKEND", "gloo").strip().lower() or "gloo"
+        if backend == "nccl" and torch.cuda.is_available():
             torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+        dist.init_process_group(backend=backend)
     return dist.get_rank(), dist.get_world_size(), True
+
+
+def _module_device(model: nn.Module) -> torch.device:
+    for t in model.parameters():
+        return t.device
+    for t in model.buffers():
+        return t.device
+    return torch.device("cpu")
 
 
 # ------------------------------------------------------------------------------------ checkpoints
@@ -444,7 +485,10 @@ class Trainer:
     """Minibatch training loop with exact resume, eval callbacks, metrics.jsonl and DDP.
 
     Args:
-        model: the module to train (moved to CUDA when available and ``device`` is None).
+        model: the module to train. It trains where it is (``device=None``), or on ``device`` (any value
+            :func:`resolve_device` accepts; the model is moved there and batches are moved to it). The
+            Trainer never moves a model to a GPU on its own: callers that evaluate with CPU tensors after
+            ``fit()`` must keep working on machines that have one.
         train_data: a map-style dataset (``__len__``/``__getitem__``); TensorDatasets are sliced directly.
         loss_fn: ``loss_fn(model, batch) -> loss`` or ``(loss, {name: float})``; the loss is the mean over
             the (local) batch. The reserved metric ``"_weight"`` (not logged) is the number of units the mean
@@ -474,8 +518,7 @@ class Trainer:
         if n < self.cfg.batch_size:
             raise DataError(f"Trainer: the training set has {n} items, fewer than one batch "
                             f"({self.cfg.batch_size})")
-        self.device = torch.device(device) if device is not None else (
-            torch.device("cuda", torch.cuda.current_device()) if torch.cuda.is_available() else torch.device("cpu"))
+        self.device = resolve_device(device) if device is not None else _module_device(model)
         self.model = model.to(self.device)
         self.train_data = train_data
         self.loss_fn = loss_fn

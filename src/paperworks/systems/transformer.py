@@ -27,7 +27,7 @@ from paperworks.attention import (LSTMSeq2Seq, Transformer, beam_search, corpus_
 from paperworks.core import Claim, Paper, Report, RunDir, System, check_choice, check_interval, register
 from paperworks.core.config import Config, check_positive
 from paperworks.core.errors import ConfigError
-from paperworks.core.trainer import Trainer, TrainerConfig, average_checkpoints
+from paperworks.core.trainer import DEVICE_HELP, Trainer, TrainerConfig, average_checkpoints, resolve_device
 
 __all__ = ["TransformerConfig", "TransformerSystem", "collate_pairs", "translate", "matched_lstm",
            "PAPER_BLEU"]
@@ -99,6 +99,10 @@ class TransformerConfig(Config):
     # reproduce(): its four trainings are independent; they run in this many processes (one torch thread
     # each; 0 = one per usable CPU, 1 = sequentially in this process). The numbers do not depend on it.
     workers: int = 0
+    # where the models train and decode: cpu (default; every number in the docs), cuda, cuda:N or auto.
+    # Models are initialised on the CPU from the seed and then moved, so both devices start from the same
+    # weights; GPU kernels are not bit-identical to the CPU's, so GPU numbers differ slightly.
+    device: str = "cpu"
 
     def validate(self) -> None:
         check_choice("task", self.task, ("translation", "algorithmic"))
@@ -128,6 +132,9 @@ class TransformerConfig(Config):
         check_positive("max_len_b", self.max_len_b, strict=False)
         check_positive("eval_sentences", self.eval_sentences, strict=False)
         check_positive("workers", self.workers, strict=False)
+        d = self.device.strip().lower()
+        if not (d in ("cpu", "cuda", "auto") or (d.startswith("cuda:") and d[5:].isdigit())):
+            raise ConfigError(f"unknown device '{self.device}' (expected {DEVICE_HELP})")
         if self.vocab_size < 100:
             raise ConfigError(f"'vocab_size' must be >= 100 (got {self.vocab_size})")
 
@@ -184,11 +191,12 @@ def translate(model, pairs, beam_size: int = 4, alpha: float = 0.6, max_len_b: i
     """Decode the sources of ``pairs`` (beam 1 = greedy), batching sentences of similar length."""
     was = model.training
     model.eval()
+    device = next(model.parameters()).device
     order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]))
     out: list[list[int]] = [[] for _ in pairs]
     for i in range(0, len(order), batch_size):
         idx = order[i: i + batch_size]
-        src = collate_pairs([pairs[j] for j in idx], model.pad_id, model.bos_id)[0]
+        src = collate_pairs([pairs[j] for j in idx], model.pad_id, model.bos_id)[0].to(device)
         if beam_size == 1:
             hyps = greedy_search(model, src, max_len_b=max_len_b, use_cache=use_cache)
         else:
@@ -256,7 +264,7 @@ class TransformerSystem(System):
         if name == "lstm":
             torch.manual_seed(c.seed)
             model = matched_lstm(vocab_size, model.num_parameters(), c.lstm_layers, 0.0 if algorithmic else c.dropout)
-        return model
+        return model.to(resolve_device(c.device))
 
     def _trainer_config(self, kind: str, steps: int, d_model: int, warmup: int, ckpt_every: int = 0,
                         keep: int = 5, lr_factor: float | None = None, prebatched: bool = False,
