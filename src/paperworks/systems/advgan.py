@@ -882,7 +882,7 @@ class AdvGAN(System):
             from art.estimators.classification import PyTorchClassifier
 
             clf = PyTorchClassifier(model=f, loss=nn.CrossEntropyLoss(), input_shape=(1, 28, 28), nb_classes=10,
-                                    clip_values=(0.0, 1.0))
+                                    clip_values=(0.0, 1.0), device_type="cpu")  # ART moves models to a visible GPU
             xn, yn = xte.numpy(), np.eye(10, dtype=np.float32)[yte.numpy()]
             out["art_pgd"] = rate(lambda k: ProjectedGradientDescent(clf, eps=cfg.eps, eps_step=0.01, max_iter=40,
                                                                      num_random_init=0, batch_size=k,
