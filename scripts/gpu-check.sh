@@ -19,4 +19,4 @@ timeout "${GPU_CHECK_TIMEOUT:-330}" python3 -m pytest -q -n "$workers" -o cache_
   --junitxml="$out/junit_gpu.xml" tests 2>&1 | tee "$out/log_gpu.txt" | tail -150
 echo "=== re-run of the failures with CUDA hidden ==="
 CUDA_VISIBLE_DEVICES= timeout "${GPU_CHECK_TIMEOUT2:-150}" python3 -m pytest -q -n "$workers" -o cache_dir=/tmp/pc \
-  --timeout 240 --lf --junitxml="$out/junit_cpu.xml" tests 2>&1 | tee "$out/log_cpu.txt" | tail -60
+  --timeout 240 --lf --lfnf none --junitxml="$out/junit_cpu.xml" tests 2>&1 | tee "$out/log_cpu.txt" | tail -60

@@ -685,7 +685,8 @@ class Trainer:
             if self.distributed and weight is not None:
                 # DDP averages gradients over ranks; weighting rank r by K * w_r / sum(w) makes that average the
                 # gradient of the global mean over all units (tokens) instead of a mean of rank means
-                w = torch.tensor(float(weight), dtype=torch.float64)
+                # on the loss's device: NCCL (PAPERWORKS_DIST_BACKEND=nccl) cannot reduce CPU tensors
+                w = torch.tensor(float(weight), dtype=torch.float64, device=loss.device)
                 total = w.clone()
                 dist.all_reduce(total)
                 if float(total) <= 0:
