@@ -296,8 +296,9 @@ class SparseMPCConfig(Config):
     epochs: int = 30                # dense training before sparsification starts (from this checkpoint)
     dense_epochs: int = 200         # total training of the dense baseline model (continues from `epochs`)
     sparsify_epochs: int = 30
-    # equal budget both ways: fine-tuning brings each sparse model's training to the dense baseline's
-    # (epochs + sparsify_epochs + finetune_epochs = dense_epochs); 60 until 2026-11-26, see docs
+    # budget cap: epochs + sparsify_epochs + finetune_epochs = dense_epochs, so no sparse model trains longer
+    # than the dense baseline; a k-ReLU model is copied when the relaxation's budget passes k, so it gets
+    # epochs + (that epoch) + finetune_epochs (default: 32/16/8/4 ReLUs 176/182/188/194 of 200); 60 until 2026-11-26
     finetune_epochs: int = 140
     targets: tuple[int, ...] = (32, 16, 8, 4)
     k_mpc: int = 8                  # ReLU budget of the model planned with the MILP
