@@ -368,3 +368,20 @@ def test_resolve_device(monkeypatch):
     monkeypatch.setenv("WORLD_SIZE", "2")
     monkeypatch.setenv("LOCAL_RANK", "1")
     assert resolve_device("cuda") == torch.device("cuda", 1)   # torchrun: this process's GPU
+
+
+def test_checkpoint_of_a_cpu_run_does_not_touch_a_visible_gpu(tmp_path, monkeypatch):
+    """A CPU-only run on a GPU machine must not initialise CUDA when it checkpoints (reading the CUDA RNG states
+    creates a context on every visible GPU); the CUDA states are saved only once this process has used CUDA."""
+    from safetensors.torch import load_file
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: False)
+
+    def no_cuda():
+        raise AssertionError("CUDA was touched")
+
+    monkeypatch.setattr(torch.cuda, "get_rng_state_all", no_cuda)
+    path = save_checkpoint(tmp_path, 1, nn.Linear(2, 1))
+    assert not any(k.startswith("rng.cuda.") for k in load_file(path / "state.safetensors"))
+    load_checkpoint(path, nn.Linear(2, 1), restore_rng=True)   # and resuming it does not need CUDA either

@@ -258,7 +258,9 @@ def _json_restore(o):
 
 def _rng_state() -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     tensors = {"rng.torch": torch.get_rng_state()}
-    if torch.cuda.is_available():
+    # only when this process has used CUDA: reading the states would otherwise create a context on every
+    # visible GPU for a CPU-only run (an unused CUDA generator is re-seeded by seed_everything on resume)
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
         for i, s in enumerate(torch.cuda.get_rng_state_all()):
             tensors[f"rng.cuda.{i}"] = s
     np_state = np.random.get_state()
