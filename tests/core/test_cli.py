@@ -98,7 +98,7 @@ def test_run_writes_run_dir_and_resume_continues(tmp_path, capsys):
     for f in ("config.json", "env.json", "metrics.jsonl", "results.json"):
         assert (rd / f).exists(), f
     env = json.loads((rd / "env.json").read_text())
-    assert env["seed"] == 0 and "torch" in env["packages"] and "wall_time_s" in env
+    assert env["seed"] == 0 and "torch" in env["packages"] and "wall_time_s" in env and "cuda_visible" in env
     before = (rd / "metrics.jsonl").read_text()
     ok(["run", "toy_linreg", "--resume", str(rd)], capsys)
     assert (rd / "metrics.jsonl").read_text() == before  # resuming a finished run changes nothing

@@ -39,17 +39,17 @@ def environment_info(seed: int | None = None, extra_packages: tuple[str, ...] = 
             versions[p] = metadata.version(p)
         except metadata.PackageNotFoundError:
             pass
-    device = "cpu"
+    cuda_visible = None   # which GPU is visible; the run itself uses one only where its config says so
     try:
         import torch
 
         if torch.cuda.is_available():
-            device = f"cuda ({torch.cuda.get_device_name(0)})"
+            cuda_visible = torch.cuda.get_device_name(0)
         threads = torch.get_num_threads()
     except Exception:  # pragma: no cover
         threads = None
     return {"python": sys.version.split()[0], "platform": platform.platform(), "packages": versions,
-            "git_commit": _git_commit(), "seed": seed, "device": device, "torch_threads": threads,
+            "git_commit": _git_commit(), "seed": seed, "cuda_visible": cuda_visible, "torch_threads": threads,
             "cpu_count": os.cpu_count(), "argv": sys.argv}
 
 
