@@ -385,3 +385,19 @@ def test_checkpoint_of_a_cpu_run_does_not_touch_a_visible_gpu(tmp_path, monkeypa
     path = save_checkpoint(tmp_path, 1, nn.Linear(2, 1))
     assert not any(k.startswith("rng.cuda.") for k in load_file(path / "state.safetensors"))
     load_checkpoint(path, nn.Linear(2, 1), restore_rng=True)   # and resuming it does not need CUDA either
+
+
+def test_cuda_rng_states_restore_by_device_index_and_skip_missing_gpus(monkeypatch):
+    """Saved CUDA generator states go back to the device of their index (not a string sort, where cuda.10
+    precedes cuda.2), and a checkpoint from a machine with more GPUs restores the devices this one has."""
+    from paperworks.core import trainer as tr
+
+    tensors, meta = tr._rng_state()
+    marks = {i: torch.full((4,), i, dtype=torch.uint8) for i in (0, 1, 2, 10)}
+    tensors.update({f"rng.cuda.{i}": t for i, t in marks.items()})
+    calls = []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 3)
+    monkeypatch.setattr(torch.cuda, "set_rng_state", lambda s, i: calls.append((i, int(s[0]))))
+    tr._set_rng_state(tensors, meta)
+    assert calls == [(0, 0), (1, 1), (2, 2)]

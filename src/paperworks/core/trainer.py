@@ -278,9 +278,12 @@ def _py_state_to_json(state):
 def _set_rng_state(tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
     torch.set_rng_state(tensors["rng.torch"])
     if torch.cuda.is_available():
-        states = [tensors[k] for k in sorted(k for k in tensors if k.startswith("rng.cuda."))]
-        if states:
-            torch.cuda.set_rng_state_all(states)
+        # by device index (a string sort would put cuda.10 before cuda.2); a checkpoint written on a machine
+        # with more GPUs restores the devices this one has
+        saved = {int(k.rsplit(".", 1)[1]): t for k, t in tensors.items() if k.startswith("rng.cuda.")}
+        for i in sorted(saved):
+            if i < torch.cuda.device_count():
+                torch.cuda.set_rng_state(saved[i], i)
     name, pos, has_gauss, cached = meta["numpy"]
     np.random.set_state((name, tensors["rng.numpy.keys"].numpy().astype(np.uint32), pos, has_gauss, cached))
     v, internal, gauss = meta["python"]
