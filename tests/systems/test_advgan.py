@@ -212,6 +212,13 @@ def test_reproduce_smoke(reproduce_smoke):
     assert len(claim) == 1 and claim[0]["paper"] == pytest.approx(0.9276) and claim[0]["rule"] == "ours < baseline"
 
 
+def test_challenge_without_a_pgd_defense_is_reported_not_silently_dropped(reproduce_smoke):
+    d = reproduce_smoke("advgan", defenses="fgsm")
+    assert not any(t["title"].startswith("MNIST challenge") for t in d["tables"])
+    assert not any(c["claim"].startswith("MNIST challenge") for c in d["claims"])
+    assert any("MNIST challenge did not run" in t and "no `pgd`" in t for t in d["text"])
+
+
 def test_reproduce_worker_process_gives_the_sequential_numbers(reproduce_smoke):
     """workers = 2 trains the FGSM / PGD defended copies in a spawned process: every number must equal the
     one-process run (all three defenses, so the ensemble copy trained here is covered too)."""

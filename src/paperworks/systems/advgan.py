@@ -775,6 +775,9 @@ class AdvGAN(System):
                                + ", ".join(f"{a:.2f} -> {b:.2f}" for a, b in bb["agreement"]))
         if challenge is not None:
             self._challenge_report(rep, challenge, columns[f"{cfg.defended_model} + PGD (Madry) adv. training"])
+        elif cfg.challenge:
+            rep.add_text("The emulated MNIST challenge did not run: its challenge model is the PGD-trained copy, and "
+                         f"`defenses` ({cfg.defenses}) has no `pgd`. Add it, or set challenge=false.")
         # ---- picture grid
         fig = _grid(xte[:8], gens[first.split()[1]], undefended[first.split()[1]], cfg.eps)
         rep.add_plot(run_dir, fig, "advgan_grid",
