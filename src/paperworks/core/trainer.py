@@ -47,7 +47,7 @@ from paperworks.core.io import _fsync_dir
 __all__ = [
     "TrainerConfig", "Trainer", "seed_everything", "average_checkpoints", "load_checkpoint",
     "save_checkpoint", "latest_checkpoint", "noam_factor", "dist_info", "EarlyStopping", "resolve_device",
-    "DEVICE_HELP",
+    "check_device", "module_device", "DEVICE_HELP",
 ]
 
 CKPT_FORMAT = "paperworks-checkpoint"
@@ -165,29 +165,35 @@ def seed_everything(seed: int, deterministic: bool = True) -> None:
 DEVICE_HELP = "cpu, cuda, cuda:N or auto (cuda when available, else cpu)"
 
 
+def check_device(spec: str | torch.device | None) -> str:
+    """The normalised spelling of a device config value (``cpu``, ``cuda``, ``cuda:N`` or ``auto``; None is
+    ``cpu``); anything else raises one :class:`ConfigError`. Checks the spelling only, not whether the device
+    exists here (that is :func:`resolve_device`'s job, when the device is used)."""
+    s = "cpu" if spec is None else str(spec).strip().lower()
+    if s in ("cpu", "cuda", "auto") or (s.startswith("cuda:") and s[5:].isdigit()):
+        return s
+    raise ConfigError(f"unknown device '{spec}' (expected {DEVICE_HELP})", where="device")
+
+
 def resolve_device(spec: str | torch.device | None) -> torch.device:
     """The torch device named by a config value: ``cpu``, ``cuda``, ``cuda:N`` or ``auto`` (CUDA when it is
     available, else the CPU). Under torchrun, ``cuda`` / ``auto`` mean this process's GPU (``LOCAL_RANK``).
     Asking for CUDA where there is none raises one :class:`ConfigError`."""
-    if isinstance(spec, torch.device):
-        spec = str(spec)
-    s = "cpu" if spec is None else str(spec).strip().lower()
+    s = check_device(spec)
     if s == "auto":
         s = "cuda" if torch.cuda.is_available() else "cpu"
     if s == "cpu":
         return torch.device("cpu")
-    if s == "cuda" or (s.startswith("cuda:") and s[5:].isdigit()):
-        if not torch.cuda.is_available():
-            raise ConfigError(f"device '{spec}' asked for, but CUDA is not available here (use device=cpu)",
-                              where="device")
-        index = int(s[5:]) if ":" in s else (
-            int(os.environ.get("LOCAL_RANK", "0")) if int(os.environ.get("WORLD_SIZE", "1")) > 1
-            else torch.cuda.current_device())
-        if index >= torch.cuda.device_count():
-            raise ConfigError(f"device '{spec}': only {torch.cuda.device_count()} CUDA device(s) here",
-                              where="device")
-        return torch.device("cuda", index)
-    raise ConfigError(f"unknown device '{spec}' (expected {DEVICE_HELP})", where="device")
+    if not torch.cuda.is_available():
+        raise ConfigError(f"device '{spec}' asked for, but CUDA is not available here (use device=cpu)",
+                          where="device")
+    index = int(s[5:]) if ":" in s else (
+        int(os.environ.get("LOCAL_RANK", "0")) if int(os.environ.get("WORLD_SIZE", "1")) > 1
+        else torch.cuda.current_device())
+    if index >= torch.cuda.device_count():
+        raise ConfigError(f"device '{spec}': only {torch.cuda.device_count()} CUDA device(s) here",
+                          where="device")
+    return torch.device("cuda", index)
 
 
 def dist_info() -> tuple[int, int, bool]:
@@ -207,7 +213,8 @@ def dist_info() -> tuple[int, int, bool]:
     return dist.get_rank(), dist.get_world_size(), True
 
 
-def _module_device(model: nn.Module) -> torch.device:
+def module_device(model: nn.Module) -> torch.device:
+    """The device of a module's first parameter (else buffer; the CPU for a module with neither)."""
     for t in model.parameters():
         return t.device
     for t in model.buffers():
@@ -523,7 +530,7 @@ class Trainer:
         if n < self.cfg.batch_size:
             raise DataError(f"Trainer: the training set has {n} items, fewer than one batch "
                             f"({self.cfg.batch_size})")
-        self.device = resolve_device(device) if device is not None else _module_device(model)
+        self.device = resolve_device(device) if device is not None else module_device(model)
         self.model = model.to(self.device)
         self.train_data = train_data
         self.loss_fn = loss_fn

@@ -283,9 +283,10 @@ def dynamic_distillation(blackbox: BlackBox, surrogate: nn.Module, x: torch.Tens
     for r in range(rounds):
         G, D = train_advgan(f, x, y, seed=seed + 10 + r, generator=G, discriminator=D, **kw)
         x_a = advgan_perturb(G, x, eps)
-        before = float((attacks.predict(f, x_a) == blackbox.probs(x_a).argmax(1)).float().mean())
+        # label agreement of the surrogate with the black box on x_A, before and after the refit
+        before = attacks.accuracy(f, x_a, blackbox.probs(x_a).argmax(1))
         f = distill(f, blackbox, x, x_adv=x_a, epochs=1, batch_size=batch_size, seed=seed + r)
-        after = float((attacks.predict(f, x_a) == blackbox.probs(x_a).argmax(1)).float().mean())
+        after = attacks.accuracy(f, x_a, blackbox.probs(x_a).argmax(1))
         agree.append((before, after))
         if log is not None:
             log({"round": r + 1, "agreement_before": before, "agreement_after": after})
@@ -524,8 +525,8 @@ class AdvGAN(System):
             models[method] = f
             xf = attacks.fgsm(f, xte, yte, eps=cfg.eps)
             xp = attacks.pgd(f, xte[:k], yte[:k], eps=cfg.eps, alpha=cfg.pgd_alpha, steps=cfg.pgd_steps, seed=cfg.seed)
-            acc = lambda z, t: float((attacks.predict(f, z) == t).float().mean())  # noqa: E731
-            robust[method] = {"clean": acc(xte, yte), "fgsm_acc": acc(xf, yte), "pgd_acc": acc(xp, yte[:k])}
+            robust[method] = {"clean": attacks.accuracy(f, xte, yte), "fgsm_acc": attacks.accuracy(f, xf, yte),
+                              "pgd_acc": attacks.accuracy(f, xp, yte[:k])}
         return models, robust
 
     def _advgan(self, target, x, y, seed, log=None):
@@ -600,8 +601,7 @@ class AdvGAN(System):
                            seed=cfg.seed)
         acc = lambda z: attacks.accuracy(challenge_model, z, yte)  # noqa: E731
         return {"clean": acc(xte), "advgan": acc(x_adv), "pgd_surrogate": acc(x_sur), "whitebox_pgd": acc(x_wb),
-                "surrogate_clean_agreement": float((attacks.predict(f, xte) == attacks.predict(challenge_model,
-                                                                                               xte)).float().mean()),
+                "surrogate_clean_agreement": attacks.accuracy(f, xte, attacks.predict(challenge_model, xte)),
                 "advgan_mean_l2": float((x_adv - xte).flatten(1).norm(dim=1).mean()),
                 "advgan_surrogate_success": float((attacks.predict(f, x_adv) != yte).float().mean()),
                 "queries": queries, "agreement": agree, "cpu_s": time.process_time() - cpu0}

@@ -27,7 +27,8 @@ from paperworks.attention import (LSTMSeq2Seq, Transformer, beam_search, corpus_
 from paperworks.core import Claim, Paper, Report, RunDir, System, check_choice, check_interval, register
 from paperworks.core.config import Config, check_positive
 from paperworks.core.errors import ConfigError
-from paperworks.core.trainer import DEVICE_HELP, Trainer, TrainerConfig, average_checkpoints, resolve_device
+from paperworks.core.trainer import (Trainer, TrainerConfig, average_checkpoints, check_device, module_device,
+                                     resolve_device)
 
 __all__ = ["TransformerConfig", "TransformerSystem", "collate_pairs", "translate", "matched_lstm",
            "PAPER_BLEU"]
@@ -132,9 +133,7 @@ class TransformerConfig(Config):
         check_positive("max_len_b", self.max_len_b, strict=False)
         check_positive("eval_sentences", self.eval_sentences, strict=False)
         check_positive("workers", self.workers, strict=False)
-        d = self.device.strip().lower()
-        if not (d in ("cpu", "cuda", "auto") or (d.startswith("cuda:") and d[5:].isdigit())):
-            raise ConfigError(f"unknown device '{self.device}' (expected {DEVICE_HELP})")
+        check_device(self.device)
         if self.vocab_size < 100:
             raise ConfigError(f"'vocab_size' must be >= 100 (got {self.vocab_size})")
 
@@ -191,7 +190,7 @@ def translate(model, pairs, beam_size: int = 4, alpha: float = 0.6, max_len_b: i
     """Decode the sources of ``pairs`` (beam 1 = greedy), batching sentences of similar length."""
     was = model.training
     model.eval()
-    device = next(model.parameters()).device
+    device = module_device(model)
     order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]))
     out: list[list[int]] = [[] for _ in pairs]
     for i in range(0, len(order), batch_size):
