@@ -2,7 +2,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from paperworks.core.config import Config, check_interval, from_dict, from_overrides, to_dict
+from paperworks.core.config import Config, check_interval, check_positive, from_dict, from_overrides, to_dict
 from paperworks.core.errors import ConfigError
 
 
@@ -44,6 +44,18 @@ def test_unknown_key_suggests_closest_and_all_problems_reported_together():
 def test_range_check_names_the_key():
     with pytest.raises(ConfigError, match=r"'ratio' must be in \(0, 1\] \(got 1.5\)"):
         Cfg(ratio=1.5)
+
+
+def test_nan_is_rejected_by_the_range_checks_with_the_key_named():
+    # NaN compares False with everything, so a bare "value <= 0" test lets it through (an lr of nan used
+    # to reach torch.optim and fail there without naming the key)
+    for strict in (True, False):
+        with pytest.raises(ConfigError, match="'lr' must be a number"):
+            check_positive("lr", float("nan"), strict=strict)
+    with pytest.raises(ConfigError, match="'ratio' must be a number"):
+        check_interval("ratio", float("nan"), 0.0, 1.0)
+    check_positive("lr", 1e-3)
+    check_positive("steps", 0, strict=False)
 
 
 def test_type_check_from_annotations():

@@ -30,3 +30,25 @@ def test_system_is_well_formed(name):
 
     for m in ("run", "reproduce", "bench"):
         assert getattr(cls, m) is not getattr(System, m), f"{name} does not implement {m}()"
+
+
+@pytest.mark.parametrize("name", SYSTEMS)
+def test_every_numeric_key_rejects_nan_and_absurd_negatives(name):
+    # NaN compares False with every bound, so a check written as "x <= 0" lets it through and the run fails
+    # later (inside torch.optim, numpy's seeding, HiGHS) without naming the key. No numeric key of any
+    # system has a meaning at -1e6, so each must be refused up front with a ConfigError naming it.
+    import typing
+
+    from paperworks.core.config import from_overrides
+    from paperworks.core.errors import ConfigError
+
+    cls = all_systems()[name]
+    hints = typing.get_type_hints(cls.Config)
+    numeric = [f.name for f in dataclasses.fields(cls.Config)
+               if hints[f.name] in (int, float, int | None, float | None)]
+    assert numeric
+    for key in numeric:
+        values = ["-1000000"] + (["nan"] if hints[key] in (float, float | None) else [])
+        for v in values:
+            with pytest.raises(ConfigError, match=f"'{key}'"):
+                from_overrides(cls.Config, {key: v}, name=name)

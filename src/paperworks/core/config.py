@@ -44,7 +44,9 @@ def check_interval(name: str, value: float, low: float | None = None, high: floa
 
 
 def check_positive(name: str, value: float, strict: bool = True) -> None:
-    """Raise ConfigError unless value > 0 (or >= 0 when strict=False)."""
+    """Raise ConfigError unless value > 0 (or >= 0 when strict=False); NaN is rejected."""
+    if isinstance(value, float) and math.isnan(value):
+        raise ConfigError(f"'{name}' must be a number (got nan)")
     if (value <= 0) if strict else (value < 0):
         raise ConfigError(f"'{name}' must be {'>' if strict else '>='} 0 (got {value!r})")
 
@@ -124,6 +126,10 @@ class Config:
                 continue
             if not _conforms(v, tp):
                 problems.append(f"'{f.name}' must be {_type_name(tp)} (got {v!r})")
+        seed = getattr(self, "seed", None)
+        if isinstance(seed, int) and not isinstance(seed, bool) and not 0 <= seed < 2**32:
+            # numpy's generators take seeds in [0, 2**32); a negative one used to fail deep inside a run
+            problems.append(f"'seed' must be in [0, 2**32) (got {seed})")
         if problems:
             raise ConfigError(problems, where=type(self).__name__)
         try:

@@ -55,6 +55,7 @@ class DiffPoolConfig(Config):
         check_positive("lr", self.lr)
         check_positive("link_weight", self.link_weight, strict=False)
         check_positive("entropy_weight", self.entropy_weight, strict=False)
+        check_positive("grad_clip", self.grad_clip, strict=False)   # 0 = no clipping
 
 
 @register("diffpool", paper=Paper("R. Ying, J. You, C. Morris, X. Ren, W. L. Hamilton, J. Leskovec",

@@ -61,6 +61,7 @@ class HGPSLConfig(Config):
         check_interval("folds", self.folds, 3, None)
         check_positive("lr", self.lr)
         check_positive("weight_decay", self.weight_decay, strict=False)
+        check_positive("lamb", self.lamb, strict=False)
 
 
 @register("hgp_sl", paper=Paper("Z. Zhang, J. Bu, M. Ester, J. Zhang, C. Yao, Z. Yu, C. Wang",

@@ -332,9 +332,14 @@ class SparseMPCConfig(Config):
             check_positive(k, getattr(self, k))
         check_positive("time_limit", self.time_limit)
         check_positive("node_limit", self.node_limit)
+        for k in ("max_step", "lr", "timing_horizon", "timing_time_limit", "gd_steps"):
+            check_positive(k, getattr(self, k))
+        for k in ("lam", "sparsify_epochs", "finetune_epochs", "seed_samples", "stage_weight", "action_weight"):
+            check_positive(k, getattr(self, k), strict=False)
         if self.dense_epochs < self.epochs:
             raise ConfigError(f"'dense_epochs' must be >= 'epochs' (the dense baseline continues the training the "
                               f"sparsification starts from; got {self.dense_epochs} < {self.epochs})")
+        check_positive("tau_start", self.tau_start)
         check_interval("tau_end", self.tau_end, 0.0, self.tau_start, closed="right")
         n = self.hidden * self.n_layers
         bad = [k for k in self.targets if not 0 < k <= n]

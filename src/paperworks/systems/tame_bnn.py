@@ -109,6 +109,8 @@ class TameBNNConfig(Config):
             check_positive(k, getattr(self, k))
         check_positive("time_limit", self.time_limit)
         check_positive("ste_lr", self.ste_lr)
+        check_positive("digits_time_limit", self.digits_time_limit)
+        check_positive("e2e_lr", self.e2e_lr)
 
 
 def _knapsack(seed: int):

@@ -89,7 +89,9 @@ class VariationalClassificationConfig(Config):
                    lambda: check_choice("optimizer", self.optimizer, ("adam", "sgd_official")),
                    lambda: check_positive("sgd_lr", self.sgd_lr),
                    lambda: check_interval("sgd_weight_decay", self.sgd_weight_decay, 0.0, None),
-                   lambda: check_positive("sgd_head_lr_scale", self.sgd_head_lr_scale)):
+                   lambda: check_positive("sgd_head_lr_scale", self.sgd_head_lr_scale),
+                   lambda: check_positive("critic_lr", self.critic_lr),
+                   lambda: check_interval("rotation_deg", self.rotation_deg, -360.0, 360.0)):
             try:
                 fn()
             except ConfigError as e:
