@@ -320,6 +320,8 @@ class Task:
     sensitive: str
     debiased_x: Any                # fn(rng) -> (x, y) counterfactually augmented training set
     edited_x: Any = None           # fn(idx, rng) -> x_train with rows idx replaced by their counterfactuals
+    hidden: tuple[int, ...] | None = None  # MLP hidden sizes of this task's model (the builder sets it from the config)
+    epochs: int | None = None      # ERM epochs of this task's model (the builder sets it from the config)
 
 
 def _colored_task(cfg: FMDConfig, seed: int) -> Task:
@@ -355,7 +357,8 @@ def _colored_task(cfg: FMDConfig, seed: int) -> Task:
 
     return Task("colored_mnist", x_train, torch.as_tensor(ytr), torch.as_tensor(ctr),
                 torch.as_tensor(ctr == ytr), x_test, cf_test.y, cf_test, gray_pool,
-                torch.as_tensor(d["y_val"]), 10, counterfactual, "color", debiased, edited)
+                torch.as_tensor(d["y_val"]), 10, counterfactual, "color", debiased, edited,
+                hidden=cfg.hidden_image, epochs=cfg.epochs)
 
 
 def _tabular_task(cfg: FMDConfig, dataset: str, seed: int) -> Task:
@@ -397,7 +400,7 @@ def _tabular_task(cfg: FMDConfig, dataset: str, seed: int) -> Task:
         return xe
 
     return Task(dataset, x[tr], ytr, atr, aligned, x_te, y_te, cf_test, x[pool], y[pool], 2, counterfactual, sens,
-                debiased, edited)
+                debiased, edited, hidden=cfg.hidden_tabular, epochs=cfg.epochs)
 
 
 def _text_task(cfg: FMDConfig, seed: int) -> Task:
@@ -453,7 +456,8 @@ def _text_task(cfg: FMDConfig, seed: int) -> Task:
         return xe
 
     return Task("fortunes_gender", x[tr_t], ytr, atr, aligned, x_te, d["y_test"], cf_test, x[pool_t], y[pool_t],
-                len(d["classes"]), counterfactual, sens, debiased, edited)
+                len(d["classes"]), counterfactual, sens, debiased, edited, hidden=cfg.hidden_text,
+                epochs=cfg.epochs_text)
 
 
 def make_task(cfg: FMDConfig, dataset: str, seed: int) -> Task:
@@ -473,13 +477,12 @@ def train_model(cfg: FMDConfig, task: Task, x: torch.Tensor, y: torch.Tensor, se
     t0 = time.perf_counter()
     seed_everything(seed)
     in_dim = int(np.prod(x.shape[1:]))
-    hidden = {"colored_mnist": cfg.hidden_image, "fortunes_gender": cfg.hidden_text}.get(task.name,
-                                                                                        cfg.hidden_tabular)
-    model = FMDNet(in_dim, hidden, task.n_classes)
+    if task.hidden is None or task.epochs is None:
+        raise ValueError(f"task {task.name!r} was built without its model's hidden sizes / epochs")
+    model = FMDNet(in_dim, task.hidden, task.n_classes)
     w = torch.ones(len(y)) if weights is None else weights.float()
     ds = torch.utils.data.TensorDataset(x, y, w)
-    epochs = cfg.epochs_text if task.name == "fortunes_gender" else cfg.epochs
-    steps = max(1, epochs * (len(y) // cfg.batch_size))
+    steps = max(1, task.epochs * (len(y) // cfg.batch_size))
 
     def loss_fn(m, b):
         xb, yb, wb = b
