@@ -434,6 +434,16 @@ def test_bad_endog_shapes_and_values(small):
         MultinomialLinkModel(np.r_[y[:-1], np.inf].astype(float), X)
     with pytest.raises(ValueError, match="read as a counts matrix.*shape \\(n,\\)"):
         MultinomialLinkModel(y[:, None], X)
+    # a continuous response used to become one category per distinct value (J = n, silently fitted)
+    with pytest.raises(ValueError, match="endog has 120 non-integer value\\(s\\).*integer category codes"):
+        MultinomialLinkModel(np.random.default_rng(0).normal(size=120), X)
+    with pytest.raises(ValueError, match="1 non-integer value\\(s\\) \\(e.g. 2.5\\)"):
+        MultinomialLinkModel(np.r_[y[:-1], 2.5], X)
+    with pytest.raises(ValueError, match="expected endog of shape \\(n,\\).*got shape \\(4, 3, 2\\)"):
+        MultinomialLinkModel(np.ones((4, 3, 2)), None)
+    # integer-valued floats (e.g. codes with NaN for the NA category) and labels stay valid
+    assert MultinomialLinkModel(y.astype(float), X).J == 4
+    assert MultinomialLinkModel(np.array(["lo", "mid", "hi"] * 40), X).J == 3
 
 
 def test_unused_categorical_level_is_dropped_with_a_warning(small):

@@ -77,11 +77,12 @@ class MultinomialLinkModel:
 
     Args:
         endog: response. Either codes / labels of shape (n,) (a pandas ordered Categorical keeps its level
-            order; other values are sorted) or a counts matrix (n, J) (grouped data).
+            order; other values are sorted; numeric codes must be integers) or a counts matrix (n, J)
+            (grouped data; non-negative, fractional counts act as weights).
         exog: covariates (n, d) WITHOUT a constant (each predictor has its own intercept); an exactly
             constant column (e.g. from ``sm.add_constant``) is dropped with a warning. None: intercepts only.
         model: "baseline" | "cumulative" | "adjacent" | "continuation" (the family; for two-group models the
-            family used inside group 1).
+            family used inside group 1). The baseline family's reference is the LAST category (paper).
         link: a link name or a list of J-1 names (mixed links, one per predictor). Names: logit, probit,
             cloglog, loglog, cauchit, t (with ``df``).
         assumption: "po" (all slopes common to the J-1 predictors), "npo" (all category-specific),
@@ -92,7 +93,6 @@ class MultinomialLinkModel:
             groups {observed levels} and {NA}. Codes: NaN/None entries are NA. Counts: the last column is NA.
         group1_size: general two-group model: the first ``group1_size`` categories form group 1.
         group2_model: family used inside group 2 (default "baseline").
-        baseline: reference category for the baseline family: "last" (paper) only.
         collapse: "auto" groups identical covariate rows into settings before fitting (the paper's
             grouped form; identical estimates, faster), True / False to force.
     """
@@ -155,7 +155,11 @@ class MultinomialLinkModel:
 
     # ------------------------------------------------------------------ input parsing
     def _parse_endog(self, endog):
-        if isinstance(endog, (pd.DataFrame,)) or (hasattr(endog, "ndim") and np.ndim(endog) == 2):
+        nd = np.ndim(endog)
+        if nd not in (1, 2):
+            raise ValueError(f"{_W}: expected endog of shape (n,) (codes / labels) or (n, J) (counts) "
+                             f"(got shape {np.shape(endog)})")
+        if isinstance(endog, pd.DataFrame) or nd == 2:
             names = list(endog.columns) if isinstance(endog, pd.DataFrame) else None
             Y = np.asarray(endog, dtype=float)
             if not np.isfinite(Y).all():
@@ -181,6 +185,14 @@ class MultinomialLinkModel:
         if na.any() and not self.na_category:
             raise ValueError(f"{_W}: endog has {int(na.sum())} missing values; drop them or pass "
                              f"na_category=True to model them as an NA category")
+        if pd.api.types.is_numeric_dtype(s.dtype) and not isinstance(s.dtype, pd.CategoricalDtype):
+            v = s.to_numpy(dtype=float, na_value=np.nan)[~na]
+            frac = v != np.round(v)
+            if frac.any():
+                # a continuous response would otherwise become one category per distinct value
+                raise ValueError(f"{_W}: endog has {int(frac.sum())} non-integer value(s) (e.g. {v[frac][0]:g}); "
+                                 f"expected integer category codes or labels (a pandas Categorical for "
+                                 f"non-integer levels), or counts of shape (n, J)")
         if isinstance(s.dtype, pd.CategoricalDtype):
             cats = list(s.cat.categories)
             codes = s.cat.codes.to_numpy().astype(int)
