@@ -54,3 +54,23 @@ HOUSING_CLM_CAUCHIT_LOGLIK = -1742.16680844
 HOUSING_CLM_CAUCHIT_LOGLIK_DIRECT = -1742.1562249322
 HOUSING_CLM_LOGLOG_COEF = [0.0863878645908, 0.892210136948, 0.366997082943, 0.790324094264, -0.348737126207, -0.195730077771, -0.698126879316, 0.267957350056]
 HOUSING_CLM_LOGLOG_LOGLIK = -1745.70483682
+
+# Near-boundary cumulative npo probit data (paperworks.systems.multinomial_link.near_boundary_data(seed), m = 200,
+# written to CSV as (y, x) and refitted in R; added by the fidelity reviewer 2026-11-26, same R versions):
+#     vglm(y ~ x, cumulative(link = "probitlink", parallel = FALSE), data = d)     # VGAM
+#     clm(y ~ 1, nominal = ~ x, data = d, link = "probit")                        # ordinal
+# Coefficient order is ours ((Intercept):1, (Intercept):2, x:1, x:2; clm's nominal effects enter with + sign).
+# VGAM returns negative fitted probabilities (logLik NaN, only "fitted values close to 0 or 1" warnings) on
+# seeds 1, 4, 6; clm reports convergence (code 0) and a logLik summed over the OBSERVED categories only, at
+# estimates where unobserved categories have negative probabilities on some training rows (seeds 2, 4-8).
+NB_VGAM_INFEASIBLE_COEF = {
+    1: [0.0986344155727, 0.308225873236, 0.807655319791, -0.665859336619],
+    4: [-0.182978411758, -0.0076516073649, 0.695014982416, -0.674469315579],
+    6: [-0.100743946372, 0.131173611554, 0.702635883969, -0.729819136478],
+}
+NB_VGAM_FEASIBLE_LOGLIK = {7: -89.91491697, 8: -71.12352164}      # VGAM feasible (on the boundary) here
+NB_CLM_COEF = {
+    4: [-0.271041986057, -0.0361488926843, 0.925747881211, -0.928826730968],
+    8: [-0.206745913124, -0.199206985533, 1.0586663968, -2.29535470201],
+}
+NB_CLM_LOGLIK = {4: -119.7733583, 8: -69.46802824}
