@@ -13,7 +13,10 @@ def test_reproduce_smoke_report_structure(reproduce_smoke):
     d = reproduce_smoke("multinomial_link")
     names = " ".join(c["claim"] for c in d["claims"])
     assert "Trauma" in names and "NA category" in names and "Feasibility" in names
-    assert any("Trauma data" in t["title"] for t in d["tables"])
+    trauma = next(t for t in d["tables"] if "Trauma data" in t["title"])
+    # the selected model is also set against the best of ALL multinomial logistic models, not only the
+    # baseline-category logit of the claims
+    assert sum("best multinomial logistic model" in str(r[0]) for r in trauma["rows"]) == 2
 
 
 def test_config_rejects_bad_values():

@@ -57,6 +57,29 @@ def _fit(*args, **kw):
         return MultinomialLinkModel(*args, **kw).fit()
 
 
+def best_logit_models(endog, exog) -> dict:
+    """All multinomial LOGISTIC models (the four logit families of Bu, Majumdar & Yang 2020, po and npo):
+    the class the paper's mixed-link models generalise. Returns {(family, assumption): fit}."""
+    return {(fam, a): _fit(endog, exog, model=fam, link="logit", assumption=a)
+            for fam in ("baseline", "cumulative", "continuation", "adjacent") for a in ("po", "npo")}
+
+
+def _vs_logit_class(name, sel_aic, sel_bic, logit) -> tuple[list, str]:
+    """Rows for the best logit-family models by AIC and by BIC, and a sentence comparing them with the
+    models selected by AIC (sel_aic) and by BIC (sel_bic)."""
+    ka = min(logit, key=lambda k: logit[k].aic)
+    kb = min(logit, key=lambda k: logit[k].bic)
+    rows = [[f"best multinomial logistic model by {crit}: {k[0]} logit {k[1]}", k] for crit, k in (("AIC", ka),
+                                                                                                ("BIC", kb))]
+    da, db = logit[ka].aic - sel_aic.aic, logit[kb].bic - sel_bic.bic
+    txt = (f"{name}: against the whole class of multinomial logistic models (baseline, cumulative, adjacent and "
+           f"continuation logit, po and npo), the AIC-selected model's AIC is {'lower' if da > 0 else 'HIGHER'} by "
+           f"{abs(da):.2f} than the best one ({ka[0]} logit {ka[1]}, {logit[ka].aic:.2f}), and the BIC-selected "
+           f"model's BIC is {'lower' if db > 0 else 'HIGHER'} by {abs(db):.2f} than the best one ({kb[0]} logit "
+           f"{kb[1]}, {logit[kb].bic:.2f}).")
+    return rows, txt
+
+
 def _gof_p(res) -> float:
     """Deviance (LR vs the saturated model) goodness-of-fit p-value for grouped data."""
     return float(stats.chi2.sf(res.deviance, res.df_resid)) if res.df_resid > 0 else float("nan")
@@ -94,11 +117,22 @@ class MultinomialLink(System):
     }
 
     # --------------------------------------------------------------------------------- pieces
-    def trauma(self):
+    @staticmethod
+    def _trauma_data():
         from paperworks.data import load
 
         t = load("trauma")
-        Y, X = t.iloc[:, 2:], t[["x"]]
+        return t.iloc[:, 2:], t[["x"]]
+
+    @staticmethod
+    def _anes_data():
+        from paperworks.data import load
+
+        d = load("anes96")
+        return d["PID"].cat.codes.to_numpy(), d[["logpopul", "selfLR", "age", "educ", "income"]]
+
+    def trauma(self):
+        Y, X = self._trauma_data()
         mnl = _fit(Y, X, model="baseline", link="logit", assumption="npo")
         cands = {}
         for fam in ("cumulative", "continuation", "adjacent"):
@@ -115,12 +149,8 @@ class MultinomialLink(System):
     def anes(self):
         """Candidates: po for 3 families x 5 links, npo for the 2 always-feasible ordinal families, and ppo
         (one covariate category-specific, the others common) around the 3 best po models."""
-        from paperworks.data import load
-
-        d = load("anes96")
-        y = d["PID"].cat.codes.to_numpy()
-        cov = ["logpopul", "selfLR", "age", "educ", "income"]
-        X = d[cov]
+        y, X = self._anes_data()
+        cov = list(X.columns)
         mnl = _fit(y, X, model="baseline", link="logit", assumption="npo")
         cands = {(fam, lk, "po"): _fit(y, X, model=fam, link=lk, assumption="po")
                  for fam in ("cumulative", "continuation", "adjacent") for lk in SINGLE_LINKS}
@@ -208,6 +238,12 @@ class MultinomialLink(System):
             lk = k[1] if isinstance(k[1], str) else "(" + ", ".join(k[1]) + ")"
             rows.append([f"{k[0]} {lk} po", r.df_model, f"{r.llf:.3f}", f"{r.deviance:.3f}", f"{_gof_p(r):.3f}",
                          f"{r.aic:.3f}", f"{r.bic:.3f}"])
+        tlog = best_logit_models(*self._trauma_data())
+        lrows, ltxt = _vs_logit_class("Trauma", b, b, tlog)
+        for label, k in lrows:
+            r = tlog[k]
+            rows.append([label, r.df_model, f"{r.llf:.3f}", f"{r.deviance:.3f}", f"{_gof_p(r):.3f}", f"{r.aic:.3f}",
+                         f"{r.bic:.3f}"])
         rep.add_table("Trauma data (802 patients, 4 doses x 5 GOS levels): models ranked by AIC",
                       ["model", "#params", "log-lik", "deviance", "GOF p", "AIC", "BIC"], rows,
                       note=f"{len(cands)} candidate models searched (3 families x 5 links, po, plus one link per "
@@ -222,7 +258,8 @@ class MultinomialLink(System):
                      f"possible. The standard multinomial logit also passes the deviance GOF test "
                      f"(p = {_gof_p(mnl):.3f}). The table is the dose-only 4 x 5 trauma table; the paper's authors "
                      f"also distribute these 802 patients with a symptom-severity covariate (R package CDsampling), "
-                     f"which the paper's analysis may use.")
+                     f"which the paper's analysis may use. " + ltxt + " The claims compare with the standard "
+                     f"(baseline-category) multinomial logit only; the search above covers po models only.")
 
         if c.anes:
             amnl, acands, a_aic, a_bic = self.anes()
@@ -237,9 +274,19 @@ class MultinomialLink(System):
             for k in shown:
                 r = acands[k]
                 arows.append([f"{k[0]} {k[1]} {k[2]}", r.df_model, f"{r.llf:.2f}", f"{r.aic:.2f}", f"{r.bic:.2f}"])
+            alog = best_logit_models(*self._anes_data())
+            lrows, ltxt = _vs_logit_class("ANES96", acands[a_aic], acands[a_bic], alog)
+            for label, k in lrows:
+                r = alog[k]
+                arows.append([label, r.df_model, f"{r.llf:.2f}", f"{r.aic:.2f}", f"{r.bic:.2f}"])
             rep.add_table("ANES 1996 party identification (944 x 7 levels): best models by AIC and by BIC",
                           ["model", "#params", "log-lik", "AIC", "BIC"], arows,
                           note=f"{len(acands)} candidates (po / npo / ppo across families and links).")
+            rep.add_text(f"ANES96 (reviewer): the candidates include adjacent logit npo, an exact reparametrisation "
+                         f"of the multinomial logit (same likelihood and number of parameters), so AIC(selected) "
+                         f"<= AIC(multinomial logit) and BIC(selected) <= BIC(multinomial logit) hold by "
+                         f"construction; the content of these two claims is the size of the gaps "
+                         f"({amnl.aic - acands[a_aic].aic:.2f} AIC, {amnl.bic - acands[a_bic].bic:.2f} BIC). " + ltxt)
             fam, lk, _ = a_aic
             if (fam, lk, "po") in acands and a_aic[2] != "po":
                 stat, dof, p = acands[a_aic].lr_test(acands[(fam, lk, "po")])
