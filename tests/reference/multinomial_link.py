@@ -62,7 +62,7 @@ HOUSING_CLM_LOGLOG_LOGLIK = -1745.70483682
 # Coefficient order is ours ((Intercept):1, (Intercept):2, x:1, x:2; clm's nominal effects enter with + sign).
 # VGAM returns negative fitted probabilities (logLik NaN, only "fitted values close to 0 or 1" warnings) on
 # seeds 1, 4, 6; clm reports convergence (code 0) and a logLik summed over the OBSERVED categories only, at
-# estimates where unobserved categories have negative probabilities on some training rows (seeds 2, 4-8).
+# estimates where unobserved categories have negative probabilities on 1-13 training rows (seeds 2, 4-9).
 NB_VGAM_INFEASIBLE_COEF = {
     1: [0.0986344155727, 0.308225873236, 0.807655319791, -0.665859336619],
     4: [-0.182978411758, -0.0076516073649, 0.695014982416, -0.674469315579],
