@@ -172,6 +172,23 @@ def test_out_of_range_float_and_nan_are_errors():
         compose_metapath(tiny_graph(), [PAP[0], PSP[1]])
 
 
+
+@pytest.mark.parametrize("bad,match", [
+    (lambda d: setattr(d["paper"], "y", torch.arange(12).float() % 3 + 0.5), "integer class ids"),
+    (lambda d: setattr(d["paper"], "y", torch.arange(12) % 3 - 1), "negative class ids"),
+    (lambda d: setattr(d["paper"], "y", torch.zeros(5, dtype=torch.long)), r"y of shape \[12\]"),
+    (lambda d: setattr(d["paper"], "train_mask", torch.ones(5, dtype=torch.bool)), "train_mask to be a bool vector of length 12"),
+    (lambda d: setattr(d["paper"], "test_mask", torch.ones(12)), "test_mask to be a bool vector"),
+])
+def test_bad_target_labels_and_split_masks_are_errors(bad, match):
+    d = tiny_graph()
+    d["paper"].y = torch.arange(12) % 3
+    d["paper"].train_mask = torch.arange(12) < 6
+    check_hetero(d, target="paper")          # the well-formed graph passes
+    bad(d)
+    with pytest.raises(DataError, match=match):
+        check_hetero(d, target="paper")
+
 def test_empty_edge_type_and_isolated_nodes_are_defined():
     d = tiny_graph(n_s=5)   # some subjects isolated
     d["author", "cites", "author"].edge_index = torch.zeros(2, 0, dtype=torch.long)

@@ -136,3 +136,47 @@ def test_bad_metapath_edges_are_errors():
         normalized_metapath_adjacencies([torch.zeros(3, 4, dtype=torch.long)], 30)
     with pytest.raises(DataError, match="built for 2"):
         HDGIEncoder(8, 4, 2)(torch.rand(30, 8), normalized_metapath_adjacencies([random_graph()[1]], 30))
+
+
+def _perms(n, count, seed):
+    g = torch.Generator().manual_seed(seed)
+    return [torch.randperm(n, generator=g) for _ in range(count)]
+
+
+def test_hdgi_early_stopping_restores_the_weights_that_gave_the_best_loss():
+    """Official execute.py checks the loss before the update: the kept weights reproduce best_loss."""
+    from paperworks.systems.hdgi import train_hdgi
+
+    x, ei = random_graph()
+    _, ei2 = random_graph(seed=6)
+    adjs = normalized_metapath_adjacencies([ei, ei2], 30)
+    model, info = train_hdgi(x, adjs, dim=8, lr=0.01, patience=50, max_epochs=12, seed=3)
+    perm = _perms(30, info["epochs"], 3)[info["best_epoch"]]
+    with torch.no_grad():
+        pos, neg, _, _ = model(x, adjs, perm)
+        loss = float(model.loss(pos, neg))
+    assert loss == pytest.approx(info["best_loss"], rel=1e-6, abs=1e-7)
+
+
+def test_dgi_baseline_early_stopping_restores_the_weights_that_gave_the_best_loss():
+    from paperworks.graphs.hetero_baselines import dgi_embeddings
+
+    x, ei = random_graph(seed=7)
+    z, info = dgi_embeddings(x, ei, 8, lr=0.01, patience=50, max_epochs=12, seed=4)
+    model = info["model"]
+    perm = _perms(30, info["epochs"], 4)[info["best_epoch"]]
+    with torch.no_grad():
+        pos, neg = model.encoder(x, ei), model.encoder(x[perm], ei)
+        loss = float(model.loss(pos, neg, torch.sigmoid(pos.mean(0))))
+        torch.testing.assert_close(z, pos)
+    assert loss == pytest.approx(info["best_loss"], rel=1e-6, abs=1e-7)
+
+
+def test_semantic_attention_init_follows_official_xavier_gain_1414():
+    """Official SemanticAttentionLayer: W [d, h], b [1, h], q [1, h] all Xavier-uniform, gain 1.414."""
+    torch.manual_seed(0)
+    att = SemanticAttention(128, 16)
+    for t, fan_in, fan_out in ((att.proj.weight, 128, 16), (att.proj.bias, 1, 16), (att.q.weight, 1, 16)):
+        bound = 1.414 * math.sqrt(6.0 / (fan_in + fan_out))
+        assert float(t.abs().max()) <= bound
+        assert float(t.abs().max()) > 0.8 * bound          # PyTorch's default init stays far below

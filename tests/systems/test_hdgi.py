@@ -63,3 +63,10 @@ def test_bench_compares_with_pyg_dgi_on_same_graph():
     res = cls(cls.make_config({}, preset="smoke")).bench(None, quick=True)
     assert res["ratio"] > 0 and res["epoch_s_ours"] > 0 and res["epoch_s_pyg"] > 0
     assert res["ratio"] == pytest.approx(res["epoch_s_pyg"] / res["epoch_s_ours"])
+
+
+def test_dgi_baselines_get_the_same_early_stopping_budget_as_hdgi():
+    cls = get_system("hdgi")
+    for preset in (None, "smoke", "paper"):
+        c = cls.make_config({}, preset=preset)
+        assert c.dgi_patience == c.patience, preset

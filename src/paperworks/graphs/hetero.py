@@ -13,7 +13,8 @@ Conventions (shared by GTN and HDGI):
   nothing here needs torch_scatter or torch_sparse.
 
 Bad input (edge type naming a node type that does not exist, indices out of range, non-integer
-``edge_index``, NaN features) raises :class:`paperworks.core.DataError` with one line naming the field.
+``edge_index``, NaN features; for the target type: non-integer or negative labels, split masks that
+are not bool vectors over its nodes) raises :class:`paperworks.core.DataError` with one line naming the field.
 Defined behaviour: an edge type with zero edges is kept and gives an all-zero adjacency; isolated
 nodes give zero rows/columns (normalisation leaves them at zero rather than dividing by 0).
 """
@@ -106,10 +107,23 @@ def check_hetero(data, *, target: str | None = None, where: str = "check_hetero"
         if target not in node_types:
             raise DataError(f"{where}: target node type '{target}' is not in the graph "
                             f"(node types: {', '.join(data.node_types)})")
+        n_t = num_nodes_of(data, target)
         y = getattr(data[target], "y", None)
-        if y is not None and (y.dim() != 1 or y.numel() != num_nodes_of(data, target)):
-            raise DataError(f"{where}: expected '{target}'.y of shape [{num_nodes_of(data, target)}] "
-                            f"(got {tuple(y.shape)})")
+        if y is not None:
+            if not torch.is_tensor(y) or y.dim() != 1 or y.numel() != n_t:
+                shape = tuple(y.shape) if torch.is_tensor(y) else type(y).__name__
+                raise DataError(f"{where}: expected '{target}'.y of shape [{n_t}] (got {shape})")
+            if y.dtype.is_floating_point or y.dtype.is_complex or y.dtype == torch.bool:
+                raise DataError(f"{where}: '{target}'.y must hold integer class ids (got dtype {y.dtype})")
+            if y.numel() and int(y.min()) < 0:
+                raise DataError(f"{where}: '{target}'.y holds negative class ids (min {int(y.min())}); "
+                                "class ids must be 0..C-1")
+        for name in ("train_mask", "val_mask", "test_mask"):
+            m = getattr(data[target], name, None)
+            if m is not None and (not torch.is_tensor(m) or m.dtype != torch.bool or m.shape != (n_t,)):
+                got = f"shape {tuple(m.shape)}, {m.dtype}" if torch.is_tensor(m) else type(m).__name__
+                raise DataError(f"{where}: expected '{target}'.{name} to be a bool vector of length {n_t} "
+                                f"(got {got})")
 
 
 def node_offsets(data) -> dict[str, tuple[int, int]]:

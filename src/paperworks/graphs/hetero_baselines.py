@@ -132,8 +132,9 @@ def dgi_embeddings(x: torch.Tensor, edge_index: torch.Tensor, dim: int, *, lr: f
                    max_epochs: int = 300, patience: int = 20, seed: int = 0) -> tuple[torch.Tensor, dict]:
     """Train PyG DeepGraphInfomax (row-shuffle corruption, sigmoid-mean readout) and embed x.
 
-    Early stopping on the training loss with ``patience`` (the DGI / HDGI protocol); the best-loss
-    weights are restored. Returns (embeddings [N, dim], info).
+    Early stopping on the training loss with ``patience`` (the DGI / HDGI protocol); the weights that
+    produced the best loss are restored (checked before each update, as in the official DGI code).
+    Returns (embeddings [N, dim], info) with info = {epochs, best_loss, best_epoch, model}.
     """
     from torch_geometric.nn import DeepGraphInfomax
 
@@ -144,17 +145,19 @@ def dgi_embeddings(x: torch.Tensor, edge_index: torch.Tensor, dim: int, *, lr: f
         summary=lambda z, *args, **kwargs: torch.sigmoid(z.mean(dim=0)),
         corruption=lambda x, ei: (x[torch.randperm(x.size(0), generator=gen)], ei))
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    stopper, epoch = EarlyStopping(patience), 0
+    stopper, epoch, best_epoch = EarlyStopping(patience), 0, 0
     for epoch in range(max_epochs):
         model.train()
         opt.zero_grad()
         pos, neg, s = model(x, edge_index)
         loss = model.loss(pos, neg, s)
+        if stopper.step(loss.item(), model):   # snapshot of the weights that gave this loss
+            break
+        if stopper.wait == 0:
+            best_epoch = epoch
         loss.backward()
         opt.step()
-        if stopper.step(loss.item(), model):
-            break
     stopper.restore(model).eval()
     with torch.no_grad():
         z = model.encoder(x, edge_index)
-    return z, {"epochs": epoch + 1, "best_loss": stopper.best}
+    return z, {"epochs": epoch + 1, "best_loss": stopper.best, "best_epoch": best_epoch, "model": model}

@@ -56,12 +56,20 @@ class MetaPathGCN(nn.Module):
 
 
 class SemanticAttention(nn.Module):
-    """beta = softmax_p( mean_i q^T tanh(W h_i^p + b) ); returns (sum_p beta_p h^p, beta)."""
+    """beta = softmax_p( mean_i q^T tanh(W h_i^p + b) ); returns (sum_p beta_p h^p, beta).
+
+    W, b and q start Xavier-uniform with gain 1.414 (b and q as [1, hidden] rows), as in the official
+    SemanticAttentionLayer.
+    """
 
     def __init__(self, dim: int, hidden: int = 16):
         super().__init__()
         self.proj = nn.Linear(dim, hidden)
         self.q = nn.Linear(hidden, 1, bias=False)
+        with torch.no_grad():
+            nn.init.xavier_uniform_(self.proj.weight, gain=1.414)
+            nn.init.xavier_uniform_(self.proj.bias.view(1, hidden), gain=1.414)
+            nn.init.xavier_uniform_(self.q.weight, gain=1.414)
 
     def forward(self, hs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         # hs: [P, N, d]

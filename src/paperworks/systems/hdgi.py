@@ -31,7 +31,7 @@ class HDGIConfig(Config):
     lr: float = 0.001               # paper: 1e-3, no weight decay
     patience: int = 50              # paper: 50 (early stop on the training loss)
     max_epochs: int = 300           # official: 10000 with early stopping; capped for CPU time
-    dgi_patience: int = 20          # DGI baselines
+    dgi_patience: int = 50          # DGI baselines: same as HDGI (equal budget; DGI's own code uses 20)
     kmeans_runs: int = 10           # paper: K-means repeated 10 times
     n_papers: int = 1000
     n_authors: int = 600
@@ -66,7 +66,9 @@ def train_hdgi(x: torch.Tensor, adjs: list[torch.Tensor], *, dim: int, att_hidde
                log=None):
     """Unsupervised HDGI training (full batch, Adam, early stopping on the loss, best weights restored).
 
-    Returns (model, info) with info = {epochs, best_loss, init_loss}.
+    As in the official execute.py, the loss of epoch t is checked against the best one *before* that
+    epoch's update, so the weights kept are the ones that produced the best loss (not one step later).
+    Returns (model, info) with info = {epochs, best_loss, best_epoch, init_loss}.
     """
     from paperworks.core.trainer import EarlyStopping
     from paperworks.graphs.hetero_infomax import HDGIModel, corrupt_features
@@ -75,24 +77,27 @@ def train_hdgi(x: torch.Tensor, adjs: list[torch.Tensor], *, dim: int, att_hidde
     gen = torch.Generator().manual_seed(seed)
     model = HDGIModel(x.size(1), dim, len(adjs), att_hidden)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    stopper, init_loss, epoch = EarlyStopping(patience), None, 0
+    stopper, init_loss, epoch, best_epoch = EarlyStopping(patience), None, 0, 0
     for epoch in range(max_epochs):
         model.train()
         opt.zero_grad()
         _, perm = corrupt_features(x, gen)
         pos, neg, _, beta = model(x, adjs, perm)
         loss = model.loss(pos, neg)
-        if init_loss is None:
-            init_loss = loss.item()
-        loss.backward()
-        opt.step()
         lv = loss.item()
+        if init_loss is None:
+            init_loss = lv
         if log is not None:
             log(epoch, lv, beta.detach())
-        if stopper.step(lv, model):
+        if stopper.step(lv, model):   # snapshot of the weights that gave lv, taken before the update
             break
+        if stopper.wait == 0:
+            best_epoch = epoch
+        loss.backward()
+        opt.step()
     stopper.restore(model).eval()
-    return model, {"epochs": epoch + 1, "best_loss": stopper.best, "init_loss": init_loss}
+    return model, {"epochs": epoch + 1, "best_loss": stopper.best, "best_epoch": best_epoch,
+                   "init_loss": init_loss}
 
 
 def _row_normalize(x: torch.Tensor) -> torch.Tensor:
