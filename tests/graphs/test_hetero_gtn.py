@@ -186,3 +186,35 @@ def test_learned_top_metapath_is_the_planted_one():
                                 feature_signal=0.1, seed=0)
     res = sysm.train_gtn(prepare_hetero(data), seed=0)
     assert res["metapaths"][0]["name"] == "P-S-P", res["metapaths"][:3]
+
+
+def test_two_layer_forward_equals_the_official_sparse_formula_written_out_densely():
+    """Independent of the engine's helpers: Q = sum_k alpha_k A_k; H1 = Q1 Q2; between layers diagonal
+    dropped and every column divided by its sum (model_sparse.py); H2 = H1n Q3; GCN on Ã = H2 with
+    diagonal 1, column-normalised, aggregated along i -> j (Ã^T X W); shared W; Linear-ReLU-Linear."""
+    d = graph(seed=4)
+    st = adjacency_stack(d).to(torch.float64)
+    torch.manual_seed(1)
+    m = GTNModel(st.num_relations, 4, 5, 3, channels=2, num_layers=2).double()
+    with torch.no_grad():
+        for p in m.layers.parameters():
+            p.normal_(0, 1.0)
+    x = features(d).double()
+    a = st.dense()
+    n = a.size(1)
+    eye = torch.eye(n, dtype=torch.float64)
+
+    def colnorm(h):
+        s = h.sum(0)
+        return h / torch.where(s == 0, torch.ones_like(s), s)[None, :]
+
+    sel = [torch.softmax(w, 1) for w in (m.layers[0].conv1.weight, m.layers[0].conv2.weight,
+                                         m.layers[1].conv1.weight)]
+    zs = []
+    for c in range(2):
+        q1, q2, q3 = (torch.einsum("k,kij->ij", s[c], a) for s in sel)
+        h = colnorm((q1 @ q2) * (1 - eye)) @ q3
+        h = colnorm(h * (1 - eye) + eye)
+        zs.append(torch.relu(h.t() @ x @ m.gcn_weight))
+    want = m.linear2(torch.relu(m.linear1(torch.cat(zs, 1))))
+    torch.testing.assert_close(m(x, st), want)
