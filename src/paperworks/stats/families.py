@@ -28,52 +28,100 @@ Every quantity is computed on the log scale where it helps (probabilities near 0
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-__all__ = ["FAMILIES", "family_eval", "pooled_rho"]
+__all__ = ["FAMILIES", "DiagMinusOuter", "family_eval", "pooled_rho"]
 
 FAMILIES = ("baseline", "cumulative", "adjacent", "continuation")
 
 
 def _softmax_log(c):
-    mx = c.max(axis=1, keepdims=True)
-    return c - (mx + np.log(np.exp(c - mx).sum(axis=1, keepdims=True)))
+    """(log softmax, softmax) of each row of c; one exp pass serves both."""
+    e = c - c.max(axis=1, keepdims=True)
+    logp = e
+    np.exp(e, out=(p := np.empty_like(e)))
+    z = p.sum(axis=1, keepdims=True)
+    p /= z
+    logp -= np.log(z)
+    return logp, p
 
 
-def family_eval(family: str, logF, logS, logf, Y, need_info: bool = True):
+class DiagMinusOuter(NamedTuple):
+    """U_i = diag(d_i) - a_i a_i' per row, kept factored: (m, K) each instead of a dense (m, K, K)."""
+    d: np.ndarray
+    a: np.ndarray
+
+    def dense(self) -> np.ndarray:
+        m, K = self.d.shape
+        U = self.a[:, :, None] * self.a[:, None, :]
+        np.negative(U, out=U)
+        U.reshape(m, K * K)[:, :: K + 1] += self.d
+        return U
+
+
+def _scaled_outer_minus(r, q):
+    """r r' o (diag(q) - q q') per row, (m, K, K), without forming the outer product twice."""
+    m, K = q.shape
+    rq = q if r is None else r * q
+    U = rq[:, :, None] * rq[:, None, :]
+    np.negative(U, out=U)
+    U.reshape(m, K * K)[:, :: K + 1] += rq if r is None else r * rq
+    return U
+
+
+def family_eval(family: str, logF, logS, logf, Y, need_info: bool = True, log_odds=None,
+                low_rank: bool = False):
     """Evaluate one family. logF/logS/logf: (m, K); Y: (m, K+1) counts (or None).
 
+    log_odds: for the baseline and adjacent families with logit links only, eta itself (then
+    log(rho / (1 - rho)) = eta and d/d eta = 1 exactly, and logF/logS/logf are not needed: pass None).
+    low_rank: for the baseline family, return U as :class:`DiagMinusOuter` (d = r^2 o pi, a = r o pi), the
+    exact factored form of r r' o (diag(pi) - pi pi'), which the information matrix uses without forming U.
     Returns (logp (m, K+1), score (m, K) or None, U (m, K, K) or None). For the cumulative family an
     infeasible point (some pi_ij <= 0) gives logp = -inf there; callers must check feasibility.
     """
-    m, K = logF.shape
+    if log_odds is not None and family not in ("baseline", "adjacent"):
+        raise ValueError(f"family_eval: log_odds is only defined for the baseline and adjacent families "
+                         f"(got {family!r})")
+    m, K = (logF if log_odds is None else log_odds).shape
     N = Y.sum(axis=1) if Y is not None else None
     s = U = None
     if family in ("baseline", "adjacent"):
-        lo = logF - logS                                    # log odds: log(rho / (1 - rho))
-        r = np.exp(logf - logF - logS)                      # d lo / d eta
+        if log_odds is None:
+            lo = logF - logS                                # log odds: log(rho / (1 - rho))
+            r = np.exp(logf - logF - logS)                  # d lo / d eta
+        else:
+            lo, r = log_odds, None                          # logit links: r = 1
         if family == "baseline":
             c = np.concatenate([lo, np.zeros((m, 1))], axis=1)
         else:                                               # c_j = sum_{l >= j} lo_l, c_J = 0
             c = np.concatenate([np.cumsum(lo[:, ::-1], axis=1)[:, ::-1], np.zeros((m, 1))], axis=1)
-        logp = _softmax_log(c)
-        p = np.exp(logp)
+        logp, p = _softmax_log(c)
         if family == "baseline":
             q = p[:, :K]
             if Y is not None:
-                s = r * (Y[:, :K] - N[:, None] * q)
+                s = Y[:, :K] - N[:, None] * q
+                if r is not None:
+                    s *= r
             if need_info:
-                V = -q[:, :, None] * q[:, None, :]
-                V[:, np.arange(K), np.arange(K)] += q
-                U = r[:, :, None] * r[:, None, :] * V
+                if low_rank:
+                    a = q if r is None else r * q
+                    U = DiagMinusOuter(q if r is None else r * a, a)
+                else:
+                    U = _scaled_outer_minus(r, q)
         else:
             P = np.cumsum(p, axis=1)[:, :K]
             if Y is not None:
-                s = r * (np.cumsum(Y, axis=1)[:, :K] - N[:, None] * P)
+                s = np.cumsum(Y, axis=1)[:, :K] - N[:, None] * P
+                if r is not None:
+                    s *= r
             if need_info:
                 idx = np.minimum.outer(np.arange(K), np.arange(K))
-                V = P[:, idx] - P[:, :, None] * P[:, None, :]
-                U = r[:, :, None] * r[:, None, :] * V
+                U = P[:, idx] - P[:, :, None] * P[:, None, :]
+                if r is not None:
+                    U *= r[:, :, None] * r[:, None, :]
         return logp, s, U
 
     if family == "continuation":

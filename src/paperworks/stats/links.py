@@ -89,6 +89,15 @@ class Link:
         return (special.gammaln((nu + 1) / 2) - special.gammaln(nu / 2) - 0.5 * np.log(nu * np.pi)
                 - (nu + 1) / 2 * np.log1p(eta * eta / nu))
 
+    def log_terms(self, eta):
+        """(log F, log(1 - F), log f) at eta in one pass; the logit link shares its two log-expit terms
+        (log f = log F + log(1 - F)) instead of evaluating them twice."""
+        if self.name == "logit":
+            logF = special.log_expit(eta)
+            logS = special.log_expit(-eta)
+            return logF, logS, logF + logS
+        return self.logcdf(eta), self.logsf(eta), self.logpdf(eta)
+
     def cdf(self, eta):
         return np.exp(self.logcdf(eta))
 

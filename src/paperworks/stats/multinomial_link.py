@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, stats
 
-from paperworks.stats.families import FAMILIES, family_eval, pooled_rho
+from paperworks.stats.families import FAMILIES, DiagMinusOuter, family_eval, pooled_rho
 from paperworks.stats.links import Link, make_link
 
 __all__ = ["MultinomialLinkModel", "MultinomialLinkResults", "PerfectSeparationError",
@@ -209,9 +209,8 @@ class MultinomialLinkModel:
         else:
             vals = s[~na]
             cats = sorted(pd.unique(vals))
-            lut = {c: i for i, c in enumerate(cats)}
             codes = np.full(len(s), -1, dtype=int)
-            codes[~na] = [lut[v] for v in vals]
+            codes[~na] = pd.Index(cats).get_indexer(vals)
         if self.na_category:
             if not na.any():
                 warnings.warn(f"{_W}: na_category=True but endog has no missing values; the NA category "
@@ -321,6 +320,7 @@ class MultinomialLinkModel:
         Z = np.concatenate([np.ones((self.exog.shape[0], 1)), self.exog], axis=1)
         Y = self.endog_counts
         self._Z, self._Y = Z, Y
+        self._nZZ = None                             # cache of n_i Z_i Z_i' for the information matrix
         if collapse is False or Z.shape[0] < 50:
             return
         probe = Z[: min(2000, Z.shape[0])]
@@ -383,9 +383,7 @@ class MultinomialLinkModel:
         for _, ks in groups.items():
             lk = self.links[ks[0]]
             e = eta[:, ks]
-            logF[:, ks] = lk.logcdf(e)
-            logS[:, ks] = lk.logsf(e)
-            logf[:, ks] = lk.logpdf(e)
+            logF[:, ks], logS[:, ks], logf[:, ks] = lk.log_terms(e)
         return logF, logS, logf
 
     def _evaluate(self, theta, Z=None, Y=None, need_score=True, need_info=True):
@@ -393,12 +391,17 @@ class MultinomialLinkModel:
         Z = self._Z if Z is None else Z
         B = self._unpack(theta)
         eta = Z @ B
+        if (len(self.blocks) == 1 and self.blocks[0].family in ("baseline", "adjacent")
+                and all(lk.name == "logit" for lk in self.links)):
+            # canonical case: the log odds are eta itself, no link terms needed (same values, fewer passes)
+            return family_eval(self.blocks[0].family, None, None, None, Y if need_score else None, need_info,
+                               log_odds=eta, low_rank=True)
         logF, logS, logf = self._link_terms(eta)
         m, K = eta.shape
         J = self.J
         if len(self.blocks) == 1:
             b = self.blocks[0]
-            return family_eval(b.family, logF, logS, logf, Y if need_score else None, need_info)
+            return family_eval(b.family, logF, logS, logf, Y if need_score else None, need_info, low_rank=True)
         g1, sp, g2 = self.blocks
         k = g1.cats.stop
         logp = np.empty((m, J))
@@ -435,7 +438,8 @@ class MultinomialLinkModel:
     def _ll_from(self, logp) -> float:
         if not self._feasible(logp):
             return -np.inf
-        return float(np.sum(np.where(self._Y > 0, self._Y * logp, 0.0)))
+        # feasible: every log pi_ij is finite, so the cells with Y_ij = 0 contribute exactly 0
+        return float(np.vdot(self._Y, logp))
 
     def loglike(self, theta) -> float:
         """l(theta) = sum_i sum_j Y_ij log pi_ij (no multinomial constant); -inf outside the feasible region."""
@@ -464,14 +468,43 @@ class MultinomialLinkModel:
     def _info_from_U(self, U):
         # F_B[(a,k),(b,l)] = sum_i n_i Z_ia Z_ib U_i[k,l]: one GEMM of (Z_a Z_b)_i against (n_i U_i)
         Z = self._Z
-        N = self._Y.sum(axis=1)
         m, q = Z.shape
         K = self.J - 1
-        ZZ = (Z[:, :, None] * Z[:, None, :]).reshape(m, q * q)
-        W = (N[:, None, None] * U).reshape(m, K * K)
-        # W' ZZ, not ZZ' W: OpenBLAS is ~100x slower on the (small x n)(n x small) transposed-view form
-        FB = (W.T @ ZZ).T.reshape(q, q, K, K).transpose(0, 2, 1, 3).reshape(q * K, q * K)
+        if isinstance(U, DiagMinusOuter):
+            return self._C.T @ self._info_diag_minus_outer(U.d, U.a) @ self._C
+        if self._nZZ is None:
+            # n_i Z_ia Z_ib depends on the data only: built once per model, not once per iteration
+            N = self._Y.sum(axis=1)
+            self._nZZ = ((Z[:, :, None] * Z[:, None, :]).reshape(m, q * q) * N[:, None])
+        W = U.reshape(m, K * K)
+        # W' nZZ, not nZZ' W: OpenBLAS is ~100x slower on the (small x n)(n x small) transposed-view form
+        FB = (W.T @ self._nZZ).T.reshape(q, q, K, K).transpose(0, 2, 1, 3).reshape(q * K, q * K)
         return self._C.T @ FB @ self._C
+
+    def _info_diag_minus_outer(self, d, a, chunk: int = 32768) -> np.ndarray:
+        """F_B = sum_i n_i (Z_i Z_i') x (diag(d_i) - a_i a_i') in blocks of rows.
+
+        = [sum_i n_i d_ik Z_i Z_i'] delta_kl - G'G with G_i = sqrt(n_i) Z_i x a_i: small GEMMs on row
+        blocks that stay in cache, and no (m, K, K) or (m, q^2) array (first-touch page faults of
+        arrays that size cost more than the arithmetic)."""
+        Z = self._Z
+        m, q = Z.shape
+        K = a.shape[1]
+        N = self._Y.sum(axis=1)
+        GtG = np.zeros((q * K, q * K))
+        D = np.zeros((K * q, q))
+        for s in range(0, m, chunk):
+            Zc, nc = Z[s:s + chunk], N[s:s + chunk, None]
+            G = ((Zc * np.sqrt(nc))[:, :, None] * a[s:s + chunk, None, :]).reshape(-1, q * K)
+            GtG += G.T @ G
+            Zw = ((d[s:s + chunk] * nc)[:, :, None] * Zc[:, None, :]).reshape(-1, K * q)
+            D += Zw.T @ Zc
+        FB = -GtG
+        FB4 = FB.reshape(q, K, q, K)
+        D = D.reshape(K, q, q)
+        for k in range(K):
+            FB4[:, k, :, k] += D[k]
+        return FB
 
     def observed_information(self, theta, h: float = 1e-6) -> np.ndarray:
         """-Hessian of l by central differences of the analytic score (for cov_type='observed')."""
