@@ -321,6 +321,7 @@ class MultinomialLinkModel:
         Y = self.endog_counts
         self._Z, self._Y = Z, Y
         self._nZZ = None                             # cache of n_i Z_i Z_i' for the information matrix
+        self._N = None                               # cache of n_i (responses per setting)
         if collapse is False or Z.shape[0] < 50:
             return
         probe = Z[: min(2000, Z.shape[0])]
@@ -465,6 +466,11 @@ class MultinomialLinkModel:
             raise InfeasibleError(f"{_W}.information: theta is outside the feasible region")
         return self._info_from_U(U)
 
+    def _counts(self) -> np.ndarray:
+        if self._N is None or self._N.shape[0] != self._Y.shape[0]:
+            self._N = self._Y.sum(axis=1)
+        return self._N
+
     def _info_from_U(self, U):
         # F_B[(a,k),(b,l)] = sum_i n_i Z_ia Z_ib U_i[k,l]: one GEMM of (Z_a Z_b)_i against (n_i U_i)
         Z = self._Z
@@ -474,7 +480,7 @@ class MultinomialLinkModel:
             return self._C.T @ self._info_diag_minus_outer(U.d, U.a) @ self._C
         if self._nZZ is None:
             # n_i Z_ia Z_ib depends on the data only: built once per model, not once per iteration
-            N = self._Y.sum(axis=1)
+            N = self._counts()
             self._nZZ = ((Z[:, :, None] * Z[:, None, :]).reshape(m, q * q) * N[:, None])
         W = U.reshape(m, K * K)
         # W' nZZ, not nZZ' W: OpenBLAS is ~100x slower on the (small x n)(n x small) transposed-view form
@@ -490,7 +496,7 @@ class MultinomialLinkModel:
         Z = self._Z
         m, q = Z.shape
         K = a.shape[1]
-        N = self._Y.sum(axis=1)
+        N = self._counts()
         GtG = np.zeros((q * K, q * K))
         D = np.zeros((K * q, q))
         for s in range(0, m, chunk):
