@@ -750,8 +750,16 @@ class FMD(System):
         return rep
 
     def bench(self, run_dir: RunDir | None = None, quick: bool = True) -> dict[str, Any]:
-        """FMD debias time vs retraining from scratch; batched influence vs a direct per-sample loop."""
-        from paperworks.influence import influence_scores_loop
+        """FMD debias time vs retraining from scratch; batched influence vs a direct per-sample loop; the same
+        influence scores vs the peer library Captum 0.9.0 (``NaiveInfluenceFunction``), when it is installed.
+
+        Captum row (same work): influence of all n training points on the counterfactual bias of 200 test
+        pairs, over the head weights only (head bias frozen), with the same Hessian. Captum's Hessian is that of
+        the summed loss without the regulariser, so it gets hessian_reg = n (lam + damping); its scores are per
+        test pair, averaged here, plus the regulariser's share lam (grad B' R)(R' W) of our per-sample
+        gradient, from Captum's own factor R (derivation: tests/influence/test_influence_vs_captum.py).
+        """
+        from paperworks.influence import influence_scores, influence_scores_loop
 
         cfg = self.config
         res = self.experiment("adult", cfg.seed, baselines=False)
@@ -777,12 +785,95 @@ class FMD(System):
         b = influence_scores_loop(erm.head, head_loss_fn(cfg.lam), (f, y), objective, params=[erm.head.weight])
         t_loop = time.perf_counter() - t0
         agree = float((a + b * n).abs().max() / a.abs().max())
-        return {"ratio": t_loop / t_batched, "fmd_vs_retrain_speedup": ratio_cost,
-                "fmd_seconds": res["fmd"]["seconds"], "retrain_seconds": t_rt, "influence_batched_seconds": t_batched,
-                "influence_loop_seconds": t_loop, "max_rel_disagreement": agree, "n_influence": n,
-                "summary": f"influence on {n} samples: batched {t_batched:.3f}s vs per-sample loop {t_loop:.3f}s "
-                           f"(x{t_loop / t_batched:.1f}); FMD debias {res['fmd']['seconds']:.3f}s vs retrain "
-                           f"{t_rt:.1f}s (x{ratio_cost:.0f}) on Adult; shared 2-core CPU"}
+        out = {"ratio": t_loop / t_batched, "fmd_vs_retrain_speedup": ratio_cost,
+               "fmd_seconds": res["fmd"]["seconds"], "retrain_seconds": t_rt, "influence_batched_seconds": t_batched,
+               "influence_loop_seconds": t_loop, "max_rel_disagreement": agree, "n_influence": n}
+        summary = (f"influence on {n} samples: batched {t_batched:.3f}s vs per-sample loop {t_loop:.3f}s "
+                   f"(x{t_loop / t_batched:.1f}); FMD debias {res['fmd']['seconds']:.3f}s vs retrain "
+                   f"{t_rt:.1f}s (x{ratio_cost:.0f}) on Adult")
+
+        # ---- peer library: Captum's NaiveInfluenceFunction on the same problem
+        try:
+            from captum.influence import NaiveInfluenceFunction
+        except ImportError as e:  # optional peer (the `test` extra): report, never fail the benchmark
+            out["captum"] = f"skipped: captum not importable ({e}); pip install 'captum==0.9.0'"
+            out["summary"] = summary + f"; Captum row {out['captum']}; shared 2-core CPU"
+            return out
+        from torch.utils.data import TensorDataset
+
+        class PairHead(nn.Module):
+            """The head with its weight as the only parameter (Captum differentiates every parameter of a
+            layer; our subset is the weight); called on (x, x~) it returns both logits, [B, 2, C]."""
+
+            def __init__(self, head: nn.Linear):
+                super().__init__()
+                self.lin = nn.Linear(head.in_features, head.out_features, bias=False).to(head.weight.dtype)
+                with torch.no_grad():
+                    self.lin.weight.copy_(head.weight)
+                self.register_buffer("b", head.bias.detach().clone())
+
+            def forward(self, x, x_cf=None):
+                out = self.lin(x) + self.b
+                return out if x_cf is None else torch.stack([out, self.lin(x_cf) + self.b], 1)
+
+        def pair_bias(out, yy):  # per-pair |P(y | x) - P(y | x~)|, [B]; its mean is counterfactual_bias
+            p = F.softmax(out, -1).gather(2, yy[:, None, None].expand(-1, 2, 1))[:, :, 0]
+            return (p[:, 0] - p[:, 1]).abs()
+
+        pair_bias.reduction = "none"  # tells Captum it is a per-example loss
+
+        def same_work(dtype):
+            """(ours exact, ours CG, Captum) scores [n] and seconds, all three on features of ``dtype``."""
+            head = _clone(erm.head).to(dtype)
+            F_, Fa, Fc = f.to(dtype), fa.to(dtype), fc.to(dtype)
+
+            def obj(hd):
+                return counterfactual_bias(hd(Fa), hd(Fc), yc)
+
+            t = [time.perf_counter()]
+            ours = influence_scores(head, head_loss_fn(cfg.lam), (F_, y), obj, params=[head.weight],
+                                    damping=damping, solver="exact")
+            t.append(time.perf_counter())
+            ours_cg = influence_scores(head, head_loss_fn(cfg.lam), (F_, y), obj, params=[head.weight],
+                                       damping=damping, solver="cg")
+            t.append(time.perf_counter())
+            peer = PairHead(head)
+            old = torch.get_default_dtype()
+            torch.set_default_dtype(dtype)  # Captum adds hessian_reg * eye in the default dtype
+            try:
+                inst = NaiveInfluenceFunction(peer, TensorDataset(F_, y), "in-memory",
+                                              checkpoints_load_func=lambda m, path: 1.0, layers=["lin"],
+                                              loss_fn=nn.CrossEntropyLoss(reduction="none"), batch_size=n,
+                                              test_loss_fn=pair_bias, projection_dim=10 ** 6,
+                                              hessian_reg=n * (cfg.lam + damping), hessian_inverse_tol=0.0)
+            finally:
+                torch.set_default_dtype(old)
+            scores = inst.influence((Fa, Fc, yc))  # [200 pairs, n]
+            emb = inst.compute_intermediate_quantities((Fa, Fc, yc), test=True)  # [200, P]: grad B_j' R
+            theirs = scores.mean(0) + cfg.lam * emb.mean(0) @ (inst.R.T @ peer.lin.weight.detach().reshape(-1))
+            t.append(time.perf_counter())
+            return ours, ours_cg, theirs, t[1] - t[0], t[2] - t[1], t[3] - t[2]
+
+        def gap(u, v):
+            return float((u - v).abs().max() / v.abs().max())
+
+        damping = float(cfg.damping)
+        runs = [same_work(f.dtype) for _ in range(3)]  # timed in the system's dtype, best of 3
+        ours, ours_cg, theirs = runs[0][:3]
+        t_ours, t_ours_cg, t_captum = (min(r[i] for r in runs) for i in (3, 4, 5))
+        o64, c64, t64, *_ = same_work(torch.float64)  # agreement without float32 rounding
+        out.update({"captum_seconds": t_captum, "ours_exact_seconds": t_ours, "ours_cg_seconds": t_ours_cg,
+                    "captum_over_ours_exact": t_captum / t_ours, "captum_over_ours_cg": t_captum / t_ours_cg,
+                    "captum_dtype": str(f.dtype), "captum_n_params": int(erm.head.weight.numel()),
+                    "captum_max_rel_disagreement": max(gap(ours, theirs), gap(ours_cg, theirs)),
+                    "captum_max_rel_disagreement_float64": max(gap(o64, t64), gap(c64, t64))})
+        out["summary"] = (summary + f"; vs Captum 0.9.0 NaiveInfluenceFunction (same {n} points, "
+                          f"{erm.head.weight.numel()} head weights, same H, {str(f.dtype)[6:]}, best of 3): Captum "
+                          f"{t_captum:.2f}s, ours exact {t_ours:.3f}s (x{t_captum / t_ours:.1f}), ours CG "
+                          f"{t_ours_cg:.3f}s (x{t_captum / t_ours_cg:.1f}), max rel. diff "
+                          f"{out['captum_max_rel_disagreement']:.0e} "
+                          f"({out['captum_max_rel_disagreement_float64']:.0e} in float64); shared 2-core CPU")
+        return out
 
 
 def _refit_replaced(head: nn.Linear, feats: torch.Tensor, y: torch.Tensor, f_a: torch.Tensor, f_c: torch.Tensor,
