@@ -43,10 +43,23 @@ def test_sparsemax_is_the_simplex_projection():
     torch.testing.assert_close(sparsemax(z.T, dim=0), p.T)
 
 
-def test_sparsemax_against_entmax_if_installed():
+def test_sparsemax_against_entmax():
+    # peer library (entmax, Peters et al.; in the test extra): values and gradients, with ties and a
+    # row whose support is a single entry
     entmax = pytest.importorskip("entmax")
-    z = torch.randn(5, 6, dtype=torch.float64)
-    torch.testing.assert_close(sparsemax(z), entmax.sparsemax(z, dim=-1))
+    g = torch.Generator().manual_seed(3)
+    z = torch.randn(6, 7, dtype=torch.float64, generator=g)
+    z[1, 2] = z[1, 4]
+    z[2] = torch.tensor([5.0, 0, 0, 0, 0, 0, 0], dtype=torch.float64)
+    z1 = z.clone().requires_grad_(True)
+    z2 = z.clone().requires_grad_(True)
+    p1, p2 = sparsemax(z1), entmax.sparsemax(z2, dim=-1)
+    torch.testing.assert_close(p1, p2)
+    w = torch.randn(6, 7, dtype=torch.float64, generator=g)
+    (p1 * w).sum().backward()
+    (p2 * w).sum().backward()
+    torch.testing.assert_close(z1.grad, z2.grad)
+    torch.testing.assert_close(sparsemax(z.T, dim=0), entmax.sparsemax(z.T, dim=0))
 
 
 def test_segment_sparsemax_equals_dense_rows():
