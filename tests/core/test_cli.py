@@ -132,3 +132,18 @@ def test_subprocess_exit_code_and_help():
     for cmd in ([], ["list"], ["run"], ["reproduce"], ["report"], ["bench"]):
         h = subprocess.run(exe + cmd + ["--help"], capture_output=True, text=True)
         assert h.returncode == 0 and "Usage" in h.stdout
+
+
+def test_reproduce_all_summary_lists_every_system_and_each_failing_claim(tmp_path):
+    from paperworks.core.cli import write_summary
+
+    summary = [("a_sys", 2, 3, 12.0, tmp_path / "a", None), ("b_sys", None, None, 1.0, tmp_path / "b", "OSError: x"),
+               ("c_sys", 4, 4, 30.0, tmp_path / "c", None)]
+    md = write_summary(tmp_path, summary, {"a_sys": ["beats the LSTM"], "c_sys": []}, quick=True)
+    text = md.read_text()
+    assert "6/7 claims hold over 3 systems (1 runs failed)" in text
+    assert "| a_sys | 2/3 | 12 |" in text and "| b_sys | ERROR: OSError: x |" in text
+    assert "- **a_sys**: beats the LSTM" in text and "c_sys**:" not in text
+    d = json.loads(md.with_suffix(".json").read_text())
+    assert [r["system"] for r in d["systems"]] == ["a_sys", "b_sys", "c_sys"]
+    assert d["claims_hold"] == 6 and d["systems"][1]["report"].endswith("error.txt")

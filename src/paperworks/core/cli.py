@@ -157,6 +157,7 @@ def reproduce_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, quic
     if all_ and ov:
         raise click.UsageError("config overrides apply to one system; drop them with --all")
     summary = []
+    failing: dict[str, list[str]] = {}
     failed_runs = []
     for cls in systems:
         cfg = cls.make_config(ov, preset=preset if (preset is None or not all_ or preset in cls.presets) else None)
@@ -178,7 +179,11 @@ def reproduce_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, quic
         d = rd.write_report(report, paper=cls.paper, config=cfg, env=env)
         n_ok = sum(c["holds"] for c in d["claims"])
         summary.append((cls.name, n_ok, len(d["claims"]), time.time() - t0, rd.path, None))
+        failing[cls.name] = [c["claim"] for c in d["claims"] if not c["holds"]]
     click.echo("")
+    if all_:
+        md = write_summary(out, summary, failing, quick)
+        click.echo(f"summary of every system -> {md}")
     any_fail = bool(failed_runs)
     for nm, ok, tot, dt, path, err in summary:
         if err:
@@ -189,6 +194,40 @@ def reproduce_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, quic
             click.echo(f"{nm:<24} {flag:<18} ({dt:.0f}s) -> {path}/report.html")
     if failed_runs or (strict and any_fail):
         sys.exit(1)
+
+
+def write_summary(out, summary, failing: dict, quick: bool):
+    """Write ``OUT/summary-<time>.md`` and ``.json``: one row per system of a ``reproduce --all`` (claims
+    holding, wall time, report path) and every claim that does not hold, by name. Returns the .md path."""
+    import datetime as _dt
+    from pathlib import Path
+
+    from paperworks.core.io import atomic_write_json, atomic_write_text
+
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = Path(out) / f"summary-{stamp}"
+    rows = []
+    for nm, ok, tot, dt, path, err in summary:
+        rows.append({"system": nm, "claims_hold": ok, "claims": tot, "seconds": round(dt, 1),
+                     "report": str(Path(path) / ("error.txt" if err else "report.html")), "error": err,
+                     "failing_claims": failing.get(nm, [])})
+    n_ok = sum(r["claims_hold"] or 0 for r in rows)
+    n_all = sum(r["claims"] or 0 for r in rows)
+    lines = [f"# paperworks reproduce --all ({'quick' if quick else 'full'}), {stamp}", "",
+             f"{n_ok}/{n_all} claims hold over {len(rows)} systems "
+             f"({sum(r['error'] is not None for r in rows)} runs failed); "
+             f"{sum(r['seconds'] for r in rows) / 60:.1f} min in all.", "",
+             "| system | claims holding | wall (s) | report |", "|---|---|---|---|"]
+    for r in rows:
+        held = f"ERROR: {r['error']}" if r["error"] else f"{r['claims_hold']}/{r['claims']}"
+        lines.append(f"| {r['system']} | {held} | {r['seconds']:.0f} | {r['report']} |")
+    if any(r["failing_claims"] for r in rows):
+        lines += ["", "## Claims that do not hold", ""]
+        for r in rows:
+            lines += [f"- **{r['system']}**: {c}" for c in r["failing_claims"]]
+    atomic_write_json(base.with_suffix(".json"), {"quick": quick, "claims_hold": n_ok, "claims": n_all,
+                                                  "systems": rows})
+    return atomic_write_text(base.with_suffix(".md"), "\n".join(lines) + "\n")
 
 
 @cli.command("report")
