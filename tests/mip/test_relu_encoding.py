@@ -209,3 +209,80 @@ def test_node_limit_is_a_deterministic_budget():
         assert r.status == "optimal" or (r.status == "feasible" and r.gap > 0)
     with pytest.raises(ValueError, match="node_limit"):
         MILPPlanner(layers, -np.ones(2), np.ones(2), 2, cost, node_limit=0)
+
+
+def _mixed_layers(seed=5, nx=2, nu=2):
+    rng = np.random.default_rng(seed)
+    return [AffineLayer(rng.normal(size=(10, nx + nu)) * 0.8, rng.normal(size=10) * 0.3, rng.integers(0, 3, 10)),
+            AffineLayer(rng.normal(size=(8, 10)) * 0.5, rng.normal(size=8) * 0.3, rng.integers(0, 3, 8)),
+            AffineLayer(rng.normal(size=(nx, 8)) * 0.3, rng.normal(size=nx) * 0.1, [ID] * nx)]
+
+
+@pytest.mark.parametrize("tighten", ["interval", "lp"])
+def test_milp_objective_equals_sampler_cost_for_any_fixed_plan(tighten):
+    """Two-sided 'same cost' oracle: with the actions fixed to any sequence, the MILP's objective equals
+    rollout_cost (what MPPI/CEM/GD minimise) for that sequence, for stage, final and action weights all
+    non-zero. (The grid checks above are one-sided: a sampler cost that over-counts would pass them.)"""
+    from paperworks.mip import rollout_cost
+    layers, T = _mixed_layers(), 3
+    cost = PlanCost((0, 1), stage_weight=0.3, final_weight=1.7, action_weight=0.05)
+    x0, goal = np.array([0.2, -0.1]), np.array([0.6, 0.4])
+    pl = MILPPlanner(layers, -np.ones(2), np.ones(2), T, cost, tighten=tighten)
+    U = np.random.default_rng(1).uniform(-1, 1, (4, T, 2))
+    want = rollout_cost(layers_step(layers), torch.tensor(x0), torch.tensor(U), torch.tensor(goal), cost).numpy()
+    for u, w in zip(U, want):
+        m, ro, _ = pl.build(x0, goal)
+        m.fix(ro.U.ravel(), u.ravel())
+        r = m.solve(options=TIGHT)
+        assert r.status == "optimal"
+        assert abs(r.objective - w) < 1e-6
+        assert abs(l1_cost_numpy(layers, x0, u, goal, (0, 1), True, 0.3, 1.7, 0.05) - w) < 1e-9
+    # and the free MILP's plan is scored identically by the sampler cost
+    p = pl.plan(x0, goal)
+    J = rollout_cost(layers_step(layers), torch.tensor(x0), torch.tensor(p.actions)[None], torch.tensor(goal), cost)
+    assert abs(float(J[0]) - p.objective) < 1e-6
+
+
+def test_lp_tightened_horizon_keeps_the_global_optimum():
+    """The reproduction plans with LP-tightened state boxes (tighten='lp'); they must not cut off the optimum:
+    same objective as plain interval bounds, and a dense action grid never beats it."""
+    from paperworks.mip import rollout_cost
+    layers = _mixed_layers(7, nx=2, nu=1)
+    cost = PlanCost((0, 1), stage_weight=0.5, final_weight=1.0, action_weight=0.01)
+    x0, goal = np.array([0.1, 0.3]), np.array([-0.5, 0.8])
+    a = MILPPlanner(layers, [-1.0], [1.0], 2, cost, tighten="lp", mip_gap=0.0, time_limit=30).plan(x0, goal)
+    b = MILPPlanner(layers, [-1.0], [1.0], 2, cost, tighten="interval", mip_gap=0.0, time_limit=30).plan(x0, goal)
+    assert a.status == b.status == "optimal"
+    assert abs(a.objective - b.objective) < 1e-7
+    grid = np.linspace(-1, 1, 201)
+    U = torch.tensor(list(itertools.product(grid, repeat=2))).reshape(-1, 2, 1)
+    J = rollout_cost(layers_step(layers), torch.tensor(x0), U, torch.tensor(goal), cost)
+    assert float(J.min()) >= a.objective - 1e-7
+
+
+def test_planners_reject_bad_queries_in_one_line():
+    from paperworks.core.errors import DataError
+    layers = _mixed_layers(3, nx=2, nu=1)
+    cost = PlanCost((1,), 0.5, 1.0, 0.01)
+    makers = [lambda **k: MILPPlanner(layers, k.get("lo", [-1.0]), k.get("hi", [1.0]), k.get("T", 2), cost),
+              lambda **k: MPPIPlanner(layers_step(layers), k.get("lo", [-1.0]), k.get("hi", [1.0]), k.get("T", 2), cost),
+              lambda **k: CEMPlanner(layers_step(layers), k.get("lo", [-1.0]), k.get("hi", [1.0]), k.get("T", 2), cost),
+              lambda **k: GDPlanner(layers_step(layers), k.get("lo", [-1.0]), k.get("hi", [1.0]), k.get("T", 2), cost)]
+    for make in makers:
+        pl = make()
+        with pytest.raises(DataError, match="goal contains NaN"):
+            pl.plan([0.0, 0.0], [np.nan])
+        with pytest.raises(DataError, match="x0 contains NaN"):
+            pl.plan([np.nan, 0.0], [1.0])
+        with pytest.raises(DataError, match="goal has 2 values"):
+            pl.plan([0.0, 0.0], [1.0, 2.0])
+        with pytest.raises(DataError, match="warm start must be"):
+            pl.plan([0.0, 0.0], [1.0], warm=np.zeros(5))
+        with pytest.raises(DataError, match="warm start contains NaN"):
+            pl.plan([0.0, 0.0], [1.0], warm=np.array([np.nan, 0.0]))
+        with pytest.raises(DataError, match="horizon T"):
+            make(T=0)
+        with pytest.raises(DataError, match="u_lo > u_hi"):
+            make(lo=[1.0], hi=[-1.0])
+    with pytest.raises(DataError, match="dynamics reject a 3-D state"):
+        makers[1]().plan([0.0, 0.0, 0.0], [1.0])

@@ -115,3 +115,17 @@ def test_quick_reproduction(tmp_path):
     by = {c.claim: c for c in rep.claims}
     assert all(c.holds for k, c in by.items() if "closed loop" not in k and "MSE" not in k), \
         [c.to_dict() for c in rep.claims]
+
+
+def test_bad_inputs_to_the_model_give_one_clear_error():
+    from paperworks.core.errors import DataError
+    m = _model()
+    with pytest.raises(ValueError, match="ReLU budget in \\[0, 11\\]"):
+        hard_assign(m, -1)          # used to keep all but one neuron as ReLU
+    with pytest.raises(ValueError, match="ReLU budget"):
+        hard_assign(m, 12)
+    X = np.zeros((5, 2))
+    with pytest.raises(DataError, match="NaN"):
+        m.set_normalization(np.full((5, 2), np.nan), np.zeros((5, 1)), X)
+    with pytest.raises(DataError, match="expected X"):
+        m.set_normalization(X, np.zeros((5, 2)), X)

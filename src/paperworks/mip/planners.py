@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from paperworks.core.errors import DataError
 from paperworks.mip.horizon import add_l1_goal_cost, encode_rollout
 from paperworks.mip.model import MILP, InfeasibleError, MIPError, NoSolutionError
 from paperworks.mip.relu import AffineLayer
@@ -62,6 +63,45 @@ def layers_step(layers: list[AffineLayer], residual: bool = True, dtype=torch.fl
     return step
 
 
+def _check_box(who: str, u_lo, u_hi, T) -> tuple[np.ndarray, np.ndarray]:
+    """Planner set-up checks: a finite, non-empty action box and a horizon of at least one step."""
+    lo = np.asarray(u_lo, dtype=np.float64).reshape(-1)
+    hi = np.asarray(u_hi, dtype=np.float64).reshape(-1)
+    if lo.size != hi.size or lo.size == 0:
+        raise DataError(f"{who}: u_lo and u_hi must have the same (non-zero) length (got {lo.size} and {hi.size})")
+    if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
+        raise DataError(f"{who}: the action box [u_lo, u_hi] must be finite")
+    if (lo > hi).any():
+        raise DataError(f"{who}: u_lo > u_hi in action dimension {int(np.argmax(lo > hi))}")
+    if int(T) < 1 or int(T) != T:
+        raise DataError(f"{who}: the horizon T must be an integer >= 1 (got {T!r})")
+    return lo, hi
+
+
+def _check_query(who: str, x0, goal, cost: "PlanCost", T: int, nu: int, warm=None):
+    """One clear error for a bad planning query (NaN / wrong sizes), before any solver or sampler runs."""
+    x0 = np.asarray(x0, dtype=np.float64).reshape(-1)
+    goal = np.asarray(goal, dtype=np.float64).reshape(-1)
+    if not np.isfinite(x0).all():
+        raise DataError(f"{who}: x0 contains NaN or inf ({x0.tolist()})")
+    if goal.size != len(cost.goal_dims):
+        raise DataError(f"{who}: goal has {goal.size} values for {len(cost.goal_dims)} goal dimensions "
+                        f"{tuple(cost.goal_dims)}")
+    if not np.isfinite(goal).all():
+        raise DataError(f"{who}: goal contains NaN or inf ({goal.tolist()})")
+    if max(cost.goal_dims, default=-1) >= x0.size:
+        raise DataError(f"{who}: goal dimension {max(cost.goal_dims)} is outside the {x0.size}-D state")
+    if warm is not None:
+        w = np.asarray(warm, dtype=np.float64)
+        if w.size != T * nu:
+            raise DataError(f"{who}: the warm start must be a [T={T}, nu={nu}] action sequence (got shape "
+                            f"{tuple(w.shape)})")
+        if not np.isfinite(w).all():
+            raise DataError(f"{who}: the warm start contains NaN or inf")
+        warm = w.reshape(T, nu)
+    return x0, goal, warm
+
+
 def rollout_cost(step, x0, U, goal, cost: PlanCost):
     """Cost of action sequences U [B, T, nu] from x0 [nx] under the torch dynamics; returns [B]."""
     B, T, _ = U.shape
@@ -90,9 +130,8 @@ class MILPPlanner:
     def __init__(self, layers: list[AffineLayer], u_lo, u_hi, T: int, cost: PlanCost, *, residual: bool = True,
                  time_limit: float | None = 5.0, mip_gap: float = 1e-4, tighten: str = "interval",
                  x_lo=None, x_hi=None, solver: str = "highs", threads: int = 1, node_limit: int | None = None):
+        self.u_lo, self.u_hi = _check_box("MILPPlanner", u_lo, u_hi, T)
         self.layers, self.T, self.cost, self.residual = layers, int(T), cost, residual
-        self.u_lo = np.asarray(u_lo, dtype=np.float64)
-        self.u_hi = np.asarray(u_hi, dtype=np.float64)
         self.time_limit, self.mip_gap, self.tighten = time_limit, mip_gap, tighten
         self.x_lo, self.x_hi, self.solver, self.threads = x_lo, x_hi, solver, threads
         if node_limit is not None and int(node_limit) < 1:
@@ -118,8 +157,7 @@ class MILPPlanner:
 
     def plan(self, x0, goal, warm=None) -> Plan:
         t0 = time.perf_counter()
-        x0 = np.asarray(x0, dtype=np.float64)
-        goal = np.asarray(goal, dtype=np.float64)
+        x0, goal, warm = _check_query("MILPPlanner.plan", x0, goal, self.cost, self.T, self.u_lo.size, warm)
         m, ro, aux = self.build(x0, goal)
         ws = None
         if warm is None:   # always hand the solver a feasible incumbent: the box-centre action sequence
@@ -158,9 +196,24 @@ def _as_t(a, dtype):
 
 class _Sampler:
     def __init__(self, step, u_lo, u_hi, T, cost: PlanCost, *, seed=0, dtype=torch.float64):
+        lo, hi = _check_box(type(self).__name__, u_lo, u_hi, T)
         self.step, self.T, self.cost, self.dtype = step, int(T), cost, dtype
-        self.u_lo, self.u_hi = _as_t(u_lo, dtype), _as_t(u_hi, dtype)
+        self.u_lo, self.u_hi = _as_t(lo, dtype), _as_t(hi, dtype)
         self.gen = torch.Generator().manual_seed(seed)
+
+    def _query(self, x0, goal, warm):
+        x0, goal, warm = _check_query(f"{type(self).__name__}.plan", x0, goal, self.cost, self.T,
+                                      self.u_lo.numel(), warm)
+        x0, goal = _as_t(x0, self.dtype), _as_t(goal, self.dtype)
+        try:   # one step of the dynamics to name a state/action size mismatch in one line
+            out = self.step(x0[None], self.u_lo[None])
+        except RuntimeError as e:
+            raise DataError(f"{type(self).__name__}.plan: the dynamics reject a {x0.numel()}-D state with a "
+                            f"{self.u_lo.numel()}-D action ({str(e).splitlines()[0]})") from None
+        if tuple(out.shape) != (1, x0.numel()):
+            raise DataError(f"{type(self).__name__}.plan: the dynamics map a {x0.numel()}-D state to shape "
+                            f"{tuple(out.shape[1:])}")
+        return x0, goal, warm
 
     def _init_mean(self, warm):
         if warm is None:
@@ -180,7 +233,7 @@ class MPPIPlanner(_Sampler):
     @torch.no_grad()
     def plan(self, x0, goal, warm=None) -> Plan:
         t0 = time.perf_counter()
-        x0, goal = _as_t(x0, self.dtype), _as_t(goal, self.dtype)
+        x0, goal, warm = self._query(x0, goal, warm)
         mean = self._init_mean(warm)
         best_U, best_J = mean.clone(), float(rollout_cost(self.step, x0, mean[None], goal, self.cost)[0])
         for _ in range(self.iters):
@@ -210,7 +263,7 @@ class CEMPlanner(_Sampler):
     @torch.no_grad()
     def plan(self, x0, goal, warm=None) -> Plan:
         t0 = time.perf_counter()
-        x0, goal = _as_t(x0, self.dtype), _as_t(goal, self.dtype)
+        x0, goal, warm = self._query(x0, goal, warm)
         mean = self._init_mean(warm)
         std = self.sigma0.expand_as(mean).clone()
         best_U, best_J = mean.clone(), float(rollout_cost(self.step, x0, mean[None], goal, self.cost)[0])
@@ -237,7 +290,7 @@ class GDPlanner(_Sampler):
 
     def plan(self, x0, goal, warm=None) -> Plan:
         t0 = time.perf_counter()
-        x0, goal = _as_t(x0, self.dtype), _as_t(goal, self.dtype)
+        x0, goal, warm = self._query(x0, goal, warm)
         nu = self.u_lo.numel()
         U = self.u_lo + (self.u_hi - self.u_lo) * torch.rand(self.restarts, self.T, nu, generator=self.gen,
                                                              dtype=self.dtype)

@@ -38,7 +38,7 @@ import torch.nn as nn
 from paperworks.core import (Claim, Paper, Report, RunDir, System, check_choice, check_interval, check_positive,
                              register)
 from paperworks.core.config import Config
-from paperworks.core.errors import ConfigError
+from paperworks.core.errors import ConfigError, DataError
 from paperworks.envs import PushingEnv, PWAPushEnv, collect_transitions
 from paperworks.mip import (ID, RELU, ZERO, AffineLayer, CEMPlanner, GDPlanner, MILPPlanner, MPPIPlanner,
                             PlanCost, layers_step, rollout_cost)
@@ -80,6 +80,12 @@ class SparseDynamics(nn.Module):
         return [getattr(self, f"kinds{i}") for i in range(len(self.hidden))]
 
     def set_normalization(self, X: np.ndarray, U: np.ndarray, Y: np.ndarray) -> None:
+        X, U, Y = (np.asarray(a, dtype=np.float64) for a in (X, U, Y))
+        if X.ndim != 2 or X.shape[1] != self.nx or Y.shape != X.shape or U.ndim != 2 or U.shape != (len(X), self.nu):
+            raise DataError(f"SparseDynamics.set_normalization: expected X [n, {self.nx}], U [n, {self.nu}], "
+                            f"Y [n, {self.nx}] (got {X.shape}, {U.shape}, {Y.shape})")
+        if len(X) < 2 or not (np.isfinite(X).all() and np.isfinite(U).all() and np.isfinite(Y).all()):
+            raise DataError("SparseDynamics.set_normalization: the transitions must be >= 2 rows with no NaN or inf")
         F = np.concatenate([X, U], 1) @ self.P.double().numpy().T
         self.mu.copy_(torch.tensor(F.mean(0), dtype=torch.float32))
         self.sd.copy_(torch.tensor(F.std(0) + 1e-6, dtype=torch.float32))
@@ -140,6 +146,10 @@ class SparseDynamics(nn.Module):
 
 def hard_assign(model: SparseDynamics, k: int) -> SparseDynamics:
     """Copy of a relaxed model with a hard structure of at most k ReLUs (see module docstring)."""
+    n_all = sum(model.hidden)
+    if isinstance(k, bool) or int(k) != k or not 0 <= int(k) <= n_all:
+        raise ValueError(f"hard_assign: k must be an integer ReLU budget in [0, {n_all}] (got {k!r})")
+    k = int(k)
     m = copy.deepcopy(model)
     probs = [torch.softmax(pi.detach(), -1) for pi in m.logits]
     cand = [(float(p[j, 0]), i, j) for i, p in enumerate(probs) for j in range(p.shape[0])]
