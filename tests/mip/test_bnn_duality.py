@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from paperworks.core.errors import DataError
-from paperworks.mip.bnn import bnn_errors, bnn_forward, brute_force_bnn, train_bnn_milp, train_bnn_ste
+from paperworks.mip.bnn import (bnn_errors, bnn_forward, brute_force_bnn, ste_surrogate_loss, train_bnn_milp,
+                                train_bnn_ste)
 from paperworks.mip.duality import (MILPValue, chvatal_dual_value, dual_feasible, implicit_jacobian, lp_dual,
                                     solve_value, value_gradient)
 
@@ -43,6 +44,64 @@ def test_ste_never_beats_certified_optimum():
     for s in range(2):
         _, e = train_bnn_ste(X, y, 1, epochs=60, seed=s)
         assert e >= res.objective - 1e-9
+
+
+def test_ste_surrogate_is_centred_on_the_output_rule():
+    """The STE loss must rank the network's own decision 1[o >= 0] as the likelier label at every integer
+    output, symmetrically about the threshold between o = -1 and o = 0 (the old logit 2 o gave o = 0 p = 1/2)."""
+    o = torch.arange(-5.0, 6.0, dtype=torch.float64)
+    for oi in o:
+        yhat = float(oi >= 0)
+        right = ste_surrogate_loss(oi.view(1), torch.tensor([yhat], dtype=torch.float64))
+        wrong = ste_surrogate_loss(oi.view(1), torch.tensor([1.0 - yhat], dtype=torch.float64))
+        assert right < wrong, float(oi)
+    one, zero = torch.ones(1, dtype=torch.float64), torch.zeros(1, dtype=torch.float64)
+    for k in range(5):   # a positive at o = k is as well placed as a negative at o = -1 - k
+        torch.testing.assert_close(ste_surrogate_loss(torch.tensor([float(k)], dtype=torch.float64), one),
+                                   ste_surrogate_loss(torch.tensor([-1.0 - k], dtype=torch.float64), zero))
+
+
+def test_ste_latent_weights_are_clipped_to_the_box(monkeypatch):
+    """Hubara et al. (2016) Alg. 1: latent weights are clipped to [-1, 1] after each update. Without it, and with
+    the gradient cancelled outside the box, a weight that leaves [-1, 1] is frozen for good."""
+    seen = []
+
+    class Recording(torch.optim.Adam):
+        def step(self, *a, **k):   # parameters as the next update finds them
+            seen.append(max(float(p.detach().abs().max()) for grp in self.param_groups for p in grp["params"]))
+            return super().step(*a, **k)
+
+    monkeypatch.setattr(torch.optim, "Adam", Recording)
+    X, y = _xor(10, 4)
+    w, e = train_bnn_ste(X, y, 2, epochs=40, lr=0.5, seed=0)
+    assert len(seen) == 40 and max(seen) <= 1.0
+    assert e == bnn_errors(w, X, y)   # the STE's forward is the same network as bnn_forward
+
+
+def test_milp_refuses_inputs_off_the_eps_grid():
+    """Off a grid of spacing >= eps the eps rows forbid legal weights: here the only 0-error split puts a
+    pre-activation at -0.02, so the MILP would 'certify' 2 errors while the optimum is 0."""
+    X = np.array([[-0.02, 0.0], [0.02, 0.0], [-0.3, 0.0], [0.6, 0.0]])
+    y = np.array([0, 1, 0, 1])
+    assert brute_force_bnn(X, y, 1)[0] == 0
+    with pytest.raises(DataError, match="grid"):
+        train_bnn_milp(X, y, 1)
+    w, res, _ = train_bnn_milp(X, y, 1, eps=0.01)   # a finer eps makes the same data exact
+    assert res.status == "optimal" and round(res.objective) == 0 == bnn_errors(w, X, y)
+
+
+def test_bnn_bad_arguments():
+    X, y = _xor(6, 0)
+    for bad in (0, -1, 1.5):
+        with pytest.raises(ValueError, match="hidden"):
+            train_bnn_milp(X, y, bad)
+    for bad in (0.0, -0.1, 2.0):   # eps <= 0 would certify a wrong optimum, eps > 1 changes the output rule
+        with pytest.raises(ValueError, match="eps"):
+            train_bnn_milp(X, y, 1, eps=bad)
+    with pytest.raises(ValueError, match="epochs"):
+        train_bnn_ste(X, y, 1, epochs=0)
+    with pytest.raises(ValueError, match="lr"):
+        train_bnn_ste(X, y, 1, lr=-1.0)
 
 
 def test_bnn_bad_input():
@@ -127,3 +186,18 @@ def test_implicit_jacobian_matches_closed_form_ridge():
     J = implicit_jacobian(-X.T, B)
     want = torch.autograd.functional.jacobian(lambda tt: torch.linalg.solve(B, X.T @ tt), t)
     torch.testing.assert_close(J, want)
+
+
+def test_duality_bad_input():
+    A, c, _ = _covering(0)
+    b = np.array([4.0, 5.0, 6.0])
+    with pytest.raises(DataError, match="c contains NaN or inf"):   # an inf cost was solved as 'optimal'
+        solve_value(np.r_[np.inf, c[1:]], A, b, True)
+    with pytest.raises(DataError, match="b contains NaN or inf"):
+        solve_value(c, A, np.array([np.inf, 5.0, 6.0]), True)
+    with pytest.raises(DataError, match="integer must be one flag or 5 flags"):
+        solve_value(c, A, b, [True, False])
+    with pytest.raises(DataError, match=r"A must be \[3, 5\]"):
+        solve_value(c, A[:, :4], b, True)
+    with pytest.raises(DataError, match="y has 2 entries, d has 3"):
+        chvatal_dual_value(np.ones(2), b)

@@ -10,8 +10,10 @@ W, b, v, c are integer variables in [-1, 1]; per sample i, binaries h_ij with
 a_ij >= -M_ij (1 - h_ij) and a_ij <= -eps + (M_ij + eps) h_ij (M_ij bounds |a_ij|); the products
 v_j h_ij are linearised by u_ij with -h <= u <= h, v - (1 - h) <= u <= v + (1 - h); a binary e_i per sample
 switches off the margin constraint of a misclassified sample; the objective is sum_i e_i (training errors).
-The strict side of the step uses eps: data on a grid of spacing > 2 eps (we round inputs to 0.1, eps 0.05)
-makes the MILP exact.
+The strict side of the step uses eps: with inputs on a grid of spacing q >= eps (we round inputs to 0.1,
+eps 0.05) every pre-activation is a multiple of q, none lies in (-eps, 0), and the MILP is exact. Off that
+grid the eps rows forbid weights that are legal in the step network, so the "certified" optimum could exceed
+the true one: such inputs raise DataError.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ import torch
 from paperworks.core.errors import DataError
 from paperworks.mip.model import MILP, MILPResult
 
-__all__ = ["BNNWeights", "bnn_forward", "bnn_errors", "train_bnn_milp", "brute_force_bnn", "train_bnn_ste"]
+__all__ = ["BNNWeights", "bnn_forward", "bnn_errors", "train_bnn_milp", "brute_force_bnn", "train_bnn_ste",
+           "ste_surrogate_loss"]
 
 
 @dataclass
@@ -51,6 +54,20 @@ def _check_data(X, y):
     return X, y.astype(int)
 
 
+def _check_hidden(hidden) -> int:
+    if isinstance(hidden, bool) or not isinstance(hidden, (int, np.integer)) or hidden < 1:
+        raise ValueError(f"BNN: hidden must be an integer >= 1 (got {hidden!r})")
+    return int(hidden)
+
+
+def _input_grid(X) -> float:
+    """Spacing q = 1/k of the coarsest grid {j/k} (k <= 1000) holding every input, or 0 if there is none."""
+    for k in range(1, 1001):
+        if np.abs(k * X - np.round(k * X)).max(initial=0.0) <= 1e-9 * k:
+            return 1.0 / k
+    return 0.0
+
+
 def bnn_forward(w: BNNWeights, X) -> tuple[np.ndarray, np.ndarray]:
     """(hidden activations [N, H], predictions [N]) of the step network."""
     X = np.asarray(X, dtype=np.float64)
@@ -66,8 +83,16 @@ def train_bnn_milp(X, y, hidden: int, *, eps: float = 0.05, time_limit: float | 
                    solver: str = "highs", mip_gap: float = 0.0) -> tuple[BNNWeights | None, MILPResult, dict]:
     """Minimum-training-error BNN by MILP. Returns (weights or None, solver result, index map)."""
     X, y = _check_data(X, y)
+    H = _check_hidden(hidden)
+    if not 0.0 < eps <= 1.0:   # the output o is an integer: "o <= -eps" must mean o <= -1
+        raise ValueError(f"train_bnn_milp: eps must lie in (0, 1] (got {eps!r})")
+    q = _input_grid(X)
+    if q < eps:
+        found = "none with denominator <= 1000" if q == 0 else f"spacing {q:g}"
+        raise DataError(f"train_bnn_milp: inputs must lie on a grid of spacing >= eps = {eps:g} (found {found}); "
+                        f"otherwise a pre-activation in (-eps, 0) is excluded and the optimum is not certified. "
+                        f"Round the inputs or lower eps")
     N, d = X.shape
-    H = int(hidden)
     m = MILP("bnn")
     W = m.add_vars(H * d, -1, 1, integer=True, name="W").reshape(H, d)
     b = m.add_vars(H, -1, 1, integer=True, name="b")
@@ -108,7 +133,7 @@ def brute_force_bnn(X, y, hidden: int) -> tuple[int, BNNWeights]:
     """Global minimum of the training errors by enumerating every weight in {-1, 0, 1} (tiny nets only)."""
     X, y = _check_data(X, y)
     N, d = X.shape
-    H = int(hidden)
+    H = _check_hidden(hidden)
     n_first = H * (d + 1)
     if n_first + H + 1 > 14:
         raise ValueError(f"brute_force_bnn: 3^{n_first + H + 1} weight settings is too many to enumerate")
@@ -153,14 +178,30 @@ class _StepSTE(torch.autograd.Function):
         return g * (a.abs() <= 1).to(g.dtype)
 
 
+def ste_surrogate_loss(o: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Mean logistic loss of the integer output pre-activation o for labels y in {0, 1}, centred on the
+    network's output rule y_hat = 1[o >= 0]: logit = 2 (o + 1/2). The outputs nearest the decision, o = 0
+    (class 1) and o = -1 (class 0), get logits +1 and -1, so the sign of the logit is the network's decision
+    for every integer o. (Logit 2 o would give p = 1/2 at o = 0, an output the network and the MILP classify
+    as 1: a correct positive there would pay the loss of a wrong negative.)"""
+    return torch.nn.functional.binary_cross_entropy_with_logits(2.0 * o + 1.0, y)
+
+
 def train_bnn_ste(X, y, hidden: int, *, epochs: int = 500, lr: float = 1e-2, seed: int = 0) -> tuple[BNNWeights, int]:
     """Straight-through-estimator training (Adam, full batch) of the same ternary-weight step network.
 
-    Latent real weights are rounded to {-1, 0, 1} in the forward pass; the step activation's backward is
-    the identity on |a| <= 1 and 0 outside (the usual hard-tanh STE). Loss: logistic on the output
-    pre-activation. Returns the best weights seen (by training errors) and their error count.
+    Latent real weights are rounded to {-1, 0, 1} in the forward pass (straight-through backward, cancelled
+    outside [-1, 1]) and clipped to [-1, 1] after every step (Hubara et al. 2016, Alg. 1; without the clip a
+    weight that leaves the box would never get a gradient again). The step activation's backward is the
+    identity on |a| <= 1 and 0 outside (the usual hard-tanh STE). Loss: :func:`ste_surrogate_loss` on the
+    output pre-activation. Returns the best weights seen (by training errors) and their error count.
     """
     X, y = _check_data(X, y)
+    hidden = _check_hidden(hidden)
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
+        raise ValueError(f"train_bnn_ste: epochs must be an integer >= 1 (got {epochs!r})")
+    if not lr > 0:
+        raise ValueError(f"train_bnn_ste: lr must be > 0 (got {lr!r})")
     g = torch.Generator().manual_seed(seed)
     N, d = X.shape
     Xt = torch.tensor(X)
@@ -175,11 +216,14 @@ def train_bnn_ste(X, y, hidden: int, *, epochs: int = 500, lr: float = 1e-2, see
         q = [_TernarySTE.apply(p) for p in (W, b, v, c)]
         Hh = _StepSTE.apply(Xt @ q[0].T + q[1])
         o = Hh @ q[2] + q[3]
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(2 * o, yt)
+        loss = ste_surrogate_loss(o, yt)
         err = int(((o.detach() >= 0).to(torch.float64) != yt).sum())
         if err < best:
             best, best_w = err, BNNWeights(*(t.detach().numpy().copy() for t in q[:3]), float(q[3].detach()))
         opt.zero_grad()
         loss.backward()
         opt.step()
+        with torch.no_grad():
+            for p in (W, b, v, c):
+                p.clamp_(-1.0, 1.0)
     return best_w, best

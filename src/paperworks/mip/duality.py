@@ -37,8 +37,8 @@ def _arr(name, a, ndim):
     a = np.asarray(a, dtype=np.float64)
     if a.ndim != ndim:
         raise DataError(f"{name}: expected {ndim}-D array (got shape {a.shape})")
-    if np.isnan(a).any():
-        raise DataError(f"{name} contains NaN")
+    if not np.isfinite(a).all():
+        raise DataError(f"{name} contains NaN or inf")
     return a
 
 
@@ -47,7 +47,10 @@ def build_milp(c, A, b, integer, lb=0.0, ub=math.inf) -> tuple[MILP, np.ndarray]
     c, A, b = _arr("c", c, 1), _arr("A", A, 2), _arr("b", b, 1)
     if A.shape != (b.size, c.size):
         raise DataError(f"build_milp: A must be [{b.size}, {c.size}] (got {A.shape})")
-    integer = np.broadcast_to(np.asarray(integer, dtype=bool), c.shape)
+    integer = np.asarray(integer, dtype=bool)
+    if integer.ndim > 1 or integer.size not in (1, c.size):
+        raise DataError(f"build_milp: integer must be one flag or {c.size} flags (got shape {integer.shape})")
+    integer = np.broadcast_to(integer.reshape(-1) if integer.ndim else integer, c.shape)
     m = MILP("value")
     lb = np.broadcast_to(np.asarray(lb, dtype=float), c.shape)
     ub = np.broadcast_to(np.asarray(ub, dtype=float), c.shape)
@@ -81,6 +84,9 @@ def lp_dual(c, A, b, lb=0.0, ub=math.inf) -> tuple[float, np.ndarray]:
 
 def chvatal_dual_value(y, d) -> float:
     """F(d) = ceil(y'd) (a Chvatal function of rank one); tolerance 1e-9 absorbs LP round-off."""
+    y, d = _arr("y", y, 1), _arr("d", d, 1)
+    if y.size != d.size:
+        raise DataError(f"chvatal_dual_value: y has {y.size} entries, d has {d.size}")
     return float(math.ceil(float(np.dot(y, d)) - 1e-9))
 
 

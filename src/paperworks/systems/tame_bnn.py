@@ -296,8 +296,9 @@ class TameBNN(System):
             "differentiation) and reports no benchmark numbers, so every claim here is a measured consistency check, "
             "with no paper number. BNN: one hidden layer, weights and biases in {-1,0,1}, step activations, inputs "
             "on a 0.1 grid in [-1,1] (eps = 0.05 makes the MILP step exact), objective = number of training errors. "
-            "STE: Adam, logistic loss on the output pre-activation, hard-tanh STE for the step, rounding STE for the "
-            "weights, best epoch kept. Duality: pure-integer covering problems min c'x, Ax >= b, x >= 0 integer, integer "
+            "STE: Adam, logistic loss on the output pre-activation centred on the output rule (logit 2(o + 1/2)), "
+            "hard-tanh STE for the step, rounding STE for the weights with latent weights clipped to [-1, 1], "
+            "best epoch kept. Duality: pure-integer covering problems min c'x, Ax >= b, x >= 0 integer, integer "
             "c; F(d) = ceil(y'd) with y the LP duals is subadditive, nondecreasing and F(a_j) <= c_j. Derivatives: "
             f"integers fixed at the optimum, LP duals; finite differences with step 1e-4. Total {time.time() - t0:.0f}s "
             "on a shared 2-core CPU.")
