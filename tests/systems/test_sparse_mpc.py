@@ -129,3 +129,25 @@ def test_bad_inputs_to_the_model_give_one_clear_error():
         m.set_normalization(np.full((5, 2), np.nan), np.zeros((5, 1)), X)
     with pytest.raises(DataError, match="expected X"):
         m.set_normalization(X, np.zeros((5, 2)), X)
+
+
+@pytest.mark.parametrize("schedule", ["continuous", "staged"])
+def test_sparsify_schedules_meet_budgets_and_staged_copies_after_annealing(schedule, monkeypatch):
+    import paperworks.systems.sparse_mpc as S
+    m = _model(3)
+    rng = np.random.default_rng(0)
+    X, U = rng.normal(size=(64, 2)), rng.normal(size=(64, 1))
+    data = tuple(torch.tensor(a, dtype=torch.float32) for a in (X, U, X + 0.1 * np.tanh(U)))
+    seen = []
+    real = S.hard_assign
+    monkeypatch.setattr(S, "hard_assign", lambda mr, k: (seen.append((k, mr.tau)), real(mr, k))[1])
+    out = S.sparsify(m, data, [8, 4, 2], epochs=9, finetune_epochs=1, tau_start=1.0, tau_end=0.1, batch=32,
+                     schedule=schedule)
+    assert sorted(out) == [2, 4, 8] and all(out[k].n_relu() <= k for k in out)
+    assert [k for k, _ in seen] == [8, 4, 2]
+    if schedule == "staged":   # each copy is hard-assigned at the end of its stage, after tau has annealed
+        assert all(abs(t - 0.1) < 1e-9 for _, t in seen)
+    else:                      # mid-anneal (the default; see docs)
+        assert seen[0][1] > 0.1
+    with pytest.raises(ConfigError, match="schedule"):
+        S.sparsify(m, data, [4], 2, 0, schedule="cosine")

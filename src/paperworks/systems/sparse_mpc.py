@@ -198,8 +198,19 @@ def train_dense(model: SparseDynamics, data, epochs: int, lr: float = 3e-3, batc
 
 def sparsify(dense: SparseDynamics, data, targets: list[int], epochs: int, finetune_epochs: int, *,
              lam: float = 1.0, tau_start: float = 1.0, tau_end: float = 0.1, lr: float = 3e-3, batch: int = 256,
-             seed: int = 0) -> dict[int, SparseDynamics]:
-    """Gradual sparsification from a trained dense model; returns {k: fine-tuned hard model with <= k ReLUs}."""
+             seed: int = 0, schedule: str = "continuous") -> dict[int, SparseDynamics]:
+    """Gradual sparsification from a trained dense model; returns {k: fine-tuned hard model with <= k ReLUs}.
+
+    ``schedule='continuous'``: one geometric budget decay from all neurons to the smallest target (reached at
+    80% of the epochs), tau annealed over all epochs, and a copy hard-assigned at the epoch where the budget
+    passes each target (mid-anneal). ``schedule='staged'``: the epochs are split evenly into one stage per
+    target (descending); within a stage the budget decays geometrically from the previous target to k over
+    the first 80% of the stage and is then held, tau anneals tau_start -> tau_end, and the copy is
+    hard-assigned at the END of the stage (the brief's "anneal, then hard-assign"), after which the
+    relaxation continues into the next stage.
+    """
+    if schedule not in ("continuous", "staged"):
+        raise ConfigError(f"sparsify: schedule must be 'continuous' or 'staged' (got {schedule!r})")
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     n_all = sum(dense.hidden)
@@ -208,19 +219,32 @@ def sparsify(dense: SparseDynamics, data, targets: list[int], epochs: int, finet
         raise ConfigError(f"sparsify: targets must be in [0, {n_all}] (got {targets})")
     m = copy.deepcopy(dense)
     m.mode = "relaxed"
-    k_min = max(targets[-1], 0.5)
-    # the budget reaches k_min at 80% of the epochs, then stays (geometric decay)
-    sched = [n_all * (k_min / n_all) ** min(1.0, ep / (0.8 * epochs)) for ep in range(epochs)]
+    if schedule == "continuous":
+        k_min = max(targets[-1], 0.5)
+        # the budget reaches k_min at 80% of the epochs, then stays (geometric decay)
+        sched = [n_all * (k_min / n_all) ** min(1.0, ep / (0.8 * epochs)) for ep in range(epochs)]
+        taus = [tau_start * (tau_end / tau_start) ** (ep / max(epochs - 1, 1)) for ep in range(epochs)]
+        # copy at the start of the first epoch (> 0) whose budget is <= k
+        copy_at = {k: next((ep for ep in range(1, epochs) if sched[ep] <= k), epochs) for k in targets}
+    else:
+        bounds = [round(i * epochs / len(targets)) for i in range(len(targets) + 1)]
+        sched, taus, copy_at, prev = [], [], {}, float(n_all)
+        for i, k in enumerate(targets):
+            L, kk = bounds[i + 1] - bounds[i], max(k, 0.5)
+            sched += [prev * (kk / prev) ** min(1.0, e / (0.8 * L)) for e in range(L)]
+            taus += [tau_start * (tau_end / tau_start) ** (e / max(L - 1, 1)) for e in range(L)]
+            copy_at[k] = bounds[i + 1]   # the end of its stage
+            prev = kk
     state = {"k": float(n_all)}
     done: dict[int, SparseDynamics] = {}
     pending = list(targets)
 
     def on_epoch(ep):
-        state["k"] = sched[ep]
-        m.tau = tau_start * (tau_end / tau_start) ** (ep / max(epochs - 1, 1))
-        while pending and sched[ep] <= pending[0] and ep > 0:
+        while pending and copy_at[pending[0]] <= ep:
             k = pending.pop(0)
             done[k] = _finish(m, k)
+        state["k"] = sched[ep]
+        m.tau = taus[ep]
 
     def _finish(mr, k):
         h = hard_assign(mr, k)
@@ -311,6 +335,7 @@ class SparseMPCConfig(Config):
     # epochs + (that epoch) + finetune_epochs (default: 32/16/8/4 ReLUs 176/182/188/194 of 200); 60 until 2026-11-26
     finetune_epochs: int = 140
     targets: tuple[int, ...] = (32, 16, 8, 4)
+    sparsify_schedule: str = "continuous"   # continuous | staged (see sparsify)
     k_mpc: int = 8                  # ReLU budget of the model planned with the MILP
     lam: float = 1.0
     tau_start: float = 1.0
@@ -337,6 +362,7 @@ class SparseMPCConfig(Config):
     def validate(self):
         check_choice("env", self.env, ["pushing", "pwa"])
         check_choice("tighten", self.tighten, ["interval", "lp"])
+        check_choice("sparsify_schedule", self.sparsify_schedule, ["continuous", "staged"])
         for k in ("hidden", "n_layers", "n_transitions", "epochs", "horizon", "episode_steps", "n_pairs",
                   "mppi_samples", "mppi_iters", "gd_restarts", "timing_states"):
             check_positive(k, getattr(self, k))
@@ -406,7 +432,8 @@ class SparseMPC(System):
         dense.set_normalization(*raw)
         train_dense(dense, train, cfg.epochs, cfg.lr, seed=cfg.seed)
         sparse = sparsify(dense, train, list(cfg.targets), cfg.sparsify_epochs, cfg.finetune_epochs, lam=cfg.lam,
-                          tau_start=cfg.tau_start, tau_end=cfg.tau_end, lr=cfg.lr, seed=cfg.seed)
+                          tau_start=cfg.tau_start, tau_end=cfg.tau_end, lr=cfg.lr, seed=cfg.seed,
+                          schedule=cfg.sparsify_schedule)
         if cfg.dense_epochs > cfg.epochs:   # the dense baseline is trained on to its own (validation-chosen) budget
             train_dense(dense, train, cfg.dense_epochs - cfg.epochs, cfg.lr, seed=cfg.seed + 1)
         return env, dense, sparse, test
