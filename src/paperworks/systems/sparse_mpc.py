@@ -10,7 +10,9 @@ below a budget k_t by the hinge penalty lam * max(0, sum_j softmax(pi_j)_0 - k_t
 geometrically from all neurons to the smallest target and tau anneals from tau_start to tau_end; whenever
 k_t passes a target k, the current model is copied, hard-assigned (the k neurons with the largest
 ReLU probability softmax(pi_j)_0 stay ReLU, the others take argmax over {ID, ZERO}) and fine-tuned
-with the structure frozen.
+with the structure frozen (``sparsify_schedule='continuous'``, the default; ``'staged'`` instead anneals tau
+within one stage per target and hard-assigns at the end of the stage, the brief's order; it was not better
+on validation, see docs).
 Training budgets (chosen on a validation split carved from the training transitions, test split untouched):
 the sparsification starts from the dense model's ``epochs`` checkpoint and each hard model is fine-tuned
 ``finetune_epochs``; the dense baseline model trains on to ``dense_epochs`` (its own validation optimum), so
