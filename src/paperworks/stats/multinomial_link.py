@@ -497,13 +497,14 @@ class MultinomialLinkModel:
         m, q = Z.shape
         K = a.shape[1]
         N = self._counts()
+        unit = bool(np.all(N == 1.0))                 # one response per row: no count weights to apply
         GtG = np.zeros((q * K, q * K))
         D = np.zeros((K * q, q))
         for s in range(0, m, chunk):
             Zc, nc = Z[s:s + chunk], N[s:s + chunk, None]
-            G = ((Zc * np.sqrt(nc))[:, :, None] * a[s:s + chunk, None, :]).reshape(-1, q * K)
+            G = np.einsum("ia,ik->iak", Zc if unit else Zc * np.sqrt(nc), a[s:s + chunk]).reshape(-1, q * K)
             GtG += G.T @ G
-            Zw = ((d[s:s + chunk] * nc)[:, :, None] * Zc[:, None, :]).reshape(-1, K * q)
+            Zw = np.einsum("ik,ia->ika", d[s:s + chunk] if unit else d[s:s + chunk] * nc, Zc).reshape(-1, K * q)
             D += Zw.T @ Zc
         FB = -GtG
         FB4 = FB.reshape(q, K, q, K)
