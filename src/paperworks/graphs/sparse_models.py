@@ -46,7 +46,8 @@ class HierGCN(nn.Module):
 
     pool: "hgpsl" (structure learning), "hgpsl_nosl" (information-score top-k + induced subgraph);
     ``score_norm`` picks the information score of both ("rw" paper Eq. 2, "sym" official code);
-    "topk" (PyG TopKPooling, gPool), "sag" (PyG SAGPooling), "none" (flat baseline of equal depth:
+    "topk" (PyG TopKPooling, gPool), "sag" (PyG SAGPooling with the GCN scorer of the SAGPool paper, Eq. 3),
+    "none" (flat baseline of equal depth:
     the same convs and readouts, no pooling).
     The first conv is GCNConv with self-loops; after an HGP-SL pool the convs are :class:`RowNormGCN`
     (official ``GCN``: the learned weights, symmetric normalisation by the source-side degree, no added
@@ -78,7 +79,9 @@ class HierGCN(nn.Module):
             elif pool == "topk":
                 self.pools.append(TopKPooling(hidden, ratio))
             elif pool == "sag":
-                self.pools.append(SAGPooling(hidden, ratio))
+                # SAGPool's own scorer (Lee et al. 2019 Eq. 3; official layers.py): one GCN layer with
+                # self-loops and symmetric normalisation; PyG's default scorer is GraphConv.
+                self.pools.append(SAGPooling(hidden, ratio, GNN=GCNConv))
         self.mlp = nn.Sequential(nn.Linear(2 * hidden, hidden), nn.ReLU(), nn.Dropout(dropout),
                                  nn.Linear(hidden, hidden // 2), nn.ReLU(), nn.Dropout(dropout),
                                  nn.Linear(hidden // 2, num_classes))
