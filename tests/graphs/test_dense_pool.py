@@ -192,3 +192,45 @@ def test_edge_cases_no_edges_single_node_isolated():
               Data(x=torch.randn(4, 4), edge_index=torch.tensor([[0, 1], [1, 0]]))]
     out, aux = model(Batch.from_data_list(graphs))
     assert torch.isfinite(out).all() and torch.isfinite(aux)
+
+
+def test_official_variant_forward_written_out():
+    """variant="official" equals RexYing/diffpool's SoftPoolingGcnEncoder written out with dense torch: every
+    conv is A X W + b then L2 normalisation (normalize_embedding=True), ReLU + batch norm between convs,
+    layer outputs concatenated; assignment = softmax(Linear(concat of the assignment convs)) masked;
+    readout = max over (real) nodes of each level's embedding, concatenated, then the MLP."""
+    import torch.nn.functional as F
+
+    torch.manual_seed(0)
+    graphs = _graphs(4, sizes=(5, 9, 7))
+    for g in graphs:
+        g.x = g.x.double()
+    model = DiffPoolNet(4, 3, max_nodes=10, hidden=6, levels=1, ratio=0.3, variant="official").double().eval()
+    batch = Batch.from_data_list(graphs)
+    logits, _ = model(batch)
+
+    from torch_geometric.utils import to_dense_adj, to_dense_batch
+
+    x, mask = to_dense_batch(batch.x, batch.batch, max_num_nodes=10)
+    adj = to_dense_adj(batch.edge_index, batch.batch, max_num_nodes=10).double()
+
+    def gnn(net, h, a, m):
+        outs = []
+        for i, conv in enumerate(net.convs):
+            h = F.normalize(conv.lin(a @ h), p=2, dim=-1)
+            if m is not None:
+                h = h * m.unsqueeze(-1)
+            if i < len(net.convs) - 1:
+                h = net.bns[i](F.relu(h), m)
+            outs.append(h)
+        return torch.cat(outs, -1)
+
+    z = gnn(model.embed[0], x, adj, mask)
+    assign = model.pool[0]
+    s = torch.softmax(assign.lin(gnn(assign.gnn, x, adj, mask)), -1) * mask.unsqueeze(-1)
+    r1 = z.masked_fill(~mask.unsqueeze(-1), -1e9).max(1).values
+    x2, a2 = s.transpose(1, 2) @ z, s.transpose(1, 2) @ adj @ s
+    r2 = gnn(model.final, x2, a2, None).max(1).values
+    want = model.mlp(torch.cat([r1, r2], -1))
+    torch.testing.assert_close(logits, want, rtol=1e-10, atol=1e-10)
+    torch.testing.assert_close(model.assignments[0], s)

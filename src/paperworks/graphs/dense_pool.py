@@ -18,7 +18,8 @@ from paperworks.core.errors import ConfigError, DataError
 from paperworks.graphs._checks import check_dense, check_graph
 
 __all__ = ["dense_diff_pool", "link_loss_frobenius", "link_loss_bce", "assignment_entropy",
-           "MaskedBatchNorm", "PlainDenseConv", "DenseGNN", "DiffPoolNet", "FlatDenseSAGE", "to_dense"]
+           "MaskedBatchNorm", "PlainDenseConv", "DenseGNN", "OfficialAssignGNN", "DiffPoolNet", "FlatDenseSAGE",
+           "to_dense"]
 
 _EPS = 1e-15
 
@@ -121,8 +122,9 @@ class PlainDenseConv(nn.Module):
 class DenseGNN(nn.Module):
     """``layers`` dense convs; ReLU + (masked) batch norm after every conv but the last (paper Sec. 4.1).
 
-    conv="sage": GraphSAGE-mean with L2-normalised outputs (paper); conv="plain": A X W + b (official).
-    ``normalize_last`` is False for assignment GNNs so that the cluster logits are not squashed.
+    conv="sage": GraphSAGE-mean with L2-normalised outputs (paper); conv="plain": A X W + b followed by L2
+    normalisation (official GraphConv with normalize_embedding=True, as every official encoder builds it).
+    ``normalize_last`` is False for the paper's assignment GNN so that the cluster logits are not squashed.
     ``concat``: return the concatenation of every layer's output (official code) instead of the last.
     """
 
@@ -136,7 +138,7 @@ class DenseGNN(nn.Module):
             if conv == "sage":
                 self.convs.append(DenseSAGEConv(dims[i], dims[i + 1], normalize=norm))
             else:
-                self.convs.append(PlainDenseConv(dims[i], dims[i + 1], normalize=norm and conv != "plain"))
+                self.convs.append(PlainDenseConv(dims[i], dims[i + 1], normalize=norm))
         self.bns = nn.ModuleList([MaskedBatchNorm(hidden) for _ in range(layers - 1)]) if batch_norm else None
         self.concat = concat
         self.out_channels = hidden * (layers - 1) + out_channels if concat else out_channels
@@ -167,6 +169,19 @@ def to_dense(data, max_nodes: int | None = None):
     return x, adj, mask
 
 
+class OfficialAssignGNN(nn.Module):
+    """Official-code assignment network: ``layers`` L2-normalised A X W + b convs (ReLU + batch norm between),
+    their outputs concatenated, then a linear layer to the C cluster logits (``assign_pred``)."""
+
+    def __init__(self, in_channels: int, hidden: int, clusters: int, layers: int = 3):
+        super().__init__()
+        self.gnn = DenseGNN(in_channels, hidden, clusters, layers, "plain", concat=True)
+        self.lin = nn.Linear(self.gnn.out_channels, clusters)
+
+    def forward(self, x: Tensor, adj: Tensor, mask: Tensor | None = None) -> Tensor:
+        return self.lin(self.gnn(x, adj, mask))
+
+
 class DiffPoolNet(nn.Module):
     """DiffPool graph classifier (paper Sec. 3.2 and 4.1).
 
@@ -177,7 +192,9 @@ class DiffPoolNet(nn.Module):
     variant="paper" (default): GraphSAGE-mean convs with L2-normalised embeddings and batch norm, readout
     = sum over the final clusters (the paper's n_L = 1 all-ones assignment), MLP; aux loss
     = link_weight * ||A - S S^T||_F + entropy_weight * H(S) at every level.
-    variant="official": plain A X W + b convs whose layer outputs are concatenated, readout = max over
+    variant="official": plain A X W + b convs (L2-normalised outputs) whose layer outputs are concatenated;
+    the assignment logits are a linear map of the assignment GNN's concatenated layer outputs (official
+    ``assign_pred``); readout = max over
     nodes of every level's embeddings, concatenated; aux loss = BCE link loss on the last assignment only,
     no entropy term (RexYing/diffpool train.py / encoders.py).
 
@@ -211,7 +228,10 @@ class DiffPoolNet(nn.Module):
         for c in self.clusters:
             e = DenseGNN(d_in, hidden, hidden, layers, conv, concat=concat)
             self.embed.append(e)
-            self.pool.append(DenseGNN(d_in, hidden, c, layers, conv, normalize_last=False, concat=False))
+            if variant == "paper":
+                self.pool.append(DenseGNN(d_in, hidden, c, layers, conv, normalize_last=False, concat=False))
+            else:  # official: normalised convs, concatenated, then a linear layer to the C logits
+                self.pool.append(OfficialAssignGNN(d_in, hidden, c, layers))
             readout_dim += e.out_channels
             d_in = e.out_channels
         self.final = DenseGNN(d_in, hidden, hidden, layers, conv, concat=concat)
