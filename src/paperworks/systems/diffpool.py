@@ -30,7 +30,7 @@ class DiffPoolConfig(Config):
     entropy_weight: float = 1.0
     lr: float = 1e-3
     batch_size: int = 20
-    epochs: int = 100                   # paper: up to 3000 with early stopping (40 left DiffPool at the cap)
+    epochs: int = 200                   # paper: up to 3000 with early stopping (40 left DiffPool, 100 TopK/SAG at the cap)
     patience: int = 20
     grad_clip: float = 2.0
     folds: int = 10
