@@ -213,7 +213,8 @@ class DiffPool(System):
             f"Synthetic task: {2 * c.n_per_class} graphs, degree one-hot features. B3DB: stratified subset of "
             f"{c.max_molecules} molecules with <= {c.max_atoms} heavy atoms. The flat baseline uses the same "
             f"SAGE convs ({2 * c.layers} layers, equal depth) and a global sum readout; TopK/SAG use PyG's layers "
-            f"in a 3-block GCN hierarchy. CPU timings are from a shared machine.")
+            f"in a 3-block GCN hierarchy (ratio 0.5; SAGPool scores nodes with one GCN layer as its paper's Eq. 3, "
+            f"not PyG's default GraphConv). CPU timings are from a shared machine.")
         return rep
 
     # ----------------------------------------------------------------------------------------- bench
