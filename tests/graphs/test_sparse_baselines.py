@@ -52,3 +52,12 @@ def test_sag_scorer_is_the_papers_gcn_score(seed):
     torch.testing.assert_close(perm[order], want_perm[want_order])
     torch.testing.assert_close(x_out[order], want_x[want_order], rtol=1e-10, atol=1e-12)
     torch.testing.assert_close(batch_out, torch.tensor([0] * 4 + [1] * 5))
+
+
+def test_sag_graphconv_comparison_uses_pygs_default_scorer():
+    from torch_geometric.nn import GCNConv, GraphConv
+
+    paper = HierGCN(5, 2, hidden=8, pool="sag")
+    default = HierGCN(5, 2, hidden=8, pool="sag_graphconv")
+    assert all(isinstance(p.gnn, GCNConv) for p in paper.pools) and len(paper.pools) == 2
+    assert all(isinstance(p.gnn, GraphConv) for p in default.pools) and len(default.pools) == 2

@@ -13,7 +13,9 @@ from paperworks.graphs.structure_pool import HGPSLPool, source_degree_sym_norm
 
 __all__ = ["HierGCN", "RowNormGCN", "POOLS"]
 
-POOLS = ("hgpsl", "hgpsl_nosl", "topk", "sag", "none")
+POOLS = ("hgpsl", "hgpsl_nosl", "topk", "sag", "sag_graphconv", "none")
+# row name of the comparison that reproductions report beside the SAGPool baseline but assert nothing on
+SAG_GRAPHCONV = "SAGPooling (PyG default GraphConv scorer; reported only, in no claim)"
 
 
 class RowNormGCN(nn.Module):
@@ -47,6 +49,7 @@ class HierGCN(nn.Module):
     pool: "hgpsl" (structure learning), "hgpsl_nosl" (information-score top-k + induced subgraph);
     ``score_norm`` picks the information score of both ("rw" paper Eq. 2, "sym" official code);
     "topk" (PyG TopKPooling, gPool), "sag" (PyG SAGPooling with the GCN scorer of the SAGPool paper, Eq. 3),
+    "sag_graphconv" (PyG SAGPooling with PyG's default GraphConv scorer, for comparison),
     "none" (flat baseline of equal depth:
     the same convs and readouts, no pooling).
     The first conv is GCNConv with self-loops; after an HGP-SL pool the convs are :class:`RowNormGCN`
@@ -82,6 +85,8 @@ class HierGCN(nn.Module):
                 # SAGPool's own scorer (Lee et al. 2019 Eq. 3; official layers.py): one GCN layer with
                 # self-loops and symmetric normalisation; PyG's default scorer is GraphConv.
                 self.pools.append(SAGPooling(hidden, ratio, GNN=GCNConv))
+            elif pool == "sag_graphconv":
+                self.pools.append(SAGPooling(hidden, ratio))
         self.mlp = nn.Sequential(nn.Linear(2 * hidden, hidden), nn.ReLU(), nn.Dropout(dropout),
                                  nn.Linear(hidden, hidden // 2), nn.ReLU(), nn.Dropout(dropout),
                                  nn.Linear(hidden // 2, num_classes))
