@@ -10,7 +10,7 @@ import numpy as np
 from paperworks.core import Claim, Paper, Report, RunDir, System, check_choice, check_interval, register
 from paperworks.core.config import Config, check_positive
 from paperworks.graphs import DiffPoolNet, FlatDenseSAGE, HierGCN, fmt_acc, make_splits, mean_std, train_eval
-from paperworks.graphs.sparse_models import SAG_GRAPHCONV
+from paperworks.graphs.sparse_models import SAG_GRAPHCONV, SAG_GRAPHCONV_NOTE
 from paperworks.graphs.experiment import (GRAPH_DATASETS, data_spec, diffpool_nmi, compare_epoch_times, load_graphs,
                                           random_nmi, seeded_splits)
 
@@ -217,11 +217,7 @@ class DiffPool(System):
             f"SAGE convs ({2 * c.layers} layers, equal depth) and a global sum readout; TopK/SAG use PyG's layers "
             f"in a 3-block GCN hierarchy (ratio 0.5; SAGPool scores nodes with one GCN layer as its paper's Eq. 3, "
             f"not PyG's default GraphConv). CPU timings are from a shared machine.")
-        rep.add_text(f"The row '{SAG_GRAPHCONV}' is the same PyG SAGPooling with PyG's default GraphConv scorer, trained "
-            f"the same way; it is in no claim. It shows how much the SAGPool comparison depends on the scorer: on "
-            f"this generated task the larger community's nodes have about twice the degree, a shortcut a "
-            f"degree-sensitive scorer can use (a parameter-free rule, majority node type among the higher-degree "
-            f"half, already scores 93.5 %).")
+        rep.add_text(SAG_GRAPHCONV_NOTE)
         return rep
 
     # ----------------------------------------------------------------------------------------- bench

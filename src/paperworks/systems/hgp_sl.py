@@ -11,7 +11,7 @@ import torch
 from paperworks.core import Claim, Paper, Report, RunDir, System, check_choice, check_interval, register
 from paperworks.core.config import Config, check_positive
 from paperworks.graphs import HierGCN, components_and_isolated, fmt_acc, make_splits, mean_std, train_eval
-from paperworks.graphs.sparse_models import SAG_GRAPHCONV
+from paperworks.graphs.sparse_models import SAG_GRAPHCONV, SAG_GRAPHCONV_NOTE
 from paperworks.graphs.structure_pool import SCORE_NORMS
 from paperworks.graphs.experiment import GRAPH_DATASETS, data_spec, compare_epoch_times, load_graphs, seeded_splits
 
@@ -205,11 +205,7 @@ class HGPSL(System):
             f"used 10 random 80/10/10 splits: `protocol=random`); synthetic task: one random stratified 80/10/10 "
             f"split per seed, {2 * c.n_per_class} graphs. Every model gets the same epoch cap and patience. Shared, "
             f"contended CPU.")
-        rep.add_text(f"The row '{SAG_GRAPHCONV}' is the same PyG SAGPooling with PyG's default GraphConv scorer, trained "
-            f"the same way; it is in no claim. It shows how much the SAGPool comparison depends on the scorer: on "
-            f"this generated task the larger community's nodes have about twice the degree, a shortcut a "
-            f"degree-sensitive scorer can use (a parameter-free rule, majority node type among the higher-degree "
-            f"half, already scores 93.5 %).")
+        rep.add_text(SAG_GRAPHCONV_NOTE)
         return rep
 
     def bench(self, run_dir: RunDir | None = None, quick: bool = True) -> dict:
