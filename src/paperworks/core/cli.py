@@ -181,9 +181,6 @@ def reproduce_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, quic
         summary.append((cls.name, n_ok, len(d["claims"]), time.time() - t0, rd.path, None))
         failing[cls.name] = [c["claim"] for c in d["claims"] if not c["holds"]]
     click.echo("")
-    if all_:
-        md = write_summary(out, summary, failing, quick)
-        click.echo(f"summary of every system -> {md}")
     any_fail = bool(failed_runs)
     for nm, ok, tot, dt, path, err in summary:
         if err:
@@ -192,6 +189,8 @@ def reproduce_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, quic
             flag = "all claims hold" if ok == tot and tot else f"{ok}/{tot} claims hold"
             any_fail |= ok != tot
             click.echo(f"{nm:<24} {flag:<18} ({dt:.0f}s) -> {path}/report.html")
+    if all_:
+        click.echo(f"summary of every system, with each failing claim -> {write_summary(out, summary, failing, quick)}")
     if failed_runs or (strict and any_fail):
         sys.exit(1)
 
