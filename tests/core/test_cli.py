@@ -147,3 +147,14 @@ def test_reproduce_all_summary_lists_every_system_and_each_failing_claim(tmp_pat
     d = json.loads(md.with_suffix(".json").read_text())
     assert [r["system"] for r in d["systems"]] == ["a_sys", "b_sys", "c_sys"]
     assert d["claims_hold"] == 6 and d["systems"][1]["report"].endswith("error.txt")
+
+
+def test_reproduce_all_writes_the_summary_and_prints_its_path_last(tmp_path, capsys, monkeypatch):
+    import paperworks.core.cli as cli_mod
+
+    monkeypatch.setattr(cli_mod, "_systems_for", lambda name, all_: [ToyLinReg])
+    out = ok(["reproduce", "--all", "--quick", "--out", str(tmp_path)], capsys).out.strip().splitlines()
+    assert out[-2].startswith("toy_linreg") and "all claims hold" in out[-2]
+    assert out[-1].startswith("summary of every system") and out[-1].endswith(".md")
+    md = sorted(tmp_path.glob("summary-*.md"))
+    assert len(md) == 1 and "| toy_linreg | 1/1 |" in md[0].read_text()
