@@ -26,13 +26,18 @@ __all__ = [
 
 
 # ----------------------------------------------------------------------------------------- checks
+def _check_not_nan(name: str, value) -> None:
+    # NaN compares False with every bound, so each range check must refuse it first
+    if isinstance(value, float) and math.isnan(value):
+        raise ConfigError(f"'{name}' must be a number (got nan)")
+
+
 def check_interval(name: str, value: float, low: float | None = None, high: float | None = None,
                    closed: str = "both") -> None:
     """Raise ConfigError unless ``value`` lies in the interval; closed in {both, left, right, neither}."""
     if closed not in ("both", "left", "right", "neither"):
         raise ValueError(f"check_interval: closed must be both/left/right/neither (got {closed!r})")
-    if isinstance(value, float) and math.isnan(value):
-        raise ConfigError(f"'{name}' must be a number (got nan)")
+    _check_not_nan(name, value)
     lo_ok = low is None or (value >= low if closed in ("both", "left") else value > low)
     hi_ok = high is None or (value <= high if closed in ("both", "right") else value < high)
     if not (lo_ok and hi_ok):
@@ -45,8 +50,7 @@ def check_interval(name: str, value: float, low: float | None = None, high: floa
 
 def check_positive(name: str, value: float, strict: bool = True) -> None:
     """Raise ConfigError unless value > 0 (or >= 0 when strict=False); NaN is rejected."""
-    if isinstance(value, float) and math.isnan(value):
-        raise ConfigError(f"'{name}' must be a number (got nan)")
+    _check_not_nan(name, value)
     if (value <= 0) if strict else (value < 0):
         raise ConfigError(f"'{name}' must be {'>' if strict else '>='} 0 (got {value!r})")
 

@@ -39,9 +39,8 @@ FAMILIES = ("baseline", "cumulative", "adjacent", "continuation")
 
 def _softmax_log(c):
     """(log softmax, softmax) of each row of c; one exp pass serves both."""
-    e = c - c.max(axis=1, keepdims=True)
-    logp = e
-    np.exp(e, out=(p := np.empty_like(e)))
+    logp = c - c.max(axis=1, keepdims=True)
+    p = np.exp(logp)
     z = p.sum(axis=1, keepdims=True)
     p /= z
     logp -= np.log(z)
@@ -59,16 +58,6 @@ class DiagMinusOuter(NamedTuple):
         np.negative(U, out=U)
         U.reshape(m, K * K)[:, :: K + 1] += self.d
         return U
-
-
-def _scaled_outer_minus(r, q):
-    """r r' o (diag(q) - q q') per row, (m, K, K), without forming the outer product twice."""
-    m, K = q.shape
-    rq = q if r is None else r * q
-    U = rq[:, :, None] * rq[:, None, :]
-    np.negative(U, out=U)
-    U.reshape(m, K * K)[:, :: K + 1] += rq if r is None else r * rq
-    return U
 
 
 def family_eval(family: str, logF, logS, logf, Y, need_info: bool = True, log_odds=None,
@@ -106,11 +95,11 @@ def family_eval(family: str, logF, logS, logf, Y, need_info: bool = True, log_od
                 if r is not None:
                     s *= r
             if need_info:
-                if low_rank:
-                    a = q if r is None else r * q
-                    U = DiagMinusOuter(q if r is None else r * a, a)
-                else:
-                    U = _scaled_outer_minus(r, q)
+                # r r' o (diag(q) - q q') = diag(r o r o q) - (r o q)(r o q)'
+                a = q if r is None else r * q
+                U = DiagMinusOuter(q if r is None else r * a, a)
+                if not low_rank:
+                    U = U.dense()
         else:
             P = np.cumsum(p, axis=1)[:, :K]
             if Y is not None:

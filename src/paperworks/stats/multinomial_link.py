@@ -392,17 +392,15 @@ class MultinomialLinkModel:
         Z = self._Z if Z is None else Z
         B = self._unpack(theta)
         eta = Z @ B
-        if (len(self.blocks) == 1 and self.blocks[0].family in ("baseline", "adjacent")
-                and all(lk.name == "logit" for lk in self.links)):
-            # canonical case: the log odds are eta itself, no link terms needed (same values, fewer passes)
-            return family_eval(self.blocks[0].family, None, None, None, Y if need_score else None, need_info,
-                               log_odds=eta, low_rank=True)
+        if len(self.blocks) == 1:
+            fam, Ys = self.blocks[0].family, (Y if need_score else None)
+            if fam in ("baseline", "adjacent") and all(lk.name == "logit" for lk in self.links):
+                # canonical case: the log odds are eta itself, no link terms needed (same values, fewer passes)
+                return family_eval(fam, None, None, None, Ys, need_info, log_odds=eta, low_rank=True)
+            return family_eval(fam, *self._link_terms(eta), Ys, need_info, low_rank=True)
         logF, logS, logf = self._link_terms(eta)
         m, K = eta.shape
         J = self.J
-        if len(self.blocks) == 1:
-            b = self.blocks[0]
-            return family_eval(b.family, logF, logS, logf, Y if need_score else None, need_info, low_rank=True)
         g1, sp, g2 = self.blocks
         k = g1.cats.stop
         logp = np.empty((m, J))
@@ -467,17 +465,17 @@ class MultinomialLinkModel:
         return self._info_from_U(U)
 
     def _counts(self) -> np.ndarray:
-        if self._N is None or self._N.shape[0] != self._Y.shape[0]:
+        if self._N is None:              # reset by _collapse, the only place _Y is set
             self._N = self._Y.sum(axis=1)
         return self._N
 
     def _info_from_U(self, U):
         # F_B[(a,k),(b,l)] = sum_i n_i Z_ia Z_ib U_i[k,l]: one GEMM of (Z_a Z_b)_i against (n_i U_i)
+        if isinstance(U, DiagMinusOuter):
+            return self._C.T @ self._info_diag_minus_outer(U.d, U.a) @ self._C
         Z = self._Z
         m, q = Z.shape
         K = self.J - 1
-        if isinstance(U, DiagMinusOuter):
-            return self._C.T @ self._info_diag_minus_outer(U.d, U.a) @ self._C
         if self._nZZ is None:
             # n_i Z_ia Z_ib depends on the data only: built once per model, not once per iteration
             N = self._counts()
