@@ -1,65 +1,23 @@
 """Peer-library oracle for paperworks.influence: Captum 0.9.0's ``NaiveInfluenceFunction``.
 
-How Captum's numbers relate to ours (read from captum/influence/_core/influence_function.py and
-captum/influence/_utils/common.py, version 0.9.0):
-
-- Captum forms the Hessian of the *summed* training loss, H_sum = sum_i hess L(z_i) (a ``reduction="none"``
-  loss is summed per batch, batches are added), over all parameters of the modules named in ``layers``,
-  adds ``hessian_reg`` to its diagonal, eigendecomposes it and builds R = V diag(lambda)^(-1/2), so that
-  R R' = (H_sum + hessian_reg I)^(-1) when every eigenvalue is kept (``projection_dim`` >= #params,
-  ``hessian_inverse_tol`` below the smallest eigenvalue).
-- ``influence((x_test, y_test))[j, k] = grad L_test(j)' R R' grad L(z_k)`` with ``L_test = test_loss_fn``
-  per test example and ``L`` = ``loss_fn`` per training example (model outputs and labels only: a
-  regulariser on the weights cannot be expressed in Captum's loss). No minus sign: positive = "proponent",
-  i.e. up-weighting z_k lowers the test loss, i.e. removing z_k raises it.
-
-Ours: influence_scores = (1/n) grad f' (H + damping I)^(-1) grad l_k with H the Hessian of the MEAN training
-objective J = (1/n) sum L + R(theta) and l_k = L(z_k) + R(theta); positive = removing z_k raises f.
-For R = lam/2 |theta|^2 over the selected parameters, H = H_sum / n + lam I, so with
-hessian_reg = n (lam + damping):  (H_sum + hessian_reg I)^(-1) = (1/n) (H + damping I)^(-1), and for
-f = mean over m test points of L_test:
-
-    ours[k] = mean_j captum[j, k]  +  lam * mean_j (grad L_test(j)' R) . (R' theta)
-
-(the second term is the regulariser's share of grad l_k, computed from Captum's own R). Same sign, scale
-1/m over the test points; the 1/n of ours is absorbed in hessian_reg and Captum's summed Hessian.
+The relation between Captum's scores and ours (same sign; Captum's summed Hessian with hessian_reg =
+n (lam + damping) absorbs our 1/n; the mean over the test points; plus the regulariser's share, which Captum's
+loss cannot express) is derived in :mod:`paperworks.influence.peers`, which reads Captum on our scale. The
+tests below also check that the comparison could not pass with a wrong sign, scale or regulariser share.
 """
 
 import pytest
 import torch
 from torch import nn
 from torch.nn import functional as F
-from torch.utils.data import TensorDataset
-
 from paperworks.influence import influence_scores
 
-captum_influence = pytest.importorskip("captum.influence")
+pytest.importorskip("captum.influence")
+from paperworks.influence.peers import captum_naive_influence  # noqa: E402
 
 N_TRAIN, N_TEST = 40, 5
 # (rtol, atol relative to max |score|): the dense solve agrees to ~1e-14, CG (relative residual 1e-10) to ~1e-10
 TOL = {"exact": (1e-10, 1e-12), "cg": (1e-7, 1e-9)}
-
-
-def _no_checkpoint(model, path):
-    """Captum loads a checkpoint at construction; the model already holds the parameters to analyse."""
-    return 1.0
-
-
-def _captum(model, layer, train, test, loss_none, reg):
-    # Captum adds hessian_reg * torch.eye(P) in the *default* dtype (float32): run it with a float64 default
-    # so that a regulariser like 0.8 is not rounded to float32 before it enters the float64 Hessian.
-    old = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    try:
-        inst = captum_influence.NaiveInfluenceFunction(
-            model, TensorDataset(*train), "in-memory", checkpoints_load_func=_no_checkpoint, layers=[layer],
-            loss_fn=loss_none, batch_size=len(train[0]), projection_dim=10 ** 6, hessian_reg=reg,
-            hessian_inverse_tol=0.0)
-    finally:
-        torch.set_default_dtype(old)
-    scores = inst.influence(test)  # [m, n]
-    emb_test = inst.compute_intermediate_quantities(test, test=True)  # [m, k]: grad L_test(j)' R
-    return scores, emb_test, inst.R
 
 
 def _mlp_problem():
@@ -101,8 +59,9 @@ def test_mlp_last_layer_matches_captum_naive_influence(solver, damping):
         return F.cross_entropy(m(test[0]), test[1])
 
     ours = influence_scores(net, loss_fn, train, objective, params="2", damping=damping, solver=solver)
-    scores, _, _ = _captum(net, "2", train, test, nn.CrossEntropyLoss(reduction="none"), N_TRAIN * damping)
-    ref = scores.mean(0)
+    ref, reg_share = captum_naive_influence(net, "2", train, test, nn.CrossEntropyLoss(reduction="none"),
+                                            damping=damping)
+    assert not reg_share.any()   # no regulariser: no share
     rtol, atol = TOL[solver]
     torch.testing.assert_close(ours, ref, rtol=rtol, atol=atol * float(ref.abs().max()))
     _assert_mapping_discriminates(ours, ref, N_TRAIN)
@@ -142,14 +101,13 @@ def test_regularised_logistic_regression_matches_captum(solver, damping):
         return F.binary_cross_entropy_with_logits(m(Xt), yt)
 
     ours = influence_scores(model, loss_fn, (X, y), objective, params="0", damping=damping, solver=solver)
-    scores, emb_test, R = _captum(model, "0", (X, y), (Xt, yt), nn.BCEWithLogitsLoss(reduction="none"),
-                                  N_TRAIN * (lam + damping))
-    reg_share = lam * emb_test.mean(0) @ (R.T @ model[0].weight.detach().reshape(-1))
-    ref = scores.mean(0) + reg_share
+    mean_scores, reg_share = captum_naive_influence(model, "0", (X, y), (Xt, yt),
+                                                    nn.BCEWithLogitsLoss(reduction="none"), lam=lam, damping=damping)
+    ref = mean_scores + reg_share
     assert abs(float(reg_share)) > 1e-3 * float(ref.abs().max())  # dropping the regulariser's share would fail
     rtol, atol = TOL[solver]
     torch.testing.assert_close(ours, ref, rtol=rtol, atol=atol * float(ref.abs().max()))
     _assert_mapping_discriminates(ours, ref, N_TRAIN)
     # at the exact optimum sum_k grad l_k = n grad J = 0, so the shares cancel the mean of Captum's scores
-    torch.testing.assert_close(reg_share, -scores.mean(0).mean(), rtol=1e-8, atol=0.0)
+    torch.testing.assert_close(reg_share, -mean_scores.mean(), rtol=1e-8, atol=0.0)
     assert float(ours.sum().abs()) < 1e-10 * float(ours.abs().sum())

@@ -754,10 +754,9 @@ class FMD(System):
         influence scores vs the peer library Captum 0.9.0 (``NaiveInfluenceFunction``), when it is installed.
 
         Captum row (same work): influence of all n training points on the counterfactual bias of 200 test
-        pairs, over the head weights only (head bias frozen), with the same Hessian. Captum's Hessian is that of
-        the summed loss without the regulariser, so it gets hessian_reg = n (lam + damping); its scores are per
-        test pair, averaged here, plus the regulariser's share lam (grad B' R)(R' W) of our per-sample
-        gradient, from Captum's own factor R (derivation: tests/influence/test_influence_vs_captum.py).
+        pairs, over the head weights only (head bias frozen), with the same Hessian, read on our scale by
+        :func:`paperworks.influence.peers.captum_naive_influence` (hessian_reg = n (lam + damping), scores
+        averaged over the test pairs, plus the regulariser's share; derivation in that module).
         """
         from paperworks.influence import influence_scores, influence_scores_loop
 
@@ -794,12 +793,12 @@ class FMD(System):
 
         # ---- peer library: Captum's NaiveInfluenceFunction on the same problem
         try:
-            from captum.influence import NaiveInfluenceFunction
+            import captum.influence  # noqa: F401
         except ImportError as e:  # optional peer (the `test` extra): report, never fail the benchmark
             out["captum"] = f"skipped: captum not importable ({e}); pip install 'captum==0.9.0'"
             out["summary"] = summary + f"; Captum row {out['captum']}; shared 2-core CPU"
             return out
-        from torch.utils.data import TensorDataset
+        from paperworks.influence.peers import captum_naive_influence
 
         class PairHead(nn.Module):
             """The head with its weight as the only parameter (Captum differentiates every parameter of a
@@ -837,20 +836,10 @@ class FMD(System):
             ours_cg = influence_scores(head, head_loss_fn(cfg.lam), (F_, y), obj, params=[head.weight],
                                        damping=damping, solver="cg")
             t.append(time.perf_counter())
-            peer = PairHead(head)
-            old = torch.get_default_dtype()
-            torch.set_default_dtype(dtype)  # Captum adds hessian_reg * eye in the default dtype
-            try:
-                inst = NaiveInfluenceFunction(peer, TensorDataset(F_, y), "in-memory",
-                                              checkpoints_load_func=lambda m, path: 1.0, layers=["lin"],
-                                              loss_fn=nn.CrossEntropyLoss(reduction="none"), batch_size=n,
-                                              test_loss_fn=pair_bias, projection_dim=10 ** 6,
-                                              hessian_reg=n * (cfg.lam + damping), hessian_inverse_tol=0.0)
-            finally:
-                torch.set_default_dtype(old)
-            scores = inst.influence((Fa, Fc, yc))  # [200 pairs, n]
-            emb = inst.compute_intermediate_quantities((Fa, Fc, yc), test=True)  # [200, P]: grad B_j' R
-            theirs = scores.mean(0) + cfg.lam * emb.mean(0) @ (inst.R.T @ peer.lin.weight.detach().reshape(-1))
+            mean_scores, reg_share = captum_naive_influence(
+                PairHead(head), "lin", (F_, y), (Fa, Fc, yc), nn.CrossEntropyLoss(reduction="none"), pair_bias,
+                lam=cfg.lam, damping=damping)
+            theirs = mean_scores + reg_share
             t.append(time.perf_counter())
             return ours, ours_cg, theirs, t[1] - t[0], t[2] - t[1], t[3] - t[2]
 
