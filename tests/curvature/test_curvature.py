@@ -250,3 +250,37 @@ def test_inverse_hvp_kfac_solver_matches_dense_kfac_solve():
         torch.testing.assert_close(got, want, rtol=1e-8, atol=1e-10)
     with pytest.raises(PaperworksError, match="whole Linear/Conv2d layers"):
         InverseHVP(model, loss, data, params="0.weight", damping=0.1, solver="kfac")
+
+
+def test_kfac_is_exact_for_one_output_with_constant_size_output_gradients():
+    """One output unit: G is a scalar, so G (x) A equals the Fisher exactly when every per-sample output
+    gradient has the same magnitude (absolute-error loss: g_n = +-1), for any number of samples."""
+    g = torch.Generator().manual_seed(4)
+    x, y = torch.randn(30, 4, generator=g), torch.randn(30, generator=g)
+    model = nn.Sequential(nn.Linear(4, 1))
+
+    def loss(m, b):
+        return (m(b[0]).squeeze(-1) - b[1]).abs().mean()
+
+    per = per_sample_grads(model, loss, (x, y))
+    Fx = per.T @ per / 30
+    for ec in (False, True):
+        torch.testing.assert_close(KFAC(model, loss, (x, y), eigen_correct=ec, batch_size=7).fit().dense(), Fx,
+                                   rtol=1e-9, atol=1e-12)
+
+
+def test_exact_inverse_hvp_factorizes_once_and_refuses_nan(monkeypatch):
+    model, data = _mlp_data()
+    calls = []
+    eigh = torch.linalg.eigh
+    monkeypatch.setattr(torch.linalg, "eigh", lambda *a, **k: calls.append(1) or eigh(*a, **k))
+    ih = InverseHVP(model, _ce, data, params="2", damping=0.5, solver="exact")
+    H = exact_hessian(model, _ce, data, params="2")
+    g = torch.Generator().manual_seed(3)
+    for _ in range(3):
+        v = torch.randn(H.shape[0], generator=g)
+        torch.testing.assert_close(ih.solve(v), torch.linalg.solve(H + 0.5 * torch.eye(H.shape[0]), v))
+    assert len(calls) == 1  # one eigendecomposition for every right-hand side
+    v[0] = float("nan")
+    with pytest.raises(PaperworksError, match="right-hand side contains NaN"):
+        ih.solve(v)

@@ -23,6 +23,7 @@ from paperworks.curvature.solvers import (
     InverseHVP,
     SingularHessianError,
     conjugate_gradient,
+    dense_factor,
     lissa,
     solve_dense,
     top_eigenvalue,
@@ -33,5 +34,6 @@ __all__ = [
     "flat_grad", "data_grad", "per_sample_grads", "iter_per_sample_grads", "hvp", "hvp_func",
     "make_hvp_operator", "exact_hessian", "ggn_matrix", "empirical_fisher",
     "KFAC", "kfac_layers",
-    "SOLVERS", "InverseHVP", "SingularHessianError", "solve_dense", "conjugate_gradient", "lissa", "top_eigenvalue",
+    "SOLVERS", "InverseHVP", "SingularHessianError", "dense_factor", "solve_dense", "conjugate_gradient", "lissa",
+    "top_eigenvalue",
 ]

@@ -28,8 +28,8 @@ import torch
 
 from paperworks.core.errors import PaperworksError
 
-__all__ = ["SingularHessianError", "SOLVERS", "solve_dense", "conjugate_gradient", "lissa", "top_eigenvalue",
-           "InverseHVP"]
+__all__ = ["SingularHessianError", "SOLVERS", "dense_factor", "solve_dense", "conjugate_gradient", "lissa",
+           "top_eigenvalue", "InverseHVP"]
 
 SOLVERS = ("exact", "cg", "lissa", "kfac", "ekfac")
 
@@ -57,20 +57,33 @@ def _finite(x: torch.Tensor, who: str) -> torch.Tensor:
     return x
 
 
-def solve_dense(H: torch.Tensor, v: torch.Tensor, damping: float | str = 0.0, rtol: float | None = None,
-                who: str = "exact solver") -> tuple[torch.Tensor, float]:
-    """(H + damping I)^{-1} v for a dense symmetric H [P, P]; v [P] or [P, k]. Returns (x, damping_used)."""
-    _check_damping(damping)
+def dense_factor(H: torch.Tensor, who: str = "exact solver") -> tuple[torch.Tensor, torch.Tensor, float]:
+    """Eigendecomposition of a dense symmetric H [P, P] in float64: (eigenvalues, eigenvectors, dtype eps of H).
+
+    Computed once and reused by :func:`solve_dense` (``factor=``) for every right-hand side."""
     if H.ndim != 2 or H.shape[0] != H.shape[1]:
         raise PaperworksError(f"{who}: expected a square matrix (got shape {list(H.shape)})")
     if not torch.isfinite(H).all():
         raise PaperworksError(f"{who}: the Hessian contains NaN/inf (check the loss and the parameters)")
+    evals, evecs = torch.linalg.eigh(0.5 * (H + H.T).double())  # singularity judged at H's own precision
+    return evals, evecs, float(torch.finfo(H.dtype).eps)
+
+
+def solve_dense(H: torch.Tensor | None, v: torch.Tensor, damping: float | str = 0.0, rtol: float | None = None,
+                who: str = "exact solver", factor: tuple | None = None) -> tuple[torch.Tensor, float]:
+    """(H + damping I)^{-1} v for a dense symmetric H [P, P]; v [P] or [P, k]. Returns (x, damping_used).
+
+    ``factor`` = :func:`dense_factor` (H) reuses a precomputed eigendecomposition (then H may be None)."""
+    _check_damping(damping)
+    evals, evecs, eps = dense_factor(H, who) if factor is None else factor
+    if v.shape[0] != evals.shape[0]:
+        raise PaperworksError(f"{who}: the right-hand side has {v.shape[0]} entries, the matrix {evals.shape[0]} rows")
+    if not torch.isfinite(v).all():
+        raise PaperworksError(f"{who}: the right-hand side contains NaN/inf (check the inputs and the loss)")
     out_dtype = v.dtype
-    Hs = 0.5 * (H + H.T).double()  # eigendecomposition in float64; singularity judged at H's own precision
-    evals, evecs = torch.linalg.eigh(Hs)
     v = v.double()
     scale = float(evals.abs().max()) if evals.numel() else 1.0
-    rtol = rtol if rtol is not None else 100 * torch.finfo(H.dtype).eps
+    rtol = rtol if rtol is not None else 100 * eps
     floor = max(scale, 1e-30) * rtol
     lam_min = float(evals.min())
     suggested = max(0.0, -lam_min) + max(scale * 1e-3, 1e-8)
@@ -179,8 +192,9 @@ def lissa(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tensor, damping: f
 class InverseHVP:
     """(H + damping I)^{-1} applied to vectors, H the Hessian of ``loss_fn`` over ``data`` for a parameter subset.
 
-    ``solver`` in ``exact | cg | lissa``. ``hessian`` (exact solver only) passes a precomputed dense H. The exact solver factorizes H once (reused for every ``solve``);
-    the iterative solvers run per right-hand side. ``damping_used`` records the damping actually applied.
+    ``solver`` in ``exact | cg | lissa | kfac | ekfac``. ``hessian`` (exact solver only) passes a precomputed
+    dense H. The exact solver eigendecomposes H once (on the first ``solve``, reused for every later one); the
+    iterative solvers run per right-hand side. ``damping_used`` records the damping actually applied.
     """
 
     def __init__(self, model, loss_fn, data, params=None, damping: float | str = 0.0, solver: str = "cg",
@@ -201,6 +215,7 @@ class InverseHVP:
         self._op = make_hvp_operator(model, loss_fn, data, self.ps, batch_size)
         self._kw = dict(cg_tol=cg_tol, cg_max_iter=cg_max_iter, lissa_depth=lissa_depth, lissa_scale=lissa_scale)
         self._H = None
+        self._factor = None
         self._kfac = None
         if solver in ("kfac", "ekfac"):
             from paperworks.curvature.kfac import KFAC
@@ -231,7 +246,9 @@ class InverseHVP:
             raise PaperworksError(f"InverseHVP.solve: expected a vector of {self.ps.numel} entries (the "
                                   f"parameter subset) (got shape {list(v.shape)})")
         if self.solver == "exact":
-            x, self.damping_used = solve_dense(self._H, v, self.damping)
+            if self._factor is None:  # factorized once, on the first solve, reused afterwards
+                self._factor = dense_factor(self._H)
+            x, self.damping_used = solve_dense(None, v, self.damping, factor=self._factor)
             return x
         if self._kfac is not None:  # (F_kfac + damping I)^{-1} v: the Fisher/GGN approximation of H
             return self._kfac.inverse_vp(v, float(self.damping)).to(v.dtype)
