@@ -4,8 +4,8 @@ import pytest
 import torch
 from torch import nn
 
-from paperworks.core.errors import ConfigError, DataError, UnknownNameError
-from paperworks.curvature import SingularHessianError, exact_hessian
+from paperworks.core.errors import ConfigError, DataError, PaperworksError, UnknownNameError
+from paperworks.curvature import SingularHessianError, exact_hessian, solve_dense
 from paperworks.influence import influence_scores
 from paperworks.systems.fmd import (
     FMD,
@@ -170,3 +170,65 @@ def test_reproduce_quick_tabular_claims_hold(reproduce_smoke):
     assert any(c["claim"].startswith("colored_mnist: FMD at least halves") for c in d["claims"])
     rows = {r[0] for t in d["tables"] for r in t["rows"]}
     assert {"retrain all layers on the m-sample edit", "last layer refit on fully debiased data"} <= rows
+
+
+def test_unlearn_and_influence_refuse_inputs_that_do_not_match_the_head():
+    x, y, _ = _toy(40)
+    head = nn.Linear(4, 2).double()
+    x_cf = x.clone()
+    x_cf[:, 1] = 1 - x_cf[:, 1]
+    xn = x.clone()
+    xn[0, 0] = float("nan")
+    cases = [  # (pair x, pair x~, pair y, hessian x, hessian y, lam, expected message)
+        (x[:5, :3], x_cf[:5, :3], y[:5], x, y, 1e-2, r"pair features must be \[m, 4\]"),
+        (x[:5], x_cf[:6], y[:5], x, y, 1e-2, "counterfactual features must have the shape"),
+        (x[:5], x_cf[:5], y[:4], x, y, 1e-2, "labels of the pair features must be int64"),
+        (x[:5], x_cf[:5], y[:5] + 2, x, y, 1e-2, r"must be in \[0, 2\)"),
+        (xn[:5], x_cf[:5], y[:5], x, y, 1e-2, "pair features contain NaN"),
+        (x[:5], x_cf[:5], y[:5], xn, y, 1e-2, "Hessian features contain NaN"),
+        (x[:5], x_cf[:5], y[:5], x, y, -1.0, "lam must be"),
+    ]
+    for xa, xc, ya, hx, hy, lam, msg in cases:
+        with pytest.raises(PaperworksError, match=msg):
+            fmd_unlearn(nn.Linear(4, 2).double(), xa, xc, ya, hx, hy, lam)
+    with pytest.raises(PaperworksError, match=r"damping must be .* \(got -1.0\)"):
+        fmd_unlearn(head, x[:5], x_cf[:5], y[:5], x, y, 1e-2, damping=-1.0)
+    with pytest.raises(DataError, match=r"training features must be \[m, 4\]"):
+        bias_influence(head, x[:, :3], y, x[:5], x_cf[:5], y[:5], 1e-2)
+    with pytest.raises(DataError, match="pair features contain NaN"):
+        bias_influence(head, x, y, xn[:5], x_cf[:5], y[:5], 1e-2)
+    with pytest.raises(DataError, match=r"logits and logits_cf must both be \[m, C\]"):
+        counterfactual_bias(head(x[:5]), head(x_cf[:6]), y[:5])
+
+
+def test_counterfactual_set_must_flip_only_the_attribute_columns():
+    x, y, _ = _toy(20)
+    x_cf = x.clone()
+    x_cf[:, 1] = 1 - x_cf[:, 1]
+    CounterfactualSet(x, x_cf, y).check(in_shape=(4,), attribute_cols=(1,))
+    bad = x_cf.clone()
+    bad[3, 2] += 1.0  # a non-attribute column changed as well
+    with pytest.raises(DataError, match=r"differ outside the sensitive attribute column\(s\) \[1\] \(first: column 2\)"):
+        CounterfactualSet(x, bad, y).check(in_shape=(4,), attribute_cols=(1,))
+    with pytest.raises(DataError, match="not columns"):
+        CounterfactualSet(x, x_cf, y).check(attribute_cols=(7,))
+
+
+def test_singular_hessian_in_unlearning_names_a_damping_on_its_own_scale():
+    """fmd_unlearn's damping is added to the Hessian of the SUMMED objective: the suggested damping is n times
+    the one the mean-scale engine suggests, and damping='auto' reports the damping it used on that scale."""
+    x, y, _ = _toy(20)
+    x_cf = x.clone()
+    x_cf[:, 1] = 1 - x_cf[:, 1]
+    xs = torch.zeros(10, 4, dtype=torch.float64)
+    xs[:, 0] = torch.randn(10, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    head = nn.Linear(4, 2).double()
+    with pytest.raises(SingularHessianError) as mean_err:
+        solve_dense(head_hessian(head, xs, 0.0), torch.ones(8, dtype=torch.float64), 0.0)
+    with pytest.raises(SingularHessianError, match="summed head objective over 10 samples") as e:
+        fmd_unlearn(head, x[:2], x_cf[:2], y[:2], xs, y[:10], 0.0, solver="exact")
+    assert e.value.suggested_damping == pytest.approx(10 * mean_err.value.suggested_damping)
+    with pytest.warns(UserWarning, match="added damping"):
+        info = fmd_unlearn(head, x[:2], x_cf[:2], y[:2], xs, y[:10], 0.0, damping="auto", solver="exact")
+    assert info["damping"] == pytest.approx(10 * mean_err.value.suggested_damping)
+    assert torch.isfinite(head.weight).all()

@@ -47,7 +47,8 @@ from paperworks.core import (Claim, Paper, Report, RunDir, System, check_choice,
                              register)
 from paperworks.core.config import Config
 from paperworks.core.errors import DataError, PaperworksError, UnknownNameError
-from paperworks.curvature import InverseHVP, per_sample_grads, select_params
+from paperworks.curvature import InverseHVP, SingularHessianError, per_sample_grads, select_params
+from paperworks.curvature.solvers import _check_damping
 from paperworks.influence import upweight_influence
 
 __all__ = ["FMD", "FMDConfig", "FMDNet", "CounterfactualSet", "counterfactual_bias", "bias_influence",
@@ -94,7 +95,11 @@ class CounterfactualSet:
     y: torch.Tensor
 
     def check(self, model: nn.Module | None = None, in_shape: tuple[int, ...] | None = None,
-              n_classes: int | None = None) -> "CounterfactualSet":
+              n_classes: int | None = None, attribute_cols: tuple[int, ...] | None = None) -> "CounterfactualSet":
+        """One clear :class:`DataError` for a set that does not fit the model: tensors, equal shapes, int64
+        labels in [0, n_classes), finite inputs of the model's input shape ``in_shape``, no identical pair, and
+        (tabular data, ``attribute_cols`` = the sensitive attribute's columns) pairs that differ in no other
+        column."""
         for name, t in (("x", self.x), ("x_cf", self.x_cf), ("y", self.y)):
             if not isinstance(t, torch.Tensor):
                 raise DataError(f"CounterfactualSet: '{name}' must be a tensor (got {type(t).__name__})")
@@ -116,13 +121,73 @@ class CounterfactualSet:
                             f"{int(self.y.min())}..{int(self.y.max())})")
         if (self.x == self.x_cf).flatten(1).all(1).any():
             raise DataError("CounterfactualSet: some pairs are identical (the attribute was not flipped)")
+        if attribute_cols is not None:
+            if self.x.ndim != 2:
+                raise DataError(f"CounterfactualSet: attribute_cols needs tabular inputs [m, F] (got "
+                                f"{list(self.x.shape)})")
+            cols = sorted({int(c) for c in attribute_cols})
+            if not cols or cols[0] < 0 or cols[-1] >= self.x.shape[1]:
+                raise DataError(f"CounterfactualSet: attribute columns {cols} are not columns of inputs with "
+                                f"{self.x.shape[1]} features")
+            other = torch.ones(self.x.shape[1], dtype=torch.bool)
+            other[cols] = False
+            bad = (self.x != self.x_cf)[:, other].any(0)
+            if bad.any():
+                j = int(torch.nonzero(other)[:, 0][bad][0])
+                raise DataError(f"CounterfactualSet: pairs differ outside the sensitive attribute column(s) {cols} "
+                                f"(first: column {j}); a counterfactual may change only the attribute")
         return self
+
+
+def _check_head_data(who: str, head: nn.Module, feats: torch.Tensor, y: torch.Tensor, name: str) -> None:
+    """One clear DataError when (feats, y) cannot be fed to the head: [m, in_features] finite features, int64
+    labels [m] in [0, out_features)."""
+    if not isinstance(head, nn.Linear):
+        raise PaperworksError(f"{who}: 'head' must be the torch.nn.Linear last layer (got {type(head).__name__})")
+    for nm, t in ((name, feats), (f"labels of the {name}", y)):
+        if not isinstance(t, torch.Tensor):
+            raise DataError(f"{who}: the {nm} must be a tensor (got {type(t).__name__})")
+    if feats.ndim != 2 or feats.shape[1] != head.in_features:
+        raise DataError(f"{who}: the {name} must be [m, {head.in_features}] to match the head (got "
+                        f"{list(feats.shape)})")
+    if y.ndim != 1 or y.shape[0] != feats.shape[0] or y.dtype != torch.long:
+        raise DataError(f"{who}: the labels of the {name} must be int64 [{feats.shape[0]}] (got {y.dtype} "
+                        f"{list(y.shape)})")
+    if feats.shape[0] == 0:
+        raise DataError(f"{who}: the {name} are empty")
+    if int(y.min()) < 0 or int(y.max()) >= head.out_features:
+        raise DataError(f"{who}: labels of the {name} must be in [0, {head.out_features}) (got "
+                        f"{int(y.min())}..{int(y.max())})")
+    if not torch.isfinite(feats).all():
+        raise DataError(f"{who}: the {name} contain NaN or inf")
+
+
+def _check_pairs(who: str, head: nn.Module, feats: torch.Tensor, feats_cf: torch.Tensor, y: torch.Tensor) -> None:
+    _check_head_data(who, head, feats, y, "pair features")
+    if not isinstance(feats_cf, torch.Tensor) or feats_cf.shape != feats.shape:
+        raise DataError(f"{who}: the counterfactual features must have the shape of the pair features "
+                        f"{list(feats.shape)} (got {list(getattr(feats_cf, 'shape', [])) or type(feats_cf).__name__})")
+    if not torch.isfinite(feats_cf).all():
+        raise DataError(f"{who}: the counterfactual features contain NaN or inf")
+
+
+def _check_lam(who: str, lam: Any) -> None:
+    if not (isinstance(lam, (int, float)) and not isinstance(lam, bool) and np.isfinite(lam) and lam >= 0):
+        raise PaperworksError(f"{who}: lam must be a finite number >= 0 (got {lam!r})")
 
 
 # ========================================================================================= step 1
 def counterfactual_bias(logits: torch.Tensor, logits_cf: torch.Tensor, y: torch.Tensor,
                         signed: bool = False) -> torch.Tensor:
     """B = mean_i |P(y_i | x_i) - P(y_i | x~_i)| (Sec. 3.1); ``signed`` drops the absolute value."""
+    if logits.ndim != 2 or logits_cf.shape != logits.shape:
+        raise DataError(f"counterfactual_bias: logits and logits_cf must both be [m, C] (got {list(logits.shape)} "
+                        f"and {list(logits_cf.shape)})")
+    if y.ndim != 1 or y.shape[0] != logits.shape[0] or y.dtype != torch.long:
+        raise DataError(f"counterfactual_bias: y must be int64 [{logits.shape[0]}] (got {y.dtype} {list(y.shape)})")
+    if y.numel() and (int(y.min()) < 0 or int(y.max()) >= logits.shape[1]):
+        raise DataError(f"counterfactual_bias: labels must be in [0, {logits.shape[1]}) (got "
+                        f"{int(y.min())}..{int(y.max())})")
     p = F.softmax(logits, -1).gather(1, y[:, None])[:, 0]
     q = F.softmax(logits_cf, -1).gather(1, y[:, None])[:, 0]
     d = p - q
@@ -198,6 +263,9 @@ def bias_influence(head: nn.Linear, train_feats: torch.Tensor, train_y: torch.Te
     H is the Hessian of the mean training objective (so the scores are the paper's per-unit-weight influence).
     Returns [n]; positive = harmful (up-weighting the sample increases the bias).
     """
+    _check_head_data("bias_influence", head, train_feats, train_y, "training features")
+    _check_pairs("bias_influence", head, cf_feats, cf_feats_cf, cf_y)
+    _check_lam("bias_influence", lam)
 
     def objective(hd):
         return counterfactual_bias(hd(cf_feats), hd(cf_feats_cf), cf_y)
@@ -209,7 +277,7 @@ def bias_influence(head: nn.Linear, train_feats: torch.Tensor, train_y: torch.Te
 
 # ========================================================================================= step 3
 def fmd_unlearn(head: nn.Linear, feats: torch.Tensor, feats_cf: torch.Tensor, y: torch.Tensor,
-                hess_feats: torch.Tensor, hess_y: torch.Tensor, lam: float, damping: float = 0.0,
+                hess_feats: torch.Tensor, hess_y: torch.Tensor, lam: float, damping: float | str = 0.0,
                 solver: str = "exact", steps: int = 1) -> dict[str, float]:
     """Eq. 7: theta <- theta + H_sum^{-1} sum_k (grad L(c_k) - grad L(c~_k)) on the head weights, in place.
 
@@ -218,8 +286,15 @@ def fmd_unlearn(head: nn.Linear, feats: torch.Tensor, feats_cf: torch.Tensor, y:
     updated weights) before each group, as the official CelebA script does per pair; steps=1 is Eq. 7.
     Returns timing and bookkeeping (seconds, parameters updated, damping used, norm of the total step).
     """
-    if steps < 1:
-        raise PaperworksError(f"fmd_unlearn: steps must be >= 1 (got {steps})")
+    if not isinstance(steps, int) or steps < 1:
+        raise PaperworksError(f"fmd_unlearn: steps must be an integer >= 1 (got {steps!r})")
+    _check_pairs("fmd_unlearn", head, feats, feats_cf, y)
+    _check_head_data("fmd_unlearn", head, hess_feats, hess_y, "Hessian features")
+    _check_lam("fmd_unlearn", lam)
+    try:
+        _check_damping(damping)
+    except PaperworksError as e:
+        raise PaperworksError(f"fmd_unlearn: {e}") from None
     t0 = time.perf_counter()
     loss_fn = head_loss_fn(lam)
     ps = select_params(head, [head.weight])
@@ -230,9 +305,19 @@ def fmd_unlearn(head: nn.Linear, feats: torch.Tensor, feats_cf: torch.Tensor, y:
         g = (per_sample_grads(head, loss_fn, (feats[grp], y[grp]), ps).sum(0)
              - per_sample_grads(head, loss_fn, (feats_cf[grp], y[grp]), ps).sum(0))
         kw = {"hessian": head_hessian(head, hess_feats, lam)} if solver == "exact" else {}
-        ihvp = InverseHVP(head, loss_fn, (hess_feats, hess_y), ps, damping=damping / n if damping else 0.0,
-                          solver=solver, **kw)
-        delta = ihvp.solve(g) / n
+        # H_sum + damping I = n (H_mean + (damping / n) I): the engine works on the mean objective
+        ihvp = InverseHVP(head, loss_fn, (hess_feats, hess_y), ps,
+                          damping=damping if isinstance(damping, str) else damping / n, solver=solver, **kw)
+        try:
+            delta = ihvp.solve(g) / n
+        except SingularHessianError as e:  # the engine's suggestion is on the mean scale; ours is H_sum's
+            if e.suggested_damping is None:
+                raise SingularHessianError(f"fmd_unlearn: {e}") from None
+            sug = e.suggested_damping * n
+            raise SingularHessianError(
+                f"fmd_unlearn: the Hessian of the summed head objective over {n} samples (+ damping*I, damping = "
+                f"{damping}) is singular or indefinite; pass damping >= {sug:.3g} (or damping='auto')",
+                sug) from None
         if not torch.isfinite(delta).all():
             raise PaperworksError(f"fmd_unlearn: the update is not finite (damping used {ihvp.damping_used * n:g});"
                                   " increase damping")
@@ -322,6 +407,7 @@ class Task:
     edited_x: Any = None           # fn(idx, rng) -> x_train with rows idx replaced by their counterfactuals
     hidden: tuple[int, ...] | None = None  # MLP hidden sizes of this task's model (the builder sets it from the config)
     epochs: int | None = None      # ERM epochs of this task's model (the builder sets it from the config)
+    attribute_cols: tuple[int, ...] | None = None  # tabular: the sensitive attribute's column(s) of x
 
 
 def _colored_task(cfg: FMDConfig, seed: int) -> Task:
@@ -400,7 +486,7 @@ def _tabular_task(cfg: FMDConfig, dataset: str, seed: int) -> Task:
         return xe
 
     return Task(dataset, x[tr], ytr, atr, aligned, x_te, y_te, cf_test, x[pool], y[pool], 2, counterfactual, sens,
-                debiased, edited, hidden=cfg.hidden_tabular, epochs=cfg.epochs)
+                debiased, edited, hidden=cfg.hidden_tabular, epochs=cfg.epochs, attribute_cols=(col,))
 
 
 def _text_task(cfg: FMDConfig, seed: int) -> Task:
@@ -546,7 +632,8 @@ class FMD(System):
             swap = (pc > pa)[:, None]
             xa, xc = torch.where(swap, xc, xa), torch.where(swap, xa, xc)
         res["n_pairs"] = m
-        dex = CounterfactualSet(xa, xc, ya).check(in_shape=tuple(task.x_train.shape[1:]), n_classes=task.n_classes)
+        dex = CounterfactualSet(xa, xc, ya).check(in_shape=tuple(task.x_train.shape[1:]), n_classes=task.n_classes,
+                                                  attribute_cols=task.attribute_cols)
         with torch.no_grad():
             f_tr, f_a, f_c = erm.features(task.x_train), erm.features(dex.x), erm.features(dex.x_cf)
         with torch.no_grad():
