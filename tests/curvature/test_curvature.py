@@ -284,3 +284,22 @@ def test_exact_inverse_hvp_factorizes_once_and_refuses_nan(monkeypatch):
     v[0] = float("nan")
     with pytest.raises(PaperworksError, match="right-hand side contains NaN"):
         ih.solve(v)
+
+
+def test_kfac_solver_accepts_every_layer_of_a_deep_sequential():
+    """Layer names '2' and '10': the subset order is the model's order, not the names' sorted order."""
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(20, 3, generator=g), torch.randint(0, 2, (20,), generator=g)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Identity(), nn.Identity(), nn.Linear(3, 4), *[nn.Tanh() for _ in range(7)],
+                          nn.Linear(4, 2))
+
+    def loss(m, b):
+        return F.cross_entropy(m(b[0]), b[1])
+
+    v = torch.randn(26, generator=g)
+    k = KFAC(model, loss, (x, y)).fit()
+    assert k.params == ["2.weight", "2.bias", "10.weight", "10.bias"]
+    want = torch.linalg.solve(k.dense() + 0.1 * torch.eye(26), v)
+    torch.testing.assert_close(InverseHVP(model, loss, (x, y), damping=0.1, solver="kfac").solve(v), want,
+                               rtol=1e-8, atol=1e-10)

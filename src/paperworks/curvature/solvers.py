@@ -222,7 +222,8 @@ class InverseHVP:
 
             if isinstance(damping, str):
                 raise PaperworksError("damping='auto' needs solver='exact' (K-FAC takes a number)")
-            layers = sorted({n.rsplit(".", 1)[0] for n in self.ps.names})
+            layers = list(dict.fromkeys(n.rsplit(".", 1)[0] for n in self.ps.names))  # subset order (not sorted:
+            # sorting put layer '10' before layer '2' of a deep nn.Sequential and refused the model's own order)
             self._kfac = KFAC(model, loss_fn, data, layers=layers, eigen_correct=solver == "ekfac",
                               batch_size=batch_size or 256).fit()
             if self._kfac.params != self.ps.names:
