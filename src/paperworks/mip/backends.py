@@ -146,7 +146,10 @@ class HighsBackend:
 
 
 class ScipBackend:
-    """SCIP through pyscipopt (optional; raises a clear error when pyscipopt is not installed)."""
+    """SCIP through pyscipopt (optional; raises a clear error when pyscipopt is not installed).
+
+    Same statuses, incumbents (improving solutions with their times, the accepted warm start first) and node
+    count as the HiGHS backend; LP row/column duals are reported by the HiGHS backend only (None here)."""
 
     name = "scip"
 
@@ -184,12 +187,21 @@ class ScipBackend:
                 if math.isfinite(hi) and hi < big:
                     s.addCons(expr <= hi)
         s.setObjective(pyscipopt.quicksum(float(c) * x for c, x in zip(m.c, xs) if c) + m.c0, "minimize")
-        if warm_start is not None:
-            sol = s.createSol()
-            for x, v in zip(xs, warm_start.tolist()):
-                s.setSolVal(sol, x, v)
-            s.addSol(sol)
+        incumbents: list[tuple[float, float]] = []
         t0 = time.perf_counter()
+        if any(m.integer) and not relax:
+            def on_best(model, event):   # every improving solution, as HiGHS's callback reports them
+                incumbents.append((time.perf_counter() - t0, float(model.getSolObjVal(model.getBestSol()))))
+
+            s.attachEventHandlerCallback(on_best, [pyscipopt.SCIP_EVENTTYPE.BESTSOLFOUND])
+        if warm_start is not None:
+            ws = np.where(np.asarray(m.integer), np.round(warm_start), warm_start)
+            ws = np.clip(ws, np.asarray(m.lb), np.asarray(m.ub))
+            sol = s.createSol()
+            for x, v in zip(xs, ws.tolist()):
+                s.setSolVal(sol, x, v)
+            if s.addSol(sol):   # accepted before the solve starts: the first incumbent
+                incumbents.append((time.perf_counter() - t0, m.objective_value(ws)))
         s.optimize()
         runtime = time.perf_counter() - t0
         st = s.getStatus()
@@ -197,10 +209,13 @@ class ScipBackend:
         x = np.array([s.getVal(v) for v in xs]) if has else None
         obj = float(s.getObjVal()) if has else math.inf
         bound = float(s.getDualbound())
-        status = {"optimal": "optimal", "infeasible": "infeasible", "unbounded": "unbounded",
+        # 'gaplimit': proved within the requested mip_gap, which HiGHS also reports as optimal
+        status = {"optimal": "optimal", "gaplimit": "optimal", "infeasible": "infeasible", "unbounded": "unbounded",
                   "inforunbd": "unbounded"}.get(st, "feasible" if has else "no_solution")
-        return MILPResult(status, x, obj, bound, _gap(obj, bound) if has else math.inf, runtime, [],
-                          solver="scip", raw_status=st)
+        if status == "optimal" and not has:  # pragma: no cover
+            status = "error"
+        return MILPResult(status, x, obj, bound, _gap(obj, bound) if has else math.inf, runtime, incumbents,
+                          solver="scip", raw_status=st, nodes=int(s.getNNodes()))
 
 
 register_backend("highs", HighsBackend())
