@@ -303,3 +303,29 @@ def test_kfac_solver_accepts_every_layer_of_a_deep_sequential():
     want = torch.linalg.solve(k.dense() + 0.1 * torch.eye(26), v)
     torch.testing.assert_close(InverseHVP(model, loss, (x, y), damping=0.1, solver="kfac").solve(v), want,
                                rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("kw", [dict(stride=1, padding=1), dict(stride=2, padding=0, dilation=2, bias=False),
+                                dict(stride=2, padding=2)])
+def test_ekfac_keeps_the_fisher_trace_for_any_conv_geometry(kw):
+    """EK-FAC's diagonal is E[(Q^T vec DW_n)^2] in an orthonormal basis, so trace(EK-FAC) = E||DW_n||^2 =
+    trace of the exact Fisher block whenever the per-sample gradients DW_n = sum_t g_nt a_nt^T are right
+    (several output positions, stride, dilation, padding, with and without bias); EK-FAC <= K-FAC in Frobenius."""
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(9, 2, 7, 7, generator=g), torch.randint(0, 3, (9,), generator=g)
+    torch.manual_seed(0)
+    conv = nn.Conv2d(2, 3, 3, **kw)
+    with torch.no_grad():
+        width = conv(x[:1]).numel()
+    model = nn.Sequential(conv, nn.Tanh(), nn.Flatten(), nn.Linear(width, 3))
+
+    def loss(m, b):
+        return F.cross_entropy(m(b[0]), b[1])
+
+    per = per_sample_grads(model, loss, (x, y))
+    P0 = sum(p.numel() for p in conv.parameters())
+    Fx = (per.T @ per / 9)[:P0, :P0]
+    ek = KFAC(model, loss, (x, y), eigen_correct=True, batch_size=4).fit().dense("0")
+    kf = KFAC(model, loss, (x, y), batch_size=4).fit().dense("0")
+    torch.testing.assert_close(ek.trace(), Fx.trace(), rtol=1e-10, atol=0)
+    assert (ek - Fx).norm() <= (kf - Fx).norm() + 1e-12
