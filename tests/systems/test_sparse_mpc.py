@@ -151,3 +151,29 @@ def test_sparsify_schedules_meet_budgets_and_staged_copies_after_annealing(sched
         assert seen[0][1] > 0.1
     with pytest.raises(ConfigError, match="schedule"):
         S.sparsify(m, data, [4], 2, 0, schedule="cosine")
+
+
+def test_bench_reports_time_vs_relus_and_horizon_and_both_samplers(monkeypatch):
+    """`bench sparse_mpc` (smoke size): MILP time rows for every sparse model and horizon, and MPPI and CEM on the
+    dense model each with the sample count of the run that was measured (the doubling loop used to report twice
+    the samples of its last run when the quality was never matched)."""
+    import paperworks.systems.sparse_mpc as S
+
+    used = {"mppi": [], "cem": []}
+    for name, cls_ in (("mppi", S.MPPIPlanner), ("cem", S.CEMPlanner)):
+        monkeypatch.setattr(S, cls_.__name__, lambda *a, _c=cls_, _n=name, **k: (used[_n].append(k["samples"]),
+                                                                                  _c(*a, **k))[1])
+    sysm = SparseMPC(SparseMPC.make_config({}, preset="smoke"))
+    res = sysm.bench(None, quick=True)
+    rows = res["milp_time_vs_relus_horizon"]
+    cfg = sysm.config
+    assert {(r["relus"], r["horizon"]) for r in rows} == {(k, T) for k in cfg.targets for T in (1, 2, 3)}
+    for k in cfg.targets:   # the first copy of the dynamics is the same for every horizon: binaries only add up
+        b = [next(r["binaries"] for r in rows if r["relus"] == k and r["horizon"] == T) for T in (1, 2, 3)]
+        assert b[0] <= b[1] <= b[2]
+    for name in ("mppi", "cem"):
+        r = res[name]
+        assert r["samples"] == used[name][-1]
+        assert r["matched_quality"] == (r["final_dist"] <= res["milp"]["final_dist"])
+        assert abs(r["time_ratio"] - r["plan_time"] / res["milp"]["plan_time"]) < 1e-12
+    assert res["ratio"] == res["mppi"]["time_ratio"]
