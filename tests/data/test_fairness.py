@@ -79,3 +79,19 @@ def test_celeba_errors(tmp_path):
     (tmp_path / "img_align_celeba" / "000002.jpg").unlink()
     with pytest.raises(DataError, match="000002.jpg"):
         load_celeba(str(tmp_path))
+
+
+def test_celeba_malformed_files_give_one_clear_error(tmp_path):
+    _celeba_fixture(tmp_path)
+    part = tmp_path / "list_eval_partition.txt"
+    good = part.read_text()
+    part.write_text("000001.jpg\n")
+    with pytest.raises(DataError, match="malformed line in .*list_eval_partition.txt"):
+        load_celeba(str(tmp_path))
+    part.write_text(good)
+    attr = tmp_path / "list_attr_celeba.txt"
+    lines = attr.read_text().split("\n")
+    lines[2] = lines[2].replace(" 1", " x", 1)
+    attr.write_text("\n".join(lines))
+    with pytest.raises(DataError, match="must be -1 or 1"):
+        load_celeba(str(tmp_path))

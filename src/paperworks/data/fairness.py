@@ -170,13 +170,17 @@ def load_celeba(root: str | None = None, split: str = "train", target: str = "Bl
             continue
         if len(parts) != 41:
             raise DataError(f"celeba: malformed line in {attr_f}: {ln[:60]!r}")
+        if any(v not in ("-1", "1") for v in parts[1:]):
+            raise DataError(f"celeba: attribute values must be -1 or 1 in {attr_f}: {ln[:60]!r}")
         files.append(parts[0])
         rows.append([int(v) for v in parts[1:]])
     part = {}
     for ln in part_f.read_text().split("\n"):
         if ln.strip():
-            f, s = ln.split()
-            part[f] = int(s)
+            fields = ln.split()
+            if len(fields) != 2 or fields[1] not in ("0", "1", "2"):
+                raise DataError(f"celeba: malformed line in {part_f} (expected 'file 0|1|2'): {ln[:60]!r}")
+            part[fields[0]] = int(fields[1])
     keep = [i for i, f in enumerate(files) if part.get(f) == splits[split]]
     if limit is not None:
         keep = keep[:limit]
