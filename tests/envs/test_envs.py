@@ -44,3 +44,11 @@ def test_pwa_toy_equals_its_relu_network():
     X, U = rng.uniform(-4, 4, (200, 2)), rng.uniform(-1, 1, (200, 1))
     np.testing.assert_allclose(forward_layers([L1, L2, L3], np.concatenate([X, U], 1)), env.dynamics(X, U),
                                atol=1e-12)
+
+
+def test_reset_rejects_bad_states():
+    for env, n in ((PWAPushEnv(), 2), (PushingEnv(), 4)):
+        with pytest.raises(ValueError, match=f"expected {n} finite values"):
+            env.reset(np.full(n, np.nan))
+        with pytest.raises(ValueError, match=f"expected {n} finite values"):
+            env.reset(np.zeros(n + 1))

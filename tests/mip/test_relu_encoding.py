@@ -286,3 +286,29 @@ def test_planners_reject_bad_queries_in_one_line():
             make(lo=[1.0], hi=[-1.0])
     with pytest.raises(DataError, match="dynamics reject a 3-D state"):
         makers[1]().plan([0.0, 0.0, 0.0], [1.0])
+
+
+def test_more_bad_inputs_name_the_problem():
+    """NaN weights, an empty input box, a misshaped state box and negative cost weights each get one error naming
+    the problem (before: 'bounds contain NaN' / 'lower bound > upper bound' for an internal variable 'net.z0',
+    a numpy broadcast error, and a negative final weight reached HiGHS as an 'unbounded' MPC problem)."""
+    net = _net(0, (3, 4, 2))
+    net[0].weight.data[1, 2] = float("nan")
+    with pytest.raises(ValueError, match="weights and biases must be finite"):
+        network_layers(net)
+    layers = network_layers(_net(0))
+    m = MILP()
+    x = m.add_vars(4, -1, 1)
+    with pytest.raises(InfeasibleError, match=r"input box is empty \(lo 1 > hi -1 for input 2\)"):
+        encode_layers(m, layers, x, [-1, -1, 1, -1], [1, 1, -1, 1])
+    small = network_layers(_net(0, (3, 4, 2)))
+    with pytest.raises(ValueError, match="state box x_lo / x_hi must have 2 entries"):
+        encode_rollout(MILP(), small, np.zeros(2), 2, [-1.0], [1.0], x_lo=[-5.0], x_hi=[5.0, 5.0])
+    with pytest.raises(ValueError, match="state box"):
+        encode_rollout(MILP(), small, np.zeros(2), 2, [-1.0], [1.0], x_lo=[-5.0, np.nan])
+    for kw in ({"final_weight": -1.0}, {"stage_weight": -0.5}, {"action_weight": np.nan}, {"final_weight": np.inf}):
+        with pytest.raises(ValueError, match=f"{list(kw)[0]} must be a finite number >= 0"):
+            PlanCost((0, 1), **kw)
+    for dims in ((), (-1,), (0.5,)):
+        with pytest.raises(ValueError, match="goal_dims"):
+            PlanCost(dims)

@@ -27,7 +27,10 @@ class PWAPushEnv(Env):
         self.x = np.zeros(2)
 
     def reset(self, state) -> np.ndarray:
-        self.x = np.asarray(state, dtype=np.float64).copy()
+        state = np.asarray(state, dtype=np.float64).reshape(-1)
+        if state.size != 2 or not np.isfinite(state).all():
+            raise ValueError(f"PWAPushEnv.reset: expected 2 finite values (pusher, object) (got {state.tolist()})")
+        self.x = state.copy()
         return self.x.copy()
 
     def dynamics(self, x, u):

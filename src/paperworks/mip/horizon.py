@@ -64,6 +64,9 @@ def encode_rollout(m: MILP, layers: list[AffineLayer], x0, T: int, u_lo, u_hi, *
         raise ValueError("encode_rollout: x0 contains NaN or inf")
     xl = np.full(nx, -INF) if x_lo is None else np.asarray(x_lo, dtype=np.float64).reshape(-1)
     xh = np.full(nx, INF) if x_hi is None else np.asarray(x_hi, dtype=np.float64).reshape(-1)
+    if xl.size != nx or xh.size != nx or np.isnan(xl).any() or np.isnan(xh).any():
+        raise ValueError(f"encode_rollout: the state box x_lo / x_hi must have {nx} entries without NaN (got "
+                         f"{xl.tolist()} / {xh.tolist()})")
     X = np.zeros((T + 1, nx), dtype=np.int64)
     U = np.zeros((T, nu), dtype=np.int64)
     X[0] = m.add_vars(nx, x0, x0, name=f"{name}.x0")

@@ -34,6 +34,18 @@ class PlanCost:
     final_weight: float = 1.0
     action_weight: float = 0.0
 
+    def __post_init__(self):
+        dims = tuple(np.atleast_1d(np.asarray(self.goal_dims)).tolist())
+        if not dims or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in dims):
+            raise ValueError(f"PlanCost: goal_dims must be non-negative state indices (got {self.goal_dims!r})")
+        self.goal_dims = dims
+        for k in ("stage_weight", "final_weight", "action_weight"):
+            w = getattr(self, k)
+            # the MILP's |.| epigraph variables are only tight under a non-negative weight (a negative one makes
+            # the MILP unbounded while the samplers would maximise the distance)
+            if not (isinstance(w, (int, float, np.floating, np.integer)) and math.isfinite(w) and w >= 0):
+                raise ValueError(f"PlanCost: {k} must be a finite number >= 0 (got {w!r})")
+
 
 @dataclass
 class Plan:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from paperworks.mip.model import INF, MILP, UnboundedInputError, UnsupportedLayerError
+from paperworks.mip.model import INF, MILP, InfeasibleError, UnboundedInputError, UnsupportedLayerError
 
 __all__ = ["RELU", "ID", "ZERO", "AffineLayer", "network_layers", "interval_bounds", "encode_layers",
            "EncodingInfo", "forward_layers", "count_unstable", "fold_identity", "lp_bounds"]
@@ -43,6 +43,8 @@ class AffineLayer:
                              f"b {self.b.shape}, kinds {self.kinds.shape})")
         if not np.isin(self.kinds, (RELU, ID, ZERO)).all():
             raise ValueError("AffineLayer: kinds must be RELU (0), ID (1) or ZERO (2)")
+        if not (np.isfinite(self.W).all() and np.isfinite(self.b).all()):
+            raise ValueError("AffineLayer: weights and biases must be finite (got NaN or inf)")
 
     @property
     def n_relu(self) -> int:
@@ -239,6 +241,10 @@ def encode_layers(m: MILP, layers: list[AffineLayer], in_idx, in_lo, in_hi, *, t
     if bad.any():
         raise UnboundedInputError(f"encode_layers('{name}'): inputs {np.flatnonzero(bad).tolist()} have no finite "
                                   f"box [lo, hi]; big-M needs bounded inputs")
+    if (lo > hi).any():
+        j = int(np.argmax(lo > hi))
+        raise InfeasibleError(f"encode_layers('{name}'): the input box is empty (lo {lo[j]:g} > hi {hi[j]:g} for "
+                              f"input {j})")
     info = EncodingInfo()
     h_idx, h_lo, h_hi = in_idx, lo, hi
     for k, L in enumerate(layers):
