@@ -76,3 +76,9 @@ def test_cw_bad_input(small_setup):
         attacks.cw_l2(model, x, y, steps=0)
     with pytest.raises(DataError, match=r"\[0, 1\]"):
         attacks.cw_l2(model, x - 0.5, y)
+
+
+def test_cw_label_beyond_the_model_classes(small_setup):
+    model, x, y = small_setup
+    with pytest.raises(DataError, match="class index 7 but the model has 4 classes"):
+        attacks.cw_l2(model, x, torch.where(y == 0, 7, y), steps=1, binary_search_steps=1)

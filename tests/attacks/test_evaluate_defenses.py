@@ -86,3 +86,28 @@ def test_defense_bad_input():
         attacks.adversarial_loss("fgsm", eps=0.0)
     with pytest.raises(DataError, match=r"\[0, 1\]"):
         attacks.adversarial_training(SmallCNN(image_size=8), x * 3, y, method="fgsm", eps=0.1)
+
+
+def test_targeted_evaluation_needs_true_labels_and_real_targets(small_setup):
+    """'Targeted without targets': y holds the targets, so the true classes must come separately (before, the
+    clean accuracy was silently measured against the targets)."""
+    model, x, y = small_setup
+    t = (y + 1) % 4
+    with pytest.raises(ConfigError, match="true_labels"):
+        attacks.evaluate_attack(model, "fgsm", x, t, eps=0.1, targeted=True)
+    with pytest.raises(DataError, match="32 target"):
+        attacks.evaluate_attack(model, "fgsm", x, y, eps=0.1, targeted=True, true_labels=y)
+    with pytest.raises(DataError, match="true_labels"):
+        attacks.evaluate_attack(model, "fgsm", x, t, eps=0.1, targeted=True, true_labels=y[:5])
+    with pytest.raises(DataError, match="class index 4"):
+        attacks.evaluate_attack(model, "fgsm", x, y, eps=0.1, true_labels=torch.where(y == 3, 4, y))
+
+
+def test_defense_bad_labels_and_steps():
+    x, y = _toy(32)
+    with pytest.raises(ConfigError, match="'pgd_steps' must be an integer >= 1"):
+        attacks.adversarial_loss("pgd", eps=0.1, pgd_steps=0)
+    model = SmallCNN(num_classes=2, image_size=8, width=8)
+    with pytest.raises(DataError, match="class index 2 but the model has 2 classes"):
+        attacks.adversarial_training(model, x, y + 1, method="fgsm", eps=0.1, max_steps=1)
+    assert model.training   # the check's forward pass left the mode alone

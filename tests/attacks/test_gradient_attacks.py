@@ -7,7 +7,7 @@ from torch import nn
 
 from paperworks import attacks
 from paperworks.core.errors import ConfigError, DataError
-from paperworks.models.mnist import LinearSoftmax
+from paperworks.models.mnist import LinearSoftmax, SmallCNN
 
 
 def _art_classifier(model, x, n_classes):
@@ -126,3 +126,82 @@ def test_pgd_unknown_norm(small_setup):
     model, x, y = small_setup
     with pytest.raises(ConfigError, match="one of inf, 2"):
         attacks.pgd(model, x, y, eps=0.1, norm=1)
+
+
+def _exactly_inside(x_adv, x, eps, norm):
+    """Ball and box with no slack: float64 differences of float32 values are exact; the images' own dtype too."""
+    d64 = x_adv.double() - x.double()
+    if norm == "inf":
+        ball = bool(d64.abs().max() <= eps) and bool((x_adv - x).abs().max() <= eps)
+    else:
+        ball = bool(d64.flatten(1).norm(dim=1).max() <= eps) and bool((x_adv - x).flatten(1).norm(dim=1).max() <= eps)
+    return ball and bool(x_adv.min() >= 0) and bool(x_adv.max() <= 1)
+
+
+def test_outputs_inside_ball_and_box_exactly():
+    """No tolerance: x + eps rounds to nearest in float32, so before clip_to_ball FGSM / PGD outputs left the ball
+    by up to 3 ulps (e.g. |x_adv - x| = 0.1000000238 for eps = 0.1) on every one of these batches."""
+    torch.manual_seed(0)
+    model = SmallCNN(in_channels=1, num_classes=10, image_size=12, width=8).eval()
+    for trial in range(4):
+        x = torch.rand(64, 1, 12, 12)
+        x[:, :, :2], x[:, :, -2:], x[:, :, 5], x[:, :, 6] = 0.0, 1.0, 0.3, 0.7   # box edges, eps-sized values
+        y = torch.randint(0, 10, (64,))
+        for eps in (0.1, 0.3, 8 / 255):
+            assert _exactly_inside(attacks.fgsm(model, x, y, eps=eps), x, eps, "inf")
+            assert _exactly_inside(attacks.pgd(model, x, y, eps=eps, steps=3, seed=trial), x, eps, "inf")
+            assert _exactly_inside(attacks.pgd(model, x, y, eps=5 * eps, steps=3, norm=2, seed=trial), x, 5 * eps, "2")
+
+
+def test_clip_to_ball_rounds_towards_x_and_keeps_inside_points():
+    x = torch.full((1, 1, 1, 2), 0.3)                      # float32(0.3) = 0.30000001192...
+    out = attacks.clip_to_ball(torch.zeros_like(x), x, 0.3, "inf")
+    assert float(out.double().sub(x.double()).abs().max()) <= 0.3 and float(out.min()) > 0   # 0 is 0.3000000119 away
+    inside = (x + torch.tensor([[[[0.1, -0.2]]]])).clamp(0, 1)
+    assert torch.equal(attacks.clip_to_ball(inside, x, 0.3, "inf"), inside)
+    far = torch.ones(3, 1, 4, 4)
+    x3 = torch.rand(3, 1, 4, 4)
+    got = attacks.clip_to_ball(far, x3, 0.5, 2)
+    assert _exactly_inside(got, x3, 0.5, "2")
+    torch.testing.assert_close((got - x3).flatten(1).norm(dim=1), torch.full((3,), 0.5))   # projected onto the sphere
+
+
+@pytest.mark.parametrize("norm,eps,alpha", [("inf", 0.1, 0.02), (2, 1.0, 0.25)])
+def test_pgd_with_arts_random_start_equals_art(small_setup, norm, eps, alpha):
+    """Same random start: ART draws it with art.utils.random_sphere from numpy's global RNG; we draw the same
+    numbers under the same seed, hand them to ``x_start`` and ART runs its own PGD (num_random_init=1)."""
+    evasion = pytest.importorskip("art.attacks.evasion")
+    from art.utils import random_sphere
+
+    model, x, y = small_setup
+    nrm = np.inf if norm == "inf" else 2
+    np.random.seed(123)
+    delta = random_sphere(x.shape[0], int(np.prod(x.shape[1:])), eps, nrm).reshape(x.shape).astype(np.float32)
+    start = (x + torch.from_numpy(delta)).clamp(0, 1)
+    ours = attacks.pgd(model, x, y, eps=eps, alpha=alpha, steps=10, norm=norm, x_start=start)
+    clf = _art_classifier(model, x, 4)
+    atk = evasion.ProjectedGradientDescent(estimator=clf, norm=nrm, eps=eps, eps_step=alpha, max_iter=10,
+                                           num_random_init=1, batch_size=64, verbose=False)
+    np.random.seed(123)
+    theirs = atk.generate(x=x.numpy(), y=np.eye(4, dtype=np.float32)[y.numpy()])
+    np.testing.assert_allclose(ours.numpy(), theirs, atol=1e-5)
+    # and the start mattered: from x itself the result differs
+    plain = attacks.pgd(model, x, y, eps=eps, alpha=alpha, steps=10, norm=norm, random_start=False)
+    assert float((plain - ours).abs().max()) > 1e-3
+
+
+@pytest.mark.parametrize("fn", [attacks.fgsm, attacks.pgd])
+def test_bad_labels_model_shape_and_start_one_clear_error(small_setup, fn):
+    model, x, y = small_setup
+    with pytest.raises(DataError, match=r"class index 4 but the model has 4 classes"):
+        fn(model, x, torch.where(y == 3, 4, y), eps=0.1)
+    flat = LinearSoftmax(in_channels=1, num_classes=4, image_size=12).eval()   # no convolution to read C from
+    with pytest.raises(DataError, match=r"cannot take 'x' of shape \[32, 3, 12, 12\].*channel count"):
+        fn(flat, x.repeat(1, 3, 1, 1), y, eps=0.1)
+    with pytest.raises(DataError, match=r"cannot take 'x' of shape \[32, 1, 10, 10\]"):
+        fn(flat, x[:, :, :10, :10], y, eps=0.1)
+    if fn is attacks.pgd:
+        with pytest.raises(DataError, match="'x_start' contains NaN"):
+            fn(model, x, y, eps=0.1, x_start=torch.full_like(x, float("nan")))
+        with pytest.raises(DataError, match=r"'x_start' must lie in \[0, 1\]"):
+            fn(model, x, y, eps=0.1, x_start=x + 2)

@@ -102,6 +102,8 @@ def test_shift_and_attack_bad_input():
         apply_shift(x[0], "rotation", 10)
     with pytest.raises(DataError, match="sigma"):
         gaussian_noise(x, -1.0)
+    with pytest.raises(DataError, match="NaN"):
+        gaussian_noise(torch.full_like(x, float("nan")), 0.1)
     with pytest.raises(UnknownNameError, match="fgsm"):
         evaluate_under_attack(_Linear(torch.zeros(16, 2)), x, torch.tensor([0, 1]), attack="deepfool")
 
@@ -122,3 +124,5 @@ def test_label_fraction_indices_stratified_deterministic_nested():
         label_fraction_indices(y, 0.0)
     with pytest.raises(DataError, match="integer"):
         label_fraction_indices(y.float(), 0.1)
+    with pytest.raises(DataError, match="class indices >= 0"):
+        label_fraction_indices(torch.tensor([-1, 0, 1, 1]), 0.5)

@@ -16,11 +16,11 @@ Defenses (training recipes): ``adversarial_loss("fgsm" | "pgd" | "ensemble", ...
 from paperworks.attacks.cw import cw_l2
 from paperworks.attacks.evaluate import (AttackReport, accuracy, evaluate_attack, perturbation_norms, predict,
                                          success_rate)
-from paperworks.attacks.gradient import fgsm, input_gradient, pgd, random_ball_point
+from paperworks.attacks.gradient import clip_to_ball, fgsm, input_gradient, pgd, random_ball_point
 from paperworks.attacks.losses import attack_success, cw_margin
 
 __all__ = ["fgsm", "pgd", "cw_l2", "evaluate_attack", "AttackReport", "success_rate", "perturbation_norms",
-           "predict", "accuracy", "cw_margin", "attack_success", "input_gradient", "random_ball_point",
+           "predict", "accuracy", "cw_margin", "attack_success", "input_gradient", "random_ball_point", "clip_to_ball",
            "adversarial_loss", "adversarial_training", "DEFENSES"]
 
 

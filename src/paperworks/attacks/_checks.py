@@ -9,7 +9,8 @@ from torch import nn
 
 from paperworks.core.errors import ConfigError, DataError
 
-__all__ = ["check_model", "check_images", "check_labels", "check_eps", "check_attack_inputs", "parse_norm"]
+__all__ = ["check_model", "check_images", "check_labels", "check_eps", "check_attack_inputs", "parse_norm",
+           "check_forward", "check_int"]
 
 
 def check_model(who: str, model) -> None:
@@ -64,6 +65,41 @@ def check_labels(who: str, y, n: int, name: str = "y") -> None:
         raise DataError(f"{who}: '{name}' contains a negative class index ({int(y.min())})")
 
 
+def check_forward(who: str, model: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None, name: str = "x",
+                  label_name: str = "y") -> int:
+    """One no-grad forward pass of ``model`` on ``x[:1]`` (in eval mode; the mode is restored): the model must
+    accept ``x`` and return logits [1, C], C >= 2, and ``y`` (when given) must hold class indices < C.
+    Returns C. Catches what the shape checks cannot see (e.g. the channel count or image size of a model
+    without convolutions) and labels beyond the model's classes, with one clear error instead of an
+    IndexError from deep inside the loss."""
+    was = model.training
+    try:
+        model.eval()
+        with torch.no_grad():
+            out = model(x[:1])
+    except (RuntimeError, ValueError, IndexError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise DataError(f"{who}: the model cannot take '{name}' of shape {list(x.shape)} ({first}); check the "
+                        "channel count and image size it was built for") from None
+    finally:
+        model.train(was)
+    if not isinstance(out, torch.Tensor) or out.dim() != 2 or out.shape[0] != 1 or out.shape[1] < 2:
+        got = list(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise DataError(f"{who}: the model must return logits of shape [N, num_classes >= 2] (got {got} for "
+                        "one input)")
+    n_classes = int(out.shape[1])
+    if y is not None and y.numel() and int(y.max()) >= n_classes:
+        raise DataError(f"{who}: '{label_name}' contains class index {int(y.max())} but the model has {n_classes} "
+                        f"classes (valid: 0..{n_classes - 1})")
+    return n_classes
+
+
+def check_int(who: str, name: str, value, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ConfigError(f"'{name}' must be an integer >= {low} (got {value!r})", where=who)
+    return value
+
+
 def check_eps(who: str, value, name: str = "eps") -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value) or math.isinf(value):
         raise ConfigError(f"'{name}' must be a finite number > 0 (got {value!r})", where=who)
@@ -85,7 +121,10 @@ def parse_norm(who: str, norm) -> str:
     raise ConfigError(f"'norm' must be one of inf, 2 (got {norm!r})", where=who)
 
 
-def check_attack_inputs(who: str, model, x, y) -> None:
+def check_attack_inputs(who: str, model, x, y) -> int:
+    """Model in eval mode, images, labels, and one forward pass (labels < the model's class count).
+    Returns the number of classes."""
     check_model(who, model)
     check_images(who, x, model)
     check_labels(who, y, x.shape[0])
+    return check_forward(who, model, x, y)

@@ -11,16 +11,11 @@ from __future__ import annotations
 
 import torch
 
-from paperworks.attacks._checks import check_attack_inputs, check_eps
+from paperworks.attacks._checks import check_attack_inputs, check_eps, check_int
 from paperworks.attacks.losses import cw_margin
 from paperworks.core.errors import ConfigError
 
 __all__ = ["cw_l2"]
-
-
-def _check_int(who, name, v, low):
-    if isinstance(v, bool) or not isinstance(v, int) or v < low:
-        raise ConfigError(f"'{name}' must be an integer >= {low} (got {v!r})", where=who)
 
 
 def cw_l2(model, x: torch.Tensor, y: torch.Tensor, *, c: float = 1e-3, kappa: float = 0.0, steps: int = 1000,
@@ -34,8 +29,8 @@ def cw_l2(model, x: torch.Tensor, y: torch.Tensor, *, c: float = 1e-3, kappa: fl
     lr = check_eps(who, lr, "lr")
     if isinstance(kappa, bool) or not isinstance(kappa, (int, float)) or not kappa >= 0:
         raise ConfigError(f"'kappa' must be a number >= 0 (got {kappa!r})", where=who)
-    _check_int(who, "steps", steps, 1)
-    _check_int(who, "binary_search_steps", binary_search_steps, 1)
+    check_int(who, "steps", steps, 1)
+    check_int(who, "binary_search_steps", binary_search_steps, 1)
     targeted = bool(targeted)
 
     x0 = x.detach()

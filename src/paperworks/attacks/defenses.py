@@ -21,7 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from paperworks.attacks._checks import check_eps, check_images, check_labels, check_model, parse_norm
+from paperworks.attacks._checks import (check_eps, check_forward, check_images, check_int, check_labels, check_model,
+                                        parse_norm)
 from paperworks.attacks.gradient import _fgsm_raw, _pgd_raw, random_ball_point
 from paperworks.core.errors import ConfigError, UnknownNameError
 
@@ -51,6 +52,7 @@ def adversarial_loss(method: str, *, eps: float, clean_weight: float = 0.5, pgd_
         raise UnknownNameError("defense", str(method), DEFENSES)
     eps = check_eps(who, eps)
     norm = parse_norm(who, norm)
+    check_int(who, "pgd_steps", pgd_steps, 1)
     if not 0.0 <= clean_weight <= 1.0:
         raise ConfigError(f"'clean_weight' must be in [0, 1] (got {clean_weight!r})", where=who)
     if method == "ensemble":
@@ -101,6 +103,7 @@ def adversarial_training(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, 
     who = "adversarial_training"
     check_images(who, x, model)
     check_labels(who, y, x.shape[0])
+    check_forward(who, model, x, y)
     tc = trainer_config or TrainerConfig(max_steps=max_steps, batch_size=batch_size, lr=lr, seed=seed,
                                          log_every=max(max_steps // 10, 1), progress=False)
     loss_fn = adversarial_loss(method, eps=eps, seed=tc.seed, **loss_kwargs)

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 
 import torch
 
-from paperworks.attacks._checks import check_attack_inputs, check_images
+from paperworks.attacks._checks import check_attack_inputs, check_forward, check_images, check_labels
 from paperworks.attacks.losses import attack_success
-from paperworks.core.errors import DataError, UnknownNameError
+from paperworks.core.errors import ConfigError, DataError, UnknownNameError
 
 __all__ = ["AttackReport", "evaluate_attack", "success_rate", "perturbation_norms", "predict", "accuracy"]
 
@@ -81,10 +81,25 @@ def evaluate_attack(model, attack: str | Callable | torch.Tensor, x: torch.Tenso
     """Run ``attack(model, x, y, targeted=..., **params)`` (a function, one of 'fgsm', 'pgd', 'cw_l2', or a
     tensor of precomputed adversarial images) and measure it.
 
-    For a targeted attack ``y`` holds the targets and ``true_labels`` (optional) the true classes used for
-    the clean accuracy. Time per example is wall time / n (nan for precomputed images).
+    For a targeted attack ``y`` holds the targets and ``true_labels`` (required then) the true classes used
+    for the clean / adversarial accuracy; a target equal to its true label is refused (that "attack" succeeds
+    without changing anything). Time per example is wall time / n (nan for precomputed images).
     """
-    check_attack_inputs("evaluate_attack", model, x, y)
+    who = "evaluate_attack"
+    check_attack_inputs(who, model, x, y)
+    if targeted:
+        if true_labels is None:
+            raise ConfigError("targeted=True: 'y' holds the target classes, so pass the true classes as "
+                              "'true_labels' (needed for the clean and adversarial accuracy)", where=who)
+        check_labels(who, true_labels, x.shape[0], name="true_labels")
+        check_forward(who, model, x, true_labels, label_name="true_labels")
+        same = int((true_labels == y).sum())
+        if same:
+            raise DataError(f"{who}: {same} target(s) equal the true label; a targeted attack needs targets "
+                            "different from the true classes")
+    elif true_labels is not None:
+        check_labels(who, true_labels, x.shape[0], name="true_labels")
+        check_forward(who, model, x, true_labels, label_name="true_labels")
     if isinstance(attack, torch.Tensor):
         check_images("evaluate_attack", attack, model, name="x_adv")
         if attack.shape != x.shape:

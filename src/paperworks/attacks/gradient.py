@@ -5,18 +5,19 @@ PGD:  Madry et al., "Towards Deep Learning Models Resistant to Adversarial Attac
 
 All attacks take images in [0, 1] (NCHW), integer labels (the true labels, or the target labels when
 ``targeted=True``) and a model in eval mode returning logits; they return detached adversarial images of
-the same shape and dtype that lie in the eps-ball around ``x`` and in the [0, 1] box.
+the same shape and dtype that lie in the eps-ball around ``x`` and in the [0, 1] box exactly
+(``clip_to_ball``: no rounding slack, not even one ulp).
 """
 
 from __future__ import annotations
 
 import torch
 
-from paperworks.attacks._checks import check_attack_inputs, check_eps, parse_norm
+from paperworks.attacks._checks import check_attack_inputs, check_eps, check_images, parse_norm
 from paperworks.attacks.losses import cross_entropy_sum
 from paperworks.core.errors import ConfigError
 
-__all__ = ["fgsm", "pgd", "input_gradient", "random_ball_point"]
+__all__ = ["fgsm", "pgd", "input_gradient", "random_ball_point", "clip_to_ball"]
 
 
 def input_gradient(model, x: torch.Tensor, y: torch.Tensor, loss_fn=cross_entropy_sum) -> torch.Tensor:
@@ -45,7 +46,7 @@ def fgsm(model, x: torch.Tensor, y: torch.Tensor, *, eps: float, targeted: bool 
     """
     check_attack_inputs("fgsm", model, x, y)
     eps = check_eps("fgsm", eps)
-    return _fgsm_raw(model, x, y, eps, bool(targeted))
+    return clip_to_ball(_fgsm_raw(model, x, y, eps, bool(targeted)), x, eps, "inf")
 
 
 def _flat_norm(v: torch.Tensor) -> torch.Tensor:
@@ -59,6 +60,57 @@ def _project(delta: torch.Tensor, eps: float, norm: str) -> torch.Tensor:
     n = _flat_norm(delta)
     scale = torch.where(n > eps, eps / n.clamp_min(torch.finfo(delta.dtype).tiny), torch.ones_like(n))
     return delta * scale
+
+
+def _round_toward(t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """``t`` (float64) rounded to ``x``'s dtype so that |result - x| <= |t - x| (never outward)."""
+    r = t.to(x.dtype)
+    outward = (r.double() - x.double()).abs() > (t - x.double()).abs()
+    return torch.where(outward, torch.nextafter(r, x), r)
+
+
+def clip_to_ball(x_adv: torch.Tensor, x: torch.Tensor, eps: float, norm: str = "inf") -> torch.Tensor:
+    """``x_adv`` moved into the [0, 1] box and the eps-ball around ``x`` *exactly*.
+
+    Exactly means in real arithmetic on the stored values: for float32 images every difference x_adv - x is
+    exact in float64, so after this call ``(x_adv.double() - x.double()).abs().max() <= eps`` (L_inf) and the
+    float64 L2 norm of each row is <= eps (L2), for the float eps as given; the float32 checks
+    ``(x_adv - x).abs() <= eps`` (rounding is monotone) and ``(x_adv - x).flatten(1).norm(dim=1) <= eps`` hold
+    too. Plain float arithmetic (x + eps,
+    delta * eps / ||delta||) rounds to nearest and can leave the ball by a few ulps; entries already inside are
+    returned unchanged, the others move by those ulps towards x. ``norm``: 'inf' or '2'. Detached output.
+    """
+    norm = parse_norm("clip_to_ball", norm)
+    x = x.detach()
+    xa = x_adv.detach().clamp(0.0, 1.0)
+    x64 = x.double()
+    if norm == "inf":
+        lo = _round_toward((x64 - eps).clamp_min(0.0), x)
+        hi = _round_toward((x64 + eps).clamp_max(1.0), x)
+        xa = torch.minimum(torch.maximum(xa, lo), hi)
+    else:
+        d = (xa.double() - x64).flatten(1)
+        n = d.norm(dim=1)
+        over = n > eps
+        if over.any():
+            # shrink the offending rows a hair more than eps / ||d|| (float64 norm rounding), rounding each entry
+            # towards x: every |delta_i| then shrinks, so the row's norm is <= eps
+            scale = torch.where(over, eps / n.clamp_min(1e-300) * (1 - 1e-12), torch.ones_like(n))
+            t = x64 + (d * scale[:, None]).view_as(x64)
+            xa = torch.where(over.view(-1, *([1] * (x.dim() - 1))), _round_toward(t, x), xa)
+    # a last exact check (float64 inputs round in float64 as well): step any remaining offender one ulp towards x
+    for _ in range(8):
+        diff = xa.double() - x64
+        if norm == "inf":
+            bad = diff.abs() > eps
+        else:
+            # also the norm as computed in the images' own dtype (its summation rounds too)
+            row = (diff.flatten(1).norm(dim=1) > eps) | ((xa - x).flatten(1).norm(dim=1) > eps)
+            bad = row.view(-1, *([1] * (x.dim() - 1))) & (diff != 0)
+        if not bad.any():
+            break
+        xa = torch.where(bad, torch.nextafter(xa, x), xa)
+    return xa
 
 
 def random_ball_point(x: torch.Tensor, eps: float, norm: str, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -115,8 +167,9 @@ def pgd(model, x: torch.Tensor, y: torch.Tensor, *, eps: float, alpha: float | N
     if x_start is not None:
         if not isinstance(x_start, torch.Tensor) or x_start.shape != x.shape:
             raise ConfigError(f"'x_start' must be a tensor of shape {list(x.shape)}", where=who)
+        check_images(who, x_start, name="x_start")   # finite, in [0, 1] (a start outside the ball is projected)
     elif random_start:
         if generator is None and seed is not None:
             generator = torch.Generator(device=x.device).manual_seed(int(seed))
         x_start = random_ball_point(x.detach(), eps, norm, generator)
-    return _pgd_raw(model, x, y, eps, alpha, steps, norm, x_start, bool(targeted))
+    return clip_to_ball(_pgd_raw(model, x, y, eps, alpha, steps, norm, x_start, bool(targeted)), x, eps, norm)

@@ -24,6 +24,8 @@ def label_fraction_indices(labels, fraction: float, seed: int = 0, min_per_class
     if y.ndim != 1 or y.is_floating_point():
         raise DataError(f"label_fraction_indices: expected 1-D integer 'labels' (got shape "
                         f"{list(y.shape)}, dtype {y.dtype})")
+    if y.numel() and int(y.min()) < 0:
+        raise DataError(f"label_fraction_indices: 'labels' must be class indices >= 0 (got min {int(y.min())})")
     if not (isinstance(fraction, (int, float)) and 0 < fraction <= 1) or math.isnan(fraction):
         raise DataError(f"label_fraction_indices: 'fraction' must be in (0, 1] (got {fraction!r})")
     if min_per_class < 0:

@@ -54,7 +54,8 @@ def predict_logits(model: torch.nn.Module, x: torch.Tensor, batch_size: int = 51
 
 def gaussian_noise(x: torch.Tensor, sigma: float, seed: int = 0, clip: bool = True) -> torch.Tensor:
     """x + sigma * eps, eps ~ N(0, I) from a generator seeded with ``seed``; clipped to [0, 1] if clip."""
-    if not (sigma >= 0) or math.isinf(sigma):
+    x = _check_images(x, "gaussian_noise")
+    if isinstance(sigma, bool) or not isinstance(sigma, (int, float)) or not (sigma >= 0) or math.isinf(sigma):
         raise DataError(f"gaussian_noise: 'sigma' must be a finite number >= 0 (got {sigma!r})")
     g = torch.Generator().manual_seed(int(seed))
     out = x + sigma * torch.randn(x.shape, generator=g, dtype=x.dtype)

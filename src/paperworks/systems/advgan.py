@@ -59,9 +59,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from paperworks import attacks
-from paperworks.attacks._checks import check_eps, check_images, check_labels, check_model
+from paperworks.attacks._checks import check_eps, check_forward, check_images, check_int, check_labels, check_model
 from paperworks.core import Claim, Paper, Report, RunDir, System, check_choice, check_interval, check_positive
 from paperworks.core.config import Config
+from paperworks.core.errors import ConfigError, DataError
 from paperworks.core.registry import register
 from paperworks.core.parallel import in_background
 from paperworks.core.threads import torch_threads
@@ -128,10 +129,16 @@ class Discriminator(nn.Module):
 # ---------------------------------------------------------------------------------------- the method
 def advgan_perturb(generator: nn.Module, x: torch.Tensor, eps: float) -> torch.Tensor:
     """x_A = clip_[0,1](x + clip_[-eps,eps](G(x))): one forward pass, no access to the target."""
-    check_images("advgan_perturb", x, generator)
-    eps = check_eps("advgan_perturb", eps)
+    who = "advgan_perturb"
+    check_images(who, x, generator)
+    eps = check_eps(who, eps)
     with torch.no_grad():
-        return _apply(generator(x), x, eps)
+        raw = generator(x)
+    if not isinstance(raw, torch.Tensor) or raw.shape != x.shape:
+        got = list(raw.shape) if isinstance(raw, torch.Tensor) else type(raw).__name__
+        raise DataError(f"{who}: the generator must return a perturbation of the input's shape {list(x.shape)} "
+                        f"(got {got}); the default Generator needs H and W divisible by 4")
+    return attacks.clip_to_ball(_apply(raw, x, eps), x, eps, "inf")
 
 
 def _apply(raw, x, eps):
@@ -140,13 +147,29 @@ def _apply(raw, x, eps):
     return torch.minimum(torch.maximum(x_a, x - eps), x + eps).clamp(0.0, 1.0)
 
 
+def _check_nonneg(who, name, v):
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not (v >= 0) or v == float("inf"):
+        raise ConfigError(f"'{name}' must be a finite number >= 0 (got {v!r})", where=who)
+    return float(v)
+
+
+GAN_LOSSES = ("ls", "bce")
+
+
+def _check_gan_loss(who, kind):
+    if kind not in GAN_LOSSES:
+        raise ConfigError(f"'gan_loss' must be one of {', '.join(GAN_LOSSES)} (got {kind!r})", where=who)
+
+
 def hinge_loss(raw: torch.Tensor, c: float) -> torch.Tensor:
     """L_hinge = mean_x max(0, ||G(x)||_2 - c) (Eq. (3)); zero with zero gradient inside the ball."""
+    _check_nonneg("hinge_loss", "c", c)
     return F.relu(raw.flatten(1).norm(dim=1) - c).mean()
 
 
 def discriminator_loss(d_real, d_fake, kind="ls"):
     """D's loss: 'ls' (D(x) -> 1, D(x_A) -> 0 in least squares) or 'bce' (-Eq. (2), D maximises L_GAN)."""
+    _check_gan_loss("discriminator_loss", kind)
     if kind == "ls":
         return ((d_real - 1) ** 2).mean() + (d_fake ** 2).mean()
     return (F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real))
@@ -156,6 +179,7 @@ def discriminator_loss(d_real, d_fake, kind="ls"):
 def advgan_generator_loss(target, disc, raw, x, y, *, eps, alpha, beta, c, kappa=0.0, targeted=False,
                           gan_loss="ls"):
     """L = L_adv + alpha L_GAN + beta L_hinge for the generator; returns (L, parts dict)."""
+    _check_gan_loss("advgan_generator_loss", gan_loss)
     x_a = _apply(raw, x, eps)
     l_adv = attacks.cw_margin(target(x_a), y, targeted, kappa).mean()
     s = disc(x_a)
@@ -183,9 +207,19 @@ def train_advgan(target: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: fl
     check_model(who, target)
     check_images(who, x, target)
     check_labels(who, y, x.shape[0])
+    check_forward(who, target, x, y)
     eps = check_eps(who, eps)
-    torch.manual_seed(seed)
+    alpha, beta = _check_nonneg(who, "alpha", alpha), _check_nonneg(who, "beta", beta)
+    c, kappa = _check_nonneg(who, "c", c), _check_nonneg(who, "kappa", kappa)
+    lr = check_eps(who, lr, "lr")
+    check_int(who, "epochs", epochs, 1)
+    check_int(who, "batch_size", batch_size, 1)
+    _check_gan_loss(who, gan_loss)
     C, H = x.shape[1], x.shape[2]
+    if generator is None and (H % 4 or x.shape[3] % 4):
+        raise DataError(f"{who}: the default Generator (two stride-2 convolutions and their transposes) needs H and "
+                        f"W divisible by 4 (got {H}x{x.shape[3]}); pad the images or pass generator=")
+    torch.manual_seed(seed)
     G = generator or Generator(C)
     D = discriminator or Discriminator(C, H)
     opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=(0.5, 0.999))
@@ -240,6 +274,7 @@ class BlackBox:
 
     @torch.no_grad()
     def probs(self, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+        check_images("BlackBox.probs", x, self._model)
         self.queries += x.shape[0]
         return torch.cat([F.softmax(self._model(x[i:i + batch_size]), 1) for i in range(0, x.shape[0], batch_size)])
 
@@ -247,6 +282,15 @@ class BlackBox:
 def distill(surrogate: nn.Module, blackbox: BlackBox, x: torch.Tensor, *, x_adv: torch.Tensor | None = None,
             epochs: int = 1, batch_size: int = 128, lr: float = 1e-3, seed: int = 0) -> nn.Module:
     """Fit f to the black box: min_f E H(f(x), b(x)) [+ E H(f(x_A), b(x_A)) when ``x_adv`` is given]."""
+    who = "distill"
+    check_images(who, x, surrogate)
+    if x_adv is not None:
+        check_images(who, x_adv, surrogate, name="x_adv")
+        if x_adv.shape != x.shape:
+            raise DataError(f"{who}: 'x_adv' has shape {list(x_adv.shape)} but 'x' has {list(x.shape)} (one "
+                            "adversarial example per query image)")
+    check_int(who, "epochs", epochs, 1)
+    check_int(who, "batch_size", batch_size, 1)
     p = blackbox.probs(x)
     pa = blackbox.probs(x_adv) if x_adv is not None else None
     data = [x, p] + ([x_adv, pa] if x_adv is not None else [])
@@ -275,6 +319,8 @@ def dynamic_distillation(blackbox: BlackBox, surrogate: nn.Module, x: torch.Tens
     (x, b(x)) and (x_A, b(x_A)) with fresh queries on the current x_A; a last G phase follows the last refit.
     ``y``: the attacker's own labels of ``x`` (the public training set). Returns (G, final surrogate,
     [(surrogate / black-box label agreement on x_A before, after) per refit])."""
+    for name, v in (("rounds", rounds), ("distill_epochs", distill_epochs), ("epochs_per_round", epochs_per_round)):
+        check_int("dynamic_distillation", name, v, 1)
     f = distill(surrogate, blackbox, x, epochs=distill_epochs, batch_size=batch_size, seed=seed)
     kw = dict(eps=eps, alpha=alpha, beta=beta, c=c, kappa=kappa, epochs=epochs_per_round, batch_size=batch_size,
               lr=lr, gan_loss=gan_loss)
@@ -297,6 +343,10 @@ def dynamic_distillation(blackbox: BlackBox, surrogate: nn.Module, x: torch.Tens
 def train_classifier(model: nn.Module, x, y, *, epochs: int = 2, batch_size: int = 128, lr: float = 1e-3,
                      seed: int = 0) -> nn.Module:
     """Plain cross-entropy training through the shared Trainer; returns the model in eval mode."""
+    who = "train_classifier"
+    check_images(who, x, model)
+    check_labels(who, y, x.shape[0])
+    check_forward(who, model, x, y)
     steps = max(epochs * (x.shape[0] // batch_size), 1)
     tc = TrainerConfig(max_steps=steps, batch_size=batch_size, lr=lr, seed=seed, progress=False,
                        log_every=steps, deterministic=False)
@@ -409,7 +459,7 @@ def _cw_in_ball(model, x, y, cfg):
     """C&W L2 ("Opt." in the paper) restricted afterwards to the same L_inf budget as the other attacks."""
     adv = attacks.cw_l2(model, x, y, c=cfg.cw_c, steps=cfg.cw_steps, lr=cfg.cw_lr,
                         binary_search_steps=cfg.cw_binary_steps)
-    return torch.minimum(torch.maximum(adv, x - cfg.eps), x + cfg.eps).clamp(0, 1)
+    return attacks.clip_to_ball(adv, x, cfg.eps, "inf")
 
 
 def _defense_worker(cfg_fields: dict, methods: list[str]):
