@@ -111,3 +111,21 @@ def test_num_threads_applies_during_system_methods_and_is_restored():
     assert seen == {"run": 1, "bench": 1, "child": 1}
     with pytest.raises(ValueError, match="positive int"):
         torch_threads(0)
+
+
+def test_non_finite_floats_are_refused_with_the_key_named():
+    """inf passed every range check without an upper bound (check_positive): `lr_factor=inf` reached the
+    Trainer and died with a NaN loss as an 'internal error', and config.json (strict JSON) stored it as null,
+    so the run could not be resumed. Every float (also inside tuples) must be finite."""
+    for v in ("inf", "-inf", "nan"):
+        with pytest.raises(ConfigError, match=f"'ratio' must be a finite number \\(got {v}\\)"):
+            from_overrides(Cfg, {"ratio": v})
+    with pytest.raises(ConfigError, match="'lr' must be a finite number"):
+        from_overrides(Cfg, {"inner.lr": "inf"})
+    from paperworks.core.trainer import TrainerConfig
+
+    with pytest.raises(ConfigError, match="'betas' must hold finite numbers"):
+        TrainerConfig(betas=(0.9, float("inf")))
+    with pytest.raises(ConfigError, match="'grad_clip' must be a finite number"):
+        TrainerConfig(grad_clip=float("inf"))
+    assert from_overrides(Cfg, {"ratio": "1e-300"}).ratio == 1e-300

@@ -99,6 +99,15 @@ def _conforms(value: Any, tp) -> bool:
     return True
 
 
+def _non_finite(value: Any) -> bool:
+    """True for a float inf/nan, also inside a tuple or list."""
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, (tuple, list)):
+        return any(_non_finite(v) for v in value)
+    return False
+
+
 def _hints(cls) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
@@ -130,6 +139,11 @@ class Config:
                 continue
             if not _conforms(v, tp):
                 problems.append(f"'{f.name}' must be {_type_name(tp)} (got {v!r})")
+            elif _non_finite(v):
+                # config.json is strict JSON (inf/nan are written as null), so such a run could be neither
+                # resumed nor reproduced; and no key has a meaning at inf/nan (an lr of inf ran into a NaN loss)
+                what = "hold finite numbers" if isinstance(v, (tuple, list)) else "be a finite number"
+                problems.append(f"'{f.name}' must {what} (got {v!r})")
         seed = getattr(self, "seed", None)
         if isinstance(seed, int) and not isinstance(seed, bool) and not 0 <= seed < 2**32:
             # numpy's generators take seeds in [0, 2**32); a negative one used to fail deep inside a run
