@@ -158,3 +158,35 @@ def test_reproduce_all_writes_the_summary_and_prints_its_path_last(tmp_path, cap
     assert out[-1].startswith("summary of every system") and out[-1].endswith(".md")
     md = sorted(tmp_path.glob("summary-*.md"))
     assert len(md) == 1 and "| toy_linreg | 1/1 |" in md[0].read_text()
+
+
+def test_debug_flag_is_accepted_after_the_command(capsys):
+    """`paperworks run NAME ... --debug` (where users type it) used to fail with "No such option '--debug'"
+    instead of showing the traceback of the real problem."""
+    code, _, err = run_cli(["run", "toy_linreg", "stesp=3", "--debug"], capsys)
+    assert code == 2 and "Traceback" in err and "unknown key 'stesp'" in err.splitlines()[-1]
+
+
+def test_unwritable_out_is_one_line_bad_input(tmp_path, capsys):
+    """An --out that cannot hold a run directory (here: below a file; also read-only or full disks) was an
+    'internal error' with exit 1 (NotADirectoryError/PermissionError from mkdir)."""
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    code, _, err = run_cli(["reproduce", "toy_linreg", "--out", str(blocker / "sub")], capsys)
+    assert code == 2 and err.count("\n") == 1 and "cannot create the run directory" in err
+
+
+def test_run_directory_is_complete_and_its_report_can_be_rebuilt(tmp_path, capsys):
+    """A plain `run` writes the same report files as a reproduction (final metrics, training curves, env with
+    the device), so `paperworks report RUN_DIR` works on it."""
+    ok(["run", "toy_linreg", "steps=12", "--out", str(tmp_path)], capsys)
+    (rd,) = list(tmp_path.iterdir())
+    for f in ("report.json", "report.md", "report.html", "plots/training.png", "checkpoints"):
+        assert (rd / f).exists(), f
+    j = json.loads((rd / "report.json").read_text())
+    assert j["system"] == "toy_linreg" and j["claims"] == [] and j["kind"] == "run" and j["quick"] is False
+    assert j["tables"][0]["rows"][0][0] == "eval/mse" and j["env"]["device"] == "cpu"
+    assert json.loads((rd / "env.json").read_text())["device"] == "cpu"
+    (rd / "report.md").unlink()
+    ok(["report", str(rd)], capsys)
+    assert "training run" in (rd / "report.md").read_text()

@@ -234,8 +234,12 @@ def test_nan_loss_is_reported(tmp_path):
     data = torch.utils.data.TensorDataset(x, torch.zeros(8, 1))
     tr = Trainer(nn.Linear(2, 1), data, lambda m, b: nn.functional.mse_loss(m(b[0]), b[1]),
                  TrainerConfig(max_steps=4, batch_size=8, progress=False))
-    with pytest.raises(FloatingPointError, match="step 1"):
+    with pytest.raises(FloatingPointError, match="step 1") as e:
         tr.fit()
+    # a diverging run is bad settings/data: one line and exit 2 from the CLI, not an "internal error"
+    from paperworks.core.errors import PaperworksError
+
+    assert isinstance(e.value, PaperworksError)
 
 
 def test_dataset_smaller_than_batch_is_an_error():

@@ -5,6 +5,7 @@ from paperworks.core.errors import (
     ConfigError,
     DataError,
     PaperworksError,
+    TrainingDivergedError,
     UnknownNameError,
 )
 from paperworks.core.config import check_choice, check_interval, check_positive
@@ -13,7 +14,8 @@ from paperworks.core.report import Claim, Report
 from paperworks.core.rundir import RunDir
 
 __all__ = [
-    "CheckpointError", "ConfigError", "DataError", "PaperworksError", "UnknownNameError",
+    "CheckpointError", "ConfigError", "DataError", "PaperworksError", "TrainingDivergedError",
+    "UnknownNameError",
     "check_choice", "check_interval", "check_positive",
     "Paper", "System", "all_systems", "get_system", "register",
     "Claim", "Report", "RunDir",

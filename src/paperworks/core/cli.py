@@ -38,6 +38,60 @@ def _seed_of(cfg) -> int | None:
     return getattr(cfg, "seed", None)
 
 
+def _device_of(cfg) -> str:
+    """The device a run used: its config's ``device`` (resolved; with the GPU's name), else the CPU."""
+    spec = getattr(cfg, "device", None)
+    if spec is None:
+        return "cpu"
+    try:
+        from paperworks.core.trainer import resolve_device
+
+        dev = resolve_device(spec)
+    except Exception:
+        return str(spec)
+    if dev.type == "cuda":
+        import torch
+
+        return f"{dev} ({torch.cuda.get_device_name(dev)})"
+    return str(dev)
+
+
+def _run_report(name: str, rd, metrics: dict):
+    """The report of a plain ``paperworks run`` (no claims): its final metrics and its training curves, so
+    every run directory has report.md/.html/.json and ``paperworks report RUN_DIR`` works on it."""
+    from paperworks.core.report import Report
+
+    rep = Report(name, quick=False, title=f"paperworks run: {name}")
+    rep.extra["kind"] = "run"
+    scalars = [[k, v] for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if scalars:
+        rep.add_table("Final metrics", ["metric", "value"], scalars)
+    recs = [r for r in rd.read_metrics() if isinstance(r.get("step"), (int, float))]
+    series: dict[str, list[tuple[float, float]]] = {}
+    for r in recs:
+        for k, v in r.items():
+            if k != "step" and (k == "loss" or k.startswith("eval/")) and isinstance(v, (int, float)) \
+                    and not isinstance(v, bool):
+                series.setdefault(k, []).append((r["step"], v))
+    if series:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        keys = sorted(series, key=lambda k: (k != "loss", k))
+        fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 3.0), squeeze=False)
+        for ax, k in zip(axes[0], keys):
+            ax.plot(*zip(*series[k]), marker="." if len(series[k]) < 30 else None)
+            ax.set_xlabel("step")
+            ax.set_title(k)
+        fig.tight_layout()
+        rep.add_plot(rd, fig, "training", "Training loss and evaluation metrics logged in metrics.jsonl.")
+    rep.add_text("A training run with the settings in config.json; a run checks no claims "
+                 "(`paperworks reproduce NAME` checks the paper's).")
+    return rep
+
+
 def _systems_for(name: str | None, all_: bool):
     from paperworks.core.registry import all_systems, get_system
 
@@ -123,7 +177,7 @@ def run_cmd(name: str, overrides: tuple[str, ...], preset: str | None, out: str,
     system.resume = bool(resume_dir)
     t0 = time.time()
     result = system.run(rd)
-    env = rd.write_env(_seed_of(cfg))
+    env = rd.write_env(_seed_of(cfg), device=_device_of(cfg))
     if isinstance(result, Report):
         rd.write_report(result, paper=cls.paper, config=cfg, env=env)
         metrics = {c.metric: c.ours for c in result.claims}
@@ -134,6 +188,8 @@ def run_cmd(name: str, overrides: tuple[str, ...], preset: str | None, out: str,
     if not rd.writer:  # under torchrun only rank 0 writes and reports
         return
     atomic_write_json(rd.path / "results.json", metrics)
+    if not isinstance(result, Report):
+        rd.write_report(_run_report(name, rd, metrics), paper=cls.paper, config=cfg, env=env)
     shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items())
     click.echo(f"{name}: {shown or 'done'} ({time.time() - t0:.1f}s) -> {rd.path}")
 
@@ -175,7 +231,7 @@ def reproduce_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, quic
             (rd.path / "error.txt").write_text(traceback.format_exc())
             summary.append((cls.name, None, None, time.time() - t0, rd.path, msg))
             continue
-        env = rd.write_env(_seed_of(cfg))
+        env = rd.write_env(_seed_of(cfg), device=_device_of(cfg))
         d = rd.write_report(report, paper=cls.paper, config=cfg, env=env)
         n_ok = sum(c["holds"] for c in d["claims"])
         summary.append((cls.name, n_ok, len(d["claims"]), time.time() - t0, rd.path, None))
@@ -271,8 +327,10 @@ def bench_cmd(name: str | None, all_: bool, full: bool, out: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one-line errors and exit code 2 for bad usage or bad input."""
-    args = sys.argv[1:] if argv is None else argv
+    args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    if debug:  # accepted anywhere on the line (`paperworks run x --debug`), not only before the command
+        args = ["--debug"] + [a for a in args if a != "--debug"]
     try:
         cli.main(args=args, prog_name="paperworks", standalone_mode=False)
     except click.exceptions.Exit as e:

@@ -44,6 +44,11 @@ class CheckpointError(PaperworksError):
     """A checkpoint that is truncated, corrupt, foreign or incompatible."""
 
 
+class TrainingDivergedError(PaperworksError, FloatingPointError):
+    """The training loss became NaN/inf (a learning rate too high for the model, or NaN in the inputs): a
+    problem with the run's settings or data, reported in one line like every other bad input."""
+
+
 def suggest(name: str, valid: Iterable[str]) -> str | None:
     """Closest valid name to `name`, or None."""
     hits = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.5)

@@ -185,11 +185,17 @@ def _md_table(columns, rows) -> str:
 _CLAIM_COLS = ["claim", "metric", "paper", "ours", "baseline", "rule", "holds"]
 
 
+def _kind(d: dict[str, Any]) -> str:
+    if d.get("kind") == "run":
+        return "training run (`paperworks run`)"
+    return f"{'quick' if d.get('quick') else 'full'} reproduction"
+
+
 def render_markdown(d: dict[str, Any]) -> str:
     lines = [f"# {d.get('title', d['system'])}", ""]
     if d.get("paper"):
         lines += [f"Paper: {d['paper'].get('cite', '')}", ""]
-    lines += [f"System `{d['system']}`, {'quick' if d.get('quick') else 'full'} run. "
+    lines += [f"System `{d['system']}`, {_kind(d)}. "
               f"Claims holding: {sum(c['holds'] for c in d['claims'])}/{len(d['claims'])}.", ""]
     if d["claims"]:
         lines += ["## Claims", "", _md_table(_CLAIM_COLS, [[c[k] for k in _CLAIM_COLS] for c in d["claims"]]),
@@ -226,7 +232,7 @@ def render_html(d: dict[str, Any], run_dir: str | Path) -> str:
         parts.append(f"<p>Paper: {html.escape(d['paper'].get('cite', ''))}</p>")
     n_ok = sum(c["holds"] for c in d["claims"])
     parts.append(f"<p>System <code>{html.escape(d['system'])}</code>, "
-                 f"{'quick' if d.get('quick') else 'full'} run. Claims holding: {n_ok}/{len(d['claims'])}.</p>")
+                 f"{_kind(d)}. Claims holding: {n_ok}/{len(d['claims'])}.</p>")
     if d["claims"]:
         parts += ["<h2>Claims</h2>",
                   _html_table(_CLAIM_COLS, [[c[k] for k in _CLAIM_COLS] for c in d["claims"]], True)]

@@ -64,8 +64,12 @@ class RunDir:
             if not self.path.is_dir():
                 raise DataError(f"run directory '{self.path}' does not exist")
         elif self.writer:  # non-writers never create; RunDir.new has rank 0 create it before telling the others
-            self.path.mkdir(parents=True, exist_ok=True)
-            (self.path / "plots").mkdir(exist_ok=True)
+            try:
+                self.path.mkdir(parents=True, exist_ok=True)
+                (self.path / "plots").mkdir(exist_ok=True)
+            except OSError as e:  # an --out under a file, a read-only or full disk, no permission
+                raise DataError(f"cannot create the run directory '{self.path}' "
+                                f"({e.strerror or type(e).__name__}); choose another --out") from None
         self._t0 = time.time()
 
     @classmethod

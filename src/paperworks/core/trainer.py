@@ -41,7 +41,7 @@ import torch.distributed as dist
 from torch import nn
 
 from paperworks.core.config import Config, check_choice, check_interval, check_positive, to_dict
-from paperworks.core.errors import CheckpointError, ConfigError, DataError
+from paperworks.core.errors import CheckpointError, ConfigError, DataError, TrainingDivergedError
 from paperworks.core.io import _fsync_dir
 
 __all__ = [
@@ -690,7 +690,7 @@ class Trainer:
             out = self.loss_fn(model, batch)
             loss, metrics = (out if isinstance(out, tuple) else (out, {}))
             if not torch.isfinite(loss.detach()).all():
-                raise FloatingPointError(f"Trainer: loss is {loss.item()} at step {step + 1} "
+                raise TrainingDivergedError(f"Trainer: loss is {loss.item()} at step {step + 1} "
                                          f"(lower the learning rate or check the inputs for NaN)")
             metrics = dict(metrics)
             weight = metrics.pop("_weight", None)
