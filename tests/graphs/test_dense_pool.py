@@ -234,3 +234,89 @@ def test_official_variant_forward_written_out():
     want = model.mlp(torch.cat([r1, r2], -1))
     torch.testing.assert_close(logits, want, rtol=1e-10, atol=1e-10)
     torch.testing.assert_close(model.assignments[0], s)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: DiffPoolNet(4, 2, max_nodes=5, hidden=8, ratio=0.5),
+    lambda: DiffPoolNet(4, 2, max_nodes=5, hidden=8, ratio=0.5, variant="official"),
+    lambda: FlatDenseSAGE(4, 2, max_nodes=5, hidden=8),
+])
+def test_training_batch_of_one_single_node_graph(make):
+    """A training batch whose only graph has one node (B3DB has single-atom molecules) has one real row for
+    the batch norms before pooling: it is normalised with the running statistics, as in evaluation, which stay
+    unchanged (raised 'Expected more than 1 value per channel when training' before)."""
+    torch.manual_seed(0)
+    model = make().train()
+    before_pool = [model.gnn] if isinstance(model, FlatDenseSAGE) else [model.embed[0], model.pool[0]]
+    bns = [m for net in before_pool for m in net.modules() if isinstance(m, torch.nn.BatchNorm1d)]
+    assert bns
+    for bn in bns:
+        bn.running_mean.uniform_(-1, 1)
+        bn.running_var.uniform_(0.5, 2)
+    before = [(bn.running_mean.clone(), bn.running_var.clone()) for bn in bns]
+    one = Data(x=torch.randn(1, 4), edge_index=torch.zeros(2, 0, dtype=torch.long))
+    out, aux = model(Batch.from_data_list([one]))
+    (out.sum() + aux).backward()
+    assert torch.isfinite(out).all() and torch.isfinite(aux)
+    for bn, (m, v) in zip(bns, before):
+        assert torch.equal(bn.running_mean, m) and torch.equal(bn.running_var, v)
+    if isinstance(model, FlatDenseSAGE):  # every BN saw one row: exactly the evaluation-mode output
+        torch.testing.assert_close(model.eval()(Batch.from_data_list([one]))[0], out)
+
+
+def test_training_batch_of_one_graph_pooled_to_one_cluster():
+    """int(0.1 * 5) -> 1 cluster: one graph in the batch gives one row to the post-pooling batch norm."""
+    torch.manual_seed(0)
+    model = DiffPoolNet(4, 2, max_nodes=5, hidden=8, ratio=0.1).train()
+    assert model.clusters == [1]
+    g = Data(x=torch.randn(3, 4), edge_index=torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]]))
+    out, aux = model(Batch.from_data_list([g]))
+    (out.sum() + aux).backward()
+    assert torch.isfinite(out).all() and all(torch.isfinite(p.grad).all() for p in model.parameters()
+                                             if p.grad is not None)
+
+
+def test_masked_batch_norm_single_row_closed_form():
+    from paperworks.graphs.dense_pool import MaskedBatchNorm
+
+    bn = MaskedBatchNorm(3).double().train()
+    with torch.no_grad():
+        bn.running_mean.copy_(torch.tensor([0.5, -1.0, 2.0]))
+        bn.running_var.copy_(torch.tensor([4.0, 1.0, 0.25]))
+        bn.weight.copy_(torch.tensor([2.0, 1.0, -1.0]))
+        bn.bias.copy_(torch.tensor([0.0, 1.0, 3.0]))
+    x = torch.zeros(2, 3, 3, dtype=torch.float64)
+    x[0, 1] = torch.tensor([2.5, 0.0, 3.0], dtype=torch.float64)
+    mask = torch.zeros(2, 3, dtype=torch.bool)
+    mask[0, 1] = True
+    out = bn(x, mask)
+    want = (x[0, 1] - bn.running_mean) / torch.sqrt(bn.running_var + bn.eps) * bn.weight + bn.bias
+    torch.testing.assert_close(out[0, 1], want)
+    assert float(out.abs().sum() - out[0, 1].abs().sum()) == 0.0  # padding stays 0
+    # two real rows: ordinary batch statistics (training), running stats updated
+    mask[1, 0] = True
+    x[1, 0] = torch.tensor([0.5, 2.0, -1.0], dtype=torch.float64)
+    out2 = bn(x, mask)
+    rows = x[mask]
+    ref = (rows - rows.mean(0)) / torch.sqrt(rows.var(0, unbiased=False) + bn.eps) * bn.weight + bn.bias
+    torch.testing.assert_close(out2[mask], ref)
+
+
+def test_flat_baseline_names_a_wrong_feature_width():
+    model = FlatDenseSAGE(4, 2, max_nodes=8, hidden=8)
+    wide = Data(x=torch.randn(3, 5), edge_index=torch.tensor([[0, 1], [1, 0]]))
+    with pytest.raises(DataError, match="in_channels=4"):
+        model(Batch.from_data_list([wide]))
+
+
+def test_default_cluster_ratio_is_the_papers_for_the_number_of_levels():
+    """Paper Sec. 4.1: 10 % of the nodes with one DiffPool level, 25 % with two."""
+    from paperworks.core import get_system
+
+    assert DiffPoolNet(3, 2, max_nodes=40).clusters == [4]
+    assert DiffPoolNet(3, 2, max_nodes=40, levels=2).clusters == [10, 2]
+    assert DiffPoolNet(3, 2, max_nodes=40, ratio=0.5).clusters == [20]
+    cls = get_system("diffpool")
+    assert cls(cls.make_config({})).ratio == 0.1
+    assert cls(cls.make_config({"levels": "2"})).ratio == 0.25
+    assert cls(cls.make_config({"levels": "2", "ratio": "0.3"})).ratio == 0.3

@@ -19,7 +19,7 @@ from paperworks.graphs._checks import check_dense, check_graph
 
 __all__ = ["dense_diff_pool", "link_loss_frobenius", "link_loss_bce", "assignment_entropy",
            "MaskedBatchNorm", "PlainDenseConv", "DenseGNN", "OfficialAssignGNN", "DiffPoolNet", "FlatDenseSAGE",
-           "to_dense"]
+           "to_dense", "paper_ratio"]
 
 _EPS = 1e-15
 
@@ -92,13 +92,23 @@ def assignment_entropy(s: Tensor, mask: Tensor | None = None) -> Tensor:
 
 
 class MaskedBatchNorm(nn.BatchNorm1d):
-    """BatchNorm over the real nodes of a padded [B, N, F] tensor (padding stays 0)."""
+    """BatchNorm over the real nodes of a padded [B, N, F] tensor (padding stays 0).
+
+    A training batch with a single real row (one single-node graph, or one graph pooled to one cluster) has
+    no batch variance; that row is normalised with the running statistics, as in evaluation (PyG's
+    ``BatchNorm(allow_single_element=True)`` rule), and the running statistics are left unchanged."""
+
+    def _norm(self, rows: Tensor) -> Tensor:
+        if self.training and rows.size(0) < 2:
+            return F.batch_norm(rows, self.running_mean, self.running_var, self.weight, self.bias, False, 0.0,
+                                self.eps)
+        return super().forward(rows)
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:  # type: ignore[override]
         if mask is None:
-            return super().forward(x.reshape(-1, x.size(-1))).reshape(x.shape)
+            return self._norm(x.reshape(-1, x.size(-1))).reshape(x.shape)
         out = torch.zeros_like(x)
-        out[mask] = super().forward(x[mask])
+        out[mask] = self._norm(x[mask])
         return out
 
 
@@ -182,11 +192,17 @@ class OfficialAssignGNN(nn.Module):
         return self.lin(self.gnn(x, adj, mask))
 
 
+def paper_ratio(levels: int) -> float:
+    """Paper Sec. 4.1: clusters = 10 % of the nodes before pooling with one DiffPool level, 25 % with two."""
+    return 0.1 if levels == 1 else 0.25
+
+
 class DiffPoolNet(nn.Module):
     """DiffPool graph classifier (paper Sec. 3.2 and 4.1).
 
     Per level l: Z = GNN_embed(A, X), S = softmax(GNN_pool(A, X)), X' = S^T Z, A' = S^T A S, with
-    C_l = max(1, int(ratio * n_{l-1})) clusters (n_0 = ``max_nodes``, as in the official code).
+    C_l = max(1, int(ratio * n_{l-1})) clusters (n_0 = ``max_nodes``, as in the official code); ``ratio=None``
+    takes the paper's default for the number of levels (:func:`paper_ratio`: 0.1 for one, 0.25 for two).
     After the last level a GNN of ``layers`` convs runs on the coarsest graph.
 
     variant="paper" (default): GraphSAGE-mean convs with L2-normalised embeddings and batch norm, readout
@@ -202,7 +218,7 @@ class DiffPoolNet(nn.Module):
     """
 
     def __init__(self, in_channels: int, num_classes: int, max_nodes: int, hidden: int = 64, levels: int = 1,
-                 ratio: float = 0.25, layers: int = 3, variant: str = "paper", link_weight: float = 1.0,
+                 ratio: float | None = None, layers: int = 3, variant: str = "paper", link_weight: float = 1.0,
                  entropy_weight: float = 1.0, mlp_hidden: int = 50, dropout: float = 0.0,
                  pool_impl: str = "ours"):
         super().__init__()
@@ -211,10 +227,11 @@ class DiffPoolNet(nn.Module):
         self.pool_impl = pool_impl
         if variant not in ("paper", "official"):
             raise ConfigError(f"DiffPoolNet: 'variant' must be one of paper, official (got {variant!r})")
+        ratio = paper_ratio(levels) if ratio is None else ratio
         if levels < 1 or layers < 1 or not (0.0 < ratio < 1.0) or max_nodes < 1:
             raise ConfigError(f"DiffPoolNet: need levels >= 1, layers >= 1, 0 < ratio < 1, max_nodes >= 1 "
                               f"(got levels={levels}, layers={layers}, ratio={ratio}, max_nodes={max_nodes})")
-        self.variant, self.max_nodes, self.in_channels = variant, max_nodes, in_channels
+        self.variant, self.max_nodes, self.in_channels, self.ratio = variant, max_nodes, in_channels, ratio
         self.link_weight, self.entropy_weight, self.dropout = link_weight, entropy_weight, dropout
         conv = "sage" if variant == "paper" else "plain"
         concat = variant == "official"
@@ -286,12 +303,15 @@ class FlatDenseSAGE(nn.Module):
         super().__init__()
         if readout not in ("sum", "mean"):
             raise ConfigError(f"FlatDenseSAGE: 'readout' must be one of sum, mean (got {readout!r})")
-        self.max_nodes, self.readout = max_nodes, readout
+        self.max_nodes, self.readout, self.in_channels = max_nodes, readout, in_channels
         self.gnn = DenseGNN(in_channels, hidden, hidden, layers, "sage")
         self.mlp = nn.Sequential(nn.Linear(hidden, mlp_hidden), nn.ReLU(), nn.Linear(mlp_hidden, num_classes))
 
     def forward(self, data):
         x, adj, mask = to_dense(data, self.max_nodes)
+        if x.size(-1) != self.in_channels:
+            raise DataError(f"FlatDenseSAGE: 'x' has {x.size(-1)} features but the model was built for "
+                            f"in_channels={self.in_channels}")
         return self.forward_dense(x, adj, mask)
 
     def forward_dense(self, x, adj, mask=None):
