@@ -6,7 +6,7 @@ import torch
 
 from paperworks.core.errors import DataError
 
-__all__ = ["check_float", "check_graph", "check_dense"]
+__all__ = ["check_float", "check_graph", "check_dense", "check_dataset"]
 
 
 def _desc(t) -> str:
@@ -68,3 +68,26 @@ def check_dense(where: str, x, adj, s=None, mask=None) -> None:
     if mask is not None:
         if not isinstance(mask, torch.Tensor) or mask.numel() != b * n:
             raise DataError(f"{where}: expected 'mask' of shape [{b}, {n}] (got {_desc(mask)})")
+
+
+def check_dataset(where: str, data, indices=None) -> None:
+    """A graph-classification dataset: every graph a valid graph (finite float x [n >= 1, F], edges in range),
+    the same feature width F in every graph, and one integer label y >= 0. Only the graphs ``indices`` (all if
+    None) are checked; errors name the graph's index in ``data``."""
+    if len(data) == 0:
+        raise DataError(f"{where}: the dataset has no graphs")
+    indices = range(len(data)) if indices is None else [int(i) for i in indices]
+    width, first = None, None
+    for i in indices:
+        d = data[i]
+        x = getattr(d, "x", None)
+        check_graph(f"{where}: graph {i}", x, getattr(d, "edge_index", None), getattr(d, "edge_weight", None))
+        if width is None:
+            width, first = x.size(1), i
+        elif x.size(1) != width:
+            raise DataError(f"{where}: graph {i} has {x.size(1)} node features but graph {first} has {width} "
+                            f"(every graph needs the same feature width)")
+        y = getattr(d, "y", None)
+        if (not isinstance(y, torch.Tensor) or y.numel() != 1 or y.is_floating_point() or y.dtype == torch.bool
+                or int(y) < 0):
+            raise DataError(f"{where}: graph {i} needs one integer class label y >= 0 (got {y!r})")

@@ -11,22 +11,35 @@ import torch
 from torch_geometric.loader import DataLoader
 
 from paperworks.core.errors import ConfigError
+from paperworks.graphs._checks import check_dataset
 from paperworks.graphs.harness import CVResult, Split, cross_validate, make_splits, random_splits
 from paperworks.graphs.metrics import community_nmi
 
-__all__ = ["GRAPH_DATASETS", "load_graphs", "data_spec", "compare", "seeded_splits", "diffpool_nmi",
+__all__ = ["GRAPH_DATASETS", "SYN_FEATURES", "load_graphs", "data_spec", "compare", "seeded_splits", "diffpool_nmi",
            "random_nmi", "epoch_time"]
 
 GRAPH_DATASETS = ("syn_community1v2", "syn_community_wiring", "syn_community_majority", "syn_motif", "mutag",
-                  "b3db_bbbp")
+                  "b3db_bbbp", "tu")
+
+
+# node features of the generated tasks as load_graphs builds them (for report texts)
+SYN_FEATURES = {"syn_community1v2": "one-hot degree (capped at 10)",
+                "syn_community_wiring": "one-hot degree (capped at 10)",
+                "syn_community_majority": "one-hot community type (flipped with probability 0.2) and a constant 1",
+                "syn_motif": "one-hot degree (capped at 10) plus Gaussian noise (std 0.1)"}
 
 
 def load_graphs(name: str, seed: int = 0, n_per_class: int = 100, max_molecules: int | None = None,
-                max_atoms: int | None = 60):
+                max_atoms: int | None = 60, tu_root: str | None = None):
+    """Dataset by name; "tu" reads the local TU-format folder ``tu_root`` (e.g. a downloaded ENZYMES/)."""
     from paperworks.data import load
 
     if name not in GRAPH_DATASETS:
         raise ConfigError(f"'dataset' must be one of {', '.join(GRAPH_DATASETS)} (got {name!r})")
+    if name == "tu":
+        if not tu_root:
+            raise ConfigError("dataset=tu needs 'tu_root', the path of a TU-format folder (NAME/NAME_A.txt, ...)")
+        return load("tu", root=tu_root)
     if name.startswith("syn_community"):
         kw = {"feature": "degree"} if name in ("syn_community1v2", "syn_community_wiring") else {}
         return load(name, n_per_class=n_per_class, seed=seed, **kw)
@@ -36,7 +49,8 @@ def load_graphs(name: str, seed: int = 0, n_per_class: int = 100, max_molecules:
 
 
 def data_spec(data) -> tuple[int, int, int]:
-    """(feature width, number of classes, largest graph)."""
+    """(feature width, number of classes, largest graph); checks the dataset (one clear error per problem)."""
+    check_dataset("dataset", data)
     return (int(data[0].x.size(1)), int(max(int(d.y) for d in data)) + 1, int(max(d.num_nodes for d in data)))
 
 

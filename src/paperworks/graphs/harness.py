@@ -23,6 +23,7 @@ from torch_geometric.loader import DataLoader
 
 from paperworks.core.errors import ConfigError, DataError
 from paperworks.core.trainer import seed_everything
+from paperworks.graphs._checks import check_dataset
 
 __all__ = ["Split", "FoldResult", "CVResult", "stratified_folds", "random_splits", "make_splits",
            "train_eval", "cross_validate", "evaluate", "mean_std", "fmt_acc"]
@@ -104,6 +105,10 @@ def random_splits(y, runs: int = 10, seed: int = 0, fractions=(0.8, 0.1, 0.1)) -
     y = _labels(y)
     if abs(sum(fractions) - 1.0) > 1e-9 or min(fractions) <= 0:
         raise ConfigError(f"random_splits: 'fractions' must be 3 positive numbers summing to 1 (got {fractions})")
+    counts = np.bincount(y)
+    if counts[counts > 0].min() < 10:
+        raise DataError(f"random_splits: the smallest class has {counts[counts > 0].min()} graphs; a stratified "
+                        f"80/10/10 split needs at least 10 per class")
     idx = np.arange(len(y))
     out = []
     for r in range(runs):
@@ -148,6 +153,11 @@ def train_eval(make_model: Callable[[], torch.nn.Module], data: Sequence, split:
         raise ConfigError(f"train_eval: 'select' must be one of val_loss, val_acc (got {select!r})")
     if len(split.train) == 0 or len(split.val) == 0 or len(split.test) == 0:
         raise DataError("train_eval: empty train, validation or test split")
+    idx = np.unique(np.concatenate([split.train, split.val, split.test]))
+    if int(idx.min()) < 0 or int(idx.max()) >= len(data):
+        raise DataError(f"train_eval: the split refers to graph {int(idx.max())} but the dataset has {len(data)} "
+                        f"graphs")
+    check_dataset("train_eval", data, idx)
     seed_everything(seed, deterministic=False)
     model = make_model()
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
