@@ -24,6 +24,12 @@ def test_reproduce_smoke(reproduce_smoke):
     assert "Table 1" in titles and "seeds" in titles
     rows = [r for t in d["tables"] for r in t["rows"]]
     assert ["ENZYMES (paper Table 1)", "62.53", "54.25"] in rows
+    # the setup text names the features the generated task really has (it said "degree one-hot" for every task)
+    from paperworks.graphs.experiment import SYN_FEATURES
+
+    text = " ".join(d["text"]) if isinstance(d["text"], list) else d["text"]
+    assert SYN_FEATURES["syn_community_majority"] in text and "degree one-hot" not in text
+    assert "epochs: )" not in text
 
 
 def test_bench_smoke():

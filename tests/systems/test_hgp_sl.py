@@ -22,6 +22,10 @@ def test_reproduce_smoke(reproduce_smoke):
     assert any(c["metric"] == "components" for c in d["claims"])
     rows = [r for t in d["tables"] for r in t["rows"]]
     assert ["PROTEINS (paper Table 2)", "84.91 ± 1.62", "—"] in rows
+    from paperworks.graphs.experiment import SYN_FEATURES
+
+    text = " ".join(d["text"]) if isinstance(d["text"], list) else d["text"]
+    assert SYN_FEATURES["syn_community_majority"] in text
 
 
 def test_bench_smoke():

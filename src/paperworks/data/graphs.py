@@ -21,12 +21,21 @@ __all__ = ["load_tu", "mutag", "b3db_bbbp", "community_1v2", "community_wiring",
 
 
 # ------------------------------------------------------------------------------------------- TU format
-def _read_int(path: Path, ncol: int | None = None) -> np.ndarray:
-    try:
-        arr = np.loadtxt(path, delimiter=",", dtype=np.int64, ndmin=2)
-    except ValueError as e:
-        raise DataError(f"load_tu: cannot parse '{path}' as integers ({e})") from None
-    return arr if ncol is None or arr.shape[1] == ncol else arr[:, :ncol]
+def _read_int(path: Path, ncol: int | None = None, rows: int | None = None) -> np.ndarray:
+    """Integer table of a TU file; an empty file is a table with 0 rows. ``rows``: required row count."""
+    if not path.read_text().strip():
+        arr = np.zeros((0, ncol or 1), np.int64)
+    else:
+        try:
+            arr = np.loadtxt(path, delimiter=",", dtype=np.int64, ndmin=2)
+        except ValueError as e:
+            raise DataError(f"load_tu: cannot parse '{path}' as integers ({e})") from None
+    if ncol is not None and arr.shape[1] < ncol:
+        raise DataError(f"load_tu: '{path}' needs {ncol} comma-separated columns (got {arr.shape[1]})")
+    arr = arr if ncol is None else arr[:, :ncol]
+    if rows is not None and arr.shape[0] != rows:
+        raise DataError(f"load_tu: '{path}' has {arr.shape[0]} rows but {rows} were expected")
+    return arr
 
 
 def load_tu(root: str | Path, name: str | None = None) -> list[Data]:
@@ -48,26 +57,42 @@ def load_tu(root: str | Path, name: str | None = None) -> list[Data]:
     gi = _read_int(need[1], 1)[:, 0] - 1
     raw_y = _read_int(need[2], 1)[:, 0]
     n, g = gi.size, raw_y.size
-    if gi.min() < 0 or gi.max() >= g or edges.min() < 0 or edges.max() >= n:
+    if n == 0 or g == 0:
+        raise DataError(f"load_tu: '{root}' lists no nodes or no graphs")
+    if gi.min() < 0 or gi.max() >= g or (edges.size and (edges.min() < 0 or edges.max() >= n)):
         raise DataError(f"load_tu: '{root}' is inconsistent (node/graph indices out of range)")
     if np.any(np.diff(gi) < 0):
         raise DataError(f"load_tu: '{need[1]}' must list the nodes graph by graph")
+    sizes = np.bincount(gi, minlength=g)
+    if (sizes == 0).any():
+        raise DataError(f"load_tu: graph {int(np.argmax(sizes == 0)) + 1} of '{need[2]}' has no node in "
+                        f"'{need[1]}'")
+    if edges.size and np.any(gi[edges[:, 0]] != gi[edges[:, 1]]):
+        raise DataError(f"load_tu: '{need[0]}' has an edge between nodes of different graphs")
     feats = []
     p = root / f"{name}_node_attributes.txt"
     if p.exists():
-        feats.append(np.loadtxt(p, delimiter=",", dtype=np.float32, ndmin=2))
+        try:
+            att = np.loadtxt(p, delimiter=",", dtype=np.float32, ndmin=2)
+        except ValueError as e:
+            raise DataError(f"load_tu: cannot parse '{p}' as numbers ({e})") from None
+        if att.shape[0] != n:
+            raise DataError(f"load_tu: '{p}' has {att.shape[0]} rows but {n} were expected")
+        if not np.isfinite(att).all():
+            raise DataError(f"load_tu: '{p}' contains NaN or inf values")
+        feats.append(att)
     p = root / f"{name}_node_labels.txt"
     if p.exists():
-        lab = _read_int(p, 1)[:, 0]
+        lab = _read_int(p, 1, rows=n)[:, 0]
         lab = lab - lab.min()
         feats.append(np.eye(int(lab.max()) + 1, dtype=np.float32)[lab])
     x = np.concatenate(feats, 1) if feats else np.ones((n, 1), np.float32)
     edge_attr = None
     p = root / f"{name}_edge_labels.txt"
     if p.exists():
-        el = _read_int(p, 1)[:, 0]
-        el = el - el.min()
-        edge_attr = np.eye(int(el.max()) + 1, dtype=np.float32)[el]
+        el = _read_int(p, 1, rows=len(edges))[:, 0]
+        el = el - el.min() if el.size else el
+        edge_attr = np.eye(int(el.max()) + 1 if el.size else 1, dtype=np.float32)[el]
     classes = np.unique(raw_y)
     y = np.searchsorted(classes, raw_y)
     start = np.concatenate([[0], np.cumsum(np.bincount(gi, minlength=g))])

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from paperworks.core import Claim, Paper, Report, RunDir, System, check_choice, check_interval, register
+from paperworks.core import Claim, ConfigError, Paper, Report, RunDir, System, check_choice, check_interval, register
 from paperworks.core.config import Config, check_positive
 from paperworks.graphs import DiffPoolNet, FlatDenseSAGE, HierGCN, fmt_acc, make_splits, mean_std, train_eval
+from paperworks.graphs.dense_pool import paper_ratio
 from paperworks.graphs.sparse_models import SAG_GRAPHCONV, SAG_GRAPHCONV_NOTE
-from paperworks.graphs.experiment import (GRAPH_DATASETS, data_spec, diffpool_nmi, compare_epoch_times, load_graphs,
-                                          random_nmi, seeded_splits)
+from paperworks.graphs.experiment import (GRAPH_DATASETS, SYN_FEATURES, data_spec, diffpool_nmi, compare_epoch_times,
+                                          load_graphs, random_nmi, seeded_splits)
 
 # Paper Table 1 (accuracy %, 10-fold CV): DiffPool and the GraphSAGE flat baseline.
 PAPER_TABLE1 = {"ENZYMES": (62.53, 54.25), "D&D": (80.64, 75.42), "REDDIT-MULTI-12K": (47.08, 42.24),
@@ -22,9 +23,10 @@ PAPER_TABLE1 = {"ENZYMES": (62.53, 54.25), "D&D": (80.64, 75.42), "REDDIT-MULTI-
 @dataclass(frozen=True)
 class DiffPoolConfig(Config):
     dataset: str = "syn_community1v2"   # for `run`; reproduce uses the synthetic task, MUTAG and B3DB
+    tu_root: str = ""                   # dataset=tu: a local TU-format folder (e.g. ENZYMES/ with ENZYMES_A.txt, ...)
     variant: str = "paper"              # paper | official (RexYing/diffpool conv/readout/losses)
     levels: int = 1                     # paper: 1 level at 10 % or 2 levels at 25 %
-    ratio: float = 0.1                  # clusters = int(ratio * max_nodes) per level
+    ratio: float | None = None          # clusters = int(ratio * n) per level; None = paper: 0.1 (1 level), 0.25 (2)
     hidden: int = 32
     layers: int = 3                     # GNN layers before each pooling and after the last one
     link_weight: float = 1.0
@@ -46,9 +48,12 @@ class DiffPoolConfig(Config):
 
     def validate(self):
         check_choice("dataset", self.dataset, GRAPH_DATASETS)
+        if self.dataset == "tu" and not self.tu_root:
+            raise ConfigError("'tu_root' must name a TU-format folder when dataset=tu")
         check_choice("syn_task", self.syn_task, [d for d in GRAPH_DATASETS if d.startswith("syn_")])
         check_choice("variant", self.variant, ("paper", "official"))
-        check_interval("ratio", self.ratio, 0.0, 1.0, closed="neither")
+        if self.ratio is not None:
+            check_interval("ratio", self.ratio, 0.0, 1.0, closed="neither")
         for k in ("levels", "hidden", "layers", "batch_size", "epochs", "patience", "seeds", "n_per_class",
                   "max_molecules", "max_atoms", "mutag_epochs", "b3db_epochs"):
             check_positive(k, getattr(self, k))
@@ -81,10 +86,15 @@ class DiffPool(System):
     def _diffpool(self, spec, **kw):
         c = self.config
         f, k, n = spec
-        args = dict(hidden=c.hidden, levels=c.levels, ratio=c.ratio, layers=c.layers, variant=c.variant,
+        args = dict(hidden=c.hidden, levels=c.levels, ratio=self.ratio, layers=c.layers, variant=c.variant,
                     link_weight=c.link_weight, entropy_weight=c.entropy_weight)
         args.update(kw)
         return lambda: DiffPoolNet(f, k, n, **args)
+
+    @property
+    def ratio(self) -> float:
+        """Cluster ratio per level: the config's, or the paper's default for the number of levels."""
+        return paper_ratio(self.config.levels) if self.config.ratio is None else self.config.ratio
 
     def _flat(self, spec):
         f, k, n = spec
@@ -97,7 +107,7 @@ class DiffPool(System):
     # ------------------------------------------------------------------------------------------- run
     def run(self, run_dir: RunDir) -> dict[str, float]:
         c = self.config
-        data = load_graphs(c.dataset, c.seed, c.n_per_class, c.max_molecules, c.max_atoms)
+        data = load_graphs(c.dataset, c.seed, c.n_per_class, c.max_molecules, c.max_atoms, c.tu_root)
         spec = data_spec(data)
         splits = make_splits([int(d.y) for d in data], "cv10", c.seed, c.folds)
         accs = []
@@ -116,7 +126,7 @@ class DiffPool(System):
         log = run_dir.log_metrics
         seeds = [c.seed + i for i in range(c.seeds)]
 
-        # 1. generated hierarchical task (one vs two communities), repeated over seeds
+        # 1. generated hierarchical task (syn_task), repeated over seeds
         syn = load_graphs(c.syn_task, c.seed, c.n_per_class)
         spec = data_spec(syn)
         f, k, n = spec
@@ -207,12 +217,13 @@ class DiffPool(System):
         except Exception:  # pragma: no cover - plotting is optional
             pass
         rep.add_text(
-            f"Setup: {c.variant} variant, {c.levels} pooling level(s), ratio {c.ratio} "
+            f"Setup: {c.variant} variant, {c.levels} pooling level(s), ratio {self.ratio} "
             f"({makers['DiffPool']().clusters} clusters), hidden {c.hidden}, {c.layers} SAGE layers per GNN, "
             f"Adam lr {c.lr}, batch {c.batch_size}, grad clip {c.grad_clip}, early stopping on validation loss "
             f"(patience {c.patience}). Epoch caps: synthetic {c.epochs}, MUTAG {c.mutag_epochs}, B3DB "
-            f"{c.b3db_epochs} (the paper trains up to 3000 epochs: {'quick mode uses far fewer' if quick else ''}). "
-            f"Synthetic task: {2 * c.n_per_class} graphs, degree one-hot features. B3DB: stratified subset of "
+            f"{c.b3db_epochs} (the paper trains up to 3000 epochs{'; quick mode uses far fewer' if quick else ''}). "
+            f"Synthetic task: {2 * c.n_per_class} graphs, node features: {SYN_FEATURES[c.syn_task]}. "
+            f"B3DB: stratified subset of "
             f"{c.max_molecules} molecules with <= {c.max_atoms} heavy atoms. The flat baseline uses the same "
             f"SAGE convs ({2 * c.layers} layers, equal depth) and a global sum readout; TopK/SAG use PyG's layers "
             f"in a 3-block GCN hierarchy (ratio 0.5; SAGPool scores nodes with one GCN layer as its paper's Eq. 3, "
