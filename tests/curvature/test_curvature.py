@@ -329,3 +329,18 @@ def test_ekfac_keeps_the_fisher_trace_for_any_conv_geometry(kw):
     kf = KFAC(model, loss, (x, y), batch_size=4).fit().dense("0")
     torch.testing.assert_close(ek.trace(), Fx.trace(), rtol=1e-10, atol=0)
     assert (ek - Fx).norm() <= (kf - Fx).norm() + 1e-12
+
+
+def test_per_sample_grads_carry_no_graph_when_other_parameters_require_grad():
+    """vmap gradients over a subset depend on the other (grad-requiring) parameters: they are returned
+    detached, like the loop's, so an iterative solve on them builds no graph (and warns nothing)."""
+    import warnings
+
+    model, data = _mlp_data(n=10)
+    for method in ("vmap", "loop"):
+        G = per_sample_grads(model, _ce, data, params="2.weight", method=method)
+        assert not G.requires_grad
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x = InverseHVP(model, _ce, data, params="2.weight", damping=0.1, solver="cg").solve(G.sum(0))
+    assert not x.requires_grad

@@ -110,7 +110,8 @@ def iter_per_sample_grads(model: nn.Module, loss_fn: LossFn, data: Any, params: 
         if use_vmap:
             try:
                 gs = gfn(tuple(t.detach() for t in ps.tensors), chunk)
-                yield torch.cat([g.reshape(e - s, -1) for g in gs], 1)
+                # detached like the loop's gradients (parameters outside the subset would otherwise carry a graph)
+                yield torch.cat([g.reshape(e - s, -1) for g in gs], 1).detach()
                 continue
             except Exception:
                 if method == "vmap":

@@ -242,7 +242,7 @@ class InverseHVP:
             raise PaperworksError("damping='auto' needs solver='exact' (iterative solvers take a number)")
 
     def solve(self, v: torch.Tensor) -> torch.Tensor:
-        v = v.to(dtype=self.ps.dtype, device=self.ps.device)
+        v = v.detach().to(dtype=self.ps.dtype, device=self.ps.device)
         if v.shape[0] != self.ps.numel:
             raise PaperworksError(f"InverseHVP.solve: expected a vector of {self.ps.numel} entries (the "
                                   f"parameter subset) (got shape {list(v.shape)})")
