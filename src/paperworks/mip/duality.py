@@ -115,21 +115,42 @@ def value_gradient(c, A, b, integer, lb=0.0, ub=math.inf, **kw) -> tuple[float, 
 class MILPValue(torch.autograd.Function):
     """z = MILPValue.apply(c, b, A, integer, lb, ub): optimal value of min c'x, A x >= b, as a torch op.
 
-    Backward returns the conservative derivatives dz/dc = x*, dz/db = y (LP duals with integers fixed).
-    A and the integrality pattern are constants (no gradient).
+    c [n] or [B, n] and b [m] or [B, m] (a leading batch dimension on either or both, so the layer can sit in
+    a network that processes minibatches; one MILP per row, z [B]); unbatched inputs give a scalar z.
+    Backward returns the conservative derivatives dz/dc = x*, dz/db = y (LP duals with integers fixed), summed
+    over the batch for an unbatched input. A and the integrality pattern are constants (no gradient).
     """
 
     @staticmethod
     def forward(ctx, c, b, A, integer, lb=0.0, ub=math.inf):
-        z, y, x, _ = value_gradient(c.detach().double().cpu().numpy(), A, b.detach().double().cpu().numpy(),
-                                    integer, lb, ub)
-        ctx.save_for_backward(torch.tensor(x, dtype=c.dtype), torch.tensor(y, dtype=b.dtype))
-        return torch.tensor(z, dtype=c.dtype)
+        cn = c.detach().double().cpu().numpy()
+        bn = b.detach().double().cpu().numpy()
+        if cn.ndim not in (1, 2) or bn.ndim not in (1, 2):
+            raise DataError(f"MILPValue: c must be [n] or [B, n] and b [m] or [B, m] (got {tuple(cn.shape)} and "
+                            f"{tuple(bn.shape)})")
+        C, Bm = np.atleast_2d(cn), np.atleast_2d(bn)
+        if C.shape[0] != Bm.shape[0] and 1 not in (C.shape[0], Bm.shape[0]):
+            raise DataError(f"MILPValue: batch sizes of c ({C.shape[0]}) and b ({Bm.shape[0]}) differ")
+        nb = max(C.shape[0], Bm.shape[0])
+        C, Bm = np.broadcast_to(C, (nb, C.shape[1])), np.broadcast_to(Bm, (nb, Bm.shape[1]))
+        zs, xs, ys = [], [], []
+        for ci, bi in zip(C, Bm):
+            z, y, x, _ = value_gradient(ci, A, bi, integer, lb, ub)
+            zs.append(z)
+            xs.append(x)
+            ys.append(y)
+        ctx.c_batched, ctx.b_batched = cn.ndim == 2, bn.ndim == 2
+        ctx.save_for_backward(torch.tensor(np.stack(xs), dtype=c.dtype, device=c.device),
+                              torch.tensor(np.stack(ys), dtype=b.dtype, device=b.device))
+        z = torch.tensor(zs, dtype=c.dtype, device=c.device)
+        return z if (ctx.c_batched or ctx.b_batched) else z[0]
 
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
-        return g * x, g * y, None, None, None, None
+        g = g.reshape(-1, 1)
+        gc, gb = g.to(x.dtype) * x, g.to(y.dtype) * y
+        return (gc if ctx.c_batched else gc.sum(0)), (gb if ctx.b_batched else gb.sum(0)), None, None, None, None
 
 
 def implicit_jacobian(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:

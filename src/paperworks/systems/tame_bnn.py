@@ -261,7 +261,9 @@ class TameBNN(System):
         ax[1].set_ylabel("dz/db_1 (dual, integers fixed)")
         ax[1].set_title("conservative derivative")
         rep.add_plot(run_dir, fig, "value_function", "Value function z(b) of a mixed-integer program along b_1 and "
-                     "the derivative used in backward: exact between breakpoints, one conservative element at jumps.")
+                     "the derivative used in backward: exact between breakpoints, one element of the conservative field "
+                     "at them (here z is continuous, the slack columns being continuous: its breakpoints are kinks; "
+                     "a pure-integer z also jumps).")
 
         # 4. end-to-end: learn the cost vector from optimal values through MILPValue
         c_true = c2.copy()
