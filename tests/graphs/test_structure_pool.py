@@ -312,3 +312,39 @@ def test_row_norm_gcn_closed_form():
     p[p.sum(1) == 0] = torch.eye(5, dtype=torch.float64)[p.sum(1) == 0]  # every row a distribution
     ei = p.nonzero().t()
     torch.testing.assert_close(conv(x, ei, p[ei[0], ei[1]]), p.t() @ x @ conv.weight + conv.bias)
+
+
+def test_operator_pieces_refuse_bad_input():
+    """Public pieces of the operator give one DataError (NaN scores and a raw IndexError before)."""
+    x, ei = torch.randn(3, 2), torch.tensor([[0, 1], [1, 0]])
+    bad = x.clone()
+    bad[1, 0] = float("nan")
+    with pytest.raises(DataError, match="'x' contains NaN"):
+        node_information_score(bad, ei)
+    with pytest.raises(DataError, match="refers to node 7"):
+        node_information_score(x, torch.tensor([[0], [7]]))
+    with pytest.raises(DataError, match="'edge_weight' has 1 entries for 2 edges"):
+        node_information_score(x, ei, torch.ones(1))
+    with pytest.raises(DataError, match="'z' contains NaN"):
+        segment_sparsemax(torch.tensor([float("nan"), 1.0]), torch.tensor([0, 0]))
+    with pytest.raises(DataError, match="num_segments=1"):
+        segment_sparsemax(torch.tensor([0.5, 1.0]), torch.tensor([0, 1]), num_segments=1)
+    with pytest.raises(DataError, match="same 1-D shape"):
+        segment_sparsemax(torch.tensor([0.5, 1.0]), torch.tensor([0]))
+
+
+@pytest.mark.parametrize("kw", [{}, {"candidates": "all"}, {"sparse": False}, {"sl": False}])
+def test_operator_on_single_node_edgeless_and_isolated_graphs(kw):
+    """One-node graph, edgeless graph, graph with an isolated node: ceil(r n) kept per graph, learned rows are
+    distributions (a kept node with no candidate but itself gets weight 1 on its self-loop), no NaN."""
+    x = torch.randn(1 + 4 + 3, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    batch = torch.tensor([0, 1, 1, 1, 1, 2, 2, 2])
+    ei = torch.tensor([[5, 6], [6, 5]])  # graph 2: nodes 5-6 joined, node 7 isolated
+    xo, eo, wo, bo, perm = HGPSLPool(3, ratio=0.5, **kw).double()(x, ei, None, batch)
+    assert torch.bincount(bo).tolist() == [1, 2, 2] and torch.isfinite(xo).all()
+    if kw.get("sl", True):
+        rows = torch.zeros(xo.size(0), dtype=torch.float64).index_add_(0, eo[0], wo)
+        torch.testing.assert_close(rows, torch.ones_like(rows))
+        assert torch.isfinite(wo).all() and bool((bo[eo[0]] == bo[eo[1]]).all())
+    else:
+        assert all(bool((perm[eo[k]] >= 5).all()) for k in (0, 1))  # only graph 2's edge can survive

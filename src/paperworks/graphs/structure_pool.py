@@ -34,13 +34,21 @@ def sparsemax(z: Tensor, dim: int = -1) -> Tensor:
     return (z - tau).clamp(min=0).transpose(dim, -1)
 
 
-def segment_sparsemax(z: Tensor, index: Tensor, num_segments: int | None = None) -> Tensor:
+def segment_sparsemax(z: Tensor, index: Tensor, num_segments: int | None = None, validate: bool = True) -> Tensor:
     """Sparsemax applied separately to the entries of z [E] that share index[e] (e.g. rows of a sparse
     adjacency), without torch_scatter: entries are sorted by (segment, -value), the prefix sums per segment
     give the support size k and the threshold tau of each segment."""
-    if z.dim() != 1 or index.shape != z.shape:
+    if not isinstance(z, Tensor) or not isinstance(index, Tensor) or z.dim() != 1 or index.shape != z.shape:
         raise DataError(f"segment_sparsemax: expected 'z' and 'index' of the same 1-D shape "
-                        f"(got {list(z.shape)} and {list(index.shape)})")
+                        f"(got {getattr(z, 'shape', type(z).__name__)} and "
+                        f"{getattr(index, 'shape', type(index).__name__)})")
+    if validate:
+        check_float("segment_sparsemax", "z", z, 1)
+        if index.is_floating_point() or (index.numel() and int(index.min()) < 0):
+            raise DataError("segment_sparsemax: 'index' must hold non-negative integers")
+        if num_segments is not None and index.numel() and int(index.max()) >= num_segments:
+            raise DataError(f"segment_sparsemax: 'index' refers to segment {int(index.max())} but "
+                            f"num_segments={num_segments}")
     if z.numel() == 0:
         return z
     n = int(index.max()) + 1 if num_segments is None else num_segments
@@ -90,7 +98,7 @@ def source_degree_sym_norm(edge_index: Tensor, edge_weight: Tensor, num_nodes: i
 
 
 def node_information_score(x: Tensor, edge_index: Tensor, edge_weight: Tensor | None = None,
-                           num_nodes: int | None = None, norm: str = "rw") -> Tensor:
+                           num_nodes: int | None = None, norm: str = "rw", validate: bool = True) -> Tensor:
     """Node information score (no parameters), per row i of H:
 
     - norm="rw" (paper Eq. 2): p = || (I - D^{-1} A) H ||_1, the L1 distance between h_i and the
@@ -104,6 +112,10 @@ def node_information_score(x: Tensor, edge_index: Tensor, edge_weight: Tensor | 
     """
     if norm not in SCORE_NORMS:
         raise ConfigError(f"node_information_score: 'norm' must be one of {', '.join(SCORE_NORMS)} (got {norm!r})")
+    if validate:
+        check_graph("node_information_score", x, edge_index, edge_weight)
+        if num_nodes is not None and num_nodes != x.size(0):
+            raise DataError(f"node_information_score: 'num_nodes'={num_nodes} but 'x' has {x.size(0)} rows")
     n = x.size(0) if num_nodes is None else num_nodes
     if edge_weight is None:
         edge_weight = x.new_ones(edge_index.size(1))
@@ -213,7 +225,7 @@ class HGPSLPool(nn.Module):
             batch = edge_index.new_zeros(n)
         if edge_weight is None:
             edge_weight = x.new_ones(edge_index.size(1))
-        score = node_information_score(x, edge_index, edge_weight, n, self.score_norm)
+        score = node_information_score(x, edge_index, edge_weight, n, self.score_norm, validate=False)
         perm = topk_per_graph(score, self.ratio, batch)
         x_new, batch_new = x[perm], batch[perm]
         if not self.sl:
@@ -227,7 +239,7 @@ class HGPSLPool(nn.Module):
         a_ind = _sparse_lookup(edge_index, edge_weight, n, perm[row], perm[col])
         e = e + self.lamb * a_ind
         if self.sparse:
-            w = segment_sparsemax(e, row, perm.numel())
+            w = segment_sparsemax(e, row, perm.numel(), validate=False)
         else:
             w = softmax(e, row, num_nodes=perm.numel())
         keep = w > 0
