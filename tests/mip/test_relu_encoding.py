@@ -312,3 +312,15 @@ def test_more_bad_inputs_name_the_problem():
     for dims in ((), (-1,), (0.5,)):
         with pytest.raises(ValueError, match="goal_dims"):
             PlanCost(dims)
+
+
+def test_network_layers_merges_affine_maps_and_skips_eval_no_ops():
+    """Linear -> Linear (no bias) merges into one affine map; Flatten / Identity / Dropout (eval) add nothing; a
+    final ReLU is kept: the numpy forward of the translated layers equals the torch network."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(3, 5), nn.Linear(5, 4, bias=False), nn.ReLU(), nn.Identity(),
+                        nn.Dropout(0.3), nn.Linear(4, 2), nn.ReLU()).double().eval()
+    layers = network_layers(net)
+    assert [(L.W.shape, L.kinds.tolist()) for L in layers] == [((4, 3), [RELU] * 4), ((2, 4), [RELU] * 2)]
+    h = np.random.default_rng(0).normal(size=(20, 3))
+    np.testing.assert_allclose(forward_layers(layers, h), net(torch.tensor(h)).detach().numpy(), atol=1e-12)
