@@ -405,3 +405,28 @@ def test_cuda_rng_states_restore_by_device_index_and_skip_missing_gpus(monkeypat
     monkeypatch.setattr(torch.cuda, "set_rng_state", lambda s, i: calls.append((i, int(s[0]))))
     tr._set_rng_state(tensors, meta)
     assert calls == [(0, 0), (1, 1), (2, 2)]
+
+
+def test_resuming_a_run_does_not_double_what_the_system_logged_after_fit(tmp_path):
+    """A system logs its final scores after fit(); `--resume` of that run (finished, or killed after fit's last
+    checkpoint) replays run(), which logs them again. metrics.jsonl must end as in one uninterrupted run: the
+    resume cuts it back to what it held when the checkpoint was written (it used to keep every record
+    without a step, so the final record appeared twice)."""
+    tr, rd = _tiny(tmp_path)
+    tr.fit()
+    rd.log_metrics({"final": True, "score": 1.5})
+    once = _metrics(rd.path)
+    tr2, _ = _tiny(tmp_path)
+    tr2.fit(resume=True)
+    rd.log_metrics({"final": True, "score": 1.5})
+    assert _metrics(rd.path) == once
+    # killed between checkpoints: the records after the last checkpoint are replayed, not kept twice
+    ck = sorted((rd.checkpoints).glob("step_*"))
+    for p in ck[1:]:
+        import shutil
+
+        shutil.rmtree(p)   # as if the run had died after its first checkpoint (step 2)
+    tr3, _ = _tiny(tmp_path)
+    tr3.fit(resume=True)
+    rd.log_metrics({"final": True, "score": 1.5})
+    assert _metrics(rd.path) == once

@@ -632,9 +632,12 @@ class Trainer:
 
     def _checkpoint(self, step: int, acc: dict[str, Any]) -> None:
         if self.run_dir is not None and self.rank == 0:
+            # metrics_records: how many records metrics.jsonl holds now; a resume cuts the file back to them, so
+            # records a system logs after fit() (final scores) are not doubled when a finished run is resumed
             save_checkpoint(self.run_dir.checkpoints, step, self._unwrapped(), self.optimizer, self.scheduler,
                             extra={"acc": acc, "final_metrics": self.final_metrics,
-                                   "trainer": to_dict(self.cfg), "world": self.world},
+                                   "trainer": to_dict(self.cfg), "world": self.world,
+                                   "metrics_records": len(self.run_dir.read_metrics())},
                             keep=self.cfg.keep_checkpoints)
         if self.distributed:
             dist.barrier()
@@ -660,7 +663,12 @@ class Trainer:
         step = int(state["step"])
         self.final_metrics = state["extra"].get("final_metrics", {})
         if self.rank == 0:
-            self.run_dir.truncate_metrics(lambda r: int(r.get("step", 0)) <= step)
+            n_saved = state["extra"].get("metrics_records")
+            if isinstance(n_saved, int):   # the file as it was when the checkpoint was written (append-only)
+                position = iter(range(len(self.run_dir.read_metrics())))   # records are kept in file order
+                self.run_dir.truncate_metrics(lambda r: next(position) < n_saved)
+            else:                          # checkpoints written before metrics_records existed
+                self.run_dir.truncate_metrics(lambda r: int(r.get("step", 0)) <= step)
         self.records = [r for r in self.run_dir.read_metrics()]
         return step, state["extra"].get("acc", acc)
 
