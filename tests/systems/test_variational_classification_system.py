@@ -16,7 +16,24 @@ def test_reproduce_smoke_report_structure(reproduce_smoke):
     titles = [t["title"] for t in d["tables"]]
     assert any("fashion_mnist" in t for t in titles) and any("fortunes" in t for t in titles)
     for t in d["tables"]:
-        assert [r[0] for r in t["rows"]] == ["CE", "GM", "VC"]
+        assert [r[0] for r in t["rows"]] == (["CE", "VC"] if "fraction of the training labels" in t["title"]
+                                             else ["CE", "GM", "VC"])
+
+
+def test_reproduce_reports_accuracy_from_1_to_10_percent_of_the_labels(reproduce_smoke):
+    """Issue 7: accuracy with 1-10% of the labels. The extra fractions are reported (not asserted); the claim's
+    10% column is the same number the claim uses."""
+    d = reproduce_smoke("variational_classification")
+    for kind in ("image", "text"):
+        t = [t for t in d["tables"] if t["title"].startswith(f"{kind}:") and "fraction of the training labels" in
+             t["title"]]
+        assert len(t) == 1
+        assert t[0]["columns"] == ["method", "1% labels", "5% labels", "10% labels (claim)"]
+        claim = [c for c in d["claims"] if c["claim"].startswith(f"{kind}: VC accuracy with 10% of the labels")][0]
+        assert t[0]["rows"][1][3].startswith(f"{100 * claim['ours']:.2f} ")
+        assert t[0]["rows"][0][3].startswith(f"{100 * claim['baseline']:.2f} ")
+    with pytest.raises(ConfigError, match="label_fraction_sweep"):
+        get_system("variational_classification").make_config({"label_fraction_sweep": "0,0.05"})
 
 
 def test_config_errors_reported_together():
