@@ -168,3 +168,8 @@ def test_bad_input_errors():
         influence_scores(model, _loss, (X, y[:5]), lambda m: m.weight.sum())
     with pytest.raises(PaperworksError, match="damping"):
         influence_scores(model, _loss, (X, y), lambda m: m.weight.sum(), damping=-1.0)
+    Xn = X.clone()
+    Xn[3, 1] = float("nan")
+    for solver in ("exact", "cg"):  # named as bad data (was 'Hessian NaN / increase damping')
+        with pytest.raises(PaperworksError, match="training data contain NaN/inf"):
+            influence_scores(model, _loss, (Xn, y), lambda m: m.weight.sum(), solver=solver)

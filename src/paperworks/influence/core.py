@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from paperworks.core.errors import PaperworksError
+from paperworks.core.errors import DataError, PaperworksError
 from paperworks.curvature.hessian import flat_grad, iter_per_sample_grads
 from paperworks.curvature.params import check_finite, n_samples, select_params, slice_data
 from paperworks.curvature.solvers import SOLVERS, InverseHVP
@@ -49,6 +49,12 @@ def _validate(model, loss_fn, train, objective, solver):
     n = n_samples(train)
     if n < 1:
         raise PaperworksError("influence_scores: the training data is empty")
+    tensors = (train.values() if isinstance(train, dict) else train if isinstance(train, (tuple, list))
+               else [train] if isinstance(train, torch.Tensor) else [])  # a Dataset is not scanned
+    for t in tensors:
+        if isinstance(t, torch.Tensor) and t.is_floating_point() and not torch.isfinite(t).all():
+            raise DataError(f"influence_scores: the training data contain NaN/inf "
+                            f"({int((~torch.isfinite(t)).sum())} entries)")
     return n
 
 
