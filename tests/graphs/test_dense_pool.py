@@ -320,3 +320,70 @@ def test_default_cluster_ratio_is_the_papers_for_the_number_of_levels():
     assert cls(cls.make_config({})).ratio == 0.1
     assert cls(cls.make_config({"levels": "2"})).ratio == 0.25
     assert cls(cls.make_config({"levels": "2", "ratio": "0.3"})).ratio == 0.3
+
+
+def test_paper_variant_forward_written_out():
+    """variant="paper", two levels, written out with dense torch: GraphSAGE-mean convs (mean of neighbours
+    through lin_rel + lin_root), L2-normalised outputs (not the assignment logits), ReLU then batch norm between
+    convs; S = softmax(GNN_pool) masked; X' = S^T Z, A' = S^T A S; 3 convs after the last level; sum readout;
+    aux = sum over levels of mean_g ||A - S S^T||_F + mean over real nodes of H(S_i)."""
+    import torch.nn.functional as F
+    from torch_geometric.utils import to_dense_adj, to_dense_batch
+
+    torch.manual_seed(0)
+    graphs = _graphs(4, sizes=(5, 8, 6))
+    for g in graphs:
+        g.x = g.x.double()
+    model = DiffPoolNet(4, 3, max_nodes=8, hidden=6, levels=2, ratio=0.5).double().eval()
+    for bn in [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm1d)]:
+        bn.running_mean.uniform_(-1, 1)
+        bn.running_var.uniform_(0.5, 2)
+        bn.weight.data.uniform_(0.5, 1.5)
+        bn.bias.data.uniform_(-1, 1)
+    b = Batch.from_data_list(graphs)
+    logits, aux = model(b)
+
+    def gnn(net, h, a, m, last_norm=True):
+        for i, conv in enumerate(net.convs):
+            h = conv.lin_rel(a @ h / a.sum(-1, keepdim=True).clamp(min=1)) + conv.lin_root(h)
+            if i < len(net.convs) - 1 or last_norm:
+                h = F.normalize(h, p=2, dim=-1)
+            if m is not None:
+                h = h * m.unsqueeze(-1)
+            if i < len(net.convs) - 1:
+                bn = net.bns[i]
+                h = (F.relu(h) - bn.running_mean) / torch.sqrt(bn.running_var + bn.eps) * bn.weight + bn.bias
+                if m is not None:
+                    h = h * m.unsqueeze(-1)
+        return h
+
+    x, m = to_dense_batch(b.x, b.batch, max_num_nodes=8)
+    adj = to_dense_adj(b.edge_index, b.batch, max_num_nodes=8).double()
+    want_aux = 0
+    for lvl in range(2):
+        z = gnn(model.embed[lvl], x, adj, m)
+        s = torch.softmax(gnn(model.pool[lvl], x, adj, m, last_norm=False), -1)
+        if m is not None:
+            s = s * m.unsqueeze(-1)
+        h = -(s * torch.log(s + 1e-15)).sum(-1)
+        want_aux = want_aux + torch.linalg.matrix_norm(adj - s @ s.transpose(1, 2)).mean()
+        want_aux = want_aux + (h[m].mean() if m is not None else h.mean())
+        x, adj, m = s.transpose(1, 2) @ z, s.transpose(1, 2) @ adj @ s, None
+    assert model.clusters == [4, 2]
+    torch.testing.assert_close(logits, model.mlp(gnn(model.final, x, adj, None).sum(1)), rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(aux, want_aux, rtol=1e-10, atol=1e-12)
+
+
+def test_gradients_match_pyg_dense_diff_pool():
+    x, adj, s, mask = _random_dense()
+    grads = []
+    for fn in (dense_diff_pool, pyg_dense_diff_pool):
+        xs = [t.clone().requires_grad_(True) for t in (x, adj, s)]
+        out, out_adj, link, ent = fn(*xs, mask)
+        g = torch.Generator().manual_seed(1)
+        (out * torch.randn(out.shape, generator=g, dtype=out.dtype)).sum().add(
+            (out_adj * torch.randn(out_adj.shape, generator=g, dtype=out.dtype)).sum() + 3 * link + 2 * ent
+        ).backward()
+        grads.append([t.grad for t in xs])
+    for a, b in zip(*grads):
+        torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-6)
