@@ -430,3 +430,65 @@ def test_resuming_a_run_does_not_double_what_the_system_logged_after_fit(tmp_pat
     tr3.fit(resume=True)
     rd.log_metrics({"final": True, "score": 1.5})
     assert _metrics(rd.path) == once
+
+
+def _one_step_update(grad_clip):
+    torch.manual_seed(0)
+    model = nn.Linear(3, 1, bias=False).double()
+    w0 = model.weight.detach().clone()
+    x = torch.randn(8, 3, dtype=torch.float64)
+    data = torch.utils.data.TensorDataset(x, 100.0 * torch.ones(8, 1, dtype=torch.float64))
+    loss_fn = lambda m, b: nn.functional.mse_loss(m(b[0]), b[1])  # noqa: E731
+    grad = torch.autograd.grad(loss_fn(model, data.tensors), model.weight)[0]
+    cfg = TrainerConfig(max_steps=1, batch_size=8, lr=1.0, optimizer="sgd", grad_clip=grad_clip, progress=False)
+    Trainer(model, data, loss_fn, cfg).fit()
+    return model.weight.detach() - w0, grad
+
+
+def test_grad_clip_rescales_the_global_norm():
+    """SGD with lr 1: the update is minus the gradient, rescaled to norm grad_clip when its norm is larger."""
+    free, grad = _one_step_update(None)
+    torch.testing.assert_close(free, -grad)
+    assert float(grad.norm()) > 10
+    clipped, _ = _one_step_update(0.5)
+    torch.testing.assert_close(clipped, -grad * (0.5 / grad.norm()), rtol=1e-6, atol=1e-9)
+    loose, _ = _one_step_update(1e6)  # a bound above the norm changes nothing
+    torch.testing.assert_close(loose, -grad)
+
+
+@pytest.mark.parametrize("schedule", ["linear", "cosine"])
+def test_warmup_then_decay_schedules_closed_form(schedule):
+    """Update s (1-based) uses lr * s / w during the warm-up, then lr * (1 - f) (linear) or
+    lr * (1 + cos(pi f)) / 2 (cosine) with f = (s - w) / (T - w)."""
+    T, w, lr = 12, 4, 0.3
+    cfg = TrainerConfig(max_steps=T, batch_size=2, lr=lr, schedule=schedule, warmup_steps=w, log_every=1,
+                        progress=False)
+    data = torch.utils.data.TensorDataset(torch.randn(4, 1), torch.randn(4, 1))
+    recs = Trainer(nn.Linear(1, 1), data, lambda m, b: ((m(b[0]) - b[1]) ** 2).mean(), cfg).fit()
+    want = []
+    for s in range(1, T + 1):
+        f = (s - w) / (T - w)
+        want.append(lr * s / w if s <= w else lr * ((1 - f) if schedule == "linear" else 0.5 * (1 + math.cos(math.pi * f))))
+    assert [r["lr"] for r in recs] == pytest.approx(want, rel=1e-12, abs=1e-15)
+
+
+def test_progress_bar_only_on_a_terminal(capsys, monkeypatch):
+    """progress=True shows a bar on a terminal and writes nothing when stderr is not a TTY (CI logs, pipes)."""
+    import io
+
+    def fit():
+        data = torch.utils.data.TensorDataset(torch.randn(8, 2), torch.randn(8, 1))
+        cfg = TrainerConfig(max_steps=5, batch_size=4, progress=True)
+        Trainer(nn.Linear(2, 1), data, lambda m, b: ((m(b[0]) - b[1]) ** 2).mean(), cfg).fit()
+
+    fit()
+    assert capsys.readouterr().err == ""
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    term = Terminal()
+    monkeypatch.setattr(sys, "stderr", term)
+    fit()
+    assert "train" in term.getvalue() and "5/5" in term.getvalue()
