@@ -232,3 +232,25 @@ def test_singular_hessian_in_unlearning_names_a_damping_on_its_own_scale():
         info = fmd_unlearn(head, x[:2], x_cf[:2], y[:2], xs, y[:10], 0.0, damping="auto", solver="exact")
     assert info["damping"] == pytest.approx(10 * mean_err.value.suggested_damping)
     assert torch.isfinite(head.weight).all()
+
+
+def test_config_damping_means_the_same_for_influence_and_unlearning(monkeypatch):
+    """cfg.damping is added to the mean-objective Hessian in both steps: fmd_unlearn (summed scale) gets n times it."""
+    import paperworks.systems.fmd as fmd_mod
+
+    seen = {}
+    real_infl, real_unlearn = fmd_mod.bias_influence, fmd_mod.fmd_unlearn
+
+    def infl(*a, **k):
+        seen["influence"] = a[7]
+        return real_infl(*a, **k)
+
+    def unlearn(head, fa, fc, y, hf, hy, lam, damping, *a, **k):
+        seen["unlearn_mean_scale"] = damping / len(hf)
+        return real_unlearn(head, fa, fc, y, hf, hy, lam, damping, *a, **k)
+
+    monkeypatch.setattr(fmd_mod, "bias_influence", infl)
+    monkeypatch.setattr(fmd_mod, "fmd_unlearn", unlearn)
+    cfg = FMD.make_config({"damping": "0.01", "n_train": "300"}, preset="smoke")
+    FMD(cfg).experiment("compas", 0, baselines=False)
+    assert seen["influence"] == pytest.approx(0.01) and seen["unlearn_mean_scale"] == pytest.approx(0.01)

@@ -349,7 +349,7 @@ class FMDConfig(Config):
     unlearn_steps: int = 1              # 1 = Eq. 7 with one H; >1 = re-linearize per group of pairs
     hessian_on: str = "train"           # train | pairs
     solver: str = "exact"               # exact (closed-form head Hessian) | cg | lissa
-    damping: float = 0.0
+    damping: float = 0.0                # added to the mean-objective head Hessian (influence and unlearning alike)
     top_k_frac: float = 0.01            # baseline: retrain without the top-k harmful training samples
     ft_steps: int = 100                 # baseline: fine-tune the head on the counterfactual set
     ft_lr: float = 1e-2
@@ -654,7 +654,10 @@ class FMD(System):
         # step 3: FMD unlearning on D_ex (head weights only)
         fmd = _clone(erm)
         hf, hy = (f_tr, task.y_train) if cfg.hessian_on == "train" else (torch.cat([f_a, f_c]), torch.cat([dex.y] * 2))
-        info = fmd_unlearn(fmd.head, f_a, f_c, dex.y, hf, hy, cfg.lam, cfg.damping, cfg.solver, cfg.unlearn_steps)
+        # cfg.damping is on the mean-objective scale (as for the influence scores above); fmd_unlearn adds its
+        # damping to the Hessian of the summed objective over the len(hf) Hessian samples
+        info = fmd_unlearn(fmd.head, f_a, f_c, dex.y, hf, hy, cfg.lam, cfg.damping * len(hf), cfg.solver,
+                           cfg.unlearn_steps)
         res["fmd"] = {"acc": accuracy(fmd, task.x_test, task.y_test), "bias": model_bias(fmd, task.cf_test),
                       "seconds": info["seconds"], "params_updated": info["params_updated"]}
         res["n_params_total"] = sum(p.numel() for p in erm.parameters())
