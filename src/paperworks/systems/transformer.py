@@ -112,6 +112,8 @@ class TransformerConfig(Config):
             check_choice("langs", lang, ("de", "fr"))
         from paperworks.data.algorithmic import TASKS
 
+        if not self.alg_tasks:
+            raise ConfigError(f"'alg_tasks' must name at least one of {', '.join(TASKS)} (got none)")
         for t in self.alg_tasks:
             check_choice("alg_tasks", t, TASKS)
         for k in ("d_model", "n_heads", "d_ff", "n_layers", "steps", "batch_size", "beam_size", "vocab_size",
@@ -279,9 +281,10 @@ class TransformerSystem(System):
 
     def _fit(self, kind, model, pairs, steps, d_model, warmup, run_dir: RunDir | None, average: bool = False,
              resume: bool = False, by_tokens: bool = False, lr_factor: float | None = None,
-             lstm_lr: float | None = None):
+             lstm_lr: float | None = None, checkpoint: bool = False):
         c = self.config
-        ck = c.ckpt_every if average else 0
+        # checkpoints every ckpt_every updates: for averaging, and for `run` (so that --resume continues)
+        ck = c.ckpt_every if (average or checkpoint) else 0
         # by_tokens: one pre-built length-grouped batch per update; under torchrun each rank takes every K-th pair
         data = token_batches(pairs, c.batch_tokens) if by_tokens else pairs
         tc = self._trainer_config(kind, steps, d_model, warmup, ck, max(c.average_last, 1), lr_factor,
@@ -407,7 +410,7 @@ class TransformerSystem(System):
             data = self._algorithmic_data()
             model = self._model("transformer", data["vocab_size"], algorithmic=True)
             self._fit("transformer", model, data["train"], c.alg_steps, c.alg_d_model, c.alg_warmup_steps,
-                      run_dir, resume=resume, lr_factor=c.alg_lr_factor)
+                      run_dir, resume=resume, lr_factor=c.alg_lr_factor, checkpoint=True)
             out = {f"acc/{t}": exact_match(translate(model, ex, 1, max_len_b=c.max_len_b), [y[:-1] for _, y in ex])
                    for t, ex in data["test"].items()}
         else:
