@@ -75,3 +75,52 @@ def test_real_gettext_corpus_is_deterministic_and_disjoint():
     # BPE round trip (sentencepiece NFKC-normalizes a few characters, hence not 100%)
     same = [a.decode(ids) == t for (_, ids), (_, t) in zip(a.ids["test"], a.text["test"])]
     assert sum(same) / len(same) > 0.95
+
+
+def _wmt_folder(root, lang="de", n_train=60, drop=None, extra_line=None):
+    """A tiny WMT14-layout folder: aligned synthetic 'sentences' (word i of the English side -> a fixed
+    other word), the files of the real layout."""
+    import random
+
+    rng = random.Random(0)
+    words = [f"w{i}" for i in range(30)]
+    lex = {w: f"x{w}" for w in words}
+    root.mkdir(parents=True, exist_ok=True)
+    for f, n in (("train", n_train), ("newstest2013", 8), ("newstest2014", 10)):
+        en = [" ".join(rng.choice(words) for _ in range(rng.randint(3, 9))) for _ in range(n)]
+        tgt = [" ".join(lex[w] for w in s.split()) for s in en]
+        if f == "train":
+            en[3], tgt[5] = "", "   "   # pairs with an empty side are dropped from training
+        if extra_line == f:
+            tgt.append("one more")
+        for side, lines in (("en", en), (lang, tgt)):
+            if drop != f"{f}.{side}":
+                (root / f"{f}.{side}").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return root
+
+
+def test_wmt14_local_folder_loads_and_is_encoded(tmp_path, monkeypatch):
+    from paperworks.data import load
+
+    monkeypatch.setenv("PAPERWORKS_CACHE", str(tmp_path / "cache"))
+    d = load("wmt14", root=_wmt_folder(tmp_path / "wmt"), lang="de", vocab_size=100)
+    assert d.summary() == {"train_pairs": 58, "dev_pairs": 8, "test_pairs": 10}
+    s, t = d.text["test"][0]
+    src_ids, tgt_ids = d.ids["test"][0]
+    assert src_ids[-1] == tgt_ids[-1] == 2 and d.decode(src_ids) == s and d.decode(tgt_ids) == t
+    assert len(d.ids["train"]) == len(d.text["train"]) == 58
+
+
+def test_wmt14_errors_name_what_to_put_where(tmp_path):
+    from paperworks.data.translation import load_wmt14
+
+    with pytest.raises(DataError, match=r"pass root=DIR .*train\.en \+ train\.de, newstest2013\.en"):
+        load_wmt14(None)
+    with pytest.raises(DataError, match=r"newstest2014\.de missing under"):
+        load_wmt14(_wmt_folder(tmp_path / "a", drop="newstest2014.de"), vocab_size=100)
+    with pytest.raises(DataError, match=r"train\.fr, newstest2013\.fr, newstest2014\.fr missing"):
+        load_wmt14(_wmt_folder(tmp_path / "b"), lang="fr", vocab_size=100)
+    with pytest.raises(DataError, match=r"has 8 lines but .*newstest2013\.de' has 9"):
+        load_wmt14(_wmt_folder(tmp_path / "c", extra_line="newstest2013"), vocab_size=100)
+    with pytest.raises(DataError, match="lang must be"):
+        load_wmt14(tmp_path, lang="es")

@@ -160,3 +160,26 @@ def test_run_algorithmic_checkpoints_and_resume_equals_uninterrupted(tmp_path):
 def test_empty_task_list_is_a_config_error():
     with pytest.raises(ConfigError, match="'alg_tasks' must name at least one"):
         get_system("transformer").make_config({"alg_tasks": ""})
+
+
+def test_run_translates_a_local_wmt14_folder(tmp_path, monkeypatch):
+    """wmt_root=DIR trains and scores on the paper's data layout (here a tiny synthetic stand-in); a wrong
+    folder is one DataError naming the missing files."""
+    import random
+
+    from paperworks.core.errors import DataError
+
+    monkeypatch.setenv("PAPERWORKS_CACHE", str(tmp_path / "cache"))
+    cls = get_system("transformer")
+    root, rng = tmp_path / "wmt", random.Random(0)
+    root.mkdir()
+    for f, n in (("train", 60), ("newstest2013", 6), ("newstest2014", 12)):
+        en = [" ".join(f"w{rng.randrange(30)}" for _ in range(rng.randint(3, 8))) for _ in range(n)]
+        (root / f"{f}.en").write_text("\n".join(en) + "\n")
+        (root / f"{f}.de").write_text("\n".join(" ".join("x" + w for w in s.split()) for s in en) + "\n")
+    cfg = cls.make_config({"wmt_root": str(root)}, preset="smoke")
+    out = cls(cfg).run(RunDir(tmp_path / "run"))
+    assert set(out) == {"bleu", "bleu_averaged"} and 0.0 <= out["bleu"] <= 100.0
+    bad = cls.make_config({"wmt_root": str(tmp_path / "nowhere")}, preset="smoke")
+    with pytest.raises(DataError, match="newstest2014.de missing"):
+        cls(bad).run(RunDir(tmp_path / "run2"))

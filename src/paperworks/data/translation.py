@@ -27,7 +27,8 @@ from paperworks.core.errors import DataError
 from paperworks.data import cache_dir, register_dataset
 
 __all__ = ["PINNED_CATALOGS", "TranslationData", "read_catalog", "keep_pair", "extract_pairs",
-           "split_of", "load_gettext_translation", "train_bpe", "LOCALE_ROOT"]
+           "split_of", "load_gettext_translation", "train_bpe", "LOCALE_ROOT", "load_wmt14",
+           "WMT14_FILES"]
 
 LOCALE_ROOT = Path("/usr/share/locale")
 
@@ -228,8 +229,6 @@ def load_gettext_translation(lang: str = "de", vocab_size: int = 4000, root: str
     Training pairs longer than ``max_train_tokens`` BPE tokens on either side are dropped (dev/test
     are kept whole).
     """
-    import sentencepiece as spm
-
     if vocab_size < 100:
         raise DataError(f"gettext translation: vocab_size must be >= 100 (got {vocab_size})")
     triples = extract_pairs(lang, root, domains)
@@ -239,8 +238,18 @@ def load_gettext_translation(lang: str = "de", vocab_size: int = 4000, root: str
     if len(text["train"]) < 10 or not text["test"]:
         raise DataError(f"gettext translation: only {len(triples)} usable pairs for '{lang}' under {root}")
     corpus = [x for pair in text["train"] for x in pair]
+    return _bpe_encode(lang, text, corpus, vocab_size, max_train_tokens, f"spm-{lang}-{vocab_size}",
+                       [d for d, _ in (domains or pinned_domains(lang))])
+
+
+def _bpe_encode(lang: str, text: dict[str, list[tuple[str, str]]], corpus: list[str], vocab_size: int,
+                max_train_tokens: int, name: str, domains: list[str]) -> TranslationData:
+    """Joint BPE learnt on ``corpus`` (cached under ``name`` + a hash of its input), every split encoded with
+    EOS appended to both sides; training pairs longer than ``max_train_tokens`` on either side dropped."""
+    import sentencepiece as spm
+
     key = hashlib.sha1(("\n".join(corpus) + f"|{vocab_size}|bpe-v1").encode("utf-8")).hexdigest()[:16]
-    prefix = cache_dir("translation") / f"spm-{lang}-{vocab_size}-{key}"
+    prefix = cache_dir("translation") / f"{name}-{key}"
     model_file = prefix.with_suffix(".model")
     if not model_file.exists():
         tmp_prefix = prefix.parent / f".tmp-{prefix.name}-{os.getpid()}"
@@ -258,5 +267,60 @@ def load_gettext_translation(lang: str = "de", vocab_size: int = 4000, root: str
             enc = [enc[i] for i in keep]
             text[split] = [pairs[i] for i in keep]
         ids[split] = enc
-    return TranslationData(lang, text, ids, sp, sp.get_piece_size(), model_file,
-                           [d for d, _ in (domains or pinned_domains(lang))])
+    return TranslationData(lang, text, ids, sp, sp.get_piece_size(), model_file, domains)
+
+
+#: WMT14 files of Vaswani et al. (Sec. 5.1): training data, dev = newstest2013, test = newstest2014.
+WMT14_FILES = {"train": "train", "dev": "newstest2013", "test": "newstest2014"}
+
+
+def _read_lines(path: Path) -> list[str]:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return [line.rstrip("\n").rstrip("\r") for line in f]
+    except UnicodeDecodeError:
+        raise DataError(f"wmt14: '{path}' is not UTF-8 text") from None
+    except OSError as e:
+        raise DataError(f"wmt14: cannot read '{path}' ({e.strerror})") from None
+
+
+@register_dataset("wmt14", "WMT14 EN-DE / EN-FR from a local folder (train/newstest2013/newstest2014 .en + .de|.fr)")
+def load_wmt14(root: str | os.PathLike | None = None, lang: str = "de", vocab_size: int = 37000,
+               max_train_tokens: int = 256, max_bpe_sentences: int = 2_000_000) -> TranslationData:
+    """The paper's data (WMT14, Sec. 5.1) from a local folder; nothing is downloaded.
+
+    ``root`` must hold six plain-text files, one sentence per line, line ``i`` of ``X.en`` translated by line
+    ``i`` of ``X.<lang>``: ``train.en``/``train.<lang>`` (WMT14 training data, e.g. 4.5M EN-DE pairs),
+    ``newstest2013.en``/``.<lang>`` (dev) and ``newstest2014.en``/``.<lang>`` (test; e.g. written by
+    ``sacrebleu -t wmt14 -l en-de --echo src`` / ``--echo ref`` on a machine with internet). Training pairs
+    with an empty side are dropped; the joint BPE (``vocab_size``; the paper's shared vocabulary has about
+    37k tokens for EN-DE) is learnt on at most ``max_bpe_sentences`` training sentences taken at an even
+    stride. Returns the same :class:`TranslationData` as the gettext loader.
+    """
+    if lang not in ("de", "fr"):
+        raise DataError(f"wmt14: lang must be 'de' or 'fr' (got {lang!r})")
+    layout = ", ".join(f"{f}.en + {f}.{lang}" for f in WMT14_FILES.values())
+    if root is None:
+        raise DataError(f"wmt14: WMT14 is not shipped in any package; pass root=DIR (config key wmt_root) holding "
+                        f"{layout} (one sentence per line, aligned)")
+    if vocab_size < 100:
+        raise DataError(f"wmt14: vocab_size must be >= 100 (got {vocab_size})")
+    root_p = Path(root)
+    missing = [f"{f}.{side}" for f in WMT14_FILES.values() for side in ("en", lang)
+               if not (root_p / f"{f}.{side}").is_file()]
+    if missing:
+        raise DataError(f"wmt14: {', '.join(missing)} missing under '{root_p}' (expected {layout}, one sentence "
+                        f"per line, aligned)")
+    text: dict[str, list[tuple[str, str]]] = {}
+    for split, f in WMT14_FILES.items():
+        src, tgt = _read_lines(root_p / f"{f}.en"), _read_lines(root_p / f"{f}.{lang}")
+        if len(src) != len(tgt):
+            raise DataError(f"wmt14: '{root_p / f'{f}.en'}' has {len(src)} lines but '{root_p / f'{f}.{lang}'}' "
+                            f"has {len(tgt)}; the files must be aligned line by line")
+        pairs = [(s.strip(), t.strip()) for s, t in zip(src, tgt)]
+        text[split] = [(s, t) for s, t in pairs if s and t] if split == "train" else pairs
+    if not text["train"] or not text["test"]:
+        raise DataError(f"wmt14: no training or test sentences under '{root_p}'")
+    stride = max(1, -(-len(text["train"]) // max(1, max_bpe_sentences)))
+    corpus = [x for pair in text["train"][::stride] for x in pair]
+    return _bpe_encode(lang, text, corpus, vocab_size, max_train_tokens, f"spm-wmt14-{lang}-{vocab_size}", [])

@@ -77,6 +77,9 @@ class TransformerConfig(Config):
     # translation data
     vocab_size: int = 2000                # joint BPE vocabulary
     eval_sentences: int = 0               # 0 = the whole test split
+    # run(): a local WMT14 folder (train / newstest2013 / newstest2014 .en + .de|.fr, see
+    # paperworks.data.translation.load_wmt14) instead of the gettext catalogs: the paper's data ("" = gettext)
+    wmt_root: str = ""
     # algorithmic tasks
     alg_tasks: tuple[str, ...] = ("copy", "reverse", "sort")   # "add" also exists (see docs)
     # the brief's specification: random strings of length 5-20 over 10 symbols (18 token ids in all with
@@ -414,9 +417,10 @@ class TransformerSystem(System):
             out = {f"acc/{t}": exact_match(translate(model, ex, 1, max_len_b=c.max_len_b), [y[:-1] for _, y in ex])
                    for t, ex in data["test"].items()}
         else:
-            from paperworks.data.translation import load_gettext_translation
+            from paperworks.data.translation import load_gettext_translation, load_wmt14
 
-            data = load_gettext_translation(c.lang, c.vocab_size)
+            data = load_wmt14(c.wmt_root, c.lang, c.vocab_size) if c.wmt_root else \
+                load_gettext_translation(c.lang, c.vocab_size)
             model = self._model("transformer", data.vocab_size, algorithmic=False)
             _, _, averaged = self._fit("transformer", model, data.ids["train"], c.steps, c.d_model,
                                        c.warmup_steps, run_dir, average=True, resume=resume, by_tokens=True)
