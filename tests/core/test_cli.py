@@ -117,6 +117,9 @@ def test_reproduce_and_report(tmp_path, capsys):
     assert (rd / "report.html").exists()
     code, _, err = run_cli(["report", str(tmp_path)], capsys)
     assert code == 2 and "no report.json" in err
+    # a reproduction's folder is not a run to continue (run() would have trained into it)
+    code, _, err = run_cli(["run", "toy_linreg", "--resume", str(rd)], capsys)
+    assert code == 2 and "written by `paperworks reproduce`" in err and err.count("\n") == 1
 
 
 def test_bench(tmp_path, capsys):

@@ -168,6 +168,9 @@ def run_cmd(name: str, overrides: tuple[str, ...], preset: str | None, out: str,
         if saved.get("system") != name:
             raise PaperworksError(f"run directory '{resume_dir}' belongs to system '{saved.get('system')}', "
                                   f"not '{name}'")
+        if saved.get("kind", "run") != "run":
+            raise PaperworksError(f"run directory '{resume_dir}' was written by `paperworks {saved.get('kind')}`; "
+                                  f"--resume continues `paperworks run` directories only")
         cfg = from_dict(cls.Config, saved.get("config", {}))
     else:
         cfg = cls.make_config(ov, preset=preset)
