@@ -115,3 +115,12 @@ def test_train_eval_handles_single_node_and_edgeless_graphs():
 def test_random_splits_need_ten_graphs_per_class():
     with pytest.raises(DataError, match="smallest class has 3 graphs"):
         random_splits(np.array([0] * 30 + [1] * 3))
+
+
+def test_train_eval_refuses_bad_settings():
+    data = _separable(20)
+    split = stratified_folds(np.array([d.y.item() for d in data]), 5, 0)[0]
+    for kw, key in (({"epochs": 0}, "epochs"), ({"batch_size": 0}, "batch_size"), ({"patience": 0}, "patience"),
+                    ({"lr": float("nan")}, "lr")):
+        with pytest.raises(ConfigError, match=key):
+            train_eval(_MeanNet, data, split, **kw)

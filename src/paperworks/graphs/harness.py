@@ -151,6 +151,11 @@ def train_eval(make_model: Callable[[], torch.nn.Module], data: Sequence, split:
     The training loss is cross-entropy + the model's auxiliary loss (second output of forward)."""
     if select not in ("val_loss", "val_acc"):
         raise ConfigError(f"train_eval: 'select' must be one of val_loss, val_acc (got {select!r})")
+    for k, v in (("epochs", epochs), ("batch_size", batch_size), ("patience", patience)):
+        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
+            raise ConfigError(f"train_eval: '{k}' must be an integer >= 1 (got {v!r})")
+    if not lr > 0:
+        raise ConfigError(f"train_eval: 'lr' must be > 0 (got {lr!r})")
     if len(split.train) == 0 or len(split.val) == 0 or len(split.test) == 0:
         raise DataError("train_eval: empty train, validation or test split")
     idx = np.unique(np.concatenate([split.train, split.val, split.test]))
