@@ -17,6 +17,8 @@ Problem family (Aspman, Korpas & Marecek 2024, Sec. on the subadditive dual)::
   inside a network as a layer.
 - :func:`implicit_jacobian`: dy/dx = -B^{-1} A for F(x, y) = 0 with J_F = [A B] (nonsmooth implicit
   function theorem applied at one Clarke element).
+- :func:`solution_jacobian`: dx*/db of the MILP's solution map by that theorem, applied to the optimality map of
+  the LP with the integers fixed (active rows and variables at their bounds); c' dx*/db equals the duals.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from paperworks.core.errors import DataError
 from paperworks.mip.model import MILP, MILPResult, MIPError
 
 __all__ = ["build_milp", "solve_value", "lp_dual", "chvatal_dual_value", "dual_feasible", "value_gradient",
-           "MILPValue", "implicit_jacobian"]
+           "MILPValue", "implicit_jacobian", "solution_jacobian"]
 
 
 def _arr(name, a, ndim):
@@ -158,3 +160,37 @@ def implicit_jacobian(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
     if B.shape[0] != B.shape[1] or A.shape[0] != B.shape[0]:
         raise ValueError(f"implicit_jacobian: need A [m, n] and B [m, m] (got {tuple(A.shape)}, {tuple(B.shape)})")
     return -torch.linalg.solve(B, A)
+
+
+def solution_jacobian(c, A, b, integer, lb=0.0, ub=math.inf, *, tol: float = 1e-7,
+                      **kw) -> tuple[np.ndarray, np.ndarray]:
+    """(x*, dx*/db [n, m]) of min c'x, A x >= b, lb <= x <= ub, x_I integer, by implicit differentiation.
+
+    Integers are fixed at the MILP optimum and the LP in the continuous part is re-solved. At its optimal vertex
+    the optimality map F(b, x) = [A_S x - b_S ; x_K - bound_K] = 0 holds, with S the active rows and K the
+    integer variables and the continuous ones at a bound; dF/dx = B = [A_S ; E_K], dF/db = [-E_S ; 0], and
+    dx*/db = -B^{-1} dF/db (:func:`implicit_jacobian`; Bolte et al. 2021 at one element of the conservative
+    Jacobian). This is the true derivative where the integer part and the active set are locally constant.
+    A degenerate vertex (B not square and invertible: a kink of x*(b), or a non-unique x*) raises MIPError.
+    """
+    c, A, b = _arr("c", c, 1), _arr("A", A, 2), _arr("b", b, 1)
+    _, _, x, _ = value_gradient(c, A, b, integer, lb, ub, **kw)
+    n, m = c.size, b.size
+    integer = np.broadcast_to(np.asarray(integer, dtype=bool).reshape(-1) if np.ndim(integer) else
+                              np.asarray(integer, dtype=bool), c.shape)
+    lbv = np.broadcast_to(np.asarray(lb, dtype=float), c.shape)
+    ubv = np.broadcast_to(np.asarray(ub, dtype=float), c.shape)
+    def near(bound):   # finite bounds only (|x - inf| <= tol * inf would hold)
+        fb = np.where(np.isfinite(bound), bound, 0.0)
+        return np.isfinite(bound) & (np.abs(x - fb) <= tol * (1 + np.abs(fb)))
+
+    at_bound = integer | near(lbv) | near(ubv)
+    rows = np.flatnonzero(np.abs(A @ x - b) <= tol * (1 + np.abs(b)))
+    Bx = np.vstack([A[rows], np.eye(n)[at_bound]])
+    Fb = np.vstack([-np.eye(m)[rows], np.zeros((int(at_bound.sum()), m))])
+    if Bx.shape[0] != n or np.linalg.matrix_rank(Bx) < n:
+        raise MIPError(f"solution_jacobian: degenerate optimum at this b ({rows.size} active rows and "
+                       f"{int(at_bound.sum())} fixed variables for {n} unknowns): x*(b) has a kink or is not "
+                       f"unique here, only a conservative Jacobian exists")
+    J = implicit_jacobian(torch.tensor(Fb), torch.tensor(Bx)).numpy()
+    return x, J
