@@ -1,4 +1,5 @@
 import json
+import re
 
 import matplotlib
 import pytest
@@ -45,3 +46,30 @@ def test_report_files_and_schema(tmp_path):
     assert "ours beats baseline" in (rd.path / "report.md").read_text()
     with pytest.raises(ValueError, match="row"):
         rep.add_table("bad", ["a"], [[1, 2]])
+
+
+def test_report_json_follows_the_issue_schema_and_bad_documents_are_named(tmp_path):
+    """schema_problems is the issue's report.json schema; `paperworks report` refuses a malformed document
+    with one message naming the first problem (it used to fail with "'int' object is not iterable" or
+    "missing key 'holds'")."""
+    from paperworks.core.errors import DataError
+    from paperworks.core.report import schema_problems
+
+    rd = RunDir(tmp_path / "r")
+    rep = Report("toy", quick=True)
+    rep.add_claim(Claim.beats("b", "acc", 0.9, 0.5, paper=0.95))
+    rep.add_claim(Claim.at_least("nan", "acc", float("nan"), 0.5))   # stored as null, does not hold
+    d = rd.write_report(rep)
+    assert schema_problems(d) == [] and d["claims"][1]["ours"] is None and d["claims"][1]["holds"] is False
+    cases = {'{"system": "x", "quick": true, "claims": 5}': "'claims' must be a list",
+             '[1, 2]': "not an object",
+             '{"system": "x", "quick": 1, "claims": []}': "'quick' must be true or false",
+             '{"system": "x", "quick": true, "claims": [{"claim": "a", "metric": "m", "paper": null, '
+             '"ours": "0.9", "baseline": null, "holds": true}]}': "claims[0].ours must be a number or null",
+             '{"system": "x", "quick": true, "claims": [{"claim": "a", "metric": "m", "paper": null, '
+             '"ours": null, "baseline": null, "holds": true}]}': "holds without a measured number",
+             '{"system": "x", "quick": true, "claims": [], "tables": [{"title": "t"}]}': "tables[0]"}
+    for text, problem in cases.items():
+        (rd.path / "report.json").write_text(text)
+        with pytest.raises(DataError, match=re.escape(problem)):
+            rd.rebuild_report()

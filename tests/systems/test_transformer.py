@@ -47,7 +47,10 @@ def test_cuda_asked_for_without_cuda_is_one_clear_error(tmp_path, monkeypatch):
 
 @pytest.mark.data
 def test_reproduce_smoke_report(reproduce_smoke):
+    from paperworks.core.report import schema_problems
+
     d = reproduce_smoke("transformer")
+    assert schema_problems(d) == []   # the report.json schema of issue 2
     names = [c["metric"] for c in d["claims"]]
     assert "exact_match/mean" in names and "bleu/en-de" in names
     bleu = next(c for c in d["claims"] if c["metric"] == "bleu/en-de")

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Claim", "Report", "render_markdown", "render_html"]
+__all__ = ["Claim", "Report", "render_markdown", "render_html", "schema_problems"]
 
 _OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
 
@@ -160,6 +160,49 @@ class Report:
     @staticmethod
     def load(path: str | Path) -> dict[str, Any]:
         return json.loads(Path(path).read_text())
+
+
+def _is_num(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def schema_problems(d: Any) -> list[str]:
+    """Deviations of a report.json document from the schema of the module docstring (empty = valid).
+
+    Claim numbers may be null where the measurement was NaN (strict JSON has no NaN); such a claim must not
+    hold."""
+    if not isinstance(d, dict):
+        return [f"the document is a {type(d).__name__}, not an object"]
+    out = []
+    if not isinstance(d.get("system"), str):
+        out.append("'system' must be a string")
+    if not isinstance(d.get("quick"), bool):
+        out.append("'quick' must be true or false")
+    claims = d.get("claims")
+    if not isinstance(claims, list):
+        return out + ["'claims' must be a list"]
+    for i, c in enumerate(claims):
+        if not isinstance(c, dict):
+            out.append(f"claims[{i}] must be an object")
+            continue
+        for k in ("claim", "metric"):
+            if not isinstance(c.get(k), str):
+                out.append(f"claims[{i}].{k} must be a string")
+        for k in ("paper", "ours", "baseline"):
+            if k not in c or not (c[k] is None or _is_num(c[k])):
+                out.append(f"claims[{i}].{k} must be a number or null")
+        if not isinstance(c.get("holds"), bool):
+            out.append(f"claims[{i}].holds must be true or false")
+        elif c["holds"] and c.get("ours") is None:
+            out.append(f"claims[{i}] holds without a measured number")
+    for i, t in enumerate(d.get("tables", [])):
+        if not (isinstance(t, dict) and isinstance(t.get("title"), str) and isinstance(t.get("columns"), list)
+                and isinstance(t.get("rows"), list)):
+            out.append(f"tables[{i}] must have a title, columns and rows")
+    for i, p in enumerate(d.get("plots", [])):
+        if not (isinstance(p, dict) and isinstance(p.get("file"), str)):
+            out.append(f"plots[{i}] must have a file")
+    return out
 
 
 # ------------------------------------------------------------------------------------- rendering

@@ -223,9 +223,12 @@ class RunDir:
             d = json.loads(p.read_text())
         except json.JSONDecodeError as e:
             raise DataError(f"'{p}' is not valid JSON ({e})") from None
-        for key in ("system", "claims"):
-            if key not in d:
-                raise DataError(f"'{p}' is not a paperworks report (missing '{key}')")
+        from paperworks.core.report import schema_problems
+
+        problems = schema_problems(d)
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise DataError(f"'{p}' is not a valid paperworks report: {problems[0]}{more}")
         atomic_write_text(self.path / "report.md", render_markdown(d))
         atomic_write_text(self.path / "report.html", render_html(d, self.path))
         return d
