@@ -73,3 +73,15 @@ def test_report_json_follows_the_issue_schema_and_bad_documents_are_named(tmp_pa
         (rd.path / "report.json").write_text(text)
         with pytest.raises(DataError, match=re.escape(problem)):
             rd.rebuild_report()
+
+
+def test_run_folders_of_runs_started_in_the_same_second_are_distinct(tmp_path, monkeypatch):
+    """RunDir.new picked a free name with exists() and then created it with mkdir(exist_ok=True), so two runs
+    started in the same second by parallel jobs could both take the folder; here the other job's folder
+    appears between the two calls (exists() says False, as it did for the loser of the race)."""
+    from pathlib import Path
+
+    real_exists = Path.exists
+    monkeypatch.setattr(Path, "exists", lambda self: False if self.name.startswith("toy-run-") else real_exists(self))
+    paths = {RunDir.new(tmp_path, "toy", "run").path for _ in range(3)}
+    assert len(paths) == 3 and all(p.is_dir() for p in paths)

@@ -76,10 +76,22 @@ class RunDir:
     def new(cls, root: str | os.PathLike, name: str, kind: str) -> "RunDir":
         stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         base = Path(root) / f"{name}-{kind}-{stamp}"
-        p, i = base, 1
-        while p.exists():
-            i += 1
-            p = Path(f"{base}-{i}")
+        p = base
+        if int(os.environ.get("RANK", "0")) == 0:
+            # claim the folder with an exclusive mkdir: two runs started in the same second (parallel jobs)
+            # must not share one folder (an exists() test followed by mkdir(exist_ok=True) let both in)
+            i = 1
+            while True:
+                try:
+                    p.parent.mkdir(parents=True, exist_ok=True)
+                    p.mkdir()
+                    break
+                except FileExistsError:
+                    i += 1
+                    p = Path(f"{base}-{i}")
+                except OSError as e:
+                    raise DataError(f"cannot create the run directory '{p}' "
+                                    f"({e.strerror or type(e).__name__}); choose another --out") from None
         if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # all ranks must agree on rank 0's folder
             import torch.distributed as dist
 
