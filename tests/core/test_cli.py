@@ -193,3 +193,11 @@ def test_run_directory_is_complete_and_its_report_can_be_rebuilt(tmp_path, capsy
     (rd / "report.md").unlink()
     ok(["report", str(rd)], capsys)
     assert "training run" in (rd / "report.md").read_text()
+
+
+def test_bare_command_shows_help_and_overrides_with_all_are_named(capsys):
+    code, _, err = run_cli([], capsys)
+    assert code == 2 and err.startswith("Usage: paperworks") and "error:" not in err
+    # with --all the first key=value used to be taken for a system name ("give a system name or --all")
+    code, _, err = run_cli(["reproduce", "--all", "--quick", "steps=3"], capsys)
+    assert code == 2 and "config overrides apply to one system" in err

@@ -211,6 +211,9 @@ def reproduce_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, quic
     """Reproduce the paper's headline claim for NAME (or --all) and write a report."""
     from paperworks.core.rundir import RunDir
 
+    if all_ and name and "=" in name:
+        overrides = (name, *overrides)
+        name = None
     systems = _systems_for(name, all_)
     ov = _parse_overrides(overrides)
     if all_ and ov:
@@ -342,6 +345,9 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("aborted", err=True)
         sys.exit(130)
     except click.UsageError as e:
+        if type(e).__name__ == "NoArgsIsHelpError":  # a bare `paperworks` (or group): its help, undecorated
+            click.echo(e.format_message(), err=True)
+            sys.exit(BAD_INPUT)
         if debug:
             traceback.print_exc()
         hint = ""
