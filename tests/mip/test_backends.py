@@ -99,3 +99,20 @@ def test_scip_reports_warm_start_incumbents_and_gap_limited_optimum():
     m.set_objective(x, -(w + rng.integers(0, 500, 200)))
     r = m.solve("scip", time_limit=60, mip_gap=0.01)
     assert r.status == "optimal" and r.gap <= 0.01 + 1e-12
+
+
+def test_bad_solver_options_are_refused_not_ignored():
+    """HiGHS answers a rejected option with a status only and solves with its default: a typo in an option name
+    (e.g. a node limit) or a negative gap used to pass silently, changing what was solved."""
+    m = MILP()
+    x = m.add_vars(2, 0, 1, integer=True)
+    m.add_ge(x, [1, 1], 1)
+    m.set_objective(x, [1, 2])
+    for bad in (-1.0, float("nan"), float("inf")):
+        with pytest.raises(MIPError, match="mip_gap must be a finite relative gap >= 0"):
+            m.solve(mip_gap=bad)
+    with pytest.raises(MIPError, match="rejected the option mip_max_node=5"):
+        m.solve(options={"mip_max_node": 5})
+    with pytest.raises(MIPError, match="rejected the option mip_rel_gap='x'"):
+        m.solve(options={"mip_rel_gap": "x"})
+    assert m.solve(options={"mip_max_nodes": 5, "presolve": "off"}).status == "optimal"

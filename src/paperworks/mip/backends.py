@@ -75,14 +75,19 @@ class HighsBackend:
         import highspy
 
         h = highspy.Highs()
-        h.setOptionValue("output_flag", bool(verbose))
-        h.setOptionValue("threads", int(threads))
+
+        def setopt(k, v):   # HiGHS ignores a rejected option with only a status: say so instead
+            if h.setOptionValue(k, v) == highspy.HighsStatus.kError:
+                raise MIPError(f"HiGHS rejected the option {k}={v!r} (unknown name, wrong type or out of range)")
+
+        setopt("output_flag", bool(verbose))
+        setopt("threads", int(threads))
         if time_limit is not None:
-            h.setOptionValue("time_limit", float(time_limit))
+            setopt("time_limit", float(time_limit))
         if mip_gap is not None:
-            h.setOptionValue("mip_rel_gap", float(mip_gap))
+            setopt("mip_rel_gap", float(mip_gap))
         for k, v in options.items():
-            h.setOptionValue(k, v)
+            setopt(k, v)
         lp = highs_lp(m)
         n, r = m.num_vars, m.num_rows
         is_mip = (not relax) and any(m.integer)

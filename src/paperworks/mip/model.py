@@ -251,6 +251,8 @@ class MILP:
 
         if time_limit is not None and not (time_limit > 0):
             raise MIPError(f"MILP.solve: time_limit must be > 0 seconds (got {time_limit!r})")
+        if mip_gap is not None and not (0 <= mip_gap < math.inf):
+            raise MIPError(f"MILP.solve: mip_gap must be a finite relative gap >= 0 (got {mip_gap!r})")
         if warm_start is not None:
             warm_start = np.asarray(warm_start, dtype=float).ravel()
             if warm_start.size != self.num_vars:
