@@ -172,7 +172,10 @@ class ScipBackend:
         if mip_gap is not None:
             s.setParam("limits/gap", float(mip_gap))
         for k, v in options.items():
-            s.setParam(k, v)
+            try:
+                s.setParam(k, v)
+            except (KeyError, ValueError, TypeError, LookupError) as e:
+                raise MIPError(f"SCIP rejected the parameter {k}={v!r} ({e})") from None
         big = 1e20
 
         def b(v):
