@@ -98,7 +98,8 @@ class VariationalClassificationConfig(Config):
             except ConfigError as e:
                 problems.extend(e.problems)
         if any(not (0 < f <= 1) for f in self.label_fraction_sweep):
-            problems.append(f"'label_fraction_sweep' must hold fractions in (0, 1] (got {list(self.label_fraction_sweep)})")
+            problems.append("'label_fraction_sweep' must hold fractions in (0, 1] "
+                            f"(got {list(self.label_fraction_sweep)})")
         if any(not (m > 0) or math.isinf(m) for m in self.fgsm_sweep):
             problems.append(f"'fgsm_sweep' must hold finite numbers > 0 (got {list(self.fgsm_sweep)})")
         for k in ("n_train", "n_test", "epochs", "text_epochs", "batch_size", "hidden", "latent_dim", "seeds",
@@ -209,8 +210,9 @@ class VariationalClassification(System):
             self._claims_and_table(rep, kind, task, res, low, image)
             if len(fractions) > 1:
                 self._label_fraction_table(rep, kind, task, fractions)
-                run_dir.log_metrics({"block": kind, **{f"{m}/lowdata_accuracy@{f:g}": _mean_std(v, "lowdata_accuracy")[0]
-                                                       for f, r in fractions.items() for m, v in r.items()}})
+                run_dir.log_metrics({"block": kind, **{
+                    f"{m}/lowdata_accuracy@{f:g}": _mean_std(v, "lowdata_accuracy")[0]
+                    for f, r in fractions.items() for m, v in r.items()}})
             self._reliability_plot(rep, run_dir, kind, task, res)
         rep.add_text(self._summary_text(all_res, time.time() - t0))
         return rep
