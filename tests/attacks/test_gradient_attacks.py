@@ -164,6 +164,10 @@ def test_clip_to_ball_rounds_towards_x_and_keeps_inside_points():
     got = attacks.clip_to_ball(far, x3, 0.5, 2)
     assert _exactly_inside(got, x3, 0.5, "2")
     torch.testing.assert_close((got - x3).flatten(1).norm(dim=1), torch.full((3,), 0.5))   # projected onto the sphere
+    with pytest.raises(ConfigError, match="'eps' must be > 0"):
+        attacks.clip_to_ball(far, x3, 0.0, 2)
+    with pytest.raises(ConfigError, match="shape"):
+        attacks.clip_to_ball(far[:2], x3, 0.5, 2)
 
 
 @pytest.mark.parametrize("norm,eps,alpha", [("inf", 0.1, 0.02), (2, 1.0, 0.25)])

@@ -76,11 +76,18 @@ def clip_to_ball(x_adv: torch.Tensor, x: torch.Tensor, eps: float, norm: str = "
     exact in float64, so after this call ``(x_adv.double() - x.double()).abs().max() <= eps`` (L_inf) and the
     float64 L2 norm of each row is <= eps (L2), for the float eps as given; the float32 checks
     ``(x_adv - x).abs() <= eps`` (rounding is monotone) and ``(x_adv - x).flatten(1).norm(dim=1) <= eps`` hold
-    too. Plain float arithmetic (x + eps,
-    delta * eps / ||delta||) rounds to nearest and can leave the ball by a few ulps; entries already inside are
-    returned unchanged, the others move by those ulps towards x. ``norm``: 'inf' or '2'. Detached output.
+    too. Plain float arithmetic (x + eps, delta * eps / ||delta||) rounds to nearest and can leave the ball by a
+    few ulps; entries already inside are returned unchanged, the others move by those ulps towards x (points
+    farther out are first clamped / projected). ``norm``: 'inf' or '2'. Detached output.
     """
-    norm = parse_norm("clip_to_ball", norm)
+    who = "clip_to_ball"
+    norm = parse_norm(who, norm)
+    eps = check_eps(who, eps)
+    for name, t in (("x_adv", x_adv), ("x", x)):
+        if not isinstance(t, torch.Tensor) or not t.is_floating_point() or t.dim() < 2:
+            raise ConfigError(f"'{name}' must be a floating tensor [N, ...]", where=who)
+    if x_adv.shape != x.shape:
+        raise ConfigError(f"'x_adv' has shape {list(x_adv.shape)} but 'x' has {list(x.shape)}", where=who)
     x = x.detach()
     xa = x_adv.detach().clamp(0.0, 1.0)
     x64 = x.double()
