@@ -127,6 +127,17 @@ def test_bench(tmp_path, capsys):
     assert "ratio 1" in out.out
 
 
+def test_bench_takes_overrides_and_preset(tmp_path, capsys):
+    ok(["bench", "toy_linreg", "lr=0.05", "--preset", "smoke", "--out", str(tmp_path)], capsys)
+    (cfg_file,) = tmp_path.glob("*/config.json")
+    saved = json.loads(cfg_file.read_text())
+    assert saved["config"]["lr"] == 0.05 and saved["preset"] == "smoke"
+    code, _, err = run_cli(["bench", "toy_linreg", "lrr=0.05", "--out", str(tmp_path)], capsys)
+    assert code == 2 and "'lrr'" in err and "lr" in err and err.count("\n") == 1
+    code, _, err = run_cli(["bench", "toy_linreg", "--preset", "nope", "--out", str(tmp_path)], capsys)
+    assert code == 2 and "nope" in err and err.count("\n") == 1
+
+
 def test_subprocess_exit_code_and_help():
     exe = [sys.executable, "-m", "paperworks.core.cli"]
     r = subprocess.run(exe + ["reproduce", "no_such_system"], capture_output=True, text=True)

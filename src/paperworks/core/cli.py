@@ -306,19 +306,31 @@ def report_cmd(run_dir: str) -> None:
 
 @cli.command("bench")
 @click.argument("name", required=False)
+@click.argument("overrides", nargs=-1)
 @click.option("--all", "all_", is_flag=True, help="Benchmark every registered system.")
 @click.option("--full", is_flag=True, help="Full-size benchmark (default: quick).")
+@click.option("--preset", default=None, help="Named set of config overrides (e.g. smoke: a seconds-long check).")
 @click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False))
-def bench_cmd(name: str | None, all_: bool, full: bool, out: str) -> None:
+def bench_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, full: bool, preset: str | None,
+              out: str) -> None:
     """Benchmark system NAME against its peer in one process (prints the ratio ours/peer)."""
     from paperworks.core.io import atomic_write_json
     from paperworks.core.rundir import RunDir
 
-    for cls in _systems_for(name, all_):
+    if all_ and name and "=" in name:
+        overrides = (name, *overrides)
+        name = None
+    systems = _systems_for(name, all_)
+    ov = _parse_overrides(overrides)
+    if all_ and ov:
+        raise click.UsageError("config overrides apply to one system; drop them with --all")
+    for cls in systems:
+        # with --all a preset applies to the systems that define it (as for reproduce --all)
+        cfg = cls.make_config(ov, preset=preset if (preset is None or not all_ or preset in cls.presets) else None)
         rd = RunDir.new(out, cls.name, "bench")
-        rd.write_config(cls.name, cls.make_config({}), extra={"kind": "bench", "quick": not full})
+        rd.write_config(cls.name, cfg, extra={"kind": "bench", "quick": not full, "preset": preset})
         try:
-            res = cls(cls.make_config({})).bench(rd, quick=not full)
+            res = cls(cfg).bench(rd, quick=not full)
         except PaperworksError as e:
             if not all_:
                 raise
