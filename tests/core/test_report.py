@@ -33,7 +33,7 @@ def test_report_files_and_schema(tmp_path):
     fig, ax = plt.subplots()
     ax.plot([0, 1], [0, 1])
     rep.add_plot(rd, fig, "line", "a line")
-    d = rd.write_report(rep)
+    rd.write_report(rep)
     for f in ("report.json", "report.md", "report.html", "plots/line.png"):
         assert (rd.path / f).exists()
     j = json.loads((rd.path / "report.json").read_text())

@@ -8,7 +8,7 @@ import torch
 import torch.nn as nn
 
 from paperworks.mip import (ID, MILP, RELU, ZERO, AffineLayer, CEMPlanner, GDPlanner, InfeasibleError,
-                            MILPPlanner, MPPIPlanner, NoSolutionError, PlanCost, UnboundedInputError,
+                            MILPPlanner, MPPIPlanner, PlanCost, UnboundedInputError,
                             UnsupportedLayerError, count_unstable, encode_layers, encode_rollout, fold_identity,
                             forward_layers, interval_bounds, layers_step, network_layers)
 from paperworks.mip.horizon import l1_cost_numpy

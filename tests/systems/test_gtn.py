@@ -1,7 +1,6 @@
 """GTN system: smoke reproduce, run, bench, config and data errors; the real reproduction is slow."""
 
 import pytest
-import torch
 
 from paperworks.core.errors import ConfigError, DataError
 from paperworks.core.registry import get_system

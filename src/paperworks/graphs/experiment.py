@@ -12,7 +12,7 @@ from torch_geometric.loader import DataLoader
 
 from paperworks.core.errors import ConfigError
 from paperworks.graphs._checks import check_dataset
-from paperworks.graphs.harness import CVResult, Split, cross_validate, make_splits, random_splits
+from paperworks.graphs.harness import CVResult, Split, cross_validate, random_splits
 from paperworks.graphs.metrics import community_nmi
 
 __all__ = ["GRAPH_DATASETS", "SYN_FEATURES", "load_graphs", "data_spec", "compare", "seeded_splits", "diffpool_nmi",

@@ -199,7 +199,7 @@ class DiffPool(System):
         for dname, (p, b) in PAPER_TABLE1.items():
             rows.append([f"{dname} (paper Table 1)", f"{p:.2f}", f"{b:.2f}"])
         rep.add_table(f"Real data, {c.folds}-fold stratified CV (ours) beside the paper's Table 1",
-                      ["dataset", "DiffPool %", f"flat GraphSAGE %"], rows,
+                      ["dataset", "DiffPool %", "flat GraphSAGE %"], rows,
                       note="TU benchmarks of the paper cannot be downloaded here; ours are on MUTAG (grakel "
                            "wheel) and a stratified subset of B3DB (RDKit graphs).")
         try:
@@ -233,8 +233,6 @@ class DiffPool(System):
 
     # ----------------------------------------------------------------------------------------- bench
     def bench(self, run_dir: RunDir | None = None, quick: bool = True) -> dict:
-        import torch
-
         c = self.config
         data = load_graphs("syn_community1v2", c.seed, min(c.n_per_class, 50) if quick else 200)
         spec = data_spec(data)

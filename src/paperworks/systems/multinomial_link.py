@@ -258,8 +258,8 @@ class MultinomialLink(System):
                      f"possible. The standard multinomial logit also passes the deviance GOF test "
                      f"(p = {_gof_p(mnl):.3f}). The table is the dose-only 4 x 5 trauma table; the paper's authors "
                      f"also distribute these 802 patients with a symptom-severity covariate (R package CDsampling), "
-                     f"which the paper's analysis may use. " + ltxt + " The claims compare with the standard "
-                     f"(baseline-category) multinomial logit only; the search above covers po models only.")
+                     "which the paper's analysis may use. " + ltxt + " The claims compare with the standard "
+                     "(baseline-category) multinomial logit only; the search above covers po models only.")
 
         if c.anes:
             amnl, acands, a_aic, a_bic = self.anes()
