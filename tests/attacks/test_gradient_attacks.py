@@ -209,3 +209,18 @@ def test_bad_labels_model_shape_and_start_one_clear_error(small_setup, fn):
             fn(model, x, y, eps=0.1, x_start=torch.full_like(x, float("nan")))
         with pytest.raises(DataError, match=r"'x_start' must lie in \[0, 1\]"):
             fn(model, x, y, eps=0.1, x_start=x + 2)
+
+
+def test_clip_to_ball_refuses_a_centre_outside_the_box_or_nan():
+    """The ball around x meets the [0, 1] box only when x lies in the box: for x = 1.5, eps = 0.1 the old code
+    returned 1.0, 0.5 away from x (outside the ball it promises), and NaN in x or x_adv came back as NaN."""
+    x = torch.full((2, 3), 0.5)
+    with pytest.raises(DataError, match=r"'x' must lie in \[0, 1\]"):
+        attacks.clip_to_ball(torch.zeros_like(x), x + 1.0, 0.1, "inf")
+    with pytest.raises(DataError, match="'x' contains NaN"):
+        attacks.clip_to_ball(torch.zeros_like(x), torch.full_like(x, float("nan")), 0.1, 2)
+    with pytest.raises(DataError, match="'x_adv' contains NaN"):
+        attacks.clip_to_ball(torch.full_like(x, float("nan")), x, 0.1, "inf")
+    # an x_adv far outside the box (even infinite) is legitimate input: it is clamped and projected
+    got = attacks.clip_to_ball(torch.tensor([[float("inf"), -5.0, 0.5]] * 2), x, 0.1, "inf")
+    assert float((got.double() - x.double()).abs().max()) <= 0.1 and float(got.min()) >= 0

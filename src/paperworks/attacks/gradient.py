@@ -15,7 +15,7 @@ import torch
 
 from paperworks.attacks._checks import check_attack_inputs, check_eps, check_images, parse_norm
 from paperworks.attacks.losses import cross_entropy_sum
-from paperworks.core.errors import ConfigError
+from paperworks.core.errors import ConfigError, DataError
 
 __all__ = ["fgsm", "pgd", "input_gradient", "random_ball_point", "clip_to_ball"]
 
@@ -88,6 +88,13 @@ def clip_to_ball(x_adv: torch.Tensor, x: torch.Tensor, eps: float, norm: str = "
             raise ConfigError(f"'{name}' must be a floating tensor [N, ...]", where=who)
     if x_adv.shape != x.shape:
         raise ConfigError(f"'x_adv' has shape {list(x_adv.shape)} but 'x' has {list(x.shape)}", where=who)
+    # the ball around x meets the box only for x in the box (x = 1.5 came back as 1.0, outside the ball)
+    if not torch.isfinite(x).all():
+        raise DataError(f"{who}: 'x' contains NaN or infinite values")
+    if x.numel() and (float(x.min()) < 0.0 or float(x.max()) > 1.0):
+        raise DataError(f"{who}: 'x' must lie in [0, 1] (got values in [{float(x.min()):.4g}, {float(x.max()):.4g}])")
+    if torch.isnan(x_adv).any():
+        raise DataError(f"{who}: 'x_adv' contains NaN")
     x = x.detach()
     xa = x_adv.detach().clamp(0.0, 1.0)
     x64 = x.double()
