@@ -174,6 +174,26 @@ def test_reproduce_all_writes_the_summary_and_prints_its_path_last(tmp_path, cap
     assert len(md) == 1 and "| toy_linreg | 1/1 |" in md[0].read_text()
 
 
+def test_all_with_a_preset_records_the_preset_each_system_ran(tmp_path, capsys, monkeypatch):
+    """With --all a preset applies to the systems that define it; config.json records what each one ran
+    (it recorded the requested preset also for systems that ran their defaults)."""
+    import paperworks.core.cli as cli_mod
+
+    class NoPresets(ToyLinReg):
+        presets = {}
+
+    monkeypatch.setattr(cli_mod, "_systems_for", lambda name, all_: [ToyLinReg, NoPresets])
+    ok(["bench", "--all", "--preset", "smoke", "--out", str(tmp_path)], capsys)
+    saved = [json.loads(f.read_text()) for f in sorted(tmp_path.glob("*/config.json"))]
+    assert sorted((str(d["preset"]), d["config"]["steps"]) for d in saved) == [("None", ToyConfig().steps),
+                                                                              ("smoke", 4)]
+
+
+def test_infinite_value_is_refused_with_a_hint(capsys):
+    code, _, err = run_cli(["run", "toy_linreg", "lr=inf"], capsys)
+    assert code == 2 and "'lr' must be a finite number" in err and "large number" in err and err.count("\n") == 1
+
+
 def test_debug_flag_is_accepted_after_the_command(capsys):
     """`paperworks run NAME ... --debug` (where users type it) used to fail with "No such option '--debug'"
     instead of showing the traceback of the real problem."""

@@ -107,6 +107,25 @@ def _systems_for(name: str | None, all_: bool):
     return [get_system(name)]
 
 
+def _select(name: str | None, overrides: tuple[str, ...], all_: bool):
+    """Systems and parsed overrides of `reproduce`/`bench`: with --all a first `key=value` is an override (and
+    overrides are refused), else NAME names one system."""
+    if all_ and name and "=" in name:
+        overrides = (name, *overrides)
+        name = None
+    systems = _systems_for(name, all_)
+    ov = _parse_overrides(overrides)
+    if all_ and ov:
+        raise click.UsageError("config overrides apply to one system; drop them with --all")
+    return systems, ov
+
+
+def _preset_for(cls, preset: str | None, all_: bool) -> str | None:
+    """The preset applied to `cls`: with --all only the systems that define it take it (the others run their
+    defaults), for one system an unknown preset is an error raised by make_config."""
+    return preset if (preset is None or not all_ or preset in cls.presets) else None
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
 @click.version_option(package_name="paperworks")
@@ -211,20 +230,15 @@ def reproduce_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, quic
     """Reproduce the paper's headline claim for NAME (or --all) and write a report."""
     from paperworks.core.rundir import RunDir
 
-    if all_ and name and "=" in name:
-        overrides = (name, *overrides)
-        name = None
-    systems = _systems_for(name, all_)
-    ov = _parse_overrides(overrides)
-    if all_ and ov:
-        raise click.UsageError("config overrides apply to one system; drop them with --all")
+    systems, ov = _select(name, overrides, all_)
     summary = []
     failing: dict[str, list[str]] = {}
     failed_runs = []
     for cls in systems:
-        cfg = cls.make_config(ov, preset=preset if (preset is None or not all_ or preset in cls.presets) else None)
+        applied = _preset_for(cls, preset, all_)
+        cfg = cls.make_config(ov, preset=applied)
         rd = RunDir.new(out, cls.name, "reproduce")
-        rd.write_config(cls.name, cfg, extra={"preset": preset, "kind": "reproduce", "quick": quick})
+        rd.write_config(cls.name, cfg, extra={"preset": applied, "kind": "reproduce", "quick": quick})
         t0 = time.time()
         click.echo(f"[{cls.name}] reproducing {cls.paper.cite()} ({'quick' if quick else 'full'}) ...", err=True)
         try:
@@ -317,18 +331,12 @@ def bench_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, full: bo
     from paperworks.core.io import atomic_write_json
     from paperworks.core.rundir import RunDir
 
-    if all_ and name and "=" in name:
-        overrides = (name, *overrides)
-        name = None
-    systems = _systems_for(name, all_)
-    ov = _parse_overrides(overrides)
-    if all_ and ov:
-        raise click.UsageError("config overrides apply to one system; drop them with --all")
+    systems, ov = _select(name, overrides, all_)
     for cls in systems:
-        # with --all a preset applies to the systems that define it (as for reproduce --all)
-        cfg = cls.make_config(ov, preset=preset if (preset is None or not all_ or preset in cls.presets) else None)
+        applied = _preset_for(cls, preset, all_)
+        cfg = cls.make_config(ov, preset=applied)
         rd = RunDir.new(out, cls.name, "bench")
-        rd.write_config(cls.name, cfg, extra={"kind": "bench", "quick": not full, "preset": preset})
+        rd.write_config(cls.name, cfg, extra={"kind": "bench", "quick": not full, "preset": applied})
         try:
             res = cls(cfg).bench(rd, quick=not full)
         except PaperworksError as e:

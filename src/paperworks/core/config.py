@@ -143,7 +143,9 @@ class Config:
                 # config.json is strict JSON (inf/nan are written as null), so such a run could be neither
                 # resumed nor reproduced; and no key has a meaning at inf/nan (an lr of inf ran into a NaN loss)
                 what = "hold finite numbers" if isinstance(v, (tuple, list)) else "be a finite number"
-                problems.append(f"'{f.name}' must {what} (got {v!r})")
+                big = not isinstance(v, (tuple, list)) and v == math.inf
+                hint = "; for 'no limit' give a large number" if big else ""
+                problems.append(f"'{f.name}' must {what} (got {v!r}){hint}")
         seed = getattr(self, "seed", None)
         if isinstance(seed, int) and not isinstance(seed, bool) and not 0 <= seed < 2**32:
             # numpy's generators take seeds in [0, 2**32); a negative one used to fail deep inside a run
