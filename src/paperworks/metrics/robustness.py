@@ -16,6 +16,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
+from paperworks.attacks._checks import check_images
 from paperworks.core.errors import DataError, UnknownNameError
 from paperworks.metrics._checks import as_tensor
 from paperworks.metrics.calibration import classification_metrics
@@ -28,15 +29,9 @@ ATTACKS = ("fgsm", "pgd", "cw_l2")
 
 
 def _check_images(x, where: str) -> torch.Tensor:
+    """NCHW float images in [0, 1], finite (numpy arrays accepted): the attack engine's one image check."""
     x = as_tensor(x, "x", where)
-    if x.ndim != 4 or not x.is_floating_point():
-        raise DataError(f"{where}: expected float images 'x' of shape [N, C, H, W] (got shape "
-                        f"{list(x.shape)}, dtype {x.dtype})")
-    if not torch.isfinite(x).all():
-        raise DataError(f"{where}: 'x' contains NaN/inf")
-    if x.numel() and (float(x.min()) < 0 or float(x.max()) > 1):
-        raise DataError(f"{where}: images must lie in [0, 1] (got min {float(x.min()):.4g}, "
-                        f"max {float(x.max()):.4g})")
+    check_images(where, x)
     return x
 
 
