@@ -105,14 +105,22 @@ def test_train_eval_names_the_bad_graph():
 
 
 def test_train_eval_handles_single_node_and_edgeless_graphs():
-    data = _separable(20)  # edgeless graphs of 2-5 nodes
-    data[3] = Data(x=torch.tensor([[1.0]]), edge_index=torch.zeros(2, 0, dtype=torch.long), y=torch.tensor([1]))
+    """Single-node graphs in training batches of their own (batch_size 1) and in the test fold are classified like
+    any other graph of the separable task: every test graph right, whatever its size."""
+    data = _separable(20)  # edgeless graphs of 2-5 nodes, class sign = feature sign
     split = stratified_folds(np.array([d.y.item() for d in data]), 5, 0)[0]
-    r = train_eval(_MeanNet, data, split, epochs=2, batch_size=1)
-    assert 0.0 <= r.test_acc <= 1.0
+
+    def lone(y):
+        return Data(x=torch.tensor([[2.0 * y - 1.0]]), edge_index=torch.zeros(2, 0, dtype=torch.long),
+                    y=torch.tensor([y]))
+
+    for i in (int(split.train[0]), int(split.test[0]), int(split.test[1])):
+        data[i] = lone(data[i].y.item())
+    r = train_eval(_MeanNet, data, split, epochs=25, lr=0.1, patience=100, batch_size=1)
+    assert r.test_acc == 1.0
 
 
-def test_random_splits_need_ten_graphs_per_class():
+def test_random_splits_refuse_a_class_too_small_to_stratify():
     with pytest.raises(DataError, match="smallest class has 3 graphs"):
         random_splits(np.array([0] * 30 + [1] * 3))
 
