@@ -53,6 +53,11 @@ def environment_info(seed: int | None = None, extra_packages: tuple[str, ...] = 
             "cpu_count": os.cpu_count(), "argv": sys.argv}
 
 
+def _cannot_create(path: Path, e: OSError) -> DataError:
+    return DataError(f"cannot create the run directory '{path}' ({e.strerror or type(e).__name__}); "
+                     "choose another --out")
+
+
 class RunDir:
     """A run's folder. Created on construction; all writes are atomic (metrics.jsonl is append-only)."""
 
@@ -68,8 +73,7 @@ class RunDir:
                 self.path.mkdir(parents=True, exist_ok=True)
                 (self.path / "plots").mkdir(exist_ok=True)
             except OSError as e:  # an --out under a file, a read-only or full disk, no permission
-                raise DataError(f"cannot create the run directory '{self.path}' "
-                                f"({e.strerror or type(e).__name__}); choose another --out") from None
+                raise _cannot_create(self.path, e) from None
         self._t0 = time.time()
 
     @classmethod
@@ -90,8 +94,7 @@ class RunDir:
                     i += 1
                     p = Path(f"{base}-{i}")
                 except OSError as e:
-                    raise DataError(f"cannot create the run directory '{p}' "
-                                    f"({e.strerror or type(e).__name__}); choose another --out") from None
+                    raise _cannot_create(p, e) from None
         if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # all ranks must agree on rank 0's folder
             import torch.distributed as dist
 
@@ -178,10 +181,11 @@ class RunDir:
         return out
 
     def truncate_metrics(self, keep: "callable") -> None:
+        """Keep only the records for which keep(index, record) is true, index counting records in file order
+        (used when resuming)."""
         if not self.writer:
             return
-        """Keep only the records for which keep(record) is true (used when resuming)."""
-        recs = [r for r in self.read_metrics() if keep(r)]
+        recs = [r for i, r in enumerate(self.read_metrics()) if keep(i, r)]
         atomic_write_text(self.metrics_path, "".join(dumps(r, indent=None) + "\n" for r in recs))
 
     # -- plots and reports

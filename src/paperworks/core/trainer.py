@@ -650,7 +650,7 @@ class Trainer:
         if ck is None:
             # killed before its first checkpoint: start again from scratch
             if self.rank == 0:
-                self.run_dir.truncate_metrics(lambda r: False)
+                self.run_dir.truncate_metrics(lambda i, r: False)
             return 0, acc
         state = load_checkpoint(ck, self._unwrapped(), self.optimizer, self.scheduler, restore_rng=True)
         saved = state["extra"].get("trainer", {})
@@ -665,10 +665,9 @@ class Trainer:
         if self.rank == 0:
             n_saved = state["extra"].get("metrics_records")
             if isinstance(n_saved, int):   # the file as it was when the checkpoint was written (append-only)
-                position = iter(range(len(self.run_dir.read_metrics())))   # records are kept in file order
-                self.run_dir.truncate_metrics(lambda r: next(position) < n_saved)
+                self.run_dir.truncate_metrics(lambda i, r: i < n_saved)
             else:                          # checkpoints written before metrics_records existed
-                self.run_dir.truncate_metrics(lambda r: int(r.get("step", 0)) <= step)
+                self.run_dir.truncate_metrics(lambda i, r: int(r.get("step", 0)) <= step)
         self.records = [r for r in self.run_dir.read_metrics()]
         return step, state["extra"].get("acc", acc)
 
@@ -679,7 +678,7 @@ class Trainer:
         seed_everything(c.seed, c.deterministic)
         start, acc = (self._resume() if resume else (0, {"sum": 0.0, "n": 0, "metrics": {}}))
         if not resume and self.run_dir is not None and self.rank == 0:
-            self.run_dir.truncate_metrics(lambda r: False)
+            self.run_dir.truncate_metrics(lambda i, r: False)
         model = self.model
         if self.distributed and not isinstance(model, nn.parallel.DistributedDataParallel):
             model = nn.parallel.DistributedDataParallel(
