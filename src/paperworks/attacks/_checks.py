@@ -10,7 +10,7 @@ from torch import nn
 from paperworks.core.errors import ConfigError, DataError
 
 __all__ = ["check_model", "check_images", "check_labels", "check_eps", "check_attack_inputs", "parse_norm",
-           "check_forward", "check_int"]
+           "check_forward", "check_int", "check_label_range"]
 
 
 def check_model(who: str, model) -> None:
@@ -88,10 +88,16 @@ def check_forward(who: str, model: nn.Module, x: torch.Tensor, y: torch.Tensor |
         raise DataError(f"{who}: the model must return logits of shape [N, num_classes >= 2] (got {got} for "
                         "one input)")
     n_classes = int(out.shape[1])
-    if y is not None and y.numel() and int(y.max()) >= n_classes:
-        raise DataError(f"{who}: '{label_name}' contains class index {int(y.max())} but the model has {n_classes} "
-                        f"classes (valid: 0..{n_classes - 1})")
+    if y is not None:
+        check_label_range(who, y, n_classes, label_name)
     return n_classes
+
+
+def check_label_range(who: str, y: torch.Tensor, n_classes: int, name: str = "y") -> None:
+    """Class indices in ``y`` below the model's class count (e.g. as returned by :func:`check_forward`)."""
+    if y.numel() and int(y.max()) >= n_classes:
+        raise DataError(f"{who}: '{name}' contains class index {int(y.max())} but the model has {n_classes} "
+                        f"classes (valid: 0..{n_classes - 1})")
 
 
 def check_int(who: str, name: str, value, low: int) -> int:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from paperworks.attacks._checks import check_attack_inputs, check_forward, check_images, check_labels
+from paperworks.attacks._checks import check_attack_inputs, check_images, check_label_range, check_labels
 from paperworks.attacks.losses import attack_success
 from paperworks.core.errors import ConfigError, DataError, UnknownNameError
 
@@ -86,20 +86,18 @@ def evaluate_attack(model, attack: str | Callable | torch.Tensor, x: torch.Tenso
     without changing anything). Time per example is wall time / n (nan for precomputed images).
     """
     who = "evaluate_attack"
-    check_attack_inputs(who, model, x, y)
-    if targeted:
-        if true_labels is None:
-            raise ConfigError("targeted=True: 'y' holds the target classes, so pass the true classes as "
-                              "'true_labels' (needed for the clean and adversarial accuracy)", where=who)
+    n_classes = check_attack_inputs(who, model, x, y)
+    if targeted and true_labels is None:
+        raise ConfigError("targeted=True: 'y' holds the target classes, so pass the true classes as "
+                          "'true_labels' (needed for the clean and adversarial accuracy)", where=who)
+    if true_labels is not None:
         check_labels(who, true_labels, x.shape[0], name="true_labels")
-        check_forward(who, model, x, true_labels, label_name="true_labels")
+        check_label_range(who, true_labels, n_classes, name="true_labels")
+    if targeted:
         same = int((true_labels == y).sum())
         if same:
             raise DataError(f"{who}: {same} target(s) equal the true label; a targeted attack needs targets "
                             "different from the true classes")
-    elif true_labels is not None:
-        check_labels(who, true_labels, x.shape[0], name="true_labels")
-        check_forward(who, model, x, true_labels, label_name="true_labels")
     if isinstance(attack, torch.Tensor):
         check_images("evaluate_attack", attack, model, name="x_adv")
         if attack.shape != x.shape:
