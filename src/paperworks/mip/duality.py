@@ -44,18 +44,23 @@ def _arr(name, a, ndim):
     return a
 
 
+def _per_variable(c: np.ndarray, integer, lb, ub) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Integrality flags and bounds as read-only arrays of c's shape (one value or one per variable)."""
+    integer = np.asarray(integer, dtype=bool)
+    if integer.ndim > 1 or integer.size not in (1, c.size):
+        raise DataError(f"build_milp: integer must be one flag or {c.size} flags (got shape {integer.shape})")
+    integer = np.broadcast_to(integer.reshape(-1) if integer.ndim else integer, c.shape)
+    return (integer, np.broadcast_to(np.asarray(lb, dtype=float), c.shape),
+            np.broadcast_to(np.asarray(ub, dtype=float), c.shape))
+
+
 def build_milp(c, A, b, integer, lb=0.0, ub=math.inf) -> tuple[MILP, np.ndarray]:
     """MILP for min c'x s.t. A x >= b, lb <= x <= ub, x_j integer where integer[j]."""
     c, A, b = _arr("c", c, 1), _arr("A", A, 2), _arr("b", b, 1)
     if A.shape != (b.size, c.size):
         raise DataError(f"build_milp: A must be [{b.size}, {c.size}] (got {A.shape})")
-    integer = np.asarray(integer, dtype=bool)
-    if integer.ndim > 1 or integer.size not in (1, c.size):
-        raise DataError(f"build_milp: integer must be one flag or {c.size} flags (got shape {integer.shape})")
-    integer = np.broadcast_to(integer.reshape(-1) if integer.ndim else integer, c.shape)
+    integer, lb, ub = _per_variable(c, integer, lb, ub)
     m = MILP("value")
-    lb = np.broadcast_to(np.asarray(lb, dtype=float), c.shape)
-    ub = np.broadcast_to(np.asarray(ub, dtype=float), c.shape)
     x = np.concatenate([m.add_vars(1, lb[j], ub[j], integer=bool(integer[j])) for j in range(c.size)])
     for i in range(b.size):
         nz = np.flatnonzero(A[i])
@@ -102,9 +107,8 @@ def value_gradient(c, A, b, integer, lb=0.0, ub=math.inf, **kw) -> tuple[float, 
     """(z, dz/db, dz/dc, MILP result): integers fixed at the optimum, duals of the remaining LP."""
     c = np.asarray(c, dtype=np.float64)
     r = solve_value(c, A, b, integer, lb, ub, **kw)
-    integer = np.broadcast_to(np.asarray(integer, dtype=bool), c.shape)
-    lbv = np.broadcast_to(np.asarray(lb, dtype=float), c.shape).copy()
-    ubv = np.broadcast_to(np.asarray(ub, dtype=float), c.shape).copy()
+    integer, lbv, ubv = _per_variable(c, integer, lb, ub)
+    lbv, ubv = lbv.copy(), ubv.copy()
     xi = np.round(r.x[integer])
     lbv[integer], ubv[integer] = xi, xi
     m, _ = build_milp(c, A, b, False, lbv, ubv)
@@ -176,10 +180,7 @@ def solution_jacobian(c, A, b, integer, lb=0.0, ub=math.inf, *, tol: float = 1e-
     c, A, b = _arr("c", c, 1), _arr("A", A, 2), _arr("b", b, 1)
     _, _, x, _ = value_gradient(c, A, b, integer, lb, ub, **kw)
     n, m = c.size, b.size
-    integer = np.broadcast_to(np.asarray(integer, dtype=bool).reshape(-1) if np.ndim(integer) else
-                              np.asarray(integer, dtype=bool), c.shape)
-    lbv = np.broadcast_to(np.asarray(lb, dtype=float), c.shape)
-    ubv = np.broadcast_to(np.asarray(ub, dtype=float), c.shape)
+    integer, lbv, ubv = _per_variable(c, integer, lb, ub)
     def near(bound):   # finite bounds only (|x - inf| <= tol * inf would hold)
         fb = np.where(np.isfinite(bound), bound, 0.0)
         return np.isfinite(bound) & (np.abs(x - fb) <= tol * (1 + np.abs(fb)))
