@@ -440,19 +440,25 @@ class SparseMPC(System):
             train_dense(dense, train, cfg.dense_epochs - cfg.epochs, cfg.lr, seed=cfg.seed + 1)
         return env, dense, sparse, test
 
+    def _sampler(self, kind: str, step, env, cost, samples: int):
+        """The MPPI or CEM planner of the comparison (CEM keeps the best tenth, at least 2, as elites)."""
+        cfg = self.config
+        if kind == "mppi":
+            return MPPIPlanner(step, env.u_lo, env.u_hi, cfg.horizon, cost, samples=samples, iters=cfg.mppi_iters,
+                               seed=cfg.seed)
+        return CEMPlanner(step, env.u_lo, env.u_hi, cfg.horizon, cost, samples=samples, iters=cfg.mppi_iters,
+                          elites=max(2, samples // 10), seed=cfg.seed)
+
     def planners(self, env, dense, sparse):
         cfg = self.config
         cost = _planner_cost(env, cfg)
         out = {}
         for tag, model in (("dense", dense), ("sparse", sparse)):
             step = layers_step(model.mip_layers())
-            kw = dict(seed=cfg.seed)
-            out[f"MPPI/{tag}"] = MPPIPlanner(step, env.u_lo, env.u_hi, cfg.horizon, cost, samples=cfg.mppi_samples,
-                                             iters=cfg.mppi_iters, **kw)
-            out[f"CEM/{tag}"] = CEMPlanner(step, env.u_lo, env.u_hi, cfg.horizon, cost, samples=cfg.mppi_samples,
-                                           iters=cfg.mppi_iters, elites=max(2, cfg.mppi_samples // 10), **kw)
+            out[f"MPPI/{tag}"] = self._sampler("mppi", step, env, cost, cfg.mppi_samples)
+            out[f"CEM/{tag}"] = self._sampler("cem", step, env, cost, cfg.mppi_samples)
             out[f"GD/{tag}"] = GDPlanner(step, env.u_lo, env.u_hi, cfg.horizon, cost, restarts=cfg.gd_restarts,
-                                         steps=cfg.gd_steps, **kw)
+                                         steps=cfg.gd_steps, seed=cfg.seed)
         milp = MILPPlanner(sparse.mip_layers(), env.u_lo, env.u_hi, cfg.horizon, cost, time_limit=cfg.time_limit,
                            tighten=cfg.tighten, node_limit=cfg.node_limit)
         if cfg.seed_samples > 0:
@@ -642,17 +648,13 @@ class SparseMPC(System):
         # distance (or the doubling budget ends); the samples reported are those of the run that was measured
         step = layers_step(dense.mip_layers())
         cost = _planner_cost(env, cfg)
-        makers = {"mppi": lambda n: MPPIPlanner(step, env.u_lo, env.u_hi, cfg.horizon, cost, samples=n,
-                                                iters=cfg.mppi_iters, seed=cfg.seed),
-                  "cem": lambda n: CEMPlanner(step, env.u_lo, env.u_hi, cfg.horizon, cost, samples=n,
-                                              iters=cfg.mppi_iters, elites=max(2, n // 10), seed=cfg.seed)}
         samplers = {}
-        for name, make in makers.items():
+        for name in ("mppi", "cem"):
             samples, r = cfg.mppi_samples, None
             for i in range(4 if quick else 6):
                 if i:
                     samples *= 2
-                r = self.closed_loop(env, {name: make(samples)}, pairs)[name]
+                r = self.closed_loop(env, {name: self._sampler(name, step, env, cost, samples)}, pairs)[name]
                 if r["final_dist"] <= r_milp["final_dist"]:
                     break
             samplers[name] = {"final_dist": r["final_dist"], "plan_time": r["plan_time"], "samples": samples,
