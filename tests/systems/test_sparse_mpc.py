@@ -172,8 +172,32 @@ def test_bench_reports_time_vs_relus_and_horizon_and_both_samplers(monkeypatch):
         b = [next(r["binaries"] for r in rows if r["relus"] == k and r["horizon"] == T) for T in (1, 2, 3)]
         assert b[0] <= b[1] <= b[2]
     for name in ("mppi", "cem"):
-        r = res[name]
-        assert r["samples"] == used[name][-1]
-        assert r["matched_quality"] == (r["final_dist"] <= res["milp"]["final_dist"])
-        assert abs(r["time_ratio"] - r["plan_time"] / res["milp"]["plan_time"]) < 1e-12
-    assert res["ratio"] == res["mppi"]["time_ratio"]
+        assert res[name]["samples"] == used[name][-1]
+        assert used[name][0] == cfg.mppi_samples
+
+
+def test_bench_doubling_stops_at_the_first_match_and_reports_that_run(monkeypatch):
+    """The doubling loop against scripted closed-loop results: MPPI matches the MILP's distance on its third run
+    (samples x4, that run's time), CEM never matches (4 quick runs, samples x8, the last run's numbers)."""
+    sysm = SparseMPC(SparseMPC.make_config({}, preset="smoke"))
+    base = sysm.config.mppi_samples
+    script = {"MILP": [(0.5, 0.2)], "mppi": [(0.9, 0.01), (0.7, 0.02), (0.4, 0.04), (0.1, 9.0)],
+              "cem": [(0.8, 0.03), (0.7, 0.05), (0.6, 0.07), (0.55, 0.11)]}
+    calls = {k: 0 for k in script}
+
+    def fake_closed_loop(env, planners, pairs, run_dir=None):
+        (name,) = planners
+        d, t = script[name][calls[name]]
+        calls[name] += 1
+        return {name: {"final_dist": d, "plan_time": t}}
+
+    monkeypatch.setattr(sysm, "closed_loop", fake_closed_loop)
+    res = sysm.bench(None, quick=True)
+    assert calls == {"MILP": 1, "mppi": 3, "cem": 4}
+    assert res["milp"] == {"final_dist": 0.5, "plan_time": 0.2}
+    assert res["mppi"]["samples"] == 4 * base and res["mppi"]["matched_quality"] is True
+    assert res["mppi"]["final_dist"] == 0.4 and res["mppi"]["time_ratio"] == pytest.approx(0.2)
+    assert res["cem"]["samples"] == 8 * base and res["cem"]["matched_quality"] is False
+    assert res["cem"]["final_dist"] == 0.55 and res["cem"]["time_ratio"] == pytest.approx(0.55)
+    assert res["ratio"] == pytest.approx(0.2)
+    assert "never matched" in res["summary"] and f"MPPI dense ({4 * base} samples)" in res["summary"]
