@@ -10,12 +10,13 @@ import numpy as np
 import torch
 from torch_geometric.loader import DataLoader
 
+from paperworks.core.config import check_choice, check_interval, check_positive
 from paperworks.core.errors import ConfigError
 from paperworks.graphs._checks import check_dataset
 from paperworks.graphs.harness import CVResult, Split, cross_validate, random_splits
 from paperworks.graphs.metrics import community_nmi
 
-__all__ = ["GRAPH_DATASETS", "SYN_FEATURES", "load_graphs", "data_spec", "compare", "seeded_splits", "diffpool_nmi",
+__all__ = ["GRAPH_DATASETS", "SYN_FEATURES", "check_experiment_config", "load_graphs", "data_spec", "compare", "seeded_splits", "diffpool_nmi",
            "random_nmi", "epoch_time"]
 
 GRAPH_DATASETS = ("syn_community1v2", "syn_community_wiring", "syn_community_majority", "syn_motif", "mutag",
@@ -27,6 +28,19 @@ SYN_FEATURES = {"syn_community1v2": "one-hot degree (capped at 10)",
                 "syn_community_wiring": "one-hot degree (capped at 10)",
                 "syn_community_majority": "one-hot community type (flipped with probability 0.2) and a constant 1",
                 "syn_motif": "one-hot degree (capped at 10) plus Gaussian noise (std 0.1)"}
+
+
+def check_experiment_config(cfg, positive: Sequence[str]) -> None:
+    """The checks every graph system's config shares: dataset (and its TU folder), the generated task, folds >= 3,
+    lr > 0, and each field named in ``positive`` > 0."""
+    check_choice("dataset", cfg.dataset, GRAPH_DATASETS)
+    if cfg.dataset == "tu" and not cfg.tu_root:
+        raise ConfigError("'tu_root' must name a TU-format folder when dataset=tu")
+    check_choice("syn_task", cfg.syn_task, [d for d in GRAPH_DATASETS if d.startswith("syn_")])
+    for k in positive:
+        check_positive(k, getattr(cfg, k))
+    check_interval("folds", cfg.folds, 3, None)
+    check_positive("lr", cfg.lr)
 
 
 def load_graphs(name: str, seed: int = 0, n_per_class: int = 100, max_molecules: int | None = None,

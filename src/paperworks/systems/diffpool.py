@@ -7,13 +7,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from paperworks.core import Claim, ConfigError, Paper, Report, RunDir, System, check_choice, check_interval, register
+from paperworks.core import Claim, Paper, Report, RunDir, System, check_choice, check_interval, register
 from paperworks.core.config import Config, check_positive
 from paperworks.graphs import DiffPoolNet, FlatDenseSAGE, HierGCN, fmt_acc, make_splits, mean_std, train_eval
 from paperworks.graphs.dense_pool import paper_ratio
 from paperworks.graphs.sparse_models import SAG_GRAPHCONV, SAG_GRAPHCONV_NOTE
-from paperworks.graphs.experiment import (GRAPH_DATASETS, SYN_FEATURES, data_spec, diffpool_nmi, compare_epoch_times,
-                                          load_graphs, random_nmi, seeded_splits)
+from paperworks.graphs.experiment import (SYN_FEATURES, check_experiment_config, compare_epoch_times, data_spec,
+                                          diffpool_nmi, load_graphs, random_nmi, seeded_splits)
 
 # Paper Table 1 (accuracy %, 10-fold CV): DiffPool and the GraphSAGE flat baseline.
 PAPER_TABLE1 = {"ENZYMES": (62.53, 54.25), "D&D": (80.64, 75.42), "REDDIT-MULTI-12K": (47.08, 42.24),
@@ -47,18 +47,11 @@ class DiffPoolConfig(Config):
     seed: int = 0
 
     def validate(self):
-        check_choice("dataset", self.dataset, GRAPH_DATASETS)
-        if self.dataset == "tu" and not self.tu_root:
-            raise ConfigError("'tu_root' must name a TU-format folder when dataset=tu")
-        check_choice("syn_task", self.syn_task, [d for d in GRAPH_DATASETS if d.startswith("syn_")])
+        check_experiment_config(self, ("levels", "hidden", "layers", "batch_size", "epochs", "patience", "seeds",
+                                       "n_per_class", "max_molecules", "max_atoms", "mutag_epochs", "b3db_epochs"))
         check_choice("variant", self.variant, ("paper", "official"))
         if self.ratio is not None:
             check_interval("ratio", self.ratio, 0.0, 1.0, closed="neither")
-        for k in ("levels", "hidden", "layers", "batch_size", "epochs", "patience", "seeds", "n_per_class",
-                  "max_molecules", "max_atoms", "mutag_epochs", "b3db_epochs"):
-            check_positive(k, getattr(self, k))
-        check_interval("folds", self.folds, 3, None)
-        check_positive("lr", self.lr)
         check_positive("link_weight", self.link_weight, strict=False)
         check_positive("entropy_weight", self.entropy_weight, strict=False)
         check_positive("grad_clip", self.grad_clip, strict=False)   # 0 = no clipping

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from paperworks.core import Claim, ConfigError, Paper, Report, RunDir, System, check_choice, check_interval, register
+from paperworks.core import Claim, Paper, Report, RunDir, System, check_choice, check_interval, register
 from paperworks.core.config import Config, check_positive
 from paperworks.graphs import HierGCN, components_and_isolated, fmt_acc, make_splits, mean_std, train_eval
 from paperworks.graphs.sparse_models import SAG_GRAPHCONV, SAG_GRAPHCONV_NOTE
 from paperworks.graphs.structure_pool import SCORE_NORMS
-from paperworks.graphs.experiment import (GRAPH_DATASETS, SYN_FEATURES, data_spec, compare_epoch_times, load_graphs,
-                                          seeded_splits)
+from paperworks.graphs.experiment import (SYN_FEATURES, check_experiment_config, compare_epoch_times, data_spec,
+                                          load_graphs, seeded_splits)
 
 # Paper Table 2, HGP-SL accuracy % (mean ± std over 10 random 80/10/10 splits).
 PAPER_TABLE2 = {"D&D": "80.96 ± 1.26", "PROTEINS": "84.91 ± 1.62", "NCI1": "78.45 ± 0.77",
@@ -51,20 +51,13 @@ class HGPSLConfig(Config):
     seed: int = 0
 
     def validate(self):
-        check_choice("dataset", self.dataset, GRAPH_DATASETS)
-        if self.dataset == "tu" and not self.tu_root:
-            raise ConfigError("'tu_root' must name a TU-format folder when dataset=tu")
-        check_choice("syn_task", self.syn_task, [d for d in GRAPH_DATASETS if d.startswith("syn_")])
+        check_experiment_config(self, ("hidden", "hops", "batch_size", "epochs", "patience", "seeds", "n_per_class",
+                                       "max_molecules", "max_atoms", "mutag_epochs", "b3db_epochs"))
         check_choice("protocol", self.protocol, ("cv10", "random"))
         check_choice("candidates", self.candidates, ("hops", "all"))
         check_choice("score", self.score, SCORE_NORMS)
         check_interval("ratio", self.ratio, 0.0, 1.0, closed="right")
         check_interval("dropout", self.dropout, 0.0, 1.0, closed="left")
-        for k in ("hidden", "hops", "batch_size", "epochs", "patience", "seeds", "n_per_class", "max_molecules",
-                  "max_atoms", "mutag_epochs", "b3db_epochs"):
-            check_positive(k, getattr(self, k))
-        check_interval("folds", self.folds, 3, None)
-        check_positive("lr", self.lr)
         check_positive("weight_decay", self.weight_decay, strict=False)
         check_positive("lamb", self.lamb, strict=False)
 
