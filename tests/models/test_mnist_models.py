@@ -2,9 +2,10 @@
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from paperworks.core.errors import UnknownNameError
-from paperworks.models.mnist import MNIST_MODELS, ModelA, ModelB, ModelC, make_model
+from paperworks.models.mnist import MNIST_MODELS, ModelA, ModelB, ModelC, make_model, tf_same_padding
 
 
 def _count(m):
@@ -26,12 +27,29 @@ def test_model_b_first_layer_is_tf_same_padding():
     m = ModelB()
     h = m.features[:3](torch.zeros(2, 1, 28, 28))
     assert h.shape == (2, 64, 14, 14)
-    # 'same' with stride 2 and kernel 8 on 28: total padding 6 ... (14 - 1) * 2 + 8 - 28 = 6, split 3 / 3 + 1 extra
-    # -> the centre output sees input rows 11..18 of a delta image placed at row 14 only via its own window
+    # TF 'same', kernel 8, stride 2 on 28: total padding (14 - 1) * 2 + 8 - 28 = 6, split 3 / 3
     x = torch.zeros(1, 1, 28, 28)
     x[0, 0, 0, 0] = 1.0
     pad = m.features[1](x)
-    assert pad.shape == (1, 1, 35, 35) and pad[0, 0, 3, 3] == 1.0
+    assert pad.shape == (1, 1, 34, 34) and pad[0, 0, 3, 3] == 1.0
+
+
+@pytest.mark.parametrize("size", [27, 28, 29, 30, 31, 32])
+def test_model_b_same_padding_matches_the_tf_rule_on_any_size(size):
+    # closed form of TF/Keras padding='same' (Tramer et al.'s model B is a Keras model): output ceil(n / 2),
+    # total padding max((out - 1) * 2 + 8 - n, 0), the smaller half before. Odd sizes crashed (27, 31) or
+    # gave 14 instead of 15 positions (29) with the old fixed 3 / 3 padding.
+    out = -(-size // 2)
+    total = max((out - 1) * 2 + 8 - size, 0)
+    assert tf_same_padding(size, 8, 2) == (total // 2, total - total // 2)
+    torch.manual_seed(0)
+    m = ModelB(image_size=size).eval()
+    x = torch.rand(2, 1, size, size)
+    conv = m.features[2]
+    ref = F.conv2d(F.pad(x, (total // 2, total - total // 2) * 2), conv.weight, conv.bias, stride=2)
+    assert ref.shape[-1] == out
+    torch.testing.assert_close(m.features[1:3](x), ref, rtol=0, atol=0)
+    assert m(x).shape == (2, 10)
 
 
 @pytest.mark.parametrize("name", sorted(MNIST_MODELS))

@@ -19,11 +19,21 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["ModelA", "ModelB", "ModelC", "SmallCNN", "MLP", "LinearSoftmax", "MNIST_MODELS", "make_model"]
+__all__ = ["ModelA", "ModelB", "ModelC", "SmallCNN", "MLP", "LinearSoftmax", "MNIST_MODELS", "make_model",
+           "tf_same_padding"]
 
 
 def _conv_out(size: int, kernel: int, stride: int = 1, padding: int = 0) -> int:
     return (size + 2 * padding - kernel) // stride + 1
+
+
+def tf_same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
+    """(before, after) zero padding of TensorFlow / Keras ``padding='same'`` along one axis: the output has
+    ceil(size / stride) positions, the total padding max((out - 1) * stride + kernel - size, 0) is split with
+    the smaller half before (e.g. 28, kernel 8, stride 2: 3 / 3; 27: 3 / 4)."""
+    out = -(-size // stride)
+    total = max((out - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
 
 
 class ModelA(nn.Module):
@@ -50,19 +60,17 @@ class ModelB(nn.Module):
 
     def __init__(self, in_channels: int = 1, num_classes: int = 10, image_size: int = 28):
         super().__init__()
-        # first convolution uses 'same' padding with stride 2: output ceil(size / 2)
+        # first convolution uses TF/Keras 'same' padding with stride 2: output ceil(size / 2)
         s1 = -(-image_size // 2)
         s = _conv_out(_conv_out(s1, 6, 2), 5)
         self.features = nn.Sequential(
             nn.Dropout(0.2),
-            nn.ZeroPad2d((3, 4, 3, 4)),  # TF 'same' for kernel 8, stride 2 on an even size: 3 before, 4 after
+            nn.ZeroPad2d(tf_same_padding(image_size, 8, 2) * 2),
             nn.Conv2d(in_channels, 64, 8, stride=2), nn.ReLU(),
             nn.Conv2d(64, 128, 6, stride=2), nn.ReLU(),
             nn.Conv2d(128, 128, 5), nn.ReLU(),
             nn.Dropout(0.5),
         )
-        if image_size % 2:
-            self.features[1] = nn.ZeroPad2d((3, 3, 3, 3))
         self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(128 * s * s, num_classes))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
