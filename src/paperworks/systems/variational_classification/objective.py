@@ -16,12 +16,12 @@ A shared identity covariance makes l_y(z) = mu_y . z - ||mu_y||^2/2 + log p_pi(y
 linear softmax layer (the last term is the same for every class), which is why CE training is the special
 case of VC with that prior and no KL term.
 
-The VC objective (maximised; paper Sec. 4, an ELBO analogue) is
+The VC objective (maximised; the paper's ELBO analogue) is
 
     E_{p(x,y)} E_{q(z|x)} [log p_theta(y|z)] - beta E_{p(y)} KL(q_phi(z|y) || p_theta(z|y)) + E log p_pi(y),
 
 q_phi(z|y) the aggregate latent distribution of class y. KL = E_q[log q(z|y) - log p_theta(z|y)]: the second
-part is closed form; the first is estimated with the density-ratio trick (Sec. 4.2, Algorithm 1): a
+part is closed form; the first is estimated with the density-ratio trick (the paper's Algorithm 1): a
 per-class critic T_psi(z, y) is trained by logistic regression to tell encoder latents (label 1) from prior
 samples z~ ~ p_theta(z|y) (label 0); at its optimum T_psi = log q(z|y)/p_theta(z|y), so E_q[T_psi] ~= KL.
 
@@ -35,8 +35,11 @@ also reaches the encoder, as in the code); T_psi is one linear map per class (``
 tanh critic with 512 hidden units is the code's alternative), trained with its own AdamW (default
 settings) on the latents and prior samples of the previous main step (the code's order: main step, then
 critic step on the cached batch); means start N(0, 1), log-variances 0; the class prior is uniform unless
-given. Deviation: the critic's weights start N(0, 1/d) instead of N(0, 1) (the code's d = 2048 ResNet
-features tolerate a unit scale; our small latents would start with a saturated critic).
+given. Deviation: the 1-layer critic's weights start N(0, 1/d) instead of the code's N(0, 1), a stability
+choice: with N(0, 1) a third of our prior samples start at |T| > 5 (Fashion-MNIST, d = 16, seed 0); the code's
+critic on d = 2048 features starts even more saturated, since the spread of T grows like sqrt(d). The 2-layer
+critic starts from the code's ``reset()`` (Xavier-uniform weights, zero biases); ``VC.py`` never calls it, so
+the released run would start that critic from N(0, 1) weights.
 """
 
 from __future__ import annotations
