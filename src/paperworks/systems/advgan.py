@@ -484,6 +484,13 @@ ROBUST_PGD_IMAGES = 100
 # as unverified (not found in a stored source): they are printed as "paper (unverified)".
 PAPER_SEMIWHITEBOX = {"A": 0.979, "B": 0.971, "C": 0.983}
 
+
+def paper_semiwhitebox_min(targets) -> float | None:
+    """The paper's value for the claim 'success >= 0.90 on every undefended model': the smallest Tab. 2 rate
+    among the targets actually attacked (``targets``: model names), None when none of them is in Tab. 2."""
+    vals = [PAPER_SEMIWHITEBOX[t] for t in targets if t in PAPER_SEMIWHITEBOX]
+    return min(vals) if vals else None
+
 #: The MNIST challenge (Madry et al.'s secret PGD-trained model, eps 0.3, all 10,000 MNIST test images): accuracy
 #: of that model under each black-box entry of the MadryLab/mnist_challenge README's "Black-Box Leaderboard
 #: (Original Challenge)" (checked in the stored README; the AdvGAN paper's own copy of the table could not be read in
@@ -802,7 +809,7 @@ class AdvGAN(System):
         worst = min(columns[c]["AdvGAN"].success_rate for c in und)
         rep.add_claim(Claim.at_least("semi-whitebox AdvGAN success on every undefended MNIST model",
                                      "min success rate over " + ", ".join(und), worst, 0.90,
-                                     paper=min(PAPER_SEMIWHITEBOX.values())))
+                                     paper=paper_semiwhitebox_min([c.split()[1] for c in und])))
         for c in defended_cols:
             rep.add_claim(Claim.beats(f"AdvGAN beats FGSM against {c}", "success rate",
                                       columns[c]["AdvGAN"].success_rate, columns[c]["FGSM"].success_rate))
