@@ -254,3 +254,29 @@ def test_config_damping_means_the_same_for_influence_and_unlearning(monkeypatch)
     cfg = FMD.make_config({"damping": "0.01", "n_train": "300"}, preset="smoke")
     FMD(cfg).experiment("compas", 0, baselines=False)
     assert seen["influence"] == pytest.approx(0.01) and seen["unlearn_mean_scale"] == pytest.approx(0.01)
+
+
+def test_erm_models_follow_the_official_code(monkeypatch):
+    """Official model-debias code: the C-MNIST MLP (mlp.py) and the Adult MLP (mlp2.py) are 3 x 100 ReLU layers
+    with a bias-free classifier, trained with Adam(weight_decay=1e-5) (cmnist_removal.py, celeba_removal.py)."""
+    import paperworks.core.trainer as trainer_mod
+    from paperworks.systems.fmd import train_model
+
+    seen = []
+
+    class Recorder:
+        def __init__(self, model, ds, loss_fn, tc, **kw):
+            seen.append(tc)
+
+        def fit(self, resume=False):
+            return []
+
+    monkeypatch.setattr(trainer_mod, "Trainer", Recorder)
+    cfg = FMD.make_config({"n_train": "300"})
+    for dataset in ("colored_mnist", "adult"):
+        task = make_task(cfg, dataset, 0)
+        assert task.hidden == (100, 100, 100)
+        model, _ = train_model(cfg, task, task.x_train[:64], task.y_train[:64], 0)
+        assert model.head.bias is None and [p.shape for p in model.head.parameters()] == [(task.n_classes, 100)]
+        assert [m.out_features for m in model.backbone if isinstance(m, nn.Linear)] == [100, 100, 100]
+    assert [(tc.optimizer, tc.weight_decay) for tc in seen] == [("adam", 1e-5)] * 2
