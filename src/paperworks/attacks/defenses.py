@@ -4,8 +4,10 @@
   with x_FGSM made from the model being trained at every step.
 - ``"ensemble"``: Tramer et al., "Ensemble Adversarial Training", ICLR 2018, Sec. 3.4: the same clean /
   adversarial mix, but the one-step examples of each batch come in turn from the current model or from one
-  of the fixed pre-trained ``static_models`` (round-robin over batches; the paper alternates sources). We
-  use FGSM with the true label as the one-step attack, the choice the paper's MNIST appendix makes.
+  of the fixed pre-trained ``static_models`` (round-robin over batches; the paper alternates sources, the
+  authors' code ftramer/ensemble-adv-training draws the source uniformly at random per batch: the same share
+  of each source in expectation). We use FGSM with the true label as the one-step attack, eps 0.3 and the
+  0.5 / 0.5 clean / adversarial loss, as in the authors' MNIST code (train_adv.py / tf_utils.tf_train).
 - ``"pgd"``: Madry et al., ICLR 2018, Eq. (2): min_theta E max_{||d||_inf <= eps} CE(x + d, y), the inner max
   by PGD with a random start (MNIST: eps 0.3, 40 steps of 0.01); the loss is on adversarial inputs only.
 

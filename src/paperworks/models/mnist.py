@@ -3,13 +3,14 @@
 The three MNIST target models of AdvGAN (Xiao et al., IJCAI 2018, Sec. 4.1): models A and B are the
 MNIST architectures of Tramer et al. ("Ensemble Adversarial Training", ICLR 2018, appendix), model C is
 the MNIST network of Carlini & Wagner ("Towards Evaluating the Robustness of Neural Networks", S&P 2017).
+(A and B checked layer by layer against the authors' Keras code, ftramer/ensemble-adv-training mnist.py.)
 All take ``[N, C, 28, 28]`` images in [0, 1] and return logits ``[N, num_classes]``; ``in_channels`` and
 ``image_size`` are exposed so the same layouts serve Fashion-MNIST or other small square images.
 
     A: conv64 5x5 - ReLU - conv64 5x5 - ReLU - dropout .25 - fc128 - ReLU - dropout .5 - fc
-    B: dropout .2 - conv64 8x8/2 (same) - ReLU - conv128 6x6/2 - ReLU - conv128 5x5 - ReLU - dropout .5 - fc
+    B: dropout .2 - conv64 8x8/2 (TF 'same') - ReLU - conv128 6x6/2 - ReLU - conv128 5x5 - ReLU - dropout .5 - fc
     C: conv32 3x3 - ReLU - conv32 3x3 - ReLU - maxpool 2 - conv64 3x3 - ReLU - conv64 3x3 - ReLU - maxpool 2
-       - fc200 - ReLU - fc200 - ReLU - fc   (C&W train it with dropout .5 before the fc layers; kept)
+       - fc200 - ReLU - dropout .5 - fc200 - ReLU - fc   (as C&W's train_models.py, params 32/32/64/64/200/200)
 
 ``SmallCNN``, ``MLP`` and ``LinearSoftmax`` are light models for tests and quick experiments.
 """

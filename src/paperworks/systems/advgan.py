@@ -26,16 +26,27 @@ al.'s secret PGD-trained model to 92.76 % accuracy. The secret model is emulated
 ``surrogate_model``, the same AdvGAN config as the other targets); FGSM / PGD transferred from the naturally trained
 copy, PGD on the distilled surrogate and white-box PGD are the references (``AdvGAN._challenge``).
 
-Choices where the paper is vague (stated, following common re-implementations):
-- architectures as in the paper's appendix / CycleGAN notation: G = c8 (3x3) - d16 - d32 (stride 2) -
-  4 residual blocks (32) - u16 - u8 (transposed, stride 2) - 3x3 conv - tanh, InstanceNorm + ReLU;
+Choices where the paper is vague (stated; the authors released no code, unofficial re-implementations are
+named where they settle a point):
+- architectures as in the paper's appendix / CycleGAN notation: G = c3s1-8 - d16 - d32 (stride 2) -
+  4 residual blocks (32) - u16 - u8 (transposed, stride 2) - c3s1 - tanh, InstanceNorm + ReLU (the layer list
+  "c3s1-8, d16, d32, r32 x 4, u16, u8, c3s1-3" as independent re-implementations quote the appendix; CycleGAN's
+  own first layer is 7x7); zero padding and PyTorch's default initialisation (CycleGAN: reflection padding,
+  N(0, 0.02) weights; not fixed by the paper);
   D = C8 (no norm) - C16 - C32 (4x4 stride 2, InstanceNorm, LeakyReLU 0.2) - linear score.
 - GAN loss: least squares (LSGAN, the CycleGAN objective the paper builds on); ``gan_loss=bce`` gives the
   log form of Eq. (2).
-- one D step then one G step per minibatch, Adam(lr, betas 0.5/0.999); lr divided by 10 for the last 20% of
-  the epochs (the re-implementations' step decay, compressed to short budgets).
-- alpha, beta, c are not tabulated in the paper; we follow the common re-implementation weighting (10 on L_adv,
-  1 on the GAN and perturbation terms), i.e. alpha = beta = 0.1 in Eq. (4). The hinge bound c
+- one D step then one G step per minibatch, Adam(lr, betas 0.5/0.999: the GAN setting of CycleGAN / DCGAN and
+  of the advGAN_tf2 re-implementation; the paper names Adam, lr 0.001, batch 128 only, and mathcbc/advGAN_pytorch
+  keeps Adam's default 0.9); lr divided by 10 for the last 20% of the epochs (the re-implementations' step decay,
+  compressed to short budgets).
+- alpha, beta, c are not tabulated in the paper; alpha = beta = 0.1 in Eq. (4), all three terms batch means, i.e.
+  per example 10 on L_adv and 1 on the GAN and perturbation terms. This is the nominal 10 : 1 : 1 of
+  mathcbc/advGAN_pytorch, not its effective weighting: that code sums its margin over the batch (x128 per
+  example against the mean GAN and norm terms) and takes it on softmax probabilities, not logits (Eq. (4) here:
+  expectations, logits). The hinge is taken on the eps-clipped perturbation that is added (validation: raw
+  tanh output 0.857 vs clipped 0.896 at c = 5; re-implementations differ: advGAN_tf2 hinges the clipped
+  perturbation, mathcbc/advGAN_pytorch and AdvGAN-tf penalise the mean L2 of the raw output, no hinge). The hinge bound c
   (L2, MNIST, eps = 0.3) was chosen on 1,000 held-out training images (not the test split) by semi-whitebox
   success against model C: c = 5 / 7 / 10 gave 0.896 / 0.902 / 0.902; the smallest best value, c = 7, is used.
 - kappa (the C&W confidence; the brief's default is 0) was chosen the same way, with the rule fixed before
@@ -185,9 +196,9 @@ def advgan_generator_loss(target, disc, raw, x, y, *, eps, alpha, beta, c, kappa
     s = disc(x_a)
     l_gan = ((s - 1) ** 2).mean() if gan_loss == "ls" else F.binary_cross_entropy_with_logits(
         s, torch.ones_like(s))
-    # the hinge bounds the perturbation that is actually added: G's output after the eps-clip (the re-
-    # implementations also take the norm of the clipped perturbation); on the raw tanh output it would
-    # also penalise values beyond eps that the clip removes anyway
+    # the hinge bounds the perturbation that is actually added: G's output after the eps-clip (as advGAN_tf2;
+    # mathcbc/advGAN_pytorch and AdvGAN-tf take the raw output's norm); on the raw tanh output it would also
+    # penalise values beyond eps that the clip removes anyway (module docstring: validation-chosen)
     l_hinge = hinge_loss(raw.clamp(-eps, eps), c)
     loss = l_adv + alpha * l_gan + beta * l_hinge
     return loss, {"l_adv": float(l_adv.detach()), "l_gan": float(l_gan.detach()),
