@@ -44,13 +44,6 @@ def test_paper_preset_is_the_official_setting_and_head_lr_scale_is_checked():
     S = get_system("variational_classification")
     c = S.make_config({}, preset="paper")
     assert (c.beta_likelihood, c.beta_adversarial, c.critic_layers, c.head_lr_scale, c.n_bins) == (0.01, 0.01, 1, 0.1, 20)
-    # official VC.py / run_vc.sh: SGD lr 0.1 (Nesterov, momentum 0.9), weight decay 1e-3, head (optimizer_2) at
-    # 0.1 x lr, batch 256, 90 epochs, StepLR(step_size=30, gamma=0.1) -- not Adam
-    assert (c.optimizer, c.sgd_lr, c.sgd_weight_decay, c.sgd_head_lr_scale) == ("sgd_official", 0.1, 1e-3, 0.1)
-    assert (c.batch_size, c.epochs, c.text_epochs) == (256, 90, 90)
-    from paperworks.systems.variational_classification.experiment import step_milestones
-    per_epoch = c.n_train // c.batch_size                   # 15 updates per epoch on 4,000 images
-    assert step_milestones(c.epochs * per_epoch) == (30 * per_epoch, 60 * per_epoch)   # after epochs 30 and 60
     with pytest.raises(ConfigError, match="head_lr_scale"):
         S.make_config({"head_lr_scale": "0"})
 

@@ -162,12 +162,12 @@ class VariationalClassification(System):
     presets = {
         "smoke": {"n_train": 256, "n_test": 128, "epochs": 1, "text_epochs": 1, "seeds": 1, "hidden": 32,
                   "n_attack": 64, "text_max_features": 200, "batch_size": 64},
-        # the official run_vc.sh / VC.py setting: SGD (lr 0.1, Nesterov momentum 0.9, weight decay 1e-3), head at
-        # 0.1 x lr, batch 256, 90 epochs with lr x0.1 after epochs 30 and 60, l1 = l2 = 0.01, 1-layer critic,
-        # 20 ECE bins (head_lr_scale is the Adam-only analogue of sgd_head_lr_scale)
-        "paper": {"optimizer": "sgd_official", "sgd_lr": 0.1, "sgd_weight_decay": 1e-3, "sgd_head_lr_scale": 0.1,
-                  "batch_size": 256, "epochs": 90, "text_epochs": 90, "beta_likelihood": 0.01,
-                  "beta_adversarial": 0.01, "critic_layers": 1, "head_lr_scale": 0.1, "n_bins": 20},
+        # the official settings that transfer to our MLP: l1 = l2 = 0.01, 1-layer critic, head at 0.1 x the encoder's
+        # lr, 20 ECE bins. The official optimizer recipe verbatim (optimizer=sgd_official, batch 256, 90 epochs) is
+        # not part of it: the plain-CE MLP diverges under it (seed 2: loss inf at update 39; the official ResNet has
+        # BatchNorm and normalised inputs, our MLP neither)
+        "paper": {"beta_likelihood": 0.01, "beta_adversarial": 0.01, "critic_layers": 1, "head_lr_scale": 0.1,
+                  "n_bins": 20},
     }
 
     # ----------------------------------------------------------------------------------------- run
