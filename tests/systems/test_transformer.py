@@ -34,6 +34,29 @@ def test_config_errors_name_the_key():
         cls.make_config({"dropout": "1.0"})
     with pytest.raises(ConfigError, match="unknown device 'tpu'"):
         cls.make_config({"device": "tpu"})
+    with pytest.raises(ConfigError, match="beam_stop"):
+        cls.make_config({"beam_stop": "early"})
+
+
+def test_translation_beam_uses_the_official_stop_rule():
+    """Sec. 6.1 "terminate early when possible": the default (and the reproduction's) beam stop rule is the
+    official code's bound, and translate() hands the configured rule to beam_search."""
+    from paperworks.attention import Transformer, beam_search
+    from paperworks.systems.transformer import collate_pairs, translate
+
+    assert get_system("transformer").make_config({}).beam_stop == "bound"
+    torch.manual_seed(3)
+    m = Transformer(vocab_size=9, d_model=16, n_heads=2, d_ff=32, n_encoder_layers=1, n_decoder_layers=1,
+                    dropout=0.0).double().eval()
+    with torch.no_grad():
+        m.embedding.weight[m.eos_id] *= 3
+    pairs = [([4, 5, 6, 2], [4, 2]), ([7, 8, 2], [5, 2]), ([3, 4, 5, 6, 7, 2], [6, 2])]
+    order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]))
+    src = collate_pairs([pairs[i] for i in order])[0]
+    for stop in ("bound", "first_k"):
+        want = beam_search(m, src, 4, 0.6, max_len_b=6, stop=stop)
+        got = translate(m, pairs, 4, 0.6, max_len_b=6, stop=stop)
+        assert [got[i] for i in order] == want
 
 
 def test_cuda_asked_for_without_cuda_is_one_clear_error(tmp_path, monkeypatch):

@@ -62,7 +62,8 @@ class TransformerSpec:
             raise ValueError("TransformerSpec: " + "; ".join(problems))
 
 
-#: Table 3 sizes. ``base``: the paper's base model (65M parameters with a 37k vocabulary);
+#: Table 3 sizes. ``base``: the paper's base model (Table 3: 65M parameters; ours 63.1M with a 37k shared
+#: vocabulary, ``big`` 214.2M vs 213M);
 #: ``tiny``: a CPU-sized model; ``smoke``: seconds-long tests.
 PRESETS: dict[str, dict] = {
     "base": dict(d_model=512, n_heads=8, d_ff=2048, n_encoder_layers=6, n_decoder_layers=6, dropout=0.1),

@@ -2,16 +2,22 @@
 :class:`paperworks.attention.model.Transformer` (also :class:`paperworks.attention.rnn.LSTMSeq2Seq`).
 
 Sec. 6.1 of Vaswani et al.: beam size 4, length penalty alpha = 0.6 (GNMT's ``((5+|Y|)/6)^alpha``),
-maximum output length = input length + 50, stop early when possible.
+maximum output length = input length + 50, "terminate early when possible". A hypothesis is ranked by
+``log P(Y|X) / lp(|Y|)``; ``|Y|`` counts generated tokens including the final EOS.
 
-Choices where the paper is vague (fairseq-like, stated here):
-- ``|Y|`` counts generated tokens including the final EOS (a hypothesis cut at the maximum length
-  has no EOS and counts its tokens);
-- at each step the 2k best continuations are scored; EOS continuations among the best k finish a
-  hypothesis, the best k non-EOS continuations stay alive; a sentence stops once it has k finished
-  hypotheses (or reaches its maximum length, when its alive hypotheses are finished as they are);
-- the result is the finished hypothesis with the best ``log P / lp``.
-With k = 1 this is exactly greedy search.
+``stop="bound"`` (default) follows the official code (tensor2tensor ``utils/beam_search.py``): at each step
+the 2k best continuations of the k alive hypotheses are scored; the best k of them that do not end in EOS
+stay alive; every one that ends in EOS is a candidate for the finished set, which keeps the k best finished
+hypotheses seen so far (by ``log P / lp``). A sentence stops at its length limit, or as soon as its worst
+finished hypothesis scores above the best alive one's log-probability divided by ``lp(limit)``: log P only
+falls and lp only grows, so no alive hypothesis can then enter the finished set and stopping changes
+nothing (tested against ``stop="never"``, the same search always run to the length limit). The result
+is the best finished hypothesis; a sentence with none at its limit returns its best alive hypothesis.
+
+``stop="first_k"`` is the earlier rule of this library (fairseq-like): only EOS continuations among the
+best k finish a hypothesis and a sentence stops once it has k finished hypotheses, or at its limit,
+where the alive ones are finished as they are. It stops before longer hypotheses, which the length
+penalty favours, can compete; with k = 1 it is exactly greedy search (tested).
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import torch
 
 from paperworks.attention.functional import length_penalty
 
-__all__ = ["greedy_search", "beam_search", "max_lengths"]
+__all__ = ["greedy_search", "beam_search", "max_lengths", "STOP_RULES"]
 
 
 def max_lengths(src: torch.Tensor, pad_id: int, max_len_a: float = 1.0, max_len_b: int = 50,
@@ -66,15 +72,23 @@ def greedy_search(model, src: torch.Tensor, src_padding_mask: torch.Tensor | Non
     return [o if o is not None else [] for o in out]
 
 
+STOP_RULES = ("bound", "first_k", "never")
+
+
 @torch.no_grad()
 def beam_search(model, src: torch.Tensor, beam_size: int = 4, alpha: float = 0.6,
                 src_padding_mask: torch.Tensor | None = None, max_len_a: float = 1.0, max_len_b: int = 50,
-                use_cache: bool = True, return_scores: bool = False):
+                use_cache: bool = True, return_scores: bool = False, stop: str = "bound"):
     """Beam search with the GNMT length penalty; returns the best hypothesis of each sentence (token ids
-    without BOS/EOS), and with ``return_scores`` also its ``log P / lp``."""
+    without BOS/EOS), and with ``return_scores`` also its ``log P / lp``. ``stop``: ``"bound"`` (official
+    code, default), ``"first_k"`` (fairseq-like) or ``"never"`` (bound's search run to the length limit);
+    see the module docstring."""
     _check(src)
     if beam_size < 1:
         raise ValueError(f"beam_search: beam_size must be >= 1 (got {beam_size})")
+    if stop not in STOP_RULES:
+        raise ValueError(f"beam_search: stop must be one of {', '.join(STOP_RULES)} (got {stop!r})")
+    first_k = stop == "first_k"
     B, k, dev = src.shape[0], beam_size, src.device
     limit = max_lengths(src, model.pad_id, max_len_a, max_len_b, src_padding_mask)
     state = model.start_decoding(src, src_padding_mask, use_cache=use_cache)
@@ -83,6 +97,7 @@ def beam_search(model, src: torch.Tensor, beam_size: int = 4, alpha: float = 0.6
     prefix = torch.full((B * k, 1), model.bos_id, dtype=torch.long, device=dev)
     scores = torch.full((B, k), float("-inf"), dtype=torch.float64, device=dev)
     scores[:, 0] = 0.0
+    # finished[b]: (log P / lp, tokens); "bound"/"never" keep it sorted best first, at most k entries
     finished: list[list[tuple[float, list[int]]]] = [[] for _ in range(B)]
     sent = torch.arange(B, device=dev)      # which original sentence each live group is
     n_cand = min(2 * k, _vocab_size(model) * k)
@@ -90,18 +105,25 @@ def beam_search(model, src: torch.Tensor, beam_size: int = 4, alpha: float = 0.6
         logp, state = model.decode_next(prefix, state)                # [G*k, V]
         G, V = sent.shape[0], logp.shape[-1]
         cand = (scores[:, :, None] + logp.view(G, k, V).to(torch.float64)).view(G, k * V)
-        top, idx = cand.topk(n_cand, dim=1)                            # [G, 2k]
+        top, idx = cand.topk(n_cand, dim=1)                            # [G, 2k], best first
         beam_of, tok = idx // V, idx % V
         is_eos = tok == model.eos_id
         new_len = t + 1
         at_limit = limit[sent] <= new_len                              # [G]
         lp = float(length_penalty(new_len, alpha))
-        # 1) EOS among the best k candidates finish a hypothesis
-        for g, j in (is_eos[:, :k] & torch.isfinite(top[:, :k])).nonzero().tolist():
+        # 1) hypotheses ending in EOS: first_k: those among the best k finish until k are finished;
+        #    bound/never: every one among the 2k competes for the k best finished so far
+        eos_at = is_eos[:, :k] if first_k else is_eos
+        new_fin: dict[int, list[tuple[float, list[int]]]] = {}
+        for g, j in (eos_at & torch.isfinite(top[:, : eos_at.shape[1]])).nonzero().tolist():
+            row = g * k + int(beam_of[g, j])
+            new_fin.setdefault(g, []).append((float(top[g, j]) / lp, prefix[row, 1:].tolist()))
+        for g, hyps in new_fin.items():
             b = int(sent[g])
-            if len(finished[b]) < k:
-                row = g * k + int(beam_of[g, j])
-                finished[b].append((float(top[g, j]) / lp, prefix[row, 1:].tolist()))
+            if first_k:
+                finished[b].extend(hyps[: k - len(finished[b])])
+            else:  # stable: earlier finished first, then this step's in rank order, on equal scores
+                finished[b] = sorted(finished[b] + hyps, key=lambda h: -h[0])[:k]
         # 2) the best k non-EOS candidates stay alive (there are always >= k of them among 2k)
         order = torch.argsort(is_eos.to(torch.int64) * n_cand + torch.arange(n_cand, device=dev), dim=1)[:, :k]
         keep_beam = beam_of.gather(1, order)
@@ -111,13 +133,24 @@ def beam_search(model, src: torch.Tensor, beam_size: int = 4, alpha: float = 0.6
         prefix = torch.cat([prefix.index_select(0, rows), keep_tok.flatten()[:, None]], dim=1)
         state = model.reorder_state(state, rows)
         scores = keep_score
-        # 3) sentences at their length limit finish their alive beams as they are
+        # 3) sentences at their length limit: first_k finishes the alive beams as they are; bound/never
+        #    return the best alive one only when nothing has finished
         for g in at_limit.nonzero().flatten().tolist():
             b = int(sent[g])
-            for j in range(k):
-                if len(finished[b]) < k and torch.isfinite(scores[g, j]):
-                    finished[b].append((float(scores[g, j]) / lp, prefix[g * k + j, 1:].tolist()))
-        done = torch.tensor([len(finished[int(b)]) >= k for b in sent], device=dev) | at_limit
+            if first_k or not finished[b]:
+                for j in range(k):
+                    if len(finished[b]) < k and torch.isfinite(scores[g, j]):
+                        finished[b].append((float(scores[g, j]) / lp, prefix[g * k + j, 1:].tolist()))
+        if first_k:
+            done = torch.tensor([len(finished[int(b)]) >= k for b in sent], device=dev) | at_limit
+        elif stop == "bound":
+            # no alive hypothesis can beat the worst finished one: log P only falls, lp(|Y|) <= lp(limit)
+            best_alive = scores[:, 0] / length_penalty(limit[sent], alpha)
+            worst_fin = torch.tensor([finished[int(b)][-1][0] if finished[int(b)] else float("-inf") for b in sent],
+                                     dtype=torch.float64, device=dev)
+            done = (worst_fin > best_alive) | at_limit
+        else:
+            done = at_limit
         if bool(done.all()):
             break
         if bool(done.any()):

@@ -4,8 +4,8 @@
 The engine lives in :mod:`paperworks.attention`; this module wires it to data, the shared Trainer,
 decoding and the report. Small-scale reproduction (offline, CPU):
 
-(a) algorithmic transduction (copy, reverse, sort, multi-digit addition; one model for all four tasks,
-    the task named by the first source token): the Transformer reaches >= 99% exact-sequence accuracy
+(a) algorithmic transduction (copy, reverse, sort by default; multi-digit addition is available; one
+    model for all tasks, the task named by the first source token): the Transformer reaches >= 99% exact-sequence accuracy
     on unseen inputs and beats an attentional LSTM encoder-decoder of about the same size trained with
     the same number of updates on the same batches;
 (b) real translation EN->DE (and EN->FR) on the human translations in Debian's gettext catalogs
@@ -24,6 +24,7 @@ import torch
 
 from paperworks.attention import (LSTMSeq2Seq, Transformer, beam_search, corpus_bleu, exact_match,
                                   greedy_search, label_smoothed_cross_entropy)
+from paperworks.attention.search import STOP_RULES
 from paperworks.core import Claim, Paper, Report, RunDir, System, check_choice, check_interval, register
 from paperworks.core.config import Config, check_positive
 from paperworks.core.errors import ConfigError
@@ -74,6 +75,10 @@ class TransformerConfig(Config):
     beam_size: int = 4
     length_penalty: float = 0.6
     max_len_b: int = 50                   # max output length = source length + 50
+    # when a sentence's beam search ends: "bound" = official code (tensor2tensor): k best finished kept, stop
+    # once no alive hypothesis can beat them ("terminate early when possible"); "first_k" = fairseq-like
+    # rule used until 2026-11-26 (stop at the first k finished); see paperworks.attention.search
+    beam_stop: str = "bound"
     # translation data
     vocab_size: int = 2000                # joint BPE vocabulary
     eval_sentences: int = 0               # 0 = the whole test split
@@ -111,6 +116,7 @@ class TransformerConfig(Config):
     def validate(self) -> None:
         check_choice("task", self.task, ("translation", "algorithmic"))
         check_choice("lang", self.lang, ("de", "fr"))
+        check_choice("beam_stop", self.beam_stop, STOP_RULES)
         for lang in self.langs:
             check_choice("langs", lang, ("de", "fr"))
         from paperworks.data.algorithmic import TASKS
@@ -191,8 +197,9 @@ def _loss_fn(eps: float, pad_id: int = 0):
 
 @torch.no_grad()
 def translate(model, pairs, beam_size: int = 4, alpha: float = 0.6, max_len_b: int = 50,
-              batch_size: int = 64, use_cache: bool = True) -> list[list[int]]:
-    """Decode the sources of ``pairs`` (beam 1 = greedy), batching sentences of similar length."""
+              batch_size: int = 64, use_cache: bool = True, stop: str = "bound") -> list[list[int]]:
+    """Decode the sources of ``pairs`` (beam 1 = greedy search; ``stop``: the beam's stop rule, see
+    :func:`paperworks.attention.beam_search`), batching sentences of similar length."""
     was = model.training
     model.eval()
     device = module_device(model)
@@ -204,7 +211,7 @@ def translate(model, pairs, beam_size: int = 4, alpha: float = 0.6, max_len_b: i
         if beam_size == 1:
             hyps = greedy_search(model, src, max_len_b=max_len_b, use_cache=use_cache)
         else:
-            hyps = beam_search(model, src, beam_size, alpha, max_len_b=max_len_b, use_cache=use_cache)
+            hyps = beam_search(model, src, beam_size, alpha, max_len_b=max_len_b, use_cache=use_cache, stop=stop)
         for j, h in zip(idx, hyps):
             out[j] = h
     model.train(was)
@@ -236,8 +243,9 @@ class TransformerSystem(System):
     label smoothing, Adam with warm-up, beam search with length penalty, checkpoint averaging).
 
     Choices where the paper is vague are documented in :mod:`paperworks.attention` and
-    docs/systems/transformer.md (label-smoothing convention: PyTorch's eps/V on every class; batches are
-    a fixed number of sentence pairs rather than ~25k tokens; no length bucketing).
+    docs/systems/transformer.md (label-smoothing convention: PyTorch's eps/V on every class; translation
+    batches group sentences of similar length up to ``batch_tokens`` (~1000) tokens instead of ~25k;
+    algorithmic batches are 64 pairs; beam search stops by the official code's bound).
     """
 
     presets = {
@@ -337,7 +345,7 @@ class TransformerSystem(System):
         c = self.config
         test = data.ids["test"][:n_eval] if n_eval else data.ids["test"]
         refs = [t for _, t in data.text["test"][: len(test)]]
-        hyps = translate(model, test, beam, c.length_penalty, c.max_len_b)
+        hyps = translate(model, test, beam, c.length_penalty, c.max_len_b, stop=c.beam_stop)
         return corpus_bleu([data.decode(h) for h in hyps], refs)
 
     def _translation_model(self, path: str, lang: str, name: str, steps: int, n_eval: int) -> dict:
@@ -495,7 +503,7 @@ class TransformerSystem(System):
             f"eps_ls={c.label_smoothing}, Adam(0.9, 0.98, 1e-9) with the warm-up schedule (warmup "
             f"{c.warmup_steps}, factor {c.lr_factor} for translation and {c.alg_lr_factor} for the algorithmic "
             f"tasks, chosen on the dev splits with the same search for the LSTM's lr); beam {c.beam_size}, alpha {c.length_penalty}, max length "
-            f"source + {c.max_len_b}. LSTM: Luong global attention (general score), bidirectional encoder, "
+            f"source + {c.max_len_b}, stop rule '{c.beam_stop}' (both models). LSTM: Luong global attention (general score), bidirectional encoder, "
             f"Adam lr {c.lstm_lr} (algorithmic {c.alg_lstm_lr}) with linear warm-up and decay, gradient clipping 1.0, same label smoothing. "
             f"Wall time of the whole reproduction: {time.time() - t_start:.0f} s, its {2 + 2 * len(langs)} trainings "
             f"run in {workers} process(es) (one torch thread each when more than one; "
