@@ -161,11 +161,16 @@ def test_reproduce_quick_tabular_claims_hold(reproduce_smoke):
     # influence-ranking claim must hold; the diagnostic rows must be reported.
     # The four text (fortunes_gender) claims were fixed before the text task was run and are reported as they
     # come out (the bias claim fails: see docs); they must be present.
+    # With the official 3 x 100 Adult MLP (fidelity review, second session) the Adult / COMPAS bias claims fail
+    # too (last-layer ceiling at the ERM bias, see docs); they are reported, the other tabular claims must hold.
     d = reproduce_smoke("fmd", preset=None)
+    bias_claims = [c for c in d["claims"] if c["claim"].startswith(("adult: FMD at least halves",
+                                                                    "compas: FMD at least halves"))]
+    assert len(bias_claims) == 2
     must = [c for c in d["claims"] if not c["claim"].startswith("colored_mnist: FMD")
             and not c["claim"].startswith("colored_mnist: accuracy") and not c["claim"].startswith("colored_mnist: debias")
-            and not c["claim"].startswith("fortunes_gender")]
-    assert len(must) == 7 and all(c["holds"] for c in must), [c for c in must if not c["holds"]]
+            and not c["claim"].startswith("fortunes_gender") and c not in bias_claims]
+    assert len(must) == 5 and all(c["holds"] for c in must), [c for c in must if not c["holds"]]
     assert sum(c["claim"].startswith("fortunes_gender") for c in d["claims"]) == 4
     assert any(c["claim"].startswith("colored_mnist: FMD at least halves") for c in d["claims"])
     rows = {r[0] for t in d["tables"] for r in t["rows"]}
