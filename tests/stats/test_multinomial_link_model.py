@@ -140,6 +140,27 @@ def test_trauma_matches_vgam():
     assert abs(r2.deviance - REF.TRAUMA_CUM_PROBIT_NPO_DEV) < 1e-6
 
 
+# Independent fit of the trauma cumulative MIXED-link po model (links cauchit, loglog, logit, cauchit): the
+# likelihood written out in R 4.2.2 (rho_ij = F_j(b_j + z x_i), pi = diff(0, rho, 1), -Inf outside the
+# feasible region), optim Nelder-Mead (reltol 1e-15) then BFGS with its numerical Hessian (fidelity review
+# 2026-11-26). No R package fits mixed links; VGAM / ordinal take one link for all predictors.
+TRAUMA_CUM_MIXED_PO_LLF = -1223.211323
+TRAUMA_CUM_MIXED_PO_COEF = [-0.649521330, 0.291995286, 0.674202403, 2.160970494, -0.170324409]
+TRAUMA_CUM_MIXED_PO_OBS_SE = [0.1272081, 0.1004215, 0.1149819, 0.1891296, 0.0316547]   # optim's Hessian
+
+
+def test_trauma_cumulative_mixed_link_po_matches_an_independent_r_optim_fit():
+    t = load("trauma")
+    m = MultinomialLinkModel(t.iloc[:, 2:], t[["x"]], model="cumulative",
+                             link=["cauchit", "loglog", "logit", "cauchit"], assumption="po")
+    r = m.fit()
+    assert abs(r.llf - TRAUMA_CUM_MIXED_PO_LLF) < 1e-5 and not r.boundary
+    np.testing.assert_allclose(r.params, TRAUMA_CUM_MIXED_PO_COEF, rtol=1e-5, atol=1e-6)
+    assert (r.predict() > 0).all()
+    # observed-information SEs against optim's finite-difference Hessian (itself accurate to ~1e-3)
+    np.testing.assert_allclose(m.fit(cov_type="observed").bse, TRAUMA_CUM_MIXED_PO_OBS_SE, rtol=3e-3)
+
+
 @pytest.mark.parametrize("link,key", [("cloglog", "POLR"), ("cauchit", "CLM_CAUCHIT"), ("loglog", "CLM_LOGLOG")])
 def test_housing_matches_polr_and_clm(link, key):
     d = load("housing")

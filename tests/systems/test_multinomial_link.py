@@ -6,7 +6,8 @@ from paperworks.core.errors import ConfigError
 from paperworks.core.registry import get_system
 from paperworks.core.rundir import RunDir
 from paperworks.stats import InfeasibleError, MultinomialLinkModel
-from paperworks.systems.multinomial_link import near_boundary_data, two_group_data
+from paperworks.systems.multinomial_link import (SINGLE_LINKS, near_boundary_data, trauma_candidates,
+                                                 two_group_data)
 
 
 def test_reproduce_smoke_report_structure(reproduce_smoke):
@@ -17,6 +18,21 @@ def test_reproduce_smoke_report_structure(reproduce_smoke):
     # the selected model is also set against the best of ALL multinomial logistic models, not only the
     # baseline-category logit of the claims
     assert sum("best multinomial logistic model" in str(r[0]) for r in trauma["rows"]) == 2
+
+
+def test_trauma_search_covers_mixed_links_of_every_ordinal_family_including_cumulative():
+    """The paper's mixed-link class (one link per predictor) spans the cumulative family too, whose
+    feasibility the paper's algorithm handles; the search used to skip it ('always feasible' families only)."""
+    cls = get_system("multinomial_link")
+    mnl, cands, best = cls(cls.make_config({})).trauma()
+    n_mixed = len(SINGLE_LINKS) ** 4 - len(SINGLE_LINKS)
+    for fam in ("cumulative", "continuation", "adjacent"):
+        assert sum(k[0] == fam and not isinstance(k[1], str) for k in cands) == n_mixed, fam
+    assert len(cands) == len(trauma_candidates(True)) == 3 * (len(SINGLE_LINKS) + n_mixed)
+    assert len(trauma_candidates(False)) == 3 * len(SINGLE_LINKS)
+    # every candidate is a valid (feasible) fit, and the selected one is the AIC minimum over all of them
+    assert all(r.min_prob > 0 for r in cands.values())
+    assert cands[best].aic == min(r.aic for r in cands.values())
 
 
 def test_config_rejects_bad_values():
