@@ -587,3 +587,56 @@ def test_live_vgam_if_r_is_installed(tmp_path):
     res = _pneumo("continuation", "cloglog", "npo")
     np.testing.assert_allclose(res.params, want[:4], rtol=1e-6)
     assert abs(res.deviance - want[4]) < 1e-6
+
+
+# ------------------------------------------------------------ models without an R peer: written-out likelihoods
+def _written_out_mle(nll, p):
+    from scipy import optimize
+    o = optimize.minimize(nll, np.zeros(p), method="Nelder-Mead",
+                          options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 40000})
+    return o.x, -o.fun
+
+
+@pytest.mark.parametrize("family,link", [("baseline", "probit"), ("adjacent", "cloglog")])
+def test_non_logit_baseline_and_adjacent_equal_their_written_out_likelihood(family, link):
+    """VGAM's multinomial() / acat() take the logit only; here pi_j / pi_J (baseline) or pi_j / pi_j+1
+    (adjacent) = rho_j / (1 - rho_j) with rho_j = F(b_j + z x), maximised by a generic optimiser."""
+    from scipy import stats as st
+    rng = np.random.default_rng(3)
+    n = 150
+    x = rng.normal(size=n)
+    y = rng.integers(0, 3, n)
+    F = st.norm.cdf if link == "probit" else (lambda e: -np.expm1(-np.exp(e)))
+
+    def nll(th):
+        o = F(th[:2][None, :] + th[2] * x[:, None])
+        o = o / (1 - o)
+        w = np.c_[o, np.ones(n)] if family == "baseline" else np.c_[o[:, 0] * o[:, 1], o[:, 1], np.ones(n)]
+        return -np.log((w / w.sum(1, keepdims=True))[np.arange(n), y]).sum()
+
+    r = MultinomialLinkModel(y, x[:, None], model=family, link=link, assumption="po").fit()
+    th, ll = _written_out_mle(nll, 3)
+    assert abs(r.llf - ll) < 1e-7 and abs(nll(r.params) + r.llf) < 1e-9
+    np.testing.assert_allclose(r.params, th, atol=1e-5)
+
+
+def test_na_two_group_po_equals_its_written_out_likelihood():
+    """NA model with common slope: pi = (r F1, r (F2 - F1), r (1 - F2), 1 - r), F_j = expit(b_j + z x),
+    r = expit(b_3 + z x) = P(observed) (the brief's two-group model; z shared by all three predictors)."""
+    from scipy.special import expit
+    from paperworks.systems.multinomial_link import two_group_data
+    y, x = two_group_data(0, 300, 0.2)
+    code = np.where(y.isna(), 3, y.fillna(0)).astype(int)
+    xx = x[:, 0]
+
+    def nll(th):
+        e = th[:3][None, :] + th[3] * xx[:, None]
+        F1, F2, R = expit(e[:, 0]), expit(e[:, 1]), expit(e[:, 2])
+        P = np.c_[R * F1, R * (F2 - F1), R * (1 - F2), 1 - R]
+        return 1e10 if (P <= 0).any() else -np.log(P[np.arange(len(xx)), code]).sum()
+
+    r = MultinomialLinkModel(y, x, model="cumulative", assumption="po", na_category=True).fit()
+    assert abs(nll(r.params) + r.llf) < 1e-9
+    th, ll = _written_out_mle(lambda t: nll(t + np.array([-0.5, 0.5, 0.0, 0.0])), 4)
+    assert abs(r.llf - ll) < 1e-7
+    np.testing.assert_allclose(r.params, th + np.array([-0.5, 0.5, 0.0, 0.0]), atol=1e-5)
