@@ -348,3 +348,52 @@ def test_operator_on_single_node_edgeless_and_isolated_graphs(kw):
         assert torch.isfinite(wo).all() and bool((bo[eo[0]] == bo[eo[1]]).all())
     else:
         assert all(bool((perm[eo[k]] >= 5).all()) for k in (0, 1))  # only graph 2's edge can survive
+
+
+def _bfs_within(adj: np.ndarray, src: int, hops: int) -> set:
+    seen, frontier = {src}, {src}
+    for _ in range(hops):
+        frontier = {int(j) for i in frontier for j in np.nonzero(adj[i])[0]} - seen
+        seen |= frontier
+    return seen
+
+
+@pytest.mark.parametrize("candidates,hops,sparse", [("all", 4, True), ("hops", 1, True), ("hops", 2, True),
+                                                    ("all", 4, False)])
+def test_learned_weights_are_the_papers_eq_6_written_out(candidates, hops, sparse):
+    """Paper Eq. 6-7 written out with numpy on the kept nodes: E_ij = LeakyReLU_0.2(a^T [h_i || h_j])
+    + lambda A_ij (A = input weights, 0 for non-edges), normalised per row i over its candidates j (every kept node
+    of the graph, or those within `hops` hops by breadth-first search, self included) by sparsemax (the simplex
+    projection, by bisection) or softmax; weights of 0 are not edges. (The rows-sum-to-one test alone passes
+    for any scores, any lambda, any activation.)"""
+    g = torch.Generator().manual_seed(7)
+    sizes = (7, 6)
+    x = torch.randn(sum(sizes), 3, generator=g, dtype=torch.float64)
+    batch = torch.repeat_interleave(torch.arange(2), torch.tensor(sizes))
+    a = np.zeros((13, 13))
+    for (i, j) in [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5), (5, 6), (0, 6), (1, 4), (7, 8), (8, 9), (9, 10),
+                   (10, 11), (11, 12), (7, 10)]:
+        a[i, j] = a[j, i] = float(torch.rand(1, generator=g)) + 0.5   # weighted, symmetric
+    ei = torch.tensor(np.array(np.nonzero(a)), dtype=torch.long)
+    ew = torch.tensor(a[ei[0], ei[1]], dtype=torch.float64)
+    lamb = 0.7
+    pool = HGPSLPool(3, ratio=0.6, lamb=lamb, candidates=candidates, hops=hops, sparse=sparse).double()
+    with torch.no_grad():
+        pool.att.copy_(torch.randn(6, generator=g, dtype=torch.float64) * 2)
+    _, eo, wo, bo, perm = pool(x, ei, ew, batch)
+    att = pool.att.detach().numpy()
+    xs, p = x.numpy(), perm.tolist()
+    want, n_cand = np.zeros((len(p), len(p))), 0
+    for r, i in enumerate(p):
+        reach = _bfs_within(a, i, hops) if candidates == "hops" else set(range(13))
+        cols = [c for c, j in enumerate(p) if int(batch[j]) == int(batch[i]) and j in reach]
+        n_cand += len(cols)
+        e = np.array([att[:3] @ xs[i] + att[3:] @ xs[p[c]] for c in cols])
+        e = np.where(e > 0, e, 0.2 * e) + lamb * a[i, [p[c] for c in cols]]
+        want[r, cols] = _simplex_projection_bisection(e) if sparse else np.exp(e) / np.exp(e).sum()
+    got = np.zeros_like(want)
+    got[eo[0].numpy(), eo[1].numpy()] = wo.detach().numpy()
+    np.testing.assert_allclose(got, want, atol=1e-9)
+    assert (wo > 0).all() and bool((bo[eo[0]] == bo[eo[1]]).all())
+    if sparse:   # not vacuous: the projection zeroes some candidates
+        assert 0 < int((want > 0).sum()) < n_cand
