@@ -174,17 +174,29 @@ def test_average_checkpoints_is_the_mean(tmp_path):
 
 
 def test_noam_schedule_closed_form():
+    """Vaswani et al. (2017) Eq. (3), written out here: lrate = d^-0.5 min(s^-0.5, s w^-1.5), s = 1, 2, ...
+    Both regimes (linear warm-up, inverse square root decay) and every update's lr are checked, and the lr
+    multiplier scales it."""
     d, w = 512, 4000
     assert noam_factor(w, d, w) == pytest.approx(d ** -0.5 * w ** -0.5)
+    for s in (1, 7, 1000, 3999):          # warm-up: linear in s with slope d^-0.5 w^-1.5
+        assert noam_factor(s, d, w) == pytest.approx(s / (math.sqrt(d) * w * math.sqrt(w)), rel=1e-12)
+    for s in (4001, 10000, 123456):       # decay: 1 / sqrt(d s)
+        assert noam_factor(s, d, w) == pytest.approx(1.0 / math.sqrt(d * s), rel=1e-12)
     vals = [noam_factor(s, d, w) for s in range(1, 3 * w)]
     assert max(range(len(vals)), key=vals.__getitem__) + 1 == w
-    cfg = TrainerConfig(max_steps=10, batch_size=2, lr=1.0, schedule="noam", d_model=d, warmup_steps=w)
+    T, d, w, mult = 10, 16, 4, 2.0
+    cfg = TrainerConfig(max_steps=T, batch_size=2, lr=mult, schedule="noam", d_model=d, warmup_steps=w,
+                        log_every=1, progress=False)
     m = nn.Linear(1, 1)
     data = torch.utils.data.TensorDataset(torch.randn(4, 1), torch.randn(4, 1))
     tr = Trainer(m, data, lambda m, b: ((m(b[0]) - b[1]) ** 2).mean(), cfg)
+    seen = []
+    tr.optimizer.register_step_pre_hook(lambda o, *_: seen.append(o.param_groups[0]["lr"]))
     recs = tr.fit()
-    lrs = [r["lr"] for r in recs if "lr" in r]
-    assert lrs[-1] == pytest.approx(noam_factor(10, d, w))  # lr used at step 10
+    want = [mult / math.sqrt(d) * min(s ** -0.5, s * w ** -1.5) for s in range(1, T + 1)]
+    assert seen == pytest.approx(want, rel=1e-12)                       # the lr each update used
+    assert [r["lr"] for r in recs] == pytest.approx(want, rel=1e-12)    # and the one logged with it
 
 
 def test_step_schedule_and_nesterov_sgd():
