@@ -161,16 +161,26 @@ def test_tied_weights_can_be_checkpointed(tmp_path):
 
 
 def test_average_checkpoints_is_the_mean(tmp_path):
-    paths = []
-    for i in range(3):
-        m = nn.Linear(2, 2)
+    # four checkpoints of random weights: the element-wise mean differs from the median, the mid-range and
+    # the mean of the first and last checkpoints
+    paths, ws, bs = [], [], []
+    g = torch.Generator().manual_seed(0)
+    for i in range(4):
+        m = nn.Linear(3, 2)
         with torch.no_grad():
-            m.weight.fill_(float(i))
-            m.bias.fill_(2.0 * i)
+            m.weight.copy_(torch.randn(2, 3, generator=g) ** 3)
+            m.bias.copy_(torch.randn(2, generator=g) ** 3)
+        ws.append(m.weight.detach().double().clone())
+        bs.append(m.bias.detach().double().clone())
         paths.append(save_checkpoint(tmp_path, i, m))
     avg = average_checkpoints(paths)
-    assert torch.allclose(avg["weight"], torch.full((2, 2), 1.0))
-    assert torch.allclose(avg["bias"], torch.full((2,), 2.0))
+    want_w = (ws[0] + ws[1] + ws[2] + ws[3]) / 4
+    want_b = (bs[0] + bs[1] + bs[2] + bs[3]) / 4
+    assert avg["weight"].dtype == torch.float32
+    torch.testing.assert_close(avg["weight"].double(), want_w, rtol=1e-6, atol=1e-7)
+    torch.testing.assert_close(avg["bias"].double(), want_b, rtol=1e-6, atol=1e-7)
+    assert float((torch.stack(ws).median(0).values - want_w).abs().max()) > 1e-3   # the oracle discriminates
+    assert float(((ws[0] + ws[3]) / 2 - want_w).abs().max()) > 1e-3
 
 
 def test_noam_schedule_closed_form():
