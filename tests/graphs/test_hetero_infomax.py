@@ -180,3 +180,25 @@ def test_semantic_attention_init_follows_official_xavier_gain_1414():
         bound = 1.414 * math.sqrt(6.0 / (fan_in + fan_out))
         assert float(t.abs().max()) <= bound
         assert float(t.abs().max()) > 0.8 * bound          # PyTorch's default init stays far below
+
+
+def test_semantic_attention_written_out_on_distinct_metapaths():
+    """HAN/HDGI semantic attention with numpy loops: w_p = (1/N) sum_i q . tanh(W h_i^p + b), beta = softmax_p(w),
+    H = sum_p beta_p h^p. (Sums to one / uniform on identical inputs holds for any scoring of the meta-paths.)"""
+    import numpy as np
+
+    g = torch.Generator().manual_seed(11)
+    att = SemanticAttention(4, 3).double()
+    with torch.no_grad():
+        for prm in att.parameters():
+            prm.copy_(torch.randn(prm.shape, generator=g, dtype=torch.float64))
+    hs = 0.3 * torch.randn(3, 5, 4, generator=g, dtype=torch.float64) + torch.randn(3, 1, 4, generator=g,
+                                                                                  dtype=torch.float64)
+    out, beta = att(hs)
+    W, b, q = (t.detach().numpy() for t in (att.proj.weight, att.proj.bias, att.q.weight[0]))
+    h = hs.numpy()
+    w = np.array([np.mean([q @ np.tanh(W @ h[p, i] + b) for i in range(5)]) for p in range(3)])
+    want_beta = np.exp(w) / np.exp(w).sum()
+    np.testing.assert_allclose(beta.detach().numpy(), want_beta, rtol=1e-12)
+    np.testing.assert_allclose(out.detach().numpy(), np.einsum("p,pnd->nd", want_beta, h), rtol=1e-12)
+    assert want_beta.max() - want_beta.min() > 0.05   # the meta-paths really get different weights
