@@ -133,6 +133,35 @@ def test_interval_bounds_contain_samples():
         h = np.where(L.kinds == RELU, np.maximum(z, 0), z)
 
 
+def test_interval_bounds_are_the_box_extremes_by_vertex_enumeration():
+    """Soundness alone (above) passes for any looser bounds. Interval arithmetic is exact for one affine map
+    of a box: the extremes of w'h + b over a box sit at its vertices. So layer 1's bounds equal the min / max
+    over the 2^4 input vertices, and layer k's equal the min / max over the vertices of the box
+    [act(l_{k-1}), act(u_{k-1})] (ReLU monotone: the exact per-neuron range of the previous layer's outputs
+    over that layer's pre-activation box). The unstable-neuron count is recounted from these bounds."""
+    net = _net(2, (4, 6, 5, 3))
+    with torch.no_grad():
+        net[0].bias.add_(torch.tensor([4.0, -4.0, 0.0, 0.0, 0.0, 0.0], dtype=torch.float64))  # stable on / off
+    layers = network_layers(net)
+    lo, hi = np.array([-1.0, -0.5, 0.0, -2.0]), np.array([1.0, 0.5, 0.3, 1.0])
+    bnds = interval_bounds(layers, lo, hi)
+    box_lo, box_hi, unstable = lo, hi, 0
+    for L, (zl, zu) in zip(layers, bnds):
+        V = np.array(list(itertools.product(*zip(box_lo, box_hi))))     # all vertices of the current box
+        Z = V @ L.W.T + L.b
+        np.testing.assert_allclose(zl, Z.min(0), rtol=0, atol=1e-12)
+        np.testing.assert_allclose(zu, Z.max(0), rtol=0, atol=1e-12)
+        relu = L.kinds == RELU
+        unstable += int((relu & (Z.min(0) < 0) & (Z.max(0) > 0)).sum())
+        box_lo = np.where(relu, np.maximum(Z.min(0), 0), Z.min(0))
+        box_hi = np.where(relu, np.maximum(Z.max(0), 0), Z.max(0))
+    assert 0 < unstable < 11 and count_unstable(layers, lo, hi) == unstable
+    m = MILP()
+    _, info = encode_layers(m, layers, m.add_vars(4, lo, hi), lo, hi)
+    assert m.num_integer == info.n_binaries == unstable
+    assert info.n_stable_active >= 1 and info.n_stable_inactive >= 1
+
+
 def test_bad_inputs_give_clear_errors():
     with pytest.raises(UnsupportedLayerError, match="Tanh"):
         network_layers(nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1)))
