@@ -1,6 +1,8 @@
 """Oracles: exact BNN training == brute force, weak duality, value derivatives == finite differences,
 implicit differentiation == autograd of a closed form."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -121,13 +123,28 @@ def _covering(seed):
 
 def test_weak_duality_lp_and_chvatal():
     A, c, rng = _covering(0)
+    strict = 0
     for _ in range(8):
         b = rng.uniform(3, 20, 3)
         z = solve_value(c, A, b, True).objective
         zl, y = lp_dual(c, A, b)
         assert (y >= -1e-9).all() and dual_feasible(y, A, c)
+        # y is an optimal LP dual: feasible for A'y <= c and strong duality y'b = z_LP
+        assert (A.T @ y <= c + 1e-9).all() and float(y @ b) == pytest.approx(zl, rel=1e-9, abs=1e-9)
         F = chvatal_dual_value(y, b)
+        assert F == math.ceil(zl - 1e-7)            # the rank-one Chvatal function ceil(y'b)
         assert zl <= F + 1e-9 <= z + 2e-9
+        strict += F > zl + 1e-6                     # the rounding closes part of the gap: not just z_LP
+    assert strict >= 4
+
+
+def test_chvatal_function_closed_form():
+    """F(d) = ceil(y'd) with a 1e-9 allowance for LP round-off just above an integer."""
+    assert chvatal_dual_value([0.5, 1.5], [1.0, 1.0]) == 2.0
+    assert chvatal_dual_value([0.5, 0.25], [1.0, 1.0]) == 1.0
+    assert chvatal_dual_value([0.5, 0.25], [-4.0, 1.0]) == -1.0    # ceil(-1.75)
+    assert chvatal_dual_value([1.0], [3.0 + 1e-12]) == 3.0          # round-off, not a new integer
+    assert chvatal_dual_value([1.0], [3.0 + 1e-6]) == 4.0
 
 
 def test_value_function_is_subadditive():
