@@ -272,6 +272,27 @@ def test_milp_objective_equals_sampler_cost_for_any_fixed_plan(tighten):
     assert abs(float(J[0]) - p.objective) < 1e-6
 
 
+@pytest.mark.parametrize("residual, want", [(True, 1.725), (False, 1.6)])
+def test_plan_cost_of_a_scripted_rollout_is_the_hand_computed_value(residual, want):
+    """The three cost implementations above agree with each other; this pins them to numbers worked out by
+    hand. Dynamics f(p, q, u) = (u, relu(u)), x' = x + f (residual) or f; goal (1, 0.5), U = (0.5, -0.25, 0.75):
+    residual states (0.5, 0.5), (0.25, 0.5), (1, 1.25): 0.3 (0.5 + 0.75) + 1.7 (0.75) + 0.05 (1.5) = 1.725;
+    direct states (0.5, 0.5), (-0.25, 0), (0.75, 0.75): 0.3 (0.5 + 1.75) + 1.7 (0.5) + 0.05 (1.5) = 1.6."""
+    from paperworks.mip import rollout_cost
+    layers = [AffineLayer(np.array([[0.0, 0.0, 1.0], [0.0, 0.0, 1.0]]), [0.0, 0.0], [ID, RELU])]
+    cost = PlanCost((0, 1), stage_weight=0.3, final_weight=1.7, action_weight=0.05)
+    x0, goal, U = np.zeros(2), np.array([1.0, 0.5]), np.array([[0.5], [-0.25], [0.75]])
+    assert l1_cost_numpy(layers, x0, U, goal, (0, 1), residual, 0.3, 1.7, 0.05) == pytest.approx(want, abs=1e-12)
+    J = rollout_cost(layers_step(layers, residual=residual), torch.tensor(x0), torch.tensor(U)[None],
+                     torch.tensor(goal), cost)
+    assert float(J[0]) == pytest.approx(want, abs=1e-12)
+    pl = MILPPlanner(layers, [-1.0], [1.0], 3, cost, residual=residual)
+    m, ro, _ = pl.build(x0, goal)
+    m.fix(ro.U.ravel(), U.ravel())
+    r = m.solve(options=TIGHT)
+    assert r.status == "optimal" and r.objective == pytest.approx(want, abs=1e-7)
+
+
 def test_lp_tightened_horizon_keeps_the_global_optimum():
     """The reproduction plans with LP-tightened state boxes (tighten='lp'); they must not cut off the optimum:
     same objective as plain interval bounds, and a dense action grid never beats it."""
