@@ -387,3 +387,33 @@ def test_gradients_match_pyg_dense_diff_pool():
         grads.append([t.grad for t in xs])
     for a, b in zip(*grads):
         torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-6)
+
+
+def test_official_variant_aux_is_the_official_masked_link_bce_written_out():
+    """variant="official": aux = the official SoftPoolingGcnEncoder.loss link term, written out with loops: for
+    every graph and every pair (i, j) of its REAL nodes, -A_ij log(P_ij + 1e-7) - (1 - A_ij) log(1 - P_ij + 1e-7)
+    with P = min(S S^T, 1), summed and divided by sum_g n_g^2 (no entropy term). Before, no test looked at the
+    official variant's aux."""
+    import math as m_
+
+    torch.manual_seed(0)
+    graphs = _graphs(5, sizes=(4, 7, 6))
+    for g in graphs:
+        g.x = g.x.double()
+    model = DiffPoolNet(4, 3, max_nodes=8, hidden=6, levels=1, ratio=0.5, variant="official").double().eval()
+    _, aux = model(Batch.from_data_list(graphs))
+    s_all = model.assignments[0]
+    total, entries = 0.0, 0
+    for b, g in enumerate(graphs):
+        n = g.num_nodes
+        a = [[0.0] * n for _ in range(n)]
+        for i, j in g.edge_index.t().tolist():
+            a[i][j] = 1.0
+        s = s_all[b, :n].tolist()
+        for i in range(n):
+            for j in range(n):
+                p = min(sum(u * v for u, v in zip(s[i], s[j])), 1.0)
+                total += -a[i][j] * m_.log(p + 1e-7) - (1 - a[i][j]) * m_.log(1 - p + 1e-7)
+        entries += n * n
+    assert float(aux) == pytest.approx(total / entries, rel=1e-10)
+    assert float(s_all[0, 4:].abs().sum()) == 0.0   # padding rows of the assignment are zero
