@@ -55,8 +55,15 @@ def test_python_and_binary_versions_agree_with_the_arrays_written(tmp_path):
     # pixel layout: first 1024 bytes = red channel, row-major
     np.testing.assert_array_equal(a["x_train"][:4, 0].reshape(4, -1), x0[:, :1024])
     np.testing.assert_array_equal(a["y_train"][:4], y0)
-    for k in ("x_train", "y_train", "x_test", "y_test"):
-        np.testing.assert_array_equal(a[k], b[k])
+    # every image and label in place: train = batches 1..5 in order, test = test_batch (not any train batch)
+    xs, ys = zip(*(_fake(i) for i in range(6)))
+    x_img = [x.reshape(-1, 3, 32, 32) for x in xs]
+    for d in (a, b):
+        np.testing.assert_array_equal(d["x_train"], np.concatenate(x_img[:5]))
+        np.testing.assert_array_equal(d["y_train"], np.concatenate(ys[:5]))
+        np.testing.assert_array_equal(d["x_test"], x_img[5])
+        np.testing.assert_array_equal(d["y_test"], ys[5])
+        assert d["x_train"][5, 1, 2, 3] == xs[1][1, 1024 + 2 * 32 + 3]   # green channel, row 2, column 3
 
 
 class _Evil:
