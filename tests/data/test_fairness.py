@@ -68,6 +68,25 @@ def test_celeba_loader_on_fixture(tmp_path):
     np.testing.assert_array_equal(t["y"], (attrs[4:, CELEBA_ATTRIBUTES.index("Smiling")] > 0).astype(int))
 
 
+def test_celeba_images_are_center_cropped_squares(tmp_path):
+    """178 x 218 image: 20 red rows above and below a 178 x 178 square, green on its left half, blue on its
+    right. The centre crop keeps just the square (no red), resized without flips or transposes."""
+    from PIL import Image
+
+    _celeba_fixture(tmp_path)
+    im = np.zeros((218, 178, 3), np.uint8)
+    im[:20, :, 0] = im[198:, :, 0] = 255
+    im[20:198, :89, 1] = 255
+    im[20:198, 89:, 2] = 255
+    Image.fromarray(im).save(tmp_path / "img_align_celeba" / "000001.jpg", quality=95)
+    d = load_celeba(str(tmp_path), split="train", size=16)
+    assert d["files"][0] == "000001.jpg"
+    x = d["x"][0].astype(int)
+    assert x[..., 0].max() < 40                               # no red: the 20-row bands are cropped away
+    assert (x[:, :7, 1] > 215).all() and (x[:, :7, 2] < 40).all()    # left: green
+    assert (x[:, 9:, 2] > 215).all() and (x[:, 9:, 1] < 40).all()    # right: blue
+
+
 def test_celeba_errors(tmp_path):
     with pytest.raises(DataError, match="root"):
         load_celeba(None)
