@@ -276,3 +276,48 @@ def test_semiwhitebox_claim_quotes_the_paper_only_for_the_models_attacked(reprod
     d = reproduce_smoke("advgan", defenses="fgsm", challenge="false", blackbox="false")
     claim = [c for c in d["claims"] if c["claim"].startswith("semi-whitebox")]
     assert len(claim) == 1 and claim[0]["paper"] is None   # the smoke target 'small' is not a paper model
+
+
+class _ScriptedD(torch.nn.Module):
+    """A discriminator with a known output: 3 x the mean pixel of each image, minus 1."""
+
+    def forward(self, z):
+        return 3 * z.flatten(1).mean(1) - 1
+
+
+def test_gan_losses_closed_form_and_weighting(target):
+    """LS-GAN (official code) and BCE losses against hand arithmetic, and L = L_adv + alpha L_GAN + beta L_hinge
+    with a scripted discriminator (before, only L_adv alone and the hinge part were checked: a dropped or
+    swapped alpha / beta, or D's real / fake targets swapped, passed every test)."""
+    import math
+
+    d_real, d_fake = torch.tensor([0.2, 1.5]), torch.tensor([0.1, -0.4])
+    ls = ((0.2 - 1) ** 2 + (1.5 - 1) ** 2) / 2 + (0.1 ** 2 + 0.4 ** 2) / 2
+    assert float(advgan_module.discriminator_loss(d_real, d_fake, "ls")) == pytest.approx(ls, rel=1e-6)
+    sig = lambda v: 1 / (1 + math.exp(-v))  # noqa: E731
+    bce = -(math.log(sig(0.2)) + math.log(sig(1.5))) / 2 - (math.log(1 - sig(0.1)) + math.log(1 - sig(-0.4))) / 2
+    assert float(advgan_module.discriminator_loss(d_real, d_fake, "bce")) == pytest.approx(bce, rel=1e-6)
+
+    model, x, y = target
+    xs, ys = x[:6].double(), y[:6]
+    model64 = SmallCNN(num_classes=3, image_size=16, width=8).double().eval()
+    model64.load_state_dict(model.state_dict())
+    raw = 0.5 * torch.randn(6, 1, 16, 16, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    eps, alpha, beta, c = 0.3, 0.3, 0.7, 2.0
+    xa = (xs + raw.clamp(-eps, eps)).clamp(0, 1)
+    s = [3 * float(v.mean()) - 1 for v in xa]
+    with torch.no_grad():
+        z = model64(xa)
+    l_adv = sum(max(float(z[i, ys[i]]) - max(float(z[i, k]) for k in range(3) if k != ys[i]), 0.0)
+                for i in range(6)) / 6
+    assert l_adv > 0.1   # some examples keep a positive margin
+    norms = [float(v.norm()) for v in raw.clamp(-eps, eps)]
+    assert min(norms) > c   # the hinge is active for every example
+    l_hinge = sum(nv - c for nv in norms) / 6
+    for kind, l_gan in (("ls", sum((v - 1) ** 2 for v in s) / 6), ("bce", -sum(math.log(sig(v)) for v in s) / 6)):
+        loss, parts = advgan_generator_loss(model64, _ScriptedD(), raw, xs, ys, eps=eps, alpha=alpha, beta=beta,
+                                            c=c, gan_loss=kind)
+        assert parts["l_gan"] == pytest.approx(l_gan, rel=1e-9)
+        assert parts["l_adv"] == pytest.approx(l_adv, rel=1e-9, abs=1e-12)
+        assert parts["l_hinge"] == pytest.approx(l_hinge, rel=1e-9)
+        assert float(loss) == pytest.approx(l_adv + alpha * l_gan + beta * l_hinge, rel=1e-9)
