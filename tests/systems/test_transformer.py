@@ -205,7 +205,40 @@ def test_run_translates_a_local_wmt14_folder(tmp_path, monkeypatch):
         (root / f"{f}.de").write_text("\n".join(" ".join("x" + w for w in s.split()) for s in en) + "\n")
     cfg = cls.make_config({"wmt_root": str(root)}, preset="smoke")
     out = cls(cfg).run(RunDir(tmp_path / "run"))
-    assert set(out) == {"bleu", "bleu_averaged"} and 0.0 <= out["bleu"] <= 100.0
+    grid = cfg.alpha_grid
+    assert set(out) == {"bleu", "bleu_averaged", "alpha", *[f"dev_bleu/alpha={a}" for a in grid]}
+    assert 0.0 <= out["bleu"] <= 100.0 and out["alpha"] in grid
+    assert out["dev_bleu/alpha=" + str(out["alpha"])] == max(out[f"dev_bleu/alpha={a}"] for a in grid)
     bad = cls.make_config({"wmt_root": str(tmp_path / "nowhere")}, preset="smoke")
     with pytest.raises(DataError, match="newstest2014.de missing"):
         cls(bad).run(RunDir(tmp_path / "run2"))
+
+
+def test_length_penalty_is_chosen_on_dev_only(monkeypatch):
+    """Sec. 6.1: alpha is chosen on the development set. With scripted BLEU per (split, alpha) the best dev
+    alpha wins (ties -> closest to length_penalty), the test split is never decoded for the choice, and an
+    empty grid keeps length_penalty without decoding anything."""
+    cls = get_system("transformer")
+    system = cls(cls.make_config({}))
+    calls = []
+    dev_bleu = {0.0: 10.0, 0.2: 11.0, 0.4: 12.5, 0.6: 12.0, 0.8: 12.5, 1.0: 9.0}
+
+    def fake_bleu(data, model, n_eval, beam, alpha=None, split="test"):
+        calls.append((split, alpha, beam))
+        return dev_bleu[alpha] if split == "dev" else 99.0
+
+    class Data:
+        ids = {"dev": [([1], [2])], "test": [([1], [2])]}
+
+    monkeypatch.setattr(system, "_bleu", fake_bleu)
+    alpha, dev = system._dev_alpha(Data(), None, 0)
+    assert alpha == 0.4 and dev == dev_bleu     # 0.4 and 0.8 tie at 12.5, both 0.2 from 0.6: the smaller wins
+    dev_bleu[1.0] = 12.5
+    assert system._dev_alpha(Data(), None, 0)[0] == 0.4   # 1.0 ties too but is farther from 0.6
+    assert {s for s, _, _ in calls} == {"dev"} and {b for _, _, b in calls} == {4}
+    dev_bleu[0.8] = 12.6
+    assert system._dev_alpha(Data(), None, 0)[0] == 0.8
+    calls.clear()
+    flat = cls(cls.make_config({"alpha_grid": "", "length_penalty": "0.7"}))
+    monkeypatch.setattr(flat, "_bleu", fake_bleu)
+    assert flat._dev_alpha(Data(), None, 0) == (0.7, {}) and calls == []

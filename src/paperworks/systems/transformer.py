@@ -73,7 +73,11 @@ class TransformerConfig(Config):
     ckpt_every: int = 100
     # decoding (Sec. 6.1)
     beam_size: int = 4
-    length_penalty: float = 0.6
+    length_penalty: float = 0.6           # alpha when alpha_grid is empty
+    # Sec. 6.1: beam 4 and alpha 0.6 "were chosen after experimentation on the development set". Each model's
+    # alpha is chosen on the dev split from this grid (GNMT's alpha grid, Wu et al. 2016 Table 2) by beam
+    # sacreBLEU, ties -> the alpha closest to length_penalty; () = use length_penalty as is (until 2026-11-26)
+    alpha_grid: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
     max_len_b: int = 50                   # max output length = source length + 50
     # when a sentence's beam search ends: "bound" = official code (tensor2tensor): k best finished kept, stop
     # once no alive hypothesis can beat them ("terminate early when possible"); "first_k" = fairseq-like
@@ -141,6 +145,8 @@ class TransformerConfig(Config):
         check_positive("lstm_lr", self.lstm_lr)
         check_positive("alg_lstm_lr", self.alg_lstm_lr)
         check_positive("length_penalty", self.length_penalty, strict=False)
+        for a in self.alpha_grid:
+            check_positive("alpha_grid", a, strict=False)
         check_positive("max_len_b", self.max_len_b, strict=False)
         check_positive("eval_sentences", self.eval_sentences, strict=False)
         check_positive("workers", self.workers, strict=False)
@@ -341,12 +347,24 @@ class TransformerSystem(System):
                 "seconds": secs, "curve": [(r["step"], r["loss"]) for r in rec if "loss" in r]}
 
     # ----------------------------------------------------------------------------- translation
-    def _bleu(self, data, model, n_eval: int, beam: int) -> float:
+    def _bleu(self, data, model, n_eval: int, beam: int, alpha: float | None = None, split: str = "test") -> float:
         c = self.config
-        test = data.ids["test"][:n_eval] if n_eval else data.ids["test"]
-        refs = [t for _, t in data.text["test"][: len(test)]]
-        hyps = translate(model, test, beam, c.length_penalty, c.max_len_b, stop=c.beam_stop)
+        pairs = data.ids[split][:n_eval] if n_eval else data.ids[split]
+        refs = [t for _, t in data.text[split][: len(pairs)]]
+        a = c.length_penalty if alpha is None else alpha
+        hyps = translate(model, pairs, beam, a, c.max_len_b, stop=c.beam_stop)
         return corpus_bleu([data.decode(h) for h in hyps], refs)
+
+    def _dev_alpha(self, data, model, n_eval: int) -> tuple[float, dict[float, float]]:
+        """Sec. 6.1's dev-set choice of the length penalty: beam sacreBLEU on the dev split for every alpha of
+        ``alpha_grid``; the best wins, ties go to the alpha closest to ``length_penalty``, then to the smaller
+        one. An empty grid (or greedy decoding) keeps ``length_penalty``."""
+        c = self.config
+        if not c.alpha_grid or c.beam_size == 1 or not data.ids.get("dev"):
+            return c.length_penalty, {}
+        dev = {a: self._bleu(data, model, n_eval, c.beam_size, a, split="dev") for a in c.alpha_grid}
+        best = max(dev, key=lambda a: (dev[a], -round(abs(a - c.length_penalty), 9), -a))
+        return best, dev
 
     def _translation_model(self, path: str, lang: str, name: str, steps: int, n_eval: int) -> dict:
         """Train one model on EN->``lang`` and score it with sacreBLEU on the test split (the Transformer:
@@ -359,12 +377,15 @@ class TransformerSystem(System):
         rec, secs, averaged = self._fit(name, model, data.ids["train"], steps, c.d_model, c.warmup_steps,
                                         RunDir(path), average=(name == "transformer"), by_tokens=True)
         t0 = time.time()
-        bleu = {name: self._bleu(data, model, n_eval, c.beam_size)}
+        # alpha on dev with the model of the BLEU claim (the Transformer's average, the LSTM's last state)
+        alpha, dev = self._dev_alpha(data, averaged if averaged is not None else model, n_eval)
+        bleu = {name: self._bleu(data, model, n_eval, c.beam_size, alpha)}
         if name == "transformer":
             bleu["transformer_greedy"] = self._bleu(data, model, n_eval, 1)
             if averaged is not None:
-                bleu["transformer_avg"] = self._bleu(data, averaged, n_eval, c.beam_size)
+                bleu["transformer_avg"] = self._bleu(data, averaged, n_eval, c.beam_size, alpha)
         return {"part": f"translation-{lang}", "name": name, "params": model.num_parameters(), "bleu": bleu,
+                "alpha": alpha, "dev_bleu_by_alpha": dev,
                 "seconds": secs, "decode_seconds": time.time() - t0, "data": data.summary(), "vocab": data.vocab_size,
                 "curve": [(r["step"], r["loss"]) for r in rec if "loss" in r]}
 
@@ -401,14 +422,16 @@ class TransformerSystem(System):
             else:
                 lang = r["part"].split("-", 1)[1]
                 m = mt.setdefault(lang, {"data": r["data"], "vocab": r["vocab"], "params": {}, "bleu": {},
-                                         "seconds": {}, "curves": {}})
+                                         "seconds": {}, "curves": {}, "alpha": {}, "dev": {}})
                 m["params"][name] = r["params"]
+                m["alpha"][name], m["dev"][name] = r["alpha"], r["dev_bleu_by_alpha"]
                 m["bleu"].update(r["bleu"])
                 m["seconds"][name] = r["seconds"]
                 m["seconds"][name + "_decode"] = r["decode_seconds"]
                 m["curves"][name] = r["curve"]
-                run_dir.log_metrics({"phase": r["part"], "model": name, "seconds": r["seconds"],
-                                     **{f"bleu/{k}": v for k, v in r["bleu"].items()}})
+                run_dir.log_metrics({"phase": r["part"], "model": name, "seconds": r["seconds"], "alpha": r["alpha"],
+                                     **{f"bleu/{k}": v for k, v in r["bleu"].items()},
+                                     **{f"dev_bleu/alpha={a}": v for a, v in r["dev_bleu_by_alpha"].items()}})
         return alg, {lang: mt[lang] for lang in langs}, workers
 
     # ------------------------------------------------------------------------------ public API
@@ -432,9 +455,11 @@ class TransformerSystem(System):
             model = self._model("transformer", data.vocab_size, algorithmic=False)
             _, _, averaged = self._fit("transformer", model, data.ids["train"], c.steps, c.d_model,
                                        c.warmup_steps, run_dir, average=True, resume=resume, by_tokens=True)
-            out = {"bleu": self._bleu(data, model, c.eval_sentences, c.beam_size)}
+            alpha, dev = self._dev_alpha(data, averaged if averaged is not None else model, c.eval_sentences)
+            out = {"bleu": self._bleu(data, model, c.eval_sentences, c.beam_size, alpha), "alpha": alpha,
+                   **{f"dev_bleu/alpha={a}": v for a, v in dev.items()}}
             if averaged is not None:
-                out["bleu_averaged"] = self._bleu(data, averaged, c.eval_sentences, c.beam_size)
+                out["bleu_averaged"] = self._bleu(data, averaged, c.eval_sentences, c.beam_size, alpha)
         run_dir.log_metrics({"final": True, **out})
         return out
 
@@ -469,7 +494,7 @@ class TransformerSystem(System):
                                       f"equal budget (beam {c.beam_size}, Sec. 6.1 checkpoint averaging)",
                                       f"bleu/en-{lang}", b.get("transformer_avg", b["transformer"]),
                                       b["lstm"], paper=PAPER_BLEU[lang]["base"]))
-            rep.add_claim(Claim.no_worse(f"EN-{lang.upper()}: beam {c.beam_size} (alpha {c.length_penalty}) is no "
+            rep.add_claim(Claim.no_worse(f"EN-{lang.upper()}: beam {c.beam_size} (alpha {_alpha_text(c, r)}) is no "
                                          f"worse than greedy", f"bleu/en-{lang}/beam_vs_greedy", b["transformer"],
                                          b["transformer_greedy"]))
             if "transformer_avg" in b:
@@ -494,6 +519,17 @@ class TransformerSystem(System):
                                      "models trained for minutes on a 2-core CPU. Only the comparison with the "
                                      "LSTM at equal budget is a claim. Paper EN-FR big: 41.8 in the arXiv "
                                      "versions, 41.0 in the NeurIPS 2017 print.")
+            if c.alpha_grid and c.beam_size > 1:
+                grid = list(c.alpha_grid)
+                rep.add_table("Length penalty chosen on the dev split (Sec. 6.1): beam sacreBLEU on dev per alpha",
+                              ["task", "model", *[f"alpha {a}" for a in grid], "chosen"],
+                              [[f"EN-{lang.upper()}", label, *[_fmt(r["dev"][name].get(a, float("nan"))) for a in grid],
+                                r["alpha"][name]]
+                               for lang, r in mt.items()
+                               for name, label in (("transformer", f"Transformer (avg last {c.average_last})"),
+                                                   ("lstm", "LSTM + attention")) if r["dev"].get(name)],
+                              note="Each model's alpha is the best on dev (ties: closest to 0.6) and is then used "
+                                   "for all its beam decodes on test; the test split plays no part in the choice.")
         self._plot(rep, run_dir, alg, mt)
         rep.add_text(
             f"Equal budget = the same number of updates ({c.alg_steps * scale} algorithmic with {c.batch_size} "
@@ -503,7 +539,8 @@ class TransformerSystem(System):
             f"N={c.n_layers}, d_model={c.d_model}, h={c.n_heads}, d_ff={c.d_ff}, P_drop={c.dropout}, "
             f"eps_ls={c.label_smoothing}, Adam(0.9, 0.98, 1e-9) with the warm-up schedule (warmup "
             f"{c.warmup_steps}, factor {c.lr_factor} for translation and {c.alg_lr_factor} for the algorithmic "
-            f"tasks, chosen on the dev splits with the same search for the LSTM's lr); beam {c.beam_size}, alpha {c.length_penalty}, max length "
+            f"tasks, chosen on the dev splits with the same search for the LSTM's lr); beam {c.beam_size}, alpha "
+            f"{'chosen per model on dev from ' + str(tuple(c.alpha_grid)) if c.alpha_grid else c.length_penalty}, max length "
             f"source + {c.max_len_b}, stop rule '{c.beam_stop}' (both models). LSTM: Luong global attention (general score), bidirectional encoder, "
             f"Adam lr {c.lstm_lr} (algorithmic {c.alg_lstm_lr}) with linear warm-up and decay, gradient clipping 1.0, same label smoothing. "
             f"Wall time of the whole reproduction: {time.time() - t_start:.0f} s, its {2 + 2 * len(langs)} trainings "
@@ -544,6 +581,12 @@ class TransformerSystem(System):
         return run_bench(vocab_size=c.vocab_size, d_model=c.d_model, n_heads=c.n_heads, d_ff=c.d_ff,
                          n_layers=c.n_layers, dropout=c.dropout, batch_size=c.batch_size,
                          beam_size=c.beam_size, alpha=c.length_penalty, quick=quick, seed=c.seed)
+
+
+def _alpha_text(c: TransformerConfig, r: dict) -> str:
+    """The Transformer's alpha in a claim's name: the dev-chosen one, or length_penalty without a grid."""
+    a = r.get("alpha", {}).get("transformer")
+    return f"{a}, chosen on dev" if c.alpha_grid and a is not None else f"{c.length_penalty}"
 
 
 def _reproduce_job(config: TransformerConfig, kind: str, path: str, name: str, steps: int, lang: str = "de",
