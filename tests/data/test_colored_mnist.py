@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from paperworks.core.errors import DataError
 from paperworks.data.colored_mnist import PALETTE, colorize, load_colored_mnist
@@ -19,6 +20,24 @@ def test_bias_ratio_and_unbiased_splits():
     assert (other != d["y_train"][~al]).all() and len(np.unique(other)) == 10
     # test colours independent of the label: aligned rate ~ 1/10
     assert abs((d["c_test"] == d["y_test"]).mean() - 0.1) < 0.015
+    # ... uniformly: the offset (colour - label) mod 10 of a conflicting sample is uniform on 1..9 (Pearson
+    # chi-square with 8 degrees of freedom; 30 is its 0.02 % quantile)
+    off = np.bincount((other - d["y_train"][~al]) % 10, minlength=10)
+    assert off[0] == 0
+    e = off[1:].sum() / 9
+    assert ((off[1:] - e) ** 2 / e).sum() < 30
+    # the digits are MNIST's own, 2 x 2 average-pooled, in order: train = the first 50k, val = the last 10k
+    from paperworks.data import load
+
+    m = load("mnist")
+    def pooled(x):   # independent of the loader's reshape: torch's average pooling, rounded half to even
+        return F.avg_pool2d(torch.as_tensor(x, dtype=torch.float64)[:, None], 2)[:, 0].round().to(torch.uint8).numpy()
+    np.testing.assert_array_equal(d["gray_train"], pooled(m["x_train"][:50000]))
+    np.testing.assert_array_equal(d["gray_val"], pooled(m["x_train"][50000:]))
+    np.testing.assert_array_equal(d["gray_test"], pooled(m["x_test"]))
+    np.testing.assert_array_equal(d["y_train"], m["y_train"][:50000])
+    np.testing.assert_array_equal(d["y_val"], m["y_train"][50000:])
+    np.testing.assert_array_equal(d["y_test"], m["y_test"])
     # the same seed gives the same data
     d2 = load_colored_mnist(rho=0.99, seed=0, size=14)
     np.testing.assert_array_equal(d["c_train"], d2["c_train"])
