@@ -285,3 +285,32 @@ def test_erm_models_follow_the_official_code(monkeypatch):
         assert model.head.bias is None and [p.shape for p in model.head.parameters()] == [(task.n_classes, 100)]
         assert [m.out_features for m in model.backbone if isinstance(m, nn.Linear)] == [100, 100, 100]
     assert [(tc.optimizer, tc.weight_decay) for tc in seen] == [("adam", 1e-5)] * 2
+
+
+def test_counterfactual_bias_closed_form_values():
+    """B = mean_i |P(y_i | x_i) - P(y_i | x~_i)| on logits whose softmax is known by hand (before, only zero / > 0 /
+    symmetry were checked: the probability of another class, the argmax class, raw logits or a sum would pass)."""
+    import math
+
+    from paperworks.systems.fmd import FMDNet, model_bias
+
+    logits = torch.tensor([[0.0, math.log(3.0), 0.0], [math.log(4.0), 0.0, 0.0]], dtype=torch.float64)
+    logits_cf = torch.tensor([[0.0, 0.0, 0.0], [0.0, 0.0, math.log(2.0)]], dtype=torch.float64)
+    y = torch.tensor([1, 0])
+    # sample 0: P(1|x) = 3/5, P(1|x~) = 1/3; sample 1: P(0|x) = 4/6, P(0|x~) = 1/4
+    d0, d1 = 3 / 5 - 1 / 3, 4 / 6 - 1 / 4
+    assert float(counterfactual_bias(logits, logits_cf, y)) == pytest.approx((d0 + d1) / 2, rel=1e-12)
+    assert float(counterfactual_bias(logits_cf, logits, y, signed=True)) == pytest.approx(-(d0 + d1) / 2, rel=1e-12)
+    assert float(counterfactual_bias(logits, logits_cf, torch.tensor([2, 2]), signed=True)) == pytest.approx(
+        (1 / 5 - 1 / 3 + 1 / 6 - 2 / 4) / 2, rel=1e-12)
+    # the model-level (batched) bias is the mean over all pairs, whatever the batch size
+    x, _, _ = _toy(7)
+    x_cf = x.clone()
+    x_cf[:, 1] = 1 - x_cf[:, 1]
+    torch.manual_seed(0)
+    net = FMDNet(4, (5,), 3).double()
+    yy = torch.tensor([0, 1, 2, 0, 1, 2, 0])
+    with torch.no_grad():
+        p, q = net(x).softmax(1), net(x_cf).softmax(1)
+    want = sum(abs(float(p[i, yy[i]] - q[i, yy[i]])) for i in range(7)) / 7
+    assert model_bias(net, CounterfactualSet(x, x_cf, yy), batch=3) == pytest.approx(want, rel=1e-12)
