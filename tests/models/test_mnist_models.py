@@ -52,6 +52,34 @@ def test_model_b_same_padding_matches_the_tf_rule_on_any_size(size):
     assert m(x).shape == (2, 10)
 
 
+def _written_out_forward(name, m, x):
+    """The published layer lists as functional calls on the model's own weights (eval mode: no dropout)."""
+    conv = [l for l in m.modules() if isinstance(l, torch.nn.Conv2d)]
+    fc = [l for l in m.modules() if isinstance(l, torch.nn.Linear)]
+    c = lambda i, h, **k: F.conv2d(h, conv[i].weight, conv[i].bias, **k)  # noqa: E731
+    f = lambda i, h: F.linear(h, fc[i].weight, fc[i].bias)  # noqa: E731
+    if name == "A":
+        h = F.relu(c(1, F.relu(c(0, x)))).flatten(1)
+        return f(1, F.relu(f(0, h)))
+    if name == "B":
+        h = F.relu(c(0, F.pad(x, (3, 3, 3, 3)), stride=2))
+        h = F.relu(c(2, F.relu(c(1, h, stride=2))))
+        return f(0, h.flatten(1))
+    h = F.max_pool2d(F.relu(c(1, F.relu(c(0, x)))), 2)
+    h = F.max_pool2d(F.relu(c(3, F.relu(c(2, h)))), 2).flatten(1)
+    return f(2, F.relu(f(1, F.relu(f(0, h)))))
+
+
+@pytest.mark.parametrize("name", ["A", "B", "C"])
+def test_eval_forward_equals_the_written_out_layer_list(name):
+    """Parameter counts and shapes cannot see a missing ReLU or a pool in the wrong place; the forward pass
+    written out from the layer lists in the module docstring can."""
+    torch.manual_seed(0)
+    m = make_model(name).eval()
+    x = torch.rand(4, 1, 28, 28)
+    torch.testing.assert_close(m(x), _written_out_forward(name, m, x), rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("name", sorted(MNIST_MODELS))
 def test_all_models_shapes_eval_determinism_and_channels(name):
     torch.manual_seed(0)
