@@ -78,6 +78,9 @@ def test_eval_forward_equals_the_written_out_layer_list(name):
     m = make_model(name).eval()
     x = torch.rand(4, 1, 28, 28)
     torch.testing.assert_close(m(x), _written_out_forward(name, m, x), rtol=1e-5, atol=1e-6)
+    # and the dropout rates of the layer lists, in order (A: .25, .5; B: input .2, .5; C: .5)
+    rates = {"A": [0.25, 0.5], "B": [0.2, 0.5], "C": [0.5]}[name]
+    assert [l.p for l in m.modules() if isinstance(l, torch.nn.Dropout)] == rates
 
 
 @pytest.mark.parametrize("name", sorted(MNIST_MODELS))
