@@ -18,8 +18,12 @@ def test_pushing_moves_box_only_on_contact():
     for _ in range(3):
         x3 = env.step([0.3, 0.0])
     assert x3[2] > 0.5 and abs(x3[3]) < 1e-6
+    assert abs(x3[0] - 0.2) < 1e-9 and x3[1] == 0.0           # the kinematic pusher moved exactly 3 x 0.3
     # the pusher never ends inside the box (contact resolved)
     assert x3[2] - x3[0] >= 0.5 + 0.15 - 0.1   # penetration at most pymunk's collision slop (0.1)
+    # quasi-static: the box stops with the pusher, it is not launched ahead of the contact
+    assert x3[2] - x3[0] <= 0.5 + 0.15 + 1e-6
+    np.testing.assert_allclose(env.step([0.0, 0.0]), x3, atol=1e-9)   # and stays at rest without a push
 
 
 def test_pushing_is_deterministic_and_rejects_nan():
