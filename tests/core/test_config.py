@@ -1,3 +1,4 @@
+import re
 from dataclasses import dataclass, field
 
 import pytest
@@ -44,6 +45,33 @@ def test_unknown_key_suggests_closest_and_all_problems_reported_together():
 def test_range_check_names_the_key():
     with pytest.raises(ConfigError, match=r"'ratio' must be in \(0, 1\] \(got 1.5\)"):
         Cfg(ratio=1.5)
+
+
+@pytest.mark.parametrize("closed, accepted", [
+    ("both", {0.0, 0.5, 1.0}), ("left", {0.0, 0.5}), ("right", {0.5, 1.0}), ("neither", {0.5})])
+def test_interval_endpoints_follow_closed(closed, accepted):
+    """Which endpoints belong to [0, 1] / [0, 1) / (0, 1] / (0, 1): the truth table written out (only 1.5
+    was tested, which every variant rejects, so swapped left/right passed)."""
+    brackets = {"both": "[0, 1]", "left": "[0, 1)", "right": "(0, 1]", "neither": "(0, 1)"}[closed]
+    for v in (-0.1, 0.0, 0.5, 1.0, 1.1):
+        if v in accepted:
+            check_interval("x", v, 0.0, 1.0, closed=closed)
+        else:
+            with pytest.raises(ConfigError, match=re.escape(f"'x' must be in {brackets} (got {v!r})")):
+                check_interval("x", v, 0.0, 1.0, closed=closed)
+    check_interval("x", 1e300, 0.0, None, closed=closed)    # a missing bound is no bound
+    check_interval("x", -1e300, None, 1.0, closed=closed)
+    with pytest.raises(ConfigError, match=re.escape("-inf, 1") + "[])]"):
+        check_interval("x", 2.0, None, 1.0, closed=closed)
+
+
+def test_check_positive_strict_and_not():
+    check_positive("n", 0, strict=False)
+    with pytest.raises(ConfigError, match="'n' must be > 0 \\(got 0\\)"):
+        check_positive("n", 0)
+    with pytest.raises(ConfigError, match="'n' must be >= 0 \\(got -1\\)"):
+        check_positive("n", -1, strict=False)
+    check_positive("n", 1e-300)
 
 
 def test_nan_is_rejected_by_the_range_checks_with_the_key_named():
