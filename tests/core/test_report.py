@@ -25,6 +25,35 @@ def test_holds_is_computed_from_numbers():
         Claim("c", "m", 1.0, ">=", 0.0, holds=False)  # holds cannot be written by hand
 
 
+@pytest.mark.parametrize("make, holds", [
+    # at_least / at_most: inclusive thresholds
+    (lambda: Claim.at_least("c", "m", 0.5, 0.5), True), (lambda: Claim.at_least("c", "m", 0.4999, 0.5), False),
+    (lambda: Claim.at_most("c", "m", 0.1, 0.1), True), (lambda: Claim.at_most("c", "m", 0.1001, 0.1), False),
+    # beats: strictly better than baseline + margin (higher) / baseline - margin (lower is better)
+    (lambda: Claim.beats("c", "m", 0.75, 0.7, margin=0.05), False),
+    (lambda: Claim.beats("c", "m", 0.7, 0.7), False),
+    (lambda: Claim.beats("c", "m", 0.2, 0.1, higher_is_better=False), False),
+    (lambda: Claim.beats("c", "m", 0.06, 0.1, margin=0.05, higher_is_better=False), False),
+    (lambda: Claim.beats("c", "m", 0.04, 0.1, margin=0.05, higher_is_better=False), True),
+    # no_worse: within the tolerance on the bad side only
+    (lambda: Claim.no_worse("c", "m", 0.67, 0.70, tolerance=0.02), False),
+    (lambda: Claim.no_worse("c", "m", 0.70, 0.70), True),
+    (lambda: Claim.no_worse("c", "m", 0.11, 0.10, tolerance=0.02, higher_is_better=False), True),
+    (lambda: Claim.no_worse("c", "m", 0.13, 0.10, tolerance=0.02, higher_is_better=False), False),
+    (lambda: Claim.no_worse("c", "m", 0.01, 0.10, tolerance=0.0, higher_is_better=False), True),
+    # within: two-sided
+    (lambda: Claim.within("c", "m", 0.85, 1.0, 0.1), False), (lambda: Claim.within("c", "m", 1.15, 1.0, 0.1), False),
+    (lambda: Claim.within("c", "m", 0.95, 1.0, 0.1), True),
+    # a NaN measurement never holds, whatever the rule
+    (lambda: Claim.at_least("c", "m", float("nan"), 0.0), False),
+    (lambda: Claim.beats("c", "m", float("nan"), 0.0), False),
+    (lambda: Claim.within("c", "m", float("nan"), 1.0, 10.0), False),
+])
+def test_claim_rules_truth_table(make, holds):
+    """Each rule on both sides of (and at) its boundary: the first test only showed most rules holding."""
+    assert make().holds is holds
+
+
 def test_report_files_and_schema(tmp_path):
     rd = RunDir(tmp_path / "r")
     rep = Report("toy", quick=True)
