@@ -55,6 +55,11 @@ def test_ece_hand_computed_two_bins():
     assert expected_calibration_error(p, y, n_bins=2) == pytest.approx(0.5 * b0 + 0.5 * b1, abs=1e-7)
     bins = reliability_bins(p, y, n_bins=2)
     assert bins["count"].tolist() == [2.0, 2.0]
+    # per-bin values of the reliability diagram (the ECE is symmetric in them, so it cannot tell them apart)
+    torch.testing.assert_close(bins["accuracy"], torch.tensor([0.5, 0.5]))
+    torch.testing.assert_close(bins["confidence"], torch.tensor([0.375, 0.85]))
+    torch.testing.assert_close(bins["edges"], torch.tensor([0.0, 0.5, 1.0]))
+    assert accuracy(p, y) == 0.5
 
 
 def test_perfectly_calibrated_bins_give_zero_ece():
