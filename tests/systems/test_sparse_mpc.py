@@ -201,3 +201,35 @@ def test_bench_doubling_stops_at_the_first_match_and_reports_that_run(monkeypatc
     assert res["cem"]["final_dist"] == 0.55 and res["cem"]["time_ratio"] == pytest.approx(0.55)
     assert res["ratio"] == pytest.approx(0.2)
     assert "never matched" in res["summary"] and f"MPPI dense ({4 * base} samples)" in res["summary"]
+
+
+def test_relaxed_evaluation_is_the_tempered_softmax_mixture_written_out():
+    """Evaluation-mode relaxation with generic logits: each hidden unit outputs p_relu relu(z) + p_id z (+ p_zero 0),
+    p = softmax(pi / tau), written out with numpy on the raw layers (x + s * f((P[x, u] - mu) / sd)). The one-hot
+    test above cannot see tau (softmax of a one-hot x 50 logit is one-hot at any temperature) or the mixing weights
+    of a unit that is not saturated; hard_assign keeps the k units of highest p_relu."""
+    m = _model(4)
+    g = torch.Generator().manual_seed(0)
+    for pi in m.logits:
+        pi.data = torch.randn(pi.shape, generator=g)
+    m.mode, m.tau = "relaxed", 0.7
+    m.eval()
+    x, u = torch.randn(9, 2, generator=g), torch.randn(9, 1, generator=g)
+    P, mu, sd, s = (t.double().numpy() for t in (m.P, m.mu, m.sd, m.out_scale))
+    h = (np.concatenate([x.numpy(), u.numpy()], 1).astype(np.float64) @ P.T - mu) / sd
+    for i, lin in enumerate(m.lins):
+        z = h @ lin.weight.detach().double().numpy().T + lin.bias.detach().double().numpy()
+        if i == len(m.lins) - 1:
+            h = z
+            break
+        e = np.exp(m.logits[i].detach().double().numpy() / 0.7)
+        p = e / e.sum(1, keepdims=True)
+        h = p[:, 0] * np.maximum(z, 0) + p[:, 1] * z
+    want = x.double().numpy() + s * h
+    np.testing.assert_allclose(m(x, u).detach().double().numpy(), want, rtol=1e-5, atol=1e-5)
+    # hard assignment: the k units with the largest ReLU probability, the rest ID or ZERO by the larger probability
+    probs = torch.cat([torch.softmax(pi.detach(), -1) for pi in m.logits])
+    top = set(torch.argsort(probs[:, 0], descending=True)[:5].tolist())
+    kinds = torch.cat(hard_assign(m, 5).kinds()).tolist()
+    for j, kd in enumerate(kinds):
+        assert kd == (RELU if j in top else (ID if probs[j, 1] >= probs[j, 2] else ZERO)), j
