@@ -41,3 +41,23 @@ def test_bad_input_is_one_clear_error():
         logreg_probe(np.random.rand(6, 2), [0, 0, 1, 1, 2, 2], [0, 1], [2, 3, 4, 5])
     with pytest.raises(DataError, match="embeddings but"):
         kmeans_scores(np.zeros((4, 2)), [0, 1, 0])
+
+
+def test_probe_learns_from_the_training_rows_only():
+    """Scripted split whose test labels are the training rule reversed: a probe fitted on the training rows
+    scores F1 = 0 on the test rows, one that saw test (or validation) rows would not. The separable test above
+    gives F1 = 1 whichever rows the classifier is fitted on."""
+    rng = np.random.default_rng(1)
+    z = np.concatenate([rng.uniform(0.5, 1.5, 30), -rng.uniform(0.5, 1.5, 30)])[:, None]
+    y = np.r_[np.ones(30), np.zeros(30)].astype(int)
+    tr = np.r_[0:10, 30:40]
+    rest = np.r_[10:30, 40:60]
+    y_flip = y.copy()
+    y_flip[rest] = 1 - y_flip[rest]                  # val / test rows follow the opposite rule
+    res = logreg_probe(torch.tensor(z), torch.tensor(y_flip), tr, rest[::2], rest[1::2])
+    assert res["macro_f1"] == 0.0 and res["micro_f1"] == 0.0
+    # and K-means scores are sklearn's NMI / ARI of the clustering (here two clean clusters, labels permuted)
+    km = kmeans_scores(z, 1 - y, n_runs=2)
+    assert km["nmi"] == pytest.approx(1.0) and km["ari"] == pytest.approx(1.0)
+    half = kmeans_scores(z, np.r_[np.zeros(15), np.ones(15), np.zeros(15), np.ones(15)].astype(int), n_runs=2)
+    assert half["nmi"] == pytest.approx(0.0, abs=1e-12) and half["ari"] < 0
