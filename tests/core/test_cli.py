@@ -15,6 +15,9 @@ from paperworks.core.config import Config, check_interval
 from paperworks.core.trainer import Trainer, TrainerConfig, seed_everything
 
 
+RESUME_FLAGS = []   # what the CLI told each ToyLinReg.run about --resume
+
+
 @dataclass(frozen=True)
 class ToyConfig(Config):
     steps: int = 30
@@ -43,6 +46,7 @@ class ToyLinReg(System):
         return tr.final_metrics
 
     def run(self, run_dir):
+        RESUME_FLAGS.append(getattr(self, "resume", None))
         return self._train(run_dir)
 
     def reproduce(self, run_dir, quick=True):
@@ -100,8 +104,12 @@ def test_run_writes_run_dir_and_resume_continues(tmp_path, capsys):
     env = json.loads((rd / "env.json").read_text())
     assert env["seed"] == 0 and "torch" in env["packages"] and "wall_time_s" in env and "cuda_visible" in env
     before = (rd / "metrics.jsonl").read_text()
+    RESUME_FLAGS.clear()
     ok(["run", "toy_linreg", "--resume", str(rd)], capsys)
     assert (rd / "metrics.jsonl").read_text() == before  # resuming a finished run changes nothing
+    # ... which a deterministic run started over would also give: the system must be told to resume
+    ok(["run", "toy_linreg", "steps=4", "--out", str(tmp_path / "fresh")], capsys)
+    assert RESUME_FLAGS == [True, False]
     code, _, err = run_cli(["run", "toy_linreg", "--resume", str(tmp_path / "nope")], capsys)
     assert code == 2 and "does not exist" in err
 
