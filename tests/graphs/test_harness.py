@@ -145,3 +145,38 @@ def test_train_eval_refuses_bad_settings():
                     ({"lr": float("nan")}, "lr")):
         with pytest.raises(ConfigError, match=key):
             train_eval(_MeanNet, data, split, **kw)
+
+
+def test_diffpool_nmi_aligns_each_graphs_nodes_with_its_assignment_rows():
+    """A scripted 'model' whose padded first-level assignment is the one-hot planted community (rows of a
+    graph first, zero padding after, as DiffPoolNet stores it): NMI exactly 1; a graph with one community is
+    skipped; and reversing the rows of one graph gives sklearn's NMI for that graph in the mean."""
+    from sklearn.metrics import normalized_mutual_info_score
+    from torch_geometric.utils import to_dense_batch
+
+    from paperworks.graphs.experiment import diffpool_nmi
+
+    comms = [torch.tensor([0, 0, 1, 1, 2]), torch.tensor([1, 0, 1, 0, 0, 1, 1, 0]), torch.tensor([0, 0, 0]),
+             torch.tensor([2, 2, 0, 1, 1, 0])]
+    data = [Data(x=torch.zeros(len(c), 1), edge_index=torch.zeros(2, 0, dtype=torch.long), community=c)
+            for c in comms]
+
+    class Scripted:
+        def __init__(self, shuffle=None):
+            self.shuffle = shuffle
+
+        def eval(self):
+            return self
+
+        def __call__(self, batch):
+            c = batch.community.clone()
+            if self.shuffle is not None:
+                c[self.shuffle] = c[self.shuffle.flip(0)]
+            s = torch.nn.functional.one_hot(c, 3).float()
+            self.assignments = [to_dense_batch(s, batch.batch)[0]]
+
+    assert diffpool_nmi(Scripted(), data) == pytest.approx(1.0)
+    # shuffle the first graph's rows 0..4 (reverse): [2, 1, 1, 0, 0] against [0, 0, 1, 1, 2]
+    got = diffpool_nmi(Scripted(shuffle=torch.arange(5)), data)
+    want = (normalized_mutual_info_score([0, 0, 1, 1, 2], [2, 1, 1, 0, 0]) + 1.0 + 1.0) / 3
+    assert got == pytest.approx(want, rel=1e-12) and got < 0.99
