@@ -397,3 +397,49 @@ def test_learned_weights_are_the_papers_eq_6_written_out(candidates, hops, spars
     assert (wo > 0).all() and bool((bo[eo[0]] == bo[eo[1]]).all())
     if sparse:   # not vacuous: the projection zeroes some candidates
         assert 0 < int((want > 0).sum()) < n_cand
+
+
+def test_hiergcn_forward_written_out_per_graph():
+    """HierGCN (pool="hgpsl_nosl", 3 blocks) recomputed graph by graph with dense numpy, as the official
+    models.py: ReLU(GCN with self-loops, symmetric norm) -> keep the ceil(n/2) nodes of largest
+    ||(I - D^-1 A) H||_1 (no gating) and their induced subgraph -> readout [max || mean] -> ReLU(row-normalised
+    GCN) -> pool -> readout -> ReLU(GCN) -> readout; sum of ReLU(readouts) -> MLP. (Before, the model was only
+    checked for permutation invariance, which a wrong readout, a missing ReLU or a pool-before-conv order pass.)"""
+    torch.manual_seed(0)
+    graphs = _batch(seed=3, sizes=(8, 6), f=4)
+    model = HierGCN(4, 3, hidden=6, blocks=3, pool="hgpsl_nosl", dropout=0.0).double().eval()
+    out, _ = model(Batch.from_data_list(graphs))
+
+    def gcn_self_loops(conv, a, h):
+        a = a + np.eye(len(a))
+        d = a.sum(1) ** -0.5
+        return (d[:, None] * a * d[None, :]).T @ h @ conv.lin.weight.detach().numpy().T + conv.bias.detach().numpy()
+
+    def row_norm(conv, a, h):
+        d = a.sum(1)
+        dinv = np.where(d > 0, d ** -0.5, 0.0)
+        return (dinv[:, None] * a * dinv[None, :]).T @ h @ conv.weight.detach().numpy() + conv.bias.detach().numpy()
+
+    def pool(a, h):
+        deg = a.sum(1)
+        mean_nb = np.where(deg[:, None] > 0, a @ h / np.where(deg > 0, deg, 1)[:, None], 0.0)
+        score = np.abs(h - mean_nb).sum(1)
+        keep = np.argsort(-score, kind="stable")[:math.ceil(0.5 * len(h))]
+        return a[np.ix_(keep, keep)], h[keep]
+
+    relu = lambda v: np.maximum(v, 0)  # noqa: E731
+    for gi, gr in enumerate(graphs):
+        a = np.zeros((gr.num_nodes, gr.num_nodes))
+        np.add.at(a, (gr.edge_index[0].numpy(), gr.edge_index[1].numpy()), 1.0)   # a repeated edge counts twice
+        h, total = gr.x.numpy(), 0.0
+        for i, conv in enumerate(model.convs):
+            h = relu(gcn_self_loops(conv, a, h) if i == 0 else row_norm(conv, a, h))
+            if i < 2:
+                a, h = pool(a, h)
+            total = total + relu(np.concatenate([h.max(0), h.mean(0)]))
+        lins = [m for m in model.mlp if isinstance(m, torch.nn.Linear)]
+        v = total
+        for k, lin in enumerate(lins):
+            v = v @ lin.weight.detach().numpy().T + lin.bias.detach().numpy()
+            v = relu(v) if k < 2 else v
+        np.testing.assert_allclose(out[gi].detach().numpy(), v, rtol=1e-10, atol=1e-12)
