@@ -417,3 +417,35 @@ def test_official_variant_aux_is_the_official_masked_link_bce_written_out():
         entries += n * n
     assert float(aux) == pytest.approx(total / entries, rel=1e-10)
     assert float(s_all[0, 4:].abs().sum()) == 0.0   # padding rows of the assignment are zero
+
+
+@pytest.mark.parametrize("readout", ["sum", "mean"])
+def test_flat_baseline_forward_written_out(readout):
+    """The flat GraphSAGE baseline graph by graph (no padding): 6 mean-aggregation SAGE convs with L2-normalised
+    outputs, ReLU then batch norm (running statistics, eval) between convs, sum or mean over the graph's nodes,
+    then Linear-ReLU-Linear. (Before: permutation invariance only, which a readout averaged over the padded size
+    passes.)"""
+    import torch.nn.functional as F
+
+    torch.manual_seed(0)
+    graphs = _graphs(6, sizes=(4, 9, 6))
+    for g in graphs:
+        g.x = g.x.double()
+    model = FlatDenseSAGE(4, 3, max_nodes=10, hidden=5, readout=readout).double().eval()
+    for bn in model.gnn.bns:
+        bn.running_mean.uniform_(-1, 1)
+        bn.running_var.uniform_(0.5, 2)
+    out, _ = model(Batch.from_data_list(graphs))
+    for i, g in enumerate(graphs):
+        n = g.num_nodes
+        a = torch.zeros(n, n, dtype=torch.float64)
+        a.index_put_((g.edge_index[0], g.edge_index[1]), torch.ones(g.edge_index.size(1), dtype=torch.float64),
+                     accumulate=True)   # a repeated edge counts twice, as in to_dense_adj
+        h = g.x
+        for k, conv in enumerate(model.gnn.convs):
+            h = F.normalize(conv.lin_rel(a @ h / a.sum(-1, keepdim=True).clamp(min=1)) + conv.lin_root(h), dim=-1)
+            if k < len(model.gnn.convs) - 1:
+                bn = model.gnn.bns[k]
+                h = (F.relu(h) - bn.running_mean) / torch.sqrt(bn.running_var + bn.eps) * bn.weight + bn.bias
+        r = h.sum(0) if readout == "sum" else h.mean(0)
+        torch.testing.assert_close(out[i], model.mlp(r), rtol=1e-10, atol=1e-12)
