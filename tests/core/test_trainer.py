@@ -67,8 +67,14 @@ def test_resume_after_sigkill_matches_uninterrupted(tmp_path, reference_run, kil
     assert p.returncode == -signal.SIGKILL
     killed_at = max(m["step"] for m in _metrics(d)) if (d / "metrics.jsonl").exists() else 0
     assert killed_at < 40, "the run finished before it was killed; the test proves nothing"
-    r = _run([str(d), "--resume", "--dropout", "0.2"])
+    # the run is deterministic, so starting over would also end with the reference metrics: the resumed
+    # process must compute only the steps after the latest complete checkpoint
+    last = int(latest_checkpoint(ck).name.split("_")[1])
+    assert last >= 3 * kill_after_ckpt
+    count = tmp_path / "steps_computed"
+    r = _run([str(d), "--resume", "--dropout", "0.2", "--count", str(count)])
     assert r.returncode == 0, r.stderr
+    assert len(count.read_text().splitlines()) == 40 - last
     assert _metrics(d) == _metrics(reference_run)
     assert (d / "final_params.json").read_text() == (reference_run / "final_params.json").read_text()
 
@@ -76,8 +82,10 @@ def test_resume_after_sigkill_matches_uninterrupted(tmp_path, reference_run, kil
 def test_resume_without_checkpoint_starts_over(tmp_path, reference_run):
     d = tmp_path / "run"
     RunDir(d).log_metrics({"step": 2, "loss": 123.0})  # a run killed before its first checkpoint
-    r = _run([str(d), "--resume", "--dropout", "0.2"])
+    count = tmp_path / "steps_computed"
+    r = _run([str(d), "--resume", "--dropout", "0.2", "--count", str(count)])
     assert r.returncode == 0, r.stderr
+    assert len(count.read_text().splitlines()) == 40
     assert _metrics(d) == _metrics(reference_run)
 
 

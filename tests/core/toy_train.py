@@ -1,7 +1,9 @@
 """A tiny deterministic training script used by the trainer tests (resume after SIGKILL, DDP).
 
 Usage: python toy_train.py RUN_DIR [--resume] [--steps N] [--batch B] [--sleep S] [--ckpt-every K] [--dropout P]
-Prints nothing; writes RUN_DIR/metrics.jsonl, checkpoints, and RUN_DIR/final_params.json (rank 0).
+                            [--count FILE]
+Prints nothing; writes RUN_DIR/metrics.jsonl, checkpoints, and RUN_DIR/final_params.json (rank 0); with --count,
+one line per training step this process computed is appended to FILE (a resumed run must not redo steps).
 """
 
 import argparse
@@ -33,6 +35,7 @@ def main():
     ap.add_argument("--sleep", type=float, default=0.0)
     ap.add_argument("--ckpt-every", type=int, default=3)
     ap.add_argument("--dropout", type=float, default=0.0)
+    ap.add_argument("--count", default=None, help="append one line per training step computed to this file")
     ap.add_argument("--prebatched", action="store_true",
                     help="pre-built batches of unequal sizes (odd sizes: ranks get unequal shares)")
     a = ap.parse_args()
@@ -43,6 +46,9 @@ def main():
     data = make_data()
 
     def loss_fn(m, batch):
+        if a.count:
+            with open(a.count, "a") as f:
+                f.write("step\n")
         if a.sleep:
             time.sleep(a.sleep)
         x, y = batch
