@@ -224,3 +224,21 @@ def test_clip_to_ball_refuses_a_centre_outside_the_box_or_nan():
     # an x_adv far outside the box (even infinite) is legitimate input: it is clamped and projected
     got = attacks.clip_to_ball(torch.tensor([[float("inf"), -5.0, 0.5]] * 2), x, 0.1, "inf")
     assert float((got.double() - x.double()).abs().max()) <= 0.1 and float(got.min()) >= 0
+
+
+def test_random_start_is_uniform_in_the_ball():
+    """Kolmogorov-Smirnov against the exact laws (fixed seed, so deterministic): L_inf start = each coordinate
+    U(-eps, eps); L_2 start in d dimensions = uniform direction and radius with P(r <= t eps) = t^d. (Before, the
+    start was only checked to lie in the ball, which a radius drawn U(0, eps) - crowding the centre - passes.)"""
+    from scipy import stats
+
+    x = torch.full((4000, 1, 1, 3), 0.5, dtype=torch.float64)
+    g = torch.Generator().manual_seed(0)
+    d_inf = (attacks.random_ball_point(x, 0.2, "inf", g) - x).flatten(1)
+    assert stats.kstest(d_inf.flatten().numpy() / 0.2, stats.uniform(-1, 2).cdf).pvalue > 1e-3
+    d2 = (attacks.random_ball_point(x, 0.3, "2", g) - x).flatten(1)
+    r = d2.norm(dim=1) / 0.3
+    assert stats.kstest(r.numpy(), stats.beta(3, 1).cdf).pvalue > 1e-3
+    u = d2 / d2.norm(dim=1, keepdim=True)
+    assert stats.kstest(u[:, 0].numpy(), stats.uniform(-1, 2).cdf).pvalue > 1e-3   # a coordinate of a uniform
+    # direction on the 2-sphere in R^3 is U(-1, 1) (Archimedes)
