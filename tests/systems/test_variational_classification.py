@@ -259,3 +259,25 @@ def test_sgd_official_recipe_is_what_the_config_says(monkeypatch, method):
     assert E.step_milestones(930) == (310, 620)            # 30 epochs x 31 steps: after epochs 10 and 20
     with pytest.raises(ConfigError, match="optimizer"):
         S.make_config({"optimizer": "sgd"})
+
+
+def test_latent_fit_is_the_mean_scaled_mahalanobis_distance_and_one_for_samples_of_the_head():
+    """latent_fit = mean_i sum_d (z_id - mu_{y_i d})^2 / sigma_{y_i d}^2 / d (hand loop): about 1 when z is drawn
+    from the head's own class Gaussians (E chi2_d / d = 1), about 4 when the spread is doubled; NaN for a linear
+    head. (It was untested; it is the 'latent_fit' metric the report prints.)"""
+    from paperworks.systems.variational_classification import LatentClassifier
+    from paperworks.systems.variational_classification.experiment import latent_fit
+
+    h = _head(d=3, c=4, seed=2)
+    g = torch.Generator().manual_seed(0)
+    y = torch.arange(4000) % 4
+    sd = h.log_var.detach().exp().sqrt()
+    z = h.mu.detach()[y] + sd[y] * torch.randn(4000, 3, generator=g, dtype=torch.float64)
+    model = LatentClassifier(torch.nn.Identity(), h)
+    got = latent_fit(model, z, y)
+    want = sum(float(((z[i] - h.mu[y[i]]) ** 2 / sd[y[i]] ** 2).sum()) for i in range(4000)) / 4000 / 3
+    assert got == pytest.approx(want, rel=1e-9)
+    assert got == pytest.approx(1.0, abs=0.05)
+    z2 = h.mu.detach()[y] + 2 * (z - h.mu.detach()[y])
+    assert latent_fit(model, z2, y) == pytest.approx(4 * got, rel=1e-9)
+    assert math.isnan(latent_fit(LatentClassifier(torch.nn.Identity(), torch.nn.Linear(3, 4)), z[:5], y[:5]))
