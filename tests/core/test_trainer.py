@@ -74,7 +74,7 @@ def test_resume_after_sigkill_matches_uninterrupted(tmp_path, reference_run, kil
     count = tmp_path / "steps_computed"
     r = _run([str(d), "--resume", "--dropout", "0.2", "--count", str(count)])
     assert r.returncode == 0, r.stderr
-    assert len(count.read_text().splitlines()) == 40 - last
+    assert len(Path(f"{count}.0").read_text().splitlines()) == 40 - last
     assert _metrics(d) == _metrics(reference_run)
     assert (d / "final_params.json").read_text() == (reference_run / "final_params.json").read_text()
 
@@ -85,7 +85,7 @@ def test_resume_without_checkpoint_starts_over(tmp_path, reference_run):
     count = tmp_path / "steps_computed"
     r = _run([str(d), "--resume", "--dropout", "0.2", "--count", str(count)])
     assert r.returncode == 0, r.stderr
-    assert len(count.read_text().splitlines()) == 40
+    assert len(Path(f"{count}.0").read_text().splitlines()) == 40
     assert _metrics(d) == _metrics(reference_run)
 
 
@@ -302,10 +302,18 @@ def _torchrun(nproc, run_dir, port, *extra):
 def test_ddp_two_processes_equal_one_process(tmp_path, extra):
     """torchrun with 2 gloo processes on the same global batch equals 1 process (float tolerance). Prebatched:
     batches of odd sizes split unequally over the ranks, ranks weighted by their '_weight' (example count)."""
-    r1 = _torchrun(1, tmp_path / "one", _free_port(), *extra)
+    c1, c2 = tmp_path / "seen1", tmp_path / "seen2"
+    r1 = _torchrun(1, tmp_path / "one", _free_port(), *extra, "--count", str(c1))
     assert r1.returncode == 0, r1.stderr[-2000:]
-    r2 = _torchrun(2, tmp_path / "two", _free_port(), *extra)
+    r2 = _torchrun(2, tmp_path / "two", _free_port(), *extra, "--count", str(c2))
     assert r2.returncode == 0, r2.stderr[-2000:]
+    # equal results alone would also come from two ranks that each train on the whole batch: each global
+    # batch must be split into two disjoint shards that together are the single process's batch
+    read = lambda f: [l.split() for l in Path(f).read_text().splitlines()]  # noqa: E731
+    one, rank0, rank1 = read(f"{c1}.0"), read(f"{c2}.0"), read(f"{c2}.1")
+    assert len(one) == len(rank0) == len(rank1) == 12
+    for whole, a, b in zip(one, rank0, rank1):
+        assert a and b and sorted(a + b) == sorted(whole) and not set(a) & set(b)
     m1, m2 = _metrics(tmp_path / "one"), _metrics(tmp_path / "two")
     assert [m["step"] for m in m1] == [m["step"] for m in m2]
     for a, b in zip(m1, m2):

@@ -3,7 +3,8 @@
 Usage: python toy_train.py RUN_DIR [--resume] [--steps N] [--batch B] [--sleep S] [--ckpt-every K] [--dropout P]
                             [--count FILE]
 Prints nothing; writes RUN_DIR/metrics.jsonl, checkpoints, and RUN_DIR/final_params.json (rank 0); with --count,
-one line per training step this process computed is appended to FILE (a resumed run must not redo steps).
+one line per training step this process computed is appended to FILE.RANK: the batch's first-feature values
+(a resumed run must not redo steps; DDP ranks must split each global batch).
 """
 
 import argparse
@@ -47,8 +48,8 @@ def main():
 
     def loss_fn(m, batch):
         if a.count:
-            with open(a.count, "a") as f:
-                f.write("step\n")
+            with open(f"{a.count}.{rank}", "a") as f:
+                f.write(" ".join(repr(v) for v in batch[0][:, 0].tolist()) + "\n")
         if a.sleep:
             time.sleep(a.sleep)
         x, y = batch
