@@ -284,11 +284,19 @@ def test_eval_does_not_change_training_trajectory(tmp_path):
         m = nn.Sequential(nn.Linear(3, 8), nn.Dropout(0.5), nn.Linear(8, 1))
         data = torch.utils.data.TensorDataset(torch.randn(32, 3), torch.randn(32, 1))
         cfg = TrainerConfig(max_steps=8, batch_size=8, eval_every=eval_every, progress=False, log_every=1)
-        tr = Trainer(m, data, lambda m, b: nn.functional.mse_loss(m(b[0]), b[1]), cfg,
-                     eval_fn=lambda m: {"r": float(torch.rand(()))})
-        return [r["loss"] for r in tr.fit() if "loss" in r]
+        calls = []
 
-    assert run(0) == run(1)
+        def eval_fn(m):   # draws from the global RNG that dropout uses too
+            calls.append(m.training)
+            return {"r": float(torch.rand(()))}
+
+        tr = Trainer(m, data, lambda m, b: nn.functional.mse_loss(m(b[0]), b[1]), cfg, eval_fn=eval_fn)
+        return [r["loss"] for r in tr.fit() if "loss" in r], calls
+
+    (plain, none), (evaluated, calls) = run(0), run(1)
+    assert len(plain) == 8 and plain == evaluated
+    assert len(none) <= 1 and len(calls) >= 8   # (a final evaluation only) / evaluations between the steps
+    assert not any(none + calls)                 # the model is evaluated in eval mode (dropout off)
 
 
 def _torchrun(nproc, run_dir, port, *extra):
