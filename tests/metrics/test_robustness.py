@@ -104,6 +104,14 @@ def test_evaluate_under_shift_equals_manual():
     got = evaluate_under_shift(model, x, y, "noise", 0.2, seed=5)
     want = classification_metrics(model(gaussian_noise(x, 0.2, seed=5)).detach(), y)
     assert got == pytest.approx(want)
+    # rotation by the severity in degrees, counter-clockwise: 90 is torch.rot90 exactly (the direction and the
+    # degrees-to-rotation mapping of apply_shift were never exercised); a model that sees the orientation
+    wo = _Linear(torch.randn(16, 3, generator=g)).eval()
+    for deg, k in ((90, 1), (-90, -1)):
+        got = evaluate_under_shift(wo, x, y, "rotation", deg)
+        want = classification_metrics(wo(torch.rot90(x, k, [2, 3])).detach(), y)
+        assert got == pytest.approx(want)
+        assert got != pytest.approx(classification_metrics(wo(torch.rot90(x, -k, [2, 3])).detach(), y))
 
 
 def test_shift_and_attack_bad_input():
