@@ -68,6 +68,62 @@ def test_generators_are_seeded_and_balanced(name):
         assert sorted(map(tuple, ei.T.tolist())) == sorted(map(tuple, ei.flip(0).T.tolist()))
 
 
+def _edges(d):
+    return {tuple(sorted(e)) for e in d.edge_index.T.tolist()}
+
+
+def _connected(nodes, edges):
+    nodes = set(nodes)
+    adj = {v: set() for v in nodes}
+    for a, b in edges:
+        if a in nodes and b in nodes:
+            adj[a].add(b)
+            adj[b].add(a)
+    seen, todo = set(), [min(nodes)]
+    while todo:
+        v = todo.pop()
+        if v not in seen:
+            seen.add(v)
+            todo += adj[v] - seen
+    return seen == nodes
+
+
+def test_generators_plant_the_structure_their_class_names():
+    """Balance and symmetry (above) hold for any labels; here each class's planted structure is recounted
+    from the edge lists: one vs two BA communities, community-level path vs ring, cycle-6 vs house motif."""
+    m = 4
+    for d in load("syn_community1v2", n_per_class=5, seed=1):
+        e, c = _edges(d), d.community.numpy()
+        blocks = [np.flatnonzero(c == k) for k in range(int(c.max()) + 1)]
+        assert len(blocks) == int(d.y) + 1
+        for b in blocks:   # each community a BA graph: m (n - m) edges inside it, connected
+            inner = [(u, v) for u, v in e if u in set(b) and v in set(b)]
+            assert len(inner) == m * (len(b) - m) and _connected(b, inner)
+        cross = [(u, v) for u, v in e if c[u] != c[v]]
+        assert (len(cross) >= 1) == (int(d.y) == 1) and len(cross) <= len(blocks[0])
+    for d in load("syn_community_wiring", n_per_class=5, seed=1):
+        e, c = _edges(d), d.community.numpy()
+        k = int(c.max()) + 1
+        block_pairs = {tuple(sorted((int(c[u]), int(c[v])))) for u, v in e if c[u] != c[v]}
+        want = {(i, i + 1) for i in range(k - 1)} | ({(0, k - 1)} if int(d.y) == 1 else set())   # path / ring
+        assert block_pairs == want
+        assert all(_connected(np.flatnonzero(c == b), e) for b in range(k))
+    for d in load("syn_motif", n_per_class=5, seed=1):
+        e, c = _edges(d), d.community.numpy()
+        motif, back = set(np.flatnonzero(c == 1).tolist()), np.flatnonzero(c == 0)
+        inner = [(u, v) for u, v in e if u in motif and v in motif]
+        deg = np.bincount(np.array(inner).ravel(), minlength=d.num_nodes)[sorted(motif)]
+        if int(d.y) == 0:   # cycle-6: six nodes of degree 2
+            assert len(motif) == 6 and len(inner) == 6 and (deg == 2).all()
+        else:               # house: a square with a roof, degrees 3, 3, 2, 2, 2
+            assert len(motif) == 5 and len(inner) == 6 and sorted(deg.tolist()) == [2, 2, 2, 3, 3]
+        assert sum((u in motif) != (v in motif) for u, v in e) == 1           # attached by one edge
+        tree = [(u, v) for u, v in e if u not in motif and v not in motif]
+        assert len(tree) == len(back) - 1 and _connected(back, tree)          # the backbone is a tree
+        full_deg = np.bincount(np.array(sorted(e)).ravel(), minlength=d.num_nodes)
+        np.testing.assert_array_equal(d.x.argmax(1).numpy(), np.minimum(full_deg, 10))   # noisy one-hot degree
+
+
 def test_community_majority_node_counts_are_uninformative():
     data = load("syn_community_majority", n_per_class=100, seed=0)
     frac, agree = [], []
