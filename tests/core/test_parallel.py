@@ -14,9 +14,10 @@ def test_results_in_job_order(workers):
 
 
 def test_workers_run_with_the_requested_thread_count():
+    # counts that differ from the default (1 under OMP_NUM_THREADS=1, as in CI) so an ignored 'threads' fails
     before = torch.get_num_threads()
-    assert run_jobs(torch.get_num_threads, [{}, {}], workers=2, threads=1) == [1, 1]
-    assert run_jobs(torch.get_num_threads, [{}], workers=1, threads=1) == [1]
+    assert run_jobs(torch.get_num_threads, [{}, {}], workers=2, threads=2) == [2, 2]
+    assert run_jobs(torch.get_num_threads, [{}], workers=1, threads=before + 2) == [before + 2]
     assert torch.get_num_threads() == before
 
 
