@@ -35,6 +35,9 @@ def test_noise_is_seeded_clipped_and_has_sigma():
     torch.testing.assert_close(a, b)
     assert not torch.equal(a, gaussian_noise(x, 0.1, seed=4))
     assert float((a - x).std()) == pytest.approx(0.1, rel=0.05)
+    assert abs(float((a - x).mean())) < 0.005      # zero-mean noise (10^4 draws: sd of the mean 0.001)
+    u = gaussian_noise(x, 5.0, seed=3, clip=False)  # unclipped: x + 5 z, the same draws scaled
+    torch.testing.assert_close((u - x) / 5.0, (a - x) / 0.1, rtol=1e-4, atol=1e-4)
     assert float(gaussian_noise(x, 5.0).min()) >= 0 and float(gaussian_noise(x, 5.0).max()) <= 1
 
 
