@@ -109,6 +109,13 @@ def test_wmt14_local_folder_loads_and_is_encoded(tmp_path, monkeypatch):
     src_ids, tgt_ids = d.ids["test"][0]
     assert src_ids[-1] == tgt_ids[-1] == 2 and d.decode(src_ids) == s and d.decode(tgt_ids) == t
     assert len(d.ids["train"]) == len(d.text["train"]) == 58
+    # every pair stays aligned (the fixture's target is the source word by word through the lexicon), and the
+    # 10-pair newstest2014 is the test split, the 8-pair newstest2013 the dev split
+    for split in ("train", "dev", "test"):
+        assert all(t == " ".join("x" + w for w in s.split()) for s, t in d.text[split])
+        assert all(d.decode(a) == s and d.decode(b) == t for (a, b), (s, t) in zip(d.ids[split], d.text[split]))
+    test_src = (tmp_path / "wmt" / "newstest2014.en").read_text().splitlines()
+    assert [s for s, _ in d.text["test"]] == test_src
 
 
 def test_wmt14_errors_name_what_to_put_where(tmp_path):
