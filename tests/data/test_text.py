@@ -26,6 +26,8 @@ def test_load_fortunes_fixture_split_is_stratified_deterministic_and_disjoint(tm
     assert np.bincount(d["y_test"].numpy()).tolist() == [2, 4]     # round(0.2 * 11), round(0.2 * 20)
     assert len(d["texts_train"]) + len(d["texts_test"]) == 31       # 'shared' kept once, under cats
     assert not set(d["texts_train"]) & set(d["texts_test"])
+    for texts, y in ((d["texts_train"], d["y_train"]), (d["texts_test"], d["y_test"])):   # each text's own label
+        assert [0 if t.startswith("cat") or t == "shared" else 1 for t in texts] == y.tolist()
     d2 = load_fortunes(("cats", "dogs"), test_fraction=0.2, seed=0, root=str(tmp_path))
     assert d2["texts_test"] == d["texts_test"]
     with pytest.raises(DataError, match="no category 'cows'.*available: cats, dogs"):
