@@ -218,3 +218,21 @@ def test_two_layer_forward_equals_the_official_sparse_formula_written_out_densel
         zs.append(torch.relu(h.t() @ x @ m.gcn_weight))
     want = m.linear2(torch.relu(m.linear1(torch.cat(zs, 1))))
     torch.testing.assert_close(m(x, st), want)
+
+
+def test_rank_metapaths_scores_by_hand_with_soft_weights():
+    """Soft selections, relations [pa, ap, ps, sp, I]: a meta-path's weight in a channel is the product of its
+    steps' alphas, summed over the sequences that collapse to it once identity steps are dropped; its score is the
+    best channel. By hand: channel 0 gives P-S-P 0.3*0.4 = 0.12, P-A-P 0.1*0.1 = 0.01 and P-S = ps.I + I.ps =
+    0.3*0.2 + 0.3*0.1 = 0.09; channel 1 gives P-A-P 0.5*0.5 = 0.25. (Before, only one-hot weights were ranked,
+    where no product, sum or channel maximum is visible.)"""
+    d = graph()
+    st = adjacency_stack(d)
+    assert st.names == ["pa", "ap", "ps", "sp", "I"]
+    a1 = torch.tensor([[0.1, 0.2, 0.3, 0.1, 0.3], [0.5, 0.1, 0.1, 0.1, 0.2]])
+    a2 = torch.tensor([[0.2, 0.1, 0.1, 0.4, 0.2], [0.1, 0.5, 0.1, 0.1, 0.2]])
+    top = rank_metapaths([a1, a2], st, source="paper", target="paper")
+    assert [(t["name"], t["channel"]) for t in top] == [("P-A-P", 1), ("P-S-P", 0)]
+    assert top[0]["score"] == pytest.approx(0.25) and top[1]["score"] == pytest.approx(0.12)
+    ps = [t for t in rank_metapaths([a1, a2], st, source="paper", target="subject") if t["name"] == "P-S"]
+    assert len(ps) == 1 and ps[0]["score"] == pytest.approx(0.09) and ps[0]["channel"] == 0
