@@ -10,8 +10,6 @@ from paperworks.data.hetero import (NOISE_METAPATHS, PLANTED_METAPATH, load_hete
                                     make_academic_hetero, save_hetero_npz)
 from paperworks.graphs.hetero import compose_metapath
 
-pytest.importorskip("torch_geometric")
-
 
 def _intra_class_rate(data, mp):
     a = compose_metapath(data, mp, binarize=True, drop_self_loops=True).coalesce()

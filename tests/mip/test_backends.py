@@ -61,7 +61,6 @@ def test_scip_missing_gives_one_clear_error(monkeypatch):
 
 
 def test_scip_and_highs_agree_on_the_mpc_optimum_and_forward_pass():
-    pytest.importorskip("pyscipopt")
     net, layers = _layers(3, hidden=8)
     cost = PlanCost((0, 1), stage_weight=0.5, final_weight=1.0, action_weight=0.01)
     x0, goal = np.array([0.3, -0.4]), np.array([1.0, 0.5])
@@ -81,7 +80,6 @@ def test_scip_and_highs_agree_on_the_mpc_optimum_and_forward_pass():
 
 
 def test_scip_reports_warm_start_incumbents_and_gap_limited_optimum():
-    pytest.importorskip("pyscipopt")
     torch.manual_seed(0)
     layers = network_layers(nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 2)).double())
     warm = np.zeros((3, 1))

@@ -7,11 +7,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm   # a declared dependency: a broken install must fail here, not skip the file
 
 from paperworks.data import load
 from paperworks.stats import (InfeasibleError, MultinomialLinkModel, PerfectSeparationError, make_link)
-
-sm = pytest.importorskip("statsmodels.api")
 
 _spec = importlib.util.spec_from_file_location(
     "ref_mlm", Path(__file__).resolve().parents[1] / "reference" / "multinomial_link.py")
