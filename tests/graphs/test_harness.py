@@ -180,3 +180,26 @@ def test_diffpool_nmi_aligns_each_graphs_nodes_with_its_assignment_rows():
     got = diffpool_nmi(Scripted(shuffle=torch.arange(5)), data)
     want = (normalized_mutual_info_score([0, 0, 1, 1, 2], [2, 1, 1, 0, 0]) + 1.0 + 1.0) / 3
     assert got == pytest.approx(want, rel=1e-12) and got < 0.99
+
+
+def test_early_stopping_stops_after_patience_and_restores_the_best_state():
+    """Validation labels that reverse the training rule: the validation loss rises from the first epoch on, so
+    the best epoch is 1, training stops at 1 + patience, and the returned model (and the test accuracy) is the
+    epoch-1 state: its validation loss is history[0]'s, not the last epoch's. (On the separable task above the
+    validation loss falls at every epoch, so best = last and neither stopping nor restoring was exercised.)"""
+    from torch_geometric.loader import DataLoader
+
+    from paperworks.graphs.harness import evaluate
+
+    data = _separable()
+    split = stratified_folds(np.array([d.y.item() for d in data]), 5, 0)[0]
+    for i in split.val:
+        data[i] = Data(x=data[i].x, edge_index=data[i].edge_index, y=1 - data[i].y)
+    r = train_eval(_MeanNet, data, split, epochs=25, lr=0.1, patience=4, batch_size=16, keep_model=True)
+    losses = [h["val_loss"] for h in r.history]
+    assert losses == sorted(losses) and losses[-1] > losses[0] + 0.1   # the scripted rise
+    assert r.best_epoch == 1 and r.epochs_run == 5 and len(r.history) == 5
+    val_acc, val_loss = evaluate(r.model, DataLoader([data[i] for i in split.val], batch_size=256))
+    assert val_loss == pytest.approx(losses[0], rel=1e-9) and r.val_loss == pytest.approx(losses[0], rel=1e-9)
+    test_acc, _ = evaluate(r.model, DataLoader([data[i] for i in split.test], batch_size=256))
+    assert r.test_acc == test_acc
