@@ -61,3 +61,34 @@ def test_probe_learns_from_the_training_rows_only():
     assert km["nmi"] == pytest.approx(1.0) and km["ari"] == pytest.approx(1.0)
     half = kmeans_scores(z, np.r_[np.zeros(15), np.ones(15), np.zeros(15), np.ones(15)].astype(int), n_runs=2)
     assert half["nmi"] == pytest.approx(0.0, abs=1e-12) and half["ari"] < 0
+
+
+def test_node_classifier_training_reports_the_first_best_validation_epoch():
+    """train_node_classifier (GTN and its baselines) with scripted evaluation predictions: validation macro-F1
+    per epoch 0.73 / 1 / 0.5 / 1 -> best epoch 1 (the first maximum), test F1s are epoch 1's predictions, and the
+    kept state is the weights after epoch 1's update. (It had no test.)"""
+    from paperworks.graphs.hetero_baselines import train_node_classifier
+
+    y = torch.tensor([0, 1, 0, 1, 0, 1, 0, 1])
+    tr, va, te = torch.tensor([0, 1]), torch.tensor([2, 3, 4, 5]), torch.tensor([6, 7])
+    # predictions at evaluation, per epoch (val rows 2-5, test rows 6-7)
+    script = [[0, 1, 0, 1, 1, 1, 0, 0], [0, 1, 0, 1, 0, 1, 1, 0], [0, 1, 0, 1, 1, 0, 0, 1],
+              [0, 1, 0, 1, 0, 1, 0, 1]]
+    lin = torch.nn.Linear(1, 1)
+    calls, states = {"n": 0}, []
+
+    def forward():
+        k = calls["n"]
+        calls["n"] += 1
+        if not lin.training:
+            states.append(lin.weight.detach().clone())
+        pred = torch.tensor(script[k // 2])
+        return torch.nn.functional.one_hot(pred, 2).float() * 5 + 0 * lin.weight.sum()   # Adam's weight decay moves it
+
+    res = train_node_classifier(lin, forward, y, tr, va, te, epochs=4, lr=0.1)
+    assert [round(f1_scores(y[va], torch.tensor(s)[va])["macro_f1"], 3) for s in script] == [0.733, 1.0, 0.5, 1.0]
+    assert res["best_epoch"] == 1 and res["val_macro_f1"] == 1.0
+    want = f1_scores(y[te], torch.tensor(script[1])[te])
+    assert res["test_macro_f1"] == want["macro_f1"] and res["test_micro_f1"] == want["micro_f1"] == 0.0
+    torch.testing.assert_close(res["state"]["weight"], states[1], rtol=0, atol=0)
+    assert not torch.equal(states[1], states[3])   # the weights moved afterwards
