@@ -20,6 +20,10 @@ def test_evaluate_counts_match_hand_count(small_setup):
     assert rep.clean_accuracy == pytest.approx(float(corr.float().mean()))
     assert rep.mean_linf == pytest.approx(float((x_adv - x).abs().flatten(1).amax(1).mean()))
     assert rep.mean_l2 == pytest.approx(float((x_adv - x).flatten(1).norm(dim=1).mean()))
+    ok = p1 != y
+    assert 0 < int(ok.sum()) < len(y)   # both kinds of example, so the 'successful only' mean is a real subset
+    assert rep.mean_l2_successful == pytest.approx(float((x_adv - x)[ok].flatten(1).norm(dim=1).mean()))
+    assert rep.adversarial_accuracy == pytest.approx(float((p1 == y).float().mean()))
     timed = attacks.evaluate_attack(model, "fgsm", x, y, eps=0.2, batch_size=8)
     torch.testing.assert_close(timed.x_adv, x_adv)
     assert timed.time_per_example_s > 0
