@@ -61,6 +61,14 @@ def test_milp_plan_is_optimal_for_the_sparse_model():
     U = torch.cartesian_prod(grid, grid).reshape(-1, 2, 1)
     J = rollout_cost(layers_step(layers), torch.tensor([0.2, 0.5]), U, torch.tensor([1.0]), cost)
     assert float(J.min()) >= p.objective - 1e-7
+    # and the plan is real: simulating the returned actions through the network costs exactly the MILP's objective
+    # (the one-sided check alone passes for an objective that is too low, e.g. a relaxed big-M)
+    Up = torch.as_tensor(np.asarray(p.actions, dtype=np.float64)).reshape(1, 2, 1)
+    assert bool((Up.abs() <= 1 + 1e-9).all())
+    J_plan = rollout_cost(layers_step(layers), torch.tensor([0.2, 0.5], dtype=torch.float64), Up,
+                          torch.tensor([1.0], dtype=torch.float64), cost)
+    assert float(J_plan[0]) == pytest.approx(p.objective, abs=1e-6)
+    assert float(J.min()) <= p.objective + 0.05   # the grid's best (spacing 0.01) is close above the optimum
 
 
 def test_closed_loop_on_pwa_toy_reaches_goal_with_exact_model():
