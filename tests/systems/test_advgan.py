@@ -321,3 +321,41 @@ def test_gan_losses_closed_form_and_weighting(target):
         assert parts["l_adv"] == pytest.approx(l_adv, rel=1e-9, abs=1e-12)
         assert parts["l_hinge"] == pytest.approx(l_hinge, rel=1e-9)
         assert float(loss) == pytest.approx(l_adv + alpha * l_gan + beta * l_hinge, rel=1e-9)
+
+
+def test_distillation_loss_is_cross_entropy_to_the_black_box_on_clean_and_adversarial_queries(target, monkeypatch):
+    """distill's training loss on a batch, against hand arithmetic: -mean_i sum_k b_k(x_i) log softmax(f(x_i))_k,
+    plus the same on (x_A, b(x_A)) when adversarial queries are given (paper Sec. 3.3, dynamic distillation);
+    the black box is queried once per image. (Before: 'agreement goes up' only, which static distillation alone
+    - the adversarial term dropped - can pass.)"""
+    import math
+
+    model, x, y = target
+    seen = {}
+
+    class Capture:
+        def __init__(self, m, ds, loss_fn, tc, **kw):
+            seen["loss_fn"], seen["data"] = loss_fn, ds.tensors
+
+        def fit(self, resume=False):
+            return []
+
+    monkeypatch.setattr(advgan_module, "Trainer", Capture)
+    bb = BlackBox(model)
+    torch.manual_seed(2)
+    f = SmallCNN(num_classes=3, image_size=16, width=4)
+    xa = (x[:8] + 0.1).clamp(0, 1)
+    distill(f, bb, x[:8], x_adv=xa, epochs=1, batch_size=8)
+    assert bb.queries == 16
+    xs, ps, xas, pas = seen["data"]
+    assert torch.equal(xs, x[:8]) and torch.equal(xas, xa)
+    f.eval()
+    with torch.no_grad():
+        loss = float(seen["loss_fn"](f, (xs, ps, xas, pas)))
+        lf, lfa, pb, pba = f(xs), f(xas), bb.probs(xs), bb.probs(xas)
+    want = 0.0
+    for logits, probs in ((lf, pb), (lfa, pba)):
+        for i in range(8):
+            lse = math.log(sum(math.exp(float(v)) for v in logits[i]))
+            want -= sum(float(probs[i, k]) * (float(logits[i, k]) - lse) for k in range(3)) / 8
+    assert loss == pytest.approx(want, rel=1e-5)
