@@ -84,28 +84,32 @@ def test_cw_label_beyond_the_model_classes(small_setup):
         attacks.cw_l2(model, x, torch.where(y == 0, 7, y), steps=1, binary_search_steps=1)
 
 
-def test_cw_finds_the_closed_form_minimal_perturbation_of_a_linear_model():
-    """Linear softmax model, box inactive: the smallest L2 change that flips the label is
-    min_{k != y} (z_y - z_k) / ||W_y - W_k|| (distance to the nearest decision hyperplane). C&W (Adam on the tanh
-    variables, binary search over c, best success kept) must reach it from above to within 2 % for every example;
-    nothing successful can be closer. (Before, C&W was only compared with PGD and ART in relative terms.)"""
+@pytest.mark.parametrize("kappa", [0.0, 0.05])
+def test_cw_finds_the_closed_form_minimal_perturbation_of_a_linear_model(kappa):
+    """Linear softmax model, box inactive: the smallest L2 change that makes another logit exceed the true one
+    by kappa is min_{k != y} (z_y - z_k + kappa) / ||W_y - W_k|| (distance to the nearest shifted decision
+    hyperplane). C&W (Adam on the tanh variables, binary search over c, best success with confidence kappa kept)
+    must reach it from above to within 2 % for every example; nothing successful can be closer. (Before, C&W
+    was only compared with PGD and ART in relative terms.)"""
     from paperworks.models.mnist import LinearSoftmax
 
     torch.manual_seed(0)
     model = LinearSoftmax(in_channels=1, num_classes=3, image_size=4).double().eval()
-    x = 0.3 + 0.4 * torch.rand(8, 1, 4, 4, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    x = 0.4 + 0.2 * torch.rand(8, 1, 4, 4, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
     W, b = model.linear.weight.detach(), model.linear.bias.detach()
     z = x.flatten(1) @ W.T + b
     y = z.argmax(1)
     dist, inside = [], []
     for i in range(8):
-        best = min(((z[i, y[i]] - z[i, k]) / (W[y[i]] - W[k]).norm(), k) for k in range(3) if k != y[i])
+        best = min(((z[i, y[i]] - z[i, k] + kappa) / (W[y[i]] - W[k]).norm(), k) for k in range(3) if k != y[i])
         d, k = float(best[0]), best[1]
         u = (W[k] - W[y[i]]) / (W[k] - W[y[i]]).norm()
         dist.append(d)
         inside.append(bool(((x[i].flatten() + d * u) > 0).all() and ((x[i].flatten() + d * u) < 1).all()))
     assert all(inside)   # the unconstrained minimiser lies in the box, so the closed form is the answer
-    x_cw = attacks.cw_l2(model, x, y, c=1e-2, steps=100, lr=0.01, binary_search_steps=9)
-    assert bool((model(x_cw).argmax(1) != y).all())
+    x_cw = attacks.cw_l2(model, x, y, c=1e-2, steps=100, lr=0.01, binary_search_steps=9, kappa=kappa)
+    z_cw = model(x_cw).detach()
+    gap = z_cw[torch.arange(8), y] - z_cw.scatter(1, y[:, None], -torch.inf).amax(1)
+    assert bool((gap <= -kappa + 1e-9).all())   # every example misclassified with confidence kappa
     ratio = (x_cw - x).flatten(1).norm(dim=1) / torch.tensor(dist, dtype=torch.float64)
     assert float(ratio.min()) >= 1 - 1e-6 and float(ratio.max()) <= 1.02, ratio
