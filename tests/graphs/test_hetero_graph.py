@@ -197,3 +197,18 @@ def test_empty_edge_type_and_isolated_nodes_are_defined():
     assert float(st.dense()[k].abs().sum()) == 0.0
     n = normalize_columns(st.select(torch.full((st.num_relations,), 1.0 / st.num_relations))).to_dense()
     assert torch.isfinite(n).all()
+
+
+def test_homogeneous_projection_matches_pyg_to_homogeneous():
+    """Peer: PyG's HeteroData.to_homogeneous() (same node-type order): identical node types and the same edge
+    multiset; feature rows are each type's own rows at its offset. (Before, only the edge COUNT and the zero
+    padding were checked, so edges wired to the wrong type's offset passed.)"""
+    d = tiny_graph()
+    x, ei, nt, off = homogeneous_projection(d)
+    h = d.to_homogeneous(add_node_type=True, add_edge_type=False)
+    assert torch.equal(nt, h.node_type)
+    key = lambda e: sorted(map(tuple, e.t().tolist()))  # noqa: E731
+    assert key(ei) == key(h.edge_index)
+    for t in ("paper", "author"):
+        s, e = off[t]
+        torch.testing.assert_close(x[s:e], d[t].x)
