@@ -359,3 +359,41 @@ def test_distillation_loss_is_cross_entropy_to_the_black_box_on_clean_and_advers
             lse = math.log(sum(math.exp(float(v)) for v in logits[i]))
             want -= sum(float(probs[i, k]) * (float(logits[i, k]) - lse) for k in range(3)) / 8
     assert loss == pytest.approx(want, rel=1e-5)
+
+
+def test_training_steps_are_a_d_step_then_a_g_step_against_the_updated_d(target):
+    """Two batches of one epoch, float64, replayed by hand with the (separately checked) losses: per batch (in the
+    loop's seeded order) D takes an Adam (beta1 0.5) step on its loss with G's output detached, then G takes an
+    Adam step on L_adv + alpha L_GAN + beta L_hinge scored by the UPDATED D, with the target frozen. (Before, the
+    loop was only checked to 'attack and freeze the target': G stepping first, D seeing the raw output with
+    gradient, or Adam's default beta1 passed.)"""
+    import copy
+
+    model, x, y = target
+    m64 = SmallCNN(num_classes=3, image_size=16, width=8).double().eval()
+    m64.load_state_dict(model.state_dict())
+    xs, ys = x[:32].double(), y[:32]
+    torch.manual_seed(5)
+    G0, D0 = Generator(1).double(), Discriminator(1, 16).double()
+    kw = dict(eps=0.3, alpha=0.4, beta=0.2, c=1.0)
+    G, D = train_advgan(m64, xs, ys, epochs=1, batch_size=16, lr=1e-3, seed=3, generator=copy.deepcopy(G0),
+                        discriminator=copy.deepcopy(D0), **kw)
+    Gr, Dr = copy.deepcopy(G0), copy.deepcopy(D0)
+    opt_g = torch.optim.Adam(Gr.parameters(), lr=1e-3, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(Dr.parameters(), lr=1e-3, betas=(0.5, 0.999))
+    for p in m64.parameters():
+        p.requires_grad_(False)
+    perm = torch.randperm(32, generator=torch.Generator().manual_seed(3))
+    for idx in (perm[:16], perm[16:]):
+        xb, yb = xs[idx], ys[idx]
+        raw = Gr(xb)
+        xa = (xb + raw.detach().clamp(-0.3, 0.3)).clamp(0, 1)
+        opt_d.zero_grad()
+        advgan_module.discriminator_loss(Dr(xb), Dr(xa), "ls").backward()
+        opt_d.step()
+        opt_g.zero_grad()
+        advgan_generator_loss(m64, Dr, raw, xb, yb, **kw)[0].backward()
+        opt_g.step()
+    for a, b in zip(list(G.parameters()) + list(D.parameters()), list(Gr.parameters()) + list(Dr.parameters())):
+        torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-12)
+    assert any(not torch.equal(a, b) for a, b in zip(D.parameters(), D0.parameters()))
