@@ -16,8 +16,8 @@ from paperworks.graphs._checks import check_dataset
 from paperworks.graphs.harness import CVResult, Split, cross_validate, random_splits
 from paperworks.graphs.metrics import community_nmi
 
-__all__ = ["GRAPH_DATASETS", "SYN_FEATURES", "check_experiment_config", "load_graphs", "data_spec", "compare", "seeded_splits", "diffpool_nmi",
-           "random_nmi", "epoch_time"]
+__all__ = ["GRAPH_DATASETS", "SYN_FEATURES", "check_experiment_config", "load_graphs", "data_spec", "compare",
+           "seeded_splits", "diffpool_nmi", "random_nmi", "epoch_time"]
 
 GRAPH_DATASETS = ("syn_community1v2", "syn_community_wiring", "syn_community_majority", "syn_motif", "mutag",
                   "b3db_bbbp", "tu")

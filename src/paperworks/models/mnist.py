@@ -62,11 +62,11 @@ class ModelB(nn.Module):
     def __init__(self, in_channels: int = 1, num_classes: int = 10, image_size: int = 28):
         super().__init__()
         # first convolution uses TF/Keras 'same' padding with stride 2: output ceil(size / 2)
-        s1 = -(-image_size // 2)
-        s = _conv_out(_conv_out(s1, 6, 2), 5)
+        pad = tf_same_padding(image_size, 8, 2)
+        s = _conv_out(_conv_out(_conv_out(image_size + sum(pad), 8, 2), 6, 2), 5)
         self.features = nn.Sequential(
             nn.Dropout(0.2),
-            nn.ZeroPad2d(tf_same_padding(image_size, 8, 2) * 2),
+            nn.ZeroPad2d(pad * 2),
             nn.Conv2d(in_channels, 64, 8, stride=2), nn.ReLU(),
             nn.Conv2d(64, 128, 6, stride=2), nn.ReLU(),
             nn.Conv2d(128, 128, 5), nn.ReLU(),

@@ -528,8 +528,9 @@ class TransformerSystem(System):
                                for lang, r in mt.items()
                                for name, label in (("transformer", f"Transformer (avg last {c.average_last})"),
                                                    ("lstm", "LSTM + attention")) if r["dev"].get(name)],
-                              note="Each model's alpha is the best on dev (ties: closest to 0.6) and is then used "
-                                   "for all its beam decodes on test; the test split plays no part in the choice.")
+                              note=f"Each model's alpha is the best on dev (ties: closest to {c.length_penalty}, then "
+                                   "the smaller) and is then used for all its beam decodes on test; the test split "
+                                   "plays no part in the choice.")
         self._plot(rep, run_dir, alg, mt)
         rep.add_text(
             f"Equal budget = the same number of updates ({c.alg_steps * scale} algorithmic with {c.batch_size} "
@@ -585,7 +586,7 @@ class TransformerSystem(System):
 
 def _alpha_text(c: TransformerConfig, r: dict) -> str:
     """The Transformer's alpha in a claim's name: the dev-chosen one, or length_penalty without a grid."""
-    a = r.get("alpha", {}).get("transformer")
+    a = r["alpha"].get("transformer")
     return f"{a}, chosen on dev" if c.alpha_grid and a is not None else f"{c.length_penalty}"
 
 
