@@ -157,3 +157,16 @@ def test_non_finite_floats_are_refused_with_the_key_named():
     with pytest.raises(ConfigError, match="'grad_clip' must be a finite number"):
         TrainerConfig(grad_clip=float("inf"))
     assert from_overrides(Cfg, {"ratio": "1e-300"}).ratio == 1e-300
+
+
+def test_check_int_accepts_integers_and_refuses_bools_floats_and_small_values():
+    import numpy as np
+
+    from paperworks.core.config import check_int
+    assert check_int("n", 3, 1) == 3
+    assert check_int("n", np.int64(5), 1) == 5 and type(check_int("n", np.int64(5), 1)) is int
+    assert check_int("n", -7) == -7                                     # no bound
+    for bad in (True, 2.0, "3", None, 0, -1):
+        with pytest.raises(ConfigError, match=r"'n' must be an integer >= 1") as e:
+            check_int("n", bad, 1, where="who")
+        assert str(e.value).startswith("who: ")

@@ -7,6 +7,7 @@ import math
 import torch
 from torch import nn
 
+from paperworks.core.config import check_int as core_check_int
 from paperworks.core.errors import ConfigError, DataError
 
 __all__ = ["check_model", "check_images", "check_labels", "check_eps", "check_attack_inputs", "parse_norm",
@@ -101,9 +102,7 @@ def check_label_range(who: str, y: torch.Tensor, n_classes: int, name: str = "y"
 
 
 def check_int(who: str, name: str, value, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ConfigError(f"'{name}' must be an integer >= {low} (got {value!r})", where=who)
-    return value
+    return core_check_int(name, value, low, where=who)
 
 
 def check_eps(who: str, value, name: str = "eps") -> float:

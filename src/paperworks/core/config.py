@@ -55,6 +55,16 @@ def check_positive(name: str, value: float, strict: bool = True) -> None:
         raise ConfigError(f"'{name}' must be {'>' if strict else '>='} 0 (got {value!r})")
 
 
+def check_int(name: str, value: Any, low: int | None = None, where: str = "config") -> int:
+    """Return ``value`` if it is an integer (numpy integers too, bool refused) >= ``low``; else ConfigError."""
+    import numbers
+
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or (low is not None and value < low):
+        bound = f" >= {low}" if low is not None else ""
+        raise ConfigError(f"'{name}' must be an integer{bound} (got {value!r})", where=where)
+    return int(value)
+
+
 def check_choice(name: str, value: Any, choices) -> None:
     """Raise ConfigError unless value is one of choices (all listed in the message)."""
     choices = list(choices)

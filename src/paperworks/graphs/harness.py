@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch_geometric.loader import DataLoader
 
+from paperworks.core.config import check_int
 from paperworks.core.errors import ConfigError, DataError
 from paperworks.core.trainer import seed_everything
 from paperworks.graphs._checks import check_dataset
@@ -156,8 +157,7 @@ def train_eval(make_model: Callable[[], torch.nn.Module], data: Sequence, split:
     if select not in ("val_loss", "val_acc"):
         raise ConfigError(f"train_eval: 'select' must be one of val_loss, val_acc (got {select!r})")
     for k, v in (("epochs", epochs), ("batch_size", batch_size), ("patience", patience)):
-        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
-            raise ConfigError(f"train_eval: '{k}' must be an integer >= 1 (got {v!r})")
+        check_int(k, v, 1, where="train_eval")
     if not lr > 0:
         raise ConfigError(f"train_eval: 'lr' must be > 0 (got {lr!r})")
     if len(split.train) == 0 or len(split.val) == 0 or len(split.test) == 0:
