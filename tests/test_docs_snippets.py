@@ -61,9 +61,10 @@ def test_doc_python_block_runs(doc, line, code, tmp_path, monkeypatch):
     if code is None:
         pytest.fail(f"{doc} has no ```python block (each system page must show its Python API)")
     monkeypatch.chdir(tmp_path)
-    torch.manual_seed(0)
     # pad so that traceback line numbers are the markdown file's own
     compiled = compile("\n" * line + code, str(ROOT / doc), "exec")
     namespace = {"__name__": "__doc_snippet__"}
-    with torch_threads(1):
+    # one thread; the global torch RNG is seeded for the block and restored afterwards (other tests unaffected)
+    with torch_threads(1), torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
         exec(compiled, namespace)  # noqa: S102 - the docs' own examples
