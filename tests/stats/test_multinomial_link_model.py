@@ -639,3 +639,51 @@ def test_na_two_group_po_equals_its_written_out_likelihood():
     th, ll = _written_out_mle(lambda t: nll(t + np.array([-0.5, 0.5, 0.0, 0.0])), 4)
     assert abs(r.llf - ll) < 1e-7
     np.testing.assert_allclose(r.params, th + np.array([-0.5, 0.5, 0.0, 0.0]), atol=1e-5)
+
+
+# ------------------------------------------------------------------ frequency weights (long-format tables)
+def test_freq_weights_match_polr_on_the_long_housing_table():
+    # R: polr(Sat ~ Infl + Type + Cont, weights = Freq, data = housing, method = "cloglog"), pinned
+    d = load("housing")
+    res = MultinomialLinkModel.from_formula("Sat ~ Infl + Type + Cont", d, model="cumulative", link="cloglog",
+                                            assumption="po", freq_weights="Freq").fit()
+    np.testing.assert_allclose(res.params, np.r_[REF.HOUSING_POLR_CLOGLOG_ZETA,
+                                                 -np.asarray(REF.HOUSING_POLR_CLOGLOG_BETA)], atol=2e-5)
+    assert abs(res.llf - REF.HOUSING_POLR_CLOGLOG_LOGLIK) < 1e-5 and res.nobs == d["Freq"].sum() == 1681
+
+
+@pytest.mark.parametrize("model,assumption", [("cumulative", "po"), ("baseline", "npo"), ("continuation", "ppo")])
+def test_freq_weights_equal_the_fit_on_repeated_rows(model, assumption):
+    rng = np.random.default_rng(3)
+    n = 40
+    X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n)})
+    y = rng.integers(0, 3, size=n)
+    w = rng.integers(0, 4, size=n)                     # zeros included: those rows drop out
+    w[:3] = [2, 0, 1]
+    kw = dict(model=model, link="logit", assumption=assumption, collapse=False,
+              **({"po_columns": ["a"]} if assumption == "ppo" else {}))
+    rw = MultinomialLinkModel(y, X, freq_weights=w, **kw).fit()
+    rep = np.repeat(np.arange(n), w)
+    rr = MultinomialLinkModel(y[rep], X.iloc[rep].reset_index(drop=True), **kw).fit()
+    np.testing.assert_allclose(rw.params, rr.params, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(rw.bse, rr.bse, rtol=1e-6)
+    assert abs(rw.llf - rr.llf) < 1e-8 and rw.nobs == rr.nobs == w.sum()
+    assert abs(rw.aic - rr.aic) < 1e-7 and abs(rw.bic - rr.bic) < 1e-7
+    # scaling every weight by 2.5 doubles nothing but the counts: same estimates, llf x 2.5, SEs / sqrt(2.5)
+    r25 = MultinomialLinkModel(y, X, freq_weights=2.5 * w, **kw).fit()
+    np.testing.assert_allclose(r25.params, rw.params, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(r25.llf, 2.5 * rw.llf, rtol=1e-10)
+    np.testing.assert_allclose(r25.bse, rw.bse / np.sqrt(2.5), rtol=1e-6)
+
+
+def test_freq_weights_bad_input_is_named():
+    y, X = np.array([0, 1, 2, 1, 0, 2]), np.arange(6.0)[:, None]
+    for bad, msg in ((np.ones(5), r"shape \(6,\)"), (np.r_[1, 1, 1, 1, 1, np.nan], "NaN/inf"),
+                     (np.r_[1, 1, 1, 1, 1, -1], ">= 0"), (np.zeros(6), "every freq_weight is 0"),
+                     (["a"] * 6, "must be numbers")):
+        with pytest.raises(ValueError, match=msg):
+            MultinomialLinkModel(y, X, freq_weights=bad)
+    with pytest.raises(ValueError, match="freq_weights column 'Frq' not in data"):
+        MultinomialLinkModel.from_formula("Sat ~ Infl", load("housing"), freq_weights="Frq")
+    with pytest.raises(ValueError, match="endog has 6 rows but exog has 5"):
+        MultinomialLinkModel(y, X[:5], freq_weights=np.r_[1, 1, 1, 1, 1, 0])

@@ -95,11 +95,14 @@ class MultinomialLinkModel:
         group2_model: family used inside group 2 (default "baseline").
         collapse: "auto" groups identical covariate rows into settings before fitting (the paper's
             grouped form; identical estimates, faster), True / False to force.
+        freq_weights: optional (n,) non-negative frequencies, one per row: row i counts as ``freq_weights[i]``
+            identical responses (R's ``weights = Freq`` for long-format tables; the fit equals the fit on the
+            rows repeated). Rows of weight 0 are dropped. In ``from_formula`` it may name a column of data.
     """
 
     def __init__(self, endog, exog=None, model: str = "cumulative", link="logit", assumption: str = "npo",
                  po_columns=None, df=None, na_category: bool = False, group1_size: int | None = None,
-                 group2_model: str = "baseline", exog_names=None, collapse="auto"):
+                 group2_model: str = "baseline", exog_names=None, collapse="auto", freq_weights=None):
         if model not in MODELS:
             raise ValueError(f"{_W}: unknown model {model!r}; valid: {', '.join(MODELS)}")
         if group2_model not in MODELS:
@@ -114,6 +117,8 @@ class MultinomialLinkModel:
         self._design_info = getattr(self, "_design_info", None)
 
         Y, labels = self._parse_endog(endog)
+        if freq_weights is not None:
+            Y, exog = self._apply_freq_weights(Y, exog, freq_weights)
         n, J = Y.shape
         self.J = J
         self.categories = labels
@@ -222,6 +227,32 @@ class MultinomialLinkModel:
         Y = np.zeros((len(s), len(cats)))
         Y[np.arange(len(s)), codes] = 1.0
         return Y, [c if isinstance(c, str) else str(c) for c in cats]
+
+    @staticmethod
+    def _apply_freq_weights(Y, exog, freq_weights):
+        """Scale each response row by its frequency; drop rows of weight 0 (from exog too)."""
+        try:
+            w = np.asarray(freq_weights, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(f"{_W}: freq_weights must be numbers (got {type(freq_weights).__name__})") from None
+        if w.ndim != 1 or w.shape[0] != Y.shape[0]:
+            raise ValueError(f"{_W}: freq_weights must have shape ({Y.shape[0]},), one per row of endog "
+                             f"(got shape {w.shape})")
+        if not np.isfinite(w).all():
+            raise ValueError(f"{_W}: freq_weights contain NaN/inf")
+        if (w < 0).any():
+            raise ValueError(f"{_W}: freq_weights must be >= 0 (got min {w.min():g})")
+        if exog is not None and np.ndim(exog) >= 1 and np.shape(exog)[0] != Y.shape[0]:
+            raise ValueError(f"{_W}: endog has {Y.shape[0]} rows but exog has {np.shape(exog)[0]}")
+        keep = w > 0
+        if not keep.any():
+            raise ValueError(f"{_W}: every freq_weight is 0; nothing to fit")
+        Y = Y * w[:, None]
+        if not keep.all():
+            Y = Y[keep]
+            if exog is not None and np.ndim(exog) >= 1:
+                exog = exog.iloc[keep] if isinstance(exog, (pd.DataFrame, pd.Series)) else np.asarray(exog)[keep]
+        return Y, exog
 
     def _parse_exog(self, exog, n, exog_names):
         if exog is None:
@@ -363,6 +394,12 @@ class MultinomialLinkModel:
             msg = str(e).splitlines()[0]
             raise ValueError(f"{_W}.from_formula: cannot build the design from {rhs!r}: {msg}") from None
         endog = data[ycols] if m else data[ycols[0]]       # NA_action="raise": rows are aligned
+        fw = kwargs.get("freq_weights")
+        if isinstance(fw, str):
+            if fw not in data.columns:
+                raise ValueError(f"{_W}.from_formula: freq_weights column {fw!r} not in data "
+                                 f"(columns: {', '.join(map(str, data.columns))})")
+            kwargs["freq_weights"] = data[fw].to_numpy()
         obj = cls.__new__(cls)
         obj._formula = formula
         obj._design_info = X.design_info
