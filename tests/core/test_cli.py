@@ -31,6 +31,7 @@ class ToyConfig(Config):
 @register("toy_linreg", paper=Paper("N. Body", "Least squares by gradient descent", "Toy", 1805), config=ToyConfig)
 class ToyLinReg(System):
     presets = {"smoke": {"steps": 4}}
+    resumable = True
 
     def _train(self, run_dir):
         seed_everything(self.config.seed)
@@ -240,3 +241,164 @@ def test_bare_command_shows_help_and_overrides_with_all_are_named(capsys):
     # with --all the first key=value used to be taken for a system name ("give a system name or --all")
     code, _, err = run_cli(["reproduce", "--all", "--quick", "steps=3"], capsys)
     assert code == 2 and "config overrides apply to one system" in err
+
+
+# ------------------------------------------------------------------ user-level QA of 2026-11-26 (bad input)
+@dataclass(frozen=True)
+class BrokenConfig(Config):
+    fail: str = "early"     # early: before anything is logged | late: after a metrics record | no: succeeds
+    seed: int = 0
+
+
+@register("toy_broken", paper=Paper("N. Body", "Runs that fail", "Toy", 1806), config=BrokenConfig)
+class ToyBroken(System):
+    """Not resumable (keeps no checkpoints); fails with a bad-input error where its config says."""
+
+    def _work(self, run_dir):
+        from paperworks.core import DataError
+
+        if self.config.fail == "early":
+            raise DataError("toy: the data file is missing")
+        run_dir.log_metrics({"step": 1, "loss": 0.5})
+        if self.config.fail == "late":
+            raise DataError("toy: the second data file is missing")
+        return {"acc": 0.5, "weights": [[0.123456789] * 40] * 10, "layers": 2}
+
+    def run(self, run_dir):
+        return self._work(run_dir)
+
+    def reproduce(self, run_dir, quick=True):
+        m = self._work(run_dir)
+        rep = Report(self.name, quick)
+        rep.add_claim(Claim.at_least("toy", "acc", m["acc"], 0.1))
+        return rep
+
+    def bench(self, run_dir=None, quick=True):
+        self._work(run_dir)
+        return {"ratio": 1.0, "summary": "toy"}
+
+
+def test_a_failed_command_leaves_no_empty_run_directory(tmp_path, capsys):
+    """A run that fails on bad input before producing anything left a folder with config.json (and an empty
+    plots/) that looked like a run; one that fails later keeps what it produced, marked by error.txt."""
+    for cmd in ("run", "reproduce", "bench"):
+        out = tmp_path / cmd
+        code, _, err = run_cli([cmd, "toy_broken", "--out", str(out)], capsys)
+        assert code == 2 and err.splitlines()[-1] == "error: toy: the data file is missing"
+        assert not out.exists() or list(out.iterdir()) == [], cmd
+        code, _, err = run_cli([cmd, "toy_broken", "fail=late", "--out", str(out)], capsys)
+        assert code == 2 and "second data file" in err
+        (rd,) = list(out.iterdir())
+        assert (rd / "metrics.jsonl").exists() and "second data file is missing" in (rd / "error.txt").read_text()
+        assert not (rd / "report.json").exists() and not (rd / "env.json").exists()
+
+
+def test_resume_is_refused_for_a_system_without_checkpoints(tmp_path, capsys):
+    """`run NAME --resume DIR` for a system that cannot resume started over silently and appended a second copy
+    of every record to metrics.jsonl."""
+    ok(["run", "toy_broken", "fail=no", "--out", str(tmp_path)], capsys)
+    (rd,) = list(tmp_path.iterdir())
+    before = (rd / "metrics.jsonl").read_text()
+    code, _, err = run_cli(["run", "toy_broken", "--resume", str(rd)], capsys)
+    assert code == 2 and err.count("\n") == 1 and "system 'toy_broken' cannot continue a run" in err
+    assert "toy_linreg" in err  # names the systems that can
+    assert (rd / "metrics.jsonl").read_text() == before
+
+
+def test_out_naming_a_run_directory_is_refused(tmp_path, capsys):
+    """--out pointing at an existing run directory created a new run inside the other run's folder."""
+    ok(["run", "toy_broken", "fail=no", "--out", str(tmp_path)], capsys)
+    (rd,) = list(tmp_path.iterdir())
+    before = sorted(p.name for p in rd.iterdir())
+    for cmd in ("run", "reproduce", "bench"):
+        code, _, err = run_cli([cmd, "toy_broken", "fail=no", "--out", str(rd)], capsys)
+        assert code == 2 and err.count("\n") == 1 and f"--out '{rd}' is a run directory" in err
+    assert sorted(p.name for p in rd.iterdir()) == before
+
+
+def test_run_summary_line_shows_scalars_only(tmp_path, capsys):
+    """The one-line summary of a run printed every metric, nested lists too (gtn: ~2,000 characters)."""
+    out = ok(["run", "toy_broken", "fail=no", "--out", str(tmp_path)], capsys).out
+    assert out.startswith("toy_broken: acc=0.5, layers=2, 1 more in results.json (")
+    assert "0.1234" not in out
+    (rd,) = list(tmp_path.iterdir())
+    assert json.loads((rd / "results.json").read_text())["weights"][0][0] == 0.123456789
+    out = ok(["report", str(rd)], capsys).out
+    assert out.startswith("toy_broken: a training run, no claims -> ")  # was "0/0 claims hold"
+
+
+def test_key_given_twice_with_spaces_and_huge_integers_are_refused(capsys):
+    code, _, err = run_cli(["run", "toy_linreg", "lr=0.1", "lr =0.2"], capsys)
+    assert code == 2 and "key 'lr' given twice" in err  # the second silently won
+    code, _, err = run_cli(["run", "toy_linreg", " =0.2"], capsys)
+    assert code == 2 and "expected key=value" in err
+    # passed the type check and ended in an OverflowError (exit 1, 'internal error') deep inside the run
+    code, _, err = run_cli(["run", "toy_linreg", "steps=99999999999999999999"], capsys)
+    assert code == 2 and err.count("\n") == 1 and "'steps' is out of range" in err
+
+
+def _reproduced(tmp_path, capsys):
+    ok(["reproduce", "toy_linreg", "--preset", "smoke", "--out", str(tmp_path)], capsys)
+    (rd,) = list(tmp_path.iterdir())
+    return rd
+
+
+@pytest.mark.parametrize("field,value,expected", [
+    ("title", 5, "'title' must be a string"),
+    ("paper", "x", "'paper' must be an object"),
+    ("claims.rule", None, "claims[0].rule must be a string"),
+    ("tables", 5, "'tables' must be a list"),
+    ("tables.columns", [1], "tables[0].columns must be strings"),
+    ("tables.rows", [1, 2], "tables[0].rows[0] must be a list of 2 cells"),
+    ("tables.rows", [["a"]], "tables[0].rows[0] must be a list of 2 cells"),
+    ("tables.note", 5, "tables[0].note must be a string or null"),
+    ("text", [5], "'text' must hold strings"),
+    ("plots", 5, "'plots' must be a list"),
+    ("plots.file", "../../secret.png", "plots[0].file must be a path inside the run directory"),
+    ("plots.caption", 5, "plots[0].caption must be a string"),
+])
+def test_report_names_each_malformed_field_and_writes_nothing(tmp_path, capsys, field, value, expected):
+    """A report.json with a field of the wrong type stopped `paperworks report` with an internal error (exit 1)
+    or a bare "'int' object is not iterable"; a plot path outside the run directory was embedded in report.html."""
+    rd = _reproduced(tmp_path, capsys)
+    d = json.loads((rd / "report.json").read_text())
+    d["tables"] = [{"title": "t", "columns": ["a", "b"], "rows": [["x", 1]], "note": None}]
+    d["plots"] = [{"file": "plots/x.png", "caption": "c"}]
+    head, _, sub = field.partition(".")
+    if not sub:
+        d[head] = value
+    else:
+        d[head][0][sub] = value
+    (rd / "report.json").write_text(json.dumps(d))
+    before = {f: (rd / f).read_bytes() for f in ("report.md", "report.html")}
+    code, _, err = run_cli(["report", str(rd)], capsys)
+    assert code == 2 and err.count("\n") == 1 and expected in err and "report.json" in err
+    assert {f: (rd / f).read_bytes() for f in before} == before
+
+
+def test_report_and_resume_name_unreadable_files(tmp_path, capsys):
+    rd = _reproduced(tmp_path / "a", capsys)
+    (rd / "report.json").write_bytes(b"\xff\xfe{}")
+    code, _, err = run_cli(["report", str(rd)], capsys)
+    assert code == 2 and f"'{rd / 'report.json'}' is not valid JSON" in err  # was a bare 'utf-8' codec error
+    code, _, err = run_cli(["report", str(rd / "config.json")], capsys)
+    assert code == 2 and "is a file, not a run directory" in err  # was "does not exist"
+    ok(["run", "toy_linreg", "steps=12", "--out", str(tmp_path / "b")], capsys)
+    (rd,) = list((tmp_path / "b").iterdir())
+    cfg = (rd / "config.json").read_text()
+    (rd / "config.json").write_text("[]")
+    code, _, err = run_cli(["run", "toy_linreg", "--resume", str(rd)], capsys)
+    assert code == 2 and err.count("\n") == 1 and "is not a paperworks run config" in err  # was exit 1
+    (rd / "config.json").write_text(cfg)
+    # a damaged line in the middle of metrics.jsonl: the resume kept the records before it and rewrote the
+    # file without the ones after it
+    lines = (rd / "metrics.jsonl").read_text().splitlines()
+    assert len(lines) >= 3
+    damaged = "\n".join([lines[0], "{garbage"] + lines[2:]) + "\n"
+    (rd / "metrics.jsonl").write_text(damaged)
+    code, _, err = run_cli(["run", "toy_linreg", "--resume", str(rd)], capsys)
+    assert code == 2 and err.count("\n") == 1 and "metrics.jsonl' line 2 is not a JSON record" in err
+    assert (rd / "metrics.jsonl").read_text() == damaged
+    # a torn LAST line (a killed run) is still dropped quietly
+    (rd / "metrics.jsonl").write_text("\n".join(lines) + "\n{\"step\": 9")
+    ok(["run", "toy_linreg", "--resume", str(rd)], capsys)

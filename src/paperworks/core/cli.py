@@ -28,10 +28,63 @@ def _parse_overrides(items: tuple[str, ...]) -> dict[str, str]:
         if "=" not in it or it.startswith("="):
             raise click.UsageError(f"expected key=value, got '{it}'")
         k, v = it.split("=", 1)
-        if k in out:
+        k = k.strip()
+        if not k:
+            raise click.UsageError(f"expected key=value, got '{it}'")
+        if k in out:  # compared stripped: `lr=1 "lr =2"` named one key twice and the last silently won
             raise click.UsageError(f"key '{k}' given twice")
-        out[k.strip()] = v
+        out[k] = v
     return out
+
+
+def _check_out(out: str, hint: str = "") -> None:
+    """Refuse an --out that is itself a run directory: --out names the folder that receives new run
+    directories, and such a call used to nest a new run inside another run's folder."""
+    from pathlib import Path
+
+    if (Path(out) / "config.json").is_file():
+        raise PaperworksError(f"--out '{out}' is a run directory (it has config.json); --out names the folder in "
+                              f"which new run directories are created{hint}")
+
+
+_SCAFFOLD_DIRS = ("plots", "checkpoints")
+
+
+def _after_failure(rd) -> None:
+    """A command failed after creating run directory ``rd``: remove it when it holds nothing but what the
+    command wrote first (config.json, empty plots/ and checkpoints/), so that no folder that looks like a run
+    but holds none is left behind; otherwise keep what the run produced and record the error in error.txt."""
+    import shutil
+
+    if not rd.writer:
+        return
+    try:
+        entries = list(rd.path.iterdir())
+        scaffold = all((e.name == "config.json" and e.is_file())
+                       or (e.name in _SCAFFOLD_DIRS and e.is_dir() and not any(e.iterdir())) for e in entries)
+        if scaffold:
+            shutil.rmtree(rd.path)
+        else:
+            (rd.path / "error.txt").write_text(traceback.format_exc())
+    except OSError:  # the original error matters more than a failed clean-up
+        pass
+
+
+def _summary_line(metrics: dict) -> str:
+    """The scalar metrics of a run, for its one-line summary (lists and tables stay in results.json: a run of
+    gtn printed some 2,000 characters of nested attention weights)."""
+    shown, more = [], 0
+    for k, v in metrics.items():
+        if isinstance(v, float):
+            shown.append(f"{k}={v:.4g}")
+        elif isinstance(v, (int, bool)) or (isinstance(v, str) and len(v) <= 40):
+            shown.append(f"{k}={v}")
+        else:
+            more += 1
+    text = ", ".join(shown)
+    if more:
+        text += f"{', ' if shown else ''}{more} more in results.json"
+    return text
 
 
 def _seed_of(cfg) -> int | None:
@@ -190,15 +243,28 @@ def run_cmd(name: str, overrides: tuple[str, ...], preset: str | None, out: str,
         if saved.get("kind", "run") != "run":
             raise PaperworksError(f"run directory '{resume_dir}' was written by `paperworks {saved.get('kind')}`; "
                                   f"--resume continues `paperworks run` directories only")
+        if not getattr(cls, "resumable", False):
+            # such a system starts over and appends a second copy of its records to metrics.jsonl
+            from paperworks.core.registry import all_systems
+
+            can = [n for n, c in all_systems().items() if getattr(c, "resumable", False)]
+            raise PaperworksError(f"system '{name}' cannot continue a run (it keeps no checkpoints; --resume works "
+                                  f"for {', '.join(can) or 'no system'}); start a new run instead")
         cfg = from_dict(cls.Config, saved.get("config", {}))
     else:
         cfg = cls.make_config(ov, preset=preset)
+        _check_out(out, hint=" (to continue that run: --resume)")
         rd = RunDir.new(out, name, "run")
         rd.write_config(name, cfg, extra={"preset": preset, "kind": "run"})
     system = cls(cfg)
     system.resume = bool(resume_dir)
     t0 = time.time()
-    result = system.run(rd)
+    try:
+        result = system.run(rd)
+    except BaseException:
+        if not resume_dir:
+            _after_failure(rd)
+        raise
     env = rd.write_env(_seed_of(cfg), device=_device_of(cfg))
     if isinstance(result, Report):
         rd.write_report(result, paper=cls.paper, config=cfg, env=env)
@@ -212,8 +278,9 @@ def run_cmd(name: str, overrides: tuple[str, ...], preset: str | None, out: str,
     atomic_write_json(rd.path / "results.json", metrics)
     if not isinstance(result, Report):
         rd.write_report(_run_report(name, rd, metrics), paper=cls.paper, config=cfg, env=env)
-    shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items())
-    click.echo(f"{name}: {shown or 'done'} ({time.time() - t0:.1f}s) -> {rd.path}")
+    if resume_dir:
+        (rd.path / "error.txt").unlink(missing_ok=True)  # the failure it recorded has been run past
+    click.echo(f"{name}: {_summary_line(metrics) or 'done'} ({time.time() - t0:.1f}s) -> {rd.path}")
 
 
 @cli.command("reproduce")
@@ -231,6 +298,7 @@ def reproduce_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, quic
     from paperworks.core.rundir import RunDir
 
     systems, ov = _select(name, overrides, all_)
+    _check_out(out)
     summary = []
     failing: dict[str, list[str]] = {}
     failed_runs = []
@@ -243,8 +311,9 @@ def reproduce_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, quic
         click.echo(f"[{cls.name}] reproducing {cls.paper.cite()} ({'quick' if quick else 'full'}) ...", err=True)
         try:
             report = cls(cfg).reproduce(rd, quick=quick)
-        except Exception as e:
-            if not all_:
+        except BaseException as e:
+            if not all_ or not isinstance(e, Exception):
+                _after_failure(rd)
                 raise
             failed_runs.append(cls.name)
             msg = f"{type(e).__name__}: {e}".splitlines()[0]
@@ -314,8 +383,8 @@ def report_cmd(run_dir: str) -> None:
     rd = RunDir(run_dir, create=False)
     d = rd.rebuild_report()
     n_ok = sum(c["holds"] for c in d["claims"])
-    click.echo(f"{d['system']}: {n_ok}/{len(d['claims'])} claims hold -> {rd.path / 'report.md'}, "
-               f"{rd.path / 'report.html'}")
+    what = "a training run, no claims" if d.get("kind") == "run" else f"{n_ok}/{len(d['claims'])} claims hold"
+    click.echo(f"{d['system']}: {what} -> {rd.path / 'report.md'}, {rd.path / 'report.html'}")
 
 
 @cli.command("bench")
@@ -332,6 +401,7 @@ def bench_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, full: bo
     from paperworks.core.rundir import RunDir
 
     systems, ov = _select(name, overrides, all_)
+    _check_out(out)
     for cls in systems:
         applied = _preset_for(cls, preset, all_)
         cfg = cls.make_config(ov, preset=applied)
@@ -340,10 +410,14 @@ def bench_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, full: bo
         try:
             res = cls(cfg).bench(rd, quick=not full)
         except PaperworksError as e:
+            _after_failure(rd)
             if not all_:
                 raise
             click.echo(f"{cls.name:<24} skipped: {e}")
             continue
+        except BaseException:
+            _after_failure(rd)
+            raise
         atomic_write_json(rd.path / "bench.json", res)
         rd.write_env(None)
         ratio = res.get("ratio")

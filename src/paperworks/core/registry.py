@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from paperworks.core.config import from_overrides
-from paperworks.core.errors import PaperworksError, UnknownNameError
+from paperworks.core.errors import ConfigError, PaperworksError, UnknownNameError
 
 if TYPE_CHECKING:  # pragma: no cover
     from paperworks.core.report import Report
@@ -58,6 +58,9 @@ class System:
     #: torch intra-op threads while ``run``/``reproduce``/``bench`` execute (restored afterwards, so one
     #: system never changes the next one's setting under ``reproduce --all``); None = leave as is.
     num_threads: ClassVar[int | None] = None
+    #: True for a system whose ``run`` continues from its checkpoints when ``self.resume`` is set; the CLI refuses
+    #: ``--resume`` for the others (they would start over and log every record a second time).
+    resumable: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -79,7 +82,9 @@ class System:
             if preset not in cls.presets:
                 raise UnknownNameError(f"preset of '{cls.name}'", preset, cls.presets)
             base = from_overrides(cls.Config, cls.presets[preset], name=cls.name)
-        return from_overrides(cls.Config, overrides or {}, base=base, name=cls.name)
+        cfg = from_overrides(cls.Config, overrides or {}, base=base, name=cls.name)
+        _check_int_range(cfg, cls.name)
+        return cfg
 
     def run(self, run_dir: "RunDir") -> dict[str, float]:
         raise PaperworksError(f"system '{self.name}' has no run() yet")
@@ -89,6 +94,24 @@ class System:
 
     def bench(self, run_dir: "RunDir | None" = None, quick: bool = True) -> dict[str, Any]:
         raise PaperworksError(f"system '{self.name}' has no benchmark yet")
+
+
+_INT64 = 2**63
+
+
+def _check_int_range(cfg: Any, name: str) -> None:
+    """Refuse integers no int64 holds (``n_train=99999999999999999999`` passed the type check and ended in an
+    OverflowError deep inside a run); nested configs are checked too."""
+    problems = []
+    for f in dataclasses.fields(cfg):
+        v = getattr(cfg, f.name)
+        if dataclasses.is_dataclass(v):
+            _check_int_range(v, name)
+        vals = v if isinstance(v, (tuple, list)) else (v,)
+        if any(isinstance(x, int) and not isinstance(x, bool) and not -_INT64 <= x < _INT64 for x in vals):
+            problems.append(f"'{f.name}' is out of range (got {v!r}; integers must fit in 64 bits)")
+    if problems:
+        raise ConfigError(problems, where=f"config for '{name}'")
 
 
 _REGISTRY: dict[str, type[System]] = {}

@@ -195,13 +195,45 @@ def schema_problems(d: Any) -> list[str]:
             out.append(f"claims[{i}].holds must be true or false")
         elif c["holds"] and c.get("ours") is None:
             out.append(f"claims[{i}] holds without a measured number")
-    for i, t in enumerate(d.get("tables", [])):
+        if not isinstance(c.get("rule"), str):
+            out.append(f"claims[{i}].rule must be a string")
+    # every field the renderers read (a non-string title or an int in a table's columns used to stop
+    # `paperworks report` with an internal error or a message that named neither the file nor the field)
+    if not isinstance(d.get("title", ""), str):
+        out.append("'title' must be a string")
+    if d.get("paper") is not None and not (isinstance(d["paper"], dict)
+                                           and isinstance(d["paper"].get("cite", ""), str)):
+        out.append("'paper' must be an object with a string 'cite'")
+    for key in ("tables", "text", "plots"):
+        if not isinstance(d.get(key, []), list):
+            out.append(f"'{key}' must be a list")
+    tables = d.get("tables", [])
+    for i, t in enumerate(tables if isinstance(tables, list) else []):
         if not (isinstance(t, dict) and isinstance(t.get("title"), str) and isinstance(t.get("columns"), list)
                 and isinstance(t.get("rows"), list)):
             out.append(f"tables[{i}] must have a title, columns and rows")
-    for i, p in enumerate(d.get("plots", [])):
+            continue
+        if not all(isinstance(c, str) for c in t["columns"]):
+            out.append(f"tables[{i}].columns must be strings")
+        bad = [j for j, r in enumerate(t["rows"]) if not (isinstance(r, list) and len(r) == len(t["columns"]))]
+        if bad:
+            out.append(f"tables[{i}].rows[{bad[0]}] must be a list of {len(t['columns'])} cells, one per column")
+        if t.get("note") is not None and not isinstance(t["note"], str):
+            out.append(f"tables[{i}].note must be a string or null")
+    text = d.get("text", [])
+    if isinstance(text, list) and not all(isinstance(x, str) for x in text):
+        out.append("'text' must hold strings")
+    plots = d.get("plots", [])
+    for i, p in enumerate(plots if isinstance(plots, list) else []):
         if not (isinstance(p, dict) and isinstance(p.get("file"), str)):
             out.append(f"plots[{i}] must have a file")
+            continue
+        f = Path(p["file"])
+        if f.is_absolute() or ".." in f.parts:
+            # report.html embeds the file: a report.json must not pull in files from outside its run directory
+            out.append(f"plots[{i}].file must be a path inside the run directory (got {p['file']!r})")
+        if not isinstance(p.get("caption", ""), str):
+            out.append(f"plots[{i}].caption must be a string")
     return out
 
 

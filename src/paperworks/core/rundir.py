@@ -53,6 +53,16 @@ def environment_info(seed: int | None = None, extra_packages: tuple[str, ...] = 
             "cpu_count": os.cpu_count(), "argv": sys.argv}
 
 
+def _read_json(p: Path) -> Any:
+    """The JSON document in ``p``; a file that is not UTF-8 JSON is a DataError naming it."""
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise DataError(f"'{p}' is not valid JSON ({e})") from None
+    except OSError as e:
+        raise DataError(f"cannot read '{p}' ({e.strerror or type(e).__name__})") from None
+
+
 def _cannot_create(path: Path, e: OSError) -> DataError:
     return DataError(f"cannot create the run directory '{path}' ({e.strerror or type(e).__name__}); "
                      "choose another --out")
@@ -66,6 +76,8 @@ class RunDir:
         # under torchrun only rank 0 writes; other ranks read (checkpoints on resume)
         self.writer = int(os.environ.get("RANK", "0")) == 0
         if not create:
+            if self.path.exists() and not self.path.is_dir():
+                raise DataError(f"'{self.path}' is a file, not a run directory")
             if not self.path.is_dir():
                 raise DataError(f"run directory '{self.path}' does not exist")
         elif self.writer:  # non-writers never create; RunDir.new has rank 0 create it before telling the others
@@ -142,10 +154,10 @@ class RunDir:
         p = self.path / "config.json"
         if not p.exists():
             raise DataError(f"'{self.path}' is not a paperworks run directory (no config.json)")
-        try:
-            return json.loads(p.read_text())
-        except json.JSONDecodeError as e:
-            raise DataError(f"'{p}' is not valid JSON ({e})") from None
+        d = _read_json(p)
+        if not (isinstance(d, dict) and isinstance(d.get("system"), str) and isinstance(d.get("config", {}), dict)):
+            raise DataError(f"'{p}' is not a paperworks run config (expected an object with 'system' and 'config')")
+        return d
 
     def write_env(self, seed: int | None = None, **extra: Any) -> dict[str, Any]:
         env = environment_info(seed)
@@ -170,14 +182,24 @@ class RunDir:
         if not self.metrics_path.exists():
             return []
         out = []
-        for line in self.metrics_path.read_text().splitlines():
-            line = line.strip()
-            if not line:
-                continue
+        try:
+            lines = self.metrics_path.read_text(encoding="utf-8").splitlines()
+        except UnicodeDecodeError as e:
+            raise DataError(f"'{self.metrics_path}' is not UTF-8 text ({e})") from None
+        lines = [(i, ln.strip()) for i, ln in enumerate(lines, 1) if ln.strip()]
+        for j, (i, line) in enumerate(lines):
             try:
-                out.append(json.loads(line))
+                rec = json.loads(line)
             except json.JSONDecodeError:
-                break  # a torn last line from a killed run
+                rec = None
+            if not isinstance(rec, dict):
+                if j == len(lines) - 1:
+                    break  # a torn last line from a killed run
+                # a damaged line with records after it: refuse rather than drop them (a resume rewrites the file
+                # with the records read here, so everything after the line would be lost)
+                raise DataError(f"'{self.metrics_path}' line {i} is not a JSON record (a damaged file; the "
+                                f"{len(lines) - 1 - j} records after it would be lost)")
+            out.append(rec)
         return out
 
     def truncate_metrics(self, keep: "callable") -> None:
@@ -235,16 +257,15 @@ class RunDir:
         p = self.path / "report.json"
         if not p.exists():
             raise DataError(f"'{self.path}' has no report.json to rebuild a report from")
-        try:
-            d = json.loads(p.read_text())
-        except json.JSONDecodeError as e:
-            raise DataError(f"'{p}' is not valid JSON ({e})") from None
+        d = _read_json(p)
         from paperworks.core.report import schema_problems
 
         problems = schema_problems(d)
         if problems:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             raise DataError(f"'{p}' is not a valid paperworks report: {problems[0]}{more}")
-        atomic_write_text(self.path / "report.md", render_markdown(d))
-        atomic_write_text(self.path / "report.html", render_html(d, self.path))
+        # both rendered before either is written: a failure leaves the old pair, never a new .md beside an old .html
+        md, page = render_markdown(d), render_html(d, self.path)
+        atomic_write_text(self.path / "report.md", md)
+        atomic_write_text(self.path / "report.html", page)
         return d

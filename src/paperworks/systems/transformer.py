@@ -254,6 +254,7 @@ class TransformerSystem(System):
     algorithmic batches are 64 pairs; beam search stops by the official code's bound).
     """
 
+    resumable = True   # `run` continues from its checkpoints (`paperworks run transformer --resume DIR`)
     presets = {
         "smoke": dict(d_model=16, n_heads=2, d_ff=32, n_layers=1, steps=12, batch_size=16, batch_tokens=200, ckpt_every=4,
                       average_last=2, warmup_steps=4, vocab_size=300, eval_sentences=12, max_len_b=5,
