@@ -397,3 +397,15 @@ def test_training_steps_are_a_d_step_then_a_g_step_against_the_updated_d(target)
     for a, b in zip(list(G.parameters()) + list(D.parameters()), list(Gr.parameters()) + list(Dr.parameters())):
         torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-12)
     assert any(not torch.equal(a, b) for a, b in zip(D.parameters(), D0.parameters()))
+
+
+def test_config_errors_name_the_model_key_and_refuse_no_target():
+    """Every wrong model name was reported as "'model' must be one of ..." (whichever of targets /
+    defended_model / blackbox_model / surrogate_model it was), and targets= (none) passed validation and ended in
+    an IndexError inside run()."""
+    for key in ("targets", "defended_model", "blackbox_model", "surrogate_model"):
+        with pytest.raises(ConfigError, match=f"'{key}' must be one of A, B, C, small \\(got 'Z'\\)"):
+            AdvGAN.make_config({key: "Z"})
+    for empty in ("", ","):
+        with pytest.raises(ConfigError, match="'targets' must name at least one target model"):
+            AdvGAN.make_config({"targets": empty}, preset="smoke")

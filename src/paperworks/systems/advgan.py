@@ -410,9 +410,13 @@ class AdvGANConfig(Config):
     def validate(self):
         check_choice("dataset", self.dataset, ("mnist", "fashion_mnist"))
         check_choice("gan_loss", self.gan_loss, ("ls", "bce"))
-        for m in [t for t in self.targets.split(",") if t] + [self.defended_model, self.blackbox_model,
-                                                               self.surrogate_model]:
-            check_choice("model", m, ("A", "B", "C", "small"))
+        targets = [t for t in self.targets.split(",") if t]
+        if not targets:  # an empty list passed and ended in an IndexError inside run/reproduce
+            raise ConfigError("'targets' must name at least one target model of A, B, C, small (got none)")
+        # each model named by its own key (the message said 'model' whichever key was wrong)
+        for key, m in [("targets", t) for t in targets] + [(k, getattr(self, k)) for k in
+                                                           ("defended_model", "blackbox_model", "surrogate_model")]:
+            check_choice(key, m, ("A", "B", "C", "small"))
         for d in [t for t in self.defenses.split(",") if t]:
             check_choice("defenses", d, attacks.DEFENSES)
         check_interval("workers", self.workers, 1, 2, closed="both")
