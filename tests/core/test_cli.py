@@ -402,3 +402,25 @@ def test_report_and_resume_name_unreadable_files(tmp_path, capsys):
     # a torn LAST line (a killed run) is still dropped quietly
     (rd / "metrics.jsonl").write_text("\n".join(lines) + "\n{\"step\": 9")
     ok(["run", "toy_linreg", "--resume", str(rd)], capsys)
+
+
+def test_all_with_a_preset_no_system_defines_is_refused(tmp_path, capsys, monkeypatch):
+    """`reproduce --all --preset smok` (a typo) ran every system with its defaults, i.e. at full size."""
+    import paperworks.core.cli as cli_mod
+
+    class NoPresets(ToyLinReg):
+        presets = {}
+
+    monkeypatch.setattr(cli_mod, "_systems_for", lambda name, all_: [ToyLinReg, NoPresets])
+    for cmd in ("reproduce", "bench"):
+        code, _, err = run_cli([cmd, "--all", "--preset", "smok", "--out", str(tmp_path)], capsys)
+        assert code == 2 and err.count("\n") == 1 and "'smok'; did you mean 'smoke'?" in err
+    assert not tmp_path.exists() or list(tmp_path.iterdir()) == []
+
+
+def test_empty_out_is_refused(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for cmd in ("run", "reproduce", "bench"):
+        code, _, err = run_cli([cmd, "toy_linreg", "--out", ""], capsys)
+        assert code == 2 and "--out must name a folder" in err
+    assert list(tmp_path.iterdir()) == []  # it used to create the run directory in the current folder

@@ -42,6 +42,8 @@ def _check_out(out: str, hint: str = "") -> None:
     directories, and such a call used to nest a new run inside another run's folder."""
     from pathlib import Path
 
+    if not out.strip():  # `--out ""` (an unset shell variable) silently meant the current folder
+        raise click.UsageError("--out must name a folder (got an empty string)")
     if (Path(out) / "config.json").is_file():
         raise PaperworksError(f"--out '{out}' is a run directory (it has config.json); --out names the folder in "
                               f"which new run directories are created{hint}")
@@ -173,6 +175,13 @@ def _select(name: str | None, overrides: tuple[str, ...], all_: bool):
     return systems, ov
 
 
+def _check_preset_of_all(systems, preset: str | None, all_: bool) -> None:
+    """With --all a preset that no system defines is a typo (`--preset smok`): refuse it, rather than run every
+    system with its defaults (a full-size run of each)."""
+    if all_ and preset is not None and not any(preset in cls.presets for cls in systems):
+        raise UnknownNameError("preset of any system", preset, {p for cls in systems for p in cls.presets})
+
+
 def _preset_for(cls, preset: str | None, all_: bool) -> str | None:
     """The preset applied to `cls`: with --all only the systems that define it take it (the others run their
     defaults), for one system an unknown preset is an error raised by make_config."""
@@ -299,6 +308,7 @@ def reproduce_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, quic
 
     systems, ov = _select(name, overrides, all_)
     _check_out(out)
+    _check_preset_of_all(systems, preset, all_)
     summary = []
     failing: dict[str, list[str]] = {}
     failed_runs = []
@@ -402,6 +412,7 @@ def bench_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, full: bo
 
     systems, ov = _select(name, overrides, all_)
     _check_out(out)
+    _check_preset_of_all(systems, preset, all_)
     for cls in systems:
         applied = _preset_for(cls, preset, all_)
         cfg = cls.make_config(ov, preset=applied)
