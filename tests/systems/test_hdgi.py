@@ -70,3 +70,11 @@ def test_dgi_baselines_get_the_same_early_stopping_budget_as_hdgi():
     for preset in (None, "smoke", "paper"):
         c = cls.make_config({}, preset=preset)
         assert c.dgi_patience == c.patience, preset
+
+
+def test_a_meta_path_named_twice_is_refused():
+    """metapaths=PSP,PSP ran silently with the same view twice in the semantic attention."""
+    from paperworks.core.registry import get_system
+
+    with pytest.raises(ConfigError, match="'metapaths' names PSP more than once"):
+        get_system("hdgi").make_config({"metapaths": "PSP, PAP,PSP"})

@@ -241,3 +241,11 @@ def test_relaxed_evaluation_is_the_tempered_softmax_mixture_written_out():
     kinds = torch.cat(hard_assign(m, 5).kinds()).tolist()
     for j, kd in enumerate(kinds):
         assert kd == (RELU if j in top else (ID if probs[j, 1] >= probs[j, 2] else ZERO)), j
+
+
+def test_too_few_transitions_are_named_by_their_key():
+    """n_transitions=1 or 2 passed validation and failed inside training with a message about 'rows' that did not
+    name the key (10% is held out; the input normalisation needs at least 2 training rows)."""
+    with pytest.raises(ConfigError, match="'n_transitions' must be >= 3 \\(got 2\\)"):
+        SparseMPC.make_config({"n_transitions": "2"}, preset="smoke")
+    assert SparseMPC.make_config({"n_transitions": "3"}, preset="smoke").n_transitions == 3

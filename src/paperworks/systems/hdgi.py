@@ -54,6 +54,9 @@ class HDGIConfig(Config):
         names = [m.strip() for m in self.metapaths.split(",") if m.strip()]
         if not names:
             raise ConfigError("'metapaths' must list at least one meta-path (e.g. PSP,PAP)")
+        dup = sorted({m for m in names if names.count(m) > 1})
+        if dup:  # the same view twice only skews the semantic attention
+            raise ConfigError(f"'metapaths' names {', '.join(dup)} more than once (got {self.metapaths!r})")
         if self.dataset == "synthetic":
             for m in names:
                 check_choice("metapaths", m, ["PSP", "PAP", "PTP"])

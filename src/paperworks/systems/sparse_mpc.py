@@ -374,6 +374,8 @@ class SparseMPCConfig(Config):
             check_positive(k, getattr(self, k))
         for k in ("lam", "sparsify_epochs", "finetune_epochs", "seed_samples", "stage_weight", "action_weight"):
             check_positive(k, getattr(self, k), strict=False)
+        if self.n_transitions < 3:  # 10% (at least one) is held out and the normalisation needs >= 2 to train on
+            raise ConfigError(f"'n_transitions' must be >= 3 (got {self.n_transitions})")
         if self.dense_epochs < self.epochs:
             raise ConfigError(f"'dense_epochs' must be >= 'epochs' (the dense baseline continues the training the "
                               f"sparsification starts from; got {self.dense_epochs} < {self.epochs})")
