@@ -113,6 +113,9 @@ def test_run_writes_run_dir_and_resume_continues(tmp_path, capsys):
     assert RESUME_FLAGS == [True, False]
     code, _, err = run_cli(["run", "toy_linreg", "--resume", str(tmp_path / "nope")], capsys)
     assert code == 2 and "does not exist" in err
+    # an --out beside --resume was silently ignored
+    code, _, err = run_cli(["run", "toy_linreg", "--resume", str(rd), "--out", str(tmp_path / "x")], capsys)
+    assert code == 2 and err.count("\n") == 1 and "drop --out" in err and not (tmp_path / "x").exists()
 
 
 def test_reproduce_and_report(tmp_path, capsys):
@@ -424,3 +427,21 @@ def test_empty_out_is_refused(tmp_path, capsys, monkeypatch):
         code, _, err = run_cli([cmd, "toy_linreg", "--out", ""], capsys)
         assert code == 2 and "--out must name a folder" in err
     assert list(tmp_path.iterdir()) == []  # it used to create the run directory in the current folder
+
+
+def test_a_report_that_cannot_be_rendered_leaves_no_report_json(tmp_path):
+    """write_report wrote report.json first and rendered report.md / .html after it, so a rendering failure left
+    a report.json (the mark of a finished run) without its .md / .html."""
+    from paperworks.core.rundir import RunDir
+
+    rd = RunDir(tmp_path / "r")
+    rep = Report("toy_linreg", True)
+    rep.add_claim(Claim.at_least("c", "m", float("nan"), 0.5))
+    rep.add_table("t", ["a"], [[1]])
+    rep.tables[0]["columns"] = [5]   # serialisable, not renderable
+    with pytest.raises(Exception):
+        rd.write_report(rep)
+    assert not any((rd.path / f).exists() for f in ("report.json", "report.md", "report.html"))
+    rep.tables[0]["columns"] = ["a"]
+    d = rd.write_report(rep)
+    assert d["claims"][0]["ours"] is None and json.loads((rd.path / "report.json").read_text()) == d

@@ -244,6 +244,9 @@ def run_cmd(name: str, overrides: tuple[str, ...], preset: str | None, out: str,
     if resume_dir:
         if ov or preset:
             raise click.UsageError("--resume continues a run with its saved config; drop the overrides/--preset")
+        if click.get_current_context().get_parameter_source("out") != click.core.ParameterSource.DEFAULT:
+            # it was ignored: the run continues in its own folder
+            raise click.UsageError("--resume continues the run in its own directory; drop --out")
         rd = RunDir(resume_dir, create=False)
         saved = rd.read_config()
         if saved.get("system") != name:

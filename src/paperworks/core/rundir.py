@@ -245,10 +245,14 @@ class RunDir:
             d["config"] = to_dict(config) if not isinstance(config, dict) else config
         if env is not None:
             d["env"] = env
-        atomic_write_json(self.path / "report.json", d)
-        d = json.loads((self.path / "report.json").read_text())
-        atomic_write_text(self.path / "report.md", render_markdown(d))
-        atomic_write_text(self.path / "report.html", render_html(d, self.path))
+        text = dumps(d) + "\n"   # what atomic_write_json writes (strict JSON: NaN -> null)
+        d = json.loads(text)
+        # rendered before anything is written: a report that cannot be rendered leaves no report.json behind
+        # (its presence marks a finished run) beside a missing or stale report.md / report.html
+        md, page = render_markdown(d), render_html(d, self.path)
+        atomic_write_text(self.path / "report.json", text)
+        atomic_write_text(self.path / "report.md", md)
+        atomic_write_text(self.path / "report.html", page)
         return d
 
     def rebuild_report(self) -> dict[str, Any]:
