@@ -52,3 +52,24 @@ def test_every_numeric_key_rejects_nan_and_absurd_negatives(name):
         for v in values:
             with pytest.raises(ConfigError, match=f"'{key}'"):
                 from_overrides(cls.Config, {key: v}, name=name)
+
+
+@pytest.mark.parametrize("name", SYSTEMS)
+def test_every_integer_key_refuses_values_beyond_int64(name):
+    """n_train=99999999999999999999 passed the type check and ended in an OverflowError (exit 1) inside runs."""
+    import typing
+
+    from paperworks.core.errors import ConfigError
+
+    cls = all_systems()[name]
+    hints = typing.get_type_hints(cls.Config)
+    ints = [f.name for f in dataclasses.fields(cls.Config) if hints[f.name] in (int, int | None)]
+    for key in ints:
+        with pytest.raises(ConfigError, match=f"'{key}'"):
+            cls.make_config({key: str(2**64)}, preset="smoke")
+
+
+def test_the_transformer_is_resumable():
+    """`paperworks run transformer --resume DIR` continues from its checkpoints; the CLI refuses --resume for
+    systems that do not set ``resumable``."""
+    assert all_systems()["transformer"].resumable
