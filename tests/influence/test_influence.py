@@ -173,3 +173,37 @@ def test_bad_input_errors():
     for solver in ("exact", "cg"):  # named as bad data (was 'Hessian NaN / increase damping')
         with pytest.raises(PaperworksError, match="training data contain NaN/inf"):
             influence_scores(model, _loss, (Xn, y), lambda m: m.weight.sum(), solver=solver)
+
+
+@pytest.mark.parametrize("layer", [nn.Dropout(0.5), nn.BatchNorm1d(4)])
+def test_train_mode_dropout_or_batchnorm_is_refused_and_eval_mode_is_deterministic(layer):
+    """A dropout layer in train mode made every Hessian-vector product see a new random network: two identical
+    calls returned different scores (silently). Batch norm in train mode makes a sample's loss depend on its
+    batch. Both are refused by name; in eval mode the scores are a fixed function (two calls agree exactly)."""
+    from paperworks.core.errors import DataError
+    from paperworks.curvature import InverseHVP
+
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(30, 3, generator=g, dtype=torch.float64)
+    Y = torch.randint(0, 2, (30,), generator=g)
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Linear(3, 4), layer, nn.Tanh(), nn.Linear(4, 2)).double()
+
+    def loss(mod, b):
+        return F.cross_entropy(mod(b[0]), b[1])
+
+    def obj(mod):
+        return F.cross_entropy(mod(X[:5]), Y[:5])
+
+    for call in (lambda: influence_scores(m, loss, (X, Y), obj, params="3", damping=0.1, solver="cg"),
+                 lambda: influence_scores_loop(m, loss, (X, Y), obj, params="3", damping=0.1),
+                 lambda: InverseHVP(m, loss, (X, Y), "3", damping=0.1, solver="exact")):
+        with pytest.raises(DataError, match=r"module '1' .*train mode.*model\.eval\(\)"):
+            call()
+    m.eval()
+    a = influence_scores(m, loss, (X, Y), obj, params="3", damping=0.1, solver="exact")
+    b = influence_scores(m, loss, (X, Y), obj, params="3", damping=0.1, solver="exact")
+    assert torch.equal(a, b)
+    # the eval-mode scores equal the per-sample loop reference (dense solve per point)
+    ref = influence_scores_loop(m, loss, (X, Y), obj, params="3", damping=0.1)
+    torch.testing.assert_close(a, ref, rtol=1e-9, atol=1e-12)

@@ -16,7 +16,7 @@ from torch import nn
 from paperworks.core.errors import DataError, PaperworksError
 
 __all__ = ["ParamSubset", "select_params", "n_samples", "slice_data", "iter_chunks", "as_dataset_batch",
-           "check_finite"]
+           "check_finite", "check_deterministic"]
 
 
 class ParamSubset:
@@ -178,3 +178,22 @@ def check_finite(name: str, t: torch.Tensor, hint: str = "") -> torch.Tensor:
         raise PaperworksError(f"{name} is not finite ({int((~torch.isfinite(t)).sum())} NaN/inf entries)"
                               + (f"; {hint}" if hint else ""))
     return t
+
+
+def check_deterministic(model: nn.Module, who: str) -> None:
+    """Refuse a model whose forward pass is random or batch-dependent in its current mode: a dropout module
+    (p > 0) or a batch-norm layer in train mode. Curvature and influence need one fixed function of the
+    parameters: with dropout active every Hessian-vector product sees a new random network (CG / LiSSA
+    then solve a different system at each step and two calls disagree), and batch norm in train mode makes
+    a sample's loss depend on the rest of its batch (per-sample gradients no longer add up to the batch's).
+    """
+    from torch.nn.modules.batchnorm import _BatchNorm
+    from torch.nn.modules.dropout import _DropoutNd
+
+    for name, m in model.named_modules():
+        if not m.training:
+            continue
+        if (isinstance(m, _DropoutNd) and m.p > 0) or isinstance(m, _BatchNorm):
+            raise DataError(f"{who}: module '{name or type(model).__name__}' ({type(m).__name__}) is in train "
+                            "mode, so the loss is random or depends on the batch; call model.eval() first "
+                            "(the curvature and influence of the trained function are those of eval mode)")

@@ -201,8 +201,9 @@ class InverseHVP:
                  batch_size: int | None = None, cg_tol: float = 1e-10, cg_max_iter: int | None = None,
                  lissa_depth: int = 1000, lissa_scale: float | None = None, hessian: torch.Tensor | None = None):
         from paperworks.curvature.hessian import exact_hessian, make_hvp_operator
-        from paperworks.curvature.params import select_params
+        from paperworks.curvature.params import check_deterministic, select_params
 
+        check_deterministic(model, "InverseHVP")
         if solver not in SOLVERS:
             from paperworks.core.errors import UnknownNameError
 

@@ -10,7 +10,7 @@ from torch import nn
 
 from paperworks.core.errors import DataError, PaperworksError
 from paperworks.curvature.hessian import flat_grad, iter_per_sample_grads
-from paperworks.curvature.params import check_finite, n_samples, select_params, slice_data
+from paperworks.curvature.params import check_deterministic, check_finite, n_samples, select_params, slice_data
 from paperworks.curvature.solvers import SOLVERS, InverseHVP
 
 __all__ = ["influence_scores", "upweight_influence", "influence_scores_loop", "inverse_hvp", "objective_grad"]
@@ -42,6 +42,7 @@ def _validate(model, loss_fn, train, objective, solver):
     if not callable(loss_fn) or not callable(objective):
         raise PaperworksError("influence_scores: 'loss_fn' and 'objective' must be callables "
                               "(loss_fn(model, batch) -> scalar, objective(model) -> scalar)")
+    check_deterministic(model, "influence_scores")
     if solver not in SOLVERS:
         from paperworks.core.errors import UnknownNameError
 
@@ -112,6 +113,7 @@ def influence_scores_loop(model: nn.Module, loss_fn, train: Any, objective, para
     i.e. the direct per-sample loop s_k = grad f^T (H^{-1} grad l_k) / n with a dense H solve per sample."""
     from paperworks.curvature.hessian import exact_hessian
 
+    check_deterministic(model, "influence_scores_loop")
     n = n_samples(train)
     ps = select_params(model, params)
     gf = objective_grad(model, objective, ps)
