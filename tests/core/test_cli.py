@@ -392,6 +392,11 @@ def test_report_and_resume_name_unreadable_files(tmp_path, capsys):
     (rd / "config.json").write_text("[]")
     code, _, err = run_cli(["run", "toy_linreg", "--resume", str(rd)], capsys)
     assert code == 2 and err.count("\n") == 1 and "is not a paperworks run config" in err  # was exit 1
+    saved = json.loads(cfg)
+    saved["config"]["lr"] = -1.0
+    (rd / "config.json").write_text(json.dumps(saved))
+    code, _, err = run_cli(["run", "toy_linreg", "--resume", str(rd)], capsys)
+    assert code == 2 and f"the saved config in '{rd / 'config.json'}': 'lr' must be in (0, 10]" in err
     (rd / "config.json").write_text(cfg)
     # a damaged line in the middle of metrics.jsonl: the resume kept the records before it and rewrote the
     # file without the ones after it

@@ -13,7 +13,7 @@ import traceback
 
 import click
 
-from paperworks.core.errors import PaperworksError, UnknownNameError
+from paperworks.core.errors import ConfigError, PaperworksError, UnknownNameError
 
 BAD_INPUT = 2
 
@@ -262,7 +262,10 @@ def run_cmd(name: str, overrides: tuple[str, ...], preset: str | None, out: str,
             can = [n for n, c in all_systems().items() if getattr(c, "resumable", False)]
             raise PaperworksError(f"system '{name}' cannot continue a run (it keeps no checkpoints; --resume works "
                                   f"for {', '.join(can) or 'no system'}); start a new run instead")
-        cfg = from_dict(cls.Config, saved.get("config", {}))
+        try:
+            cfg = from_dict(cls.Config, saved.get("config", {}))
+        except ConfigError as e:  # name the file: the user gave no config on this command line
+            raise ConfigError(e.problems, where=f"the saved config in '{rd.path / 'config.json'}'") from None
     else:
         cfg = cls.make_config(ov, preset=preset)
         _check_out(out, hint=" (to continue that run: --resume)")
