@@ -117,3 +117,38 @@ def test_bad_solver_options_are_refused_not_ignored():
     with pytest.raises(MIPError, match="SCIP rejected the parameter limits/node=5"):   # pyscipopt: test extra
         m.solve("scip", options={"limits/node": 5})
     assert m.solve("scip", options={"limits/nodes": 5}).status == "optimal"
+
+
+def test_objective_and_fix_refuse_out_of_range_indices_and_non_finite_values():
+    """add_objective / set_objective / fix indexed a Python list: index -1 silently put the cost on the LAST
+    variable (and -n on the first), and a NaN coefficient or offset was solved to status 'optimal' with a NaN
+    objective at an arbitrary point. Each is refused now; valid indices still give the closed-form optimum."""
+    m = MILP()
+    x = m.add_vars(3, 0.0, 10.0)
+    for bad in (-1, 3):
+        with pytest.raises(MIPError, match=f"index {bad} out of range"):
+            m.set_objective([bad], [1.0])
+        with pytest.raises(MIPError, match=f"index {bad} out of range"):
+            m.add_objective([0, bad], [1.0, 1.0])
+        with pytest.raises(MIPError, match=f"index {bad} out of range"):
+            m.fix([bad], 1.0)
+    assert m.c == [0.0, 0.0, 0.0] and m.lb == [0.0] * 3 and m.ub == [10.0] * 3   # nothing half-applied
+    m.set_objective([1], [3.0], offset=2.0)
+    with pytest.raises(MIPError, match="index -1 out of range"):
+        m.set_objective([-1], [1.0])
+    assert m.c == [0.0, 3.0, 0.0] and m.c0 == 2.0    # a refused set_objective keeps the old objective
+    with pytest.raises(MIPError, match="finite"):
+        m.set_objective(x, [1.0, np.nan, 1.0])
+    with pytest.raises(MIPError, match="finite"):
+        m.set_objective(x, 1.0, offset=np.inf)
+    with pytest.raises(MIPError, match="finite"):
+        m.add_objective(x, 1.0, offset=np.nan)
+    with pytest.raises(MIPError, match="finite"):
+        m.fix(x[0], np.nan)
+    # closed form: min  -x0 + 2 x1 - x2 + 5  over the box [0, 10]^3 with x2 fixed to 4 -> x = (10, 0, 4), -9
+    m.set_objective(x, [-1.0, 2.0, -1.0], offset=5.0)
+    m.fix(x[2], 4.0)
+    r = m.solve()
+    assert r.status == "optimal"
+    np.testing.assert_allclose(r.x, [10.0, 0.0, 4.0], atol=1e-9)
+    assert r.objective == pytest.approx(-9.0, abs=1e-9)

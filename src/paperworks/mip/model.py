@@ -133,10 +133,21 @@ class MILP:
     def add_binaries(self, n: int, name: str = "d") -> np.ndarray:
         return self.add_vars(n, 0.0, 1.0, True, name)
 
+    def _check_idx(self, idx, who: str) -> np.ndarray:
+        """Variable indices as an int array; a negative or too large index is refused (NumPy-style negative
+        indices wrapped around to the last variables without a word)."""
+        idx = np.atleast_1d(np.asarray(idx, dtype=np.int64)).ravel()
+        if idx.size and (idx.min() < 0 or idx.max() >= self.num_vars):
+            bad = int(idx[(idx < 0) | (idx >= self.num_vars)][0])
+            raise MIPError(f"MILP.{who}: variable index {bad} out of range [0, {self.num_vars})")
+        return idx
+
     def fix(self, idx, values) -> None:
         """Fix variables to values (lb = ub = value)."""
-        idx = np.atleast_1d(np.asarray(idx, dtype=int))
+        idx = self._check_idx(idx, "fix")
         values = np.broadcast_to(np.asarray(values, dtype=float), idx.shape)
+        if not np.isfinite(values).all():
+            raise MIPError("MILP.fix: values must be finite")
         for i, v in zip(idx.tolist(), values.tolist()):
             self.lb[i] = self.ub[i] = v
 
@@ -175,14 +186,23 @@ class MILP:
         return self._ri[i], self._rv[i]
 
     # ------------------------------------------------------------------ objective
+    def _objective_terms(self, idx, coef, offset, who: str) -> tuple[np.ndarray, np.ndarray]:
+        idx = self._check_idx(idx, who)
+        coef = np.broadcast_to(np.asarray(coef, dtype=float).ravel() if np.ndim(coef) else
+                               np.asarray(coef, dtype=float), idx.shape)
+        if not np.isfinite(coef).all() or not math.isfinite(float(offset)):
+            raise MIPError(f"MILP.{who}: objective coefficients and offset must be finite (HiGHS reported a "
+                           "NaN objective as 'optimal' at an arbitrary point)")
+        return idx, coef
+
     def set_objective(self, idx=(), coef=(), offset: float = 0.0) -> None:
+        idx, coef = self._objective_terms(idx, coef, offset, "set_objective")   # checked before anything changes
         self.c = [0.0] * self.num_vars
-        self.c0 = float(offset)
-        self.add_objective(idx, coef)
+        self.c0 = 0.0
+        self.add_objective(idx, coef, offset)
 
     def add_objective(self, idx, coef, offset: float = 0.0) -> None:
-        idx = np.atleast_1d(np.asarray(idx, dtype=int))
-        coef = np.broadcast_to(np.asarray(coef, dtype=float), idx.shape)
+        idx, coef = self._objective_terms(idx, coef, offset, "add_objective")
         for i, v in zip(idx.tolist(), coef.tolist()):
             self.c[i] += v
         self.c0 += float(offset)
