@@ -409,3 +409,11 @@ def test_config_errors_name_the_model_key_and_refuse_no_target():
     for empty in ("", ","):
         with pytest.raises(ConfigError, match="'targets' must name at least one target model"):
             AdvGAN.make_config({"targets": empty}, preset="smoke")
+
+
+def test_a_target_or_defense_named_twice_is_refused():
+    """targets=B,B or defenses=fgsm,fgsm trained the same model twice and listed it twice in the report."""
+    with pytest.raises(ConfigError, match="'targets' names B more than once"):
+        AdvGAN.make_config({"targets": "B,C,B"})
+    with pytest.raises(ConfigError, match="'defenses' names fgsm more than once"):
+        AdvGAN.make_config({"defenses": "fgsm,pgd,fgsm"})

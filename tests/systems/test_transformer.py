@@ -242,3 +242,13 @@ def test_length_penalty_is_chosen_on_dev_only(monkeypatch):
     flat = cls(cls.make_config({"alpha_grid": "", "length_penalty": "0.7"}))
     monkeypatch.setattr(flat, "_bleu", fake_bleu)
     assert flat._dev_alpha(Data(), None, 0) == (0.7, {}) and calls == []
+
+
+def test_a_language_or_task_named_twice_is_refused():
+    """langs=de,de or alg_tasks=copy,copy trained the same models twice (minutes each) and reported them twice."""
+    cls = get_system("transformer")
+    with pytest.raises(ConfigError, match="'langs' names de more than once"):
+        cls.make_config({"langs": "de,fr,de"})
+    with pytest.raises(ConfigError, match="'alg_tasks' names copy more than once"):
+        cls.make_config({"alg_tasks": "copy,sort,copy"})
+    assert cls.make_config({"langs": ""}).langs == ()   # no translation part: documented, allowed

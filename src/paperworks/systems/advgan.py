@@ -419,6 +419,11 @@ class AdvGANConfig(Config):
             check_choice(key, m, ("A", "B", "C", "small"))
         for d in [t for t in self.defenses.split(",") if t]:
             check_choice("defenses", d, attacks.DEFENSES)
+        for key in ("targets", "defenses"):  # a name given twice trained (and reported) its model twice
+            vals = [t for t in getattr(self, key).split(",") if t]
+            dup = sorted({v for v in vals if vals.count(v) > 1})
+            if dup:
+                raise ConfigError(f"'{key}' names {', '.join(dup)} more than once (got {getattr(self, key)!r})")
         check_interval("workers", self.workers, 1, 2, closed="both")
         for k in ("n_train", "defense_n_train", "n_test", "n_cw", "epochs", "batch_size", "target_epochs",
                   "defense_epochs", "defense_pgd_steps", "defense_pgd_epochs", "pgd_steps", "cw_steps",

@@ -123,6 +123,11 @@ class TransformerConfig(Config):
         check_choice("beam_stop", self.beam_stop, STOP_RULES)
         for lang in self.langs:
             check_choice("langs", lang, ("de", "fr"))
+        for key in ("langs", "alg_tasks"):  # a name given twice trained its models twice (and reported them twice)
+            vals = getattr(self, key)
+            dup = sorted({v for v in vals if vals.count(v) > 1})
+            if dup:
+                raise ConfigError(f"'{key}' names {', '.join(dup)} more than once (got {','.join(vals)})")
         from paperworks.data.algorithmic import TASKS
 
         if not self.alg_tasks:
