@@ -152,3 +152,31 @@ def test_label_fraction_indices_stratified_deterministic_nested():
         label_fraction_indices(y.float(), 0.1)
     with pytest.raises(DataError, match="class indices >= 0"):
         label_fraction_indices(torch.tensor([-1, 0, 1, 1]), 0.5)
+
+
+def test_evaluate_under_attack_targeted_measures_true_labels_not_targets():
+    """With targeted=True, 'y' is the targets: the accuracy used to be measured against the targets (i.e. it
+    was the attack's success rate, reported as accuracy). Now the true classes come as 'true_labels'; the
+    expected values are a targeted FGSM written out here (x - eps * sign(grad CE(f(x), target)))."""
+    g = torch.Generator().manual_seed(3)
+    model = _Linear(torch.randn(16, 4, generator=g)).eval()
+    x = torch.rand(60, 1, 4, 4, generator=g)
+    y_true = model(x).argmax(1)
+    target = (y_true + 1 + torch.randint(0, 3, (60,), generator=g)) % 4
+    res = evaluate_under_attack(model, x, target, attack="fgsm", eps=0.25, targeted=True, true_labels=y_true,
+                                batch_size=16)
+    xr = x.clone().requires_grad_(True)
+    torch.nn.functional.cross_entropy(model(xr), target, reduction="sum").backward()
+    xa = (x - 0.25 * xr.grad.sign()).clamp(0, 1)
+    pred = model(xa).argmax(1)
+    acc, hit = float((pred == y_true).double().mean()), float((pred == target).double().mean())
+    assert 0.0 < acc < 1.0 and 0.0 < hit < 1.0 and abs(acc - hit) > 0.05   # the two readings differ here
+    assert res["accuracy"] == pytest.approx(acc, abs=1e-6)   # one example is 1/60
+    assert res["target_success"] == pytest.approx(hit, abs=1e-6)
+    assert res["nll"] == pytest.approx(float(torch.nn.functional.cross_entropy(model(xa).detach().double(), y_true)),
+                                       rel=1e-6)
+    with pytest.raises(DataError, match="true_labels"):
+        evaluate_under_attack(model, x, target, attack="fgsm", eps=0.25, targeted=True)
+    with pytest.raises(DataError, match="only used with targeted=True"):
+        evaluate_under_attack(model, x, y_true, attack="fgsm", eps=0.25, true_labels=y_true)
+    assert "target_success" not in evaluate_under_attack(model, x, y_true, attack="fgsm", eps=0.25)

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from paperworks.attacks._checks import check_images
 from paperworks.core.errors import DataError, UnknownNameError
-from paperworks.metrics._checks import as_tensor
+from paperworks.metrics._checks import as_tensor, check_labels
 from paperworks.metrics.calibration import classification_metrics
 
 __all__ = ["predict_logits", "gaussian_noise", "rotate", "apply_shift", "evaluate_under_shift",
@@ -102,15 +102,26 @@ def _attack_fn(attack) -> Callable:
 
 
 def evaluate_under_attack(model, x, y, attack="fgsm", n_bins: int = 15, batch_size: int = 512,
-                          **params) -> dict[str, float]:
+                          true_labels=None, **params) -> dict[str, float]:
     """Metrics of ``model`` on adversarial examples ``attack(model, x, y, **params)``.
 
     attack: 'fgsm', 'pgd', 'cw_l2' (from :mod:`paperworks.attacks`) or any callable with that signature.
     The model is put in eval mode for the attack and the evaluation (restored afterwards). Besides
     accuracy / ece / nll / brier the result holds the mean L-inf and L2 perturbation sizes.
+
+    Targeted attacks (``targeted=True`` among ``params``): ``y`` holds the target classes the attack is
+    steered to, and ``true_labels`` (required then) the true classes that accuracy / ECE / NLL / Brier are
+    measured against; the result also holds ``target_success``, the fraction classified as their target.
     """
     fn = _attack_fn(attack)
     x = _check_images(x, "evaluate_under_attack")
+    targeted = bool(params.get("targeted", False))
+    if targeted and true_labels is None:
+        raise DataError("evaluate_under_attack: targeted=True: 'y' holds the target classes, so pass the true "
+                        "classes as 'true_labels' (the metrics are measured against them)")
+    if true_labels is not None and not targeted:
+        raise DataError("evaluate_under_attack: 'true_labels' is only used with targeted=True (untargeted "
+                        "attacks take the true classes as 'y')")
     was = model.training
     model.eval()
     try:
@@ -120,7 +131,11 @@ def evaluate_under_attack(model, x, y, attack="fgsm", n_bins: int = 15, batch_si
         xa = torch.cat(adv)
     finally:
         model.train(was)
-    out = classification_metrics(predict_logits(model, xa, batch_size), y, n_bins)
+    logits = predict_logits(model, xa, batch_size)
+    out = classification_metrics(logits, true_labels if targeted else y, n_bins)
+    if targeted:
+        t = check_labels(y, logits.shape[0], logits.shape[1], "evaluate_under_attack")
+        out["target_success"] = float(logits.argmax(1).eq(t).float().mean())
     d = (xa - x).flatten(1)
     out["linf"] = float(d.abs().amax(1).mean())
     out["l2"] = float(d.norm(dim=1).mean())
