@@ -71,3 +71,11 @@ def test_run_on_a_local_npz_dataset(tmp_path):
                                "hidden": "8"})).run(RunDir(tmp_path / "run"))
     assert sorted(out["relations"]) == sorted(["pa", "ap", "ps", "sp", "pt", "tp", "I"])
     assert 0.0 <= out["test_macro_f1"] <= 1.0
+
+
+def test_data_root_with_the_synthetic_dataset_is_refused():
+    """data_root=DIR without dataset=dblp|acm|imdb was silently ignored (the run trained on generated data)."""
+    from paperworks.core.registry import get_system
+
+    with pytest.raises(ConfigError, match="'data_root' \\(/x\\) is read only by dataset=dblp"):
+        get_system("gtn").make_config({"data_root": "/x"})

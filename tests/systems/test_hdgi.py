@@ -78,3 +78,11 @@ def test_a_meta_path_named_twice_is_refused():
 
     with pytest.raises(ConfigError, match="'metapaths' names PSP more than once"):
         get_system("hdgi").make_config({"metapaths": "PSP, PAP,PSP"})
+
+
+def test_data_root_with_the_synthetic_dataset_is_refused():
+    """data_root=DIR without dataset=dblp|acm|imdb was silently ignored (the run trained on generated data)."""
+    from paperworks.core.registry import get_system
+
+    with pytest.raises(ConfigError, match="'data_root' \\(/x\\) is read only by dataset=dblp"):
+        get_system("hdgi").make_config({"data_root": "/x"})

@@ -41,3 +41,12 @@ def test_quick_reproduction_claims_hold(tmp_path):
     cls = get_system("hgp_sl")
     rep = cls(cls.make_config({})).reproduce(RunDir(tmp_path), quick=True)
     assert all(c.holds for c in rep.claims), [c.to_dict() for c in rep.claims if not c.holds]
+
+
+def test_tu_root_without_dataset_tu_is_refused():
+    """tu_root=DIR without dataset=tu was silently ignored (the run used the default dataset)."""
+    from paperworks.core.errors import ConfigError
+    from paperworks.core.registry import get_system
+
+    with pytest.raises(ConfigError, match="'tu_root' \\(/x\\) is read only by dataset=tu, not dataset=mutag"):
+        get_system("hgp_sl").make_config({"tu_root": "/x", "dataset": "mutag"})

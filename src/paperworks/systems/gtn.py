@@ -53,6 +53,11 @@ class GTNConfig(Config):
         check_positive("weight_decay", self.weight_decay, strict=False)
         check_interval("feature_signal", self.feature_signal, 0.0, 1.0)
         check_interval("subject_purity", self.subject_purity, 0.0, 1.0)
+        if self.dataset == "synthetic" and self.data_root:  # it was silently ignored: the run used generated data
+            from paperworks.core.errors import ConfigError
+
+            raise ConfigError(f"'data_root' ({self.data_root}) is read only by dataset=dblp|acm|imdb, not "
+                              "dataset=synthetic; set dataset or drop data_root")
         if self.dataset != "synthetic" and not self.data_root:
             from paperworks.core.errors import ConfigError
 

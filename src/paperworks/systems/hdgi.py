@@ -57,6 +57,9 @@ class HDGIConfig(Config):
         dup = sorted({m for m in names if names.count(m) > 1})
         if dup:  # the same view twice only skews the semantic attention
             raise ConfigError(f"'metapaths' names {', '.join(dup)} more than once (got {self.metapaths!r})")
+        if self.dataset == "synthetic" and self.data_root:  # it was silently ignored: the run used generated data
+            raise ConfigError(f"'data_root' ({self.data_root}) is read only by dataset=dblp|acm|imdb, not "
+                              "dataset=synthetic; set dataset or drop data_root")
         if self.dataset == "synthetic":
             for m in names:
                 check_choice("metapaths", m, ["PSP", "PAP", "PTP"])
