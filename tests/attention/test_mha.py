@@ -87,3 +87,35 @@ def test_mha_rejects_bad_shapes_and_masks():
         ours(x, x, x, key_padding_mask=torch.zeros(2, 3))
     with pytest.raises(ValueError, match="divisible"):
         MultiHeadAttention(10, 3)
+
+
+@pytest.mark.parametrize("average", [True, False])
+@pytest.mark.parametrize("causal", [False, True])
+def test_need_weights_equals_torch_weights_and_output(causal, average):
+    """need_weights=True returns (output, softmax weights) like torch.nn.MultiheadAttention: weights averaged
+    over the heads [B, T, S] or per head [B, H, T, S]; the output equals the fused (SDPA) path's."""
+    ours, ref = _pair()
+    B, T, E = 3, 6, 16
+    torch.manual_seed(2)
+    x = torch.randn(B, T, E, dtype=torch.float64)
+    pad = torch.zeros(B, T, dtype=torch.bool)
+    pad[0, 4:] = True
+    pad[2, 1:] = True
+    attn_mask = torch.triu(torch.ones(T, T, dtype=torch.bool), 1) if causal else None
+    out, w = ours(x, x, x, key_padding_mask=pad, causal=causal, need_weights=True, average_attn_weights=average)
+    want, want_w = ref(x, x, x, key_padding_mask=pad, attn_mask=attn_mask, need_weights=True,
+                       average_attn_weights=average)
+    assert w.shape == ((B, T, T) if average else (B, 4, T, T))
+    torch.testing.assert_close(w, want_w, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(out, want, rtol=1e-10, atol=1e-10)
+    torch.testing.assert_close(out, ours(x, x, x, key_padding_mask=pad, causal=causal), rtol=1e-10, atol=1e-10)
+    torch.testing.assert_close(w.sum(-1), torch.ones_like(w.sum(-1)), rtol=0, atol=1e-12)
+
+
+def test_need_weights_fully_masked_query_gets_zero_weights_like_the_fused_path():
+    ours, _ = _pair()
+    x = torch.randn(2, 3, 16, dtype=torch.float64)
+    pad = torch.tensor([[True, True, True], [False, False, True]])
+    out, w = ours(x, x, x, key_padding_mask=pad, need_weights=True, average_attn_weights=False)
+    assert torch.equal(w[0], torch.zeros_like(w[0])) and torch.isfinite(out).all()
+    torch.testing.assert_close(out, ours(x, x, x, key_padding_mask=pad), rtol=1e-12, atol=1e-12)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from paperworks.attention.functional import scaled_dot_product_attention
+from paperworks.attention.functional import build_attention_mask, scaled_dot_product_attention
 
 __all__ = ["MultiHeadAttention", "PositionwiseFeedForward", "EncoderLayer", "DecoderLayer"]
 
@@ -21,7 +23,10 @@ class MultiHeadAttention(nn.Module):
     on the softmax weights (official code; the paper only names residual dropout).
 
     ``forward(query [B,T,D], key [B,S,D], value [B,S,D], key_padding_mask [B,S] True=pad, causal)``
-    returns ``[B, T, D]``. For incremental decoding use :meth:`project_kv` and :meth:`attend`.
+    returns ``[B, T, D]``; with ``need_weights=True`` it returns ``(output, weights)`` as
+    ``torch.nn.MultiheadAttention`` does: the softmax weights ``[B, T, S]`` averaged over the heads
+    (``average_attn_weights=True``) or ``[B, H, T, S]`` per head. For incremental decoding use
+    :meth:`project_kv` and :meth:`attend`.
     """
 
     def __init__(self, d_model: int, n_heads: int, dropout: float = 0.0, bias: bool = True):
@@ -59,8 +64,28 @@ class MultiHeadAttention(nn.Module):
         B, _, T, _ = o.shape
         return self.out_proj(o.transpose(1, 2).reshape(B, T, self.d_model))
 
+    def _attend_with_weights(self, query, k, v, key_padding_mask, causal):
+        """:meth:`attend` written out (Eq. 1) so that the softmax weights can be returned: ``(out, w)`` with
+        ``w [B, H, T, S]`` (after attention dropout, as torch's MHA returns them). A query whose keys are all
+        masked gets zero weights and output ``out_proj(0)``, as in the fused path (torch's MHA gives NaN)."""
+        q = self._heads(self.q_proj(query))
+        T, S = q.shape[-2], k.shape[-2]
+        scores = q @ k.transpose(-2, -1) / math.sqrt(self.d_k)
+        mask = build_attention_mask(key_padding_mask, causal, T, S, device=q.device)
+        if mask is not None:
+            scores = scores.masked_fill(~mask, float("-inf"))
+        w = torch.softmax(scores, dim=-1)
+        if mask is not None:
+            w = w.masked_fill(~mask.any(-1, keepdim=True), 0.0)
+        if self.training and self.dropout > 0:
+            w = F.dropout(w, self.dropout, True)
+        o = w @ v
+        B = o.shape[0]
+        return self.out_proj(o.transpose(1, 2).reshape(B, T, self.d_model)), w
+
     def forward(self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
-                key_padding_mask: torch.Tensor | None = None, causal: bool = False) -> torch.Tensor:
+                key_padding_mask: torch.Tensor | None = None, causal: bool = False, need_weights: bool = False,
+                average_attn_weights: bool = True) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         if query.dim() != 3 or key.dim() != 3 or value.dim() != 3 or query.shape[-1] != self.d_model \
                 or key.shape[-1] != self.d_model or value.shape[:-1] != key.shape[:-1]:
             raise ValueError(
@@ -72,6 +97,9 @@ class MultiHeadAttention(nn.Module):
                              f"{list(key.shape[:2])} with True = padding (got {key_padding_mask.dtype} "
                              f"{list(key_padding_mask.shape)})")
         k, v = self.project_kv(key, value)
+        if need_weights:
+            out, w = self._attend_with_weights(query, k, v, key_padding_mask, causal)
+            return out, (w.mean(1) if average_attn_weights else w)
         return self.attend(query, k, v, key_padding_mask, causal)
 
 
