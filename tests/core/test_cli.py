@@ -450,3 +450,23 @@ def test_a_report_that_cannot_be_rendered_leaves_no_report_json(tmp_path):
     rep.tables[0]["columns"] = ["a"]
     d = rd.write_report(rep)
     assert d["claims"][0]["ours"] is None and json.loads((rd.path / "report.json").read_text()) == d
+
+
+def test_permission_and_full_disk_errors_are_bad_input_naming_the_path(tmp_path, capsys, monkeypatch):
+    """A report folder the user cannot write (or a full disk) was an 'internal error' with exit 1."""
+    import errno
+
+    import paperworks.core.rundir as rundir_mod
+
+    rd = _reproduced(tmp_path, capsys)
+    for exc in (PermissionError(errno.EACCES, "Permission denied", str(rd / "report.md")),
+                OSError(errno.ENOSPC, "No space left on device", str(rd / "report.md"))):
+        def refuse(path, text, exc=exc):
+            raise exc
+
+        monkeypatch.setattr(rundir_mod, "atomic_write_text", refuse)
+        code, _, err = run_cli(["report", str(rd)], capsys)
+        assert code == 2 and err == f"error: {exc.strerror}: '{rd / 'report.md'}'\n"
+    monkeypatch.setattr(rundir_mod, "atomic_write_text", lambda p, t: (_ for _ in ()).throw(OSError(errno.EIO, "x")))
+    code, _, err = run_cli(["report", str(rd)], capsys)
+    assert code == 1 and err.startswith("internal error: OSError")   # any other OS error stays internal

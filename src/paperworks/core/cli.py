@@ -477,15 +477,32 @@ def main(argv: list[str] | None = None) -> None:
             msg = f"missing key {e}"
         click.echo(f"error: {msg}", err=True)
         sys.exit(BAD_INPUT)
+    except OSError as e:
+        import errno
+
+        # the user's files or disk (no permission, a full or read-only disk), not a bug: exit 2 with the
+        # path; any other OS error is internal
+        if isinstance(e, PermissionError) or e.errno in (errno.ENOSPC, errno.EROFS, errno.EDQUOT):
+            if debug:
+                traceback.print_exc()
+            where = f": '{e.filename}'" if e.filename else ""
+            click.echo(f"error: {e.strerror or type(e).__name__}{where}", err=True)
+            sys.exit(BAD_INPUT)
+        _internal(e, debug)
     except SystemExit:
         raise
     except BaseException as e:  # internal error: exit 1
-        if debug or isinstance(e, KeyboardInterrupt):
-            traceback.print_exc()
-        else:
-            click.echo(f"internal error: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''} "
-                       f"(rerun with --debug for the traceback)", err=True)
-        sys.exit(1)
+        _internal(e, debug)
+
+
+def _internal(e: BaseException, debug: bool) -> None:
+    """An unexpected error: one line (the traceback with --debug or on Ctrl-C) and exit 1."""
+    if debug or isinstance(e, KeyboardInterrupt):
+        traceback.print_exc()
+    else:
+        click.echo(f"internal error: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''} "
+                   f"(rerun with --debug for the traceback)", err=True)
+    sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover
