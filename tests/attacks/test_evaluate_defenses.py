@@ -165,3 +165,19 @@ def test_defense_losses_closed_form_on_linear_models():
     for seed in (0, 1):
         loss, _ = attacks.adversarial_loss("pgd", eps=0.1, pgd_steps=10, seed=seed)(two, (x, y2))
         assert float(loss) == pytest.approx(_ce_by_hand(two, vertex, y2), rel=1e-10)
+
+
+def test_batched_seeded_pgd_draws_one_stream_not_the_same_starts_per_batch(small_setup):
+    model, x, y = small_setup
+    xx, yy = torch.cat([x[:8], x[:8]]), torch.cat([y[:8], y[:8]])   # the same 8 images twice
+    kw = dict(eps=0.3, alpha=0.05, steps=2, seed=5)
+    rep = attacks.evaluate_attack(model, "pgd", xx, yy, batch_size=8, **kw)
+    # batches continue one seeded stream: hand-written reference with one generator consumed in order
+    g = torch.Generator().manual_seed(5)
+    ref = torch.cat([attacks.pgd(model, xx[i:i + 8], yy[i:i + 8], eps=0.3, alpha=0.05, steps=2, generator=g)
+                     for i in (0, 8)])
+    torch.testing.assert_close(rep.x_adv, ref, rtol=0, atol=0)
+    assert not torch.equal(rep.x_adv[:8], rep.x_adv[8:])            # re-seeding per batch made these equal
+    # unbatched: unchanged (the seed goes to the attack as before)
+    one = attacks.evaluate_attack(model, "pgd", xx, yy, **kw)
+    torch.testing.assert_close(one.x_adv, attacks.pgd(model, xx, yy, **kw), rtol=0, atol=0)

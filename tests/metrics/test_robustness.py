@@ -180,3 +180,19 @@ def test_evaluate_under_attack_targeted_measures_true_labels_not_targets():
     with pytest.raises(DataError, match="only used with targeted=True"):
         evaluate_under_attack(model, x, y_true, attack="fgsm", eps=0.25, true_labels=y_true)
     assert "target_success" not in evaluate_under_attack(model, x, y_true, attack="fgsm", eps=0.25)
+
+
+def test_evaluate_under_attack_batches_continue_one_seeded_stream():
+    from paperworks.attacks import pgd
+    from paperworks.metrics import evaluate_under_attack
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16, 3)).eval()
+    x = torch.rand(6, 1, 4, 4).repeat(2, 1, 1, 1)                    # the same 6 images twice
+    y = torch.arange(12) % 3
+    out = evaluate_under_attack(model, x, y, "pgd", batch_size=6, eps=0.2, alpha=0.05, steps=1, seed=3)
+    g = torch.Generator().manual_seed(3)
+    ref = torch.cat([pgd(model, x[i:i + 6], y[i:i + 6], eps=0.2, alpha=0.05, steps=1, generator=g) for i in (0, 6)])
+    d = (ref - x).flatten(1)
+    assert out["linf"] == pytest.approx(float(d.abs().amax(1).mean()), abs=0)
+    assert out["l2"] == pytest.approx(float(d.norm(dim=1).mean()), abs=0)
+    assert not torch.equal(ref[:6], ref[6:])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -75,6 +76,21 @@ def _resolve(attack):
     return attack, table[attack]
 
 
+def run_batched(fn: Callable, model, x: torch.Tensor, y: torch.Tensor, batch_size: int | None,
+                **params) -> torch.Tensor:
+    """``fn(model, x_b, y_b, **params)`` over batches of ``batch_size`` (None: one batch), concatenated.
+
+    With ``seed`` and several batches, an attack that takes a ``generator`` gets ONE generator seeded once,
+    so the batches continue a single random stream (seeding each batch anew gave every batch the same
+    random starts)."""
+    bs = batch_size or x.shape[0]
+    if params.get("seed") is not None and bs < x.shape[0] and params.get("generator") is None \
+            and "generator" in inspect.signature(fn).parameters:
+        params = {**params, "generator": torch.Generator(device=x.device).manual_seed(int(params["seed"])),
+                  "seed": None}
+    return torch.cat([fn(model, x[i:i + bs], y[i:i + bs], **params).detach() for i in range(0, x.shape[0], bs)])
+
+
 def evaluate_attack(model, attack: str | Callable | torch.Tensor, x: torch.Tensor, y: torch.Tensor, *,
                     targeted: bool = False, true_labels: torch.Tensor | None = None,
                     batch_size: int | None = None, name: str | None = None, **params) -> AttackReport:
@@ -106,10 +122,8 @@ def evaluate_attack(model, attack: str | Callable | torch.Tensor, x: torch.Tenso
     else:
         label, fn = _resolve(attack)
         label = name or label
-        bs = batch_size or x.shape[0]
         t0 = time.perf_counter()
-        x_adv = torch.cat([fn(model, x[i:i + bs], y[i:i + bs], targeted=targeted, **params)
-                           for i in range(0, x.shape[0], bs)])
+        x_adv = run_batched(fn, model, x, y, batch_size, targeted=targeted, **params)
         elapsed = time.perf_counter() - t0
     n = x.shape[0]
     truth = y if true_labels is None else true_labels

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from paperworks.attacks._checks import check_images
+from paperworks.attacks.evaluate import run_batched
 from paperworks.core.errors import DataError, UnknownNameError
 from paperworks.metrics._checks import as_tensor, check_labels
 from paperworks.metrics.calibration import classification_metrics
@@ -125,10 +126,7 @@ def evaluate_under_attack(model, x, y, attack="fgsm", n_bins: int = 15, batch_si
     was = model.training
     model.eval()
     try:
-        adv = []
-        for i in range(0, x.shape[0], batch_size):
-            adv.append(fn(model, x[i:i + batch_size], y[i:i + batch_size], **params).detach())
-        xa = torch.cat(adv)
+        xa = run_batched(fn, model, x, y, batch_size, **params)
     finally:
         model.train(was)
     logits = predict_logits(model, xa, batch_size)
