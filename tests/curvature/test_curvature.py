@@ -344,3 +344,13 @@ def test_per_sample_grads_carry_no_graph_when_other_parameters_require_grad():
         warnings.simplefilter("error")
         x = InverseHVP(model, _ce, data, params="2.weight", damping=0.1, solver="cg").solve(G.sum(0))
     assert not x.requires_grad
+
+
+def test_a_frozen_parameter_named_in_params_is_refused_by_name():
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    model[0].weight.requires_grad_(False)
+    assert select_params(model, None).names == ["0.bias", "2.weight", "2.bias"]   # None skips frozen ones
+    with pytest.raises(PaperworksError, match=r"0\.weight do not require grad"):
+        select_params(model, "0")          # was an autograd error deep inside the HVP
+    with pytest.raises(PaperworksError, match=r"0\.weight do not require grad"):
+        select_params(model, [model[0].weight])

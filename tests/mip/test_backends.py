@@ -152,3 +152,12 @@ def test_objective_and_fix_refuse_out_of_range_indices_and_non_finite_values():
     assert r.status == "optimal"
     np.testing.assert_allclose(r.x, [10.0, 0.0, 4.0], atol=1e-9)
     assert r.objective == pytest.approx(-9.0, abs=1e-9)
+
+
+def test_nan_row_bounds_are_refused():
+    from paperworks.mip.model import MILP, MIPError
+    m = MILP()
+    x = m.add_vars(2, 0, 1)
+    with pytest.raises(MIPError, match="row bounds must be numbers"):
+        m.add_row(x, [1.0, 1.0], float("nan"), 1.0, name="r")
+    assert m.num_rows == 0                 # nothing half-added

@@ -115,6 +115,10 @@ def select_params(model: nn.Module, params: Any = None) -> ParamSubset:
             names += [h for h in hits if h not in names]
     if not names:
         raise PaperworksError("select_params: the parameter subset is empty (nothing requires grad?)")
+    frozen = [n for n in names if not dict(named)[n].requires_grad]
+    if frozen:
+        raise PaperworksError(f"select_params: parameter(s) {', '.join(frozen)} do not require grad (frozen); "
+                              f"unfreeze them or leave them out of 'params'")
     return ParamSubset(model, names)
 
 
