@@ -470,3 +470,13 @@ def test_permission_and_full_disk_errors_are_bad_input_naming_the_path(tmp_path,
     monkeypatch.setattr(rundir_mod, "atomic_write_text", lambda p, t: (_ for _ in ()).throw(OSError(errno.EIO, "x")))
     code, _, err = run_cli(["report", str(rd)], capsys)
     assert code == 1 and err.startswith("internal error: OSError")   # any other OS error stays internal
+
+
+def test_every_option_of_every_command_has_help_text():
+    """`paperworks bench --help` listed --out with no description."""
+    from paperworks.core.cli import cli
+
+    for name, cmd in cli.commands.items():
+        for p in cmd.params:
+            if isinstance(p, __import__("click").Option) and p.name != "help":
+                assert p.help, f"{name} {p.opts}"

@@ -409,7 +409,8 @@ def report_cmd(run_dir: str) -> None:
 @click.option("--all", "all_", is_flag=True, help="Benchmark every registered system.")
 @click.option("--full", is_flag=True, help="Full-size benchmark (default: quick).")
 @click.option("--preset", default=None, help="Named set of config overrides (e.g. smoke: a seconds-long check).")
-@click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False))
+@click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False),
+              help="Folder in which the bench directories are created.")
 def bench_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, full: bool, preset: str | None,
               out: str) -> None:
     """Benchmark system NAME against its peer in one process (prints the ratio ours/peer)."""
