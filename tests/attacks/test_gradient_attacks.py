@@ -242,3 +242,19 @@ def test_random_start_is_uniform_in_the_ball():
     u = d2 / d2.norm(dim=1, keepdim=True)
     assert stats.kstest(u[:, 0].numpy(), stats.uniform(-1, 2).cdf).pvalue > 1e-3   # a coordinate of a uniform
     # direction on the 2-sphere in R^3 is U(-1, 1) (Archimedes)
+
+
+@pytest.mark.parametrize("targeted", [False, True])
+def test_l2_fast_gradient_equals_art(small_setup, targeted):
+    evasion = pytest.importorskip("art.attacks.evasion")
+    model, x, y = small_setup
+    yy = (y + 1) % 4 if targeted else y
+    ours = attacks.fgsm(model, x, yy, eps=1.0, targeted=targeted, norm=2)
+    clf = _art_classifier(model, x, 4)
+    theirs = evasion.FastGradientMethod(estimator=clf, eps=1.0, norm=2, targeted=targeted).generate(
+        x=x.numpy(), y=np.eye(4, dtype=np.float32)[yy.numpy()])
+    np.testing.assert_allclose(ours.numpy(), theirs, atol=1e-5)
+    d = (ours.double() - x.double()).flatten(1).norm(dim=1)
+    assert (d <= 1.0).all() and (d > 0.5).all()          # inside the L2 ball, and a real step (not sign-L_inf)
+    assert torch.equal(attacks.fgsm(model, x, yy, eps=0.1, targeted=targeted, norm="inf"),
+                       attacks.fgsm(model, x, yy, eps=0.1, targeted=targeted))   # default unchanged

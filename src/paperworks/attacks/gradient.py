@@ -38,15 +38,25 @@ def _fgsm_raw(model, x, y, eps, targeted, loss_fn=cross_entropy_sum):
     return (x + eps * step).clamp(0.0, 1.0).detach()
 
 
-def fgsm(model, x: torch.Tensor, y: torch.Tensor, *, eps: float, targeted: bool = False) -> torch.Tensor:
+def fgsm(model, x: torch.Tensor, y: torch.Tensor, *, eps: float, targeted: bool = False,
+         norm: str | float = "inf") -> torch.Tensor:
     """Fast gradient sign method, one step of L_inf size eps.
 
     untargeted: x' = clip_[0,1](x + eps * sign(grad_x CE(f(x), y)))
     targeted:   x' = clip_[0,1](x - eps * sign(grad_x CE(f(x), t)))   (y holds the targets t)
+
+    ``norm=2`` gives the L2 fast gradient method (ART's ``FastGradientMethod(norm=2)``): the step is
+    eps * g / ||g||_2 per example instead of eps * sign(g) (an example with zero gradient does not move).
     """
     check_attack_inputs("fgsm", model, x, y)
     eps = check_eps("fgsm", eps)
-    return clip_to_ball(_fgsm_raw(model, x, y, eps, bool(targeted)), x, eps, "inf")
+    norm = parse_norm("fgsm", norm)
+    if norm == "inf":
+        return clip_to_ball(_fgsm_raw(model, x, y, eps, bool(targeted)), x, eps, "inf")
+    g = input_gradient(model, x, y, cross_entropy_sum)
+    step = g / _flat_norm(g).clamp_min(torch.finfo(g.dtype).tiny)
+    x_adv = (x + eps * (-step if targeted else step)).clamp(0.0, 1.0).detach()
+    return clip_to_ball(x_adv, x, eps, "2")
 
 
 def _flat_norm(v: torch.Tensor) -> torch.Tensor:
