@@ -294,6 +294,8 @@ def test_a_failed_command_leaves_no_empty_run_directory(tmp_path, capsys):
         (rd,) = list(out.iterdir())
         assert (rd / "metrics.jsonl").exists() and "second data file is missing" in (rd / "error.txt").read_text()
         assert not (rd / "report.json").exists() and not (rd / "env.json").exists()
+        code, _, err = run_cli(["report", str(rd)], capsys)
+        assert code == 2 and "has no report.json" in err and "failed: see error.txt" in err
 
 
 def test_resume_is_refused_for_a_system_without_checkpoints(tmp_path, capsys):

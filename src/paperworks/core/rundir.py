@@ -260,7 +260,8 @@ class RunDir:
 
         p = self.path / "report.json"
         if not p.exists():
-            raise DataError(f"'{self.path}' has no report.json to rebuild a report from")
+            failed = " (the command that wrote it failed: see error.txt)" if (self.path / "error.txt").exists() else ""
+            raise DataError(f"'{self.path}' has no report.json to rebuild a report from{failed}")
         d = _read_json(p)
         from paperworks.core.report import schema_problems
 
