@@ -354,3 +354,29 @@ def test_a_frozen_parameter_named_in_params_is_refused_by_name():
         select_params(model, "0")          # was an autograd error deep inside the HVP
     with pytest.raises(PaperworksError, match=r"0\.weight do not require grad"):
         select_params(model, [model[0].weight])
+
+
+def test_stochastic_lissa_minibatches_estimate_the_full_inverse_hvp():
+    # Koh & Liang's LiSSA: every recursion step uses the Hessian of a fresh random mini-batch; the mean of
+    # independent recursions estimates (H + lambda I)^{-1} v of the full-batch H
+    model, data = _mlp_data(n=100)
+    H = exact_hessian(model, _ce, data, params="2")
+    v = torch.randn(H.shape[0], generator=torch.Generator().manual_seed(2))
+    want = torch.linalg.solve(H + 0.1 * torch.eye(H.shape[0]), v)
+
+    def solve(depth=150, **kw):
+        return InverseHVP(model, _ce, data, params="2", damping=0.1, solver="lissa", lissa_depth=depth,
+                          **kw).solve(v)
+
+    full = solve(400, lissa_batch_size=100)                     # a "mini-batch" of every sample: deterministic
+    torch.testing.assert_close(full, want, rtol=1e-6, atol=1e-8)
+    one = solve(lissa_batch_size=10, seed=1)
+    rel = lambda got: float((got - want).norm() / want.norm())   # noqa: E731
+    assert 1e-4 < rel(one) < 0.05                            # noisy (not the full batch), but close
+    assert rel(solve(lissa_batch_size=10, lissa_repeats=4, seed=1)) < 0.02
+    torch.testing.assert_close(one, solve(lissa_batch_size=10, seed=1), rtol=0, atol=0)   # seeded
+    assert not torch.equal(one, solve(lissa_batch_size=10, seed=2))
+    with pytest.raises(PaperworksError, match="need solver='lissa'"):
+        InverseHVP(model, _ce, data, params="2", solver="cg", lissa_batch_size=20)
+    with pytest.raises(PaperworksError, match="exceeds the 100 training samples"):
+        InverseHVP(model, _ce, data, params="2", solver="lissa", lissa_batch_size=101)
