@@ -111,3 +111,27 @@ def test_regularised_logistic_regression_matches_captum(solver, damping):
     # at the exact optimum sum_k grad l_k = n grad J = 0, so the shares cancel the mean of Captum's scores
     torch.testing.assert_close(reg_share, -mean_scores.mean(), rtol=1e-8, atol=0.0)
     assert float(ours.sum().abs()) < 1e-10 * float(ours.abs().sum())
+
+
+@pytest.mark.parametrize("solver", ["exact", "cg", "kfac"])
+def test_vector_objective_gives_captums_test_by_train_matrix(solver):
+    """objective(model) returning the m test losses -> [m, n]: row j = the scalar objective of test point j
+    (every solver), and for exact / CG Captum's per-test-example influence matrix."""
+    net, train, test = _mlp_problem()
+
+    def loss_fn(m, b):
+        return F.cross_entropy(m(b[0]), b[1])
+
+    mat = influence_scores(net, loss_fn, train, lambda m: F.cross_entropy(m(test[0]), test[1], reduction="none"),
+                           params="2", damping=0.1, solver=solver)
+    assert mat.shape == (N_TEST, N_TRAIN)
+    for j in range(N_TEST):
+        row = influence_scores(net, loss_fn, train, lambda m: F.cross_entropy(m(test[0][j:j + 1]), test[1][j:j + 1]),
+                               params="2", damping=0.1, solver=solver)
+        torch.testing.assert_close(mat[j], row, rtol=1e-9, atol=1e-12 * float(row.abs().max()))
+    if solver != "kfac":
+        ref, _ = captum_naive_influence(net, "2", train, test, nn.CrossEntropyLoss(reduction="none"), damping=0.1,
+                                        per_test=True)
+        rtol, atol = TOL[solver]
+        torch.testing.assert_close(mat, ref, rtol=rtol, atol=atol * float(ref.abs().max()))
+        assert not torch.allclose(mat, ref.mean(0).expand_as(mat), rtol=1e-2, atol=0.0)   # rows really differ

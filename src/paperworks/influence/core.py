@@ -17,16 +17,21 @@ __all__ = ["influence_scores", "upweight_influence", "influence_scores_loop", "i
 
 
 def objective_grad(model: nn.Module, objective: Callable[[nn.Module], torch.Tensor], params: Any = None) -> torch.Tensor:
-    """Gradient [P] of the scalar ``objective(model)`` w.r.t. the parameter subset."""
+    """Gradient [P] of the scalar ``objective(model)`` w.r.t. the parameter subset; for an objective that
+    returns a vector of m >= 2 values (e.g. the loss of each of m test examples) the Jacobian [m, P]."""
     ps = select_params(model, params)
     f = objective(model)
-    if not isinstance(f, torch.Tensor) or f.numel() != 1:
-        raise PaperworksError(f"influence: objective(model) must return a scalar tensor (got "
-                              f"{type(f).__name__}{list(f.shape) if isinstance(f, torch.Tensor) else ''})")
+    if not isinstance(f, torch.Tensor) or f.ndim > 1 or f.numel() == 0:
+        raise PaperworksError(f"influence: objective(model) must return a scalar tensor or a vector of m values "
+                              f"(got {type(f).__name__}{list(f.shape) if isinstance(f, torch.Tensor) else ''})")
     if not f.requires_grad:
         raise PaperworksError("influence: objective(model) does not depend on the selected parameters "
                               "(its result does not require grad)")
-    return check_finite("influence: gradient of the objective", flat_grad(f.reshape(()), ps).detach())
+    if f.numel() == 1:     # a scalar, or a one-element vector (read as a scalar, as before)
+        return check_finite("influence: gradient of the objective", flat_grad(f.reshape(()), ps).detach())
+    rows = [ps.flat(torch.autograd.grad(f[j], ps.tensors, retain_graph=j < f.numel() - 1, allow_unused=True))
+            for j in range(f.numel())]
+    return check_finite("influence: Jacobian of the objective", torch.stack(rows).detach())
 
 
 def inverse_hvp(model: nn.Module, loss_fn, train: Any, v: torch.Tensor, params: Any = None,
@@ -62,7 +67,8 @@ def _validate(model, loss_fn, train, objective, solver):
 def upweight_influence(model: nn.Module, loss_fn, train: Any, objective, params: Any = None,
                        damping: float | str = 0.0, solver: str = "cg", batch_size: int | None = 256,
                        return_solver: bool = False, **solver_kw):
-    """I_up(z_k) = -grad f^T H^{-1} grad l(z_k) for every training point: tensor [n].
+    """I_up(z_k) = -grad f^T H^{-1} grad l(z_k) for every training point: tensor [n] ([m, n] for an objective
+    returning m values: one row per value, from one multi-right-hand-side inverse-HVP).
 
     H is the Hessian of the mean training objective ``loss_fn`` over ``train``; l(z_k) = ``loss_fn`` on the
     singleton batch {z_k}. Positive = up-weighting z_k increases ``objective``.
@@ -72,13 +78,13 @@ def upweight_influence(model: nn.Module, loss_fn, train: Any, objective, params:
     ps = select_params(model, params)
     gf = objective_grad(model, objective, ps)
     ihvp = InverseHVP(model, loss_fn, train, ps, damping, solver, None, **solver_kw)
-    s = ihvp.solve(gf)
-    out = torch.empty(n, dtype=ps.dtype)
+    s = ihvp.solve(gf if gf.ndim == 1 else gf.T)          # [P] or [P, m]
+    out = torch.empty((n,) + tuple(s.shape[1:]), dtype=ps.dtype)
     i = 0
     for G in iter_per_sample_grads(model, loss_fn, train, ps, batch_size):
         out[i:i + G.shape[0]] = -(G @ s)
         i += G.shape[0]
-    out = out.detach()
+    out = out.detach() if out.ndim == 1 else out.detach().T.contiguous()
     check_finite("influence scores", out, f"damping used = {ihvp.damping_used:g}; increase damping")
     return (out, ihvp) if return_solver else out
 
@@ -100,7 +106,8 @@ def influence_scores(model: nn.Module, loss_fn, train: Any, objective, params: A
     ``damping`` (a number, or "auto" with solver="exact": the smallest damping that makes H invertible is added
     and reported in a warning). ``solver``: exact | cg | lissa | kfac | ekfac (K-FAC: Fisher approximation
     of H over whole Linear/Conv2d layers). Returns a tensor [n_train]; positive = removing
-    the point increases the objective.
+    the point increases the objective. An objective returning a vector of m >= 2 values (say the loss of each
+    of m test examples) gives [m, n_train], one row per value (Captum's test x train influence matrix).
     """
     n = _validate(model, loss_fn, train, objective, solver)
     return -upweight_influence(model, loss_fn, train, objective, params, damping, solver, batch_size,

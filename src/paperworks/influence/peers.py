@@ -40,13 +40,16 @@ def _no_checkpoint(model, path):
 
 
 def captum_naive_influence(model: nn.Module, layer: str, train: tuple, test: tuple, loss_fn, test_loss_fn=None,
-                           *, lam: float = 0.0, damping: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
+                           *, lam: float = 0.0, damping: float = 0.0,
+                           per_test: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """Captum's exact influence of every training point of ``train`` on the mean of ``test_loss_fn`` (default:
     ``loss_fn``; both per-example, ``reduction="none"``) over ``test``, mapped to our scale as in the module
     docstring. Returns (mean over test examples of Captum's scores [n], the regulariser's share: a scalar,
     the same for every training point since grad R = lam theta does not depend on it); their sum is comparable with ``influence_scores(..., damping=damping)`` of a loss with ``lam/2 |theta|^2``
     over the parameters of ``layer``. Captum runs under the default dtype of ``train[0]`` (it adds
-    ``hessian_reg * eye`` in the default dtype, which would otherwise round the damping to float32)."""
+    ``hessian_reg * eye`` in the default dtype, which would otherwise round the damping to float32).
+    ``per_test=True`` returns Captum's whole matrix [m, n] and the share per test example [m] instead of means
+    (comparable with an objective that returns the m test losses)."""
     from captum.influence import NaiveInfluenceFunction
 
     n = len(train[0])
@@ -64,5 +67,7 @@ def captum_naive_influence(model: nn.Module, layer: str, train: tuple, test: tup
     if lam:
         emb = inst.compute_intermediate_quantities(test, test=True)        # [m, P]: grad L_test(j)' R
         theta = torch.cat([p.detach().reshape(-1) for p in model.get_submodule(layer).parameters()])
-        reg_share = lam * emb.mean(0) @ (inst.R.T @ theta)
-    return scores.mean(0), reg_share
+        reg_share = lam * emb @ (inst.R.T @ theta)                         # [m]
+        if not per_test:
+            reg_share = reg_share.mean(0)
+    return (scores, reg_share) if per_test else (scores.mean(0), reg_share)
