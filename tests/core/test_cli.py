@@ -249,7 +249,8 @@ def test_bare_command_shows_help_and_overrides_with_all_are_named(capsys):
 # ------------------------------------------------------------------ user-level QA of 2026-11-26 (bad input)
 @dataclass(frozen=True)
 class BrokenConfig(Config):
-    fail: str = "early"     # early: before anything is logged | late: after a metrics record | no: succeeds
+    fail: str = "early"     # early: before anything is logged | empty: the same after an empty metrics.jsonl |
+    #                         late: after a metrics record | no: succeeds
     seed: int = 0
 
 
@@ -260,7 +261,10 @@ class ToyBroken(System):
     def _work(self, run_dir):
         from paperworks.core import DataError
 
-        if self.config.fail == "early":
+        if self.config.fail in ("early", "empty"):
+            if self.config.fail == "empty":  # what a Trainer does first: an empty metrics.jsonl
+                run_dir.truncate_metrics(lambda i, r: False)
+                assert run_dir.metrics_path.exists()
             raise DataError("toy: the data file is missing")
         run_dir.log_metrics({"step": 1, "loss": 0.5})
         if self.config.fail == "late":
@@ -286,9 +290,10 @@ def test_a_failed_command_leaves_no_empty_run_directory(tmp_path, capsys):
     plots/) that looked like a run; one that fails later keeps what it produced, marked by error.txt."""
     for cmd in ("run", "reproduce", "bench"):
         out = tmp_path / cmd
-        code, _, err = run_cli([cmd, "toy_broken", "--out", str(out)], capsys)
-        assert code == 2 and err.splitlines()[-1] == "error: toy: the data file is missing"
-        assert not out.exists() or list(out.iterdir()) == [], cmd
+        for fail in ("early", "empty"):
+            code, _, err = run_cli([cmd, "toy_broken", f"fail={fail}", "--out", str(out)], capsys)
+            assert code == 2 and err.splitlines()[-1] == "error: toy: the data file is missing"
+            assert not out.exists() or list(out.iterdir()) == [], (cmd, fail)
         code, _, err = run_cli([cmd, "toy_broken", "fail=late", "--out", str(out)], capsys)
         assert code == 2 and "second data file" in err
         (rd,) = list(out.iterdir())

@@ -54,7 +54,7 @@ _SCAFFOLD_DIRS = ("plots", "checkpoints")
 
 def _after_failure(rd) -> None:
     """A command failed after creating run directory ``rd``: remove it when it holds nothing but what the
-    command wrote first (config.json, empty plots/ and checkpoints/), so that no folder that looks like a run
+    command wrote first (config.json, an empty metrics.jsonl, empty plots/ and checkpoints/), so that no folder that looks like a run
     but holds none is left behind; otherwise keep what the run produced and record the error in error.txt."""
     import shutil
 
@@ -63,6 +63,7 @@ def _after_failure(rd) -> None:
     try:
         entries = list(rd.path.iterdir())
         scaffold = all((e.name == "config.json" and e.is_file())
+                       or (e.name == "metrics.jsonl" and e.is_file() and e.stat().st_size == 0)  # a Trainer's start
                        or (e.name in _SCAFFOLD_DIRS and e.is_dir() and not any(e.iterdir())) for e in entries)
         if scaffold:
             shutil.rmtree(rd.path)
