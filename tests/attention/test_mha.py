@@ -119,3 +119,44 @@ def test_need_weights_fully_masked_query_gets_zero_weights_like_the_fused_path()
     out, w = ours(x, x, x, key_padding_mask=pad, need_weights=True, average_attn_weights=False)
     assert torch.equal(w[0], torch.zeros_like(w[0])) and torch.isfinite(out).all()
     torch.testing.assert_close(out, ours(x, x, x, key_padding_mask=pad), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("need_weights", [False, True])
+@pytest.mark.parametrize("kind", ["bool2d", "bool3d", "float2d", "float3d"])
+def test_attn_mask_equals_torch_mha(kind, need_weights):
+    """attn_mask in torch's convention ([T, S] or [B * H, T, S]; bool True = may not attend, float = added),
+    together with a key padding mask: output (fused and explicit paths) and weights equal torch's MHA."""
+    ours, ref = _pair()
+    B, T, S, E, H = 3, 5, 6, 16, 4
+    g = torch.Generator().manual_seed(4)
+    x = torch.randn(B, T, E, dtype=torch.float64, generator=g)
+    mem = torch.randn(B, S, E, dtype=torch.float64, generator=g)
+    pad = torch.zeros(B, S, dtype=torch.bool)
+    pad[1, 4:] = True
+    shape = (T, S) if kind.endswith("2d") else (B * H, T, S)
+    if kind.startswith("bool"):
+        m = torch.rand(shape, generator=g) < 0.3
+        m[..., 0] = False                              # no query loses every key (torch gives NaN there)
+    else:
+        m = torch.randn(shape, dtype=torch.float64, generator=g)
+    want, want_w = ref(x, mem, mem, key_padding_mask=pad, attn_mask=m, need_weights=True,
+                       average_attn_weights=False)
+    got = ours(x, mem, mem, key_padding_mask=pad, attn_mask=m, need_weights=need_weights,
+               average_attn_weights=False)
+    out = got[0] if need_weights else got
+    torch.testing.assert_close(out, want, rtol=1e-10, atol=1e-10)
+    if need_weights:
+        torch.testing.assert_close(got[1], want_w, rtol=1e-12, atol=1e-12)
+    # the mask matters: without it the output differs
+    assert not torch.allclose(ours(x, mem, mem, key_padding_mask=pad), want, rtol=1e-6, atol=1e-6)
+
+
+def test_attn_mask_bad_input_is_named():
+    ours, _ = _pair()
+    x = torch.randn(2, 3, 16, dtype=torch.float64)
+    for bad in (torch.zeros(3, 4, dtype=torch.bool), torch.zeros(2, 3, 3, dtype=torch.bool),
+                torch.zeros(3, 3, dtype=torch.long)):
+        with pytest.raises(ValueError, match="attn_mask must be a bool or float tensor"):
+            ours(x, x, x, attn_mask=bad)
+    with pytest.raises(ValueError, match="attn_mask contains NaN"):
+        ours(x, x, x, attn_mask=torch.full((3, 3), float("nan"), dtype=torch.float64))

@@ -40,18 +40,33 @@ def build_attention_mask(key_padding_mask: torch.Tensor | None, causal: bool, q_
     return mask
 
 
+def combine_attention_masks(keep: torch.Tensor | None, attn_mask: torch.Tensor | None) -> torch.Tensor | None:
+    """One mask for ``softmax(scores + M)``: ``keep`` (bool, True = may attend, from
+    :func:`build_attention_mask`) and a user ``attn_mask`` broadcastable to ``[B, H, T, S]`` in torch's
+    convention (bool: True = may NOT attend; float: added to the scores). Bool stays bool (True = may attend);
+    a float mask becomes float with -inf where ``keep`` is False."""
+    if attn_mask is None:
+        return keep
+    if attn_mask.dtype == torch.bool:
+        allowed = ~attn_mask
+        return allowed if keep is None else (keep & allowed)
+    return attn_mask if keep is None else attn_mask.masked_fill(~keep, float("-inf"))
+
+
 def scaled_dot_product_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
                                  key_padding_mask: torch.Tensor | None = None, causal: bool = False,
-                                 dropout_p: float = 0.0) -> torch.Tensor:
+                                 dropout_p: float = 0.0, attn_mask: torch.Tensor | None = None) -> torch.Tensor:
     """``Attention(Q, K, V) = softmax(Q K^T / sqrt(d_k) + M) V`` (Eq. 1), M = -inf where masked.
 
     Shapes: q ``[B, H, T, d_k]``, k ``[B, H, S, d_k]``, v ``[B, H, S, d_v]`` -> ``[B, H, T, d_v]``.
-    Runs on ``torch.nn.functional.scaled_dot_product_attention`` (fused kernels where available).
+    ``attn_mask`` (optional, broadcastable to ``[B, H, T, S]``) follows torch's MHA convention: bool True =
+    may not attend, float = added to the scores. Runs on ``torch.nn.functional.scaled_dot_product_attention``
+    (fused kernels where available).
     """
     T, S = q.shape[-2], k.shape[-2]
-    if causal and key_padding_mask is None and T == S:
+    if causal and key_padding_mask is None and attn_mask is None and T == S:
         return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=True)
-    mask = build_attention_mask(key_padding_mask, causal, T, S, device=q.device)
+    mask = combine_attention_masks(build_attention_mask(key_padding_mask, causal, T, S, device=q.device), attn_mask)
     return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p)
 
 

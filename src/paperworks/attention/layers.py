@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from paperworks.attention.functional import build_attention_mask, scaled_dot_product_attention
+from paperworks.attention.functional import build_attention_mask, combine_attention_masks, scaled_dot_product_attention
 
 __all__ = ["MultiHeadAttention", "PositionwiseFeedForward", "EncoderLayer", "DecoderLayer"]
 
@@ -22,8 +22,9 @@ class MultiHeadAttention(nn.Module):
     the official code and ``torch.nn.MultiheadAttention`` use them). ``dropout`` is attention dropout
     on the softmax weights (official code; the paper only names residual dropout).
 
-    ``forward(query [B,T,D], key [B,S,D], value [B,S,D], key_padding_mask [B,S] True=pad, causal)``
-    returns ``[B, T, D]``; with ``need_weights=True`` it returns ``(output, weights)`` as
+    ``forward(query [B,T,D], key [B,S,D], value [B,S,D], key_padding_mask [B,S] True=pad, causal,
+    attn_mask)`` returns ``[B, T, D]``; ``attn_mask`` is torch's: ``[T, S]`` or ``[B * n_heads, T, S]``,
+    bool (True = may not attend) or float (added to the scores); with ``need_weights=True`` it returns ``(output, weights)`` as
     ``torch.nn.MultiheadAttention`` does: the softmax weights ``[B, T, S]`` averaged over the heads
     (``average_attn_weights=True``) or ``[B, H, T, S]`` per head. For incremental decoding use
     :meth:`project_kv` and :meth:`attend`.
@@ -56,22 +57,28 @@ class MultiHeadAttention(nn.Module):
         return self._heads(self.k_proj(key)), self._heads(self.v_proj(value))
 
     def attend(self, query: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
-               key_padding_mask: torch.Tensor | None = None, causal: bool = False) -> torch.Tensor:
-        """Attention of ``query [B, T, D]`` over already projected heads ``k, v [B, H, S, d_k]``."""
+               key_padding_mask: torch.Tensor | None = None, causal: bool = False,
+               attn_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Attention of ``query [B, T, D]`` over already projected heads ``k, v [B, H, S, d_k]``;
+        ``attn_mask`` broadcastable to ``[B, H, T, S]`` (torch's convention, see :meth:`forward`)."""
         q = self._heads(self.q_proj(query))
         p = self.dropout if self.training else 0.0
-        o = scaled_dot_product_attention(q, k, v, key_padding_mask, causal, p)  # [B, H, T, d_k]
+        o = scaled_dot_product_attention(q, k, v, key_padding_mask, causal, p, attn_mask)  # [B, H, T, d_k]
         B, _, T, _ = o.shape
         return self.out_proj(o.transpose(1, 2).reshape(B, T, self.d_model))
 
-    def _attend_with_weights(self, query, k, v, key_padding_mask, causal):
+    def _attend_with_weights(self, query, k, v, key_padding_mask, causal, attn_mask=None):
         """:meth:`attend` written out (Eq. 1) so that the softmax weights can be returned: ``(out, w)`` with
         ``w [B, H, T, S]`` (after attention dropout, as torch's MHA returns them). A query whose keys are all
         masked gets zero weights and output ``out_proj(0)``, as in the fused path (torch's MHA gives NaN)."""
         q = self._heads(self.q_proj(query))
         T, S = q.shape[-2], k.shape[-2]
         scores = q @ k.transpose(-2, -1) / math.sqrt(self.d_k)
-        mask = build_attention_mask(key_padding_mask, causal, T, S, device=q.device)
+        mask = combine_attention_masks(build_attention_mask(key_padding_mask, causal, T, S, device=q.device),
+                                       attn_mask)
+        if mask is not None and mask.dtype != torch.bool:       # a float attn_mask: added, as in the fused path
+            scores = scores + mask
+            mask = None
         if mask is not None:
             scores = scores.masked_fill(~mask, float("-inf"))
         w = torch.softmax(scores, dim=-1)
@@ -85,7 +92,8 @@ class MultiHeadAttention(nn.Module):
 
     def forward(self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
                 key_padding_mask: torch.Tensor | None = None, causal: bool = False, need_weights: bool = False,
-                average_attn_weights: bool = True) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+                average_attn_weights: bool = True, attn_mask: torch.Tensor | None = None
+                ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         if query.dim() != 3 or key.dim() != 3 or value.dim() != 3 or query.shape[-1] != self.d_model \
                 or key.shape[-1] != self.d_model or value.shape[:-1] != key.shape[:-1]:
             raise ValueError(
@@ -96,11 +104,30 @@ class MultiHeadAttention(nn.Module):
             raise ValueError(f"MultiHeadAttention: key_padding_mask must be bool [B, S] = "
                              f"{list(key.shape[:2])} with True = padding (got {key_padding_mask.dtype} "
                              f"{list(key_padding_mask.shape)})")
+        attn_mask = self._check_attn_mask(attn_mask, query.shape[0], query.shape[1], key.shape[1], query.dtype)
         k, v = self.project_kv(key, value)
         if need_weights:
-            out, w = self._attend_with_weights(query, k, v, key_padding_mask, causal)
+            out, w = self._attend_with_weights(query, k, v, key_padding_mask, causal, attn_mask)
             return out, (w.mean(1) if average_attn_weights else w)
-        return self.attend(query, k, v, key_padding_mask, causal)
+        return self.attend(query, k, v, key_padding_mask, causal, attn_mask)
+
+    def _check_attn_mask(self, attn_mask, B, T, S, dtype):
+        """torch's MHA shapes ``[T, S]`` or ``[B * n_heads, T, S]`` -> ``[1 or B, 1 or H, T, S]``."""
+        if attn_mask is None:
+            return None
+        H = self.n_heads
+        if not isinstance(attn_mask, torch.Tensor) or not (attn_mask.dtype == torch.bool
+                                                           or attn_mask.is_floating_point()) \
+                or tuple(attn_mask.shape) not in ((T, S), (B * H, T, S)):
+            raise ValueError(f"MultiHeadAttention: attn_mask must be a bool or float tensor [T, S] = [{T}, {S}] "
+                             f"or [B * n_heads, T, S] = [{B * H}, {T}, {S}] (got "
+                             f"{getattr(attn_mask, 'dtype', type(attn_mask).__name__)} "
+                             f"{list(getattr(attn_mask, 'shape', []))})")
+        if attn_mask.is_floating_point():
+            if torch.isnan(attn_mask).any():
+                raise ValueError("MultiHeadAttention: attn_mask contains NaN")
+            attn_mask = attn_mask.to(dtype)
+        return attn_mask[None, None] if attn_mask.dim() == 2 else attn_mask.view(B, H, T, S)
 
 
 class PositionwiseFeedForward(nn.Module):
