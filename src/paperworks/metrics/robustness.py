@@ -54,7 +54,8 @@ def gaussian_noise(x: torch.Tensor, sigma: float, seed: int = 0, clip: bool = Tr
     if isinstance(sigma, bool) or not isinstance(sigma, (int, float)) or not (sigma >= 0) or math.isinf(sigma):
         raise DataError(f"gaussian_noise: 'sigma' must be a finite number >= 0 (got {sigma!r})")
     g = torch.Generator().manual_seed(int(seed))
-    out = x + sigma * torch.randn(x.shape, generator=g, dtype=x.dtype)
+    # drawn on the CPU generator (the same numbers on every device), then moved to x's device
+    out = x + sigma * torch.randn(x.shape, generator=g, dtype=x.dtype).to(x.device)
     return out.clamp(0, 1) if clip else out
 
 
@@ -68,7 +69,7 @@ def rotate(x: torch.Tensor, degrees: float) -> torch.Tensor:
     # output pixel (u, v) in normalised coordinates samples the input at R(-a) (u, v); the aspect ratio
     # enters because normalised x and y have different pixel scales when H != W
     c, s = math.cos(a), math.sin(a)
-    theta = torch.tensor([[c, s * h / w, 0.0], [-s * w / h, c, 0.0]], dtype=x.dtype)
+    theta = torch.tensor([[c, s * h / w, 0.0], [-s * w / h, c, 0.0]], dtype=x.dtype, device=x.device)
     grid = F.affine_grid(theta.expand(n, 2, 3), list(x.shape), align_corners=False)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
