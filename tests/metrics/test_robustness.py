@@ -196,3 +196,12 @@ def test_evaluate_under_attack_batches_continue_one_seeded_stream():
     assert out["linf"] == pytest.approx(float(d.abs().amax(1).mean()), abs=0)
     assert out["l2"] == pytest.approx(float(d.norm(dim=1).mean()), abs=0)
     assert not torch.equal(ref[:6], ref[6:])
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (run scripts/gpu-check.sh there)")
+def test_shifts_run_on_the_inputs_device_with_the_cpu_numbers():
+    x = torch.rand(2, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    for f in (lambda t: gaussian_noise(t, 0.2, seed=3), lambda t: rotate(t, 30.0)):
+        got = f(x.cuda())
+        assert got.is_cuda
+        torch.testing.assert_close(got.cpu(), f(x), rtol=1e-5, atol=1e-5)
