@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from paperworks.core.errors import DataError
+from paperworks.core.errors import ConfigError, DataError
 from paperworks.metrics import (accuracy, brier_score, classification_metrics, expected_calibration_error,
                                 negative_log_likelihood, reliability_bins)
 
@@ -169,3 +169,20 @@ def test_bad_norm_and_bins():
         expected_calibration_error(p, y, n_bins=0)
     with pytest.raises(DataError, match="NaN"):
         classification_metrics(torch.tensor([[float("nan"), 0.0]]), torch.tensor([0]))
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_top_k_accuracy_equals_torchmetrics(k):
+    from torchmetrics.functional.classification import multiclass_accuracy
+    g = torch.Generator().manual_seed(7)
+    logits = torch.randn(200, 5, generator=g, dtype=torch.float64)
+    y = torch.randint(0, 5, (200,), generator=g)
+    want = float(multiclass_accuracy(logits, y, num_classes=5, average="micro", top_k=k))
+    assert accuracy(logits, y, top_k=k) == pytest.approx(want, abs=1e-12)
+    # hand count for k = 2: the label is one of the two largest scores
+    top2 = logits.argsort(1, descending=True)[:, :2]
+    assert accuracy(logits, y, top_k=2) == pytest.approx(float((top2 == y[:, None]).any(1).double().mean()))
+    with pytest.raises(ConfigError, match="top_k"):
+        accuracy(logits, y, top_k=0)
+    with pytest.raises(DataError, match="exceeds the 5 classes"):
+        accuracy(logits, y, top_k=6)

@@ -17,6 +17,7 @@ import math
 
 import torch
 
+from paperworks.core.config import check_int
 from paperworks.core.errors import DataError
 from paperworks.metrics._checks import check_labels, check_logits, check_probs
 
@@ -88,12 +89,18 @@ def brier_score(probs, labels) -> float:
     return float((p - onehot).pow(2).sum(1).mean())
 
 
-def accuracy(scores, labels) -> float:
-    """Top-1 accuracy of [N, C] scores (logits or probabilities)."""
+def accuracy(scores, labels, top_k: int = 1) -> float:
+    """Top-k accuracy of [N, C] scores (logits or probabilities): the label is among the k highest scores
+    (k = 1: argmax; ``torchmetrics``' micro ``multiclass_accuracy(top_k=k)``)."""
     where = "accuracy"
     s = check_logits(scores, where)
     y = check_labels(labels, s.shape[0], s.shape[1], where)
-    return float(s.argmax(1).eq(y).float().mean())
+    k = check_int("top_k", top_k, 1, where=where)
+    if k > s.shape[1]:
+        raise DataError(f"{where}: top_k={k} exceeds the {s.shape[1]} classes")
+    if k == 1:
+        return float(s.argmax(1).eq(y).float().mean())
+    return float(s.topk(k, dim=1).indices.eq(y[:, None]).any(1).float().mean())
 
 
 def classification_metrics(logits, labels, n_bins: int = 15) -> dict[str, float]:
