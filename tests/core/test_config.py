@@ -170,3 +170,23 @@ def test_check_int_accepts_integers_and_refuses_bools_floats_and_small_values():
         with pytest.raises(ConfigError, match=r"'n' must be an integer >= 1") as e:
             check_int("n", bad, 1, where="who")
         assert str(e.value).startswith("who: ")
+
+
+def test_suggestions_catch_case_only_typos():
+    from paperworks.core.errors import suggest
+    assert suggest("EPOCHS", ["epochs", "lr"]) == "epochs"
+    assert suggest("SMOKE", ["paper", "smoke"]) == "smoke"
+    assert suggest("Lrr", ["batch", "lr"]) == "lr"
+    assert suggest("zzz", ["batch", "lr"]) is None
+
+
+def test_tuple_and_optional_values_get_messages_naming_their_form():
+    from paperworks.core.config import _parse_value
+    with pytest.raises(ValueError, match="comma-separated values, each an integer"):
+        _parse_value("100 100", tuple[int, ...])
+    with pytest.raises(ValueError, match="no empty entry"):
+        _parse_value("1,,2", tuple[int, ...])              # was silently read as (1, 2)
+    assert _parse_value("1, 2", tuple[int, ...]) == (1, 2) and _parse_value("", tuple[int, ...]) == ()
+    with pytest.raises(ValueError, match="none or a number|a number or none"):
+        _parse_value("abc", float | None)
+    assert _parse_value("none", float | None) is None and _parse_value("0.5", float | None) == 0.5

@@ -194,6 +194,7 @@ def _parse_value(text: str, tp):
         errs = []
         for a in args:
             if a is type(None):
+                errs.append("none")
                 continue
             try:
                 return _parse_value(text, a)
@@ -236,15 +237,21 @@ def _parse_value(text: str, tp):
             if not isinstance(raw, list):
                 raw = [raw]
         except json.JSONDecodeError:
-            raw = [t for t in text.split(",") if t != ""]
+            raw = [t.strip() for t in text.split(",")] if text.strip() else []
+            if any(t == "" for t in raw):
+                raise ValueError("comma-separated values with no empty entry") from None
         args = get_args(tp)
-        if args and not (origin is tuple and len(args) == 2 and args[1] is Ellipsis) and origin is tuple:
-            if len(args) != len(raw):
-                raise ValueError(f"{len(args)} comma-separated values")
-            elems = [_parse_value(str(r) if not isinstance(r, str) else r, a) for r, a in zip(raw, args)]
-        else:
-            et = args[0] if args else Any
-            elems = [_parse_value(str(r) if not isinstance(r, str) else r, et) for r in raw]
+        try:
+            if args and not (origin is tuple and len(args) == 2 and args[1] is Ellipsis) and origin is tuple:
+                if len(args) != len(raw):
+                    raise ValueError(f"{len(args)} comma-separated values")
+                elems = [_parse_value(str(r) if not isinstance(r, str) else r, a) for r, a in zip(raw, args)]
+            else:
+                et = args[0] if args else Any
+                elems = [_parse_value(str(r) if not isinstance(r, str) else r, et) for r in raw]
+        except ValueError as e:
+            msg = str(e)
+            raise ValueError(msg if "comma-separated" in msg else f"comma-separated values, each {msg}") from None
         return origin(elems)
     raise ValueError(f"a {_type_name(tp)}")
 

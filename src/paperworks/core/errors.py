@@ -50,9 +50,13 @@ class TrainingDivergedError(PaperworksError, FloatingPointError):
 
 
 def suggest(name: str, valid: Iterable[str]) -> str | None:
-    """Closest valid name to `name`, or None."""
-    hits = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.5)
-    return hits[0] if hits else None
+    """Closest valid name to `name`, or None (a case-only difference, e.g. EPOCHS for epochs, wins)."""
+    valid = list(valid)
+    same_case = [v for v in valid if v.lower() == name.lower()]
+    if same_case:
+        return same_case[0]
+    hits = difflib.get_close_matches(name.lower(), [v.lower() for v in valid], n=1, cutoff=0.5)
+    return next(v for v in valid if v.lower() == hits[0]) if hits else None
 
 
 def unknown_name_message(kind: str, name: str, valid: Iterable[str]) -> str:
