@@ -417,3 +417,10 @@ def test_a_target_or_defense_named_twice_is_refused():
         AdvGAN.make_config({"targets": "B,C,B"})
     with pytest.raises(ConfigError, match="'defenses' names fgsm more than once"):
         AdvGAN.make_config({"defenses": "fgsm,pgd,fgsm"})
+
+
+def test_bench_runs_on_the_smoke_preset():
+    # the smoke preset has 64 training images: the bench's classifier used a fixed batch of 128 and refused
+    # it, and the bench ignored the preset's 16 test images (256 fixed)
+    out = AdvGAN(AdvGAN.make_config({}, preset="smoke")).bench(None, quick=True)
+    assert out["ratio"] > 0 and all(out[f"{k}_examples_per_s"] > 0 for k in ("advgan", "pgd", "fgsm", "cw"))

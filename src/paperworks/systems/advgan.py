@@ -939,10 +939,10 @@ class AdvGAN(System):
         """Adversarial examples per second on the same trained model C: AdvGAN vs our and ART's PGD / FGSM / C&W."""
         from paperworks.data import load  # noqa: F401  (dataset registry)
 
-        cfg = self.config.replace(n_train=min(self.config.n_train, 4000), n_test=256)
+        cfg = self.config.replace(n_train=min(self.config.n_train, 4000), n_test=min(self.config.n_test, 256))
         xtr, ytr, xte, yte = _load(cfg)
         torch.manual_seed(0)
-        f = train_classifier(make_model("C"), xtr, ytr, epochs=1, batch_size=128)
+        f = train_classifier(make_model("C"), xtr, ytr, epochs=1, batch_size=min(128, xtr.shape[0]))  # smoke: 64
         G, _ = train_advgan(f, xtr, ytr, eps=cfg.eps, epochs=1, c=cfg.c)
         n = xte.shape[0]
 
@@ -956,7 +956,7 @@ class AdvGAN(System):
                                                   random_start=False)),
                "fgsm": rate(lambda k: attacks.fgsm(f, xte[:k], yte[:k], eps=cfg.eps)),
                "cw": rate(lambda k: attacks.cw_l2(f, xte[:k], yte[:k], c=0.1, lr=0.05, steps=20,
-                                                  binary_search_steps=1, abort_early=False), 64)}
+                                                  binary_search_steps=1, abort_early=False), min(64, n))}
         try:
             from art.attacks.evasion import CarliniL2Method, FastGradientMethod, ProjectedGradientDescent
             from art.estimators.classification import PyTorchClassifier
@@ -970,7 +970,7 @@ class AdvGAN(System):
             out["art_fgsm"] = rate(lambda k: FastGradientMethod(clf, eps=cfg.eps, batch_size=k).generate(xn[:k], yn[:k]))
             out["art_cw"] = rate(lambda k: CarliniL2Method(clf, confidence=0.0, learning_rate=0.05, max_iter=20,
                                                            binary_search_steps=1, initial_const=0.1, batch_size=k,
-                                                           verbose=False).generate(xn[:k], yn[:k]), 16)
+                                                           verbose=False).generate(xn[:k], yn[:k]), min(16, n))
         except ImportError:  # pragma: no cover - ART is a test dependency
             out["art_pgd"] = out["art_fgsm"] = out["art_cw"] = float("nan")
         res = {f"{k}_examples_per_s": v for k, v in out.items()}
