@@ -117,6 +117,11 @@ def test_missing_folder_pickles_and_object_arrays_are_clear_errors(tmp_path):
              y=np.zeros(3))
     with pytest.raises(DataError, match="pickled"):
         load_hetero_folder("imdb", bad)
+    txt = tmp_path / "txt"
+    txt.mkdir()
+    (txt / "imdb.npz").write_text("not an archive\n")      # numpy itself calls any non-zip file "pickled"
+    with pytest.raises(DataError, match="is not an npz archive"):
+        load_hetero_folder("imdb", txt)
     raw = tmp_path / "raw2" / "raw"
     _write_dblp_raw(raw)
     np.save(raw / "labels.npy", np.zeros(4, dtype=np.int64))

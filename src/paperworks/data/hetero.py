@@ -188,6 +188,13 @@ def save_hetero_npz(data, path: str | Path, target: str) -> Path:
 
 def _read_npz(path: Path):
     try:
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+    except OSError as e:
+        raise DataError(f"'{path}' is not a readable npz file ({e})") from None
+    if magic != b"PK\x03\x04":          # an npz is a zip archive; numpy would call any other file "pickled"
+        raise DataError(f"'{path}' is not an npz archive (it does not start with the zip signature)")
+    try:
         z = np.load(path, allow_pickle=False)
     except ValueError as e:
         raise DataError(f"'{path}' holds pickled objects, which paperworks never loads ({e})") from None
