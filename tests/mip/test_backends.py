@@ -161,3 +161,15 @@ def test_nan_row_bounds_are_refused():
     with pytest.raises(MIPError, match="row bounds must be numbers"):
         m.add_row(x, [1.0, 1.0], float("nan"), 1.0, name="r")
     assert m.num_rows == 0                 # nothing half-added
+
+
+def test_highs_banner_is_not_printed_to_stdout():
+    import subprocess
+    code = ("import highspy\nfrom paperworks.mip.backends import new_highs\nh = new_highs()\nh2 = new_highs()\n"
+            "print('only this', flush=True)\nimport os; os.write(1, b'fd1 ok\\n')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "only this\nfd1 ok\n"          # the banner is gone, and fd 1 works afterwards
+    raw = subprocess.run([sys.executable, "-c", "import highspy; highspy.Highs()"], capture_output=True,
+                         text=True, timeout=60)
+    assert "HiGHS" in raw.stdout                          # what new_highs hides (the test can fail)

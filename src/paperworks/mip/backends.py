@@ -66,6 +66,36 @@ def highs_lp(m: MILP, cost=None):
     lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, r
     return lp
 
+_BANNER_SHOWN = False
+
+
+def new_highs():
+    """A ``highspy.Highs()``. HiGHS writes its banner to the C-level stdout when the first instance of a
+    process is built (before any option can turn output off); that one construction runs with stdout
+    pointed at /dev/null, so ``run`` / ``reproduce`` print only paperworks' own lines."""
+    import highspy
+
+    global _BANNER_SHOWN
+    if _BANNER_SHOWN:
+        return highspy.Highs()
+    _BANNER_SHOWN = True
+    import os
+    import sys
+
+    try:
+        sys.stdout.flush()
+        saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    except (OSError, ValueError, AttributeError):   # no real fd 1 (embedded interpreters): let it print
+        return highspy.Highs()
+    try:
+        os.dup2(devnull, 1)
+        return highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
 class HighsBackend:
     """HiGHS through highspy: the model is passed as one CSC matrix (fast for models built in Python)."""
 
@@ -74,7 +104,7 @@ class HighsBackend:
     def solve(self, m: MILP, *, time_limit, mip_gap, warm_start, relax, threads, verbose, options):
         import highspy
 
-        h = highspy.Highs()
+        h = new_highs()
 
         def setopt(k, v):   # HiGHS ignores a rejected option with only a status: say so instead
             if h.setOptionValue(k, v) == highspy.HighsStatus.kError:

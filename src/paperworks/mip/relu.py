@@ -200,7 +200,9 @@ def lp_bounds(m: MILP, idx, time_limit: float | None = None) -> tuple[np.ndarray
     lo, hi = np.full(len(idx), -INF), np.full(len(idx), INF)
     if not idx:
         return lo, hi
-    h = highspy.Highs()
+    from paperworks.mip.backends import new_highs
+
+    h = new_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", 1)
     if time_limit is not None:
