@@ -61,3 +61,12 @@ def test_quick_reproduction_claims_hold(tmp_path):
     cls = get_system("multinomial_link")
     rep = cls(cls.make_config({})).reproduce(RunDir(tmp_path / "r"), quick=True)
     assert rep.all_hold, [c.claim for c in rep.claims if not c.holds]
+
+
+def test_bench_smoke_times_only_the_small_sample_size():
+    cls = get_system("multinomial_link")
+    out = cls(cls.make_config({}, preset="smoke")).bench(None, quick=True)
+    assert {r["n"] for r in out["rows"]} == {1000} and {r["J"] for r in out["rows"]} == {3, 5, 8}
+    assert out["ratio"] > 0 and "n up to 1000" in out["summary"]
+    with pytest.raises(ConfigError, match="bench_max_n"):
+        cls.make_config({"bench_max_n": "10"})

@@ -42,6 +42,7 @@ class MultinomialLinkConfig(Config):
     na_n: int = 400                     # responses per simulated data set
     na_zeta: float = 0.15               # common slope of x in the two-group po model
     feas_seeds: int = 10                # seeds of the near-boundary cumulative npo experiment
+    bench_max_n: int = 1_000_000        # `bench`: largest sample size timed (10^3 ... 10^6)
     seed: int = 0
 
     def validate(self):
@@ -49,6 +50,7 @@ class MultinomialLinkConfig(Config):
         check_interval("na_replicates", self.na_replicates, 1, 100000)
         check_interval("na_n", self.na_n, 20, 10_000_000)
         check_interval("feas_seeds", self.feas_seeds, 1, 1000)
+        check_interval("bench_max_n", self.bench_max_n, 1000, 10_000_000)
 
 
 def _fit(*args, **kw):
@@ -128,7 +130,8 @@ class MultinomialLink(System):
     """Unified multinomial link models (4 families x 6 links x po/npo/ppo, mixed links, NA category)."""
 
     presets = {
-        "smoke": {"mixed_link_search": False, "anes": False, "na_replicates": 5, "na_n": 200, "feas_seeds": 2},
+        "smoke": {"mixed_link_search": False, "anes": False, "na_replicates": 5, "na_n": 200, "feas_seeds": 2,
+                  "bench_max_n": 1000},
         "paper": {},
     }
 
@@ -352,7 +355,7 @@ class MultinomialLink(System):
         rng = np.random.default_rng(self.config.seed)
         rows = []
         ratios = []
-        ns = (1000, 10000, 100000, 1000000)
+        ns = tuple(n for n in (1000, 10000, 100000, 1000000) if n <= self.config.bench_max_n)
         for J in (3, 5, 8):
             for n in ns:
                 if quick and n == 1000000 and J != 5:
