@@ -127,3 +127,11 @@ def test_missing_folder_pickles_and_object_arrays_are_clear_errors(tmp_path):
     np.save(raw / "labels.npy", np.zeros(4, dtype=np.int64))
     with pytest.raises(DataError, match="labels.npy"):
         load_hetero_folder("dblp", tmp_path / "raw2")
+
+
+def test_too_few_papers_for_the_split_is_named():
+    # each class needs round(0.1 * n_c) >= 1 validation nodes: 15 papers in 3 classes give none
+    with pytest.raises(DataError, match=r"'n_papers'=15 .* leaves the val split empty"):
+        make_academic_hetero(n_papers=15, n_authors=20, n_subjects=6, n_terms=10, seed=0)
+    d = make_academic_hetero(n_papers=30, n_authors=20, n_subjects=6, n_terms=10, seed=0)
+    assert all(bool(d["paper"][f"{nm}_mask"].any()) for nm in ("train", "val", "test"))

@@ -134,6 +134,10 @@ def make_academic_hetero(n_papers: int = 1000, n_authors: int = 600, n_subjects:
     put("term", "tp", "paper", pt_dst, pt_src)
 
     _attach_split(data, "paper", torch.from_numpy(y).long(), train, val, seed)
+    empty = [nm for nm in ("train", "val", "test") if not bool(data["paper"][f"{nm}_mask"].any())]
+    if empty:
+        raise DataError(f"make_academic_hetero: 'n_papers'={n_papers} ({n_classes} classes, train {train:g} / val "
+                        f"{val:g} per class) leaves the {' and '.join(empty)} split empty; use more papers")
     data.target = "paper"
     data.planted_metapath = list(PLANTED_METAPATH)
     data.num_classes = n_classes
