@@ -269,6 +269,10 @@ class ToyBroken(System):
         run_dir.log_metrics({"step": 1, "loss": 0.5})
         if self.config.fail == "late":
             raise DataError("toy: the second data file is missing")
+        if self.config.fail == "bug_key":
+            return {}["missing"]                       # a programming error, not bad input
+        if self.config.fail == "bug_type":
+            return len(3)
         return {"acc": 0.5, "weights": [[0.123456789] * 40] * 10, "layers": 2}
 
     def run(self, run_dir):
@@ -487,3 +491,13 @@ def test_every_option_of_every_command_has_help_text():
         for p in cmd.params:
             if isinstance(p, __import__("click").Option) and p.name != "help":
                 assert p.help, f"{name} {p.opts}"
+
+
+@pytest.mark.parametrize("fail,kind", [("bug_key", "KeyError"), ("bug_type", "TypeError")])
+def test_a_bare_key_or_type_error_is_an_internal_error_not_bad_input(tmp_path, capsys, fail, kind):
+    """A KeyError or TypeError raised by a bug was reported as bad input (exit 2, 'error: missing key ...'),
+    hiding the bug; our own errors (UnknownNameError is a KeyError too) stay exit 2."""
+    code, _, err = run_cli(["run", "toy_broken", f"fail={fail}", "--out", str(tmp_path)], capsys)
+    assert code == 1 and err.startswith(f"internal error: {kind}")
+    code, _, err = run_cli(["run", "toy_brokn", "--out", str(tmp_path)], capsys)
+    assert code == 2 and "did you mean 'toy_broken'" in err

@@ -471,12 +471,12 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as e:
         click.echo(f"error: {e.format_message()}", err=True)
         sys.exit(e.exit_code if e.exit_code else BAD_INPUT)
-    except (PaperworksError, UnknownNameError, ValueError, FileNotFoundError, KeyError, TypeError) as e:
+    except (PaperworksError, UnknownNameError, ValueError, FileNotFoundError) as e:
+        # bad input: our own errors, and ValueError, which the engines and their peers (numpy, torch, HiGHS
+        # wrappers) raise for malformed values. A bare KeyError or TypeError is a programming error: internal.
         if debug:
             traceback.print_exc()
         msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        if isinstance(e, KeyError) and not isinstance(e, PaperworksError):
-            msg = f"missing key {e}"
         click.echo(f"error: {msg}", err=True)
         sys.exit(BAD_INPUT)
     except OSError as e:
