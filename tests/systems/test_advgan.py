@@ -424,3 +424,26 @@ def test_bench_runs_on_the_smoke_preset():
     # it, and the bench ignored the preset's 16 test images (256 fixed)
     out = AdvGAN(AdvGAN.make_config({}, preset="smoke")).bench(None, quick=True)
     assert out["ratio"] > 0 and all(out[f"{k}_examples_per_s"] > 0 for k in ("advgan", "pgd", "fgsm", "cw"))
+
+
+@pytest.mark.parametrize("preset, overrides, want", [(None, {}, (4000, 256)), ("paper", {}, (4000, 256)),
+                                                     (None, {"n_test": "50"}, (4000, 256)),
+                                                     ("smoke", {}, (64, 16))])
+def test_bench_attacks_the_same_images_as_before_unless_the_preset_says(monkeypatch, preset, overrides, want):
+    # the bench always drew 256 test images (min(n_train, 4000) training images); following n_test made the
+    # default bench attack 200, which moved its throughput numbers. Only the smoke preset asks for fewer.
+    seen = []
+
+    class Stop(Exception):
+        pass
+
+    def fake_load(cfg, defense_set=False):
+        seen.append((cfg.n_train, cfg.n_test))
+        raise Stop
+
+    monkeypatch.setattr(advgan_module, "_load", fake_load)
+    with pytest.raises(Stop):
+        AdvGAN(AdvGAN.make_config(overrides, preset=preset)).bench(None, quick=True)
+    assert seen == [want]
+    with pytest.raises(ConfigError, match="bench_n_test"):
+        AdvGAN.make_config({"bench_n_test": "0"})

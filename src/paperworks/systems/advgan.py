@@ -405,6 +405,7 @@ class AdvGANConfig(Config):
     challenge_rounds: int = 2            # its dynamic-distillation rounds (default: the black-box experiment's)
     challenge_distill_epochs: int = 3    # its initial distillation epochs (default: the black-box experiment's)
     workers: int = 2                     # 2: FGSM / PGD training in a second (spawned, 1-thread) process
+    bench_n_test: int = 256              # `bench`: test images each method attacks (smoke: 16)
     seed: int = 0
 
     def validate(self):
@@ -428,7 +429,7 @@ class AdvGANConfig(Config):
         for k in ("n_train", "defense_n_train", "n_test", "n_cw", "epochs", "batch_size", "target_epochs",
                   "defense_epochs", "defense_pgd_steps", "defense_pgd_epochs", "pgd_steps", "cw_steps",
                   "cw_binary_steps", "distill_epochs", "dynamic_rounds", "challenge_rounds",
-                  "challenge_distill_epochs"):
+                  "challenge_distill_epochs", "bench_n_test"):
             check_positive(k, getattr(self, k))
         for k in ("eps", "c", "lr", "pgd_alpha", "cw_c", "cw_lr"):
             check_positive(k, getattr(self, k))
@@ -544,7 +545,7 @@ class AdvGAN(System):
                   "defense_pgd_epochs": 1, "defense_pgd_steps": 2, "workers": 1,
                   "epochs": 1, "batch_size": 32, "pgd_steps": 2, "cw_steps": 2, "cw_binary_steps": 1,
                   "blackbox_model": "small", "surrogate_model": "small", "distill_epochs": 1,
-                  "dynamic_rounds": 1, "challenge_rounds": 1, "challenge_distill_epochs": 1},
+                  "dynamic_rounds": 1, "challenge_rounds": 1, "challenge_distill_epochs": 1, "bench_n_test": 16},
         "paper": {"n_train": 60000, "n_test": 10000, "n_cw": 1000, "targets": "A,B,C",
                   "defenses": "fgsm,ensemble,pgd", "target_epochs": 10, "defense_n_train": 60000,
                   "defense_epochs": 10, "defense_pgd_epochs": 10,
@@ -939,7 +940,8 @@ class AdvGAN(System):
         """Adversarial examples per second on the same trained model C: AdvGAN vs our and ART's PGD / FGSM / C&W."""
         from paperworks.data import load  # noqa: F401  (dataset registry)
 
-        cfg = self.config.replace(n_train=min(self.config.n_train, 4000), n_test=min(self.config.n_test, 256))
+        # the bench attacks its own bench_n_test images (256 by default, whatever n_test is, as it always did)
+        cfg = self.config.replace(n_train=min(self.config.n_train, 4000), n_test=self.config.bench_n_test)
         xtr, ytr, xte, yte = _load(cfg)
         torch.manual_seed(0)
         f = train_classifier(make_model("C"), xtr, ytr, epochs=1, batch_size=min(128, xtr.shape[0]))  # smoke: 64
