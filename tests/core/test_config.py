@@ -190,3 +190,13 @@ def test_tuple_and_optional_values_get_messages_naming_their_form():
     with pytest.raises(ValueError, match="none or a number|a number or none"):
         _parse_value("abc", float | None)
     assert _parse_value("none", float | None) is None and _parse_value("0.5", float | None) == 0.5
+
+
+def test_a_saved_value_that_does_not_parse_is_named_with_its_key():
+    # from_dict reads config.json (a resumed run): a string that does not parse for its key's type used to
+    # escape as a bare ValueError 'an integer', naming neither the key nor the value
+    with pytest.raises(ConfigError, match=r"'hidden' must be an integer \(got 'abc'\)"):
+        from_dict(Cfg, {"hidden": "abc"})
+    with pytest.raises(ConfigError, match=r"inner\.'steps' must be an integer \(got 'x'\)"):
+        from_dict(Cfg, {"inner": {"steps": "x"}})
+    assert from_dict(Cfg, {"hidden": "12", "dims": "3,4"}) == Cfg(hidden=12, dims=(3, 4))   # strings still parse

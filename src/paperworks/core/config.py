@@ -325,7 +325,14 @@ def from_overrides(cls, overrides: Mapping[str, Any] | None = None, base: Any | 
         if k in values:
             kwargs[k] = values[k]
         elif k in base_values:
-            kwargs[k] = _coerce(base_values[k], hints.get(k, Any))
+            try:   # a base read from a file (a resumed run's config.json) may hold a string that does not parse
+                kwargs[k] = _coerce(base_values[k], hints.get(k, Any))
+            except ConfigError as e:   # a nested config's own problems, named under its key
+                problems.extend(f"{k}.{p}" if p.startswith("'") else f"{k}: {p}" for p in e.problems)
+            except ValueError as e:
+                problems.append(f"'{k}' must be {e} (got {base_values[k]!r})")
+    if problems:
+        raise ConfigError(problems, where=where)
     try:
         return cls(**kwargs)
     except ConfigError as e:
