@@ -135,3 +135,35 @@ def test_vector_objective_gives_captums_test_by_train_matrix(solver):
         rtol, atol = TOL[solver]
         torch.testing.assert_close(mat, ref, rtol=rtol, atol=atol * float(ref.abs().max()))
         assert not torch.allclose(mat, ref.mean(0).expand_as(mat), rtol=1e-2, atol=0.0)   # rows really differ
+
+
+def test_mean_regulariser_share_keeps_its_original_order_of_operations(monkeypatch):
+    """per_test=False (the fmd bench) must give the regulariser's share exactly as before per_test existed:
+    lam * mean_j(grad L_test(j)' R) . (R' theta), the formula of docs/systems/fmd.md; averaging the per-test
+    shares afterwards rounds differently and moved the bench's float32 disagreement figure."""
+    import captum.influence as ci
+
+    made = []
+
+    class Recording(ci.NaiveInfluenceFunction):
+        def __init__(self, *a, **k):
+            super().__init__(*a, **k)
+            made.append(self)
+
+    monkeypatch.setattr(ci, "NaiveInfluenceFunction", Recording)
+    g = torch.Generator().manual_seed(0)
+    X, y = torch.randn(40, 6, generator=g), torch.randint(0, 3, (40,), generator=g)        # float32, as fmd
+    Xt, yt = torch.randn(9, 6, generator=g), torch.randint(0, 3, (9,), generator=g)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 3, bias=False))
+    lam = 0.3
+    shares = []
+    for per_test in (False, True):
+        _, share = captum_naive_influence(model, "0", (X, y), (Xt, yt), nn.CrossEntropyLoss(reduction="none"),
+                                          lam=lam, per_test=per_test)
+        shares.append(share)
+    inst = made[0]
+    emb = inst.compute_intermediate_quantities((Xt, yt), test=True)
+    u = inst.R.T @ model[0].weight.detach().reshape(-1)
+    assert torch.equal(shares[0], lam * emb.mean(0) @ u)
+    assert shares[1].shape == (9,) and torch.allclose(shares[1].mean(0), shares[0], rtol=1e-5, atol=0)

@@ -67,7 +67,6 @@ def captum_naive_influence(model: nn.Module, layer: str, train: tuple, test: tup
     if lam:
         emb = inst.compute_intermediate_quantities(test, test=True)        # [m, P]: grad L_test(j)' R
         theta = torch.cat([p.detach().reshape(-1) for p in model.get_submodule(layer).parameters()])
-        reg_share = lam * emb @ (inst.R.T @ theta)                         # [m]
-        if not per_test:
-            reg_share = reg_share.mean(0)
+        # per test example [m]; the mean keeps its original order of operations (the fmd bench's numbers)
+        reg_share = lam * emb @ (inst.R.T @ theta) if per_test else lam * emb.mean(0) @ (inst.R.T @ theta)
     return (scores, reg_share) if per_test else (scores.mean(0), reg_share)
