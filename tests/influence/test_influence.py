@@ -207,3 +207,13 @@ def test_train_mode_dropout_or_batchnorm_is_refused_and_eval_mode_is_determinist
     # the eval-mode scores equal the per-sample loop reference (dense solve per point)
     ref = influence_scores_loop(m, loss, (X, Y), obj, params="3", damping=0.1)
     torch.testing.assert_close(a, ref, rtol=1e-9, atol=1e-12)
+
+
+def test_a_one_element_objective_of_any_shape_is_read_as_a_scalar():
+    # before vector objectives, any one-element tensor (e.g. a [1, 1] loss) was a scalar objective; the vector
+    # support refused every 2-D result, the one-element ones included
+    X, y, Xt, yt = _logreg_problem(n=30)
+    model = _model_with(torch.zeros(5, dtype=torch.float64))
+    want = influence_scores(model, _loss, (X, y), lambda m: _loss(m, (Xt, yt)), damping=0.1)
+    got = influence_scores(model, _loss, (X, y), lambda m: _loss(m, (Xt, yt)).reshape(1, 1), damping=0.1)
+    assert got.shape == want.shape == (30,) and torch.equal(got, want)

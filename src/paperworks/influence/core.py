@@ -21,13 +21,13 @@ def objective_grad(model: nn.Module, objective: Callable[[nn.Module], torch.Tens
     returns a vector of m >= 2 values (e.g. the loss of each of m test examples) the Jacobian [m, P]."""
     ps = select_params(model, params)
     f = objective(model)
-    if not isinstance(f, torch.Tensor) or f.ndim > 1 or f.numel() == 0:
+    if not isinstance(f, torch.Tensor) or f.numel() == 0 or (f.ndim > 1 and f.numel() != 1):
         raise PaperworksError(f"influence: objective(model) must return a scalar tensor or a vector of m values "
                               f"(got {type(f).__name__}{list(f.shape) if isinstance(f, torch.Tensor) else ''})")
     if not f.requires_grad:
         raise PaperworksError("influence: objective(model) does not depend on the selected parameters "
                               "(its result does not require grad)")
-    if f.numel() == 1:     # a scalar, or a one-element vector (read as a scalar, as before)
+    if f.numel() == 1:     # a scalar, or any one-element tensor (read as a scalar, as before)
         return check_finite("influence: gradient of the objective", flat_grad(f.reshape(()), ps).detach())
     rows = [ps.flat(torch.autograd.grad(f[j], ps.tensors, retain_graph=j < f.numel() - 1, allow_unused=True))
             for j in range(f.numel())]
