@@ -200,3 +200,15 @@ def test_a_saved_value_that_does_not_parse_is_named_with_its_key():
     with pytest.raises(ConfigError, match=r"inner\.'steps' must be an integer \(got 'x'\)"):
         from_dict(Cfg, {"inner": {"steps": "x"}})
     assert from_dict(Cfg, {"hidden": "12", "dims": "3,4"}) == Cfg(hidden=12, dims=(3, 4))   # strings still parse
+
+
+def test_a_trailing_comma_still_closes_a_tuple_value():
+    # `fgsm_sweep=2,` (Python's 1-tuple spelling) and `dims=1,2,` parsed before empty entries were refused;
+    # an empty entry inside the list stays refused
+    from paperworks.core.config import _parse_value
+    assert _parse_value("2,", tuple[float, ...]) == (2.0,)
+    assert _parse_value("1,2,", tuple[int, ...]) == (1, 2) and _parse_value("de, fr, ", tuple[str, ...]) == ("de", "fr")
+    assert from_overrides(Cfg, {"dims": "7,"}).dims == (7,)
+    for bad in ("1,,2", ",1", "1,2,,"):
+        with pytest.raises(ValueError, match="no empty entry"):
+            _parse_value(bad, tuple[int, ...])

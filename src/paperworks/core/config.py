@@ -237,7 +237,9 @@ def _parse_value(text: str, tp):
             if not isinstance(raw, list):
                 raw = [raw]
         except json.JSONDecodeError:
-            raw = [t.strip() for t in text.split(",")] if text.strip() else []
+            body = text.strip()
+            body = body[:-1] if body.endswith(",") else body    # one trailing comma, as in "2," for a 1-tuple
+            raw = [t.strip() for t in body.split(",")] if body.strip() else []
             if any(t == "" for t in raw):
                 raise ValueError("comma-separated values with no empty entry") from None
         args = get_args(tp)
