@@ -114,3 +114,27 @@ def test_run_folders_of_runs_started_in_the_same_second_are_distinct(tmp_path, m
     monkeypatch.setattr(Path, "exists", lambda self: False if self.name.startswith("toy-run-") else real_exists(self))
     paths = {RunDir.new(tmp_path, "toy", "run").path for _ in range(3)}
     assert len(paths) == 3 and all(p.is_dir() for p in paths)
+
+
+def test_report_json_is_written_last_so_a_failed_write_leaves_no_finished_mark(tmp_path, monkeypatch):
+    # report.json marks a finished run: when writing report.md / report.html fails (a full disk), it must not
+    # exist beside a missing report.html (it used to be written first)
+    import paperworks.core.rundir as rundir_mod
+
+    real = rundir_mod.atomic_write_text
+
+    def failing(path, text):
+        if str(path).endswith("report.html"):
+            raise OSError(28, "No space left on device", str(path))
+        return real(path, text)
+
+    monkeypatch.setattr(rundir_mod, "atomic_write_text", failing)
+    rd = RunDir(tmp_path / "r")
+    rep = Report("toy", True)
+    rep.add_claim(Claim.at_least("c", "acc", 0.5, 0.1))
+    with pytest.raises(OSError, match="No space left"):
+        rd.write_report(rep)
+    assert not (rd.path / "report.json").exists() and not (rd.path / "report.html").exists()
+    monkeypatch.setattr(rundir_mod, "atomic_write_text", real)
+    rd.write_report(rep)
+    assert all((rd.path / f).exists() for f in ("report.json", "report.md", "report.html"))

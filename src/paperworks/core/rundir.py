@@ -250,9 +250,9 @@ class RunDir:
         # rendered before anything is written: a report that cannot be rendered leaves no report.json behind
         # (its presence marks a finished run) beside a missing or stale report.md / report.html
         md, page = render_markdown(d), render_html(d, self.path)
-        atomic_write_text(self.path / "report.json", text)
         atomic_write_text(self.path / "report.md", md)
         atomic_write_text(self.path / "report.html", page)
+        atomic_write_text(self.path / "report.json", text)   # last: written only once .md and .html are
         return d
 
     def rebuild_report(self) -> dict[str, Any]:
