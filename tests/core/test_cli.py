@@ -501,3 +501,24 @@ def test_a_bare_key_or_type_error_is_an_internal_error_not_bad_input(tmp_path, c
     assert code == 1 and err.startswith(f"internal error: {kind}")
     code, _, err = run_cli(["run", "toy_brokn", "--out", str(tmp_path)], capsys)
     assert code == 2 and "did you mean 'toy_broken'" in err
+
+
+def test_a_failure_while_writing_the_outputs_leaves_error_txt(tmp_path, capsys, monkeypatch):
+    """A full disk while env.json / report.* / bench.json were written (after the system's work) stopped the
+    command with no error.txt in the run directory that it left behind."""
+    import errno
+
+    from paperworks.core.rundir import RunDir
+
+    def full(self, *a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device", str(self.path))
+
+    monkeypatch.setattr(RunDir, "write_report", full)
+    monkeypatch.setattr(RunDir, "write_env", full)
+    for cmd in ("run", "reproduce", "bench"):
+        out = tmp_path / cmd
+        code, _, err = run_cli([cmd, "toy_broken", "fail=no", "--out", str(out)], capsys)
+        assert code == 2 and "No space left on device" in err, (cmd, err)
+        (rd,) = list(out.iterdir())
+        assert "No space left on device" in (rd / "error.txt").read_text(), cmd
+        assert not (rd / "report.json").exists()

@@ -275,25 +275,25 @@ def run_cmd(name: str, overrides: tuple[str, ...], preset: str | None, out: str,
     system = cls(cfg)
     system.resume = bool(resume_dir)
     t0 = time.time()
-    try:
+    from paperworks.core.io import atomic_write_json
+
+    try:  # writing the outputs can fail too (a full disk): the run directory then gets its error.txt as well
         result = system.run(rd)
+        env = rd.write_env(_seed_of(cfg), device=_device_of(cfg))
+        if isinstance(result, Report):
+            rd.write_report(result, paper=cls.paper, config=cfg, env=env)
+            metrics = {c.metric: c.ours for c in result.claims}
+        else:
+            metrics = dict(result or {})
+        if not rd.writer:  # under torchrun only rank 0 writes and reports
+            return
+        atomic_write_json(rd.path / "results.json", metrics)
+        if not isinstance(result, Report):
+            rd.write_report(_run_report(name, rd, metrics), paper=cls.paper, config=cfg, env=env)
     except BaseException:
         if not resume_dir:
             _after_failure(rd)
         raise
-    env = rd.write_env(_seed_of(cfg), device=_device_of(cfg))
-    if isinstance(result, Report):
-        rd.write_report(result, paper=cls.paper, config=cfg, env=env)
-        metrics = {c.metric: c.ours for c in result.claims}
-    else:
-        metrics = dict(result or {})
-    from paperworks.core.io import atomic_write_json
-
-    if not rd.writer:  # under torchrun only rank 0 writes and reports
-        return
-    atomic_write_json(rd.path / "results.json", metrics)
-    if not isinstance(result, Report):
-        rd.write_report(_run_report(name, rd, metrics), paper=cls.paper, config=cfg, env=env)
     if resume_dir:
         (rd.path / "error.txt").unlink(missing_ok=True)  # the failure it recorded has been run past
     click.echo(f"{name}: {_summary_line(metrics) or 'done'} ({time.time() - t0:.1f}s) -> {rd.path}")
@@ -328,6 +328,8 @@ def reproduce_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, quic
         click.echo(f"[{cls.name}] reproducing {cls.paper.cite()} ({'quick' if quick else 'full'}) ...", err=True)
         try:
             report = cls(cfg).reproduce(rd, quick=quick)
+            env = rd.write_env(_seed_of(cfg), device=_device_of(cfg))
+            d = rd.write_report(report, paper=cls.paper, config=cfg, env=env)
         except BaseException as e:
             if not all_ or not isinstance(e, Exception):
                 _after_failure(rd)
@@ -337,8 +339,6 @@ def reproduce_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, quic
             (rd.path / "error.txt").write_text(traceback.format_exc())
             summary.append((cls.name, None, None, time.time() - t0, rd.path, msg))
             continue
-        env = rd.write_env(_seed_of(cfg), device=_device_of(cfg))
-        d = rd.write_report(report, paper=cls.paper, config=cfg, env=env)
         n_ok = sum(c["holds"] for c in d["claims"])
         summary.append((cls.name, n_ok, len(d["claims"]), time.time() - t0, rd.path, None))
         failing[cls.name] = [c["claim"] for c in d["claims"] if not c["holds"]]
@@ -437,8 +437,12 @@ def bench_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, full: bo
         except BaseException:
             _after_failure(rd)
             raise
-        atomic_write_json(rd.path / "bench.json", res)
-        rd.write_env(None)
+        try:
+            atomic_write_json(rd.path / "bench.json", res)
+            rd.write_env(None)
+        except BaseException:
+            _after_failure(rd)
+            raise
         ratio = res.get("ratio")
         rtxt = f"ratio {ratio:.3g}" if isinstance(ratio, (int, float)) else "ratio n/a"
         click.echo(f"{cls.name:<24} {rtxt:<14} {res.get('summary', '')} -> {rd.path / 'bench.json'}")
