@@ -447,3 +447,13 @@ def test_bench_attacks_the_same_images_as_before_unless_the_preset_says(monkeypa
     assert seen == [want]
     with pytest.raises(ConfigError, match="bench_n_test"):
         AdvGAN.make_config({"bench_n_test": "0"})
+
+
+def test_comma_separated_names_may_have_spaces():
+    # "B, C" was refused as "' C'"; each name is stripped, the parsed lists equal the spaceless spelling's
+    from paperworks.systems.advgan import _names
+    assert _names("B, C") == _names("B,C") == ["B", "C"] and _names(" fgsm , pgd ,") == ["fgsm", "pgd"]
+    cfg = AdvGAN.make_config({"targets": "B, C", "defenses": "fgsm, pgd"})
+    assert _names(cfg.targets) == ["B", "C"] and _names(cfg.defenses) == ["fgsm", "pgd"]
+    with pytest.raises(ConfigError, match="targets"):
+        AdvGAN.make_config({"targets": "B, B"})     # duplicates are still caught after stripping

@@ -76,6 +76,13 @@ def _resolve(attack):
     return attack, table[attack]
 
 
+def _takes_generator(fn) -> bool:
+    try:
+        return "generator" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):          # a callable without an inspectable signature (C functions)
+        return False
+
+
 def run_batched(fn: Callable, model, x: torch.Tensor, y: torch.Tensor, batch_size: int | None,
                 **params) -> torch.Tensor:
     """``fn(model, x_b, y_b, **params)`` over batches of ``batch_size`` (None: one batch), concatenated.
@@ -85,7 +92,7 @@ def run_batched(fn: Callable, model, x: torch.Tensor, y: torch.Tensor, batch_siz
     random starts)."""
     bs = batch_size or x.shape[0]
     if params.get("seed") is not None and bs < x.shape[0] and params.get("generator") is None \
-            and "generator" in inspect.signature(fn).parameters:
+            and _takes_generator(fn):
         params = {**params, "generator": torch.Generator(device=x.device).manual_seed(int(params["seed"])),
                   "seed": None}
     return torch.cat([fn(model, x[i:i + bs], y[i:i + bs], **params).detach() for i in range(0, x.shape[0], bs)])

@@ -7,6 +7,7 @@ options) -> MILPResult``; register more with :func:`register_backend`.
 from __future__ import annotations
 
 import math
+import threading
 import time
 
 import numpy as np
@@ -67,6 +68,7 @@ def highs_lp(m: MILP, cost=None):
     return lp
 
 _BANNER_SHOWN = False
+_BANNER_LOCK = threading.Lock()
 
 
 def new_highs():
@@ -78,22 +80,25 @@ def new_highs():
     global _BANNER_SHOWN
     if _BANNER_SHOWN:
         return highspy.Highs()
-    _BANNER_SHOWN = True
     import os
     import sys
 
-    try:
-        sys.stdout.flush()
-        saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
-    except (OSError, ValueError, AttributeError):   # no real fd 1 (embedded interpreters): let it print
-        return highspy.Highs()
-    try:
-        os.dup2(devnull, 1)
-        return highspy.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
+    with _BANNER_LOCK:          # two threads building their first instance at once: one redirect at a time
+        if _BANNER_SHOWN:
+            return highspy.Highs()
+        _BANNER_SHOWN = True
+        try:
+            sys.stdout.flush()
+            saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+        except (OSError, ValueError, AttributeError):   # no real fd 1 (embedded interpreters): let it print
+            return highspy.Highs()
+        try:
+            os.dup2(devnull, 1)
+            return highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            os.close(devnull)
 
 
 class HighsBackend:

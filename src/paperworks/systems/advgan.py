@@ -367,6 +367,11 @@ def train_classifier(model: nn.Module, x, y, *, epochs: int = 2, batch_size: int
 
 
 # ---------------------------------------------------------------------------------------------- system
+def _names(text: str) -> list[str]:
+    """The comma-separated names of a config string, spaces around each stripped ("B, C" -> ["B", "C"])."""
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
 @dataclass(frozen=True)
 class AdvGANConfig(Config):
     dataset: str = "mnist"               # mnist | fashion_mnist
@@ -411,17 +416,17 @@ class AdvGANConfig(Config):
     def validate(self):
         check_choice("dataset", self.dataset, ("mnist", "fashion_mnist"))
         check_choice("gan_loss", self.gan_loss, ("ls", "bce"))
-        targets = [t for t in self.targets.split(",") if t]
+        targets = _names(self.targets)
         if not targets:  # an empty list passed and ended in an IndexError inside run/reproduce
             raise ConfigError("'targets' must name at least one target model of A, B, C, small (got none)")
         # each model named by its own key (the message said 'model' whichever key was wrong)
         for key, m in [("targets", t) for t in targets] + [(k, getattr(self, k)) for k in
                                                            ("defended_model", "blackbox_model", "surrogate_model")]:
             check_choice(key, m, ("A", "B", "C", "small"))
-        for d in [t for t in self.defenses.split(",") if t]:
+        for d in _names(self.defenses):
             check_choice("defenses", d, attacks.DEFENSES)
         for key in ("targets", "defenses"):  # a name given twice trained (and reported) its model twice
-            vals = [t for t in getattr(self, key).split(",") if t]
+            vals = _names(getattr(self, key))
             dup = sorted({v for v in vals if vals.count(v) > 1})
             if dup:
                 raise ConfigError(f"'{key}' names {', '.join(dup)} more than once (got {getattr(self, key)!r})")
@@ -578,7 +583,7 @@ class AdvGAN(System):
         targets other than the defended architecture (at most two), else that architecture's own undefended
         model (the seeds are those the targets are trained with in ``reproduce``)."""
         cfg = self.config
-        targets = [t for t in cfg.targets.split(",") if t]
+        targets = _names(cfg.targets)
         specs = [(n, cfg.seed + i) for i, n in enumerate(targets) if n != cfg.defended_model][:2]
         if specs:
             return specs
@@ -593,7 +598,7 @@ class AdvGAN(System):
         (ensemble training only) are retrained from ``_static_specs`` when None.
         Returns ({method: model}, {method: {clean, fgsm_acc, pgd_acc}})."""
         cfg = self.config
-        order = [d for d in cfg.defenses.split(",") if d]
+        order = _names(cfg.defenses)
         if statics is None and "ensemble" in methods:
             statics = [self._train_target(n, xtr, ytr, sd) for n, sd in self._static_specs()]
         models, robust = {}, {}
@@ -690,7 +695,7 @@ class AdvGAN(System):
         cfg = self.config
         seed_everything(cfg.seed, deterministic=False)
         xtr, ytr, xte, yte = _load(cfg)
-        name = [t for t in cfg.targets.split(",") if t][0]
+        name = _names(cfg.targets)[0]
         f = self._train_target(name, xtr, ytr, cfg.seed)
         frozen = [p.detach().clone() for p in f.parameters()]
         G, _ = self._advgan(f, xtr, ytr, cfg.seed, log=run_dir.log_metrics)
@@ -710,7 +715,7 @@ class AdvGAN(System):
         cfg = self.config
         t_start = time.time()
         cpu0 = time.process_time()
-        methods = [d for d in cfg.defenses.split(",") if d]
+        methods = _names(cfg.defenses)
         # the defenses are independent of the rest and fully seeded: with workers = 2 a spawned worker trains
         # the FGSM- and PGD-trained copies while this process trains the targets, the AdvGANs, the black-box
         # attack and the ensemble-trained copy (it reuses this process's static models); same numbers as 1 worker
@@ -730,7 +735,7 @@ class AdvGAN(System):
         columns: dict[str, dict[str, attacks.AttackReport]] = {}
         gens = {}
         undefended = {}
-        for i, name in enumerate([t for t in cfg.targets.split(",") if t]):
+        for i, name in enumerate(_names(cfg.targets)):
             f = self._train_target(name, xtr, ytr, cfg.seed + i)
             undefended[name] = f
             frozen = [p.detach().clone() for p in f.parameters()]
