@@ -522,3 +522,12 @@ def test_a_failure_while_writing_the_outputs_leaves_error_txt(tmp_path, capsys, 
         (rd,) = list(out.iterdir())
         assert "No space left on device" in (rd / "error.txt").read_text(), cmd
         assert not (rd / "report.json").exists()
+
+
+@pytest.mark.parametrize("cmd", ["run", "reproduce", "bench"])
+def test_preset_given_twice_is_refused(tmp_path, capsys, cmd):
+    """`--preset a --preset b` silently used b."""
+    code, _, err = run_cli([cmd, "toy_broken", "--preset", "smoke", "--preset", "paper", "--out", str(tmp_path)],
+                           capsys)
+    assert code == 2 and "given 2 times (smoke, paper)" in err and err.count("\n") == 1
+    assert not tmp_path.exists() or list(tmp_path.iterdir()) == []

@@ -189,6 +189,13 @@ def _preset_for(cls, preset: str | None, all_: bool) -> str | None:
     return preset if (preset is None or not all_ or preset in cls.presets) else None
 
 
+def _one_preset(ctx, param, value):
+    """--preset may be given once: a second one used to replace the first silently (presets do not combine)."""
+    if len(value) > 1:
+        raise click.BadParameter(f"given {len(value)} times ({', '.join(value)}); presets do not combine, pick one")
+    return value[0] if value else None
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
 @click.version_option(package_name="paperworks")
@@ -229,7 +236,7 @@ def list_cmd(as_json: bool) -> None:
 @cli.command("run", context_settings={"ignore_unknown_options": False})
 @click.argument("name")
 @click.argument("overrides", nargs=-1)
-@click.option("--preset", default=None, help="Named set of overrides defined by the system (e.g. tiny, smoke).")
+@click.option("--preset", multiple=True, callback=_one_preset, help="Named set of overrides defined by the system (e.g. tiny, smoke).")
 @click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False),
               help="Folder in which the new run directory is created.")
 @click.option("--resume", "resume_dir", default=None, type=click.Path(), help="Run directory to continue.")
@@ -304,7 +311,7 @@ def run_cmd(name: str, overrides: tuple[str, ...], preset: str | None, out: str,
 @click.argument("overrides", nargs=-1)
 @click.option("--all", "all_", is_flag=True, help="Reproduce every registered system.")
 @click.option("--quick", is_flag=True, help="Small-scale reproduction that runs in minutes on a CPU.")
-@click.option("--preset", default=None, help="Named set of config overrides (e.g. smoke: seconds, claims may fail).")
+@click.option("--preset", multiple=True, callback=_one_preset, help="Named set of config overrides (e.g. smoke: seconds, claims may fail).")
 @click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False),
               help="Folder in which the run directories are created.")
 @click.option("--strict", is_flag=True, help="Exit 1 if any claim does not hold.")
@@ -409,7 +416,7 @@ def report_cmd(run_dir: str) -> None:
 @click.argument("overrides", nargs=-1)
 @click.option("--all", "all_", is_flag=True, help="Benchmark every registered system.")
 @click.option("--full", is_flag=True, help="Full-size benchmark (default: quick).")
-@click.option("--preset", default=None, help="Named set of config overrides (e.g. smoke: a seconds-long check).")
+@click.option("--preset", multiple=True, callback=_one_preset, help="Named set of config overrides (e.g. smoke: a seconds-long check).")
 @click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False),
               help="Folder in which the bench directories are created.")
 def bench_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, full: bool, preset: str | None,
