@@ -50,8 +50,12 @@ def test_every_numeric_key_rejects_nan_and_absurd_negatives(name):
     for key in numeric:
         values = ["-1000000"] + (["nan"] if hints[key] in (float, float | None) else [])
         for v in values:
-            with pytest.raises(ConfigError, match=f"'{key}'"):
+            try:
                 from_overrides(cls.Config, {key: v}, name=name)
+            except ConfigError as e:
+                assert f"'{key}'" in str(e), f"{name}: {key}={v} refused without naming the key: {e}"
+            else:
+                pytest.fail(f"{name}: {key}={v} was accepted (add a range check for '{key}' to validate())")
 
 
 @pytest.mark.parametrize("name", SYSTEMS)
@@ -73,3 +77,22 @@ def test_the_transformer_is_resumable():
     """`paperworks run transformer --resume DIR` continues from its checkpoints; the CLI refuses --resume for
     systems that do not set ``resumable``."""
     assert all_systems()["transformer"].resumable
+
+
+@pytest.mark.parametrize("name", SYSTEMS)
+def test_system_has_a_docs_page_a_readme_row_and_a_smoke_test(name):
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    assert (root / "docs" / "systems" / f"{name}.md").is_file(), f"{name}: add docs/systems/{name}.md"
+    assert f"| `{name}` |" in (root / "README.md").read_text(), f"{name}: add a row to the README's Systems table"
+    files = sorted((root / "tests" / "systems").glob(f"test_{name}*.py"))
+    assert any(f'reproduce_smoke("{name}"' in f.read_text() for f in files), \
+        f"{name}: tests/systems/test_{name}.py needs a reproduce_smoke(\"{name}\") test"
+
+
+def test_readme_counts_every_system():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert f"`make run` runs {len(SYSTEMS)} quick reproductions" in readme
