@@ -135,3 +135,22 @@ def test_too_few_papers_for_the_split_is_named():
         make_academic_hetero(n_papers=15, n_authors=20, n_subjects=6, n_terms=10, seed=0)
     d = make_academic_hetero(n_papers=30, n_authors=20, n_subjects=6, n_terms=10, seed=0)
     assert all(bool(d["paper"][f"{nm}_mask"].any()) for nm in ("train", "val", "test"))
+
+
+def test_malformed_npz_sizes_and_split_indices_are_data_errors(tmp_path):
+    # these raised a bare TypeError / IndexError, which the CLI reports as an internal error (exit 1)
+    d = make_academic_hetero(n_papers=60, n_authors=30, n_subjects=6, n_terms=20, seed=0)
+    good = dict(np.load(save_hetero_npz(d, tmp_path / "acm.npz", target="paper")))
+    for case, change, pattern in (("nn", {"num_nodes__author": np.array([3, 4])}, "num_nodes__author"),
+                                  ("y", {"y": good["y"][:5]}, "'y' has shape"),
+                                  ("idx", {"train_idx": np.array([0, 10 ** 6])}, "train_idx")):
+        (tmp_path / case).mkdir()
+        np.savez(tmp_path / case / "acm.npz", **{**good, **change})
+        with pytest.raises(DataError, match=pattern):
+            load_hetero_folder("acm", tmp_path / case)
+    raw = tmp_path / "raw3" / "raw"
+    _write_dblp_raw(raw)
+    np.savez(raw / "train_val_test_idx.npz", train_idx=np.array([0, 99]), val_idx=np.array([2]),
+             test_idx=np.array([3]))
+    with pytest.raises(DataError, match="train_idx"):
+        load_hetero_folder("dblp", tmp_path / "raw3")

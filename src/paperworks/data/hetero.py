@@ -230,7 +230,10 @@ def _npz_to_hetero(z, path):
         if f"x__{nt}" in keys:
             data[nt].x = torch.from_numpy(np.asarray(z[f"x__{nt}"], dtype=np.float32))
         if f"num_nodes__{nt}" in keys:
-            data[nt].num_nodes = int(z[f"num_nodes__{nt}"])
+            nn = np.asarray(z[f"num_nodes__{nt}"])
+            if nn.size != 1:
+                raise DataError(f"'{path}': 'num_nodes__{nt}' must be one integer (got shape {nn.shape})")
+            data[nt].num_nodes = int(nn.reshape(()))
         elif f"x__{nt}" not in keys:
             raise DataError(f"'{path}': node type '{nt}' has neither 'num_nodes__{nt}' nor 'x__{nt}'")
     for k in sorted(keys):
@@ -240,11 +243,19 @@ def _npz_to_hetero(z, path):
                 raise DataError(f"'{path}': malformed edge key '{k}' (want edge_index__src__rel__dst)")
             data[tuple(parts)].edge_index = torch.from_numpy(np.asarray(z[k], dtype=np.int64))
     y = torch.from_numpy(np.asarray(z["y"], dtype=np.int64))
+    n_target = data[target].num_nodes if target in data.node_types else None
+    if n_target is not None and y.shape != (n_target,):
+        raise DataError(f"'{path}': 'y' has shape {tuple(y.shape)}, expected ({n_target},) = number of "
+                        f"'{target}' nodes")
     data[target].y = y
     for name in ("train", "val", "test"):
         if f"{name}_idx" in keys:
+            idx = np.asarray(z[f"{name}_idx"], dtype=np.int64).reshape(-1)
+            if idx.size and (idx.min() < 0 or idx.max() >= y.numel()):
+                raise DataError(f"'{path}': '{name}_idx' holds indices outside [0, {y.numel()}) (the '{target}' "
+                                f"nodes labelled by 'y')")
             m = torch.zeros(y.numel(), dtype=torch.bool)
-            m[torch.from_numpy(np.asarray(z[f"{name}_idx"], dtype=np.int64))] = True
+            m[torch.from_numpy(idx)] = True
             data[target][f"{name}_mask"] = m
     return data, target
 
@@ -305,8 +316,12 @@ def _read_raw(folder: Path, name: str):
         with np.load(split, allow_pickle=False) as z:
             for nm in ("train", "val", "test"):
                 if f"{nm}_idx" in z.files:
+                    idx = z[f"{nm}_idx"].astype(np.int64).reshape(-1)
+                    if idx.size and (idx.min() < 0 or idx.max() >= labels.size):
+                        raise DataError(f"'{split}': '{nm}_idx' holds indices outside [0, {labels.size}) (the "
+                                        f"'{target}' nodes of labels.npy)")
                     m = torch.zeros(labels.size, dtype=torch.bool)
-                    m[torch.from_numpy(z[f"{nm}_idx"].astype(np.int64))] = True
+                    m[torch.from_numpy(idx)] = True
                     data[target][f"{nm}_mask"] = m
     data.target = target
     return data
