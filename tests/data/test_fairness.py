@@ -114,3 +114,17 @@ def test_celeba_malformed_files_give_one_clear_error(tmp_path):
     attr.write_text("\n".join(lines))
     with pytest.raises(DataError, match="must be -1 or 1"):
         load_celeba(str(tmp_path))
+
+
+def test_celeba_empty_attribute_file_and_unreadable_image_are_data_errors(tmp_path):
+    # an IndexError and PIL's UnidentifiedImageError (an OSError) before: the CLI calls both internal errors
+    _celeba_fixture(tmp_path)
+    attr = tmp_path / "list_attr_celeba.txt"
+    good = attr.read_text()
+    attr.write_text("")
+    with pytest.raises(DataError, match="unexpected attribute header"):
+        load_celeba(str(tmp_path))
+    attr.write_text(good)
+    (tmp_path / "img_align_celeba" / "000002.jpg").write_text("not an image\n")
+    with pytest.raises(DataError, match="cannot read image .*000002.jpg"):
+        load_celeba(str(tmp_path))

@@ -160,7 +160,7 @@ def load_celeba(root: str | None = None, split: str = "train", target: str = "Bl
         if not p.exists():
             raise DataError(f"celeba: '{p}' is missing (expected the official CelebA layout under {root_p})")
     lines = attr_f.read_text().split("\n")
-    header = lines[1].split()
+    header = lines[1].split() if len(lines) > 1 else []     # an empty or one-line file has no header line
     if header != list(CELEBA_ATTRIBUTES):
         raise DataError(f"celeba: unexpected attribute header in {attr_f} (got {len(header)} names)")
     files, rows = [], []
@@ -190,7 +190,10 @@ def load_celeba(root: str | None = None, split: str = "train", target: str = "Bl
         p = img_dir / files[i]
         if not p.exists():
             raise DataError(f"celeba: image '{p}' listed in {attr_f.name} is missing")
-        im = Image.open(p).convert("RGB")
+        try:
+            im = Image.open(p).convert("RGB")
+        except OSError as e:    # PIL's UnidentifiedImageError (not an image) or a truncated file
+            raise DataError(f"celeba: cannot read image '{p}' ({e})") from None
         w, h = im.size
         s = min(w, h)
         im = im.crop(((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s)).resize((size, size))
