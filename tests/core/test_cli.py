@@ -531,3 +531,12 @@ def test_preset_given_twice_is_refused(tmp_path, capsys, cmd):
                            capsys)
     assert code == 2 and "given 2 times (smoke, paper)" in err and err.count("\n") == 1
     assert not tmp_path.exists() or list(tmp_path.iterdir()) == []
+
+
+def test_resume_of_a_config_json_without_config_is_refused(tmp_path, capsys):
+    """A config.json with 'system' but no 'config' was read as {} and the resumed run trained the defaults."""
+    ok(["run", "toy_linreg", "steps=6", "--out", str(tmp_path)], capsys)
+    (rd,) = list(tmp_path.iterdir())
+    (rd / "config.json").write_text('{"system": "toy_linreg"}')
+    code, _, err = run_cli(["run", "toy_linreg", "--resume", str(rd)], capsys)
+    assert code == 2 and "expected an object with 'system' and 'config'" in err

@@ -155,7 +155,7 @@ class RunDir:
         if not p.exists():
             raise DataError(f"'{self.path}' is not a paperworks run directory (no config.json)")
         d = _read_json(p)
-        if not (isinstance(d, dict) and isinstance(d.get("system"), str) and isinstance(d.get("config", {}), dict)):
+        if not (isinstance(d, dict) and isinstance(d.get("system"), str) and isinstance(d.get("config"), dict)):
             raise DataError(f"'{p}' is not a paperworks run config (expected an object with 'system' and 'config')")
         return d
 
