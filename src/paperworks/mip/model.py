@@ -159,8 +159,7 @@ class MILP:
             raise MIPError(f"MILP.add_row: {idx.size} indices but {coef.size} coefficients")
         if not np.isfinite(coef).all():
             raise MIPError(f"MILP.add_row('{name}'): coefficients must be finite")
-        if idx.size and (idx.min() < 0 or idx.max() >= self.num_vars):
-            raise MIPError(f"MILP.add_row('{name}'): variable index out of range [0, {self.num_vars})")
+        idx = self._check_idx(idx, f"add_row('{name}')")
         if np.isnan(lo) or np.isnan(hi):
             raise MIPError(f"MILP.add_row('{name}'): row bounds must be numbers (got lo={lo!r}, hi={hi!r})")
         # merge duplicates so every backend sees a clean sparse row
