@@ -155,6 +155,16 @@ def _attach_split(data, target, y, train, val, seed):
         data[target][f"{name}_mask"] = m
 
 
+def _index_mask(indices, n: int, path, key: str, what: str) -> torch.Tensor:
+    """Boolean mask [n] of a split's node indices; an index outside [0, n) is a DataError naming the file/key."""
+    idx = np.asarray(indices, dtype=np.int64).reshape(-1)
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise DataError(f"'{path}': '{key}' holds indices outside [0, {n}) ({what})")
+    m = torch.zeros(n, dtype=torch.bool)
+    m[torch.from_numpy(idx)] = True
+    return m
+
+
 # ------------------------------------------------------------------------------------- npz format
 def save_hetero_npz(data, path: str | Path, target: str) -> Path:
     """Write a HeteroData as a pickle-free npz: ``node_types`` (str array), ``target`` (str),
@@ -250,13 +260,8 @@ def _npz_to_hetero(z, path):
     data[target].y = y
     for name in ("train", "val", "test"):
         if f"{name}_idx" in keys:
-            idx = np.asarray(z[f"{name}_idx"], dtype=np.int64).reshape(-1)
-            if idx.size and (idx.min() < 0 or idx.max() >= y.numel()):
-                raise DataError(f"'{path}': '{name}_idx' holds indices outside [0, {y.numel()}) (the '{target}' "
-                                f"nodes labelled by 'y')")
-            m = torch.zeros(y.numel(), dtype=torch.bool)
-            m[torch.from_numpy(idx)] = True
-            data[target][f"{name}_mask"] = m
+            data[target][f"{name}_mask"] = _index_mask(z[f"{name}_idx"], y.numel(), path, f"{name}_idx",
+                                                       f"the '{target}' nodes labelled by 'y'")
     return data, target
 
 
@@ -316,13 +321,8 @@ def _read_raw(folder: Path, name: str):
         with np.load(split, allow_pickle=False) as z:
             for nm in ("train", "val", "test"):
                 if f"{nm}_idx" in z.files:
-                    idx = z[f"{nm}_idx"].astype(np.int64).reshape(-1)
-                    if idx.size and (idx.min() < 0 or idx.max() >= labels.size):
-                        raise DataError(f"'{split}': '{nm}_idx' holds indices outside [0, {labels.size}) (the "
-                                        f"'{target}' nodes of labels.npy)")
-                    m = torch.zeros(labels.size, dtype=torch.bool)
-                    m[torch.from_numpy(idx)] = True
-                    data[target][f"{nm}_mask"] = m
+                    data[target][f"{nm}_mask"] = _index_mask(z[f"{nm}_idx"], labels.size, split, f"{nm}_idx",
+                                                             f"the '{target}' nodes of labels.npy")
     data.target = target
     return data
 
