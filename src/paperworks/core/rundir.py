@@ -230,9 +230,16 @@ class RunDir:
             pass
         return f"plots/{name}.png"
 
-    def write_report(self, report, paper=None, config=None, env=None) -> dict[str, Any]:
+    def _write_rendered(self, d: dict[str, Any]) -> None:
+        """report.md and report.html of ``d``, both rendered before either is written: a report that cannot be
+        rendered leaves the old pair as it was, never a new .md beside an old .html."""
         from paperworks.core.report import render_html, render_markdown
 
+        md, page = render_markdown(d), render_html(d, self.path)
+        atomic_write_text(self.path / "report.md", md)
+        atomic_write_text(self.path / "report.html", page)
+
+    def write_report(self, report, paper=None, config=None, env=None) -> dict[str, Any]:
         d = report.to_dict() if hasattr(report, "to_dict") else dict(report)
         if not self.writer:
             return d
@@ -247,17 +254,12 @@ class RunDir:
             d["env"] = env
         text = dumps(d) + "\n"   # what atomic_write_json writes (strict JSON: NaN -> null)
         d = json.loads(text)
-        # rendered before anything is written: a report that cannot be rendered leaves no report.json behind
-        # (its presence marks a finished run) beside a missing or stale report.md / report.html
-        md, page = render_markdown(d), render_html(d, self.path)
-        atomic_write_text(self.path / "report.md", md)
-        atomic_write_text(self.path / "report.html", page)
-        atomic_write_text(self.path / "report.json", text)   # last: written only once .md and .html are
+        # report.json marks a finished run: written last, only once report.md and report.html are
+        self._write_rendered(d)
+        atomic_write_text(self.path / "report.json", text)
         return d
 
     def rebuild_report(self) -> dict[str, Any]:
-        from paperworks.core.report import render_html, render_markdown
-
         p = self.path / "report.json"
         if not p.exists():
             failed = " (the command that wrote it failed: see error.txt)" if (self.path / "error.txt").exists() else ""
@@ -269,8 +271,5 @@ class RunDir:
         if problems:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             raise DataError(f"'{p}' is not a valid paperworks report: {problems[0]}{more}")
-        # both rendered before either is written: a failure leaves the old pair, never a new .md beside an old .html
-        md, page = render_markdown(d), render_html(d, self.path)
-        atomic_write_text(self.path / "report.md", md)
-        atomic_write_text(self.path / "report.html", page)
+        self._write_rendered(d)
         return d
