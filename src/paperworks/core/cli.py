@@ -433,20 +433,16 @@ def bench_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, full: bo
         cfg = cls.make_config(ov, preset=applied)
         rd = RunDir.new(out, cls.name, "bench")
         rd.write_config(cls.name, cfg, extra={"kind": "bench", "quick": not full, "preset": applied})
-        try:
+        try:  # writing the outputs can fail too (a full disk): the directory then gets its error.txt as well
             res = cls(cfg).bench(rd, quick=not full)
+            atomic_write_json(rd.path / "bench.json", res)
+            rd.write_env(None)
         except PaperworksError as e:
             _after_failure(rd)
             if not all_:
                 raise
             click.echo(f"{cls.name:<24} skipped: {e}")
             continue
-        except BaseException:
-            _after_failure(rd)
-            raise
-        try:
-            atomic_write_json(rd.path / "bench.json", res)
-            rd.write_env(None)
         except BaseException:
             _after_failure(rd)
             raise
