@@ -65,6 +65,15 @@ def check_int(name: str, value: Any, low: int | None = None, where: str = "confi
     return int(value)
 
 
+def check_unique(name: str, values, shown: Any) -> None:
+    """Raise ConfigError when ``values`` (the parsed list of key ``name``, shown as ``shown``) names an entry
+    twice: a run would train and report that entry twice."""
+    values = list(values)
+    dup = sorted({v for v in values if values.count(v) > 1})
+    if dup:
+        raise ConfigError(f"'{name}' names {', '.join(map(str, dup))} more than once (got {shown!r})")
+
+
 def check_choice(name: str, value: Any, choices) -> None:
     """Raise ConfigError unless value is one of choices (all listed in the message)."""
     choices = list(choices)

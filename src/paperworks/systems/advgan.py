@@ -72,7 +72,7 @@ from torch import nn
 from paperworks import attacks
 from paperworks.attacks._checks import check_eps, check_forward, check_images, check_int, check_labels, check_model
 from paperworks.core import Claim, Paper, Report, RunDir, System, check_choice, check_interval, check_positive
-from paperworks.core.config import Config
+from paperworks.core.config import Config, check_unique
 from paperworks.core.errors import ConfigError, DataError
 from paperworks.core.registry import register
 from paperworks.core.parallel import in_background
@@ -425,11 +425,8 @@ class AdvGANConfig(Config):
             check_choice(key, m, ("A", "B", "C", "small"))
         for d in _names(self.defenses):
             check_choice("defenses", d, attacks.DEFENSES)
-        for key in ("targets", "defenses"):  # a name given twice trained (and reported) its model twice
-            vals = _names(getattr(self, key))
-            dup = sorted({v for v in vals if vals.count(v) > 1})
-            if dup:
-                raise ConfigError(f"'{key}' names {', '.join(dup)} more than once (got {getattr(self, key)!r})")
+        for key in ("targets", "defenses"):
+            check_unique(key, _names(getattr(self, key)), getattr(self, key))
         check_interval("workers", self.workers, 1, 2, closed="both")
         for k in ("n_train", "defense_n_train", "n_test", "n_cw", "epochs", "batch_size", "target_epochs",
                   "defense_epochs", "defense_pgd_steps", "defense_pgd_epochs", "pgd_steps", "cw_steps",

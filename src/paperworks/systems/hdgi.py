@@ -10,8 +10,9 @@ import numpy as np
 import torch
 
 from paperworks.core import Claim, Paper, Report, RunDir, System, register
-from paperworks.core.config import Config, check_choice, check_interval, check_positive
+from paperworks.core.config import Config, check_choice, check_interval, check_positive, check_unique
 from paperworks.core.errors import ConfigError, DataError
+from paperworks.data.hetero import check_hetero_config
 
 __all__ = ["HDGI", "HDGIConfig", "train_hdgi", "PAPER_DBLP_20"]
 
@@ -44,7 +45,7 @@ class HDGIConfig(Config):
     seed: int = 0
 
     def validate(self):
-        check_choice("dataset", self.dataset, ["synthetic", "dblp", "acm", "imdb"])
+        check_hetero_config(self)
         for k in ("dim", "att_hidden", "patience", "max_epochs", "dgi_patience", "kmeans_runs", "n_papers",
                   "n_authors", "n_subjects", "n_terms", "vocab", "seeds"):
             check_positive(k, getattr(self, k))
@@ -54,17 +55,10 @@ class HDGIConfig(Config):
         names = [m.strip() for m in self.metapaths.split(",") if m.strip()]
         if not names:
             raise ConfigError("'metapaths' must list at least one meta-path (e.g. PSP,PAP)")
-        dup = sorted({m for m in names if names.count(m) > 1})
-        if dup:  # the same view twice only skews the semantic attention
-            raise ConfigError(f"'metapaths' names {', '.join(dup)} more than once (got {self.metapaths!r})")
-        if self.dataset == "synthetic" and self.data_root:  # it was silently ignored: the run used generated data
-            raise ConfigError(f"'data_root' ({self.data_root}) is read only by dataset=dblp|acm|imdb, not "
-                              "dataset=synthetic; set dataset or drop data_root")
+        check_unique("metapaths", names, self.metapaths)   # the same view twice only skews the semantic attention
         if self.dataset == "synthetic":
             for m in names:
                 check_choice("metapaths", m, ["PSP", "PAP", "PTP"])
-        elif not self.data_root:
-            raise ConfigError(f"dataset '{self.dataset}' needs data_root=<folder with its npz / PyG raw files>")
 
 
 def train_hdgi(x: torch.Tensor, adjs: list[torch.Tensor], *, dim: int, att_hidden: int = 16,

@@ -26,7 +26,7 @@ from paperworks.attention import (LSTMSeq2Seq, Transformer, beam_search, corpus_
                                   greedy_search, label_smoothed_cross_entropy)
 from paperworks.attention.search import STOP_RULES
 from paperworks.core import Claim, Paper, Report, RunDir, System, check_choice, check_interval, register
-from paperworks.core.config import Config, check_positive
+from paperworks.core.config import Config, check_positive, check_unique
 from paperworks.core.errors import ConfigError
 from paperworks.core.trainer import (Trainer, TrainerConfig, average_checkpoints, check_device, module_device,
                                      resolve_device)
@@ -123,11 +123,8 @@ class TransformerConfig(Config):
         check_choice("beam_stop", self.beam_stop, STOP_RULES)
         for lang in self.langs:
             check_choice("langs", lang, ("de", "fr"))
-        for key in ("langs", "alg_tasks"):  # a name given twice trained its models twice (and reported them twice)
-            vals = getattr(self, key)
-            dup = sorted({v for v in vals if vals.count(v) > 1})
-            if dup:
-                raise ConfigError(f"'{key}' names {', '.join(dup)} more than once (got {','.join(vals)})")
+        for key in ("langs", "alg_tasks"):
+            check_unique(key, getattr(self, key), ",".join(getattr(self, key)))
         from paperworks.data.algorithmic import TASKS
 
         if not self.alg_tasks:
