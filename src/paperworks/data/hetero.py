@@ -28,7 +28,8 @@ import torch
 from paperworks.core.errors import DataError
 from paperworks.data import register_dataset
 
-__all__ = ["make_academic_hetero", "save_hetero_npz", "load_hetero_folder", "hetero_from_config", "PLANTED_METAPATH",
+__all__ = ["make_academic_hetero", "save_hetero_npz", "load_hetero_folder", "hetero_from_config",
+           "check_hetero_config", "HETERO_SOURCES", "PLANTED_METAPATH",
            "NOISE_METAPATHS", "RAW_LAYOUTS"]
 
 PLANTED_METAPATH = [("paper", "ps", "subject"), ("subject", "sp", "paper")]
@@ -347,6 +348,23 @@ def load_hetero_folder(name: str, root: str | Path):
                         f"convert them to {name_l}.npz with paperworks.data.hetero.save_hetero_npz")
     raise DataError(f"no {name} data in '{root}': expected {name_l}.npz or the PyG raw files "
                     "(adjM.npz, node_types.npy, labels.npy, train_val_test_idx.npz, features_<i>.npz)")
+
+
+HETERO_SOURCES = ("synthetic", "dblp", "acm", "imdb")
+
+
+def check_hetero_config(c) -> None:
+    """The dataset checks of a config read by :func:`hetero_from_config`: a known ``dataset``, and ``data_root``
+    given exactly when the dataset is read from a folder (with ``synthetic`` it was silently ignored)."""
+    from paperworks.core.config import check_choice
+    from paperworks.core.errors import ConfigError
+
+    check_choice("dataset", c.dataset, HETERO_SOURCES)
+    if c.dataset == "synthetic" and c.data_root:
+        raise ConfigError(f"'data_root' ({c.data_root}) is read only by dataset=dblp|acm|imdb, not "
+                          "dataset=synthetic; set dataset or drop data_root")
+    if c.dataset != "synthetic" and not c.data_root:
+        raise ConfigError(f"dataset '{c.dataset}' needs data_root=<folder with its npz / PyG raw files>")
 
 
 def hetero_from_config(c, seed: int):

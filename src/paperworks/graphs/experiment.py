@@ -36,6 +36,9 @@ def check_experiment_config(cfg, positive: Sequence[str]) -> None:
     check_choice("dataset", cfg.dataset, GRAPH_DATASETS)
     if cfg.dataset == "tu" and not cfg.tu_root:
         raise ConfigError("'tu_root' must name a TU-format folder when dataset=tu")
+    if cfg.dataset != "tu" and cfg.tu_root:  # it was silently ignored: the run used the named dataset
+        raise ConfigError(f"'tu_root' ({cfg.tu_root}) is read only by dataset=tu, not dataset={cfg.dataset}; "
+                          "set dataset=tu or drop tu_root")
     check_choice("syn_task", cfg.syn_task, [d for d in GRAPH_DATASETS if d.startswith("syn_")])
     for k in positive:
         check_positive(k, getattr(cfg, k))

@@ -9,7 +9,6 @@ import numpy as np
 
 from paperworks.core import Claim, Paper, Report, RunDir, System, check_choice, check_interval, register
 from paperworks.core.config import Config, check_positive
-from paperworks.core.errors import ConfigError
 from paperworks.graphs import DiffPoolNet, FlatDenseSAGE, HierGCN, fmt_acc, make_splits, mean_std, train_eval
 from paperworks.graphs.dense_pool import paper_ratio
 from paperworks.graphs.sparse_models import SAG_GRAPHCONV, SAG_GRAPHCONV_NOTE
@@ -50,9 +49,6 @@ class DiffPoolConfig(Config):
     def validate(self):
         check_experiment_config(self, ("levels", "hidden", "layers", "batch_size", "epochs", "patience", "seeds",
                                        "n_per_class", "max_molecules", "max_atoms", "mutag_epochs", "b3db_epochs"))
-        if self.dataset != "tu" and self.tu_root:  # it was silently ignored: the run used the named dataset
-            raise ConfigError(f"'tu_root' ({self.tu_root}) is read only by dataset=tu, not dataset={self.dataset}; "
-                              "set dataset=tu or drop tu_root")
         check_choice("variant", self.variant, ("paper", "official"))
         if self.ratio is not None:
             check_interval("ratio", self.ratio, 0.0, 1.0, closed="neither")

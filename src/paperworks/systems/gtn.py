@@ -9,8 +9,9 @@ import numpy as np
 import torch
 
 from paperworks.core import Claim, Paper, Report, RunDir, System, register
-from paperworks.core.config import Config, check_choice, check_interval, check_positive
+from paperworks.core.config import Config, check_interval, check_positive
 from paperworks.core.errors import DataError
+from paperworks.data.hetero import check_hetero_config
 
 __all__ = ["GTN", "GTNConfig", "prepare_hetero", "PAPER_MACRO_F1"]
 
@@ -44,7 +45,7 @@ class GTNConfig(Config):
     seed: int = 0
 
     def validate(self):
-        check_choice("dataset", self.dataset, ["synthetic", "dblp", "acm", "imdb"])
+        check_hetero_config(self)
         for k in ("hidden", "channels", "num_layers", "epochs", "n_papers", "n_authors", "n_subjects",
                   "n_terms", "vocab", "seeds"):
             check_positive(k, getattr(self, k))
@@ -53,15 +54,6 @@ class GTNConfig(Config):
         check_positive("weight_decay", self.weight_decay, strict=False)
         check_interval("feature_signal", self.feature_signal, 0.0, 1.0)
         check_interval("subject_purity", self.subject_purity, 0.0, 1.0)
-        if self.dataset == "synthetic" and self.data_root:  # it was silently ignored: the run used generated data
-            from paperworks.core.errors import ConfigError
-
-            raise ConfigError(f"'data_root' ({self.data_root}) is read only by dataset=dblp|acm|imdb, not "
-                              "dataset=synthetic; set dataset or drop data_root")
-        if self.dataset != "synthetic" and not self.data_root:
-            from paperworks.core.errors import ConfigError
-
-            raise ConfigError(f"dataset '{self.dataset}' needs data_root=<folder with its npz / PyG raw files>")
 
 
 def _row_normalize(x: torch.Tensor) -> torch.Tensor:

@@ -10,7 +10,6 @@ import torch
 
 from paperworks.core import Claim, Paper, Report, RunDir, System, check_choice, check_interval, register
 from paperworks.core.config import Config, check_positive
-from paperworks.core.errors import ConfigError
 from paperworks.graphs import HierGCN, components_and_isolated, fmt_acc, make_splits, mean_std, train_eval
 from paperworks.graphs.sparse_models import SAG_GRAPHCONV, SAG_GRAPHCONV_NOTE
 from paperworks.graphs.structure_pool import SCORE_NORMS
@@ -54,9 +53,6 @@ class HGPSLConfig(Config):
     def validate(self):
         check_experiment_config(self, ("hidden", "hops", "batch_size", "epochs", "patience", "seeds", "n_per_class",
                                        "max_molecules", "max_atoms", "mutag_epochs", "b3db_epochs"))
-        if self.dataset != "tu" and self.tu_root:  # it was silently ignored: the run used the named dataset
-            raise ConfigError(f"'tu_root' ({self.tu_root}) is read only by dataset=tu, not dataset={self.dataset}; "
-                              "set dataset=tu or drop tu_root")
         check_choice("protocol", self.protocol, ("cv10", "random"))
         check_choice("candidates", self.candidates, ("hops", "all"))
         check_choice("score", self.score, SCORE_NORMS)
