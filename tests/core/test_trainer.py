@@ -333,6 +333,65 @@ def test_ddp_two_processes_equal_one_process(tmp_path, extra):
         assert torch.allclose(torch.tensor(p1[k]), torch.tensor(p2[k]), rtol=1e-9, atol=1e-12)
 
 
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (run scripts/gpu-check.sh there)")
+def test_cuda_resume_after_sigkill_matches_uninterrupted_cuda_run(tmp_path):
+    """device=cuda with dropout (CUDA random numbers): a run killed with SIGKILL after its second checkpoint and
+    resumed on the GPU ends with exactly the metrics and parameters of an uninterrupted GPU run, so the
+    checkpoints carry the CUDA generator states; the model really trained on the GPU (the script checks)."""
+    ref = tmp_path / "ref"
+    r = _run([str(ref), "--dropout", "0.2", "--device", "cuda"])
+    assert r.returncode == 0, r.stderr[-2000:]
+    d = tmp_path / "run"
+    p = subprocess.Popen([sys.executable, TOY, str(d), "--dropout", "0.2", "--sleep", "0.05", "--device", "cuda"],
+                         env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    ck, deadline = d / "checkpoints", time.time() + 120
+    while time.time() < deadline:
+        steps = [int(q.name.split("_")[1]) for q in ck.glob("step_*")] if ck.exists() else []
+        if steps and max(steps) >= 6:
+            break
+        time.sleep(0.01)
+    time.sleep(0.07)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    assert p.returncode == -signal.SIGKILL
+    last = int(latest_checkpoint(ck).name.split("_")[1])
+    assert 6 <= last < 40, "the run finished before it was killed; the test proves nothing"
+    count = tmp_path / "steps_computed"
+    r = _run([str(d), "--resume", "--dropout", "0.2", "--device", "cuda", "--count", str(count)])
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert len(Path(f"{count}.0").read_text().splitlines()) == 40 - last
+    assert _metrics(d) == _metrics(ref)
+    assert (d / "final_params.json").read_text() == (ref / "final_params.json").read_text()
+
+
+@pytest.mark.skipif(torch.cuda.device_count() < 2, reason="needs 2 CUDA GPUs (NCCL refuses two ranks on one GPU)")
+def test_ddp_nccl_two_gpus_equals_one_gpu_process(tmp_path):
+    """torchrun with 2 ranks on 2 GPUs, device=cuda and PAPERWORKS_DIST_BACKEND=nccl (the script checks the
+    process group's backend and the parameters' device) equals one plain CUDA process on the same global batch,
+    each rank computing half of every batch."""
+    plain = _run([str(tmp_path / "one"), "--batch", "16", "--steps", "12", "--device", "cuda"])
+    assert plain.returncode == 0, plain.stderr[-2000:]
+    torchrun = Path(sys.executable).with_name("torchrun")
+    cmd = [str(torchrun), "--nproc_per_node=2", "--master_addr=127.0.0.1", f"--master_port={_free_port()}",
+           TOY, str(tmp_path / "nccl"), "--batch", "16", "--steps", "12", "--device", "cuda",
+           "--count", str(tmp_path / "seen")]
+    r = subprocess.run(cmd, env={**ENV, "PAPERWORKS_DIST_BACKEND": "nccl", "PAPERWORKS_EXPECT_BACKEND": "nccl"},
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    halves = [[l.split() for l in (tmp_path / f"seen.{k}").read_text().splitlines()] for k in (0, 1)]
+    assert all(len(h) == 12 and all(len(b) == 8 for b in h) for h in halves)
+    m1, m2 = _metrics(tmp_path / "one"), _metrics(tmp_path / "nccl")
+    assert [m["step"] for m in m1] == [m["step"] for m in m2] and len(m1) > 3
+    for a, b in zip(m1, m2):
+        for k in a:
+            assert math.isclose(a[k], b[k], rel_tol=1e-8, abs_tol=1e-12), (k, a, b)
+    p1 = json.loads((tmp_path / "one" / "final_params.json").read_text())
+    p2 = json.loads((tmp_path / "nccl" / "final_params.json").read_text())
+    for k in p1:
+        assert torch.allclose(torch.tensor(p1[k]), torch.tensor(p2[k]), rtol=1e-8, atol=1e-12)
+
 def test_prebatched_needs_batch_size_one_and_draws_whole_batches(tmp_path):
     with pytest.raises(ConfigError, match="batch_size must be 1"):
         TrainerConfig(batch_size=4, prebatched=True)

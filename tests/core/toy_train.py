@@ -1,7 +1,7 @@
 """A tiny deterministic training script used by the trainer tests (resume after SIGKILL, DDP).
 
 Usage: python toy_train.py RUN_DIR [--resume] [--steps N] [--batch B] [--sleep S] [--ckpt-every K] [--dropout P]
-                            [--count FILE]
+                            [--count FILE] [--device D]
 Prints nothing; writes RUN_DIR/metrics.jsonl, checkpoints, and RUN_DIR/final_params.json (rank 0); with --count,
 one line per training step this process computed is appended to FILE.RANK: the batch's first-feature values
 (a resumed run must not redo steps; DDP ranks must split each global batch).
@@ -10,6 +10,7 @@ one line per training step this process computed is appended to FILE.RANK: the b
 import argparse
 import dataclasses
 import json
+import os
 import time
 
 import torch
@@ -37,6 +38,7 @@ def main():
     ap.add_argument("--ckpt-every", type=int, default=3)
     ap.add_argument("--dropout", type=float, default=0.0)
     ap.add_argument("--count", default=None, help="append one line per training step computed to this file")
+    ap.add_argument("--device", default=None, help="train on this device (cpu / cuda / cuda:N; default: where built)")
     ap.add_argument("--prebatched", action="store_true",
                     help="pre-built batches of unequal sizes (odd sizes: ranks get unequal shares)")
     a = ap.parse_args()
@@ -58,7 +60,7 @@ def main():
         return nn.functional.mse_loss(m(x), y)
 
     def eval_fn(m):
-        x, y = data.tensors
+        x, y = (t.to(tr.device) for t in data.tensors)
         return {"mse": nn.functional.mse_loss(m(x), y).item()}
 
     cfg = TrainerConfig(max_steps=a.steps, batch_size=a.batch, lr=0.05, optimizer="adam", schedule="cosine",
@@ -74,8 +76,13 @@ def main():
         train = batches
         cfg = dataclasses.replace(cfg, batch_size=1, prebatched=True)
     rd = RunDir(a.run_dir)  # every rank reads checkpoints on resume; only rank 0 writes
-    tr = Trainer(model, train, loss_fn, cfg, run_dir=rd, eval_fn=eval_fn)
+    tr = Trainer(model, train, loss_fn, cfg, run_dir=rd, eval_fn=eval_fn, device=a.device)
     tr.fit(resume=a.resume)
+    expect = os.environ.get("PAPERWORKS_EXPECT_BACKEND")  # set by a test: the process group must use it
+    if expect and torch.distributed.get_backend() != expect:
+        raise SystemExit(f"process group backend {torch.distributed.get_backend()!r}, expected {expect!r}")
+    if a.device and next(tr._unwrapped().parameters()).device.type != torch.device(a.device).type:
+        raise SystemExit(f"trained on {next(tr._unwrapped().parameters()).device}, asked for {a.device}")
     if rank == 0:
         params = {k: v.tolist() for k, v in tr._unwrapped().state_dict().items()}
         (rd.path / "final_params.json").write_text(json.dumps(params))
