@@ -457,3 +457,15 @@ def test_comma_separated_names_may_have_spaces():
     assert _names(cfg.targets) == ["B", "C"] and _names(cfg.defenses) == ["fgsm", "pgd"]
     with pytest.raises(ConfigError, match="targets"):
         AdvGAN.make_config({"targets": "B, B"})     # duplicates are still caught after stripping
+
+
+def test_subset_sizes_beyond_the_split_are_refused_not_silently_the_whole_split():
+    """MNIST / Fashion-MNIST have 60k training and 10k test images: asking for more would silently attack (or
+    train on) the whole split while the report printed the asked-for size."""
+    for key, ok, bad in (("n_train", 60000, 60001), ("defense_n_train", 60000, 60001), ("n_test", 10000, 10001),
+                         ("bench_n_test", 10000, 10001)):
+        for dataset in ("mnist", "fashion_mnist"):
+            AdvGAN.make_config({key: str(ok), "dataset": dataset})
+            with pytest.raises(ConfigError, match=rf"'{key}' = {bad} is more than the {ok} .* images of {dataset}"):
+                AdvGAN.make_config({key: str(bad), "dataset": dataset})
+    AdvGAN.make_config({}, preset="paper")   # the paper preset uses the full splits

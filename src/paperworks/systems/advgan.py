@@ -435,10 +435,19 @@ class AdvGANConfig(Config):
             check_positive(k, getattr(self, k))
         for k in ("eps", "c", "lr", "pgd_alpha", "cw_c", "cw_lr"):
             check_positive(k, getattr(self, k))
+        n_train, n_test = _SPLIT_SIZES[self.dataset]   # a larger subset would silently be the whole split
+        for k, n, split in (("n_train", n_train, "training"), ("defense_n_train", n_train, "training"),
+                            ("n_test", n_test, "test"), ("bench_n_test", n_test, "test")):
+            if getattr(self, k) > n:
+                raise ConfigError(f"'{k}' = {getattr(self, k)} is more than the {n} {split} images of "
+                                  f"{self.dataset}", where=k)
         check_interval("eps", self.eps, 0.0, 1.0, closed="right")
         check_positive("alpha", self.alpha, strict=False)
         check_positive("beta", self.beta, strict=False)
         check_positive("kappa", self.kappa, strict=False)
+
+
+_SPLIT_SIZES = {"mnist": (60000, 10000), "fashion_mnist": (60000, 10000)}   # (training, test) images
 
 
 def _load(cfg: AdvGANConfig, defense_set: bool = False):
