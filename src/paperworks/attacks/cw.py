@@ -55,8 +55,8 @@ def cw_l2(model, x: torch.Tensor, y: torch.Tensor, *, c: float = 1e-3, kappa: fl
                 l2sq = (x_adv - x0).flatten(1).pow(2).sum(1)
                 margin = cw_margin(model(x_adv), y, targeted, kappa)
                 loss = (l2sq + const * margin).sum()
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
+                # gradient w.r.t. w only: loss.backward() also accumulated .grad into every model parameter
+                (w.grad,) = torch.autograd.grad(loss, w)
             with torch.no_grad():
                 # success with confidence kappa <=> margin reached -kappa (for kappa = 0: margin <= 0)
                 ok = margin <= -kappa if kappa > 0 else margin <= 0
