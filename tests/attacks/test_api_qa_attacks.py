@@ -1,5 +1,7 @@
 """Python-API QA of the attack engine: side effects on the user's model and tensors, label dtypes, masks."""
 
+import copy
+
 import torch
 from torch import nn
 
@@ -24,3 +26,29 @@ def test_cw_leaves_model_gradients_alone():
     attacks.cw_l2(model, x, y, steps=5, binary_search_steps=2)
     assert all(p.grad is None for n, p in model.named_parameters() if n != "4.weight")
     assert torch.equal(model[4].weight.grad, torch.ones_like(model[4].weight))
+
+
+def test_integer_labels_of_any_width_give_the_int64_result():
+    # int32 / int16 / uint8 labels passed the label check and then died inside cross_entropy / one_hot
+    # with a bare RuntimeError; they are class indices like int64 ones and give the same adversarial images
+    model, (x, y) = _model(), _data()
+    ref = {"fgsm": attacks.fgsm(model, x, y, eps=0.1),
+           "pgd": attacks.pgd(model, x, y, eps=0.1, steps=3, seed=0),
+           "cw": attacks.cw_l2(model, x, y, steps=3, binary_search_steps=1),
+           "margin": attacks.cw_margin(model(x), y)}
+    for dt in (torch.int32, torch.int16, torch.uint8):
+        yy = y.to(dt)
+        assert torch.equal(attacks.fgsm(model, x, yy, eps=0.1), ref["fgsm"])
+        assert torch.equal(attacks.pgd(model, x, yy, eps=0.1, steps=3, seed=0), ref["pgd"])
+        assert torch.equal(attacks.cw_l2(model, x, yy, steps=3, binary_search_steps=1), ref["cw"])
+        assert torch.equal(attacks.cw_margin(model(x), yy), ref["margin"])
+        rep = attacks.evaluate_attack(model, "fgsm", x, yy, eps=0.1)
+        assert torch.equal(rep.x_adv, ref["fgsm"])
+
+
+def test_adversarial_loss_takes_int32_labels():
+    model, (x, y) = _model().train(), _data()
+    twin = copy.deepcopy(model)       # the loss's forward passes in train mode move the BN running statistics
+    a, _ = attacks.adversarial_loss("fgsm", eps=0.1)(model, (x, y.to(torch.int32)))
+    b, _ = attacks.adversarial_loss("fgsm", eps=0.1)(twin, (x, y))
+    assert torch.equal(a, b)

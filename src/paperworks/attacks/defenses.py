@@ -70,7 +70,7 @@ def adversarial_loss(method: str, *, eps: float, clean_weight: float = 0.5, pgd_
     state = {"step": 0}
 
     def loss_fn(model, batch):
-        x, y = batch[0], batch[1]
+        x, y = batch[0], batch[1].long()
         if method == "pgd":
             def make():
                 start = random_ball_point(x, eps, norm, gen)
@@ -109,6 +109,6 @@ def adversarial_training(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, 
     tc = trainer_config or TrainerConfig(max_steps=max_steps, batch_size=batch_size, lr=lr, seed=seed,
                                          log_every=max(max_steps // 10, 1), progress=False)
     loss_fn = adversarial_loss(method, eps=eps, seed=tc.seed, **loss_kwargs)
-    data = torch.utils.data.TensorDataset(x, y)
+    data = torch.utils.data.TensorDataset(x, y.long())   # int32 / int16 labels: cross_entropy takes int64
     Trainer(model, data, loss_fn, tc, run_dir=run_dir).fit()
     return model.eval()

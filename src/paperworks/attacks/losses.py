@@ -17,7 +17,7 @@ def cw_margin(logits: torch.Tensor, y: torch.Tensor, targeted: bool = False, kap
     It is <= 0 exactly when the attack succeeds with confidence kappa (ties count as success, the
     argmax convention aside). Returns: Tensor [N].
     """
-    onehot = F.one_hot(y, logits.shape[1]).to(torch.bool)
+    onehot = F.one_hot(y.long(), logits.shape[1]).to(torch.bool)   # int32 / uint8 labels are class indices too
     z_y = logits[onehot]
     z_other = logits.masked_fill(onehot, float("-inf")).amax(dim=1)
     gap = (z_other - z_y) if targeted else (z_y - z_other)
@@ -32,4 +32,4 @@ def attack_success(logits: torch.Tensor, y: torch.Tensor, targeted: bool = False
 
 def cross_entropy_sum(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Summed cross-entropy (so that each example's input gradient is its own loss gradient)."""
-    return F.cross_entropy(logits, y, reduction="sum")
+    return F.cross_entropy(logits, y.long(), reduction="sum")   # int32 / int16 targets: cross_entropy takes int64
