@@ -2,10 +2,12 @@
 
 import copy
 
+import pytest
 import torch
 from torch import nn
 
 from paperworks import attacks
+from paperworks.core.errors import DataError
 
 
 def _model():
@@ -52,3 +54,21 @@ def test_adversarial_loss_takes_int32_labels():
     a, _ = attacks.adversarial_loss("fgsm", eps=0.1)(model, (x, y.to(torch.int32)))
     b, _ = attacks.adversarial_loss("fgsm", eps=0.1)(twin, (x, y))
     assert torch.equal(a, b)
+
+
+class _SumModel(nn.Module):
+    def forward(self, x):
+        s = x.flatten(1).sum(1)
+        return torch.stack([s, -s], 1)
+
+
+def test_success_rate_mask_must_be_bool():
+    # success = prediction (always class 0 here) != y: [False, True, False, True]
+    model, x, y = _SumModel().eval(), torch.rand(4, 1, 2, 2), torch.tensor([0, 1, 0, 1])
+    mask = torch.tensor([False, True, False, True])
+    assert attacks.success_rate(model, x, y, mask=mask) == 1.0
+    # the same mask as 0/1 integers indexed examples 0, 1, 0, 1 and gave 0.5 without a word
+    with pytest.raises(DataError, match="bool tensor"):
+        attacks.success_rate(model, x, y, mask=mask.long())
+    with pytest.raises(DataError, match="shape"):
+        attacks.success_rate(model, x, y, mask=mask[:3])

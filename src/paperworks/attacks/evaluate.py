@@ -28,7 +28,15 @@ def accuracy(model, x: torch.Tensor, y: torch.Tensor, batch_size: int = 512) -> 
 
 def success_rate(model, x_adv: torch.Tensor, y: torch.Tensor, targeted: bool = False,
                  mask: torch.Tensor | None = None) -> float:
-    """Fraction of examples where the attack succeeds (prediction == target, or != true label)."""
+    """Fraction of examples where the attack succeeds (prediction == target, or != true label).
+
+    ``mask``: bool [N], True for the examples to count (an integer tensor would index instead of mask:
+    refused)."""
+    if mask is not None and (not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool
+                             or mask.shape != (x_adv.shape[0],)):
+        got = f"{mask.dtype}, shape {list(mask.shape)}" if isinstance(mask, torch.Tensor) else type(mask).__name__
+        raise DataError(f"success_rate: 'mask' must be a bool tensor of shape [{x_adv.shape[0]}] (got {got}); "
+                        "an integer tensor would pick examples by index")
     with torch.no_grad():
         ok = attack_success(model(x_adv), y, targeted)
     if mask is not None:
