@@ -72,3 +72,32 @@ def test_success_rate_mask_must_be_bool():
         attacks.success_rate(model, x, y, mask=mask.long())
     with pytest.raises(DataError, match="shape"):
         attacks.success_rate(model, x, y, mask=mask[:3])
+
+
+def _modes(model):
+    return [m.training for m in model.modules()]
+
+
+def test_mode_of_every_submodule_is_restored():
+    # a model being fine-tuned with a frozen (eval-mode) batch norm: the checks, the adversarial-training loss
+    # and the metrics' eval passes switched the whole model back with model.train(True), un-freezing the BN
+    from paperworks import metrics
+    from paperworks.attacks._checks import check_forward
+
+    model, (x, y) = _model(), _data()
+    model.train()
+    model[1].eval()
+    want = _modes(model)
+    bn_stats = model[1].running_mean.clone()
+    check_forward("t", model, x, y)
+    assert _modes(model) == want
+    metrics.predict_logits(model, x)
+    assert _modes(model) == want
+    metrics.evaluate_under_attack(model, x, y, "fgsm", eps=0.1)
+    assert _modes(model) == want
+    attacks.adversarial_loss("fgsm", eps=0.1)(model, (x, y))
+    assert _modes(model) == want
+    assert torch.equal(model[1].running_mean, bn_stats)      # the frozen BN saw train-mode passes but kept its stats
+    model.eval()
+    metrics.predict_logits(model, x)
+    assert not any(_modes(model))

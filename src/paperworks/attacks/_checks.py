@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import torch
@@ -10,8 +11,26 @@ from torch import nn
 from paperworks.core.config import check_int as core_check_int
 from paperworks.core.errors import ConfigError, DataError
 
-__all__ = ["check_model", "check_images", "check_labels", "check_eps", "check_attack_inputs", "parse_norm",
+__all__ = ["eval_mode", "check_model", "check_images", "check_labels", "check_eps", "check_attack_inputs", "parse_norm",
            "check_forward", "check_int", "check_label_range"]
+
+
+@contextlib.contextmanager
+def eval_mode(model: nn.Module):
+    """``model`` in eval mode inside the block; afterwards every submodule gets back its OWN mode.
+
+    ``model.train(was)`` alone set every submodule to the top module's mode: a batch-norm frozen in eval mode
+    inside a model being trained came back in train mode (its running statistics then moved)."""
+    modes = [(m, m.training) for m in model.modules()]
+    was = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was)
+        for m, mode in modes:
+            if m.training != mode:
+                m.training = mode
 
 
 def check_model(who: str, model) -> None:
@@ -73,17 +92,13 @@ def check_forward(who: str, model: nn.Module, x: torch.Tensor, y: torch.Tensor |
     Returns C. Catches what the shape checks cannot see (e.g. the channel count or image size of a model
     without convolutions) and labels beyond the model's classes, with one clear error instead of an
     IndexError from deep inside the loss."""
-    was = model.training
     try:
-        model.eval()
-        with torch.no_grad():
+        with eval_mode(model), torch.no_grad():
             out = model(x[:1])
     except (RuntimeError, ValueError, IndexError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise DataError(f"{who}: the model cannot take '{name}' of shape {list(x.shape)} ({first}); check the "
                         "channel count and image size it was built for") from None
-    finally:
-        model.train(was)
     if not isinstance(out, torch.Tensor) or out.dim() != 2 or out.shape[0] != 1 or out.shape[1] < 2:
         got = list(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
         raise DataError(f"{who}: the model must return logits of shape [N, num_classes >= 2] (got {got} for "

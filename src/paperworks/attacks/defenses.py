@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from paperworks.attacks._checks import (check_eps, check_forward, check_images, check_int, check_labels, check_model,
-                                        parse_norm)
+                                        eval_mode, parse_norm)
 from paperworks.attacks.gradient import _fgsm_raw, _pgd_raw, random_ball_point
 from paperworks.core.errors import ConfigError, UnknownNameError
 
@@ -34,12 +34,8 @@ DEFENSES = ("fgsm", "ensemble", "pgd")
 
 
 def _eval_attack(model: nn.Module, fn):
-    was = model.training
-    model.eval()
-    try:
+    with eval_mode(model):     # every submodule's own mode comes back (a frozen BN stays frozen)
         return fn()
-    finally:
-        model.train(was)
 
 
 def adversarial_loss(method: str, *, eps: float, clean_weight: float = 0.5, pgd_steps: int = 40,

@@ -16,7 +16,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from paperworks.attacks._checks import check_images
+from paperworks.attacks._checks import check_images, eval_mode
 from paperworks.attacks.evaluate import run_batched
 from paperworks.core.errors import DataError, UnknownNameError
 from paperworks.metrics._checks import as_tensor, check_labels
@@ -38,13 +38,9 @@ def _check_images(x, where: str) -> torch.Tensor:
 
 @torch.no_grad()
 def predict_logits(model: torch.nn.Module, x: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
-    """Logits of ``model`` on ``x`` in eval mode, batched (the model's mode is restored afterwards)."""
-    was = model.training
-    model.eval()
-    try:
+    """Logits of ``model`` on ``x`` in eval mode, batched (every submodule's mode is restored afterwards)."""
+    with eval_mode(model):
         out = [model(x[i:i + batch_size]) for i in range(0, x.shape[0], batch_size)]
-    finally:
-        model.train(was)
     return torch.cat(out)
 
 
@@ -108,7 +104,8 @@ def evaluate_under_attack(model, x, y, attack="fgsm", n_bins: int = 15, batch_si
     """Metrics of ``model`` on adversarial examples ``attack(model, x, y, **params)``.
 
     attack: 'fgsm', 'pgd', 'cw_l2' (from :mod:`paperworks.attacks`) or any callable with that signature.
-    The model is put in eval mode for the attack and the evaluation (restored afterwards). Besides
+    The model is put in eval mode for the attack and the evaluation (every submodule's own mode is restored
+    afterwards). Besides
     accuracy / ece / nll / brier the result holds the mean L-inf and L2 perturbation sizes.
 
     Targeted attacks (``targeted=True`` among ``params``): ``y`` holds the target classes the attack is
@@ -124,12 +121,8 @@ def evaluate_under_attack(model, x, y, attack="fgsm", n_bins: int = 15, batch_si
     if true_labels is not None and not targeted:
         raise DataError("evaluate_under_attack: 'true_labels' is only used with targeted=True (untargeted "
                         "attacks take the true classes as 'y')")
-    was = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         xa = run_batched(fn, model, x, y, batch_size, **params)
-    finally:
-        model.train(was)
     logits = predict_logits(model, xa, batch_size)
     out = classification_metrics(logits, true_labels if targeted else y, n_bins)
     if targeted:
