@@ -101,3 +101,17 @@ def test_mode_of_every_submodule_is_restored():
     model.eval()
     metrics.predict_logits(model, x)
     assert not any(_modes(model))
+
+
+def test_ensemble_loss_does_not_freeze_the_static_models():
+    # adversarial_loss('ensemble') set requires_grad=False on every parameter of the user's static models
+    # (fine-tuning one of them afterwards silently trained nothing); its examples only need d loss / d x
+    model, (x, y) = _model(), _data()
+    static = _model()
+    loss_fn = attacks.adversarial_loss("ensemble", eps=0.1, static_models=[static])
+    assert all(p.requires_grad for p in static.parameters())
+    model.train()
+    for _ in range(2):                       # one batch from the model itself, one from the static model
+        loss_fn(model, (x, y))[0].backward()
+    assert all(p.requires_grad and p.grad is None for p in static.parameters())
+    assert all(p.grad is not None for p in model.parameters())

@@ -58,9 +58,7 @@ def adversarial_loss(method: str, *, eps: float, clean_weight: float = 0.5, pgd_
             raise ConfigError("ensemble adversarial training needs at least one model in 'static_models'",
                               where=who)
         for m in static_models:
-            check_model(who, m)
-            for p in m.parameters():
-                p.requires_grad_(False)
+            check_model(who, m)   # their parameters keep requires_grad: the one-step attack differentiates w.r.t. x only
     alpha = 2.5 * eps / pgd_steps if pgd_alpha is None else check_eps(who, pgd_alpha, "pgd_alpha")
     gen = torch.Generator().manual_seed(seed)
     state = {"step": 0}
