@@ -79,6 +79,18 @@ class MILPResult:
         return self.status == "optimal"
 
 
+def _as_indices(idx, who: str) -> np.ndarray:
+    """Variable indices as a flat int64 array. A bool array is refused (cast to int, the mask [False, True, True]
+    named variables 0, 1, 1), and so is a non-integral float (1.9 became variable 1); integral floats pass."""
+    a = np.atleast_1d(np.asarray(idx)).ravel()
+    if a.dtype == bool:
+        raise MIPError(f"{who}: variable indices must be integers, not a bool mask (use np.flatnonzero(mask))")
+    if a.size and a.dtype.kind not in "iu":
+        if a.dtype.kind != "f" or not np.isfinite(a).all() or (a != np.round(a)).any():
+            raise MIPError(f"{who}: variable indices must be integers (got {a[:5].tolist()}, dtype {a.dtype})")
+    return a.astype(np.int64)
+
+
 class MILP:
     """Builder of a mixed-integer linear program (minimisation)."""
 
@@ -136,7 +148,7 @@ class MILP:
     def _check_idx(self, idx, who: str) -> np.ndarray:
         """Variable indices as an int array; a negative or too large index is refused (NumPy-style negative
         indices wrapped around to the last variables without a word)."""
-        idx = np.atleast_1d(np.asarray(idx, dtype=np.int64)).ravel()
+        idx = _as_indices(idx, f"MILP.{who}")
         if idx.size and (idx.min() < 0 or idx.max() >= self.num_vars):
             bad = int(idx[(idx < 0) | (idx >= self.num_vars)][0])
             raise MIPError(f"MILP.{who}: variable index {bad} out of range [0, {self.num_vars})")
@@ -153,7 +165,7 @@ class MILP:
 
     # ------------------------------------------------------------------ rows
     def add_row(self, idx, coef, lo: float = -INF, hi: float = INF, name: str = "") -> int:
-        idx = np.asarray(idx, dtype=np.int64).ravel()
+        idx = _as_indices(idx, f"MILP.add_row('{name}')")
         coef = np.asarray(coef, dtype=float).ravel()
         if idx.shape != coef.shape:
             raise MIPError(f"MILP.add_row: {idx.size} indices but {coef.size} coefficients")
@@ -210,7 +222,7 @@ class MILP:
 
     def add_abs(self, idx, target, name: str = "abs") -> np.ndarray:
         """New variables e_i >= |x_idx[i] - target_i| (tight when e has a positive objective weight)."""
-        idx = np.atleast_1d(np.asarray(idx, dtype=int))
+        idx = self._check_idx(idx, "add_abs")
         target = np.broadcast_to(np.asarray(target, dtype=float), idx.shape)
         e = self.add_vars(idx.size, 0.0, INF, name=name)
         for ei, xi, t in zip(e.tolist(), idx.tolist(), target.tolist()):
