@@ -64,10 +64,25 @@ def scaled_dot_product_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tens
     (fused kernels where available).
     """
     T, S = q.shape[-2], k.shape[-2]
+    if key_padding_mask is not None and (not isinstance(key_padding_mask, torch.Tensor)
+                                         or key_padding_mask.dtype != torch.bool
+                                         or key_padding_mask.shape != (k.shape[0], S)):
+        raise ValueError(f"scaled_dot_product_attention: key_padding_mask must be bool [B, S] = "
+                         f"{[k.shape[0], S]} with True = padding (got {getattr(key_padding_mask, 'dtype', None)} "
+                         f"{list(getattr(key_padding_mask, 'shape', []))})")
     if causal and key_padding_mask is None and attn_mask is None and T == S:
-        return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=True)
+        return _propagate_nan(q, F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=True))
     mask = combine_attention_masks(build_attention_mask(key_padding_mask, causal, T, S, device=q.device), attn_mask)
-    return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p)
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p)
+    return _propagate_nan(q, out) if mask is None else out
+
+
+def _propagate_nan(q: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """NaN output rows for NaN query rows. Without a mask (and with ``is_causal``) torch's fused CPU kernel
+    returns zeros for a query row holding NaN (every score of that row is NaN), so a NaN input came out finite
+    (``out_proj(0)`` after the head merge); the written-out softmax, the masked kernels and
+    ``torch.nn.MultiheadAttention`` give NaN. Other rows are returned bit for bit."""
+    return torch.where(torch.isnan(q).any(-1, keepdim=True), torch.full_like(out, float("nan")), out)
 
 
 def sinusoidal_positional_encoding(n_positions: int, d_model: int, dtype=torch.float32,
