@@ -109,7 +109,17 @@ class Transformer(nn.Module):
         if offset + n > self.pe.shape[0]:
             size = max(2 * self.pe.shape[0], offset + n)
             self.pe = sinusoidal_positional_encoding(size, self.spec.d_model, device=self.pe.device)
-        return self.pe[offset: offset + n].to(self.embedding.weight.dtype)
+        dtype = self.embedding.weight.dtype
+        if dtype == torch.float64:
+            # the buffer holds float32-rounded values (also after model.double()): a float64 model gets its
+            # positions computed in float64 (cached per length and device); other dtypes cast the buffer
+            cache = getattr(self, "_pe64", None)
+            if cache is None or cache.shape[0] < self.pe.shape[0] or cache.device != self.pe.device:
+                cache = sinusoidal_positional_encoding(self.pe.shape[0], self.spec.d_model, dtype=torch.float64,
+                                                       device=self.pe.device)
+                object.__setattr__(self, "_pe64", cache)        # a plain attribute: not a buffer, not saved
+            return cache[offset: offset + n]
+        return self.pe[offset: offset + n].to(dtype)
 
     def embed(self, tokens: torch.Tensor, offset: int = 0) -> torch.Tensor:
         """``Dropout(E[tokens] * sqrt(d_model) + PE[offset : offset + T])`` -> ``[B, T, D]``."""
