@@ -38,18 +38,26 @@ def max_lengths(src: torch.Tensor, pad_id: int, max_len_a: float = 1.0, max_len_
     return (max_len_a * n + max_len_b).floor().to(torch.int64).clamp(min=1)
 
 
-def _check(src):
+def _check(src, src_padding_mask=None):
     if not isinstance(src, torch.Tensor) or src.dim() != 2:
         raise ValueError(f"search: expected src as integer token ids [B, S] (got "
                          f"{getattr(src, 'shape', type(src))})")
+    if src_padding_mask is not None and (not isinstance(src_padding_mask, torch.Tensor)
+                                         or src_padding_mask.dtype != torch.bool
+                                         or src_padding_mask.shape != src.shape):
+        raise ValueError(f"search: src_padding_mask must be bool {list(src.shape)} with True = padding (got "
+                         f"{getattr(src_padding_mask, 'dtype', type(src_padding_mask).__name__)} "
+                         f"{list(getattr(src_padding_mask, 'shape', []))})")
 
 
 @torch.no_grad()
 def greedy_search(model, src: torch.Tensor, src_padding_mask: torch.Tensor | None = None,
                   max_len_a: float = 1.0, max_len_b: int = 50, use_cache: bool = True) -> list[list[int]]:
     """Arg-max decoding; returns the generated token ids of each sentence without BOS/EOS."""
-    _check(src)
+    _check(src, src_padding_mask)
     B = src.shape[0]
+    if B == 0:                      # no sentences: nothing to decode (max() of an empty limit failed)
+        return []
     limit = max_lengths(src, model.pad_id, max_len_a, max_len_b, src_padding_mask)
     state = model.start_decoding(src, src_padding_mask, use_cache=use_cache)
     prefix = torch.full((B, 1), model.bos_id, dtype=torch.long, device=src.device)
@@ -83,13 +91,15 @@ def beam_search(model, src: torch.Tensor, beam_size: int = 4, alpha: float = 0.6
     without BOS/EOS), and with ``return_scores`` also its ``log P / lp``. ``stop``: ``"bound"`` (official
     code, default), ``"first_k"`` (fairseq-like) or ``"never"`` (bound's search run to the length limit);
     see the module docstring."""
-    _check(src)
+    _check(src, src_padding_mask)
     if beam_size < 1:
         raise ValueError(f"beam_search: beam_size must be >= 1 (got {beam_size})")
     if stop not in STOP_RULES:
         raise ValueError(f"beam_search: stop must be one of {', '.join(STOP_RULES)} (got {stop!r})")
     first_k = stop == "first_k"
     B, k, dev = src.shape[0], beam_size, src.device
+    if B == 0:                      # no sentences: nothing to decode (max() of an empty limit failed)
+        return ([], []) if return_scores else []
     limit = max_lengths(src, model.pad_id, max_len_a, max_len_b, src_padding_mask)
     state = model.start_decoding(src, src_padding_mask, use_cache=use_cache)
     # every sentence's k beams are rows [b*k, (b+1)*k); only beam 0 is live at the start
