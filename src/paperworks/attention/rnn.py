@@ -49,6 +49,15 @@ class LSTMSeq2Seq(nn.Module):
     def encode(self, src: torch.Tensor, src_padding_mask: torch.Tensor | None = None):
         if src_padding_mask is None:
             src_padding_mask = src == self.pad_id
+        elif not isinstance(src_padding_mask, torch.Tensor) or src_padding_mask.dtype != torch.bool \
+                or src_padding_mask.shape != src.shape:
+            raise ValueError(f"LSTMSeq2Seq: src_padding_mask must be bool {list(src.shape)} (True = pad) (got "
+                             f"{getattr(src_padding_mask, 'dtype', None)} {list(getattr(src_padding_mask, 'shape', []))})")
+        if src_padding_mask.shape[1] > 1 and bool((src_padding_mask[:, :-1] & ~src_padding_mask[:, 1:]).any()):
+            # packing keeps the FIRST (number of non-pad) positions of each row: with padding before a real
+            # token the encoder read pads and dropped real tokens, silently
+            raise ValueError("LSTMSeq2Seq: the source padding must come after the tokens of each row (right "
+                             "padding; found a pad position before a real token)")
         lengths = (~src_padding_mask).sum(1).clamp(min=1).cpu()
         packed = pack_padded_sequence(self._emb(src), lengths, batch_first=True, enforce_sorted=False)
         out, (h, c) = self.encoder(packed)
@@ -64,7 +73,10 @@ class LSTMSeq2Seq(nn.Module):
     def _attend(self, dec_out, keys, enc_out, mask):
         scores = torch.bmm(dec_out, keys.transpose(1, 2))                 # [B, T, S]
         scores = scores.masked_fill(mask[:, None, :], float("-inf"))
-        ctx = torch.bmm(torch.softmax(scores, -1), enc_out)               # [B, T, d]
+        # a source row that is all padding has no key to attend: zero weights (a zero context), as in the
+        # Transformer, instead of a softmax over -inf only (NaN); other rows are unchanged bit for bit
+        w = torch.softmax(scores, -1).masked_fill(mask.all(1)[:, None, None], 0.0)
+        ctx = torch.bmm(w, enc_out)                                       # [B, T, d]
         h = torch.tanh(self.w_c(torch.cat([ctx, dec_out], -1)))
         return F.linear(F.dropout(h, self.dropout, self.training), self.embedding.weight)
 
