@@ -41,3 +41,31 @@ def test_fractional_indices_are_refused_integral_floats_pass():
     assert m.c == [0.0, -1.0, -1.0]
     r = m.solve()
     assert r.optimal and r.objective == pytest.approx(-3.0)
+
+
+@pytest.mark.parametrize("residual", [True, False])
+def test_rollout_of_a_network_with_relu_and_zero_outputs_matches_simulation(residual):
+    # state bounds of x_{t+1} came from the last layer's PRE-activation box: an output ReLU with u <= 0
+    # (output 0) or a ZERO output gave a box that excludes the true next state, so a feasible rollout was
+    # reported infeasible. Fixing the actions must reproduce the simulated states exactly.
+    W1 = np.array([[1.0, 0.5, -0.3, 0.2], [-0.4, 1.0, 0.7, -0.5], [0.2, -0.6, 1.0, 0.9]])
+    b1 = np.array([0.1, -0.2, 0.05])
+    W2 = np.array([[0.8, -0.5, 0.3], [0.0, 0.0, 0.0], [0.4, 0.4, -0.2]])
+    b2 = np.array([0.0, -1.0, 2.0])            # output 1: relu(-1) = 0 always; output 2: ZERO
+    layers = [mip.AffineLayer(W1, b1, [mip.RELU] * 3), mip.AffineLayer(W2, b2, [mip.RELU, mip.RELU, mip.ZERO])]
+    x0 = np.array([0.3, -0.2, 0.1])
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        actions = rng.uniform(-1, 1, size=(3, 1))
+        m = mip.MILP()
+        ro = mip.encode_rollout(m, layers, x0, 3, [-1.0], [1.0], residual=residual)
+        m.fix(ro.U.ravel(), actions.ravel())
+        r = m.solve()
+        assert r.optimal, r.status
+        x = x0
+        for t in range(3):
+            out = mip.forward_layers(layers, np.concatenate([x, actions[t]])[None])[0]
+            x = x + out if residual else out
+            np.testing.assert_allclose(r.x[ro.X[t + 1]], x, atol=1e-6)
+            lo, hi = ro.x_bounds[t + 1]
+            assert np.all(lo - 1e-9 <= x) and np.all(x <= hi + 1e-9)

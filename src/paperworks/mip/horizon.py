@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from paperworks.mip.model import INF, MILP, InfeasibleError, UnboundedInputError
-from paperworks.mip.relu import AffineLayer, EncodingInfo, encode_layers, lp_bounds, forward_layers
+from paperworks.mip.relu import AffineLayer, EncodingInfo, _act, encode_layers, forward_layers, lp_bounds
 
 __all__ = ["Rollout", "encode_rollout", "add_l1_goal_cost"]
 
@@ -77,7 +77,10 @@ def encode_rollout(m: MILP, layers: list[AffineLayer], x0, T: int, u_lo, u_hi, *
         out, info = encode_layers(m, layers, np.concatenate([X[t], U[t]]), np.concatenate([lo, u_lo]),
                                   np.concatenate([hi, u_hi]), tighten=tighten, name=f"{name}.f{t}")
         infos.append(info)
-        ol, oh = info.bounds[-1]
+        # the network's OUTPUT bounds: the last layer's pre-activation box through its activations (a ReLU
+        # output with u <= 0 is 0, a ZERO output is 0; the raw box [l, u] excluded that 0)
+        kinds = layers[-1].kinds
+        ol, oh = (_act(kinds, b) for b in info.bounds[-1])
         nlo, nhi = (lo + ol, hi + oh) if residual else (ol.copy(), oh.copy())
         nlo, nhi = np.maximum(nlo, xl), np.minimum(nhi, xh)
         if (nlo > nhi).any():
