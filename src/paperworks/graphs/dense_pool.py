@@ -164,8 +164,10 @@ class DenseGNN(nn.Module):
 
 
 def to_dense(data, max_nodes: int | None = None):
-    """PyG batch -> (x [B, N, F], adj [B, N, N], mask [B, N]) padded to ``max_nodes``."""
-    check_graph("to_dense", data.x, data.edge_index, getattr(data, "edge_weight", None), data.batch)
+    """PyG batch -> (x [B, N, F], adj [B, N, N], mask [B, N]) padded to ``max_nodes``; ``adj`` holds the
+    batch's ``edge_weight`` when it has one (duplicate edges summed, as PyG's ``to_dense_adj``), else 1s."""
+    ew = getattr(data, "edge_weight", None)
+    check_graph("to_dense", data.x, data.edge_index, ew, data.batch)
     batch = data.batch if data.batch is not None else data.x.new_zeros(data.x.size(0), dtype=torch.long)
     if max_nodes is not None:
         counts = torch.bincount(batch)
@@ -173,7 +175,8 @@ def to_dense(data, max_nodes: int | None = None):
             raise DataError(f"to_dense: a graph has {int(counts.max())} nodes but the model was built for "
                             f"at most max_nodes={max_nodes}")
     x, mask = to_dense_batch(data.x, batch, max_num_nodes=max_nodes)
-    adj = to_dense_adj(data.edge_index, batch, max_num_nodes=x.size(1), batch_size=x.size(0)).to(x.dtype)
+    adj = to_dense_adj(data.edge_index, batch, edge_attr=ew, max_num_nodes=x.size(1),
+                       batch_size=x.size(0)).to(x.dtype)
     return x, adj, mask
 
 

@@ -1,0 +1,30 @@
+"""Python-API QA of the graph engine against PyG on edge cases (weights, dtypes, tiny graphs)."""
+
+import torch
+from torch_geometric.data import Batch, Data
+from torch_geometric.utils import to_dense_adj, to_dense_batch
+
+from paperworks import graphs as G
+
+
+def _weighted_batch(dtype=torch.float32):
+    g = torch.Generator().manual_seed(0)
+    d1 = Data(x=torch.randn(3, 2, generator=g, dtype=dtype), edge_index=torch.tensor([[0, 1, 1], [1, 2, 2]]),
+              edge_weight=torch.tensor([0.5, 2.0, 0.25], dtype=dtype))       # a duplicate edge (1, 2)
+    d2 = Data(x=torch.randn(1, 2, generator=g, dtype=dtype), edge_index=torch.zeros(2, 0, dtype=torch.long),
+              edge_weight=torch.zeros(0, dtype=dtype))                      # one node, no edges
+    return Batch.from_data_list([d1, d2])
+
+
+def test_to_dense_keeps_edge_weights_like_pyg():
+    # the validated edge_weight was dropped: a weighted graph became its 0/1 adjacency for DiffPoolNet
+    for dtype in (torch.float32, torch.float64):
+        b = _weighted_batch(dtype)
+        x, adj, mask = G.to_dense(b)
+        x_ref, mask_ref = to_dense_batch(b.x, b.batch)
+        assert torch.equal(x, x_ref) and torch.equal(mask, mask_ref)
+        assert torch.equal(adj, to_dense_adj(b.edge_index, b.batch, edge_attr=b.edge_weight))
+        assert adj.dtype == dtype and float(adj[0, 1, 2]) == 2.25
+    b = _weighted_batch()
+    del b.edge_weight
+    assert torch.equal(G.to_dense(b)[1], to_dense_adj(b.edge_index, b.batch))
