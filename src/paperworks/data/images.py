@@ -12,6 +12,7 @@ cached as ``.npz`` under ``cache_dir()``.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import pickle
 from pathlib import Path
@@ -123,4 +124,9 @@ def load_fashion_mnist(root: str | None = None) -> dict[str, np.ndarray]:
         _check_split("fashion_mnist test", d["x_test"], d["y_test"], 10000)
         return d
 
-    return _cached("fashion_mnist" if root is None else f"fashion_mnist_{abs(hash(root))}", build)
+    if root is None:
+        return _cached("fashion_mnist", build)
+    # a stable key: Python's hash() of a str changes with every process (PYTHONHASHSEED), so every new process
+    # missed the cache and wrote another ~55 MB copy of the same arrays
+    key = hashlib.sha256(str(Path(root).resolve()).encode()).hexdigest()[:16]
+    return _cached(f"fashion_mnist_{key}", build)
