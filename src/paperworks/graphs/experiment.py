@@ -117,7 +117,8 @@ def random_nmi(data, clusters: int, seed: int = 0) -> float:
 def compare_epoch_times(makers: dict, data, batch_size: int = 32, repeats: int = 3, epochs: int = 2
                         ) -> dict[str, float]:
     """Median seconds per epoch of each model, built by ``makers[name]()``; models are interleaved over
-    ``repeats`` rounds (seeded per round) so that both see the same machine load."""
+    ``repeats`` rounds (torch's global RNG reseeded with the round index) so that both see the same machine
+    load."""
     times: dict[str, list[float]] = {name: [] for name in makers}
     for r in range(repeats):
         for name, make in makers.items():

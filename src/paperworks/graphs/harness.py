@@ -153,7 +153,9 @@ def train_eval(make_model: Callable[[], torch.nn.Module], data: Sequence, split:
     """Train on split.train with Adam; after every epoch evaluate the validation set and keep the best
     state (lowest validation loss, or highest validation accuracy then lowest loss with select="val_acc");
     stop after ``patience`` epochs without improvement; report test accuracy of the kept state.
-    The training loss is cross-entropy + the model's auxiliary loss (second output of forward)."""
+    The training loss is cross-entropy + the model's auxiliary loss (second output of forward).
+    Side effect: the global python / numpy / torch RNGs are reseeded with ``seed`` (``seed_everything``) before
+    ``make_model()`` runs, so the model's initialisation is a function of ``seed``."""
     if select not in ("val_loss", "val_acc"):
         raise ConfigError(f"train_eval: 'select' must be one of val_loss, val_acc (got {select!r})")
     for k, v in (("epochs", epochs), ("batch_size", batch_size), ("patience", patience)):
@@ -207,7 +209,7 @@ def train_eval(make_model: Callable[[], torch.nn.Module], data: Sequence, split:
 
 def cross_validate(make_model: Callable[[], torch.nn.Module], data: Sequence, splits: Sequence[Split],
                    seed: int = 0, **kw) -> CVResult:
-    """train_eval on every split (seed + fold index), returning all fold results."""
+    """train_eval on every split (seed + fold index; each reseeds the global RNGs), returning all fold results."""
     return CVResult([train_eval(make_model, data, s, seed=seed + i, **kw) for i, s in enumerate(splits)])
 
 

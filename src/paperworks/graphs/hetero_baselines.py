@@ -135,6 +135,7 @@ def dgi_embeddings(x: torch.Tensor, edge_index: torch.Tensor, dim: int, *, lr: f
     Early stopping on the training loss with ``patience`` (the DGI / HDGI protocol); the weights that
     produced the best loss are restored (checked before each update, as in the official DGI code).
     Returns (embeddings [N, dim], info) with info = {epochs, best_loss, best_epoch, model}.
+    Side effect: torch's global RNG is reseeded with ``seed`` (the model's initialisation draws from it).
     """
     from torch_geometric.nn import DeepGraphInfomax
 
