@@ -14,7 +14,8 @@ import torch
 from torch import nn
 
 from paperworks.core.errors import PaperworksError
-from paperworks.curvature.params import ParamSubset, iter_chunks, n_samples, select_params, slice_data
+from paperworks.curvature.params import (ParamSubset, check_batch_size, check_nonempty, iter_chunks, n_samples,
+                                        select_params, slice_data)
 
 __all__ = ["flat_grad", "data_grad", "per_sample_grads", "hvp", "hvp_func", "exact_hessian", "ggn_matrix",
            "empirical_fisher", "make_hvp_operator"]
@@ -39,7 +40,7 @@ def data_grad(model: nn.Module, loss_fn: LossFn, data: Any, params: Any = None,
               batch_size: int | None = None) -> torch.Tensor:
     """Gradient [P] of the mean loss over all of ``data`` (chunked)."""
     ps = select_params(model, params)
-    n = n_samples(data)
+    n = check_nonempty(n_samples(data), "data_grad")
     g = torch.zeros(ps.numel, dtype=ps.dtype, device=ps.device)
     for s, e in iter_chunks(n, batch_size):
         loss = _scalar(loss_fn(model, slice_data(data, slice(s, e))), "data_grad")
@@ -87,7 +88,11 @@ def per_sample_grads(model: nn.Module, loss_fn: LossFn, data: Any, params: Any =
     (one backward per sample), or ``"auto"`` (vmap, falling back to the loop if the loss is not vmappable,
     e.g. it calls ``.item()`` or uses batch statistics).
     """
-    return torch.cat(list(iter_per_sample_grads(model, loss_fn, data, params, batch_size, method)), 0)
+    chunks = list(iter_per_sample_grads(model, loss_fn, data, params, batch_size, method))
+    if not chunks:      # no sample: an empty [0, P] (torch.cat of nothing failed)
+        ps = select_params(model, params)
+        return torch.zeros(0, ps.numel, dtype=ps.dtype, device=ps.device)
+    return torch.cat(chunks, 0)
 
 
 def iter_per_sample_grads(model: nn.Module, loss_fn: LossFn, data: Any, params: Any = None,
@@ -128,8 +133,9 @@ def hvp(model: nn.Module, loss_fn: LossFn, data: Any, v: torch.Tensor, params: A
         batch_size: int | None = None) -> torch.Tensor:
     """H v by double backward (Pearlmutter), H = Hessian of the mean loss over ``data`` w.r.t. the subset."""
     ps = select_params(model, params)
-    n = n_samples(data)
-    v = v.to(dtype=ps.dtype, device=ps.device)
+    n = check_nonempty(n_samples(data), "hvp")
+    check_batch_size(batch_size, "hvp")
+    v = _check_vector(v, ps, "hvp")
     out = torch.zeros_like(v)
     for s, e in iter_chunks(n, batch_size):
         loss = _scalar(loss_fn(model, slice_data(data, slice(s, e))), "hvp")
@@ -155,8 +161,18 @@ def hvp_func(model: nn.Module, loss_fn: LossFn, data: Any, v: torch.Tensor, para
         return dict(zip(keys, ps.unflat(flat)))
 
     theta = ps.flat().detach()
-    _, hv = torch.func.jvp(torch.func.grad(f), (theta,), (v.to(theta),))
+    check_nonempty(n_samples(data), "hvp_func")
+    _, hv = torch.func.jvp(torch.func.grad(f), (theta,), (_check_vector(v, ps, "hvp_func"),))
     return hv
+
+
+def _check_vector(v: Any, ps: ParamSubset, who: str) -> torch.Tensor:
+    """v as a [P] vector in the subset's dtype/device; a [P, 1] column or a wrong length is named (they failed
+    deep in autograd: a column made g @ v a vector)."""
+    if not isinstance(v, torch.Tensor) or v.shape != (ps.numel,):
+        raise PaperworksError(f"{who}: v must be a vector of {ps.numel} entries (the parameter subset) (got "
+                              f"{list(v.shape) if isinstance(v, torch.Tensor) else type(v).__name__})")
+    return v.to(dtype=ps.dtype, device=ps.device)
 
 
 def make_hvp_operator(model: nn.Module, loss_fn: LossFn, data: Any, params: Any = None,
@@ -173,7 +189,7 @@ def exact_hessian(model: nn.Module, loss_fn: LossFn, data: Any, params: Any = No
     if P > max_params:
         raise PaperworksError(f"exact_hessian: the subset has {P} parameters (> max_params={max_params}); "
                               "choose a smaller subset or use an iterative solver (cg, lissa) / K-FAC")
-    n = n_samples(data)
+    n = check_nonempty(n_samples(data), "exact_hessian")
     H = torch.zeros(P, P, dtype=ps.dtype, device=ps.device)
     for s, e in iter_chunks(n, batch_size):
         loss = _scalar(loss_fn(model, slice_data(data, slice(s, e))), "exact_hessian")
@@ -217,7 +233,7 @@ def empirical_fisher(model: nn.Module, loss_fn: LossFn, data: Any, params: Any =
                      batch_size: int | None = 256) -> torch.Tensor:
     """Empirical Fisher (1/n) sum_i g_i g_i^T [P, P] with g_i the per-sample gradients."""
     ps = select_params(model, params)
-    n = n_samples(data)
+    n = check_nonempty(n_samples(data), "empirical_fisher")
     F = torch.zeros(ps.numel, ps.numel, dtype=ps.dtype, device=ps.device)
     for G in iter_per_sample_grads(model, loss_fn, data, ps, batch_size):
         F += G.T @ G

@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
 from paperworks.core.errors import DataError, PaperworksError
 
 __all__ = ["ParamSubset", "select_params", "n_samples", "slice_data", "iter_chunks", "as_dataset_batch",
-           "check_finite", "check_deterministic"]
+           "check_finite", "check_deterministic", "check_batch_size", "check_nonempty"]
 
 
 class ParamSubset:
@@ -171,10 +172,27 @@ def as_dataset_batch(data: Any) -> Any:
     return data if _is_tensor_struct(data) else slice_data(data, slice(None))
 
 
+def check_batch_size(batch_size: Any, who: str = "batch_size") -> None:
+    """None or 0 (the whole data in one chunk) or an integer >= 1. A negative size made ``range`` empty, so
+    every chunked sum (gradient, HVP, Hessian, K-FAC factors) silently came out as zeros."""
+    if batch_size is None:
+        return
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 0:
+        raise PaperworksError(f"{who}: batch_size must be None or an integer >= 1 (got {batch_size!r})")
+
+
 def iter_chunks(n: int, batch_size: int | None):
+    check_batch_size(batch_size)
     bs = n if not batch_size else int(batch_size)
     for s in range(0, n, bs):
         yield s, min(n, s + bs)
+
+
+def check_nonempty(n: int, who: str) -> int:
+    """The mean loss over no sample is undefined: one clear error (was ``range() arg 3 must not be zero``)."""
+    if n < 1:
+        raise DataError(f"{who}: the data are empty (0 samples)")
+    return n
 
 
 def check_finite(name: str, t: torch.Tensor, hint: str = "") -> torch.Tensor:
