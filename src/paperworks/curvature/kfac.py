@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from paperworks.core.errors import PaperworksError
-from paperworks.curvature.params import iter_chunks, n_samples, slice_data
+from paperworks.curvature.params import check_deterministic, check_nonempty, iter_chunks, n_samples, slice_data
 from paperworks.curvature.solvers import _check_damping, _finite
 
 __all__ = ["KFAC", "kfac_layers"]
@@ -94,7 +94,8 @@ class _Layer:
         self.QA = self.QG = self.lA = self.lG = None
 
     def param_names(self) -> list[str]:
-        return [f"{self.name}.weight"] + ([f"{self.name}.bias"] if self.m.bias is not None else [])
+        pre = f"{self.name}." if self.name else ""      # "" = the model itself is the layer
+        return [f"{pre}weight"] + ([f"{pre}bias"] if self.m.bias is not None else [])
 
     def to_matrix(self, v: torch.Tensor) -> torch.Tensor:
         """Flat [weight, bias] vector -> [out, in(+1)] matrix."""
@@ -134,11 +135,17 @@ class KFAC:
 
     # -- passes over the data with hooks
     def _pass(self, on_batch):
-        n = n_samples(self.data)
+        n = check_nonempty(n_samples(self.data), "KFAC")
+        check_deterministic(self.model, "KFAC")
         store: dict[str, dict[str, torch.Tensor]] = {L.name: {} for L in self.layers}
         handles = []
         for L in self.layers:
             def fwd(mod, inp, out, L=L):
+                if "a" in store[L.name]:
+                    # a second call in one forward pass overwrote the first's inputs, while the output-gradient
+                    # hooks fire in reverse order: the factors paired one call's a with another call's g
+                    raise PaperworksError(f"KFAC: layer '{L.name or type(mod).__name__}' is called more than once "
+                                          "per forward pass (weight sharing); K-FAC here needs one call per layer")
                 store[L.name]["a"] = _activations(mod, inp[0].detach())
                 if out.requires_grad:
                     out.register_hook(lambda g, L=L: store[L.name].__setitem__("g", g.detach()))
@@ -146,10 +153,22 @@ class KFAC:
             handles.append(L.m.register_forward_hook(fwd))
         try:
             for s, e in iter_chunks(n, self.batch_size):
+                for L in self.layers:
+                    store[L.name].clear()
                 loss = self.loss_fn(self.model, slice_data(self.data, slice(s, e)))
-                params = [L.m.weight for L in self.layers]
+                # each layer's weight (its bias when only the bias trains): the output-gradient hooks fire
+                params = [L.m.weight if L.m.weight.requires_grad or L.m.bias is None else L.m.bias
+                          for L in self.layers]
+                params = [p for p in params if p.requires_grad]
+                if not isinstance(loss, torch.Tensor) or not loss.requires_grad or not params:
+                    raise PaperworksError("KFAC: the loss does not depend on a trainable weight of the chosen layers")
                 torch.autograd.grad(loss, params, allow_unused=True)
                 for L in self.layers:
+                    if "a" not in store[L.name] or "g" not in store[L.name]:
+                        # was a bare KeyError (layer unused by the loss, or frozen with no trainable input)
+                        raise PaperworksError(f"KFAC: layer '{L.name or type(L.m).__name__}' "
+                                              f"{'is not called' if 'a' not in store[L.name] else 'gets no gradient'}"
+                                              " in the loss's forward pass; leave it out of 'layers'")
                     a = store[L.name]["a"]
                     g = _out_grads(L.m, store[L.name]["g"]) * (e - s)  # per-sample loss gradients
                     on_batch(L, a, g)
@@ -228,8 +247,12 @@ class KFAC:
         if isinstance(damping, str):
             raise PaperworksError("KFAC.inverse_vp: damping must be a number")
         P = sum(L.out * L.inp for L in self.layers)
-        if v.shape[0] != P:
-            raise PaperworksError(f"KFAC.inverse_vp: expected {P} entries (got shape {list(v.shape)})")
+        if v.ndim not in (1, 2) or v.shape[0] != P:
+            raise PaperworksError(f"KFAC.inverse_vp: expected {P} entries, [P] or [P, k] (got shape {list(v.shape)})")
+        if not torch.isfinite(v).all():   # was reported as an ill-conditioned curvature
+            raise PaperworksError("KFAC.inverse_vp: the vector contains NaN/inf")
+        S0 = self.layers[0].S
+        v = v.to(dtype=S0.dtype, device=S0.device)    # another dtype than the factors' failed inside matmul
         cols = v.unsqueeze(1) if v.ndim == 1 else v
         outs, i = [], 0
         for L in self.layers:
