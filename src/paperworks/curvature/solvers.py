@@ -230,7 +230,8 @@ class InverseHVP:
 
             if isinstance(damping, str):
                 raise PaperworksError("damping='auto' needs solver='exact' (K-FAC takes a number)")
-            layers = list(dict.fromkeys(n.rsplit(".", 1)[0] for n in self.ps.names))  # subset order (not sorted:
+            # "" = the model itself is the layer (a bare nn.Linear: 'weight' has no module prefix)
+            layers = list(dict.fromkeys(n.rsplit(".", 1)[0] if "." in n else "" for n in self.ps.names))  # subset order (not sorted:
             # sorting put layer '10' before layer '2' of a deep nn.Sequential and refused the model's own order)
             self._kfac = KFAC(model, loss_fn, data, layers=layers, eigen_correct=solver == "ekfac",
                               batch_size=batch_size or 256).fit()
@@ -284,9 +285,13 @@ class InverseHVP:
 
     def solve(self, v: torch.Tensor) -> torch.Tensor:
         v = v.detach().to(dtype=self.ps.dtype, device=self.ps.device)
-        if v.shape[0] != self.ps.numel:
+        if v.ndim not in (1, 2) or v.shape[0] != self.ps.numel:
             raise PaperworksError(f"InverseHVP.solve: expected a vector of {self.ps.numel} entries (the "
-                                  f"parameter subset) (got shape {list(v.shape)})")
+                                  f"parameter subset), [P] or [P, k] (got shape {list(v.shape)})")
+        if not torch.isfinite(v).all():
+            # CG / LiSSA / K-FAC blamed the Hessian ("increase damping") for a NaN right-hand side
+            raise PaperworksError(f"InverseHVP.solve: the right-hand side contains NaN/inf "
+                                  f"({int((~torch.isfinite(v)).sum())} entries)")
         if self.solver == "exact":
             if self._factor is None:  # factorized once, on the first solve, reused afterwards
                 self._factor = dense_factor(self._H)
