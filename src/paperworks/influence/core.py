@@ -121,9 +121,12 @@ def influence_scores_loop(model: nn.Module, loss_fn, train: Any, objective, para
     from paperworks.curvature.hessian import exact_hessian
 
     check_deterministic(model, "influence_scores_loop")
-    n = n_samples(train)
+    n = _validate(model, loss_fn, train, objective, "exact")  # empty / NaN training data named (as influence_scores)
     ps = select_params(model, params)
     gf = objective_grad(model, objective, ps)
+    if gf.ndim != 1:
+        raise PaperworksError(f"influence_scores_loop: the reference loop takes a scalar objective (got {gf.shape[0]} "
+                              "values); use influence_scores for a vector objective")
     H = exact_hessian(model, loss_fn, train, ps) + damping * torch.eye(ps.numel, dtype=ps.dtype)
     out = torch.empty(n, dtype=ps.dtype)
     for k in range(n):
