@@ -116,6 +116,7 @@ class MultinomialLinkModel:
         self._formula = getattr(self, "_formula", None)          # set by from_formula
         self._design_info = getattr(self, "_design_info", None)
 
+        self._check_aligned(endog, exog, freq_weights)
         Y, labels = self._parse_endog(endog)
         if freq_weights is not None:
             Y, exog = self._apply_freq_weights(Y, exog, freq_weights)
@@ -159,6 +160,17 @@ class MultinomialLinkModel:
         self._collapse(collapse)
 
     # ------------------------------------------------------------------ input parsing
+    @staticmethod
+    def _check_aligned(endog, exog, freq_weights):
+        """pandas inputs are read by position: refuse endog / exog / freq_weights whose indexes differ (as
+        statsmodels does), which paired each response with another row's covariates silently."""
+        framed = [(k, v) for k, v in (("endog", endog), ("exog", exog), ("freq_weights", freq_weights))
+                  if isinstance(v, (pd.Series, pd.DataFrame))]
+        for k, v in framed[1:]:
+            if not framed[0][1].index.equals(v.index):
+                raise ValueError(f"{_W}: the pandas indexes of {framed[0][0]} and {k} are not aligned (rows are "
+                                 f"read by position); reindex one of them or pass numpy arrays")
+
     def _parse_endog(self, endog):
         nd = np.ndim(endog)
         if nd not in (1, 2):
