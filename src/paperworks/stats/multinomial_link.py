@@ -768,6 +768,12 @@ class MultinomialLinkModel:
             import patsy
             X = np.asarray(patsy.build_design_matrices([self._design_info], exog, NA_action="raise")[0])
         else:
+            if isinstance(exog, pd.DataFrame) and exog.columns.is_unique:
+                # a DataFrame is read by column NAME when it holds every covariate of the fit (the rows were
+                # silently mis-read when its columns came in another order); otherwise by position, as before
+                by_name = {str(c): c for c in exog.columns}
+                if set(self.exog_names) <= set(by_name):
+                    exog = exog[[by_name[c] for c in self.exog_names]]
             X = _as_2d_float(exog, "exog")
             if X.shape[1] == len(self._const_mask) and X.shape[1] != len(self.exog_names):
                 X = X[:, ~self._const_mask]
