@@ -423,6 +423,14 @@ class MultinomialLinkModel:
         K = self.J - 1
         return (self._C @ theta).reshape(-1, K)          # B: (q, K)
 
+    def _params(self, theta, who: str) -> np.ndarray:
+        """A parameter vector of the public methods: shape (k_params,) (a wrong length failed inside matmul)."""
+        theta = np.asarray(theta, dtype=float)
+        if theta.shape != (self.k_params,):
+            raise ValueError(f"{_W}.{who}: params must have shape ({self.k_params},) ({', '.join(self.param_names)}) "
+                             f"(got shape {theta.shape})")
+        return theta
+
     def _link_terms(self, eta):
         logF = np.empty_like(eta)
         logS = np.empty_like(eta)
@@ -491,7 +499,7 @@ class MultinomialLinkModel:
 
     def loglike(self, theta) -> float:
         """l(theta) = sum_i sum_j Y_ij log pi_ij (no multinomial constant); -inf outside the feasible region."""
-        theta = np.asarray(theta, dtype=float)
+        theta = self._params(theta, "loglike")
         logp, _, _ = self._evaluate(theta, need_score=False, need_info=False)
         if not self._feasible(logp):
             return -np.inf
@@ -499,7 +507,7 @@ class MultinomialLinkModel:
 
     def score(self, theta) -> np.ndarray:
         """Analytic score sum_i X_i' G_i' diag(pi_i)^{-1} Y_i (paper Sec. 4)."""
-        theta = np.asarray(theta, dtype=float)
+        theta = self._params(theta, "score")
         logp, s, _ = self._evaluate(theta, Y=self._Y, need_info=False)
         if not self._feasible(logp):
             raise InfeasibleError(f"{_W}.score: theta is outside the feasible region (some pi_ij <= 0)")
@@ -507,7 +515,7 @@ class MultinomialLinkModel:
 
     def information(self, theta) -> np.ndarray:
         """Fisher information F(theta) = sum_i n_i X_i' U_i X_i (paper Sec. 4)."""
-        theta = np.asarray(theta, dtype=float)
+        theta = self._params(theta, "information")
         logp, _, U = self._evaluate(theta, Y=self._Y, need_score=False)
         if not self._feasible(logp):
             raise InfeasibleError(f"{_W}.information: theta is outside the feasible region")
@@ -562,7 +570,7 @@ class MultinomialLinkModel:
 
     def observed_information(self, theta, h: float = 1e-6) -> np.ndarray:
         """-Hessian of l by central differences of the analytic score (for cov_type='observed')."""
-        theta = np.asarray(theta, dtype=float)
+        theta = self._params(theta, "observed_information")
         p = theta.size
         H = np.zeros((p, p))
         for a in range(p):
@@ -608,6 +616,8 @@ class MultinomialLinkModel:
         theta = self.start_params() if start_params is None else np.asarray(start_params, dtype=float).copy()
         if theta.shape != (self.k_params,):
             raise ValueError(f"{_W}.fit: start_params must have shape ({self.k_params},) (got {theta.shape})")
+        if not np.isfinite(theta).all():    # was reported as 'outside the feasible region'
+            raise ValueError(f"{_W}.fit: start_params contain NaN/inf")
         cur = self._evaluate(theta, Y=self._Y)          # (log pi, score wrt eta, U) at theta
         ll = self._ll_from(cur[0])
         if not np.isfinite(ll):
@@ -789,7 +799,10 @@ class MultinomialLinkModel:
     def predict(self, params, exog=None) -> np.ndarray:
         """Category probabilities (n, J) at params for exog (default: the training rows)."""
         Z = self._design(exog)
-        logp, _, _ = self._evaluate(np.asarray(params, float), Z=Z, need_score=False, need_info=False)
+        params = self._params(params, "predict")
+        if not np.isfinite(params).all():   # was reported as an infeasible cumulative model
+            raise ValueError(f"{_W}.predict: params contain NaN/inf")
+        logp, _, _ = self._evaluate(params, Z=Z, need_score=False, need_info=False)
         P = np.exp(logp)
         bad = ~np.isfinite(logp).all(axis=1)
         if bad.any():
