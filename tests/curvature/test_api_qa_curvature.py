@@ -146,3 +146,27 @@ def test_kfac_solver_on_a_bare_linear_model_equals_the_wrapped_one():
         a = InverseHVP(lin, _loss, (X, y), damping=0.1, solver=solver).solve(v)
         b = InverseHVP(wrapped, _loss, (X, y), damping=0.1, solver=solver).solve(v)
         assert torch.equal(a, b)
+
+
+def test_cg_zero_right_hand_side_with_a_start_point_returns_zero():
+    from paperworks.curvature import conjugate_gradient
+
+    A = torch.tensor([[2.0, 0.5], [0.5, 1.0]], dtype=torch.float64)
+    b = torch.zeros(2, dtype=torch.float64)
+    x = conjugate_gradient(lambda u: A @ u, b, damping=0.1, x0=torch.ones(2, dtype=torch.float64))
+    assert torch.equal(x, torch.zeros(2, dtype=torch.float64))          # old: returned x0 = [1, 1]
+    rhs = torch.tensor([1.0, -2.0], dtype=torch.float64)                 # peer: torch.linalg.solve
+    x = conjugate_gradient(lambda u: A @ u, rhs, damping=0.1, x0=torch.ones(2, dtype=torch.float64))
+    assert torch.allclose(x, torch.linalg.solve(A + 0.1 * torch.eye(2, dtype=torch.float64), rhs), atol=1e-12)
+
+
+def test_lissa_non_positive_scale_is_named():
+    from paperworks.curvature import lissa
+
+    A = torch.tensor([[2.0, 0.5], [0.5, 1.0]], dtype=torch.float64)
+    for bad in (-1.0, 0.0, float("nan")):
+        with pytest.raises(PaperworksError, match="scale must be a finite number > 0") as e:
+            lissa(lambda u: A @ u, torch.ones(2, dtype=torch.float64), scale=bad)
+        assert not isinstance(e.value, SingularHessianError)             # old: "the Hessian is zero"
+    x = lissa(lambda u: A @ u, torch.ones(2, dtype=torch.float64), scale=3.0, depth=400)
+    assert torch.allclose(x, torch.linalg.solve(A, torch.ones(2, dtype=torch.float64)), atol=1e-10)

@@ -22,6 +22,7 @@ meets a direction of non-positive curvature; every result is checked for NaN/inf
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -118,8 +119,8 @@ def conjugate_gradient(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tenso
     p = r.clone()
     rs = r @ r
     bnorm = float(b.norm())
-    if bnorm == 0:
-        return x
+    if bnorm == 0:       # the solution of (A + damping I) x = 0 is 0 (x0 was returned as if it solved it)
+        return torch.zeros_like(b)
     rq_max = 0.0
     for _ in range(max_iter):
         Ap = A(p) + damping * p
@@ -176,6 +177,9 @@ def lissa(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tensor, damping: f
         raise PaperworksError(f"{who}: damping='auto' is only supported by the exact solver; give a number")
     if scale is None:
         scale = 1.05 * (top_eigenvalue(A, b.numel(), b.dtype) + damping)
+    elif isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not math.isfinite(scale) or scale <= 0:
+        # a given scale <= 0 was reported as "the Hessian is zero"
+        raise PaperworksError(f"{who}: scale must be a finite number > 0 (got {scale!r})")
     if not scale > 0:
         raise SingularHessianError(f"{who}: the Hessian is zero; increase damping")
     h = b.clone()
@@ -278,6 +282,8 @@ class InverseHVP:
         scale = self._kw["lissa_scale"]
         if scale is None:   # full-batch top eigenvalue, x 2 as a margin for mini-batch Hessians (Koh & Liang fix it)
             scale = 2.0 * (top_eigenvalue(self._op, b.numel(), b.dtype) + float(self.damping))
+            if not scale > 0:
+                raise SingularHessianError("lissa: the Hessian is zero; increase damping")
             self._kw["lissa_scale"] = scale
         # tol=0: with mini-batch noise the update never vanishes; run the full depth as Koh & Liang do
         runs = [lissa(op, b, float(self.damping), scale, self._kw["lissa_depth"], tol=0.0) for _ in range(repeats)]
