@@ -63,3 +63,20 @@ def test_parameter_vectors_are_checked():
         m.predict(th * np.nan)
     with pytest.raises(ValueError, match="start_params contain NaN"):   # old: 'outside the feasible region'
         m.fit(start_params=th * np.nan)
+
+
+def test_lr_test_needs_the_same_responses_and_conf_int_alpha():
+    df = _data()
+    full = MultinomialLinkModel(df["y"], df[["a", "b"]], model="cumulative", assumption="npo").fit()
+    po = MultinomialLinkModel(df["y"], df[["a", "b"]], model="cumulative", assumption="po").fit()
+    stat, dof, p = full.lr_test(po)
+    assert dof == 2 and abs(stat - 2 * (full.llf - po.llf)) < 1e-12      # closed form of the statistic
+    assert abs(p - float(np.exp(-stat / 2))) < 1e-12                      # chi2 with 2 df: sf = exp(-x/2)
+    other = MultinomialLinkModel(df["y"].iloc[:100], df[["a", "b"]].iloc[:100], model="cumulative",
+                                 assumption="po").fit()
+    with pytest.raises(ValueError, match="not of the same responses"):   # old: a meaningless p-value
+        full.lr_test(other)
+    with pytest.raises(ValueError, match=r"alpha must be in \(0, 1\)"):     # old: NaN bounds
+        po.conf_int(alpha=5)
+    lo, hi = po.conf_int(alpha=0.1).T
+    assert np.allclose(hi - po.params, 1.6448536269514722 * po.bse, atol=1e-12)

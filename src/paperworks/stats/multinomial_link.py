@@ -878,6 +878,8 @@ class MultinomialLinkResults:
         return self.cov_params_
 
     def conf_int(self, alpha: float = 0.05) -> np.ndarray:
+        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0.0 < alpha < 1.0:
+            raise ValueError(f"{_W}.conf_int: alpha must be in (0, 1) (got {alpha!r})")  # gave NaN bounds
         z = stats.norm.ppf(1 - alpha / 2)
         return np.stack([self.params - z * self.bse, self.params + z * self.bse], axis=1)
 
@@ -887,6 +889,16 @@ class MultinomialLinkResults:
 
     def lr_test(self, restricted: "MultinomialLinkResults") -> tuple[float, int, float]:
         """Likelihood-ratio test of a nested restricted fit: (statistic, df, p-value)."""
+        if not isinstance(restricted, MultinomialLinkResults):
+            raise ValueError(f"{_W}.lr_test: 'restricted' must be a fitted MultinomialLinkResults "
+                             f"(got {type(restricted).__name__})")
+        a, b = self.model.endog_counts, restricted.model.endog_counts
+        if a.shape != b.shape or not np.array_equal(a, b):
+            # fits of different responses (say a complete-case fit vs one with an NA category) gave a
+            # statistic and p-value without meaning, silently
+            raise ValueError(f"{_W}.lr_test: the two fits are not of the same responses ({self.nobs:g} vs "
+                             f"{restricted.nobs:g} responses in {a.shape[0]} vs {b.shape[0]} rows); "
+                             f"a likelihood-ratio test needs nested models of the same data")
         stat = 2 * (self.llf - restricted.llf)
         dof = self.df_model - restricted.df_model
         if dof <= 0:
