@@ -154,28 +154,17 @@ def test_reproduce_smoke(reproduce_smoke):
 
 
 @pytest.mark.slow
-def test_reproduce_quick_tabular_claims_hold(reproduce_smoke):
-    # The Colored-MNIST claims (bias at least halved, accuracy within 2 points) are reported honestly and FAIL
-    # with the faithful Eq. 7 update (even retraining all layers on the same 1,000-sample edit keeps ~59% of
-    # the bias; see docs/systems/fmd.md); its cost claim depends on machine load. The tabular claims and the
-    # influence-ranking claim must hold; the diagnostic rows must be reported.
-    # The four text (fortunes_gender) claims were fixed before the text task was run and are reported as they
-    # come out (the bias claim fails: see docs); they must be present.
-    # With the official 3 x 100 Adult MLP (fidelity review, second session) the Adult / COMPAS bias claims fail
-    # too (last-layer ceiling at the ERM bias, see docs); they are reported, the other tabular claims must hold.
+def test_reproduce_quick_claims_hold(reproduce_smoke):
+    # Every claim must hold, as issue 3's "done when" asks. At present this test FAILS: the four bias claims
+    # (Colored MNIST, Adult, COMPAS, text), the Colored-MNIST accuracy claim and, under machine load, the
+    # Colored-MNIST wall-clock cost claim (see docs/systems/fmd.md). The structure is checked first.
     d = reproduce_smoke("fmd", preset=None)
-    bias_claims = [c for c in d["claims"] if c["claim"].startswith(("adult: FMD at least halves",
-                                                                    "compas: FMD at least halves"))]
-    assert len(bias_claims) == 2
-    must = [c for c in d["claims"] if not c["claim"].startswith("colored_mnist: FMD")
-            and not c["claim"].startswith("colored_mnist: accuracy") and not c["claim"].startswith("colored_mnist: debias")
-            and not c["claim"].startswith("fortunes_gender") and c not in bias_claims]
-    assert len(must) == 5 and all(c["holds"] for c in must), [c for c in must if not c["holds"]]
     assert sum(c["claim"].startswith("fortunes_gender") for c in d["claims"]) == 4
-    assert any(c["claim"].startswith("colored_mnist: FMD at least halves") for c in d["claims"])
+    for ds in ("colored_mnist", "adult", "compas"):
+        assert any(c["claim"].startswith(f"{ds}: FMD at least halves") for c in d["claims"]), ds
     rows = {r[0] for t in d["tables"] for r in t["rows"]}
     assert {"retrain all layers on the m-sample edit", "last layer refit on fully debiased data"} <= rows
-
+    assert all(c["holds"] for c in d["claims"]), [c for c in d["claims"] if not c["holds"]]
 
 def test_unlearn_and_influence_refuse_inputs_that_do_not_match_the_head():
     x, y, _ = _toy(40)

@@ -112,17 +112,16 @@ def test_dense_baseline_is_not_trained_less_than_the_sparse_models():
 
 @pytest.mark.slow
 def test_quick_reproduction(tmp_path):
-    """The default quick reproduction (about 3.5 CPU minutes; 15 min wall on a contended 2-core CPU). The
-    oracle-type claims (time growth, MILP optimality) must hold; the closed-loop claims and the 8-ReLU MSE ratio
-    (2.51 > 2.5 at equal training budgets) are reported (see docs for measured values)."""
+    """The default quick reproduction (about 3.5 CPU minutes; 15 min wall on a contended 2-core CPU): every claim
+    must hold, as issue 8's "done when" asks. It FAILS at present (the closed-loop claim and the 8-ReLU MSE ratio,
+    2.51 > 2.5 at equal training budgets; see docs for measured values)."""
     from paperworks.core.registry import get_system
     from paperworks.core.rundir import RunDir
 
     cls = get_system("sparse_mpc")
     rep = cls(cls.make_config({})).reproduce(RunDir(tmp_path), quick=True)
     by = {c.claim: c for c in rep.claims}
-    assert all(c.holds for k, c in by.items() if "closed loop" not in k and "MSE" not in k), \
-        [c.to_dict() for c in rep.claims]
+    assert by and all(c.holds for c in by.values()), [c.to_dict() for c in rep.claims if not c.holds]
 
 
 def test_bad_inputs_to_the_model_give_one_clear_error():

@@ -46,10 +46,9 @@ def test_quick_reproduction_claims_hold(tmp_path):
 
     cls = get_system("tame_bnn")
     rep = cls(cls.make_config({})).reproduce(RunDir(tmp_path), quick=True)
-    # "STE matches only in some seeds" is the issue's expectation, not an oracle: it is reported (it fails when STE
-    # matches the optimum in no seed, as measured); every other claim must hold
-    assert all(c.holds for c in rep.claims if "only in some seeds" not in c.claim), \
-        [c.to_dict() for c in rep.claims if not c.holds]
+    # every claim must hold, as issue 8's "done when" asks; at present "STE matches only in some seeds" fails
+    # (STE reaches the certified optimum in no seed, as measured; see docs), so this test fails
+    assert rep.claims and all(c.holds for c in rep.claims), [c.to_dict() for c in rep.claims if not c.holds]
 
 
 def test_bench_exact_methods_agree():
