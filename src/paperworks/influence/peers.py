@@ -54,18 +54,21 @@ def captum_naive_influence(model: nn.Module, layer: str, train: tuple, test: tup
 
     n = len(train[0])
     old = torch.get_default_dtype()
-    torch.set_default_dtype(train[0].dtype)
-    try:
-        inst = NaiveInfluenceFunction(model, TensorDataset(*train), "in-memory",
-                                      checkpoints_load_func=_no_checkpoint, layers=[layer], loss_fn=loss_fn,
-                                      test_loss_fn=test_loss_fn, batch_size=n, projection_dim=10 ** 6,
-                                      hessian_reg=n * (lam + damping), hessian_inverse_tol=0.0)
-    finally:
-        torch.set_default_dtype(old)
-    scores = inst.influence(test)                                          # [m, n]
+    # Captum iterates torch DataLoaders, each of which draws a seed from the global torch RNG: the caller's
+    # random stream is saved and restored around the whole computation (it moved on before)
+    with torch.random.fork_rng(devices=[]):
+        torch.set_default_dtype(train[0].dtype)
+        try:
+            inst = NaiveInfluenceFunction(model, TensorDataset(*train), "in-memory",
+                                          checkpoints_load_func=_no_checkpoint, layers=[layer], loss_fn=loss_fn,
+                                          test_loss_fn=test_loss_fn, batch_size=n, projection_dim=10 ** 6,
+                                          hessian_reg=n * (lam + damping), hessian_inverse_tol=0.0)
+        finally:
+            torch.set_default_dtype(old)
+        scores = inst.influence(test)                                      # [m, n]
+        emb = inst.compute_intermediate_quantities(test, test=True) if lam else None   # [m, P]: grad L_test(j)' R
     reg_share = torch.zeros((), dtype=scores.dtype)
     if lam:
-        emb = inst.compute_intermediate_quantities(test, test=True)        # [m, P]: grad L_test(j)' R
         theta = torch.cat([p.detach().reshape(-1) for p in model.get_submodule(layer).parameters()])
         # per test example [m]; the mean keeps its original order of operations (the fmd bench's numbers)
         reg_share = lam * emb @ (inst.R.T @ theta) if per_test else lam * emb.mean(0) @ (inst.R.T @ theta)
