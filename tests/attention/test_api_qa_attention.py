@@ -112,3 +112,14 @@ def test_lstm_refuses_left_padding_and_non_bool_mask():
         lstm(torch.tensor([[3, 4, 0]]), tgt, src_padding_mask=torch.tensor([[0, 0, 1]]))
     with pytest.raises(ValueError, match="right padding"):
         greedy_search(lstm, torch.tensor([[0, 3, 4]]), max_len_b=2)
+
+
+def test_bench_leaves_the_callers_rng_alone():
+    from paperworks.attention.bench import run_bench
+
+    torch.manual_seed(5)
+    state = torch.get_rng_state()
+    out = run_bench(vocab_size=30, d_model=8, n_heads=2, d_ff=16, n_layers=1, batch_size=2, src_len=3, tgt_len=3,
+                    beam_size=2)
+    assert out["ratio"] > 0
+    assert torch.equal(torch.get_rng_state(), state)      # old: reseeded to 0 and advanced by the dropout

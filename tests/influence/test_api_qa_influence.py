@@ -50,3 +50,22 @@ def test_kfac_influence_on_a_bare_linear_model():
         a = influence_scores(model, loss_fn, train, obj, solver=solver, damping=0.1)
         b = influence_scores(nn.Sequential(model), loss_fn, train, obj, solver=solver, damping=0.1)
         assert torch.equal(a, b) and torch.isfinite(a).all()
+
+
+def test_captum_peer_leaves_the_callers_rng_and_model_alone():
+    pytest.importorskip("captum")
+    from paperworks.influence.peers import captum_naive_influence
+
+    model, loss_fn, (X, y), xt, yt, lam = _ridge()
+    model.train()
+    torch.manual_seed(7)
+    state = torch.get_rng_state()
+    mse = nn.MSELoss(reduction="none")
+    scores, share = captum_naive_influence(nn.Sequential(model), "0", (X, y[:, None]), (xt, yt[:, None]),
+                                           lambda out, t: 0.5 * mse(out, t).squeeze(-1), lam=lam)
+    assert torch.equal(torch.get_rng_state(), state)       # old: Captum's DataLoaders drew from it
+    assert model.training and all(p.requires_grad and p.grad is None for p in model.parameters())
+    # on our scale it equals the exact influence (ridge: the Hessian is exact)
+    obj = lambda m: 0.5 * ((m(xt).squeeze(-1) - yt) ** 2).mean()  # noqa: E731
+    ours = influence_scores(model.eval(), loss_fn, (X, y), obj, solver="exact")
+    assert torch.allclose(scores + share, ours, atol=1e-12)
