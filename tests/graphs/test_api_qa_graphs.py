@@ -28,3 +28,23 @@ def test_to_dense_keeps_edge_weights_like_pyg():
     b = _weighted_batch()
     del b.edge_weight
     assert torch.equal(G.to_dense(b)[1], to_dense_adj(b.edge_index, b.batch))
+
+
+def test_dense_models_take_integer_node_masks():
+    # a 0/1 integer mask (what to_dense_batch users often carry as long) was used as row INDICES in the masked
+    # batch norm (x[mask] picks rows 0 and 1) and died with a ValueError deep inside BatchNorm
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(2, 5, 3, generator=g)
+    a = (torch.rand(2, 5, 5, generator=g) > 0.5).float()
+    a = ((a + a.transpose(1, 2)) > 0).float()
+    m = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]])
+    for make in (lambda: G.DiffPoolNet(3, 2, max_nodes=5, hidden=8),
+                 lambda: G.DiffPoolNet(3, 2, max_nodes=5, hidden=8, variant="official"),
+                 lambda: G.FlatDenseSAGE(3, 2, max_nodes=5, hidden=8)):
+        torch.manual_seed(0)
+        net = make().train()
+        ref = net.forward_dense(x, a, m.bool())[0]
+        for dtype in (torch.long, torch.float32):
+            torch.manual_seed(0)
+            net = make().train()
+            torch.testing.assert_close(net.forward_dense(x, a, m.to(dtype))[0], ref, rtol=0, atol=0)

@@ -89,6 +89,11 @@ def assignment_entropy(s: Tensor, mask: Tensor | None = None) -> Tensor:
     return (h * m).sum() / m.sum().clamp(min=1.0)
 
 
+def _bool_mask(mask: Tensor | None) -> Tensor | None:
+    """A node mask as bool (a 0/1 integer or float mask indexed rows by position in x[mask])."""
+    return mask if mask is None or mask.dtype == torch.bool else mask != 0
+
+
 class MaskedBatchNorm(nn.BatchNorm1d):
     """BatchNorm over the real nodes of a padded [B, N, F] tensor (padding stays 0).
 
@@ -105,6 +110,7 @@ class MaskedBatchNorm(nn.BatchNorm1d):
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:  # type: ignore[override]
         if mask is None:
             return self._norm(x.reshape(-1, x.size(-1))).reshape(x.shape)
+        mask = _bool_mask(mask)
         out = torch.zeros_like(x)
         out[mask] = self._norm(x[mask])
         return out
@@ -266,6 +272,7 @@ class DiffPoolNet(nn.Module):
         return self.forward_dense(x, adj, mask)
 
     def forward_dense(self, x: Tensor, adj: Tensor, mask: Tensor | None = None):
+        mask = _bool_mask(mask)
         aux = x.new_zeros(())
         readouts, self.assignments = [], []
         for li, (emb, pool) in enumerate(zip(self.embed, self.pool)):
@@ -316,6 +323,7 @@ class FlatDenseSAGE(nn.Module):
         return self.forward_dense(x, adj, mask)
 
     def forward_dense(self, x, adj, mask=None):
+        mask = _bool_mask(mask)
         z = self.gnn(x, adj, mask)
         m = mask.unsqueeze(-1).to(z.dtype) if mask is not None else torch.ones_like(z[..., :1])
         g = (z * m).sum(1)
