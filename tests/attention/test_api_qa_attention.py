@@ -126,3 +126,16 @@ def test_bench_leaves_the_callers_rng_alone(monkeypatch):
                     beam_size=2)
     assert out["ratio"] > 0
     assert torch.equal(torch.get_rng_state(), state)      # old: reseeded to 0 and advanced by the dropout
+
+
+def test_bleu_and_exact_match_refuse_a_bare_string():
+    from paperworks.attention import corpus_bleu, exact_match
+
+    assert corpus_bleu(["the cat sat on the mat"], ["the cat sat on the mat"]) == pytest.approx(100.0)
+    with pytest.raises(ValueError, match="list of sentences"):      # old: 0.0 (one sentence per character)
+        corpus_bleu("the cat sat on the mat", "the cat sat on the mat")
+    with pytest.raises(ValueError, match="list of sentences"):
+        corpus_bleu(["the cat sat on the mat"], "the cat sat on the mat")
+    with pytest.raises(ValueError, match="got a string"):            # old: 2/3 (per character)
+        exact_match("abc", "abd")
+    assert exact_match([[1, 2], [3]], [[1, 2], [4]]) == 0.5

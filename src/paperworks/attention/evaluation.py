@@ -16,6 +16,9 @@ def corpus_bleu(hypotheses: Sequence[str], references: Sequence[str], tokenize: 
     """
     import sacrebleu
 
+    for name, v in (("hypotheses", hypotheses), ("references", references)):
+        if isinstance(v, (str, bytes)):   # a bare string is a sequence of 1-character "sentences": BLEU 0, silently
+            raise ValueError(f"corpus_bleu: '{name}' must be a list of sentences (got one string; wrap it in a list)")
     if len(hypotheses) != len(references):
         raise ValueError(f"corpus_bleu: {len(hypotheses)} hypotheses but {len(references)} references")
     if not hypotheses:
@@ -25,6 +28,8 @@ def corpus_bleu(hypotheses: Sequence[str], references: Sequence[str], tokenize: 
 
 def exact_match(hypotheses: Sequence[Sequence[int]], references: Sequence[Sequence[int]]) -> float:
     """Fraction of sequences reproduced exactly (token for token, same length)."""
+    if isinstance(hypotheses, (str, bytes)) or isinstance(references, (str, bytes)):
+        raise ValueError("exact_match: expected lists of sequences (got a string; it was scored per character)")
     if len(hypotheses) != len(references) or not hypotheses:
         raise ValueError(f"exact_match: need equally many (>0) hypotheses and references "
                          f"(got {len(hypotheses)} and {len(references)})")
