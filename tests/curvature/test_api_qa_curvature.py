@@ -170,3 +170,17 @@ def test_lissa_non_positive_scale_is_named():
         assert not isinstance(e.value, SingularHessianError)             # old: "the Hessian is zero"
     x = lissa(lambda u: A @ u, torch.ones(2, dtype=torch.float64), scale=3.0, depth=400)
     assert torch.allclose(x, torch.linalg.solve(A, torch.ones(2, dtype=torch.float64)), atol=1e-10)
+
+
+def test_a_tuple_mixing_tensors_and_constants_is_not_a_dataset():
+    from paperworks.curvature import n_samples
+
+    model, (X, y) = _setup()
+    assert n_samples((X, y)) == 12
+    with pytest.raises(DataError, match="must hold only tensors"):   # old: 3 (the tuple's length)
+        n_samples((X, y, 0.5))
+    with pytest.raises(DataError, match="must hold only tensors"):   # old: TypeError deep in torch.cat
+        data_grad(model, _loss, (X, y, 0.5))
+    samples = [(X[i], y[i]) for i in range(12)]                      # a list of samples stays a Dataset
+    assert n_samples(samples) == 12
+    assert torch.allclose(data_grad(model, _loss, samples), data_grad(model, _loss, (X, y)), atol=1e-15)

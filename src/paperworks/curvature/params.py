@@ -132,6 +132,10 @@ def n_samples(data: Any) -> int:
         ns = {int(v.shape[0]) for v in data.values() if isinstance(v, torch.Tensor)}
     elif isinstance(data, (tuple, list)) and data and all(isinstance(v, torch.Tensor) for v in data):
         ns = {int(v.shape[0]) for v in data}
+    elif isinstance(data, (tuple, list)) and any(isinstance(v, torch.Tensor) for v in data):
+        # (X, y, 0.5) was read as a Dataset of 3 samples (its length) and failed later in a torch call
+        raise DataError(f"a tuple/list of data must hold only tensors (batch-first) (got "
+                        f"{', '.join(type(v).__name__ for v in data)}); pass constants through loss_fn instead")
     elif hasattr(data, "__len__") and hasattr(data, "__getitem__"):
         return len(data)
     else:
