@@ -62,7 +62,7 @@ def check_images(who: str, x, model: nn.Module | None = None, name: str = "x") -
         raise DataError(f"{who}: '{name}' is empty (shape {list(x.shape)})")
     if not torch.isfinite(x).all():
         raise DataError(f"{who}: '{name}' contains NaN or infinite values")
-    lo, hi = float(x.min()), float(x.max())
+    lo, hi = float(x.detach().min()), float(x.detach().max())   # (a user x that requires grad: no warning)
     if lo < 0.0 or hi > 1.0:
         raise DataError(f"{who}: images in '{name}' must lie in [0, 1] (got values in [{lo:.4g}, {hi:.4g}]); "
                         "scale them (e.g. uint8 / 255) before attacking")

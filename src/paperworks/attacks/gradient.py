@@ -178,7 +178,8 @@ def pgd(model, x: torch.Tensor, y: torch.Tensor, *, eps: float, alpha: float | N
 
     x^{t+1} = Proj_{B(x, eps)}( clip_[0,1]( x^t + alpha * s(grad) ) ),  s = sign (L_inf) or g/||g||_2 (L_2);
     the step is taken against the gradient for targeted attacks. The start x^0 is ``x_start`` when given,
-    otherwise a uniform random point of the ball (``random_start=True``, Madry et al.) or x itself.
+    otherwise a uniform random point of the ball (``random_start=True``, Madry et al.; drawn from ``generator``,
+    else from a generator seeded with ``seed``, else from torch's global RNG, which it then advances) or x itself.
     ``alpha`` defaults to 2.5 * eps / steps (Madry et al.'s rule of thumb).
     """
     who = "pgd"
