@@ -1,5 +1,6 @@
 """Python-API QA of the graph engine against PyG on edge cases (weights, dtypes, tiny graphs)."""
 
+import pytest
 import torch
 from torch_geometric.data import Batch, Data
 from torch_geometric.utils import to_dense_adj, to_dense_batch
@@ -48,3 +49,15 @@ def test_dense_models_take_integer_node_masks():
             torch.manual_seed(0)
             net = make().train()
             torch.testing.assert_close(net.forward_dense(x, a, m.to(dtype))[0], ref, rtol=0, atol=0)
+
+
+def test_stratified_split_refuses_fractional_labels():
+    from paperworks.core.errors import DataError
+    from paperworks.graphs.hetero import stratified_split
+
+    y = torch.tensor([0, 1, 0, 1, 0, 1, 0, 1, 0, 1])
+    ref = stratified_split(y, 0.4, 0.2, seed=3)
+    got = stratified_split(y.double(), 0.4, 0.2, seed=3)          # integral floats: the same split
+    assert all(torch.equal(a, b) for a, b in zip(ref, got))
+    with pytest.raises(DataError, match="integer class ids"):
+        stratified_split(y * 0.5, 0.4, 0.2)                     # 0.5 was truncated into class 0

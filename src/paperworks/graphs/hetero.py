@@ -580,7 +580,11 @@ def stratified_split(y: torch.Tensor | np.ndarray, train: float = 0.2, val: floa
 
     Every class keeps at least one training node. Deterministic in ``seed``.
     """
-    y = torch.as_tensor(y).long()
+    y = torch.as_tensor(y)
+    if y.is_floating_point() and (not torch.isfinite(y).all() or (y != y.round()).any()):
+        # .long() truncated them: labels 0.5 and 0.0 fell into one class
+        raise DataError("stratified_split: labels must be integer class ids (got non-integral values)")
+    y = y.long()
     if y.dim() != 1:
         raise DataError(f"stratified_split: expected labels of shape [N] (got {tuple(y.shape)})")
     if not (0 < train < 1 and 0 <= val < 1 and train + val < 1):
