@@ -139,3 +139,24 @@ def test_bleu_and_exact_match_refuse_a_bare_string():
     with pytest.raises(ValueError, match="got a string"):            # old: 2/3 (per character)
         exact_match("abc", "abd")
     assert exact_match([[1, 2], [3]], [[1, 2], [4]]) == 0.5
+
+
+def test_float_mask_fully_masked_row_same_on_both_paths():
+    torch.manual_seed(0)
+    m = MultiHeadAttention(8, 2).double().eval()
+    t = _torch_mha_like(m)
+    x = torch.randn(2, 3, 8, dtype=torch.float64)
+    fm = torch.zeros(3, 3, dtype=torch.float64)
+    fm[1, :] = float("-inf")                    # query 1 may attend nothing
+    fm[2, 0] = float("-inf")
+    with torch.no_grad():
+        fused = m(x, x, x, attn_mask=fm)
+        out, w = m(x, x, x, attn_mask=fm, need_weights=True, average_attn_weights=False)
+        peer_out, peer_w = t(x, x, x, attn_mask=fm, need_weights=True, average_attn_weights=False)
+    assert torch.isfinite(out).all()                                    # old: NaN row on the weights path
+    assert torch.allclose(out, fused, atol=1e-12)
+    assert (w[:, :, 1] == 0).all()
+    assert torch.allclose(out[:, 1], m.out_proj.bias.expand(2, 8), atol=1e-15)   # zero context: out_proj(0)
+    keep = torch.tensor([True, False, True])                            # other rows: torch MHA
+    assert torch.allclose(out[:, keep], peer_out[:, keep], atol=1e-12)
+    assert torch.allclose(w[:, :, keep], peer_w[:, :, keep], atol=1e-12)

@@ -76,14 +76,20 @@ class MultiHeadAttention(nn.Module):
         scores = q @ k.transpose(-2, -1) / math.sqrt(self.d_k)
         mask = combine_attention_masks(build_attention_mask(key_padding_mask, causal, T, S, device=q.device),
                                        attn_mask)
+        dead = None
         if mask is not None and mask.dtype != torch.bool:       # a float attn_mask: added, as in the fused path
             scores = scores + mask
+            # a row the float mask sets to -inf everywhere: zero weights, as the fused path and bool masks give
+            # (the softmax gave NaN here while the default path returned out_proj(0))
+            dead = torch.isneginf(scores).all(-1, keepdim=True)
             mask = None
         if mask is not None:
             scores = scores.masked_fill(~mask, float("-inf"))
         w = torch.softmax(scores, dim=-1)
         if mask is not None:
             w = w.masked_fill(~mask.any(-1, keepdim=True), 0.0)
+        if dead is not None:
+            w = w.masked_fill(dead, 0.0)
         if self.training and self.dropout > 0:
             w = F.dropout(w, self.dropout, True)
         o = w @ v
