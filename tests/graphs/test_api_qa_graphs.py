@@ -61,3 +61,24 @@ def test_stratified_split_refuses_fractional_labels():
     assert all(torch.equal(a, b) for a, b in zip(ref, got))
     with pytest.raises(DataError, match="integer class ids"):
         stratified_split(y * 0.5, 0.4, 0.2)                     # 0.5 was truncated into class 0
+
+
+def test_logreg_probe_takes_bool_masks_as_masks():
+    # bool masks (HeteroData's train_mask / test_mask) were cast to the indices 0 / 1: the probe trained on
+    # nodes 0 and 1 only and scored nodes 0 and 1 (the same two nodes), without a word
+    from paperworks.core.errors import DataError
+    from paperworks.graphs.node_eval import logreg_probe
+
+    g = torch.Generator().manual_seed(0)
+    y = torch.arange(60) % 3
+    z = torch.randn(60, 4, generator=g) + 3 * torch.nn.functional.one_hot(y, 4).float()
+    idx = torch.randperm(60, generator=g)
+    tr, va, te = idx[:30].sort().values, idx[30:40].sort().values, idx[40:].sort().values
+    mask = {k: torch.zeros(60, dtype=torch.bool).index_fill_(0, v, True) for k, v in (("tr", tr), ("va", va), ("te", te))}
+    ref = logreg_probe(z, y, tr, te, va)
+    assert logreg_probe(z, y, mask["tr"], mask["te"], mask["va"]) == ref
+    assert logreg_probe(z, y, mask["tr"].numpy(), te.numpy(), mask["va"]) == ref
+    with pytest.raises(DataError, match="mask of length 60"):
+        logreg_probe(z, y, mask["tr"][:50], te)
+    with pytest.raises(DataError, match="outside"):
+        logreg_probe(z, y, tr, torch.tensor([0, 60]))

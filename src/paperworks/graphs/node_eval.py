@@ -40,6 +40,21 @@ def _np(a) -> np.ndarray:
     return np.asarray(a)
 
 
+def _as_index(a, n: int, name: str, where: str) -> np.ndarray:
+    """Node indices as int64; a bool mask over the N nodes becomes its indices (cast to int, the mask named
+    nodes 0 and 1 only). Indices must lie in [0, N)."""
+    a = _np(a)
+    if a.dtype == bool:
+        if a.shape != (n,):
+            raise DataError(f"{where}: bool '{name}' must be a mask of length {n} (got shape {a.shape})")
+        return np.flatnonzero(a)
+    a = a.astype(np.int64).ravel()
+    if a.size and (a.min() < 0 or a.max() >= n):
+        raise DataError(f"{where}: '{name}' holds node index {int(a.max()) if a.max() >= n else int(a.min())} "
+                        f"outside [0, {n})")
+    return a
+
+
 def as_numpy_embeddings(z, where: str) -> np.ndarray:
     z = _np(z)
     if z.ndim != 2:
@@ -66,6 +81,7 @@ def logreg_probe(z, y, train_idx, test_idx, val_idx=None, *, seed: int = 0,
                  cs: tuple[float, ...] = (0.01, 0.1, 1.0, 10.0, 100.0)) -> dict[str, float]:
     """Logistic regression on frozen embeddings ``z`` [N, d]; macro/micro-F1 on ``test_idx``.
 
+    Index arguments take node indices or bool masks over the N nodes.
     Embeddings are standardised with the training rows' statistics. With ``val_idx`` the inverse
     regularisation ``C`` is chosen from ``cs`` by validation macro-F1; without it C = 1.
     """
@@ -75,7 +91,9 @@ def logreg_probe(z, y, train_idx, test_idx, val_idx=None, *, seed: int = 0,
     y = _np(y).astype(np.int64).ravel()
     if y.size != z.shape[0]:
         raise DataError(f"logreg_probe: {z.shape[0]} embeddings but {y.size} labels")
-    tr, te = _np(train_idx).astype(np.int64), _np(test_idx).astype(np.int64)
+    n = z.shape[0]
+    tr = _as_index(train_idx, n, "train_idx", "logreg_probe")
+    te = _as_index(test_idx, n, "test_idx", "logreg_probe")
     if tr.size == 0 or te.size == 0:
         raise DataError("logreg_probe: empty train or test index")
     if np.unique(y[tr]).size < 2:
@@ -92,8 +110,8 @@ def logreg_probe(z, y, train_idx, test_idx, val_idx=None, *, seed: int = 0,
         return clf
 
     with _one_blas_thread():
-        if val_idx is not None and len(val_idx) > 0:
-            va = _np(val_idx).astype(np.int64)
+        va = None if val_idx is None else _as_index(val_idx, n, "val_idx", "logreg_probe")
+        if va is not None and va.size > 0:
             best = max(cs, key=lambda c: f1_scores(y[va], fit(c).predict(zs[va]))["macro_f1"])
         else:
             best = 1.0
