@@ -160,3 +160,17 @@ def test_float_mask_fully_masked_row_same_on_both_paths():
     keep = torch.tensor([True, False, True])                            # other rows: torch MHA
     assert torch.allclose(out[:, keep], peer_out[:, keep], atol=1e-12)
     assert torch.allclose(w[:, :, keep], peer_w[:, :, keep], atol=1e-12)
+
+
+def test_label_smoothing_target_dtypes():
+    from paperworks.attention import label_smoothed_cross_entropy
+
+    torch.manual_seed(0)
+    logits = torch.randn(4, 6, dtype=torch.float64)
+    tgt = torch.tensor([0, 1, 5, 2])
+    ref = F.cross_entropy(logits, tgt, label_smoothing=0.1)                     # peer
+    for dt in (torch.int64, torch.int32, torch.int16, torch.uint8):            # old: uint8 / int16 failed in gather
+        assert torch.allclose(label_smoothed_cross_entropy(logits, tgt.to(dt), 0.1), ref, atol=1e-15)
+    for dt in (torch.float32, torch.bool):
+        with pytest.raises(ValueError, match="integer class ids"):
+            label_smoothed_cross_entropy(logits, tgt.to(dt), 0.1)

@@ -149,6 +149,10 @@ def label_smoothed_cross_entropy(logits: torch.Tensor, target: torch.Tensor, eps
                          f"{tuple(target.shape)} disagree (expected logits = target shape + [V])")
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"label_smoothed_cross_entropy: reduction must be mean, sum or none (got {reduction!r})")
+    if target.dtype.is_floating_point or target.dtype.is_complex or target.dtype == torch.bool:
+        raise ValueError(f"label_smoothed_cross_entropy: target must hold integer class ids (got {target.dtype})")
+    if target.dtype not in (torch.int64, torch.int32):   # uint8 / int16 ids: gather failed on them
+        target = target.long()
     if logits.dtype not in (torch.float32, torch.float64):  # half precision: accumulate in float32
         logits = logits.float()
     logp = F.log_softmax(logits, dim=-1)
