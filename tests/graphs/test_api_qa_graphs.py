@@ -75,10 +75,35 @@ def test_logreg_probe_takes_bool_masks_as_masks():
     idx = torch.randperm(60, generator=g)
     tr, va, te = idx[:30].sort().values, idx[30:40].sort().values, idx[40:].sort().values
     mask = {k: torch.zeros(60, dtype=torch.bool).index_fill_(0, v, True) for k, v in (("tr", tr), ("va", va), ("te", te))}
-    ref = logreg_probe(z, y, tr, te, va)
-    assert logreg_probe(z, y, mask["tr"], mask["te"], mask["va"]) == ref
-    assert logreg_probe(z, y, mask["tr"].numpy(), te.numpy(), mask["va"]) == ref
+    ref = logreg_probe(z, y, tr, te, va, cs=(0.1, 1.0))
+    assert logreg_probe(z, y, mask["tr"], mask["te"], mask["va"], cs=(0.1, 1.0)) == ref
+    assert logreg_probe(z, y, mask["tr"].numpy(), te.numpy(), mask["va"], cs=(0.1, 1.0)) == ref
     with pytest.raises(DataError, match="mask of length 60"):
         logreg_probe(z, y, mask["tr"][:50], te)
     with pytest.raises(DataError, match="outside"):
         logreg_probe(z, y, tr, torch.tensor([0, 60]))
+
+
+def test_train_eval_split_masks():
+    # a Split of bool masks indexed graphs 0 and 1 (True -> 1, False -> 0) for every part: train, val and test
+    # were the same two graphs, silently
+    import numpy as np
+
+    from paperworks.core.errors import DataError
+
+    g = torch.Generator().manual_seed(0)
+    data = [Data(x=torch.randn(3, 2, generator=g), edge_index=torch.tensor([[0, 1], [1, 2]]), y=torch.tensor([i % 2]))
+            for i in range(12)]
+    idx = G.Split(np.arange(0, 8), np.arange(8, 10), np.arange(10, 12))
+    masks = G.Split(*(np.isin(np.arange(12), p) for p in (idx.train, idx.val, idx.test)))
+
+    def make():
+        return G.HierGCN(2, 2, hidden=8, pool="none")
+
+    a = G.train_eval(make, data, idx, epochs=2, batch_size=4, seed=0)
+    b = G.train_eval(make, data, masks, epochs=2, batch_size=4, seed=0)
+    assert (a.test_acc, a.val_loss, a.history) == (b.test_acc, b.val_loss, b.history)
+    with pytest.raises(DataError, match="mask of length 12"):
+        G.train_eval(make, data, G.Split(masks.train[:5], idx.val, idx.test), epochs=1)
+    with pytest.raises(DataError, match="integer graph indices"):
+        G.train_eval(make, data, G.Split(idx.train + 0.5, idx.val, idx.test), epochs=1)

@@ -132,6 +132,19 @@ def make_splits(y, protocol: str = "cv10", seed: int = 0, folds: int = 10) -> li
     raise ConfigError(f"make_splits: 'protocol' must be one of cv10, random (got {protocol!r})")
 
 
+def _split_part(part, n: int, name: str) -> np.ndarray:
+    """One part of a Split as graph indices: a bool mask over the n graphs becomes its indices (used as indices,
+    True / False picked graphs 1 and 0); a non-integer array is refused."""
+    a = np.asarray(part)
+    if a.dtype == bool:
+        if a.shape != (n,):
+            raise DataError(f"train_eval: bool split.{name} must be a mask of length {n} (got shape {a.shape})")
+        return np.flatnonzero(a)
+    if a.size and a.dtype.kind not in "iu":
+        raise DataError(f"train_eval: split.{name} must hold integer graph indices (got dtype {a.dtype})")
+    return a
+
+
 @torch.no_grad()
 def evaluate(model, loader) -> tuple[float, float]:
     """(accuracy, mean cross-entropy) over a loader."""
@@ -162,6 +175,7 @@ def train_eval(make_model: Callable[[], torch.nn.Module], data: Sequence, split:
         check_int(k, v, 1, where="train_eval")
     if not lr > 0:
         raise ConfigError(f"train_eval: 'lr' must be > 0 (got {lr!r})")
+    split = Split(*(_split_part(getattr(split, k), len(data), k) for k in ("train", "val", "test")))
     if len(split.train) == 0 or len(split.val) == 0 or len(split.test) == 0:
         raise DataError("train_eval: empty train, validation or test split")
     idx = np.unique(np.concatenate([split.train, split.val, split.test]))
