@@ -29,3 +29,26 @@ def test_fashion_mnist_cache_of_a_root_survives_a_new_process(tmp_path, monkeypa
         assert d["y_train"].dtype == np.int64 and d["x_train"].shape == (2, 28, 28)
     assert len(reads) == 4                     # the four IDX files were parsed once
     assert len(list((tmp_path / "cache" / "datasets").glob("fashion_mnist_*.npz"))) == 1
+
+
+def test_hetero_npz_round_trip_keeps_edge_weights(tmp_path):
+    # save_hetero_npz wrote edge_index only: a weighted edge type came back unweighted (all-ones adjacency)
+    import torch
+    from torch_geometric.data import HeteroData
+
+    from paperworks.data.hetero import load_hetero_folder, save_hetero_npz
+    from paperworks.graphs.hetero import relation_block
+
+    d = HeteroData()
+    d["paper"].x = torch.randn(4, 3)
+    d["paper"].y = torch.tensor([0, 1, 0, 1])
+    d["paper"].train_mask = torch.tensor([True, True, False, False])
+    d["author"].num_nodes = 2
+    et = ("paper", "by", "author")
+    d[et].edge_index = torch.tensor([[0, 1, 2, 3], [0, 0, 1, 1]])
+    d[et].edge_weight = torch.tensor([0.5, 2.0, 1.5, 0.25])
+    d[("author", "wrote", "paper")].edge_index = torch.tensor([[0, 1], [1, 2]])
+    back = load_hetero_folder("toy", save_hetero_npz(d, tmp_path / "toy.npz", "paper"))
+    assert torch.equal(back[et].edge_weight, d[et].edge_weight)
+    assert torch.equal(relation_block(back, et).to_dense(), relation_block(d, et).to_dense())
+    assert getattr(back[("author", "wrote", "paper")], "edge_weight", None) is None

@@ -169,7 +169,8 @@ def _index_mask(indices, n: int, path, key: str, what: str) -> torch.Tensor:
 # ------------------------------------------------------------------------------------- npz format
 def save_hetero_npz(data, path: str | Path, target: str) -> Path:
     """Write a HeteroData as a pickle-free npz: ``node_types`` (str array), ``target`` (str),
-    ``num_nodes__<t>``, optional ``x__<t>`` [N_t, F], ``edge_index__<src>__<rel>__<dst>`` [2, E],
+    ``num_nodes__<t>``, optional ``x__<t>`` [N_t, F], ``edge_index__<src>__<rel>__<dst>`` [2, E] (and
+    ``edge_weight__<src>__<rel>__<dst>`` [E] when the edge type has weights),
     ``y`` [N_target], optional ``train_idx`` / ``val_idx`` / ``test_idx``.
     """
     from paperworks.graphs.hetero import check_hetero
@@ -189,6 +190,9 @@ def save_hetero_npz(data, path: str | Path, target: str) -> Path:
         if any("__" in p for p in et):
             raise DataError(f"save_hetero_npz: edge type names may not contain '__' (got {et})")
         arrays["edge_index__" + "__".join(et)] = data[et].edge_index.cpu().numpy().astype(np.int64)
+        w = getattr(data[et], "edge_weight", None)
+        if w is not None:   # (it was dropped: the reloaded graph was silently unweighted)
+            arrays["edge_weight__" + "__".join(et)] = w.detach().cpu().numpy()
     arrays["y"] = data[target].y.cpu().numpy().astype(np.int64)
     for name in ("train", "val", "test"):
         m = getattr(data[target], f"{name}_mask", None)
@@ -253,6 +257,13 @@ def _npz_to_hetero(z, path):
             if len(parts) != 3:
                 raise DataError(f"'{path}': malformed edge key '{k}' (want edge_index__src__rel__dst)")
             data[tuple(parts)].edge_index = torch.from_numpy(np.asarray(z[k], dtype=np.int64))
+            wk = "edge_weight__" + k[len("edge_index__"):]
+            if wk in keys:
+                w = np.asarray(z[wk])
+                if w.dtype.kind != "f" or w.shape != (data[tuple(parts)].edge_index.size(1),):
+                    raise DataError(f"'{path}': '{wk}' must be a float vector with one weight per edge of '{k}' "
+                                    f"(got shape {w.shape}, dtype {w.dtype})")
+                data[tuple(parts)].edge_weight = torch.from_numpy(w.copy())
     y = torch.from_numpy(np.asarray(z["y"], dtype=np.int64))
     n_target = data[target].num_nodes if target in data.node_types else None
     if n_target is not None and y.shape != (n_target,):
