@@ -31,6 +31,29 @@ def test_to_dense_keeps_edge_weights_like_pyg():
     assert torch.equal(G.to_dense(b)[1], to_dense_adj(b.edge_index, b.batch))
 
 
+def test_segment_sparsemax_many_entries_and_large_values_match_entmax():
+    # prefix sums ran over ALL entries: with 20k float32 entries near 1000 a late segment's support test
+    # failed and it came out as z + 1 (outputs near 1000, max error 1003 against entmax)
+    entmax = pytest.importorskip("entmax")
+    g = torch.Generator().manual_seed(0)
+    for dtype, shift, e in ((torch.float32, 1000.0, 20000), (torch.float32, 0.0, 20000), (torch.float64, 1e9, 4000)):
+        z = torch.randn(e, generator=g, dtype=dtype) + shift
+        index = torch.arange(e) // 4
+        perm = torch.randperm(e, generator=g)           # segments need not be contiguous
+        ref = entmax.sparsemax(z.view(-1, 4).double(), dim=-1).view(-1)
+        out = G.segment_sparsemax(z[perm], index[perm])
+        assert out.dtype == dtype
+        torch.testing.assert_close(out.double(), ref[perm], atol=torch.finfo(dtype).eps ** 0.5, rtol=0)
+        sums = torch.zeros(e // 4, dtype=torch.float64).index_add_(0, index[perm], out.double())
+        torch.testing.assert_close(sums, torch.ones_like(sums), atol=torch.finfo(dtype).eps ** 0.5, rtol=0)
+    # segments of unequal sizes with an empty one (num_segments > max index + 1), in float64: exact per segment
+    z = torch.randn(9, generator=g, dtype=torch.float64) * 3 + 1e8
+    index = torch.tensor([0, 0, 0, 2, 2, 3, 3, 3, 3])
+    out = G.segment_sparsemax(z, index, num_segments=5)
+    for s in (0, 2, 3):
+        torch.testing.assert_close(out[index == s], entmax.sparsemax(z[index == s] - z[index == s].max(), dim=-1))
+
+
 def test_dense_models_take_integer_node_masks():
     # a 0/1 integer mask (what to_dense_batch users often carry as long) was used as row INDICES in the masked
     # batch norm (x[mask] picks rows 0 and 1) and died with a ValueError deep inside BatchNorm

@@ -66,7 +66,45 @@ def segment_sparsemax(z: Tensor, index: Tensor, num_segments: int | None = None,
     k = torch.zeros(n, dtype=z.dtype, device=z.device).index_add_(0, seg, support.to(z.dtype))
     ssum = torch.zeros(n, dtype=z.dtype, device=z.device).index_add_(0, seg, zs * support.to(z.dtype))
     tau = (ssum - 1) / k.clamp(min=1)
-    return (z - tau[index]).clamp(min=0)
+    out = (z - tau[index]).clamp(min=0)
+    # The prefix sums above run over ALL entries, so a late segment's sums are differences of large totals: with
+    # many entries or large values (float32: 20k entries near 1000) the support test goes wrong (k = 0: outputs
+    # near 1000; or a wrong support: sums of 1.3). A valid result sums to 1 per segment (for any support, tau makes
+    # the support sum to 1; only the right support keeps the clamped rest at 0), and its support is {z > tau}
+    # (the gradient flows through the support). Segments whose sum is off by more than d = sqrt(eps) (3e-4 in
+    # float32), or with an entry on the wrong side of tau by more than d, are recomputed per segment, shifted by
+    # their maximum; every other entry is returned exactly as computed above.
+    with torch.no_grad():
+        d = torch.finfo(z.dtype).eps ** 0.5
+        total_out = torch.zeros(n, dtype=z.dtype, device=z.device).index_add_(0, index, out.detach())
+        gap = zs.detach() - tau[seg]
+        wrong = (support & (gap < -d)) | (~support & (gap > d))
+        bad = ((total_out - 1).abs() > d) & (counts > 0)
+        bad[seg[wrong]] = True
+    if bool(bad.any()):
+        out = torch.where(bad[index], _segment_sparsemax_dense(z, index, bad), out)
+    return out
+
+
+def _segment_sparsemax_dense(z: Tensor, index: Tensor, segments: Tensor) -> Tensor:
+    """Exact per-segment sparsemax of the entries whose segment is flagged in ``segments`` (bool [n]); other
+    entries come back as 0. Each flagged segment becomes one padded row, shifted by its maximum (sparsemax is
+    shift-invariant), so its prefix sums start near 0 and never mix with other segments."""
+    sel = segments[index]
+    zs, seg = z[sel], index[sel]
+    useg, row = torch.unique(seg, return_inverse=True)
+    order = torch.argsort(row, stable=True)
+    counts = torch.bincount(row, minlength=useg.numel())
+    start = torch.cumsum(counts, 0) - counts
+    col = torch.empty_like(row)
+    col[order] = torch.arange(row.numel(), device=z.device) - start[row[order]]
+    rmax = torch.full((useg.numel(),), -torch.inf, dtype=z.dtype, device=z.device).index_reduce_(
+        0, row, zs.detach(), "amax")
+    # padding at max - 2 lies below the threshold (tau >= max - 1), so it never enters a support
+    dense = torch.full((useg.numel(), int(counts.max())), -2.0, dtype=z.dtype, device=z.device)
+    dense = dense.index_put((row, col), zs - rmax[row])
+    out = torch.zeros_like(z)
+    return out.index_put((sel.nonzero().squeeze(1),), sparsemax(dense)[row, col])
 
 
 SCORE_NORMS = ("rw", "sym")
