@@ -28,3 +28,18 @@ def test_half_precision_probabilities(dtype):
     assert metrics.reliability_bins(flat, torch.zeros(5000, dtype=torch.long), 10)["count"][7] == 5000
     with pytest.raises(Exception, match="sum to 1"):
         metrics.brier_score(torch.tensor([[0.6, 0.6]], dtype=dtype), torch.tensor([0]))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (run scripts/gpu-check.sh there)")
+def test_calibration_on_cuda_matches_cpu():
+    # the bin edges and accumulators were made on the CPU: every CUDA input was a device-mismatch RuntimeError
+    # (seen on an H100: "boundaries is on cpu, different from other tensors on cuda:0")
+    g = torch.Generator().manual_seed(0)
+    p = torch.softmax(torch.randn(500, 4, generator=g), 1)
+    y = torch.randint(0, 4, (500,), generator=g)
+    for norm in ("l1", "l2", "max"):
+        assert metrics.expected_calibration_error(p.cuda(), y.cuda(), 15, norm) == pytest.approx(
+            metrics.expected_calibration_error(p, y, 15, norm), abs=1e-6)
+    assert metrics.reliability_bins(p.cuda(), y.cuda())["count"].is_cuda
+    m = metrics.classification_metrics(torch.log(p).cuda(), y.cuda())
+    assert m["ece"] == pytest.approx(metrics.classification_metrics(torch.log(p), y)["ece"], abs=1e-6)

@@ -42,11 +42,12 @@ def reliability_bins(probs, labels, n_bins: int = 15) -> dict[str, torch.Tensor]
     y = check_labels(labels, p.shape[0], p.shape[1], where)
     conf, pred = p.max(1)
     correct = pred.eq(y).to(conf.dtype)
-    edges = torch.linspace(0, 1, n_bins + 1, dtype=conf.dtype)
+    # on the inputs' device (CPU-made edges / accumulators made every CUDA input a device-mismatch RuntimeError)
+    edges = torch.linspace(0, 1, n_bins + 1, dtype=conf.dtype, device=conf.device)
     idx = (torch.bucketize(conf, edges, right=True) - 1).clamp_(0, n_bins - 1)  # 1.0 -> last bin
-    count = torch.zeros(n_bins, dtype=conf.dtype).scatter_add_(0, idx, torch.ones_like(conf))
-    acc_sum = torch.zeros(n_bins, dtype=conf.dtype).scatter_add_(0, idx, correct)
-    conf_sum = torch.zeros(n_bins, dtype=conf.dtype).scatter_add_(0, idx, conf)
+    count = torch.zeros(n_bins, dtype=conf.dtype, device=conf.device).scatter_add_(0, idx, torch.ones_like(conf))
+    acc_sum = torch.zeros(n_bins, dtype=conf.dtype, device=conf.device).scatter_add_(0, idx, correct)
+    conf_sum = torch.zeros(n_bins, dtype=conf.dtype, device=conf.device).scatter_add_(0, idx, conf)
     safe = count.clamp_min(1)
     return {"edges": edges, "accuracy": acc_sum / safe, "confidence": conf_sum / safe, "count": count}
 
