@@ -130,3 +130,15 @@ def test_train_eval_split_masks():
         G.train_eval(make, data, G.Split(masks.train[:5], idx.val, idx.test), epochs=1)
     with pytest.raises(DataError, match="integer graph indices"):
         G.train_eval(make, data, G.Split(idx.train + 0.5, idx.val, idx.test), epochs=1)
+
+
+def test_diffpool_nmi_restores_the_model_mode():
+    from paperworks.data import load
+    from paperworks.graphs.experiment import diffpool_nmi
+
+    data = load("syn_community1v2", n_per_class=3, seed=0, feature="degree")
+    torch.manual_seed(0)
+    net = G.DiffPoolNet(data[0].x.size(1), 2, max_nodes=max(d.num_nodes for d in data), hidden=8).train()
+    a = diffpool_nmi(net, data)
+    assert net.training and all(m.training for m in net.modules())     # was left in eval mode
+    assert diffpool_nmi(net.eval(), data) == a and not net.training

@@ -92,17 +92,23 @@ def compare(makers: dict[str, Callable[[], torch.nn.Module]], data, splits: Sequ
 
 @torch.no_grad()
 def diffpool_nmi(model, data) -> float:
-    """NMI between the argmax of the first-level assignment and the planted communities."""
+    """NMI between the argmax of the first-level assignment and the planted communities (the model runs in eval
+    mode; every submodule's own mode is restored afterwards: a model in train mode was left in eval mode)."""
+    modes = [(m, m.training) for m in model.modules()]
     model.eval()
-    graphs = [d for d in data if int(d.community.max()) > 0]
-    ss, cs = [], []
-    for batch in DataLoader(graphs, batch_size=64):
-        model(batch)
-        s = model.assignments[0]
-        counts = torch.bincount(batch.batch).tolist()
-        for i, n in enumerate(counts):
-            ss.append(s[i, :n])
-        cs += list(torch.split(batch.community, counts))
+    try:
+        graphs = [d for d in data if int(d.community.max()) > 0]
+        ss, cs = [], []
+        for batch in DataLoader(graphs, batch_size=64):
+            model(batch)
+            s = model.assignments[0]
+            counts = torch.bincount(batch.batch).tolist()
+            for i, n in enumerate(counts):
+                ss.append(s[i, :n])
+            cs += list(torch.split(batch.community, counts))
+    finally:
+        for m, mode in modes:
+            m.training = mode
     return community_nmi(ss, cs)
 
 

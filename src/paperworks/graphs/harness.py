@@ -147,7 +147,7 @@ def _split_part(part, n: int, name: str) -> np.ndarray:
 
 @torch.no_grad()
 def evaluate(model, loader) -> tuple[float, float]:
-    """(accuracy, mean cross-entropy) over a loader."""
+    """(accuracy, mean cross-entropy) over a loader; leaves ``model`` in eval mode (train_eval relies on it)."""
     model.eval()
     correct, loss, n = 0, 0.0, 0
     for batch in loader:
