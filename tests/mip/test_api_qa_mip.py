@@ -69,3 +69,18 @@ def test_rollout_of_a_network_with_relu_and_zero_outputs_matches_simulation(resi
             np.testing.assert_allclose(r.x[ro.X[t + 1]], x, atol=1e-6)
             lo, hi = ro.x_bounds[t + 1]
             assert np.all(lo - 1e-9 <= x) and np.all(x <= hi + 1e-9)
+
+
+def test_add_row_copies_the_callers_coefficient_buffer():
+    # the row kept a reference to a float64 coefficient array: refilling one buffer row after row made every
+    # row the last one (x0 <= 3 became x1 <= 3; the optimum moved from (3, 4) to (10, 3))
+    m = _model()
+    x = m.add_vars(2, 0.0, 10.0)
+    coef = np.zeros(2)
+    for i, c in enumerate(([1.0, 0.0], [0.0, 1.0])):
+        coef[:] = c
+        m.add_le(x, coef, 3.0 + i)
+    coef[:] = 7.0
+    assert m.row(0)[1].tolist() == [1.0, 0.0] and m.row(1)[1].tolist() == [0.0, 1.0]
+    m.set_objective(x, [-1.0, -1.0])
+    np.testing.assert_allclose(m.solve().x[x], [3.0, 4.0])

@@ -166,7 +166,9 @@ class MILP:
     # ------------------------------------------------------------------ rows
     def add_row(self, idx, coef, lo: float = -INF, hi: float = INF, name: str = "") -> int:
         idx = _as_indices(idx, f"MILP.add_row('{name}')")
-        coef = np.asarray(coef, dtype=float).ravel()
+        # a copy: np.asarray kept a float64 caller's array by reference, so a coefficient buffer refilled for the
+        # next row rewrote the rows already added (every row became the last one)
+        coef = np.array(coef, dtype=float).ravel()
         if idx.shape != coef.shape:
             raise MIPError(f"MILP.add_row: {idx.size} indices but {coef.size} coefficients")
         if not np.isfinite(coef).all():
