@@ -94,7 +94,7 @@ def compare(makers: dict[str, Callable[[], torch.nn.Module]], data, splits: Sequ
 def diffpool_nmi(model, data) -> float:
     """NMI between the argmax of the first-level assignment and the planted communities (the model runs in eval
     mode; every submodule's own mode is restored afterwards: a model in train mode was left in eval mode)."""
-    modes = [(m, m.training) for m in model.modules()]
+    modes = [(m, m.training) for m in model.modules()] if isinstance(model, torch.nn.Module) else []
     model.eval()
     try:
         graphs = [d for d in data if int(d.community.max()) > 0]
