@@ -115,3 +115,12 @@ def test_ensemble_loss_does_not_freeze_the_static_models():
         loss_fn(model, (x, y))[0].backward()
     assert all(p.requires_grad and p.grad is None for p in static.parameters())
     assert all(p.grad is not None for p in model.parameters())
+
+
+def test_perturbation_norms_shape_mismatch_is_refused():
+    x = torch.zeros(3, 1, 2, 2)
+    x_adv = torch.full((1, 1, 2, 2), 0.5)
+    with pytest.raises(DataError, match="same shape"):
+        attacks.perturbation_norms(x, x_adv)     # broadcast to 3 rows of norms before
+    n = attacks.perturbation_norms(x, x_adv.expand(3, 1, 2, 2))
+    assert n["linf"].tolist() == [0.5] * 3 and n["l2"].tolist() == [1.0] * 3 and n["l0"].tolist() == [4.0] * 3

@@ -45,7 +45,13 @@ def success_rate(model, x_adv: torch.Tensor, y: torch.Tensor, targeted: bool = F
 
 
 def perturbation_norms(x: torch.Tensor, x_adv: torch.Tensor) -> dict[str, torch.Tensor]:
-    """Per-example L_inf, L_2 and L_0 (count of changed pixels) norms of x_adv - x."""
+    """Per-example L_inf, L_2 and L_0 (count of changed pixels) norms of x_adv - x (same shapes [N, ...])."""
+    if not (isinstance(x, torch.Tensor) and isinstance(x_adv, torch.Tensor)) or x.shape != x_adv.shape \
+            or x.dim() < 2:
+        got = [list(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__ for t in (x, x_adv)]
+        # (x_adv [1, ...] against x [N, ...] broadcast to N rows of norms without a word)
+        raise DataError(f"perturbation_norms: 'x' and 'x_adv' must be tensors of the same shape [N, ...] (got {got[0]} "
+                        f"and {got[1]})")
     d = (x_adv - x).flatten(1)
     return {"linf": d.abs().amax(1), "l2": d.norm(dim=1), "l0": (d != 0).sum(1).to(d.dtype)}
 
