@@ -124,3 +124,20 @@ def test_perturbation_norms_shape_mismatch_is_refused():
         attacks.perturbation_norms(x, x_adv)     # broadcast to 3 rows of norms before
     n = attacks.perturbation_norms(x, x_adv.expand(3, 1, 2, 2))
     assert n["linf"].tolist() == [0.5] * 3 and n["l2"].tolist() == [1.0] * 3 and n["l0"].tolist() == [4.0] * 3
+
+
+def test_accuracy_and_success_rate_refuse_column_labels():
+    # labels [N, 1] against predictions [N] broadcast to an N x N comparison: accuracy 5/9 instead of 1.0
+    class Threshold(nn.Module):
+        def forward(self, x):
+            s = x.flatten(1).sum(1) - 2.0
+            return torch.stack([s, -s], 1)
+
+    model = Threshold().eval()
+    x = torch.tensor([0.9, 0.9, 0.1, 0.1, 0.9, 0.9]).view(-1, 1, 1, 1).expand(6, 1, 2, 2).contiguous()
+    y = attacks.predict(model, x)
+    assert y.tolist() == [0, 0, 1, 1, 0, 0]
+    assert attacks.accuracy(model, x, y) == 1.0 and attacks.success_rate(model, x, y) == 0.0
+    for f in (attacks.accuracy, attacks.success_rate):
+        with pytest.raises(DataError, match=r"shape \[6\]"):
+            f(model, x, y[:, None])

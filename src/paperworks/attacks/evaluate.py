@@ -23,6 +23,9 @@ def predict(model, x: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
 
 
 def accuracy(model, x: torch.Tensor, y: torch.Tensor, batch_size: int = 512) -> float:
+    """Fraction of ``x`` classified as ``y`` (class indices [N]; a [N, 1] column broadcast to an N x N
+    comparison: refused)."""
+    check_labels("accuracy", y, x.shape[0])
     return float((predict(model, x, batch_size) == y).float().mean())
 
 
@@ -37,6 +40,7 @@ def success_rate(model, x_adv: torch.Tensor, y: torch.Tensor, targeted: bool = F
         got = f"{mask.dtype}, shape {list(mask.shape)}" if isinstance(mask, torch.Tensor) else type(mask).__name__
         raise DataError(f"success_rate: 'mask' must be a bool tensor of shape [{x_adv.shape[0]}] (got {got}); "
                         "an integer tensor would pick examples by index")
+    check_labels("success_rate", y, x_adv.shape[0])   # (labels [N, 1] broadcast against [N] predictions)
     with torch.no_grad():
         ok = attack_success(model(x_adv), y, targeted)
     if mask is not None:
