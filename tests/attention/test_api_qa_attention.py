@@ -174,3 +174,23 @@ def test_label_smoothing_target_dtypes():
     for dt in (torch.float32, torch.bool):
         with pytest.raises(ValueError, match="integer class ids"):
             label_smoothed_cross_entropy(logits, tgt.to(dt), 0.1)
+
+
+def test_search_decodes_in_eval_mode_and_restores_every_submodule_mode():
+    """A model left in train mode (dropout 0.3) was decoded WITH dropout: random outputs that changed from call
+    to call. Both searches now decode in eval mode (as fairseq's generator does) and give back each submodule's
+    own mode (a frozen submodule inside a training model stays frozen)."""
+    torch.manual_seed(0)
+    m = Transformer(vocab_size=30, d_model=16, n_heads=2, d_ff=32, n_encoder_layers=1, n_decoder_layers=1,
+                    dropout=0.3, attention_dropout=0.3)
+    src = torch.randint(3, 30, (4, 7))
+    ref_g = greedy_search(m.eval(), src, max_len_b=6)
+    ref_b = beam_search(m, src, beam_size=3, max_len_b=6)
+    m.train()
+    frozen = next(iter(m.children()))
+    frozen.eval()
+    modes = [(x, x.training) for x in m.modules()]
+    for _ in range(3):
+        assert greedy_search(m, src, max_len_b=6) == ref_g
+        assert beam_search(m, src, beam_size=3, max_len_b=6) == ref_b
+    assert all(x.training == mode for x, mode in modes) and m.training and not frozen.training

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
 
 import torch
@@ -10,27 +9,10 @@ from torch import nn
 
 from paperworks.core.config import check_int as core_check_int
 from paperworks.core.errors import ConfigError, DataError
+from paperworks.core.trainer import eval_mode  # noqa: F401  (re-exported: attacks and metrics use it)
 
 __all__ = ["eval_mode", "check_model", "check_images", "check_labels", "check_eps", "check_attack_inputs", "parse_norm",
            "check_forward", "check_int", "check_label_range"]
-
-
-@contextlib.contextmanager
-def eval_mode(model: nn.Module):
-    """``model`` in eval mode inside the block; afterwards every submodule gets back its OWN mode.
-
-    ``model.train(was)`` alone set every submodule to the top module's mode: a batch-norm frozen in eval mode
-    inside a model being trained came back in train mode (its running statistics then moved)."""
-    modes = [(m, m.training) for m in model.modules()]
-    was = model.training
-    model.eval()
-    try:
-        yield model
-    finally:
-        model.train(was)
-        for m, mode in modes:
-            if m.training != mode:
-                m.training = mode
 
 
 def check_model(who: str, model) -> None:

@@ -18,15 +18,31 @@ is the best finished hypothesis; a sentence with none at its limit returns its b
 best k finish a hypothesis and a sentence stops once it has k finished hypotheses, or at its limit,
 where the alive ones are finished as they are. It stops before longer hypotheses, which the length
 penalty favours, can compete; with k = 1 it is exactly greedy search (tested).
+
+Both searches decode in eval mode (no dropout), as fairseq's generator does; every submodule's own mode is
+restored afterwards, so a model being trained can be decoded between training steps.
 """
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
 from paperworks.attention.functional import length_penalty
+from paperworks.core.trainer import eval_mode
 
 __all__ = ["greedy_search", "beam_search", "max_lengths", "STOP_RULES"]
+
+
+def _in_eval_mode(search):
+    """Run ``search(model, ...)`` with ``model`` in eval mode (a model left in train mode decoded with dropout:
+    random outputs that differed from call to call)."""
+    @functools.wraps(search)
+    def wrapper(model, *args, **kwargs):
+        with eval_mode(model):
+            return search(model, *args, **kwargs)
+    return wrapper
 
 
 def max_lengths(src: torch.Tensor, pad_id: int, max_len_a: float = 1.0, max_len_b: int = 50,
@@ -50,6 +66,7 @@ def _check(src, src_padding_mask=None):
                          f"{list(getattr(src_padding_mask, 'shape', []))})")
 
 
+@_in_eval_mode
 @torch.no_grad()
 def greedy_search(model, src: torch.Tensor, src_padding_mask: torch.Tensor | None = None,
                   max_len_a: float = 1.0, max_len_b: int = 50, use_cache: bool = True) -> list[list[int]]:
@@ -83,6 +100,7 @@ def greedy_search(model, src: torch.Tensor, src_padding_mask: torch.Tensor | Non
 STOP_RULES = ("bound", "first_k", "never")
 
 
+@_in_eval_mode
 @torch.no_grad()
 def beam_search(model, src: torch.Tensor, beam_size: int = 4, alpha: float = 0.6,
                 src_padding_mask: torch.Tensor | None = None, max_len_a: float = 1.0, max_len_b: int = 50,

@@ -22,6 +22,7 @@ Guarantees:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -47,7 +48,7 @@ from paperworks.core.io import _fsync_dir
 __all__ = [
     "TrainerConfig", "Trainer", "seed_everything", "average_checkpoints", "load_checkpoint",
     "save_checkpoint", "latest_checkpoint", "noam_factor", "dist_info", "EarlyStopping", "resolve_device",
-    "check_device", "module_device", "DEVICE_HELP",
+    "check_device", "module_device", "eval_mode", "DEVICE_HELP",
 ]
 
 CKPT_FORMAT = "paperworks-checkpoint"
@@ -211,6 +212,23 @@ def dist_info() -> tuple[int, int, bool]:
             torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
         dist.init_process_group(backend=backend)
     return dist.get_rank(), dist.get_world_size(), True
+
+
+@contextlib.contextmanager
+def eval_mode(model):
+    """``model`` in eval mode inside the block; afterwards every submodule gets back its OWN mode.
+
+    ``model.train(was)`` alone would set every submodule to the top module's mode: a batch norm frozen in eval
+    mode inside a model being trained would come back in train mode (its running statistics then move). An
+    object that is not an ``nn.Module`` (a scripted stand-in) is only put in eval mode if it has ``eval()``."""
+    modes = [(m, m.training) for m in model.modules()] if isinstance(model, nn.Module) else []
+    if callable(getattr(model, "eval", None)):
+        model.eval()
+    try:
+        yield model
+    finally:
+        for m, mode in modes:
+            m.training = mode
 
 
 def module_device(model: nn.Module) -> torch.device:

@@ -12,6 +12,7 @@ from torch_geometric.loader import DataLoader
 
 from paperworks.core.config import check_choice, check_interval, check_positive
 from paperworks.core.errors import ConfigError
+from paperworks.core.trainer import eval_mode
 from paperworks.graphs._checks import check_dataset
 from paperworks.graphs.harness import CVResult, Split, cross_validate, random_splits
 from paperworks.graphs.metrics import community_nmi
@@ -94,9 +95,7 @@ def compare(makers: dict[str, Callable[[], torch.nn.Module]], data, splits: Sequ
 def diffpool_nmi(model, data) -> float:
     """NMI between the argmax of the first-level assignment and the planted communities (the model runs in eval
     mode; every submodule's own mode is restored afterwards: a model in train mode was left in eval mode)."""
-    modes = [(m, m.training) for m in model.modules()] if isinstance(model, torch.nn.Module) else []
-    model.eval()
-    try:
+    with eval_mode(model):
         graphs = [d for d in data if int(d.community.max()) > 0]
         ss, cs = [], []
         for batch in DataLoader(graphs, batch_size=64):
@@ -106,9 +105,6 @@ def diffpool_nmi(model, data) -> float:
             for i, n in enumerate(counts):
                 ss.append(s[i, :n])
             cs += list(torch.split(batch.community, counts))
-    finally:
-        for m, mode in modes:
-            m.training = mode
     return community_nmi(ss, cs)
 
 

@@ -28,8 +28,8 @@ from paperworks.attention.search import STOP_RULES
 from paperworks.core import Claim, Paper, Report, RunDir, System, check_choice, check_interval, register
 from paperworks.core.config import Config, check_positive, check_unique
 from paperworks.core.errors import ConfigError
-from paperworks.core.trainer import (Trainer, TrainerConfig, average_checkpoints, check_device, module_device,
-                                     resolve_device)
+from paperworks.core.trainer import (Trainer, TrainerConfig, average_checkpoints, check_device, eval_mode,
+                                     module_device, resolve_device)
 
 __all__ = ["TransformerConfig", "TransformerSystem", "collate_pairs", "translate", "matched_lstm",
            "PAPER_BLEU"]
@@ -208,21 +208,19 @@ def translate(model, pairs, beam_size: int = 4, alpha: float = 0.6, max_len_b: i
               batch_size: int = 64, use_cache: bool = True, stop: str = "bound") -> list[list[int]]:
     """Decode the sources of ``pairs`` (beam 1 = greedy search; ``stop``: the beam's stop rule, see
     :func:`paperworks.attention.beam_search`), batching sentences of similar length."""
-    was = model.training
-    model.eval()
-    device = module_device(model)
-    order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]))
-    out: list[list[int]] = [[] for _ in pairs]
-    for i in range(0, len(order), batch_size):
-        idx = order[i: i + batch_size]
-        src = collate_pairs([pairs[j] for j in idx], model.pad_id, model.bos_id)[0].to(device)
-        if beam_size == 1:
-            hyps = greedy_search(model, src, max_len_b=max_len_b, use_cache=use_cache)
-        else:
-            hyps = beam_search(model, src, beam_size, alpha, max_len_b=max_len_b, use_cache=use_cache, stop=stop)
-        for j, h in zip(idx, hyps):
-            out[j] = h
-    model.train(was)
+    with eval_mode(model):   # every submodule's own mode is restored afterwards
+        device = module_device(model)
+        order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]))
+        out: list[list[int]] = [[] for _ in pairs]
+        for i in range(0, len(order), batch_size):
+            idx = order[i: i + batch_size]
+            src = collate_pairs([pairs[j] for j in idx], model.pad_id, model.bos_id)[0].to(device)
+            if beam_size == 1:
+                hyps = greedy_search(model, src, max_len_b=max_len_b, use_cache=use_cache)
+            else:
+                hyps = beam_search(model, src, beam_size, alpha, max_len_b=max_len_b, use_cache=use_cache, stop=stop)
+            for j, h in zip(idx, hyps):
+                out[j] = h
     return out
 
 
