@@ -173,7 +173,9 @@ class VariationalObjective:
     + beta_adversarial * mean(T(z, y)), to be minimised over encoder and head. Each call first takes the
     critic's pending step on the previous call's (detached) latents and prior samples, then caches this
     call's; ``critic_step()`` takes a pending step explicitly. With both betas 0 the loss is exactly the
-    Gaussian-mixture ("GM") cross-entropy and the critic is never trained.
+    Gaussian-mixture ("GM") cross-entropy and the critic is never trained. A call with gradients disabled
+    (``torch.no_grad()``, e.g. a validation loss) is an evaluation: it neither steps the critic nor caches
+    its batch for the critic (so validation data never train the critic).
 
     encoder_likelihood: the official code lets the -log p(z|y) term move the encoder too (default True);
     False gives it to the head's parameters only, as in the paper's Algorithm 1.
@@ -222,7 +224,8 @@ class VariationalObjective:
         """(loss, metrics) for latents z [N, d] and labels y [N]."""
         if validate:
             check_latents(z, y, self.head.num_classes, self.head.feat_dim, "VariationalObjective.loss")
-        if self.adversarial:
+        training = torch.is_grad_enabled()             # no_grad: an evaluation call, the critic is left alone
+        if self.adversarial and training:
             self.critic_step()
         logits = self.head(z)
         ce = F.cross_entropy(logits, y)
@@ -237,8 +240,9 @@ class VariationalObjective:
             t_real = self.critic(z, y)
             loss = loss + self.beta_adversarial * t_real.mean()
             metrics["kl_est"] = float(t_real.detach().mean())
-            with torch.no_grad():
-                self._pending = (z.detach(), self.head.sample(y, self.generator).detach(), y.detach())
+            if training:
+                with torch.no_grad():
+                    self._pending = (z.detach(), self.head.sample(y, self.generator).detach(), y.detach())
             metrics["critic_loss"] = self.last_critic_loss
         return loss, metrics
 
