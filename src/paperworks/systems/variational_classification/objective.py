@@ -66,7 +66,8 @@ def check_latents(z: torch.Tensor, y: torch.Tensor, num_classes: int, feat_dim: 
     if not torch.isfinite(z).all():
         raise DataError(f"{who}: latents z contain {int((~torch.isfinite(z)).sum())} NaN/inf entries "
                         f"(the encoder diverged or the input has NaN)")
-    if not isinstance(y, torch.Tensor) or y.ndim != 1 or y.shape[0] != z.shape[0] or y.is_floating_point():
+    if (not isinstance(y, torch.Tensor) or y.ndim != 1 or y.shape[0] != z.shape[0] or y.is_floating_point()
+            or y.is_complex() or y.dtype == torch.bool):
         got = f"shape {list(y.shape)}, dtype {y.dtype}" if isinstance(y, torch.Tensor) else type(y).__name__
         raise DataError(f"{who}: expected integer labels y of shape [{z.shape[0]}] (got {got})")
     if y.numel() and (int(y.min()) < 0 or int(y.max()) >= num_classes):
@@ -175,7 +176,8 @@ class VariationalObjective:
     call's; ``critic_step()`` takes a pending step explicitly. With both betas 0 the loss is exactly the
     Gaussian-mixture ("GM") cross-entropy and the critic is never trained. A call with gradients disabled
     (``torch.no_grad()``, e.g. a validation loss) is an evaluation: it neither steps the critic nor caches
-    its batch for the critic (so validation data never train the critic).
+    its batch for the critic (so validation data never train the critic). Integer labels of any width are
+    accepted (cast to int64).
 
     encoder_likelihood: the official code lets the -log p(z|y) term move the encoder too (default True);
     False gives it to the head's parameters only, as in the paper's Algorithm 1.
@@ -224,6 +226,7 @@ class VariationalObjective:
         """(loss, metrics) for latents z [N, d] and labels y [N]."""
         if validate:
             check_latents(z, y, self.head.num_classes, self.head.feat_dim, "VariationalObjective.loss")
+        y = y.long()                                   # int64 already: the same tensor, nothing copied
         training = torch.is_grad_enabled()             # no_grad: an evaluation call, the critic is left alone
         if self.adversarial and training:
             self.critic_step()
