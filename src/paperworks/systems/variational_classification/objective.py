@@ -270,10 +270,13 @@ def split_classifier(model: nn.Module) -> tuple[nn.Module, int, int]:
     """Drop-in use with any library classifier whose last layer is an nn.Linear: returns (encoder, d, C)
     where encoder(x) is the input of that last layer (the softmax layer's input z).
 
-    The last nn.Linear in module order is replaced by an identity inside a deep copy of ``model``.
+    The last nn.Linear in module order is replaced by an identity inside a deep copy of ``model``; a bare
+    nn.Linear (multinomial logistic regression) gives an identity encoder.
     """
     import copy
 
+    if isinstance(model, nn.Linear):
+        return nn.Identity(), model.in_features, model.out_features
     enc = copy.deepcopy(model)
     last = None
     for name, m in enc.named_modules():
