@@ -102,8 +102,9 @@ class SparseDynamics(nn.Module):
                 h = torch.relu(z)
             elif self.mode == "relaxed":
                 pi = self.logits[i]
-                g = torch.nn.functional.gumbel_softmax(pi.expand(z.shape[0], -1, -1), tau=self.tau, dim=-1) \
-                    if self.training else torch.softmax(pi / self.tau, -1).expand(z.shape[0], -1, -1)
+                # one (Gumbel) mixture per neuron and per row of any leading batch shape ([h] for one state)
+                g = torch.nn.functional.gumbel_softmax(pi.expand(*z.shape[:-1], -1, -1), tau=self.tau, dim=-1) \
+                    if self.training else torch.softmax(pi / self.tau, -1).expand(*z.shape[:-1], -1, -1)
                 h = g[..., 0] * torch.relu(z) + g[..., 1] * z
             else:
                 k = self.kinds()[i]
@@ -210,6 +211,10 @@ def sparsify(dense: SparseDynamics, data, targets: list[int], epochs: int, finet
     the first 80% of the stage and is then held, tau anneals tau_start -> tau_end, and the copy is
     hard-assigned at the END of the stage (the brief's "anneal, then hard-assign"), after which the
     relaxation continues into the next stage.
+
+    Side effect (intended, for reproducibility): torch's global RNG is reseeded with ``seed``, because the
+    Gumbel noise of the relaxation draws from it; wrap the call in ``torch.random.fork_rng()`` to keep yours.
+    The given dense model is not modified (a deep copy is relaxed).
     """
     if schedule not in ("continuous", "staged"):
         raise ConfigError(f"sparsify: schedule must be 'continuous' or 'staged' (got {schedule!r})")
@@ -266,8 +271,16 @@ def sparsify(dense: SparseDynamics, data, targets: list[int], epochs: int, finet
 
 @torch.no_grad()
 def prediction_mse(model: SparseDynamics, data) -> float:
+    """Mean over transitions of the squared one-step error summed over state dims. The model is evaluated in
+    eval mode (a relaxed model: its deterministic softmax mixture, not a Gumbel sample) and every submodule's
+    own mode is restored afterwards."""
+    from paperworks.core.trainer import eval_mode
+
     X, U, Y = data
-    return float(((model(X, U) - Y) ** 2).sum(-1).mean())
+    if len(X) == 0 or not all(bool(torch.isfinite(torch.as_tensor(a)).all()) for a in (X, U, Y)):
+        raise DataError("prediction_mse: the transitions must be >= 1 rows with no NaN or inf")
+    with eval_mode(model):
+        return float(((model(X, U) - Y) ** 2).sum(-1).mean())
 
 
 # ------------------------------------------------------------------------------------ closed loop
