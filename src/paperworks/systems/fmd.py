@@ -181,10 +181,16 @@ def _check_lam(who: str, lam: Any) -> None:
 # ========================================================================================= step 1
 def counterfactual_bias(logits: torch.Tensor, logits_cf: torch.Tensor, y: torch.Tensor,
                         signed: bool = False) -> torch.Tensor:
-    """B = mean_i |P(y_i | x_i) - P(y_i | x~_i)| (Sec. 3.1); ``signed`` drops the absolute value."""
+    """B = mean_i |P(y_i | x_i) - P(y_i | x~_i)| (Sec. 3.1); ``signed`` drops the absolute value.
+    Empty or non-finite logits are one DataError (the mean would be a silent NaN)."""
     if logits.ndim != 2 or logits_cf.shape != logits.shape:
         raise DataError(f"counterfactual_bias: logits and logits_cf must both be [m, C] (got {list(logits.shape)} "
                         f"and {list(logits_cf.shape)})")
+    if logits.shape[0] == 0:
+        raise DataError("counterfactual_bias: no pairs (m = 0); the bias of an empty set is undefined")
+    if not (torch.isfinite(logits).all() and torch.isfinite(logits_cf).all()):
+        raise DataError("counterfactual_bias: logits / logits_cf contain NaN or inf (the model diverged or the "
+                        "inputs have NaN)")
     if y.ndim != 1 or y.shape[0] != logits.shape[0] or y.dtype != torch.long:
         raise DataError(f"counterfactual_bias: y must be int64 [{logits.shape[0]}] (got {y.dtype} {list(y.shape)})")
     if y.numel() and (int(y.min()) < 0 or int(y.max()) >= logits.shape[1]):
