@@ -248,7 +248,10 @@ def head_hessian(head: nn.Linear, feats: torch.Tensor, lam: float, chunk: int = 
 
 
 def fit_head(head: nn.Linear, feats: torch.Tensor, y: torch.Tensor, lam: float, max_iter: int = 200) -> None:
-    """Exact minimizer of the convex head objective by L-BFGS (strong Wolfe), in place."""
+    """Exact minimizer of the convex head objective by L-BFGS (strong Wolfe), in place. Features and labels
+    are checked as for :func:`bias_influence` (one DataError); no gradient is left on the head afterwards."""
+    _check_head_data("fit_head", head, feats, y, "features")
+    _check_lam("fit_head", lam)
     loss_fn = head_loss_fn(lam)
     opt = torch.optim.LBFGS(head.parameters(), lr=1.0, max_iter=max_iter, tolerance_grad=1e-9,
                             tolerance_change=1e-12, history_size=20, line_search_fn="strong_wolfe")
@@ -260,6 +263,7 @@ def fit_head(head: nn.Linear, feats: torch.Tensor, y: torch.Tensor, lam: float, 
         return loss
 
     opt.step(closure)
+    opt.zero_grad(set_to_none=True)   # L-BFGS leaves the last closure's gradient on the head's parameters
 
 
 # ========================================================================================= step 2
