@@ -116,9 +116,26 @@ def load_compas(sensitive: str = "race", test_fraction: float = 0.3, seed: int =
 
 
 def flip_sensitive(x, col: int):
-    """Counterfactual inputs: the binary sensitive column flipped, every other feature unchanged."""
+    """Counterfactual inputs: the binary sensitive column flipped, every other feature unchanged (a copy; ``x``
+    is not modified). ``x`` is a 2-D tensor or array whose column ``col`` holds only 0 and 1 (float, integer or
+    bool); any other value (a standardized or 1/2-coded column, NaN) is one DataError, since ``1 - v`` would not
+    be its counterfactual."""
     x = x.clone() if hasattr(x, "clone") else np.array(x, copy=True)
-    x[:, col] = 1 - x[:, col]
+    if x.ndim != 2:
+        raise DataError(f"flip_sensitive: expected tabular inputs [N, F] (got shape {list(x.shape)})")
+    if isinstance(col, bool) or not isinstance(col, (int, np.integer)) or not -x.shape[1] <= col < x.shape[1]:
+        raise DataError(f"flip_sensitive: col must be a column index of inputs with {x.shape[1]} features "
+                        f"(got {col!r})")
+    v = x[:, col]
+    if x.dtype == bool or str(x.dtype) == "torch.bool":
+        x[:, col] = ~v
+        return x
+    ok = (v == 0) | (v == 1)
+    if not bool(ok.all()):
+        bad = v[~ok][:3].tolist()
+        raise DataError(f"flip_sensitive: column {col} is not a 0/1 attribute (values such as {bad}); encode the "
+                        f"sensitive attribute as 0/1 before flipping it")
+    x[:, col] = 1 - v
     return x
 
 
