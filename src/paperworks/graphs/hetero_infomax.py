@@ -33,6 +33,8 @@ def normalized_metapath_adjacencies(edge_indices: list[torch.Tensor], num_nodes:
     """D^{-1/2}(A_p + I)D^{-1/2} for every meta-path graph (coalesced sparse [N, N])."""
     out = []
     for p, ei in enumerate(edge_indices):
+        if ei.is_floating_point() or ei.dtype == torch.bool:
+            raise DataError(f"HDGI: meta-path edge_index {p} must hold integer node ids (got {ei.dtype})")
         if ei.dim() != 2 or ei.size(0) != 2:
             raise DataError(f"HDGI: expected meta-path edge_index {p} of shape [2, E] (got {list(ei.shape)})")
         if ei.numel() and (int(ei.min()) < 0 or int(ei.max()) >= num_nodes):

@@ -68,11 +68,28 @@ def train_hdgi(x: torch.Tensor, adjs: list[torch.Tensor], *, dim: int, att_hidde
 
     As in the official execute.py, the loss of epoch t is checked against the best one *before* that
     epoch's update, so the weights kept are the ones that produced the best loss (not one step later).
-    Returns (model, info) with info = {epochs, best_loss, best_epoch, init_loss}.
+    Returns (model, info) with info = {epochs, best_loss, best_epoch, init_loss}. Reseeds torch's global RNG
+    with ``seed`` (intended: the initialisation draws from it). Bad input (NaN/inf features, no or misshaped
+    adjacencies) is one DataError.
     """
     from paperworks.core.trainer import EarlyStopping
     from paperworks.graphs.hetero_infomax import HDGIModel, corrupt_features
 
+    if not torch.is_tensor(x) or x.dim() != 2 or x.size(0) == 0 or not x.is_floating_point():
+        raise DataError(f"train_hdgi: expected float node features x [N, F] with N >= 1 "
+                        f"(got {getattr(x, 'dtype', type(x).__name__)} of shape {list(getattr(x, 'shape', []))})")
+    if not bool(torch.isfinite(x).all()):
+        raise DataError("train_hdgi: node features x contain NaN or inf")
+    if x.dtype != torch.float32:
+        raise DataError(f"train_hdgi: the model trains in float32; pass x.float() (got {x.dtype})")
+    if len(adjs) == 0:
+        raise DataError("train_hdgi: need at least one meta-path adjacency")
+    for p, a in enumerate(adjs):
+        if tuple(a.shape) != (x.size(0), x.size(0)):
+            raise DataError(f"train_hdgi: meta-path adjacency {p} has shape {list(a.shape)}, expected "
+                            f"[{x.size(0)}, {x.size(0)}] (one row/column per node of x)")
+    # side effect (intended, for reproducibility): torch's global RNG is reseeded with `seed` (the model's
+    # initialisation draws from it); wrap the call in torch.random.fork_rng() to keep yours
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     model = HDGIModel(x.size(1), dim, len(adjs), att_hidden)
