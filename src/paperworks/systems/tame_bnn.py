@@ -29,6 +29,7 @@ import torch
 
 from paperworks.core import Claim, Paper, Report, RunDir, System, check_positive, register
 from paperworks.core.config import Config
+from paperworks.core.errors import DataError
 from paperworks.mip.bnn import bnn_errors, bnn_forward, brute_force_bnn, train_bnn_milp, train_bnn_ste
 from paperworks.mip.duality import (MILPValue, chvatal_dual_value, dual_feasible, lp_dual, solve_value,
                                     value_gradient)
@@ -64,8 +65,11 @@ def make_digits_small(per_class: int, classes=(0, 1), seed: int = 0):
 def inverse_optimization(A, b_list, integer, c_true, c0, steps: int, lr: float, ub: float):
     """Learn c from observed optimal values z_i = z(c_true, b_i) by Adam on sum_i (z(c, b_i) - z_i)^2, with
     dz/dc from MILPValue. Returns the loss curve and the learned c."""
+    if len(b_list) == 0:
+        raise DataError("inverse_optimization: b_list holds no right-hand side (nothing to fit)")
     z_obs = [solve_value(c_true, A, b, integer, ub=ub).objective for b in b_list]
-    c = torch.tensor(c0, dtype=torch.float64, requires_grad=True)
+    # a copy (the caller's c0, array or tensor, is never modified), float64 like the MILP values
+    c = torch.as_tensor(c0, dtype=torch.float64).detach().clone().requires_grad_(True)
     opt = torch.optim.Adam([c], lr=lr)
     losses = []
     for _ in range(steps):
