@@ -77,7 +77,7 @@ from paperworks.core.errors import ConfigError, DataError
 from paperworks.core.registry import register
 from paperworks.core.parallel import in_background
 from paperworks.core.threads import torch_threads
-from paperworks.core.trainer import Trainer, TrainerConfig, seed_everything
+from paperworks.core.trainer import Trainer, TrainerConfig, eval_mode, seed_everything
 from paperworks.models.mnist import make_model
 
 __all__ = ["AdvGANConfig", "AdvGAN", "Generator", "Discriminator", "advgan_perturb", "train_advgan",
@@ -139,11 +139,12 @@ class Discriminator(nn.Module):
 
 # ---------------------------------------------------------------------------------------- the method
 def advgan_perturb(generator: nn.Module, x: torch.Tensor, eps: float) -> torch.Tensor:
-    """x_A = clip_[0,1](x + clip_[-eps,eps](G(x))): one forward pass, no access to the target."""
+    """x_A = clip_[0,1](x + clip_[-eps,eps](G(x))): one forward pass, no access to the target; G runs in eval
+    mode (its own modes restored), so a generator with dropout / batch norm gives deterministic examples."""
     who = "advgan_perturb"
     check_images(who, x, generator)
     eps = check_eps(who, eps)
-    with torch.no_grad():
+    with eval_mode(generator), torch.no_grad():
         raw = generator(x)
     if not isinstance(raw, torch.Tensor) or raw.shape != x.shape:
         got = list(raw.shape) if isinstance(raw, torch.Tensor) else type(raw).__name__
