@@ -213,7 +213,10 @@ def train_advgan(target: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: fl
                  log=None) -> tuple[Generator, Discriminator]:
     """Train G and D against a frozen target (Sec. 3.1). ``y``: true labels (or targets when targeted).
 
-    The target's parameters are never updated (requires_grad is switched off while training and restored).
+    The target's parameters are never updated (requires_grad is switched off while training and restored); a
+    target in train mode is refused (check_model). G and D train in train mode (also when passed back in eval
+    mode, as dynamic distillation does). Side effects: the global torch RNG is reseeded with ``seed`` (G and D
+    are initialised from it); G and D are returned in eval mode with no gradient left on their parameters.
     """
     who = "train_advgan"
     check_model(who, target)
@@ -241,6 +244,8 @@ def train_advgan(target: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: fl
         p.requires_grad_(False)
     gen = torch.Generator().manual_seed(seed)
     n = x.shape[0]
+    G.train()
+    D.train()   # a G / D passed back in eval mode (dynamic distillation) trains in train mode again
     try:
         for ep in range(epochs):
             scale = 1.0 if ep < max(0.8 * epochs, 1) else 0.1
@@ -273,6 +278,8 @@ def train_advgan(target: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: fl
     finally:
         for p, f in zip(target.parameters(), flags):
             p.requires_grad_(f)
+    opt_g.zero_grad(set_to_none=True)
+    opt_d.zero_grad(set_to_none=True)   # the G steps' backward also reaches D's parameters
     return G.eval(), D.eval()
 
 
