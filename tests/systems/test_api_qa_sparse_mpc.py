@@ -59,3 +59,16 @@ def test_sparse_mpc_api_qa_prediction_mse_bad_data_is_one_data_error(bad):
         X, U, Y = X[:0], U[:0], Y[:0]
     with pytest.raises(DataError, match="prediction_mse"):
         prediction_mse(m, (X, U, Y))
+
+
+def test_sparse_mpc_api_qa_env_bad_arguments_are_one_clear_error():
+    from paperworks.core.errors import ConfigError
+    from paperworks.envs import PWAPushEnv, collect_transitions
+
+    env = PWAPushEnv()
+    with pytest.raises(ConfigError, match="episode_len"):   # was ZeroDivisionError (i % 0)
+        collect_transitions(env, 5, np.random.default_rng(0), episode_len=0)
+    with pytest.raises(DataError, match="finite"):            # was a bare ValueError
+        env.reset([np.nan, 0.0])
+    X, U, Y = collect_transitions(env, 4, np.random.default_rng(0), episode_len=2)
+    assert np.allclose(Y, env.dynamics(X, U))                 # the toy's closed form, row by row

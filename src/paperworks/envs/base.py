@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from paperworks.core.errors import DataError
+from paperworks.core.errors import ConfigError, DataError
 
 __all__ = ["Env", "collect_transitions"]
 
@@ -43,8 +43,11 @@ class Env:
 def collect_transitions(env: Env, n: int, rng: np.random.Generator, episode_len: int = 10):
     """n transitions (x [n, nx], u [n, nu], x_next [n, nx]) from uniform random actions, restarting from
     ``env.sample_start`` every episode_len steps."""
-    if n < 1:
-        raise ValueError(f"collect_transitions: n must be >= 1 (got {n})")
+    if isinstance(n, bool) or int(n) != n or n < 1:
+        raise ConfigError(f"collect_transitions: n must be an integer >= 1 (got {n!r})")
+    if isinstance(episode_len, bool) or int(episode_len) != episode_len or episode_len < 1:
+        raise ConfigError(f"collect_transitions: episode_len must be an integer >= 1 (got {episode_len!r})")
+    n, episode_len = int(n), int(episode_len)
     X = np.zeros((n, env.nx))
     U = np.zeros((n, env.nu))
     Y = np.zeros((n, env.nx))

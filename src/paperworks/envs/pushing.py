@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from paperworks.core.errors import DataError
 from paperworks.envs.base import Env
 
 __all__ = ["PushingEnv"]
@@ -48,7 +49,7 @@ class PushingEnv(Env):
     def reset(self, state) -> np.ndarray:
         state = np.asarray(state, dtype=np.float64).reshape(-1)
         if state.size != 4 or not np.isfinite(state).all():
-            raise ValueError(f"PushingEnv.reset: expected 4 finite values (got {state.tolist()})")
+            raise DataError(f"PushingEnv.reset: expected 4 finite values (got {state.tolist()})")
         self.pusher.position = (float(state[0]), float(state[1]))
         self.pusher.velocity = (0.0, 0.0)
         self.box.position = (float(state[2]), float(state[3]))

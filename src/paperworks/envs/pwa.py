@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from paperworks.core.errors import DataError
 from paperworks.envs.base import Env
 
 __all__ = ["PWAPushEnv"]
@@ -29,7 +30,7 @@ class PWAPushEnv(Env):
     def reset(self, state) -> np.ndarray:
         state = np.asarray(state, dtype=np.float64).reshape(-1)
         if state.size != 2 or not np.isfinite(state).all():
-            raise ValueError(f"PWAPushEnv.reset: expected 2 finite values (pusher, object) (got {state.tolist()})")
+            raise DataError(f"PWAPushEnv.reset: expected 2 finite values (pusher, object) (got {state.tolist()})")
         self.x = state.copy()
         return self.x.copy()
 
