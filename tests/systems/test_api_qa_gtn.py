@@ -56,3 +56,25 @@ def test_gtn_api_qa_non_finite_features_are_refused():
     x[3, 1] = float("nan")
     with pytest.raises(DataError, match="NaN"):
         model(x, stack)
+
+
+def test_gtn_api_qa_rank_metapaths_refuses_what_it_would_silently_misrank():
+    from paperworks.core.errors import ConfigError
+    from paperworks.graphs.hetero_gtn import rank_metapaths
+
+    x, stack = _graph()
+    alphas = GTNModel(stack.num_relations, 4, 8, 3, num_layers=1).alphas()
+    with pytest.raises(DataError, match="source 'papr'"):             # a typo returned [] (no meta-path)
+        rank_metapaths(alphas, stack, source="papr")
+    with pytest.raises(DataError, match="selection weights 0"):       # K=3 of 5 types: ranked on a subset
+        rank_metapaths([a[:, :3] for a in alphas], stack)
+    with pytest.raises(ConfigError, match="top_k"):                    # top_k=-1 dropped the last path
+        rank_metapaths(alphas, stack, top_k=-1)
+    # one-hot selections: the chosen meta-path scores exactly 1 in every channel (closed form)
+    names = stack.names
+    onehot = [torch.zeros_like(alphas[0]) for _ in alphas]
+    onehot[0][:, names.index("pa")] = 1.0
+    onehot[1][:, names.index("ap")] = 1.0
+    top = rank_metapaths(onehot, stack, source="paper", target="paper", top_k=2)
+    assert top[0]["name"] == "P-A-P" and top[0]["score"] == 1.0
+    assert all(t["score"] == 0.0 for t in top[1:])

@@ -28,7 +28,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from paperworks.core.errors import DataError
+from paperworks.core.errors import ConfigError, DataError
 from paperworks.graphs.hetero import (AdjacencyStack, SpMat, drop_diagonal, normalize_columns,
                                       restrict_columns, set_diagonal, spmm, sparse_propagate,
                                       type_abbreviations)
@@ -205,6 +205,17 @@ def rank_metapaths(alphas: list[torch.Tensor], stack: AdjacencyStack, *, source:
     """
     ets = stack.edge_types
     node_types = list(stack.offsets)
+    if isinstance(top_k, bool) or int(top_k) != top_k or top_k < 1:
+        raise ConfigError(f"rank_metapaths: top_k must be an integer >= 1 (got {top_k!r})")
+    for name, nt in (("source", source), ("target", target)):
+        if nt is not None and nt not in node_types:
+            raise DataError(f"rank_metapaths: {name} {nt!r} is not a node type of the stack ({', '.join(node_types)})")
+    if not alphas:
+        raise DataError("rank_metapaths: no selection weights given (expected one [C, K] tensor per GTConv)")
+    for i, a in enumerate(alphas):
+        if a.dim() != 2 or a.shape != alphas[0].shape or a.size(1) != stack.num_relations:
+            raise DataError(f"rank_metapaths: selection weights {i} have shape {list(a.shape)}, expected "
+                            f"[{alphas[0].size(0)}, {stack.num_relations}] (channels x edge types of the stack)")
     abbrev = type_abbreviations(node_types)
     c_count, k_count = alphas[0].shape
     best: dict[tuple, tuple[float, int]] = {}
