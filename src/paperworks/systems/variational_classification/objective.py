@@ -59,10 +59,12 @@ _LOG_2PI = math.log(2 * math.pi)
 
 
 def check_latents(z: torch.Tensor, y: torch.Tensor, num_classes: int, feat_dim: int, who: str) -> None:
-    """z: finite float [N, feat_dim]; y: int [N] in [0, num_classes)."""
+    """z: finite float [N, feat_dim], N >= 1; y: int [N] in [0, num_classes)."""
     if not isinstance(z, torch.Tensor) or z.ndim != 2 or z.shape[1] != feat_dim or not z.is_floating_point():
         got = f"shape {list(z.shape)}, dtype {z.dtype}" if isinstance(z, torch.Tensor) else type(z).__name__
         raise DataError(f"{who}: expected float latents z of shape [N, {feat_dim}] (got {got})")
+    if z.shape[0] == 0:
+        raise DataError(f"{who}: empty batch (N = 0): the mean losses would be NaN")
     if not torch.isfinite(z).all():
         raise DataError(f"{who}: latents z contain {int((~torch.isfinite(z)).sum())} NaN/inf entries "
                         f"(the encoder diverged or the input has NaN)")
