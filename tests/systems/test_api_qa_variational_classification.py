@@ -93,3 +93,25 @@ def test_api_qa_identity_head_is_softmax_of_negative_half_squared_distances():
     d2 = torch.cdist(z, head.mu.detach()) ** 2
     assert torch.allclose(p, torch.softmax(-0.5 * d2, 1), atol=1e-12)
     assert head(z).dtype == torch.float64
+
+
+def test_api_qa_vc_empty_batch_is_an_error():
+    vc = VariationalObjective(GaussianHead(3, 2))
+    with pytest.raises(DataError, match="empty batch"):       # old code: loss tensor(nan), silently
+        vc.loss(torch.zeros(0, 3), torch.zeros(0, dtype=torch.long))
+
+
+def test_api_qa_gaussian_kl_closed_form_and_bad_variances():
+    from paperworks.systems.variational_classification import gaussian_kl
+
+    m_q, v_q = torch.tensor([0.5, -1.0], dtype=torch.float64), torch.tensor([2.0, 0.5], dtype=torch.float64)
+    m_p, v_p = torch.tensor([0.0, 1.0], dtype=torch.float64), torch.tensor([1.0, 3.0], dtype=torch.float64)
+    peer = torch.distributions.kl_divergence(torch.distributions.Normal(m_q, v_q.sqrt()),
+                                             torch.distributions.Normal(m_p, v_p.sqrt())).sum()
+    assert torch.allclose(gaussian_kl(m_q, v_q, m_p, v_p), peer, atol=1e-12)
+    assert gaussian_kl(m_p, v_p, m_p, v_p).item() == 0.0
+    for bad in (torch.tensor([0.0, 1.0]), torch.tensor([-1.0, 1.0]), torch.tensor([float("nan"), 1.0])):
+        with pytest.raises(DataError, match="variances"):     # old code: inf / NaN, silently
+            gaussian_kl(m_q.float(), bad, m_p.float(), v_p.float())
+        with pytest.raises(DataError, match="variances"):
+            gaussian_kl(m_q.float(), v_q.float(), m_p.float(), bad)

@@ -297,7 +297,13 @@ def split_classifier(model: nn.Module) -> tuple[nn.Module, int, int]:
 
 def gaussian_kl(m_q: torch.Tensor, var_q: torch.Tensor, m_p: torch.Tensor, var_p: torch.Tensor) -> torch.Tensor:
     """Closed-form KL(N(m_q, diag var_q) || N(m_p, diag var_p)) over the last dimension:
-    1/2 sum_d [ log(var_p/var_q) + (var_q + (m_q - m_p)^2) / var_p - 1 ]."""
+    1/2 sum_d [ log(var_p/var_q) + (var_q + (m_q - m_p)^2) / var_p - 1 ]. Variances must be finite and > 0
+    and means finite (one DataError; a zero or negative variance would give a silent inf / NaN)."""
+    for name, v in (("var_q", var_q), ("var_p", var_p)):
+        if not (torch.isfinite(v).all() and (v > 0).all()):
+            raise DataError(f"gaussian_kl: '{name}' must hold finite variances > 0")
+    if not (torch.isfinite(m_q).all() and torch.isfinite(m_p).all()):
+        raise DataError("gaussian_kl: the means contain NaN or inf")
     return 0.5 * (torch.log(var_p / var_q) + (var_q + (m_q - m_p).pow(2)) / var_p - 1).sum(-1)
 
 
