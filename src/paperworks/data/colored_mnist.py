@@ -26,12 +26,19 @@ PALETTE = np.array([
 
 
 def colorize(gray, colors):
-    """Paint gray digits [N, H, W] (uint8 or float in [0, 1]) with palette colors [N] -> float [N, 3, H, W]."""
+    """Paint gray digits [N, H, W] (uint8 or float in [0, 1]) with palette colors [N] -> float [N, 3, H, W].
+    Float gray values outside [0, 1] (e.g. 0..255 floats) or NaN, and non-integer color indices, are one
+    DataError (they were silently painted too bright / truncated to an integer)."""
     import torch
 
     g = torch.as_tensor(gray)
+    if g.is_floating_point() and g.numel() and not bool(((g >= 0) & (g <= 1)).all()):
+        raise DataError("colorize: float gray values must lie in [0, 1] (pass uint8 digits for 0..255 values)")
     g = g.float() / 255.0 if g.dtype == torch.uint8 else g.float()
-    c = torch.as_tensor(colors, dtype=torch.long)
+    c0 = torch.as_tensor(colors)
+    if c0.dtype == torch.bool or c0.is_complex() or (c0.is_floating_point() and not bool((c0 == c0.round()).all())):
+        raise DataError(f"colorize: color indices must be integers (got dtype {c0.dtype})")
+    c = c0.to(torch.long)
     if g.ndim != 3 or c.shape != (g.shape[0],):
         raise DataError(f"colorize: expected gray [N, H, W] and colors [N] (got {list(g.shape)} and {list(c.shape)})")
     if ((c < 0) | (c >= len(PALETTE))).any():
