@@ -96,3 +96,31 @@ def test_api_qa_fmd_unlearn_zero_step_leaves_head_bit_identical():
     info = fmd_unlearn(head, f[:4], f[:4].clone(), y[:4], f, y, 1e-3)   # pairs identical: the step is 0
     assert torch.equal(head.weight.detach(), w0) and info["step_norm"] == 0.0
     assert head.weight.grad is None
+
+
+def test_api_qa_colorize_rejects_unscaled_gray_and_fractional_colors():
+    from paperworks.data.colored_mnist import PALETTE, colorize
+
+    g8 = np.full((2, 2, 2), 255, np.uint8)
+    ref = colorize(g8, np.array([2, 3]))
+    assert torch.equal(ref[:, :, 0, 0], torch.as_tensor(PALETTE[[2, 3]]))
+    assert torch.equal(colorize(g8.astype(np.float32) / 255, [2, 3]), ref)        # float in [0, 1]: same image
+    assert torch.equal(colorize(g8, np.array([2.0, 3.0])), ref)                    # integral floats accepted
+    with pytest.raises(DataError, match=r"\[0, 1\]"):         # old code: a 255x too bright image, silently
+        colorize(g8.astype(np.float32), [2, 3])
+    with pytest.raises(DataError, match=r"\[0, 1\]"):
+        colorize(np.full((1, 2, 2), np.nan, np.float32), [0])
+    with pytest.raises(DataError, match="integers"):          # old code: 2.7 truncated to colour 2, silently
+        colorize(g8, np.array([2.7, 3.0]))
+
+
+def test_api_qa_attribute_counts_non_string_is_data_error():
+    from paperworks.data.text_counterfactual import attribute_counts, attribute_of, swap_attribute
+
+    with pytest.raises(DataError, match="string"):            # old code: TypeError from the regex
+        attribute_counts(None)
+    with pytest.raises(DataError, match="string"):
+        attribute_of(b"he said")
+    t = "He gave HIS sister a book; the manager smiled."
+    assert swap_attribute(swap_attribute(t)) == t
+    assert attribute_counts(t) == (2, 1) and attribute_counts(swap_attribute(t)) == (1, 2)

@@ -85,6 +85,8 @@ def swap_attribute(text: str, attribute: str = "gender") -> str:
 def attribute_counts(text: str, attribute: str = "gender") -> tuple[int, int]:
     """(number of first-side words, number of second-side words) of ``attribute`` (gender: male, female)."""
     table = _table(attribute)
+    if not isinstance(text, str):
+        raise DataError(f"attribute_counts: expected a string (got {type(text).__name__})")
     first = {a for a, _ in ATTRIBUTE_PAIRS[attribute]}
     n0 = n1 = 0
     for w in _WORD.findall(text):
