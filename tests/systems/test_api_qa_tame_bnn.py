@@ -58,3 +58,22 @@ def test_tame_bnn_api_qa_value_layer_gradient_equals_finite_differences():
                 args = [(a[1], a[0]) for a in args]
             fd = (z(*args[0]) - z(*args[1])) / (2 * eps)
             assert float(grad[i]) == pytest.approx(fd, abs=1e-6)
+
+
+@pytest.mark.parametrize("per_class,classes", [(500, (0, 1)), (0, (0, 1)), (5, (0, 12)), (5, (3, 3)),
+                                               (5, (0, 1, 2))])
+def test_tame_bnn_api_qa_make_digits_small_refuses_empty_test_sets_and_missing_classes(per_class, classes):
+    # per_class=500 returned every image for training and an EMPTY test set; classes (0, 12) a training set of
+    # one class; (3, 3) labels all 1 -- all silently
+    from paperworks.systems.tame_bnn import make_digits_small
+
+    with pytest.raises(DataError, match="make_digits_small"):
+        make_digits_small(per_class, classes)
+
+
+def test_tame_bnn_api_qa_make_digits_small_default_split_is_balanced_and_disjoint():
+    from paperworks.systems.tame_bnn import make_digits_small
+
+    Xtr, ytr, Xte, yte = make_digits_small(10)
+    assert Xtr.shape == (20, 16) and ytr.sum() == 10 and set(np.unique(Xtr)) <= {-1.0, 1.0}
+    assert len(Xte) == 178 + 182 - 20 and yte.sum() == 182 - 10

@@ -51,7 +51,16 @@ def make_digits_small(per_class: int, classes=(0, 1), seed: int = 0):
     per_class training images per class, the rest of the two classes is the test set."""
     from sklearn.datasets import load_digits
 
+    classes = tuple(classes)
+    if len(classes) != 2 or classes[0] == classes[1] or not all(
+            isinstance(k, (int, np.integer)) and 0 <= k <= 9 for k in classes):
+        raise DataError(f"make_digits_small: classes must be two different digits 0-9 (got {classes!r})")
     d = load_digits()
+    smallest = min(int((d.target == k).sum()) for k in classes)
+    if isinstance(per_class, bool) or int(per_class) != per_class or not 1 <= per_class < smallest:
+        raise DataError(f"make_digits_small: per_class must be an integer in [1, {smallest - 1}] so that every "
+                        f"class keeps test images (got {per_class!r})")
+    per_class = int(per_class)
     keep = np.isin(d.target, classes)
     imgs = d.images[keep].reshape(-1, 4, 2, 4, 2).mean((2, 4)).reshape(-1, 16)
     X = np.where(imgs >= 8.0, 1.0, -1.0)
