@@ -124,3 +124,14 @@ def test_api_qa_attribute_counts_non_string_is_data_error():
     t = "He gave HIS sister a book; the manager smiled."
     assert swap_attribute(swap_attribute(t)) == t
     assert attribute_counts(t) == (2, 1) and attribute_counts(swap_attribute(t)) == (1, 2)
+
+
+def test_api_qa_fmd_float64_end_to_end_and_dtype_mismatch():
+    torch.manual_seed(0)
+    head = nn.Linear(3, 2, bias=False).double()
+    f = torch.randn(30, 3, dtype=torch.float64)
+    y = torch.randint(0, 2, (30,))
+    fit_head(head, f, y, 1e-3)
+    assert head.weight.dtype == torch.float64
+    with pytest.raises(DataError, match="float64 but the head is torch.float32"):  # old: matmul RuntimeError
+        fmd_unlearn(nn.Linear(3, 2, bias=False), f[:4], f[:4] + 0.1, y[:4], f, y, 1e-3)

@@ -162,6 +162,9 @@ def _check_head_data(who: str, head: nn.Module, feats: torch.Tensor, y: torch.Te
                         f"{int(y.min())}..{int(y.max())})")
     if not torch.isfinite(feats).all():
         raise DataError(f"{who}: the {name} contain NaN or inf")
+    if feats.dtype != head.weight.dtype:
+        raise DataError(f"{who}: the {name} are {feats.dtype} but the head is {head.weight.dtype}; convert one "
+                        "(e.g. head.double() for float64 features)")
 
 
 def _check_pairs(who: str, head: nn.Module, feats: torch.Tensor, feats_cf: torch.Tensor, y: torch.Tensor) -> None:
