@@ -99,3 +99,15 @@ def test_api_qa_advgan_perturb_runs_generator_in_eval_mode():
         ref = (x + G(x).clamp(-0.3, 0.3)).clamp(0, 1)
         G.train()
     assert torch.allclose(a, ref, atol=1e-7) and G.training and G.drop.training
+
+
+def test_api_qa_advgan_perturb_dtype_mismatch_is_data_error():
+    import pytest
+
+    from paperworks.core.errors import DataError
+
+    G = Generator(1, n_res=0).eval()
+    x, _ = _data()
+    with pytest.raises(DataError, match="float64 but the generator is torch.float32"):  # old: RuntimeError
+        advgan_perturb(G, x.double(), 0.1)
+    assert advgan_perturb(G.double(), x.double(), 0.1).dtype == torch.float64

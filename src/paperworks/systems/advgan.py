@@ -144,6 +144,10 @@ def advgan_perturb(generator: nn.Module, x: torch.Tensor, eps: float) -> torch.T
     who = "advgan_perturb"
     check_images(who, x, generator)
     eps = check_eps(who, eps)
+    w = next((p for p in generator.parameters() if p.is_floating_point()), None)
+    if w is not None and w.dtype != x.dtype:
+        raise DataError(f"{who}: 'x' is {x.dtype} but the generator is {w.dtype}; convert one (e.g. "
+                        "generator.double() for float64 images)")
     with eval_mode(generator), torch.no_grad():
         raw = generator(x)
     if not isinstance(raw, torch.Tensor) or raw.shape != x.shape:
