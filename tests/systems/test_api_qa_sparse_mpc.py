@@ -72,3 +72,23 @@ def test_sparse_mpc_api_qa_env_bad_arguments_are_one_clear_error():
         env.reset([np.nan, 0.0])
     X, U, Y = collect_transitions(env, 4, np.random.default_rng(0), episode_len=2)
     assert np.allclose(Y, env.dynamics(X, U))                 # the toy's closed form, row by row
+
+
+@pytest.mark.parametrize("bad", ["nan", "u_1d", "rows"])
+def test_sparse_mpc_api_qa_training_on_bad_transitions_is_one_data_error(bad):
+    from paperworks.systems.sparse_mpc import sparsify, train_dense
+
+    g = torch.Generator().manual_seed(0)
+    X, U = torch.randn(8, 2, generator=g), torch.randn(8, 1, generator=g)
+    Y = X + 0.1
+    if bad == "nan":    # trained silently to a model predicting NaN
+        Y[3, 1] = float("nan")
+    elif bad == "u_1d":
+        U = U[:, 0]
+    else:
+        Y = Y[:7]
+    m = SparseDynamics(2, 1, (4,))
+    with pytest.raises(DataError, match="train_dense"):
+        train_dense(m, (X, U, Y), epochs=1)
+    with pytest.raises(DataError, match="sparsify"):
+        sparsify(m, (X, U, Y), [2], epochs=1, finetune_epochs=0)

@@ -193,7 +193,26 @@ def _fit(model, data, epochs, lr, batch, gen, extra=None, on_epoch=None):
     return model
 
 
+def _check_data(where: str, model: SparseDynamics, data) -> None:
+    """Transitions (X [n, nx], U [n, nu], Y [n, nx]), n >= 1, finite: one DataError otherwise (NaN data used to
+    train to a NaN model without a word)."""
+    try:
+        X, U, Y = data
+    except (TypeError, ValueError):
+        raise DataError(f"{where}: data must be a tuple (X, U, Y) of transitions") from None
+    shapes = [tuple(getattr(a, "shape", ())) for a in (X, U, Y)]
+    n = shapes[0][0] if shapes[0] else 0
+    if shapes != [(n, model.nx), (n, model.nu), (n, model.nx)] or n < 1:
+        raise DataError(f"{where}: expected X [n, {model.nx}], U [n, {model.nu}], Y [n, {model.nx}] with n >= 1 "
+                        f"(got {[list(sh) for sh in shapes]})")
+    if not all(bool(torch.isfinite(torch.as_tensor(a)).all()) for a in (X, U, Y)):
+        raise DataError(f"{where}: the transitions contain NaN or inf")
+
+
 def train_dense(model: SparseDynamics, data, epochs: int, lr: float = 3e-3, batch: int = 256, seed: int = 0):
+    """Adam on the one-step residual loss with every hidden neuron ReLU. Sets ``model.mode = 'dense'`` and
+    returns the model trained in place, in eval mode (its parameters' .grad hold the last step's gradients)."""
+    _check_data("train_dense", model, data)
     gen = torch.Generator().manual_seed(seed)
     model.mode = "dense"
     return _fit(model, data, epochs, lr, batch, gen)
@@ -218,6 +237,7 @@ def sparsify(dense: SparseDynamics, data, targets: list[int], epochs: int, finet
     """
     if schedule not in ("continuous", "staged"):
         raise ConfigError(f"sparsify: schedule must be 'continuous' or 'staged' (got {schedule!r})")
+    _check_data("sparsify", dense, data)
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     n_all = sum(dense.hidden)
