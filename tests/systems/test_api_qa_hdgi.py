@@ -59,3 +59,15 @@ def test_hdgi_api_qa_semantic_attention_matches_its_closed_form():
     # swapping the meta-paths swaps the weights and leaves the fused embedding unchanged
     out2, beta2 = att(hs.flip(0))
     assert torch.allclose(beta2, beta.flip(0), atol=1e-6) and torch.allclose(out2, out, atol=1e-6)
+
+
+@pytest.mark.parametrize("bad", ["short", "negative", "float"])
+def test_hdgi_api_qa_forward_refuses_a_perm_that_is_not_one_index_per_node(bad):
+    # a perm of 5 indices for 12 nodes gave 5 negatives against 12 positives, an unbalanced loss, silently;
+    # a negative index wrapped around
+    from paperworks.graphs.hetero_infomax import HDGIModel
+
+    x, adjs, _ = _data()
+    perm = {"short": torch.arange(5), "negative": torch.arange(N) - 1, "float": torch.arange(N).float()}[bad]
+    with pytest.raises(DataError, match="perm"):
+        HDGIModel(5, 4, 2)(x, adjs, perm)

@@ -114,7 +114,8 @@ class BilinearDiscriminator(nn.Module):
 
 def corrupt_features(x: torch.Tensor, generator: torch.Generator | None = None
                      ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Row-shuffled features (DGI / HDGI corruption) and the permutation used."""
+    """Row-shuffled features (DGI / HDGI corruption) and the permutation used (drawn from ``generator``, or
+    from torch's global RNG when None)."""
     perm = torch.randperm(x.size(0), generator=generator)
     return x[perm], perm
 
@@ -133,6 +134,11 @@ class HDGIModel(nn.Module):
 
     def forward(self, x: torch.Tensor, adjs: list[torch.Tensor], perm: torch.Tensor):
         """(positive logits [N], negative logits [N], summary [d], beta [P]) for corruption ``perm``."""
+        n = x.size(0)
+        if perm.dim() != 1 or perm.numel() != n or perm.is_floating_point() or (
+                n and (int(perm.min()) < 0 or int(perm.max()) >= n)):
+            raise DataError(f"HDGIModel: perm must be {n} row indices in [0, {n}) (one per node, e.g. from "
+                            f"corrupt_features; got {perm.dtype} of shape {list(perm.shape)})")
         h, beta = self.encoder(x, adjs)
         h_neg, _ = self.encoder(x[perm], adjs)
         s = self.readout(h)
