@@ -115,3 +115,13 @@ def test_api_qa_gaussian_kl_closed_form_and_bad_variances():
             gaussian_kl(m_q.float(), bad, m_p.float(), v_p.float())
         with pytest.raises(DataError, match="variances"):
             gaussian_kl(m_q.float(), v_q.float(), m_p.float(), bad)
+
+
+def test_api_qa_gaussian_head_nan_class_prior_rejected():
+    from paperworks.core.errors import ConfigError
+
+    for prior in ([float("nan"), 1.0], [float("nan"), float("nan")], [float("inf"), 0.5]):
+        with pytest.raises(ConfigError, match="class_prior"):  # old code: accepted, logits NaN silently
+            GaussianHead(3, 2, class_prior=torch.tensor(prior))
+    h = GaussianHead(3, 2, class_prior=torch.tensor([0.25, 0.75]))
+    assert torch.allclose(h.log_prior.exp(), torch.tensor([0.25, 0.75]))

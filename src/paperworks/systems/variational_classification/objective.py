@@ -100,7 +100,8 @@ class GaussianHead(nn.Module):
             log_prior = torch.full((num_classes,), -math.log(num_classes))
         else:
             p = torch.as_tensor(class_prior, dtype=torch.float32)
-            if p.shape != (num_classes,) or (p <= 0).any() or abs(float(p.sum()) - 1) > 1e-5:
+            if (p.shape != (num_classes,) or not torch.isfinite(p).all() or (p <= 0).any()
+                    or abs(float(p.sum()) - 1) > 1e-5):   # NaN: every comparison False, it passed silently
                 raise ConfigError(f"GaussianHead: 'class_prior' must be {num_classes} positive numbers summing "
                                   f"to 1 (got {p.tolist()})")
             log_prior = p.log()
