@@ -80,3 +80,15 @@ def test_lr_test_needs_the_same_responses_and_conf_int_alpha():
         po.conf_int(alpha=5)
     lo, hi = po.conf_int(alpha=0.1).T
     assert np.allclose(hi - po.params, 1.6448536269514722 * po.bse, atol=1e-12)
+
+
+def test_conf_int_takes_numpy_scalar_alpha():
+    # the alpha check of 0a4355f took only Python int / float: np.float32(0.1) (a numpy scalar of another width
+    # than float64) was refused although it is a valid level
+    po = MultinomialLinkModel(_data()["y"], _data()[["a", "b"]], model="cumulative", assumption="po").fit()
+    a32 = np.float32(0.1)
+    lo, hi = po.conf_int(alpha=a32).T
+    z = 1.6448536269514722            # norm.ppf(0.95); float32(0.1) moves it by ~1e-8
+    assert np.allclose(hi - po.params, z * po.bse, atol=1e-6) and np.allclose(po.params - lo, z * po.bse, atol=1e-6)
+    with pytest.raises(ValueError, match=r"alpha must be in \(0, 1\)"):
+        po.conf_int(alpha=np.float32(1.5))

@@ -27,6 +27,7 @@ pi_ij <= 0, which can happen only for cumulative models) or lowers the log-likel
 
 from __future__ import annotations
 
+import numbers
 import re
 import time
 import warnings
@@ -878,7 +879,8 @@ class MultinomialLinkResults:
         return self.cov_params_
 
     def conf_int(self, alpha: float = 0.05) -> np.ndarray:
-        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0.0 < alpha < 1.0:
+        # numbers.Real: numpy scalars of any width pass (np.float32(0.05) is not a Python float)
+        if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0.0 < alpha < 1.0:
             raise ValueError(f"{_W}.conf_int: alpha must be in (0, 1) (got {alpha!r})")  # gave NaN bounds
         z = stats.norm.ppf(1 - alpha / 2)
         return np.stack([self.params - z * self.bse, self.params + z * self.bse], axis=1)
