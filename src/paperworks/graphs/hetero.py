@@ -419,8 +419,10 @@ class AdjacencyStack:
         mat-vec (x outer y)[pairs] @ values: exact, and its backward is dense and cheap (the
         products are fixed, only the alphas change during training).
         """
-        key = (None if columns is None else (columns.numel(), int(columns.sum()), int(columns[0]),
-                                             int(columns[-1])), self.values.dtype)
+        # keyed by the exact columns (their bytes): a summary such as (count, sum, first, last) let two different
+        # target sets share a cached basis, i.e. the logits of other nodes without an error
+        key = (None if columns is None else columns.detach().cpu().contiguous().numpy().tobytes(),
+               self.values.dtype)
         cache = self.__dict__.setdefault("_pair_cache", {})
         if key in cache:
             return cache[key]

@@ -63,24 +63,6 @@ class GTConv(nn.Module):
         return [stack.select(alpha[c]) for c in range(alpha.size(0))]
 
 
-def _pair_basis(stack: AdjacencyStack, columns: torch.Tensor | None):
-    """``stack.pair_basis(columns)``, never a basis cached for OTHER columns.
-
-    The stack caches bases under (count, sum, first, last) of the columns, so two different target sets
-    sharing those four numbers (e.g. [0, 2, 3, 5] and [0, 1, 4, 5]) would get the first one's basis: the
-    logits of the wrong nodes, without an error. The exact columns behind each cached key are remembered
-    here and a stale entry is dropped before the call (same columns: the cache is used as before).
-    """
-    if columns is not None:
-        key = ((columns.numel(), int(columns.sum()), int(columns[0]), int(columns[-1])), stack.values.dtype)
-        seen = stack.__dict__.setdefault("_gtn_pair_columns", {})
-        prev = seen.get(key)
-        if prev is not None and not torch.equal(prev, columns):
-            stack.__dict__.get("_pair_cache", {}).pop(key, None)
-        seen[key] = columns.clone()
-    return stack.pair_basis(columns)
-
-
 class GTLayer(nn.Module):
     """One Graph Transformer layer; the first owns two GTConvs (Q_1 Q_2), later ones one."""
 
@@ -95,7 +77,7 @@ class GTLayer(nn.Module):
         """Meta-path graphs of this layer; ``columns`` keeps only those destination nodes (exact: the
         last factor's columns are selected before the product)."""
         if self.first and not dense:
-            basis = _pair_basis(stack, columns)
+            basis = stack.pair_basis(columns)
             if basis is not None:
                 pairs, idx, vals, shape = basis
                 a1, a2 = self.conv1.alpha, self.conv2.alpha
