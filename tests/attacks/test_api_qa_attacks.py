@@ -2,6 +2,7 @@
 
 import copy
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -141,3 +142,17 @@ def test_accuracy_and_success_rate_refuse_column_labels():
     for f in (attacks.accuracy, attacks.success_rate):
         with pytest.raises(DataError, match=r"shape \[6\]"):
             f(model, x, y[:, None])
+
+
+def test_numpy_labels_and_bool_mask_still_accepted():
+    # the label / mask checks of 612883c and 12ef39d refused numpy inputs that worked before them: accuracy with
+    # numpy labels (compared element-wise: 1.0 here) and success_rate with a numpy bool mask
+    model, x, y = _SumModel().eval(), torch.rand(4, 1, 2, 2), torch.tensor([0, 1, 0, 1])
+    assert attacks.accuracy(model, x, y.numpy()) == attacks.accuracy(model, x, y) == 0.5
+    mask = np.array([False, True, False, True])
+    assert attacks.success_rate(model, x, y.numpy(), mask=mask) == 1.0
+    assert attacks.success_rate(model, x, y, mask=mask[::-1].copy()) == 0.0
+    with pytest.raises(DataError, match="bool tensor"):        # a numpy 0/1 integer mask is still refused
+        attacks.success_rate(model, x, y, mask=mask.astype(np.int64))
+    with pytest.raises(DataError, match=r"shape \[4\]"):       # and a [N, 1] numpy column
+        attacks.accuracy(model, x, y.numpy()[:, None])

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 
 from paperworks.attacks._checks import check_attack_inputs, check_images, check_label_range, check_labels
@@ -24,7 +25,8 @@ def predict(model, x: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
 
 def accuracy(model, x: torch.Tensor, y: torch.Tensor, batch_size: int = 512) -> float:
     """Fraction of ``x`` classified as ``y`` (class indices [N]; a [N, 1] column broadcast to an N x N
-    comparison: refused)."""
+    comparison: refused). A numpy label array is read as a tensor (it compared element-wise before)."""
+    y = _from_numpy(y, x)
     check_labels("accuracy", y, x.shape[0])
     return float((predict(model, x, batch_size) == y).float().mean())
 
@@ -34,18 +36,26 @@ def success_rate(model, x_adv: torch.Tensor, y: torch.Tensor, targeted: bool = F
     """Fraction of examples where the attack succeeds (prediction == target, or != true label).
 
     ``mask``: bool [N], True for the examples to count (an integer tensor would index instead of mask:
-    refused)."""
+    refused; a numpy bool array [N] is a mask too, as it was before that check)."""
+    mask = _from_numpy(mask, x_adv)
     if mask is not None and (not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool
                              or mask.shape != (x_adv.shape[0],)):
         got = f"{mask.dtype}, shape {list(mask.shape)}" if isinstance(mask, torch.Tensor) else type(mask).__name__
         raise DataError(f"success_rate: 'mask' must be a bool tensor of shape [{x_adv.shape[0]}] (got {got}); "
                         "an integer tensor would pick examples by index")
+    y = _from_numpy(y, x_adv)
     check_labels("success_rate", y, x_adv.shape[0])   # (labels [N, 1] broadcast against [N] predictions)
     with torch.no_grad():
         ok = attack_success(model(x_adv), y, targeted)
     if mask is not None:
         ok = ok[mask]
     return float(ok.float().mean()) if ok.numel() else float("nan")
+
+
+def _from_numpy(a, like):
+    """A numpy array as a tensor on ``like``'s device (anything else as it is: the checks name it)."""
+    return torch.as_tensor(a, device=like.device) if isinstance(a, np.ndarray) and isinstance(like, torch.Tensor) \
+        else a
 
 
 def perturbation_norms(x: torch.Tensor, x_adv: torch.Tensor) -> dict[str, torch.Tensor]:
