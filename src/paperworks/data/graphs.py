@@ -44,7 +44,9 @@ def load_tu(root: str | Path, name: str | None = None) -> list[Data]:
     Files: NAME_A.txt (1-based "i, j" edge rows), NAME_graph_indicator.txt (node -> graph, 1-based),
     NAME_graph_labels.txt, optional NAME_node_labels.txt (one-hot encoded into x), NAME_node_attributes.txt
     (prepended to x), NAME_edge_labels.txt (one-hot into ``edge_attr``). Graph labels are remapped to
-    0..K-1 in sorted order (MUTAG's -1/1 -> 0/1). Graphs without node information get x = 1.
+    0..K-1 in sorted order (MUTAG's -1/1 -> 0/1). Graphs without node information get x = 1. As in PyG's
+    ``read_tu_data``, self-loops are dropped and duplicate edges merged (edge labels summed); the remaining
+    edges keep the file's order.
     """
     root = Path(root)
     name = name or root.name
@@ -93,6 +95,25 @@ def load_tu(root: str | Path, name: str | None = None) -> list[Data]:
         el = _read_int(p, 1, rows=len(edges))[:, 0]
         el = el - el.min() if el.size else el
         edge_attr = np.eye(int(el.max()) + 1 if el.size else 1, dtype=np.float32)[el]
+    # the edge set of PyG's read_tu_data (what the official HGP-SL code and most TU users read): self-loops
+    # dropped, duplicate edges merged with their edge labels summed (torch_geometric coalesce). Unlike coalesce,
+    # the file's edge order is kept (first occurrences): a re-sort would change the summation order of every
+    # message-passing layer on MUTAG, whose files hold neither self-loops nor duplicates
+    keep = edges[:, 0] != edges[:, 1]
+    edges = edges[keep]
+    if edge_attr is not None:
+        edge_attr = edge_attr[keep]
+    if edges.size:
+        _, first, inverse = np.unique(edges, axis=0, return_index=True, return_inverse=True)
+        if len(first) != len(edges):
+            rank = np.empty(len(first), np.int64)
+            rank[np.argsort(first, kind="stable")] = np.arange(len(first))
+            slot = rank[inverse.reshape(-1)]                 # each edge's row among the kept first occurrences
+            if edge_attr is not None:
+                summed = np.zeros((len(first), edge_attr.shape[1]), np.float32)
+                np.add.at(summed, slot, edge_attr)
+                edge_attr = summed
+            edges = edges[np.sort(first)]
     classes = np.unique(raw_y)
     y = np.searchsorted(classes, raw_y)
     start = np.concatenate([[0], np.cumsum(np.bincount(gi, minlength=g))])
