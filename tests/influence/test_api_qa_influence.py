@@ -69,3 +69,28 @@ def test_captum_peer_leaves_the_callers_rng_and_model_alone():
     obj = lambda m: 0.5 * ((m(xt).squeeze(-1) - yt) ** 2).mean()  # noqa: E731
     ours = influence_scores(model.eval(), loss_fn, (X, y), obj, solver="exact")
     assert torch.allclose(scores + share, ours, atol=1e-12)
+
+
+def test_input_errors_name_the_function_called():
+    # e29c843 gave influence_scores_loop influence_scores' input checks, and their messages: an empty or NaN
+    # training set passed to the loop (or to upweight_influence) was reported as a problem of influence_scores
+    from paperworks.influence import upweight_influence
+
+    torch.manual_seed(0)
+    model = torch.nn.Linear(2, 1).double()
+    X, y = torch.randn(5, 2, dtype=torch.float64), torch.randn(5, dtype=torch.float64)
+
+    def loss_fn(m, b):
+        return 0.5 * ((m(b[0]).squeeze(-1) - b[1]) ** 2).mean()
+
+    def obj(m):
+        return m.weight.sum()
+
+    Xn = X.clone()
+    Xn[1, 0] = float("nan")
+    for fn, who in ((influence_scores_loop, "influence_scores_loop"), (upweight_influence, "upweight_influence"),
+                    (influence_scores, "influence_scores")):
+        with pytest.raises(PaperworksError, match=rf"^{who}: the training data is empty"):
+            fn(model, loss_fn, (X[:0], y[:0]), obj)
+        with pytest.raises(PaperworksError, match=rf"^{who}: the training data contain NaN"):
+            fn(model, loss_fn, (Xn, y), obj)

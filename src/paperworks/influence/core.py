@@ -41,25 +41,25 @@ def inverse_hvp(model: nn.Module, loss_fn, train: Any, v: torch.Tensor, params: 
     return InverseHVP(model, loss_fn, train, params, damping, solver, batch_size, **solver_kw).solve(v)
 
 
-def _validate(model, loss_fn, train, objective, solver):
+def _validate(model, loss_fn, train, objective, solver, who: str = "influence_scores"):
     if not isinstance(model, nn.Module):
-        raise PaperworksError(f"influence_scores: 'model' must be a torch.nn.Module (got {type(model).__name__})")
+        raise PaperworksError(f"{who}: 'model' must be a torch.nn.Module (got {type(model).__name__})")
     if not callable(loss_fn) or not callable(objective):
-        raise PaperworksError("influence_scores: 'loss_fn' and 'objective' must be callables "
+        raise PaperworksError(f"{who}: 'loss_fn' and 'objective' must be callables "
                               "(loss_fn(model, batch) -> scalar, objective(model) -> scalar)")
-    check_deterministic(model, "influence_scores")
+    check_deterministic(model, who)
     if solver not in SOLVERS:
         from paperworks.core.errors import UnknownNameError
 
         raise UnknownNameError("influence solver", solver, SOLVERS)
     n = n_samples(train)
     if n < 1:
-        raise PaperworksError("influence_scores: the training data is empty")
+        raise PaperworksError(f"{who}: the training data is empty")
     tensors = (train.values() if isinstance(train, dict) else train if isinstance(train, (tuple, list))
                else [train] if isinstance(train, torch.Tensor) else [])  # a Dataset is not scanned
     for t in tensors:
         if isinstance(t, torch.Tensor) and t.is_floating_point() and not torch.isfinite(t).all():
-            raise DataError(f"influence_scores: the training data contain NaN/inf "
+            raise DataError(f"{who}: the training data contain NaN/inf "
                             f"({int((~torch.isfinite(t)).sum())} entries)")
     return n
 
@@ -74,7 +74,7 @@ def upweight_influence(model: nn.Module, loss_fn, train: Any, objective, params:
     singleton batch {z_k}. Positive = up-weighting z_k increases ``objective``.
     One inverse-HVP (s = H^{-1} grad f, H symmetric) and one batched pass of per-sample gradients.
     """
-    n = _validate(model, loss_fn, train, objective, solver)
+    n = _validate(model, loss_fn, train, objective, solver, "upweight_influence")
     ps = select_params(model, params)
     gf = objective_grad(model, objective, ps)
     ihvp = InverseHVP(model, loss_fn, train, ps, damping, solver, None, **solver_kw)
@@ -121,7 +121,7 @@ def influence_scores_loop(model: nn.Module, loss_fn, train: Any, objective, para
     from paperworks.curvature.hessian import exact_hessian
 
     check_deterministic(model, "influence_scores_loop")
-    n = _validate(model, loss_fn, train, objective, "exact")  # empty / NaN training data named (as influence_scores)
+    n = _validate(model, loss_fn, train, objective, "exact", "influence_scores_loop")  # empty / NaN data named
     ps = select_params(model, params)
     gf = objective_grad(model, objective, ps)
     if gf.ndim != 1:
