@@ -213,3 +213,17 @@ def test_nan_row_check_costs_no_select_for_a_finite_cpu_query():
     res = _propagate_nan(qn, out)
     assert torch.isnan(res[1, 0, 2]).all() and not torch.isnan(res[1, 0, :2]).any()
     assert torch.equal(res[~torch.isnan(res)], out[~torch.isnan(res)])
+
+
+def test_attention_under_vmap_per_sample():
+    # the CPU fast path of the NaN-row check is a data-dependent branch, which torch.func.vmap refuses (per-sample
+    # gradients of a model with attention); under functorch transforms the select runs, giving the looped result
+    torch.manual_seed(0)
+    q = torch.randn(3, 2, 4, 5, dtype=torch.float64)
+    q[1, 0, 2, 3] = float("nan")
+    for causal in (True, False):
+        batched = torch.func.vmap(lambda t: scaled_dot_product_attention(t[None], t[None], t[None], causal=causal))(q)
+        looped = torch.stack([scaled_dot_product_attention(t[None], t[None], t[None], causal=causal) for t in q])
+        assert torch.equal(torch.isnan(batched), torch.isnan(looped)) and torch.isnan(batched[1, 0, 0, 2]).all()
+        ok = ~torch.isnan(looped)
+        assert torch.allclose(batched[ok], looped[ok], atol=1e-12)

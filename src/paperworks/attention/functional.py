@@ -85,8 +85,10 @@ def _propagate_nan(q: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
 
     On the CPU a NaN-free ``q`` (one summing reduction, NaN iff some entry is NaN) returns ``out`` itself: the
     row test and the select below cost ~30% of a decoder self-attention / decoding step on every call. (On
-    other devices the data-dependent branch would be a host sync per call: there the select always runs.)"""
-    if q.device.type == "cpu" and not bool(torch.isnan(q.detach().sum())):
+    other devices the data-dependent branch would be a host sync per call, and under torch.func transforms
+    (vmap: per-sample gradients) it is not allowed: there the select always runs.)"""
+    if q.device.type == "cpu" and not torch._C._are_functorch_transforms_active() \
+            and not bool(torch.isnan(q.detach().sum())):
         return out
     return torch.where(torch.isnan(q).any(-1, keepdim=True), torch.full_like(out, float("nan")), out)
 
