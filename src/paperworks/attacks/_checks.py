@@ -9,9 +9,9 @@ from torch import nn
 
 from paperworks.core.config import check_int as core_check_int
 from paperworks.core.errors import ConfigError, DataError
-from paperworks.core.trainer import eval_mode  # noqa: F401  (re-exported: attacks and metrics use it)
+from paperworks.core.trainer import eval_mode
 
-__all__ = ["eval_mode", "check_model", "check_images", "check_labels", "check_eps", "check_attack_inputs", "parse_norm",
+__all__ = ["check_model", "check_images", "check_labels", "check_eps", "check_attack_inputs", "parse_norm",
            "check_forward", "check_int", "check_label_range"]
 
 

@@ -24,9 +24,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from paperworks.attacks._checks import (check_eps, check_forward, check_images, check_int, check_labels, check_model,
-                                        eval_mode, parse_norm)
+                                        parse_norm)
 from paperworks.attacks.gradient import _fgsm_raw, _pgd_raw, random_ball_point
 from paperworks.core.errors import ConfigError, UnknownNameError
+from paperworks.core.trainer import eval_mode
 
 __all__ = ["adversarial_loss", "adversarial_training", "DEFENSES"]
 

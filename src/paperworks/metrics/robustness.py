@@ -16,9 +16,10 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from paperworks.attacks._checks import check_images, eval_mode
+from paperworks.attacks._checks import check_images
 from paperworks.attacks.evaluate import run_batched
 from paperworks.core.errors import DataError, UnknownNameError
+from paperworks.core.trainer import eval_mode
 from paperworks.metrics._checks import as_tensor, check_labels
 from paperworks.metrics.calibration import classification_metrics
 

@@ -41,6 +41,7 @@ from paperworks.core import (Claim, Paper, Report, RunDir, System, check_choice,
                              register)
 from paperworks.core.config import Config
 from paperworks.core.errors import ConfigError, DataError
+from paperworks.core.trainer import eval_mode
 from paperworks.envs import PushingEnv, PWAPushEnv, collect_transitions
 from paperworks.mip import (ID, RELU, ZERO, AffineLayer, CEMPlanner, GDPlanner, MILPPlanner, MPPIPlanner,
                             PlanCost, layers_step, rollout_cost)
@@ -294,11 +295,8 @@ def prediction_mse(model: SparseDynamics, data) -> float:
     """Mean over transitions of the squared one-step error summed over state dims. The model is evaluated in
     eval mode (a relaxed model: its deterministic softmax mixture, not a Gumbel sample) and every submodule's
     own mode is restored afterwards."""
-    from paperworks.core.trainer import eval_mode
-
+    _check_data("prediction_mse", model, data)
     X, U, Y = data
-    if len(X) == 0 or not all(bool(torch.isfinite(torch.as_tensor(a)).all()) for a in (X, U, Y)):
-        raise DataError("prediction_mse: the transitions must be >= 1 rows with no NaN or inf")
     with eval_mode(model):
         return float(((model(X, U) - Y) ** 2).sum(-1).mean())
 
