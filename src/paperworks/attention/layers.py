@@ -193,7 +193,10 @@ class DecoderLayer(_Sublayers):
 
     ``cache`` (a dict, incremental decoding): keys ``"k", "v"`` hold the self-attention keys/values of
     all earlier positions ``[B, H, t, d_k]`` and grow by one position per call; ``"mk", "mv"`` hold the
-    projected encoder memory, computed on the first call only.
+    projected encoder memory, computed on the first call only. With a cache, ``tgt_padding_mask`` covers
+    the positions of ``x`` (the new ones), bool ``[B, T_new]``, True = padding; the cache keeps the mask of
+    the earlier positions (``"kpm"``, once any call gave one; calls without a mask add real positions), so
+    that the result equals the full forward with the whole mask (it was ignored with a cache).
     """
 
     def __init__(self, d_model: int, n_heads: int, d_ff: int, dropout: float = 0.1,
@@ -216,8 +219,24 @@ class DecoderLayer(_Sublayers):
             k = torch.cat([cache["k"], k], dim=2)
             v = torch.cat([cache["v"], v], dim=2)
         cache["k"], cache["v"] = k, v
+        kpm = None
+        if tgt_padding_mask is not None or "kpm" in cache:
+            B, T = h.shape[:2]
+            if tgt_padding_mask is None:
+                tgt_padding_mask = torch.zeros(B, T, dtype=torch.bool, device=h.device)
+            elif (not isinstance(tgt_padding_mask, torch.Tensor) or tgt_padding_mask.dtype != torch.bool
+                  or tuple(tgt_padding_mask.shape) != (B, T)):
+                raise ValueError(f"DecoderLayer: with a cache, tgt_padding_mask must be bool [B, T_new] = "
+                                 f"{[B, T]} for the new positions of x, True = padding (got "
+                                 f"{getattr(tgt_padding_mask, 'dtype', type(tgt_padding_mask).__name__)} "
+                                 f"{list(getattr(tgt_padding_mask, 'shape', []))})")
+            earlier = cache.get("kpm")
+            if earlier is None:
+                earlier = torch.zeros(B, k.shape[2] - T, dtype=torch.bool, device=h.device)
+            kpm = torch.cat([earlier, tgt_padding_mask], dim=1)
+            cache["kpm"] = kpm
         # the new queries are the last positions; causal masking inside the new block only
-        return self.self_attn.attend(h, k, v, None, causal=h.shape[1] > 1)
+        return self.self_attn.attend(h, k, v, kpm, causal=h.shape[1] > 1)
 
     def _cross(self, h, memory, memory_padding_mask, cache):
         if cache is None:

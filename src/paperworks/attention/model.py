@@ -185,29 +185,74 @@ class Transformer(nn.Module):
         caches = [{} for _ in self.decoder_layers] if use_cache else None
         return {"memory": memory, "mask": src_padding_mask, "caches": caches, "t": 0}
 
-    def decode_next(self, prefix: torch.Tensor, state: dict) -> tuple[torch.Tensor, dict]:
+    def decode_next(self, prefix: torch.Tensor, state: dict,
+                    tgt_padding_mask: torch.Tensor | None = None) -> tuple[torch.Tensor, dict]:
         """Log-probabilities of the next token after ``prefix [N, t]`` -> ``[N, V]``.
 
         With the cache only the newest token(s) since the last call pass through the decoder; without
         it the whole prefix is recomputed (the reference the cache is tested against).
+
+        ``tgt_padding_mask`` (bool ``[N, t]``, True = padding) masks prefix positions as keys, e.g. forced
+        prefixes of different lengths, which must be LEFT-padded (the next token is read at the last
+        position; a mask marking it is refused). The result equals the full forward
+        ``decode(prefix, ..., tgt_padding_mask)`` at the last position; positions count the pads, as there.
+        The state remembers the mask: later calls may give the mask of the longer prefix (it must agree on
+        the positions already decoded) or none (the new positions are real tokens).
         """
+        tgt_padding_mask = self._prefix_mask(prefix, state, tgt_padding_mask)
         if state["caches"] is None:
             h = self.embed(prefix)
             for layer in self.decoder_layers:
-                h = layer(h, state["memory"], None, state["mask"])
+                h = layer(h, state["memory"], tgt_padding_mask, state["mask"])
         else:
             t0 = state["t"]
             h = self.embed(prefix[:, t0:], offset=t0)
+            new_mask = None if tgt_padding_mask is None else tgt_padding_mask[:, t0:]
             for layer, cache in zip(self.decoder_layers, state["caches"]):
-                h = layer(h, state["memory"], None, state["mask"], cache=cache)
+                h = layer(h, state["memory"], new_mask, state["mask"], cache=cache)
             state["t"] = prefix.shape[1]
         logits = self.output_logits(self.decoder_norm(h[:, -1]))
         return F.log_softmax(logits if logits.dtype == torch.float64 else logits.float(), dim=-1), state
 
     @staticmethod
+    def _prefix_mask(prefix: torch.Tensor, state: dict, mask: torch.Tensor | None) -> torch.Tensor | None:
+        """The padding mask of the whole prefix (None: no padding anywhere); checks ``mask`` against the
+        prefix and against the mask the state holds for the positions decoded before."""
+        seen = state.get("tgt_mask")            # [N, t_seen] or None (no padding so far)
+        t_seen = state.get("t_seen", 0)         # prefix length of the previous call
+        N, t = prefix.shape
+        state["t_seen"] = t
+        if mask is None:
+            if seen is None:
+                return None
+            mask = torch.cat([seen, seen.new_zeros(N, t - t_seen)], dim=1) if t > t_seen else seen[:, :t]
+        else:
+            if (not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool
+                    or tuple(mask.shape) != (N, t)):
+                raise ValueError(f"Transformer.decode_next: tgt_padding_mask must be bool [N, t] = {[N, t]} like "
+                                 f"the prefix, True = padding (got {getattr(mask, 'dtype', type(mask).__name__)} "
+                                 f"{list(getattr(mask, 'shape', []))})")
+            n = min(t_seen, t)
+            before = seen[:, :n] if seen is not None else mask.new_zeros(N, n)
+            if not torch.equal(mask[:, :n], before):
+                raise ValueError("Transformer.decode_next: tgt_padding_mask changed for prefix positions already "
+                                 "decoded with this state (the cached keys/values used the earlier mask); give "
+                                 "the same mask for them, or start a new state")
+        if t and bool(mask[:, -1].any()):
+            raise ValueError(f"Transformer.decode_next: tgt_padding_mask marks the last prefix position as padding "
+                             f"(rows {mask[:, -1].nonzero().flatten().tolist()}): the next token is read at the "
+                             "last position, so prefixes of different lengths must be left-padded")
+        state["tgt_mask"] = mask
+        return mask
+
+    @staticmethod
     def reorder_state(state: dict, index: torch.Tensor) -> dict:
         new = {"memory": state["memory"].index_select(0, index), "mask": state["mask"].index_select(0, index),
                "t": state["t"], "caches": None}
+        if "t_seen" in state:
+            new["t_seen"] = state["t_seen"]
+        if state.get("tgt_mask") is not None:
+            new["tgt_mask"] = state["tgt_mask"].index_select(0, index)
         if state["caches"] is not None:
             new["caches"] = [{k: v.index_select(0, index) for k, v in c.items()} for c in state["caches"]]
         return new
