@@ -83,6 +83,11 @@ class GaussianHead(nn.Module):
     covariance: 'diagonal' (learned per class and dimension, the paper's choice) or 'identity'
     (sigma = 1 fixed: the linear-softmax special case). class_prior: probabilities p_pi(y) [C] (uniform
     when None; a fixed buffer, the maximiser of E log p_pi(y) is the empirical class frequency).
+
+    The log prior follows the head's dtype and device: it is built in the dtype of the means (the default
+    dtype) on their device, and a head converted to float64 (``head.double()``) gets log p_pi(y) computed in
+    float64 from the prior as given, not the float32 values cast up (a buffer changed since, e.g. by
+    ``load_state_dict``, is cast as it is).
     """
 
     def __init__(self, feat_dim: int, num_classes: int, covariance: str = "diagonal",
@@ -96,16 +101,37 @@ class GaussianHead(nn.Module):
         self.mu = nn.Parameter(torch.randn(num_classes, feat_dim))                 # [C, d]
         self.log_var = nn.Parameter(torch.zeros(num_classes, feat_dim),            # [C, d]
                                     requires_grad=covariance == "diagonal")
+        dtype, device = self.mu.dtype, self.mu.device
         if class_prior is None:
-            log_prior = torch.full((num_classes,), -math.log(num_classes))
+            log_prior = torch.full((num_classes,), -math.log(num_classes), dtype=dtype, device=device)
+            exact = torch.full((num_classes,), -math.log(num_classes), dtype=torch.float64)
         else:
-            p = torch.as_tensor(class_prior, dtype=torch.float32)
+            # in the head's dtype (it was float32 always: a float64 head got float32-rounded log-priors)
+            p = torch.as_tensor(class_prior, dtype=dtype)
             if (p.shape != (num_classes,) or not torch.isfinite(p).all() or (p <= 0).any()
                     or abs(float(p.sum()) - 1) > 1e-5):   # NaN: every comparison False, it passed silently
                 raise ConfigError(f"GaussianHead: 'class_prior' must be {num_classes} positive numbers summing "
                                   f"to 1 (got {p.tolist()})")
-            log_prior = p.log()
+            log_prior = p.log().to(device)
+            exact = torch.as_tensor(class_prior, dtype=torch.float64).detach().cpu().log()
         self.register_buffer("log_prior", log_prior)                                # [C]
+        # plain attributes (not saved): the buffer as built, and log p_pi(y) in float64 for a later .double()
+        self._log_prior_built, self._log_prior_exact = log_prior.detach().cpu().clone(), exact
+
+    def _apply(self, fn, recurse=True):
+        """``.double()`` / ``.float()`` / ``.to(dtype)`` recompute an unchanged log prior in the new dtype
+        (float64 from the prior as given; the built dtype gets the built values back) instead of casting it."""
+        before = self.log_prior
+        out = super()._apply(fn, recurse)
+        after = self.log_prior
+        if after.dtype != before.dtype and not before.is_meta:
+            built, exact = self._log_prior_built, self._log_prior_exact
+            ours = (before.dtype == built.dtype and torch.equal(before.detach().cpu(), built)) or \
+                   (before.dtype == torch.float64 and torch.equal(before.detach().cpu(), exact))
+            if ours and after.dtype in (torch.float64, built.dtype):
+                src = exact if after.dtype == torch.float64 else built
+                self.log_prior = src.to(device=after.device, dtype=after.dtype)
+        return out
 
     def mahalanobis(self, z: torch.Tensor) -> torch.Tensor:
         """[N, C] squared Mahalanobis distances sum_d (z_d - mu_yd)^2 / sigma_yd^2."""
@@ -275,25 +301,66 @@ def split_classifier(model: nn.Module) -> tuple[nn.Module, int, int]:
 
     The last nn.Linear in module order is replaced by an identity inside a deep copy of ``model``; a bare
     nn.Linear (multinomial logistic regression) gives an identity encoder.
+
+    That Linear must give the model's output, the logits: a module other than nn.Identity after it in an
+    nn.Sequential (e.g. a trailing Softmax, LogSoftmax, Dropout or activation) would be left in the encoder and
+    act on z instead of the logits, so it is refused with a ConfigError naming it (remove it: the head
+    outputs the logits and the loss takes their softmax). In a module with its own ``forward`` the order of
+    use is not visible; there a Softmax / LogSoftmax / Softmin registered after the last Linear is refused.
     """
     import copy
 
     if isinstance(model, nn.Linear):
         return nn.Identity(), model.in_features, model.out_features
-    enc = copy.deepcopy(model)
     last = None
-    for name, m in enc.named_modules():
+    for name, m in model.named_modules():
         if isinstance(m, nn.Linear):
-            last = (name, m)
+            last = name
     if last is None:
         raise ConfigError(f"split_classifier: {type(model).__name__} has no nn.Linear output layer to replace")
-    name, lin = last
+    _check_nothing_after(model, last)
+    enc = copy.deepcopy(model)
+    name = last
+    lin = enc.get_submodule(name)
     parent = enc
     *path, leaf = name.split(".")
     for p in path:
         parent = getattr(parent, p)
     setattr(parent, leaf, nn.Identity())
     return enc, lin.in_features, lin.out_features
+
+
+def _is_identity(m: nn.Module) -> bool:
+    """nn.Identity, or a container (Sequential / ModuleList / ModuleDict) of nothing else."""
+    if isinstance(m, nn.Identity):
+        return True
+    return isinstance(m, (nn.Sequential, nn.ModuleList, nn.ModuleDict)) and all(_is_identity(c) for c in m.children())
+
+
+def _check_nothing_after(model: nn.Module, last: str) -> None:
+    """Refuse modules applied after the last nn.Linear ``last`` (see :func:`split_classifier`)."""
+    parts = last.split(".")
+    for i in range(len(parts)):
+        parent = model.get_submodule(".".join(parts[:i]))
+        if not isinstance(parent, nn.Sequential):
+            continue
+        names = list(parent._modules)
+        for after in names[names.index(parts[i]) + 1:]:
+            m = parent._modules[after]
+            if m is not None and not _is_identity(m):
+                where = ".".join(parts[:i] + [after])
+                raise ConfigError(f"split_classifier: '{where}' ({type(m).__name__}) comes after the last nn.Linear "
+                                  f"'{last}' (the output layer: the last nn.Linear in module order) and would act on the "
+                                  "latent z instead of the logits; remove it (the head outputs the logits, the loss "
+                                  "applies the softmax)")
+    found = False
+    for name, m in model.named_modules():
+        if name == last:
+            found = True
+        elif found and isinstance(m, (nn.Softmax, nn.LogSoftmax, nn.Softmin, nn.Softmax2d)):
+            raise ConfigError(f"split_classifier: '{name}' ({type(m).__name__}) is registered after the last "
+                              f"nn.Linear '{last}' and would act on the latent z instead of the logits; remove it "
+                              "(the head outputs the logits, the loss applies the softmax)")
 
 
 def gaussian_kl(m_q: torch.Tensor, var_q: torch.Tensor, m_p: torch.Tensor, var_p: torch.Tensor) -> torch.Tensor:
