@@ -304,7 +304,8 @@ class BlackBox:
 
 def distill(surrogate: nn.Module, blackbox: BlackBox, x: torch.Tensor, *, x_adv: torch.Tensor | None = None,
             epochs: int = 1, batch_size: int = 128, lr: float = 1e-3, seed: int = 0) -> nn.Module:
-    """Fit f to the black box: min_f E H(f(x), b(x)) [+ E H(f(x_A), b(x_A)) when ``x_adv`` is given]."""
+    """Fit f to the black box: min_f E H(f(x), b(x)) [+ E H(f(x_A), b(x_A)) when ``x_adv`` is given]. Returns f
+    in eval mode; f passed in train mode keeps its eval-mode submodules (a frozen BatchNorm) in eval mode."""
     who = "distill"
     check_images(who, x, surrogate)
     if x_adv is not None:
@@ -327,9 +328,46 @@ def distill(surrogate: nn.Module, blackbox: BlackBox, x: torch.Tensor, *, x_adv:
     steps = max(epochs * (x.shape[0] // batch_size), 1)
     tc = TrainerConfig(max_steps=steps, batch_size=min(batch_size, x.shape[0]), lr=lr, seed=seed,
                        progress=False, log_every=max(steps, 1), deterministic=False)
-    surrogate.train()
-    Trainer(surrogate, torch.utils.data.TensorDataset(*data), loss_fn, tc).fit()
-    return surrogate.eval()
+    return _fit(surrogate, torch.utils.data.TensorDataset(*data), loss_fn, tc)
+
+
+class _KeepFrozen(nn.Module):
+    """``model`` for the Trainer, whose ``fit()`` calls ``.train()``: the ``frozen`` submodules stay in eval
+    mode (``training`` flag of each module itself, as the user set it)."""
+
+    def __init__(self, model: nn.Module, frozen: list[nn.Module]):
+        super().__init__()
+        self.model = model
+        self._frozen = frozen
+
+    def forward(self, *args, **kwargs):
+        return self.model(*args, **kwargs)
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        for m in self._frozen:
+            m.training = False
+        return self
+
+
+def _fit(model: nn.Module, data, loss_fn, tc: TrainerConfig) -> nn.Module:
+    """Train ``model`` in train mode on the shared Trainer and return it in eval mode. A model passed in train
+    mode keeps its submodules that are in eval mode (e.g. a frozen BatchNorm: its running statistics do not
+    move) in eval mode while it trains; a model passed in eval mode trains entirely in train mode. If training
+    fails, every submodule gets back its own mode."""
+    modes = [(m, m.training) for m in model.modules()]
+    frozen = [m for m, training in modes if not training] if model.training else []
+    try:
+        if frozen:
+            Trainer(_KeepFrozen(model, frozen), data, loss_fn, tc).fit()
+        else:
+            model.train()
+            Trainer(model, data, loss_fn, tc).fit()
+    except BaseException:
+        for m, training in modes:
+            m.training = training
+        raise
+    return model.eval()
 
 
 def dynamic_distillation(blackbox: BlackBox, surrogate: nn.Module, x: torch.Tensor, y: torch.Tensor, *,
@@ -365,7 +403,8 @@ def dynamic_distillation(blackbox: BlackBox, surrogate: nn.Module, x: torch.Tens
 
 def train_classifier(model: nn.Module, x, y, *, epochs: int = 2, batch_size: int = 128, lr: float = 1e-3,
                      seed: int = 0) -> nn.Module:
-    """Plain cross-entropy training through the shared Trainer; returns the model in eval mode."""
+    """Plain cross-entropy training through the shared Trainer; returns the model in eval mode. A model passed
+    in train mode keeps its eval-mode submodules (e.g. a frozen BatchNorm) in eval mode while it trains."""
     who = "train_classifier"
     check_images(who, x, model)
     check_labels(who, y, x.shape[0])
@@ -373,9 +412,7 @@ def train_classifier(model: nn.Module, x, y, *, epochs: int = 2, batch_size: int
     steps = max(epochs * (x.shape[0] // batch_size), 1)
     tc = TrainerConfig(max_steps=steps, batch_size=batch_size, lr=lr, seed=seed, progress=False,
                        log_every=steps, deterministic=False)
-    model.train()
-    Trainer(model, torch.utils.data.TensorDataset(x, y), lambda m, b: F.cross_entropy(m(b[0]), b[1]), tc).fit()
-    return model.eval()
+    return _fit(model, torch.utils.data.TensorDataset(x, y), lambda m, b: F.cross_entropy(m(b[0]), b[1]), tc)
 
 
 # ---------------------------------------------------------------------------------------------- system
