@@ -350,9 +350,9 @@ def _check_nothing_after(model: nn.Module, last: str) -> None:
             if m is not None and not _is_identity(m):
                 where = ".".join(parts[:i] + [after])
                 raise ConfigError(f"split_classifier: '{where}' ({type(m).__name__}) comes after the last nn.Linear "
-                                  f"'{last}' (the output layer: the last nn.Linear in module order) and would act on the "
-                                  "latent z instead of the logits; remove it (the head outputs the logits, the loss "
-                                  "applies the softmax)")
+                                  f"'{last}' (the output layer: the last nn.Linear in module order) and would act "
+                                  "on the latent z instead of the logits; remove it (the head outputs the logits, the "
+                                  "loss applies the softmax)")
     found = False
     for name, m in model.named_modules():
         if name == last:
