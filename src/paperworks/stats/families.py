@@ -37,11 +37,65 @@ __all__ = ["FAMILIES", "DiagMinusOuter", "family_eval", "pooled_rho"]
 FAMILIES = ("baseline", "cumulative", "adjacent", "continuation")
 
 
+# Row-wise reductions over the few (J <= ~10) columns of an (m, J) array, done as J column passes: numpy
+# reduces along a short last axis one row at a time (~10x slower at m = 10^4). Each helper returns the
+# numpy result bit for bit (same operations in the same order; tests/stats/test_h3_speed.py checks it).
+
+def _row_max(c):
+    """c.max(axis=1): a max is exact in any order; only which of +0.0 / -0.0 wins a tie depends on it, and
+    numpy's order (the later operand on a tie) is the left-to-right one for rows of n <= 8 terms only."""
+    if c.shape[1] > 8:
+        return c.max(axis=1)
+    out = c[:, 0].copy()
+    for j in range(1, c.shape[1]):
+        np.maximum(out, c[:, j], out=out)
+    return out
+
+
+def _row_sum(c):
+    """c.sum(axis=1) in numpy's order: a float64 row is added by pairwise summation, which for n < 8
+    terms is a plain left-to-right loop and for 8 <= n <= 128 keeps 8 running sums r_0..r_7 (r_k takes the
+    terms k, k+8, ...), adds them as ((r0+r1)+(r2+r3))+((r4+r5)+(r6+r7)) and then the n mod 8 last terms;
+    the reduction starts from 0.0 (so an all-zero row sums to +0.0). numpy adds along the rows only when
+    they are contiguous in memory (otherwise column by column, left to right), so for n >= 8 the other
+    layouts are left to numpy."""
+    n = c.shape[1]
+    if n >= 8 and not c.flags.c_contiguous:
+        return c.sum(axis=1)
+    if n < 8:
+        out = c[:, 0].copy()
+        for j in range(1, n):
+            out += c[:, j]
+    elif n <= 128:
+        r = [c[:, k].copy() for k in range(8)]
+        i = 8
+        while i < n - n % 8:
+            for k in range(8):
+                r[k] += c[:, i + k]
+            i += 8
+        out = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        for j in range(i, n):
+            out += c[:, j]
+    else:
+        return c.sum(axis=1)
+    out += 0.0
+    return out
+
+
+def _row_cumsum(c):
+    """np.cumsum(c, axis=1) (a left-to-right running sum)."""
+    out = np.empty(c.shape)
+    out[:, 0] = c[:, 0]
+    for j in range(1, c.shape[1]):
+        np.add(out[:, j - 1], c[:, j], out=out[:, j])
+    return out
+
+
 def _softmax_log(c):
     """(log softmax, softmax) of each row of c; one exp pass serves both."""
-    logp = c - c.max(axis=1, keepdims=True)
+    logp = c - _row_max(c)[:, None]
     p = np.exp(logp)
-    z = p.sum(axis=1, keepdims=True)
+    z = _row_sum(p)[:, None]
     p /= z
     logp -= np.log(z)
     return logp, p
@@ -61,13 +115,14 @@ class DiagMinusOuter(NamedTuple):
 
 
 def family_eval(family: str, logF, logS, logf, Y, need_info: bool = True, log_odds=None,
-                low_rank: bool = False):
+                low_rank: bool = False, N=None):
     """Evaluate one family. logF/logS/logf: (m, K); Y: (m, K+1) counts (or None).
 
     log_odds: for the baseline and adjacent families with logit links only, eta itself (then
     log(rho / (1 - rho)) = eta and d/d eta = 1 exactly, and logF/logS/logf are not needed: pass None).
     low_rank: for the baseline family, return U as :class:`DiagMinusOuter` (d = r^2 o pi, a = r o pi), the
     exact factored form of r r' o (diag(pi) - pi pi'), which the information matrix uses without forming U.
+    N: Y.sum(axis=1) when the caller has it (the counts are fixed during a fit).
     Returns (logp (m, K+1), score (m, K) or None, U (m, K, K) or None). For the cumulative family an
     infeasible point (some pi_ij <= 0) gives logp = -inf there; callers must check feasibility.
     """
@@ -75,7 +130,8 @@ def family_eval(family: str, logF, logS, logf, Y, need_info: bool = True, log_od
         raise ValueError(f"family_eval: log_odds is only defined for the baseline and adjacent families "
                          f"(got {family!r})")
     m, K = (logF if log_odds is None else log_odds).shape
-    N = Y.sum(axis=1) if Y is not None else None
+    if Y is not None and N is None:
+        N = _row_sum(Y)
     s = U = None
     if family in ("baseline", "adjacent"):
         if log_odds is None:
@@ -86,7 +142,7 @@ def family_eval(family: str, logF, logS, logf, Y, need_info: bool = True, log_od
         if family == "baseline":
             c = np.concatenate([lo, np.zeros((m, 1))], axis=1)
         else:                                               # c_j = sum_{l >= j} lo_l, c_J = 0
-            c = np.concatenate([np.cumsum(lo[:, ::-1], axis=1)[:, ::-1], np.zeros((m, 1))], axis=1)
+            c = np.concatenate([_row_cumsum(lo[:, ::-1])[:, ::-1], np.zeros((m, 1))], axis=1)
         logp, p = _softmax_log(c)
         if family == "baseline":
             q = p[:, :K]
@@ -101,9 +157,9 @@ def family_eval(family: str, logF, logS, logf, Y, need_info: bool = True, log_od
                 if not low_rank:
                     U = U.dense()
         else:
-            P = np.cumsum(p, axis=1)[:, :K]
+            P = _row_cumsum(p)[:, :K]
             if Y is not None:
-                s = np.cumsum(Y, axis=1)[:, :K] - N[:, None] * P
+                s = _row_cumsum(Y)[:, :K] - N[:, None] * P
                 if r is not None:
                     s *= r
             if need_info:
@@ -115,12 +171,12 @@ def family_eval(family: str, logF, logS, logf, Y, need_info: bool = True, log_od
 
     if family == "continuation":
         # log pi_j = log F_j + sum_{k<j} log S_k ; log pi_J = sum_k log S_k
-        cumS = np.concatenate([np.zeros((m, 1)), np.cumsum(logS, axis=1)], axis=1)  # (m, K+1)
+        cumS = np.concatenate([np.zeros((m, 1)), _row_cumsum(logS)], axis=1)  # (m, K+1)
         logp = np.concatenate([logF + cumS[:, :K], cumS[:, K:]], axis=1)
         if Y is not None:
             a = np.exp(logf - logF)
             b = np.exp(logf - logS)
-            tail = np.cumsum(Y[:, ::-1], axis=1)[:, ::-1]                          # sum_{j >= k} Y_j
+            tail = _row_cumsum(Y[:, ::-1])[:, ::-1]                          # sum_{j >= k} Y_j
             s = a * Y[:, :K] - b * tail[:, 1:]
         if need_info:
             d = np.exp(cumS[:, :K] + 2.0 * logf - logF - logS)                     # P(Y>=k) f^2/(F S)

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, stats
 
-from paperworks.stats.families import FAMILIES, DiagMinusOuter, family_eval, pooled_rho
+from paperworks.stats.families import FAMILIES, DiagMinusOuter, _row_max, _row_sum, family_eval, pooled_rho
 from paperworks.stats.links import Link, make_link
 
 __all__ = ["MultinomialLinkModel", "MultinomialLinkResults", "PerfectSeparationError",
@@ -193,6 +193,26 @@ class MultinomialLinkModel:
             if self.na_category:
                 labels = labels[:-1] + ["NA"] if names is None else labels
             return Y, labels
+        if not self.na_category and not isinstance(endog, (pd.Series, pd.Categorical)):
+            codes_in = np.asarray(endog)
+            if codes_in.ndim == 1 and codes_in.dtype.kind in "iu":
+                # integer codes: no missing values, no fractions, sorted levels; np.unique gives the levels
+                # and codes of the general path below without a pandas Series (its cost rivals the fit's)
+                lo, hi = (int(codes_in.min()), int(codes_in.max())) if codes_in.size else (0, -1)
+                if hi - lo <= 4 * codes_in.size + 64 and hi <= np.iinfo(np.intp).max:
+                    # codes in a short range: count instead of sort
+                    off = codes_in.astype(np.intp) - lo
+                    present = np.bincount(off, minlength=hi - lo + 1) > 0
+                    uniq = (np.flatnonzero(present) + lo).astype(codes_in.dtype)
+                    codes = (np.cumsum(present) - 1)[off]
+                else:
+                    uniq, codes = np.unique(codes_in, return_inverse=True)
+                cats = list(uniq)
+                if len(cats) < 2:
+                    raise ValueError(f"{_W}: the response has one level ({cats!r}); need J >= 2 categories")
+                Y = np.zeros((len(codes_in), len(cats)))
+                Y[np.arange(len(codes_in)), codes.ravel()] = 1.0
+                return Y, [str(c) for c in cats]
         s = pd.Series(np.asarray(endog) if not isinstance(endog, (pd.Series, pd.Categorical)) else endog)
         if s.ndim != 1:
             raise ValueError(f"{_W}: expected endog of shape (n,) or (n, J)")
@@ -369,7 +389,11 @@ class MultinomialLinkModel:
         if collapse is False or Z.shape[0] < 50:
             return
         probe = Z[: min(2000, Z.shape[0])]
-        if collapse == "auto" and np.unique(probe, axis=0).shape[0] > probe.shape[0] // 2:
+        if collapse == "auto" and (
+                # a row has at least as many distinct values as any one of its columns: one continuous
+                # column settles it without sorting whole rows (several times slower than the fit at n = 10^3)
+                any(np.unique(probe[:, j]).shape[0] > probe.shape[0] // 2 for j in range(1, probe.shape[1]))
+                or np.unique(probe, axis=0).shape[0] > probe.shape[0] // 2):
             return                                   # continuous covariates: nothing to group
         uniq, inv = np.unique(Z, axis=0, return_inverse=True)
         inv = inv.ravel()
@@ -452,10 +476,11 @@ class MultinomialLinkModel:
         eta = Z @ B
         if len(self.blocks) == 1:
             fam, Ys = self.blocks[0].family, (Y if need_score else None)
+            N = self._counts() if Ys is not None and Ys is self._Y else None    # fixed: summed once
             if fam in ("baseline", "adjacent") and all(lk.name == "logit" for lk in self.links):
                 # canonical case: the log odds are eta itself, no link terms needed (same values, fewer passes)
-                return family_eval(fam, None, None, None, Ys, need_info, log_odds=eta, low_rank=True)
-            return family_eval(fam, *self._link_terms(eta), Ys, need_info, low_rank=True)
+                return family_eval(fam, None, None, None, Ys, need_info, log_odds=eta, low_rank=True, N=N)
+            return family_eval(fam, *self._link_terms(eta), Ys, need_info, low_rank=True, N=N)
         logF, logS, logf = self._link_terms(eta)
         m, K = eta.shape
         J = self.J
@@ -465,7 +490,7 @@ class MultinomialLinkModel:
         s = np.zeros((m, K)) if need_score else None
         U = np.zeros((m, K, K)) if need_info else None
         # split: binary continuation step on (group 1 vs group 2)
-        Ysp = np.stack([Y[:, :k].sum(1), Y[:, k:].sum(1)], axis=1) if need_score else None
+        Ysp = np.stack([_row_sum(Y[:, :k]), _row_sum(Y[:, k:])], axis=1) if need_score else None
         lp_s, s_s, U_s = family_eval("continuation", logF[:, sp.preds], logS[:, sp.preds], logf[:, sp.preds],
                                      Ysp, need_info)
         ps = np.exp(lp_s)
@@ -525,12 +550,13 @@ class MultinomialLinkModel:
     def _counts(self) -> np.ndarray:
         if self._N is None:              # reset by _collapse, the only place _Y is set
             self._N = self._Y.sum(axis=1)
+            self._unit = bool(np.all(self._N == 1.0))
         return self._N
 
-    def _info_from_U(self, U):
+    def _info_from_U(self, U, work=None):
         # F_B[(a,k),(b,l)] = sum_i n_i Z_ia Z_ib U_i[k,l]: one GEMM of (Z_a Z_b)_i against (n_i U_i)
         if isinstance(U, DiagMinusOuter):
-            return self._C.T @ self._info_diag_minus_outer(U.d, U.a) @ self._C
+            return self._C.T @ self._info_diag_minus_outer(U.d, U.a, work=work) @ self._C
         Z = self._Z
         m, q = Z.shape
         K = self.J - 1
@@ -543,24 +569,36 @@ class MultinomialLinkModel:
         FB = (W.T @ self._nZZ).T.reshape(q, q, K, K).transpose(0, 2, 1, 3).reshape(q * K, q * K)
         return self._C.T @ FB @ self._C
 
-    def _info_diag_minus_outer(self, d, a, chunk: int = 32768) -> np.ndarray:
+    def _info_diag_minus_outer(self, d, a, chunk: int = 32768, work: dict | None = None) -> np.ndarray:
         """F_B = sum_i n_i (Z_i Z_i') x (diag(d_i) - a_i a_i') in blocks of rows.
 
         = [sum_i n_i d_ik Z_i Z_i'] delta_kl - G'G with G_i = sqrt(n_i) Z_i x a_i: small GEMMs on row
         blocks that stay in cache, and no (m, K, K) or (m, q^2) array (first-touch page faults of
-        arrays that size cost more than the arithmetic)."""
+        arrays that size cost more than the arithmetic).
+        work: a dict kept by the caller across calls (fit: across its iterations) holding one row-block
+        array that G and then Zw are written into, instead of two new arrays per call (the same products,
+        so the same bits). Fresh arrays of this size are page-faulted in anew on every call (glibc returns
+        them to the system on free), which cost as much as the GEMMs at n ~ 10^4."""
         Z = self._Z
         m, q = Z.shape
         K = a.shape[1]
         N = self._counts()
-        unit = bool(np.all(N == 1.0))                 # one response per row: no count weights to apply
+        unit = self._unit                             # one response per row: no count weights to apply
         GtG = np.zeros((q * K, q * K))
         D = np.zeros((K * q, q))
+        buf = None
+        if work is not None:
+            if work.get("rows") is None or work["rows"].size != min(m, chunk) * q * K:
+                work["rows"] = np.empty(min(m, chunk) * q * K)
+            buf = work["rows"]
         for s in range(0, m, chunk):
             Zc, nc = Z[s:s + chunk], N[s:s + chunk, None]
-            G = np.einsum("ia,ik->iak", Zc if unit else Zc * np.sqrt(nc), a[s:s + chunk]).reshape(-1, q * K)
+            r = Zc.shape[0]
+            G = np.einsum("ia,ik->iak", Zc if unit else Zc * np.sqrt(nc), a[s:s + chunk],
+                          out=None if buf is None else buf[:r * q * K].reshape(r, q, K)).reshape(-1, q * K)
             GtG += G.T @ G
-            Zw = np.einsum("ik,ia->ika", d[s:s + chunk] if unit else d[s:s + chunk] * nc, Zc).reshape(-1, K * q)
+            Zw = np.einsum("ik,ia->ika", d[s:s + chunk] if unit else d[s:s + chunk] * nc, Zc,
+                           out=None if buf is None else buf[:r * K * q].reshape(r, K, q)).reshape(-1, K * q)
             D += Zw.T @ Zc
         FB = -GtG
         FB4 = FB.reshape(q, K, q, K)
@@ -629,10 +667,11 @@ class MultinomialLinkModel:
         n_halvings = 0
         halved: list[bool] = []
         it = 0
+        work: dict = {}                                  # row-block buffer of the information, reused
         for it in range(1, maxiter + 1):
             logp, s, U = cur
             g = self._C.T @ (s.T @ self._Z).T.ravel()
-            Fi = self._info_from_U(U)
+            Fi = self._info_from_U(U, work)
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", linalg.LinAlgWarning)
@@ -698,9 +737,12 @@ class MultinomialLinkModel:
             self._check_separation(logp)
             if not boundary:
                 self._warn_quasi_separation(logp)
-        info = self._info_from_U(U) if cov_type == "expected" else self.observed_information(theta)
+        info = self._info_from_U(U, work) if cov_type == "expected" else self.observed_information(theta)
+        # the fitted probabilities at the training rows are exp(log pi) of the last evaluation (when the rows
+        # were not collapsed into settings): the same numbers predict() would compute again
+        fitted = np.exp(logp) if self._Z.shape[0] == self.exog.shape[0] else None
         res = MultinomialLinkResults(self, theta, info, ll, converged, it, boundary, cov_type,
-                                     time.perf_counter() - t0, history, n_halvings)
+                                     time.perf_counter() - t0, history, n_halvings, fitted=fitted)
         res.polished = polished
         if disp:
             print(res.summary())
@@ -752,9 +794,10 @@ class MultinomialLinkModel:
 
     def _check_separation(self, logp):
         Y = self._Y
-        single = (Y > 0).sum(axis=1) == 1
+        pos = Y > 0
+        single = _row_sum(pos.astype(float)) == 1           # (Y > 0).sum(axis=1) == 1, by columns
         if single.all():
-            p_obs = np.exp(np.where(Y > 0, logp, -np.inf).max(axis=1))
+            p_obs = np.exp(_row_max(np.where(pos, logp, -np.inf)))
             if np.all(p_obs > 1 - 1e-6):
                 raise PerfectSeparationError(
                     f"{_W}.fit: perfect separation: the covariates predict every response exactly "
@@ -829,7 +872,7 @@ class MultinomialLinkResults:
     """Fit of a :class:`MultinomialLinkModel` (statsmodels-like)."""
 
     def __init__(self, model, params, info, llf, converged, n_iter, boundary, cov_type, fit_time, history,
-                 n_halvings):
+                 n_halvings, fitted=None):
         self.model = model
         self.params = np.asarray(params, float)
         self.param_names = list(model.param_names)
@@ -871,7 +914,8 @@ class MultinomialLinkResults:
             sat = float(np.sum(np.where(Y > 0, Y * np.log(Y / N), 0.0)))
         self.llf_saturated = sat
         self.deviance = 2 * (sat - self.llf)
-        fitted = model.predict(self.params)
+        if fitted is None:                      # fit() passes exp(log pi) of its last evaluation
+            fitted = model.predict(self.params)
         self.fittedvalues = fitted
         self.min_prob = float(fitted.min())
 
