@@ -42,7 +42,7 @@ class RowNormGCN(nn.Module):
         if edge_weight is None:
             edge_weight = h.new_ones(row.numel())
         norm = source_degree_sym_norm(edge_index, edge_weight, h.size(0))
-        out = torch.zeros_like(h).index_add_(0, col, norm.unsqueeze(-1) * h[row])
+        out = torch.zeros_like(h).index_add_(0, col, norm.unsqueeze(-1) * h.index_select(0, row))
         return out + self.bias
 
 

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.nn.pool.connect.filter_edges import filter_adj
-from torch_geometric.utils import softmax, to_dense_adj, to_dense_batch
+from torch_geometric.utils import softmax
 
 from paperworks.core.errors import ConfigError, DataError
 from paperworks.graphs._checks import check_float, check_graph
@@ -52,21 +52,21 @@ def segment_sparsemax(z: Tensor, index: Tensor, num_segments: int | None = None,
     if z.numel() == 0:
         return z
     n = int(index.max()) + 1 if num_segments is None else num_segments
-    order = torch.argsort(z.detach(), descending=True, stable=True)
-    order = order[torch.argsort(index[order], stable=True)]
-    zs, seg = z[order], index[order]
-    counts = torch.bincount(seg, minlength=n)
-    start = torch.cumsum(counts, 0) - counts
-    rank = torch.arange(z.numel(), device=z.device) - start[seg] + 1
-    total = torch.cumsum(zs, 0)
-    base = torch.zeros(n, dtype=z.dtype, device=z.device)
-    first_prev = torch.where(start > 0, total[(start - 1).clamp(min=0)], base)
-    cs = total - first_prev[seg]
-    support = 1 + rank.to(z.dtype) * zs > cs
-    k = torch.zeros(n, dtype=z.dtype, device=z.device).index_add_(0, seg, support.to(z.dtype))
+    counts = torch.bincount(index, minlength=n)
+    order = _segment_order(z.detach(), index, counts)
+    zs, seg = z.index_select(0, order), index.index_select(0, order)
+    with torch.no_grad():  # the support is a set: no gradient flows through the prefix sums
+        start = torch.cumsum(counts, 0) - counts
+        rank = torch.arange(z.numel(), device=z.device) - start.index_select(0, seg) + 1
+        total = torch.cumsum(zs, 0)
+        base = torch.zeros(n, dtype=z.dtype, device=z.device)
+        first_prev = torch.where(start > 0, total.index_select(0, (start - 1).clamp(min=0)), base)
+        cs = total - first_prev.index_select(0, seg)
+        support = 1 + rank.to(z.dtype) * zs > cs
+        k = torch.zeros(n, dtype=z.dtype, device=z.device).index_add_(0, seg, support.to(z.dtype))
     ssum = torch.zeros(n, dtype=z.dtype, device=z.device).index_add_(0, seg, zs * support.to(z.dtype))
     tau = (ssum - 1) / k.clamp(min=1)
-    out = (z - tau[index]).clamp(min=0)
+    out = (z - tau.index_select(0, index)).clamp(min=0)
     # The prefix sums above run over ALL entries, so a late segment's sums are differences of large totals: with
     # many entries or large values (float32: 20k entries near 1000) the support test goes wrong (k = 0: outputs
     # near 1000; or a wrong support: sums of 1.3). A valid result sums to 1 per segment (for any support, tau makes
@@ -77,13 +77,41 @@ def segment_sparsemax(z: Tensor, index: Tensor, num_segments: int | None = None,
     with torch.no_grad():
         d = torch.finfo(z.dtype).eps ** 0.5
         total_out = torch.zeros(n, dtype=z.dtype, device=z.device).index_add_(0, index, out.detach())
-        gap = zs.detach() - tau[seg]
+        gap = zs.detach() - tau.index_select(0, seg)
         wrong = (support & (gap < -d)) | (~support & (gap > d))
         bad = ((total_out - 1).abs() > d) & (counts > 0)
-        bad[seg[wrong]] = True
+        if bool(wrong.any()):
+            bad[seg[wrong]] = True
     if bool(bad.any()):
         out = torch.where(bad[index], _segment_sparsemax_dense(z, index, bad), out)
     return out
+
+
+def _segment_order(z: Tensor, index: Tensor, counts: Tensor) -> Tensor:
+    """The permutation that sorts the entries by segment, then by descending value, ties in their original order
+    (a stable sort by value, then a stable sort by segment). Each segment becomes one row of a [segments,
+    longest] matrix padded with -inf at its end, and the rows are sorted at once: sorting many short rows is
+    much cheaper than two sorts of all entries. The padding ties only with -inf entries, which come before it
+    in their row and so stay before it in a stable sort; the first counts[s] positions of sorted row s are
+    segment s's entries. When one segment is much longer than the rest (padding would dominate), the two
+    global sorts are used; both give the same permutation."""
+    e, n = z.numel(), counts.numel()
+    longest = int(counts.max())
+    if n * longest > 4 * e + 4096:
+        order = torch.argsort(z, descending=True, stable=True)
+        return order[torch.argsort(index[order], stable=True)]
+    if e < 2 or bool((index[1:] >= index[:-1]).all()):
+        grouped, seg = None, index
+    else:
+        seg, grouped = torch.sort(index, stable=True)
+        z = z[grouped]
+    start = torch.cumsum(counts, 0) - counts
+    col = torch.arange(e, device=z.device) - start[seg]
+    rows = z.new_full((n, longest), -torch.inf).index_put_((seg, col), z)
+    _, pos = torch.sort(rows, dim=1, descending=True, stable=True)
+    mask = torch.arange(longest, device=z.device) < counts.unsqueeze(1)
+    order = (pos + start.unsqueeze(1))[mask]
+    return order if grouped is None else grouped[order]
 
 
 def _segment_sparsemax_dense(z: Tensor, index: Tensor, segments: Tensor) -> Tensor:
@@ -132,7 +160,7 @@ def source_degree_sym_norm(edge_index: Tensor, edge_weight: Tensor, num_nodes: i
     row, col = edge_index
     deg = edge_weight.new_zeros(num_nodes).index_add_(0, row, edge_weight)
     dinv = deg.pow(-0.5).masked_fill(deg <= 0, 0.0)
-    return dinv[row] * edge_weight * dinv[col]
+    return dinv.index_select(0, row) * edge_weight * dinv.index_select(0, col)
 
 
 def node_information_score(x: Tensor, edge_index: Tensor, edge_weight: Tensor | None = None,
@@ -162,8 +190,8 @@ def node_information_score(x: Tensor, edge_index: Tensor, edge_weight: Tensor | 
         w = source_degree_sym_norm(edge_index, edge_weight, n)
     else:
         deg = x.new_zeros(n).index_add_(0, row, edge_weight)
-        w = edge_weight * deg.pow(-1.0).masked_fill(deg <= 0, 0.0)[row]
-    agg = torch.zeros_like(x).index_add_(0, row, w.unsqueeze(-1) * x[col])
+        w = edge_weight * deg.pow(-1.0).masked_fill(deg <= 0, 0.0).index_select(0, row)
+    agg = torch.zeros_like(x).index_add_(0, row, w.unsqueeze(-1) * x.index_select(0, col))
     return (x - agg).abs().sum(dim=-1)
 
 
@@ -180,6 +208,79 @@ def _sparse_lookup(edge_index: Tensor, edge_weight: Tensor, n: int, row: Tensor,
     return torch.where(hit, uval[pos], torch.zeros_like(uval[pos]))
 
 
+def _bool_matrix_power(r: Tensor, p: int) -> Tensor:
+    """(r^p > 0) as 0/1 floats for a batch of 0/1 matrices r (reachability within p steps when r holds the
+    identity), by repeated squaring; entries are path counts thresholded after every product, so any grouping
+    of the factors gives the same 0/1 result."""
+    out = None
+    while p:
+        if p & 1:
+            out = r if out is None else ((out @ r) > 0).to(r.dtype)
+        p >>= 1
+        if p:
+            r = ((r @ r) > 0).to(r.dtype)
+    return out
+
+
+def _candidates(perm: Tensor, batch: Tensor, edge_index: Tensor, edge_weight: Tensor | None, mode: str,
+                hops: int) -> tuple[Tensor, Tensor | None]:
+    """Candidate pairs (see :func:`candidate_pairs`) and, when ``edge_weight`` is given, A[perm[i], perm[j]]
+    for every pair (the input adjacency's weight, duplicate edges summed, 0 for non-edges).
+
+    Works on per-graph dense blocks: cell (g, a, b) of a [graphs, n_max, n_max] grid is the edge from the a-th to
+    the b-th node of graph g (node positions as ``to_dense_adj`` computes them); the kept nodes of every graph
+    form a [graphs, k_max] table of positions, and the pairs are the nonzero entries of a [graphs, k_max, k_max]
+    mask in row-major order, i.e. ordered by graph, row, column."""
+    k = perm.numel()
+    dev = perm.device
+    counts = torch.bincount(batch)
+    num_graphs, n_max = counts.numel(), int(counts.max())
+    ptr = torch.cumsum(counts, 0) - counts
+    node_local = torch.arange(batch.numel(), device=dev) - ptr.index_select(0, batch)  # position in its graph
+    new_batch = batch.index_select(0, perm)
+    kcounts = torch.bincount(new_batch, minlength=num_graphs)
+    kptr = torch.cumsum(kcounts, 0) - kcounts
+    k_max = int(kcounts.max())
+    slot = torch.arange(k, device=dev) - kptr.index_select(0, new_batch)
+    kept_local = node_local.index_select(0, perm)
+    local = torch.zeros(num_graphs, k_max, dtype=torch.long, device=dev).index_put_((new_batch, slot), kept_local)
+    valid = torch.arange(k_max, device=dev) < kcounts.unsqueeze(1)
+    pm = valid.unsqueeze(2) & valid.unsqueeze(1)
+    if mode == "hops" or edge_weight is not None:
+        src, dst = edge_index
+        node_key = batch * n_max + node_local
+        cell = node_key.index_select(0, src) * n_max + node_local.index_select(0, dst)
+    if mode == "hops":
+        # reachability within `hops` hops on the per-graph dense blocks ((A + I)^hops > 0); graph-classification
+        # graphs are small, so this is cheaper than sparse products without torch_sparse
+        adj = torch.zeros(num_graphs * n_max * n_max, dtype=torch.bool, device=dev).index_fill_(0, cell, True)
+        r = (adj.view(num_graphs, n_max, n_max) | torch.eye(n_max, dtype=torch.bool, device=dev)).float()
+        # only the kept rows and columns of (A + I)^hops are needed: (A + I)^a [kept, :] (A + I)^b [:, kept]
+        # with a + b = hops
+        gk = torch.arange(num_graphs, device=dev).unsqueeze(1)
+        a = hops // 2
+        pb = _bool_matrix_power(r, hops - a)
+        if a:
+            pa = pb if a == hops - a else _bool_matrix_power(r, a)
+            reach = pa[gk, local] @ pb.transpose(1, 2)[gk, local].transpose(1, 2)
+        else:
+            reach = pb[gk, local].gather(2, local.unsqueeze(1).expand(-1, k_max, -1))
+        pm = pm & (reach > 0)
+    g, a, b = pm.nonzero(as_tuple=True)
+    base = kptr.index_select(0, g)
+    pairs = torch.stack([base + a, base + b])
+    if edge_weight is None:
+        return pairs, None
+    if edge_index.numel() == 0:
+        return pairs, edge_weight.new_zeros(pairs.size(1))
+    # dense weighted blocks; an edge between two graphs (invalid input) goes to a spare cell that no pair reads
+    size = num_graphs * n_max * n_max
+    cell = torch.where(batch.index_select(0, src) == batch.index_select(0, dst), cell, size)
+    dense = edge_weight.new_zeros(size + 1).index_put_((cell,), edge_weight, accumulate=True)
+    q = node_key.index_select(0, perm).index_select(0, pairs[0]) * n_max + kept_local.index_select(0, pairs[1])
+    return pairs, dense.index_select(0, q)
+
+
 def candidate_pairs(perm: Tensor, batch: Tensor, edge_index: Tensor, num_nodes: int, mode: str = "hops",
                     hops: int = 4) -> Tensor:
     """Candidate (i, j) pairs among the kept nodes ``perm`` for structure learning, in new indices [2, P].
@@ -191,27 +292,7 @@ def candidate_pairs(perm: Tensor, batch: Tensor, edge_index: Tensor, num_nodes: 
     """
     if mode not in ("all", "hops"):
         raise ConfigError(f"candidate_pairs: 'mode' must be one of all, hops (got {mode!r})")
-    k = perm.numel()
-    new_batch = batch[perm]
-    ids, mask = to_dense_batch(torch.arange(k, device=perm.device), new_batch)
-    pm = mask.unsqueeze(2) & mask.unsqueeze(1)
-    if mode == "hops":
-        # reachability within `hops` hops on the per-graph dense blocks ((A + I)^hops > 0); graph-classification
-        # graphs are small, so this is cheaper than sparse products without torch_sparse
-        counts = torch.bincount(batch)
-        ptr = torch.cumsum(counts, 0) - counts
-        adj = to_dense_adj(edge_index, batch, max_num_nodes=int(counts.max()), batch_size=counts.numel()) > 0
-        r = (adj | torch.eye(adj.size(1), dtype=torch.bool, device=adj.device)).float()
-        reach = r
-        for _ in range(hops - 1):
-            reach = ((reach @ r) > 0).float()
-        local = perm - ptr[batch[perm]]
-        loc, _ = to_dense_batch(local, new_batch)
-        b = torch.arange(loc.size(0), device=perm.device).view(-1, 1, 1).expand_as(pm)
-        pm = pm & (reach[b, loc.unsqueeze(2).expand_as(pm), loc.unsqueeze(1).expand_as(pm)] > 0)
-    r = ids.unsqueeze(2).expand_as(pm)[pm]
-    c = ids.unsqueeze(1).expand_as(pm)[pm]
-    return torch.stack([r, c])
+    return _candidates(perm, batch, edge_index, None, mode, hops)[0]
 
 
 class HGPSLPool(nn.Module):
@@ -263,22 +344,22 @@ class HGPSLPool(nn.Module):
             batch = edge_index.new_zeros(n)
         if edge_weight is None:
             edge_weight = x.new_ones(edge_index.size(1))
-        score = node_information_score(x, edge_index, edge_weight, n, self.score_norm, validate=False)
+        with torch.no_grad():  # the score only ranks nodes (no gate): nothing to differentiate
+            score = node_information_score(x, edge_index, edge_weight, n, self.score_norm, validate=False)
         perm = topk_per_graph(score, self.ratio, batch)
-        x_new, batch_new = x[perm], batch[perm]
+        x_new, batch_new = x.index_select(0, perm), batch[perm]
         if not self.sl:
             ei, ew = filter_adj(edge_index, edge_weight, perm, num_nodes=n)
             return x_new, ei, ew, batch_new, perm
-        pairs = candidate_pairs(perm, batch, edge_index, n, self.candidates, self.hops)
+        pairs, a_ind = _candidates(perm, batch, edge_index, edge_weight, self.candidates, self.hops)
         row, col = pairs
         f = self.in_channels
-        e = (x_new @ self.att[:f])[row] + (x_new @ self.att[f:])[col]
+        e = (x_new @ self.att[:f]).index_select(0, row) + (x_new @ self.att[f:]).index_select(0, col)
         e = F.leaky_relu(e, self.negative_slope)
-        a_ind = _sparse_lookup(edge_index, edge_weight, n, perm[row], perm[col])
         e = e + self.lamb * a_ind
         if self.sparse:
             w = segment_sparsemax(e, row, perm.numel(), validate=False)
         else:
             w = softmax(e, row, num_nodes=perm.numel())
-        keep = w > 0
-        return x_new, pairs[:, keep], w[keep], batch_new, perm
+        keep = (w > 0).nonzero().squeeze(1)
+        return x_new, pairs.index_select(1, keep), w.index_select(0, keep), batch_new, perm
