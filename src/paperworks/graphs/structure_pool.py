@@ -230,7 +230,8 @@ def _candidates(perm: Tensor, batch: Tensor, edge_index: Tensor, edge_weight: Te
     Works on per-graph dense blocks: cell (g, a, b) of a [graphs, n_max, n_max] grid is the edge from the a-th to
     the b-th node of graph g (node positions as ``to_dense_adj`` computes them); the kept nodes of every graph
     form a [graphs, k_max] table of positions, and the pairs are the nonzero entries of a [graphs, k_max, k_max]
-    mask in row-major order, i.e. ordered by graph, row, column."""
+    mask in row-major order, i.e. ordered by graph, row, column. The weights are summed per cell of that kept
+    grid in edge order (as the unique-key sum they replace), so every value is bit-identical."""
     k = perm.numel()
     dev = perm.device
     counts = torch.bincount(batch)
@@ -241,16 +242,14 @@ def _candidates(perm: Tensor, batch: Tensor, edge_index: Tensor, edge_weight: Te
     kcounts = torch.bincount(new_batch, minlength=num_graphs)
     kptr = torch.cumsum(kcounts, 0) - kcounts
     k_max = int(kcounts.max())
-    slot = torch.arange(k, device=dev) - kptr.index_select(0, new_batch)
-    kept_local = node_local.index_select(0, perm)
-    local = torch.zeros(num_graphs, k_max, dtype=torch.long, device=dev).index_put_((new_batch, slot), kept_local)
+    slot = torch.arange(k, device=dev) - kptr.index_select(0, new_batch)  # position among its graph's kept nodes
+    local = torch.zeros(num_graphs, k_max, dtype=torch.long, device=dev).index_put_(
+        (new_batch, slot), node_local.index_select(0, perm))
     valid = torch.arange(k_max, device=dev) < kcounts.unsqueeze(1)
     pm = valid.unsqueeze(2) & valid.unsqueeze(1)
-    if mode == "hops" or edge_weight is not None:
-        src, dst = edge_index
-        node_key = batch * n_max + node_local
-        cell = node_key.index_select(0, src) * n_max + node_local.index_select(0, dst)
+    src, dst = edge_index
     if mode == "hops":
+        cell = (batch * n_max + node_local).index_select(0, src) * n_max + node_local.index_select(0, dst)
         # reachability within `hops` hops on the per-graph dense blocks ((A + I)^hops > 0); graph-classification
         # graphs are small, so this is cheaper than sparse products without torch_sparse
         adj = torch.zeros(num_graphs * n_max * n_max, dtype=torch.bool, device=dev).index_fill_(0, cell, True)
@@ -258,10 +257,10 @@ def _candidates(perm: Tensor, batch: Tensor, edge_index: Tensor, edge_weight: Te
         # only the kept rows and columns of (A + I)^hops are needed: (A + I)^a [kept, :] (A + I)^b [:, kept]
         # with a + b = hops
         gk = torch.arange(num_graphs, device=dev).unsqueeze(1)
-        a = hops // 2
-        pb = _bool_matrix_power(r, hops - a)
-        if a:
-            pa = pb if a == hops - a else _bool_matrix_power(r, a)
+        h1 = hops // 2
+        pb = _bool_matrix_power(r, hops - h1)
+        if h1:
+            pa = pb if h1 == hops - h1 else _bool_matrix_power(r, h1)
             reach = pa[gk, local] @ pb.transpose(1, 2)[gk, local].transpose(1, 2)
         else:
             reach = pb[gk, local].gather(2, local.unsqueeze(1).expand(-1, k_max, -1))
@@ -273,12 +272,16 @@ def _candidates(perm: Tensor, batch: Tensor, edge_index: Tensor, edge_weight: Te
         return pairs, None
     if edge_index.numel() == 0:
         return pairs, edge_weight.new_zeros(pairs.size(1))
-    # dense weighted blocks; an edge between two graphs (invalid input) goes to a spare cell that no pair reads
-    size = num_graphs * n_max * n_max
-    cell = torch.where(batch.index_select(0, src) == batch.index_select(0, dst), cell, size)
+    # edge weights summed into the [graphs, k_max, k_max] grid of kept pairs (the grid of ``pm``); an edge with a
+    # dropped end, or between two graphs (invalid input), goes to a spare cell that no pair reads
+    size = num_graphs * k_max * k_max
+    node_slot = torch.full_like(batch, -1).index_put_((perm,), slot)
+    s_src, s_dst = node_slot.index_select(0, src), node_slot.index_select(0, dst)
+    g_src = batch.index_select(0, src)
+    inside = (s_src >= 0) & (s_dst >= 0) & (g_src == batch.index_select(0, dst))
+    cell = torch.where(inside, (g_src * k_max + s_src) * k_max + s_dst, size)
     dense = edge_weight.new_zeros(size + 1).index_put_((cell,), edge_weight, accumulate=True)
-    q = node_key.index_select(0, perm).index_select(0, pairs[0]) * n_max + kept_local.index_select(0, pairs[1])
-    return pairs, dense.index_select(0, q)
+    return pairs, dense.index_select(0, (g * k_max + a) * k_max + b)
 
 
 def candidate_pairs(perm: Tensor, batch: Tensor, edge_index: Tensor, num_nodes: int, mode: str = "hops",
