@@ -409,6 +409,7 @@ class MultinomialLinkModel:
         self._Z, self._Y = Z, Y
         self._nZZ = None                             # cache of n_i Z_i Z_i' for the information matrix
         self._N = None                               # cache of n_i (responses per setting)
+        self._collapsed = False                      # _Z / _Y are the rows of exog / endog_counts, in order
         if collapse is False or Z.shape[0] < 50:
             return
         probe = Z[: min(2000, Z.shape[0])]
@@ -426,6 +427,7 @@ class MultinomialLinkModel:
         for j in range(Y.shape[1]):
             Yc[:, j] = np.bincount(inv, weights=Y[:, j], minlength=uniq.shape[0])
         self._Z, self._Y = uniq, Yc
+        self._collapsed = True
 
     # ------------------------------------------------------------------ formula interface
     @classmethod
@@ -763,7 +765,7 @@ class MultinomialLinkModel:
         info = self._info_from_U(U, work) if cov_type == "expected" else self.observed_information(theta)
         # the fitted probabilities at the training rows are exp(log pi) of the last evaluation (when the rows
         # were not collapsed into settings): the same numbers predict() would compute again
-        fitted = np.exp(logp) if self._Z.shape[0] == self.exog.shape[0] else None
+        fitted = None if self._collapsed else np.exp(logp)
         res = MultinomialLinkResults(self, theta, info, ll, converged, it, boundary, cov_type,
                                      time.perf_counter() - t0, history, n_halvings, fitted=fitted)
         res.polished = polished
