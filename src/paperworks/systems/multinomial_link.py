@@ -367,7 +367,7 @@ class MultinomialLink(System):
                 eta = X @ np.array([0.5, -0.3, 0.2])
                 cuts = np.linspace(-1.5, 1.5, J - 1)
                 y = (rng.logistic(size=n)[:, None] + eta[:, None] > cuts).sum(1)
-                reps = 7 if n <= 10000 else 1               # millisecond fits: more reps against the noise
+                reps = 7 if n <= 10000 else 3 if n <= 100000 else 2     # best of several against the noise
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     t = race({"ours_b": lambda: MultinomialLinkModel(y, X, model="baseline", assumption="npo").fit(),
