@@ -30,6 +30,105 @@ def _log1mexp(a):
     return out
 
 
+# The formulas below run unchanged wherever they are accurate; outside that range (where exp() underflows into
+# the subnormals or overflows, a square overflows, a cdf underflows or rounds to 1) an asymptotic or log-space
+# form takes over through np.where, so values inside the normal range are bit-for-bit those of the plain formula.
+_EXP_LO = -708.0        # exp(x) is a normal double for x >= -708.39
+_EXP_HI = 700.0         # the clamp of the plain cloglog / loglog formulas
+_SQ_HI = 1e150          # x * x overflows for |x| > 1.34e154
+_TINY_P = 1e-300        # a cdf below this lies in (or next to) the subnormals: its log loses digits
+_NEAR_ONE = 1e-10       # log(1 - s) with s below this loses > 6 digits: log1p(-s) instead
+_Q_TAIL = 1e-8          # cauchit quantile: tan(pi (p - 1/2)) loses > 8 digits for p or 1 - p below this
+
+
+def _cll_logF(x):
+    """log(1 - exp(-exp(x))) (cloglog log cdf). For x < -708 exp(x) is subnormal (log F was -inf below -745);
+    there log F = x + log1p(-exp(x)/2 + ...) = x in double precision."""
+    x = np.asarray(x, dtype=float)
+    plain = _log1mexp(-np.exp(np.minimum(x, _EXP_HI)))
+    return np.where(x < _EXP_LO, x, plain)
+
+
+def _cll_logS(x):
+    """-exp(x) (cloglog log survival). The plain formula clamped x at 700 (-1.01e304 for every x > 700); the
+    true value is used instead (below -1.8e308 for x > 709.78, which rounds to -inf)."""
+    x = np.asarray(x, dtype=float)
+    plain = -np.exp(np.minimum(x, _EXP_HI))
+    with np.errstate(over="ignore"):
+        return np.where(x > _EXP_HI, -np.exp(x), plain)
+
+
+def _cll_logf(x):
+    """x - exp(x) (cloglog log density). The plain formula clamped exp at x = 700 (positive log densities at
+    x ~ 1e308, +inf at x = inf); the true value is used instead (-inf once exp(x) overflows)."""
+    x = np.asarray(x, dtype=float)
+    plain = x - np.exp(np.minimum(x, _EXP_HI))
+    with np.errstate(over="ignore", invalid="ignore"):
+        big = np.where(np.isposinf(x), -np.inf, x - np.exp(x))
+    return np.where(x > _EXP_HI, big, plain)
+
+
+def _log1p_neg(logcdf_plain, sf):
+    """log F where F = 1 - sf: the plain log(F) unless sf < 1e-10, where log1p(-sf) keeps the digits."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(sf < _NEAR_ONE, np.log1p(-sf), logcdf_plain)
+
+
+def _t_log_lower_tail(nu: float, x):
+    """log F_nu(x) of Student's t for x < 0, in log space: F = I_z(nu/2, 1/2) / 2 with z = nu / (nu + x^2),
+    I_z(a, b) = z^a (1 - z)^b / (a B(a, b)) / (1 + d_1 / (1 + d_2 / (1 + ...))) (the continued fraction of the
+    incomplete beta function, evaluated by the modified Lentz method). Used where F underflows (< 1e-300)."""
+    x = np.asarray(x, dtype=float)
+    ax = np.abs(x)
+    a, b = 0.5 * nu, 0.5
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        r = (nu / ax) / ax                                   # nu / x^2 without overflowing x^2
+        log1pr = np.log1p(r)
+        lz = np.log(nu) - 2.0 * np.log(ax) - log1pr           # log z
+        l1z = -log1pr                                        # log(1 - z)
+        z = np.exp(lz)
+        tiny = 1e-300
+        f = np.ones_like(z)
+        C = np.ones_like(z)
+        D = np.zeros_like(z)
+        for j in range(1, 20001):
+            m = j // 2
+            if j % 2:
+                d = -(a + m) * (a + b + m) * z / ((a + 2 * m) * (a + 2 * m + 1))
+            else:
+                d = m * (b - m) * z / ((a + 2 * m - 1) * (a + 2 * m))
+            D = 1.0 + d * D
+            D = np.where(np.abs(D) < tiny, tiny, D)
+            C = 1.0 + d / C
+            C = np.where(np.abs(C) < tiny, tiny, C)
+            D = 1.0 / D
+            delta = C * D
+            f = f * delta
+            if np.all(np.abs(delta - 1.0) < 1e-16):
+                break
+        out = np.log(0.5) + a * lz + b * l1z - np.log(a) - special.betaln(a, b) - np.log(f)
+    return np.where(np.isneginf(x), -np.inf, out)
+
+
+def _t_log_F(nu: float, x):
+    """log F_nu(x): log(stdtr) unless stdtr underflows (< 1e-300; it returned 0, e.g. at x = -1e308 for
+    nu = 3, or for nu < 1 once x^2 overflows), where the log-space lower tail takes over."""
+    x = np.asarray(x, dtype=float)
+    F = special.stdtr(nu, x)
+    with np.errstate(divide="ignore"):
+        plain = np.log(F)
+    low = F < _TINY_P
+    if np.any(low):
+        plain = np.where(low, _t_log_lower_tail(nu, np.where(low, x, -1.0)), plain)
+    return plain
+
+
+def _t_logcdf(nu: float, x):
+    """log F_nu(x), with log1p(-sf) where F rounds to 1 (sf < 1e-10)."""
+    x = np.asarray(x, dtype=float)
+    return _log1p_neg(_t_log_F(nu, x), np.exp(_t_log_F(nu, -x)))
+
+
 class Link:
     """One link g_j: rho = F(eta). Vectorized over numpy arrays."""
 
@@ -52,12 +151,12 @@ class Link:
         if n == "probit":
             return special.log_ndtr(eta)
         if n == "cloglog":      # F = 1 - exp(-exp(eta))
-            return _log1mexp(-np.exp(np.minimum(eta, 700.0)))
-        if n == "loglog":       # F = exp(-exp(-eta))
-            return -np.exp(np.minimum(-eta, 700.0))
+            return _cll_logF(eta)
+        if n == "loglog":       # F = exp(-exp(-eta)): the cloglog survival at -eta
+            return _cll_logS(-np.asarray(eta, dtype=float))
         if n == "cauchit":      # F = 1/2 + atan(eta)/pi = atan2(1, -eta)/pi (accurate in both tails)
-            return np.log(np.arctan2(1.0, -eta) / np.pi)
-        return np.log(special.stdtr(self.df, eta))
+            return _log1p_neg(np.log(np.arctan2(1.0, -eta) / np.pi), np.arctan2(1.0, eta) / np.pi)
+        return _t_logcdf(self.df, eta)
 
     def logsf(self, eta):
         n = self.name
@@ -66,12 +165,12 @@ class Link:
         if n == "probit":
             return special.log_ndtr(-eta)
         if n == "cloglog":
-            return -np.exp(np.minimum(eta, 700.0))
+            return _cll_logS(eta)
         if n == "loglog":
-            return _log1mexp(-np.exp(np.minimum(-eta, 700.0)))
+            return _cll_logF(-np.asarray(eta, dtype=float))
         if n == "cauchit":
-            return np.log(np.arctan2(1.0, eta) / np.pi)
-        return np.log(special.stdtr(self.df, -eta))
+            return _log1p_neg(np.log(np.arctan2(1.0, eta) / np.pi), np.arctan2(1.0, -eta) / np.pi)
+        return _t_logcdf(self.df, -np.asarray(eta, dtype=float))
 
     def logpdf(self, eta):
         n = self.name
@@ -80,14 +179,23 @@ class Link:
         if n == "probit":
             return -0.5 * eta * eta - 0.5 * np.log(2.0 * np.pi)
         if n == "cloglog":
-            return eta - np.exp(np.minimum(eta, 700.0))
+            return _cll_logf(eta)
         if n == "loglog":
-            return -eta - np.exp(np.minimum(-eta, 700.0))
+            return _cll_logf(-np.asarray(eta, dtype=float))
+        eta = np.asarray(eta, dtype=float)
+        big = np.abs(eta) > _SQ_HI                       # eta * eta overflows: log1p(eta^2 / nu) in log space
+        with np.errstate(over="ignore", divide="ignore"):
+            la = np.log(np.abs(eta))
         if n == "cauchit":
-            return -np.log(np.pi) - np.log1p(eta * eta)
+            with np.errstate(over="ignore"):
+                plain = -np.log(np.pi) - np.log1p(eta * eta)
+            return np.where(big, -np.log(np.pi) - 2.0 * la, plain)
         nu = self.df
+        with np.errstate(over="ignore"):
+            plain = np.log1p(eta * eta / nu)
+            tail = 2.0 * la - np.log(nu) + np.log1p((nu / np.abs(eta)) / np.abs(eta))
         return (special.gammaln((nu + 1) / 2) - special.gammaln(nu / 2) - 0.5 * np.log(nu * np.pi)
-                - (nu + 1) / 2 * np.log1p(eta * eta / nu))
+                - (nu + 1) / 2 * np.where(big, tail, plain))
 
     def log_terms(self, eta):
         """(log F, log(1 - F), log f) at eta in one pass; the logit link shares its two log-expit terms
@@ -116,9 +224,39 @@ class Link:
             return np.log(-np.log1p(-p))
         if n == "loglog":
             return -np.log(-np.log(p))
-        if n == "cauchit":
-            return np.tan(np.pi * (p - 0.5))
-        return stats.t.ppf(p, self.df)
+        if n == "cauchit":      # tan(pi (p - 1/2)) = -1 / tan(pi p) = 1 / tan(pi (1 - p)), used in the tails
+            with np.errstate(divide="ignore"):
+                return np.where(p < _Q_TAIL, -1.0 / np.tan(np.pi * p),
+                                np.where(p > 1.0 - _Q_TAIL, 1.0 / np.tan(np.pi * (1.0 - p)), np.tan(np.pi * (p - 0.5))))
+        return self._t_quantile(p)
+
+    def _t_quantile(self, p):
+        """stats.t.ppf, except where it fails in the far tails (it returned +inf for tiny p, e.g. p = 1e-300
+        with nu = 3): there Newton's method on log F(x) = log p from the leading tail term
+        log F ~ log(1/2) + (nu/2) log(nu / x^2) - log(nu/2) - log B(nu/2, 1/2)."""
+        nu = self.df
+        q = np.asarray(stats.t.ppf(p, nu), dtype=float)
+        lo = np.minimum(p, 1.0 - p)
+        bad = (lo > 0) & ~(np.abs(q) <= _SQ_HI)          # +-inf or ppf's saturation near 4.7e153 (nu < 1)
+        if not np.any(bad):
+            return q
+        lp = np.log(np.where(bad, lo, 0.5))
+        a = 0.5 * nu
+        lx = (np.log(0.5) + a * np.log(nu) - np.log(a) - special.betaln(a, 0.5) - lp) / nu   # log |x|
+        with np.errstate(over="ignore"):
+            x = -np.exp(lx)                                # -inf: |x| beyond the doubles (correct rounding)
+        fin = np.isfinite(x)
+        xs = np.where(fin, x, -1.0)
+        for _ in range(100):
+            lF = _t_log_lower_tail(nu, xs)
+            lf = self.logpdf(xs)
+            x_new = np.minimum(xs - (lF - lp) / np.exp(lf - lF), 0.5 * xs)     # Newton, kept in the lower tail
+            done = np.all(np.abs(x_new - xs) <= 4e-16 * np.abs(xs))
+            xs = x_new
+            if done:
+                break
+        x = np.where(fin, xs, x)
+        return np.where(bad, np.where(p < 0.5, x, -x), q)
 
 
 def make_link(spec, df: float | None = None, where: str = "MultinomialLinkModel") -> Link:
