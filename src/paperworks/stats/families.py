@@ -91,6 +91,12 @@ def _row_cumsum(c):
     return out
 
 
+def _log1mexp(a):
+    """log(1 - exp(a)) for a <= 0 (log1p / expm1 on the two sides of -log 2)."""
+    with np.errstate(divide="ignore"):
+        return np.where(a > -np.log(2.0), np.log(-np.expm1(a)), np.log1p(-np.exp(a)))
+
+
 def _softmax_log(c):
     """(log softmax, softmax) of each row of c; one exp pass serves both."""
     logp = c - _row_max(c)[:, None]
@@ -208,6 +214,35 @@ def family_eval(family: str, logF, logS, logf, Y, need_info: bool = True, log_od
                     off = -f[:, :-1] * f[:, 1:] * inv[:, 1:K]
                     U[:, ar[:-1], ar[1:]] = off
                     U[:, ar[1:], ar[:-1]] = off
+            # a probability that underflowed to 0 at an ordered (feasible) point: F_j - F_j-1 (or S_j-1 - S_j)
+            # of two tails below 1e-308 gave pi = 0, log pi = -inf, i.e. 'infeasible'. Those rows take log pi,
+            # the score and U from the log-space difference (every other row keeps the values above).
+            zero = p <= 0
+            under = zero
+            if zero.any():
+                lFp = np.concatenate([np.full((m, 1), -np.inf), logF, np.zeros((m, 1))], axis=1)
+                lSp = np.concatenate([np.zeros((m, 1)), logS, np.full((m, 1), -np.inf)], axis=1)
+                useF = Fp[:, 1:] <= 0.5
+                under = zero & np.where(useF, lFp[:, :-1] < lFp[:, 1:], lSp[:, 1:] < lSp[:, :-1])
+            if under.any():
+                rows = under.any(axis=1)
+                hi = np.where(useF, lFp[:, 1:], lSp[:, :-1])[rows]
+                lo = np.where(useF, lFp[:, :-1], lSp[:, 1:])[rows]
+                lp = np.where(under[rows], hi + _log1mexp(np.minimum(lo - hi, 0.0)), logp[rows])
+                logp[rows] = lp
+                lf = logf[rows]
+                if Y is not None:
+                    Yr = Y[rows]
+                    s[rows] = (np.where(Yr[:, :K] > 0, Yr[:, :K] * np.exp(lf - lp[:, :K]), 0.0)
+                               - np.where(Yr[:, 1:] > 0, Yr[:, 1:] * np.exp(lf - lp[:, 1:]), 0.0))
+                if need_info:
+                    Ur = np.zeros((int(rows.sum()), K, K))
+                    Ur[:, ar, ar] = np.exp(2.0 * lf - lp[:, :K]) + np.exp(2.0 * lf - lp[:, 1:])
+                    if K > 1:
+                        off = -np.exp(lf[:, :-1] + lf[:, 1:] - lp[:, 1:K])
+                        Ur[:, ar[:-1], ar[1:]] = off
+                        Ur[:, ar[1:], ar[:-1]] = off
+                    U[rows] = Ur
         return logp, s, U
     raise ValueError(f"unknown family {family!r}; valid: {', '.join(FAMILIES)}")
 
