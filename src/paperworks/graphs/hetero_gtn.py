@@ -183,7 +183,9 @@ def rank_metapaths(alphas: list[torch.Tensor], stack: AdjacencyStack, *, source:
     channel; identity steps are dropped, sequences whose node types do not chain are discarded, and
     sequences collapsing to the same meta-path add up. Only meta-paths from ``source`` to ``target``
     node types are kept when given. Returns dicts {name, edge_types, score, channel}, best first; the
-    score of a meta-path is its largest total weight over channels.
+    score of a meta-path is its largest total weight over channels. A meta-path whose weight is zero in
+    every channel (a step with alpha = 0, e.g. one-hot selections) is in no learned graph and is not listed,
+    so fewer than ``top_k`` (possibly no) meta-paths come back. The weights must be finite and >= 0.
     """
     ets = stack.edge_types
     node_types = list(stack.offsets)
@@ -198,6 +200,9 @@ def rank_metapaths(alphas: list[torch.Tensor], stack: AdjacencyStack, *, source:
         if a.dim() != 2 or a.shape != alphas[0].shape or a.size(1) != stack.num_relations:
             raise DataError(f"rank_metapaths: selection weights {i} have shape {list(a.shape)}, expected "
                             f"[{alphas[0].size(0)}, {stack.num_relations}] (channels x edge types of the stack)")
+        if not bool(torch.isfinite(a).all()) or bool((a < 0).any()):
+            raise DataError(f"rank_metapaths: selection weights {i} must be finite and >= 0 (softmax outputs), "
+                            f"got a NaN, inf or negative entry")
     abbrev = type_abbreviations(node_types)
     c_count, k_count = alphas[0].shape
     best: dict[tuple, tuple[float, int]] = {}
@@ -218,7 +223,7 @@ def rank_metapaths(alphas: list[torch.Tensor], stack: AdjacencyStack, *, source:
         for path, w in totals.items():
             if path not in best or w > best[path][0]:
                 best[path] = (w, c)
-    ranked = sorted(best.items(), key=lambda kv: -kv[1][0])[:top_k]
+    ranked = sorted(((p, wc) for p, wc in best.items() if wc[0] > 0), key=lambda kv: -kv[1][0])[:top_k]
     out = []
     for path, (w, c) in ranked:
         name = "-".join([abbrev[path[0][0]]] + [abbrev[et[2]] for et in path])
