@@ -101,6 +101,20 @@ def new_highs():
             os.close(devnull)
 
 
+def _empty_result(m: MILP, runtime: float, lp: bool) -> MILPResult:
+    """A model without variables, which HiGHS answers with the status 'Empty' (reported as 'error' before):
+    every row has activity 0, so it is optimal with objective c0 (x = [], bound = c0, gap 0) when each row
+    admits 0 (row_lo <= 0 <= row_hi), infeasible otherwise. An LP also gets its duals: 0 for every row."""
+    lo, hi = np.asarray(m.row_lo, dtype=float), np.asarray(m.row_hi, dtype=float)
+    if np.all((lo <= 0.0) & (hi >= 0.0)):
+        res = MILPResult("optimal", np.zeros(0), float(m.c0), float(m.c0), 0.0, runtime, solver="highs",
+                         raw_status="Empty")
+        if lp:
+            res.row_duals, res.col_duals = np.zeros(m.num_rows), np.zeros(0)
+        return res
+    return MILPResult("infeasible", None, math.inf, math.inf, math.inf, runtime, solver="highs", raw_status="Empty")
+
+
 class HighsBackend:
     """HiGHS through highspy: the model is passed as one CSC matrix (fast for models built in Python)."""
 
@@ -152,6 +166,8 @@ class HighsBackend:
         h.run()
         runtime = time.perf_counter() - t0
         ms = h.getModelStatus()
+        if ms == highspy.HighsModelStatus.kModelEmpty:
+            return _empty_result(m, runtime, relax or not any(m.integer))
         raw = h.modelStatusToString(ms)
         info = h.getInfo()
         has_sol = info.primal_solution_status == highspy.kSolutionStatusFeasible
