@@ -46,7 +46,8 @@ def _cll_logF(x):
     there log F = x + log1p(-exp(x)/2 + ...) = x in double precision."""
     x = np.asarray(x, dtype=float)
     plain = _log1mexp(-np.exp(np.minimum(x, _EXP_HI)))
-    return np.where(x < _EXP_LO, x, plain)
+    low = x < _EXP_LO
+    return np.where(low, x, plain) if low.any() else plain
 
 
 def _cll_logS(x):
@@ -54,8 +55,11 @@ def _cll_logS(x):
     true value is used instead (below -1.8e308 for x > 709.78, which rounds to -inf)."""
     x = np.asarray(x, dtype=float)
     plain = -np.exp(np.minimum(x, _EXP_HI))
+    big = x > _EXP_HI
+    if not big.any():
+        return plain
     with np.errstate(over="ignore"):
-        return np.where(x > _EXP_HI, -np.exp(x), plain)
+        return np.where(big, -np.exp(x), plain)
 
 
 def _cll_logf(x):
@@ -63,15 +67,21 @@ def _cll_logf(x):
     x ~ 1e308, +inf at x = inf); the true value is used instead (-inf once exp(x) overflows)."""
     x = np.asarray(x, dtype=float)
     plain = x - np.exp(np.minimum(x, _EXP_HI))
+    big = x > _EXP_HI
+    if not big.any():
+        return plain
     with np.errstate(over="ignore", invalid="ignore"):
-        big = np.where(np.isposinf(x), -np.inf, x - np.exp(x))
-    return np.where(x > _EXP_HI, big, plain)
+        tail = np.where(np.isposinf(x), -np.inf, x - np.exp(x))
+    return np.where(big, tail, plain)
 
 
 def _log1p_neg(logcdf_plain, sf):
     """log F where F = 1 - sf: the plain log(F) unless sf < 1e-10, where log1p(-sf) keeps the digits."""
+    near = sf < _NEAR_ONE
+    if not near.any():
+        return logcdf_plain
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(sf < _NEAR_ONE, np.log1p(-sf), logcdf_plain)
+        return np.where(near, np.log1p(-sf), logcdf_plain)
 
 
 def _t_log_lower_tail(nu: float, x):
@@ -123,10 +133,18 @@ def _t_log_F(nu: float, x):
     return plain
 
 
-def _t_logcdf(nu: float, x):
-    """log F_nu(x), with log1p(-sf) where F rounds to 1 (sf < 1e-10)."""
+def _t_log_FS(nu: float, x):
+    """(log F_nu(x), log(1 - F_nu(x))), each with log1p(-other) where it rounds to 0 (other < 1e-10)."""
     x = np.asarray(x, dtype=float)
-    return _log1p_neg(_t_log_F(nu, x), np.exp(_t_log_F(nu, -x)))
+    lF, lS = _t_log_F(nu, x), _t_log_F(nu, -x)
+    return _log1p_neg(lF, np.exp(lS)), _log1p_neg(lS, np.exp(lF))
+
+
+def _cauchit_log_FS(x):
+    """(log F, log(1 - F)) of the Cauchy cdf F = atan2(1, -x)/pi, 1 - F = atan2(1, x)/pi (accurate in both
+    tails), each with log1p(-other) where it rounds to 0."""
+    F, S = np.arctan2(1.0, -x) / np.pi, np.arctan2(1.0, x) / np.pi
+    return _log1p_neg(np.log(F), S), _log1p_neg(np.log(S), F)
 
 
 class Link:
@@ -155,8 +173,8 @@ class Link:
         if n == "loglog":       # F = exp(-exp(-eta)): the cloglog survival at -eta
             return _cll_logS(-np.asarray(eta, dtype=float))
         if n == "cauchit":      # F = 1/2 + atan(eta)/pi = atan2(1, -eta)/pi (accurate in both tails)
-            return _log1p_neg(np.log(np.arctan2(1.0, -eta) / np.pi), np.arctan2(1.0, eta) / np.pi)
-        return _t_logcdf(self.df, eta)
+            return _cauchit_log_FS(eta)[0]
+        return _t_log_FS(self.df, eta)[0]
 
     def logsf(self, eta):
         n = self.name
@@ -169,8 +187,8 @@ class Link:
         if n == "loglog":
             return _cll_logF(-np.asarray(eta, dtype=float))
         if n == "cauchit":
-            return _log1p_neg(np.log(np.arctan2(1.0, eta) / np.pi), np.arctan2(1.0, -eta) / np.pi)
-        return _t_logcdf(self.df, -np.asarray(eta, dtype=float))
+            return _cauchit_log_FS(eta)[1]
+        return _t_log_FS(self.df, eta)[1]
 
     def logpdf(self, eta):
         n = self.name
@@ -184,18 +202,17 @@ class Link:
             return _cll_logf(-np.asarray(eta, dtype=float))
         eta = np.asarray(eta, dtype=float)
         big = np.abs(eta) > _SQ_HI                       # eta * eta overflows: log1p(eta^2 / nu) in log space
-        with np.errstate(over="ignore", divide="ignore"):
-            la = np.log(np.abs(eta))
-        if n == "cauchit":
-            with np.errstate(over="ignore"):
-                plain = -np.log(np.pi) - np.log1p(eta * eta)
-            return np.where(big, -np.log(np.pi) - 2.0 * la, plain)
-        nu = self.df
+        nu = 1.0 if n == "cauchit" else self.df
         with np.errstate(over="ignore"):
-            plain = np.log1p(eta * eta / nu)
-            tail = 2.0 * la - np.log(nu) + np.log1p((nu / np.abs(eta)) / np.abs(eta))
+            plain = np.log1p(eta * eta) if n == "cauchit" else np.log1p(eta * eta / nu)
+        if big.any():
+            with np.errstate(over="ignore", divide="ignore"):
+                ae = np.abs(eta)
+                plain = np.where(big, 2.0 * np.log(ae) - np.log(nu) + np.log1p((nu / ae) / ae), plain)
+        if n == "cauchit":
+            return -np.log(np.pi) - plain
         return (special.gammaln((nu + 1) / 2) - special.gammaln(nu / 2) - 0.5 * np.log(nu * np.pi)
-                - (nu + 1) / 2 * np.where(big, tail, plain))
+                - (nu + 1) / 2 * plain)
 
     def log_terms(self, eta):
         """(log F, log(1 - F), log f) at eta in one pass; the logit link shares its two log-expit terms
@@ -204,6 +221,10 @@ class Link:
             logF = special.log_expit(eta)
             logS = special.log_expit(-eta)
             return logF, logS, logF + logS
+        if self.name == "cauchit":
+            return (*_cauchit_log_FS(eta), self.logpdf(eta))
+        if self.name == "t":
+            return (*_t_log_FS(self.df, eta), self.logpdf(eta))
         return self.logcdf(eta), self.logsf(eta), self.logpdf(eta)
 
     def cdf(self, eta):
