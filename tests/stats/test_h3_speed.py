@@ -43,7 +43,9 @@ def test_row_reductions_equal_numpy_bit_for_bit(m):
         c[0, :] = -0.0                                  # an all-(-0.0) row sums to +0.0 in numpy
         for v in (np.ascontiguousarray(c[:, :n]), c[:, :n], np.asfortranarray(c[:, :n]), c[:, n - 1::-1]):
             assert _same_bits(_row_sum(v), v.sum(axis=1)), (n, v.strides)
-            assert _same_bits(_row_max(v), v.max(axis=1)), (n, v.strides)
+            # a max is exact; which of +0.0 / -0.0 wins a tie is left to numpy's CPU-dispatched kernels, so
+            # only the values are compared (a different zero sign changes no fitted number)
+            assert np.array_equal(_row_max(v), v.max(axis=1), equal_nan=True), (n, v.strides)
             assert _same_bits(_row_cumsum(v), np.cumsum(v, axis=1)), (n, v.strides)
 
 
