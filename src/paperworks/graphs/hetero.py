@@ -169,6 +169,45 @@ def sparse_from_edges(row: torch.Tensor, col: torch.Tensor, values: torch.Tensor
     return torch.sparse_coo_tensor(idx, values, shape, check_invariants=False).coalesce()
 
 
+class _PatternPlans:
+    """Index plans that depend only on a sparsity pattern, kept for the last few patterns.
+
+    A plan is found by the *contents* of its key tensors (shape, dtype and values compared; the cache keeps
+    its own copies), never by object identity, so a different or modified pattern never reuses a stale plan.
+    The plans hold only integer index tensors (no autograd state); the arithmetic of every caller is
+    unchanged, so results are bit-identical with or without a hit.
+    """
+
+    def __init__(self, size: int = 8):
+        self.size = size
+        self._entries: list[tuple[str, tuple, object]] = []
+
+    @staticmethod
+    def _same(a, b) -> bool:
+        if torch.is_tensor(a):
+            return (torch.is_tensor(b) and a.shape == b.shape and a.dtype == b.dtype
+                    and bool(torch.equal(a, b)))
+        return not torch.is_tensor(b) and a == b
+
+    def get(self, tag: str, key: tuple, build):
+        for i, (t, k, plan) in enumerate(self._entries):
+            if t == tag and len(k) == len(key) and all(self._same(x, y) for x, y in zip(k, key)):
+                if i:
+                    self._entries.insert(0, self._entries.pop(i))
+                return plan
+        plan = build()
+        stored = tuple(x.detach().clone() if torch.is_tensor(x) else x for x in key)
+        self._entries.insert(0, (tag, stored, plan))
+        del self._entries[self.size:]
+        return plan
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+_PLANS = _PatternPlans()
+
+
 class SpMat:
     """A coalesced sparse matrix as plain (indices [2, E], values [E], shape) tensors.
 
@@ -242,21 +281,32 @@ def set_diagonal(a: torch.Tensor, value: float = 1.0, rows: torch.Tensor | None 
     """Diagonal replaced by ``value`` (GTN's GCN: H*(1-I) + I).
 
     For a column-restricted matrix [N, M] pass ``rows`` [M]: the "diagonal" is then (rows[j], j).
+    The output pattern and the gather that fills it depend on the pattern only; they are built once per
+    pattern (:data:`_PLANS`), so a training loop on a fixed pattern pays one gather per call.
     """
     n_rows, n_cols = a.shape
     rows = torch.arange(n_cols) if rows is None else rows.long()
-    cols = torch.arange(n_cols)
     if not a.is_sparse:
         out = a.clone()
-        out[rows, cols] = value
+        out[rows, torch.arange(n_cols)] = value
         return out
     idx, vals = _parts(a)
-    off = idx[0] != rows[idx[1]]
+    new_idx, src = _PLANS.get("set_diagonal", (idx, rows, n_cols), lambda: _set_diagonal_plan(idx, rows, n_cols))
+    # src indexes cat([vals, value]): entry k of the result is vals[src[k]], or value where src[k] == nnz
+    ext = torch.cat([vals, torch.full((1,), value, dtype=vals.dtype)])
+    return _like(a, new_idx, ext.index_select(0, src), a.shape)
+
+
+def _set_diagonal_plan(idx: torch.Tensor, rows: torch.Tensor, n_cols: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(indices of the result, gather index into cat([vals, value])) of :func:`set_diagonal`."""
+    nnz = idx.size(1)
+    cols = torch.arange(n_cols)
+    off = torch.nonzero(idx[0] != rows[idx[1]]).flatten()
     lin = torch.cat([idx[0][off] * n_cols + idx[1][off], rows * n_cols + cols])
-    vals = torch.cat([vals[off], torch.full((n_cols,), value, dtype=vals.dtype)])
+    src = torch.cat([off, torch.full((n_cols,), nnz, dtype=torch.long)])
     order = torch.argsort(lin)
     lin = lin[order]
-    return _like(a, torch.stack([lin // n_cols, lin % n_cols]), vals[order], a.shape)
+    return torch.stack([lin // n_cols, lin % n_cols]), src[order]
 
 
 def restrict_columns(a: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
@@ -293,30 +343,38 @@ class _Propagate(torch.autograd.Function):
     """out = A^T h for a coalesced COO A given as (indices, values); hand-written backward.
 
     torch.sparse.mm's backward w.r.t. the sparse values goes through a dense sparse_mask; here
-    d out / d values[e] = <grad_out[col_e], h[row_e]> is computed on the E edges only.
+    d out / d values[e] = <grad_out[col_e], h[row_e]> is computed on the E edges only. The transposed
+    pattern (its order and the flat positions (col, row) of the edges) is built once per pattern.
     """
 
     @staticmethod
     def forward(ctx, idx, vals, h, n_out):
-        order = torch.argsort(idx[1] * h.size(0) + idx[0])
-        at = torch.sparse_coo_tensor(idx.flip(0)[:, order], vals[order], (n_out, h.size(0)),
-                                     is_coalesced=True, check_invariants=False)
-        ctx.save_for_backward(idx, vals, h)
+        n_in = h.size(0)
+        order, at_idx, flat = _PLANS.get("propagate", (idx, n_in), lambda: _transpose_plan(idx, n_in))
+        at = torch.sparse_coo_tensor(at_idx, vals.index_select(0, order), (n_out, n_in), is_coalesced=True, check_invariants=False)
+        ctx.save_for_backward(idx, vals, h, flat)
         return torch.sparse.mm(at, h)
 
     @staticmethod
     def backward(ctx, g):
-        idx, vals, h = ctx.saved_tensors
+        idx, vals, h, flat = ctx.saved_tensors
         g_vals = g_h = None
         if ctx.needs_input_grad[1]:
             if g.size(0) * h.size(0) <= 2e7:   # sample the dense g h^T at the E positions
-                g_vals = (g @ h.t())[idx[1], idx[0]]
+                g_vals = (g @ h.t()).reshape(-1).index_select(0, flat)
             else:
                 g_vals = (g[idx[1]] * h[idx[0]]).sum(1)
         if ctx.needs_input_grad[2]:
             a = torch.sparse_coo_tensor(idx, vals, (h.size(0), g.size(0)), is_coalesced=True, check_invariants=False)
             g_h = torch.sparse.mm(a, g)
         return None, g_vals, g_h, None
+
+
+def _transpose_plan(idx: torch.Tensor, n_in: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(order of the entries in A^T's row-major order, A^T's indices, flat positions col * n_in + row)."""
+    flat = idx[1] * n_in + idx[0]
+    order = torch.argsort(flat)
+    return order, idx.flip(0)[:, order].contiguous(), flat
 
 
 def sparse_propagate(a: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
