@@ -122,6 +122,9 @@ def test_plans_are_keyed_by_pattern_contents_not_identity():
     a.indices.copy_(shifted(b)[0])
     assert bitwise_equal(sparse_propagate(set_diagonal(a), h), ref_propagate(ref_set_diagonal(a), h))
     assert torch.equal(set_diagonal(a).indices, ref_set_diagonal(a).indices)
+    # a caller modifying the returned indices in place does not corrupt the cached plan
+    set_diagonal(a).indices.zero_()
+    assert torch.equal(set_diagonal(a).indices, ref_set_diagonal(a).indices)
 
 
 def test_a_repeated_pattern_is_not_sorted_again(monkeypatch):

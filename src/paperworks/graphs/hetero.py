@@ -291,10 +291,12 @@ def set_diagonal(a: torch.Tensor, value: float = 1.0, rows: torch.Tensor | None 
         out[rows, torch.arange(n_cols)] = value
         return out
     idx, vals = _parts(a)
-    new_idx, src = _PLANS.get("set_diagonal", (idx, rows, n_cols), lambda: _set_diagonal_plan(idx, rows, n_cols))
-    # src indexes cat([vals, value]): entry k of the result is vals[src[k]], or value where src[k] == nnz
+    new_idx, src = _PLANS.get("set_diagonal", (idx, rows, n_cols),
+                              lambda: _set_diagonal_plan(idx, rows, n_cols))
+    # src indexes cat([vals, value]): entry k of the result is vals[src[k]], or value where src[k] == nnz;
+    # the indices are copied so that a caller modifying them in place cannot alter the cached plan
     ext = torch.cat([vals, torch.full((1,), value, dtype=vals.dtype)])
-    return _like(a, new_idx, ext.index_select(0, src), a.shape)
+    return _like(a, new_idx.clone(), ext.index_select(0, src), a.shape)
 
 
 def _set_diagonal_plan(idx: torch.Tensor, rows: torch.Tensor, n_cols: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -351,7 +353,8 @@ class _Propagate(torch.autograd.Function):
     def forward(ctx, idx, vals, h, n_out):
         n_in = h.size(0)
         order, at_idx, flat = _PLANS.get("propagate", (idx, n_in), lambda: _transpose_plan(idx, n_in))
-        at = torch.sparse_coo_tensor(at_idx, vals.index_select(0, order), (n_out, n_in), is_coalesced=True, check_invariants=False)
+        at = torch.sparse_coo_tensor(at_idx, vals.index_select(0, order), (n_out, n_in), is_coalesced=True,
+                                     check_invariants=False)
         ctx.save_for_backward(idx, vals, h, flat)
         return torch.sparse.mm(at, h)
 
