@@ -107,6 +107,35 @@ def _softmax_log(c):
     return logp, p
 
 
+def _tail_log_odds(family, lo, r, c):
+    """Rows of the baseline / adjacent families where a predictor lies in a tail beyond the doubles: its log odds
+    lo_k = log F_k - log(1 - F_k) is +-inf (e.g. cloglog eta > 709.78, where log(1 - F) = -e^eta overflows) or
+    d lo_k / d eta_k = f / (F (1 - F)) overflows, which made log pi NaN (inf - inf). In the limit the categories
+    that lo_k = +inf puts below the others get pi = 0 (log pi = -inf), and every score and information term
+    of predictor k tends to 0 (each has a factor f_k^2 / F_k or f_k^2 / (1 - F_k) -> 0, or multiplies a zero
+    count); those are returned as the mask ``tails`` (m, K). Returns (c, tails) with the rows' c replaced:
+    baseline, one lo_k = +inf: category k has pi = 1; several: not resolvable in double precision (NaN row).
+    Adjacent: pi_k / pi_k+1 = e^lo_k, so the first k with lo_k = +inf takes every category after it to 0."""
+    tails = ~(np.isfinite(lo) & np.isfinite(r))
+    pinf = np.isposinf(lo)
+    rows = pinf.any(axis=1)
+    if rows.any():
+        c = c.copy()
+        m, K = lo.shape
+        if family == "baseline":
+            cr = np.where(pinf[rows], 0.0, -np.inf)
+            cr = np.concatenate([cr, np.full((cr.shape[0], 1), -np.inf)], axis=1)
+            cr[pinf[rows].sum(axis=1) > 1] = np.nan
+        else:
+            first = np.argmax(pinf[rows], axis=1)[:, None]             # first k with lo_k = +inf
+            col = np.arange(K + 1)[None, :]
+            part = np.where(col[:, :K] < first, lo[rows], 0.0)
+            cr = np.concatenate([np.cumsum(part[:, ::-1], axis=1)[:, ::-1], np.zeros((part.shape[0], 1))], axis=1)
+            cr[col > first] = -np.inf
+        c[rows] = cr
+    return c, tails
+
+
 class DiagMinusOuter(NamedTuple):
     """U_i = diag(d_i) - a_i a_i' per row, kept factored: (m, K) each instead of a dense (m, K, K)."""
     d: np.ndarray
@@ -121,7 +150,7 @@ class DiagMinusOuter(NamedTuple):
 
 
 def family_eval(family: str, logF, logS, logf, Y, need_info: bool = True, log_odds=None,
-                low_rank: bool = False, N=None):
+                low_rank: bool = False, N=None, order=None):
     """Evaluate one family. logF/logS/logf: (m, K); Y: (m, K+1) counts (or None).
 
     log_odds: for the baseline and adjacent families with logit links only, eta itself (then
@@ -129,8 +158,12 @@ def family_eval(family: str, logF, logS, logf, Y, need_info: bool = True, log_od
     low_rank: for the baseline family, return U as :class:`DiagMinusOuter` (d = r^2 o pi, a = r o pi), the
     exact factored form of r r' o (diag(pi) - pi pi'), which the information matrix uses without forming U.
     N: Y.sum(axis=1) when the caller has it (the counts are fixed during a fit).
-    Returns (logp (m, K+1), score (m, K) or None, U (m, K, K) or None). For the cumulative family an
-    infeasible point (some pi_ij <= 0) gives logp = -inf there; callers must check feasibility.
+    order: for the cumulative family, optional (m, K) values increasing with F_j (eta itself when every
+    predictor has the same link); used only where F_j-1 and F_j both round to 0 (or both to 1) in log space.
+    Returns (logp (m, K+1), score (m, K) or None, U (m, K, K) or None). logp = -inf is a probability that
+    is 0 in double precision (an underflow: feasible; a cell with no count adds 0 to l, its score and U);
+    logp = NaN marks a cumulative cell with pi_ij <= 0 (an infeasible point) or a row that cannot be
+    evaluated in double precision (several predictors whose log odds overflow); callers check for NaN.
     """
     if log_odds is not None and family not in ("baseline", "adjacent"):
         raise ValueError(f"family_eval: log_odds is only defined for the baseline and adjacent families "
@@ -141,15 +174,20 @@ def family_eval(family: str, logF, logS, logf, Y, need_info: bool = True, log_od
     s = U = None
     if family in ("baseline", "adjacent"):
         if log_odds is None:
-            lo = logF - logS                                # log odds: log(rho / (1 - rho))
-            r = np.exp(logf - logF - logS)                  # d lo / d eta
+            with np.errstate(invalid="ignore"):             # -inf - -inf far in a tail: see _tail_log_odds
+                lo = logF - logS                            # log odds: log(rho / (1 - rho))
+                r = np.exp(logf - logF - logS)              # d lo / d eta
         else:
             lo, r = log_odds, None                          # logit links: r = 1
         if family == "baseline":
             c = np.concatenate([lo, np.zeros((m, 1))], axis=1)
         else:                                               # c_j = sum_{l >= j} lo_l, c_J = 0
             c = np.concatenate([_row_cumsum(lo[:, ::-1])[:, ::-1], np.zeros((m, 1))], axis=1)
-        logp, p = _softmax_log(c)
+        tails = None
+        if r is not None and not (np.isfinite(lo).all() and np.isfinite(r).all()):
+            c, tails = _tail_log_odds(family, lo, r, c)
+        with np.errstate(invalid="ignore"):
+            logp, p = _softmax_log(c)
         if family == "baseline":
             q = p[:, :K]
             if Y is not None:
@@ -160,6 +198,9 @@ def family_eval(family: str, logF, logS, logf, Y, need_info: bool = True, log_od
                 # r r' o (diag(q) - q q') = diag(r o r o q) - (r o q)(r o q)'
                 a = q if r is None else r * q
                 U = DiagMinusOuter(q if r is None else r * a, a)
+                if tails is not None:                       # limits 0 (see _tail_log_odds)
+                    U.d[tails] = 0.0
+                    U.a[tails] = 0.0
                 if not low_rank:
                     U = U.dense()
         else:
@@ -172,22 +213,35 @@ def family_eval(family: str, logF, logS, logf, Y, need_info: bool = True, log_od
                 idx = np.minimum.outer(np.arange(K), np.arange(K))
                 U = P[:, idx] - P[:, :, None] * P[:, None, :]
                 if r is not None:
-                    U *= r[:, :, None] * r[:, None, :]
+                    with np.errstate(invalid="ignore"):
+                        U *= r[:, :, None] * r[:, None, :]
+                if tails is not None:
+                    U[tails[:, :, None] | tails[:, None, :]] = 0.0
+        if tails is not None and s is not None:
+            s[tails] = 0.0
         return logp, s, U
 
     if family == "continuation":
         # log pi_j = log F_j + sum_{k<j} log S_k ; log pi_J = sum_k log S_k
         cumS = np.concatenate([np.zeros((m, 1)), _row_cumsum(logS)], axis=1)  # (m, K+1)
         logp = np.concatenate([logF + cumS[:, :K], cumS[:, K:]], axis=1)
-        if Y is not None:
-            a = np.exp(logf - logF)
-            b = np.exp(logf - logS)
-            tail = _row_cumsum(Y[:, ::-1])[:, ::-1]                          # sum_{j >= k} Y_j
-            s = a * Y[:, :K] - b * tail[:, 1:]
-        if need_info:
-            d = np.exp(cumS[:, :K] + 2.0 * logf - logF - logS)                     # P(Y>=k) f^2/(F S)
-            U = np.zeros((m, K, K))
-            U[:, np.arange(K), np.arange(K)] = d
+        with np.errstate(invalid="ignore"):
+            if Y is not None:
+                a = np.exp(logf - logF)
+                b = np.exp(logf - logS)
+                tail = _row_cumsum(Y[:, ::-1])[:, ::-1]                          # sum_{j >= k} Y_j
+                s = a * Y[:, :K] - b * tail[:, 1:]
+                if not np.isfinite(s).all():
+                    # log F_k (or log(1 - F_k)) and log f_k both -inf (a tail beyond the doubles): the term
+                    # of a zero count is 0 (0 log 0 = 0); with a positive count l = -inf there anyway
+                    s = np.where(np.isfinite(s), s, np.where(Y[:, :K] > 0, a * Y[:, :K], 0.0)
+                                 - np.where(tail[:, 1:] > 0, b * tail[:, 1:], 0.0))
+            if need_info:
+                d = np.exp(cumS[:, :K] + 2.0 * logf - logF - logS)                 # P(Y>=k) f^2/(F S)
+                if np.isnan(d).any():
+                    d = np.where(np.isnan(d), 0.0, d)   # -inf - -inf: f^2 / (F (1 - F)) -> 0 in either tail
+                U = np.zeros((m, K, K))
+                U[:, np.arange(K), np.arange(K)] = d
         return logp, s, U
 
     if family == "cumulative":
@@ -199,7 +253,7 @@ def family_eval(family: str, logF, logS, logf, Y, need_info: bool = True, log_od
         Sp = np.concatenate([one, S, zero], axis=1)
         # pi_j = F_j - F_{j-1} = S_{j-1} - S_j ; use the difference with less cancellation
         p = np.where(Fp[:, 1:] <= 0.5, Fp[:, 1:] - Fp[:, :-1], Sp[:, :-1] - Sp[:, 1:])
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):   # 1 / pi of a subnormal pi: below
             logp = np.where(p > 0, np.log(np.where(p > 0, p, 1.0)), -np.inf)
             f = np.exp(logf)
             if Y is not None:
@@ -218,17 +272,39 @@ def family_eval(family: str, logF, logS, logf, Y, need_info: bool = True, log_od
             # of two tails below 1e-308 gave pi = 0, log pi = -inf, i.e. 'infeasible'. Those rows take log pi,
             # the score and U from the log-space difference (every other row keeps the values above).
             zero = p <= 0
-            under = zero
+            # a subnormal pi (> 0 but below 2.2e-308) is feasible, but 1 / pi overflowed (U = 0 * inf = NaN) and
+            # its log had lost digits: it takes the log-space path as well
+            sub = (p > 0) & (p < np.finfo(float).tiny)
+            under = zero | sub
             if zero.any():
                 lFp = np.concatenate([np.full((m, 1), -np.inf), logF, np.zeros((m, 1))], axis=1)
                 lSp = np.concatenate([np.zeros((m, 1)), logS, np.full((m, 1), -np.inf)], axis=1)
                 useF = Fp[:, 1:] <= 0.5
-                under = zero & np.where(useF, lFp[:, :-1] < lFp[:, 1:], lSp[:, 1:] < lSp[:, :-1])
+                under = sub | (zero & np.where(useF, lFp[:, :-1] < lFp[:, 1:], lSp[:, 1:] < lSp[:, :-1]))
+                # both ends -inf in log space (a tail beyond the doubles): pi_1 = F_1 and pi_J = 1 - F_J-1 are
+                # > 0 for every finite eta, an inner cell when its predictors are ordered (order, if given);
+                # log pi = -inf then is an underflow, not an infeasible point
+                gone = zero & ~under & np.where(useF, np.isneginf(lFp[:, 1:]), np.isneginf(lSp[:, :-1]))
+                if gone.any():
+                    ok = np.zeros((m, K + 1), bool)
+                    ok[:, 0] = ok[:, K] = True
+                    if order is not None and K > 1:
+                        ok[:, 1:K] = order[:, :-1] < order[:, 1:]
+                    under = under | (gone & ok)
+                # pi <= 0 for real (predictors out of order): the point is infeasible, marked by NaN
+                logp[zero & ~under] = np.nan
             if under.any():
                 rows = under.any(axis=1)
+                if not zero.any():
+                    lFp = np.concatenate([np.full((m, 1), -np.inf), logF, np.zeros((m, 1))], axis=1)
+                    lSp = np.concatenate([np.zeros((m, 1)), logS, np.full((m, 1), -np.inf)], axis=1)
+                    useF = Fp[:, 1:] <= 0.5
                 hi = np.where(useF, lFp[:, 1:], lSp[:, :-1])[rows]
                 lo = np.where(useF, lFp[:, :-1], lSp[:, 1:])[rows]
-                lp = np.where(under[rows], hi + _log1mexp(np.minimum(lo - hi, 0.0)), logp[rows])
+                lp = np.where(under[rows], np.where(np.isneginf(hi), -np.inf,
+                                                    hi + _log1mexp(np.minimum(lo - hi, 0.0))), logp[rows])
+                # a subnormal pi whose two log ends coincide: keep log(pi)
+                lp = np.where(sub[rows] & ~(lp > -np.inf), logp[rows], lp)
                 logp[rows] = lp
                 lf = logf[rows]
                 if Y is not None:
@@ -242,6 +318,8 @@ def family_eval(family: str, logF, logS, logf, Y, need_info: bool = True, log_od
                         off = -np.exp(lf[:, :-1] + lf[:, 1:] - lp[:, 1:K])
                         Ur[:, ar[:-1], ar[1:]] = off
                         Ur[:, ar[1:], ar[:-1]] = off
+                    # log f and log pi both -inf: f^2 / pi -> 0 (f^2 / F and f^2 / (1 - F) -> 0 in the tails)
+                    Ur[np.isnan(Ur)] = 0.0
                     U[rows] = Ur
         return logp, s, U
     raise ValueError(f"unknown family {family!r}; valid: {', '.join(FAMILIES)}")

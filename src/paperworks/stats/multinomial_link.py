@@ -345,10 +345,22 @@ class MultinomialLinkModel:
         Z = np.concatenate([np.ones((n, 1)), X], axis=1)
         rank = Z.shape[1] if _clearly_full_rank(Z) else np.linalg.matrix_rank(Z)
         if rank < Z.shape[1]:
+            # collinearity does not depend on the columns' scales, but matrix_rank's tolerance does: a column of
+            # scale 1e200 swamped the intercept (and columns of scale 1e-200 vanished beside it), which was
+            # reported as collinear with no or the wrong culprits. Decide on the columns scaled to max |z| = 1.
+            scale = np.abs(Z).max(axis=0)
+            Zs = Z / scale
+            rank_s = np.linalg.matrix_rank(Zs)
+            if rank_s == Z.shape[1]:
+                far = [k for k in range(1, Z.shape[1]) if not 1e-8 <= scale[k] <= 1e8] or range(1, Z.shape[1])
+                raise ValueError(f"{_W}: the design is numerically singular at the scale of exog, though its "
+                                 f"columns are not collinear (max |x|: "
+                                 f"{', '.join(f'{names[k - 1]} {scale[k]:.3g}' for k in far)}; the intercept's is 1); "
+                                 f"rescale those columns (e.g. standardize them) before fitting")
             # name the columns that are linear combinations of the others
             culprits = []
             for k in range(1, Z.shape[1]):
-                if np.linalg.matrix_rank(np.delete(Z, k, axis=1)) == rank:
+                if np.linalg.matrix_rank(np.delete(Zs, k, axis=1)) == rank_s:
                     culprits.append(names[k - 1])
             raise ValueError(f"{_W}: exog columns are collinear (with each other or the intercept): "
                              f"{', '.join(culprits)}; drop redundant columns")
@@ -505,7 +517,8 @@ class MultinomialLinkModel:
             if fam in ("baseline", "adjacent") and all(lk.name == "logit" for lk in self.links):
                 # canonical case: the log odds are eta itself, no link terms needed (same values, fewer passes)
                 return family_eval(fam, None, None, None, Ys, need_info, log_odds=eta, low_rank=True, N=N)
-            return family_eval(fam, *self._link_terms(eta), Ys, need_info, low_rank=True, N=N)
+            return family_eval(fam, *self._link_terms(eta), Ys, need_info, low_rank=True, N=N,
+                               order=self._order(eta, self.blocks[0]))
         logF, logS, logf = self._link_terms(eta)
         m, K = eta.shape
         J = self.J
@@ -526,7 +539,7 @@ class MultinomialLinkModel:
                 continue
             Yb = Y[:, blk.cats] if need_score else None
             lp_b, s_b, U_b = family_eval(blk.family, logF[:, blk.preds], logS[:, blk.preds],
-                                         logf[:, blk.preds], Yb, need_info)
+                                         logf[:, blk.preds], Yb, need_info, order=self._order(eta, blk))
             logp[:, blk.cats] = lp_s[:, col:col + 1] + lp_b
             if need_score:
                 s[:, blk.preds] = s_b
@@ -538,23 +551,41 @@ class MultinomialLinkModel:
             U[:, sp.preds, sp.preds] = U_s
         return logp, s, U
 
+    def _order(self, eta, blk):
+        """eta of a cumulative block whose predictors share one link (then F_j increases with eta_j): it orders
+        two cdfs that both round to 0 or 1 in log space (family_eval's ``order``)."""
+        if blk.family != "cumulative" or blk.preds.stop - blk.preds.start < 2:
+            return None
+        lks = {(lk.name, lk.df) for lk in self.links[blk.preds]}
+        return eta[:, blk.preds] if len(lks) == 1 else None
+
     @staticmethod
     def _feasible(logp) -> bool:
-        return bool(np.all(np.isfinite(logp)))
+        # NaN marks an infeasible point (family_eval); log pi = -inf is a probability that underflowed to 0
+        return not np.isnan(logp).any()
 
     def _ll_from(self, logp) -> float:
+        if np.isfinite(logp).all():
+            return float(np.vdot(self._Y, logp))
         if not self._feasible(logp):
             return -np.inf
-        # feasible: every log pi_ij is finite, so the cells with Y_ij = 0 contribute exactly 0
-        return float(np.vdot(self._Y, logp))
+        # a cell with Y_ij = 0 adds 0 whatever its probability (0 log 0 = 0); Y_ij > 0 at pi_ij = 0 gives -inf
+        with np.errstate(invalid="ignore"):
+            return float(np.sum(np.where(self._Y > 0, self._Y * logp, 0.0)))
+
+    def _zero_prob_observed(self, logp) -> int:
+        """Number of cells with a count whose probability is 0 in double precision (l = -inf there)."""
+        return int(np.count_nonzero((self._Y > 0) & np.isneginf(logp)))
 
     def loglike(self, theta) -> float:
-        """l(theta) = sum_i sum_j Y_ij log pi_ij (no multinomial constant); -inf outside the feasible region."""
+        """l(theta) = sum_i sum_j Y_ij log pi_ij (no multinomial constant; 0 log 0 = 0); -inf outside the
+        feasible region or where an observed category has probability 0 in double precision."""
         theta = self._params(theta, "loglike")
         logp, _, _ = self._evaluate(theta, need_score=False, need_info=False)
         if not self._feasible(logp):
             return -np.inf
-        return float(np.sum(np.where(self._Y > 0, self._Y * logp, 0.0)))
+        with np.errstate(invalid="ignore"):
+            return float(np.sum(np.where(self._Y > 0, self._Y * logp, 0.0)))
 
     def score(self, theta) -> np.ndarray:
         """Analytic score sum_i X_i' G_i' diag(pi_i)^{-1} Y_i (paper Sec. 4)."""
@@ -562,6 +593,9 @@ class MultinomialLinkModel:
         logp, s, _ = self._evaluate(theta, Y=self._Y, need_info=False)
         if not self._feasible(logp):
             raise InfeasibleError(f"{_W}.score: theta is outside the feasible region (some pi_ij <= 0)")
+        if not np.isfinite(logp).all() and self._zero_prob_observed(logp):
+            raise InfeasibleError(f"{_W}.score: the log-likelihood is -inf at theta ({self._zero_prob_observed(logp)} "
+                                  f"observed cell(s) with probability 0 in double precision); no score there")
         return self._C.T @ (s.T @ self._Z).T.ravel()
 
     def information(self, theta) -> np.ndarray:
@@ -685,7 +719,11 @@ class MultinomialLinkModel:
         cur = self._evaluate(theta, Y=self._Y)          # (log pi, score wrt eta, U) at theta
         ll = self._ll_from(cur[0])
         if not np.isfinite(ll):
-            raise InfeasibleError(f"{_W}.fit: start_params are outside the feasible region")
+            if not self._feasible(cur[0]):
+                raise InfeasibleError(f"{_W}.fit: start_params are outside the feasible region")
+            raise InfeasibleError(f"{_W}.fit: the log-likelihood is -inf at start_params "
+                                  f"({self._zero_prob_observed(cur[0])} observed cell(s) with probability 0 in "
+                                  f"double precision); start closer to the data")
         converged = False
         boundary = False
         history = [ll]
@@ -715,7 +753,9 @@ class MultinomialLinkModel:
                     if not np.isfinite(ll_new):
                         raise InfeasibleError(
                             f"{_W}.fit: naive Fisher scoring left the feasible region at iteration {it} "
-                            f"(some fitted pi_ij <= 0)")
+                            f"(some fitted pi_ij <= 0)" if not self._feasible(trial[0]) else
+                            f"{_W}.fit: naive Fisher scoring reached log-likelihood -inf at iteration {it} "
+                            f"(an observed category with probability 0 in double precision)")
                     accepted = True
                     break
                 if np.isfinite(ll_new) and ll_new >= ll - 1e-12 * (abs(ll) + 1.0):
@@ -873,7 +913,7 @@ class MultinomialLinkModel:
             raise ValueError(f"{_W}.predict: params contain NaN/inf")
         logp, _, _ = self._evaluate(params, Z=Z, need_score=False, need_info=False)
         P = np.exp(logp)
-        bad = ~np.isfinite(logp).all(axis=1)
+        bad = np.isnan(logp).any(axis=1)          # NaN: infeasible; -inf is a probability that underflowed to 0
         if bad.any():
             # cumulative predictors out of order at these rows: some "pi_ij" would be <= 0 (never at the
             # training rows of a fit, which stays feasible); return NaN rather than invalid probabilities
