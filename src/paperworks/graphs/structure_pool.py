@@ -4,6 +4,8 @@ Learning", AAAI 2020, arXiv:1911.05954), as a PyG-style module, plus the sparsem
 
 from __future__ import annotations
 
+import numbers
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -295,6 +297,9 @@ def candidate_pairs(perm: Tensor, batch: Tensor, edge_index: Tensor, num_nodes: 
     """
     if mode not in ("all", "hops"):
         raise ConfigError(f"candidate_pairs: 'mode' must be one of all, hops (got {mode!r})")
+    if mode == "hops" and (isinstance(hops, bool) or not isinstance(hops, numbers.Integral) or hops < 1):
+        # the squaring in _candidates needs an integer >= 1 (0 crashed inside it, a negative count never ended)
+        raise ConfigError(f"candidate_pairs: 'hops' must be an integer >= 1 (got {hops!r})")
     return _candidates(perm, batch, edge_index, None, mode, hops)[0]
 
 
@@ -321,8 +326,8 @@ class HGPSLPool(nn.Module):
             raise ConfigError(f"HGPSLPool: 'ratio' must be in (0, 1] (got {ratio})")
         if candidates not in ("all", "hops"):
             raise ConfigError(f"HGPSLPool: 'candidates' must be one of all, hops (got {candidates!r})")
-        if hops < 1:
-            raise ConfigError(f"HGPSLPool: 'hops' must be >= 1 (got {hops})")
+        if isinstance(hops, bool) or not isinstance(hops, numbers.Integral) or hops < 1:
+            raise ConfigError(f"HGPSLPool: 'hops' must be an integer >= 1 (got {hops!r})")
         if score_norm not in SCORE_NORMS:
             raise ConfigError(f"HGPSLPool: 'score_norm' must be one of {', '.join(SCORE_NORMS)} (got {score_norm!r})")
         self.score_norm = score_norm
