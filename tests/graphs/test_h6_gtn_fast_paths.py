@@ -127,6 +127,24 @@ def test_plans_are_keyed_by_pattern_contents_not_identity():
     assert torch.equal(set_diagonal(a).indices, ref_set_diagonal(a).indices)
 
 
+def test_plan_cache_is_bounded_and_oversized_plans_are_not_kept(monkeypatch):
+    clear_plans()
+    monkeypatch.setattr(hetero._PLANS, "max_elements", 3000)
+    h = torch.randn(40, 4, generator=torch.Generator().manual_seed(3))
+    for seed in range(12):   # ~300 entries each: the element bound, not only the count, evicts
+        a = random_spmat(seed)
+        assert bitwise_equal(sparse_propagate(set_diagonal(a), h), ref_propagate(ref_set_diagonal(a), h))
+        assert 0 < hetero._PLANS.stored_elements() <= 3000
+    big = random_spmat(0, nnz=900)   # ~600 entries: key + plan > 2000 elements, built and used, not stored
+    monkeypatch.setattr(hetero._PLANS, "max_elements", 2000)
+    small = random_spmat(1, nnz=100)
+    sparse_propagate(set_diagonal(small), h)
+    kept = hetero._PLANS.stored_elements()
+    assert 0 < kept <= 2000
+    assert bitwise_equal(sparse_propagate(set_diagonal(big), h), ref_propagate(ref_set_diagonal(big), h))
+    assert hetero._PLANS.stored_elements() == kept   # the small pattern's plans were not evicted for it
+
+
 def test_a_repeated_pattern_is_not_sorted_again(monkeypatch):
     clear_plans()
     a = random_spmat(6)

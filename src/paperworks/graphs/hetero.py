@@ -175,12 +175,14 @@ class _PatternPlans:
     A plan is found by the *contents* of its key tensors (shape, dtype and values compared; the cache keeps
     its own copies), never by object identity, so a different or modified pattern never reuses a stale plan.
     The plans hold only integer index tensors (no autograd state); the arithmetic of every caller is
-    unchanged, so results are bit-identical with or without a hit.
+    unchanged, so results are bit-identical with or without a hit. At most ``size`` entries and
+    ``max_elements`` stored tensor elements are kept (least recently used dropped first); a plan larger
+    than that is built and returned without being stored.
     """
 
-    def __init__(self, size: int = 8):
-        self.size = size
-        self._entries: list[tuple[str, tuple, object]] = []
+    def __init__(self, size: int = 8, max_elements: int = 20_000_000):
+        self.size, self.max_elements = size, max_elements
+        self._entries: list[tuple[str, tuple, object, int]] = []
 
     @staticmethod
     def _same(a, b) -> bool:
@@ -189,17 +191,28 @@ class _PatternPlans:
                     and bool(torch.equal(a, b)))
         return not torch.is_tensor(b) and a == b
 
+    @staticmethod
+    def _numel(items) -> int:
+        return sum(x.numel() for x in items if torch.is_tensor(x))
+
     def get(self, tag: str, key: tuple, build):
-        for i, (t, k, plan) in enumerate(self._entries):
+        for i, (t, k, plan, n) in enumerate(self._entries):
             if t == tag and len(k) == len(key) and all(self._same(x, y) for x, y in zip(k, key)):
                 if i:
                     self._entries.insert(0, self._entries.pop(i))
                 return plan
         plan = build()
-        stored = tuple(x.detach().clone() if torch.is_tensor(x) else x for x in key)
-        self._entries.insert(0, (tag, stored, plan))
-        del self._entries[self.size:]
+        n = self._numel(key) + self._numel(plan)
+        if n <= self.max_elements:
+            stored = tuple(x.detach().clone() if torch.is_tensor(x) else x for x in key)
+            self._entries.insert(0, (tag, stored, plan, n))
+            del self._entries[self.size:]
+            while sum(e[3] for e in self._entries) > self.max_elements:
+                self._entries.pop()
         return plan
+
+    def stored_elements(self) -> int:
+        return sum(e[3] for e in self._entries)
 
     def clear(self) -> None:
         self._entries.clear()
