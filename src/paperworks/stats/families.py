@@ -60,8 +60,8 @@ def _row_sum(c):
     they are contiguous in memory (otherwise column by column, left to right), so for n >= 8 the other
     layouts are left to numpy."""
     n = c.shape[1]
-    if n >= 8 and not c.flags.c_contiguous:
-        return c.sum(axis=1)
+    if (n >= 8 and not c.flags.c_contiguous) or c.dtype != np.float64:
+        return c.sum(axis=1)                            # integer / float32 counts: numpy's own dtype rules
     if n < 8:
         out = c[:, 0].copy()
         for j in range(1, n):
@@ -84,6 +84,8 @@ def _row_sum(c):
 
 def _row_cumsum(c):
     """np.cumsum(c, axis=1) (a left-to-right running sum)."""
+    if c.dtype != np.float64:
+        return np.cumsum(c, axis=1)
     out = np.empty(c.shape)
     out[:, 0] = c[:, 0]
     for j in range(1, c.shape[1]):
