@@ -86,6 +86,17 @@ class LSTMSeq2Seq(nn.Module):
             if t.dim() != 2 or t.dtype not in (torch.int64, torch.int32):
                 raise ValueError(f"LSTMSeq2Seq: expected '{name}' as integer token ids [B, L] "
                                  f"(got {t.dtype} of shape {list(t.shape)})")
+        if tgt_padding_mask is not None:
+            # the decoder is causal, so right padding of the target never reaches a real position and the mask
+            # needs no use (interface parity with Transformer); any other mask would be silently ignored
+            if not isinstance(tgt_padding_mask, torch.Tensor) or tgt_padding_mask.dtype != torch.bool \
+                    or tgt_padding_mask.shape != tgt_in.shape:
+                raise ValueError(f"LSTMSeq2Seq: tgt_padding_mask must be bool {list(tgt_in.shape)} (True = pad) "
+                                 f"(got {getattr(tgt_padding_mask, 'dtype', None)} "
+                                 f"{list(getattr(tgt_padding_mask, 'shape', []))})")
+            if tgt_padding_mask.shape[1] > 1 and bool((tgt_padding_mask[:, :-1] & ~tgt_padding_mask[:, 1:]).any()):
+                raise ValueError("LSTMSeq2Seq: tgt_padding_mask must mark right padding only (found a pad position "
+                                 "before a real target token; the recurrent decoder would read the pad)")
         enc_out, mask, hc = self.encode(src, src_padding_mask)
         dec_out, _ = self.decoder(self._emb(tgt_in), hc)
         return self._attend(dec_out, self.w_a(enc_out), enc_out, mask)
