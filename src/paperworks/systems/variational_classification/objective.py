@@ -246,7 +246,6 @@ class VariationalObjective:
             self.critic = ClassCritic(head.feat_dim, head.num_classes, critic_layers, critic_hidden)
         self.critic.to(device=head.mu.device, dtype=head.mu.dtype)
         self.critic_opt = torch.optim.AdamW(self.critic.parameters(), lr=critic_lr)
-        self._critic_params = [p for g in self.critic_opt.param_groups for p in g["params"]]
         self.generator = torch.Generator().manual_seed(seed + 1)
         self._pending: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
         self.last_critic_loss = float("nan")
@@ -261,7 +260,7 @@ class VariationalObjective:
             return None
         z, zp, y = self._pending
         self._pending = None
-        params = self._critic_params
+        params = [p for g in self.critic_opt.param_groups for p in g["params"]]   # those zero_grad would visit
         for p in params:        # = critic_opt.zero_grad(set_to_none=True), without its bookkeeping
             p.grad = None       # (drops any gradient left here from outside: the main loss leaves none)
         loss = critic_loss(self.critic, z, zp, y)
