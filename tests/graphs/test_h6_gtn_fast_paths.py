@@ -192,3 +192,36 @@ def test_gtn_training_is_bitwise_the_replaced_formulation(monkeypatch):
             old = train(num_layers, restrict)
         assert len(new) == len(old)
         assert all(bitwise_equal(x, y) for x, y in zip(new, old))
+
+
+# ------------------------------------------------------------------------- review H9 (inference mode, devices)
+def test_training_after_an_inference_mode_evaluation_on_the_same_pattern():
+    """A plan first built under torch.inference_mode() (an evaluation pass) would hold inference tensors,
+    which a later training call cannot save for backward (RuntimeError before the fix): such plans are used
+    but not stored, and training then matches the replaced formulation bitwise."""
+    clear_plans()
+    a = random_spmat(4)
+    h = torch.randn(40, 4, generator=torch.Generator().manual_seed(5), requires_grad=True)
+    with torch.inference_mode():
+        ev = sparse_propagate(normalize_columns(set_diagonal(a)), h)
+    assert hetero._PLANS.stored_elements() == 0
+    out = sparse_propagate(normalize_columns(set_diagonal(a)), h)
+    out.sum().backward()
+    grads = (a.values.grad.clone(), h.grad.clone())
+    a.values.grad = h.grad = None
+    ref = ref_propagate(normalize_columns(ref_set_diagonal(a)), h)
+    ref.sum().backward()
+    assert bitwise_equal(out, ref) and bitwise_equal(ev, ref)
+    assert bitwise_equal(grads[0], a.values.grad) and bitwise_equal(grads[1], h.grad)
+
+
+def test_plans_never_match_a_key_on_another_device():
+    """Equal contents on another device (CUDA in use; 'meta' stands in here, no GPU in CI) are a different
+    key: before the fix torch.equal was asked to compare across devices (an error on CUDA, a
+    NotImplementedError on meta) instead of building the other device's plan."""
+    clear_plans()
+    idx = torch.tensor([[0, 1, 2], [1, 2, 0]])
+    assert hetero._PLANS.get("t", (idx, 3), lambda: ("cpu plan",)) == ("cpu plan",)
+    assert hetero._PLANS.get("t", (idx.to("meta"), 3), lambda: ("meta plan",)) == ("meta plan",)
+    assert hetero._PLANS.get("t", (idx.clone(), 3), lambda: ("rebuilt",)) == ("cpu plan",)
+    clear_plans()

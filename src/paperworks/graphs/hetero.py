@@ -177,7 +177,9 @@ class _PatternPlans:
     The plans hold only integer index tensors (no autograd state); the arithmetic of every caller is
     unchanged, so results are bit-identical with or without a hit. At most ``size`` entries and
     ``max_elements`` stored tensor elements are kept (least recently used dropped first); a plan larger
-    than that is built and returned without being stored.
+    than that is built and returned without being stored. Tensors on different devices never match (a CPU
+    plan is not handed to a CUDA call), and a plan built under ``torch.inference_mode()`` is used but not
+    stored: its inference tensors could not be saved for backward by a later training call.
     """
 
     def __init__(self, size: int = 8, max_elements: int = 20_000_000):
@@ -187,7 +189,7 @@ class _PatternPlans:
     @staticmethod
     def _same(a, b) -> bool:
         if torch.is_tensor(a):
-            return (torch.is_tensor(b) and a.shape == b.shape and a.dtype == b.dtype
+            return (torch.is_tensor(b) and a.shape == b.shape and a.dtype == b.dtype and a.device == b.device
                     and bool(torch.equal(a, b)))
         return not torch.is_tensor(b) and a == b
 
@@ -203,7 +205,7 @@ class _PatternPlans:
                 return plan
         plan = build()
         n = self._numel(key) + self._numel(plan)
-        if n <= self.max_elements:
+        if n <= self.max_elements and not torch.is_inference_mode_enabled():
             stored = tuple(x.detach().clone() if torch.is_tensor(x) else x for x in key)
             self._entries.insert(0, (tag, stored, plan, n))
             del self._entries[self.size:]
