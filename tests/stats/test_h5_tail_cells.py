@@ -188,3 +188,31 @@ def test_ordinary_rows_are_bit_identical_beside_a_tail_row():
             b, a = (b.dense(), a.dense()) if hasattr(b, "dense") else (b, a)
             np.testing.assert_array_equal(b[[0, 2]], a)
             assert not np.isnan(b).any() and np.all(np.isfinite(b) | (b == -np.inf))
+
+
+# ------------------------------------------------------------------------------------------ review H9
+@pytest.mark.parametrize("links, eta", [(("cloglog", "loglog"), (720.0, -800.0)),
+                                        (("cloglog", "loglog"), (800.0, -720.0)),
+                                        (("cloglog", "cloglog", "loglog"), (720.0, 0.0, -800.0))])
+def test_adjacent_mixed_links_with_log_odds_plus_and_minus_inf_are_not_resolved_wrongly(links, eta):
+    """Adjacent family, mixed links: lo_0 = +inf (cloglog e^720) and a later lo_l = -inf (loglog -e^800): c_0 =
+    lo_0 + ... + lo_l is inf - inf in doubles. mpmath says category J has pi = 1 in the first and third cases,
+    category 0 in the second; the code before gave pi_0 = 1 in all three (a wrong answer where the code before
+    that gave NaN). Either the mpmath answer or NaN (not resolvable) is acceptable; no RuntimeWarning leaks."""
+    from paperworks.stats.links import make_link
+    with mp.workdps(40):
+        lo = []
+        for lk, e in zip(links, eta):
+            F, S = _mp_FS(lk, e)
+            lo.append(mp.log(F) - mp.log(S))
+        K = len(eta)
+        c = [mp.fsum(lo[j:]) for j in range(K)] + [mp.mpf(0)]
+        top = max(c)
+        want = np.array([float(mp.exp(cj - top) / mp.fsum(mp.exp(ck - top) for ck in c)) for cj in c])
+    parts = [make_link(lk).log_terms(np.array([[e]])) for lk, e in zip(links, eta)]
+    logF, logS, logf = (np.concatenate([p[i] for p in parts], axis=1) for i in range(3))
+    Y = np.zeros((1, K + 1))
+    Y[0, int(np.argmax(want))] = 1.0
+    with np.errstate(all="raise"):
+        logp, _, _ = family_eval("adjacent", logF, logS, logf, Y, True)
+    assert np.isnan(logp).all() or np.allclose(np.exp(logp), want, atol=1e-12), (np.exp(logp), want)

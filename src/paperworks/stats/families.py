@@ -117,7 +117,8 @@ def _tail_log_odds(family, lo, r, c):
     of predictor k tends to 0 (each has a factor f_k^2 / F_k or f_k^2 / (1 - F_k) -> 0, or multiplies a zero
     count); those are returned as the mask ``tails`` (m, K). Returns (c, tails) with the rows' c replaced:
     baseline, one lo_k = +inf: category k has pi = 1; several: not resolvable in double precision (NaN row).
-    Adjacent: pi_k / pi_k+1 = e^lo_k, so the first k with lo_k = +inf takes every category after it to 0."""
+    Adjacent: pi_k / pi_k+1 = e^lo_k, so the first k with lo_k = +inf takes every category after it to 0,
+    unless a later lo_l is -inf (then not resolvable: NaN row)."""
     tails = ~(np.isfinite(lo) & np.isfinite(r))
     pinf = np.isposinf(lo)
     rows = pinf.any(axis=1)
@@ -134,6 +135,9 @@ def _tail_log_odds(family, lo, r, c):
             part = np.where(col[:, :K] < first, lo[rows], 0.0)
             cr = np.concatenate([np.cumsum(part[:, ::-1], axis=1)[:, ::-1], np.zeros((part.shape[0], 1))], axis=1)
             cr[col > first] = -np.inf
+            # a lo_l = -inf after the first +inf (mixed links, e.g. cloglog e^720 then loglog -e^800): the sum
+            # lo_first + ... + lo_l is inf - inf, which category dominates is not resolvable in double precision
+            cr[(np.isneginf(lo[rows]) & (col[:, :K] > first)).any(axis=1)] = np.nan
         c[rows] = cr
     return c, tails
 
@@ -184,7 +188,8 @@ def family_eval(family: str, logF, logS, logf, Y, need_info: bool = True, log_od
         if family == "baseline":
             c = np.concatenate([lo, np.zeros((m, 1))], axis=1)
         else:                                               # c_j = sum_{l >= j} lo_l, c_J = 0
-            c = np.concatenate([_row_cumsum(lo[:, ::-1])[:, ::-1], np.zeros((m, 1))], axis=1)
+            with np.errstate(invalid="ignore"):             # +inf + -inf: resolved in _tail_log_odds
+                c = np.concatenate([_row_cumsum(lo[:, ::-1])[:, ::-1], np.zeros((m, 1))], axis=1)
         tails = None
         if r is not None and not (np.isfinite(lo).all() and np.isfinite(r).all()):
             c, tails = _tail_log_odds(family, lo, r, c)
