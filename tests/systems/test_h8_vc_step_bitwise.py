@@ -244,3 +244,20 @@ def test_experiment_training_bit_identical_to_the_old_formulation(monkeypatch):
     monkeypatch.setattr(experiment, "VariationalObjective", _OldObjective)
     old = run()
     assert len(old) == len(new) and all(torch.equal(u, v) for u, v in zip(old, new))
+
+
+# ---------------------------------------------------------------------------------------------- review H9
+@pytest.mark.parametrize("dtype", [torch.uint16, torch.uint32, torch.uint64])
+def test_wide_unsigned_labels_are_read_as_int64(dtype):
+    """'Integer labels of any width are accepted': torch has no min/max/aminmax kernels for uint16/32/64, so the
+    label check raised NotImplementedError-like RuntimeErrors (before and after the aminmax change); now the same
+    loss as int64 labels, and an out-of-range label is the one clear DataError."""
+    from paperworks.core.errors import DataError
+    torch.manual_seed(0)
+    z = torch.randn(6, 3)
+    y = torch.tensor([0, 1, 2, 3, 1, 0])
+    obj = VariationalObjective(GaussianHead(3, 4), 0.01, 0.0)
+    want = obj.loss(z, y)[0]
+    assert torch.equal(obj.loss(z, y.to(dtype))[0], want)
+    with pytest.raises(DataError, match=r"labels must lie in \[0, 3\] \(got min 0, max 4\)"):
+        obj.loss(z, torch.tensor([0, 4, 1, 1, 1, 1]).to(dtype))

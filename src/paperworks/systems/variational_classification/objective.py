@@ -72,6 +72,8 @@ def check_latents(z: torch.Tensor, y: torch.Tensor, num_classes: int, feat_dim: 
             or y.is_complex() or y.dtype == torch.bool):
         got = f"shape {list(y.shape)}, dtype {y.dtype}" if isinstance(y, torch.Tensor) else type(y).__name__
         raise DataError(f"{who}: expected integer labels y of shape [{z.shape[0]}] (got {got})")
+    if y.dtype in (torch.uint16, torch.uint32, torch.uint64):   # no min/max kernels for these: read as int64
+        y = y.long()
     lo, hi = (int(v) for v in torch.aminmax(y))          # one pass (N >= 1 here)
     if lo < 0 or hi >= num_classes:
         raise DataError(f"{who}: labels must lie in [0, {num_classes - 1}] (got min {lo}, max {hi})")
