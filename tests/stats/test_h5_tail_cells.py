@@ -216,3 +216,15 @@ def test_adjacent_mixed_links_with_log_odds_plus_and_minus_inf_are_not_resolved_
     with np.errstate(all="raise"):
         logp, _, _ = family_eval("adjacent", logF, logS, logf, Y, True)
     assert np.isnan(logp).all() or np.allclose(np.exp(logp), want, atol=1e-12), (np.exp(logp), want)
+
+
+def test_predict_adjacent_mixed_links_far_exog_is_nan_with_an_accurate_warning():
+    """Public path of the case above: a new exog far out puts cloglog eta_0 = 2773 (lo_0 = +inf) and loglog
+    eta_1 = -32250 (lo_1 = -inf) in one row; the true answer is pi = (0, 0, 1); the code before returned
+    (1, 0, 0). Now NaN, and the warning names this cause, not only 'cumulative predictors not ordered'."""
+    m = MultinomialLinkModel(np.array([0, 1, 2, 1, 0, 2]), np.arange(6.0)[:, None], model="adjacent",
+                             link=["cloglog", "loglog"], assumption="npo")
+    params = np.array([-0.227, 0.2185, -0.02774, 0.3225])
+    with pytest.warns(UserWarning, match=r"infeasible at 1 of 2 rows .*adjacent log odds of \+inf and -inf"):
+        P = m.predict(params, np.array([[0.0], [-1e5]]))
+    assert np.all(np.isfinite(P[0])) and np.isnan(P[1]).all()

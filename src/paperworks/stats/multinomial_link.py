@@ -916,10 +916,12 @@ class MultinomialLinkModel:
         bad = np.isnan(logp).any(axis=1)          # NaN: infeasible; -inf is a probability that underflowed to 0
         if bad.any():
             # cumulative predictors out of order at these rows: some "pi_ij" would be <= 0 (never at the
-            # training rows of a fit, which stays feasible); return NaN rather than invalid probabilities
-            warnings.warn(f"{_W}.predict: the model is infeasible at {int(bad.sum())} of {len(bad)} rows of exog "
-                          f"(cumulative predictors not ordered there, some pi_ij <= 0); returning NaN for them",
-                          UserWarning, stacklevel=2)
+            # training rows of a fit, which stays feasible); baseline / adjacent rows whose log odds are inf - inf
+            # in doubles (family_eval); return NaN rather than invalid probabilities
+            warnings.warn(f"{_W}.predict: the model is infeasible at {int(bad.sum())} of "
+                          f"{len(bad)} rows of exog (cumulative predictors not ordered there, some pi_ij <= 0; or "
+                          f"baseline / adjacent log odds of +inf and -inf that double precision cannot resolve); "
+                          f"returning NaN for them", UserWarning, stacklevel=2)
             P[bad] = np.nan
         return P
 
