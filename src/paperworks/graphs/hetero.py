@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+import threading
 import warnings
 
 import numpy as np
@@ -185,6 +186,7 @@ class _PatternPlans:
     def __init__(self, size: int = 8, max_elements: int = 20_000_000):
         self.size, self.max_elements = size, max_elements
         self._entries: list[tuple[str, tuple, object, int]] = []
+        self._lock = threading.RLock()
 
     @staticmethod
     def _same(a, b) -> bool:
@@ -198,26 +200,30 @@ class _PatternPlans:
         return sum(x.numel() for x in items if torch.is_tensor(x))
 
     def get(self, tag: str, key: tuple, build):
-        for i, (t, k, plan, n) in enumerate(self._entries):
-            if t == tag and len(k) == len(key) and all(self._same(x, y) for x, y in zip(k, key)):
-                if i:
-                    self._entries.insert(0, self._entries.pop(i))
-                return plan
-        plan = build()
+        with self._lock:                     # lookup and move-to-front are one step for concurrent callers
+            for i, (t, k, plan, n) in enumerate(self._entries):
+                if t == tag and len(k) == len(key) and all(self._same(x, y) for x, y in zip(k, key)):
+                    if i:
+                        self._entries.insert(0, self._entries.pop(i))
+                    return plan
+        plan = build()                       # built outside the lock (pure: same plan whoever builds it)
         n = self._numel(key) + self._numel(plan)
         if n <= self.max_elements and not torch.is_inference_mode_enabled():
             stored = tuple(x.detach().clone() if torch.is_tensor(x) else x for x in key)
-            self._entries.insert(0, (tag, stored, plan, n))
-            del self._entries[self.size:]
-            while sum(e[3] for e in self._entries) > self.max_elements:
-                self._entries.pop()
+            with self._lock:
+                self._entries.insert(0, (tag, stored, plan, n))
+                del self._entries[self.size:]
+                while sum(e[3] for e in self._entries) > self.max_elements:
+                    self._entries.pop()
         return plan
 
     def stored_elements(self) -> int:
-        return sum(e[3] for e in self._entries)
+        with self._lock:
+            return sum(e[3] for e in self._entries)
 
     def clear(self) -> None:
-        self._entries.clear()
+        with self._lock:
+            self._entries.clear()
 
 
 _PLANS = _PatternPlans()
