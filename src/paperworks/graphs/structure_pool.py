@@ -197,19 +197,6 @@ def node_information_score(x: Tensor, edge_index: Tensor, edge_weight: Tensor | 
     return (x - agg).abs().sum(dim=-1)
 
 
-def _sparse_lookup(edge_index: Tensor, edge_weight: Tensor, n: int, row: Tensor, col: Tensor) -> Tensor:
-    """A[row, col] for a sparse A given by (edge_index, edge_weight) (duplicates summed; 0 if absent)."""
-    if edge_index.numel() == 0:
-        return edge_weight.new_zeros(row.numel())
-    key = edge_index[0] * n + edge_index[1]
-    ukey, inv = torch.unique(key, return_inverse=True)
-    uval = edge_weight.new_zeros(ukey.numel()).index_add_(0, inv, edge_weight)
-    q = row * n + col
-    pos = torch.searchsorted(ukey, q).clamp(max=ukey.numel() - 1)
-    hit = ukey[pos] == q
-    return torch.where(hit, uval[pos], torch.zeros_like(uval[pos]))
-
-
 def _bool_matrix_power(r: Tensor, p: int) -> Tensor:
     """(r^p > 0) as 0/1 floats for a batch of 0/1 matrices r (reachability within p steps when r holds the
     identity), by repeated squaring; entries are path counts thresholded after every product, so any grouping
@@ -286,6 +273,13 @@ def _candidates(perm: Tensor, batch: Tensor, edge_index: Tensor, edge_weight: Te
     return pairs, dense.index_select(0, (g * k_max + a) * k_max + b)
 
 
+def _check_hops(hops, where: str) -> None:
+    """The squaring in :func:`_candidates` needs an integer >= 1 (0 crashed inside it, a negative count never
+    ended); bools are refused although they are integers."""
+    if isinstance(hops, bool) or not isinstance(hops, numbers.Integral) or hops < 1:
+        raise ConfigError(f"{where}: 'hops' must be an integer >= 1 (got {hops!r})")
+
+
 def candidate_pairs(perm: Tensor, batch: Tensor, edge_index: Tensor, num_nodes: int, mode: str = "hops",
                     hops: int = 4) -> Tensor:
     """Candidate (i, j) pairs among the kept nodes ``perm`` for structure learning, in new indices [2, P].
@@ -297,9 +291,8 @@ def candidate_pairs(perm: Tensor, batch: Tensor, edge_index: Tensor, num_nodes: 
     """
     if mode not in ("all", "hops"):
         raise ConfigError(f"candidate_pairs: 'mode' must be one of all, hops (got {mode!r})")
-    if mode == "hops" and (isinstance(hops, bool) or not isinstance(hops, numbers.Integral) or hops < 1):
-        # the squaring in _candidates needs an integer >= 1 (0 crashed inside it, a negative count never ended)
-        raise ConfigError(f"candidate_pairs: 'hops' must be an integer >= 1 (got {hops!r})")
+    if mode == "hops":
+        _check_hops(hops, "candidate_pairs")
     return _candidates(perm, batch, edge_index, None, mode, hops)[0]
 
 
@@ -326,8 +319,7 @@ class HGPSLPool(nn.Module):
             raise ConfigError(f"HGPSLPool: 'ratio' must be in (0, 1] (got {ratio})")
         if candidates not in ("all", "hops"):
             raise ConfigError(f"HGPSLPool: 'candidates' must be one of all, hops (got {candidates!r})")
-        if isinstance(hops, bool) or not isinstance(hops, numbers.Integral) or hops < 1:
-            raise ConfigError(f"HGPSLPool: 'hops' must be an integer >= 1 (got {hops!r})")
+        _check_hops(hops, "HGPSLPool")
         if score_norm not in SCORE_NORMS:
             raise ConfigError(f"HGPSLPool: 'score_norm' must be one of {', '.join(SCORE_NORMS)} (got {score_norm!r})")
         self.score_norm = score_norm
