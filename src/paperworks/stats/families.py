@@ -283,10 +283,11 @@ def family_eval(family: str, logF, logS, logf, Y, need_info: bool = True, log_od
             # its log had lost digits: it takes the log-space path as well
             sub = (p > 0) & (p < np.finfo(float).tiny)
             under = zero | sub
-            if zero.any():
+            if under.any():
                 lFp = np.concatenate([np.full((m, 1), -np.inf), logF, np.zeros((m, 1))], axis=1)
                 lSp = np.concatenate([np.zeros((m, 1)), logS, np.full((m, 1), -np.inf)], axis=1)
                 useF = Fp[:, 1:] <= 0.5
+            if zero.any():
                 under = sub | (zero & np.where(useF, lFp[:, :-1] < lFp[:, 1:], lSp[:, 1:] < lSp[:, :-1]))
                 # both ends -inf in log space (a tail beyond the doubles): pi_1 = F_1 and pi_J = 1 - F_J-1 are
                 # > 0 for every finite eta, an inner cell when its predictors are ordered (order, if given);
@@ -302,10 +303,6 @@ def family_eval(family: str, logF, logS, logf, Y, need_info: bool = True, log_od
                 logp[zero & ~under] = np.nan
             if under.any():
                 rows = under.any(axis=1)
-                if not zero.any():
-                    lFp = np.concatenate([np.full((m, 1), -np.inf), logF, np.zeros((m, 1))], axis=1)
-                    lSp = np.concatenate([np.zeros((m, 1)), logS, np.full((m, 1), -np.inf)], axis=1)
-                    useF = Fp[:, 1:] <= 0.5
                 hi = np.where(useF, lFp[:, 1:], lSp[:, :-1])[rows]
                 lo = np.where(useF, lFp[:, :-1], lSp[:, 1:])[rows]
                 lp = np.where(under[rows], np.where(np.isneginf(hi), -np.inf,
