@@ -567,9 +567,13 @@ class MultinomialLinkModel:
     def _ll_from(self, logp) -> float:
         if np.isfinite(logp).all():
             return float(np.vdot(self._Y, logp))
+        return self._ll_cells(logp)
+
+    def _ll_cells(self, logp) -> float:
+        """sum Y_ij log pi_ij cell by cell: a cell with Y_ij = 0 adds 0 whatever its probability (0 log 0 = 0),
+        Y_ij > 0 at pi_ij = 0 gives -inf; -inf outside the feasible region (NaN in logp)."""
         if not self._feasible(logp):
             return -np.inf
-        # a cell with Y_ij = 0 adds 0 whatever its probability (0 log 0 = 0); Y_ij > 0 at pi_ij = 0 gives -inf
         with np.errstate(invalid="ignore"):
             return float(np.sum(np.where(self._Y > 0, self._Y * logp, 0.0)))
 
@@ -582,10 +586,7 @@ class MultinomialLinkModel:
         feasible region or where an observed category has probability 0 in double precision."""
         theta = self._params(theta, "loglike")
         logp, _, _ = self._evaluate(theta, need_score=False, need_info=False)
-        if not self._feasible(logp):
-            return -np.inf
-        with np.errstate(invalid="ignore"):
-            return float(np.sum(np.where(self._Y > 0, self._Y * logp, 0.0)))
+        return self._ll_cells(logp)
 
     def score(self, theta) -> np.ndarray:
         """Analytic score sum_i X_i' G_i' diag(pi_i)^{-1} Y_i (paper Sec. 4)."""
@@ -593,8 +594,9 @@ class MultinomialLinkModel:
         logp, s, _ = self._evaluate(theta, Y=self._Y, need_info=False)
         if not self._feasible(logp):
             raise InfeasibleError(f"{_W}.score: theta is outside the feasible region (some pi_ij <= 0)")
-        if not np.isfinite(logp).all() and self._zero_prob_observed(logp):
-            raise InfeasibleError(f"{_W}.score: the log-likelihood is -inf at theta ({self._zero_prob_observed(logp)} "
+        n_zero = 0 if np.isfinite(logp).all() else self._zero_prob_observed(logp)
+        if n_zero:
+            raise InfeasibleError(f"{_W}.score: the log-likelihood is -inf at theta ({n_zero} "
                                   f"observed cell(s) with probability 0 in double precision); no score there")
         return self._C.T @ (s.T @ self._Z).T.ravel()
 
