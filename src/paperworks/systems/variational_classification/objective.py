@@ -186,12 +186,22 @@ class ClassCritic(nn.Module):
             nn.init.xavier_uniform_(self.w)
         self.b = nn.Parameter(torch.zeros(num_classes))
 
+    def _rows(self, y: torch.Tensor) -> tuple:
+        """The parameters of the classes y: (w_y, b_y) and, with two layers, (W_y, c_y)."""
+        rows = (self.w[y], self.b[y])
+        return rows + (self.W1[y], self.b1[y]) if self.layers == 2 else rows
+
+    def _values(self, z: torch.Tensor, rows: tuple) -> torch.Tensor:
+        if self.layers == 1:
+            w, b = rows
+            return (w * z).sum(-1) + b
+        w, b, W1, b1 = rows
+        h = torch.tanh(torch.einsum("nhd,nd->nh", W1, z) + b1)
+        return (w * h).sum(-1) + b
+
     def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """[N] critic values for latents z [N, d] of classes y [N]."""
-        if self.layers == 1:
-            return (self.w[y] * z).sum(-1) + self.b[y]
-        h = torch.tanh(torch.einsum("nhd,nd->nh", self.W1[y], z) + self.b1[y])
-        return (self.w[y] * h).sum(-1) + self.b[y]
+        return self._values(z, self._rows(y))
 
     def frozen(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """:meth:`forward` with the critic's parameters taken as constants: the same values, by the same
@@ -199,13 +209,8 @@ class ClassCritic(nn.Module):
         For the encoder's loss, whose gradient w.r.t. the critic is never used (the critic trains on its own
         logistic loss)."""
         with torch.no_grad():
-            w, b = self.w[y], self.b[y]
-            if self.layers == 2:
-                W1, b1 = self.W1[y], self.b1[y]
-        if self.layers == 1:
-            return (w * z).sum(-1) + b
-        h = torch.tanh(torch.einsum("nhd,nd->nh", W1, z) + b1)
-        return (w * h).sum(-1) + b
+            rows = self._rows(y)
+        return self._values(z, rows)
 
 
 def critic_loss(critic: ClassCritic, z_real: torch.Tensor, z_prior: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
