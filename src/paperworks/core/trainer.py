@@ -634,11 +634,8 @@ class Trainer:
             rng = torch.get_rng_state()
             np_rng, py_rng = np.random.get_state(), random.getstate()
             model = self._unwrapped()
-            was_training = model.training
-            model.eval()
-            with torch.no_grad():
+            with eval_mode(model), torch.no_grad():   # every submodule gets back its own mode afterwards
                 out = self.eval_fn(model)
-            model.train(was_training)
             torch.set_rng_state(rng)
             np.random.set_state(np_rng)
             random.setstate(py_rng)
@@ -698,11 +695,17 @@ class Trainer:
         if not resume and self.run_dir is not None and self.rank == 0:
             self.run_dir.truncate_metrics(lambda i, r: False)
         model = self.model
+        # a model passed in train mode keeps the submodules it holds in eval mode (e.g. a frozen batch norm,
+        # whose running statistics must not move) in eval mode; a model passed in eval mode trains entirely
+        base = self._unwrapped()
+        frozen = [m for m in base.modules() if not m.training] if base.training else []
         if self.distributed and not isinstance(model, nn.parallel.DistributedDataParallel):
             model = nn.parallel.DistributedDataParallel(
                 model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
             self.model = model
         model.train()
+        for m in frozen:
+            m.training = False
         show = c.progress and self.rank == 0 and sys.stderr.isatty()
         bar = None
         if show:

@@ -331,38 +331,14 @@ def distill(surrogate: nn.Module, blackbox: BlackBox, x: torch.Tensor, *, x_adv:
     return _fit(surrogate, torch.utils.data.TensorDataset(*data), loss_fn, tc)
 
 
-class _KeepFrozen(nn.Module):
-    """``model`` for the Trainer, whose ``fit()`` calls ``.train()``: the ``frozen`` submodules stay in eval
-    mode (``training`` flag of each module itself, as the user set it)."""
-
-    def __init__(self, model: nn.Module, frozen: list[nn.Module]):
-        super().__init__()
-        self.model = model
-        self._frozen = frozen
-
-    def forward(self, *args, **kwargs):
-        return self.model(*args, **kwargs)
-
-    def train(self, mode: bool = True):
-        super().train(mode)
-        for m in self._frozen:
-            m.training = False
-        return self
-
-
 def _fit(model: nn.Module, data, loss_fn, tc: TrainerConfig) -> nn.Module:
     """Train ``model`` in train mode on the shared Trainer and return it in eval mode. A model passed in train
     mode keeps its submodules that are in eval mode (e.g. a frozen BatchNorm: its running statistics do not
     move) in eval mode while it trains; a model passed in eval mode trains entirely in train mode. If training
     fails, every submodule gets back its own mode."""
     modes = [(m, m.training) for m in model.modules()]
-    frozen = [m for m, training in modes if not training] if model.training else []
     try:
-        if frozen:
-            Trainer(_KeepFrozen(model, frozen), data, loss_fn, tc).fit()
-        else:
-            model.train()
-            Trainer(model, data, loss_fn, tc).fit()
+        Trainer(model, data, loss_fn, tc).fit()     # the Trainer keeps a train-mode model's frozen submodules
     except BaseException:
         for m, training in modes:
             m.training = training
