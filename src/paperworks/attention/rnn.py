@@ -25,6 +25,17 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 __all__ = ["LSTMSeq2Seq"]
 
 
+def _check_right_padding(name: str, mask, tokens: torch.Tensor, why: str) -> torch.Tensor:
+    """``mask`` as a bool [B, L] padding mask of ``tokens`` (True = pad) that marks right padding only."""
+    if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool or mask.shape != tokens.shape:
+        raise ValueError(f"LSTMSeq2Seq: {name} must be bool {list(tokens.shape)} (True = pad) (got "
+                         f"{getattr(mask, 'dtype', None)} {list(getattr(mask, 'shape', []))})")
+    if mask.shape[1] > 1 and bool((mask[:, :-1] & ~mask[:, 1:]).any()):
+        raise ValueError(f"LSTMSeq2Seq: {name} must mark right padding only (found a pad position before a real "
+                         f"token; {why})")
+    return mask
+
+
 class LSTMSeq2Seq(nn.Module):
     def __init__(self, vocab_size: int, d_model: int = 128, n_layers: int = 2, dropout: float = 0.1,
                  pad_id: int = 0, bos_id: int = 1, eos_id: int = 2):
@@ -47,17 +58,10 @@ class LSTMSeq2Seq(nn.Module):
         return F.dropout(self.embedding(tokens) * self.d_model ** 0.5, self.dropout, self.training)
 
     def encode(self, src: torch.Tensor, src_padding_mask: torch.Tensor | None = None):
-        if src_padding_mask is None:
-            src_padding_mask = src == self.pad_id
-        elif not isinstance(src_padding_mask, torch.Tensor) or src_padding_mask.dtype != torch.bool \
-                or src_padding_mask.shape != src.shape:
-            raise ValueError(f"LSTMSeq2Seq: src_padding_mask must be bool {list(src.shape)} (True = pad) (got "
-                             f"{getattr(src_padding_mask, 'dtype', None)} {list(getattr(src_padding_mask, 'shape', []))})")
-        if src_padding_mask.shape[1] > 1 and bool((src_padding_mask[:, :-1] & ~src_padding_mask[:, 1:]).any()):
-            # packing keeps the FIRST (number of non-pad) positions of each row: with padding before a real
-            # token the encoder read pads and dropped real tokens, silently
-            raise ValueError("LSTMSeq2Seq: the source padding must come after the tokens of each row (right "
-                             "padding; found a pad position before a real token)")
+        # packing keeps the FIRST (number of non-pad) positions of each row: with padding before a real token
+        # the encoder would read pads and drop real tokens, silently
+        src_padding_mask = _check_right_padding("src_padding_mask", src == self.pad_id if src_padding_mask is None
+                                                else src_padding_mask, src, "the encoder would read the pad")
         lengths = (~src_padding_mask).sum(1).clamp(min=1).cpu()
         packed = pack_padded_sequence(self._emb(src), lengths, batch_first=True, enforce_sorted=False)
         out, (h, c) = self.encoder(packed)
@@ -89,14 +93,8 @@ class LSTMSeq2Seq(nn.Module):
         if tgt_padding_mask is not None:
             # the decoder is causal, so right padding of the target never reaches a real position and the mask
             # needs no use (interface parity with Transformer); any other mask would be silently ignored
-            if not isinstance(tgt_padding_mask, torch.Tensor) or tgt_padding_mask.dtype != torch.bool \
-                    or tgt_padding_mask.shape != tgt_in.shape:
-                raise ValueError(f"LSTMSeq2Seq: tgt_padding_mask must be bool {list(tgt_in.shape)} (True = pad) "
-                                 f"(got {getattr(tgt_padding_mask, 'dtype', None)} "
-                                 f"{list(getattr(tgt_padding_mask, 'shape', []))})")
-            if tgt_padding_mask.shape[1] > 1 and bool((tgt_padding_mask[:, :-1] & ~tgt_padding_mask[:, 1:]).any()):
-                raise ValueError("LSTMSeq2Seq: tgt_padding_mask must mark right padding only (found a pad position "
-                                 "before a real target token; the recurrent decoder would read the pad)")
+            _check_right_padding("tgt_padding_mask", tgt_padding_mask, tgt_in, "the recurrent decoder would read "
+                                 "the pad")
         enc_out, mask, hc = self.encode(src, src_padding_mask)
         dec_out, _ = self.decoder(self._emb(tgt_in), hc)
         return self._attend(dec_out, self.w_a(enc_out), enc_out, mask)
