@@ -54,3 +54,37 @@ def test_quantile_inverts_the_cdf(name):
     lk = make_link(name, df=DF if name == "t" else None)
     p = np.array([1e-6, 1e-4, 0.02, 0.3, 0.5, 0.77, 0.99, 1 - 1e-6])
     np.testing.assert_allclose(lk.cdf(lk.quantile(p)), p, rtol=1e-9, atol=0)
+
+
+@pytest.mark.parametrize("nu", [0.3, 1.0, 7.9, 16.0, 100.0, 1e6, 1e10, 1e15, 1e20, 1e300])
+def test_t_link_is_accurate_at_any_degrees_of_freedom(nu):
+    """A large nu (a t link approaching probit) made log f wrong: the normalising constant was a difference of
+    two gammaln's of size nu log nu (4e-10 off at nu = 1e6, a factor e^3 at 1e15, e^345 at 1e300)."""
+    mp.mp.dps = 60 + max(0, int(np.log10(nu)))
+    lk = make_link("t", df=nu)
+    n, half = mp.mpf(nu), mp.mpf(1) / 2
+    eta = [-30.0, -5.0, -0.7, 0.0, 1.5, 9.0]
+    want = []
+    for x in map(mp.mpf, eta):
+        tail = mp.betainc(n / 2, half, 0, n / (n + x * x), regularized=True) / 2
+        F, S = (1 - tail, tail) if x > 0 else (tail, 1 - tail)
+        lf = mp.loggamma((n + 1) / 2) - mp.loggamma(n / 2) - mp.log(n * mp.pi) / 2 - (n + 1) / 2 * mp.log1p(x * x / n)
+        want.append([float(mp.log(F)), float(mp.log(S)), float(lf)])
+    e = np.array(eta)
+    got = np.stack([lk.logcdf(e), lk.logsf(e), lk.logpdf(e)], 1)
+    np.testing.assert_allclose(got, np.array(want), rtol=1e-13, atol=1e-13)
+    if nu >= 1e15:   # the normal limit: log f -> -x^2/2 - log(2 pi)/2
+        np.testing.assert_allclose(got[:, 2], -0.5 * e * e - 0.5 * np.log(2 * np.pi), rtol=1e-12)
+
+
+@pytest.mark.parametrize("nu, x", [(30.0, -1e4), (1e3, -40.0), (1e6, -40.0), (1e6, -1e3), (1e10, -40.0)])
+def test_t_link_underflowing_lower_tail_at_large_degrees_of_freedom(nu, x):
+    """Where F < 1e-300 the log-space continued fraction takes over; at large nu its log z = log(nu) - 2 log|x|
+    - log1p(nu / x^2) cancelled (times nu / 2) and betaln(nu / 2, 1/2) cancelled too: 4e-9 relative at
+    nu = 1e10. (Beyond nu ~ 1e12 the continued fraction itself is ill-conditioned there: see the docstring.)"""
+    mp.mp.dps = 80
+    n, X = mp.mpf(nu), mp.mpf(x)
+    want = float(mp.log(mp.betainc(n / 2, mp.mpf(1) / 2, 0, n / (n + X * X), regularized=True) / 2))
+    got = float(make_link("t", df=nu).logcdf(np.array([x]))[0])
+    assert abs(got - want) <= 1e-11 * abs(want)
+    assert float(make_link("t", df=nu).logsf(np.array([-x]))[0]) == got     # symmetry
