@@ -25,7 +25,7 @@ from torch import nn
 
 from paperworks.attacks._checks import (check_eps, check_forward, check_images, check_int, check_labels, check_model,
                                         parse_norm)
-from paperworks.attacks.gradient import _fgsm_raw, _pgd_raw, random_ball_point
+from paperworks.attacks.gradient import _fgm_raw, _pgd_raw, random_ball_point
 from paperworks.core.errors import ConfigError, UnknownNameError
 from paperworks.core.trainer import eval_mode
 
@@ -44,7 +44,9 @@ def adversarial_loss(method: str, *, eps: float, clean_weight: float = 0.5, pgd_
                      static_models: Sequence[nn.Module] = (), seed: int = 0):
     """``loss_fn(model, batch) -> (loss, metrics)`` for :class:`paperworks.core.trainer.Trainer`.
 
-    ``batch`` is ``(x, y)`` with images in [0, 1]. Static models (ensemble) must be in eval mode.
+    ``batch`` is ``(x, y)`` with images in [0, 1]. Static models (ensemble) must be in eval mode. ``norm`` ('inf'
+    or 2) is the ball of every recipe: the one-step examples of fgsm / ensemble are FGSM (inf) or the L2 fast
+    gradient step eps g / ||g||_2 (2), as :func:`paperworks.attacks.fgsm`.
     """
     who = "adversarial_loss"
     if method not in DEFENSES:
@@ -73,12 +75,14 @@ def adversarial_loss(method: str, *, eps: float, clean_weight: float = 0.5, pgd_
             x_adv = _eval_attack(model, make)
             loss = F.cross_entropy(model(x_adv), y)
             return loss, {"adv_loss": float(loss.detach())}
+        # the one-step examples are taken in ``norm`` too (they were L_inf sign steps whatever the norm: for
+        # norm=2 a perturbation of L2 size eps sqrt(pixels), far outside the ball)
         if method == "fgsm":
-            x_adv = _eval_attack(model, lambda: _fgsm_raw(model, x, y, eps, False))
+            x_adv = _eval_attack(model, lambda: _fgm_raw(model, x, y, eps, False, norm))
         else:
             k = state["step"] % (len(static_models) + 1)
             source = model if k == 0 else static_models[k - 1]
-            x_adv = _eval_attack(model, lambda: _fgsm_raw(source, x, y, eps, False))
+            x_adv = _eval_attack(model, lambda: _fgm_raw(source, x, y, eps, False, norm))
         state["step"] += 1
         clean = F.cross_entropy(model(x), y)
         adv = F.cross_entropy(model(x_adv), y)

@@ -51,12 +51,16 @@ def fgsm(model, x: torch.Tensor, y: torch.Tensor, *, eps: float, targeted: bool 
     check_attack_inputs("fgsm", model, x, y)
     eps = check_eps("fgsm", eps)
     norm = parse_norm("fgsm", norm)
+    return clip_to_ball(_fgm_raw(model, x, y, eps, bool(targeted), norm), x, eps, norm)
+
+
+def _fgm_raw(model, x, y, eps, targeted, norm, loss_fn=cross_entropy_sum):
+    """One fast-gradient step of size eps in ``norm`` ('inf': FGSM, '2': eps g / ||g||_2), clipped to [0, 1]."""
     if norm == "inf":
-        return clip_to_ball(_fgsm_raw(model, x, y, eps, bool(targeted)), x, eps, "inf")
-    g = input_gradient(model, x, y, cross_entropy_sum)
+        return _fgsm_raw(model, x, y, eps, targeted, loss_fn)
+    g = input_gradient(model, x, y, loss_fn)
     step = g / _flat_norm(g).clamp_min(torch.finfo(g.dtype).tiny)
-    x_adv = (x + eps * (-step if targeted else step)).clamp(0.0, 1.0).detach()
-    return clip_to_ball(x_adv, x, eps, "2")
+    return (x + eps * (-step if targeted else step)).clamp(0.0, 1.0).detach()
 
 
 def _flat_norm(v: torch.Tensor) -> torch.Tensor:
