@@ -61,9 +61,16 @@ def _check_hidden(hidden) -> int:
 
 
 def _input_grid(X) -> float:
-    """Spacing q = 1/k of the coarsest grid {j/k} (k <= 1000) holding every input, or 0 if there is none."""
+    """Spacing q = 1/k of the coarsest grid {j/k} (k <= 1000) holding every input, or 0 if there is none.
+
+    "Holding" means up to float rounding: each sample's total distance to the grid (L1) is at most 1e-12, the
+    tie tolerance of the step (:func:`bnn_forward`). An input 5e-10 below 1 passed the old check (1e-9 k): the
+    MILP then saw a pre-activation of 0 (h = 1) where the step network gives h = 0, and certified 1 error
+    where 0 are possible."""
+    if X.size == 0:
+        return 1.0
     for k in range(1, 1001):
-        if np.abs(k * X - np.round(k * X)).max(initial=0.0) <= 1e-9 * k:
+        if np.abs(X - np.round(k * X) / k).sum(axis=1).max() <= 1e-12:
             return 1.0 / k
     return 0.0
 
