@@ -18,6 +18,9 @@ diagonal is the Frobenius-optimal one, so ||F - F_ekfac||_F <= ||F - F_kfac||_F 
 per-sample gradients.
 
 Inverse products use the eigendecompositions: (F~ + damping I)^{-1} v = Q diag(1/(s + damping)) Q^T v.
+The eigendecompositions, the EK-FAC diagonal and the inverse run in float64 (results in the model's dtype); as
+in the exact solver, curvature below the factors' own precision (100 eps x the largest eigenvalue of A or G)
+counts as zero, so such a direction needs damping (a SingularHessianError names it).
 """
 
 from __future__ import annotations
@@ -192,8 +195,10 @@ class KFAC:
         for L in self.layers:
             L.A /= n
             L.G /= n
-            L.lA, L.QA = torch.linalg.eigh(L.A)
-            L.lG, L.QG = torch.linalg.eigh(L.G)
+            # in float64 whatever the model's dtype (as the exact solver's dense_factor): float32 eigenvectors of
+            # a factor spanning a few decades put (F~ + 1e-5 I)^{-1} v 4e-3 off the same factors' inverse
+            L.lA, L.QA = torch.linalg.eigh(L.A.double())
+            L.lG, L.QG = torch.linalg.eigh(L.G.double())
             L.lA = L.lA.clamp_min(0)
             L.lG = L.lG.clamp_min(0)
             L.S = torch.outer(L.lG, L.lA)
@@ -202,7 +207,7 @@ class KFAC:
                 L.S = torch.zeros_like(L.S)
 
             def corr(L, a, g):
-                DW = torch.einsum("bto,bti->boi", g, a)  # per-sample gradient matrices
+                DW = torch.einsum("bto,bti->boi", g, a).double()  # per-sample gradient matrices
                 proj = L.QG.T @ DW @ L.QA
                 L.S += (proj ** 2).sum(0)
 
@@ -238,7 +243,7 @@ class KFAC:
             M = Q @ torch.diag(L.S.reshape(-1)) @ Q.T  # row-major [out, in+1] order
             p = L.perm()
             blocks.append(M[p][:, p])
-        return torch.block_diag(*blocks)
+        return torch.block_diag(*blocks).to(Ls[0].A.dtype)     # the factors' (the model's) dtype
 
     def inverse_vp(self, v: torch.Tensor, damping: float = 0.0) -> torch.Tensor:
         """(F~ + damping I)^{-1} v for v over :attr:`params` (flat, [P] or [P, k])."""
@@ -251,26 +256,32 @@ class KFAC:
             raise PaperworksError(f"KFAC.inverse_vp: expected {P} entries, [P] or [P, k] (got shape {list(v.shape)})")
         if not torch.isfinite(v).all():   # was reported as an ill-conditioned curvature
             raise PaperworksError("KFAC.inverse_vp: the vector contains NaN/inf")
-        S0 = self.layers[0].S
-        v = v.to(dtype=S0.dtype, device=S0.device)    # another dtype than the factors' failed inside matmul
+        A0 = self.layers[0].A
+        out_dtype = A0.dtype       # the factors' (the model's) dtype, as before; computed in float64 like S
+        v = v.to(dtype=torch.float64, device=A0.device)    # another dtype than the factors' failed inside matmul
         cols = v.unsqueeze(1) if v.ndim == 1 else v
         outs, i = [], 0
         for L in self.layers:
             k = L.out * L.inp
             seg = cols[i:i + k]
             res = []
+            # singular at the factors' own precision (solve_dense's 100 eps rule): an eigenvalue of A (of G)
+            # is known to +-100 eps max(A) (max(G)), so lG_i lA_j to +-floor_ij below. The null direction of a
+            # rank-deficient factor comes out of eigh as +-eps noise, and a positive one was inverted (1e6-1e8)
+            floor = 100 * torch.finfo(out_dtype).eps * (L.lG.max() * L.lA[None, :] + L.lG[:, None] * L.lA.max())
             for j in range(seg.shape[1]):
                 M = L.to_matrix(seg[:, j])
                 D = L.S + damping
-                if (D <= 0).any():
+                if (D <= floor).any():
                     from paperworks.curvature.solvers import SingularHessianError
 
+                    sug = max(1e-3 * float(L.S.max()), 2 * float(floor.max()))
                     raise SingularHessianError(
-                        f"KFAC.inverse_vp: layer '{L.name}' has zero curvature directions; pass damping > 0",
-                        1e-3 * float(L.S.max()) if L.S.numel() else 1e-3)
+                        f"KFAC.inverse_vp: layer '{L.name}' has zero curvature directions (at the factors' "
+                        f"precision); pass damping >= {sug:.3g}", sug)
                 Mt = L.QG @ ((L.QG.T @ M @ L.QA) / D) @ L.QA.T
                 res.append(L.from_matrix(Mt))
             outs.append(torch.stack(res, 1))
             i += k
-        x = _finite(torch.cat(outs, 0), "KFAC.inverse_vp")
+        x = _finite(torch.cat(outs, 0).to(out_dtype), "KFAC.inverse_vp")
         return x[:, 0] if v.ndim == 1 else x

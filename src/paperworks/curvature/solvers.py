@@ -89,7 +89,9 @@ def solve_dense(H: torch.Tensor | None, v: torch.Tensor, damping: float | str = 
     rtol = rtol if rtol is not None else 100 * eps
     floor = max(scale, 1e-30) * rtol
     lam_min = float(evals.min())
-    suggested = max(0.0, -lam_min) + max(scale * 1e-3, 1e-8)
+    # relative to H's scale only (1e-8 only for H = 0): an absolute floor of 1e-8 swamped a Hessian of scale
+    # 1e-8 (a training loss scaled by 1e-8 halved the damping='auto' influence scores, which are scale-free)
+    suggested = max(0.0, -lam_min) + (scale * 1e-3 if scale > 0 else 1e-8)
     if damping == "auto":
         d = 0.0 if lam_min > floor else suggested
         if d > 0:
@@ -130,7 +132,10 @@ def conjugate_gradient(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tenso
         pp = float(p @ p)
         rq = float(pAp) / pp
         rq_max = max(rq_max, rq)
-        if rq <= 1e3 * torch.finfo(b.dtype).eps * rq_max:
+        # the exact solver's precision floor (100 eps x the largest curvature): every Rayleigh quotient lies in
+        # [lambda_min, lambda_max] of H + damping I, so CG refuses only a system that solve_dense refuses too
+        # (1e3 eps refused float32 SPD systems of condition 8e3-8e4, lambda_min = 1, that it solves)
+        if rq <= 100 * torch.finfo(b.dtype).eps * rq_max:
             raise SingularHessianError(
                 f"{who}: met a direction of (near) non-positive curvature (p^T(H+{damping:g}I)p / p^Tp = "
                 f"{rq:.3g}): the Hessian is singular or indefinite; increase damping")
