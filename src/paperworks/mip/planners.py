@@ -19,9 +19,9 @@ import numpy as np
 import torch
 
 from paperworks.core.errors import DataError
-from paperworks.mip.horizon import add_l1_goal_cost, encode_rollout
+from paperworks.mip.horizon import add_l1_goal_cost, encode_rollout, l1_cost_numpy
 from paperworks.mip.model import MILP, InfeasibleError, MIPError, NoSolutionError
-from paperworks.mip.relu import AffineLayer
+from paperworks.mip.relu import AffineLayer, forward_layers
 
 __all__ = ["Plan", "PlanCost", "MILPPlanner", "MPPIPlanner", "CEMPlanner", "GDPlanner", "layers_step",
            "rollout_cost"]
@@ -50,7 +50,7 @@ class PlanCost:
 @dataclass
 class Plan:
     actions: np.ndarray        # [T, nu]
-    objective: float           # model-predicted cost of the plan
+    objective: float           # model-predicted cost of the plan (MILP: its simulated cost if they differ)
     time: float                # seconds spent planning
     status: str = "ok"         # MILP: optimal / feasible (time limit, incumbent); others: ok
     bound: float = -math.inf   # MILP lower bound
@@ -197,9 +197,53 @@ class MILPPlanner:
         if res.status not in ("optimal", "feasible"):
             raise MIPError(f"MILPPlanner: solver returned status '{res.status}' ({res.raw_status})")
         U = res.x[ro.U]
-        return Plan(U, res.objective, time.perf_counter() - t0, res.status, res.bound, res.gap, ro.n_binaries,
-                    {"solve_time": res.runtime, "nodes": res.nodes, "incumbents": res.incumbents, "n_vars": m.num_vars,
-                     "n_rows": m.num_rows})
+        info = {"solve_time": res.runtime, "nodes": res.nodes, "incumbents": res.incumbents, "n_vars": m.num_vars,
+                "n_rows": m.num_rows}
+        J, out = self._simulate(x0, goal, U)
+        if abs(J - res.objective) <= 1e-6 * (1.0 + abs(res.objective)) and out <= 1e-6:
+            return Plan(U, res.objective, time.perf_counter() - t0, res.status, res.bound, res.gap, ro.n_binaries, info)
+        # The solver's point is feasible only within its tolerances: a binary of 1e-6 times a big-M of 1e6 lets a
+        # ReLU output be off by 1, so the actions did not achieve the MILP objective (a wide action box, a long
+        # horizon). Re-solve the LP with the binaries fixed at their rounded values (no big-M slack left) and keep
+        # the best of those actions, the solver's and the warm start by their simulated cost (states inside the
+        # state box first), which is what the plan reports.
+        info["milp_objective"] = res.objective
+        cands = [(out > 1e-6, J, 0, U)]
+        mm = m.copy()
+        ints = np.flatnonzero(np.asarray(m.integer, dtype=bool))
+        mm.fix(ints, np.round(res.x[ints]))
+        lp = mm.solve(self.solver, time_limit=self.time_limit, relax=True, threads=self.threads)
+        if lp.x is not None:
+            U2 = np.clip(lp.x[ro.U], self.u_lo, self.u_hi)
+            J2, out2 = self._simulate(x0, goal, U2)
+            cands.append((out2 > 1e-6, J2, 1, U2))
+        if ws is not None:
+            J3, out3 = self._simulate(x0, goal, warm)
+            cands.append((out3 > 1e-6, J3, 2, warm))
+        leaves, J, _, U = min(cands, key=lambda c: c[:3])
+        gap = max(0.0, J - res.bound) / max(abs(J), 1e-10) if math.isfinite(res.bound) else math.inf
+        # still optimal only if the simulated cost meets the lower bound within the requested gap (or HiGHS's
+        # absolute one, 1e-6); the bound stays valid: the tolerances only enlarged the feasible set
+        proved = res.status == "optimal" and not leaves and J - res.bound <= max(self.mip_gap * abs(J), 1e-6)
+        return Plan(U, J, time.perf_counter() - t0, "optimal" if proved else "feasible", res.bound, gap,
+                    ro.n_binaries, info)
+
+    def _simulate(self, x0, goal, actions) -> tuple[float, float]:
+        """(cost, largest state-box violation) of an action sequence by simulating the network in float64."""
+        c = self.cost
+        J = l1_cost_numpy(self.layers, x0, actions, goal, c.goal_dims, self.residual, c.stage_weight,
+                          c.final_weight, c.action_weight)
+        out = 0.0
+        if self.x_lo is not None or self.x_hi is not None:
+            lo = -np.inf if self.x_lo is None else np.asarray(self.x_lo, dtype=np.float64).reshape(-1)
+            hi = np.inf if self.x_hi is None else np.asarray(self.x_hi, dtype=np.float64).reshape(-1)
+            x = np.asarray(x0, dtype=np.float64)
+            for u in np.asarray(actions, dtype=np.float64):
+                f = forward_layers(self.layers, np.concatenate([x, u])[None])[0]
+                x = x + f if self.residual else f
+                s = 1.0 + np.abs(x)   # relative beyond 1, as the MILP's own tolerances
+                out = max(out, float(np.max((lo - x) / s, initial=0.0)), float(np.max((x - hi) / s, initial=0.0)))
+        return J, out
 
 
 def _as_t(a, dtype):
