@@ -32,7 +32,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["FAMILIES", "DiagMinusOuter", "family_eval", "pooled_rho"]
+__all__ = ["FAMILIES", "DiagMinusOuter", "family_eval", "pooled_rho", "pooled_rho_sf"]
 
 FAMILIES = ("baseline", "cumulative", "adjacent", "continuation")
 
@@ -342,4 +342,21 @@ def pooled_rho(family: str, counts) -> np.ndarray:
     if family == "continuation":
         tail = np.cumsum(p[::-1])[::-1]
         return p[:-1] / tail[:-1]
+    raise ValueError(f"unknown family {family!r}; valid: {', '.join(FAMILIES)}")
+
+
+def pooled_rho_sf(family: str, counts) -> np.ndarray:
+    """1 - rho_j of :func:`pooled_rho`, from the counts above the split (no cancellation): rho_j itself rounds to
+    1 once the counts below outnumber those above by ~1e16, and g_j(1) = inf."""
+    p = np.asarray(counts, dtype=float)
+    p = p / p.sum()
+    if family == "baseline":
+        return p[-1] / (p[:-1] + p[-1])
+    if family == "cumulative":
+        return np.cumsum(p[::-1])[::-1][1:]
+    if family == "adjacent":
+        return p[1:] / (p[:-1] + p[1:])
+    if family == "continuation":
+        tail = np.cumsum(p[::-1])[::-1]
+        return tail[1:] / tail[:-1]
     raise ValueError(f"unknown family {family!r}; valid: {', '.join(FAMILIES)}")

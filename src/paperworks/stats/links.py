@@ -287,6 +287,17 @@ class Link:
                                 np.where(p > 1.0 - _Q_TAIL, 1.0 / np.tan(np.pi * (1.0 - p)), np.tan(np.pi * (p - 0.5))))
         return self._t_quantile(p)
 
+    def quantile_sf(self, s):
+        """F^{-1}(1 - s) from the upper-tail probability s itself (accurate where 1 - s rounds to 1)."""
+        s = np.asarray(s, dtype=float)
+        n = self.name
+        with np.errstate(divide="ignore"):
+            if n == "cloglog":      # 1 - F = exp(-exp(eta))
+                return np.log(-np.log(s))
+            if n == "loglog":       # 1 - F = 1 - exp(-exp(-eta))
+                return -np.log(-np.log1p(-s))
+        return -self.quantile(s)    # logit, probit, cauchit, t: symmetric, F^{-1}(1 - s) = -F^{-1}(s)
+
     def _t_quantile(self, p):
         """stats.t.ppf, except where it fails in the far tails (it returned +inf for tiny p, e.g. p = 1e-300
         with nu = 3): there Newton's method on log F(x) = log p from the leading tail term

@@ -37,7 +37,8 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, special, stats
 
-from paperworks.stats.families import FAMILIES, DiagMinusOuter, _row_max, _row_sum, family_eval, pooled_rho
+from paperworks.stats.families import (FAMILIES, DiagMinusOuter, _row_max, _row_sum, family_eval, pooled_rho,
+                                       pooled_rho_sf)
 from paperworks.stats.links import Link, make_link
 
 __all__ = ["MultinomialLinkModel", "MultinomialLinkResults", "PerfectSeparationError",
@@ -669,30 +670,45 @@ class MultinomialLinkModel:
         return FB
 
     def observed_information(self, theta, h: float = 1e-6) -> np.ndarray:
-        """-Hessian of l by central differences of the analytic score (for cov_type='observed')."""
+        """-Hessian of l by central differences of the analytic score (for cov_type='observed').
+
+        The step of parameter a is h * max(|theta_a|, 1 / s_a), s_a = max |x| of its covariate (1 for an
+        intercept): it moves eta by about h whatever the covariate's units. A step of h * max(1, |theta_a|)
+        moved eta by h * s_a, and the truncation error grew as s_a^2 (SEs 0.7% off at s_a ~ 1e5)."""
         theta = self._params(theta, "observed_information")
         p = theta.size
+        q, K = self._Z.shape[1], self.J - 1
+        zmax = np.abs(self._Z).max(axis=0) if self._Z.shape[0] else np.ones(q)
+        # the design row (0 = intercept) of each parameter: vec(B) = C theta, B[a, k] at a * K + k
+        rows = np.argmax(self._C != 0, axis=0) // K
         H = np.zeros((p, p))
         for a in range(p):
             e = np.zeros(p)
-            step = h * max(1.0, abs(theta[a]))
+            step = h * max(1.0 / zmax[rows[a]], abs(theta[a]))
             e[a] = step
             H[:, a] = (self.score(theta + e) - self.score(theta - e)) / (2 * step)
         return -(H + H.T) / 2
 
     def start_params(self) -> np.ndarray:
-        """Paper's feasible start: intercepts g_j(pooled rho_j), slopes 0."""
+        """Paper's feasible start: intercepts g_j(pooled rho_j), slopes 0. Where rho_j rounds to 1 (counts below
+        the split ~1e16 times those above; g_j(1) = inf) the intercept is g_j from 1 - rho_j instead."""
         tot = self._Y.sum(axis=0)
         K = self.J - 1
         rho = np.empty(K)
+        sf = np.empty(K)
         for b in self.blocks:
             if b.kind == "split":
                 k = b.preds.start + 1
                 rho[b.preds] = tot[:k].sum() / tot.sum()
+                sf[b.preds] = tot[k:].sum() / tot.sum()
             elif b.cats.stop - b.cats.start > 1:
                 rho[b.preds] = pooled_rho(b.family, tot[b.cats])
+                sf[b.preds] = pooled_rho_sf(b.family, tot[b.cats])
         theta = np.zeros(self.k_params)
-        theta[:K] = [lk.quantile(r) for lk, r in zip(self.links, rho)]
+        with np.errstate(divide="ignore"):                  # g_j(1) = inf: replaced below
+            theta[:K] = [lk.quantile(r) for lk, r in zip(self.links, rho)]
+        for j in np.flatnonzero(~np.isfinite(theta[:K])):
+            theta[j] = self.links[j].quantile_sf(sf[j])
         return theta
 
     # ------------------------------------------------------------------ fitting
@@ -717,11 +733,20 @@ class MultinomialLinkModel:
         if theta.shape != (self.k_params,):
             raise ValueError(f"{_W}.fit: start_params must have shape ({self.k_params},) (got {theta.shape})")
         if not np.isfinite(theta).all():    # was reported as 'outside the feasible region'
+            if start_params is None:
+                raise ValueError(f"{_W}.fit: the default starting values (link quantiles of the pooled category "
+                                 f"proportions) are not finite: {theta}; pass start_params")
             raise ValueError(f"{_W}.fit: start_params contain NaN/inf")
         cur = self._evaluate(theta, Y=self._Y)          # (log pi, score wrt eta, U) at theta
         ll = self._ll_from(cur[0])
         if not np.isfinite(ll):
             if not self._feasible(cur[0]):
+                if start_params is None:
+                    # the pooled rho_j of two cumulative predictors round to the same double: a category whose
+                    # share is below ~1e-16 of the ones around it
+                    raise InfeasibleError(f"{_W}.fit: the default starting values are outside the feasible region "
+                                          f"(two pooled cumulative proportions are equal in double precision: a "
+                                          f"category ~1e16 times rarer than its neighbours); pass start_params")
                 raise InfeasibleError(f"{_W}.fit: start_params are outside the feasible region")
             raise InfeasibleError(f"{_W}.fit: the log-likelihood is -inf at start_params "
                                   f"({self._zero_prob_observed(cur[0])} observed cell(s) with probability 0 in "
@@ -937,6 +962,18 @@ class MultinomialLinkModel:
         return f"{fam}, link {lk}, {self.assumption}"
 
 
+def _scaled_cond(info) -> float:
+    """Condition number of the information with each parameter in its own units, D^-1/2 info D^-1/2 with
+    D = diag(info): singularity does not depend on the covariates' units, but cond(info) does (a covariate in
+    units of 1e7 gave cond ~ 1e14 and a false 'singular' warning at a well-determined estimate). Falls back to
+    cond(info) where a diagonal entry is not positive and finite."""
+    d = np.diag(info)
+    if not (np.all(d > 0) and np.all(np.isfinite(d))):
+        return float(np.linalg.cond(info))
+    s = 1.0 / np.sqrt(d)
+    return float(np.linalg.cond(info * s[:, None] * s[None, :]))
+
+
 class MultinomialLinkResults:
     """Fit of a :class:`MultinomialLinkModel` (statsmodels-like)."""
 
@@ -958,7 +995,7 @@ class MultinomialLinkResults:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", linalg.LinAlgWarning)
                 self.cov_params_ = linalg.inv(info)
-            if np.linalg.cond(info) > 1e13:
+            if _scaled_cond(info) > 1e13:
                 raise linalg.LinAlgError
             if not np.all(np.isfinite(self.cov_params_)) or np.any(np.diag(self.cov_params_) < 0):
                 raise linalg.LinAlgError
