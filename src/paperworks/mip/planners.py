@@ -52,7 +52,7 @@ class Plan:
     actions: np.ndarray        # [T, nu]
     objective: float           # model-predicted cost of the plan (MILP: its simulated cost if they differ)
     time: float                # seconds spent planning
-    status: str = "ok"         # MILP: optimal / feasible (time limit, incumbent); others: ok
+    status: str = "ok"         # MILP: optimal / feasible (limit hit, or cost not certified); others: ok
     bound: float = -math.inf   # MILP lower bound
     gap: float = math.nan
     n_binaries: int = 0
@@ -136,7 +136,9 @@ class MILPPlanner:
     Each call builds the horizon MILP for the current x0 (bounds recomputed from x0), warm-starts from
     ``warm`` (e.g. the shifted previous plan) and solves under ``time_limit``. A time-out with an incumbent
     returns it with status ``feasible`` and the remaining gap; without incumbent NoSolutionError is raised;
-    an infeasible MILP raises InfeasibleError.
+    an infeasible MILP raises InfeasibleError. The returned actions are simulated through the network: when
+    their cost is not the MILP objective (big-M slack at the solver's tolerances, e.g. a very wide action box),
+    the plan reports the simulated cost, and ``optimal`` only if the solver's lower bound certifies it.
     """
 
     def __init__(self, layers: list[AffineLayer], u_lo, u_hi, T: int, cost: PlanCost, *, residual: bool = True,
