@@ -9,6 +9,7 @@
 """
 
 import math
+import warnings
 
 import pytest
 import torch
@@ -116,3 +117,20 @@ def test_auto_damping_is_relative_to_the_hessians_scale():
         solve_dense(H, torch.ones(2, dtype=torch.float64), 0.0)
     with pytest.warns(UserWarning, match="added damping 1e-08"):   # a zero Hessian keeps the old 1e-8
         assert solve_dense(torch.zeros(2, 2, dtype=torch.float64), torch.ones(2, dtype=torch.float64), "auto")[1] == 1e-8
+
+
+def test_lissa_warns_when_the_series_is_cut_before_it_converges():
+    from paperworks.curvature import lissa
+
+    for dtype in (torch.float64, torch.float32):
+        H, b = _spd(20, 1e3, 0, dtype)
+        want = torch.linalg.solve(H.double(), b.double())
+        with pytest.warns(UserWarning, match="stopped at depth=1000 before converging"):
+            x = lissa(lambda u: H @ u, b, depth=1000)       # 26% off (H)^{-1} b: was silent
+        assert float((x.double() - want).norm() / want.norm()) > 0.1
+        H, b = _spd(20, 1e2, 0, dtype)                       # converges (float32: at its rounding floor)
+        want = torch.linalg.solve(H.double(), b.double())
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            x = lissa(lambda u: H @ u, b, depth=3000)
+        assert float((x.double() - want).norm() / want.norm()) < (1e-4 if dtype == torch.float32 else 1e-7)

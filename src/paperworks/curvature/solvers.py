@@ -175,7 +175,8 @@ def lissa(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tensor, damping: f
     """(A + damping I)^{-1} b by the recursive Neumann series (LiSSA, Agarwal et al. 2017).
 
     ``A`` may be a full-batch or a stochastic (mini-batch) Hessian-vector product. Stops early when the
-    update falls below ``tol`` relative to the iterate.
+    update falls below ``tol`` relative to the iterate; with ``tol > 0``, a series still moving at ``depth``
+    (above the dtype's rounding floor, 100 eps) gives a warning: the result is then a truncated series.
     """
     _check_damping(damping)
     if damping == "auto":
@@ -188,15 +189,24 @@ def lissa(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tensor, damping: f
     if not scale > 0:
         raise SingularHessianError(f"{who}: the Hessian is zero; increase damping")
     h = b.clone()
+    done, rel = False, 0.0
     for _ in range(depth):
         h_new = b + h - (A(h) + damping * h) / scale
         if not torch.isfinite(h_new).all() or float(h_new.norm()) > 1e12 * max(float(b.norm()), 1e-30):
             raise SingularHessianError(f"{who}: the series diverged (scale={scale:.3g} too small or Hessian "
                                        "indefinite); increase damping or scale")
-        done = float((h_new - h).norm()) <= tol * float(h_new.norm())
+        du, nh = float((h_new - h).norm()), float(h_new.norm())
+        done = du <= tol * nh
+        rel = du / nh if nh > 0 else (0.0 if du == 0 else math.inf)
         h = h_new
         if done:
             break
+    if tol > 0 and not done and rel > 100 * torch.finfo(b.dtype).eps:
+        # the series was cut at `depth` while still moving (not at the dtype's rounding floor): a full-batch
+        # run of depth 1000 on a Hessian of condition 1e3 was 26% off (H + damping I)^{-1} b, without a word
+        warnings.warn(f"{who}: the series stopped at depth={depth} before converging (last relative update "
+                      f"{rel:.2g} > tol={tol:g}); the result is a truncated series: increase the depth or the "
+                      "damping, or use cg / exact", stacklevel=2)
     return _finite(h / scale, who)
 
 
