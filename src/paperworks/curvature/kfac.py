@@ -207,8 +207,9 @@ class KFAC:
                 L.S = torch.zeros_like(L.S)
 
             def corr(L, a, g):
-                DW = torch.einsum("bto,bti->boi", g, a).double()  # per-sample gradient matrices
-                proj = L.QG.T @ DW @ L.QA
+                # Q_G^T DW_n Q_A of the per-sample gradients DW_n = sum_t g_nt a_nt^T, projected before the sum
+                # over t: one [b, out, in] float64 tensor (no float32 DW plus float64 copies of it)
+                proj = torch.einsum("bto,bti->boi", g.double() @ L.QG, a.double() @ L.QA)
                 L.S += (proj ** 2).sum(0)
 
             self._pass(corr)
