@@ -90,11 +90,15 @@ def lp_dual(c, A, b, lb=0.0, ub=math.inf) -> tuple[float, np.ndarray]:
 
 
 def chvatal_dual_value(y, d) -> float:
-    """F(d) = ceil(y'd) (a Chvatal function of rank one); tolerance 1e-9 absorbs LP round-off."""
+    """F(d) = ceil(y'd) (a Chvatal function of rank one).
+
+    A tolerance of 1e-9 relative to the products' size, max(1, sum |y_i d_i|), absorbs LP and summation
+    round-off; an absolute 1e-9 did not at large costs: y'b = 76392710.00000001 (one ulp of round-off above the
+    integral LP value) gave F(b) = 76392711 > z = 76392710, a 'lower bound' above the MILP optimum."""
     y, d = _arr("y", y, 1), _arr("d", d, 1)
     if y.size != d.size:
         raise DataError(f"chvatal_dual_value: y has {y.size} entries, d has {d.size}")
-    return float(math.ceil(float(np.dot(y, d)) - 1e-9))
+    return float(math.ceil(float(np.dot(y, d)) - 1e-9 * max(1.0, float(np.abs(y * d).sum()))))
 
 
 def dual_feasible(y, A, c) -> bool:
