@@ -79,7 +79,7 @@ def upweight_influence(model: nn.Module, loss_fn, train: Any, objective, params:
     gf = objective_grad(model, objective, ps)
     ihvp = InverseHVP(model, loss_fn, train, ps, damping, solver, None, **solver_kw)
     s = ihvp.solve(gf if gf.ndim == 1 else gf.T)          # [P] or [P, m]
-    out = torch.empty((n,) + tuple(s.shape[1:]), dtype=ps.dtype)
+    out = torch.empty((n,) + tuple(s.shape[1:]), dtype=ps.dtype, device=ps.device)
     i = 0
     for G in iter_per_sample_grads(model, loss_fn, train, ps, batch_size):
         out[i:i + G.shape[0]] = -(G @ s)
@@ -127,8 +127,8 @@ def influence_scores_loop(model: nn.Module, loss_fn, train: Any, objective, para
     if gf.ndim != 1:
         raise PaperworksError(f"influence_scores_loop: the reference loop takes a scalar objective (got {gf.shape[0]} "
                               "values); use influence_scores for a vector objective")
-    H = exact_hessian(model, loss_fn, train, ps) + damping * torch.eye(ps.numel, dtype=ps.dtype)
-    out = torch.empty(n, dtype=ps.dtype)
+    H = exact_hessian(model, loss_fn, train, ps) + damping * torch.eye(ps.numel, dtype=ps.dtype, device=ps.device)
+    out = torch.empty(n, dtype=ps.dtype, device=ps.device)
     for k in range(n):
         loss = loss_fn(model, slice_data(train, slice(k, k + 1)))
         g = flat_grad(loss, ps)
