@@ -682,16 +682,44 @@ class MultinomialLinkModel:
 
         The step of parameter a is h * max(|theta_a|, 1 / s_a), s_a = max |x| of its covariate (1 for an
         intercept): it moves eta by about h whatever the covariate's units. A step of h * max(1, |theta_a|)
-        moved eta by h * s_a, and the truncation error grew as s_a^2 (SEs 0.7% off at s_a ~ 1e5)."""
+        moved eta by h * s_a, and the truncation error grew as s_a^2 (SEs 0.7% off at s_a ~ 1e5).
+
+        At an estimate on the feasibility boundary of a cumulative model (some rho_i,j+1 - rho_ij ~ 1e-10) a step
+        to one side of theta may leave the feasible region: that column then uses the second-order one-sided
+        difference (-3 s(theta) + 4 s(theta + e) - s(theta + 2e)) / 2e on the feasible side (first order if only
+        theta + e is feasible). Central differences everywhere else, as before."""
         theta = self._params(theta, "observed_information")
         p = theta.size
         inv_units = 1.0 / self._param_units()
+
+        def score_or_none(th):
+            try:
+                return self.score(th)
+            except InfeasibleError:
+                return None
+
         H = np.zeros((p, p))
+        s0 = None
         for a in range(p):
             e = np.zeros(p)
             step = h * max(inv_units[a], abs(theta[a]))
             e[a] = step
-            H[:, a] = (self.score(theta + e) - self.score(theta - e)) / (2 * step)
+            sp, sm = score_or_none(theta + e), score_or_none(theta - e)
+            if sp is not None and sm is not None:
+                H[:, a] = (sp - sm) / (2 * step)
+                continue
+            if sp is None and sm is None:
+                raise InfeasibleError(f"{_W}.observed_information: theta lies on the feasibility boundary in both "
+                                      f"directions of {self.param_names[a]} (steps of +-{step:.1e} leave the "
+                                      f"feasible region); use cov_type='expected'")
+            if s0 is None:
+                s0 = self.score(theta)
+            sign, s1 = (1.0, sp) if sp is not None else (-1.0, sm)
+            s2 = score_or_none(theta + 2 * sign * e)
+            if s2 is None:
+                H[:, a] = (s1 - s0) / (sign * step)
+            else:
+                H[:, a] = (-3.0 * s0 + 4.0 * s1 - s2) / (2 * sign * step)
         return -(H + H.T) / 2
 
     def start_params(self) -> np.ndarray:
