@@ -168,6 +168,19 @@ class HighsBackend:
         ms = h.getModelStatus()
         if ms == highspy.HighsModelStatus.kModelEmpty:
             return _empty_result(m, runtime, relax or not any(m.integer))
+        if ms == highspy.HighsModelStatus.kInfeasible and "presolve" not in options:
+            # HiGHS' presolve declared models with near-fixed columns infeasible (a ReLU rollout with a one-point
+            # action box: bound ranges of 1e-8, a point violating nothing by more than 3e-14, optimal without
+            # presolve): an infeasibility is only reported once the solve without presolve confirms it
+            left = None if time_limit is None else time_limit - runtime
+            if left is not None and left <= 0:
+                return MILPResult("no_solution", None, math.inf, -math.inf, math.inf, runtime, incumbents,
+                                  solver="highs", raw_status="Infeasible (presolve; no time left to confirm)")
+            again = self.solve(m, time_limit=left, mip_gap=mip_gap, warm_start=warm_start, relax=relax,
+                               threads=threads, verbose=verbose, options={**options, "presolve": "off"})
+            again.runtime += runtime
+            again.incumbents = incumbents + again.incumbents
+            return again
         raw = h.modelStatusToString(ms)
         info = h.getInfo()
         has_sol = info.primal_solution_status == highspy.kSolutionStatusFeasible
