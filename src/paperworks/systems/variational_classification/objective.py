@@ -401,7 +401,40 @@ def gaussian_kl(m_q: torch.Tensor, var_q: torch.Tensor, m_p: torch.Tensor, var_p
             raise DataError(f"gaussian_kl: '{name}' must hold finite variances > 0")
     if not (torch.isfinite(m_q).all() and torch.isfinite(m_p).all()):
         raise DataError("gaussian_kl: the means contain NaN or inf")
-    return 0.5 * (torch.log(var_p / var_q) + (var_q + (m_q - m_p).pow(2)) / var_p - 1).sum(-1)
+    # written as 1/2 sum_d [ (x - 1 - log x) + (m_q - m_p)^2 / var_p ], x = var_q / var_p: the textbook form
+    # overflowed var_p / var_q (float32 var_q = 1e-30, var_p = 1e30: inf, true 68.58), took inf - inf for a
+    # ratio past the range (NaN), squared a mean gap past the range, and cancelled x - 1 against log x for
+    # near-equal variances (float32 var_q = 1.0001 var_p: 6% off; float64 1 + 1e-9: 0 instead of 5e-19)
+    dm = (m_q - m_p) / var_p.sqrt()
+    return 0.5 * (_x_minus_1_minus_log_x(var_q, var_p) + dm * dm).sum(-1)
+
+
+_ATANH_SERIES = tuple(1.0 / k for k in range(3, 24, 2))   # atanh(u) - u = u^3 (1/3 + u^2/5 + u^4/7 + ...)
+
+
+def _x_minus_1_minus_log_x(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """x - 1 - log x for x = a / b (a, b > 0) to a few ulps: near x = 1 by the series in u = (x - 1)/(x + 1)
+    (x - 1 - log x = 2u^2/(1 - u) - 2 (atanh u - u), no cancellation), elsewhere directly, with log x taken as
+    log a - log b where the ratio a / b is not a normal number (overflow, underflow). Both branches are
+    finite, so the gradient holds no NaN."""
+    with torch.no_grad():
+        near = (a - b).abs() <= 0.25 * b                       # |x - 1| <= 1/4: |u| <= 1/7
+    a_near = torch.where(near, a, b)                           # x = 1 off the near set: the series stays finite
+    d = (a_near - b) / b                                       # x - 1 (the difference is exact here)
+    u = d / (2 + d)                                            # (x - 1)/(x + 1), without a + b (overflow)
+    u2 = u * u
+    s = torch.zeros_like(u2)
+    for coef in reversed(_ATANH_SERIES):
+        s = s * u2 + coef
+    series = 2 * u2 / (1 - u) - 2 * u * u2 * s
+    a_far = torch.where(near, b, a)                            # x = 1 on the near set: finite there
+    x = a_far / b
+    with torch.no_grad():
+        normal = (x >= torch.finfo(x.dtype).tiny) & (x <= torch.finfo(x.dtype).max)
+    # log x of the rounded ratio where it is a normal number (one rounding), else log a - log b
+    log_x = torch.where(normal, torch.log(torch.where(normal, x, torch.ones_like(x))),
+                        torch.log(a_far) - torch.log(b))
+    return torch.where(near, series, x - 1 - log_x)
 
 
 @torch.no_grad()
