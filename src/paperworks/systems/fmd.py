@@ -36,6 +36,7 @@ for the tabular sets), and the bias is the corpus' natural one (nothing planted)
 
 from __future__ import annotations
 
+import numbers
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -230,7 +231,12 @@ def head_hessian(head: nn.Linear, feats: torch.Tensor, lam: float, chunk: int = 
     """Closed-form Hessian [C*d, C*d] of the mean head objective w.r.t. the head weights (row-major W [C, d]):
 
     H = (1/n) sum_n (diag(p_n) - p_n p_n^T) (x) h_n h_n^T + lam I,   p_n = softmax(W h_n + b).
+
+    ``chunk`` (rows per block, an integer >= 1) bounds the memory only.
     """
+    if isinstance(chunk, bool) or not isinstance(chunk, numbers.Integral) or chunk < 1:
+        # a negative chunk skipped every row and returned lam I; 0 failed inside range()
+        raise PaperworksError(f"head_hessian: chunk must be an integer >= 1 (got {chunk!r})")
     with torch.no_grad():
         C, d = head.weight.shape
         n = feats.shape[0]
