@@ -207,7 +207,13 @@ def counterfactual_bias(logits: torch.Tensor, logits_cf: torch.Tensor, y: torch.
 
 
 def model_bias(model: FMDNet, cf: CounterfactualSet, batch: int = 4096) -> float:
-    """Counterfactual bias of a full model on a counterfactual set (no grad)."""
+    """Counterfactual bias of a full model on a counterfactual set (no grad); ``batch`` (pairs per forward
+    pass, an integer >= 1) bounds the memory only."""
+    if isinstance(batch, bool) or not isinstance(batch, numbers.Integral) or batch < 1:
+        # a negative batch skipped every pair and returned a bias of 0.0; 0 failed inside range()
+        raise PaperworksError(f"model_bias: batch must be an integer >= 1 (got {batch!r})")
+    if len(cf.y) == 0:
+        raise DataError("model_bias: no pairs (m = 0); the bias of an empty set is undefined")
     with torch.no_grad():
         tot = 0.0
         for s in range(0, len(cf.y), batch):
