@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import numbers
 import warnings
 
 import numpy as np
@@ -130,6 +131,9 @@ def kmeans_scores(z, y, n_clusters: int | None = None, *, n_runs: int = 10, seed
     y = _np(y).astype(np.int64).ravel()
     if y.size != z.shape[0]:
         raise DataError(f"kmeans_scores: {z.shape[0]} embeddings but {y.size} labels")
+    if isinstance(n_runs, bool) or not isinstance(n_runs, numbers.Integral) or n_runs < 1:
+        # n_runs = 0 returned NaN scores (the mean of no run) with a RuntimeWarning only
+        raise DataError(f"kmeans_scores: n_runs must be an integer >= 1 (got {n_runs!r})")
     k = int(n_clusters or len(np.unique(y)))
     if not 2 <= k <= z.shape[0]:
         raise DataError(f"kmeans_scores: need 2 <= n_clusters <= N (got {k}, N={z.shape[0]})")
