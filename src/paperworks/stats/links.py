@@ -38,6 +38,7 @@ _EXP_HI = 700.0         # the clamp of the plain cloglog / loglog formulas
 _SQ_HI = 1e150          # x * x overflows for |x| > 1.34e154
 _TINY_P = 1e-300        # a cdf below this lies in (or next to) the subnormals: its log loses digits
 _NEAR_ONE = 1e-10       # log(1 - s) with s below this loses > 6 digits: log1p(-s) instead
+_T_CHECK = 1e-10        # t quantile: ppf's answers with min(p, 1 - p) below this are checked against the log cdf
 _Q_TAIL = 1e-8          # cauchit quantile: tan(pi (p - 1/2)) loses > 8 digits for p or 1 - p below this
 
 
@@ -299,32 +300,49 @@ class Link:
         return -self.quantile(s)    # logit, probit, cauchit, t: symmetric, F^{-1}(1 - s) = -F^{-1}(s)
 
     def _t_quantile(self, p):
-        """stats.t.ppf, except where it fails in the far tails (it returned +inf for tiny p, e.g. p = 1e-300
-        with nu = 3): there Newton's method on log F(x) = log p from the leading tail term
+        """stats.t.ppf, except where it fails in the far tails: +inf for tiny p (e.g. p = 1e-300 with nu = 3),
+        its saturation near 4.7e153 (nu < 1), and finite but wrong answers (|x| off by up to a factor 2 for
+        2 <= nu <= 4 and p below ~1e-120: nu = 3, p = 1e-200 gave -2.40e66 for -4.80e66), found by checking
+        the answers with lower-tail probability below 1e-10 against the log cdf. There Newton's method on
+        log F(x) = log p, started from ppf's answer where finite, else from the leading tail term
         log F ~ log(1/2) + (nu/2) log(nu / x^2) - log(nu/2) - log B(nu/2, 1/2)."""
         nu = self.df
+        p = np.asarray(p, dtype=float)
         q = np.asarray(stats.t.ppf(p, nu), dtype=float)
         lo = np.minimum(p, 1.0 - p)
         bad = (lo > 0) & ~(np.abs(q) <= _SQ_HI)          # +-inf or ppf's saturation near 4.7e153 (nu < 1)
+        tail = (lo > 0) & (lo < _T_CHECK) & ~bad
+        off = np.zeros_like(bad)
+        if np.any(tail):
+            with np.errstate(divide="ignore"):
+                lF = self.logcdf(-np.abs(np.where(tail, q, -1.0)))
+                lpt = np.log(np.where(tail, lo, 0.5))
+            off = tail & ~(np.abs(lF - lpt) <= 1e-12 * np.abs(lpt))
+            bad = bad | off
         if not np.any(bad):
             return q
-        lp = np.log(np.where(bad, lo, 0.5))
+        b = np.flatnonzero(bad.ravel())
+        lp = np.log(lo.ravel()[b])
         a = 0.5 * nu
         lx = (np.log(0.5) + a * np.log(nu) - np.log(a) - special.betaln(a, 0.5) - lp) / nu   # log |x|
         with np.errstate(over="ignore"):
             x = -np.exp(lx)                                # -inf: |x| beyond the doubles (correct rounding)
+        x = np.where(off.ravel()[b], -np.abs(q.ravel()[b]), x)
         fin = np.isfinite(x)
         xs = np.where(fin, x, -1.0)
-        for _ in range(100):
-            lF = _t_log_lower_tail(nu, xs)
-            lf = self.logpdf(xs)
-            x_new = np.minimum(xs - (lF - lp) / np.exp(lf - lF), 0.5 * xs)     # Newton, kept in the lower tail
-            done = np.all(np.abs(x_new - xs) <= 4e-16 * np.abs(xs))
-            xs = x_new
-            if done:
-                break
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for _ in range(100):
+                lF = _t_log_lower_tail(nu, xs)
+                lf = self.logpdf(xs)
+                x_new = np.minimum(xs - (lF - lp) / np.exp(lf - lF), 0.5 * xs)   # Newton, kept in the lower tail
+                done = np.all(np.abs(x_new - xs) <= 4e-16 * np.abs(xs))
+                xs = x_new
+                if done:
+                    break
         x = np.where(fin, xs, x)
-        return np.where(bad, np.where(p < 0.5, x, -x), q)
+        out = q.copy()
+        out.ravel()[b] = np.where(p.ravel()[b] < 0.5, x, -x)
+        return out
 
 
 def make_link(spec, df: float | None = None, where: str = "MultinomialLinkModel") -> Link:
