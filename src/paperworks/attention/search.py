@@ -9,10 +9,11 @@ maximum output length = input length + 50, "terminate early when possible". A hy
 the 2k best continuations of the k alive hypotheses are scored; the best k of them that do not end in EOS
 stay alive; every one that ends in EOS is a candidate for the finished set, which keeps the k best finished
 hypotheses seen so far (by ``log P / lp``). A sentence stops at its length limit, or as soon as its worst
-finished hypothesis scores above the best alive one's log-probability divided by ``lp(limit)``: log P only
-falls and lp only grows, so no alive hypothesis can then enter the finished set and stopping changes
-nothing (tested against ``stop="never"``, the same search always run to the length limit). The result
-is the best finished hypothesis; a sentence with none at its limit returns its best alive hypothesis.
+finished hypothesis scores above the best alive one's log-probability divided by ``lp(limit)`` (by the lp of
+the next length when ``alpha < 0``, where lp falls with length): log P only falls, so no alive hypothesis
+can then enter the finished set and stopping changes nothing (tested against ``stop="never"``, the same
+search always run to the length limit). The result is the best finished hypothesis; a sentence with none
+at its limit returns its best alive hypothesis.
 
 ``stop="first_k"`` is the earlier rule of this library (fairseq-like): only EOS continuations among the
 best k finish a hypothesis and a sentence stops once it has k finished hypotheses, or at its limit,
@@ -172,8 +173,11 @@ def beam_search(model, src: torch.Tensor, beam_size: int = 4, alpha: float = 0.6
         if first_k:
             done = torch.tensor([len(finished[int(b)]) >= k for b in sent], device=dev) | at_limit
         elif stop == "bound":
-            # no alive hypothesis can beat the worst finished one: log P only falls, lp(|Y|) <= lp(limit)
-            best_alive = scores[:, 0] / length_penalty(limit[sent], alpha)
+            # no alive hypothesis can beat the worst finished one: log P only falls, lp(|Y|) <= lp(limit);
+            # with alpha < 0 lp falls with |Y|, so the largest lp still to come is lp(t + 2) (lp(limit)
+            # stopped too early there and missed a better, longer hypothesis)
+            lp_max = length_penalty(limit[sent], alpha) if alpha >= 0 else float(length_penalty(new_len + 1, alpha))
+            best_alive = scores[:, 0] / lp_max
             worst_fin = torch.tensor([finished[int(b)][-1][0] if finished[int(b)] else float("-inf") for b in sent],
                                      dtype=torch.float64, device=dev)
             done = (worst_fin > best_alive) | at_limit
