@@ -3,8 +3,12 @@
 The only attribute so far is ``gender``: every word of :data:`GENDER_PAIRS` is replaced by its partner
 (he <-> she, his <-> her, man <-> woman, ...), matching whole words case-insensitively and keeping the case
 pattern of the original (``He`` -> ``She``, ``MEN`` -> ``WOMEN``); everything else, punctuation and
-whitespace included, is left untouched. The table is a bijection, so the swap is an involution:
-``swap_attribute(swap_attribute(t)) == t`` for every text.
+whitespace included, is left untouched. The table is a bijection, so the swap is an involution,
+``swap_attribute(swap_attribute(t)) == t``, for every text whose marker words are lower-case, UPPER-case or
+Title-case (all of them in the fortunes corpus). A marker word in another case pattern (``hIS``, ``SHe``,
+``mR``) takes its first letter's case and lower-case after it, so it does not come back as written
+(``hIS`` -> ``her`` -> ``his``): partners of different lengths have different numbers of case patterns, so no
+case rule keeps every mixed-case word invertible.
 
 English pronouns are not one-to-one: ``her`` is both the possessive (``his``) and the object (``him``).
 Without a part-of-speech tagger no word table can be both grammatical everywhere and invertible; we keep
