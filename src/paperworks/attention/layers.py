@@ -73,7 +73,9 @@ class MultiHeadAttention(nn.Module):
         masked gets zero weights and output ``out_proj(0)``, as in the fused path (torch's MHA gives NaN)."""
         q = self._heads(self.q_proj(query))
         T, S = q.shape[-2], k.shape[-2]
-        scores = q @ k.transpose(-2, -1) / math.sqrt(self.d_k)
+        # scaled before the product (as torch's MHA does): Q K^T itself overflowed float16 (inf, NaN output)
+        # where the scaled scores fit
+        scores = (q * (1.0 / math.sqrt(self.d_k))) @ k.transpose(-2, -1)
         mask = combine_attention_masks(build_attention_mask(key_padding_mask, causal, T, S, device=q.device),
                                        attn_mask)
         dead = None
