@@ -298,6 +298,8 @@ class BlackBox:
     @torch.no_grad()
     def probs(self, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
         check_images("BlackBox.probs", x, self._model)
+        # before counting: a batch_size of 0 / -1 / 2.5 failed inside range() or torch.cat with the queries counted
+        batch_size = check_int("BlackBox.probs", "batch_size", batch_size, 1)
         self.queries += x.shape[0]
         return torch.cat([F.softmax(self._model(x[i:i + batch_size]), 1) for i in range(0, x.shape[0], batch_size)])
 
