@@ -246,7 +246,7 @@ def head_hessian(head: nn.Linear, feats: torch.Tensor, lam: float, chunk: int = 
     with torch.no_grad():
         C, d = head.weight.shape
         n = feats.shape[0]
-        H = torch.zeros(C, d, C, d, dtype=feats.dtype)
+        H = torch.zeros(C, d, C, d, dtype=feats.dtype, device=feats.device)
         for s in range(0, n, chunk):
             h = feats[s:s + chunk]
             p = F.softmax(head(h), -1)
@@ -258,7 +258,7 @@ def head_hessian(head: nn.Linear, feats: torch.Tensor, lam: float, chunk: int = 
                     if e != c:
                         H[e, :, c, :] += blk.T
         H = H.reshape(C * d, C * d) / n
-        H += lam * torch.eye(C * d, dtype=H.dtype)
+        H += lam * torch.eye(C * d, dtype=H.dtype, device=H.device)
     return H
 
 
