@@ -55,3 +55,24 @@ def test_segment_sparsemax_flagged_rows_still_exact():
     out = segment_sparsemax(z, torch.tensor([0, 0, 0, 1, 1, 1])).double().numpy()
     np.testing.assert_allclose(out[:3], _reference(z[:3].double().numpy()), atol=1e-6)
     np.testing.assert_allclose(out[3:], [1 / 3] * 3, atol=1e-6)
+
+
+def _segment_reference(z, index):
+    z, index = z.double().numpy(), index.numpy()
+    out = np.zeros_like(z)
+    for s in np.unique(index):
+        out[index == s] = _reference(z[index == s])
+    return out
+
+
+@pytest.mark.parametrize("base", [1e2, 1e3, 3e3, -1e3, 1e4])
+def test_segment_sparsemax_large_magnitudes_float32(base):
+    # old code: a 2-entry segment near 3000 came out 1.2e-4 off (sum 0.99976), accepted because its sum was
+    # within the recomputation threshold sqrt(eps) = 3.4e-4; near 1000 3.1e-5 off
+    g = torch.Generator().manual_seed(0)
+    sizes = [1, 2, 3, 50, 7]
+    z = torch.cat([torch.randn(n, generator=g) * 0.3 + (base if i % 2 else 0.0) for i, n in enumerate(sizes)])
+    z[5:8] = z[5]                                   # ties inside a segment
+    index = torch.repeat_interleave(torch.arange(len(sizes)), torch.tensor(sizes))
+    out = segment_sparsemax(z, index)
+    np.testing.assert_allclose(out.double().numpy(), _segment_reference(z, index), rtol=0, atol=2e-6)
