@@ -83,8 +83,8 @@ def segment_sparsemax(z: Tensor, index: Tensor, num_segments: int | None = None,
     # (the gradient flows through the support). Segments whose sum is off by more than d = sqrt(eps) (3e-4 in
     # float32), or with an entry on the wrong side of tau by more than d, are recomputed per segment, shifted by
     # their maximum; every other entry is returned exactly as computed above. Segments with an entry above 16
-    # in magnitude are recomputed too: unshifted, out = z - tau carries the rounding of z and tau (ulp(|z|): float32 near
-    # 3000, 1.2e-4 off with a sum error of 2.4e-4 < d), while outputs lie in [0, 1].
+    # in magnitude are recomputed too: unshifted, out = z - tau carries the rounding of z and tau (ulp(|z|):
+    # float32 near 3000, 1.2e-4 off with a sum error of 2.4e-4 < d), while outputs lie in [0, 1].
     with torch.no_grad():
         d = torch.finfo(z.dtype).eps ** 0.5
         total_out = torch.zeros(n, dtype=z.dtype, device=z.device).index_add_(0, index, out.detach())
