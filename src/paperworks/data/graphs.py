@@ -38,15 +38,41 @@ def _read_int(path: Path, ncol: int | None = None, rows: int | None = None) -> n
     return arr
 
 
+def _read_float(path: Path, rows: int) -> np.ndarray:
+    """Float table of a TU attribute file (NAME_node_attributes / NAME_edge_attributes) with ``rows`` rows."""
+    if not path.read_text().strip():
+        att = np.zeros((0, 1), np.float32)
+    else:
+        try:
+            att = np.loadtxt(path, delimiter=",", dtype=np.float32, ndmin=2)
+        except ValueError as e:
+            raise DataError(f"load_tu: cannot parse '{path}' as numbers ({e})") from None
+    if att.shape[0] != rows:
+        raise DataError(f"load_tu: '{path}' has {att.shape[0]} rows but {rows} were expected")
+    if not np.isfinite(att).all():
+        raise DataError(f"load_tu: '{path}' contains NaN or inf values")
+    return att
+
+
+def _one_hot_columns(lab: np.ndarray) -> np.ndarray:
+    """One-hot of every column of an integer label table [m, c] (each shifted by its minimum), concatenated."""
+    if not lab.shape[0]:
+        return np.zeros((0, lab.shape[1]), np.float32)
+    lab = lab - lab.min(0)
+    return np.concatenate([np.eye(int(col.max()) + 1, dtype=np.float32)[col] for col in lab.T], 1)
+
+
 def load_tu(root: str | Path, name: str | None = None) -> list[Data]:
     """Read a TU-format dataset folder (Morris et al., TUDataset) with numpy, no download.
 
     Files: NAME_A.txt (1-based "i, j" edge rows), NAME_graph_indicator.txt (node -> graph, 1-based),
     NAME_graph_labels.txt, optional NAME_node_labels.txt (one-hot encoded into x), NAME_node_attributes.txt
-    (prepended to x), NAME_edge_labels.txt (one-hot into ``edge_attr``). Graph labels are remapped to
-    0..K-1 in sorted order (MUTAG's -1/1 -> 0/1). Graphs without node information get x = 1. As in PyG's
-    ``read_tu_data``, self-loops are dropped and duplicate edges merged (edge labels summed); the remaining
-    edges keep the file's order.
+    (prepended to x), NAME_edge_labels.txt (one-hot into ``edge_attr``), NAME_edge_attributes.txt (prepended
+    to ``edge_attr``). A label file with several comma-separated columns (Cuneiform's node labels) has each
+    column one-hot encoded on its own (values shifted by the column's minimum), the blocks concatenated, as in
+    PyG's ``read_tu_data``. Graph labels are remapped to 0..K-1 in sorted order (MUTAG's -1/1 -> 0/1). Graphs
+    without node information get x = 1. As in PyG, self-loops are dropped and duplicate edges merged (edge
+    attributes and label one-hots summed); the remaining edges keep the file's order.
     """
     root = Path(root)
     name = name or root.name
@@ -74,27 +100,19 @@ def load_tu(root: str | Path, name: str | None = None) -> list[Data]:
     feats = []
     p = root / f"{name}_node_attributes.txt"
     if p.exists():
-        try:
-            att = np.loadtxt(p, delimiter=",", dtype=np.float32, ndmin=2)
-        except ValueError as e:
-            raise DataError(f"load_tu: cannot parse '{p}' as numbers ({e})") from None
-        if att.shape[0] != n:
-            raise DataError(f"load_tu: '{p}' has {att.shape[0]} rows but {n} were expected")
-        if not np.isfinite(att).all():
-            raise DataError(f"load_tu: '{p}' contains NaN or inf values")
-        feats.append(att)
+        feats.append(_read_float(p, n))
     p = root / f"{name}_node_labels.txt"
     if p.exists():
-        lab = _read_int(p, 1, rows=n)[:, 0]
-        lab = lab - lab.min()
-        feats.append(np.eye(int(lab.max()) + 1, dtype=np.float32)[lab])
+        feats.append(_one_hot_columns(_read_int(p, rows=n)))
     x = np.concatenate(feats, 1) if feats else np.ones((n, 1), np.float32)
-    edge_attr = None
+    eparts = []
+    p = root / f"{name}_edge_attributes.txt"
+    if p.exists():
+        eparts.append(_read_float(p, len(edges)))
     p = root / f"{name}_edge_labels.txt"
     if p.exists():
-        el = _read_int(p, 1, rows=len(edges))[:, 0]
-        el = el - el.min() if el.size else el
-        edge_attr = np.eye(int(el.max()) + 1 if el.size else 1, dtype=np.float32)[el]
+        eparts.append(_one_hot_columns(_read_int(p, rows=len(edges))))
+    edge_attr = np.concatenate(eparts, 1) if eparts else None
     # the edge set of PyG's read_tu_data (what the official HGP-SL code and most TU users read): self-loops
     # dropped, duplicate edges merged with their edge labels summed (torch_geometric coalesce). Unlike coalesce,
     # the file's edge order is kept (first occurrences): a re-sort would change the summation order of every
