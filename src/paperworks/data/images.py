@@ -92,21 +92,35 @@ def load_mnist() -> dict[str, np.ndarray]:
     return _cached("mnist", build)
 
 
+# IDX element types (third magic byte) -> big-endian numpy dtype
+_IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
 def read_idx(path: str | Path) -> np.ndarray:
-    """Read a (gzipped) IDX file (the MNIST/Fashion-MNIST format) into a uint8 array."""
+    """Read a (gzipped) IDX file (the MNIST/Fashion-MNIST format) into a numpy array.
+
+    Every IDX element type is read (unsigned/signed byte, big-endian int16, int32, float32, float64) and
+    returned in native byte order; the MNIST/Fashion-MNIST files (type 0x08) give uint8 arrays.
+    """
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rb") as f:
         data = f.read()
-    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
-        raise DataError(f"'{path}' is not an unsigned-byte IDX file")
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _IDX_TYPES:
+        raise DataError(f"'{path}' is not an IDX file (magic bytes 0, 0, type in 0x08/09/0B/0C/0D/0E, ndim)")
     ndim = data[3]
     dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
     offset = 4 + 4 * ndim
     n = int(np.prod(dims))
-    if len(data) - offset != n:
-        raise DataError(f"'{path}' is truncated: header says {dims}, {len(data) - offset} bytes of data")
-    return np.frombuffer(data, np.uint8, offset=offset).reshape(dims)
+    if data[2] == 0x08:
+        if len(data) - offset != n:
+            raise DataError(f"'{path}' is truncated: header says {dims}, {len(data) - offset} bytes of data")
+        return np.frombuffer(data, np.uint8, offset=offset).reshape(dims)
+    dt = np.dtype(_IDX_TYPES[data[2]])
+    if len(data) - offset != n * dt.itemsize:
+        raise DataError(f"'{path}' is truncated: header says {dims} of {dt.itemsize}-byte values, "
+                        f"{len(data) - offset} bytes of data")
+    return np.frombuffer(data, dt, offset=offset).reshape(dims).astype(dt.newbyteorder("="))
 
 
 @register_dataset("fashion_mnist", "Fashion-MNIST 70k from the Debian package dataset-fashion-mnist")
