@@ -31,6 +31,7 @@ import random
 import shutil
 import sys
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -686,6 +687,24 @@ class Trainer:
         self.records = [r for r in self.run_dir.read_metrics()]
         return step, state["extra"].get("acc", acc)
 
+    def _global_metrics(self, metrics: dict[str, Any], weight, device) -> dict[str, float]:
+        """The metrics of the global batch under DDP: each rank's value weighted like its loss (by ``_weight``
+        when the loss function reports one, else equally), so that K processes log what 1 process logs on the
+        same global batch (rank 0 used to log its own shard's values)."""
+        keys = sorted(metrics)
+        sig = float(zlib.crc32("\0".join(keys).encode()))
+        check = torch.tensor([sig, -sig], dtype=torch.float64, device=device)
+        dist.all_reduce(check, op=dist.ReduceOp.MAX)
+        if float(check[0]) != sig or float(check[1]) != -sig:
+            raise DataError(f"Trainer: the ranks' loss functions returned different metric names "
+                            f"(rank {self.rank}: {keys})")
+        if not keys:
+            return {}
+        w = 1.0 if weight is None else float(weight)
+        t = torch.tensor([w] + [w * _as_float(metrics[k]) for k in keys], dtype=torch.float64, device=device)
+        dist.all_reduce(t)
+        return {k: float(t[i + 1] / t[0]) for i, k in enumerate(keys)}
+
     # -- main loop
     def fit(self, resume: bool = False) -> list[dict[str, Any]]:
         """Train for ``max_steps`` steps (continuing from the latest checkpoint when ``resume``)."""
@@ -744,6 +763,8 @@ class Trainer:
                 lval = lval.clone()
                 dist.all_reduce(lval)
                 lval /= self.world
+            if self.distributed:
+                metrics = self._global_metrics(metrics, weight, loss.device)
             acc["sum"] += float(lval)
             acc["n"] += 1
             for k, v in metrics.items():

@@ -1,0 +1,75 @@
+"""Trainer / Claim semantics at the edges (session 12): DDP metrics are those of the global batch."""
+
+import json
+import math
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = r'''
+import sys, torch
+from torch import nn
+from paperworks.core.rundir import RunDir
+from paperworks.core.trainer import Trainer, TrainerConfig, dist_info, seed_everything
+torch.set_num_threads(1)
+rank, world, _ = dist_info()
+seed_everything(0)
+g = torch.Generator().manual_seed(1)
+x = torch.randn(60, 3, generator=g, dtype=torch.float64)
+y = torch.randn(60, 1, generator=g, dtype=torch.float64)
+prebatched = sys.argv[2] == "prebatched"
+def loss_fn(m, b):
+    xb, yb = b
+    out = {"xmean": xb[:, 0].mean().item()}
+    if prebatched:
+        out["_weight"] = xb.size(0)
+    return nn.functional.mse_loss(m(xb), yb), out
+data = torch.utils.data.TensorDataset(x, y)
+cfg = TrainerConfig(max_steps=4, batch_size=12, lr=0.01, log_every=1, progress=False)
+if prebatched:   # batches of 5 and 7 examples: two ranks get unequal shares (3+2, 4+3)
+    sizes, batches, i = [5, 7], [], 0
+    while i < len(data):
+        k = sizes[len(batches) % 2]
+        batches.append([data[j] for j in range(i, min(i + k, len(data)))])
+        i += k
+    data, cfg = batches, cfg.replace(batch_size=1, prebatched=True)
+Trainer(nn.Linear(3, 1).double(), data, loss_fn, cfg, run_dir=RunDir(sys.argv[1])).fit()
+'''
+
+
+def _port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _metrics(d):
+    return [json.loads(l) for l in (Path(d) / "metrics.jsonl").read_text().splitlines() if l.strip()]
+
+
+@pytest.mark.parametrize("mode", ["sampled", "prebatched"])
+def test_ddp_logs_the_metrics_of_the_global_batch(tmp_path, mode):
+    """A metric returned by the loss function (here the mean of the batch's first feature) under 2 gloo processes
+    equals the 1-process value on the same global batch; rank 0 used to log its own shard's value (step 1:
+    -0.343 instead of -0.102)."""
+    script = tmp_path / "train.py"
+    script.write_text(SCRIPT)
+    torchrun = Path(sys.executable).with_name("torchrun")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    runs = {}
+    for n in (1, 2):
+        d = tmp_path / f"run{n}"
+        r = subprocess.run([str(torchrun), f"--nproc_per_node={n}", "--master_addr=127.0.0.1",
+                            f"--master_port={_port()}", str(script), str(d), mode],
+                           env=env, capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr[-2000:]
+        runs[n] = _metrics(d)
+    assert [m["step"] for m in runs[1]] == [m["step"] for m in runs[2]] == [1, 2, 3, 4]
+    for a, b in zip(runs[1], runs[2]):
+        assert set(a) == set(b) == {"step", "loss", "lr", "xmean"}
+        for k in a:
+            assert math.isclose(a[k], b[k], rel_tol=1e-12, abs_tol=1e-14), (k, a, b)
