@@ -79,7 +79,9 @@ def load_mnist() -> dict[str, np.ndarray]:
             raise DataError(f"'{p}' is not a readable MNIST pickle ({type(e).__name__}: {e})") from None
 
         def to_u8(x):
-            return np.clip(np.rint(np.asarray(x, np.float32) * 255.0), 0, 255).astype(np.uint8).reshape(-1, 28, 28)
+            # the pickle stores each original 8-bit pixel k as k / 256 (0 ... 255/256 = 0.99609375, exact in float32),
+            # so k = x * 256; x * 255 made every k >= 129 one too low (255 -> 254, 128 and 129 -> 128)
+            return np.clip(np.rint(np.asarray(x, np.float32) * 256.0), 0, 255).astype(np.uint8).reshape(-1, 28, 28)
 
         x_train = np.concatenate([to_u8(train[0]), to_u8(val[0])])
         y_train = np.concatenate([np.asarray(train[1]), np.asarray(val[1])]).astype(np.int64)
@@ -89,7 +91,7 @@ def load_mnist() -> dict[str, np.ndarray]:
         _check_split("mnist test", d["x_test"], d["y_test"], 10000)
         return d
 
-    return _cached("mnist", build)
+    return _cached("mnist-k256", build)   # new key: caches written by the x * 255 conversion are not reused
 
 
 # IDX element types (third magic byte) -> big-endian numpy dtype
