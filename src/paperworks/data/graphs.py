@@ -192,13 +192,14 @@ def mol_to_graph(smiles: str) -> Data | None:
     return Data(x=torch.from_numpy(np.stack(rows)), edge_index=edge_index)
 
 
-@register_dataset("b3db_bbbp", "B3DB blood-brain-barrier permeability (7,807 molecules, BBB+/BBB-) via RDKit")
+@register_dataset("b3db_bbbp", "B3DB blood-brain-barrier permeability (7,807 SMILES, 7,805 parsed by RDKit; BBB+/BBB-)")
 def b3db_bbbp(max_molecules: int | None = None, max_atoms: int | None = None, seed: int = 0) -> list[Data]:
     """B3DB classification set (Meng et al., Sci. Data 2021; CC0) from the qc-b3db wheel.
 
     y = 1 for BBB+, 0 for BBB-. ``max_atoms`` drops molecules with more heavy atoms (like the official
     DiffPool code drops graphs above max_nodes); ``max_molecules`` draws a class-stratified random subset
-    (seeded) before parsing.
+    (seeded) before parsing. Two of the 7,807 SMILES (both with a ``[C+](O)`` cation) do not parse in RDKit and
+    are dropped, so the full set has 7,805 graphs.
     """
     import pandas as pd
 
