@@ -73,3 +73,60 @@ def test_ddp_logs_the_metrics_of_the_global_batch(tmp_path, mode):
         assert set(a) == set(b) == {"step", "loss", "lr", "xmean"}
         for k in a:
             assert math.isclose(a[k], b[k], rel_tol=1e-12, abs_tol=1e-14), (k, a, b)
+
+
+# ------------------------------------------------------------------------ Claim rules at decimal ties
+from fractions import Fraction  # noqa: E402
+
+from paperworks.core.report import Claim  # noqa: E402
+
+
+@pytest.mark.parametrize("make, holds", [
+    # baseline + margin rounds below the tie (0.7 + 0.1 = 0.7999999999999999): 0.8 > 0.8 must not hold
+    (lambda: Claim.beats("c", "m", 0.8, 0.7, margin=0.1), False),
+    (lambda: Claim.beats("c", "m", 0.2, 0.3, margin=0.1, higher_is_better=False), False),
+    # baseline - tolerance rounds above the tie (0.4 - 0.1 = 0.30000000000000004): 0.3 >= 0.3 must hold
+    (lambda: Claim.no_worse("c", "m", 0.3, 0.4, tolerance=0.1), True),
+    (lambda: Claim.no_worse("c", "m", 0.8, 0.7, tolerance=0.1, higher_is_better=False), True),
+    # |0.8 - 0.7| = 0.10000000000000009 in floats: a distance equal to the tolerance is within it
+    (lambda: Claim.within("c", "m", 0.8, 0.7, 0.1), True),
+    (lambda: Claim.within("c", "m", 0.6, 0.7, 0.1), True),
+    # one step past the tie on either side is decided as before
+    (lambda: Claim.beats("c", "m", 0.81, 0.7, margin=0.1), True),
+    (lambda: Claim.no_worse("c", "m", 0.29, 0.4, tolerance=0.1), False),
+    (lambda: Claim.within("c", "m", 0.81, 0.7, 0.1), False),
+    # non-finite numbers: NaN never holds, infinities compare as floats
+    (lambda: Claim.beats("c", "m", 0.8, float("nan"), margin=0.1), False),
+    (lambda: Claim.no_worse("c", "m", float("nan"), 0.4, tolerance=0.1), False),
+    (lambda: Claim.within("c", "m", 0.8, 0.7, float("nan")), False),
+    (lambda: Claim.beats("c", "m", float("inf"), 0.7, margin=0.1), True),
+    (lambda: Claim.no_worse("c", "m", float("-inf"), 0.7, tolerance=0.1), False),
+])
+def test_claims_with_a_margin_hold_by_the_rule_they_print(make, holds):
+    assert make().holds is holds
+
+
+def test_claims_agree_with_exact_decimal_arithmetic_on_accuracies():
+    """Accuracies k/n against k'/n with the tolerances the systems use, every rule form, vs rational arithmetic
+    on the decimal numbers (the old float evaluation disagreed on 32 of these 1815 cases)."""
+    bad = []
+    n = 10
+    for i in range(n + 1):
+        for j in range(n + 1):
+            o, b, O, B = i / n, j / n, Fraction(i, n), Fraction(j, n)
+            for ts in ("0.1", "0.2", "0.3"):
+                t, T = float(ts), Fraction(ts)
+                for got, want in ((Claim.beats("c", "m", o, b, margin=t).holds, O > B + T),
+                                  (Claim.beats("c", "m", o, b, margin=t, higher_is_better=False).holds, O < B - T),
+                                  (Claim.no_worse("c", "m", o, b, tolerance=t).holds, O >= B - T),
+                                  (Claim.no_worse("c", "m", o, b, tolerance=t, higher_is_better=False).holds,
+                                   O <= B + T),
+                                  (Claim.within("c", "m", o, b, t).holds, abs(O - B) <= T)):
+                    if got != want:
+                        bad.append((i, j, ts, got, want))
+    assert not bad, bad[:5]
+
+
+def test_claim_constructor_names_within_instead_of_a_key_error():
+    with pytest.raises(ValueError, match="Claim.within"):
+        Claim("c", "m", 1.0, "within", 0.5)

@@ -22,6 +22,7 @@ import json
 import math
 import operator
 from dataclasses import asdict, dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,23 @@ def _num(x):
         return None
     x = float(x)
     return x
+
+
+def _tied_holds(op: str, ours, base, offset) -> bool | None:
+    """``ours OP base + offset`` decided on the decimal values the rule prints (None: not finite, the caller
+    compares the floats).
+
+    The float sum ``base + offset`` rounds: with ``baseline=0.7, margin=0.1`` it is 0.7999999999999999, so
+    ``0.8 > baseline + 0.1`` held at an exact tie, and ``0.3 >= 0.4 - 0.1`` (0.30000000000000004) failed. The
+    difference is taken exactly (rationals) and a difference within the representation error of the three
+    numbers (the sum of their ulps) counts as a tie: strict rules fail on it, non-strict ones hold."""
+    vals = (float(ours), float(base), float(offset))
+    if not all(math.isfinite(v) for v in vals):
+        return None
+    d = Fraction(vals[0]) - Fraction(vals[1]) - Fraction(vals[2])
+    if abs(d) <= sum(Fraction(math.ulp(v)) for v in vals):
+        d = Fraction(0)
+    return bool(_OPS[op](d, 0))
 
 
 @dataclass
@@ -56,8 +74,9 @@ class Claim:
     holds: bool = field(init=False)
 
     def __post_init__(self):
-        if self.op not in _OPS and self.op != "within":
-            raise ValueError(f"Claim: op must be one of >=, >, <=, < (got {self.op!r})")
+        if self.op not in _OPS:
+            raise ValueError(f"Claim: op must be one of >=, >, <=, < (got {self.op!r}; for a distance use "
+                             f"Claim.within)")
         self.ours = _num(self.ours)
         self.reference = _num(self.reference)
         self.paper = _num(self.paper)
@@ -82,20 +101,33 @@ class Claim:
         """ours > baseline + margin (or ours < baseline - margin when lower is better)."""
         b = float(baseline)
         if higher_is_better:
-            return cls(claim, metric, ours, ">", b + margin, paper, b,
-                       f"ours > baseline + {margin:g}" if margin else "ours > baseline")
-        return cls(claim, metric, ours, "<", b - margin, paper, b,
-                   f"ours < baseline - {margin:g}" if margin else "ours < baseline")
+            c = cls(claim, metric, ours, ">", b + margin, paper, b,
+                    f"ours > baseline + {margin:g}" if margin else "ours > baseline")
+        else:
+            c = cls(claim, metric, ours, "<", b - margin, paper, b,
+                    f"ours < baseline - {margin:g}" if margin else "ours < baseline")
+        return c._decide_tie(b, margin if higher_is_better else -margin)
 
     @classmethod
     def no_worse(cls, claim, metric, ours, baseline, *, tolerance=0.0, higher_is_better=True, paper=None):
         """ours >= baseline - tolerance (or ours <= baseline + tolerance when lower is better)."""
         b = float(baseline)
         if higher_is_better:
-            return cls(claim, metric, ours, ">=", b - tolerance, paper, b,
-                       f"ours >= baseline - {tolerance:g}" if tolerance else "ours >= baseline")
-        return cls(claim, metric, ours, "<=", b + tolerance, paper, b,
-                   f"ours <= baseline + {tolerance:g}" if tolerance else "ours <= baseline")
+            c = cls(claim, metric, ours, ">=", b - tolerance, paper, b,
+                    f"ours >= baseline - {tolerance:g}" if tolerance else "ours >= baseline")
+        else:
+            c = cls(claim, metric, ours, "<=", b + tolerance, paper, b,
+                    f"ours <= baseline + {tolerance:g}" if tolerance else "ours <= baseline")
+        return c._decide_tie(b, -tolerance if higher_is_better else tolerance)
+
+    def _decide_tie(self, base: float, offset) -> "Claim":
+        """Re-decide ``holds`` for a rule ``ours OP base + offset`` with a nonzero offset (see _tied_holds);
+        without one the floats are compared as they are (no rounding happened)."""
+        if offset and not math.isnan(self.ours):
+            exact = _tied_holds(self.op, self.ours, base, offset)
+            if exact is not None:
+                self.holds = exact
+        return self
 
     @classmethod
     def within(cls, claim, metric, ours, target, tol, *, paper=None, baseline=None):
@@ -103,6 +135,11 @@ class Claim:
         c = cls(claim, metric, abs(float(ours) - float(target)), "<=", tol, paper, baseline,
                 f"|ours - {target:.6g}| <= {tol:g}")
         c.ours = float(ours)
+        if tol and not math.isnan(c.ours):   # |ours - target| - tol <= 0, decided like beats / no_worse
+            o, t = float(ours), float(target)
+            exact = _tied_holds("<=", max(o, t), min(o, t), tol)
+            if exact is not None:
+                c.holds = exact
         return c
 
     def to_dict(self) -> dict[str, Any]:
