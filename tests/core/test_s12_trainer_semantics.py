@@ -130,3 +130,23 @@ def test_claims_agree_with_exact_decimal_arithmetic_on_accuracies():
 def test_claim_constructor_names_within_instead_of_a_key_error():
     with pytest.raises(ValueError, match="Claim.within"):
         Claim("c", "m", 1.0, "within", 0.5)
+
+
+# ------------------------------------------------------------------ integer overrides read as decimals
+from paperworks.core.config import from_overrides  # noqa: E402
+from paperworks.core.errors import ConfigError  # noqa: E402
+from paperworks.core.trainer import TrainerConfig  # noqa: E402
+
+
+@pytest.mark.parametrize("text, value", [("1e3", 1000), ("2.0", 2), ("1_000.0", 1000),
+                                         ("9007199254740993.0", 2**53 + 1)])
+def test_integer_override_in_decimal_notation_is_exact(text, value):
+    """float('9007199254740993.0') is 2**53: the integer next to the one written was taken."""
+    assert from_overrides(TrainerConfig, {"max_steps": text}).max_steps == value
+
+
+@pytest.mark.parametrize("text", ["2.9999999999999999", "1.0000000000000001", "1e-3", "nan", "inf"])
+def test_integer_override_that_is_no_integer_is_refused(text):
+    """'2.9999999999999999' was read as the float 3.0 and taken as max_steps=3."""
+    with pytest.raises(ConfigError, match="'max_steps' must be an integer"):
+        from_overrides(TrainerConfig, {"max_steps": text})

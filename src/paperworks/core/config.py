@@ -10,6 +10,7 @@ when one is unknown.
 from __future__ import annotations
 
 import dataclasses
+import decimal
 import json
 import math
 import types
@@ -226,12 +227,14 @@ def _parse_value(text: str, tp):
         try:
             return int(text)
         except ValueError:
+            # '1e3' or '2.0' name integers; read as decimals, not floats: float('2.9999999999999999') is 3.0 and
+            # float('9007199254740993.0') is 2**53, so a non-integer or a neighbouring integer was taken silently
             try:
-                f = float(text)
-            except ValueError:
+                d = decimal.Decimal(text.strip())
+            except decimal.InvalidOperation:
                 raise ValueError("an integer") from None
-            if f.is_integer():
-                return int(f)
+            if d.is_finite() and d.adjusted() <= 400 and d == d.to_integral_value():
+                return int(d)
             raise ValueError("an integer") from None
     if tp is float:
         try:
