@@ -150,3 +150,25 @@ def test_integer_override_that_is_no_integer_is_refused(text):
     """'2.9999999999999999' was read as the float 3.0 and taken as max_steps=3."""
     with pytest.raises(ConfigError, match="'max_steps' must be an integer"):
         from_overrides(TrainerConfig, {"max_steps": text})
+
+
+# ------------------------------------------------------------------ checkpoints ordered by step number
+def test_checkpoints_past_99999999_steps_are_ordered_by_number(tmp_path):
+    """step_100000000 (9 digits) sorted by name before step_99999999: keep=1 deleted the newest checkpoint and
+    latest_checkpoint returned the older one."""
+    import torch
+    from torch import nn
+
+    from paperworks.core.trainer import latest_checkpoint, list_checkpoints, load_checkpoint, save_checkpoint
+
+    m = nn.Linear(2, 1)
+    for step in (99_999_999, 100_000_000):
+        with torch.no_grad():
+            m.bias.fill_(float(step))
+        save_checkpoint(tmp_path, step, m, keep=1)
+    assert [p.name for p in list_checkpoints(tmp_path)] == ["step_100000000"]
+    assert latest_checkpoint(tmp_path).name == "step_100000000"
+    assert load_checkpoint(latest_checkpoint(tmp_path))["step"] == 100_000_000
+    (tmp_path / "step_notanumber").mkdir()
+    (tmp_path / "step_00000007").mkdir()
+    assert [p.name for p in list_checkpoints(tmp_path)] == ["step_00000007", "step_100000000"]

@@ -48,7 +48,8 @@ from paperworks.core.io import _fsync_dir
 
 __all__ = [
     "TrainerConfig", "Trainer", "seed_everything", "average_checkpoints", "load_checkpoint",
-    "save_checkpoint", "latest_checkpoint", "noam_factor", "dist_info", "EarlyStopping", "resolve_device",
+    "save_checkpoint", "latest_checkpoint", "list_checkpoints", "noam_factor", "dist_info", "EarlyStopping",
+    "resolve_device",
     "check_device", "module_device", "eval_mode", "DEVICE_HELP",
 ]
 
@@ -361,7 +362,7 @@ def save_checkpoint(directory: str | os.PathLike, step: int, model: nn.Module,
     os.rename(tmp, final)
     _fsync_dir(directory)
     if keep is not None:
-        ckpts = sorted(p for p in directory.glob("step_*") if p.is_dir())
+        ckpts = list_checkpoints(directory)
         for old in ckpts[:-keep]:
             shutil.rmtree(old, ignore_errors=True)
     return final
@@ -447,12 +448,21 @@ def load_checkpoint(path: str | os.PathLike, model: nn.Module | None = None,
     return state
 
 
-def latest_checkpoint(directory: str | os.PathLike) -> Path | None:
-    """Newest checkpoint folder under ``directory`` (temporary folders of a killed save are ignored)."""
+def list_checkpoints(directory: str | os.PathLike) -> list[Path]:
+    """The checkpoint folders ``step_N`` under ``directory``, oldest first: ordered by the number N, not by name
+    (``step_100000000`` has one digit more than the 8 of the name format and sorted before ``step_99999999``,
+    so pruning removed the newest checkpoint and a resume took an older one). Temporary folders of a killed
+    save are ignored."""
     directory = Path(directory)
     if not directory.is_dir():
-        return None
-    ckpts = sorted(p for p in directory.glob("step_*") if p.is_dir())
+        return []
+    found = [(int(p.name[5:]), p) for p in directory.glob("step_*") if p.name[5:].isdigit() and p.is_dir()]
+    return [p for _, p in sorted(found)]
+
+
+def latest_checkpoint(directory: str | os.PathLike) -> Path | None:
+    """Newest checkpoint folder under ``directory`` (temporary folders of a killed save are ignored)."""
+    ckpts = list_checkpoints(directory)
     return ckpts[-1] if ckpts else None
 
 

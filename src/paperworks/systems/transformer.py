@@ -29,7 +29,7 @@ from paperworks.core import Claim, Paper, Report, RunDir, System, check_choice, 
 from paperworks.core.config import Config, check_positive, check_unique
 from paperworks.core.errors import ConfigError
 from paperworks.core.trainer import (Trainer, TrainerConfig, average_checkpoints, check_device, eval_mode,
-                                     module_device, resolve_device)
+                                     list_checkpoints, module_device, resolve_device)
 
 __all__ = ["TransformerConfig", "TransformerSystem", "collate_pairs", "translate", "matched_lstm",
            "PAPER_BLEU"]
@@ -313,7 +313,7 @@ class TransformerSystem(System):
         secs = time.time() - t0
         averaged = None
         if average and run_dir is not None:
-            ckpts = sorted(p for p in run_dir.checkpoints.glob("step_*") if p.is_dir())[-c.average_last:]
+            ckpts = list_checkpoints(run_dir.checkpoints)[-c.average_last:]
             if len(ckpts) > 1:
                 averaged = copy.deepcopy(model)
                 averaged.load_state_dict(average_checkpoints(ckpts))
