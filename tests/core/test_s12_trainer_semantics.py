@@ -172,3 +172,29 @@ def test_checkpoints_past_99999999_steps_are_ordered_by_number(tmp_path):
     (tmp_path / "step_notanumber").mkdir()
     (tmp_path / "step_00000007").mkdir()
     assert [p.name for p in list_checkpoints(tmp_path)] == ["step_00000007", "step_100000000"]
+
+
+# ------------------------------------------------------------ evaluation leaves the CUDA generators alone
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="needs a CUDA GPU (scripts/gpu-check.sh)")
+def test_evaluation_with_cuda_random_numbers_does_not_change_a_cuda_training_run():
+    """eval_fn drawing CUDA random numbers shifted the CUDA generator that the training's dropout draws from: only
+    the CPU generator was restored after an evaluation, so a run with eval_every=1 trained differently."""
+    import torch
+    from torch import nn
+
+    from paperworks.core.trainer import Trainer, TrainerConfig, seed_everything
+
+    g = torch.Generator().manual_seed(0)
+    data = torch.utils.data.TensorDataset(torch.randn(64, 4, generator=g), torch.randn(64, 1, generator=g))
+
+    def train(with_eval):
+        seed_everything(0)
+        model = nn.Sequential(nn.Linear(4, 16), nn.Dropout(0.5), nn.Linear(16, 1)).cuda()
+        cfg = TrainerConfig(max_steps=6, batch_size=8, lr=0.01, eval_every=1, log_every=1, progress=False)
+        ev = (lambda m: {"noise": torch.rand(1000, device="cuda").mean().item()}) if with_eval else None
+        Trainer(model, data, lambda m, b: nn.functional.mse_loss(m(b[0]), b[1]), cfg, eval_fn=ev,
+                device="cuda").fit()
+        return [p.detach().cpu() for p in model.parameters()]
+
+    for a, b in zip(train(True), train(False)):
+        assert torch.equal(a, b)

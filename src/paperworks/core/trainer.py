@@ -643,11 +643,17 @@ class Trainer:
             return
         if self.rank == 0:
             rng = torch.get_rng_state()
+            # the CUDA generators too (dropout of a model trained on a GPU draws from them); only when this process
+            # has used CUDA, as in _rng_state (reading them would otherwise create a context on every GPU)
+            cuda_rng = (torch.cuda.get_rng_state_all()
+                        if torch.cuda.is_available() and torch.cuda.is_initialized() else None)
             np_rng, py_rng = np.random.get_state(), random.getstate()
             model = self._unwrapped()
             with eval_mode(model), torch.no_grad():   # every submodule gets back its own mode afterwards
                 out = self.eval_fn(model)
             torch.set_rng_state(rng)
+            if cuda_rng is not None:
+                torch.cuda.set_rng_state_all(cuda_rng)
             np.random.set_state(np_rng)
             random.setstate(py_rng)
             out = {f"eval/{k}" if not k.startswith("eval/") else k: _as_float(v) for k, v in out.items()}
