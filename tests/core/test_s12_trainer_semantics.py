@@ -198,3 +198,61 @@ def test_evaluation_with_cuda_random_numbers_does_not_change_a_cuda_training_run
 
     for a, b in zip(train(True), train(False)):
         assert torch.equal(a, b)
+
+
+# --------------------------------------------------------- DDP resume restores every rank's own RNG streams
+RESUME_SCRIPT = r'''
+import sys, json, torch
+from torch import nn
+from paperworks.core.rundir import RunDir
+from paperworks.core.trainer import Trainer, TrainerConfig, dist_info, seed_everything
+torch.set_num_threads(1)
+rank, world, _ = dist_info()
+seed_everything(0)
+g = torch.Generator().manual_seed(1)
+x = torch.randn(96, 6, generator=g, dtype=torch.float64)
+y = torch.randn(96, 1, generator=g, dtype=torch.float64)
+data = torch.utils.data.TensorDataset(x, y)
+sizes, batches, i = [5, 9, 3, 12, 7, 11], [], 0
+while i < len(data):
+    k = sizes[len(batches) % len(sizes)]
+    batches.append([data[j] for j in range(i, min(i + k, len(data)))])
+    i += k
+die, resume = int(sys.argv[2]), sys.argv[3] == "1"
+model = nn.Sequential(nn.Linear(6, 16), nn.Tanh(), nn.Dropout(0.3), nn.Linear(16, 1)).double()
+n = [0]
+def loss_fn(m, b):
+    if die and n[0] == die:
+        raise SystemExit(3)
+    n[0] += 1
+    return nn.functional.mse_loss(m(b[0]), b[1]), {"_weight": b[0].size(0)}
+cfg = TrainerConfig(max_steps=12, batch_size=1, prebatched=True, lr=0.05, ckpt_every=3, log_every=1, progress=False)
+tr = Trainer(model, batches, loss_fn, cfg, run_dir=RunDir(sys.argv[1]))
+tr.fit(resume=resume)
+if rank == 0:
+    json.dump([p.tolist() for p in tr._unwrapped().parameters()], open(sys.argv[1] + "/final.json", "w"))
+'''
+
+
+def test_ddp_resume_with_dropout_and_unequal_shards_matches_the_uninterrupted_run(tmp_path):
+    """2 gloo processes, pre-built batches of odd sizes (the ranks' shards differ, so do the amounts of dropout
+    noise they draw): the checkpoint held rank 0's RNG states only and restored them on every rank, so a run
+    stopped after step 7 and resumed from step 6 logged other losses from step 7 on (0.797 vs 0.711)."""
+    script = tmp_path / "train.py"
+    script.write_text(RESUME_SCRIPT)
+    torchrun = Path(sys.executable).with_name("torchrun")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+
+    def run(d, die, resume):
+        return subprocess.run([str(torchrun), "--nproc_per_node=2", "--master_addr=127.0.0.1",
+                               f"--master_port={_port()}", str(script), str(d), str(die), resume],
+                              env=env, capture_output=True, text=True, timeout=300)
+
+    r = run(tmp_path / "A", 0, "0")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert run(tmp_path / "B", 7, "0").returncode != 0     # stopped during step 8 (checkpoints at 3 and 6)
+    r = run(tmp_path / "B", 0, "1")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert (tmp_path / "A" / "metrics.jsonl").read_text() == (tmp_path / "B" / "metrics.jsonl").read_text()
+    assert json.loads((tmp_path / "A" / "final.json").read_text()) == \
+        json.loads((tmp_path / "B" / "final.json").read_text())

@@ -663,13 +663,20 @@ class Trainer:
             dist.barrier()
 
     def _checkpoint(self, step: int, acc: dict[str, Any]) -> None:
+        extra_rng = {}
+        if self.run_dir is not None and self.distributed:
+            # every rank's own RNG states: ranks whose shards differ in size (prebatched) draw different amounts
+            # of dropout noise, so rank 0's states (all that the checkpoint held) are not the others' states
+            states: list[Any] = [None] * self.world
+            dist.all_gather_object(states, _rng_state())
+            extra_rng = {"rng_ranks": [{"tensors": t, "meta": m} for t, m in states]}
         if self.run_dir is not None and self.rank == 0:
             # metrics_records: how many records metrics.jsonl holds now; a resume cuts the file back to them, so
             # records a system logs after fit() (final scores) are not doubled when a finished run is resumed
             save_checkpoint(self.run_dir.checkpoints, step, self._unwrapped(), self.optimizer, self.scheduler,
                             extra={"acc": acc, "final_metrics": self.final_metrics,
                                    "trainer": to_dict(self.cfg), "world": self.world,
-                                   "metrics_records": len(self.run_dir.read_metrics())},
+                                   "metrics_records": len(self.run_dir.read_metrics()), **extra_rng},
                             keep=self.cfg.keep_checkpoints)
         if self.distributed:
             dist.barrier()
@@ -692,6 +699,9 @@ class Trainer:
         if diff:
             raise CheckpointError(f"checkpoint '{ck}' was written with other trainer settings "
                                   f"({', '.join(f'{k}: {saved[k]} -> {now[k]}' for k in diff)})")
+        ranks = state["extra"].get("rng_ranks")
+        if self.distributed and isinstance(ranks, list) and len(ranks) == self.world:
+            _set_rng_state(ranks[self.rank]["tensors"], ranks[self.rank]["meta"])   # this rank's own streams
         step = int(state["step"])
         self.final_metrics = state["extra"].get("final_metrics", {})
         if self.rank == 0:
