@@ -270,16 +270,16 @@ class KFAC:
             # is known to +-100 eps max(A) (max(G)), so lG_i lA_j to +-floor_ij below. The null direction of a
             # rank-deficient factor comes out of eigh as +-eps noise, and a positive one was inverted (1e6-1e8)
             floor = 100 * torch.finfo(out_dtype).eps * (L.lG.max() * L.lA[None, :] + L.lG[:, None] * L.lA.max())
+            D = L.S + damping          # the same for every column: checked once per layer
+            if seg.shape[1] and (D <= floor).any():
+                from paperworks.curvature.solvers import SingularHessianError
+
+                sug = max(1e-3 * float(L.S.max()), 2 * float(floor.max()))
+                raise SingularHessianError(
+                    f"KFAC.inverse_vp: layer '{L.name}' has zero curvature directions (at the factors' "
+                    f"precision); pass damping >= {sug:.3g}", sug)
             for j in range(seg.shape[1]):
                 M = L.to_matrix(seg[:, j])
-                D = L.S + damping
-                if (D <= floor).any():
-                    from paperworks.curvature.solvers import SingularHessianError
-
-                    sug = max(1e-3 * float(L.S.max()), 2 * float(floor.max()))
-                    raise SingularHessianError(
-                        f"KFAC.inverse_vp: layer '{L.name}' has zero curvature directions (at the factors' "
-                        f"precision); pass damping >= {sug:.3g}", sug)
                 Mt = L.QG @ ((L.QG.T @ M @ L.QA) / D) @ L.QA.T
                 res.append(L.from_matrix(Mt))
             outs.append(torch.stack(res, 1))

@@ -4,7 +4,6 @@ Learning", AAAI 2020, arXiv:1911.05954), as a PyG-style module, plus the sparsem
 
 from __future__ import annotations
 
-import numbers
 
 import torch
 import torch.nn.functional as F
@@ -12,6 +11,7 @@ from torch import Tensor, nn
 from torch_geometric.nn.pool.connect.filter_edges import filter_adj
 from torch_geometric.utils import softmax
 
+from paperworks.core.config import check_int
 from paperworks.core.errors import ConfigError, DataError
 from paperworks.graphs._checks import check_float, check_graph
 
@@ -284,13 +284,6 @@ def _candidates(perm: Tensor, batch: Tensor, edge_index: Tensor, edge_weight: Te
     return pairs, dense.index_select(0, (g * k_max + a) * k_max + b)
 
 
-def _check_hops(hops, where: str) -> None:
-    """The squaring in :func:`_candidates` needs an integer >= 1 (0 crashed inside it, a negative count never
-    ended); bools are refused although they are integers."""
-    if isinstance(hops, bool) or not isinstance(hops, numbers.Integral) or hops < 1:
-        raise ConfigError(f"{where}: 'hops' must be an integer >= 1 (got {hops!r})")
-
-
 def candidate_pairs(perm: Tensor, batch: Tensor, edge_index: Tensor, num_nodes: int, mode: str = "hops",
                     hops: int = 4) -> Tensor:
     """Candidate (i, j) pairs among the kept nodes ``perm`` for structure learning, in new indices [2, P].
@@ -303,7 +296,7 @@ def candidate_pairs(perm: Tensor, batch: Tensor, edge_index: Tensor, num_nodes: 
     if mode not in ("all", "hops"):
         raise ConfigError(f"candidate_pairs: 'mode' must be one of all, hops (got {mode!r})")
     if mode == "hops":
-        _check_hops(hops, "candidate_pairs")
+        check_int("hops", hops, 1, where="candidate_pairs")   # the squaring in _candidates needs >= 1
     return _candidates(perm, batch, edge_index, None, mode, hops)[0]
 
 
@@ -330,7 +323,7 @@ class HGPSLPool(nn.Module):
             raise ConfigError(f"HGPSLPool: 'ratio' must be in (0, 1] (got {ratio})")
         if candidates not in ("all", "hops"):
             raise ConfigError(f"HGPSLPool: 'candidates' must be one of all, hops (got {candidates!r})")
-        _check_hops(hops, "HGPSLPool")
+        check_int("hops", hops, 1, where="HGPSLPool")
         if score_norm not in SCORE_NORMS:
             raise ConfigError(f"HGPSLPool: 'score_norm' must be one of {', '.join(SCORE_NORMS)} (got {score_norm!r})")
         self.score_norm = score_norm
