@@ -329,34 +329,30 @@ def family_eval(family: str, logF, logS, logf, Y, need_info: bool = True, log_od
     raise ValueError(f"unknown family {family!r}; valid: {', '.join(FAMILIES)}")
 
 
-def pooled_rho(family: str, counts) -> np.ndarray:
-    """rho_j of the pooled (covariate-free) category proportions: the paper's feasible starting point."""
+def _pooled_rho(family: str, counts, upper: bool) -> np.ndarray:
+    """rho_j (``upper=False``) or 1 - rho_j (``upper=True``) of the pooled category proportions: both share
+    each family's split of the categories and its denominator; 1 - rho_j is formed from the proportions above
+    the split, never as 1 - rho_j (which cancels)."""
     p = np.asarray(counts, dtype=float)
     p = p / p.sum()
     if family == "baseline":
-        return p[:-1] / (p[:-1] + p[-1])
+        return (p[-1] if upper else p[:-1]) / (p[:-1] + p[-1])
     if family == "cumulative":
-        return np.cumsum(p)[:-1]
+        return np.cumsum(p[::-1])[::-1][1:] if upper else np.cumsum(p)[:-1]
     if family == "adjacent":
-        return p[:-1] / (p[:-1] + p[1:])
+        return (p[1:] if upper else p[:-1]) / (p[:-1] + p[1:])
     if family == "continuation":
         tail = np.cumsum(p[::-1])[::-1]
-        return p[:-1] / tail[:-1]
+        return (tail[1:] if upper else p[:-1]) / tail[:-1]
     raise ValueError(f"unknown family {family!r}; valid: {', '.join(FAMILIES)}")
+
+
+def pooled_rho(family: str, counts) -> np.ndarray:
+    """rho_j of the pooled (covariate-free) category proportions: the paper's feasible starting point."""
+    return _pooled_rho(family, counts, upper=False)
 
 
 def pooled_rho_sf(family: str, counts) -> np.ndarray:
     """1 - rho_j of :func:`pooled_rho`, from the counts above the split (no cancellation): rho_j itself rounds to
     1 once the counts below outnumber those above by ~1e16, and g_j(1) = inf."""
-    p = np.asarray(counts, dtype=float)
-    p = p / p.sum()
-    if family == "baseline":
-        return p[-1] / (p[:-1] + p[-1])
-    if family == "cumulative":
-        return np.cumsum(p[::-1])[::-1][1:]
-    if family == "adjacent":
-        return p[1:] / (p[:-1] + p[1:])
-    if family == "continuation":
-        tail = np.cumsum(p[::-1])[::-1]
-        return tail[1:] / tail[:-1]
-    raise ValueError(f"unknown family {family!r}; valid: {', '.join(FAMILIES)}")
+    return _pooled_rho(family, counts, upper=True)
