@@ -120,11 +120,12 @@ class Claim:
                     f"ours <= baseline + {tolerance:g}" if tolerance else "ours <= baseline")
         return c._decide_tie(b, -tolerance if higher_is_better else tolerance)
 
-    def _decide_tie(self, base: float, offset) -> "Claim":
-        """Re-decide ``holds`` for a rule ``ours OP base + offset`` with a nonzero offset (see _tied_holds);
-        without one the floats are compared as they are (no rounding happened)."""
+    def _decide_tie(self, base: float, offset, lhs=None) -> "Claim":
+        """Re-decide ``holds`` for a rule ``lhs OP base + offset`` with a nonzero offset (see _tied_holds);
+        without one the floats are compared as they are (no rounding happened). ``lhs`` is the claim's own
+        number unless given (:meth:`within` passes the larger of ours and the target, the smaller as ``base``)."""
         if offset and not math.isnan(self.ours):
-            exact = _tied_holds(self.op, self.ours, base, offset)
+            exact = _tied_holds(self.op, self.ours if lhs is None else lhs, base, offset)
             if exact is not None:
                 self.holds = exact
         return self
@@ -135,12 +136,8 @@ class Claim:
         c = cls(claim, metric, abs(float(ours) - float(target)), "<=", tol, paper, baseline,
                 f"|ours - {target:.6g}| <= {tol:g}")
         c.ours = float(ours)
-        if tol and not math.isnan(c.ours):   # |ours - target| - tol <= 0, decided like beats / no_worse
-            o, t = float(ours), float(target)
-            exact = _tied_holds("<=", max(o, t), min(o, t), tol)
-            if exact is not None:
-                c.holds = exact
-        return c
+        o, t = c.ours, float(target)   # |ours - target| <= tol as max(o, t) <= min(o, t) + tol: the same tie rule
+        return c._decide_tie(min(o, t), tol, lhs=max(o, t))
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
