@@ -133,16 +133,31 @@ def add_l1_goal_cost(m: MILP, ro: Rollout, goal, dims, *, stage_weight: float = 
     return {"e": E, "a": A}
 
 
-def l1_cost_numpy(layers, x0, actions, goal, dims, residual=True, stage_weight=0.0, final_weight=1.0,
-                  action_weight=0.0) -> float:
-    """The same objective evaluated by simulating the network (used by tests and planners)."""
+def rollout_numpy(layers, x0, actions, residual=True) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Simulate the network in float64 over an action sequence: ``[(u_t, x_{t+1}) for t = 0..T-1]``, with
+    x_{t+1} = x_t + f(x_t, u_t) (``residual``) or f(x_t, u_t)."""
     x = np.asarray(x0, dtype=np.float64)
-    dims = np.asarray(dims)
-    c, T = 0.0, len(actions)
-    for t in range(T):
+    steps = []
+    for t in range(len(actions)):
         u = np.asarray(actions[t], dtype=np.float64)
         out = forward_layers(layers, np.concatenate([x, u])[None])[0]
         x = x + out if residual else out
+        steps.append((u, x))
+    return steps
+
+
+def l1_cost_rollout(steps, goal, dims, stage_weight=0.0, final_weight=1.0, action_weight=0.0) -> float:
+    """The objective of :func:`add_l1_goal_cost` on the ``(u_t, x_{t+1})`` pairs of :func:`rollout_numpy`."""
+    dims = np.asarray(dims)
+    c, T = 0.0, len(steps)
+    for t, (u, x) in enumerate(steps):
         c += (final_weight if t == T - 1 else stage_weight) * np.abs(x[dims] - goal).sum()
         c += action_weight * np.abs(u).sum()
     return float(c)
+
+
+def l1_cost_numpy(layers, x0, actions, goal, dims, residual=True, stage_weight=0.0, final_weight=1.0,
+                  action_weight=0.0) -> float:
+    """The same objective evaluated by simulating the network (used by tests and planners)."""
+    return l1_cost_rollout(rollout_numpy(layers, x0, actions, residual), goal, dims, stage_weight, final_weight,
+                           action_weight)

@@ -19,9 +19,9 @@ import numpy as np
 import torch
 
 from paperworks.core.errors import DataError
-from paperworks.mip.horizon import add_l1_goal_cost, encode_rollout, l1_cost_numpy
+from paperworks.mip.horizon import add_l1_goal_cost, encode_rollout, l1_cost_rollout, rollout_numpy
 from paperworks.mip.model import MILP, InfeasibleError, MIPError, NoSolutionError
-from paperworks.mip.relu import AffineLayer, forward_layers
+from paperworks.mip.relu import AffineLayer
 
 __all__ = ["Plan", "PlanCost", "MILPPlanner", "MPPIPlanner", "CEMPlanner", "GDPlanner", "layers_step",
            "rollout_cost"]
@@ -233,16 +233,13 @@ class MILPPlanner:
     def _simulate(self, x0, goal, actions) -> tuple[float, float]:
         """(cost, largest state-box violation) of an action sequence by simulating the network in float64."""
         c = self.cost
-        J = l1_cost_numpy(self.layers, x0, actions, goal, c.goal_dims, self.residual, c.stage_weight,
-                          c.final_weight, c.action_weight)
+        steps = rollout_numpy(self.layers, x0, actions, self.residual)   # one simulation for cost and box
+        J = l1_cost_rollout(steps, goal, c.goal_dims, c.stage_weight, c.final_weight, c.action_weight)
         out = 0.0
         if self.x_lo is not None or self.x_hi is not None:
             lo = -np.inf if self.x_lo is None else np.asarray(self.x_lo, dtype=np.float64).reshape(-1)
             hi = np.inf if self.x_hi is None else np.asarray(self.x_hi, dtype=np.float64).reshape(-1)
-            x = np.asarray(x0, dtype=np.float64)
-            for u in np.asarray(actions, dtype=np.float64):
-                f = forward_layers(self.layers, np.concatenate([x, u])[None])[0]
-                x = x + f if self.residual else f
+            for _, x in steps:
                 s = 1.0 + np.abs(x)   # relative beyond 1, as the MILP's own tolerances
                 out = max(out, float(np.max((lo - x) / s, initial=0.0)), float(np.max((x - hi) / s, initial=0.0)))
         return J, out
