@@ -56,11 +56,17 @@ def check_positive(name: str, value: float, strict: bool = True) -> None:
         raise ConfigError(f"'{name}' must be {'>' if strict else '>='} 0 (got {value!r})")
 
 
-def check_int(name: str, value: Any, low: int | None = None, where: str = "config") -> int:
-    """Return ``value`` if it is an integer (numpy integers too, bool refused) >= ``low``; else ConfigError."""
+def is_int(value: Any, low: int | None = None) -> bool:
+    """Whether ``value`` is an integer (numpy integers too, bool refused) >= ``low``: the test of
+    :func:`check_int`, for callers that raise another error type (DataError, ...) with their own message."""
     import numbers
 
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or (low is not None and value < low):
+    return not (isinstance(value, bool) or not isinstance(value, numbers.Integral) or (low is not None and value < low))
+
+
+def check_int(name: str, value: Any, low: int | None = None, where: str = "config") -> int:
+    """Return ``value`` if it is an integer (numpy integers too, bool refused) >= ``low``; else ConfigError."""
+    if not is_int(value, low):
         bound = f" >= {low}" if low is not None else ""
         raise ConfigError(f"'{name}' must be an integer{bound} (got {value!r})", where=where)
     return int(value)

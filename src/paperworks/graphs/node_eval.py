@@ -12,12 +12,12 @@
 
 from __future__ import annotations
 
-import numbers
 import warnings
 
 import numpy as np
 import torch
 
+from paperworks.core.config import is_int
 from paperworks.core.errors import DataError
 
 __all__ = ["f1_scores", "logreg_probe", "kmeans_scores", "as_numpy_embeddings"]
@@ -135,7 +135,7 @@ def kmeans_scores(z, y, n_clusters: int | None = None, *, n_runs: int = 10, seed
     y = _np(y).astype(np.int64).ravel()
     if y.size != z.shape[0]:
         raise DataError(f"kmeans_scores: {z.shape[0]} embeddings but {y.size} labels")
-    if isinstance(n_runs, bool) or not isinstance(n_runs, numbers.Integral) or n_runs < 1:
+    if not is_int(n_runs, 1):
         # n_runs = 0 returned NaN scores (the mean of no run) with a RuntimeWarning only
         raise DataError(f"kmeans_scores: n_runs must be an integer >= 1 (got {n_runs!r})")
     k = int(n_clusters or len(np.unique(y)))

@@ -36,7 +36,6 @@ for the tabular sets), and the bias is the corpus' natural one (nothing planted)
 
 from __future__ import annotations
 
-import numbers
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -48,7 +47,7 @@ from torch.nn import functional as F
 
 from paperworks.core import (Claim, Paper, Report, RunDir, System, check_choice, check_interval, check_positive,
                              register)
-from paperworks.core.config import Config
+from paperworks.core.config import Config, is_int
 from paperworks.core.errors import DataError, PaperworksError, UnknownNameError
 from paperworks.curvature import InverseHVP, SingularHessianError, per_sample_grads, select_params
 from paperworks.curvature.solvers import _check_damping
@@ -209,7 +208,7 @@ def counterfactual_bias(logits: torch.Tensor, logits_cf: torch.Tensor, y: torch.
 def model_bias(model: FMDNet, cf: CounterfactualSet, batch: int = 4096) -> float:
     """Counterfactual bias of a full model on a counterfactual set (no grad); ``batch`` (pairs per forward
     pass, an integer >= 1) bounds the memory only."""
-    if isinstance(batch, bool) or not isinstance(batch, numbers.Integral) or batch < 1:
+    if not is_int(batch, 1):
         # a negative batch skipped every pair and returned a bias of 0.0; 0 failed inside range()
         raise PaperworksError(f"model_bias: batch must be an integer >= 1 (got {batch!r})")
     if len(cf.y) == 0:
@@ -240,7 +239,7 @@ def head_hessian(head: nn.Linear, feats: torch.Tensor, lam: float, chunk: int = 
 
     ``chunk`` (rows per block, an integer >= 1) bounds the memory only.
     """
-    if isinstance(chunk, bool) or not isinstance(chunk, numbers.Integral) or chunk < 1:
+    if not is_int(chunk, 1):
         # a negative chunk skipped every row and returned lam I; 0 failed inside range()
         raise PaperworksError(f"head_hessian: chunk must be an integer >= 1 (got {chunk!r})")
     with torch.no_grad():
