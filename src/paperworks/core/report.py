@@ -137,7 +137,10 @@ class Claim:
                 f"|ours - {target:.6g}| <= {tol:g}")
         c.ours = float(ours)
         o, t = c.ours, float(target)   # |ours - target| <= tol as max(o, t) <= min(o, t) + tol: the same tie rule
-        return c._decide_tie(min(o, t), tol, lhs=max(o, t))
+        # (a NaN target stays in the comparison, so that it fails: max / min would drop it and compare ours with
+        # itself)
+        hi, lo = (t, o) if t > o else (o, t)
+        return c._decide_tie(lo, tol, lhs=hi)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
