@@ -19,10 +19,10 @@ Choices where the paper is vague (following the official code as described in th
 linear layer is updated (its weights; the official C-MNIST and Adult MLPs have no head bias and neither do
 ours, the text model's head bias is frozen) while the backbone acts as a fixed feature extractor, so
 the updated part is an L2-regularized (lam = 1e-3, ``--lam 1e-3``) multinomial logistic regression on the
-features whose minimizer is computed exactly (L-BFGS) before unlearning, and H is the exact Hessian of that
-convex objective on the training features (``hessian_on="train"``; ``"pairs"`` uses only D_ex, for when the
-training data is unavailable). H^{-1} v is solved once, by default with the closed-form head Hessian
-(``solver="exact"``; ``"cg"`` / ``"lissa"`` use Hessian-vector products) (the official CelebA script
+features whose minimizer is computed exactly (in float64: L-BFGS, then Newton-CG) before unlearning, and H is
+the exact Hessian of that convex objective on the training features (``hessian_on="train"``; ``"pairs"`` uses
+only D_ex, for when the training data is unavailable). H^{-1} v is solved once, by default with the closed-form
+head Hessian (``solver="exact"``; ``"cg"`` / ``"lissa"`` use Hessian-vector products) (the official CelebA script
 re-inverts H after every pair; we apply the paper's Eq. 7 with one H). The aligned member of a tabular pair
 is the one the trained model gives the higher probability of the true label.
 
@@ -262,22 +262,113 @@ def head_hessian(head: nn.Linear, feats: torch.Tensor, lam: float, chunk: int = 
 
 
 def fit_head(head: nn.Linear, feats: torch.Tensor, y: torch.Tensor, lam: float, max_iter: int = 200) -> None:
-    """Exact minimizer of the convex head objective by L-BFGS (strong Wolfe), in place. Features and labels
+    """Exact minimizer of the convex head objective mean CE + lam/2 ||W||^2 (over the weight and the bias, if
+    any), in place. Solved in float64 whatever the head's dtype (:func:`_solve_head_f64`: L-BFGS, then Newton
+    steps to a gradient at float64 rounding) and copied back into the head's dtype: FMD's Newton step (Eq. 7)
+    and the influence scores assume a zero gradient at theta-hat (a float32 L-BFGS stopped at gradient norm
+    ~1e-5, weights ~2e-3 from the optimum). ``max_iter`` bounds the L-BFGS iterations. Features and labels
     are checked as for :func:`bias_influence` (one DataError); no gradient is left on the head afterwards."""
     _check_head_data("fit_head", head, feats, y, "features")
     _check_lam("fit_head", lam)
-    loss_fn = head_loss_fn(lam)
-    opt = torch.optim.LBFGS(head.parameters(), lr=1.0, max_iter=max_iter, tolerance_grad=1e-9,
-                            tolerance_change=1e-12, history_size=20, line_search_fn="strong_wolfe")
+    _solve_head_f64(head, feats, y, lam, max_iter, fit_bias=True)
+    head.zero_grad(set_to_none=True)
+
+
+def _solve_head_f64(head: nn.Linear, feats: torch.Tensor, y: torch.Tensor, lam: float, max_iter: int,
+                    weights: torch.Tensor | None = None, fit_bias: bool = True, n_norm: int | None = None,
+                    newton_rounds: int = 4) -> None:
+    """In place: minimize sum_i w_i CE(W h_i + b, y_i) / n + lam/2 ||W||^2 (w = 1 unless ``weights``; n = the
+    number of rows unless ``n_norm``) over the head's weight, and its bias if it has one and ``fit_bias`` (else
+    the bias is held fixed), in float64; the result is copied back in the head's dtype. L-BFGS (strong Wolfe)
+    from the current weights stalls where float64 loss differences vanish (gradient norm ~1e-10); Newton steps,
+    each solved by conjugate gradients with closed-form Hessian-vector products, then bring the gradient down
+    to float64 rounding. A Newton step is kept only if it lowers the gradient norm (an indefinite system cannot
+    make the fit worse)."""
+    n = feats.shape[0] if n_norm is None else n_norm
+    x = feats.detach().to(torch.float64)
+    wt = None if weights is None else weights.detach().to(torch.float64)
+    rows = torch.arange(x.shape[0], device=x.device)
+    b_fixed = None if (head.bias is None or fit_bias) else head.bias.detach().to(torch.float64)
+    eps = torch.finfo(torch.float64).eps
+
+    def logits(W, b):
+        bb = b if b is not None else b_fixed
+        return x @ W.T if bb is None else torch.addmm(bb, x, W.T)
+
+    def value_grad(W, b, with_scale=False):
+        z = logits(W, b)
+        p = F.softmax(z, -1)
+        ce = torch.logsumexp(z, -1) - z[rows, y]
+        r = p.clone()
+        r[rows, y] -= 1.0
+        if wt is not None:
+            ce, r = ce * wt, r * wt[:, None]
+        gW = r.T @ x / n + lam * W
+        # |r|^T |x| / n + lam |W|: the size of the terms the gradient sums (its float64 rounding floor / eps)
+        scale = float(((r.abs().T @ x.abs()) / n + lam * W.abs()).norm()) if with_scale else 0.0
+        # the bias gradient sums to 0 over the classes (softmax); centring removes its rounding noise, which CG
+        # would otherwise accumulate along the Hessian's null direction (all biases shifted alike)
+        gb = [] if b is None else [(r.sum(0) - r.sum(0).mean()) / n]
+        return float(ce.sum() / n + 0.5 * lam * (W * W).sum()), [gW] + gb, p, scale
+
+    def hvp(p, v):
+        dz = x @ v[0].T if len(v) == 1 else torch.addmm(v[1], x, v[0].T)
+        dp = p * (dz - (p * dz).sum(1, keepdim=True))
+        if wt is not None:
+            dp = dp * wt[:, None]
+        return [dp.T @ x / n + lam * v[0]] + ([] if len(v) == 1 else [(dp.sum(0) - dp.sum(0).mean()) / n])
+
+    def dot(a, b):
+        return float(sum((u * v).sum() for u, v in zip(a, b)))
+
+    W = head.weight.detach().to(torch.float64).clone().requires_grad_(True)
+    b = (head.bias.detach().to(torch.float64).clone().requires_grad_(True)
+         if head.bias is not None and fit_bias else None)
+    params = [W] + ([] if b is None else [b])
+    opt = torch.optim.LBFGS(params, lr=1.0, max_iter=max_iter, tolerance_grad=1e-14, tolerance_change=0.0,
+                            history_size=20, line_search_fn="strong_wolfe")
 
     def closure():
-        opt.zero_grad()
-        loss = loss_fn(head, (feats, y))
-        loss.backward()
-        return loss
+        f, g, _, _ = value_grad(W.detach(), None if b is None else b.detach())
+        for q, gq in zip(params, g):
+            q.grad = gq
+        return torch.tensor(f, dtype=torch.float64)
 
     opt.step(closure)
-    opt.zero_grad(set_to_none=True)   # L-BFGS leaves the last closure's gradient on the head's parameters
+    theta = [q.detach() for q in params]
+    _, g, p, scale = value_grad(theta[0], theta[1] if b is not None else None, True)
+    g0 = dot(g, g) ** 0.5
+    n_par = sum(q.numel() for q in theta)
+    for _ in range(newton_rounds):
+        if g0 <= 1e3 * eps * scale:   # at float64 rounding: nothing left to gain
+            break
+        step = [torch.zeros_like(q) for q in theta]
+        res = [-gq for gq in g]
+        d = [rq.clone() for rq in res]
+        rs = g0 * g0
+        for _ in range(min(2 * n_par, 2000)):
+            hd = hvp(p, d)
+            dhd = dot(d, hd)
+            if not dhd > 0.0:
+                break
+            a = rs / dhd
+            step = [s_ + a * d_ for s_, d_ in zip(step, d)]
+            res = [r_ - a * h_ for r_, h_ in zip(res, hd)]
+            rs_new = dot(res, res)
+            if rs_new <= (1e-12 * g0) ** 2:
+                break
+            d = [r_ + (rs_new / rs) * d_ for r_, d_ in zip(res, d)]
+            rs = rs_new
+        cand = [q + s_ for q, s_ in zip(theta, step)]
+        _, g1, p1, scale1 = value_grad(cand[0], cand[1] if b is not None else None, True)
+        n1 = dot(g1, g1) ** 0.5
+        if not n1 < g0:
+            break
+        theta, g, p, scale, g0 = cand, g1, p1, scale1, n1
+    with torch.no_grad():
+        head.weight.copy_(theta[0].to(head.weight.dtype))
+        if b is not None:
+            head.bias.copy_(theta[1].to(head.bias.dtype))
 
 
 # ========================================================================================= step 2
@@ -991,22 +1082,14 @@ class FMD(System):
 
 def _refit_replaced(head: nn.Linear, feats: torch.Tensor, y: torch.Tensor, f_a: torch.Tensor, f_c: torch.Tensor,
                     y_pairs: torch.Tensor, lam: float, max_iter: int = 300) -> None:
-    """In place: exact L-BFGS minimizer over the head weights of
-    (1/n) [sum_i L(z_i) - sum_k L(c_k) + sum_k L(c~_k)] + lam/2 ||W||^2 (the edit that Eq. 7 approximates)."""
+    """In place: exact minimizer over the head weights (the bias, if any, held fixed) of
+    (1/n) [sum_i L(z_i) - sum_k L(c_k) + sum_k L(c~_k)] + lam/2 ||W||^2 (the edit that Eq. 7 approximates),
+    solved in float64 as :func:`fit_head`."""
     n = feats.shape[0]
     x = torch.cat([feats, f_a, f_c])
     yy = torch.cat([y, y_pairs, y_pairs])
-    w = torch.cat([torch.ones(n), -torch.ones(len(y_pairs)), torch.ones(len(y_pairs))]).to(x.dtype)
-    opt = torch.optim.LBFGS([head.weight], lr=1.0, max_iter=max_iter, tolerance_grad=1e-9, tolerance_change=1e-12,
-                            history_size=20, line_search_fn="strong_wolfe")
-
-    def closure():
-        opt.zero_grad()
-        loss = (F.cross_entropy(head(x), yy, reduction="none") * w).sum() / n + 0.5 * lam * (head.weight ** 2).sum()
-        loss.backward()
-        return loss
-
-    opt.step(closure)
+    w = torch.cat([torch.ones(n), -torch.ones(len(y_pairs)), torch.ones(len(y_pairs))])
+    _solve_head_f64(head, x, yy, lam, max_iter, weights=w, fit_bias=False, n_norm=n)
 
 
 def _clone(model: FMDNet) -> FMDNet:
