@@ -1,12 +1,21 @@
-"""Colored MNIST (the biased-colour protocol used by FMD) built from the real 70k MNIST.
+"""Colored MNIST (the biased-colour protocol used by FMD) built from the real 70k MNIST, following the LfF
+construction (Nam et al., "Learning from Failure", NeurIPS 2020; its dataset is the one the official FMD code
+loads, also used by LDD).
 
-Each digit's strokes are painted with one of 10 colors (foreground colouring, as in the LfF Colored MNIST whose
-dataset class the official FMD code loads; the FMD README also points to ReBias, which colours the background
-instead - our choice is the foreground). In the training split the color equals the label's
-color with probability ``rho`` (the "bias ratio", FMD Tab. 1 uses 0.95-0.995) and is one of the 9 other
-colors otherwise; in the test split (and the held-out validation pool) colors are uniform and independent of
-the label ("unbiased" evaluation). The gray digits and the color indices are returned so that
-counterfactuals (same digit, other color) can be painted with :func:`colorize`.
+Each digit's strokes are painted with one of 10 colors (foreground colouring, as in LfF; the FMD README also
+points to ReBias, which colours the background instead - our choice is the foreground). As in LfF's dataset
+builder (``make_dataset.py`` of alinlab/LfF), colours are assigned with EXACT per-class counts, not drawn
+i.i.d.: in class c with n_c samples, colour k gets
+round(n_c * R_c[:k+1].sum()) - round(n_c * R_c[:k].sum()) samples, where R_c[c] = rho (the label's colour,
+the "bias ratio"; FMD Tab. 1 uses 0.95-0.995) and R_c[k] = (1 - rho) / 9 for the other colours. So about
+rho * n_c samples (within one) carry the label's colour and the rest is split evenly over the other 9. The
+test split and the held-out pool use the same construction with ratio 1/10 (LfF's unbiased valid split:
+exactly balanced colours in every class). Which samples of a class get which colour is a seeded random
+permutation (LfF takes them in dataset order). LfF also jitters each image's colour: palette colour +
+N(0, std^2) per RGB channel, clipped to [0, 1], with std = 0.05 / 0.02 / 0.01 / 0.005 for its severities 1-4
+(``data/colored_mnist_protocol.py``); its run script trains ``skewed3 severity4`` (rho = 0.99, std 0.005), the
+default ``color_std`` here. The per-image offsets are returned, so that counterfactuals (same digit, same
+offset, other color) can be painted with :func:`colorize`.
 """
 
 from __future__ import annotations
@@ -16,7 +25,7 @@ import numpy as np
 from paperworks.core.errors import DataError
 from paperworks.data import register_dataset
 
-__all__ = ["PALETTE", "colorize", "load_colored_mnist"]
+__all__ = ["PALETTE", "colorize", "color_counts", "load_colored_mnist"]
 
 # 10 well-separated RGB colors in [0, 1] (our choice; the protocol only needs distinct colors)
 PALETTE = np.array([
@@ -25,8 +34,10 @@ PALETTE = np.array([
 ], dtype=np.float32)
 
 
-def colorize(gray, colors):
+def colorize(gray, colors, jitter=None):
     """Paint gray digits [N, H, W] (uint8 or float in [0, 1]) with palette colors [N] -> float [N, 3, H, W].
+    ``jitter`` (optional float [N, 3]) is added to each image's palette colour, clipped to [0, 1] (LfF's colour
+    jitter; :func:`load_colored_mnist` returns one offset per image).
     Float gray values outside [0, 1] (e.g. 0..255 floats) or NaN, and non-integer color indices, are one
     DataError (they were silently painted too bright / truncated to an integer)."""
     import torch
@@ -44,26 +55,60 @@ def colorize(gray, colors):
     if ((c < 0) | (c >= len(PALETTE))).any():
         raise DataError(f"colorize: color indices must be in [0, {len(PALETTE)}) (got {c.min()}..{c.max()})")
     pal = torch.as_tensor(PALETTE)[c]  # [N, 3]
+    if jitter is not None:
+        j = torch.as_tensor(jitter)
+        if j.shape != (g.shape[0], 3) or not j.is_floating_point() or not bool(torch.isfinite(j).all()):
+            raise DataError(f"colorize: jitter must be finite floats [N, 3] = [{g.shape[0]}, 3] "
+                            f"(got {list(j.shape)}, {j.dtype})")
+        pal = (pal + j.float()).clamp(0.0, 1.0)
     return g[:, None] * pal[:, :, None, None]
 
 
-def _other_color(y, rng):
-    return (y + rng.integers(1, 10, size=y.shape)) % 10
+def color_counts(n_per_class, rho: float) -> np.ndarray:
+    """LfF's exact colour counts: [C, C] int64, entry (c, k) = number of class-c samples painted colour k.
+
+    Row c splits n_c by the ratios R_c (rho for colour c, (1 - rho) / (C - 1) for every other colour) through
+    rounded cumulative milestones round(n_c * cumsum(R_c)), so each row sums to n_c exactly and every count
+    is within one of n_c * R_c[k]."""
+    n = np.asarray(n_per_class, dtype=np.int64)
+    k = len(n)
+    if k < 2:
+        raise DataError(f"color_counts: need at least 2 classes (got {k})")
+    ratios = np.full((k, k), (1.0 - rho) / (k - 1))
+    np.fill_diagonal(ratios, rho)
+    miles = np.round(n[:, None] * np.cumsum(ratios, axis=1)).astype(np.int64)
+    miles[:, -1] = n                  # the ratios sum to 1: only float rounding could leave the last one off
+    return np.diff(miles, axis=1, prepend=0)
 
 
-@register_dataset("colored_mnist", "Colored MNIST (ReBias protocol) from the real MNIST; bias ratio rho")
-def load_colored_mnist(rho: float = 0.99, seed: int = 0, size: int = 28, n_val: int = 10000) -> dict:
+def _assign_colors(y: np.ndarray, rho: float, rng: np.random.Generator, n_colors: int = 10) -> np.ndarray:
+    """Colour index per sample with exactly :func:`color_counts` per class (samples permuted within a class)."""
+    counts = color_counts(np.bincount(y, minlength=n_colors), rho)
+    c = np.empty(len(y), dtype=np.int64)
+    for label in range(n_colors):
+        idx = rng.permutation(np.flatnonzero(y == label))
+        c[idx] = np.repeat(np.arange(n_colors), counts[label])
+    return c
+
+
+@register_dataset("colored_mnist", "Colored MNIST (LfF construction) from the real MNIST; bias ratio rho")
+def load_colored_mnist(rho: float = 0.99, seed: int = 0, size: int = 28, n_val: int = 10000,
+                       color_std: float = 0.005) -> dict:
     """Returns gray digits and color indices for train (biased), val pool and test (both unbiased).
 
-    Keys: ``gray_train uint8 [N, s, s], y_train int64 [N], c_train int64 [N]`` (color index), the same for
-    ``val`` (the last ``n_val`` of MNIST's 60k training images, held out for counterfactual sets) and ``test``
-    (MNIST's 10k test images); ``rho``; ``aligned_train bool [N]`` (color == label).
-    ``size`` = 28 or 14 (2x2 average pooling, for fast CPU runs).
+    Keys: ``gray_train uint8 [N, s, s], y_train int64 [N], c_train int64 [N]`` (color index; exact per-class
+    counts :func:`color_counts` with ratio ``rho``), ``jitter_train float32 [N, 3]`` (each image's colour offset,
+    N(0, color_std^2) per channel), the same for ``val`` (the last ``n_val`` of MNIST's 60k training images,
+    held out for counterfactual sets) and ``test`` (MNIST's 10k test images), whose colours are exactly
+    balanced in every class (ratio 1/10); ``rho``; ``color_std``; ``aligned_train bool [N]`` (color == label).
+    Paint with ``colorize(gray, c, jitter)``. ``size`` = 28 or 14 (2x2 average pooling, for fast CPU runs).
     """
     if not (isinstance(rho, float | int) and 0.0 <= rho <= 1.0):
         raise DataError(f"colored_mnist: rho must be in [0, 1] (got {rho!r})")
     if size not in (28, 14):
         raise DataError(f"colored_mnist: size must be 28 or 14 (got {size!r})")
+    if isinstance(color_std, bool) or not isinstance(color_std, float | int) or not 0.0 <= color_std < np.inf:
+        raise DataError(f"colored_mnist: color_std must be a finite number >= 0 (got {color_std!r})")
     from paperworks.data.images import load_mnist  # direct import: avoids importing every registered loader
 
     m = load_mnist()
@@ -78,11 +123,12 @@ def load_colored_mnist(rho: float = 0.99, seed: int = 0, size: int = 28, n_val: 
     rng = np.random.default_rng(seed)
     n_tr = len(xtr) - n_val
     y_train = ytr[:n_tr].astype(np.int64)
-    aligned = rng.random(n_tr) < rho
-    c_train = np.where(aligned, y_train, _other_color(y_train, rng)).astype(np.int64)
     y_val = ytr[n_tr:].astype(np.int64)
-    c_val = rng.integers(0, 10, size=n_val).astype(np.int64)
-    c_test = rng.integers(0, 10, size=len(xte)).astype(np.int64)
-    return {"gray_train": xtr[:n_tr], "y_train": y_train, "c_train": c_train, "aligned_train": c_train == y_train,
-            "gray_val": xtr[n_tr:], "y_val": y_val, "c_val": c_val,
-            "gray_test": xte, "y_test": yte.astype(np.int64), "c_test": c_test, "rho": float(rho)}
+    y_test = yte.astype(np.int64)
+    out = {"rho": float(rho), "color_std": float(color_std)}
+    for split, y, ratio in (("train", y_train, float(rho)), ("val", y_val, 0.1), ("test", y_test, 0.1)):
+        out[f"c_{split}"] = _assign_colors(y, ratio, rng)
+        out[f"jitter_{split}"] = (color_std * rng.standard_normal((len(y), 3))).astype(np.float32)
+    out.update({"gray_train": xtr[:n_tr], "y_train": y_train, "aligned_train": out["c_train"] == y_train,
+                "gray_val": xtr[n_tr:], "y_val": y_val, "gray_test": xte, "y_test": y_test})
+    return out

@@ -536,29 +536,30 @@ def _colored_task(cfg: FMDConfig, seed: int) -> Task:
     d = load_colored_mnist(rho=cfg.rho, seed=seed, size=cfg.image_size)
     n = len(d["y_train"]) if not cfg.n_train else min(cfg.n_train, len(d["y_train"]))
     rng = np.random.default_rng(seed + 1)
-    gtr, ytr, ctr = d["gray_train"][:n], d["y_train"][:n], d["c_train"][:n]
-    x_train = colorize(gtr, ctr)
-    g_te, y_te, c_te = d["gray_test"], d["y_test"], d["c_test"]
+    gtr, ytr, ctr, jtr = d["gray_train"][:n], d["y_train"][:n], d["c_train"][:n], d["jitter_train"][:n]
+    x_train = colorize(gtr, ctr, jtr)
+    g_te, y_te, c_te, j_te = d["gray_test"], d["y_test"], d["c_test"], d["jitter_test"]
     # evaluation pairs as in the official C-MNIST script: each test digit painted in its label's colour vs in
-    # one random other colour (accuracy is measured on the unbiased test set with its random colours)
+    # one random other colour (accuracy is measured on the unbiased test set with its balanced colours); every
+    # image keeps its own colour jitter (LfF), so the two members of a pair differ only in the colour class
     c_te_cf = (y_te + rng.integers(1, 10, size=y_te.shape)) % 10
-    cf_test = CounterfactualSet(colorize(g_te, y_te), colorize(g_te, c_te_cf), torch.as_tensor(y_te))
-    x_test = colorize(g_te, c_te)
-    gray_pool = torch.as_tensor(d["gray_val"])
+    cf_test = CounterfactualSet(colorize(g_te, y_te, j_te), colorize(g_te, c_te_cf, j_te), torch.as_tensor(y_te))
+    x_test = colorize(g_te, c_te, j_te)
+    gray_pool, j_pool = torch.as_tensor(d["gray_val"]), d["jitter_val"]
 
     def counterfactual(idx, rng_):
         """Pool items idx: aligned member = colour of its label, counterfactual = one random other colour."""
         y = d["y_val"][idx]
         other = (y + rng_.integers(1, 10, size=y.shape)) % 10
-        return colorize(gray_pool[idx], y), colorize(gray_pool[idx], other)
+        return colorize(gray_pool[idx], y, j_pool[idx]), colorize(gray_pool[idx], other, j_pool[idx])
 
     def debiased(rng_):
         c2 = (ctr + rng_.integers(1, 10, size=ctr.shape)) % 10
-        return torch.cat([x_train, colorize(gtr, c2)]), torch.cat([torch.as_tensor(ytr)] * 2)
+        return torch.cat([x_train, colorize(gtr, c2, jtr)]), torch.cat([torch.as_tensor(ytr)] * 2)
 
     def edited(idx, rng_):
         x = x_train.clone()
-        x[idx] = colorize(gtr[idx], (ctr[idx] + rng_.integers(1, 10, size=len(idx))) % 10)
+        x[idx] = colorize(gtr[idx], (ctr[idx] + rng_.integers(1, 10, size=len(idx))) % 10, jtr[idx])
         return x
 
     return Task("colored_mnist", x_train, torch.as_tensor(ytr), torch.as_tensor(ctr),
