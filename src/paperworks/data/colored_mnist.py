@@ -10,18 +10,19 @@ round(n_c * R_c[:k+1].sum()) - round(n_c * R_c[:k].sum()) samples, where R_c[c] 
 the "bias ratio"; FMD Tab. 1 uses 0.95-0.995) and R_c[k] = (1 - rho) / 9 for the other colours. So about
 rho * n_c samples (within one) carry the label's colour and the rest is split evenly over the other 9. The
 test split and the held-out pool use the same construction with ratio 1/10 (LfF's unbiased valid split:
-exactly balanced colours in every class). Which samples of a class get which colour is a seeded random
-permutation (LfF takes them in dataset order). LfF also jitters each image's colour: palette colour +
-N(0, std^2) per RGB channel, clipped to [0, 1], with std = 0.05 / 0.02 / 0.01 / 0.005 for its severities 1-4
-(``data/colored_mnist_protocol.py``); its run script trains ``skewed3 severity4`` (rho = 0.99, std 0.005), the
-default ``color_std`` here. The per-image offsets are returned, so that counterfactuals (same digit, same
-offset, other color) can be painted with :func:`colorize`.
+balanced colours in every class, each count within one of n_c / 10). Which samples of a class get which
+colour is a seeded random permutation (LfF takes them in dataset order). LfF also jitters each image's
+colour: palette colour + N(0, std^2) per RGB channel, clipped to [0, 1], with std = 0.05 / 0.02 / 0.01 /
+0.005 for its severities 1-4 (``data/colored_mnist_protocol.py``); its run script trains ``skewed3
+severity4`` (rho = 0.99, std 0.005), the default ``color_std`` here. The per-image offsets are returned, so
+that counterfactuals (same digit, same offset, other color) can be painted with :func:`colorize`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from paperworks.core.config import is_int
 from paperworks.core.errors import DataError
 from paperworks.data import register_dataset
 
@@ -64,13 +65,30 @@ def colorize(gray, colors, jitter=None):
     return g[:, None] * pal[:, :, None, None]
 
 
+def _check_real(who: str, name: str, value, unit: bool) -> float:
+    """``value`` as a float if it is a real number (NumPy floats too, bool refused) in [0, 1] (``unit``) or
+    finite and >= 0; else one DataError."""
+    import numbers
+
+    upper = 1.0 if unit else np.finfo(np.float64).max   # NaN fails both comparisons
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real) or not 0.0 <= value <= upper:
+        want = "in [0, 1]" if unit else "a finite number >= 0"
+        raise DataError(f"{who}: {name} must be {want} (got {value!r})")
+    return float(value)
+
+
 def color_counts(n_per_class, rho: float) -> np.ndarray:
     """LfF's exact colour counts: [C, C] int64, entry (c, k) = number of class-c samples painted colour k.
 
     Row c splits n_c by the ratios R_c (rho for colour c, (1 - rho) / (C - 1) for every other colour) through
     rounded cumulative milestones round(n_c * cumsum(R_c)), so each row sums to n_c exactly and every count
-    is within one of n_c * R_c[k]."""
-    n = np.asarray(n_per_class, dtype=np.int64)
+    is within one of n_c * R_c[k]. ``n_per_class``: 1-D integers >= 0 (at least 2 classes); ``rho``: a real
+    number in [0, 1] (anything else is one DataError: it gave negative or garbage counts)."""
+    rho = _check_real("color_counts", "rho", rho, unit=True)
+    n = np.asarray(n_per_class)
+    if n.ndim != 1 or n.dtype.kind not in "iu" or (n.size and int(n.min()) < 0):
+        raise DataError(f"color_counts: n_per_class must be a 1-D sequence of integers >= 0 (got {n_per_class!r})")
+    n = n.astype(np.int64)
     k = len(n)
     if k < 2:
         raise DataError(f"color_counts: need at least 2 classes (got {k})")
@@ -99,22 +117,21 @@ def load_colored_mnist(rho: float = 0.99, seed: int = 0, size: int = 28, n_val: 
     Keys: ``gray_train uint8 [N, s, s], y_train int64 [N], c_train int64 [N]`` (color index; exact per-class
     counts :func:`color_counts` with ratio ``rho``), ``jitter_train float32 [N, 3]`` (each image's colour offset,
     N(0, color_std^2) per channel), the same for ``val`` (the last ``n_val`` of MNIST's 60k training images,
-    held out for counterfactual sets) and ``test`` (MNIST's 10k test images), whose colours are exactly
-    balanced in every class (ratio 1/10); ``rho``; ``color_std``; ``aligned_train bool [N]`` (color == label).
+    held out for counterfactual sets) and ``test`` (MNIST's 10k test images), whose colours are balanced
+    in every class (ratio 1/10: each count within one of n_c / 10, exact when 10 divides n_c); ``rho``;
+    ``color_std``; ``aligned_train bool [N]`` (color == label).
     Paint with ``colorize(gray, c, jitter)``. ``size`` = 28 or 14 (2x2 average pooling, for fast CPU runs).
     """
-    if not (isinstance(rho, float | int) and 0.0 <= rho <= 1.0):
-        raise DataError(f"colored_mnist: rho must be in [0, 1] (got {rho!r})")
+    rho = _check_real("colored_mnist", "rho", rho, unit=True)   # real numbers (NumPy floats too), bool refused
     if size not in (28, 14):
         raise DataError(f"colored_mnist: size must be 28 or 14 (got {size!r})")
-    if isinstance(color_std, bool) or not isinstance(color_std, float | int) or not 0.0 <= color_std < np.inf:
-        raise DataError(f"colored_mnist: color_std must be a finite number >= 0 (got {color_std!r})")
+    color_std = _check_real("colored_mnist", "color_std", color_std, unit=False)
     from paperworks.data.images import load_mnist  # direct import: avoids importing every registered loader
 
     m = load_mnist()
     xtr, ytr, xte, yte = m["x_train"], m["y_train"], m["x_test"], m["y_test"]
-    if not 0 <= n_val < len(xtr):
-        raise DataError(f"colored_mnist: n_val must be in [0, {len(xtr)}) (got {n_val})")
+    if not is_int(n_val, 0) or not n_val < len(xtr):
+        raise DataError(f"colored_mnist: n_val must be an integer in [0, {len(xtr)}) (got {n_val!r})")
     if size == 14:
         def pool(x):
             return x.reshape(-1, 14, 2, 14, 2).astype(np.float32).mean((2, 4)).round().astype(np.uint8)
