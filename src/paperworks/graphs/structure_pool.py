@@ -88,9 +88,11 @@ def segment_sparsemax(z: Tensor, index: Tensor, num_segments: int | None = None,
         rank = torch.arange(1, e + 1, device=z.device, dtype=acc) - start.index_select(0, seg).to(acc)
         support = 1 + rank * y.to(acc) > cs
         k = torch.zeros(n, dtype=acc, device=z.device).index_add_(0, seg, support.to(acc))
-    # tau of the shifted segment; the shift is a constant for autograd (the Jacobian is shift invariant)
+    # tau of the shifted segment; the shift is a constant for autograd (the Jacobian is shift invariant). An
+    # entry further below its maximum than the dtype's range shifts to -inf (float16: 80000 > 65504); it is
+    # outside the support, and a select (not a product with the 0/1 mask: -inf * 0 = NaN) keeps tau finite
     shifted = zs - top.index_select(0, seg)
-    ssum = torch.zeros(n, dtype=acc, device=z.device).index_add_(0, seg, shifted.to(acc) * support.to(acc))
+    ssum = torch.zeros(n, dtype=acc, device=z.device).index_add_(0, seg, torch.where(support, shifted.to(acc), 0.0))
     tau = ((ssum - 1) / k.clamp(min=1)).to(z.dtype)
     out = ((z - top.index_select(0, index)) - tau.index_select(0, index)).clamp(min=0)
     # Checks (see the docstring): |sum - 1| <= 2 eps (count + 2) per segment, and no entry on the wrong side of
