@@ -174,7 +174,9 @@ def topk_per_graph(score: Tensor, ratio: float, batch: Tensor) -> Tensor:
     if not (0.0 < ratio <= 1.0):
         raise ConfigError(f"topk_per_graph: 'ratio' must be in (0, 1] (got {ratio})")
     num_nodes = torch.bincount(batch)
-    k = (float(ratio) * num_nodes.to(score.dtype)).ceil().to(torch.long)
+    # the count in the scores' dtype, at least float32: half-precision scores rounded the node count itself
+    # (bfloat16: 257 nodes at ratio 1.0 kept 256)
+    k = (float(ratio) * num_nodes.to(torch.promote_types(score.dtype, torch.float32))).ceil().to(torch.long)
     _, order = torch.sort(score.view(-1), descending=True, stable=True)
     b, bperm = torch.sort(batch[order], stable=True)
     ptr = torch.cumsum(num_nodes, 0) - num_nodes
