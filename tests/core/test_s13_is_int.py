@@ -1,7 +1,8 @@
 """core.config.is_int is the integer test of check_int, shared with the callers that raise another error type
 (fmd.model_bias / head_hessian: PaperworksError; node_eval.kmeans_scores: DataError). Its answers equal the
 old inline test (copied below as the oracle) for every kind of value, and check_int's error and message are
-unchanged (the callers: tests/systems/test_s13_fmd_int_checks.py, tests/graphs/test_s13_kmeans_int_check.py)."""
+unchanged; the callers keep their own error type and message (their tests are at the end of this file, which
+holds the one copy of the oracle)."""
 
 import decimal
 import fractions
@@ -11,7 +12,9 @@ import numpy as np
 import pytest
 
 from paperworks.core.config import check_int, is_int
-from paperworks.core.errors import ConfigError
+from paperworks.core.errors import ConfigError, DataError, PaperworksError
+from paperworks.graphs.node_eval import kmeans_scores
+from paperworks.systems.fmd import head_hessian, model_bias
 
 
 def _old_test(value, low):
@@ -45,3 +48,37 @@ def test_check_int_error_and_message_unchanged():
             else:
                 out = check_int("n", v, low)
                 assert type(out) is int and out == int(v)
+
+
+def test_model_bias_and_head_hessian_keep_their_error_and_message():
+    for v in _VALUES:
+        if not _old_test(v, 1):
+            continue
+        with pytest.raises(PaperworksError) as e:
+            model_bias(None, None, batch=v)
+        assert type(e.value) is PaperworksError
+        assert str(e.value) == f"model_bias: batch must be an integer >= 1 (got {v!r})"
+        with pytest.raises(PaperworksError) as e:
+            head_hessian(None, None, 0.1, chunk=v)
+        assert type(e.value) is PaperworksError
+        assert str(e.value) == f"head_hessian: chunk must be an integer >= 1 (got {v!r})"
+
+
+def test_valid_integers_pass_the_check():
+    for v in (1, 2, np.int64(3), np.uint8(4), 2 ** 70):
+        with pytest.raises(AttributeError):   # past the check: the None model / head is used
+            model_bias(None, None, batch=v)
+        with pytest.raises(AttributeError):
+            head_hessian(None, None, 0.1, chunk=v)
+
+
+def test_kmeans_scores_keeps_its_error_and_message():
+    z, y = np.random.default_rng(0).normal(size=(6, 2)), np.array([0, 0, 0, 1, 1, 1])
+    for v in _VALUES:
+        if not _old_test(v, 1):
+            continue
+        with pytest.raises(DataError) as e:
+            kmeans_scores(z, y, n_runs=v)
+        assert type(e.value) is DataError
+        assert str(e.value) == f"kmeans_scores: n_runs must be an integer >= 1 (got {v!r})"
+    assert set(kmeans_scores(z, y, n_runs=np.int32(1))) == {"nmi", "ari"}
