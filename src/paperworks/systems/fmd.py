@@ -263,14 +263,15 @@ def head_hessian(head: nn.Linear, feats: torch.Tensor, lam: float, chunk: int = 
 
 def fit_head(head: nn.Linear, feats: torch.Tensor, y: torch.Tensor, lam: float, max_iter: int = 200) -> None:
     """Exact minimizer of the convex head objective mean CE + lam/2 ||W||^2 (over the weight and the bias, if
-    any), in place. Solved in float64 whatever the head's dtype (:func:`_solve_head_f64`: L-BFGS, then Newton
+    any, unless its ``requires_grad`` is False: a frozen bias is held fixed, as the L-BFGS over the head's
+    parameters did before), in place. Solved in float64 whatever the head's dtype (:func:`_solve_head_f64`: L-BFGS, then Newton
     steps to a gradient at float64 rounding) and copied back into the head's dtype: FMD's Newton step (Eq. 7)
     and the influence scores assume a zero gradient at theta-hat (a float32 L-BFGS stopped at gradient norm
     ~1e-5, weights ~2e-3 from the optimum). ``max_iter`` bounds the L-BFGS iterations. Features and labels
     are checked as for :func:`bias_influence` (one DataError); no gradient is left on the head afterwards."""
     _check_head_data("fit_head", head, feats, y, "features")
     _check_lam("fit_head", lam)
-    _solve_head_f64(head, feats, y, lam, max_iter, fit_bias=True)
+    _solve_head_f64(head, feats, y, lam, max_iter, fit_bias=head.bias is None or head.bias.requires_grad)
     head.zero_grad(set_to_none=True)
 
 
