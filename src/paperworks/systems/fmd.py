@@ -1176,7 +1176,8 @@ def _refit_replaced(head: nn.Linear, feats: torch.Tensor, y: torch.Tensor, f_a: 
     n = feats.shape[0]
     x = torch.cat([feats, f_a, f_c])
     yy = torch.cat([y, y_pairs, y_pairs])
-    w = torch.cat([torch.ones(n), -torch.ones(len(y_pairs)), torch.ones(len(y_pairs))])
+    m, dev = len(y_pairs), feats.device   # the weights live with the features (they were always on the CPU)
+    w = torch.cat([torch.ones(n, device=dev), -torch.ones(m, device=dev), torch.ones(m, device=dev)])
     _solve_head_f64(head, x, yy, lam, max_iter, weights=w, fit_bias=False, n_norm=n)
 
 
