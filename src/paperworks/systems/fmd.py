@@ -285,7 +285,9 @@ def _solve_head_f64(head: nn.Linear, feats: torch.Tensor, y: torch.Tensor, lam: 
     iterations), then Newton steps, each solved by conjugate gradients with closed-form Hessian-vector products,
     preconditioned by the Cholesky factor of the Hessian on a strided subsample of about 4096 rows (computed once;
     it only speeds up CG, the systems solved are exact). Newton steps continue while each lowers the gradient norm
-    by at least 4x (a step that does not lower it is discarded), i.e. down to float64 rounding; should they stop
+    by at least 4x (a step that does not lower it is discarded), i.e. down to float64 rounding; a full step that
+    does neither while the gradient is above that floor (it overshot: ill-conditioned lam, large features) is
+    halved until the objective decreases (Armijo) and the rounds go on (at most ``newton_rounds``); should they stop
     short of the float64 floor (1e3 eps times the size of the summed terms), L-BFGS runs again to ``max_iter``
     with no gradient tolerance and the Newton steps follow. The bias gradient is centred over the classes
     (the objective is flat along all biases shifted alike), so the mean bias keeps its starting value."""
@@ -394,7 +396,7 @@ def _solve_head_f64(head: nn.Linear, feats: torch.Tensor, y: torch.Tensor, lam: 
     th = torch.cat([head.weight.detach().to(torch.float64).reshape(-1)]
                    + ([head.bias.detach().to(torch.float64)] if has_b else [])).clone().requires_grad_(True)
     def newton(theta):
-        _, g, p, scale = value_grad(theta, True)
+        f, g, p, scale = value_grad(theta, True)
         g0 = float(g.norm())
         L = None
         n_par = theta.numel()
@@ -423,12 +425,30 @@ def _solve_head_f64(head: nn.Linear, feats: torch.Tensor, y: torch.Tensor, lam: 
                 dvec = z + (rz_new / rz) * dvec
                 rz = rz_new
             cand = theta + step
-            _, g1, p1, scale1 = value_grad(cand, True)
+            f1, g1, p1, scale1 = value_grad(cand, True)
             n1 = float(g1.norm())
+            if g0 > 1e3 * eps * scale and not (n1 <= 0.25 * g0 or n1 <= 1e3 * eps * scale1):
+                # far from the float64 floor and the full step did not converge (it overshot: a pure Newton step
+                # from a loose L-BFGS point, e.g. lam 1e-8): damped Newton, halving the step until the objective
+                # decreases (Armijo); only if no such step exists do the rules below end the rounds
+                slope = float(g @ step)
+                t = 1.0
+                for _ in range(60):
+                    if not slope < 0.0:
+                        break
+                    ft, gt, pt, st = value_grad(theta + t * step, True)
+                    if ft <= f + 1e-4 * t * slope:
+                        theta, f, g, p, scale, g0 = theta + t * step, ft, gt, pt, st, float(gt.norm())
+                        break
+                    t *= 0.5
+                else:
+                    t = 0.0
+                if slope < 0.0 and t > 0.0:
+                    continue
             if not n1 < g0:
                 break
             slow = n1 > 0.25 * g0   # no longer converging: at the float64 rounding floor
-            theta, g, p, scale, g0 = cand, g1, p1, scale1, n1
+            theta, f, g, p, scale, g0 = cand, f1, g1, p1, scale1, n1
             if slow:
                 break
         return theta, g0 <= 1e3 * eps * scale
