@@ -275,6 +275,9 @@ def fit_head(head: nn.Linear, feats: torch.Tensor, y: torch.Tensor, lam: float, 
     head.zero_grad(set_to_none=True)
 
 
+_PRECOND_MAX = 2048   # the most head parameters (C * (d + bias)) for which _solve_head_f64 builds its dense factor
+
+
 def _solve_head_f64(head: nn.Linear, feats: torch.Tensor, y: torch.Tensor, lam: float, max_iter: int,
                     weights: torch.Tensor | None = None, fit_bias: bool = True, n_norm: int | None = None,
                     newton_rounds: int = 12, lbfgs_tol: float = 1e-4) -> None:
@@ -283,13 +286,14 @@ def _solve_head_f64(head: nn.Linear, feats: torch.Tensor, y: torch.Tensor, lam: 
     the bias is held fixed), in float64; the result is copied back in the head's dtype. L-BFGS (strong Wolfe)
     from the current weights until the largest gradient entry is below ``lbfgs_tol`` (at most ``max_iter``
     iterations), then Newton steps, each solved by conjugate gradients with closed-form Hessian-vector products,
-    preconditioned by the Cholesky factor of the Hessian on a strided subsample of about 4096 rows (computed once;
-    it only speeds up CG, the systems solved are exact). Newton steps continue while each lowers the gradient norm
+    preconditioned by the Cholesky factor of the Hessian on every k-th row, k = max(1, N // 4096), i.e. all of
+    fewer than 8192 rows, else 4096..8191 of them (computed once; it only speeds up CG, the systems solved are
+    exact; plain CG for heads of more than ``_PRECOND_MAX`` parameters). Newton steps continue while each lowers the gradient norm
     by at least 4x (a step that does not lower it is discarded), i.e. down to float64 rounding; a full step that
     does neither while the gradient is above that floor (it overshot: ill-conditioned lam, large features) is
     halved until the objective decreases (Armijo) and the rounds go on (at most ``newton_rounds``); should they stop
     short of the float64 floor (1e3 eps times the size of the summed terms), L-BFGS runs again to ``max_iter``
-    with no gradient tolerance and the Newton steps follow. The bias gradient is centred over the classes
+    (gradient tolerance 1e-14) and the Newton steps follow. The bias gradient is centred over the classes
     (the objective is flat along all biases shifted alike), so the mean bias keeps its starting value."""
     n = feats.shape[0] if n_norm is None else n_norm
     x = feats.detach().to(torch.float64)
@@ -350,7 +354,11 @@ def _solve_head_f64(head: nn.Linear, feats: torch.Tensor, y: torch.Tensor, lam: 
 
     def precond(p):
         """Cholesky factor of the Hessian on a strided subsample of the rows (+ the exact lam I; the bias null
-        direction filled with 1): a preconditioner only, the Newton systems use exact products."""
+        direction filled with 1): a preconditioner only, the Newton systems use exact products. None (plain CG)
+        for a head of more than ``_PRECOND_MAX`` parameters: the dense [P, P] factor costs P^2 memory (several
+        copies) and P^3 time, more than the CG it speeds up (d 1024, 10 classes: 3 GB and 26x slower)."""
+        if C * (d + (1 if has_b else 0)) > _PRECOND_MAX:
+            return None
         k = max(1, N // 4096)
         xs, ps = x[::k], p[:, ::k].T                        # [S, d], [S, C]
         ws = torch.full((xs.shape[0],), float(N) / xs.shape[0] / n, dtype=x.dtype, device=x.device)
