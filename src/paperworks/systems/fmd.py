@@ -372,12 +372,9 @@ def _solve_head_f64(head: nn.Linear, feats: torch.Tensor, y: torch.Tensor, lam: 
         H = -(Z * ws[:, None]).T @ Z
         for c in range(C):
             H[c * da:(c + 1) * da, c * da:(c + 1) * da] += (xs * (ps[:, c] * ws)[:, None]).T @ xs
-        H = H.view(C, da, C, da)
         reg = torch.zeros(C, da, dtype=x.dtype, device=x.device)
-        reg[:, :d] = lam
-        if has_b:
-            reg[:, d] = 0.0
-        H = H.reshape(C * da, C * da) + torch.diag(reg.reshape(-1))
+        reg[:, :d] = lam                                    # the bias column (if any) is not regularised
+        H = H + torch.diag(reg.reshape(-1))
         if has_b:   # the biases shifted alike: a null direction; give it eigenvalue 1 (gradients are centred)
             u = torch.zeros(C, da, dtype=x.dtype, device=x.device)
             u[:, d] = 1.0 / C ** 0.5
@@ -401,8 +398,6 @@ def _solve_head_f64(head: nn.Linear, feats: torch.Tensor, y: torch.Tensor, lam: 
             z = torch.cat([z[:C * d], zb - zb.mean()])
         return z
 
-    th = torch.cat([head.weight.detach().to(torch.float64).reshape(-1)]
-                   + ([head.bias.detach().to(torch.float64)] if has_b else [])).clone().requires_grad_(True)
     def newton(theta):
         f, g, p, scale = value_grad(theta, True)
         g0 = float(g.norm())
@@ -461,24 +456,25 @@ def _solve_head_f64(head: nn.Linear, feats: torch.Tensor, y: torch.Tensor, lam: 
                 break
         return theta, g0 <= 1e3 * eps * scale
 
-    th = torch.cat([head.weight.detach().to(torch.float64).reshape(-1)]
-                   + ([head.bias.detach().to(torch.float64)] if has_b else [])).clone().requires_grad_(True)
+    th0 = torch.cat([head.weight.detach().to(torch.float64).reshape(-1)]
+                    + ([head.bias.detach().to(torch.float64)] if has_b else []))
 
-    def closure():
-        f, g, _, _ = value_grad(th.detach())
-        th.grad = g
-        return torch.tensor(f, dtype=torch.float64)
+    def lbfgs(start, tol):
+        """L-BFGS (strong Wolfe) from ``start`` until the largest gradient entry is below ``tol``."""
+        t = start.clone().requires_grad_(True)
 
-    opt = torch.optim.LBFGS([th], lr=1.0, max_iter=max_iter, tolerance_grad=lbfgs_tol, tolerance_change=0.0,
-                            history_size=20, line_search_fn="strong_wolfe")
-    opt.step(closure)
-    theta, done = newton(th.detach().clone())
+        def closure():
+            f, g, _, _ = value_grad(t.detach())
+            t.grad = g
+            return torch.tensor(f, dtype=torch.float64)
+
+        torch.optim.LBFGS([t], lr=1.0, max_iter=max_iter, tolerance_grad=tol, tolerance_change=0.0,
+                          history_size=20, line_search_fn="strong_wolfe").step(closure)
+        return t.detach().clone()
+
+    theta, done = newton(lbfgs(th0, lbfgs_tol))
     if not done and lbfgs_tol > 1e-14:
-        th = theta.clone().requires_grad_(True)
-        opt = torch.optim.LBFGS([th], lr=1.0, max_iter=max_iter, tolerance_grad=1e-14, tolerance_change=0.0,
-                                history_size=20, line_search_fn="strong_wolfe")
-        opt.step(closure)
-        theta, done = newton(th.detach().clone())
+        theta, done = newton(lbfgs(theta, 1e-14))
     W, b = split(theta)
     with torch.no_grad():
         head.weight.copy_(W.to(head.weight.dtype))
