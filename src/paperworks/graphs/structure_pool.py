@@ -4,7 +4,6 @@ Learning", AAAI 2020, arXiv:1911.05954), as a PyG-style module, plus the sparsem
 
 from __future__ import annotations
 
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -75,10 +74,12 @@ def segment_sparsemax(z: Tensor, index: Tensor, num_segments: int | None = None,
     counts = torch.bincount(index, minlength=n)
     order = _segment_order(z.detach(), index, counts)
     zs, seg = z.index_select(0, order), index.index_select(0, order)
+    start = torch.cumsum(counts, 0) - counts
+    top = zs.detach().index_select(0, start.clamp(max=e - 1))   # segment maxima (empty segments: unused)
+    # each entry minus its segment maximum; the shift is a constant for autograd (the Jacobian is shift invariant)
+    shifted = zs - top.index_select(0, seg)
     with torch.no_grad():  # the support is a set: no gradient flows through the prefix sums
-        start = torch.cumsum(counts, 0) - counts
-        top = zs.detach().index_select(0, start.clamp(max=e - 1))   # segment maxima (empty segments: unused)
-        y = zs.detach() - top.index_select(0, seg)                   # <= 0; exact within 1 of the maximum
+        y = shifted.detach()                                         # <= 0; exact within 1 of the maximum
         # entries at or below max - 1 never enter a support (tau >= max - 1), and clamping them to -1 changes no
         # support decision (the test of an entry depends on the larger entries only); it bounds every prefix
         # sum by the number of entries, so the float64 sums over all entries stay exact to ~1e-16 * E
@@ -88,10 +89,9 @@ def segment_sparsemax(z: Tensor, index: Tensor, num_segments: int | None = None,
         rank = torch.arange(1, e + 1, device=z.device, dtype=acc) - start.index_select(0, seg).to(acc)
         support = 1 + rank * y.to(acc) > cs
         k = torch.zeros(n, dtype=acc, device=z.device).index_add_(0, seg, support.to(acc))
-    # tau of the shifted segment; the shift is a constant for autograd (the Jacobian is shift invariant). An
-    # entry further below its maximum than the dtype's range shifts to -inf (float16: 80000 > 65504); it is
-    # outside the support, and a select (not a product with the 0/1 mask: -inf * 0 = NaN) keeps tau finite
-    shifted = zs - top.index_select(0, seg)
+    # tau of the shifted segment. An entry further below its maximum than the dtype's range shifts to -inf
+    # (float16: 80000 > 65504); it is outside the support, and a select (not a product with the 0/1 mask:
+    # -inf * 0 = NaN) keeps tau finite
     ssum = torch.zeros(n, dtype=acc, device=z.device).index_add_(0, seg, torch.where(support, shifted.to(acc), 0.0))
     tau = ((ssum - 1) / k.clamp(min=1)).to(z.dtype)
     out = ((z - top.index_select(0, index)) - tau.index_select(0, index)).clamp(min=0)
