@@ -3,6 +3,12 @@ graphs built with RDKit from B3DB's SMILES (qc-b3db wheel), and seeded hierarchi
 
 Every loader returns a list of ``torch_geometric.data.Data`` with ``x`` float [n, F], ``edge_index`` long
 [2, E] (both directions), ``y`` long [1]; the synthetic ones also carry ``community`` long [n].
+
+The synthetic generators number each graph's nodes by a random permutation (drawn from a generator of its
+own, seeded by the dataset seed), so the planted structure cannot be read off node indices: building a graph
+block by block would put community 0 (or the backbone) first, and any index-dependent rule (a tie broken
+towards the lower index, a first-k slice) would then favour it. Graphs, labels, features, communities and
+the dataset order are those of the block-by-block build, up to that renumbering.
 """
 
 from __future__ import annotations
@@ -243,6 +249,7 @@ def _ba_edges(n: int, m: int, rng: np.random.Generator) -> list[tuple[int, int]]
 
 
 def _to_data(n: int, edges, label: int, community: np.ndarray, feature: str, rng) -> Data:
+    """Graph with nodes numbered as built; ``edge_index`` holds each pair (a < b, sorted) then its reverse."""
     e = np.array(sorted(set((min(a, b), max(a, b)) for a, b in edges if a != b)), dtype=np.int64).reshape(-1, 2)
     ei = torch.from_numpy(np.concatenate([e, e[:, ::-1]], 0).T.copy())
     if feature == "constant":
@@ -255,12 +262,39 @@ def _to_data(n: int, edges, label: int, community: np.ndarray, feature: str, rng
     return Data(x=x, edge_index=ei, y=torch.tensor([label]), community=torch.from_numpy(community))
 
 
+_NODE_ORDER_TAG = 0x6E6F6465  # second seed word of the node-numbering generator (kept apart from the graphs')
+
+
+def _renumber(d: Data, rng: np.random.Generator) -> Data:
+    """``d`` with its nodes renumbered by a uniformly random permutation drawn from ``rng``: ``x`` and
+    ``community`` rows follow their nodes, ``edge_index`` is mapped and put back in ``_to_data``'s order."""
+    n = d.num_nodes
+    order = rng.permutation(n)            # new node j is old node order[j]
+    new_id = np.empty(n, np.int64)
+    new_id[order] = np.arange(n)
+    ei = new_id[d.edge_index.numpy()]
+    e = ei[:, ei[0] < ei[1]].T           # each undirected edge once (edge_index holds both directions)
+    e = e[np.lexsort((e[:, 1], e[:, 0]))]
+    idx = torch.from_numpy(order)
+    return Data(x=d.x[idx], edge_index=torch.from_numpy(np.concatenate([e, e[:, ::-1]], 0).T.copy()), y=d.y,
+                community=d.community[idx])
+
+
+def _finish(graphs: list[Data], rng: np.random.Generator, seed) -> list[Data]:
+    """The dataset in a random order (drawn from the graphs' ``rng``), each graph's nodes renumbered by a
+    random permutation from a separate generator seeded by (``seed``, a fixed tag): the graphs' own stream,
+    hence every graph, label, feature and the dataset order, does not depend on the renumbering."""
+    node_rng = np.random.default_rng([seed, _NODE_ORDER_TAG])
+    return [_renumber(graphs[i], node_rng) for i in rng.permutation(len(graphs))]
+
+
 @register_dataset("syn_community1v2", "one vs two Barabasi-Albert communities (DiffPool's synthetic task)")
 def community_1v2(n_per_class: int = 300, seed: int = 0, m: int = 4, p_inter: float = 0.3,
                   feature: str = "constant") -> list[Data]:
     """Class 0: one BA graph of 40-60 nodes (m=4). Class 1: two BA communities of 20-30 nodes each (m=4);
     every node of the first community gets, with probability ``p_inter``, one edge to a uniformly drawn node
-    of the second (our reading of the official generator's inter-community probability)."""
+    of the second (our reading of the official generator's inter-community probability). Nodes are numbered
+    in a random order (see the module docstring); ``community`` holds each node's community."""
     rng = np.random.default_rng(seed)
     out = []
     for _ in range(n_per_class):
@@ -275,7 +309,7 @@ def community_1v2(n_per_class: int = 300, seed: int = 0, m: int = 4, p_inter: fl
             edges.append((0, n1))
         comm = np.r_[np.zeros(n1, np.int64), np.ones(n2, np.int64)]
         out.append(_to_data(n1 + n2, edges, 1, comm, feature, rng))
-    return [out[i] for i in rng.permutation(len(out))]
+    return _finish(out, rng, seed)
 
 
 WIRINGS = ("path", "star", "ring")
@@ -289,6 +323,25 @@ def _wiring(kind: str, k: int) -> list[tuple[int, int]]:
     return [(0, i) for i in range(1, k)]
 
 
+def _planted_blocks(sizes, kind: str, p_in: float, links: tuple[int, int], rng: np.random.Generator):
+    """Edges of dense G(s, p_in) blocks of the given ``sizes`` (each made connected by a random Hamiltonian
+    path), numbered block by block, wired at the block level as ``kind`` by a uniform number in ``links`` of
+    random node-node edges per block link; returns (edges, block offsets)."""
+    off = np.r_[0, np.cumsum(sizes)]
+    edges = []
+    for c, s in enumerate(sizes):
+        s = int(s)
+        iu = np.triu_indices(s, 1)
+        keep = rng.random(iu[0].size) < p_in
+        edges += [(int(a) + off[c], int(b) + off[c]) for a, b in zip(iu[0][keep], iu[1][keep])]
+        perm = rng.permutation(s)  # a random Hamiltonian path keeps every block connected
+        edges += [(int(perm[i]) + off[c], int(perm[i + 1]) + off[c]) for i in range(s - 1)]
+    for a, b in _wiring(kind, len(sizes)):
+        for _ in range(int(rng.integers(links[0], links[1] + 1))):
+            edges.append((off[a] + int(rng.integers(sizes[a])), off[b] + int(rng.integers(sizes[b]))))
+    return edges, off
+
+
 @register_dataset("syn_community_wiring", "planted dense communities whose community-level wiring is the class")
 def community_wiring(n_per_class: int = 150, seed: int = 0, classes: tuple[str, ...] = ("path", "ring"),
                      communities: tuple[int, int] = (4, 6), size: tuple[int, int] = (8, 12), p_in: float = 0.5,
@@ -296,7 +349,8 @@ def community_wiring(n_per_class: int = 150, seed: int = 0, classes: tuple[str, 
     """Hierarchical task of the DiffPool brief: k communities (k uniform in ``communities``), each a G(n, p_in)
     block of ``size`` nodes (made connected), wired at the community level as a path, ring or star (the
     class). Every community link is realised by a uniform number in ``links`` of random node-node edges,
-    so community-level degree is not read off the edge count. ``community`` holds the planted block id."""
+    so community-level degree is not read off the edge count. ``community`` holds the planted block id;
+    nodes are numbered in a random order, not block by block (see the module docstring)."""
     bad = [c for c in classes if c not in WIRINGS]
     if bad or len(classes) < 2:
         raise DataError(f"community_wiring: 'classes' must be >= 2 of {', '.join(WIRINGS)} (got {classes})")
@@ -306,21 +360,10 @@ def community_wiring(n_per_class: int = 150, seed: int = 0, classes: tuple[str, 
         for label, kind in enumerate(classes):
             k = int(rng.integers(communities[0], communities[1] + 1))
             sizes = rng.integers(size[0], size[1] + 1, size=k)
-            off = np.r_[0, np.cumsum(sizes)]
-            edges = []
-            for c in range(k):
-                s = int(sizes[c])
-                iu = np.triu_indices(s, 1)
-                keep = rng.random(iu[0].size) < p_in
-                edges += [(int(a) + off[c], int(b) + off[c]) for a, b in zip(iu[0][keep], iu[1][keep])]
-                perm = rng.permutation(s)  # a random Hamiltonian path keeps every block connected
-                edges += [(int(perm[i]) + off[c], int(perm[i + 1]) + off[c]) for i in range(s - 1)]
-            for a, b in _wiring(kind, k):
-                for _ in range(int(rng.integers(links[0], links[1] + 1))):
-                    edges.append((off[a] + int(rng.integers(sizes[a])), off[b] + int(rng.integers(sizes[b]))))
+            edges, off = _planted_blocks(sizes, kind, p_in, links, rng)
             comm = np.repeat(np.arange(k), sizes)
             out.append(_to_data(int(off[-1]), edges, label, comm, feature, rng))
-    return [out[i] for i in rng.permutation(len(out))]
+    return _finish(out, rng, seed)
 
 
 @register_dataset("syn_community_majority", "class = majority type among planted communities (not among nodes)")
@@ -330,7 +373,8 @@ def community_majority(n_per_class: int = 150, seed: int = 0, small: tuple[int, 
     two share a type T (the class) and have ``small`` nodes each; the third has the other type and as many
     nodes as the two together (+-2), so counting NODES per type says nothing about the class, while counting
     COMMUNITIES per type gives it. Node features: one-hot type flipped with probability ``flip``, plus a
-    constant 1. ``community`` holds the planted block id."""
+    constant 1. ``community`` holds the planted block id; nodes are numbered in a random order, not block
+    by block (see the module docstring)."""
     rng = np.random.default_rng(seed)
     out = []
     for _ in range(n_per_class):
@@ -341,17 +385,7 @@ def community_majority(n_per_class: int = 150, seed: int = 0, small: tuple[int, 
             types = [label, label, 1 - label]
             order = rng.permutation(3)
             sizes, types = [sizes[i] for i in order], [types[i] for i in order]
-            off = np.r_[0, np.cumsum(sizes)]
-            edges = []
-            for c, s in enumerate(sizes):
-                iu = np.triu_indices(s, 1)
-                keep = rng.random(iu[0].size) < p_in
-                edges += [(int(a) + off[c], int(b) + off[c]) for a, b in zip(iu[0][keep], iu[1][keep])]
-                perm = rng.permutation(s)
-                edges += [(int(perm[i]) + off[c], int(perm[i + 1]) + off[c]) for i in range(s - 1)]
-            for a, b in _wiring("path", 3):
-                for _ in range(int(rng.integers(links[0], links[1] + 1))):
-                    edges.append((off[a] + int(rng.integers(sizes[a])), off[b] + int(rng.integers(sizes[b]))))
+            edges, off = _planted_blocks(sizes, "path", p_in, links, rng)
             n = int(off[-1])
             comm = np.repeat(np.arange(3), sizes)
             t = np.array(types)[comm]
@@ -359,7 +393,7 @@ def community_majority(n_per_class: int = 150, seed: int = 0, small: tuple[int, 
             d = _to_data(n, edges, label, comm, "constant", rng)
             d.x = torch.from_numpy(np.c_[np.eye(2, dtype=np.float32)[t], np.ones((n, 1), np.float32)])
             out.append(d)
-    return [out[i] for i in rng.permutation(len(out))]
+    return _finish(out, rng, seed)
 
 
 _MOTIFS = {
@@ -374,7 +408,8 @@ def motif(n_per_class: int = 150, seed: int = 0, motifs: tuple[str, ...] = ("cyc
           backbone: tuple[int, int] = (20, 40), noise: float = 0.1) -> list[Data]:
     """HGP-SL brief's synthetic task: a Barabasi-Albert tree (m = 1) of ``backbone`` nodes with one motif
     attached by one edge to a random backbone node; class = motif. x = one-hot degree (capped at 10) plus
-    Gaussian noise of std ``noise``; ``community`` = 1 on motif nodes, 0 on the backbone."""
+    Gaussian noise of std ``noise``; ``community`` = 1 on motif nodes, 0 on the backbone. Nodes are numbered
+    in a random order, not backbone first (see the module docstring)."""
     bad = [m for m in motifs if m not in _MOTIFS]
     if bad or len(motifs) < 2:
         raise DataError(f"syn_motif: 'motifs' must be >= 2 of {', '.join(_MOTIFS)} (got {motifs})")
@@ -392,4 +427,4 @@ def motif(n_per_class: int = 150, seed: int = 0, motifs: tuple[str, ...] = ("cyc
             d = _to_data(nb + k, edges, label, comm, "degree", rng)
             d.x = d.x + noise * torch.from_numpy(rng.standard_normal(d.x.shape).astype(np.float32))
             out.append(d)
-    return [out[i] for i in rng.permutation(len(out))]
+    return _finish(out, rng, seed)
