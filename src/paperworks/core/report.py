@@ -90,11 +90,13 @@ class Claim:
 
     @classmethod
     def at_least(cls, claim, metric, ours, threshold, *, paper=None, baseline=None):
-        return cls(claim, metric, ours, ">=", threshold, paper, baseline, f"ours >= {threshold:.6g}")
+        c = cls(claim, metric, ours, ">=", threshold, paper, baseline, f"ours >= {threshold:.6g}")
+        return c._decide_tie(float(threshold), 0.0)
 
     @classmethod
     def at_most(cls, claim, metric, ours, threshold, *, paper=None, baseline=None):
-        return cls(claim, metric, ours, "<=", threshold, paper, baseline, f"ours <= {threshold:.6g}")
+        c = cls(claim, metric, ours, "<=", threshold, paper, baseline, f"ours <= {threshold:.6g}")
+        return c._decide_tie(float(threshold), 0.0)
 
     @classmethod
     def beats(cls, claim, metric, ours, baseline, *, margin=0.0, higher_is_better=True, paper=None):
@@ -121,10 +123,12 @@ class Claim:
         return c._decide_tie(b, -tolerance if higher_is_better else tolerance)
 
     def _decide_tie(self, base: float, offset, lhs=None) -> "Claim":
-        """Re-decide ``holds`` for a rule ``lhs OP base + offset`` with a nonzero offset (see _tied_holds);
-        without one the floats are compared as they are (no rounding happened). ``lhs`` is the claim's own
-        number unless given (:meth:`within` passes the larger of ours and the target, the smaller as ``base``)."""
-        if offset and not math.isnan(self.ours):
+        """Re-decide ``holds`` for a rule ``lhs OP base + offset`` (see _tied_holds), also with a zero offset:
+        the numbers compared are usually means of per-seed values and carry their own rounding (hgp_sl's
+        "HGP-SL >= ablation" compared 38/60 correct with 38/60 correct as 0.6333333333333333 >= 0.6333333333333334
+        and failed). ``lhs`` is the claim's own number unless given (:meth:`within` passes the larger of ours
+        and the target, the smaller as ``base``)."""
+        if not math.isnan(self.ours):
             exact = _tied_holds(self.op, self.ours if lhs is None else lhs, base, offset)
             if exact is not None:
                 self.holds = exact
