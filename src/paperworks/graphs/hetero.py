@@ -40,7 +40,7 @@ __all__ = [
     "relation_adjacency", "AdjacencyStack", "adjacency_stack", "compose_metapath", "metapath_name",
     "metapath_graph", "homogeneous_projection", "stratified_split", "sparse_from_edges",
     "normalize_columns", "drop_diagonal", "set_diagonal", "restrict_columns", "sparse_propagate",
-    "gcn_normalized", "SpMat", "spmm",
+    "gcn_normalized", "SpMat", "spmm", "row_normalize",
     "EdgeType",
 ]
 
@@ -655,6 +655,12 @@ def homogeneous_projection(data, *, feature_dim: int | None = None):
         eis.append(torch.stack([ei[0] + offsets[et[0]][0], ei[1] + offsets[et[2]][0]]))
     edge_index = torch.cat(eis, 1) if eis else torch.zeros(2, 0, dtype=torch.long)
     return x, edge_index, node_type, offsets
+
+
+def row_normalize(x: torch.Tensor) -> torch.Tensor:
+    """Node features divided by their row sums (GTN / HDGI preprocessing); an all-zero row stays zero."""
+    s = x.sum(1, keepdim=True)
+    return torch.where(s != 0, x / torch.where(s != 0, s, torch.ones_like(s)), x)
 
 
 # ----------------------------------------------------------------------------------------- splits

@@ -11,6 +11,8 @@ All of them work with torch-geometric alone (no torch_scatter / torch_sparse):
   et al. 2019), the HDGI paper's DGI baseline.
 - :func:`train_node_classifier`: the shared full-batch loop (Adam, model picked by best validation
   macro-F1, test F1 reported at that epoch, as in GTN's official script).
+- :func:`train_on_loss`: the shared unsupervised full-batch loop of DGI and HDGI (Adam, early stopping on
+  the training loss, best weights restored).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from paperworks.core.trainer import EarlyStopping
 from paperworks.graphs.node_eval import f1_scores
 
 __all__ = ["MLPClassifier", "GCNClassifier", "HANClassifier", "train_node_classifier",
-           "dgi_embeddings", "GCNEncoder"]
+           "dgi_embeddings", "GCNEncoder", "train_on_loss"]
 
 
 class MLPClassifier(nn.Module):
@@ -145,20 +147,44 @@ def dgi_embeddings(x: torch.Tensor, edge_index: torch.Tensor, dim: int, *, lr: f
         dim, encoder=GCNEncoder(x.size(1), dim),
         summary=lambda z, *args, **kwargs: torch.sigmoid(z.mean(dim=0)),
         corruption=lambda x, ei: (x[torch.randperm(x.size(0), generator=gen)], ei))
+
+    def loss():
+        pos, neg, s = model(x, edge_index)
+        return model.loss(pos, neg, s), None
+
+    info = train_on_loss(model, loss, lr=lr, patience=patience, max_epochs=max_epochs)
+    with torch.no_grad():
+        z = model.encoder(x, edge_index)
+    return z, {"epochs": info["epochs"], "best_loss": info["best_loss"], "best_epoch": info["best_epoch"],
+               "model": model}
+
+
+def train_on_loss(model: nn.Module, loss_fn: Callable[[], tuple[torch.Tensor, object]], *, lr: float,
+                  patience: int, max_epochs: int, on_epoch: Callable[[int, float, object], None] | None = None
+                  ) -> dict:
+    """Full-batch Adam on ``loss_fn() -> (loss, extra)``, early stopping on the training loss (DGI / HDGI).
+
+    The loss of epoch t is checked against the best one *before* that epoch's update, so the weights kept
+    (and restored at the end, the model left in eval mode) are the ones that produced the best loss, as in
+    the official DGI / HDGI code. ``on_epoch(epoch, loss value, extra)`` runs before that check.
+    Returns {epochs, best_loss, best_epoch, init_loss} (init_loss: the first epoch's loss).
+    """
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    stopper, epoch, best_epoch = EarlyStopping(patience), 0, 0
+    stopper, init_loss, epoch, best_epoch = EarlyStopping(patience), None, 0, 0
     for epoch in range(max_epochs):
         model.train()
         opt.zero_grad()
-        pos, neg, s = model(x, edge_index)
-        loss = model.loss(pos, neg, s)
-        if stopper.step(loss.item(), model):   # snapshot of the weights that gave this loss
+        loss, extra = loss_fn()
+        lv = loss.item()
+        if init_loss is None:
+            init_loss = lv
+        if on_epoch is not None:
+            on_epoch(epoch, lv, extra)
+        if stopper.step(lv, model):   # snapshot of the weights that gave lv, taken before the update
             break
         if stopper.wait == 0:
             best_epoch = epoch
         loss.backward()
         opt.step()
     stopper.restore(model).eval()
-    with torch.no_grad():
-        z = model.encoder(x, edge_index)
-    return z, {"epochs": epoch + 1, "best_loss": stopper.best, "best_epoch": best_epoch, "model": model}
+    return {"epochs": epoch + 1, "best_loss": stopper.best, "best_epoch": best_epoch, "init_loss": init_loss}

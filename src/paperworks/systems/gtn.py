@@ -56,14 +56,9 @@ class GTNConfig(Config):
         check_interval("subject_purity", self.subject_purity, 0.0, 1.0)
 
 
-def _row_normalize(x: torch.Tensor) -> torch.Tensor:
-    s = x.sum(1, keepdim=True)
-    return torch.where(s != 0, x / torch.where(s != 0, s, torch.ones_like(s)), x)
-
-
 def prepare_hetero(data, target: str | None = None) -> dict:
     """Everything the GTN system and its baselines need from a HeteroData (validated once here)."""
-    from paperworks.graphs.hetero import adjacency_stack, check_hetero, homogeneous_projection
+    from paperworks.graphs.hetero import adjacency_stack, check_hetero, homogeneous_projection, row_normalize
 
     target = target or getattr(data, "target", None)
     if target is None:
@@ -84,7 +79,7 @@ def prepare_hetero(data, target: str | None = None) -> dict:
     if not widths:
         raise DataError("GTN: no node type has features 'x'")
     x, edge_index, node_type, offsets = homogeneous_projection(data, feature_dim=max(widths))
-    x = _row_normalize(x)
+    x = row_normalize(x)
     stack = adjacency_stack(data, where="GTN")
     s, e = offsets[target]
     return {"x": x, "stack": stack, "target": target, "target_index": torch.arange(s, e),

@@ -72,7 +72,7 @@ def train_hdgi(x: torch.Tensor, adjs: list[torch.Tensor], *, dim: int, att_hidde
     with ``seed`` (intended: the initialisation draws from it). Bad input (NaN/inf features, no or misshaped
     adjacencies) is one DataError.
     """
-    from paperworks.core.trainer import EarlyStopping
+    from paperworks.graphs.hetero_baselines import train_on_loss
     from paperworks.graphs.hetero_infomax import HDGIModel, corrupt_features
 
     if not torch.is_tensor(x) or x.dim() != 2 or x.size(0) == 0 or not x.is_floating_point():
@@ -93,33 +93,14 @@ def train_hdgi(x: torch.Tensor, adjs: list[torch.Tensor], *, dim: int, att_hidde
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     model = HDGIModel(x.size(1), dim, len(adjs), att_hidden)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    stopper, init_loss, epoch, best_epoch = EarlyStopping(patience), None, 0, 0
-    for epoch in range(max_epochs):
-        model.train()
-        opt.zero_grad()
+
+    def loss():
         _, perm = corrupt_features(x, gen)
         pos, neg, _, beta = model(x, adjs, perm)
-        loss = model.loss(pos, neg)
-        lv = loss.item()
-        if init_loss is None:
-            init_loss = lv
-        if log is not None:
-            log(epoch, lv, beta.detach())
-        if stopper.step(lv, model):   # snapshot of the weights that gave lv, taken before the update
-            break
-        if stopper.wait == 0:
-            best_epoch = epoch
-        loss.backward()
-        opt.step()
-    stopper.restore(model).eval()
-    return model, {"epochs": epoch + 1, "best_loss": stopper.best, "best_epoch": best_epoch,
-                   "init_loss": init_loss}
+        return model.loss(pos, neg), beta
 
-
-def _row_normalize(x: torch.Tensor) -> torch.Tensor:
-    s = x.sum(1, keepdim=True)
-    return torch.where(s != 0, x / torch.where(s != 0, s, torch.ones_like(s)), x)
+    on_epoch = None if log is None else (lambda epoch, lv, beta: log(epoch, lv, beta.detach()))
+    return model, train_on_loss(model, loss, lr=lr, patience=patience, max_epochs=max_epochs, on_epoch=on_epoch)
 
 
 # meta-path names for the real datasets' PyG layouts (relation 'to' between every pair of types)
@@ -158,7 +139,7 @@ class HDGI(System):
     def prepare(self, data) -> dict:
         """Target features (row-normalised), meta-path graphs, labels and splits (validated here)."""
         from paperworks.data.hetero import NOISE_METAPATHS, PLANTED_METAPATH
-        from paperworks.graphs.hetero import check_hetero, metapath_graph
+        from paperworks.graphs.hetero import check_hetero, metapath_graph, row_normalize
 
         c = self.config
         target = getattr(data, "target", None)
@@ -187,7 +168,7 @@ class HDGI(System):
             if m is None:
                 raise DataError(f"HDGI: target node type '{target}' has no '{name}_mask'")
             masks[name] = torch.nonzero(m).flatten()
-        return {"x": _row_normalize(store.x.float()), "edges": edges, "names": names, "y": store.y.long(),
+        return {"x": row_normalize(store.x.float()), "edges": edges, "names": names, "y": store.y.long(),
                 "target": target, **masks}
 
     def _embed(self, prep: dict, seed: int, log=None):
@@ -224,7 +205,7 @@ class HDGI(System):
 
     # ------------------------------------------------------------------------------ reproduce
     def reproduce(self, run_dir: RunDir, quick: bool = True) -> Report:
-        from paperworks.graphs.hetero import homogeneous_projection
+        from paperworks.graphs.hetero import homogeneous_projection, row_normalize
         from paperworks.graphs.hetero_baselines import dgi_embeddings
         from paperworks.graphs.hetero_infomax import HDGIModel
 
@@ -253,7 +234,7 @@ class HDGI(System):
             add("raw features", self._evaluate(prep["x"], prep, seed))
             # DGI on the homogeneous projection (all types merged; other types' features as given)
             xh, eih, _, offsets = homogeneous_projection(data)
-            xh = _row_normalize(xh)
+            xh = row_normalize(xh)
             zh, _ = dgi_embeddings(xh, eih, c.dim, lr=c.lr, patience=c.dgi_patience,
                                    max_epochs=c.max_epochs, seed=seed)
             s, e = offsets[prep["target"]]
