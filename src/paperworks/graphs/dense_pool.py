@@ -186,6 +186,15 @@ def to_dense(data, max_nodes: int | None = None):
     return x, adj, mask
 
 
+def _dense_input(data, max_nodes: int, in_channels: int, where: str):
+    """:func:`to_dense` of a PyG batch for a dense model built for ``in_channels`` features (checked)."""
+    x, adj, mask = to_dense(data, max_nodes)
+    if x.size(-1) != in_channels:
+        raise DataError(f"{where}: 'x' has {x.size(-1)} features but the model was built for "
+                        f"in_channels={in_channels}")
+    return x, adj, mask
+
+
 class OfficialAssignGNN(nn.Module):
     """Official-code assignment network: ``layers`` L2-normalised A X W + b convs (ReLU + batch norm between),
     their outputs concatenated, then a linear layer to the C cluster logits (``assign_pred``)."""
@@ -265,11 +274,7 @@ class DiffPoolNet(nn.Module):
         self.assignments: list[Tensor] = []
 
     def forward(self, data):
-        x, adj, mask = to_dense(data, self.max_nodes)
-        if x.size(-1) != self.in_channels:
-            raise DataError(f"DiffPoolNet: 'x' has {x.size(-1)} features but the model was built for "
-                            f"in_channels={self.in_channels}")
-        return self.forward_dense(x, adj, mask)
+        return self.forward_dense(*_dense_input(data, self.max_nodes, self.in_channels, "DiffPoolNet"))
 
     def forward_dense(self, x: Tensor, adj: Tensor, mask: Tensor | None = None):
         mask = _bool_mask(mask)
@@ -316,11 +321,7 @@ class FlatDenseSAGE(nn.Module):
         self.mlp = nn.Sequential(nn.Linear(hidden, mlp_hidden), nn.ReLU(), nn.Linear(mlp_hidden, num_classes))
 
     def forward(self, data):
-        x, adj, mask = to_dense(data, self.max_nodes)
-        if x.size(-1) != self.in_channels:
-            raise DataError(f"FlatDenseSAGE: 'x' has {x.size(-1)} features but the model was built for "
-                            f"in_channels={self.in_channels}")
-        return self.forward_dense(x, adj, mask)
+        return self.forward_dense(*_dense_input(data, self.max_nodes, self.in_channels, "FlatDenseSAGE"))
 
     def forward_dense(self, x, adj, mask=None):
         mask = _bool_mask(mask)
