@@ -121,19 +121,20 @@ class RunDir:
         return cls(p)
 
     # -- paths
-    @property
-    def checkpoints(self) -> Path:
-        d = self.path / "checkpoints"
+    def _subdir(self, name: str) -> Path:
+        """``path / name``, created when this process writes (rank 0 under torchrun)."""
+        d = self.path / name
         if self.writer:
             d.mkdir(parents=True, exist_ok=True)
         return d
 
     @property
+    def checkpoints(self) -> Path:
+        return self._subdir("checkpoints")
+
+    @property
     def plots(self) -> Path:
-        d = self.path / "plots"
-        if self.writer:
-            d.mkdir(parents=True, exist_ok=True)
-        return d
+        return self._subdir("plots")
 
     @property
     def metrics_path(self) -> Path:
