@@ -14,11 +14,12 @@ from paperworks.core.config import check_choice, check_interval, check_positive
 from paperworks.core.errors import ConfigError
 from paperworks.core.trainer import eval_mode
 from paperworks.graphs._checks import check_dataset
-from paperworks.graphs.harness import CVResult, Split, cross_validate, random_splits
+from paperworks.graphs.harness import CVResult, Split, cross_validate, make_splits, mean_std, random_splits, train_eval
 from paperworks.graphs.metrics import community_nmi
 
-__all__ = ["GRAPH_DATASETS", "SYN_FEATURES", "check_experiment_config", "load_graphs", "data_spec", "compare",
-           "seeded_splits", "diffpool_nmi", "random_nmi", "epoch_time"]
+__all__ = ["GRAPH_DATASETS", "SYN_FEATURES", "REAL_DATASETS", "check_experiment_config", "load_graphs", "data_spec",
+           "compare", "seeded_splits", "seeded_comparison", "real_data_cv", "run_folds", "bench_epoch_times",
+           "diffpool_nmi", "random_nmi", "epoch_time"]
 
 GRAPH_DATASETS = ("syn_community1v2", "syn_community_wiring", "syn_community_majority", "syn_motif", "mutag",
                   "b3db_bbbp", "tu")
@@ -29,6 +30,9 @@ SYN_FEATURES = {"syn_community1v2": "one-hot degree (capped at 10)",
                 "syn_community_wiring": "one-hot degree (capped at 10)",
                 "syn_community_majority": "one-hot community type (flipped with probability 0.2) and a constant 1",
                 "syn_motif": "one-hot degree (capped at 10) plus Gaussian noise (std 0.1)"}
+
+# the real datasets of the graph systems' reproductions: (load_graphs name, report label)
+REAL_DATASETS = (("mutag", "MUTAG"), ("b3db_bbbp", "B3DB BBBP"))
 
 
 def check_experiment_config(cfg, positive: Sequence[str]) -> None:
@@ -89,6 +93,67 @@ def compare(makers: dict[str, Callable[[], torch.nn.Module]], data, splits: Sequ
             log({"model": name, "acc_mean": r.mean, "acc_std": r.std, "seconds": r.seconds,
                  "folds": len(r.folds)})
     return out
+
+
+def seeded_comparison(makers: dict[str, Callable[[], torch.nn.Module]], data, seeds: Sequence[int], task: str,
+                      log: Callable[[dict], None], keep: Callable[[str], bool] = lambda name: False,
+                      on_model: Callable[..., dict] | None = None, **train_kw) -> dict[str, list[float]]:
+    """Every model on one random stratified 80/10/10 split per seed (:func:`seeded_splits`; seed ``s`` also
+    seeds the training), in ``makers`` order within a seed. One log record per (seed, model); for the models
+    with ``keep(name)`` the trained model is kept and ``on_model(name, result, test_graphs)`` adds its fields
+    to the record. Returns {name: test accuracies in seed order}."""
+    acc: dict[str, list[float]] = {}
+    for si, split in zip(seeds, seeded_splits(data, seeds)):
+        for name, mk in makers.items():
+            kept = keep(name)
+            r = train_eval(mk, data, split, seed=si, keep_model=kept, **train_kw)
+            acc.setdefault(name, []).append(r.test_acc)
+            rec = {"task": task, "model": name, "seed": si, "test_acc": r.test_acc, "best_epoch": r.best_epoch,
+                   "seconds": r.seconds}
+            if kept and on_model is not None:
+                rec.update(on_model(name, r, [data[i] for i in split.test]))
+            log(rec)
+    return acc
+
+
+def real_data_cv(cfg, makers_for: Callable[[tuple[int, int, int]], dict[str, Callable[[], torch.nn.Module]]],
+                 train_kw: Callable[[int], dict], log: Callable[[dict], None]) -> dict:
+    """MUTAG (``cfg.mutag_epochs``) and the B3DB BBBP subset (``cfg.b3db_epochs``), ``cfg.folds``-fold stratified
+    CV: every model of ``makers_for(data_spec)`` on the same folds (fold i seeded ``cfg.seed + i``), one log
+    record per model. Returns {(dataset, model): fold accuracies, (dataset, "n"): number of graphs}."""
+    cv: dict = {}
+    for dname, epochs in (("mutag", cfg.mutag_epochs), ("b3db_bbbp", cfg.b3db_epochs)):
+        data = load_graphs(dname, cfg.seed, cfg.n_per_class, cfg.max_molecules, cfg.max_atoms)
+        sp = data_spec(data)
+        splits = make_splits([int(d.y) for d in data], "cv10", cfg.seed, cfg.folds)
+        for name, mk in makers_for(sp).items():
+            accs = cross_validate(mk, data, splits, seed=cfg.seed, **train_kw(epochs)).accs
+            cv[(dname, name)] = accs
+            log({"task": dname, "model": name, "acc_mean": float(np.mean(accs)), "acc_std": float(np.std(accs))})
+        cv[(dname, "n")] = len(data)
+    return cv
+
+
+def run_folds(make_model: Callable[[], torch.nn.Module], data, splits: Sequence[Split], seed: int,
+              log: Callable[[dict], None], key: str = "fold", **train_kw) -> dict[str, float]:
+    """train_eval on every split (split i seeded ``seed + i``), one log record per split as it ends (``key``: its
+    index); returns {"accuracy", "accuracy_std"} of the test accuracies (the graph systems' ``run``)."""
+    accs = []
+    for i, s in enumerate(splits):
+        r = train_eval(make_model, data, s, seed=seed + i, **train_kw)
+        accs.append(r.test_acc)
+        log({key: i, "test_acc": r.test_acc, "val_acc": r.val_acc, "best_epoch": r.best_epoch})
+    m, sd = mean_std(accs)
+    return {"accuracy": m, "accuracy_std": sd}
+
+
+def bench_epoch_times(makers_for: Callable[[tuple[int, int, int]], dict[str, Callable[[], torch.nn.Module]]],
+                      cfg, quick: bool = True) -> tuple[dict[str, float], int]:
+    """:func:`compare_epoch_times` of the models ``makers_for(data_spec)`` on syn_community1v2 (``cfg.n_per_class``
+    graphs per class, at most 50 when ``quick``, else 200), batches of ``cfg.batch_size``; returns (median
+    seconds per epoch by name, number of graphs)."""
+    data = load_graphs("syn_community1v2", cfg.seed, min(cfg.n_per_class, 50) if quick else 200)
+    return compare_epoch_times(makers_for(data_spec(data)), data, cfg.batch_size), len(data)
 
 
 @torch.no_grad()

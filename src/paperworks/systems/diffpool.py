@@ -9,11 +9,12 @@ import numpy as np
 
 from paperworks.core import Claim, Paper, Report, RunDir, System, check_choice, check_interval, register
 from paperworks.core.config import Config, check_positive
-from paperworks.graphs import DiffPoolNet, FlatDenseSAGE, HierGCN, fmt_acc, make_splits, mean_std, train_eval
+from paperworks.graphs import DiffPoolNet, FlatDenseSAGE, HierGCN, fmt_acc, make_splits
 from paperworks.graphs.dense_pool import paper_ratio
 from paperworks.graphs.sparse_models import SAG_GRAPHCONV, SAG_GRAPHCONV_NOTE
-from paperworks.graphs.experiment import (SYN_FEATURES, check_experiment_config, compare_epoch_times, data_spec,
-                                          diffpool_nmi, load_graphs, random_nmi, seeded_splits)
+from paperworks.graphs.experiment import (REAL_DATASETS, SYN_FEATURES, bench_epoch_times, check_experiment_config,
+                                          data_spec, diffpool_nmi, load_graphs, random_nmi, real_data_cv, run_folds,
+                                          seeded_comparison)
 
 # Paper Table 1 (accuracy %, 10-fold CV): DiffPool and the GraphSAGE flat baseline.
 PAPER_TABLE1 = {"ENZYMES": (62.53, 54.25), "D&D": (80.64, 75.42), "REDDIT-MULTI-12K": (47.08, 42.24),
@@ -103,14 +104,8 @@ class DiffPool(System):
         data = load_graphs(c.dataset, c.seed, c.n_per_class, c.max_molecules, c.max_atoms, c.tu_root)
         spec = data_spec(data)
         splits = make_splits([int(d.y) for d in data], "cv10", c.seed, c.folds)
-        accs = []
-        for i, s in enumerate(splits):
-            r = train_eval(self._diffpool(spec), data, s, seed=c.seed + i, **self._train_kw(c.epochs))
-            accs.append(r.test_acc)
-            run_dir.log_metrics({"fold": i, "test_acc": r.test_acc, "val_acc": r.val_acc,
-                                 "best_epoch": r.best_epoch})
-        m, sd = mean_std(accs)
-        return {"accuracy": m, "accuracy_std": sd}
+        return run_folds(self._diffpool(spec), data, splits, c.seed, run_dir.log_metrics, "fold",
+                         **self._train_kw(c.epochs))
 
     # ------------------------------------------------------------------------------------- reproduce
     def reproduce(self, run_dir: RunDir, quick: bool = True) -> Report:
@@ -129,37 +124,22 @@ class DiffPool(System):
                   "SAGPooling (PyG)": lambda: HierGCN(f, k, c.hidden, pool="sag", dropout=0.0)}
         names = list(makers)      # the models the claims compare; the next one is reported only
         makers[SAG_GRAPHCONV] = lambda: HierGCN(f, k, c.hidden, pool="sag_graphconv", dropout=0.0)
-        syn_acc, nmi = {}, {}
-        for si, split in zip(seeds, seeded_splits(syn, seeds)):
-            for name, mk in makers.items():
-                r = train_eval(mk, syn, split, seed=si, keep_model=name.startswith("DiffPool"),
-                               **self._train_kw(c.epochs))
-                syn_acc.setdefault(name, []).append(r.test_acc)
-                rec = {"task": c.syn_task, "model": name, "seed": si, "test_acc": r.test_acc,
-                       "best_epoch": r.best_epoch, "seconds": r.seconds}
-                if r.model is not None:
-                    test = [syn[i] for i in split.test]
-                    nmi.setdefault(name, []).append(diffpool_nmi(r.model, test))
-                    rec["nmi"] = nmi[name][-1]
-                    if name == "DiffPool":
-                        hist = r.history
-                log(rec)
+        nmi, hist = {}, []
+
+        def on_model(name, r, test):
+            nmi.setdefault(name, []).append(diffpool_nmi(r.model, test))
+            if name == "DiffPool":
+                hist[:] = r.history
+            return {"nmi": nmi[name][-1]}
+
+        syn_acc = seeded_comparison(makers, syn, seeds, c.syn_task, log, keep=lambda name: name.startswith("DiffPool"),
+                                    on_model=on_model, **self._train_kw(c.epochs))
         flat_name, topk_name, sag_name = names[1], names[2], names[3]
         mu = {k_: float(np.mean(v)) for k_, v in syn_acc.items()}
         chance = random_nmi(syn, makers["DiffPool"]().clusters[0], c.seed)
 
         # 2. MUTAG and 3. B3DB, 10-fold CV: DiffPool vs the flat baseline of equal depth
-        cv = {}
-        for dname, epochs in (("mutag", c.mutag_epochs), ("b3db_bbbp", c.b3db_epochs)):
-            data = load_graphs(dname, c.seed, c.n_per_class, c.max_molecules, c.max_atoms)
-            sp = data_spec(data)
-            splits = make_splits([int(d.y) for d in data], "cv10", c.seed, c.folds)
-            for name, mk in (("DiffPool", self._diffpool(sp)), ("flat", self._flat(sp))):
-                accs = [train_eval(mk, data, s, seed=c.seed + i, **self._train_kw(epochs)).test_acc
-                        for i, s in enumerate(splits)]
-                cv[(dname, name)] = accs
-                log({"task": dname, "model": name, "acc_mean": float(np.mean(accs)), "acc_std": float(np.std(accs))})
-            cv[(dname, "n")] = len(data)
+        cv = real_data_cv(c, lambda sp: {"DiffPool": self._diffpool(sp), "flat": self._flat(sp)}, self._train_kw, log)
 
         # claims (holds is computed from the numbers)
         rep.add_claim(Claim.at_least(f"DiffPool reaches high accuracy on the generated task ({c.syn_task})", "accuracy",
@@ -168,7 +148,7 @@ class DiffPool(System):
             rep.add_claim(Claim.beats(f"DiffPool beats {base} on the generated hierarchical task "
                                       f"(mean of {len(seeds)} seeds)", "accuracy", mu["DiffPool"], mu[base],
                                       margin=0.02))
-        for dname, label in (("mutag", "MUTAG"), ("b3db_bbbp", "B3DB BBBP")):
+        for dname, label in REAL_DATASETS:
             o, b = float(np.mean(cv[(dname, "DiffPool")])), float(np.mean(cv[(dname, "flat")]))
             rep.add_claim(Claim.no_worse(f"DiffPool at least as accurate as flat GraphSAGE on {label} "
                                          f"({c.folds}-fold CV; 1-point tolerance)", "accuracy", o, b,
@@ -186,7 +166,7 @@ class DiffPool(System):
                       [["DiffPool", f"{m_nmi:.3f} ± {np.std(nmi['DiffPool']):.3f}"],
                        [f"uniformly random over {makers['DiffPool']().clusters[0]} clusters", f"{chance:.3f}"]])
         rows = []
-        for dname, label in (("mutag", "MUTAG"), ("b3db_bbbp", "B3DB BBBP")):
+        for dname, label in REAL_DATASETS:
             rows.append([f"{label} ({cv[(dname, 'n')]} graphs)", fmt_acc(cv[(dname, "DiffPool")]),
                          fmt_acc(cv[(dname, "flat")])])
         for dname, (p, b) in PAPER_TABLE1.items():
@@ -227,11 +207,9 @@ class DiffPool(System):
     # ----------------------------------------------------------------------------------------- bench
     def bench(self, run_dir: RunDir | None = None, quick: bool = True) -> dict:
         c = self.config
-        data = load_graphs("syn_community1v2", c.seed, min(c.n_per_class, 50) if quick else 200)
-        spec = data_spec(data)
-        t = compare_epoch_times({impl: (lambda impl=impl: self._diffpool(spec, pool_impl=impl)())
-                                 for impl in ("ours", "pyg")}, data, c.batch_size)
+        t, n = bench_epoch_times(lambda sp: {impl: self._diffpool(sp, pool_impl=impl) for impl in ("ours", "pyg")},
+                                 c, quick)
         t_o, t_p = t["ours"], t["pyg"]
         return {"ratio": t_p / t_o, "ours_epoch_s": t_o, "pyg_epoch_s": t_p,
-                "summary": f"DiffPoolNet epoch on {len(data)} graphs: ours {t_o:.3f}s vs PyG dense_diff_pool "
+                "summary": f"DiffPoolNet epoch on {n} graphs: ours {t_o:.3f}s vs PyG dense_diff_pool "
                            f"{t_p:.3f}s (throughput ratio {t_p / t_o:.2f}, shared CPU)"}

@@ -10,11 +10,11 @@ import torch
 
 from paperworks.core import Claim, Paper, Report, RunDir, System, check_choice, check_interval, register
 from paperworks.core.config import Config, check_positive
-from paperworks.graphs import HierGCN, components_and_isolated, fmt_acc, make_splits, mean_std, train_eval
+from paperworks.graphs import HierGCN, components_and_isolated, fmt_acc, make_splits
 from paperworks.graphs.sparse_models import SAG_GRAPHCONV, SAG_GRAPHCONV_NOTE
 from paperworks.graphs.structure_pool import SCORE_NORMS
-from paperworks.graphs.experiment import (SYN_FEATURES, check_experiment_config, compare_epoch_times, data_spec,
-                                          load_graphs, seeded_splits)
+from paperworks.graphs.experiment import (REAL_DATASETS, SYN_FEATURES, bench_epoch_times, check_experiment_config,
+                                          data_spec, load_graphs, real_data_cv, run_folds, seeded_comparison)
 
 # Paper Table 2, HGP-SL accuracy % (mean ± std over 10 random 80/10/10 splits).
 PAPER_TABLE2 = {"D&D": "80.96 ± 1.26", "PROTEINS": "84.91 ± 1.62", "NCI1": "78.45 ± 0.77",
@@ -98,13 +98,8 @@ class HGPSL(System):
         c = self.config
         data = load_graphs(c.dataset, c.seed, c.n_per_class, c.max_molecules, c.max_atoms, c.tu_root)
         splits = make_splits([int(d.y) for d in data], c.protocol, c.seed, c.folds)
-        accs = []
-        for i, s in enumerate(splits):
-            r = train_eval(self._model(data_spec(data)), data, s, seed=c.seed + i, **self._train_kw(c.epochs))
-            accs.append(r.test_acc)
-            run_dir.log_metrics({"split": i, "test_acc": r.test_acc, "val_acc": r.val_acc, "best_epoch": r.best_epoch})
-        m, sd = mean_std(accs)
-        return {"accuracy": m, "accuracy_std": sd}
+        return run_folds(self._model(data_spec(data)), data, splits, c.seed, run_dir.log_metrics, "split",
+                         **self._train_kw(c.epochs))
 
     @staticmethod
     @torch.no_grad()
@@ -137,38 +132,25 @@ class HGPSL(System):
                   "SAGPooling (PyG)": self._model(spec, "sag")}
         names = list(makers)      # the models the claims compare; the next one is reported only
         makers[SAG_GRAPHCONV] = self._model(spec, "sag_graphconv")
-        acc, conn = {}, {}
-        for si, split in zip(seeds, seeded_splits(syn, seeds)):
-            for name, mk in makers.items():
-                keep = name.startswith("HGP-SL")
-                r = train_eval(mk, syn, split, seed=si, keep_model=keep, **self._train_kw(c.epochs))
-                acc.setdefault(name, []).append(r.test_acc)
-                rec = {"task": c.syn_task, "model": name, "seed": si, "test_acc": r.test_acc,
-                       "best_epoch": r.best_epoch, "seconds": r.seconds}
-                if keep:
-                    conn.setdefault(name, []).append(self._connectivity(r.model, [syn[i] for i in split.test]))
-                    rec["components"], rec["isolated"] = conn[name][-1]
-                log(rec)
+        conn = {}
+
+        def on_model(name, r, test):
+            conn.setdefault(name, []).append(self._connectivity(r.model, test))
+            return dict(zip(("components", "isolated"), conn[name][-1]))
+
+        acc = seeded_comparison(makers, syn, seeds, c.syn_task, log, keep=lambda name: name.startswith("HGP-SL"),
+                                on_model=on_model, **self._train_kw(c.epochs))
         mu = {k: float(np.mean(v)) for k, v in acc.items()}
 
-        cv = {}
-        for dname, epochs in (("mutag", c.mutag_epochs), ("b3db_bbbp", c.b3db_epochs)):
-            data = load_graphs(dname, c.seed, c.n_per_class, c.max_molecules, c.max_atoms)
-            sp = data_spec(data)
-            splits = make_splits([int(d.y) for d in data], "cv10", c.seed, c.folds)
-            for name, mk in (("HGP-SL", self._model(sp, "hgpsl")), ("flat", self._model(sp, "none"))):
-                accs = [train_eval(mk, data, s, seed=c.seed + i, **self._train_kw(epochs)).test_acc
-                        for i, s in enumerate(splits)]
-                cv[(dname, name)] = accs
-                log({"task": dname, "model": name, "acc_mean": float(np.mean(accs)), "acc_std": float(np.std(accs))})
-            cv[(dname, "n")] = len(data)
+        cv = real_data_cv(c, lambda sp: {"HGP-SL": self._model(sp, "hgpsl"), "flat": self._model(sp, "none")},
+                          self._train_kw, log)
 
         for base in names[2:]:
             rep.add_claim(Claim.beats(f"HGP-SL beats {base} on the generated hierarchical task (mean of "
                                       f"{len(seeds)} seeds)", "accuracy", mu["HGP-SL"], mu[base], margin=0.02))
         rep.add_claim(Claim.no_worse("HGP-SL at least as accurate as its no-structure-learning ablation",
                                      "accuracy", mu["HGP-SL"], mu[names[1]]))
-        for dname, label in (("mutag", "MUTAG"), ("b3db_bbbp", "B3DB BBBP")):
+        for dname, label in REAL_DATASETS:
             o, b = float(np.mean(cv[(dname, "HGP-SL")])), float(np.mean(cv[(dname, "flat")]))
             rep.add_claim(Claim.no_worse(f"HGP-SL at least as accurate as the flat GCN on {label} ({c.folds}-fold "
                                          f"CV; 1-point tolerance)", "accuracy", o, b, tolerance=0.01))
@@ -184,7 +166,7 @@ class HGPSL(System):
                       [[k, f"{np.mean([v[0] for v in vals]):.2f}", f"{np.mean([v[1] for v in vals]):.2f}"]
                        for k, vals in conn.items()])
         rows = [[f"{label} ({cv[(d, 'n')]} graphs)", fmt_acc(cv[(d, "HGP-SL")]), fmt_acc(cv[(d, "flat")])]
-                for d, label in (("mutag", "MUTAG"), ("b3db_bbbp", "B3DB BBBP"))]
+                for d, label in REAL_DATASETS]
         rows += [[f"{k} (paper Table 2)", v, "—"] for k, v in PAPER_TABLE2.items()]
         rep.add_table(f"Real data, {c.folds}-fold stratified CV (ours) beside the paper's Table 2 (10 random "
                       f"splits)", ["dataset", "HGP-SL %", "flat GCN %"], rows,
@@ -207,11 +189,8 @@ class HGPSL(System):
 
     def bench(self, run_dir: RunDir | None = None, quick: bool = True) -> dict:
         c = self.config
-        data = load_graphs("syn_community1v2", c.seed, min(c.n_per_class, 50) if quick else 200)
-        spec = data_spec(data)
-        t = compare_epoch_times({pool: (lambda pool=pool: self._model(spec, pool)()) for pool in ("hgpsl", "sag")},
-                                data, c.batch_size)
+        t, n = bench_epoch_times(lambda sp: {pool: self._model(sp, pool) for pool in ("hgpsl", "sag")}, c, quick)
         t_o, t_p = t["hgpsl"], t["sag"]
         return {"ratio": t_p / t_o, "ours_epoch_s": t_o, "sagpool_epoch_s": t_p,
-                "summary": f"epoch on {len(data)} graphs: HGP-SL {t_o:.3f}s vs PyG SAGPooling {t_p:.3f}s "
+                "summary": f"epoch on {n} graphs: HGP-SL {t_o:.3f}s vs PyG SAGPooling {t_p:.3f}s "
                            f"(throughput ratio {t_p / t_o:.2f}; HGP-SL does more work: structure learning)"}
