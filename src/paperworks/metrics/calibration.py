@@ -19,6 +19,7 @@ import torch
 
 from paperworks.core.config import check_int
 from paperworks.core.errors import DataError
+from paperworks.core.ranking import topk_stable
 from paperworks.metrics._checks import check_labels, check_logits, check_probs
 
 __all__ = ["reliability_bins", "expected_calibration_error", "negative_log_likelihood", "brier_score",
@@ -92,7 +93,12 @@ def brier_score(probs, labels) -> float:
 
 def accuracy(scores, labels, top_k: int = 1) -> float:
     """Top-k accuracy of [N, C] scores (logits or probabilities): the label is among the k highest scores
-    (k = 1: argmax; ``torchmetrics``' micro ``multiclass_accuracy(top_k=k)``)."""
+    (k = 1: argmax; ``torchmetrics``' micro ``multiclass_accuracy(top_k=k)`` on untied scores).
+
+    Tied scores rank by class index, lower first, for every k (k = 1 is argmax's first-maximum rule), so the
+    accuracy never falls as k grows. ``torch.topk`` leaves tied classes in an implementation-defined order:
+    scores [1, 1, 1, 0, 0] with label 0 gave top-1 accuracy 1 but top-2 accuracy 0 (CPU, torch 2.13).
+    scikit-learn's ``top_k_accuracy_score`` ranks ties the other way (higher index first)."""
     where = "accuracy"
     s = check_logits(scores, where)
     y = check_labels(labels, s.shape[0], s.shape[1], where)
@@ -101,7 +107,7 @@ def accuracy(scores, labels, top_k: int = 1) -> float:
         raise DataError(f"{where}: top_k={k} exceeds the {s.shape[1]} classes")
     if k == 1:
         return float(s.argmax(1).eq(y).float().mean())
-    return float(s.topk(k, dim=1).indices.eq(y[:, None]).any(1).float().mean())
+    return float(topk_stable(s, k, dim=1).indices.eq(y[:, None]).any(1).float().mean())
 
 
 def classification_metrics(logits, labels, n_bins: int = 15) -> dict[str, float]:
