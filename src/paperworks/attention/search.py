@@ -20,6 +20,12 @@ best k finish a hypothesis and a sentence stops once it has k finished hypothese
 where the alive ones are finished as they are. It stops before longer hypotheses, which the length
 penalty favours, can compete; with k = 1 it is exactly greedy search (tested).
 
+Tied scores: candidates of equal ``log P`` rank by their flat index ``beam * V + token`` (lower first: the
+earlier beam, then the lower token id), as greedy search's ``argmax`` takes the lowest token id, so beam size 1
+with ``stop="first_k"`` is greedy search on ties too. ``torch.topk`` left the order of tied candidates to the
+implementation: a step where tokens 3..V-1 were equally likely made beam size 1 return token 4 for V = 5, 6 for
+V = 8, 28 for V = 40, where greedy search returns 3.
+
 Both searches decode in eval mode (no dropout), as fairseq's generator does; every submodule's own mode is
 restored afterwards, so a model being trained can be decoded between training steps.
 """
@@ -31,6 +37,7 @@ import functools
 import torch
 
 from paperworks.attention.functional import length_penalty
+from paperworks.core.ranking import topk_stable
 from paperworks.core.trainer import eval_mode
 
 __all__ = ["greedy_search", "beam_search", "max_lengths", "STOP_RULES"]
@@ -134,7 +141,7 @@ def beam_search(model, src: torch.Tensor, beam_size: int = 4, alpha: float = 0.6
         logp, state = model.decode_next(prefix, state)                # [G*k, V]
         G, V = sent.shape[0], logp.shape[-1]
         cand = (scores[:, :, None] + logp.view(G, k, V).to(torch.float64)).view(G, k * V)
-        top, idx = cand.topk(n_cand, dim=1)                            # [G, 2k], best first
+        top, idx = topk_stable(cand, n_cand, dim=1)                    # [G, 2k], best first, ties by index
         beam_of, tok = idx // V, idx % V
         is_eos = tok == model.eos_id
         new_len = t + 1
