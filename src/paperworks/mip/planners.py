@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from paperworks.core.errors import DataError
+from paperworks.core.ranking import topk_stable
 from paperworks.mip.horizon import add_l1_goal_cost, encode_rollout, l1_cost_rollout, rollout_numpy
 from paperworks.mip.model import MILP, InfeasibleError, MIPError, NoSolutionError
 from paperworks.mip.relu import AffineLayer
@@ -308,7 +309,8 @@ class MPPIPlanner(_Sampler):
 
 
 class CEMPlanner(_Sampler):
-    """Cross-entropy method: sample Gaussian sequences, refit mean/std to the elite fraction."""
+    """Cross-entropy method: sample Gaussian sequences, refit mean/std to the elite fraction (the ``elites``
+    lowest costs; of equal costs the earlier samples)."""
 
     def __init__(self, step, u_lo, u_hi, T, cost, *, samples=256, iters=5, elites=25, sigma=0.5, seed=0):
         super().__init__(step, u_lo, u_hi, T, cost, seed=seed)
@@ -327,7 +329,9 @@ class CEMPlanner(_Sampler):
             U = torch.clamp(U, self.u_lo, self.u_hi)
             U[0] = mean
             J = rollout_cost(self.step, x0, U, goal, self.cost)
-            el = U[torch.argsort(J)[: self.elites]]
+            # elites: the lowest costs, tied costs by sample index (lower first); an unstable argsort left which
+            # tied samples are elites to the sort implementation (a cost plateau changed the plan)
+            el = U[topk_stable(J, min(self.elites, J.numel()), largest=False).indices]
             mean, std = el.mean(0), el.std(0) + 1e-6
             i = int(J.argmin())
             if float(J[i]) < best_J:
