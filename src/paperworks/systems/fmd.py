@@ -49,6 +49,7 @@ from paperworks.core import (Claim, Paper, Report, RunDir, System, check_choice,
                              register)
 from paperworks.core.config import Config, is_int
 from paperworks.core.errors import DataError, PaperworksError, UnknownNameError
+from paperworks.core.ranking import topk_stable
 from paperworks.curvature import InverseHVP, SingularHessianError, per_sample_grads, select_params
 from paperworks.curvature.solvers import _check_damping
 from paperworks.influence import upweight_influence
@@ -503,6 +504,13 @@ def bias_influence(head: nn.Linear, train_feats: torch.Tensor, train_y: torch.Te
                               damping=damping, solver=solver, **kw)
 
 
+def rank_influence(infl: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(harmful, helpful): indices of the k training samples of largest influence and of the k of smallest,
+    each most extreme first. Tied scores (duplicated samples have equal ones) rank by sample index, lower first;
+    an unstable ``argsort`` left which tied samples make the top k to the sort implementation."""
+    return topk_stable(infl, k).indices, topk_stable(infl, k, largest=False).indices
+
+
 # ========================================================================================= step 3
 def fmd_unlearn(head: nn.Linear, feats: torch.Tensor, feats_cf: torch.Tensor, y: torch.Tensor,
                 hess_feats: torch.Tensor, hess_y: torch.Tensor, lam: float, damping: float | str = 0.0,
@@ -879,8 +887,7 @@ class FMD(System):
         infl = bias_influence(erm.head, f_tr, task.y_train, f_a, f_c, dex.y, cfg.lam, cfg.damping, cfg.solver)
         res["influence_seconds"] = time.perf_counter() - t0
         k = max(1, int(cfg.top_k_frac * len(infl)))
-        order = torch.argsort(infl, descending=True)
-        harmful, helpful = order[:k], order[-k:]
+        harmful, helpful = rank_influence(infl, k)
         al = task.aligned_train.float()
         res["aligned_rate"] = float(al.mean())
         res["aligned_top_harmful"] = float(al[harmful].mean())
