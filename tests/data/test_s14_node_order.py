@@ -128,3 +128,18 @@ def test_renumbering_is_seeded_and_separate_from_the_graph_stream():
                and torch.equal(u.community, v.community) for u, v in zip(a, b))
     c = load("syn_motif", n_per_class=3, seed=6)
     assert any(u.num_nodes != v.num_nodes or not torch.equal(u.community, v.community) for u, v in zip(a, c))
+
+
+@pytest.mark.parametrize("seed", [None, np.random.SeedSequence(5), np.int64(3)])
+def test_generators_accept_every_numpy_seed_form(seed):
+    # default_rng([None, tag]) raised "TypeError: object of type 'NoneType' has no len()" (1b31b78); the
+    # block-by-block generators took seed=None like numpy does
+    from paperworks.data.graphs import community_majority
+    d = community_majority(n_per_class=2, seed=seed)
+    assert len(d) == 4 and all(g.x.shape[0] == g.community.shape[0] for g in d)
+
+
+def test_numpy_integer_seed_equals_int_seed():
+    from paperworks.data.graphs import community_majority
+    a, b = community_majority(n_per_class=2, seed=3), community_majority(n_per_class=2, seed=np.int64(3))
+    assert all(torch.equal(x.x, y.x) and torch.equal(x.edge_index, y.edge_index) for x, y in zip(a, b))

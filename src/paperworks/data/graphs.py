@@ -284,7 +284,10 @@ def _finish(graphs: list[Data], rng: np.random.Generator, seed) -> list[Data]:
     """The dataset in a random order (drawn from the graphs' ``rng``), each graph's nodes renumbered by a
     random permutation from a separate generator seeded by (``seed``, a fixed tag): the graphs' own stream,
     hence every graph, label, feature and the dataset order, does not depend on the renumbering."""
-    node_rng = np.random.default_rng([seed, _NODE_ORDER_TAG])
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        node_rng = np.random.default_rng([int(seed), _NODE_ORDER_TAG])
+    else:  # seed=None (fresh entropy) or a SeedSequence / Generator: a child sequence, no draw from ``rng``
+        node_rng = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])
     return [_renumber(graphs[i], node_rng) for i in rng.permutation(len(graphs))]
 
 
