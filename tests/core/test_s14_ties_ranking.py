@@ -49,3 +49,12 @@ def test_nan_ranks_as_largest_like_torch_sort():
 def test_bad_k_is_one_clear_error(k):
     with pytest.raises(ValueError, match=r"topk_stable: k must be an integer in \[0, 3\]"):
         topk_stable(torch.zeros(3), k)
+
+
+@pytest.mark.parametrize("shape,dim,k", [((0,), 0, 0), ((3, 0), 1, 0), ((0, 4), 1, 2), ((0, 4), 0, 0)])
+def test_empty_inputs_match_torch_topk(shape, dim, k):
+    # x.reshape(-1, 0) raised "cannot reshape tensor of 0 elements" where torch.topk returns empty results
+    x = torch.zeros(shape)
+    v, i = topk_stable(x, k, dim=dim)
+    tv, ti = torch.topk(x, k, dim=dim)
+    assert v.shape == tv.shape and i.shape == ti.shape and i.dtype == ti.dtype

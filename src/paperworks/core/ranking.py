@@ -11,6 +11,8 @@ with them). Where no two candidates tie, the result is the one ``torch.topk`` re
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 __all__ = ["topk_stable"]
@@ -31,7 +33,7 @@ def topk_stable(x: torch.Tensor, k: int, dim: int = -1, largest: bool = True):
     k = int(k)
     xt = x.movedim(dim, -1)
     lead = xt.shape[:-1]
-    z = xt.reshape(-1, n)
+    z = xt.reshape(math.prod(lead), n)   # (not -1: ambiguous for a size-0 dimension)
     if k == 0 or z.shape[0] == 0 or (z.is_floating_point() and bool(torch.isnan(z).any())):
         v, i = torch.sort(z, dim=1, descending=largest, stable=True)
         v, i = v[:, :k], i[:, :k]
