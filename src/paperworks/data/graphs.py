@@ -283,12 +283,15 @@ def _renumber(d: Data, rng: np.random.Generator) -> Data:
 def _finish(graphs: list[Data], rng: np.random.Generator, seed) -> list[Data]:
     """The dataset in a random order (drawn from the graphs' ``rng``), each graph's nodes renumbered by a
     random permutation from a separate generator seeded by (``seed``, a fixed tag): the graphs' own stream,
-    hence every graph, label, feature and the dataset order, does not depend on the renumbering."""
+    hence every graph, label, feature and the dataset order, does not depend on the renumbering. Other seeds
+    (None, a SeedSequence, a Generator) seed it with one draw from ``rng`` after the dataset order, its last
+    use: the same SeedSequence gives the same dataset every time (it is not spawned from, so not mutated)."""
+    order = rng.permutation(len(graphs))
     if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
         node_rng = np.random.default_rng([int(seed), _NODE_ORDER_TAG])
-    else:  # seed=None (fresh entropy) or a SeedSequence / Generator: a child sequence, no draw from ``rng``
-        node_rng = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])
-    return [_renumber(graphs[i], node_rng) for i in rng.permutation(len(graphs))]
+    else:
+        node_rng = np.random.default_rng(int(rng.integers(2 ** 63)))
+    return [_renumber(graphs[i], node_rng) for i in order]
 
 
 @register_dataset("syn_community1v2", "one vs two Barabasi-Albert communities (DiffPool's synthetic task)")
