@@ -24,6 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from paperworks.core.config import is_int
+from paperworks.core.errors import ConfigError
 from paperworks.core.trainer import EarlyStopping
 from paperworks.graphs.node_eval import f1_scores
 
@@ -169,6 +171,8 @@ def train_on_loss(model: nn.Module, loss_fn: Callable[[], tuple[torch.Tensor, ob
     the official DGI / HDGI code. ``on_epoch(epoch, loss value, extra)`` runs before that check.
     Returns {epochs, best_loss, best_epoch, init_loss} (init_loss: the first epoch's loss).
     """
+    if not is_int(max_epochs, 1):   # 0 epochs returned an untrained model with epochs=1, best_loss=inf
+        raise ConfigError(f"train_on_loss: max_epochs must be an integer >= 1 (got {max_epochs!r})")
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     stopper, init_loss, epoch, best_epoch = EarlyStopping(patience), None, 0, 0
     for epoch in range(max_epochs):
