@@ -12,6 +12,7 @@ with them). Where no two candidates tie, the result is the one ``torch.topk`` re
 from __future__ import annotations
 
 import math
+import operator
 
 import torch
 
@@ -25,8 +26,13 @@ def topk_stable(x: torch.Tensor, k: int, dim: int = -1, largest: bool = True):
     ``largest=False``)."""
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"topk_stable: expected a tensor (got {type(x).__name__})")
-    if x.dim() == 0:
-        x = x.reshape(1)
+    if x.dim() == 0:   # a scalar is its own top 1 (0-d results, as torch.topk gives)
+        v, i = topk_stable(x.reshape(1), k, 0, largest)
+        return torch.return_types.topk((v.reshape(()), i.reshape(()))) if k == 1 else torch.return_types.topk((v, i))
+    if isinstance(dim, bool) or not hasattr(dim, "__index__") or not -x.dim() <= operator.index(dim) < x.dim():
+        raise IndexError(f"topk_stable: dim must be an integer in [{-x.dim()}, {x.dim() - 1}] for a "
+                         f"{x.dim()}-d tensor (got {dim!r})")
+    dim = operator.index(dim)
     n = x.shape[dim]
     if isinstance(k, bool) or int(k) != k or not 0 <= int(k) <= n:
         raise ValueError(f"topk_stable: k must be an integer in [0, {n}] (got {k!r})")
