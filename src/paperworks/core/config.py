@@ -244,9 +244,13 @@ def _parse_value(text: str, tp):
             raise ValueError("an integer") from None
     if tp is float:
         try:
-            return float(text)
+            v = float(text)
         except ValueError:
             raise ValueError("a number") from None
+        if math.isinf(v) and text.strip().lstrip("+-").lower() not in ("inf", "infinity"):
+            # '1e400' overflows to inf; it was refused as "got inf; give a large number", which the user had done
+            raise ValueError("a number that fits a 64-bit float (at most about 1.8e308 in size)")
+        return v
     if tp is str:
         return text
     if origin in (tuple, list):
