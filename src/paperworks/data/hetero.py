@@ -376,6 +376,17 @@ def check_hetero_config(c) -> None:
                           "dataset=synthetic; set dataset or drop data_root")
     if c.dataset != "synthetic" and not c.data_root:
         raise ConfigError(f"dataset '{c.dataset}' needs data_root=<folder with its npz / PyG raw files>")
+    if c.dataset == "synthetic":
+        # the generator's cross-field limits, named by config key (its own DataError named its arguments)
+        import inspect
+        d = {k: v.default for k, v in inspect.signature(make_academic_hetero).parameters.items()}
+        n_classes, most_authors = d["n_classes"], d["authors_per_paper"][1]
+        for key, least, why in (("n_subjects", n_classes, f"each of the {n_classes} classes owns subjects"),
+                                ("vocab", n_classes, f"the {n_classes} classes need their own words"),
+                                ("n_authors", most_authors, f"a paper has up to {most_authors} authors")):
+            v = getattr(c, key, None)
+            if v is not None and v < least:
+                raise ConfigError(f"'{key}' must be >= {least} with dataset=synthetic ({why}; got {v})")
 
 
 def hetero_from_config(c, seed: int):
