@@ -50,18 +50,20 @@ def test_check_int_error_and_message_unchanged():
                 assert type(out) is int and out == int(v)
 
 
+def _refuses(call, error, message):
+    """``call()`` raises exactly ``error`` (not a subclass) with exactly ``message``."""
+    with pytest.raises(error) as e:
+        call()
+    assert type(e.value) is error
+    assert str(e.value) == message
+
+
 def test_model_bias_and_head_hessian_keep_their_error_and_message():
-    for v in _VALUES:
-        if not _old_test(v, 1):
-            continue
-        with pytest.raises(PaperworksError) as e:
-            model_bias(None, None, batch=v)
-        assert type(e.value) is PaperworksError
-        assert str(e.value) == f"model_bias: batch must be an integer >= 1 (got {v!r})"
-        with pytest.raises(PaperworksError) as e:
-            head_hessian(None, None, 0.1, chunk=v)
-        assert type(e.value) is PaperworksError
-        assert str(e.value) == f"head_hessian: chunk must be an integer >= 1 (got {v!r})"
+    for v in (v for v in _VALUES if _old_test(v, 1)):
+        _refuses(lambda: model_bias(None, None, batch=v), PaperworksError,
+                 f"model_bias: batch must be an integer >= 1 (got {v!r})")
+        _refuses(lambda: head_hessian(None, None, 0.1, chunk=v), PaperworksError,
+                 f"head_hessian: chunk must be an integer >= 1 (got {v!r})")
 
 
 def test_valid_integers_pass_the_check():
@@ -74,11 +76,7 @@ def test_valid_integers_pass_the_check():
 
 def test_kmeans_scores_keeps_its_error_and_message():
     z, y = np.random.default_rng(0).normal(size=(6, 2)), np.array([0, 0, 0, 1, 1, 1])
-    for v in _VALUES:
-        if not _old_test(v, 1):
-            continue
-        with pytest.raises(DataError) as e:
-            kmeans_scores(z, y, n_runs=v)
-        assert type(e.value) is DataError
-        assert str(e.value) == f"kmeans_scores: n_runs must be an integer >= 1 (got {v!r})"
+    for v in (v for v in _VALUES if _old_test(v, 1)):
+        _refuses(lambda: kmeans_scores(z, y, n_runs=v), DataError,
+                 f"kmeans_scores: n_runs must be an integer >= 1 (got {v!r})")
     assert set(kmeans_scores(z, y, n_runs=np.int32(1))) == {"nmi", "ari"}
