@@ -64,6 +64,24 @@ def is_int(value: Any, low: int | None = None) -> bool:
     return not (isinstance(value, bool) or not isinstance(value, numbers.Integral) or (low is not None and value < low))
 
 
+def is_real(value: Any, low: float | None = None, high: float | None = None, *, open_low: bool = False,
+            open_high: bool = False) -> bool:
+    """Whether ``value`` is a finite real number (NumPy floats and integers, Fractions too; bool refused; NaN and
+    +-inf never pass) in the interval from ``low`` to ``high`` (closed unless ``open_low`` / ``open_high``):
+    the shared test of callers that raise their own error type with their own message. Finite means within
+    +-float64's largest value, by comparison (an int too large for a float is refused, not an OverflowError)."""
+    import numbers
+
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    big = 1.7976931348623157e308   # sys.float_info.max; NaN fails every comparison
+    if not -big <= value <= big:
+        return False
+    if low is not None and not (value > low if open_low else value >= low):
+        return False
+    return high is None or bool(value < high if open_high else value <= high)
+
+
 def check_int(name: str, value: Any, low: int | None = None, where: str = "config") -> int:
     """Return ``value`` if it is an integer (numpy integers too, bool refused) >= ``low``; else ConfigError."""
     if not is_int(value, low):

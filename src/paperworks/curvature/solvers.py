@@ -22,13 +22,13 @@ meets a direction of non-positive curvature; every result is checked for NaN/inf
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
 from collections.abc import Callable
 from typing import Any
 
 import torch
 
+from paperworks.core.config import is_real
 from paperworks.core.errors import PaperworksError
 
 __all__ = ["SingularHessianError", "SOLVERS", "dense_factor", "solve_dense", "conjugate_gradient", "lissa",
@@ -183,7 +183,7 @@ def lissa(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tensor, damping: f
         raise PaperworksError(f"{who}: damping='auto' is only supported by the exact solver; give a number")
     if scale is None:
         scale = 1.05 * (top_eigenvalue(A, b.numel(), b.dtype) + damping)
-    elif isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not math.isfinite(scale) or scale <= 0:
+    elif not is_real(scale, 0.0, open_low=True):
         # a given scale <= 0 was reported as "the Hessian is zero"
         raise PaperworksError(f"{who}: scale must be a finite number > 0 (got {scale!r})")
     if not scale > 0:

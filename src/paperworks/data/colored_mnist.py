@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from paperworks.core.config import is_int
+from paperworks.core.config import is_int, is_real
 from paperworks.core.errors import DataError
 from paperworks.data import register_dataset
 
@@ -68,10 +68,7 @@ def colorize(gray, colors, jitter=None):
 def _check_real(who: str, name: str, value, unit: bool) -> float:
     """``value`` as a float if it is a real number (NumPy floats too, bool refused) in [0, 1] (``unit``) or
     finite and >= 0; else one DataError."""
-    import numbers
-
-    upper = 1.0 if unit else np.finfo(np.float64).max   # NaN fails both comparisons
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real) or not 0.0 <= value <= upper:
+    if not is_real(value, 0.0, 1.0 if unit else None):
         want = "in [0, 1]" if unit else "a finite number >= 0"
         raise DataError(f"{who}: {name} must be {want} (got {value!r})")
     return float(value)

@@ -27,7 +27,6 @@ pi_ij <= 0, which can happen only for cumulative models) or lowers the log-likel
 
 from __future__ import annotations
 
-import numbers
 import re
 import time
 import warnings
@@ -37,6 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, special, stats
 
+from paperworks.core.config import is_real
 from paperworks.stats.families import (FAMILIES, DiagMinusOuter, _row_max, _row_sum, family_eval, pooled_rho,
                                        pooled_rho_sf)
 from paperworks.stats.links import Link, make_link
@@ -1085,8 +1085,8 @@ class MultinomialLinkResults:
         return self.cov_params_
 
     def conf_int(self, alpha: float = 0.05) -> np.ndarray:
-        # numbers.Real: numpy scalars of any width pass (np.float32(0.05) is not a Python float)
-        if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0.0 < alpha < 1.0:
+        # any real number: numpy scalars of any width pass (np.float32(0.05) is not a Python float)
+        if not is_real(alpha, 0.0, 1.0, open_low=True, open_high=True):
             raise ValueError(f"{_W}.conf_int: alpha must be in (0, 1) (got {alpha!r})")  # gave NaN bounds
         # isf(alpha / 2), not ppf(1 - alpha / 2): 1 - alpha / 2 rounds (2e-9 relative error in z at alpha = 1e-10,
         # z = inf below alpha ~ 1e-16)
