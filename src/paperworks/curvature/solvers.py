@@ -16,7 +16,9 @@ Solvers:
 A singular or indefinite curvature never yields a silent NaN: the exact solver raises
 :class:`SingularHessianError` naming the smallest eigenvalue and the damping that would fix it (or, with
 ``damping="auto"``, adds that damping and reports it in ``.damping_used`` and a warning); CG raises when it
-meets a direction of non-positive curvature; every result is checked for NaN/inf.
+meets a direction of non-positive curvature (unless told to stop there and return its iterate:
+``conjugate_gradient(..., on_nonpositive="stop")``, which also takes a preconditioner ``M``); every result is
+checked for NaN/inf.
 """
 
 from __future__ import annotations
@@ -108,13 +110,44 @@ def solve_dense(H: torch.Tensor | None, v: torch.Tensor, damping: float | str = 
     return _finite(x.to(out_dtype), who), d
 
 
+_CG_NONPOSITIVE = ("raise", "stop")
+_CG_MAX_ITER = ("raise", "return")
+
+
 def conjugate_gradient(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tensor, damping: float = 0.0,
                        tol: float = 1e-10, max_iter: int | None = None, x0: torch.Tensor | None = None,
-                       who: str = "cg") -> torch.Tensor:
-    """Solve (A + damping I) x = b by conjugate gradient; A is a symmetric positive-definite operator."""
+                       who: str = "cg", M: Callable[[torch.Tensor], torch.Tensor] | None = None,
+                       on_nonpositive: str = "raise", on_max_iter: str = "raise") -> torch.Tensor:
+    """Solve (A + damping I) x = b by conjugate gradient; A is a symmetric positive-definite operator.
+
+    Stops when the residual norm is <= ``tol`` ||b|| (at most ``max_iter`` iterations, default 10 P); a direction
+    of (near) non-positive curvature raises :class:`SingularHessianError`, and so does a residual still above
+    1e-4 ||b|| after ``max_iter`` iterations. Opt-in variants (with ``M=None`` and both modes left at "raise", the
+    code path and its arithmetic are those of the plain CG, unchanged):
+
+    - ``M``: a preconditioner, a callable applying M^{-1} (symmetric positive definite) to a vector: the
+      preconditioned CG, which solves the same system in fewer iterations when M approximates A + damping I.
+      It must return a finite tensor of the residual's shape (else one :class:`PaperworksError`).
+    - ``on_nonpositive="stop"``: at the first direction p whose curvature p^T (A + damping I) p is not > 0,
+      return the current iterate instead of raising (truncated CG, e.g. for a positive semi-definite A whose
+      null space b and M keep out of: the result solves the system on the range); a NaN/inf curvature still
+      raises. ``on_max_iter="return"``: return the iterate reached after ``max_iter`` iterations, converged or
+      not. With any of these three, the stopping test is ||r||^2 <= (tol ||b||)^2 and iterates are updated with
+      Python-float step sizes (:func:`_pcg`).
+    """
     _check_damping(damping)
     if damping == "auto":
         raise PaperworksError(f"{who}: damping='auto' is only supported by the exact solver; give a number")
+    if on_nonpositive not in _CG_NONPOSITIVE:
+        raise PaperworksError(f"{who}: on_nonpositive must be one of {_CG_NONPOSITIVE} (got {on_nonpositive!r})")
+    if on_max_iter not in _CG_MAX_ITER:
+        raise PaperworksError(f"{who}: on_max_iter must be one of {_CG_MAX_ITER} (got {on_max_iter!r})")
+    if M is not None and not callable(M):
+        raise PaperworksError(f"{who}: the preconditioner M must be a callable applying M^-1 to a vector "
+                              f"(got {type(M).__name__})")
+    if M is not None or on_nonpositive != "raise" or on_max_iter != "raise":
+        return _pcg(A, b, float(damping), tol, max_iter, x0, who, M, on_nonpositive == "stop",
+                    on_max_iter == "return")
     max_iter = max_iter or 10 * b.numel()
     x = torch.zeros_like(b) if x0 is None else x0.clone()
     r = b - (A(x) + damping * x) if x0 is not None else b.clone()
@@ -149,6 +182,79 @@ def conjugate_gradient(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tenso
         rs = rs_new
     rel = math.sqrt(float(rs)) / bnorm
     if rel > 1e-4:
+        raise SingularHessianError(f"{who}: did not converge in {max_iter} iterations (relative residual "
+                                   f"{rel:.2g}); the Hessian is ill-conditioned, increase damping")
+    return _finite(x, who)
+
+
+def _precondition(M: Callable[[torch.Tensor], torch.Tensor] | None, r: torch.Tensor, who: str) -> torch.Tensor:
+    """M^{-1} r (r itself without a preconditioner), checked: a tensor of r's shape, finite where r is."""
+    if M is None:
+        return r
+    z = M(r)
+    if not isinstance(z, torch.Tensor) or z.shape != r.shape:
+        got = list(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
+        raise PaperworksError(f"{who}: the preconditioner M must return a tensor of the residual's shape "
+                              f"{list(r.shape)} (got {got})")
+    if not torch.isfinite(z).all():
+        if not torch.isfinite(r).all():
+            raise SingularHessianError(f"{who}: the residual overflowed to NaN/inf; the Hessian is "
+                                       "ill-conditioned, increase damping")
+        raise PaperworksError(f"{who}: the preconditioner M returned NaN/inf for a finite residual")
+    return z
+
+
+def _pcg(A, b, damping, tol, max_iter, x0, who, M, stop, return_at_limit):
+    """Preconditioned CG behind :func:`conjugate_gradient` (its opt-in variants; arguments checked there).
+
+    Scalars are Python floats (float64 division and products, the same bits as 0-d float64 tensors); the
+    damping term is added only when damping != 0 (A(p) + 0 * p would turn -0.0 into 0.0 and inf into NaN)."""
+    max_iter = max_iter or 10 * b.numel()
+    x = torch.zeros_like(b) if x0 is None else x0.clone()
+    bnorm = float(b.norm())
+    if bnorm == 0:       # the solution of (A + damping I) x = 0 is 0
+        return torch.zeros_like(b)
+    if x0 is None:
+        r = b.clone()
+    else:
+        Ax = A(x)
+        r = b - (Ax if damping == 0 else Ax + damping * x)
+    thr = (tol * bnorm) ** 2
+    z = _precondition(M, r, who)
+    p = z
+    rz = float(r @ z)
+    eps = torch.finfo(b.dtype).eps
+    rq_max = 0.0
+    for _ in range(max_iter):
+        Ap = A(p)
+        if damping != 0:
+            Ap = Ap + damping * p
+        pAp = float(p @ Ap)
+        if math.isnan(pAp) or math.isinf(pAp):
+            raise SingularHessianError(f"{who}: Hessian-vector product is NaN/inf; check the loss or increase damping")
+        if stop:
+            if not pAp > 0.0:
+                return _finite(x, who)
+        else:
+            # the plain CG's rule: relative to the largest Rayleigh quotient met (the exact solver's floor)
+            rq = pAp / float(p @ p)
+            rq_max = max(rq_max, rq)
+            if rq <= 100 * eps * rq_max:
+                raise SingularHessianError(
+                    f"{who}: met a direction of (near) non-positive curvature (p^T(H+{damping:g}I)p / p^Tp = "
+                    f"{rq:.3g}): the Hessian is singular or indefinite; increase damping")
+        a = rz / pAp
+        x = x + a * p
+        r = r - a * Ap
+        rr = float(r @ r)
+        if rr <= thr:
+            return _finite(x, who)
+        z = _precondition(M, r, who)
+        rz_new = float(r @ z)
+        p = z + (rz_new / rz) * p
+        rz = rz_new
+    rel = math.sqrt(float(r @ r)) / bnorm
+    if not return_at_limit and rel > 1e-4:
         raise SingularHessianError(f"{who}: did not converge in {max_iter} iterations (relative residual "
                                    f"{rel:.2g}); the Hessian is ill-conditioned, increase damping")
     return _finite(x, who)

@@ -51,7 +51,7 @@ from paperworks.core.config import Config, is_int
 from paperworks.core.errors import DataError, PaperworksError, UnknownNameError
 from paperworks.core.ranking import topk_stable
 from paperworks.curvature import InverseHVP, SingularHessianError, per_sample_grads, select_params
-from paperworks.curvature.solvers import _check_damping
+from paperworks.curvature.solvers import _check_damping, conjugate_gradient
 from paperworks.influence import upweight_influence
 
 __all__ = ["FMD", "FMDConfig", "FMDNet", "CounterfactualSet", "counterfactual_bias", "bias_influence",
@@ -286,7 +286,8 @@ def _solve_head_f64(head: nn.Linear, feats: torch.Tensor, y: torch.Tensor, lam: 
     number of rows unless ``n_norm``) over the head's weight, and its bias if it has one and ``fit_bias`` (else
     the bias is held fixed), in float64; the result is copied back in the head's dtype. L-BFGS (strong Wolfe)
     from the current weights until the largest gradient entry is below ``lbfgs_tol`` (at most ``max_iter``
-    iterations), then Newton steps, each solved by conjugate gradients with closed-form Hessian-vector products,
+    iterations), then Newton steps, each solved by conjugate gradients (the shared engine,
+    :func:`paperworks.curvature.conjugate_gradient`, in its stop mode) with closed-form Hessian-vector products,
     preconditioned by the Cholesky factor of the Hessian on every k-th row, k = max(1, N // 4096), i.e. all of
     fewer than 8192 rows, else 4096..8191 of them (computed once; it only speeds up CG, the systems solved are
     exact; plain CG for heads of more than ``_PRECOND_MAX`` parameters). Newton steps continue while each lowers the gradient norm
@@ -409,25 +410,14 @@ def _solve_head_f64(head: nn.Linear, feats: torch.Tensor, y: torch.Tensor, lam: 
                 break
             if L is None:
                 L = precond(p)
-            step = torch.zeros_like(theta)
-            res = -g
-            z = apply_m(L, res)
-            dvec = z
-            rz = float(res @ z)
-            for _ in range(min(2 * n_par, 2000)):
-                hd = hvp(p, dvec)
-                dhd = float(dvec @ hd)
-                if not dhd > 0.0:
-                    break
-                a = rz / dhd
-                step = step + a * dvec
-                res = res - a * hd
-                if float(res @ res) <= (1e-12 * g0) ** 2:
-                    break
-                z = apply_m(L, res)
-                rz_new = float(res @ z)
-                dvec = z + (rz_new / rz) * dvec
-                rz = rz_new
+            # the shared engine's preconditioned CG (M = the Cholesky factor, or M^-1 = I); it stops at a direction
+            # of non-positive curvature (the bias null direction) and returns its iterate at the iteration limit
+            try:
+                step = conjugate_gradient(lambda v, p=p: hvp(p, v), -g, 0.0, 1e-12, min(2 * n_par, 2000),
+                                          who="fmd head solver (Newton step)", M=lambda r, L=L: apply_m(L, r),
+                                          on_nonpositive="stop", on_max_iter="return")
+            except SingularHessianError:   # NaN/inf curvature or an overflowed step: the step is not usable
+                break
             cand = theta + step
             f1, g1, p1, scale1 = value_grad(cand, True)
             n1 = float(g1.norm())
