@@ -26,7 +26,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Claim", "Report", "render_markdown", "render_html", "schema_problems"]
+__all__ = ["Claim", "Report", "line_figure", "render_markdown", "render_html", "schema_problems"]
 
 _OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
 
@@ -186,6 +186,10 @@ class Report:
         self.plots.append({"file": rel, "caption": caption})
         return rel
 
+    def add_line_plot(self, run_dir, name: str, panels, caption: str = "", **kw) -> str:
+        """:func:`line_figure` of ``panels`` (keywords passed on) saved as plots/NAME.png and referenced."""
+        return self.add_plot(run_dir, line_figure(panels, **kw), name, caption)
+
     @property
     def all_hold(self) -> bool:
         return bool(self.claims) and all(c.holds for c in self.claims)
@@ -201,6 +205,63 @@ class Report:
     @staticmethod
     def load(path: str | Path) -> dict[str, Any]:
         return json.loads(Path(path).read_text())
+
+
+def _xy(values) -> tuple[list, list]:
+    """(xs, ys) of a series given as numbers (x = 0, 1, ...) or as (x, y) pairs."""
+    values = list(values)
+    if values and isinstance(values[0], (tuple, list)):
+        return [v[0] for v in values], [v[1] for v in values]
+    return list(range(len(values))), values
+
+
+def line_figure(panels, *, xlabel: str = "epoch", ylabel: str | None = None, hlines=None, logy: bool = False,
+                size: tuple[float, float] = (4.5, 3.2), legend: str = "inside"):
+    """A row of line plots, one panel per entry of ``panels`` ({panel title: {series label: values}}), one line
+    per series; values are numbers (plotted against 0, 1, ...) or (x, y) pairs. ``hlines`` draws dashed reference
+    lines: {label: y} on every panel, or {panel title: {label: y}} per panel. ``size`` is one panel's (width,
+    height) in inches. A series of fewer than 30 points gets markers; a panel whose legend would repeat the first
+    panel's shows none. ``legend="below"`` draws the first panel's legend under the panels instead (for many or
+    long labels). Returns the matplotlib figure (for :meth:`Report.add_plot`)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    panels = dict(panels)
+    if not panels:
+        raise ValueError("line_figure: no panels to plot")
+    if legend not in ("inside", "below"):
+        raise ValueError(f"line_figure: legend must be 'inside' or 'below' (got {legend!r})")
+    first = None   # the first panel's legend entries: a panel with the same ones shows no legend of its own
+    fig, axes = plt.subplots(1, len(panels), figsize=(size[0] * len(panels), size[1]), squeeze=False)
+    for i, (ax, (title, series)) in enumerate(zip(axes[0], panels.items())):
+        for label, values in series.items():
+            xs, ys = _xy(values)
+            if xs:
+                ax.plot(xs, ys, label=label, marker="." if len(xs) < 30 else None)
+        refs = hlines or {}
+        if any(isinstance(v, dict) for v in refs.values()):
+            refs = refs.get(title, {})
+        for label, y in refs.items():
+            ax.axhline(y, color="grey", linestyle="--", linewidth=0.8, label=label)
+        if logy:
+            ax.set_yscale("log")
+        ax.set_title(title)
+        ax.set_xlabel(xlabel)
+        if ylabel:
+            ax.set_ylabel(ylabel)
+        labels = ax.get_legend_handles_labels()[1]
+        if labels and labels != first and not (legend == "below" and i == 0):
+            ax.legend(fontsize="small")
+        if i == 0:
+            first = labels
+    fig.tight_layout()
+    if legend == "below" and first:
+        handles, labels = axes[0, 0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(len(labels), 3),
+                   fontsize="small", frameon=False)
+    return fig
 
 
 def _is_num(x) -> bool:

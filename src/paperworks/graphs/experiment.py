@@ -18,8 +18,8 @@ from paperworks.graphs.harness import CVResult, Split, cross_validate, make_spli
 from paperworks.graphs.metrics import community_nmi
 
 __all__ = ["GRAPH_DATASETS", "SYN_FEATURES", "REAL_DATASETS", "check_experiment_config", "load_graphs", "data_spec",
-           "compare", "seeded_splits", "seeded_comparison", "real_data_cv", "run_folds", "bench_epoch_times",
-           "diffpool_nmi", "random_nmi", "epoch_time"]
+           "compare", "seeded_splits", "seeded_comparison", "loss_panels", "real_data_cv", "run_folds",
+           "bench_epoch_times", "diffpool_nmi", "random_nmi", "epoch_time"]
 
 GRAPH_DATASETS = ("syn_community1v2", "syn_community_wiring", "syn_community_majority", "syn_motif", "mutag",
                   "b3db_bbbp", "tu")
@@ -97,23 +97,36 @@ def compare(makers: dict[str, Callable[[], torch.nn.Module]], data, splits: Sequ
 
 def seeded_comparison(makers: dict[str, Callable[[], torch.nn.Module]], data, seeds: Sequence[int], task: str,
                       log: Callable[[dict], None], keep: Callable[[str], bool] = lambda name: False,
-                      on_model: Callable[..., dict] | None = None, **train_kw) -> dict[str, list[float]]:
+                      on_model: Callable[..., dict] | None = None, histories: dict | None = None,
+                      **train_kw) -> dict[str, list[float]]:
     """Every model on one random stratified 80/10/10 split per seed (:func:`seeded_splits`; seed ``s`` also
     seeds the training), in ``makers`` order within a seed. One log record per (seed, model); for the models
     with ``keep(name)`` the trained model is kept and ``on_model(name, result, test_graphs)`` adds its fields
-    to the record. Returns {name: test accuracies in seed order}."""
+    to the record. A ``histories`` dict receives {name: per-epoch records of the last seed's training}
+    (train_eval's history: epoch, train_loss, aux_loss, val_acc, val_loss), e.g. for :func:`loss_panels`.
+    Returns {name: test accuracies in seed order}."""
     acc: dict[str, list[float]] = {}
     for si, split in zip(seeds, seeded_splits(data, seeds)):
         for name, mk in makers.items():
             kept = keep(name)
             r = train_eval(mk, data, split, seed=si, keep_model=kept, **train_kw)
             acc.setdefault(name, []).append(r.test_acc)
+            if histories is not None:
+                histories[name] = r.history
             rec = {"task": task, "model": name, "seed": si, "test_acc": r.test_acc, "best_epoch": r.best_epoch,
                    "seconds": r.seconds}
             if kept and on_model is not None:
                 rec.update(on_model(name, r, [data[i] for i in split.test]))
             log(rec)
     return acc
+
+
+def loss_panels(histories: dict[str, list[dict]]) -> dict[str, dict[str, list[tuple[int, float]]]]:
+    """Training cross-entropy and validation loss per epoch of each model, from train_eval histories
+    ({name: records}, as :func:`seeded_comparison` fills them), as panels of
+    :func:`paperworks.core.report.line_figure`."""
+    return {title: {name: [(h["epoch"], h[key]) for h in hist] for name, hist in histories.items()}
+            for title, key in (("training loss (cross-entropy)", "train_loss"), ("validation loss", "val_loss"))}
 
 
 def real_data_cv(cfg, makers_for: Callable[[tuple[int, int, int]], dict[str, Callable[[], torch.nn.Module]]],

@@ -133,11 +133,13 @@ class GCNEncoder(nn.Module):
 
 
 def dgi_embeddings(x: torch.Tensor, edge_index: torch.Tensor, dim: int, *, lr: float = 1e-3,
-                   max_epochs: int = 300, patience: int = 20, seed: int = 0) -> tuple[torch.Tensor, dict]:
+                   max_epochs: int = 300, patience: int = 20, seed: int = 0,
+                   on_epoch: Callable[[int, float, object], None] | None = None) -> tuple[torch.Tensor, dict]:
     """Train PyG DeepGraphInfomax (row-shuffle corruption, sigmoid-mean readout) and embed x.
 
     Early stopping on the training loss with ``patience`` (the DGI / HDGI protocol); the weights that
     produced the best loss are restored (checked before each update, as in the official DGI code).
+    ``on_epoch(epoch, loss value, None)`` sees every epoch's loss (:func:`train_on_loss`).
     Returns (embeddings [N, dim], info) with info = {epochs, best_loss, best_epoch, model}.
     Side effect: torch's global RNG is reseeded with ``seed`` (the model's initialisation draws from it).
     """
@@ -154,7 +156,7 @@ def dgi_embeddings(x: torch.Tensor, edge_index: torch.Tensor, dim: int, *, lr: f
         pos, neg, s = model(x, edge_index)
         return model.loss(pos, neg, s), None
 
-    info = train_on_loss(model, loss, lr=lr, patience=patience, max_epochs=max_epochs)
+    info = train_on_loss(model, loss, lr=lr, patience=patience, max_epochs=max_epochs, on_epoch=on_epoch)
     with torch.no_grad():
         z = model.encoder(x, edge_index)
     return z, {"epochs": info["epochs"], "best_loss": info["best_loss"], "best_epoch": info["best_epoch"],

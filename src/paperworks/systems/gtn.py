@@ -114,8 +114,10 @@ class GTN(System):
 
         return hetero_from_config(self.config, seed)
 
-    def train_gtn(self, prep: dict, seed: int, run_dir: RunDir | None = None) -> dict:
-        """Train one GTN on prepared data; returns F1s, learned alphas and ranked meta-paths."""
+    def train_gtn(self, prep: dict, seed: int, run_dir: RunDir | None = None, step0: int = 0) -> dict:
+        """Train one GTN on prepared data; returns F1s, learned alphas and ranked meta-paths. With ``run_dir``
+        every epoch logs a record with ``step`` = ``step0`` + epoch (reproduce offsets each seed's trainings by
+        the epochs before it, so that steps increase over the whole metrics.jsonl)."""
         from paperworks.graphs.hetero_baselines import train_node_classifier
         from paperworks.graphs.hetero_gtn import GTNModel, rank_metapaths
 
@@ -139,7 +141,8 @@ class GTN(System):
         log = None
         if run_dir is not None:
             def log(epoch, loss, val):
-                run_dir.log_metrics({"seed": seed, "epoch": epoch, "loss": loss, "val_macro_f1": val})
+                run_dir.log_metrics({"seed": seed, "step": step0 + epoch, "epoch": epoch, "loss": loss,
+                                     "val_macro_f1": val})
 
         res = train_node_classifier(model, lambda: model(x, stack, ti), prep["y"], prep["train"],
                                     prep["val"], prep["test"], epochs=c.epochs, lr=c.lr,
@@ -212,7 +215,7 @@ class GTN(System):
             data = self._graph(seed)
             prep = prepare_hetero(data)
             res = self._baselines(data, prep, seed)
-            g = self.train_gtn(prep, seed, run_dir)
+            g = self.train_gtn(prep, seed, run_dir, step0=seed * c.epochs)
             g.pop("model")
             res["GTN (ours)"] = g
             for k, v in res.items():

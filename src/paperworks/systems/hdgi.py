@@ -193,8 +193,8 @@ class HDGI(System):
         c = self.config
         prep = self.prepare(self._graph(c.seed))
 
-        def log(epoch, loss, beta):
-            run_dir.log_metrics({"epoch": epoch, "loss": loss, "beta": beta.tolist()})
+        def log(epoch, loss, beta):  # one training: step = epoch (the x of plots/training.png)
+            run_dir.log_metrics({"step": epoch, "epoch": epoch, "loss": loss, "beta": beta.tolist()})
 
         z, info, _, _ = self._embed(prep, c.seed, log)
         res = self._evaluate(z, prep, c.seed)
@@ -216,6 +216,10 @@ class HDGI(System):
         t0 = time.time()
         rows: dict[str, list[dict]] = {}
         betas, init_losses, final_losses = [], [], []
+        curves: dict[str, dict[str, list]] = {"HDGI": {}, "DGI (homogeneous projection)": {}}
+
+        def curve(panel, seed):  # on_epoch of the trainings: the loss of every epoch, for the plot
+            return lambda epoch, loss, _extra: curves[panel].setdefault(f"seed {seed}", []).append((epoch, loss))
 
         def add(name, res):
             rows.setdefault(name, []).append(res)
@@ -223,7 +227,7 @@ class HDGI(System):
         for seed in range(c.seeds):
             data = self._graph(seed)
             prep = self.prepare(data)
-            z, info, _, adjs = self._embed(prep, seed)
+            z, info, _, adjs = self._embed(prep, seed, curve("HDGI", seed))
             betas.append(info["beta"])
             init_losses.append(info["init_loss"])
             final_losses.append(info["best_loss"])
@@ -236,7 +240,8 @@ class HDGI(System):
             xh, eih, _, offsets = homogeneous_projection(data)
             xh = row_normalize(xh)
             zh, _ = dgi_embeddings(xh, eih, c.dim, lr=c.lr, patience=c.dgi_patience,
-                                   max_epochs=c.max_epochs, seed=seed)
+                                   max_epochs=c.max_epochs, seed=seed,
+                                   on_epoch=curve("DGI (homogeneous projection)", seed))
             s, e = offsets[prep["target"]]
             add("DGI (homogeneous projection)", self._evaluate(zh[s:e], prep, seed))
             for name, ei in zip(prep["names"], prep["edges"]):
@@ -299,6 +304,15 @@ class HDGI(System):
                        ["HDGI-C macro-F1", PAPER_DBLP_20["HDGI-C macro-F1"], f"{100 * mean(hd, 'macro_f1'):.2f}"]],
                       note="DBLP numbers as listed for the paper on Papers with Code; ACM/IMDB and clustering "
                            "cells not verified, so not printed. Real data are not available offline.")
+        rep.add_line_plot(run_dir, "training_loss", curves,
+                          "Discriminator loss per epoch of the unsupervised training of HDGI and of DGI on the "
+                          "homogeneous projection, per seed; each curve stops where early stopping on the loss "
+                          "ended the training (the weights kept are those of the lowest loss). HDGI's loss is the "
+                          "mean binary cross-entropy over real and corrupted nodes, PyG DGI's the sum of the two "
+                          "means; the dashed lines (log 2, 2 log 2) are their values for a discriminator that "
+                          "cannot tell real from corrupted nodes.", xlabel="epoch (updates before the loss)",
+                          ylabel="loss", hlines={"HDGI": {"log 2": math.log(2)},
+                                                 "DGI (homogeneous projection)": {"2 log 2": 2 * math.log(2)}})
         rep.add_text(
             f"Unsupervised HDGI-C on the generated ACM-like graph ({c.n_papers} papers, 3 classes; meta-paths "
             f"{', '.join(prep['names'])}; P-S-P carries the labels at purity {c.subject_purity}, the others are "

