@@ -50,3 +50,11 @@ def test_tu_root_without_dataset_tu_is_refused():
 
     with pytest.raises(ConfigError, match="'tu_root' \\(/x\\) is read only by dataset=tu, not dataset=mutag"):
         get_system("hgp_sl").make_config({"tu_root": "/x", "dataset": "mutag"})
+
+
+def test_default_patience_is_the_official_one():
+    """The official main.py stops after 100 epochs without a lower validation loss (the brief's default); the
+    quick default was 30, which stopped HGP-SL on the generated task with its training loss still falling."""
+    cls = get_system("hgp_sl")
+    assert cls.make_config({}).patience == 100
+    assert cls.make_config({}, preset="paper").patience == 100
