@@ -114,6 +114,18 @@ _CG_NONPOSITIVE = ("raise", "stop")
 _CG_MAX_ITER = ("raise", "return")
 
 
+def _nonpositive(who: str, damping: float, rq: float) -> SingularHessianError:
+    """The CG solvers' error for a direction of (near) non-positive curvature (Rayleigh quotient ``rq``)."""
+    return SingularHessianError(f"{who}: met a direction of (near) non-positive curvature (p^T(H+{damping:g}I)p / "
+                                f"p^Tp = {rq:.3g}): the Hessian is singular or indefinite; increase damping")
+
+
+def _not_converged(who: str, max_iter: int, rel: float) -> SingularHessianError:
+    """The CG solvers' error for a relative residual ``rel`` still above 1e-4 after ``max_iter`` iterations."""
+    return SingularHessianError(f"{who}: did not converge in {max_iter} iterations (relative residual {rel:.2g}); "
+                                "the Hessian is ill-conditioned, increase damping")
+
+
 def conjugate_gradient(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tensor, damping: float = 0.0,
                        tol: float = 1e-10, max_iter: int | None = None, x0: torch.Tensor | None = None,
                        who: str = "cg", M: Callable[[torch.Tensor], torch.Tensor] | None = None,
@@ -169,9 +181,7 @@ def conjugate_gradient(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tenso
         # [lambda_min, lambda_max] of H + damping I, so CG refuses only a system that solve_dense refuses too
         # (1e3 eps refused float32 SPD systems of condition 8e3-8e4, lambda_min = 1, that it solves)
         if rq <= 100 * torch.finfo(b.dtype).eps * rq_max:
-            raise SingularHessianError(
-                f"{who}: met a direction of (near) non-positive curvature (p^T(H+{damping:g}I)p / p^Tp = "
-                f"{rq:.3g}): the Hessian is singular or indefinite; increase damping")
+            raise _nonpositive(who, damping, rq)
         alpha = rs / pAp
         x = x + alpha * p
         r = r - alpha * Ap
@@ -182,8 +192,7 @@ def conjugate_gradient(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tenso
         rs = rs_new
     rel = math.sqrt(float(rs)) / bnorm
     if rel > 1e-4:
-        raise SingularHessianError(f"{who}: did not converge in {max_iter} iterations (relative residual "
-                                   f"{rel:.2g}); the Hessian is ill-conditioned, increase damping")
+        raise _not_converged(who, max_iter, rel)
     return _finite(x, who)
 
 
@@ -240,9 +249,7 @@ def _pcg(A, b, damping, tol, max_iter, x0, who, M, stop, return_at_limit):
             rq = pAp / float(p @ p)
             rq_max = max(rq_max, rq)
             if rq <= 100 * eps * rq_max:
-                raise SingularHessianError(
-                    f"{who}: met a direction of (near) non-positive curvature (p^T(H+{damping:g}I)p / p^Tp = "
-                    f"{rq:.3g}): the Hessian is singular or indefinite; increase damping")
+                raise _nonpositive(who, damping, rq)
         a = rz / pAp
         x = x + a * p
         r = r - a * Ap
@@ -255,8 +262,7 @@ def _pcg(A, b, damping, tol, max_iter, x0, who, M, stop, return_at_limit):
         rz = rz_new
     rel = math.sqrt(float(r @ r)) / bnorm
     if not return_at_limit and rel > 1e-4:
-        raise SingularHessianError(f"{who}: did not converge in {max_iter} iterations (relative residual "
-                                   f"{rel:.2g}); the Hessian is ill-conditioned, increase damping")
+        raise _not_converged(who, max_iter, rel)
     return _finite(x, who)
 
 
