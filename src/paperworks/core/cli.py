@@ -130,19 +130,10 @@ def _run_report(name: str, rd, metrics: dict):
                     and not isinstance(v, bool):
                 series.setdefault(k, []).append((r["step"], v))
     if series:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        keys = sorted(series, key=lambda k: (k != "loss", k))
-        fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 3.0), squeeze=False)
-        for ax, k in zip(axes[0], keys):
-            ax.plot(*zip(*series[k]), marker="." if len(series[k]) < 30 else None)
-            ax.set_xlabel("step")
-            ax.set_title(k)
-        fig.tight_layout()
-        rep.add_plot(rd, fig, "training", "Training loss and evaluation metrics logged in metrics.jsonl.")
+        # one panel per metric, loss first; one unlabelled line each (no legend: the panel title names it)
+        panels = {k: {"": series[k]} for k in sorted(series, key=lambda k: (k != "loss", k))}
+        rep.add_line_plot(rd, "training", panels, "Training loss and evaluation metrics logged in metrics.jsonl.",
+                          xlabel="step", size=(4.2, 3.0))
     rep.add_text("A training run with the settings in config.json; a run checks no claims "
                  "(`paperworks reproduce NAME` checks the paper's).")
     return rep
