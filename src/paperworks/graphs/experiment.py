@@ -3,6 +3,7 @@ one protocol, community recovery and timing."""
 
 from __future__ import annotations
 
+import pickle
 import time
 from collections.abc import Callable, Sequence
 
@@ -14,11 +15,12 @@ from paperworks.core.config import check_choice, check_interval, check_positive
 from paperworks.core.errors import ConfigError
 from paperworks.core.trainer import eval_mode
 from paperworks.graphs._checks import check_dataset
-from paperworks.graphs.harness import CVResult, Split, cross_validate, make_splits, mean_std, random_splits, train_eval
+from paperworks.graphs.harness import (CVResult, FoldResult, Split, cross_validate, make_splits, mean_std,
+                                      random_splits, train_eval)
 from paperworks.graphs.metrics import community_nmi
 
 __all__ = ["GRAPH_DATASETS", "SYN_FEATURES", "REAL_DATASETS", "check_experiment_config", "load_graphs", "data_spec",
-           "compare", "seeded_splits", "seeded_comparison", "loss_panels", "real_data_cv", "run_folds",
+           "compare", "seeded_splits", "fit_all", "seeded_comparison", "loss_panels", "real_data_cv", "run_folds",
            "bench_epoch_times", "diffpool_nmi", "random_nmi", "epoch_time"]
 
 GRAPH_DATASETS = ("syn_community1v2", "syn_community_wiring", "syn_community_majority", "syn_motif", "mutag",
@@ -95,29 +97,65 @@ def compare(makers: dict[str, Callable[[], torch.nn.Module]], data, splits: Sequ
     return out
 
 
+def _fit(make_model: Callable[[], torch.nn.Module], data, split: Split, seed: int, train_kw: dict,
+         name: str = "", on_model: Callable[..., dict] | None = None) -> tuple[FoldResult, dict]:
+    """One train_eval (a job of :func:`fit_all`): the result without its model, and ``on_model(name, result,
+    test_graphs)``'s fields when ``on_model`` is given (it sees the trained model)."""
+    r = train_eval(make_model, data, split, seed=seed, keep_model=on_model is not None, **train_kw)
+    extra = on_model(name, r, [data[i] for i in split.test]) if on_model is not None else {}
+    r.model = None
+    return r, extra
+
+
+def fit_all(jobs: Sequence[dict], workers: int = 1) -> list[tuple[FoldResult, dict]]:
+    """:func:`_fit` of every job ({make_model, data, split, seed, train_kw[, name, on_model]}), in job order.
+    Each fit reseeds every RNG from its own ``seed``, so the fits are independent: with ``workers > 1`` they
+    run in that many spawn processes with one torch thread each (``core.parallel.run_jobs``), which gives the
+    numbers of a one-thread serial run; ``make_model`` and ``on_model`` must then be picklable (module-level
+    functions, classes or ``functools.partial`` of them, not lambdas)."""
+    from paperworks.core.parallel import default_workers, run_jobs
+
+    jobs = list(jobs)
+    w = default_workers(len(jobs), workers) if workers != 1 else 1
+    if w > 1:
+        for job in jobs:
+            for key in ("make_model", "on_model"):
+                try:
+                    pickle.dumps(job.get(key))
+                except Exception as e:
+                    raise ConfigError(f"fit_all: with workers={workers} the jobs' {key} must be picklable (a module-"
+                                      f"level function or class, or functools.partial of one); got "
+                                      f"{job.get(key)!r} ({type(e).__name__}); use workers=1 for closures") from None
+    return run_jobs(_fit, jobs, workers=w, threads=1 if w > 1 else None)
+
+
 def seeded_comparison(makers: dict[str, Callable[[], torch.nn.Module]], data, seeds: Sequence[int], task: str,
                       log: Callable[[dict], None], keep: Callable[[str], bool] = lambda name: False,
                       on_model: Callable[..., dict] | None = None, histories: dict | None = None,
-                      **train_kw) -> dict[str, list[float]]:
+                      fields: dict | None = None, workers: int = 1, **train_kw) -> dict[str, list[float]]:
     """Every model on one random stratified 80/10/10 split per seed (:func:`seeded_splits`; seed ``s`` also
     seeds the training), in ``makers`` order within a seed. One log record per (seed, model); for the models
-    with ``keep(name)`` the trained model is kept and ``on_model(name, result, test_graphs)`` adds its fields
-    to the record. A ``histories`` dict receives {name: per-epoch records of the last seed's training}
-    (train_eval's history: epoch, train_loss, aux_loss, val_acc, val_loss), e.g. for :func:`loss_panels`.
+    with ``keep(name)``, ``on_model(name, result, test_graphs)`` (a function of the trained model, without side
+    effects) adds its fields to the record, and a ``fields`` dict receives {name: those fields in seed order}.
+    A ``histories`` dict receives {name: per-epoch records of the last seed's training} (train_eval's history:
+    epoch, train_loss, aux_loss, val_acc, val_loss), e.g. for :func:`loss_panels`. ``workers``: see
+    :func:`fit_all` (0 = one per CPU; the fits are independent, so the numbers do not depend on it).
     Returns {name: test accuracies in seed order}."""
-    acc: dict[str, list[float]] = {}
+    jobs, keys = [], []
     for si, split in zip(seeds, seeded_splits(data, seeds)):
         for name, mk in makers.items():
-            kept = keep(name)
-            r = train_eval(mk, data, split, seed=si, keep_model=kept, **train_kw)
-            acc.setdefault(name, []).append(r.test_acc)
-            if histories is not None:
-                histories[name] = r.history
-            rec = {"task": task, "model": name, "seed": si, "test_acc": r.test_acc, "best_epoch": r.best_epoch,
-                   "seconds": r.seconds}
-            if kept and on_model is not None:
-                rec.update(on_model(name, r, [data[i] for i in split.test]))
-            log(rec)
+            jobs.append(dict(make_model=mk, data=data, split=split, seed=si, train_kw=train_kw, name=name,
+                             on_model=on_model if keep(name) else None))
+            keys.append((si, name))
+    acc: dict[str, list[float]] = {}
+    for (si, name), (r, extra) in zip(keys, fit_all(jobs, workers)):
+        acc.setdefault(name, []).append(r.test_acc)
+        if histories is not None:
+            histories[name] = r.history
+        if extra and fields is not None:
+            fields.setdefault(name, []).append(extra)
+        log({"task": task, "model": name, "seed": si, "test_acc": r.test_acc, "best_epoch": r.best_epoch,
+             "seconds": r.seconds, **extra})
     return acc
 
 
@@ -130,20 +168,27 @@ def loss_panels(histories: dict[str, list[dict]]) -> dict[str, dict[str, list[tu
 
 
 def real_data_cv(cfg, makers_for: Callable[[tuple[int, int, int]], dict[str, Callable[[], torch.nn.Module]]],
-                 train_kw: Callable[[int], dict], log: Callable[[dict], None]) -> dict:
+                 train_kw: Callable[[int], dict], log: Callable[[dict], None], workers: int = 1) -> dict:
     """MUTAG (``cfg.mutag_epochs``) and the B3DB BBBP subset (``cfg.b3db_epochs``), ``cfg.folds``-fold stratified
     CV: every model of ``makers_for(data_spec)`` on the same folds (fold i seeded ``cfg.seed + i``), one log
-    record per model. Returns {(dataset, model): fold accuracies, (dataset, "n"): number of graphs}."""
+    record per model; every fit of both datasets through :func:`fit_all` (``workers``). Returns
+    {(dataset, model): fold accuracies, (dataset, "n"): number of graphs}."""
     cv: dict = {}
+    jobs, keys = [], []
     for dname, epochs in (("mutag", cfg.mutag_epochs), ("b3db_bbbp", cfg.b3db_epochs)):
         data = load_graphs(dname, cfg.seed, cfg.n_per_class, cfg.max_molecules, cfg.max_atoms)
         sp = data_spec(data)
         splits = make_splits([int(d.y) for d in data], "cv10", cfg.seed, cfg.folds)
         for name, mk in makers_for(sp).items():
-            accs = cross_validate(mk, data, splits, seed=cfg.seed, **train_kw(epochs)).accs
-            cv[(dname, name)] = accs
-            log({"task": dname, "model": name, "acc_mean": float(np.mean(accs)), "acc_std": float(np.std(accs))})
+            for i, s in enumerate(splits):
+                jobs.append(dict(make_model=mk, data=data, split=s, seed=cfg.seed + i, train_kw=train_kw(epochs)))
+                keys.append((dname, name))
         cv[(dname, "n")] = len(data)
+    for key, (r, _) in zip(keys, fit_all(jobs, workers)):
+        cv.setdefault(key, []).append(r.test_acc)
+    for key in dict.fromkeys(keys):
+        accs = cv[key]
+        log({"task": key[0], "model": key[1], "acc_mean": float(np.mean(accs)), "acc_std": float(np.std(accs))})
     return cv
 
 

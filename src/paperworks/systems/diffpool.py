@@ -4,6 +4,7 @@ Differentiable Pooling", NeurIPS 2018, arXiv:1806.08804."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -15,6 +16,11 @@ from paperworks.graphs.sparse_models import SAG_GRAPHCONV, SAG_GRAPHCONV_NOTE
 from paperworks.graphs.experiment import (REAL_DATASETS, SYN_FEATURES, bench_epoch_times, check_experiment_config,
                                           data_spec, diffpool_nmi, load_graphs, random_nmi, real_data_cv, run_folds,
                                           seeded_comparison)
+
+def _nmi_fields(name, result, test) -> dict:
+    """``on_model`` of the synthetic comparison: NMI of the trained model's first-level assignments."""
+    return {"nmi": diffpool_nmi(result.model, test)}
+
 
 # Paper Table 1 (accuracy %, 10-fold CV): DiffPool and the GraphSAGE flat baseline.
 PAPER_TABLE1 = {"ENZYMES": (62.53, 54.25), "D&D": (80.64, 75.42), "REDDIT-MULTI-12K": (47.08, 42.24),
@@ -46,8 +52,10 @@ class DiffPoolConfig(Config):
     mutag_epochs: int = 30
     b3db_epochs: int = 15
     seed: int = 0
+    workers: int = 0                    # processes for the independent fits of reproduce (0 = one per CPU; same numbers)
 
     def validate(self):
+        check_positive("workers", self.workers, strict=False)
         check_experiment_config(self, ("levels", "hidden", "layers", "batch_size", "epochs", "patience", "seeds",
                                        "n_per_class", "max_molecules", "max_atoms", "mutag_epochs", "b3db_epochs"))
         check_choice("variant", self.variant, ("paper", "official"))
@@ -70,7 +78,7 @@ class DiffPool(System):
 
     presets = {
         "smoke": {"hidden": 8, "epochs": 1, "mutag_epochs": 1, "b3db_epochs": 1, "folds": 3, "seeds": 1,
-                  "n_per_class": 10, "max_molecules": 40, "patience": 1},
+                  "n_per_class": 10, "max_molecules": 40, "patience": 1, "workers": 1},
         "paper": {"hidden": 64, "epochs": 3000, "mutag_epochs": 3000, "b3db_epochs": 3000, "patience": 100,
                   "max_molecules": 7807, "max_atoms": 132},
         "official": {"variant": "official", "hidden": 20, "ratio": 0.1, "batch_size": 20},
@@ -83,7 +91,7 @@ class DiffPool(System):
         args = dict(hidden=c.hidden, levels=c.levels, ratio=self.ratio, layers=c.layers, variant=c.variant,
                     link_weight=c.link_weight, entropy_weight=c.entropy_weight)
         args.update(kw)
-        return lambda: DiffPoolNet(f, k, n, **args)
+        return partial(DiffPoolNet, f, k, n, **args)
 
     @property
     def ratio(self) -> float:
@@ -92,7 +100,7 @@ class DiffPool(System):
 
     def _flat(self, spec):
         f, k, n = spec
-        return lambda: FlatDenseSAGE(f, k, n, hidden=self.config.hidden, layers=2 * self.config.layers)
+        return partial(FlatDenseSAGE, f, k, n, hidden=self.config.hidden, layers=2 * self.config.layers)
 
     def _train_kw(self, epochs):
         c = self.config
@@ -120,26 +128,23 @@ class DiffPool(System):
         f, k, n = spec
         makers = {"DiffPool": self._diffpool(spec),
                   f"flat GraphSAGE ({2 * c.layers} layers, sum)": self._flat(spec),
-                  "TopKPooling (PyG)": lambda: HierGCN(f, k, c.hidden, pool="topk", dropout=0.0),
-                  "SAGPooling (PyG)": lambda: HierGCN(f, k, c.hidden, pool="sag", dropout=0.0)}
+                  "TopKPooling (PyG)": partial(HierGCN, f, k, c.hidden, pool="topk", dropout=0.0),
+                  "SAGPooling (PyG)": partial(HierGCN, f, k, c.hidden, pool="sag", dropout=0.0)}
         names = list(makers)      # the models the claims compare; the next one is reported only
-        makers[SAG_GRAPHCONV] = lambda: HierGCN(f, k, c.hidden, pool="sag_graphconv", dropout=0.0)
-        nmi, hist = {}, []
-
-        def on_model(name, r, test):
-            nmi.setdefault(name, []).append(diffpool_nmi(r.model, test))
-            if name == "DiffPool":
-                hist[:] = r.history
-            return {"nmi": nmi[name][-1]}
-
+        makers[SAG_GRAPHCONV] = partial(HierGCN, f, k, c.hidden, pool="sag_graphconv", dropout=0.0)
+        fields, hists = {}, {}
         syn_acc = seeded_comparison(makers, syn, seeds, c.syn_task, log, keep=lambda name: name.startswith("DiffPool"),
-                                    on_model=on_model, **self._train_kw(c.epochs))
+                                    on_model=_nmi_fields, histories=hists, fields=fields, workers=c.workers,
+                                    **self._train_kw(c.epochs))
+        nmi = {name: [v["nmi"] for v in vals] for name, vals in fields.items()}
+        hist = hists["DiffPool"]
         flat_name, topk_name, sag_name = names[1], names[2], names[3]
         mu = {k_: float(np.mean(v)) for k_, v in syn_acc.items()}
         chance = random_nmi(syn, makers["DiffPool"]().clusters[0], c.seed)
 
         # 2. MUTAG and 3. B3DB, 10-fold CV: DiffPool vs the flat baseline of equal depth
-        cv = real_data_cv(c, lambda sp: {"DiffPool": self._diffpool(sp), "flat": self._flat(sp)}, self._train_kw, log)
+        cv = real_data_cv(c, lambda sp: {"DiffPool": self._diffpool(sp), "flat": self._flat(sp)}, self._train_kw, log,
+                          workers=c.workers)
 
         # claims (holds is computed from the numbers)
         rep.add_claim(Claim.at_least(f"DiffPool reaches high accuracy on the generated task ({c.syn_task})", "accuracy",

@@ -4,6 +4,7 @@ AAAI 2020, arXiv:1911.05954."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import torch
@@ -50,8 +51,10 @@ class HGPSLConfig(Config):
     mutag_epochs: int = 60
     b3db_epochs: int = 50
     seed: int = 0
+    workers: int = 0                    # processes for the independent fits of reproduce (0 = one per CPU; same numbers)
 
     def validate(self):
+        check_positive("workers", self.workers, strict=False)
         check_experiment_config(self, ("hidden", "hops", "batch_size", "epochs", "patience", "seeds", "n_per_class",
                                        "max_molecules", "max_atoms", "mutag_epochs", "b3db_epochs"))
         check_choice("protocol", self.protocol, ("cv10", "random"))
@@ -61,6 +64,11 @@ class HGPSLConfig(Config):
         check_interval("dropout", self.dropout, 0.0, 1.0, closed="left")
         check_positive("weight_decay", self.weight_decay, strict=False)
         check_positive("lamb", self.lamb, strict=False)
+
+
+def _connectivity_fields(name, result, test) -> dict:
+    """``on_model`` of the synthetic comparison: mean components and isolated nodes of the first pooled graph."""
+    return dict(zip(("components", "isolated"), HGPSL._connectivity(result.model, test)))
 
 
 @register("hgp_sl", paper=Paper("Z. Zhang, J. Bu, M. Ester, J. Zhang, C. Yao, Z. Yu, C. Wang",
@@ -76,7 +84,7 @@ class HGPSL(System):
 
     presets = {
         "smoke": {"hidden": 8, "epochs": 1, "mutag_epochs": 1, "b3db_epochs": 1, "folds": 3, "seeds": 1,
-                  "n_per_class": 10, "max_molecules": 40, "patience": 1},
+                  "n_per_class": 10, "max_molecules": 40, "patience": 1, "workers": 1},
         "paper": {"hidden": 128, "batch_size": 512, "epochs": 1000, "mutag_epochs": 1000, "b3db_epochs": 1000,
                   "patience": 100, "protocol": "random", "max_molecules": 7807, "max_atoms": 132},
     }
@@ -88,7 +96,7 @@ class HGPSL(System):
         args = dict(hidden=c.hidden, pool=pool, ratio=c.ratio, dropout=c.dropout, lamb=c.lamb, sparse=c.sparse,
                     candidates=c.candidates, hops=c.hops, score_norm=c.score)
         args.update(kw)
-        return lambda: HierGCN(f, k, **args)
+        return partial(HierGCN, f, k, **args)
 
     def _train_kw(self, epochs):
         c = self.config
@@ -133,19 +141,15 @@ class HGPSL(System):
                   "SAGPooling (PyG)": self._model(spec, "sag")}
         names = list(makers)      # the models the claims compare; the next one is reported only
         makers[SAG_GRAPHCONV] = self._model(spec, "sag_graphconv")
-        conn = {}
-
-        def on_model(name, r, test):
-            conn.setdefault(name, []).append(self._connectivity(r.model, test))
-            return dict(zip(("components", "isolated"), conn[name][-1]))
-
-        hist = {}
+        fields, hist = {}, {}
         acc = seeded_comparison(makers, syn, seeds, c.syn_task, log, keep=lambda name: name.startswith("HGP-SL"),
-                                on_model=on_model, histories=hist, **self._train_kw(c.epochs))
+                                on_model=_connectivity_fields, histories=hist, fields=fields, workers=c.workers,
+                                **self._train_kw(c.epochs))
+        conn = {name: [(v["components"], v["isolated"]) for v in vals] for name, vals in fields.items()}
         mu = {k: float(np.mean(v)) for k, v in acc.items()}
 
         cv = real_data_cv(c, lambda sp: {"HGP-SL": self._model(sp, "hgpsl"), "flat": self._model(sp, "none")},
-                          self._train_kw, log)
+                          self._train_kw, log, workers=c.workers)
 
         for base in names[2:]:
             rep.add_claim(Claim.beats(f"HGP-SL beats {base} on the generated hierarchical task (mean of "

@@ -1,0 +1,55 @@
+"""graphs.experiment.fit_all: the independent fits of the graph reproductions in worker processes give the
+numbers of a one-thread serial run (same accuracies, best epochs, per-epoch histories, on-model fields), in
+job order; closures are refused with one clear error when they would have to cross a process boundary."""
+
+from functools import partial
+
+import pytest
+
+from paperworks.core.errors import ConfigError
+from paperworks.core.threads import torch_threads
+from paperworks.graphs import HierGCN
+from paperworks.graphs.experiment import data_spec, fit_all, load_graphs, seeded_comparison, seeded_splits
+from paperworks.systems.hgp_sl import _connectivity_fields
+
+
+def _jobs():
+    data = load_graphs("syn_community_majority", seed=0, n_per_class=8)
+    f, k, _ = data_spec(data)
+    split = seeded_splits(data, [3])[0]
+    kw = dict(epochs=3, batch_size=4, patience=2)
+    return [dict(make_model=partial(HierGCN, f, k, hidden=8, pool=pool, dropout=0.5), data=data, split=split,
+                 seed=s, train_kw=kw, name=pool, on_model=_connectivity_fields if pool == "hgpsl" else None)
+            for pool, s in (("hgpsl", 0), ("none", 1), ("sag", 2))]
+
+
+def _numbers(results):
+    return [(r.test_acc, r.val_loss, r.best_epoch, r.history, extra) for r, extra in results]
+
+
+def test_workers_give_the_serial_one_thread_numbers():
+    with torch_threads(1):
+        serial = fit_all(_jobs(), workers=1)
+    parallel = fit_all(_jobs(), workers=2)
+    assert _numbers(parallel) == _numbers(serial)
+    assert set(serial[0][1]) == {"components", "isolated"} and serial[1][1] == {}
+    assert all(r.model is None for r, _ in parallel + serial)
+
+
+def test_closures_are_refused_with_workers():
+    jobs = _jobs()
+    jobs[1]["make_model"] = lambda: None
+    with pytest.raises(ConfigError, match="make_model must be picklable"):
+        fit_all(jobs, workers=2)
+
+
+def test_seeded_comparison_fields_and_log_order():
+    data = load_graphs("syn_community_majority", seed=0, n_per_class=10)
+    f, k, _ = data_spec(data)
+    makers = {"a": partial(HierGCN, f, k, hidden=4, pool="hgpsl"), "b": partial(HierGCN, f, k, hidden=4, pool="none")}
+    recs, fields = [], {}
+    acc = seeded_comparison(makers, data, [0, 1], "t", recs.append, keep=lambda n: n == "a",
+                            on_model=_connectivity_fields, fields=fields, epochs=1, batch_size=4, patience=1)
+    assert [(r["seed"], r["model"]) for r in recs] == [(0, "a"), (0, "b"), (1, "a"), (1, "b")]
+    assert list(fields) == ["a"] and len(fields["a"]) == 2 and "components" in recs[0] and "components" not in recs[1]
+    assert acc["a"] == [recs[0]["test_acc"], recs[2]["test_acc"]]
