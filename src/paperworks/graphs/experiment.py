@@ -193,12 +193,14 @@ def real_data_cv(cfg, makers_for: Callable[[tuple[int, int, int]], dict[str, Cal
 
 
 def run_folds(make_model: Callable[[], torch.nn.Module], data, splits: Sequence[Split], seed: int,
-              log: Callable[[dict], None], key: str = "fold", **train_kw) -> dict[str, float]:
-    """train_eval on every split (split i seeded ``seed + i``), one log record per split as it ends (``key``: its
-    index); returns {"accuracy", "accuracy_std"} of the test accuracies (the graph systems' ``run``)."""
+              log: Callable[[dict], None], key: str = "fold", workers: int = 1, **train_kw) -> dict[str, float]:
+    """train_eval on every split (split i seeded ``seed + i``) through :func:`fit_all` (``workers``), one log
+    record per split in split order (``key``: its index); returns {"accuracy", "accuracy_std"} of the test
+    accuracies (the graph systems' ``run``)."""
+    jobs = [dict(make_model=make_model, data=data, split=s, seed=seed + i, train_kw=train_kw)
+            for i, s in enumerate(splits)]
     accs = []
-    for i, s in enumerate(splits):
-        r = train_eval(make_model, data, s, seed=seed + i, **train_kw)
+    for i, (r, _) in enumerate(fit_all(jobs, workers)):
         accs.append(r.test_acc)
         log({key: i, "test_acc": r.test_acc, "val_acc": r.val_acc, "best_epoch": r.best_epoch})
     m, sd = mean_std(accs)

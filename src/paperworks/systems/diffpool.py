@@ -52,7 +52,7 @@ class DiffPoolConfig(Config):
     mutag_epochs: int = 30
     b3db_epochs: int = 15
     seed: int = 0
-    workers: int = 0                    # processes for the independent fits of reproduce (0 = one per CPU; same numbers)
+    workers: int = 0                    # processes for the independent fits of run / reproduce (0 = one per CPU; same numbers)
 
     def validate(self):
         check_positive("workers", self.workers, strict=False)
@@ -113,7 +113,7 @@ class DiffPool(System):
         spec = data_spec(data)
         splits = make_splits([int(d.y) for d in data], "cv10", c.seed, c.folds)
         return run_folds(self._diffpool(spec), data, splits, c.seed, run_dir.log_metrics, "fold",
-                         **self._train_kw(c.epochs))
+                         workers=c.workers, **self._train_kw(c.epochs))
 
     # ------------------------------------------------------------------------------------- reproduce
     def reproduce(self, run_dir: RunDir, quick: bool = True) -> Report:

@@ -51,7 +51,7 @@ class HGPSLConfig(Config):
     mutag_epochs: int = 60
     b3db_epochs: int = 50
     seed: int = 0
-    workers: int = 0                    # processes for the independent fits of reproduce (0 = one per CPU; same numbers)
+    workers: int = 0                    # processes for the independent fits of run / reproduce (0 = one per CPU; same numbers)
 
     def validate(self):
         check_positive("workers", self.workers, strict=False)
@@ -108,7 +108,7 @@ class HGPSL(System):
         data = load_graphs(c.dataset, c.seed, c.n_per_class, c.max_molecules, c.max_atoms, c.tu_root)
         splits = make_splits([int(d.y) for d in data], c.protocol, c.seed, c.folds)
         return run_folds(self._model(data_spec(data)), data, splits, c.seed, run_dir.log_metrics, "split",
-                         **self._train_kw(c.epochs))
+                         workers=c.workers, **self._train_kw(c.epochs))
 
     @staticmethod
     @torch.no_grad()
