@@ -157,7 +157,9 @@ def hard_assign(model: SparseDynamics, k: int) -> SparseDynamics:
     m = copy.deepcopy(model)
     probs = [torch.softmax(pi.detach(), -1) for pi in m.logits]
     cand = [(float(p[j, 0]), i, j) for i, p in enumerate(probs) for j in range(p.shape[0])]
-    keep = {(i, j) for _, i, j in sorted(cand, reverse=True)[:k]}
+    # highest ReLU probability first; equal probabilities keep the lower (layer, neuron) index (a stable sort of
+    # the candidates in index order), as every top-k of the library breaks ties
+    keep = {(i, j) for _, i, j in sorted(cand, key=lambda t: t[0], reverse=True)[:k]}
     for i, p in enumerate(probs):
         kinds = torch.where(p[:, 1] >= p[:, 2], torch.tensor(ID), torch.tensor(ZERO))
         for j in range(p.shape[0]):
