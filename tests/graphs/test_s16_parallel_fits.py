@@ -53,3 +53,23 @@ def test_seeded_comparison_fields_and_log_order():
     assert [(r["seed"], r["model"]) for r in recs] == [(0, "a"), (0, "b"), (1, "a"), (1, "b")]
     assert list(fields) == ["a"] and len(fields["a"]) == 2 and "components" in recs[0] and "components" not in recs[1]
     assert acc["a"] == [recs[0]["test_acc"], recs[2]["test_acc"]]
+
+
+def test_compare_equals_cross_validate_per_model_serial_and_in_workers():
+    from paperworks.graphs.experiment import compare
+    from paperworks.graphs.harness import cross_validate, make_splits
+
+    data = load_graphs("syn_community_majority", seed=1, n_per_class=10)
+    f, k, _ = data_spec(data)
+    splits = make_splits([int(d.y) for d in data], "cv10", 0, 3)
+    makers = {"hgpsl": partial(HierGCN, f, k, hidden=4, pool="hgpsl"), "flat": partial(HierGCN, f, k, hidden=4,
+                                                                                       pool="none")}
+    kw = dict(epochs=2, batch_size=4, patience=1)
+    with torch_threads(1):
+        want = {n: [(r.test_acc, r.best_epoch, r.history) for r in cross_validate(mk, data, splits, seed=5, **kw).folds]
+                for n, mk in makers.items()}
+        serial = compare(makers, data, splits, seed=5, **kw)
+    par = compare(makers, data, splits, seed=5, workers=2, **kw)
+    for got in (serial, par):
+        assert list(got) == list(makers)
+        assert {n: [(r.test_acc, r.best_epoch, r.history) for r in cv.folds] for n, cv in got.items()} == want

@@ -15,8 +15,8 @@ from paperworks.core.config import check_choice, check_interval, check_positive
 from paperworks.core.errors import ConfigError
 from paperworks.core.trainer import eval_mode
 from paperworks.graphs._checks import check_dataset
-from paperworks.graphs.harness import (CVResult, FoldResult, Split, cross_validate, make_splits, mean_std,
-                                      random_splits, train_eval)
+from paperworks.graphs.harness import (CVResult, FoldResult, Split, make_splits, mean_std, random_splits,
+                                      train_eval)
 from paperworks.graphs.metrics import community_nmi
 
 __all__ = ["GRAPH_DATASETS", "SYN_FEATURES", "REAL_DATASETS", "check_experiment_config", "load_graphs", "data_spec",
@@ -85,11 +85,15 @@ def seeded_splits(data, seeds: Sequence[int]) -> list[Split]:
 
 
 def compare(makers: dict[str, Callable[[], torch.nn.Module]], data, splits: Sequence[Split], seed: int = 0,
-            log: Callable[[dict], None] | None = None, **train_kw) -> dict[str, CVResult]:
-    """Every model on the same splits with the same training settings."""
+            log: Callable[[dict], None] | None = None, workers: int = 1, **train_kw) -> dict[str, CVResult]:
+    """Every model on the same splits with the same training settings (split i seeded ``seed + i``, as
+    :func:`~paperworks.graphs.harness.cross_validate`), every fit through :func:`fit_all` (``workers``)."""
+    jobs = [dict(make_model=mk, data=data, split=s, seed=seed + i, train_kw=train_kw)
+            for mk in makers.values() for i, s in enumerate(splits)]
+    results = iter(fit_all(jobs, workers))
     out = {}
-    for name, mk in makers.items():
-        r = cross_validate(mk, data, splits, seed=seed, **train_kw)
+    for name in makers:
+        r = CVResult([next(results)[0] for _ in splits])
         out[name] = r
         if log is not None:
             log({"model": name, "acc_mean": r.mean, "acc_std": r.std, "seconds": r.seconds,
