@@ -52,7 +52,7 @@ class DiffPoolConfig(Config):
     mutag_epochs: int = 30
     b3db_epochs: int = 15
     seed: int = 0
-    workers: int = 0                    # processes for the independent fits of run / reproduce (0 = one per CPU; same numbers)
+    workers: int = 0                    # processes for the fits of run / reproduce (0 = one per CPU; same numbers)
 
     def validate(self):
         check_positive("workers", self.workers, strict=False)
