@@ -175,7 +175,8 @@ def real_data_cv(cfg, makers_for: Callable[[tuple[int, int, int]], dict[str, Cal
                  train_kw: Callable[[int], dict], log: Callable[[dict], None], workers: int = 1) -> dict:
     """MUTAG (``cfg.mutag_epochs``) and the B3DB BBBP subset (``cfg.b3db_epochs``), ``cfg.folds``-fold stratified
     CV: every model of ``makers_for(data_spec)`` on the same folds (fold i seeded ``cfg.seed + i``), one log
-    record per model; every fit of both datasets through :func:`fit_all` (``workers``). Returns
+    record per model (mean and std of the fold accuracies, and each fold's best and last epoch, which show
+    whether the epoch cap or early stopping ended it); every fit of both datasets through :func:`fit_all` (``workers``). Returns
     {(dataset, model): fold accuracies, (dataset, "n"): number of graphs}."""
     cv: dict = {}
     jobs, keys = [], []
@@ -188,11 +189,14 @@ def real_data_cv(cfg, makers_for: Callable[[tuple[int, int, int]], dict[str, Cal
                 jobs.append(dict(make_model=mk, data=data, split=s, seed=cfg.seed + i, train_kw=train_kw(epochs)))
                 keys.append((dname, name))
         cv[(dname, "n")] = len(data)
+    stops: dict = {}
     for key, (r, _) in zip(keys, fit_all(jobs, workers)):
         cv.setdefault(key, []).append(r.test_acc)
+        stops.setdefault(key, []).append((r.best_epoch, r.epochs_run))
     for key in dict.fromkeys(keys):
         accs = cv[key]
-        log({"task": key[0], "model": key[1], "acc_mean": float(np.mean(accs)), "acc_std": float(np.std(accs))})
+        log({"task": key[0], "model": key[1], "acc_mean": float(np.mean(accs)), "acc_std": float(np.std(accs)),
+             "best_epochs": [b for b, _ in stops[key]], "epochs_run": [e for _, e in stops[key]]})
     return cv
 
 
