@@ -1,6 +1,7 @@
 """graphs.experiment.fit_all: the independent fits of the graph reproductions in worker processes give the
 numbers of a one-thread serial run (same accuracies, best epochs, per-epoch histories, on-model fields), in
-job order; closures are refused with one clear error when they would have to cross a process boundary."""
+job order, and
+with one torch thread whatever the caller's thread count; closures are refused with one clear error when they would have to cross a process boundary."""
 
 from functools import partial
 
@@ -28,9 +29,9 @@ def _numbers(results):
 
 
 def test_workers_give_the_serial_one_thread_numbers():
-    with torch_threads(1):
-        serial = fit_all(_jobs(), workers=1)
-    parallel = fit_all(_jobs(), workers=2)
+    with torch_threads(2):      # the caller's thread count does not matter: every fit runs with one thread
+        serial = list(fit_all(_jobs(), workers=1))
+    parallel = list(fit_all(_jobs(), workers=2))
     assert _numbers(parallel) == _numbers(serial)
     assert set(serial[0][1]) == {"components", "isolated"} and serial[1][1] == {}
     assert all(r.model is None for r, _ in parallel + serial)
@@ -40,7 +41,7 @@ def test_closures_are_refused_with_workers():
     jobs = _jobs()
     jobs[1]["make_model"] = lambda: None
     with pytest.raises(ConfigError, match="make_model must be picklable"):
-        fit_all(jobs, workers=2)
+        list(fit_all(jobs, workers=2))
 
 
 def test_seeded_comparison_fields_and_log_order():
@@ -73,3 +74,4 @@ def test_compare_equals_cross_validate_per_model_serial_and_in_workers():
     for got in (serial, par):
         assert list(got) == list(makers)
         assert {n: [(r.test_acc, r.best_epoch, r.history) for r in cv.folds] for n, cv in got.items()} == want
+

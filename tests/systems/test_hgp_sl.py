@@ -62,7 +62,7 @@ def test_default_patience_is_the_official_one():
 
 def test_default_epoch_cap_is_the_official_one():
     """The official main.py trains up to 1000 epochs and lets the patience of 100 stop it; the quick default
-    cap of 200 cut 11 of the 18 synthetic fits (best epoch + 100 > 200: the flat GCN at 194/195, SAGPool at
+    cap of 200 cut 9 of the 18 synthetic fits (best epoch + 100 > 200: the flat GCN at 194/195, SAGPool at
     162/188, HGP-SL at 138, ...). The real-data caps stay short (documented quick deviation)."""
     cls = get_system("hgp_sl")
     assert cls.make_config({}).epochs == 1000

@@ -16,12 +16,15 @@ class ConfigError(PaperworksError, ValueError):
     def __init__(self, problems: list[str] | str, where: str = "config"):
         if isinstance(problems, str):
             problems = [problems]
-        self.problems = list(problems)
+        self.problems, self.where = list(problems), where
         if len(self.problems) == 1:
             msg = f"{where}: {self.problems[0]}"
         else:
             msg = f"{len(self.problems)} problems in {where}: " + "; ".join(self.problems)
         super().__init__(msg)
+
+    def __reduce__(self):  # rebuilt from its arguments, not from the message (a worker process sends it back)
+        return type(self), (self.problems, self.where)
 
 
 class UnknownNameError(PaperworksError, KeyError):
@@ -34,6 +37,9 @@ class UnknownNameError(PaperworksError, KeyError):
 
     def __str__(self) -> str:  # KeyError would add quotes
         return self.args[0]
+
+    def __reduce__(self):
+        return type(self), (self.kind, self.name, self.valid)
 
 
 class DataError(PaperworksError, ValueError):

@@ -14,7 +14,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Sequence
 
-__all__ = ["run_jobs", "in_background", "default_workers"]
+__all__ = ["run_jobs", "iter_jobs", "in_background", "default_workers"]
 
 
 def default_workers(n_jobs: int, requested: int = 0) -> int:
@@ -43,18 +43,33 @@ def _call(fn: Callable, threads: int | None, kwargs: dict) -> Any:
         return fn(**kwargs)
 
 
-def run_jobs(fn: Callable, jobs: Sequence[dict], workers: int = 1, threads: int | None = 1) -> list[Any]:
-    """``[fn(**job) for job in jobs]``, in ``workers`` spawn processes when ``workers > 1``.
+def iter_jobs(fn: Callable, jobs: Sequence[dict], workers: int = 1, threads: int | None = 1) -> Iterator[Any]:
+    """The results of ``fn(**job)`` in job order, each as soon as it and every earlier job have finished (so a
+    caller can log them as they come), computed in ``workers`` spawn processes when ``workers > 1``, else here.
 
     ``fn`` must be importable (a module-level function) and its arguments and result picklable; each call
-    runs under ``torch_threads(threads)``. The first exception raised by a job is re-raised here.
+    runs under ``torch_threads(threads)``. The first exception raised by a job is re-raised here, and the jobs
+    not yet started are cancelled (as they are when the caller stops iterating early).
     """
     jobs = list(jobs)
     if workers <= 1 or len(jobs) <= 1:
-        return [_call(fn, threads, job) for job in jobs]
+        for job in jobs:
+            yield _call(fn, threads, job)
+        return
     with _spawn_pool(min(workers, len(jobs))) as pool:
         futures = [pool.submit(_call, fn, threads, job) for job in jobs]
-        return [f.result() for f in futures]
+        try:
+            for f in futures:
+                yield f.result()
+        finally:
+            for f in futures:
+                f.cancel()
+
+
+def run_jobs(fn: Callable, jobs: Sequence[dict], workers: int = 1, threads: int | None = 1) -> list[Any]:
+    """``[fn(**job) for job in jobs]``, in ``workers`` spawn processes when ``workers > 1``
+    (:func:`iter_jobs`, collected)."""
+    return list(iter_jobs(fn, jobs, workers, threads))
 
 
 @contextmanager

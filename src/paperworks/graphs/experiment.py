@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pickle
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -111,13 +111,14 @@ def _fit(make_model: Callable[[], torch.nn.Module], data, split: Split, seed: in
     return r, extra
 
 
-def fit_all(jobs: Sequence[dict], workers: int = 1) -> list[tuple[FoldResult, dict]]:
-    """:func:`_fit` of every job ({make_model, data, split, seed, train_kw[, name, on_model]}), in job order.
-    Each fit reseeds every RNG from its own ``seed``, so the fits are independent: with ``workers > 1`` they
-    run in that many spawn processes with one torch thread each (``core.parallel.run_jobs``), which gives the
-    numbers of a one-thread serial run; ``make_model`` and ``on_model`` must then be picklable (module-level
-    functions, classes or ``functools.partial`` of them, not lambdas)."""
-    from paperworks.core.parallel import default_workers, run_jobs
+def fit_all(jobs: Sequence[dict], workers: int = 1) -> Iterator[tuple[FoldResult, dict]]:
+    """:func:`_fit` of every job ({make_model, data, split, seed, train_kw[, name, on_model]}), yielded in job
+    order as they finish (``core.parallel.iter_jobs``: a failing fit cancels the fits not yet started).
+    Each fit reseeds every RNG from its own ``seed`` and runs with one torch thread, in this process
+    (``workers=1``) or in ``workers`` spawn processes (0 = one per CPU), so the numbers do not depend on
+    ``workers`` (nor on the caller's thread count); with ``workers > 1``, ``make_model`` and ``on_model`` must be
+    picklable (module-level functions, classes or ``functools.partial`` of them, not lambdas)."""
+    from paperworks.core.parallel import default_workers, iter_jobs
 
     jobs = list(jobs)
     w = default_workers(len(jobs), workers) if workers != 1 else 1
@@ -130,7 +131,7 @@ def fit_all(jobs: Sequence[dict], workers: int = 1) -> list[tuple[FoldResult, di
                     raise ConfigError(f"fit_all: with workers={workers} the jobs' {key} must be picklable (a module-"
                                       f"level function or class, or functools.partial of one); got "
                                       f"{job.get(key)!r} ({type(e).__name__}); use workers=1 for closures") from None
-    return run_jobs(_fit, jobs, workers=w, threads=1 if w > 1 else None)
+    yield from iter_jobs(_fit, jobs, workers=w, threads=1)
 
 
 def seeded_comparison(makers: dict[str, Callable[[], torch.nn.Module]], data, seeds: Sequence[int], task: str,
@@ -152,11 +153,11 @@ def seeded_comparison(makers: dict[str, Callable[[], torch.nn.Module]], data, se
                              on_model=on_model if keep(name) else None))
             keys.append((si, name))
     acc: dict[str, list[float]] = {}
-    for (si, name), (r, extra) in zip(keys, fit_all(jobs, workers)):
+    for (si, name), job, (r, extra) in zip(keys, jobs, fit_all(jobs, workers)):
         acc.setdefault(name, []).append(r.test_acc)
         if histories is not None:
             histories[name] = r.history
-        if extra and fields is not None:
+        if job["on_model"] is not None and fields is not None:
             fields.setdefault(name, []).append(extra)
         log({"task": task, "model": name, "seed": si, "test_acc": r.test_acc, "best_epoch": r.best_epoch,
              "seconds": r.seconds, **extra})
@@ -193,10 +194,10 @@ def real_data_cv(cfg, makers_for: Callable[[tuple[int, int, int]], dict[str, Cal
     for key, (r, _) in zip(keys, fit_all(jobs, workers)):
         cv.setdefault(key, []).append(r.test_acc)
         stops.setdefault(key, []).append((r.best_epoch, r.epochs_run))
-    for key in dict.fromkeys(keys):
-        accs = cv[key]
-        log({"task": key[0], "model": key[1], "acc_mean": float(np.mean(accs)), "acc_std": float(np.std(accs)),
-             "best_epochs": [b for b, _ in stops[key]], "epochs_run": [e for _, e in stops[key]]})
+        if len(cv[key]) == keys.count(key):      # the key's last fold: log it now
+            accs = cv[key]
+            log({"task": key[0], "model": key[1], "acc_mean": float(np.mean(accs)), "acc_std": float(np.std(accs)),
+                 "best_epochs": [b for b, _ in stops[key]], "epochs_run": [e for _, e in stops[key]]})
     return cv
 
 

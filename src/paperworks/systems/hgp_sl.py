@@ -40,7 +40,7 @@ class HGPSLConfig(Config):
     lr: float = 1e-3
     weight_decay: float = 1e-3
     batch_size: int = 20                # official 512 (for thousands of graphs)
-    epochs: int = 1000                  # official main.py (with patience 100 a cap of 200 cut 11 of 18 synthetic fits)
+    epochs: int = 1000                  # official main.py (with patience 100 a cap of 200 cut 9 of 18 synthetic fits)
     patience: int = 100                 # official main.py (30 stopped HGP-SL with its training loss still falling)
     folds: int = 10
     syn_task: str = "syn_community_majority"  # the generated hierarchical task (as diffpool)
