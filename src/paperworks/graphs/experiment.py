@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pickle
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
@@ -88,8 +89,7 @@ def compare(makers: dict[str, Callable[[], torch.nn.Module]], data, splits: Sequ
             log: Callable[[dict], None] | None = None, workers: int = 1, **train_kw) -> dict[str, CVResult]:
     """Every model on the same splits with the same training settings (split i seeded ``seed + i``, as
     :func:`~paperworks.graphs.harness.cross_validate`), every fit through :func:`fit_all` (``workers``)."""
-    jobs = [dict(make_model=mk, data=data, split=s, seed=seed + i, train_kw=train_kw)
-            for mk in makers.values() for i, s in enumerate(splits)]
+    jobs = [job for mk in makers.values() for job in _fold_jobs(mk, data, splits, seed, train_kw)]
     results = iter(fit_all(jobs, workers))
     out = {}
     for name in makers:
@@ -99,6 +99,13 @@ def compare(makers: dict[str, Callable[[], torch.nn.Module]], data, splits: Sequ
             log({"model": name, "acc_mean": r.mean, "acc_std": r.std, "seconds": r.seconds,
                  "folds": len(r.folds)})
     return out
+
+
+def _fold_jobs(make_model: Callable[[], torch.nn.Module], data, splits: Sequence[Split], seed: int,
+               train_kw: dict) -> list[dict]:
+    """:func:`fit_all` jobs of one model on every split, split i seeded ``seed + i`` (as ``cross_validate``)."""
+    return [dict(make_model=make_model, data=data, split=s, seed=seed + i, train_kw=train_kw)
+            for i, s in enumerate(splits)]
 
 
 def _fit(make_model: Callable[[], torch.nn.Module], data, split: Split, seed: int, train_kw: dict,
@@ -177,8 +184,9 @@ def real_data_cv(cfg, makers_for: Callable[[tuple[int, int, int]], dict[str, Cal
     """MUTAG (``cfg.mutag_epochs``) and the B3DB BBBP subset (``cfg.b3db_epochs``), ``cfg.folds``-fold stratified
     CV: every model of ``makers_for(data_spec)`` on the same folds (fold i seeded ``cfg.seed + i``), one log
     record per model (mean and std of the fold accuracies, and each fold's best and last epoch, which show
-    whether the epoch cap or early stopping ended it); every fit of both datasets through :func:`fit_all` (``workers``). Returns
-    {(dataset, model): fold accuracies, (dataset, "n"): number of graphs}."""
+    whether the epoch cap or early stopping ended it), written when its last fold ends; every fit of both
+    datasets through :func:`fit_all` (``workers``). Returns {(dataset, model): fold accuracies, (dataset, "n"):
+    number of graphs}."""
     cv: dict = {}
     jobs, keys = [], []
     for dname, epochs in (("mutag", cfg.mutag_epochs), ("b3db_bbbp", cfg.b3db_epochs)):
@@ -186,15 +194,15 @@ def real_data_cv(cfg, makers_for: Callable[[tuple[int, int, int]], dict[str, Cal
         sp = data_spec(data)
         splits = make_splits([int(d.y) for d in data], "cv10", cfg.seed, cfg.folds)
         for name, mk in makers_for(sp).items():
-            for i, s in enumerate(splits):
-                jobs.append(dict(make_model=mk, data=data, split=s, seed=cfg.seed + i, train_kw=train_kw(epochs)))
-                keys.append((dname, name))
+            jobs += _fold_jobs(mk, data, splits, cfg.seed, train_kw(epochs))
+            keys += [(dname, name)] * len(splits)
         cv[(dname, "n")] = len(data)
+    n_folds = Counter(keys)
     stops: dict = {}
     for key, (r, _) in zip(keys, fit_all(jobs, workers)):
         cv.setdefault(key, []).append(r.test_acc)
         stops.setdefault(key, []).append((r.best_epoch, r.epochs_run))
-        if len(cv[key]) == keys.count(key):      # the key's last fold: log it now
+        if len(cv[key]) == n_folds[key]:      # the key's last fold: log it now
             accs = cv[key]
             log({"task": key[0], "model": key[1], "acc_mean": float(np.mean(accs)), "acc_std": float(np.std(accs)),
                  "best_epochs": [b for b, _ in stops[key]], "epochs_run": [e for _, e in stops[key]]})
@@ -206,10 +214,8 @@ def run_folds(make_model: Callable[[], torch.nn.Module], data, splits: Sequence[
     """train_eval on every split (split i seeded ``seed + i``) through :func:`fit_all` (``workers``), one log
     record per split in split order (``key``: its index); returns {"accuracy", "accuracy_std"} of the test
     accuracies (the graph systems' ``run``)."""
-    jobs = [dict(make_model=make_model, data=data, split=s, seed=seed + i, train_kw=train_kw)
-            for i, s in enumerate(splits)]
     accs = []
-    for i, (r, _) in enumerate(fit_all(jobs, workers)):
+    for i, (r, _) in enumerate(fit_all(_fold_jobs(make_model, data, splits, seed, train_kw), workers)):
         accs.append(r.test_acc)
         log({key: i, "test_acc": r.test_acc, "val_acc": r.val_acc, "best_epoch": r.best_epoch})
     m, sd = mean_std(accs)

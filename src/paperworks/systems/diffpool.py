@@ -17,6 +17,7 @@ from paperworks.graphs.experiment import (REAL_DATASETS, SYN_FEATURES, bench_epo
                                           data_spec, diffpool_nmi, load_graphs, random_nmi, real_data_cv, run_folds,
                                           seeded_comparison)
 
+
 def _nmi_fields(name, result, test) -> dict:
     """``on_model`` of the synthetic comparison: NMI of the trained model's first-level assignments."""
     return {"nmi": diffpool_nmi(result.model, test)}
