@@ -62,10 +62,24 @@ def _bag_of_words(n: int, vocab: int, words: int, topic: np.ndarray | None, n_to
     return x
 
 
+# Generator parameters that no config sets: hetero_from_config passes these, check_hetero_config checks with them.
+_N_CLASSES = 3
+_AUTHORS_PER_PAPER = (2, 4)
+
+
+def _size_limits(n_classes: int, authors_per_paper) -> tuple:
+    """The generator's cross-parameter size limits, the one source read by :func:`make_academic_hetero`
+    and (by config key) :func:`check_hetero_config`: ``(parameter, least value, what it is, why)``."""
+    most_authors = authors_per_paper[1]
+    return (("n_subjects", n_classes, "n_classes", f"each of the {n_classes} classes owns subjects"),
+            ("vocab", n_classes, "n_classes", f"the {n_classes} classes need their own words"),
+            ("n_authors", most_authors, "authors_per_paper[1]", f"a paper has up to {most_authors} authors"))
+
+
 @register_dataset("hetero_academic")
 def make_academic_hetero(n_papers: int = 1000, n_authors: int = 600, n_subjects: int = 30,
-                         n_terms: int = 300, n_classes: int = 3, subject_purity: float = 0.8,
-                         authors_per_paper: tuple[int, int] = (2, 4), terms_per_paper: int = 3,
+                         n_terms: int = 300, n_classes: int = _N_CLASSES, subject_purity: float = 0.8,
+                         authors_per_paper: tuple[int, int] = _AUTHORS_PER_PAPER, terms_per_paper: int = 3,
                          vocab: int = 64, words_per_node: int = 20, feature_signal: float = 0.12,
                          train: float = 0.2, val: float = 0.1, seed: int = 0):
     """ACM-like heterograph whose labels live on the meta-path P-S-P (see the module docstring).
@@ -83,15 +97,17 @@ def make_academic_hetero(n_papers: int = 1000, n_authors: int = 600, n_subjects:
                     ("terms_per_paper", terms_per_paper)):
         if int(v) < 1:
             problems.append(f"'{name}' must be >= 1 (got {v})")
-    if n_classes < 2 or n_subjects < n_classes:
-        problems.append(f"need 2 <= n_classes <= n_subjects (got {n_classes}, {n_subjects})")
+    if n_classes < 2:
+        problems.append(f"'n_classes' must be >= 2 (got {n_classes})")
     if not 0 <= subject_purity <= 1 or not 0 <= feature_signal <= 1:
         problems.append("subject_purity and feature_signal must be in [0, 1]")
     lo, hi = authors_per_paper
-    if not 1 <= lo <= hi <= n_authors:
-        problems.append(f"authors_per_paper must satisfy 1 <= lo <= hi <= n_authors (got {authors_per_paper})")
-    if vocab < n_classes:
-        problems.append(f"vocab must be >= n_classes (got {vocab})")
+    if not 1 <= lo <= hi:
+        problems.append(f"authors_per_paper must satisfy 1 <= lo <= hi (got {authors_per_paper})")
+    sizes = {"n_subjects": n_subjects, "vocab": vocab, "n_authors": n_authors}
+    for name, least, what, why in _size_limits(n_classes, authors_per_paper):
+        if sizes[name] < least:
+            problems.append(f"'{name}' must be >= {what} = {least} ({why}; got {sizes[name]})")
     if problems:
         raise DataError("make_academic_hetero: " + "; ".join(problems))
 
@@ -377,13 +393,9 @@ def check_hetero_config(c) -> None:
     if c.dataset != "synthetic" and not c.data_root:
         raise ConfigError(f"dataset '{c.dataset}' needs data_root=<folder with its npz / PyG raw files>")
     if c.dataset == "synthetic":
-        # the generator's cross-field limits, named by config key (its own DataError named its arguments)
-        import inspect
-        d = {k: v.default for k, v in inspect.signature(make_academic_hetero).parameters.items()}
-        n_classes, most_authors = d["n_classes"], d["authors_per_paper"][1]
-        for key, least, why in (("n_subjects", n_classes, f"each of the {n_classes} classes owns subjects"),
-                                ("vocab", n_classes, f"the {n_classes} classes need their own words"),
-                                ("n_authors", most_authors, f"a paper has up to {most_authors} authors")):
+        # the generator's cross-field limits (one source: _size_limits), named by config key, for the
+        # values of n_classes and authors_per_paper that hetero_from_config passes
+        for key, least, _, why in _size_limits(_N_CLASSES, _AUTHORS_PER_PAPER):
             v = getattr(c, key, None)
             if v is not None and v < least:
                 raise ConfigError(f"'{key}' must be >= {least} with dataset=synthetic ({why}; got {v})")
@@ -396,7 +408,8 @@ def hetero_from_config(c, seed: int):
     if c.dataset == "synthetic":
         return make_academic_hetero(n_papers=c.n_papers, n_authors=c.n_authors, n_subjects=c.n_subjects,
                                     n_terms=c.n_terms, vocab=c.vocab, feature_signal=c.feature_signal,
-                                    subject_purity=c.subject_purity, seed=seed)
+                                    subject_purity=c.subject_purity, n_classes=_N_CLASSES,
+                                    authors_per_paper=_AUTHORS_PER_PAPER, seed=seed)
     return load_hetero_folder(c.dataset, c.data_root)
 
 
