@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch_geometric.loader import DataLoader
+from torch.utils.data import DataLoader
 
 from paperworks.core.config import check_int
 from paperworks.core.errors import ConfigError, DataError
 from paperworks.core.trainer import seed_everything
 from paperworks.graphs._checks import check_dataset
+from paperworks.graphs.batching import GraphCollater
 
 __all__ = ["Split", "FoldResult", "CVResult", "stratified_folds", "random_splits", "make_splits",
            "train_eval", "cross_validate", "evaluate", "mean_std", "fmt_acc"]
@@ -145,6 +146,20 @@ def _split_part(part, n: int, name: str) -> np.ndarray:
     return a
 
 
+class _FixedBatches:
+    """The batches of a non-shuffled loader over ``graphs``, collated once and replayed on every pass. Each pass
+    also draws one int64 from the global torch generator, as a new ``DataLoader`` iterator does for its base seed:
+    the dropout masks after an evaluation, and so every number of a run, stay those of the loader it replaces."""
+
+    def __init__(self, graphs: list, batch_size: int):
+        collate = GraphCollater(graphs)
+        self.batches = [collate(range(i, min(i + batch_size, len(graphs)))) for i in range(0, len(graphs), batch_size)]
+
+    def __iter__(self):
+        torch.empty((), dtype=torch.int64).random_()
+        return iter(self.batches)
+
+
 @torch.no_grad()
 def evaluate(model, loader) -> tuple[float, float]:
     """(accuracy, mean cross-entropy) over a loader; leaves ``model`` in eval mode (train_eval relies on it)."""
@@ -187,9 +202,12 @@ def train_eval(make_model: Callable[[], torch.nn.Module], data: Sequence, split:
     model = make_model()
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     g = torch.Generator().manual_seed(seed)
-    train = DataLoader([data[i] for i in split.train], batch_size=batch_size, shuffle=True, generator=g)
-    val = DataLoader([data[i] for i in split.val], batch_size=256)
-    test = DataLoader([data[i] for i in split.test], batch_size=256)
+    # the same batches as torch_geometric.loader.DataLoader over the graphs (same sampler and generator draws),
+    # collated by GraphCollater; the validation and test batches are fixed, so they are collated once
+    train_graphs = [data[i] for i in split.train]
+    train = DataLoader(range(len(train_graphs)), batch_size=batch_size, shuffle=True, generator=g,
+                       collate_fn=GraphCollater(train_graphs))
+    val, test = (_FixedBatches([data[i] for i in part], 256) for part in (split.val, split.test))
     best_key, best_state, best_epoch, best_val = None, None, 0, (0.0, math.inf)
     hist, t0 = [], time.time()
     ep = 0
