@@ -112,9 +112,83 @@ def _device_of(cfg) -> str:
     return str(dev)
 
 
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _per_index_series(records: list[dict]) -> tuple[str | None, dict[str, list[tuple[int, float]]]]:
+    """The records without a ``step`` numbered by an integer key 0, 1, 2, ... or 1, 2, 3, ... (at least two;
+    the graph systems' ``fold`` / ``split``, an ``epoch``): (that key, {metric: [(index, value)]} of their other
+    numeric fields). Of several such keys the one numbering the most records wins, the first seen on a tie;
+    (None, {}) if none."""
+    recs = [r for r in records if "step" not in r]
+    keys = list(dict.fromkeys(k for r in recs for k in r))
+    index, most = None, 1
+    for k in keys:
+        vals = [r[k] for r in recs if k in r]
+        counts = all(_number(v) and float(v).is_integer() for v in vals) and vals[:1] in ([0], [1]) \
+            and vals == list(range(int(vals[0]), int(vals[0]) + len(vals)))
+        if counts and len(vals) > most:
+            index, most = k, len(vals)
+    series: dict[str, list[tuple[int, float]]] = {}
+    for r in recs:
+        if index in r:
+            for k, v in r.items():
+                if k != index and _number(v):
+                    series.setdefault(k, []).append((int(r[index]), v))
+    return index, series
+
+
+def _final_metrics_figure(scalars: list[list]):
+    """Dot chart of a run's final scalar metrics side by side: one panel per family of two or more metrics whose
+    names differ only after their last '_' (trauma_aic_best / trauma_aic_mnl), each value written beside its
+    dot; the x axis of a panel spans its values, so close values stay apart. Metrics in no family (and values
+    that are not finite) are left to the table; None if no family remains."""
+    import math
+
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    families: dict[str, list[tuple[str, float]]] = {}
+    for k, v in scalars:
+        if "_" in k and math.isfinite(v):
+            stem, label = k.rsplit("_", 1)
+            families.setdefault(stem, []).append((label, float(v)))
+    families = {stem: items for stem, items in families.items() if len(items) > 1}
+    if not families:
+        return None
+    cols = min(len(families), 3)
+    rows = -(-len(families) // cols)
+    height = max(1.0 + 0.45 * max(len(f) for f in families.values()), 1.8)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, height * rows), squeeze=False)
+    for ax, (title, items) in zip(axes.flat, families.items()):
+        ys = list(range(len(items)))[::-1]
+        xs = [v for _, v in items]
+        ax.plot(xs, ys, "o", linestyle="none")
+        for x, y in zip(xs, ys):
+            ax.annotate(f"{x:.5g}", (x, y), textcoords="offset points", xytext=(0, 6), ha="center",
+                        fontsize="small")
+        ax.set_yticks(ys, [label for label, _ in items])
+        ax.set_ylim(-0.7, len(items) - 0.3)
+        lo, hi = min(xs), max(xs)
+        pad = (hi - lo) * 0.25 or abs(hi) * 0.1 or 1.0
+        ax.set_xlim(lo - pad, hi + pad)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
+        ax.set_title(title)
+    for ax in list(axes.flat)[len(families):]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
 def _run_report(name: str, rd, metrics: dict):
     """The report of a plain ``paperworks run`` (no claims): its final metrics and its training curves, so
-    every run directory has report.md/.html/.json and ``paperworks report RUN_DIR`` works on it."""
+    every run directory has report.md/.html/.json and ``paperworks report RUN_DIR`` works on it. A run that
+    logs no ``step`` records gets a plot of what it logged per fold / split (any key numbering its records
+    0, 1, ...), else one of its final metrics."""
     from paperworks.core.report import Report
 
     rep = Report(name, quick=False, title=f"paperworks run: {name}")
@@ -122,7 +196,8 @@ def _run_report(name: str, rd, metrics: dict):
     scalars = [[k, v] for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
     if scalars:
         rep.add_table("Final metrics", ["metric", "value"], scalars)
-    recs = [r for r in rd.read_metrics() if isinstance(r.get("step"), (int, float))]
+    records = rd.read_metrics()
+    recs = [r for r in records if isinstance(r.get("step"), (int, float))]
     series: dict[str, list[tuple[float, float]]] = {}
     for r in recs:
         for k, v in r.items():
@@ -134,6 +209,28 @@ def _run_report(name: str, rd, metrics: dict):
         panels = {k: {"": series[k]} for k in sorted(series, key=lambda k: (k != "loss", k))}
         rep.add_line_plot(rd, "training", panels, "Training loss and evaluation metrics logged in metrics.jsonl.",
                           xlabel="step", size=(4.2, 3.0))
+    else:
+        index, per = _per_index_series(records)
+        if per:
+            import math
+
+            from matplotlib.ticker import MaxNLocator
+
+            from paperworks.core.report import line_figure
+
+            # one panel per metric, one point per fold / split, and the mean over them dashed
+            panels = {k: {"": v} for k, v in per.items()}
+            means = {k: {f"mean {m:.4g}": m} for k, v in per.items()
+                     if math.isfinite(m := sum(y for _, y in v) / len(v))}
+            fig = line_figure(panels, xlabel=index, hlines=means, size=(4.2, 3.0))
+            for ax in fig.axes:
+                ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            n = len({i for v in per.values() for i, _ in v})
+            rep.add_plot(rd, fig, f"per_{index}", f"Metrics logged per {index} in metrics.jsonl ({n} records "
+                         f"numbered by '{index}'); dashed: their mean.")
+        elif scalars and (fig := _final_metrics_figure(scalars)) is not None:
+            rep.add_plot(rd, fig, "final_metrics", "The run's final metrics (results.json) side by side: metrics "
+                         "whose names differ only in their last part share a panel.")
     rep.add_text("A training run with the settings in config.json; a run checks no claims "
                  "(`paperworks reproduce NAME` checks the paper's).")
     return rep
