@@ -57,3 +57,19 @@ def test_run_report_plots_what_the_run_logged(records, metrics, plot, tmp_path):
     assert [p["file"] for p in rep.plots] == ([plot] if plot else [])
     if plot:
         assert (rd.path / plot).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_final_metrics_panels_keep_one_scale_each():
+    """Metrics named condition_metric (variational_classification) group by metric: a panel of clean accuracy
+    beside clean NLL squashed one of them; names metric_model (multinomial_link) still group by stem."""
+    from paperworks.core.cli import _metric_families
+
+    vc = [["clean_accuracy", 0.98], ["clean_ece", 0.02], ["clean_nll", 0.07], ["noise_accuracy", 0.9],
+          ["noise_ece", 0.05], ["noise_nll", 0.3], ["fgsm_x0.4_accuracy", 0.4], ["train_seconds", 9.0]]
+    fam = _metric_families(vc)
+    assert list(fam) == ["accuracy", "ece", "nll"]
+    assert fam["accuracy"] == [("clean", 0.98), ("noise", 0.9), ("fgsm_x0.4", 0.4)]
+    ml = [["aic_best", 2467.8], ["aic_mnl", 2465.1], ["bic_best", 2491.2], ["bic_mnl", 2502.6]]
+    assert list(_metric_families(ml)) == ["aic", "bic"]
+    assert _metric_families([["a_x", 0.0], ["a_y", 0.0]]) == {"a": [("x", 0.0), ("y", 0.0)]}   # zeros: no error
+    assert _metric_families([["a", 1.0], ["b_c", 2.0]]) == {}

@@ -139,25 +139,42 @@ def _per_index_series(records: list[dict]) -> tuple[str | None, dict[str, list[t
     return index, series
 
 
-def _final_metrics_figure(scalars: list[list]):
-    """Dot chart of a run's final scalar metrics side by side: one panel per family of two or more metrics whose
-    names differ only after their last '_' (trauma_aic_best / trauma_aic_mnl), each value written beside its
-    dot; the x axis of a panel spans its values, so close values stay apart. Metrics in no family (and values
-    that are not finite) are left to the table; None if no family remains."""
+def _metric_families(scalars: list[list]) -> dict[str, list[tuple[str, float]]]:
+    """Panels of the final-metrics chart: {title: [(label, value)]}, each with two or more finite values. A name
+    splits at its last '_' into a stem and a last part; metrics group either by stem (trauma_aic_best /
+    trauma_aic_mnl: panel "trauma_aic", labels best, mnl) or by last part (clean_accuracy / noise_accuracy: panel
+    "accuracy", labels clean, noise), whichever keeps the values of every panel within the narrowest ratio of
+    magnitudes (a panel of an accuracy beside an NLL would squash one of them), by stem on a tie."""
     import math
 
+    named = [(k.rsplit("_", 1), float(v)) for k, v in scalars if "_" in k and math.isfinite(v)]
+    best, best_spread = {}, math.inf
+    for title_at in (0, 1):                      # 0: panels by stem, 1: panels by last part
+        groups: dict[str, list[tuple[str, float]]] = {}
+        for parts, v in named:
+            groups.setdefault(parts[title_at], []).append((parts[1 - title_at], v))
+        groups = {t: items for t, items in groups.items() if len(items) > 1}
+        if not groups:
+            continue
+        spread = max(math.log10(max(max(abs(v) for _, v in items), 1e-300) / max(min(abs(v) for _, v in items), 1e-300))
+                     for items in groups.values())
+        if spread < best_spread:
+            best, best_spread = groups, spread
+    return best
+
+
+def _final_metrics_figure(scalars: list[list]):
+    """Dot chart of a run's final scalar metrics side by side: one panel per family of two or more metrics
+    (:func:`_metric_families`: sharing their stem or their last part), each value written beside its dot; the x
+    axis of a panel spans its values, so close values stay apart. Metrics in no family (and values that are not
+    finite) are left to the table; None if no family remains."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    families: dict[str, list[tuple[str, float]]] = {}
-    for k, v in scalars:
-        if "_" in k and math.isfinite(v):
-            stem, label = k.rsplit("_", 1)
-            families.setdefault(stem, []).append((label, float(v)))
-    families = {stem: items for stem, items in families.items() if len(items) > 1}
+    families = _metric_families(scalars)
     if not families:
         return None
     cols = min(len(families), 3)
