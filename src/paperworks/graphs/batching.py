@@ -23,8 +23,9 @@ _NODE_OR_GRAPH_KEYS = frozenset({"x", "y", "edge_attr", "edge_weight", "pos", "c
 
 
 def _fast_path_keys(data_list: Sequence) -> list[str] | None:
-    """The attribute names when every graph is a plain ``Data`` with the same set of dense tensors of the known
-    kinds (at least one dimension, node features present); None when PyG's generic collate must run."""
+    """The attribute names when every graph is a plain ``Data`` with the same set of plain dense tensors (type
+    ``torch.Tensor``, at least one dimension) of the known kinds, node features present, a non-bool [2, E]
+    ``edge_index`` and a ``pos`` (if any) of as many rows as ``x``; None when PyG's generic collate must run."""
     first = data_list[0]
     if type(first) is not Data:
         return None
@@ -40,9 +41,14 @@ def _fast_path_keys(data_list: Sequence) -> list[str] | None:
             return None
         for k in keys:
             v = d[k]
-            if not isinstance(v, Tensor) or v.dim() == 0 or v.layout != torch.strided:
+            # exactly torch.Tensor: PyG's Index / EdgeIndex subclasses carry sort flags and sizes its collate keeps
+            if type(v) is not Tensor or v.dim() == 0 or v.layout != torch.strided:
                 return None
-        if d.edge_index.dim() != 2 or d.edge_index.size(0) != 2:
+        # PyG adds a long increment to edge_index, which turns a bool one into long
+        if d.edge_index.dim() != 2 or d.edge_index.size(0) != 2 or d.edge_index.dtype == torch.bool:
+            return None
+        # PyG counts a graph's nodes from whichever of x / pos comes first in it; the fast path counts x
+        if "pos" in key_set and d.pos.size(0) != d.x.size(0):
             return None
     return keys
 

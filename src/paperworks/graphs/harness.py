@@ -147,9 +147,11 @@ def _split_part(part, n: int, name: str) -> np.ndarray:
 
 
 class _FixedBatches:
-    """The batches of a non-shuffled loader over ``graphs``, collated once and replayed on every pass. Each pass
-    also draws one int64 from the global torch generator, as a new ``DataLoader`` iterator does for its base seed:
-    the dropout masks after an evaluation, and so every number of a run, stay those of the loader it replaces."""
+    """The batches of a non-shuffled loader over ``graphs``, collated once; every pass yields fresh copies of them
+    (``Batch.clone``), as a loader collates anew, so a model that writes to its input batch (``data.x = ...``, an
+    in-place op) sees the same batches on every pass. Each pass also draws one int64 from the global torch
+    generator, as a new ``DataLoader`` iterator does for its base seed: the dropout masks after an evaluation, and
+    so every number of a run, stay those of the loader it replaces."""
 
     def __init__(self, graphs: list, batch_size: int):
         collate = GraphCollater(graphs)
@@ -157,7 +159,7 @@ class _FixedBatches:
 
     def __iter__(self):
         torch.empty((), dtype=torch.int64).random_()
-        return iter(self.batches)
+        return (b.clone() for b in self.batches)
 
 
 @torch.no_grad()
