@@ -65,23 +65,25 @@ def _bag_of_words(n: int, vocab: int, words: int, topic: np.ndarray | None, n_to
 # Generator parameters that no config sets: hetero_from_config passes these, check_hetero_config checks with them.
 _N_CLASSES = 3
 _AUTHORS_PER_PAPER = (2, 4)
+_TERMS_PER_PAPER = 3
 
 
-def _size_limits(n_classes: int, authors_per_paper) -> tuple:
+def _size_limits(n_classes: int, authors_per_paper, terms_per_paper: int) -> tuple:
     """The generator's cross-parameter size limits, the one source read by :func:`make_academic_hetero`
     and (by config key) :func:`check_hetero_config`: ``(parameter, least value, what it is, why)``."""
     most_authors = authors_per_paper[1]
     return (("n_subjects", n_classes, "n_classes", f"each of the {n_classes} classes owns subjects"),
             ("vocab", n_classes, "n_classes", f"the {n_classes} classes need their own words"),
-            ("n_authors", most_authors, "authors_per_paper[1]", f"a paper has up to {most_authors} authors"))
+            ("n_authors", most_authors, "authors_per_paper[1]", f"a paper has up to {most_authors} authors"),
+            ("n_terms", terms_per_paper, "terms_per_paper", f"a paper has {terms_per_paper} distinct terms"))
 
 
 @register_dataset("hetero_academic")
 def make_academic_hetero(n_papers: int = 1000, n_authors: int = 600, n_subjects: int = 30,
                          n_terms: int = 300, n_classes: int = _N_CLASSES, subject_purity: float = 0.8,
-                         authors_per_paper: tuple[int, int] = _AUTHORS_PER_PAPER, terms_per_paper: int = 3,
-                         vocab: int = 64, words_per_node: int = 20, feature_signal: float = 0.12,
-                         train: float = 0.2, val: float = 0.1, seed: int = 0):
+                         authors_per_paper: tuple[int, int] = _AUTHORS_PER_PAPER,
+                         terms_per_paper: int = _TERMS_PER_PAPER, vocab: int = 64, words_per_node: int = 20,
+                         feature_signal: float = 0.12, train: float = 0.2, val: float = 0.1, seed: int = 0):
     """ACM-like heterograph whose labels live on the meta-path P-S-P (see the module docstring).
 
     Returns a ``HeteroData`` with node types paper (target: ``x``, ``y``, ``train/val/test_mask``),
@@ -104,8 +106,8 @@ def make_academic_hetero(n_papers: int = 1000, n_authors: int = 600, n_subjects:
     lo, hi = authors_per_paper
     if not 1 <= lo <= hi:
         problems.append(f"authors_per_paper must satisfy 1 <= lo <= hi (got {authors_per_paper})")
-    sizes = {"n_subjects": n_subjects, "vocab": vocab, "n_authors": n_authors}
-    for name, least, what, why in _size_limits(n_classes, authors_per_paper):
+    sizes = {"n_subjects": n_subjects, "vocab": vocab, "n_authors": n_authors, "n_terms": n_terms}
+    for name, least, what, why in _size_limits(n_classes, authors_per_paper, terms_per_paper):
         if sizes[name] < least:
             problems.append(f"'{name}' must be >= {what} = {least} ({why}; got {sizes[name]})")
     if problems:
@@ -394,8 +396,8 @@ def check_hetero_config(c) -> None:
         raise ConfigError(f"dataset '{c.dataset}' needs data_root=<folder with its npz / PyG raw files>")
     if c.dataset == "synthetic":
         # the generator's cross-field limits (one source: _size_limits), named by config key, for the
-        # values of n_classes and authors_per_paper that hetero_from_config passes
-        for key, least, _, why in _size_limits(_N_CLASSES, _AUTHORS_PER_PAPER):
+        # values of n_classes, authors_per_paper and terms_per_paper that hetero_from_config passes
+        for key, least, _, why in _size_limits(_N_CLASSES, _AUTHORS_PER_PAPER, _TERMS_PER_PAPER):
             v = getattr(c, key, None)
             if v is not None and v < least:
                 raise ConfigError(f"'{key}' must be >= {least} with dataset=synthetic ({why}; got {v})")
@@ -409,7 +411,8 @@ def hetero_from_config(c, seed: int):
         return make_academic_hetero(n_papers=c.n_papers, n_authors=c.n_authors, n_subjects=c.n_subjects,
                                     n_terms=c.n_terms, vocab=c.vocab, feature_signal=c.feature_signal,
                                     subject_purity=c.subject_purity, n_classes=_N_CLASSES,
-                                    authors_per_paper=_AUTHORS_PER_PAPER, seed=seed)
+                                    authors_per_paper=_AUTHORS_PER_PAPER, terms_per_paper=_TERMS_PER_PAPER,
+                                    seed=seed)
     return load_hetero_folder(c.dataset, c.data_root)
 
 
