@@ -73,3 +73,19 @@ def test_final_metrics_panels_keep_one_scale_each():
     assert list(_metric_families(ml)) == ["aic", "bic"]
     assert _metric_families([["a_x", 0.0], ["a_y", 0.0]]) == {"a": [("x", 0.0), ("y", 0.0)]}   # zeros: no error
     assert _metric_families([["a", 1.0], ["b_c", 2.0]]) == {}
+
+
+@pytest.mark.parametrize("big", [1.7e308, -1.7e308, 10 ** 400])
+def test_run_report_survives_values_near_the_float_maximum(big, tmp_path):
+    """A final metric or per-fold field near (or, as an int, beyond) the float64 maximum made the report's figure
+    fail (axis padding overflowed to inf, a line fit went singular, int -> float overflowed), and with it the
+    finished run; such values are left to the table."""
+    rd = RunDir(tmp_path / "a")
+    rd.log_metrics({"aic_a": big, "aic_b": 2.0, "aic_c": 3.0})
+    rep = _run_report("x", rd, {"aic_a": big, "aic_b": 2.0, "aic_c": 3.0})
+    assert [p["file"] for p in rep.plots] == ["plots/final_metrics.png"]
+    rd = RunDir(tmp_path / "b")
+    for i in range(3):
+        rd.log_metrics({"fold": i, "test_acc": 0.5 + i / 10, "huge": big if i == 1 else 1.0})
+    rep = _run_report("x", rd, {"accuracy": 0.6})
+    assert [p["file"] for p in rep.plots] == ["plots/per_fold.png"]

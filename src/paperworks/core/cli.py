@@ -116,6 +116,15 @@ def _number(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
+def _plottable(v) -> bool:
+    """A number a figure can place: finite and below 1e300 in magnitude (axis padding and line fits overflow near
+    the float64 maximum; an int beyond it does not convert)."""
+    try:
+        return _number(v) and abs(float(v)) < 1e300
+    except OverflowError:
+        return False
+
+
 def _per_index_series(records: list[dict]) -> tuple[str | None, dict[str, list[tuple[int, float]]]]:
     """The records without a ``step`` numbered by an integer key 0, 1, 2, ... or 1, 2, 3, ... (at least two;
     the graph systems' ``fold`` / ``split``, an ``epoch``): (that key, {metric: [(index, value)]} of their other
@@ -126,7 +135,7 @@ def _per_index_series(records: list[dict]) -> tuple[str | None, dict[str, list[t
     index, most = None, 1
     for k in keys:
         vals = [r[k] for r in recs if k in r]
-        counts = all(_number(v) and float(v).is_integer() for v in vals) and vals[:1] in ([0], [1]) \
+        counts = all(_plottable(v) and float(v).is_integer() for v in vals) and vals[:1] in ([0], [1]) \
             and vals == list(range(int(vals[0]), int(vals[0]) + len(vals)))
         if counts and len(vals) > most:
             index, most = k, len(vals)
@@ -134,7 +143,7 @@ def _per_index_series(records: list[dict]) -> tuple[str | None, dict[str, list[t
     for r in recs:
         if index in r:
             for k, v in r.items():
-                if k != index and _number(v):
+                if k != index and _plottable(v):
                     series.setdefault(k, []).append((int(r[index]), v))
     return index, series
 
@@ -147,7 +156,7 @@ def _metric_families(scalars: list[list]) -> dict[str, list[tuple[str, float]]]:
     magnitudes (a panel of an accuracy beside an NLL would squash one of them), by stem on a tie."""
     import math
 
-    named = [(k.rsplit("_", 1), float(v)) for k, v in scalars if "_" in k and math.isfinite(v)]
+    named = [(k.rsplit("_", 1), float(v)) for k, v in scalars if "_" in k and _plottable(v)]
     best, best_spread = {}, math.inf
     for title_at in (0, 1):                      # 0: panels by stem, 1: panels by last part
         groups: dict[str, list[tuple[str, float]]] = {}
