@@ -48,8 +48,8 @@ class HGPSLConfig(Config):
     n_per_class: int = 100
     max_molecules: int = 400
     max_atoms: int = 60
-    mutag_epochs: int = 60
-    b3db_epochs: int = 50
+    mutag_epochs: int = 1000            # official main.py cap; early stopping ends the fits (60 until 2026-11-27)
+    b3db_epochs: int = 1000             # official main.py cap (50 until 2026-11-27)
     seed: int = 0
     workers: int = 0                    # processes for the fits of run / reproduce (0 = one per CPU; same numbers)
 
