@@ -15,7 +15,8 @@ from paperworks.graphs.harness import Split, _FixedBatches, train_eval
 
 def _graph(rng, n, feats=3, extra=True):
     e = rng.randint(0, 3 * n)
-    d = Data(x=torch.randn(n, feats), edge_index=torch.randint(0, max(n, 1), (2, e)), y=torch.tensor([rng.randint(0, 1)]))
+    d = Data(x=torch.randn(n, feats), edge_index=torch.randint(0, max(n, 1), (2, e)),
+             y=torch.tensor([rng.randint(0, 1)]))
     if extra:
         d.edge_attr = torch.randn(e, 2)
         d.community = torch.randint(0, 3, (n,))
@@ -24,7 +25,8 @@ def _graph(rng, n, feats=3, extra=True):
 
 def _assert_same(a, b):
     assert type(a).__name__ == type(b).__name__
-    assert list(a.keys()) == list(b.keys())
+    assert sorted(a.keys()) == sorted(b.keys())
+    assert list(a.stores[0].keys()) == list(b.stores[0].keys())   # the same attribute order (Data.keys() is a set)
     for k in a.keys():
         if isinstance(b[k], torch.Tensor):
             assert a[k].dtype == b[k].dtype and torch.equal(a[k], b[k]), k

@@ -29,7 +29,7 @@ def _fast_path_keys(data_list: Sequence) -> list[str] | None:
     first = data_list[0]
     if type(first) is not Data:
         return None
-    keys = list(first.keys())
+    keys = list(first.stores[0].keys())   # the attribute order PyG's collate follows (Data.keys() goes through a set)
     if "x" not in keys or "edge_index" not in keys:
         return None
     for k in keys:
@@ -84,7 +84,8 @@ class GraphCollater:
         node_off = torch.cumsum(nodes, 0) - nodes
         out = Batch(_base_cls=Data)
         slice_dict, inc_dict = {}, {}
-        for k in self.keys:
+        # PyG's collate follows the attribute order of the batch's first graph (graphs may differ in it)
+        for k in self.graphs[index[0]].stores[0].keys():
             vals = self.values[k]
             sizes = self.sizes[k].index_select(0, pos)
             if k == "edge_index":
