@@ -12,6 +12,8 @@ from torch.utils.data import DataLoader
 from paperworks.graphs.batching import GraphCollater, collate_graphs
 from paperworks.graphs.harness import Split, _FixedBatches, train_eval
 
+from _s17_pyg_reference import pyg_loader_history
+
 
 def _graph(rng, n, feats=3, extra=True):
     e = rng.randint(0, 3 * n)
@@ -98,15 +100,10 @@ def test_loaders_match_pyg_batches_and_rng_stream():
 
 
 def test_train_eval_equals_pyg_loader_reference():
-    """train_eval with the PyG loaders (the code before GraphCollater, rebuilt here) gives the same history."""
-    import copy
-    import math
-
+    """train_eval with the PyG loaders (the code before GraphCollater, rebuilt in _s17_pyg_reference) gives the
+    same history."""
     import torch.nn.functional as F
     from torch_geometric.nn import GCNConv, global_mean_pool
-
-    from paperworks.core.trainer import seed_everything
-    from paperworks.graphs.harness import evaluate
 
     class Net(torch.nn.Module):
         def __init__(self):
@@ -125,25 +122,5 @@ def test_train_eval_equals_pyg_loader_reference():
     split = Split(torch.arange(0, 28).numpy(), torch.arange(28, 34).numpy(), torch.arange(34, 40).numpy())
     r = train_eval(Net, graphs, split, epochs=6, batch_size=8, patience=100, seed=4)
 
-    seed_everything(4, deterministic=False)
-    model = Net()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    train = PyGLoader(graphs[:28], batch_size=8, shuffle=True, generator=torch.Generator().manual_seed(4))
-    val = PyGLoader(graphs[28:34], batch_size=256)
-    hist, best = [], (math.inf, None)
-    for ep in range(1, 7):
-        model.train()
-        tot, nb = 0.0, 0
-        for b in train:
-            opt.zero_grad()
-            logits, aux = model(b)
-            loss = F.cross_entropy(logits, b.y.view(-1))
-            (loss + aux).backward()
-            opt.step()
-            tot += float(loss.detach())
-            nb += 1
-        va, vl = evaluate(model, val)
-        hist.append((tot / nb, va, vl))
-        if vl < best[0]:
-            best = (vl, copy.deepcopy(model.state_dict()))
+    hist = pyg_loader_history(Net, graphs, 28, 6, epochs=6, batch_size=8, seed=4)
     assert [(h["train_loss"], h["val_acc"], h["val_loss"]) for h in r.history] == hist

@@ -14,6 +14,8 @@ from torch_geometric.nn import global_mean_pool
 from paperworks.graphs.batching import GraphCollater
 from paperworks.graphs.harness import Split, _FixedBatches, evaluate, train_eval
 
+from _s17_pyg_reference import pyg_loader_history
+
 
 def _E(*pairs):
     return torch.tensor(pairs, dtype=torch.long).t().contiguous()
@@ -102,26 +104,9 @@ def test_train_eval_history_of_a_model_writing_to_its_batch_matches_the_pyg_load
     """train_eval's validation losses per epoch equal those of the same loop over PyG DataLoaders."""
     import math
 
-    import torch.nn.functional as F
-
-    from paperworks.core.trainer import seed_everything
-
     graphs = _graphs(30, 2)
     split = Split(list(range(20)), list(range(20, 25)), list(range(25, 30)))
     r = train_eval(_WritesToBatch, graphs, split, epochs=4, batch_size=8, patience=100, seed=3)
-    seed_everything(3, deterministic=False)
-    model = _WritesToBatch()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    train = PyGLoader(graphs[:20], batch_size=8, shuffle=True, generator=torch.Generator().manual_seed(3))
-    val = PyGLoader(graphs[20:25], batch_size=256)
-    losses = []
-    for _ in range(4):
-        model.train()
-        for b in train:
-            opt.zero_grad()
-            logits, aux = model(b)
-            (F.cross_entropy(logits, b.y.view(-1)) + aux).backward()
-            opt.step()
-        losses.append(evaluate(model, val)[1])
+    losses = [vl for _, _, vl in pyg_loader_history(_WritesToBatch, graphs, 20, 5, epochs=4, batch_size=8, seed=3)]
     assert all(math.isfinite(v) for v in losses)
     assert [h["val_loss"] for h in r.history] == losses
