@@ -219,7 +219,7 @@ def _run_report(name: str, rd, metrics: dict):
 
     rep = Report(name, quick=False, title=f"paperworks run: {name}")
     rep.extra["kind"] = "run"
-    scalars = [[k, v] for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    scalars = [[k, v] for k, v in metrics.items() if _number(v)]
     if scalars:
         rep.add_table("Final metrics", ["metric", "value"], scalars)
     records = rd.read_metrics()
@@ -227,8 +227,7 @@ def _run_report(name: str, rd, metrics: dict):
     series: dict[str, list[tuple[float, float]]] = {}
     for r in recs:
         for k, v in r.items():
-            if k != "step" and (k == "loss" or k.startswith("eval/")) and isinstance(v, (int, float)) \
-                    and not isinstance(v, bool):
+            if k != "step" and (k == "loss" or k.startswith("eval/")) and _number(v):
                 series.setdefault(k, []).append((r["step"], v))
     if series:
         # one panel per metric, loss first; one unlabelled line each (no legend: the panel title names it)
