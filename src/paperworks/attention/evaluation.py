@@ -39,12 +39,16 @@ def exact_match(hypotheses: Sequence[Sequence[int]], references: Sequence[Sequen
 def average_state_dicts(states: Sequence[Mapping[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
     """Element-wise mean of several checkpoints' parameters (Sec. 6.1: the base model averages the last
     5 checkpoints). Floating tensors are averaged in float64 then cast back; integer buffers are taken
-    from the last state. All states must have the same keys and shapes."""
+    from the last state. All states must have the same keys (in any order) and shapes; the result has the
+    keys in the order of the first state."""
     if not states:
         raise ValueError("average_state_dicts: no checkpoints given")
     keys = list(states[0].keys())
+    names = set(keys)
     for i, s in enumerate(states[1:], 1):
-        if list(s.keys()) != keys:
+        # names as a set: the same parameters in another order (a state dict read back from safetensors comes
+        # with sorted keys) were refused as "different parameter names"; the result keeps state 0's order
+        if len(s) != len(keys) or set(s.keys()) != names:
             raise ValueError(f"average_state_dicts: checkpoint {i} has different parameter names than checkpoint 0")
     out = {}
     for k in keys:
