@@ -75,6 +75,8 @@ def _unsqueeze(batch: Any) -> Any:
         return batch.unsqueeze(0)
     if isinstance(batch, dict):
         return {k: _unsqueeze(v) for k, v in batch.items()}
+    if isinstance(batch, tuple) and hasattr(batch, "_fields"):     # a namedtuple takes its fields one by one
+        return type(batch)(*(_unsqueeze(v) for v in batch))
     if isinstance(batch, (tuple, list)):
         return type(batch)(_unsqueeze(v) for v in batch)
     return batch

@@ -64,6 +64,17 @@ def kfac_layers(model: nn.Module, layers: Any = None) -> dict[str, nn.Module]:
                                   "only groups=1 with zero padding is supported")
     if not out:
         raise PaperworksError("KFAC: the model has no Linear or Conv2d layer to approximate")
+    owners: dict[int, list[str]] = {}      # parameter -> the modules that hold it (tied weights: several)
+    for mn, mod in named.items():
+        for p in mod.parameters(recurse=False):
+            owners.setdefault(id(p), []).append(mn)
+    for n, m in out.items():
+        for what, p in (("weight", m.weight), ("bias", m.bias)):
+            others = [o for o in owners.get(id(p), []) if o != n] if p is not None else []
+            if others:
+                # the hooks of layer n see only its own call: the share of the other call sites was left out
+                raise PaperworksError(f"KFAC: layer '{n}' shares its {what} with module(s) {', '.join(others)} "
+                                      "(tied parameters); K-FAC here needs each parameter used by one layer")
     return out
 
 
@@ -72,7 +83,16 @@ def _activations(m: nn.Module, x: torch.Tensor) -> torch.Tensor:
     if isinstance(m, nn.Linear):
         a = x.reshape(-1, 1, x.shape[-1]) if x.ndim == 2 else x.reshape(x.shape[0], -1, x.shape[-1])
     else:
-        cols = F.unfold(x, m.kernel_size, dilation=m.dilation, padding=m.padding, stride=m.stride)  # [b, in, T]
+        pad = m.padding
+        if isinstance(pad, str):
+            # padding='valid' / 'same': F.unfold takes numbers only, and 'same' with an even dilation*(k-1) pads
+            # one more zero at the end than at the start (as Conv2d does): pad explicitly, then unfold unpadded
+            widths = []
+            for d, k in zip(reversed(m.dilation), reversed(m.kernel_size)):   # F.pad order: last dim first
+                total = d * (k - 1) if pad == "same" else 0
+                widths += [total // 2, total - total // 2]
+            x, pad = F.pad(x, widths), 0
+        cols = F.unfold(x, m.kernel_size, dilation=m.dilation, padding=pad, stride=m.stride)  # [b, in, T]
         a = cols.transpose(1, 2)
     if m.bias is not None:
         a = torch.cat([a, torch.ones(*a.shape[:-1], 1, dtype=a.dtype, device=a.device)], -1)

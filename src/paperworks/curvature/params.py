@@ -101,13 +101,16 @@ def select_params(model: nn.Module, params: Any = None) -> ParamSubset:
         items = [params] if isinstance(params, (str, torch.Tensor)) else list(params)
         names = []
         all_names = [n for n, _ in named]
+        # every name of every parameter, a tied one under each of its modules ('c.weight' for a.weight shared
+        # with c): a prefix selected only the names listed once, so 'c' lost the shared weight that m.c selects
+        aliases = [(n, by_id[id(p)]) for n, p in model.named_parameters(remove_duplicate=False)]
         for it in items:
             if isinstance(it, torch.Tensor):
                 if id(it) not in by_id:
                     raise PaperworksError("select_params: a tensor in 'params' is not a parameter of the model")
                 hits = [by_id[id(it)]]
             elif isinstance(it, str):
-                hits = [n for n in all_names if n == it or n.startswith(it + ".")]
+                hits = list(dict.fromkeys(c for n, c in aliases if n == it or n.startswith(it + ".")))
                 if not hits:
                     raise PaperworksError(f"select_params: no parameter named '{it}' (valid: {', '.join(all_names)})")
             else:
@@ -160,6 +163,8 @@ def slice_data(data: Any, idx) -> Any:
     if isinstance(data, Mapping) and _is_tensor_struct(data):
         return {k: v[idx] for k, v in data.items()}
     if _is_tensor_struct(data):
+        if isinstance(data, tuple) and hasattr(data, "_fields"):    # a namedtuple takes its fields one by one
+            return type(data)(*(v[idx] for v in data))
         return type(data)(v[idx] for v in data) if isinstance(data, tuple) else [v[idx] for v in data]
     # map-style dataset: collate the items
     from torch.utils.data import default_collate
@@ -208,18 +213,29 @@ def check_finite(name: str, t: torch.Tensor, hint: str = "") -> torch.Tensor:
 
 def check_deterministic(model: nn.Module, who: str) -> None:
     """Refuse a model whose forward pass is random or batch-dependent in its current mode: a dropout module
-    (p > 0) or a batch-norm layer in train mode. Curvature and influence need one fixed function of the
+    (p > 0), a module holding a dropout probability as a number (attention, stacked RNNs), RReLU or a
+    batch-norm layer in train mode. Curvature and influence need one fixed function of the
     parameters: with dropout active every Hessian-vector product sees a new random network (CG / LiSSA
     then solve a different system at each step and two calls disagree), and batch norm in train mode makes
     a sample's loss depend on the rest of its batch (per-sample gradients no longer add up to the batch's).
     """
     from torch.nn.modules.batchnorm import _BatchNorm
     from torch.nn.modules.dropout import _DropoutNd
+    from torch.nn.modules.rnn import RNNBase
+
+    def float_dropout(m: nn.Module) -> bool:
+        """A dropout probability held as a number, not as an nn.Dropout child (nn.MultiheadAttention, this
+        library's MultiHeadAttention, a stacked RNN: its dropout acts between layers only)."""
+        p = getattr(m, "dropout", None)
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not p > 0:
+            return False
+        return not (isinstance(m, RNNBase) and m.num_layers < 2)
 
     for name, m in model.named_modules():
         if not m.training:
             continue
-        if (isinstance(m, _DropoutNd) and m.p > 0) or isinstance(m, _BatchNorm):
+        if ((isinstance(m, _DropoutNd) and m.p > 0) or isinstance(m, _BatchNorm) or isinstance(m, nn.RReLU)
+                or float_dropout(m)):
             raise DataError(f"{who}: module '{name or type(model).__name__}' ({type(m).__name__}) is in train "
                             "mode, so the loss is random or depends on the batch; call model.eval() first "
                             "(the curvature and influence of the trained function are those of eval mode)")

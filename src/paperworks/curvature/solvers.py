@@ -150,6 +150,14 @@ def conjugate_gradient(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tenso
     _check_damping(damping)
     if damping == "auto":
         raise PaperworksError(f"{who}: damping='auto' is only supported by the exact solver; give a number")
+    # a NaN tol crashed with ZeroDivisionError; max_iter < 0 ran no step and blamed the Hessian ("did not
+    # converge in -5 iterations ... increase damping"); 0 / None = the default 10 P
+    if not is_real(tol, 0.0):
+        raise PaperworksError(f"{who}: tol must be a finite number >= 0 (got {tol!r})")
+    if max_iter is not None:
+        from paperworks.core.config import check_int
+
+        check_int("max_iter", max_iter, 0, where=who)
     if on_nonpositive not in _CG_NONPOSITIVE:
         raise PaperworksError(f"{who}: on_nonpositive must be one of {_CG_NONPOSITIVE} (got {on_nonpositive!r})")
     if on_max_iter not in _CG_MAX_ITER:
@@ -286,13 +294,22 @@ def lissa(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tensor, damping: f
           scale: float | None = None, depth: int = 1000, tol: float = 1e-10, who: str = "lissa") -> torch.Tensor:
     """(A + damping I)^{-1} b by the recursive Neumann series (LiSSA, Agarwal et al. 2017).
 
-    ``A`` may be a full-batch or a stochastic (mini-batch) Hessian-vector product. Stops early when the
-    update falls below ``tol`` relative to the iterate; with ``tol > 0``, a series still moving at ``depth``
-    (above the dtype's rounding floor, 100 eps) gives a warning: the result is then a truncated series.
+    ``A`` may be a full-batch or a stochastic (mini-batch) Hessian-vector product (the latter with ``tol=0``:
+    its updates never vanish). Stops early when the update falls below ``tol`` relative to the iterate; with
+    ``tol > 0``, a series still moving at ``depth`` (above the dtype's rounding floor, 100 eps) gives a warning:
+    the result is then a truncated series, unless its update grew on the way, which a convergent full-batch
+    series never does (the update is M^j b, M = I - (A + damping I)/scale symmetric): then it diverges (an
+    eigenvalue of (A + damping I)/scale outside (0, 2)) and a :class:`SingularHessianError` says so.
     """
+    from paperworks.core.config import check_int
+
     _check_damping(damping)
     if damping == "auto":
         raise PaperworksError(f"{who}: damping='auto' is only supported by the exact solver; give a number")
+    # depth <= 0 ran no step and returned b / scale; tol < 0 never stopped and skipped the truncation warning
+    depth = check_int("depth", depth, 1, where=who)
+    if not is_real(tol, 0.0):
+        raise PaperworksError(f"{who}: tol must be a finite number >= 0 (got {tol!r})")
     if scale is None:
         scale = 1.05 * (top_eigenvalue(A, b.numel(), b.dtype) + damping)
     elif not is_real(scale, 0.0, open_low=True):
@@ -302,6 +319,7 @@ def lissa(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tensor, damping: f
         raise SingularHessianError(f"{who}: the Hessian is zero; increase damping")
     h = b.clone()
     done, rel = False, 0.0
+    du_min = math.inf
     for _ in range(depth):
         h_new = b + h - (A(h) + damping * h) / scale
         if not torch.isfinite(h_new).all() or float(h_new.norm()) > 1e12 * max(float(b.norm()), 1e-30):
@@ -310,10 +328,18 @@ def lissa(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tensor, damping: f
         du, nh = float((h_new - h).norm()), float(h_new.norm())
         done = du <= tol * nh
         rel = du / nh if nh > 0 else (0.0 if du == 0 else math.inf)
+        du_min = min(du_min, du)
         h = h_new
         if done:
             break
-    if tol > 0 and not done and rel > 100 * torch.finfo(b.dtype).eps:
+    eps = torch.finfo(b.dtype).eps
+    if tol > 0 and not done and rel > 100 * eps and du > 1.01 * du_min + 1e3 * eps * nh:
+        # the update grew beyond rounding: slow divergence (below the 1e12 blow-up test above), e.g. a Hessian
+        # eigenvalue of -1e-3 at scale 2.1: the warning below asked for more depth, which makes it worse
+        raise SingularHessianError(f"{who}: the series diverges (its update grew from {du_min:.3g} to {du:.3g} in "
+                                   f"{depth} steps): H + damping*I is indefinite or scale={scale:.3g} is below half "
+                                   "its largest eigenvalue; increase damping or scale, or use cg / exact")
+    if tol > 0 and not done and rel > 100 * eps:
         # the series was cut at `depth` while still moving (not at the dtype's rounding floor): a full-batch
         # run of depth 1000 on a Hessian of condition 1e3 was 26% off (H + damping I)^{-1} b, without a word
         warnings.warn(f"{who}: the series stopped at depth={depth} before converging (last relative update "
