@@ -118,9 +118,14 @@ def influence_scores_loop(model: nn.Module, loss_fn, train: Any, objective, para
                           damping: float = 0.0) -> torch.Tensor:
     """Reference implementation (for the benchmark): one inverse-HVP per training point, one backward each,
     i.e. the direct per-sample loop s_k = grad f^T (H^{-1} grad l_k) / n with a dense H solve per sample."""
+    from paperworks.core.config import is_real
     from paperworks.curvature.hessian import exact_hessian
 
     check_deterministic(model, "influence_scores_loop")
+    # a negative damping was used as given (scores of H - |d| I) and a NaN one gave NaN scores, without a word
+    if not is_real(damping, 0.0):
+        raise PaperworksError(f"influence_scores_loop: damping must be a finite number >= 0 (got {damping!r}; the "
+                              "reference loop has no damping='auto': use influence_scores with solver='exact')")
     n = _validate(model, loss_fn, train, objective, "exact", "influence_scores_loop")  # empty / NaN data named
     ps = select_params(model, params)
     gf = objective_grad(model, objective, ps)
