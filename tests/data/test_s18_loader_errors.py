@@ -206,3 +206,25 @@ def test_hetero_float_split_indices_are_refused(tmp_path):
     np.savez(folder / "train_val_test_idx.npz", train_idx=np.array([0.0, 1.5]))   # 1.5 was read as node 1
     with pytest.raises(DataError, match="'train_idx' must hold integer node indices"):
         load_hetero_folder("imdb", folder)
+
+
+def test_fashion_mnist_root_replaced_in_place_is_read_again(tmp_path, monkeypatch):
+    """The cache of load_fashion_mnist(root=...) was keyed on the folder's path only: after the files were
+    replaced, the old arrays came back from the cache, silently."""
+    monkeypatch.setenv("PAPERWORKS_CACHE", str(tmp_path / "cache"))
+    root = tmp_path / "fm"
+    root.mkdir()
+
+    def write(n):
+        for prefix in ("train", "t10k"):
+            _idx_gz(root / f"{prefix}-labels-idx1-ubyte.gz", np.arange(n) % 10)
+            _idx_gz(root / f"{prefix}-images-idx3-ubyte.gz", np.full((n, 28, 28), n))
+
+    monkeypatch.setattr(images, "_check_split", lambda *a, **k: None)
+    write(3)
+    assert load_fashion_mnist(root=str(root))["x_train"].shape == (3, 28, 28)
+    assert load_fashion_mnist(root=str(root))["x_train"].shape == (3, 28, 28)   # from the cache
+    write(5)
+    d = load_fashion_mnist(root=str(root))
+    assert d["x_train"].shape == (5, 28, 28) and int(d["x_train"].max()) == 5
+    assert len(list((tmp_path / "cache" / "datasets").glob("fashion_mnist_*.npz"))) == 1   # old entry removed

@@ -164,4 +164,19 @@ def load_fashion_mnist(root: str | None = None) -> dict[str, np.ndarray]:
     # a stable key: Python's hash() of a str changes with every process (PYTHONHASHSEED), so every new process
     # missed the cache and wrote another ~55 MB copy of the same arrays
     key = hashlib.sha256(str(Path(root).resolve()).encode()).hexdigest()[:16]
-    return _cached(f"fashion_mnist_{key}", build)
+    # plus each file's size and modification time: a copy replaced in place was served from the cache of the old
+    # files, silently; the entry of the replaced files is removed once the new one is written
+    stamp = []
+    for prefix in ("train", "t10k"):
+        for stem in ("images-idx3-ubyte.gz", "labels-idx1-ubyte.gz"):
+            try:
+                st = (Path(root) / f"{prefix}-{stem}").stat()
+                stamp.append(f"{prefix}-{stem}:{st.st_size}:{st.st_mtime_ns}")
+            except OSError:
+                stamp.append(f"{prefix}-{stem}:missing")   # build() names the missing file
+    files_key = hashlib.sha256("|".join(stamp).encode()).hexdigest()[:16]
+    d = _cached(f"fashion_mnist_{key}_{files_key}", build)
+    for old in cache_dir("datasets").glob(f"fashion_mnist_{key}*.npz"):
+        if old.stem != f"fashion_mnist_{key}_{files_key}":
+            old.unlink(missing_ok=True)
+    return d
