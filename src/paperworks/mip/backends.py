@@ -37,6 +37,32 @@ def _gap(obj: float, bound: float) -> float:
 
 
 
+# node budget of HiGHS' confirmation (without presolve) of an infeasibility found by its presolve
+CONFIRM_NODES = 20000
+
+
+def _infeasible_or_unbounded(backend, m: MILP, raw: str, runtime: float, incumbents, time_limit, kw) -> MILPResult:
+    """The solver proved only that the relaxation has an improving ray ('infeasible or unbounded'); the model is
+    unbounded iff it has a feasible point, so solve the feasibility problem (objective 0) to say which. HiGHS
+    called 2 x0 + 2 x1 = 1 with x integer 'unbounded', SCIP a model with contradictory rows and a free improving
+    column (both infeasible). An undecided check (a limit hit) gives 'no_solution'."""
+    left = None if time_limit is None else time_limit - runtime
+    if left is None or left > 0:
+        f = m.copy()
+        f.c, f.c0 = [0.0] * m.num_vars, 0.0
+        feas = backend.solve(f, time_limit=left, **kw)
+        runtime += feas.runtime
+        if feas.status == "infeasible":
+            return MILPResult("infeasible", None, math.inf, math.inf, math.inf, runtime, incumbents,
+                              solver=backend.name, raw_status=f"{raw} (feasibility check: {feas.raw_status})")
+        if feas.x is not None:
+            return MILPResult("unbounded", None, math.inf, -math.inf, math.inf, runtime, incumbents,
+                              solver=backend.name, raw_status=f"{raw} (feasible point found: unbounded)")
+        raw = f"{raw} (feasibility check: {feas.raw_status})"
+    return MILPResult("no_solution", None, math.inf, -math.inf, math.inf, runtime, incumbents, solver=backend.name,
+                      raw_status=raw)
+
+
 def highs_lp(m: MILP, cost=None):
     """The model's columns, bounds and row-wise constraint matrix as a ``highspy.HighsLp`` (infinite bounds
     mapped to HiGHS' infinity); ``cost`` replaces the objective (default: the model's c and offset)."""
@@ -171,16 +197,28 @@ class HighsBackend:
         if ms == highspy.HighsModelStatus.kInfeasible and "presolve" not in options:
             # HiGHS' presolve declared models with near-fixed columns infeasible (a ReLU rollout with a one-point
             # action box: bound ranges of 1e-8, a point violating nothing by more than 3e-14, optimal without
-            # presolve): an infeasibility is only reported once the solve without presolve confirms it
+            # presolve): an infeasibility is only reported once the solve without presolve confirms it. That
+            # branch-and-bound gets a node budget (unless the caller set one): without presolve HiGHS never ends
+            # on some infeasible models that presolve settles at once (2 x0 + 2 x1 = 1 with free integers x ran
+            # forever); a budget spent without a feasible point gives 'no_solution', not an unconfirmed verdict
             left = None if time_limit is None else time_limit - runtime
             if left is not None and left <= 0:
                 return MILPResult("no_solution", None, math.inf, -math.inf, math.inf, runtime, incumbents,
                                   solver="highs", raw_status="Infeasible (presolve; no time left to confirm)")
+            opts = {**options, "presolve": "off"}
+            if is_mip and "mip_max_nodes" not in options:
+                opts["mip_max_nodes"] = CONFIRM_NODES
             again = self.solve(m, time_limit=left, mip_gap=mip_gap, warm_start=warm_start, relax=relax,
-                               threads=threads, verbose=verbose, options={**options, "presolve": "off"})
+                               threads=threads, verbose=verbose, options=opts)
             again.runtime += runtime
             again.incumbents = incumbents + again.incumbents
+            if again.status == "no_solution":
+                again.raw_status = f"Infeasible (presolve; not confirmed without presolve: {again.raw_status})"
             return again
+        if ms == highspy.HighsModelStatus.kUnboundedOrInfeasible:
+            return _infeasible_or_unbounded(self, m, "Primal infeasible or unbounded", runtime, incumbents,
+                                            time_limit, dict(mip_gap=mip_gap, warm_start=warm_start, relax=relax,
+                                                             threads=threads, verbose=verbose, options=options))
         raw = h.modelStatusToString(ms)
         info = h.getInfo()
         has_sol = info.primal_solution_status == highspy.kSolutionStatusFeasible
@@ -282,8 +320,12 @@ class ScipBackend:
         obj = float(s.getObjVal()) if has else math.inf
         bound = float(s.getDualbound())
         # 'gaplimit': proved within the requested mip_gap, which HiGHS also reports as optimal
-        status = {"optimal": "optimal", "gaplimit": "optimal", "infeasible": "infeasible", "unbounded": "unbounded",
-                  "inforunbd": "unbounded"}.get(st, "feasible" if has else "no_solution")
+        if st == "inforunbd":
+            return _infeasible_or_unbounded(self, m, st, runtime, incumbents, time_limit,
+                                            dict(mip_gap=mip_gap, warm_start=warm_start, relax=relax, threads=threads,
+                                                 verbose=verbose, options=options))
+        status = {"optimal": "optimal", "gaplimit": "optimal", "infeasible": "infeasible",
+                  "unbounded": "unbounded"}.get(st, "feasible" if has else "no_solution")
         if status == "optimal" and not has:  # pragma: no cover
             status = "error"
         return MILPResult(status, x, obj, bound, _gap(obj, bound) if has else math.inf, runtime, incumbents,
