@@ -225,3 +225,26 @@ def test_cg_tol_and_max_iter_are_checked(kw, what):
         conjugate_gradient(lambda v: _H @ v, _B, **kw)
     for mi in (None, 0, 3):
         torch.testing.assert_close(conjugate_gradient(lambda v: _H @ v, _B, max_iter=mi), torch.linalg.solve(_H, _B))
+
+
+def test_ggn_names_an_unreduced_loss_and_empty_data():
+    """A per-sample loss_of_output (reduction='none') was "shape '[14, 14]' is invalid for input of size 1372" and
+    empty data a reshape error inside jacrev; a scalar loss still gives J^T H_out J."""
+    from paperworks.curvature import ggn_matrix
+
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(7, 3, generator=g, dtype=DT), torch.randint(0, 2, (7,), generator=g)
+    m = nn.Linear(3, 2).double()
+
+    def out(mod, b):
+        return mod(b[0])
+
+    with pytest.raises(PaperworksError, match="loss_of_output must return a scalar"):
+        ggn_matrix(m, out, lambda z, b: F.cross_entropy(z, b[1], reduction="none"), (x, y))
+    with pytest.raises(PaperworksError, match="empty"):
+        ggn_matrix(m, out, lambda z, b: F.cross_entropy(z, b[1]), (x[:0], y[:0]))
+    # linear outputs: the GGN is the Hessian
+    from paperworks.curvature import exact_hessian
+
+    torch.testing.assert_close(ggn_matrix(m, out, lambda z, b: F.cross_entropy(z, b[1]), (x, y)),
+                               exact_hessian(m, _ce, (x, y)), rtol=1e-10, atol=1e-12)

@@ -23,9 +23,9 @@ __all__ = ["flat_grad", "data_grad", "per_sample_grads", "hvp", "hvp_func", "exa
 LossFn = Callable[[nn.Module, Any], torch.Tensor]
 
 
-def _scalar(loss: Any, who: str) -> torch.Tensor:
+def _scalar(loss: Any, who: str, what: str = "loss_fn") -> torch.Tensor:
     if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
-        raise PaperworksError(f"{who}: loss_fn must return a scalar tensor (got "
+        raise PaperworksError(f"{who}: {what} must return a scalar tensor (got "
                               f"{type(loss).__name__}{'' if not isinstance(loss, torch.Tensor) else list(loss.shape)})")
     return loss.reshape(())
 
@@ -214,6 +214,7 @@ def ggn_matrix(model: nn.Module, output_fn: Callable[[nn.Module, Any], torch.Ten
     Equals the Hessian when the outputs are linear in theta.
     """
     ps = select_params(model, params)
+    check_nonempty(n_samples(data), "ggn_matrix")    # was a reshape error deep in jacrev
     batch = slice_data(data, slice(None))
     wrapper_keys = list(ps.names)
 
@@ -226,7 +227,12 @@ def ggn_matrix(model: nn.Module, output_fn: Callable[[nn.Module, Any], torch.Ten
     theta = ps.flat().detach()
     z = _call_out(theta).detach()
     J = torch.func.jacrev(_call_out)(theta).reshape(z.numel(), -1)  # [O, P]
-    Hz = torch.func.hessian(lambda zz: loss_of_output(zz.reshape(z.shape), batch))(z.reshape(-1))
+
+    def _loss_of_flat(zz):
+        # a per-sample (unreduced) loss was a reshape error ("shape '[14, 14]' is invalid for input of size 1372")
+        return _scalar(loss_of_output(zz.reshape(z.shape), batch), "ggn_matrix", "loss_of_output")
+
+    Hz = torch.func.hessian(_loss_of_flat)(z.reshape(-1))
     G = J.T @ Hz.reshape(z.numel(), z.numel()) @ J
     return 0.5 * (G + G.T)
 
