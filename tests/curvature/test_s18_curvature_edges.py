@@ -248,3 +248,23 @@ def test_ggn_names_an_unreduced_loss_and_empty_data():
 
     torch.testing.assert_close(ggn_matrix(m, out, lambda z, b: F.cross_entropy(z, b[1]), (x, y)),
                                exact_hessian(m, _ce, (x, y)), rtol=1e-10, atol=1e-12)
+
+
+def test_batch_norm_without_running_statistics_is_refused_in_eval_mode_too():
+    """BatchNorm(track_running_stats=False) normalizes with the batch's statistics also in eval mode: influence
+    on such an eval-mode model failed with "Expected more than 1 value per channel when training" (a per-sample
+    batch of one). Now one line names the module; BatchNorm with running statistics in eval mode stays accepted."""
+    from paperworks.influence import influence_scores
+
+    torch.manual_seed(0)
+    x, y = torch.randn(12, 3, dtype=DT), torch.randint(0, 2, (12,))
+    for track, ok in ((False, False), (True, True)):
+        m = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4, track_running_stats=track), nn.Tanh(),
+                          nn.Linear(4, 2)).double().eval()
+        if ok:
+            influence_scores(m, _ce, (x, y), lambda mod: _ce(mod, (x[:3], y[:3])), params="3", damping=0.1,
+                             solver="exact")
+        else:
+            with pytest.raises(PaperworksError, match="track_running_stats"):
+                influence_scores(m, _ce, (x, y), lambda mod: _ce(mod, (x[:3], y[:3])), params="3", damping=0.1,
+                                 solver="exact")

@@ -232,6 +232,12 @@ def check_deterministic(model: nn.Module, who: str) -> None:
         return not (isinstance(m, RNNBase) and m.num_layers < 2)
 
     for name, m in model.named_modules():
+        if isinstance(m, _BatchNorm) and m.running_mean is None and m.running_var is None:
+            # track_running_stats=False: batch statistics in eval mode too (a sample's own batch of one made
+            # per-sample gradients fail with "Expected more than 1 value per channel when training")
+            raise DataError(f"{who}: module '{name or type(model).__name__}' ({type(m).__name__}) has no running "
+                            "statistics (track_running_stats=False), so the loss of a sample depends on its batch "
+                            "in every mode; use a norm layer with running statistics or a per-sample one")
         if not m.training:
             continue
         if ((isinstance(m, _DropoutNd) and m.p > 0) or isinstance(m, _BatchNorm) or isinstance(m, nn.RReLU)
