@@ -20,7 +20,7 @@ from torch import nn
 from paperworks.attention.functional import sinusoidal_positional_encoding
 from paperworks.attention.layers import DecoderLayer, EncoderLayer
 
-__all__ = ["TransformerSpec", "Transformer", "PRESETS"]
+__all__ = ["TransformerSpec", "Transformer", "PRESETS", "check_cached_prefix"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,27 @@ class TransformerSpec:
                 problems.append(f"'{k}' must be a token id in [0, {self.vocab_size}) (got {getattr(self, k)})")
         if problems:
             raise ValueError("TransformerSpec: " + "; ".join(problems))
+
+
+def check_cached_prefix(owner: str, prefix: torch.Tensor, state: dict) -> None:
+    """Refuse a ``decode_next`` call that does not extend the prefix a cached state has seen (``state["t"]``
+    positions, tokens in ``state["prefix"]``): only the new positions run through the model, so a shorter or
+    equal prefix crashed inside it and changed earlier tokens gave the stale prefix's log-probabilities.
+    Remembers ``prefix`` (a copy) for the next call; ``reorder_state`` must carry ``state["prefix"]``."""
+    t0, seen = state["t"], state.get("prefix")
+    what = f"{owner}.decode_next: with the cache, the prefix must extend the one decoded before (length {t0}"
+    if prefix.dim() != 2 or prefix.shape[1] <= t0:
+        raise ValueError(f"{what}; got shape {list(prefix.shape)}); start a new state or use use_cache=False "
+                         "to decode another prefix")
+    if seen is not None:
+        if prefix.shape[0] != seen.shape[0]:
+            raise ValueError(f"{what} in {seen.shape[0]} rows; got {prefix.shape[0]} rows): reorder the state "
+                             "with reorder_state together with the prefix")
+        differ = (prefix[:, :t0] != seen).any(1)
+        if bool(differ.any()):
+            raise ValueError(f"{what}): its tokens differ in rows {differ.nonzero().flatten().tolist()}; start a "
+                             "new state or use use_cache=False to decode another prefix")
+    state["prefix"] = prefix.clone()
 
 
 #: Table 3 sizes. ``base``: the paper's base model (Table 3: 65M parameters; ours 63.1M with a 37k shared
@@ -189,8 +210,10 @@ class Transformer(nn.Module):
                     tgt_padding_mask: torch.Tensor | None = None) -> tuple[torch.Tensor, dict]:
         """Log-probabilities of the next token after ``prefix [N, t]`` -> ``[N, V]``.
 
-        With the cache only the newest token(s) since the last call pass through the decoder; without
-        it the whole prefix is recomputed (the reference the cache is tested against).
+        With the cache only the newest token(s) since the last call pass through the decoder, so each call
+        must extend the prefix of the call before (a shorter or equal one, or one whose earlier tokens
+        differ, is refused: the cache holds that prefix's keys/values); without it the whole prefix is
+        recomputed (the reference the cache is tested against).
 
         ``tgt_padding_mask`` (bool ``[N, t]``, True = padding) masks prefix positions as keys, e.g. forced
         prefixes of different lengths, which must be LEFT-padded (the next token is read at the last
@@ -199,6 +222,8 @@ class Transformer(nn.Module):
         The state remembers the mask: later calls may give the mask of the longer prefix (it must agree on
         the positions already decoded) or none (the new positions are real tokens).
         """
+        if state["caches"] is not None:
+            check_cached_prefix("Transformer", prefix, state)
         tgt_padding_mask = self._prefix_mask(prefix, state, tgt_padding_mask)
         if state["caches"] is None:
             h = self.embed(prefix)
@@ -253,6 +278,8 @@ class Transformer(nn.Module):
             new["t_seen"] = state["t_seen"]
         if state.get("tgt_mask") is not None:
             new["tgt_mask"] = state["tgt_mask"].index_select(0, index)
+        if state.get("prefix") is not None:
+            new["prefix"] = state["prefix"].index_select(0, index)
         if state["caches"] is not None:
             new["caches"] = [{k: v.index_select(0, index) for k, v in c.items()} for c in state["caches"]]
         return new

@@ -22,6 +22,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from paperworks.attention.model import check_cached_prefix
+
 __all__ = ["LSTMSeq2Seq"]
 
 
@@ -43,6 +45,14 @@ class LSTMSeq2Seq(nn.Module):
         if d_model % 2 or d_model < 2 or n_layers < 1 or vocab_size < 1:
             raise ValueError(f"LSTMSeq2Seq: need an even d_model >= 2, n_layers >= 1, vocab_size >= 1 "
                              f"(got {d_model}, {n_layers}, {vocab_size})")
+        # as TransformerSpec: an eos_id outside the vocabulary can never be generated (every search ran silently
+        # to its length limit), a bos_id outside it failed at decoding as "index out of range in self"
+        problems = [f"'{k}' must be a token id in [0, {vocab_size}) (got {v})"
+                    for k, v in (("pad_id", pad_id), ("bos_id", bos_id), ("eos_id", eos_id)) if not 0 <= v < vocab_size]
+        if not 0.0 <= dropout < 1.0:
+            problems.append(f"'dropout' must be in [0, 1) (got {dropout})")
+        if problems:
+            raise ValueError("LSTMSeq2Seq: " + "; ".join(problems))
         self.vocab_size, self.d_model, self.n_layers, self.dropout = vocab_size, d_model, n_layers, dropout
         self.pad_id, self.bos_id, self.eos_id = pad_id, bos_id, eos_id
         self.embedding = nn.Embedding(vocab_size, d_model)
@@ -53,6 +63,16 @@ class LSTMSeq2Seq(nn.Module):
         self.decoder = nn.LSTM(d_model, d_model, n_layers, batch_first=True, dropout=drop)
         self.w_a = nn.Linear(d_model, d_model, bias=False)
         self.w_c = nn.Linear(2 * d_model, d_model, bias=False)
+
+    def _check_tokens(self, name: str, t: torch.Tensor) -> None:
+        """Integer ids ``[B, L]`` inside the vocabulary (an id outside it failed in the embedding with torch's
+        "index out of range in self", which names neither the argument nor the vocabulary)."""
+        if not isinstance(t, torch.Tensor) or t.dim() != 2 or t.dtype not in (torch.int64, torch.int32):
+            raise ValueError(f"LSTMSeq2Seq: expected '{name}' as integer token ids [B, L] "
+                             f"(got {getattr(t, 'dtype', type(t).__name__)} of shape {list(getattr(t, 'shape', []))})")
+        if t.numel() and (int(t.min()) < 0 or int(t.max()) >= self.vocab_size):
+            raise ValueError(f"LSTMSeq2Seq: '{name}' has token ids outside [0, {self.vocab_size}) "
+                             f"(min {int(t.min())}, max {int(t.max())})")
 
     def _emb(self, tokens):
         return F.dropout(self.embedding(tokens) * self.d_model ** 0.5, self.dropout, self.training)
@@ -86,10 +106,8 @@ class LSTMSeq2Seq(nn.Module):
 
     def forward(self, src: torch.Tensor, tgt_in: torch.Tensor, src_padding_mask: torch.Tensor | None = None,
                 tgt_padding_mask: torch.Tensor | None = None) -> torch.Tensor:
-        for name, t in (("src", src), ("tgt_in", tgt_in)):
-            if t.dim() != 2 or t.dtype not in (torch.int64, torch.int32):
-                raise ValueError(f"LSTMSeq2Seq: expected '{name}' as integer token ids [B, L] "
-                                 f"(got {t.dtype} of shape {list(t.shape)})")
+        self._check_tokens("src", src)
+        self._check_tokens("tgt_in", tgt_in)
         if tgt_padding_mask is not None:
             # the decoder is causal, so right padding of the target never reaches a real position and the mask
             # needs no use (interface parity with Transformer); any other mask would be silently ignored
@@ -101,12 +119,16 @@ class LSTMSeq2Seq(nn.Module):
 
     # ------------------------------------------------------------------------ incremental decoding
     def start_decoding(self, src, src_padding_mask=None, use_cache: bool = True) -> dict:
+        self._check_tokens("src", src)
         enc_out, mask, hc = self.encode(src, src_padding_mask)
         return {"enc": enc_out, "keys": self.w_a(enc_out), "mask": mask, "h": hc[0], "c": hc[1],
                 "h0": hc[0], "c0": hc[1], "t": 0, "use_cache": use_cache}
 
     def decode_next(self, prefix: torch.Tensor, state: dict):
+        """Log-probabilities of the next token after ``prefix [N, t]`` -> ``[N, V]``; with the cache each call
+        must extend the prefix of the call before (see :meth:`Transformer.decode_next`)."""
         if state["use_cache"]:
+            check_cached_prefix("LSTMSeq2Seq", prefix, state)
             x, hc = prefix[:, state["t"]:], (state["h"], state["c"])
         else:  # recompute from the initial state (reference path)
             x, hc = prefix, (state["h0"], state["c0"])
@@ -120,6 +142,8 @@ class LSTMSeq2Seq(nn.Module):
         new = dict(state)
         for k in ("enc", "keys", "mask"):
             new[k] = state[k].index_select(0, index)
+        if state.get("prefix") is not None:
+            new["prefix"] = state["prefix"].index_select(0, index)
         for k in ("h", "c", "h0", "c0"):
             new[k] = state[k].index_select(1, index)
         return new
