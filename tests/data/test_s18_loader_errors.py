@@ -228,3 +228,22 @@ def test_fashion_mnist_root_replaced_in_place_is_read_again(tmp_path, monkeypatc
     d = load_fashion_mnist(root=str(root))
     assert d["x_train"].shape == (5, 28, 28) and int(d["x_train"].max()) == 5
     assert len(list((tmp_path / "cache" / "datasets").glob("fashion_mnist_*.npz"))) == 1   # old entry removed
+
+
+@pytest.mark.parametrize("kw", [{"max_molecules": 0}, {"max_molecules": -5}, {"max_molecules": 10.5},
+                                {"max_molecules": True}, {"max_molecules": 20, "max_atoms": 0}])
+def test_b3db_subset_sizes_must_be_positive_integers(kw):
+    """max_molecules=0 / max_atoms=0 returned an empty list silently, -5 a numpy ValueError, 10.5 eleven graphs."""
+    pytest.importorskip("rdkit")
+    with pytest.raises(DataError, match=list(kw)[-1]):
+        from paperworks.data.graphs import b3db_bbbp
+
+        b3db_bbbp(**kw)
+
+
+def test_b3db_nothing_left_after_max_atoms_is_a_data_error():
+    pytest.importorskip("rdkit")
+    from paperworks.data.graphs import b3db_bbbp
+
+    with pytest.raises(DataError, match="no molecule of the 20 drawn has <= max_atoms=1"):
+        b3db_bbbp(max_molecules=20, max_atoms=1)

@@ -218,6 +218,10 @@ def b3db_bbbp(max_molecules: int | None = None, max_atoms: int | None = None, se
     """
     import pandas as pd
 
+    # 0 gave an empty data set silently, a negative count a numpy ValueError, 10.5 eleven molecules
+    for key, v in (("max_molecules", max_molecules), ("max_atoms", max_atoms)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1):
+            raise DataError(f"b3db_bbbp: {key} must be None or an integer >= 1 (got {v!r})")
     path = package_file("B3DB", "B3DB_classification.tsv", "qc-b3db==1.1.1")
     df = pd.read_csv(path, sep="\t", usecols=["SMILES", "BBB+/BBB-"])
     y = (df["BBB+/BBB-"].to_numpy() == "BBB+").astype(np.int64)
@@ -238,6 +242,8 @@ def b3db_bbbp(max_molecules: int | None = None, max_atoms: int | None = None, se
             continue
         d.y = torch.tensor([int(y[i])])
         out.append(d)
+    if not out:
+        raise DataError(f"b3db_bbbp: no molecule of the {len(idx)} drawn has <= max_atoms={max_atoms} heavy atoms")
     return out
 
 
