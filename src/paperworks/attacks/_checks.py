@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 
 import torch
 from torch import nn
@@ -40,7 +41,7 @@ def check_images(who: str, x, model: nn.Module | None = None, name: str = "x") -
         raise DataError(f"{who}: expected '{name}' of shape [N, C, H, W] (got shape {list(x.shape)})")
     if not x.is_floating_point():
         raise DataError(f"{who}: expected '{name}' with a floating dtype and values in [0, 1] (got {x.dtype})")
-    if x.shape[0] == 0:
+    if x.numel() == 0:   # (an image side of 0 failed in x.min() with "Expected reduction dim to be specified")
         raise DataError(f"{who}: '{name}' is empty (shape {list(x.shape)})")
     if not torch.isfinite(x).all():
         raise DataError(f"{who}: '{name}' contains NaN or infinite values")
@@ -103,7 +104,8 @@ def check_int(who: str, name: str, value, low: int) -> int:
 
 
 def check_eps(who: str, value, name: str = "eps") -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value) or math.isinf(value):
+    # numbers.Real: numpy scalars too (eps=np.float32(0.1) was refused as "must be a finite number > 0")
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value) or math.isinf(value):
         raise ConfigError(f"'{name}' must be a finite number > 0 (got {value!r})", where=who)
     if value <= 0:
         raise ConfigError(f"'{name}' must be > 0 (got {value!r})", where=who)
@@ -126,6 +128,10 @@ def parse_norm(who: str, norm) -> str:
 def check_attack_inputs(who: str, model, x, y) -> int:
     """Model in eval mode, images, labels, and one forward pass (labels < the model's class count).
     Returns the number of classes."""
+    if torch.is_inference_mode_enabled():
+        # (it failed deep inside autograd: "element 0 of tensors does not require grad and does not have a grad_fn")
+        raise DataError(f"{who}: called inside torch.inference_mode(), where no input gradient can be taken; "
+                        "call it outside that block (torch.no_grad() around it is fine)")
     check_model(who, model)
     check_images(who, x, model)
     check_labels(who, y, x.shape[0])

@@ -9,10 +9,12 @@ no successful x' was found are returned unchanged (zero perturbation), as in the
 
 from __future__ import annotations
 
+import numbers
+
 import torch
 
 from paperworks.attacks._checks import check_attack_inputs, check_eps, check_int
-from paperworks.attacks.losses import cw_margin
+from paperworks.attacks.losses import attack_success, cw_margin
 from paperworks.core.errors import ConfigError
 
 __all__ = ["cw_l2"]
@@ -27,7 +29,7 @@ def cw_l2(model, x: torch.Tensor, y: torch.Tensor, *, c: float = 1e-3, kappa: fl
     check_attack_inputs(who, model, x, y)
     c = check_eps(who, c, "c")
     lr = check_eps(who, lr, "lr")
-    if isinstance(kappa, bool) or not isinstance(kappa, (int, float)) or not kappa >= 0:
+    if isinstance(kappa, bool) or not isinstance(kappa, numbers.Real) or not kappa >= 0:
         raise ConfigError(f"'kappa' must be a number >= 0 (got {kappa!r})", where=who)
     check_int(who, "steps", steps, 1)
     check_int(who, "binary_search_steps", binary_search_steps, 1)
@@ -35,9 +37,14 @@ def cw_l2(model, x: torch.Tensor, y: torch.Tensor, *, c: float = 1e-3, kappa: fl
 
     x0 = x.detach()
     n = x0.shape[0]
+    # the optimisation and its bookkeeping run in float32 for half-precision images (float16 cannot hold the
+    # binary search's upper bound 1e10, nor Adam's eps 1e-8: float16 images crashed); the model still sees the
+    # images in their own dtype, and float32 / float64 images run in their own dtype, as before
+    work = x0.dtype if x0.dtype in (torch.float32, torch.float64) else torch.float32
+    x0w = x0.to(work)
     # x = (tanh(w) + 1) / 2  <=>  w = atanh(2x - 1); shrink slightly so that atanh stays finite at 0 and 1
-    w0 = torch.atanh((2 * x0 - 1) * (1 - 1e-6))
-    const = torch.full((n,), c, dtype=x0.dtype, device=x0.device)
+    w0 = torch.atanh((2 * x0w - 1) * (1 - 1e-6))
+    const = torch.full((n,), c, dtype=work, device=x0.device)
     lower = torch.zeros_like(const)
     upper = torch.full_like(const, 1e10)
     best_l2 = torch.full_like(const, float("inf"))
@@ -51,15 +58,18 @@ def cw_l2(model, x: torch.Tensor, y: torch.Tensor, *, c: float = 1e-3, kappa: fl
         check_every = max(steps // 10, 1)
         for it in range(steps):
             with torch.enable_grad():
-                x_adv = (torch.tanh(w) + 1) / 2
-                l2sq = (x_adv - x0).flatten(1).pow(2).sum(1)
-                margin = cw_margin(model(x_adv), y, targeted, kappa)
-                loss = (l2sq + const * margin).sum()
+                x_adv = ((torch.tanh(w) + 1) / 2).to(x0.dtype)   # (a no-op for float32 / float64 images)
+                l2sq = (x_adv.to(work) - x0w).flatten(1).pow(2).sum(1)
+                logits = model(x_adv)
+                margin = cw_margin(logits, y, targeted, kappa)   # in the logits' dtype: -kappa as they round it
+                loss = (l2sq + const * margin.to(work)).sum()
                 # gradient w.r.t. w only: loss.backward() also accumulated .grad into every model parameter
                 (w.grad,) = torch.autograd.grad(loss, w)
             with torch.no_grad():
-                # success with confidence kappa <=> margin reached -kappa (for kappa = 0: margin <= 0)
-                ok = margin <= -kappa if kappa > 0 else margin <= 0
+                # success with confidence kappa <=> margin reached -kappa. For kappa = 0 an exact tie (margin 0)
+                # is a success only if the arg-max (first maximum) says so, as in the authors' code and
+                # evaluate_attack: "successes" on a tie were kept and returned while still classified as y
+                ok = margin <= -kappa if kappa > 0 else (margin <= 0) & attack_success(logits.detach(), y, targeted)
                 better = ok & (l2sq < best_l2)
                 best_l2 = torch.where(better, l2sq.detach(), best_l2)
                 best_adv[better] = x_adv.detach()[better]

@@ -10,17 +10,24 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from paperworks.attacks._checks import check_attack_inputs, check_images, check_label_range, check_labels
+from paperworks.attacks._checks import check_attack_inputs, check_images, check_int, check_label_range, check_labels
 from paperworks.attacks.losses import attack_success
 from paperworks.core.errors import ConfigError, DataError, UnknownNameError
+from paperworks.core.trainer import eval_mode
 
 __all__ = ["AttackReport", "evaluate_attack", "success_rate", "perturbation_norms", "predict", "accuracy"]
 
 
 @torch.no_grad()
 def predict(model, x: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
-    """Arg-max class of ``model`` on ``x`` (batched, no gradient). Returns int64 [N]."""
-    return torch.cat([model(x[i:i + batch_size]).argmax(1) for i in range(0, x.shape[0], batch_size)])
+    """Arg-max class of ``model`` on ``x`` (batched, no gradient), in eval mode (every submodule's own mode is
+    restored afterwards, as :func:`paperworks.metrics.predict_logits`). Returns int64 [N].
+
+    (A model left in train mode was run as it was: dropout made the predictions random and each batch norm
+    normalised by the batch and moved its running statistics, so measuring an accuracy changed the model.)"""
+    batch_size = check_int("predict", "batch_size", batch_size, 1)   # 0 / -1 failed inside range() / torch.cat
+    with eval_mode(model):
+        return torch.cat([model(x[i:i + batch_size]).argmax(1) for i in range(0, x.shape[0], batch_size)])
 
 
 def accuracy(model, x: torch.Tensor, y: torch.Tensor, batch_size: int = 512) -> float:
@@ -45,7 +52,7 @@ def success_rate(model, x_adv: torch.Tensor, y: torch.Tensor, targeted: bool = F
                         "an integer tensor would pick examples by index")
     y = _from_numpy(y, x_adv)
     check_labels("success_rate", y, x_adv.shape[0])   # (labels [N, 1] broadcast against [N] predictions)
-    with torch.no_grad():
+    with torch.no_grad(), eval_mode(model):   # as predict (train mode: random answers, batch-norm stats moved)
         ok = attack_success(model(x_adv), y, targeted)
     if mask is not None:
         ok = ok[mask]
@@ -118,7 +125,8 @@ def run_batched(fn: Callable, model, x: torch.Tensor, y: torch.Tensor, batch_siz
     With ``seed`` and several batches, an attack that takes a ``generator`` gets ONE generator seeded once,
     so the batches continue a single random stream (seeding each batch anew gave every batch the same
     random starts)."""
-    bs = batch_size or x.shape[0]
+    # (0 ran as one batch, -1 failed inside torch.cat with an empty list)
+    bs = x.shape[0] if batch_size is None else check_int("run_batched", "batch_size", batch_size, 1)
     if params.get("seed") is not None and bs < x.shape[0] and params.get("generator") is None \
             and _takes_generator(fn):
         params = {**params, "generator": torch.Generator(device=x.device).manual_seed(int(params["seed"])),
@@ -138,6 +146,8 @@ def evaluate_attack(model, attack: str | Callable | torch.Tensor, x: torch.Tenso
     """
     who = "evaluate_attack"
     n_classes = check_attack_inputs(who, model, x, y)
+    if batch_size is not None:
+        check_int(who, "batch_size", batch_size, 1)
     if targeted and true_labels is None:
         raise ConfigError("targeted=True: 'y' holds the target classes, so pass the true classes as "
                           "'true_labels' (needed for the clean and adversarial accuracy)", where=who)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import torch
 
-from paperworks.attacks._checks import check_attack_inputs, check_eps, check_images, parse_norm
+from paperworks.attacks._checks import check_attack_inputs, check_eps, check_images, check_int, parse_norm
 from paperworks.attacks.losses import cross_entropy_sum
 from paperworks.core.errors import ConfigError, DataError
 
@@ -25,7 +25,11 @@ def input_gradient(model, x: torch.Tensor, y: torch.Tensor, loss_fn=cross_entrop
 
     Model parameters receive no gradient (only ``x`` is an input of autograd.grad).
     """
-    x = x.detach().requires_grad_(True)
+    # images / labels made under torch.inference_mode() are inference tensors, which autograd refuses
+    # ("Setting requires_grad=True on inference tensor outside InferenceMode"): a normal copy of them is used
+    x = x.detach()
+    x = (x.clone() if x.is_inference() else x).requires_grad_(True)
+    y = y.clone() if y.is_inference() else y
     with torch.enable_grad():
         loss = loss_fn(model(x), y)
         (g,) = torch.autograd.grad(loss, x)
@@ -190,8 +194,7 @@ def pgd(model, x: torch.Tensor, y: torch.Tensor, *, eps: float, alpha: float | N
     check_attack_inputs(who, model, x, y)
     eps = check_eps(who, eps)
     norm = parse_norm(who, norm)
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ConfigError(f"'steps' must be an integer >= 1 (got {steps!r})", where=who)
+    steps = check_int(who, "steps", steps, 1)   # (numpy integers too, as cw_l2's steps; they were refused)
     alpha = 2.5 * eps / steps if alpha is None else check_eps(who, alpha, "alpha")
     if x_start is not None:
         if not isinstance(x_start, torch.Tensor) or x_start.shape != x.shape:
