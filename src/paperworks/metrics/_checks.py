@@ -20,17 +20,17 @@ def as_tensor(x, name: str, where: str) -> torch.Tensor:
         raise DataError(f"{where}: '{name}' must be a tensor or array (got {type(x).__name__})") from None
 
 
-def check_logits(logits, where: str) -> torch.Tensor:
-    """[N, C] floating tensor with finite entries."""
-    z = as_tensor(logits, "logits", where)
+def check_logits(logits, where: str, name: str = "logits") -> torch.Tensor:
+    """[N, C] floating tensor with finite entries (``name``: the argument named in the errors)."""
+    z = as_tensor(logits, name, where)
     if z.ndim != 2 or z.shape[1] < 2 or z.shape[0] == 0:
-        raise DataError(f"{where}: expected 'logits' of shape [N, C] with N >= 1, C >= 2 "
+        raise DataError(f"{where}: expected '{name}' of shape [N, C] with N >= 1, C >= 2 "
                         f"(got shape {list(z.shape)})")
     if not z.is_floating_point():
-        raise DataError(f"{where}: expected floating 'logits' (got dtype {z.dtype})")
+        raise DataError(f"{where}: expected floating '{name}' (got dtype {z.dtype})")
     bad = ~torch.isfinite(z)
     if bad.any():
-        raise DataError(f"{where}: 'logits' contain {int(bad.sum())} NaN/inf entries")
+        raise DataError(f"{where}: '{name}' contain {int(bad.sum())} NaN/inf entries")
     if z.dtype in (torch.float16, torch.bfloat16):
         # computed in float32: bfloat16 sums count 4992 of 5000 equal entries (no integer above 256 is exact)
         z = z.float()
@@ -40,7 +40,7 @@ def check_logits(logits, where: str) -> torch.Tensor:
 def check_probs(probs, where: str, atol: float = 1e-4) -> torch.Tensor:
     """[N, C] rows on the probability simplex (entries in [0, 1], rows summing to 1 within atol)."""
     dtype = as_tensor(probs, "probs", where).dtype
-    p = check_logits(probs, where).clone()
+    p = check_logits(probs, where, "probs").clone()   # (its errors named 'logits' for a probs argument)
     if dtype in (torch.float16, torch.bfloat16):
         # a half-precision softmax row sums to 1 only within a few of its ulps (float16 rows of 0.9995 were
         # refused as "not probabilities")

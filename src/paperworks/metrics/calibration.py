@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 
 import torch
 
@@ -37,7 +38,11 @@ def reliability_bins(probs, labels, n_bins: int = 15) -> dict[str, torch.Tensor]
     Returns dict(edges [M+1], accuracy [M], confidence [M], count [M]); empty bins have accuracy and
     confidence 0 and count 0.
     """
-    where = "reliability_bins"
+    return _reliability_bins(probs, labels, n_bins, "reliability_bins")
+
+
+def _reliability_bins(probs, labels, n_bins, where):
+    # ``where``: the public function named in the errors (the ECE's errors named reliability_bins)
     _n_bins(n_bins, where)
     p = check_probs(probs, where)
     y = check_labels(labels, p.shape[0], p.shape[1], where)
@@ -61,7 +66,7 @@ def expected_calibration_error(probs, labels, n_bins: int = 15, norm: str = "l1"
     """
     if norm not in ("l1", "l2", "max"):
         raise DataError(f"expected_calibration_error: 'norm' must be one of l1, l2, max (got {norm!r})")
-    b = reliability_bins(probs, labels, n_bins)
+    b = _reliability_bins(probs, labels, n_bins, "expected_calibration_error")
     prop = b["count"] / b["count"].sum()
     gap = (b["accuracy"] - b["confidence"]).abs()
     if norm == "l1":
@@ -72,8 +77,12 @@ def expected_calibration_error(probs, labels, n_bins: int = 15, norm: str = "l1"
 
 
 def negative_log_likelihood(probs, labels, eps: float = 0.0) -> float:
-    """Mean -log p(y_i | x_i). With eps > 0 probabilities are clamped at eps (log 0 would be inf)."""
+    """Mean -log p(y_i | x_i). With eps > 0 probabilities are clamped at eps (log 0 would be inf); eps in [0, 1)."""
     where = "negative_log_likelihood"
+    # (eps >= 1 clamped every probability up to eps and gave a negative NLL, -log 2 for eps = 2; NaN / negative
+    # eps were ignored without a word)
+    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not 0.0 <= eps < 1.0:
+        raise DataError(f"{where}: 'eps' must be a number in [0, 1) (got {eps!r})")
     p = check_probs(probs, where)
     y = check_labels(labels, p.shape[0], p.shape[1], where)
     py = p.gather(1, y[:, None]).squeeze(1)
@@ -100,7 +109,7 @@ def accuracy(scores, labels, top_k: int = 1) -> float:
     scores [1, 1, 1, 0, 0] with label 0 gave top-1 accuracy 1 but top-2 accuracy 0 (CPU, torch 2.13).
     scikit-learn's ``top_k_accuracy_score`` ranks ties the other way (higher index first)."""
     where = "accuracy"
-    s = check_logits(scores, where)
+    s = check_logits(scores, where, "scores")
     y = check_labels(labels, s.shape[0], s.shape[1], where)
     k = check_int("top_k", top_k, 1, where=where)
     if k > s.shape[1]:

@@ -11,6 +11,7 @@ x_adv``); shifts are the two the brief asks for, applied to NCHW images in [0, 1
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable
 
 import torch
@@ -18,6 +19,7 @@ import torch.nn.functional as F
 
 from paperworks.attacks._checks import check_images
 from paperworks.attacks.evaluate import run_batched
+from paperworks.core.config import check_int
 from paperworks.core.errors import DataError, UnknownNameError
 from paperworks.core.trainer import eval_mode
 from paperworks.metrics._checks import as_tensor, check_labels
@@ -40,6 +42,8 @@ def _check_images(x, where: str) -> torch.Tensor:
 @torch.no_grad()
 def predict_logits(model: torch.nn.Module, x: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
     """Logits of ``model`` on ``x`` in eval mode, batched (every submodule's mode is restored afterwards)."""
+    # (0 / -1 failed inside range() / torch.cat)
+    batch_size = check_int("batch_size", batch_size, 1, where="predict_logits")
     with eval_mode(model):
         out = [model(x[i:i + batch_size]) for i in range(0, x.shape[0], batch_size)]
     return torch.cat(out)
@@ -48,7 +52,7 @@ def predict_logits(model: torch.nn.Module, x: torch.Tensor, batch_size: int = 51
 def gaussian_noise(x: torch.Tensor, sigma: float, seed: int = 0, clip: bool = True) -> torch.Tensor:
     """x + sigma * eps, eps ~ N(0, I) from a generator seeded with ``seed``; clipped to [0, 1] if clip."""
     x = _check_images(x, "gaussian_noise")
-    if isinstance(sigma, bool) or not isinstance(sigma, (int, float)) or not (sigma >= 0) or math.isinf(sigma):
+    if isinstance(sigma, bool) or not isinstance(sigma, numbers.Real) or not (sigma >= 0) or math.isinf(sigma):
         raise DataError(f"gaussian_noise: 'sigma' must be a finite number >= 0 (got {sigma!r})")
     g = torch.Generator().manual_seed(int(seed))
     # drawn on the CPU generator (the same numbers on every device), then moved to x's device
@@ -84,6 +88,7 @@ def apply_shift(x: torch.Tensor, shift: str, severity: float, seed: int = 0) -> 
 def evaluate_under_shift(model, x, y, shift: str, severity: float, seed: int = 0, n_bins: int = 15,
                          batch_size: int = 512) -> dict[str, float]:
     """accuracy / ece / nll / brier of ``model`` on the shifted images (see :func:`apply_shift`)."""
+    batch_size = check_int("batch_size", batch_size, 1, where="evaluate_under_shift")
     xs = apply_shift(x, shift, severity, seed)
     return classification_metrics(predict_logits(model, xs, batch_size), y, n_bins)
 
@@ -115,6 +120,7 @@ def evaluate_under_attack(model, x, y, attack="fgsm", n_bins: int = 15, batch_si
     """
     fn = _attack_fn(attack)
     x = _check_images(x, "evaluate_under_attack")
+    batch_size = check_int("batch_size", batch_size, 1, where="evaluate_under_attack")
     targeted = bool(params.get("targeted", False))
     if targeted and true_labels is None:
         raise DataError("evaluate_under_attack: targeted=True: 'y' holds the target classes, so pass the true "
