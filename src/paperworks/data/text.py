@@ -2,7 +2,8 @@
 
 Each file ``/usr/share/games/fortunes/<category>`` holds records separated by a line containing only
 ``%``; the label of a record is its file name. ``load("fortunes")`` returns a deterministic, class-
-stratified train/test split of the chosen categories (default: six well-separated topics, 2,532 texts).
+stratified train/test split of the chosen categories (default: six well-separated topics, 2,531 texts:
+2,532 records, one of them twice).
 Records appearing more than once (within or across the chosen files) are kept once, under the first
 category in ``categories`` order, so no text is in both splits.
 """
