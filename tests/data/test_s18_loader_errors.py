@@ -247,3 +247,14 @@ def test_b3db_nothing_left_after_max_atoms_is_a_data_error():
 
     with pytest.raises(DataError, match="no molecule of the 20 drawn has <= max_atoms=1"):
         b3db_bbbp(max_molecules=20, max_atoms=1)
+
+
+@pytest.mark.parametrize("tf, match", [(1e-5, "empty test split"), (0.99999, "empty training split"),
+                                       ("0.3", "must be in")])
+def test_compas_test_fraction_that_empties_a_split(tf, match):
+    """1e-5 and 0.99999 lie in (0, 1) but round to 0 test / 0 training rows: a KeyError from pandas; a string was a
+    TypeError from the comparison."""
+    from paperworks.data.fairness import load_compas
+
+    with pytest.raises(DataError, match=match):
+        load_compas(test_fraction=tf)

