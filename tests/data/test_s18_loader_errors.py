@@ -258,3 +258,15 @@ def test_compas_test_fraction_that_empties_a_split(tf, match):
 
     with pytest.raises(DataError, match=match):
         load_compas(test_fraction=tf)
+
+
+def test_cache_folder_that_cannot_be_created_is_a_data_error(tmp_path, monkeypatch):
+    """PAPERWORKS_CACHE under a file: `paperworks run fmd` said "internal error: NotADirectoryError"."""
+    from paperworks.data import cache_dir
+
+    (tmp_path / "afile").write_text("x")
+    monkeypatch.setenv("PAPERWORKS_CACHE", str(tmp_path / "afile" / "cache"))
+    with pytest.raises(DataError, match="cannot create the cache folder .*afile/cache/datasets.*PAPERWORKS_CACHE"):
+        cache_dir("datasets")
+    with pytest.raises(DataError, match="PAPERWORKS_CACHE"):
+        images._cached("k", lambda: {"a": np.zeros(1)})

@@ -119,5 +119,9 @@ def cache_dir(*parts: str) -> Path:
     """Writable cache folder for parsed arrays ($PAPERWORKS_CACHE or ~/.cache/paperworks)."""
     root = Path(os.environ.get("PAPERWORKS_CACHE", Path.home() / ".cache" / "paperworks"))
     d = root.joinpath(*parts)
-    d.mkdir(parents=True, exist_ok=True)
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+    except OSError as e:   # a bare NotADirectoryError / PermissionError, which the CLI calls an internal error
+        raise DataError(f"cannot create the cache folder '{d}' ({type(e).__name__}: {e.strerror or e}); set "
+                        f"PAPERWORKS_CACHE to a writable folder") from None
     return d
