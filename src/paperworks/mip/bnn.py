@@ -44,9 +44,12 @@ def _check_data(X, y):
     y = np.asarray(y)
     if X.ndim != 2 or y.shape != (X.shape[0],):
         raise DataError(f"BNN: expected X [N, d] and y [N] (got {X.shape} and {y.shape})")
+    if X.shape[0] == 0:   # was numpy's "zero-size array to reduction operation maximum"
+        raise DataError("BNN: no training samples (X has 0 rows)")
     if not np.isfinite(X).all():
         raise DataError("BNN: X contains NaN or inf")
-    if np.abs(X).max() > 1 + 1e-12:
+    # initial=0: a network without inputs (X [N, 0], only biases) is valid; max() of its empty X raised
+    if np.abs(X).max(initial=0.0) > 1 + 1e-12:
         raise DataError(f"BNN: inputs must lie in [-1, 1] (bounded data is the tameness precondition; "
                         f"max |x| = {np.abs(X).max():g})")
     if not np.isin(y, (0, 1)).all():
@@ -177,7 +180,9 @@ class _StepSTE(torch.autograd.Function):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return (a >= 0).to(a.dtype)
+        # the tie tolerance of bnn_forward and the MILP: 0.3 - 0.1 - 0.2 is -2.8e-17 in floats, a step of 1 in
+        # exact arithmetic; with (a >= 0) the STE counted 1 error for weights that make 0 (bnn_errors)
+        return (a >= -1e-12).to(a.dtype)
 
     @staticmethod
     def backward(ctx, g):
@@ -224,7 +229,7 @@ def train_bnn_ste(X, y, hidden: int, *, epochs: int = 500, lr: float = 1e-2, see
         Hh = _StepSTE.apply(Xt @ q[0].T + q[1])
         o = Hh @ q[2] + q[3]
         loss = ste_surrogate_loss(o, yt)
-        err = int(((o.detach() >= 0).to(torch.float64) != yt).sum())
+        err = int(((o.detach() >= -1e-12).to(torch.float64) != yt).sum())   # bnn_forward's output rule
         if err < best:
             best, best_w = err, BNNWeights(*(t.detach().numpy().copy() for t in q[:3]), float(q[3].detach()))
         opt.zero_grad()

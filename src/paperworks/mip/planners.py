@@ -115,6 +115,21 @@ def _check_query(who: str, x0, goal, cost: "PlanCost", T: int, nu: int, warm=Non
     return x0, goal, warm
 
 
+def _check_settings(who: str, ints: dict, floats: dict) -> None:
+    """One clear error for a planner setting that would silently degrade the search: ints (name -> (value,
+    minimum)), floats (name -> (value, strictly positive?)), each float finite. MPPI with lam = 0, < 0 or NaN
+    weighted the samples by NaN or towards the highest cost and kept its first round only; CEM with one elite
+    (elites=1 or samples=1) refit a NaN std; GD with steps=-1 returned a random plan of cost inf; samples=0 /
+    restarts=0 failed with an IndexError."""
+    for k, (v, lo) in ints.items():
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
+            raise ValueError(f"{who}: {k} must be an integer >= {lo} (got {v!r})")
+    for k, (v, strict) in floats.items():
+        ok = isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and math.isfinite(v)
+        if not ok or v < 0 or (strict and v == 0):
+            raise ValueError(f"{who}: {k} must be a finite number {'>' if strict else '>='} 0 (got {v!r})")
+
+
 def rollout_cost(step, x0, U, goal, cost: PlanCost):
     """Cost of action sequences U [B, T, nu] from x0 [nx] under the torch dynamics; returns [B]."""
     B, T, _ = U.shape
@@ -282,6 +297,8 @@ class MPPIPlanner(_Sampler):
     sequence, exponentially weighted by cost with temperature lambda; ``iters`` refinement rounds."""
 
     def __init__(self, step, u_lo, u_hi, T, cost, *, samples=256, iters=5, sigma=0.5, lam=0.01, seed=0):
+        _check_settings("MPPIPlanner", {"samples": (samples, 1), "iters": (iters, 0)},
+                        {"sigma": (sigma, False), "lam": (lam, True)})
         super().__init__(step, u_lo, u_hi, T, cost, seed=seed)
         self.samples, self.iters, self.lam = samples, iters, lam
         self.sigma = sigma * (self.u_hi - self.u_lo) / 2
@@ -313,6 +330,9 @@ class CEMPlanner(_Sampler):
     lowest costs; of equal costs the earlier samples)."""
 
     def __init__(self, step, u_lo, u_hi, T, cost, *, samples=256, iters=5, elites=25, sigma=0.5, seed=0):
+        # the std refit to the elites needs two of them (min(elites, samples) are used)
+        _check_settings("CEMPlanner", {"samples": (samples, 2), "iters": (iters, 0), "elites": (elites, 2)},
+                        {"sigma": (sigma, False)})
         super().__init__(step, u_lo, u_hi, T, cost, seed=seed)
         self.samples, self.iters, self.elites = samples, iters, elites
         self.sigma0 = sigma * (self.u_hi - self.u_lo) / 2
@@ -344,6 +364,7 @@ class GDPlanner(_Sampler):
     are projected back onto the box after every step. The best restart is returned."""
 
     def __init__(self, step, u_lo, u_hi, T, cost, *, restarts=5, steps=50, lr=0.05, seed=0):
+        _check_settings("GDPlanner", {"restarts": (restarts, 1), "steps": (steps, 0)}, {"lr": (lr, True)})
         super().__init__(step, u_lo, u_hi, T, cost, seed=seed)
         self.restarts, self.steps, self.lr = restarts, steps, lr
 
