@@ -10,9 +10,11 @@ Every piece is affine, so a ReLU network with 2 hidden ReLUs represents it exact
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from paperworks.core.errors import DataError
+from paperworks.core.errors import ConfigError, DataError
 from paperworks.envs.base import Env
 
 __all__ = ["PWAPushEnv"]
@@ -24,6 +26,9 @@ class PWAPushEnv(Env):
 
     def __init__(self, wall: float = 3.0):
         self.wall = float(wall)
+        if math.isnan(self.wall) or self.wall == -math.inf:
+            # NaN made every state after a push NaN; +inf is a line without a wall
+            raise ConfigError(f"PWAPushEnv: wall must be a number or +inf (got {wall!r})")
         self.u_lo, self.u_hi = np.array([-1.0]), np.array([1.0])
         self.x = np.zeros(2)
 
