@@ -270,3 +270,15 @@ def test_cache_folder_that_cannot_be_created_is_a_data_error(tmp_path, monkeypat
         cache_dir("datasets")
     with pytest.raises(DataError, match="PAPERWORKS_CACHE"):
         images._cached("k", lambda: {"a": np.zeros(1)})
+
+
+def test_fashion_mnist_label_out_of_range_is_named_as_such(tmp_path, monkeypatch):
+    """A label 10 in a copy with the right shapes was reported as "unexpected shapes x(20, 28, 28) y(20,)"."""
+    monkeypatch.setenv("PAPERWORKS_CACHE", str(tmp_path / "cache"))
+    root = tmp_path / "fm"
+    root.mkdir()
+    for prefix, n in (("train", 60000), ("t10k", 10000)):
+        _idx_gz(root / f"{prefix}-labels-idx1-ubyte.gz", np.arange(n) % 11)          # 0..10
+        _idx_gz(root / f"{prefix}-images-idx3-ubyte.gz", np.zeros((n, 28, 28)))
+    with pytest.raises(DataError, match=r"fashion_mnist train: labels must lie in 0\.\.9 \(got 0\.\.10\)"):
+        load_fashion_mnist(root=str(root))

@@ -49,8 +49,10 @@ class SafeNumpyUnpickler(pickle.Unpickler):
 
 
 def _check_split(name, x, y, n, n_classes=10):
-    if x.shape != (n, 28, 28) or y.shape != (n,) or y.min() < 0 or y.max() >= n_classes:
+    if x.shape != (n, 28, 28) or y.shape != (n,):
         raise DataError(f"{name}: unexpected shapes x{x.shape} y{y.shape} (expected ({n},28,28) and ({n},))")
+    if y.min() < 0 or y.max() >= n_classes:   # it was reported as "unexpected shapes", naming the right shapes
+        raise DataError(f"{name}: labels must lie in 0..{n_classes - 1} (got {int(y.min())}..{int(y.max())})")
 
 
 def _cached(key: str, build):
