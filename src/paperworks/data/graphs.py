@@ -213,8 +213,9 @@ def b3db_bbbp(max_molecules: int | None = None, max_atoms: int | None = None, se
 
     y = 1 for BBB+, 0 for BBB-. ``max_atoms`` drops molecules with more heavy atoms (like the official
     DiffPool code drops graphs above max_nodes); ``max_molecules`` draws a class-stratified random subset
-    (seeded) before parsing. Two of the 7,807 SMILES (both with a ``[C+](O)`` cation) do not parse in RDKit and
-    are dropped, so the full set has 7,805 graphs.
+    (seeded) before parsing. Subsets of different sizes are drawn independently, so they are not nested (the
+    100 and the 200 of seed 0 share 6 molecules). Two of the 7,807 SMILES (both with a ``[C+](O)`` cation) do
+    not parse in RDKit and are dropped, so the full set has 7,805 graphs.
     """
     import pandas as pd
 
