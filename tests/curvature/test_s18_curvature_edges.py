@@ -268,3 +268,29 @@ def test_batch_norm_without_running_statistics_is_refused_in_eval_mode_too():
             with pytest.raises(PaperworksError, match="track_running_stats"):
                 influence_scores(m, _ce, (x, y), lambda mod: _ce(mod, (x[:3], y[:3])), params="3", damping=0.1,
                                  solver="exact")
+
+
+def test_a_dict_mixing_tensors_and_constants_is_named():
+    """{'x': X, 'y': y, 'w': 0.5} was counted as 7 samples by its tensors, then slicing it failed with KeyError: 0
+    (hvp, influence_scores); the tuple case was already one DataError. A dict of tensors still works."""
+    from paperworks.core.errors import DataError
+    from paperworks.curvature import n_samples
+    from paperworks.influence import influence_scores
+
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(7, 3, generator=g, dtype=DT), torch.randint(0, 2, (7,), generator=g)
+    m = nn.Linear(3, 2).double()
+
+    def loss(mod, b):
+        return F.cross_entropy(mod(b["x"]), b["y"]) * b.get("w", 1.0)
+
+    bad = {"x": x, "y": y, "w": 0.5}
+    with pytest.raises(DataError, match="w: float"):
+        n_samples(bad)
+    with pytest.raises(DataError, match="only tensors"):
+        hvp(m, loss, bad, torch.ones(8, dtype=DT))
+    with pytest.raises(DataError, match="only tensors"):
+        influence_scores(m, loss, bad, lambda mod: loss(mod, bad), damping=0.1)
+    good = {"x": x, "y": y}
+    torch.testing.assert_close(hvp(m, loss, good, torch.ones(8, dtype=DT), batch_size=3),
+                               hvp(m, _ce, (x, y), torch.ones(8, dtype=DT)), rtol=0, atol=1e-15)

@@ -132,6 +132,11 @@ def n_samples(data: Any) -> int:
     if isinstance(data, torch.Tensor):
         return int(data.shape[0])
     if isinstance(data, Mapping):
+        other = [f"{k}: {type(v).__name__}" for k, v in data.items() if not isinstance(v, torch.Tensor)]
+        if other and len(other) < len(data):
+            # {'x': X, 'y': y, 'w': 0.5} was counted by its tensors, then slicing it failed with KeyError: 0
+            raise DataError(f"a dict of data must hold only tensors (batch-first) (got {', '.join(other)}); pass "
+                            "constants through loss_fn instead")
         ns = {int(v.shape[0]) for v in data.values() if isinstance(v, torch.Tensor)}
     elif isinstance(data, (tuple, list)) and data and all(isinstance(v, torch.Tensor) for v in data):
         ns = {int(v.shape[0]) for v in data}
