@@ -32,6 +32,12 @@ class MultiHeadAttention(nn.Module):
 
     def __init__(self, d_model: int, n_heads: int, dropout: float = 0.0, bias: bool = True):
         super().__init__()
+        # n_heads = 0 / d_model = 0 failed as ZeroDivisionError, n_heads < 0 only at the first forward, a negative
+        # dropout in training as torch's "do not support dropout > 0"
+        if not (d_model >= 1 and n_heads >= 1):
+            raise ValueError(f"MultiHeadAttention: d_model and n_heads must be >= 1 (got {d_model}, {n_heads})")
+        if not 0.0 <= dropout <= 1.0:
+            raise ValueError(f"MultiHeadAttention: dropout must be in [0, 1] (got {dropout})")
         if d_model % n_heads != 0:
             raise ValueError(f"MultiHeadAttention: d_model ({d_model}) must be divisible by n_heads ({n_heads})")
         self.d_model, self.n_heads, self.d_k = d_model, n_heads, d_model // n_heads
