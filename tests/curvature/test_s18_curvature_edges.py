@@ -294,3 +294,17 @@ def test_a_dict_mixing_tensors_and_constants_is_named():
     good = {"x": x, "y": y}
     torch.testing.assert_close(hvp(m, loss, good, torch.ones(8, dtype=DT), batch_size=3),
                                hvp(m, _ce, (x, y), torch.ones(8, dtype=DT)), rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("solver", ["kfac", "ekfac", "cg", "lissa"])
+def test_a_precomputed_hessian_with_another_solver_is_refused(solver):
+    """solver='kfac' / 'ekfac' returned before the check of 'hessian': the given matrix was ignored silently
+    (cg / lissa were already refused)."""
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(7, 3, generator=g, dtype=DT), torch.randint(0, 2, (7,), generator=g)
+    m = nn.Linear(3, 2).double()
+    with pytest.raises(PaperworksError, match="needs solver='exact'"):
+        InverseHVP(m, _ce, (x, y), damping=0.1, solver=solver, hessian=torch.eye(8, dtype=DT))
+    H = torch.eye(8, dtype=DT)
+    torch.testing.assert_close(InverseHVP(m, _ce, (x, y), damping=1.0, solver="exact", hessian=H).solve(
+        torch.ones(8, dtype=DT)), torch.full((8,), 0.5, dtype=DT))

@@ -382,6 +382,9 @@ class InverseHVP:
         self._H = None
         self._factor = None
         self._kfac = None
+        if hessian is not None and solver != "exact":
+            # the K-FAC branch below returned before the check further down: the matrix was ignored silently
+            raise PaperworksError(f"InverseHVP: a precomputed 'hessian' needs solver='exact' (got {solver!r})")
         if solver in ("kfac", "ekfac"):
             from paperworks.curvature.kfac import KFAC
 
