@@ -30,3 +30,12 @@ def test_valid_pushing_settings_still_push():
     env = PushingEnv(max_step=0.3, substeps=10, dt=0.1, friction_damping=1e-4)
     env.reset([-2.0, 0.0, 0.0, 0.0])
     np.testing.assert_allclose(env.step([0.3, 0.0])[:2], [-1.7, 0.0], atol=1e-6)
+
+
+def test_collect_transitions_names_a_bad_rng():
+    from paperworks.envs import collect_transitions
+
+    with pytest.raises(ConfigError, match="rng must be a numpy Generator"):   # was AttributeError on 'uniform'
+        collect_transitions(PWAPushEnv(), 5, 0)
+    X, U, Y = collect_transitions(PWAPushEnv(), 5, np.random.default_rng(0))
+    assert X.shape == (5, 2) and U.shape == (5, 1) and Y.shape == (5, 2)

@@ -47,6 +47,9 @@ def collect_transitions(env: Env, n: int, rng: np.random.Generator, episode_len:
         raise ConfigError(f"collect_transitions: n must be an integer >= 1 (got {n!r})")
     if isinstance(episode_len, bool) or int(episode_len) != episode_len or episode_len < 1:
         raise ConfigError(f"collect_transitions: episode_len must be an integer >= 1 (got {episode_len!r})")
+    if not isinstance(rng, (np.random.Generator, np.random.RandomState)):   # an int seed: "'int' object has no
+        raise ConfigError(f"collect_transitions: rng must be a numpy Generator, e.g. np.random.default_rng(seed) "
+                          f"(got {type(rng).__name__})")                    # attribute 'uniform'"
     n, episode_len = int(n), int(episode_len)
     X = np.zeros((n, env.nx))
     U = np.zeros((n, env.nu))

@@ -62,10 +62,14 @@ def network_layers(net) -> list[AffineLayer]:
         return list(net.mip_layers())
     import torch.nn as nn
 
+    def flat(seq):   # nested Sequentials (blocks) are one chain of modules
+        for m in seq:
+            yield from (flat(m) if isinstance(m, nn.Sequential) else (m,))
+
     if isinstance(net, nn.Linear):
         mods = [net]
     elif isinstance(net, nn.Sequential):
-        mods = list(net)
+        mods = list(flat(net))
     else:
         raise UnsupportedLayerError(f"network_layers: expected nn.Sequential, nn.Linear or an object with "
                                     f"mip_layers() (got {type(net).__name__})")
@@ -79,6 +83,8 @@ def network_layers(net) -> list[AffineLayer]:
                 W, b = W @ pending[0], W @ pending[1] + b
             pending = (W, b)
         elif isinstance(m, nn.ReLU):
+            if pending is None and layers and (layers[-1].kinds == RELU).all():
+                continue   # relu(relu(z)) = relu(z)
             if pending is None:
                 raise UnsupportedLayerError(f"network_layers: ReLU at position {pos} does not follow a Linear "
                                             f"layer")
