@@ -50,7 +50,9 @@ class MILPResult:
     """Outcome of one solve.
 
     status: ``optimal`` (proved to the requested gap), ``feasible`` (limit hit with an incumbent),
-    ``infeasible``, ``unbounded``, ``no_solution`` (limit hit without incumbent) or ``error``.
+    ``infeasible``, ``unbounded`` (a feasible point exists and the objective has no lower bound), ``no_solution``
+    (limit hit without incumbent; also an 'infeasible or unbounded' or presolve-infeasible verdict that the
+    backend's check could not settle within its limits, explained in ``raw_status``) or ``error``.
     ``x`` is None unless a solution exists. ``bound`` is the best proved lower bound (min problems),
     ``gap`` = (objective - bound) / max(|objective|, 1e-10). ``incumbents`` lists (seconds, objective)
     for every improving solution reported by the solver. For LPs, ``row_duals`` and ``col_duals`` are the
