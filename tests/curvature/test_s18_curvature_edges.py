@@ -308,3 +308,18 @@ def test_a_precomputed_hessian_with_another_solver_is_refused(solver):
     H = torch.eye(8, dtype=DT)
     torch.testing.assert_close(InverseHVP(m, _ce, (x, y), damping=1.0, solver="exact", hessian=H).solve(
         torch.ones(8, dtype=DT)), torch.full((8,), 0.5, dtype=DT))
+
+
+@pytest.mark.parametrize("call", ["cg", "pcg", "lissa"])
+def test_nan_right_hand_side_of_cg_and_lissa_is_named(call):
+    """Called directly (as fmd's Newton steps call conjugate_gradient), CG blamed the Hessian for a NaN right-hand
+    side ("Hessian-vector product is NaN/inf ... increase damping"), preconditioned CG too ("the residual
+    overflowed"), LiSSA called it a divergence ("scale too small"). InverseHVP.solve already named it."""
+    from paperworks.curvature import conjugate_gradient
+
+    b = torch.tensor([1.0, float("nan"), 1.0], dtype=DT)
+    f = {"cg": lambda: conjugate_gradient(lambda v: _H @ v, b),
+         "pcg": lambda: conjugate_gradient(lambda v: _H @ v, b, M=lambda r: r),
+         "lissa": lambda: lissa(lambda v: _H @ v, b)}[call]
+    with pytest.raises(PaperworksError, match="right-hand side contains NaN"):
+        f()

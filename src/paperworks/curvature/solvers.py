@@ -110,6 +110,14 @@ def solve_dense(H: torch.Tensor | None, v: torch.Tensor, damping: float | str = 
     return _finite(x.to(out_dtype), who), d
 
 
+def _finite_rhs(b: torch.Tensor, who: str) -> None:
+    """A NaN/inf right-hand side is the caller's, not the Hessian's: CG and LiSSA blamed the curvature for it
+    ("Hessian-vector product is NaN/inf ... increase damping", "the series diverged ... scale too small")."""
+    if not torch.isfinite(b).all():
+        raise PaperworksError(f"{who}: the right-hand side contains NaN/inf ({int((~torch.isfinite(b)).sum())} "
+                              "entries); check the vector to solve for")
+
+
 _CG_NONPOSITIVE = ("raise", "stop")
 _CG_MAX_ITER = ("raise", "return")
 
@@ -154,6 +162,7 @@ def conjugate_gradient(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tenso
     # converge in -5 iterations ... increase damping"); 0 / None = the default 10 P
     if not is_real(tol, 0.0):
         raise PaperworksError(f"{who}: tol must be a finite number >= 0 (got {tol!r})")
+    _finite_rhs(b, who)
     if max_iter is not None:
         from paperworks.core.config import check_int
 
@@ -310,6 +319,7 @@ def lissa(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tensor, damping: f
     depth = check_int("depth", depth, 1, where=who)
     if not is_real(tol, 0.0):
         raise PaperworksError(f"{who}: tol must be a finite number >= 0 (got {tol!r})")
+    _finite_rhs(b, who)
     if scale is None:
         scale = 1.05 * (top_eigenvalue(A, b.numel(), b.dtype) + damping)
     elif not is_real(scale, 0.0, open_low=True):
