@@ -323,3 +323,24 @@ def test_nan_right_hand_side_of_cg_and_lissa_is_named(call):
          "lissa": lambda: lissa(lambda v: _H @ v, b)}[call]
     with pytest.raises(PaperworksError, match="right-hand side contains NaN"):
         f()
+
+
+def test_a_param_subset_of_another_model_is_refused():
+    """A ParamSubset built on model b and passed with model a was used as given: hvp gave 0, InverseHVP v / damping
+    (10 for damping 0.1), influence_scores all zeros, silently. A subset of the model's own submodule still works."""
+    from paperworks.influence import influence_scores
+
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(7, 3, generator=g, dtype=DT), torch.randint(0, 2, (7,), generator=g)
+    a, b = nn.Linear(3, 2).double(), nn.Linear(3, 2).double()
+    psb = select_params(b)
+    v = torch.ones(8, dtype=DT)
+    for f in (lambda: hvp(a, _ce, (x, y), v, params=psb),
+              lambda: InverseHVP(a, _ce, (x, y), params=psb, damping=0.1).solve(v),
+              lambda: influence_scores(a, _ce, (x, y), lambda m: _ce(m, (x, y)), params=psb, damping=0.1)):
+        with pytest.raises(PaperworksError, match="not parameters of this model"):
+            f()
+    net = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2)).double()
+    sub = select_params(net[2])          # names relative to the submodule, tensors of the model
+    torch.testing.assert_close(hvp(net, _ce, (x, y), torch.ones(10, dtype=DT), params=sub),
+                               hvp(net, _ce, (x, y), torch.ones(10, dtype=DT), params="2"), rtol=0, atol=0)

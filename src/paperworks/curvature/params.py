@@ -84,6 +84,14 @@ def select_params(model: nn.Module, params: Any = None) -> ParamSubset:
     iterable of names, prefixes or parameter tensors.
     """
     if isinstance(params, ParamSubset):
+        if isinstance(model, nn.Module):
+            # a subset built on another module was used as given: the loss does not reach its tensors, so every
+            # HVP was 0 and InverseHVP returned v / damping (influence scores of 0), without a word
+            own = {id(p) for p in model.parameters()}
+            foreign = [n for n, t in zip(params.names, params.tensors) if id(t) not in own]
+            if foreign:
+                raise PaperworksError(f"select_params: the ParamSubset holds {', '.join(foreign)}, not parameters of "
+                                      "this model (built on another module?)")
         return params
     if not isinstance(model, nn.Module):
         raise PaperworksError(f"select_params: 'model' must be a torch.nn.Module (got {type(model).__name__})")
