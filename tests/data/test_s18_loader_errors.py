@@ -282,3 +282,24 @@ def test_fashion_mnist_label_out_of_range_is_named_as_such(tmp_path, monkeypatch
         _idx_gz(root / f"{prefix}-images-idx3-ubyte.gz", np.zeros((n, 28, 28)))
     with pytest.raises(DataError, match=r"fashion_mnist train: labels must lie in 0\.\.9 \(got 0\.\.10\)"):
         load_fashion_mnist(root=str(root))
+
+
+@pytest.mark.parametrize("protocol", [2, 4, 5])
+def test_numpy_pickles_of_every_protocol_are_read(tmp_path, protocol):
+    """A protocol-5 pickle (Python 3.14's default) of plain arrays was refused by both restricted unpicklers as
+    "not a numpy array" (numpy rebuilds such arrays with numpy._core.numeric._frombuffer), and a protocol-2 pickle
+    written by Python 3 by SafeNumpyUnpickler (it rebuilds bytes with _codecs.encode)."""
+    import io
+    import pickle
+
+    from paperworks.data.cifar import read_python_batch
+    from paperworks.data.images import SafeNumpyUnpickler
+
+    x = np.random.default_rng(0).integers(0, 256, (4, 3072), dtype=np.uint8)
+    p = tmp_path / "data_batch_1"
+    p.write_bytes(pickle.dumps({b"data": x, b"labels": [1, 2, 3, 4]}, protocol=protocol))
+    a, y = read_python_batch(p)
+    assert np.array_equal(a.reshape(4, -1), x) and y.tolist() == [1, 2, 3, 4]
+    parts = (x.astype(np.float32) / 256, np.arange(4))
+    back = SafeNumpyUnpickler(io.BytesIO(pickle.dumps(parts, protocol=protocol))).load()
+    assert all(np.array_equal(u, v) and u.dtype == v.dtype for u, v in zip(back, parts))

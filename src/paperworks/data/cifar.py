@@ -39,6 +39,8 @@ class RestrictedUnpickler(pickle.Unpickler):
         ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
         # protocol-2 pickles written by Python 3 rebuild bytes with _codecs.encode(str, "latin1"): harmless
         ("_codecs", "encode"),
+        # protocol 5 (Python 3.14's default) rebuilds an array as frombuffer(bytes, dtype).reshape(shape): harmless
+        ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),
     }
 
     def find_class(self, module: str, name: str):

@@ -37,6 +37,9 @@ class SafeNumpyUnpickler(pickle.Unpickler):
         ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
         ("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "scalar"),
         ("numpy._core.multiarray", "scalar"),
+        # protocol 5 (Python 3.14's default) rebuilds an array as frombuffer(bytes, dtype).reshape(shape), and
+        # protocol-2 pickles written by Python 3 rebuild bytes with _codecs.encode(str, "latin1"): both harmless
+        ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"), ("_codecs", "encode"),
     }
 
     def find_class(self, module: str, name: str):
