@@ -33,6 +33,8 @@ restored afterwards, so a model being trained can be decoded between training st
 from __future__ import annotations
 
 import functools
+import math
+import operator
 
 import torch
 
@@ -55,11 +57,27 @@ def _in_eval_mode(search):
 
 def max_lengths(src: torch.Tensor, pad_id: int, max_len_a: float = 1.0, max_len_b: int = 50,
                 src_padding_mask: torch.Tensor | None = None) -> torch.Tensor:
-    """Per-sentence output limit ``a * |x| + b`` (paper: ``|x| + 50``) -> int64 ``[B]``."""
+    """Per-sentence output limit ``a * |x| + b`` (paper: ``|x| + 50``), at least 1 -> int64 ``[B]``."""
+    for name, v in (("max_len_a", max_len_a), ("max_len_b", max_len_b)):
+        # NaN / inf (and a limit beyond int64) became a limit of 1 through the int64 cast: one-token outputs
+        if not _finite(v) or abs(float(v)) > 2 ** 52:
+            raise ValueError(f"max_lengths: {name} must be a finite number of magnitude <= 2**52 (got {v!r})")
     if src_padding_mask is None:
         src_padding_mask = src == pad_id
     n = (~src_padding_mask).sum(1).to(torch.float64)
-    return (max_len_a * n + max_len_b).floor().to(torch.int64).clamp(min=1)
+    limit = (max_len_a * n + max_len_b).floor()
+    if limit.numel() and float(limit.max()) > 2 ** 52:
+        raise ValueError(f"max_lengths: the length limit max_len_a * |x| + max_len_b = {float(limit.max()):.6g} is "
+                         f"too large (max_len_a={max_len_a!r}, max_len_b={max_len_b!r})")
+    return limit.to(torch.int64).clamp(min=1)
+
+
+def _finite(v) -> bool:
+    """A real number (int, float, numpy or 0-d tensor scalar) that is finite."""
+    try:
+        return math.isfinite(float(v))
+    except (TypeError, ValueError, RuntimeError):
+        return False
 
 
 def _check(src, src_padding_mask=None):
@@ -118,8 +136,16 @@ def beam_search(model, src: torch.Tensor, beam_size: int = 4, alpha: float = 0.6
     code, default), ``"first_k"`` (fairseq-like) or ``"never"`` (bound's search run to the length limit);
     see the module docstring."""
     _check(src, src_padding_mask)
-    if beam_size < 1:
-        raise ValueError(f"beam_search: beam_size must be >= 1 (got {beam_size})")
+    try:
+        k = operator.index(beam_size)
+    except TypeError:   # 2.5 failed deep inside (repeat_interleave)
+        k = 0
+    if k < 1:
+        raise ValueError(f"beam_search: beam_size must be an integer >= 1 (got {beam_size!r})")
+    beam_size = k
+    # NaN / inf gave a silent result: lp(1) = 1 ** NaN = 1 and NaN for longer hypotheses
+    if not _finite(alpha):
+        raise ValueError(f"beam_search: alpha must be a finite number (got {alpha!r})")
     if stop not in STOP_RULES:
         raise ValueError(f"beam_search: stop must be one of {', '.join(STOP_RULES)} (got {stop!r})")
     first_k = stop == "first_k"
