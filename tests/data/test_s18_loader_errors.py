@@ -303,3 +303,40 @@ def test_numpy_pickles_of_every_protocol_are_read(tmp_path, protocol):
     parts = (x.astype(np.float32) / 256, np.arange(4))
     back = SafeNumpyUnpickler(io.BytesIO(pickle.dumps(parts, protocol=protocol))).load()
     assert all(np.array_equal(u, v) and u.dtype == v.dtype for u, v in zip(back, parts))
+
+
+def _acm_npz(tmp_path):
+    from paperworks.data.hetero import make_academic_hetero, save_hetero_npz
+
+    d = make_academic_hetero(n_papers=60, n_authors=30, n_subjects=6, n_terms=20, vocab=30, seed=0)
+    return save_hetero_npz(d, tmp_path / "acm.npz", "paper")
+
+
+@pytest.mark.parametrize("damage", ["truncated", "corrupt_member"])
+def test_hetero_npz_damaged_is_one_data_error(tmp_path, damage):
+    p = _acm_npz(tmp_path)
+    good = p.read_bytes()
+    if damage == "truncated":                                  # BadZipFile from np.load before
+        p.write_bytes(good[: len(good) * 2 // 3])
+    else:                                                      # zip directory intact, a member's data garbled
+        mid = len(good) // 3
+        p.write_bytes(good[:mid] + bytes(b ^ 0x5A for b in good[mid:mid + 64]) + good[mid + 64:])
+    with pytest.raises(DataError, match="acm.npz"):
+        load_hetero_folder("acm", tmp_path)
+
+
+@pytest.mark.parametrize("edit", ["out_of_range", "one_row"])
+def test_hetero_npz_bad_edge_index_is_refused_at_load(tmp_path, edit):
+    """An edge index beyond its node type, or an edge_index of shape [1, E], was loaded silently."""
+    p = _acm_npz(tmp_path)
+    with np.load(p) as z:
+        a = {k: z[k] for k in z.files}
+    k = "edge_index__paper__pa__author"
+    a[k] = a[k].copy()
+    if edit == "out_of_range":
+        a[k][1, 0] = 10 ** 6
+    else:
+        a[k] = a[k][:1]
+    np.savez(p, **a)
+    with pytest.raises(DataError, match=r"acm.npz': .*edge_index of \('paper', 'pa', 'author'\)"):
+        load_hetero_folder("acm", tmp_path)

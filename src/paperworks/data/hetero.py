@@ -234,20 +234,29 @@ def _read_npz(path: Path):
         raise DataError(f"'{path}' is not a readable npz file ({e})") from None
     if magic != b"PK\x03\x04":          # an npz is a zip archive; numpy would call any other file "pickled"
         raise DataError(f"'{path}' is not an npz archive (it does not start with the zip signature)")
+    import zipfile
+    import zlib
+
     try:
         z = np.load(path, allow_pickle=False)
     except ValueError as e:
         raise DataError(f"'{path}' holds pickled objects, which paperworks never loads ({e})") from None
-    except (OSError, EOFError) as e:
-        raise DataError(f"'{path}' is not a readable npz file ({e})") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as e:   # BadZipFile: a truncated archive
+        raise DataError(f"'{path}' is not a readable npz file ({type(e).__name__}: {e})") from None
     try:
         data, target = _npz_to_hetero(z, path)
     except DataError:
         raise
     except ValueError as e:   # object arrays: np.load refuses them without allow_pickle
         raise DataError(f"'{path}' holds pickled objects, which paperworks never loads ({e})") from None
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as e:   # a truncated / corrupt member
+        raise DataError(f"'{path}' is not a readable npz file ({type(e).__name__}: {e})") from None
     finally:
         z.close()
+    # edge indices outside their node types' ranges, or not [2, E], were loaded silently
+    from paperworks.graphs.hetero import check_hetero
+
+    check_hetero(data, target=target, where=f"'{path}'")
     data.target = target
     return data
 
