@@ -340,3 +340,13 @@ def test_hetero_npz_bad_edge_index_is_refused_at_load(tmp_path, edit):
     np.savez(p, **a)
     with pytest.raises(DataError, match=r"acm.npz': .*edge_index of \('paper', 'pa', 'author'\)"):
         load_hetero_folder("acm", tmp_path)
+
+
+def test_fortunes_categories_string_and_test_fraction_string(tmp_path):
+    for cat, body in (("a", "x\n%\ny\n%\nz\n"), ("b", "u\n%\nv\n%\nw\n")):
+        (tmp_path / cat).write_text(body)
+    assert load_fortunes(("a", "b"), root=str(tmp_path))["classes"] == ("a", "b")
+    with pytest.raises(DataError, match="must be a list of category names .*'ab'"):   # read as ('a', 'b') before
+        load_fortunes("ab", root=str(tmp_path))
+    with pytest.raises(DataError, match="test_fraction"):                              # TypeError before
+        load_fortunes(("a", "b"), test_fraction="0.2", root=str(tmp_path))

@@ -53,10 +53,13 @@ def load_fortunes(categories=DEFAULT_CATEGORIES, test_fraction: float = 0.2, see
     The split is stratified: class c puts round(test_fraction * n_c) of its records, chosen by
     ``numpy.random.default_rng(seed)``, in the test set.
     """
+    if isinstance(categories, str):   # it was split into letters: "no category 'c'"
+        raise DataError(f"load_fortunes: 'categories' must be a list of category names (got the string "
+                        f"{categories!r})")
     categories = tuple(categories)
     if len(categories) < 2 or len(set(categories)) != len(categories):
         raise DataError(f"load_fortunes: need >= 2 distinct categories (got {list(categories)})")
-    if not (0 < test_fraction < 1):
+    if isinstance(test_fraction, (bool, str)) or not (0 < test_fraction < 1):   # a str was a TypeError
         raise DataError(f"load_fortunes: 'test_fraction' must be in (0, 1) (got {test_fraction!r})")
     base = Path(root) if root is not None else None
     if base is None:
