@@ -166,6 +166,14 @@ def label_smoothed_cross_entropy(logits: torch.Tensor, target: torch.Tensor, eps
     logp = F.log_softmax(logits, dim=-1)
     keep = torch.ones_like(target, dtype=torch.bool) if ignore_index is None else target != ignore_index
     safe_target = torch.where(keep, target, torch.zeros_like(target))
+    V = logits.shape[-1]
+    # an id outside the vocabulary failed in gather as "index 7 is out of bounds for dimension 2 with size 7"
+    # (not checked under torch.func transforms, e.g. vmap for per-sample losses: no data-dependent branch there)
+    outside = None if torch._C._are_functorch_transforms_active() else keep & ((target < 0) | (target >= V))
+    if outside is not None and bool(outside.any()):
+        bad = target[outside]
+        raise ValueError(f"label_smoothed_cross_entropy: target holds class ids outside [0, {V}) (the logits' last "
+                         f"dimension): {sorted(set(bad.tolist()))[:5]}")
     nll = -logp.gather(-1, safe_target.unsqueeze(-1)).squeeze(-1)
     smooth = -logp.mean(dim=-1)
     loss = ((1.0 - epsilon) * nll + epsilon * smooth) * keep
