@@ -467,7 +467,9 @@ def latest_checkpoint(directory: str | os.PathLike) -> Path | None:
 
 
 def average_checkpoints(paths: list[str | os.PathLike]) -> dict[str, torch.Tensor]:
-    """Element-wise mean of the model weights of several checkpoints (Vaswani et al. 2017, Sec. 6.1)."""
+    """Element-wise mean of the model weights of several checkpoints (Vaswani et al. 2017, Sec. 6.1): floating
+    tensors averaged in float64 and cast back to the first checkpoint's dtype, integer buffers taken from the first
+    checkpoint. Every checkpoint must hold the same names with the same shapes (else one CheckpointError)."""
     from safetensors.torch import load_file
 
     if not paths:
@@ -479,6 +481,10 @@ def average_checkpoints(paths: list[str | os.PathLike]) -> dict[str, torch.Tenso
         if acc and set(sd) != set(acc):
             raise CheckpointError(f"average_checkpoints: '{p}' holds other parameters than '{paths[0]}'")
         for k, v in sd.items():
+            if k in acc and v.shape != acc[k].shape:
+                # += would broadcast a [1] tensor into a [3] one silently (or fail with torch's broadcast error)
+                raise CheckpointError(f"average_checkpoints: '{k}' has shape {list(v.shape)} in '{p}' but "
+                                      f"{list(acc[k].shape)} in '{paths[0]}'")
             if k not in acc:
                 acc[k] = v.double() if v.is_floating_point() else v.clone()
             elif v.is_floating_point():
