@@ -92,6 +92,12 @@ def select_params(model: nn.Module, params: Any = None) -> ParamSubset:
             if foreign:
                 raise PaperworksError(f"select_params: the ParamSubset holds {', '.join(foreign)}, not parameters of "
                                       "this model (built on another module?)")
+            if params.module is not model:
+                # a subset of a submodule names its tensors as the submodule does ('weight' for model[2].weight):
+                # the functional paths (vmap per-sample gradients, hvp_func) looked those names up on the model,
+                # found nothing and returned zeros; the same tensors, named as the model names them
+                by_id = {id(p): n for n, p in model.named_parameters()}
+                return ParamSubset(model, [by_id[id(t)] for t in params.tensors])
         return params
     if not isinstance(model, nn.Module):
         raise PaperworksError(f"select_params: 'model' must be a torch.nn.Module (got {type(model).__name__})")
