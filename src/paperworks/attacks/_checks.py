@@ -125,10 +125,11 @@ def parse_norm(who: str, norm) -> str:
     raise ConfigError(f"'norm' must be one of inf, 2 (got {norm!r})", where=who)
 
 
-def check_attack_inputs(who: str, model, x, y) -> int:
+def check_attack_inputs(who: str, model, x, y, needs_grad: bool = True) -> int:
     """Model in eval mode, images, labels, and one forward pass (labels < the model's class count).
-    Returns the number of classes."""
-    if torch.is_inference_mode_enabled():
+    Returns the number of classes. ``needs_grad=False``: the caller takes no input gradient itself (evaluate_attack,
+    whose precomputed images are measured under torch.inference_mode() too; its attacks check for themselves)."""
+    if needs_grad and torch.is_inference_mode_enabled():
         # (it failed deep inside autograd: "element 0 of tensors does not require grad and does not have a grad_fn")
         raise DataError(f"{who}: called inside torch.inference_mode(), where no input gradient can be taken; "
                         "call it outside that block (torch.no_grad() around it is fine)")

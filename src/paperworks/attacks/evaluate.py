@@ -145,7 +145,7 @@ def evaluate_attack(model, attack: str | Callable | torch.Tensor, x: torch.Tenso
     without changing anything). Time per example is wall time / n (nan for precomputed images).
     """
     who = "evaluate_attack"
-    n_classes = check_attack_inputs(who, model, x, y)
+    n_classes = check_attack_inputs(who, model, x, y, needs_grad=False)   # fgsm / pgd / cw_l2 check it
     if batch_size is not None:
         check_int(who, "batch_size", batch_size, 1)
     if targeted and true_labels is None:
