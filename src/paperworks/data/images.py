@@ -17,6 +17,7 @@ import io
 import os
 import pickle
 import secrets
+import time
 import zlib
 from pathlib import Path
 
@@ -58,8 +59,25 @@ def _check_split(name, x, y, n, n_classes=10):
         raise DataError(f"{name}: labels must lie in 0..{n_classes - 1} (got {int(y.min())}..{int(y.max())})")
 
 
+# a temp file untouched this long is a killed build's, never a concurrent builder's (a write takes seconds)
+_STALE_TEMP_S = 3600.0
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Remove the temp files of ``path``'s key that killed builds left behind (each build writes its own,
+    hidden, uniquely named one, so nothing else would ever remove them), and the old fixed-name one."""
+    now = time.time()
+    for tmp in [*path.parent.glob(f".{path.stem}.*.tmp.npz"), path.with_suffix(".tmp.npz")]:
+        try:
+            if now - tmp.stat().st_mtime > _STALE_TEMP_S:
+                tmp.unlink()
+        except OSError:
+            pass
+
+
 def _cached(key: str, build):
     path = cache_dir("datasets") / f"{key}.npz"
+    _remove_stale_temps(path)
     if path.exists():
         try:
             with np.load(path, allow_pickle=False) as z:
