@@ -76,7 +76,15 @@ def _labels(y) -> np.ndarray:
         y = np.asarray([int(d.y) if hasattr(d, "y") else int(d) for d in y])
     if y.ndim != 1 or y.size < 2:
         raise DataError(f"splits: need a 1-D label vector of >= 2 graphs (got shape {list(y.shape)})")
+    if y.dtype.kind == "f" and not bool(np.all(np.isfinite(y) & (y == np.round(y)))):
+        raise DataError("splits: class labels must be integer class ids (got fractional or non-finite floats)")
     return y
+
+
+def _smallest_class(y: np.ndarray) -> int:
+    """Size of the smallest class. Classes are the distinct label values (as sklearn stratifies them): negative
+    or string labels are classes too (np.bincount refused them with a numpy TypeError / ValueError)."""
+    return int(np.unique(y, return_counts=True)[1].min())
 
 
 def stratified_folds(y, k: int = 10, seed: int = 0) -> list[Split]:
@@ -86,10 +94,9 @@ def stratified_folds(y, k: int = 10, seed: int = 0) -> list[Split]:
     y = _labels(y)
     if k < 3:
         raise ConfigError(f"stratified_folds: 'k' must be >= 3 (got {k})")
-    counts = np.bincount(y)
-    if counts[counts > 0].min() < k:
-        raise DataError(f"stratified_folds: the smallest class has {counts[counts > 0].min()} graphs, "
-                        f"fewer than k={k} folds")
+    smallest = _smallest_class(y)
+    if smallest < k:
+        raise DataError(f"stratified_folds: the smallest class has {smallest} graphs, fewer than k={k} folds")
     skf = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
     folds = [test for _, test in skf.split(np.zeros(len(y)), y)]
     out = []
@@ -107,8 +114,8 @@ def random_splits(y, runs: int = 10, seed: int = 0, fractions=(0.8, 0.1, 0.1)) -
     y = _labels(y)
     if abs(sum(fractions) - 1.0) > 1e-9 or min(fractions) <= 0:
         raise ConfigError(f"random_splits: 'fractions' must be 3 positive numbers summing to 1 (got {fractions})")
-    counts = np.bincount(y)
-    smallest = int(counts[counts > 0].min())
+    check_int("runs", runs, 1, where="random_splits")
+    smallest = _smallest_class(y)
     idx = np.arange(len(y))
     out = []
     try:
@@ -248,7 +255,12 @@ def cross_validate(make_model: Callable[[], torch.nn.Module], data: Sequence, sp
 
 
 def mean_std(values) -> tuple[float, float]:
+    """(mean, standard deviation) of the values; the population standard deviation (ddof=0, as ``np.std`` and
+    ``CVResult.std``), so one value gives std 0. No values is a DataError (it gave (nan, nan) and numpy
+    warnings)."""
     v = np.asarray(list(values), dtype=float)
+    if v.size == 0:
+        raise DataError("mean_std: no values (e.g. no folds or splits were run)")
     return float(v.mean()), float(v.std())
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from torch import Tensor
 
+from paperworks.core.errors import DataError
+
 __all__ = ["community_nmi", "components_and_isolated"]
 
 
@@ -15,6 +17,9 @@ def community_nmi(assignments: list[Tensor], communities: list[Tensor]) -> float
     Graphs with a single planted community are skipped (NMI is undefined there)."""
     from sklearn.metrics import normalized_mutual_info_score
 
+    if len(assignments) != len(communities):     # zip() dropped the extra graphs of the longer list silently
+        raise DataError(f"community_nmi: {len(assignments)} assignments but {len(communities)} community vectors "
+                        f"(one per graph each)")
     vals = []
     for s, c in zip(assignments, communities):
         c = np.asarray(c)
