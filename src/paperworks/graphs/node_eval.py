@@ -41,15 +41,27 @@ def _np(a) -> np.ndarray:
     return np.asarray(a)
 
 
+def _integral(a: np.ndarray, name: str, where: str) -> np.ndarray:
+    """``a`` as int64; float values must be finite integers (astype truncated 0.5 to 0 and 2.7 to 2 silently:
+    labels 0 and 0.5 became one class, indices 2.7 picked node 2)."""
+    if a.dtype.kind not in "iub" and not (a.dtype.kind == "f" and bool(np.all(np.isfinite(a) & (a == np.round(a))))):
+        raise DataError(f"{where}: '{name}' must hold integers (got non-integral values of dtype {a.dtype})")
+    return a.astype(np.int64)
+
+
+def _labels(y, where: str) -> np.ndarray:
+    return _integral(_np(y), "y", where).ravel()
+
+
 def _as_index(a, n: int, name: str, where: str) -> np.ndarray:
     """Node indices as int64; a bool mask over the N nodes becomes its indices (cast to int, the mask named
-    nodes 0 and 1 only). Indices must lie in [0, N)."""
+    nodes 0 and 1 only). Indices must be integers (integral floats accepted) in [0, N)."""
     a = _np(a)
     if a.dtype == bool:
         if a.shape != (n,):
             raise DataError(f"{where}: bool '{name}' must be a mask of length {n} (got shape {a.shape})")
         return np.flatnonzero(a)
-    a = a.astype(np.int64).ravel()
+    a = _integral(a, name, where).ravel()
     if a.size and (a.min() < 0 or a.max() >= n):
         raise DataError(f"{where}: '{name}' holds node index {int(a.max()) if a.max() >= n else int(a.min())} "
                         f"outside [0, {n})")
@@ -89,7 +101,7 @@ def logreg_probe(z, y, train_idx, test_idx, val_idx=None, *, seed: int = 0,
     from sklearn.linear_model import LogisticRegression
 
     z = as_numpy_embeddings(z, "logreg_probe")
-    y = _np(y).astype(np.int64).ravel()
+    y = _labels(y, "logreg_probe")
     if y.size != z.shape[0]:
         raise DataError(f"logreg_probe: {z.shape[0]} embeddings but {y.size} labels")
     n = z.shape[0]
@@ -132,7 +144,7 @@ def kmeans_scores(z, y, n_clusters: int | None = None, *, n_runs: int = 10, seed
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
     z = as_numpy_embeddings(z, "kmeans_scores")
-    y = _np(y).astype(np.int64).ravel()
+    y = _labels(y, "kmeans_scores")
     if y.size != z.shape[0]:
         raise DataError(f"kmeans_scores: {z.shape[0]} embeddings but {y.size} labels")
     if not is_int(n_runs, 1):
