@@ -10,6 +10,7 @@ own arguments (seed it inside the job), which makes the result independent of th
 from __future__ import annotations
 
 import os
+import pickle
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Sequence
@@ -43,6 +44,59 @@ def _call(fn: Callable, threads: int | None, kwargs: dict) -> Any:
         return fn(**kwargs)
 
 
+def _rebuild_error(cls: type, args: tuple, state: dict) -> BaseException:
+    """An exception of class ``cls`` with ``args`` and attributes ``state``, made without calling its __init__."""
+    exc = cls.__new__(cls, *args)
+    exc.args = args
+    exc.__dict__.update(state)
+    return exc
+
+
+class _SentError(Exception):
+    """Carries an exception that pickle cannot rebuild from its args back to the parent, where it unpickles as
+    that exception (same class, args and attributes; made by :func:`_rebuild_error`)."""
+
+    def __init__(self, cls: type, args: tuple, state: dict):
+        super().__init__(*args)
+        self.payload = (cls, args, state)
+
+    def __reduce__(self):
+        return _rebuild_error, self.payload
+
+
+def _sendable(exc: BaseException) -> BaseException:
+    """``exc`` if it survives a pickle round trip with its class and message; else a stand-in that does (pickle
+    rebuilds an exception by calling its class with ``exc.args``: a class whose __init__ takes other arguments,
+    e.g. two where args holds one message, failed to unpickle in the parent, which reported only "a process in
+    the process pool was terminated abruptly"); else a RuntimeError naming the class and the message."""
+    try:
+        back = pickle.loads(pickle.dumps(exc))
+        if type(back) is type(exc) and str(back) == str(exc):
+            return exc
+    except Exception:
+        pass
+    cls, args = type(exc), tuple(exc.args)
+    for state in (dict(getattr(exc, "__dict__", {})), {}):
+        try:
+            back = pickle.loads(pickle.dumps(_SentError(cls, args, state)))
+            if type(back) is cls and str(back) == str(exc):
+                return _SentError(cls, args, state)
+        except Exception:
+            continue
+    return RuntimeError(f"{cls.__module__}.{cls.__qualname__}: {exc}")
+
+
+def _call_in_worker(fn: Callable, threads: int | None, kwargs: dict) -> Any:
+    """:func:`_call` in a worker process: an exception is raised as one that reaches the parent intact."""
+    try:
+        return _call(fn, threads, kwargs)
+    except Exception as e:
+        sent = _sendable(e)
+        if sent is e:
+            raise
+        raise sent.with_traceback(e.__traceback__) from None
+
+
 def iter_jobs(fn: Callable, jobs: Sequence[dict], workers: int = 1, threads: int | None = 1) -> Iterator[Any]:
     """The results of ``fn(**job)`` in job order, each as soon as it and every earlier job have finished (so a
     caller can log them as they come), computed in ``workers`` spawn processes when ``workers > 1``, else here.
@@ -57,7 +111,7 @@ def iter_jobs(fn: Callable, jobs: Sequence[dict], workers: int = 1, threads: int
             yield _call(fn, threads, job)
         return
     with _spawn_pool(min(workers, len(jobs))) as pool:
-        futures = [pool.submit(_call, fn, threads, job) for job in jobs]
+        futures = [pool.submit(_call_in_worker, fn, threads, job) for job in jobs]
         try:
             for f in futures:
                 yield f.result()
@@ -79,6 +133,6 @@ def in_background(fn: Callable, threads: int | None = 1, **kwargs: Any) -> Itera
     the worker and shuts it down (a job not yet started is cancelled)."""
     pool = _spawn_pool(1)
     try:
-        yield pool.submit(_call, fn, threads, kwargs)
+        yield pool.submit(_call_in_worker, fn, threads, kwargs)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
