@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -51,6 +53,8 @@ class HierGCN(nn.Module):
     models.py: readout_l = [global max || global mean], graph vector = sum_l ReLU(readout_l), then
     MLP Linear(2d, d)-ReLU-Dropout-Linear(d, d/2)-ReLU-Dropout-Linear(d/2, C).
 
+    ``ratio`` in (0, 1] is the fraction of nodes every pool keeps (ceil(ratio * n); 1.0 keeps all, also for the
+    PyG pools, which read 1.0 as one node).
     pool: "hgpsl" (structure learning), "hgpsl_nosl" (information-score top-k + induced subgraph);
     ``score_norm`` picks the information score of both ("rw" paper Eq. 2, "sym" official code);
     "topk" (PyG TopKPooling, gPool), "sag" (PyG SAGPooling with the GCN scorer of the SAGPool paper, Eq. 3),
@@ -72,6 +76,11 @@ class HierGCN(nn.Module):
             raise ConfigError(f"HierGCN: 'pool' must be one of {', '.join(POOLS)} (got {pool!r})")
         if blocks < 1:
             raise ConfigError(f"HierGCN: 'blocks' must be >= 1 (got {blocks})")
+        if not 0.0 < ratio <= 1.0:   # PyG's pools read a ratio >= 1 as a node count (ratio=3.0 kept 3 nodes)
+            raise ConfigError(f"HierGCN: 'ratio' must be in (0, 1] (got {ratio})")
+        # PyG's TopKPooling / SAGPooling read ratio=1.0 as "keep 1 node per graph" where HGP-SL keeps every node;
+        # the largest double below 1 gives them k = ceil(ratio * n) = n (in float32 it rounds to 1.0 itself)
+        pyg_ratio = math.nextafter(1.0, 0.0) if ratio == 1.0 else ratio
         self.in_channels, self.pool_kind, self.dropout = in_channels, pool, dropout
         learned = pool in ("hgpsl", "hgpsl_nosl")
         self.convs = nn.ModuleList([GCNConv(in_channels, hidden)])
@@ -85,13 +94,13 @@ class HierGCN(nn.Module):
             elif pool == "hgpsl_nosl":
                 self.pools.append(HGPSLPool(hidden, ratio, sl=False, score_norm=score_norm))
             elif pool == "topk":
-                self.pools.append(TopKPooling(hidden, ratio))
+                self.pools.append(TopKPooling(hidden, pyg_ratio))
             elif pool == "sag":
                 # SAGPool's own scorer (Lee et al. 2019 Eq. 3; official layers.py): one GCN layer with
                 # self-loops and symmetric normalisation; PyG's default scorer is GraphConv.
-                self.pools.append(SAGPooling(hidden, ratio, GNN=GCNConv))
+                self.pools.append(SAGPooling(hidden, pyg_ratio, GNN=GCNConv))
             elif pool == "sag_graphconv":
-                self.pools.append(SAGPooling(hidden, ratio))
+                self.pools.append(SAGPooling(hidden, pyg_ratio))
         self.mlp = nn.Sequential(nn.Linear(2 * hidden, hidden), nn.ReLU(), nn.Dropout(dropout),
                                  nn.Linear(hidden, hidden // 2), nn.ReLU(), nn.Dropout(dropout),
                                  nn.Linear(hidden // 2, num_classes))
