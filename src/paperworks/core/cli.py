@@ -228,7 +228,9 @@ def _run_report(name: str, rd, metrics: dict):
     for r in recs:
         for k, v in r.items():
             if k != "step" and (k == "loss" or k.startswith("eval/")) and _number(v):
-                series.setdefault(k, []).append((r["step"], v))
+                # a value the figure cannot place (near the float64 maximum, or an int beyond it) is a gap in the
+                # line, as NaN and inf are: it made the figure, and with it the finished run, fail
+                series.setdefault(k, []).append((r["step"], v if _plottable(v) else float("nan")))
     if series:
         # one panel per metric, loss first; one unlabelled line each (no legend: the panel title names it)
         panels = {k: {"": series[k]} for k in sorted(series, key=lambda k: (k != "loss", k))}
