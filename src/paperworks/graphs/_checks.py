@@ -66,8 +66,12 @@ def check_dense(where: str, x, adj, s=None, mask=None) -> None:
         if sb.shape[:2] != (b, n) or sb.size(-1) < 1:
             raise DataError(f"{where}: expected 's' of shape [{b}, {n}, C] to match 'x' (got {list(s.shape)})")
     if mask is not None:
-        if not isinstance(mask, torch.Tensor) or mask.numel() != b * n:
+        # the shape itself, not only the number of entries: a transposed [N, B] mask was reshaped to [B, N] and
+        # masked other nodes, silently; [N] is one graph's mask
+        if not isinstance(mask, torch.Tensor) or tuple(mask.shape) not in ((b, n),) + (((n,),) if b == 1 else ()):
             raise DataError(f"{where}: expected 'mask' of shape [{b}, {n}] (got {_desc(mask)})")
+        if mask.dtype != torch.bool and not bool(((mask == 0) | (mask == 1)).all()):
+            raise DataError(f"{where}: 'mask' must hold 0/1 (True = real node); other values scaled the nodes")
 
 
 def check_dataset(where: str, data, indices=None) -> None:
