@@ -352,10 +352,17 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+def _md_cell(text: str) -> str:
+    """A table cell's text with its pipes escaped and line breaks as spaces (either would split the row)."""
+    return text.replace("|", "\\|").replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+
+
 def _md_table(columns, rows) -> str:
-    out = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    # the header too: a column named "|ours - target|" gave the header more cells than the delimiter row, and
+    # Markdown then shows no table at all
+    out = ["| " + " | ".join(_md_cell(str(c)) for c in columns) + " |", "|" + "---|" * len(columns)]
     for r in rows:
-        out.append("| " + " | ".join(_fmt(v).replace("|", "\\|").replace("\n", " ") for v in r) + " |")
+        out.append("| " + " | ".join(_md_cell(_fmt(v)) for v in r) + " |")
     return "\n".join(out)
 
 
