@@ -237,6 +237,9 @@ def train_eval(make_model: Callable[[], torch.nn.Module], data: Sequence, split:
         va, vl = evaluate(model, val)
         hist.append({"epoch": ep, "train_loss": tot / nb, "aux_loss": aux_tot / nb, "val_acc": va, "val_loss": vl})
         key = (vl,) if select == "val_loss" else (-va, vl)
+        # a NaN validation loss ranks last: as the first key it compared False with everything after it, so the
+        # NaN epoch stayed "best" and early stopping ended training while the loss was falling
+        key = tuple(math.inf if math.isnan(v) else v for v in key)
         if best_key is None or key < best_key:
             best_key, best_epoch, best_val = key, ep, (va, vl)
             best_state = copy.deepcopy(model.state_dict())
