@@ -90,6 +90,8 @@ def train_node_classifier(model: nn.Module, forward: Callable[[], torch.Tensor],
 
     ``forward()`` returns logits for all labelled-type nodes (indexed by the *_idx tensors).
     """
+    if not is_int(epochs, 1):   # 0 epochs returned a dict without any test metric (a KeyError for the caller)
+        raise ConfigError(f"train_node_classifier: epochs must be an integer >= 1 (got {epochs!r})")
     opt = torch.optim.Adam(param_groups or model.parameters(), lr=lr, weight_decay=weight_decay)
     best = {"val_macro_f1": -1.0}
     t0 = time.perf_counter()
