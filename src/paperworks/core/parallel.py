@@ -64,25 +64,36 @@ class _SentError(Exception):
         return _rebuild_error, self.payload
 
 
+def _rebuilt(obj: BaseException) -> BaseException | None:
+    """What unpickling ``pickle.dumps(obj)`` gives, computed as pickle does it (the reduce value's callable on its
+    arguments, then the state), without unpickling bytes; None if any step fails."""
+    try:
+        pickle.dumps(obj)
+        rv = obj.__reduce_ex__(pickle.DEFAULT_PROTOCOL)
+        back = rv[0](*rv[1])
+        if len(rv) > 2 and rv[2]:
+            if hasattr(back, "__setstate__"):
+                back.__setstate__(rv[2])
+            else:
+                back.__dict__.update(rv[2])
+        return back
+    except Exception:
+        return None
+
+
 def _sendable(exc: BaseException) -> BaseException:
     """``exc`` if it survives a pickle round trip with its class and message; else a stand-in that does (pickle
     rebuilds an exception by calling its class with ``exc.args``: a class whose __init__ takes other arguments,
     e.g. two where args holds one message, failed to unpickle in the parent, which reported only "a process in
     the process pool was terminated abruptly"); else a RuntimeError naming the class and the message."""
-    try:
-        back = pickle.loads(pickle.dumps(exc))
-        if type(back) is type(exc) and str(back) == str(exc):
-            return exc
-    except Exception:
-        pass
+    back = _rebuilt(exc)
+    if back is not None and type(back) is type(exc) and str(back) == str(exc):
+        return exc
     cls, args = type(exc), tuple(exc.args)
     for state in (dict(getattr(exc, "__dict__", {})), {}):
-        try:
-            back = pickle.loads(pickle.dumps(_SentError(cls, args, state)))
-            if type(back) is cls and str(back) == str(exc):
-                return _SentError(cls, args, state)
-        except Exception:
-            continue
+        back = _rebuilt(_SentError(cls, args, state))
+        if back is not None and type(back) is cls and str(back) == str(exc):
+            return _SentError(cls, args, state)
     return RuntimeError(f"{cls.__module__}.{cls.__qualname__}: {exc}")
 
 
