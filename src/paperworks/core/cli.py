@@ -415,6 +415,13 @@ def run_cmd(name: str, overrides: tuple[str, ...], preset: str | None, out: str,
     except BaseException:
         if not resume_dir:
             _after_failure(rd)
+        elif rd.writer:
+            # the resumed run failed: error.txt names this failure (it kept the one of the run before, so the
+            # folder described an error that had been run past)
+            try:
+                (rd.path / "error.txt").write_text(traceback.format_exc())
+            except OSError:  # the original error matters more
+                pass
         raise
     if resume_dir:
         (rd.path / "error.txt").unlink(missing_ok=True)  # the failure it recorded has been run past
