@@ -145,6 +145,12 @@ class DenseGNN(nn.Module):
     def __init__(self, in_channels: int, hidden: int, out_channels: int, layers: int = 3, conv: str = "sage",
                  batch_norm: bool = True, normalize_last: bool = True, concat: bool = False):
         super().__init__()
+        # layers=0 built no conv at all, and forward returned its input unchanged; any conv name but "sage"
+        # silently built the plain A X W + b conv
+        if isinstance(layers, bool) or not isinstance(layers, int) or layers < 1:
+            raise ConfigError(f"DenseGNN: 'layers' must be an integer >= 1 (got {layers!r})")
+        if conv not in ("sage", "plain"):
+            raise ConfigError(f"DenseGNN: 'conv' must be one of sage, plain (got {conv!r})")
         dims = [in_channels] + [hidden] * (layers - 1) + [out_channels]
         self.convs = nn.ModuleList()
         for i in range(layers):
