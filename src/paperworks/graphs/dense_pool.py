@@ -12,6 +12,7 @@ from torch import Tensor, nn
 from torch_geometric.nn import DenseSAGEConv
 from torch_geometric.utils import to_dense_adj, to_dense_batch
 
+from paperworks.core.config import is_int
 from paperworks.core.errors import ConfigError, DataError
 from paperworks.graphs._checks import check_dense, check_graph
 
@@ -147,7 +148,7 @@ class DenseGNN(nn.Module):
         super().__init__()
         # layers=0 built no conv at all, and forward returned its input unchanged; any conv name but "sage"
         # silently built the plain A X W + b conv
-        if isinstance(layers, bool) or not isinstance(layers, int) or layers < 1:
+        if not is_int(layers, 1):   # numpy integers pass, bools and floats do not
             raise ConfigError(f"DenseGNN: 'layers' must be an integer >= 1 (got {layers!r})")
         if conv not in ("sage", "plain"):
             raise ConfigError(f"DenseGNN: 'conv' must be one of sage, plain (got {conv!r})")
