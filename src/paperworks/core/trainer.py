@@ -691,6 +691,12 @@ class Trainer:
         acc = {"sum": 0.0, "n": 0, "metrics": {}}
         if self.run_dir is None:
             raise ConfigError("resume needs a run directory", where="Trainer")
+        if self.rank == 0:
+            # the temporary folders of saves that were killed before their rename: each is a partial copy of a
+            # checkpoint that no later save (another process id) would ever reuse or remove
+            for tmp in self.run_dir.checkpoints.glob(".tmp-step_*"):
+                if tmp.is_dir():
+                    shutil.rmtree(tmp, ignore_errors=True)
         ck = latest_checkpoint(self.run_dir.checkpoints)
         if ck is None:
             # killed before its first checkpoint: start again from scratch
