@@ -115,6 +115,8 @@ class HierGCN(nn.Module):
                             f"in_channels={self.in_channels}")
         if batch is None:
             batch = edge_index.new_zeros(x.size(0))
+        if ew is not None:   # in x's dtype, as to_dense builds DiffPoolNet's adjacency (float64 weights with float32
+            ew = ew.to(x.dtype)   # features crashed in every conv and pool: "expected m1 and m2 to have the same dtype")
         num_graphs = int(batch.max()) + 1
         g = 0
         self.last_graphs = []

@@ -366,6 +366,8 @@ class HGPSLPool(nn.Module):
             batch = edge_index.new_zeros(n)
         if edge_weight is None:
             edge_weight = x.new_ones(edge_index.size(1))
+        else:   # float64 weights with float32 features crashed in index_add_ (self Float, source Double)
+            edge_weight = edge_weight.to(x.dtype)
         with torch.no_grad():  # the score only ranks nodes (no gate): nothing to differentiate
             score = node_information_score(x, edge_index, edge_weight, n, self.score_norm, validate=False)
         perm = topk_per_graph(score, self.ratio, batch)
