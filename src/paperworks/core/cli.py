@@ -112,6 +112,16 @@ def _device_of(cfg) -> str:
     return str(dev)
 
 
+def _plain_scalar(v):
+    """A NumPy scalar or a one-element 0-d tensor as the Python number results.json stores for it (the report's
+    table, plot and summary line take Python numbers only, and left np.float32(0.5) or torch.tensor(0.25) out)."""
+    if type(v).__module__ == "numpy" and hasattr(v, "item") and getattr(v, "ndim", None) == 0:
+        return v.item()
+    if type(v).__module__.startswith("torch") and hasattr(v, "item") and getattr(v, "dim", lambda: 1)() == 0:
+        return v.detach().cpu().item()
+    return v
+
+
 def _number(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
@@ -406,7 +416,7 @@ def run_cmd(name: str, overrides: tuple[str, ...], preset: str | None, out: str,
             rd.write_report(result, paper=cls.paper, config=cfg, env=env)
             metrics = {c.metric: c.ours for c in result.claims}
         else:
-            metrics = dict(result or {})
+            metrics = {k: _plain_scalar(v) for k, v in dict(result or {}).items()}
         if not rd.writer:  # under torchrun only rank 0 writes and reports
             return
         atomic_write_json(rd.path / "results.json", metrics)
