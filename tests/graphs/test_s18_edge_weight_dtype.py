@@ -38,3 +38,13 @@ def test_hgpsl_pool_takes_float64_edge_weights():
     got = pool(b64.x, b64.edge_index, b64.edge_weight, b64.batch)
     for a, b in zip(got, ref):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("norm", ["rw", "sym"])
+def test_information_score_takes_float64_edge_weights(norm):
+    from paperworks.graphs.structure_pool import node_information_score
+
+    b32, b64 = _batch(torch.float32), _batch(torch.float64)
+    ref = node_information_score(b32.x, b32.edge_index, b32.edge_weight, norm=norm)
+    got = node_information_score(b64.x, b64.edge_index, b64.edge_weight, norm=norm)   # was index_add_'s dtype error
+    torch.testing.assert_close(got, ref, rtol=0, atol=0)

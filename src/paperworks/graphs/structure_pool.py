@@ -216,6 +216,8 @@ def node_information_score(x: Tensor, edge_index: Tensor, edge_weight: Tensor | 
     n = x.size(0) if num_nodes is None else num_nodes
     if edge_weight is None:
         edge_weight = x.new_ones(edge_index.size(1))
+    else:   # float64 weights with float32 features crashed in index_add_ (self Float, source Double)
+        edge_weight = edge_weight.to(x.dtype)
     row, col = edge_index
     if norm == "sym":
         w = source_degree_sym_norm(edge_index, edge_weight, n)
