@@ -291,8 +291,8 @@ def spmm(a, b):
 
 def drop_diagonal(a: torch.Tensor) -> torch.Tensor:
     """Sparse (or dense) matrix with its diagonal set to zero (entries removed when sparse)."""
-    if not a.is_sparse:
-        return a * (1 - torch.eye(a.size(0), dtype=a.dtype))
+    if not a.is_sparse:   # eye of the full shape: a non-square [N, M] matrix was a broadcasting error (sparse: fine)
+        return a * (1 - torch.eye(a.size(0), a.size(1), dtype=a.dtype))
     idx, vals = _parts(a)
     keep = idx[0] != idx[1]
     return _like(a, idx[:, keep], vals[keep], a.shape)
