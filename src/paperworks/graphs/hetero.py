@@ -146,8 +146,11 @@ def type_abbreviations(node_types: Sequence[str]) -> dict[str, str]:
             if ab not in out.values():
                 out[nt] = ab
                 break
-        else:
-            out[nt] = nt.upper()
+        else:   # every prefix taken (types 'ab' and 'a', or 'a' and 'A'): the bare upper-case name collided
+            ab, i = nt.upper(), 2
+            while ab in out.values():
+                ab, i = f"{nt.upper()}{i}", i + 1
+            out[nt] = ab
     return out
 
 
