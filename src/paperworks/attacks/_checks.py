@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import math
-import numbers
 
 import torch
 from torch import nn
 
-from paperworks.core.config import check_int as core_check_int
+from paperworks.core.config import check_int as core_check_int, is_real
 from paperworks.core.errors import ConfigError, DataError
 from paperworks.core.trainer import eval_mode
 
@@ -104,8 +103,8 @@ def check_int(who: str, name: str, value, low: int) -> int:
 
 
 def check_eps(who: str, value, name: str = "eps") -> float:
-    # numbers.Real: numpy scalars too (eps=np.float32(0.1) was refused as "must be a finite number > 0")
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value) or math.isinf(value):
+    # is_real: numpy scalars too (eps=np.float32(0.1) was refused as "must be a finite number > 0")
+    if not is_real(value):
         raise ConfigError(f"'{name}' must be a finite number > 0 (got {value!r})", where=who)
     if value <= 0:
         raise ConfigError(f"'{name}' must be > 0 (got {value!r})", where=who)

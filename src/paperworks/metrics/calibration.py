@@ -16,11 +16,10 @@
 from __future__ import annotations
 
 import math
-import numbers
 
 import torch
 
-from paperworks.core.config import check_int
+from paperworks.core.config import check_int, is_real
 from paperworks.core.errors import DataError
 from paperworks.core.ranking import topk_stable
 from paperworks.metrics._checks import check_labels, check_logits, check_probs
@@ -90,7 +89,7 @@ def negative_log_likelihood(probs, labels, eps: float = 0.0) -> float:
     where = "negative_log_likelihood"
     # (eps >= 1 clamped every probability up to eps and gave a negative NLL, -log 2 for eps = 2; NaN / negative
     # eps were ignored without a word)
-    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not 0.0 <= eps < 1.0:
+    if not is_real(eps, 0.0, 1.0, open_high=True):
         raise DataError(f"{where}: 'eps' must be a number in [0, 1) (got {eps!r})")
     p = check_probs(probs, where)
     y = check_labels(labels, p.shape[0], p.shape[1], where)

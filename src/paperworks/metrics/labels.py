@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import math
-import numbers
-
 import numpy as np
 
+from paperworks.core.config import is_int, is_real
 from paperworks.core.errors import DataError
 from paperworks.metrics._checks import as_tensor
 
@@ -27,11 +25,10 @@ def label_fraction_indices(labels, fraction: float, seed: int = 0, min_per_class
                         f"{list(y.shape)}, dtype {y.dtype})")
     if y.numel() and int(y.min()) < 0:
         raise DataError(f"label_fraction_indices: 'labels' must be class indices >= 0 (got min {int(y.min())})")
-    # numbers.Real: numpy scalars too (np.float32(0.5) was refused as "must be in (0, 1]"); bool refused
-    if isinstance(fraction, bool) or not (isinstance(fraction, numbers.Real) and 0 < fraction <= 1) \
-            or math.isnan(fraction):
+    # is_real: numpy scalars too (np.float32(0.5) was refused as "must be in (0, 1]"); bool refused
+    if not is_real(fraction, 0.0, 1.0, open_low=True):
         raise DataError(f"label_fraction_indices: 'fraction' must be in (0, 1] (got {fraction!r})")
-    if isinstance(min_per_class, bool) or not isinstance(min_per_class, numbers.Integral) or min_per_class < 0:
+    if not is_int(min_per_class, 0):
         # (1.5 failed deep inside with "slice indices must be integers")
         raise DataError(f"label_fraction_indices: 'min_per_class' must be an integer >= 0 (got {min_per_class!r})")
     min_per_class = int(min_per_class)

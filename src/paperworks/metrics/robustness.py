@@ -11,7 +11,6 @@ x_adv``); shifts are the two the brief asks for, applied to NCHW images in [0, 1
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable
 
 import torch
@@ -19,7 +18,7 @@ import torch.nn.functional as F
 
 from paperworks.attacks._checks import check_images
 from paperworks.attacks.evaluate import run_batched
-from paperworks.core.config import check_int
+from paperworks.core.config import check_int, is_real
 from paperworks.core.errors import DataError, UnknownNameError
 from paperworks.core.trainer import eval_mode
 from paperworks.metrics._checks import as_tensor, check_labels
@@ -52,7 +51,7 @@ def predict_logits(model: torch.nn.Module, x: torch.Tensor, batch_size: int = 51
 def gaussian_noise(x: torch.Tensor, sigma: float, seed: int = 0, clip: bool = True) -> torch.Tensor:
     """x + sigma * eps, eps ~ N(0, I) from a generator seeded with ``seed``; clipped to [0, 1] if clip."""
     x = _check_images(x, "gaussian_noise")
-    if isinstance(sigma, bool) or not isinstance(sigma, numbers.Real) or not (sigma >= 0) or math.isinf(sigma):
+    if not is_real(sigma, 0.0):
         raise DataError(f"gaussian_noise: 'sigma' must be a finite number >= 0 (got {sigma!r})")
     g = torch.Generator().manual_seed(int(seed))
     # drawn on the CPU generator (the same numbers on every device), then moved to x's device

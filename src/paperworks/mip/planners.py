@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from paperworks.core.config import is_int, is_real
 from paperworks.core.errors import DataError
 from paperworks.core.ranking import topk_stable
 from paperworks.mip.horizon import add_l1_goal_cost, encode_rollout, l1_cost_rollout, rollout_numpy
@@ -122,11 +123,10 @@ def _check_settings(who: str, ints: dict, floats: dict) -> None:
     (elites=1 or samples=1) refit a NaN std; GD with steps=-1 returned a random plan of cost inf; samples=0 /
     restarts=0 failed with an IndexError."""
     for k, (v, lo) in ints.items():
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
+        if not is_int(v, lo):
             raise ValueError(f"{who}: {k} must be an integer >= {lo} (got {v!r})")
     for k, (v, strict) in floats.items():
-        ok = isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and math.isfinite(v)
-        if not ok or v < 0 or (strict and v == 0):
+        if not is_real(v, 0.0, open_low=strict):
             raise ValueError(f"{who}: {k} must be a finite number {'>' if strict else '>='} 0 (got {v!r})")
 
 
