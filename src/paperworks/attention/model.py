@@ -20,7 +20,7 @@ from torch import nn
 from paperworks.attention.functional import sinusoidal_positional_encoding
 from paperworks.attention.layers import DecoderLayer, EncoderLayer
 
-__all__ = ["TransformerSpec", "Transformer", "PRESETS", "check_cached_prefix"]
+__all__ = ["TransformerSpec", "Transformer", "PRESETS", "check_cached_prefix", "check_token_ids"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,18 @@ class TransformerSpec:
                 problems.append(f"'{k}' must be a token id in [0, {self.vocab_size}) (got {getattr(self, k)})")
         if problems:
             raise ValueError("TransformerSpec: " + "; ".join(problems))
+
+
+def check_token_ids(owner: str, name: str, t, vocab_size: int) -> None:
+    """Integer ids ``[B, L]`` inside the vocabulary (an id outside it failed in the embedding with torch's
+    "index out of range in self", which names neither the argument nor the vocabulary); ``owner`` names the
+    model in the errors."""
+    if not isinstance(t, torch.Tensor) or t.dim() != 2 or t.dtype not in (torch.int64, torch.int32):
+        raise ValueError(f"{owner}: expected '{name}' as integer token ids [B, L] "
+                         f"(got {getattr(t, 'dtype', type(t).__name__)} of shape {list(getattr(t, 'shape', []))})")
+    if t.numel() and (int(t.min()) < 0 or int(t.max()) >= vocab_size):
+        raise ValueError(f"{owner}: '{name}' has token ids outside [0, {vocab_size}) "
+                         f"(min {int(t.min())}, max {int(t.max())})")
 
 
 def check_cached_prefix(owner: str, prefix: torch.Tensor, state: dict) -> None:
@@ -150,12 +162,7 @@ class Transformer(nn.Module):
         return F.dropout(x, self.spec.dropout, self.training)
 
     def _check_tokens(self, name: str, t: torch.Tensor) -> None:
-        if t.dim() != 2 or t.dtype not in (torch.int64, torch.int32):
-            raise ValueError(f"Transformer: expected '{name}' as integer token ids [B, L] "
-                             f"(got {t.dtype} of shape {list(t.shape)})")
-        if t.numel() and (int(t.min()) < 0 or int(t.max()) >= self.spec.vocab_size):
-            raise ValueError(f"Transformer: '{name}' has token ids outside [0, {self.spec.vocab_size}) "
-                             f"(min {int(t.min())}, max {int(t.max())})")
+        check_token_ids("Transformer", name, t, self.spec.vocab_size)
 
     def encode(self, src: torch.Tensor, src_padding_mask: torch.Tensor | None = None) -> torch.Tensor:
         """Encoder stack: ``src [B, S]`` -> memory ``[B, S, D]``."""

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from paperworks.attention.model import check_cached_prefix
+from paperworks.attention.model import check_cached_prefix, check_token_ids
 
 __all__ = ["LSTMSeq2Seq"]
 
@@ -65,14 +65,7 @@ class LSTMSeq2Seq(nn.Module):
         self.w_c = nn.Linear(2 * d_model, d_model, bias=False)
 
     def _check_tokens(self, name: str, t: torch.Tensor) -> None:
-        """Integer ids ``[B, L]`` inside the vocabulary (an id outside it failed in the embedding with torch's
-        "index out of range in self", which names neither the argument nor the vocabulary)."""
-        if not isinstance(t, torch.Tensor) or t.dim() != 2 or t.dtype not in (torch.int64, torch.int32):
-            raise ValueError(f"LSTMSeq2Seq: expected '{name}' as integer token ids [B, L] "
-                             f"(got {getattr(t, 'dtype', type(t).__name__)} of shape {list(getattr(t, 'shape', []))})")
-        if t.numel() and (int(t.min()) < 0 or int(t.max()) >= self.vocab_size):
-            raise ValueError(f"LSTMSeq2Seq: '{name}' has token ids outside [0, {self.vocab_size}) "
-                             f"(min {int(t.min())}, max {int(t.max())})")
+        check_token_ids("LSTMSeq2Seq", name, t, self.vocab_size)
 
     def _emb(self, tokens):
         return F.dropout(self.embedding(tokens) * self.d_model ** 0.5, self.dropout, self.training)

@@ -30,7 +30,7 @@ from typing import Any
 
 import torch
 
-from paperworks.core.config import is_real
+from paperworks.core.config import check_int, is_real
 from paperworks.core.errors import PaperworksError
 
 __all__ = ["SingularHessianError", "SOLVERS", "dense_factor", "solve_dense", "conjugate_gradient", "lissa",
@@ -164,8 +164,6 @@ def conjugate_gradient(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tenso
         raise PaperworksError(f"{who}: tol must be a finite number >= 0 (got {tol!r})")
     _finite_rhs(b, who)
     if max_iter is not None:
-        from paperworks.core.config import check_int
-
         check_int("max_iter", max_iter, 0, where=who)
     if on_nonpositive not in _CG_NONPOSITIVE:
         raise PaperworksError(f"{who}: on_nonpositive must be one of {_CG_NONPOSITIVE} (got {on_nonpositive!r})")
@@ -310,8 +308,6 @@ def lissa(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tensor, damping: f
     series never does (the update is M^j b, M = I - (A + damping I)/scale symmetric): then it diverges (an
     eigenvalue of (A + damping I)/scale outside (0, 2)) and a :class:`SingularHessianError` says so.
     """
-    from paperworks.core.config import check_int
-
     _check_damping(damping)
     if damping == "auto":
         raise PaperworksError(f"{who}: damping='auto' is only supported by the exact solver; give a number")
@@ -422,7 +418,6 @@ class InverseHVP:
 
     def _stochastic_operator(self, model, loss_fn, data, solver, batch_size, repeats, seed):
         """Mini-batch Hessian-vector products for stochastic LiSSA: each call draws a fresh batch."""
-        from paperworks.core.config import check_int
         from paperworks.curvature.hessian import hvp
         from paperworks.curvature.params import n_samples, slice_data
 
