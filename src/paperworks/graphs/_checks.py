@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from paperworks.core.errors import DataError
 
-__all__ = ["check_float", "check_graph", "check_dense", "check_dataset"]
+__all__ = ["check_float", "check_graph", "check_dense", "check_dataset", "integral_floats"]
+
+
+def integral_floats(a: np.ndarray) -> bool:
+    """Whether the float array ``a`` holds finite integer values only (class ids or indices stored as floats,
+    which ``astype(int64)`` would otherwise truncate: 0.5 -> 0)."""
+    return bool(np.all(np.isfinite(a) & (a == np.round(a))))
 
 
 def _desc(t) -> str:

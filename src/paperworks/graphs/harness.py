@@ -24,7 +24,7 @@ from torch.utils.data import DataLoader
 from paperworks.core.config import check_int
 from paperworks.core.errors import ConfigError, DataError
 from paperworks.core.trainer import seed_everything
-from paperworks.graphs._checks import check_dataset
+from paperworks.graphs._checks import check_dataset, integral_floats
 from paperworks.graphs.batching import GraphCollater
 
 __all__ = ["Split", "FoldResult", "CVResult", "stratified_folds", "random_splits", "make_splits",
@@ -76,7 +76,7 @@ def _labels(y) -> np.ndarray:
         y = np.asarray([int(d.y) if hasattr(d, "y") else int(d) for d in y])
     if y.ndim != 1 or y.size < 2:
         raise DataError(f"splits: need a 1-D label vector of >= 2 graphs (got shape {list(y.shape)})")
-    if y.dtype.kind == "f" and not bool(np.all(np.isfinite(y) & (y == np.round(y)))):
+    if y.dtype.kind == "f" and not integral_floats(y):
         raise DataError("splits: class labels must be integer class ids (got fractional or non-finite floats)")
     return y
 

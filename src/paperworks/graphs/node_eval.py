@@ -19,6 +19,7 @@ import torch
 
 from paperworks.core.config import is_int
 from paperworks.core.errors import DataError
+from paperworks.graphs._checks import integral_floats
 
 __all__ = ["f1_scores", "logreg_probe", "kmeans_scores", "as_numpy_embeddings"]
 
@@ -44,7 +45,7 @@ def _np(a) -> np.ndarray:
 def _integral(a: np.ndarray, name: str, where: str) -> np.ndarray:
     """``a`` as int64; float values must be finite integers (astype truncated 0.5 to 0 and 2.7 to 2 silently:
     labels 0 and 0.5 became one class, indices 2.7 picked node 2)."""
-    if a.dtype.kind not in "iub" and not (a.dtype.kind == "f" and bool(np.all(np.isfinite(a) & (a == np.round(a))))):
+    if a.dtype.kind not in "iub" and not (a.dtype.kind == "f" and integral_floats(a)):
         raise DataError(f"{where}: '{name}' must hold integers (got non-integral values of dtype {a.dtype})")
     return a.astype(np.int64)
 
