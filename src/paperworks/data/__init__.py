@@ -17,7 +17,7 @@ from typing import Any
 from paperworks.core.errors import DataError, UnknownNameError
 
 __all__ = ["register_dataset", "load", "available", "package_file", "debian_file", "cache_dir",
-           "describe"]
+           "describe", "read_text"]
 
 _LOADERS: dict[str, tuple[Callable[..., Any], str]] = {}
 _DISCOVERED = False
@@ -104,6 +104,15 @@ def package_file(package: str, relpath: str, pip_spec: str | None = None) -> Pat
         if p.exists():
             return p
     raise DataError(f"'{relpath}' not found inside package '{package}' at {roots[0]} (reinstall: `{how}`)")
+
+
+def read_text(path: Path, who: str) -> str:
+    """The text of a local data file; one that does not decode as text (binary, corrupt) or cannot be read is one
+    DataError naming ``who`` (the loader) and the file (it was a bare UnicodeDecodeError / OSError)."""
+    try:
+        return Path(path).read_text()
+    except (UnicodeDecodeError, OSError) as e:
+        raise DataError(f"{who}: '{path}' is not a readable text file ({type(e).__name__}: {e})") from None
 
 
 def debian_file(path: str, debian_package: str) -> Path:

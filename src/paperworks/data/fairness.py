@@ -20,7 +20,7 @@ import numpy as np
 
 from paperworks.core.config import is_int, is_real
 from paperworks.core.errors import DataError, UnknownNameError
-from paperworks.data import package_file, register_dataset
+from paperworks.data import package_file, read_text, register_dataset
 
 __all__ = ["load_adult", "load_compas", "load_celeba", "flip_sensitive", "CELEBA_ATTRIBUTES"]
 
@@ -152,14 +152,6 @@ CELEBA_ATTRIBUTES = (
     "Wearing_Lipstick Wearing_Necklace Wearing_Necktie Young").split()
 
 
-def _celeba_text(path: Path) -> str:
-    """Text of a CelebA list file; one that does not decode as text is one DataError naming it."""
-    try:
-        return path.read_text()
-    except (UnicodeDecodeError, OSError) as e:
-        raise DataError(f"celeba: '{path}' is not a readable text file ({type(e).__name__}: {e})") from None
-
-
 @register_dataset("celeba", "CelebA from a local copy (root with list_attr_celeba.txt, list_eval_partition.txt, "
                   "img_align_celeba/)")
 def load_celeba(root: str | None = None, split: str = "train", target: str = "Blond_Hair",
@@ -194,7 +186,7 @@ def load_celeba(root: str | None = None, split: str = "train", target: str = "Bl
     for p in (attr_f, part_f, img_dir):
         if not p.exists():
             raise DataError(f"celeba: '{p}' is missing (expected the official CelebA layout under {root_p})")
-    lines = _celeba_text(attr_f).split("\n")
+    lines = read_text(attr_f, "celeba").split("\n")
     header = lines[1].split() if len(lines) > 1 else []     # an empty or one-line file has no header line
     if header != list(CELEBA_ATTRIBUTES):
         raise DataError(f"celeba: unexpected attribute header in {attr_f} (got {len(header)} names)")
@@ -215,7 +207,7 @@ def load_celeba(root: str | None = None, split: str = "train", target: str = "Bl
         raise DataError(f"celeba: {attr_f} declares {count[:20]!r} records on its first line but holds {len(files)} "
                         f"(truncated or edited file?)")
     part = {}
-    for ln in _celeba_text(part_f).split("\n"):
+    for ln in read_text(part_f, "celeba").split("\n"):
         if ln.strip():
             fields = ln.split()
             if len(fields) != 2 or fields[1] not in ("0", "1", "2"):

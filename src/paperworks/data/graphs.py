@@ -21,25 +21,16 @@ from torch_geometric.data import Data
 
 from paperworks.core.config import is_int
 from paperworks.core.errors import DataError
-from paperworks.data import package_file, register_dataset
+from paperworks.data import package_file, read_text, register_dataset
 
 __all__ = ["load_tu", "mutag", "b3db_bbbp", "community_1v2", "community_wiring", "mol_to_graph",
            "WIRINGS"]
 
 
 # ------------------------------------------------------------------------------------------- TU format
-def _text(path: Path) -> str:
-    """The text of a TU file; a file that does not decode as text (binary, corrupt) or cannot be read is one DataError
-    naming it (it was a bare UnicodeDecodeError)."""
-    try:
-        return path.read_text()
-    except (UnicodeDecodeError, OSError) as e:
-        raise DataError(f"load_tu: '{path}' is not a readable text file ({type(e).__name__}: {e})") from None
-
-
 def _read_int(path: Path, ncol: int | None = None, rows: int | None = None) -> np.ndarray:
     """Integer table of a TU file; an empty file is a table with 0 rows. ``rows``: required row count."""
-    if not _text(path).strip():
+    if not read_text(path, "load_tu").strip():
         arr = np.zeros((0, ncol or 1), np.int64)
     else:
         try:
@@ -56,7 +47,7 @@ def _read_int(path: Path, ncol: int | None = None, rows: int | None = None) -> n
 
 def _read_float(path: Path, rows: int) -> np.ndarray:
     """Float table of a TU attribute file (NAME_node_attributes / NAME_edge_attributes) with ``rows`` rows."""
-    if not _text(path).strip():
+    if not read_text(path, "load_tu").strip():
         att = np.zeros((0, 1), np.float32)
     else:
         try:
