@@ -30,6 +30,10 @@ from paperworks.mip.model import MILP, MILPResult
 __all__ = ["BNNWeights", "bnn_forward", "bnn_errors", "train_bnn_milp", "brute_force_bnn", "train_bnn_ste",
            "ste_surrogate_loss"]
 
+# the step's tie tolerance (float rounding): a pre-activation >= -_TIE gives 1, in bnn_forward, the error count of
+# the MILP's weights, the STE's forward and its error count alike
+_TIE = 1e-12
+
 
 @dataclass
 class BNNWeights:
@@ -73,7 +77,7 @@ def _input_grid(X) -> float:
     if X.size == 0:
         return 1.0
     for k in range(1, 1001):
-        if np.abs(X - np.round(k * X) / k).sum(axis=1).max() <= 1e-12:
+        if np.abs(X - np.round(k * X) / k).sum(axis=1).max() <= _TIE:
             return 1.0 / k
     return 0.0
 
@@ -81,8 +85,8 @@ def _input_grid(X) -> float:
 def bnn_forward(w: BNNWeights, X) -> tuple[np.ndarray, np.ndarray]:
     """(hidden activations [N, H], predictions [N]) of the step network."""
     X = np.asarray(X, dtype=np.float64)
-    H = (X @ w.W.T + w.b >= -1e-12).astype(int)
-    return H, (H @ w.v + w.c >= -1e-12).astype(int)
+    H = (X @ w.W.T + w.b >= -_TIE).astype(int)
+    return H, (H @ w.v + w.c >= -_TIE).astype(int)
 
 
 def bnn_errors(w: BNNWeights, X, y) -> int:
@@ -150,12 +154,12 @@ def brute_force_bnn(X, y, hidden: int) -> tuple[int, BNNWeights]:
     vals = np.array([-1.0, 0.0, 1.0])
     # hidden-unit patterns of one unit for all 3^(d+1) (w, b): [P, N]
     wb = np.array(list(itertools.product(vals, repeat=d + 1)))
-    A = (X @ wb[:, :d].T + wb[:, d] >= -1e-12).T.astype(int)            # [P, N]
+    A = (X @ wb[:, :d].T + wb[:, d] >= -_TIE).T.astype(int)            # [P, N]
     best, arg = N + 1, None
     out_w = np.array(list(itertools.product(vals, repeat=H + 1)))       # [Q, H+1]
     for combo in itertools.product(range(wb.shape[0]), repeat=H):
         Hm = A[list(combo)].T                                             # [N, H]
-        pred = (Hm @ out_w[:, :H].T + out_w[:, H] >= -1e-12)             # [N, Q]
+        pred = (Hm @ out_w[:, :H].T + out_w[:, H] >= -_TIE)             # [N, Q]
         err = (pred != y[:, None]).sum(0)
         q = int(err.argmin())
         if err[q] < best:
@@ -182,7 +186,7 @@ class _StepSTE(torch.autograd.Function):
         ctx.save_for_backward(a)
         # the tie tolerance of bnn_forward and the MILP: 0.3 - 0.1 - 0.2 is -2.8e-17 in floats, a step of 1 in
         # exact arithmetic; with (a >= 0) the STE counted 1 error for weights that make 0 (bnn_errors)
-        return (a >= -1e-12).to(a.dtype)
+        return (a >= -_TIE).to(a.dtype)
 
     @staticmethod
     def backward(ctx, g):
@@ -229,7 +233,7 @@ def train_bnn_ste(X, y, hidden: int, *, epochs: int = 500, lr: float = 1e-2, see
         Hh = _StepSTE.apply(Xt @ q[0].T + q[1])
         o = Hh @ q[2] + q[3]
         loss = ste_surrogate_loss(o, yt)
-        err = int(((o.detach() >= -1e-12).to(torch.float64) != yt).sum())   # bnn_forward's output rule
+        err = int(((o.detach() >= -_TIE).to(torch.float64) != yt).sum())   # bnn_forward's output rule
         if err < best:
             best, best_w = err, BNNWeights(*(t.detach().numpy().copy() for t in q[:3]), float(q[3].detach()))
         opt.zero_grad()
