@@ -743,14 +743,36 @@ class Trainer:
         dist.all_reduce(t)
         return {k: float(t[i + 1] / t[0]) for i, k in enumerate(keys)}
 
+    def _check_fresh_run_dir(self) -> None:
+        """A fresh fit (no resume) needs a run folder without metrics records or checkpoints: it used to empty
+        ``metrics.jsonl`` silently, so records logged there before (or by an earlier fit) were lost, and its
+        checkpoints would mix with the earlier fit's. Every rank reads the same files, so all refuse together."""
+        rd = self.run_dir
+        held = []
+        m = rd.metrics_path
+        if m.is_file() and m.stat().st_size and m.read_bytes().strip():
+            try:
+                n = len(rd.read_metrics())
+                held.append(f"{n} metrics record{'s' if n != 1 else ''}" if n else "a torn line in metrics.jsonl")
+            except DataError:
+                held.append("a damaged metrics.jsonl")
+        ck = latest_checkpoint(rd.path / "checkpoints")
+        if ck is not None:
+            held.append(f"checkpoint {ck.name}")
+        if held:
+            raise ConfigError(f"run folder '{rd.path}' already holds {' and '.join(held)}: fit(resume=True) "
+                              f"continues that run, a fresh fit needs a new run folder (nothing was changed)",
+                              where="Trainer")
+
     # -- main loop
     def fit(self, resume: bool = False) -> list[dict[str, Any]]:
-        """Train for ``max_steps`` steps (continuing from the latest checkpoint when ``resume``)."""
+        """Train for ``max_steps`` steps (continuing from the latest checkpoint when ``resume``). Without
+        ``resume``, a run folder that already holds metrics records or checkpoints is refused (ConfigError)."""
         c = self.cfg
+        if not resume and self.run_dir is not None:
+            self._check_fresh_run_dir()
         seed_everything(c.seed, c.deterministic)
         start, acc = (self._resume() if resume else (0, {"sum": 0.0, "n": 0, "metrics": {}}))
-        if not resume and self.run_dir is not None and self.rank == 0:
-            self.run_dir.truncate_metrics(lambda i, r: False)
         model = self.model
         # a model passed in train mode keeps the submodules it holds in eval mode (e.g. a frozen batch norm,
         # whose running statistics must not move) in eval mode; a model passed in eval mode trains entirely
