@@ -13,6 +13,7 @@ the dataset order are those of the block-by-block build, up to that renumbering.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -28,15 +29,22 @@ __all__ = ["load_tu", "mutag", "b3db_bbbp", "community_1v2", "community_wiring",
 
 
 # ------------------------------------------------------------------------------------------- TU format
+def _table(path: Path, dtype, what: str) -> np.ndarray | None:
+    """Rows of a comma-separated TU file, read once (None for an empty file); a parse error names the file."""
+    text = read_text(path, "load_tu")
+    if not text.strip():
+        return None
+    try:
+        return np.loadtxt(io.StringIO(text), delimiter=",", dtype=dtype, ndmin=2)
+    except ValueError as e:
+        raise DataError(f"load_tu: cannot parse '{path}' as {what} ({e})") from None
+
+
 def _read_int(path: Path, ncol: int | None = None, rows: int | None = None) -> np.ndarray:
     """Integer table of a TU file; an empty file is a table with 0 rows. ``rows``: required row count."""
-    if not read_text(path, "load_tu").strip():
+    arr = _table(path, np.int64, "integers")
+    if arr is None:
         arr = np.zeros((0, ncol or 1), np.int64)
-    else:
-        try:
-            arr = np.loadtxt(path, delimiter=",", dtype=np.int64, ndmin=2)
-        except ValueError as e:
-            raise DataError(f"load_tu: cannot parse '{path}' as integers ({e})") from None
     if ncol is not None and arr.shape[1] < ncol:
         raise DataError(f"load_tu: '{path}' needs {ncol} comma-separated columns (got {arr.shape[1]})")
     arr = arr if ncol is None else arr[:, :ncol]
@@ -45,16 +53,13 @@ def _read_int(path: Path, ncol: int | None = None, rows: int | None = None) -> n
     return arr
 
 
-def _read_float(path: Path, rows: int) -> np.ndarray:
-    """Float table of a TU attribute file (NAME_node_attributes / NAME_edge_attributes) with ``rows`` rows."""
-    if not read_text(path, "load_tu").strip():
+def _read_float(path: Path, rows: int | None) -> np.ndarray:
+    """Float table of a TU attribute file (NAME_node_attributes / NAME_edge_attributes / NAME_graph_attributes)
+    with ``rows`` rows (any number if None)."""
+    att = _table(path, np.float32, "numbers")
+    if att is None:
         att = np.zeros((0, 1), np.float32)
-    else:
-        try:
-            att = np.loadtxt(path, delimiter=",", dtype=np.float32, ndmin=2)
-        except ValueError as e:
-            raise DataError(f"load_tu: cannot parse '{path}' as numbers ({e})") from None
-    if att.shape[0] != rows:
+    if rows is not None and att.shape[0] != rows:
         raise DataError(f"load_tu: '{path}' has {att.shape[0]} rows but {rows} were expected")
     if not np.isfinite(att).all():
         raise DataError(f"load_tu: '{path}' contains NaN or inf values")
@@ -77,21 +82,30 @@ def load_tu(root: str | Path, name: str | None = None) -> list[Data]:
     (prepended to x), NAME_edge_labels.txt (one-hot into ``edge_attr``), NAME_edge_attributes.txt (prepended
     to ``edge_attr``). A label file with several comma-separated columns (Cuneiform's node labels) has each
     column one-hot encoded on its own (values shifted by the column's minimum), the blocks concatenated, as in
-    PyG's ``read_tu_data``. Graph labels are remapped to 0..K-1 in sorted order (MUTAG's -1/1 -> 0/1). Graphs
+    PyG's ``read_tu_data``. Graph labels are remapped to 0..K-1 in sorted order (MUTAG's -1/1 -> 0/1). As in
+    PyG, a NAME_graph_attributes.txt (regression targets) is read instead of the graph labels, which may then be
+    absent: y is float32 [1] per graph for one column, [1, k] for k columns. Graphs
     without node information get x = 1. As in PyG, self-loops are dropped and duplicate edges merged (edge
     attributes and label one-hots summed); the remaining edges keep the file's order.
     """
     root = Path(root)
     name = name or root.name
     need = [root / f"{name}_{s}.txt" for s in ("A", "graph_indicator", "graph_labels")]
+    targets = root / f"{name}_graph_attributes.txt"
+    if targets.exists():         # regression targets: PyG reads them instead of the graph labels
+        need[2] = targets
     missing = [str(p) for p in need if not p.exists()]
     if missing:
         raise DataError(f"load_tu: missing TU file(s) {', '.join(missing)} (expected NAME_A.txt, "
-                        f"NAME_graph_indicator.txt, NAME_graph_labels.txt in '{root}')")
+                        f"NAME_graph_indicator.txt, NAME_graph_labels.txt or NAME_graph_attributes.txt in "
+                        f"'{root}')")
     edges = _read_int(need[0], 2) - 1
     gi = _read_int(need[1], 1)[:, 0] - 1
-    raw_y = _read_int(need[2], 1)[:, 0]
-    n, g = gi.size, raw_y.size
+    if need[2] == targets:
+        raw_y = _read_float(targets, None)
+    else:
+        raw_y = _read_int(need[2], 1)[:, 0]
+    n, g = gi.size, len(raw_y)
     if n == 0 or g == 0:
         raise DataError(f"load_tu: '{root}' lists no nodes or no graphs")
     if gi.min() < 0 or gi.max() >= g or (edges.size and (edges.min() < 0 or edges.max() >= n)):
@@ -139,8 +153,11 @@ def load_tu(root: str | Path, name: str | None = None) -> list[Data]:
                 np.add.at(summed, slot, edge_attr)
                 edge_attr = summed
             edges = edges[np.sort(first)]
-    classes = np.unique(raw_y)
-    y = np.searchsorted(classes, raw_y)
+    if raw_y.ndim == 2:      # float targets [g, k]: y [1] per graph for one column (as PyG), [1, k] for several
+        t = torch.from_numpy(raw_y[:, 0] if raw_y.shape[1] == 1 else raw_y)
+        ys = [t[k:k + 1].clone() for k in range(g)]
+    else:
+        ys = [torch.tensor([int(c)]) for c in np.searchsorted(np.unique(raw_y), raw_y)]
     start = np.concatenate([[0], np.cumsum(np.bincount(gi, minlength=g))])
     eg = gi[edges[:, 0]]
     order = np.argsort(eg, kind="stable")
@@ -150,7 +167,7 @@ def load_tu(root: str | Path, name: str | None = None) -> list[Data]:
         sel = order[estart[k]:estart[k + 1]]
         ei = torch.from_numpy(edges[sel].T - start[k]).long()
         d = Data(x=torch.from_numpy(x[start[k]:start[k + 1]]), edge_index=ei.contiguous(),
-                 y=torch.tensor([int(y[k])]))
+                 y=ys[k])
         if edge_attr is not None:
             d.edge_attr = torch.from_numpy(edge_attr[sel])
         out.append(d)
