@@ -3,6 +3,9 @@
 Conventions: ``loss_fn(model, batch) -> scalar`` is the *mean* loss of the batch (including any regularizer),
 so the loss of the full data is the size-weighted average of chunk losses and the Hessian of the training
 objective is the size-weighted average of chunk Hessians. Every function takes ``batch_size`` to bound memory.
+Every entry point that takes a model refuses one whose loss is random or batch-dependent in its current mode
+(dropout or batch norm in train mode, see :func:`~paperworks.curvature.params.check_deterministic`), as
+``InverseHVP``, ``KFAC`` and the influence functions do: call ``model.eval()`` first.
 """
 
 from __future__ import annotations
@@ -14,8 +17,8 @@ import torch
 from torch import nn
 
 from paperworks.core.errors import PaperworksError
-from paperworks.curvature.params import (ParamSubset, check_batch_size, check_nonempty, iter_chunks, n_samples,
-                                        select_params, slice_data)
+from paperworks.curvature.params import (ParamSubset, check_batch_size, check_deterministic, check_nonempty,
+                                        iter_chunks, n_samples, select_params, slice_data)
 
 __all__ = ["flat_grad", "data_grad", "per_sample_grads", "hvp", "hvp_func", "exact_hessian", "ggn_matrix",
            "empirical_fisher", "make_hvp_operator"]
@@ -40,6 +43,7 @@ def data_grad(model: nn.Module, loss_fn: LossFn, data: Any, params: Any = None,
               batch_size: int | None = None) -> torch.Tensor:
     """Gradient [P] of the mean loss over all of ``data`` (chunked)."""
     ps = select_params(model, params)
+    check_deterministic(model, "data_grad")
     n = check_nonempty(n_samples(data), "data_grad")
     g = torch.zeros(ps.numel, dtype=ps.dtype, device=ps.device)
     for s, e in iter_chunks(n, batch_size):
@@ -103,6 +107,7 @@ def iter_per_sample_grads(model: nn.Module, loss_fn: LossFn, data: Any, params: 
     if method not in ("auto", "vmap", "loop"):
         raise PaperworksError(f"per_sample_grads: method must be one of auto, loop, vmap (got {method!r})")
     ps = select_params(model, params)
+    check_deterministic(model, "per_sample_grads")
     n = n_samples(data)
     wrapper = _LossModule(model, loss_fn)
     keys = ["model." + k for k in ps.names]
@@ -135,6 +140,7 @@ def hvp(model: nn.Module, loss_fn: LossFn, data: Any, v: torch.Tensor, params: A
         batch_size: int | None = None) -> torch.Tensor:
     """H v by double backward (Pearlmutter), H = Hessian of the mean loss over ``data`` w.r.t. the subset."""
     ps = select_params(model, params)
+    check_deterministic(model, "hvp")
     n = check_nonempty(n_samples(data), "hvp")
     check_batch_size(batch_size, "hvp")
     v = _check_vector(v, ps, "hvp")
@@ -152,6 +158,7 @@ def hvp(model: nn.Module, loss_fn: LossFn, data: Any, v: torch.Tensor, params: A
 def hvp_func(model: nn.Module, loss_fn: LossFn, data: Any, v: torch.Tensor, params: Any = None) -> torch.Tensor:
     """H v by forward-over-reverse with torch.func (jvp of grad); same result as :func:`hvp`."""
     ps = select_params(model, params)
+    check_deterministic(model, "hvp_func")
     wrapper = _LossModule(model, loss_fn)
     keys = ["model." + k for k in ps.names]
     batch = slice_data(data, slice(None))
@@ -180,6 +187,7 @@ def _check_vector(v: Any, ps: ParamSubset, who: str) -> torch.Tensor:
 def make_hvp_operator(model: nn.Module, loss_fn: LossFn, data: Any, params: Any = None,
                       batch_size: int | None = None) -> Callable[[torch.Tensor], torch.Tensor]:
     ps = select_params(model, params)
+    check_deterministic(model, "make_hvp_operator")
     return lambda v: hvp(model, loss_fn, data, v, ps, batch_size)
 
 
@@ -187,6 +195,7 @@ def exact_hessian(model: nn.Module, loss_fn: LossFn, data: Any, params: Any = No
                   batch_size: int | None = None, max_params: int = 20000) -> torch.Tensor:
     """Dense Hessian [P, P] of the mean loss w.r.t. the subset (P Hessian-vector products per chunk)."""
     ps = select_params(model, params)
+    check_deterministic(model, "exact_hessian")
     P = ps.numel
     if P > max_params:
         raise PaperworksError(f"exact_hessian: the subset has {P} parameters (> max_params={max_params}); "
@@ -214,6 +223,7 @@ def ggn_matrix(model: nn.Module, output_fn: Callable[[nn.Module, Any], torch.Ten
     Equals the Hessian when the outputs are linear in theta.
     """
     ps = select_params(model, params)
+    check_deterministic(model, "ggn_matrix")
     check_nonempty(n_samples(data), "ggn_matrix")    # was a reshape error deep in jacrev
     batch = slice_data(data, slice(None))
     wrapper_keys = list(ps.names)
@@ -241,6 +251,7 @@ def empirical_fisher(model: nn.Module, loss_fn: LossFn, data: Any, params: Any =
                      batch_size: int | None = 256) -> torch.Tensor:
     """Empirical Fisher (1/n) sum_i g_i g_i^T [P, P] with g_i the per-sample gradients."""
     ps = select_params(model, params)
+    check_deterministic(model, "empirical_fisher")
     n = check_nonempty(n_samples(data), "empirical_fisher")
     F = torch.zeros(ps.numel, ps.numel, dtype=ps.dtype, device=ps.device)
     for G in iter_per_sample_grads(model, loss_fn, data, ps, batch_size):
