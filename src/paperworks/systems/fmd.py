@@ -752,6 +752,14 @@ def _text_task(cfg: FMDConfig, seed: int) -> Task:
     te = d["texts_test"]
     x_te, x_te_cf = bow.transform(te), bow.transform([swap_attribute(t, sens) for t in te])
     pairs = (x_te != x_te_cf).any(1)  # evaluation pairs: test texts whose swap changes the features
+    # a vocabulary without gendered words leaves no pair: say so here, not as an empty-set error after ERM
+    for what, n_left in (("test text (nothing to measure the bias on)", int(pairs.sum())),
+                         ("held-out training text (no pair for D_ex)", len(pool))):
+        if n_left == 0:
+            raise DataError(f"fortunes_gender: the {sens} swap changes the TF-IDF features of no {what}: the "
+                            f"{x.shape[1]}-term vocabulary (text_features={cfg.text_features}, from "
+                            f"{len(tr)} training texts, n_train={cfg.n_train}) has no {sens} words; raise "
+                            "text_features or n_train")
     cf_test = CounterfactualSet(x_te[pairs], x_te_cf[pairs], d["y_test"][pairs])
     # "aligned" = the gender over-represented in the sample's category (vs the rate over all gendered texts)
     ytr, atr = y[tr_t], a[tr_t]
