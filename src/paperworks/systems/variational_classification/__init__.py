@@ -141,6 +141,12 @@ def _text_task(cfg):
                 len(d["classes"]), x_shift={"word_dropout": shifted})
 
 
+def _pct(fraction: float) -> str:
+    """A label fraction as a percentage for the report: 0.1 -> '10%', 0.001 -> '0.1%', 0.014 -> '1.4%'
+    (the '.0%' format printed 0.001 as '0%' and 0.011 / 0.014 both as '1%')."""
+    return f"{100 * fraction:g}%"
+
+
 def _keys(rows):
     return [k for k in rows[0] if not k.startswith("_")]
 
@@ -237,7 +243,7 @@ class VariationalClassification(System):
         rep.add_claim(Claim.beats(f"{kind}: VC ECE under distribution shift ({shift}) lower than CE ({tag})",
                                   f"{shift} ECE", vc[f"{shift}_ece"][0], ce[f"{shift}_ece"][0],
                                   higher_is_better=False))
-        rep.add_claim(Claim.no_worse(f"{kind}: VC accuracy with {cfg.label_fraction:.0%} of the labels not lower "
+        rep.add_claim(Claim.no_worse(f"{kind}: VC accuracy with {_pct(cfg.label_fraction)} of the labels not lower "
                                      f"than CE ({tag})", "low-data accuracy", lo["vc"]["lowdata_accuracy"][0],
                                      lo["ce"]["lowdata_accuracy"][0]))
 
@@ -249,7 +255,7 @@ class VariationalClassification(System):
         shifts = ["noise", "rotation"] if image else ["word_dropout"]
         for s in shifts:
             cols += [f"{s} acc %", f"{s} ECE %"]
-        cols += [f"acc % ({cfg.label_fraction:.0%} labels)", "latent fit (E[maha]/d)", "train s"]
+        cols += [f"acc % ({_pct(cfg.label_fraction)} labels)", "latent fit (E[maha]/d)", "train s"]
         rows = []
         for m in ("ce", "gm", "vc"):
             d = ms[m]
@@ -288,7 +294,7 @@ class VariationalClassification(System):
 
         rep.add_table(f"{kind}: {task.name}, test accuracy % with a fraction of the training labels (mean ± std over "
                       f"{cfg.seeds} seeds)",
-                      ["method"] + [f"{f:.0%} labels" + (" (claim)" if f == cfg.label_fraction else "") for f in fs],
+                      ["method"] + [f"{_pct(f)} labels" + (" (claim)" if f == cfg.label_fraction else "") for f in fs],
                       [[m.upper()] + [cell(f, m) for f in fs] for m in ("ce", "vc")],
                       note=f"Stratified subsets of the {n} training examples (label_fraction_indices: at least one per "
                            "class, nested in the fraction for a fixed seed); same epochs per method. Only the claim's "
@@ -333,7 +339,7 @@ class VariationalClassification(System):
                  f"Image: first {cfg.n_train} training / {cfg.n_test} test images of {cfg.dataset}, {cfg.epochs} "
                  f"epochs." + (f" Text: Debian fortunes, 6 categories, TF-IDF ({cfg.text_max_features} terms), "
                                f"{cfg.text_epochs} epochs." if cfg.text else "") +
-                 f" Low-data: {cfg.label_fraction:.0%} of the training labels (stratified), same epochs. "
+                 f" Low-data: {_pct(cfg.label_fraction)} of the training labels (stratified), same epochs. "
                  f"Wall time {secs:.0f} s.",
                  "Paper numbers: the paper reports these comparisons on MNIST, CIFAR-10/100, Tiny-ImageNet and text "
                  "with ResNet/transformer encoders; its tables were not available to us offline, so the 'paper' "
