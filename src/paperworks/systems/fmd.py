@@ -1098,7 +1098,7 @@ class FMD(System):
         ratio_cost = t_rt / max(res["fmd"]["seconds"], 1e-9)
         # influence: batched engine vs a direct loop over samples on the same head
         erm, _ = train_model(cfg, task, task.x_train, task.y_train, cfg.seed)
-        n = 2000
+        n = min(2000, len(task.y_train))   # n_train < 2000: all the rows there are (a = -n b needs that n)
         with torch.no_grad():
             f = erm.features(task.x_train[:n])
             fa, fc = erm.features(task.cf_test.x[:200]), erm.features(task.cf_test.x_cf[:200])
