@@ -407,6 +407,9 @@ class SparseMPCConfig(Config):
             check_positive(k, getattr(self, k))
         for k in ("lam", "sparsify_epochs", "finetune_epochs", "seed_samples", "stage_weight", "action_weight"):
             check_positive(k, getattr(self, k), strict=False)
+        if self.mppi_samples < 2:  # it passed and the run stopped after all the training, in CEMPlanner
+            raise ConfigError(f"'mppi_samples' must be >= 2: the CEM baseline uses the same sample count and refits "
+                              f"its spread to at least 2 elites (got {self.mppi_samples})")
         if self.n_transitions < 3:  # 10% (at least one) is held out and the normalisation needs >= 2 to train on
             raise ConfigError(f"'n_transitions' must be >= 3 (got {self.n_transitions})")
         if self.dense_epochs < self.epochs:
