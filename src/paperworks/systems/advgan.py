@@ -468,6 +468,12 @@ class AdvGANConfig(Config):
             if getattr(self, k) > n:
                 raise ConfigError(f"'{k}' = {getattr(self, k)} is more than the {n} {split} images of "
                                   f"{self.dataset}", where=k)
+        if _names(self.defenses) and self.batch_size > self.defense_n_train:
+            # the adversarial training (Trainer) needs one full batch; it failed only after the targets, the
+            # AdvGANs and the black-box experiment had been trained
+            raise ConfigError(f"'defense_n_train' = {self.defense_n_train} is fewer than one batch ('batch_size' = "
+                              f"{self.batch_size}) for the adversarial training of {self.defenses}",
+                              where="defense_n_train")
         check_interval("eps", self.eps, 0.0, 1.0, closed="right")
         check_positive("alpha", self.alpha, strict=False)
         check_positive("beta", self.beta, strict=False)
