@@ -6,7 +6,8 @@ Put the extracted folder ``cifar-10-batches-py`` (files ``data_batch_1..5``, ``t
 
 The python version is a pickle. It is read with a restricted unpickler that rebuilds only plain
 containers and numpy arrays; any other global (functions, classes, ``os.system`` ...) is refused.
-The binary version is 10,000 records of 1 label byte + 3,072 pixel bytes (1,024 R, then G, then B).
+The binary version is 10,000 records of 1 label byte + 3,072 pixel bytes (1,024 R, then G, then B), with no
+header: a file cut at a record boundary is found only because all six batches hold the same number of records.
 
 Returns ``dict(x_train uint8 [N, 3, 32, 32], y_train int64 [N], x_test uint8 [M, 3, 32, 32], y_test int64 [M],
 classes list[str])`` (NCHW, as stored in the files).
@@ -120,14 +121,22 @@ def load_cifar10(root: str | os.PathLike | None = None) -> dict:
                         "cifar-10-batches-bin/data_batch_1.bin)")
     read = read_python_batch if kind == "py" else read_binary_batch
     suffix = "" if kind == "py" else ".bin"
-    parts = {}
+    parts, counts = {}, {}
     for split, names in (("train", TRAIN), ("test", TEST)):
         missing = [n + suffix for n in names if not (d / (n + suffix)).exists()]
         if missing:
             raise DataError(f"CIFAR-10 folder '{d}' lacks {', '.join(missing)}")
         xs, ys = zip(*(read(d / (n + suffix)) for n in names))
+        counts.update((d / (n + suffix), len(y)) for n, y in zip(names, ys))
         parts[f"x_{split}"] = np.concatenate(xs)
         parts[f"y_{split}"] = np.concatenate(ys)
+    full = max(counts.values())
+    short = [p for p, c in counts.items() if c < full]
+    if kind == "bin" and short:
+        # a binary batch has no header: one cut at a record boundary shows only against the other batches,
+        # which all hold the same number of records (10,000 in the official files)
+        raise DataError(f"CIFAR-10 batch '{short[0]}' holds {counts[short[0]]} images but another batch holds {full} "
+                        f"(all CIFAR-10 batches hold the same number): truncated file?")
     classes = [f"class_{i}" for i in range(10)]
     if kind == "py" and (d / "batches.meta").exists():
         meta = _safe_load(d / "batches.meta")
