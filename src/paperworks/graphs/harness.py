@@ -209,7 +209,10 @@ def train_eval(make_model: Callable[[], torch.nn.Module], data: Sequence, split:
     check_dataset("train_eval", data, idx)
     seed_everything(seed, deterministic=False)
     model = make_model()
-    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    # foreach: the same per-parameter Adam ops (lerp_, mul_ / addcmul_, sqrt, div, add_, addcdiv_) with the same
+    # scalars, issued from one C++ loop instead of a Python loop per parameter (CPU's default is that Python loop):
+    # every value is bit-identical, the step about a quarter cheaper (HierGCN: 370 -> 270 us)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay, foreach=True)
     g = torch.Generator().manual_seed(seed)
     # the same batches as torch_geometric.loader.DataLoader over the graphs (same sampler and generator draws),
     # collated by GraphCollater; the validation and test batches are fixed, so they are collated once

@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.nn import GCNConv, SAGPooling, TopKPooling, global_max_pool, global_mean_pool
+from torch_geometric.nn.conv.gcn_conv import gcn_norm
 
 from paperworks.core.errors import ConfigError, DataError
 from paperworks.graphs._checks import check_graph
@@ -120,8 +121,17 @@ class HierGCN(nn.Module):
         num_graphs = int(batch.max()) + 1
         g = 0
         self.last_graphs = []
+        # the flat model's GCNConvs all run on the input graph: its normalisation (gcn_norm: self-loops, degrees,
+        # edge weights) is computed once and each conv does the rest of GCNConv.forward (lin, propagate, bias)
+        norm = None
         for i, conv in enumerate(self.convs):
-            x = F.relu(conv(x, edge_index, ew))
+            if self.pool_kind == "none":
+                if norm is None:
+                    norm = gcn_norm(edge_index, ew, x.size(0), conv.improved, conv.add_self_loops, conv.flow,
+                                    x.dtype)
+                x = F.relu(conv.propagate(norm[0], x=conv.lin(x), edge_weight=norm[1]) + conv.bias)
+            else:
+                x = F.relu(conv(x, edge_index, ew))
             if i < len(self.pools):
                 p = self.pools[i]
                 if isinstance(p, HGPSLPool):
