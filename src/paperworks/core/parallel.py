@@ -97,15 +97,73 @@ def _sendable(exc: BaseException) -> BaseException:
     return RuntimeError(f"{cls.__module__}.{cls.__qualname__}: {exc}")
 
 
-def _call_in_worker(fn: Callable, threads: int | None, kwargs: dict) -> Any:
-    """:func:`_call` in a worker process: an exception is raised as one that reaches the parent intact."""
+def _job_name(fn: Callable, kwargs: dict, what: str) -> str:
+    """``what`` and the call, e.g. ``core.parallel: jobs[1] (mod.fit(seed=1, data=<Dataset>))``: short argument values
+    written out, long ones by their type."""
+    args = []
+    for k, v in kwargs.items():
+        try:
+            r = repr(v)
+        except Exception:
+            r = ""
+        args.append(f"{k}={r}" if r and len(r) <= 40 else f"{k}=<{type(v).__name__}>")
+    name = f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', type(fn).__name__)}"
+    return f"{what} ({name}({', '.join(args)}))"
+
+
+class _Pickled:
+    """A value already pickled (with multiprocessing's pickler, as the pool would): it unpickles as that value.
+    Pickling it first, where the value is made, turns a value that pickle cannot take into one error naming
+    the job (the pool sent pickle's own AttributeError / TypeError, which named no job)."""
+
+    __slots__ = ("data", "value")
+
+    def __init__(self, value: Any, what: str, fn: Callable, kwargs: dict, part: str):
+        from multiprocessing.reduction import ForkingPickler
+
+        try:
+            self.data = bytes(ForkingPickler.dumps(value))
+        except Exception as e:
+            if part == "arguments":   # name the argument
+                for k, v in value.items():
+                    try:
+                        ForkingPickler.dumps(v)
+                    except Exception as e_k:
+                        part, value, e = f"argument '{k}'", v, e_k
+                        break
+            raise TypeError(f"{_job_name(fn, kwargs, what)}: its {part} cannot be sent between processes "
+                            f"(a {type(value).__name__} that pickle refuses: {type(e).__name__}: {e}); "
+                            f"use picklable values (no lambdas, local classes, open files or locks)") from None
+        self.value = value   # kept alive until sent (shared-memory tensors in the bytes refer to it)
+
+    def __reduce__(self):
+        return pickle.loads, (self.data,)
+
+
+class _Job:
+    """A job's keyword arguments, pickled by :class:`_Pickled` when the pool sends them (in its feeder thread,
+    which hands an error to the job's future)."""
+
+    __slots__ = ("kwargs", "what", "fn")
+
+    def __init__(self, fn: Callable, kwargs: dict, what: str):
+        self.fn, self.kwargs, self.what = fn, kwargs, what
+
+    def __reduce__(self):
+        return _Pickled(self.kwargs, self.what, self.fn, self.kwargs, "arguments").__reduce__()
+
+
+def _call_in_worker(fn: Callable, threads: int | None, kwargs: dict, what: str = "job") -> Any:
+    """:func:`_call` in a worker process: an exception is raised as one that reaches the parent intact, and
+    a result that cannot be pickled back as one error naming the job (``what``)."""
     try:
-        return _call(fn, threads, kwargs)
+        result = _call(fn, threads, kwargs)
     except Exception as e:
         sent = _sendable(e)
         if sent is e:
             raise
         raise sent.with_traceback(e.__traceback__) from None
+    return _Pickled(result, what, fn, kwargs, "result")
 
 
 def iter_jobs(fn: Callable, jobs: Sequence[dict], workers: int = 1, threads: int | None = 1) -> Iterator[Any]:
@@ -122,7 +180,9 @@ def iter_jobs(fn: Callable, jobs: Sequence[dict], workers: int = 1, threads: int
             yield _call(fn, threads, job)
         return
     with _spawn_pool(min(workers, len(jobs))) as pool:
-        futures = [pool.submit(_call_in_worker, fn, threads, job) for job in jobs]
+        futures = [pool.submit(_call_in_worker, fn, threads, _Job(fn, job, f"core.parallel: jobs[{i}]"),
+                               f"core.parallel: jobs[{i}]")
+                   for i, job in enumerate(jobs)]
         try:
             for f in futures:
                 yield f.result()
@@ -144,6 +204,7 @@ def in_background(fn: Callable, threads: int | None = 1, **kwargs: Any) -> Itera
     the worker and shuts it down (a job not yet started is cancelled)."""
     pool = _spawn_pool(1)
     try:
-        yield pool.submit(_call_in_worker, fn, threads, kwargs)
+        yield pool.submit(_call_in_worker, fn, threads, _Job(fn, kwargs, "in_background"),
+                          "in_background")
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
