@@ -75,11 +75,20 @@ class LSTMSeq2Seq(nn.Module):
         # the encoder would read pads and drop real tokens, silently
         src_padding_mask = _check_right_padding("src_padding_mask", src == self.pad_id if src_padding_mask is None
                                                 else src_padding_mask, src, "the encoder would read the pad")
+        B = src.shape[0]
+        if src.shape[1] == 0:
+            # a length-0 source has no real token, like a row of padding only (pack_padded_sequence refused it):
+            # it is encoded as such a row is, a single pad position that attention masks (a zero context, as in
+            # the Transformer)
+            src, src_padding_mask = src.new_full((B, 1), self.pad_id), src_padding_mask.new_ones(B, 1)
+        if B == 0:      # no sentence (pack_padded_sequence refuses an empty batch): empty outputs and states
+            w = self.embedding.weight
+            z = w.new_zeros(self.n_layers, 0, self.d_model)
+            return w.new_zeros(0, src.shape[1], self.d_model), src_padding_mask, (z, z.clone())
         lengths = (~src_padding_mask).sum(1).clamp(min=1).cpu()
         packed = pack_padded_sequence(self._emb(src), lengths, batch_first=True, enforce_sorted=False)
         out, (h, c) = self.encoder(packed)
         out, _ = pad_packed_sequence(out, batch_first=True, total_length=src.shape[1])
-        B = src.shape[0]
 
         def merge(s):  # [L*2, B, d/2] -> [L, B, d]
             return s.view(self.n_layers, 2, B, self.d_model // 2).transpose(1, 2).reshape(
@@ -101,13 +110,18 @@ class LSTMSeq2Seq(nn.Module):
                 tgt_padding_mask: torch.Tensor | None = None) -> torch.Tensor:
         self._check_tokens("src", src)
         self._check_tokens("tgt_in", tgt_in)
+        if src.shape[0] != tgt_in.shape[0]:
+            raise ValueError(f"LSTMSeq2Seq: src and tgt_in batch sizes differ ({src.shape[0]} vs {tgt_in.shape[0]})")
         if tgt_padding_mask is not None:
             # the decoder is causal, so right padding of the target never reaches a real position and the mask
             # needs no use (interface parity with Transformer); any other mask would be silently ignored
             _check_right_padding("tgt_padding_mask", tgt_padding_mask, tgt_in, "the recurrent decoder would read "
                                  "the pad")
         enc_out, mask, hc = self.encode(src, src_padding_mask)
-        dec_out, _ = self.decoder(self._emb(tgt_in), hc)
+        if tgt_in.shape[1] == 0:    # nothing to predict: logits [B, 0, V] as the Transformer's (nn.LSTM refuses T = 0)
+            dec_out = hc[0].new_zeros(tgt_in.shape[0], 0, self.d_model)
+        else:
+            dec_out, _ = self.decoder(self._emb(tgt_in), hc)
         return self._attend(dec_out, self.w_a(enc_out), enc_out, mask)
 
     # ------------------------------------------------------------------------ incremental decoding
