@@ -146,14 +146,19 @@ def clip_to_ball(x_adv: torch.Tensor, x: torch.Tensor, eps: float, norm: str = "
 
 
 def random_ball_point(x: torch.Tensor, eps: float, norm: str, generator: torch.Generator | None = None) -> torch.Tensor:
-    """A uniformly random point of the eps-ball around x (L_inf: uniform cube; L_2: uniform ball), in [0, 1]."""
+    """A uniformly random point of the eps-ball around x (L_inf: uniform cube; L_2: uniform ball), in [0, 1].
+
+    The noise is drawn on ``generator``'s device and moved to x's (a CPU generator with CUDA inputs failed:
+    torch draws only on the generator's own device); a CPU generator so gives the same start on every device.
+    """
+    dev = x.device if generator is None else generator.device
     if norm == "inf":
-        u = torch.rand(x.shape, generator=generator, dtype=x.dtype, device=x.device)
+        u = torch.rand(x.shape, generator=generator, dtype=x.dtype, device=dev).to(x.device)
         delta = (2 * u - 1) * eps
     else:
         d = x[0].numel()
-        g = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
-        r = torch.rand((x.shape[0],), generator=generator, dtype=x.dtype, device=x.device) ** (1.0 / d)
+        g = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=dev).to(x.device)
+        r = torch.rand((x.shape[0],), generator=generator, dtype=x.dtype, device=dev).to(x.device) ** (1.0 / d)
         delta = g / _flat_norm(g).clamp_min(1e-12) * (eps * r).view(-1, *([1] * (x.dim() - 1)))
     return (x + delta).clamp(0.0, 1.0)
 
