@@ -179,25 +179,28 @@ class GTN(System):
         ti = prep["target_index"]
         xt = prep["x"][ti]
         out = {}
+        # the GTN's lr / weight decay (the report says the baselines share them; they ran at the function's
+        # defaults, equal to the config's defaults, whatever lr / weight_decay the config set)
+        opt = {"epochs": c.epochs, "lr": c.lr, "weight_decay": c.weight_decay}
         torch.manual_seed(seed)
         mlp = MLPClassifier(xt.size(1), c.hidden, prep["num_classes"])
-        out["MLP (features)"] = train_node_classifier(mlp, lambda: mlp(xt), y, tr, va, te, epochs=c.epochs)
+        out["MLP (features)"] = train_node_classifier(mlp, lambda: mlp(xt), y, tr, va, te, **opt)
         torch.manual_seed(seed)
         gcn = GCNClassifier(prep["x"].size(1), c.hidden, prep["num_classes"])
         ei = prep["merged_edge_index"]
         out["GCN (homogeneous projection)"] = train_node_classifier(
-            gcn, lambda: gcn(prep["x"], ei)[ti], y, tr, va, te, epochs=c.epochs)
+            gcn, lambda: gcn(prep["x"], ei)[ti], y, tr, va, te, **opt)
         planted = getattr(data, "planted_metapath", None)
         if planted is not None:
             pei, _ = metapath_graph(data, planted)
             torch.manual_seed(seed)
             gcn2 = GCNClassifier(xt.size(1), c.hidden, prep["num_classes"])
             out["GCN (oracle P-S-P graph)"] = train_node_classifier(
-                gcn2, lambda: gcn2(xt, pei), y, tr, va, te, epochs=c.epochs)
+                gcn2, lambda: gcn2(xt, pei), y, tr, va, te, **opt)
             torch.manual_seed(seed)
             han = HANClassifier(xt.size(1), prep["num_classes"], ["psp"], node_type=prep["target"])
             out["HAN (true meta-path P-S-P given)"] = train_node_classifier(
-                han, lambda: han(xt, [pei]), y, tr, va, te, epochs=c.epochs)
+                han, lambda: han(xt, [pei]), y, tr, va, te, **opt)
         for v in out.values():
             v.pop("state", None)
         return out

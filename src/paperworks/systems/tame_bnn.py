@@ -20,6 +20,7 @@ in [-1, 1], finite variable boxes.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ import numpy as np
 import torch
 
 from paperworks.core import Claim, Paper, Report, RunDir, System, check_positive, register
-from paperworks.core.config import Config
+from paperworks.core.config import Config, check_interval
 from paperworks.core.errors import DataError
 from paperworks.mip.bnn import bnn_errors, bnn_forward, brute_force_bnn, train_bnn_milp, train_bnn_ste
 from paperworks.mip.duality import (MILPValue, chvatal_dual_value, dual_feasible, lp_dual, solve_value,
@@ -46,6 +47,16 @@ def make_xor(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return X, (X[:, 0] * X[:, 1] > 0).astype(int)
 
 
+@functools.lru_cache(maxsize=None)
+def digits_per_class_limit(classes=(0, 1)) -> int:
+    """The largest ``per_class`` that :func:`make_digits_small` takes for ``classes``: one less than the
+    smaller class of sklearn's digits, so that every class keeps a test image (177 for digits 0 and 1)."""
+    from sklearn.datasets import load_digits
+
+    target = load_digits().target
+    return min(int((target == k).sum()) for k in classes) - 1
+
+
 def make_digits_small(per_class: int, classes=(0, 1), seed: int = 0):
     """Two digit classes of sklearn's 8x8 digits, 2x2-average-pooled to 4x4 and binarised to {-1, 1};
     per_class training images per class, the rest of the two classes is the test set."""
@@ -56,9 +67,9 @@ def make_digits_small(per_class: int, classes=(0, 1), seed: int = 0):
             isinstance(k, (int, np.integer)) and 0 <= k <= 9 for k in classes):
         raise DataError(f"make_digits_small: classes must be two different digits 0-9 (got {classes!r})")
     d = load_digits()
-    smallest = min(int((d.target == k).sum()) for k in classes)
-    if isinstance(per_class, bool) or int(per_class) != per_class or not 1 <= per_class < smallest:
-        raise DataError(f"make_digits_small: per_class must be an integer in [1, {smallest - 1}] so that every "
+    most = digits_per_class_limit(classes)
+    if isinstance(per_class, bool) or int(per_class) != per_class or not 1 <= per_class <= most:
+        raise DataError(f"make_digits_small: per_class must be an integer in [1, {most}] so that every "
                         f"class keeps test images (got {per_class!r})")
     per_class = int(per_class)
     keep = np.isin(d.target, classes)
@@ -135,6 +146,9 @@ class TameBNNConfig(Config):
         check_positive("ste_lr", self.ste_lr)
         check_positive("digits_time_limit", self.digits_time_limit)
         check_positive("e2e_lr", self.e2e_lr)
+        # make_digits_small's bound, checked here: a larger value passed validation and ended `reproduce` with a
+        # DataError only at its last section (the few-shot digits), after the XOR / duality / end-to-end work
+        check_interval("digits_per_class", self.digits_per_class, 1, digits_per_class_limit())
 
 
 def _knapsack(seed: int):
