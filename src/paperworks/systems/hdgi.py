@@ -120,8 +120,9 @@ class HDGI(System):
 
     Engine: :mod:`paperworks.graphs.hetero_infomax`. Choices where the paper is vague follow the official
     DGI-HGCN code: features row-normalised, embedding 512, attention hidden 16, PReLU, Adam 1e-3 without
-    weight decay, early stopping on the training loss (patience 50). The probe is scikit-learn logistic
-    regression (C chosen on the validation split) instead of the official Adam-trained linear layer.
+    weight decay, early stopping on the training loss (patience 50). The config's defaults differ for the CPU
+    budget: ``dim`` 128 and at most ``max_epochs`` 300 (preset ``paper``: 512 and 10000). The probe is scikit-learn
+    logistic regression (C chosen on the validation split) instead of the official Adam-trained linear layer.
     """
 
     num_threads = 1  # small sparse/MILP workloads: a 2nd OpenMP thread only spin-waits (see core.threads)
