@@ -29,8 +29,12 @@ __all__ = ["MetaPathGCN", "SemanticAttention", "HDGIEncoder", "BilinearDiscrimin
            "corrupt_features", "normalized_metapath_adjacencies"]
 
 
-def normalized_metapath_adjacencies(edge_indices: list[torch.Tensor], num_nodes: int) -> list[torch.Tensor]:
-    """D^{-1/2}(A_p + I)D^{-1/2} for every meta-path graph (coalesced sparse [N, N])."""
+def normalized_metapath_adjacencies(edge_indices: list[torch.Tensor], num_nodes: int,
+                                    dtype: torch.dtype = torch.float32) -> list[torch.Tensor]:
+    """D^{-1/2}(A_p + I)D^{-1/2} for every meta-path graph (coalesced sparse [N, N]), computed in ``dtype``
+    (e.g. ``torch.float64`` for a float64 model; the model casts an adjacency to its features' dtype anyway)."""
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise DataError(f"HDGI: dtype must be a floating-point torch dtype (got {dtype!r})")
     out = []
     for p, ei in enumerate(edge_indices):
         if ei.is_floating_point() or ei.dtype == torch.bool:
@@ -39,7 +43,9 @@ def normalized_metapath_adjacencies(edge_indices: list[torch.Tensor], num_nodes:
             raise DataError(f"HDGI: expected meta-path edge_index {p} of shape [2, E] (got {list(ei.shape)})")
         if ei.numel() and (int(ei.min()) < 0 or int(ei.max()) >= num_nodes):
             raise DataError(f"HDGI: meta-path edge_index {p} has node ids outside [0, {num_nodes})")
-        out.append(gcn_normalized(ei, num_nodes))
+        # float32: gcn_normalized's own unit weights (the path every caller took before)
+        ones = None if dtype == torch.float32 else torch.ones(ei.size(1), dtype=dtype)
+        out.append(gcn_normalized(ei, num_nodes, ones))
     return out
 
 
@@ -54,7 +60,10 @@ class MetaPathGCN(nn.Module):
         self.act = nn.PReLU()
 
     def forward(self, x: torch.Tensor, adj: torch.Tensor) -> torch.Tensor:
-        return self.act(torch.sparse.mm(adj, self.fc(x)) + self.bias)
+        h = self.fc(x)
+        # the adjacency follows the features' dtype (normalized_metapath_adjacencies builds float32 by default:
+        # a float64 model failed with "expected scalar type Float but found Double")
+        return self.act(torch.sparse.mm(adj if adj.dtype == h.dtype else adj.to(h.dtype), h) + self.bias)
 
 
 class SemanticAttention(nn.Module):
