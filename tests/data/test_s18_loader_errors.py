@@ -60,15 +60,24 @@ def test_two_concurrent_cache_builds_both_succeed(tmp_path, monkeypatch):
 
 
 def test_failed_cache_write_leaves_no_temp_file(tmp_path, monkeypatch):
+    """A cache write that fails half-way leaves neither a partial cache file nor a temp file. The failure is a
+    real one, whatever writes the file: the file-size limit stops the write after 1 KiB (EFBIG, as a full disk
+    stops it with ENOSPC). (Until s19 np.savez was replaced by a stub writing b"PK half" to its file argument
+    and raising OSError, which assumed that np.savez is handed the temp file's path.)"""
+    import resource
+    import signal
+
     monkeypatch.setenv("PAPERWORKS_CACHE", str(tmp_path))
-
-    def broken(file, **kw):
-        Path(file).write_bytes(b"PK half")
-        raise OSError("No space left on device")
-
-    monkeypatch.setattr(np, "savez", broken)
-    with pytest.raises(OSError, match="No space"):
-        images._cached("full", lambda: {"a": np.zeros(3)})
+    (tmp_path / "datasets").mkdir()
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)     # a failing write, not a killed process
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1024, hard))
+    try:
+        with pytest.raises(OSError, match="File too large"):
+            images._cached("full", lambda: {"a": np.zeros(3000)})
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, handler)
     assert list((tmp_path / "datasets").iterdir()) == []
 
 

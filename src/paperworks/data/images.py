@@ -14,9 +14,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
-import os
 import pickle
-import secrets
 import time
 import zlib
 from pathlib import Path
@@ -24,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from paperworks.core.errors import DataError
+from paperworks.core.io import atomic_write_bytes
 from paperworks.data import cache_dir, debian_file, package_file, register_dataset
 
 __all__ = ["load_mnist", "load_fashion_mnist", "read_idx", "SafeNumpyUnpickler"]
@@ -65,9 +64,11 @@ _STALE_TEMP_S = 3600.0
 
 def _remove_stale_temps(path: Path) -> None:
     """Remove the temp files of ``path``'s key that killed builds left behind (each build writes its own,
-    hidden, uniquely named one, so nothing else would ever remove them), and the old fixed-name one."""
+    hidden, uniquely named one, so nothing else would ever remove them): atomic_write_bytes' .NAME.npz.*.tmp,
+    and the names earlier versions used (.NAME.<pid>.<random>.tmp.npz, then the fixed NAME.tmp.npz)."""
     now = time.time()
-    for tmp in [*path.parent.glob(f".{path.stem}.*.tmp.npz"), path.with_suffix(".tmp.npz")]:
+    for tmp in [*path.parent.glob(f".{path.name}.*.tmp"), *path.parent.glob(f".{path.stem}.*.tmp.npz"),
+                path.with_suffix(".tmp.npz")]:
         try:
             if now - tmp.stat().st_mtime > _STALE_TEMP_S:
                 tmp.unlink()
@@ -85,16 +86,11 @@ def _cached(key: str, build):
         except Exception:
             path.unlink(missing_ok=True)  # corrupt cache: rebuild
     d = build()
-    # a temp file of this process's own (a fixed name was shared by every process building the same cache at
-    # once: their writes interleaved and all but the first rename failed with FileNotFoundError), removed if
-    # the write fails, so that no half-written file is left in the cache
-    tmp = path.parent / f".{path.stem}.{os.getpid()}.{secrets.token_hex(4)}.tmp.npz"
-    try:
-        np.savez(tmp, **d)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    # a temp file of this process's own (concurrent builders of one key do not interleave), fsynced before the
+    # rename and removed if the write fails: no half-written file is ever visible in the cache
+    buf = io.BytesIO()
+    np.savez(buf, **d)
+    atomic_write_bytes(path, buf.getvalue())
     return d
 
 
