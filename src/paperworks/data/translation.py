@@ -275,8 +275,11 @@ WMT14_FILES = {"train": "train", "dev": "newstest2013", "test": "newstest2014"}
 
 
 def _read_lines(path: Path) -> list[str]:
+    """The lines of an aligned text file, ended by '\\n' only (a trailing '\\r' of CRLF dropped): universal
+    newlines also ended a line at a lone '\\r' inside a sentence, which silently shifted the alignment. A leading
+    UTF-8 byte-order mark is dropped."""
     try:
-        with open(path, encoding="utf-8") as f:
+        with open(path, encoding="utf-8-sig", newline="\n") as f:
             return [line.rstrip("\n").rstrip("\r") for line in f]
     except UnicodeDecodeError:
         raise DataError(f"wmt14: '{path}' is not UTF-8 text") from None
