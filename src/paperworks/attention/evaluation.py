@@ -36,27 +36,15 @@ def exact_match(hypotheses: Sequence[Sequence[int]], references: Sequence[Sequen
     return sum(list(h) == list(r) for h, r in zip(hypotheses, references)) / len(hypotheses)
 
 
-def average_state_dicts(states: Sequence[Mapping[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+def average_state_dicts(states: Sequence[Mapping[str, torch.Tensor]],
+                        integers: str = "last") -> dict[str, torch.Tensor]:
     """Element-wise mean of several checkpoints' parameters (Sec. 6.1: the base model averages the last
-    5 checkpoints). Floating tensors are averaged in float64 then cast back; integer buffers are taken
-    from the last state. All states must have the same keys (in any order) and shapes; the result has the
-    keys in the order of the first state."""
-    if not states:
-        raise ValueError("average_state_dicts: no checkpoints given")
-    keys = list(states[0].keys())
-    names = set(keys)
-    for i, s in enumerate(states[1:], 1):
-        # names as a set: the same parameters in another order (a state dict read back from safetensors comes
-        # with sorted keys) were refused as "different parameter names"; the result keeps state 0's order
-        if len(s) != len(keys) or set(s.keys()) != names:
-            raise ValueError(f"average_state_dicts: checkpoint {i} has different parameter names than checkpoint 0")
-    out = {}
-    for k in keys:
-        ts = [s[k] for s in states]
-        if any(t.shape != ts[0].shape for t in ts):
-            raise ValueError(f"average_state_dicts: parameter '{k}' has different shapes across checkpoints")
-        if ts[0].is_floating_point():
-            out[k] = (sum(t.detach().to(torch.float64) for t in ts) / len(ts)).to(ts[0].dtype)
-        else:
-            out[k] = ts[-1].detach().clone()
-    return out
+    5 checkpoints). Floating tensors are averaged in float64 then cast back to the first state's dtype; integer
+    buffers are taken from the last state (``integers="first"``: from the first, as
+    :func:`paperworks.core.trainer.average_checkpoints` does). All states must have the same keys (in any order)
+    and shapes (else one ValueError); the result has the keys in the order of the first state. The arithmetic is
+    :func:`paperworks.core.trainer.average_checkpoints`'s (one shared implementation)."""
+    from paperworks.core.trainer import _average_states
+
+    return _average_states(((f"checkpoint {i}", s) for i, s in enumerate(states)), "average_state_dicts",
+                           ValueError, integers=integers)

@@ -466,32 +466,56 @@ def latest_checkpoint(directory: str | os.PathLike) -> Path | None:
     return ckpts[-1] if ckpts else None
 
 
+def _average_states(states, who: str, error: type[Exception], integers: str = "first") -> dict[str, torch.Tensor]:
+    """The element-wise mean of state dicts, given as ``(label, state_dict)`` pairs (an iterable: they are read one
+    at a time, so checkpoints are loaded one by one). Floating tensors are summed in float64 in the given order,
+    starting from the first state's values, divided by their number and cast back to the first state's dtype;
+    integer tensors (counters, e.g. BatchNorm's ``num_batches_tracked``) are the ``first`` or the ``last`` state's.
+    The result has the first state's keys in its order; other names or shapes are one ``error`` naming the labels.
+    The inputs are never modified. Shared by :func:`average_checkpoints` and
+    :func:`paperworks.attention.average_state_dicts`."""
+    check_choice("integers", integers, ("first", "last"))
+    acc: dict[str, torch.Tensor] = {}
+    dtypes: dict[str, torch.dtype] = {}
+    first, n = None, 0
+    for label, sd in states:
+        if first is None:
+            first = label
+            for k, v in sd.items():
+                dtypes[k] = v.dtype
+                acc[k] = v.detach().to(torch.float64, copy=True) if v.is_floating_point() else v.detach().clone()
+        else:
+            # names as a set: the same parameters in another order (safetensors stores them sorted) are the same
+            if len(sd) != len(acc) or set(sd) != set(acc):
+                raise error(f"{who}: {label} has different parameter names than {first}")
+            for k, a in acc.items():
+                v = sd[k]
+                if v.shape != a.shape:   # += would broadcast a [1] tensor into a [3] one silently
+                    raise error(f"{who}: parameter '{k}' has shape {list(v.shape)} in {label} but {list(a.shape)} "
+                                f"in {first}")
+                if dtypes[k].is_floating_point:
+                    a += v.detach().to(torch.float64)
+                elif integers == "last":
+                    acc[k] = v.detach().clone()
+        n += 1
+    if first is None:
+        raise error(f"{who}: no checkpoints given")
+    return {k: (a / n).to(dtypes[k]) if dtypes[k].is_floating_point else a for k, a in acc.items()}
+
+
 def average_checkpoints(paths: list[str | os.PathLike]) -> dict[str, torch.Tensor]:
     """Element-wise mean of the model weights of several checkpoints (Vaswani et al. 2017, Sec. 6.1): floating
     tensors averaged in float64 and cast back to the first checkpoint's dtype, integer buffers taken from the first
-    checkpoint. Every checkpoint must hold the same names with the same shapes (else one CheckpointError)."""
+    checkpoint. Every checkpoint must hold the same names with the same shapes (else one CheckpointError).
+    The checkpoints are verified and loaded one at a time."""
     from safetensors.torch import load_file
 
-    if not paths:
-        raise CheckpointError("average_checkpoints: no checkpoints given")
-    acc: dict[str, torch.Tensor] = {}
-    for p in paths:
-        _verify(Path(p))
-        sd = load_file(Path(p) / "model.safetensors")
-        if acc and set(sd) != set(acc):
-            raise CheckpointError(f"average_checkpoints: '{p}' holds other parameters than '{paths[0]}'")
-        for k, v in sd.items():
-            if k in acc and v.shape != acc[k].shape:
-                # += would broadcast a [1] tensor into a [3] one silently (or fail with torch's broadcast error)
-                raise CheckpointError(f"average_checkpoints: '{k}' has shape {list(v.shape)} in '{p}' but "
-                                      f"{list(acc[k].shape)} in '{paths[0]}'")
-            if k not in acc:
-                acc[k] = v.double() if v.is_floating_point() else v.clone()
-            elif v.is_floating_point():
-                acc[k] += v.double()
-    n = len(paths)
-    ref = load_file(Path(paths[0]) / "model.safetensors")
-    return {k: (v / n).to(ref[k].dtype) if ref[k].is_floating_point() else v for k, v in acc.items()}
+    def states():
+        for p in paths:
+            _verify(Path(p))
+            yield f"'{p}'", load_file(Path(p) / "model.safetensors")
+
+    return _average_states(states(), "average_checkpoints", CheckpointError, integers="first")
 
 
 class EarlyStopping:
