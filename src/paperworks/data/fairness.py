@@ -186,7 +186,8 @@ def load_celeba(root: str | None = None, split: str = "train", target: str = "Bl
     for p in (attr_f, part_f, img_dir):
         if not p.exists():
             raise DataError(f"celeba: '{p}' is missing (expected the official CelebA layout under {root_p})")
-    lines = read_text(attr_f, "celeba").split("\n")
+    # a leading UTF-8 byte-order mark is dropped (it made the count line unreadable)
+    lines = read_text(attr_f, "celeba").removeprefix("\ufeff").split("\n")
     header = lines[1].split() if len(lines) > 1 else []     # an empty or one-line file has no header line
     if header != list(CELEBA_ATTRIBUTES):
         raise DataError(f"celeba: unexpected attribute header in {attr_f} (got {len(header)} names)")
@@ -201,17 +202,24 @@ def load_celeba(root: str | None = None, split: str = "train", target: str = "Bl
             raise DataError(f"celeba: attribute values must be -1 or 1 in {attr_f}: {ln[:60]!r}")
         files.append(parts[0])
         rows.append([int(v) for v in parts[1:]])
+    seen = set()
+    for f in files:   # an image listed twice was silently used twice
+        if f in seen:
+            raise DataError(f"celeba: {attr_f} lists image {f} twice")
+        seen.add(f)
     # the first line is the number of records: a file cut at a line boundary gave a silently smaller data set
     count = lines[0].strip()
     if not count.isdigit() or int(count) != len(files):
         raise DataError(f"celeba: {attr_f} declares {count[:20]!r} records on its first line but holds {len(files)} "
                         f"(truncated or edited file?)")
     part = {}
-    for ln in read_text(part_f, "celeba").split("\n"):
+    for ln in read_text(part_f, "celeba").removeprefix("\ufeff").split("\n"):
         if ln.strip():
             fields = ln.split()
             if len(fields) != 2 or fields[1] not in ("0", "1", "2"):
                 raise DataError(f"celeba: malformed line in {part_f} (expected 'file 0|1|2'): {ln[:60]!r}")
+            if fields[0] in part:   # the last line won silently (an image listed in train and test)
+                raise DataError(f"celeba: {part_f} lists image {fields[0]} twice")
             part[fields[0]] = int(fields[1])
     unassigned = [f for f in files if f not in part]
     if unassigned:   # they were silently left out of every split
