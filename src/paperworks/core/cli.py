@@ -113,13 +113,12 @@ def _device_of(cfg) -> str:
 
 
 def _plain_scalar(v):
-    """A NumPy scalar or a one-element 0-d tensor as the Python number results.json stores for it (the report's
-    table, plot and summary line take Python numbers only, and left np.float32(0.5) or torch.tensor(0.25) out)."""
-    if type(v).__module__ == "numpy" and hasattr(v, "item") and getattr(v, "ndim", None) == 0:
-        return v.item()
-    if type(v).__module__.startswith("torch") and hasattr(v, "item") and getattr(v, "dim", lambda: 1)() == 0:
-        return v.detach().cpu().item()
-    return v
+    """A NumPy scalar or a 0-d array / tensor as the Python number results.json stores for it (the report's
+    table, plot and summary line take Python numbers only, and left np.float32(0.5) or torch.tensor(0.25) out):
+    :func:`paperworks.core.io.plain_scalar`, which imports neither numpy nor torch."""
+    from paperworks.core.io import plain_scalar
+
+    return plain_scalar(v)
 
 
 def _number(v) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -67,24 +68,31 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def plain_scalar(o: Any) -> Any:
+    """A NumPy scalar, a 0-d NumPy array or a 0-d tensor as its Python value (``np.float32(0.5)`` -> 0.5); anything
+    else unchanged. Never imports numpy or torch: an object of theirs exists only once they are imported, so they
+    are looked up in ``sys.modules`` (the CLI calls this, and its start-up stays free of both)."""
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(o, (np.generic, np.ndarray)) and o.ndim == 0:
+        return o.item()
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(o, torch.Tensor) and o.dim() == 0:
+        return o.detach().cpu().item()
+    return o
+
+
 def json_default(o: Any):
-    """JSON encoder for the numpy / torch scalars and paths that end up in metrics and reports."""
-    try:
-        import numpy as np
-
-        if isinstance(o, np.generic):
-            return o.item()
-        if isinstance(o, np.ndarray):
-            return o.tolist()
-    except ImportError:  # pragma: no cover
-        pass
-    try:
-        import torch
-
-        if isinstance(o, torch.Tensor):
-            return o.detach().cpu().tolist()
-    except ImportError:  # pragma: no cover
-        pass
+    """JSON encoder for the numpy / torch values and paths that end up in metrics and reports. Like
+    :func:`plain_scalar` it imports neither library (serializing a path or a set used to import both, ~2 s)."""
+    v = plain_scalar(o)
+    if v is not o:
+        return v
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(o, np.ndarray):
+        return o.tolist()
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(o, torch.Tensor):
+        return o.detach().cpu().tolist()
     if isinstance(o, os.PathLike):
         return os.fspath(o)
     if isinstance(o, (set, frozenset)):
