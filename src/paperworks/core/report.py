@@ -428,8 +428,12 @@ def render_html(d: dict[str, Any], run_dir: str | Path) -> str:
         parts.append(f"<pre class='text'>{html.escape(txt)}</pre>")
     for p in d.get("plots", []):
         f = run_dir / p["file"]
-        if f.exists():
-            b64 = base64.b64encode(f.read_bytes()).decode("ascii")
+        try:   # a folder (or an unreadable file) where the plot should be is a missing plot, not a crash
+            png = f.read_bytes() if f.is_file() else None
+        except OSError:
+            png = None
+        if png is not None:
+            b64 = base64.b64encode(png).decode("ascii")
             parts.append(f"<figure><img src='data:image/png;base64,{b64}'/>"
                          f"<figcaption>{html.escape(p.get('caption', ''))}</figcaption></figure>")
         else:
