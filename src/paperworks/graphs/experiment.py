@@ -3,6 +3,7 @@ one protocol, community recovery and timing."""
 
 from __future__ import annotations
 
+import itertools
 import pickle
 import time
 from collections import Counter
@@ -21,7 +22,8 @@ from paperworks.graphs.harness import (CVResult, FoldResult, Split, make_splits,
 from paperworks.graphs.metrics import community_nmi
 
 __all__ = ["GRAPH_DATASETS", "SYN_FEATURES", "REAL_DATASETS", "check_experiment_config", "load_graphs", "data_spec",
-           "compare", "seeded_splits", "fit_all", "seeded_comparison", "loss_panels", "real_data_cv", "run_folds",
+           "compare", "seeded_splits", "fit_all", "seeded_comparison", "loss_panels", "real_data_cv",
+           "seeded_comparison_and_cv", "run_folds",
            "bench_epoch_times", "diffpool_nmi", "random_nmi", "epoch_time"]
 
 GRAPH_DATASETS = ("syn_community1v2", "syn_community_wiring", "syn_community_majority", "syn_motif", "mutag",
@@ -153,14 +155,31 @@ def seeded_comparison(makers: dict[str, Callable[[], torch.nn.Module]], data, se
     epoch, train_loss, aux_loss, val_acc, val_loss), e.g. for :func:`loss_panels`. ``workers``: see
     :func:`fit_all` (0 = one per CPU; the fits are independent, so the numbers do not depend on it).
     Returns {name: test accuracies in seed order}."""
+    keys, jobs = _seeded_jobs(makers, data, seeds, keep, on_model, train_kw)
+    results = fit_all(jobs, workers)
+    try:
+        return _seeded_collect(keys, jobs, results, task, log, histories, fields)
+    finally:
+        results.close()
+
+
+def _seeded_jobs(makers: dict, data, seeds: Sequence[int], keep: Callable[[str], bool],
+                 on_model: Callable[..., dict] | None, train_kw: dict) -> tuple[list, list[dict]]:
+    """The (seed, name) keys and :func:`fit_all` jobs of :func:`seeded_comparison`, in its order."""
     jobs, keys = [], []
     for si, split in zip(seeds, seeded_splits(data, seeds)):
         for name, mk in makers.items():
             jobs.append(dict(make_model=mk, data=data, split=split, seed=si, train_kw=train_kw, name=name,
                              on_model=on_model if keep(name) else None))
             keys.append((si, name))
+    return keys, jobs
+
+
+def _seeded_collect(keys: list, jobs: list[dict], results: Iterator, task: str, log: Callable[[dict], None],
+                    histories: dict | None, fields: dict | None) -> dict[str, list[float]]:
+    """:func:`seeded_comparison`'s log records and result from the next ``len(jobs)`` fit results of ``results``."""
     acc: dict[str, list[float]] = {}
-    for (si, name), job, (r, extra) in zip(keys, jobs, fit_all(jobs, workers)):
+    for (si, name), job, (r, extra) in zip(keys, jobs, itertools.islice(results, len(jobs))):
         acc.setdefault(name, []).append(r.test_acc)
         if histories is not None:
             histories[name] = r.history
@@ -187,6 +206,17 @@ def real_data_cv(cfg, makers_for: Callable[[tuple[int, int, int]], dict[str, Cal
     whether the epoch cap or early stopping ended it), written when its last fold ends; every fit of both
     datasets through :func:`fit_all` (``workers``). Returns {(dataset, model): fold accuracies, (dataset, "n"):
     number of graphs}."""
+    keys, jobs, cv = _cv_jobs(cfg, makers_for, train_kw)
+    results = fit_all(jobs, workers)
+    try:
+        return _cv_collect(keys, results, cv, log)
+    finally:
+        results.close()
+
+
+def _cv_jobs(cfg, makers_for: Callable, train_kw: Callable[[int], dict]) -> tuple[list, list[dict], dict]:
+    """The (dataset, model) keys and :func:`fit_all` jobs of :func:`real_data_cv`, in its order, and its result
+    dict holding {(dataset, "n"): number of graphs} so far."""
     cv: dict = {}
     jobs, keys = [], []
     for dname, epochs in (("mutag", cfg.mutag_epochs), ("b3db_bbbp", cfg.b3db_epochs)):
@@ -197,9 +227,14 @@ def real_data_cv(cfg, makers_for: Callable[[tuple[int, int, int]], dict[str, Cal
             jobs += _fold_jobs(mk, data, splits, cfg.seed, train_kw(epochs))
             keys += [(dname, name)] * len(splits)
         cv[(dname, "n")] = len(data)
+    return keys, jobs, cv
+
+
+def _cv_collect(keys: list, results: Iterator, cv: dict, log: Callable[[dict], None]) -> dict:
+    """:func:`real_data_cv`'s log records and result from the next ``len(keys)`` fit results of ``results``."""
     n_folds = Counter(keys)
     stops: dict = {}
-    for key, (r, _) in zip(keys, fit_all(jobs, workers)):
+    for key, (r, _) in zip(keys, itertools.islice(results, len(keys))):
         cv.setdefault(key, []).append(r.test_acc)
         stops.setdefault(key, []).append((r.best_epoch, r.epochs_run))
         if len(cv[key]) == n_folds[key]:      # the key's last fold: log it now
@@ -207,6 +242,27 @@ def real_data_cv(cfg, makers_for: Callable[[tuple[int, int, int]], dict[str, Cal
             log({"task": key[0], "model": key[1], "acc_mean": float(np.mean(accs)), "acc_std": float(np.std(accs)),
                  "best_epochs": [b for b, _ in stops[key]], "epochs_run": [e for _, e in stops[key]]})
     return cv
+
+
+def seeded_comparison_and_cv(makers: dict[str, Callable[[], torch.nn.Module]], data, seeds: Sequence[int],
+                             task: str, log: Callable[[dict], None], cfg, cv_makers_for: Callable,
+                             cv_train_kw: Callable[[int], dict], keep: Callable[[str], bool] = lambda name: False,
+                             on_model: Callable[..., dict] | None = None, histories: dict | None = None,
+                             fields: dict | None = None, workers: int = 1, **train_kw) -> tuple[dict, dict]:
+    """``(seeded_comparison(makers, data, seeds, task, log, keep, on_model, histories, fields, workers,
+    **train_kw), real_data_cv(cfg, cv_makers_for, cv_train_kw, log, workers))`` with every fit of both through
+    ONE :func:`fit_all` call: one worker pool for both stages (one start-up, and no worker idles at the end of
+    the first stage while the last fits run). Same numbers and the same log records in the same order (every fit
+    seeds itself, so it does not depend on which worker runs it nor on what ran before it there); the real
+    datasets are loaded before the first stage's fits instead of after them."""
+    s_keys, s_jobs = _seeded_jobs(makers, data, seeds, keep, on_model, train_kw)
+    c_keys, c_jobs, cv = _cv_jobs(cfg, cv_makers_for, cv_train_kw)
+    results = fit_all(s_jobs + c_jobs, workers)
+    try:
+        acc = _seeded_collect(s_keys, s_jobs, results, task, log, histories, fields)
+        return acc, _cv_collect(c_keys, results, cv, log)
+    finally:
+        results.close()
 
 
 def run_folds(make_model: Callable[[], torch.nn.Module], data, splits: Sequence[Split], seed: int,

@@ -14,8 +14,8 @@ from paperworks.graphs import DiffPoolNet, FlatDenseSAGE, HierGCN, fmt_acc, make
 from paperworks.graphs.dense_pool import paper_ratio
 from paperworks.graphs.sparse_models import SAG_GRAPHCONV, SAG_GRAPHCONV_NOTE
 from paperworks.graphs.experiment import (REAL_DATASETS, SYN_FEATURES, bench_epoch_times, check_experiment_config,
-                                          data_spec, diffpool_nmi, load_graphs, random_nmi, real_data_cv, run_folds,
-                                          seeded_comparison)
+                                          data_spec, diffpool_nmi, load_graphs, random_nmi, run_folds,
+                                          seeded_comparison_and_cv)
 
 
 def _nmi_fields(name, result, test) -> dict:
@@ -134,18 +134,17 @@ class DiffPool(System):
         names = list(makers)      # the models the claims compare; the next one is reported only
         makers[SAG_GRAPHCONV] = partial(HierGCN, f, k, c.hidden, pool="sag_graphconv", dropout=0.0)
         fields, hists = {}, {}
-        syn_acc = seeded_comparison(makers, syn, seeds, c.syn_task, log, keep=lambda name: name.startswith("DiffPool"),
-                                    on_model=_nmi_fields, histories=hists, fields=fields, workers=c.workers,
-                                    **self._train_kw(c.epochs))
+        # 2. MUTAG and 3. B3DB, 10-fold CV: DiffPool vs the flat baseline of equal depth (their fits share one
+        # worker pool with those of 1.)
+        syn_acc, cv = seeded_comparison_and_cv(
+            makers, syn, seeds, c.syn_task, log, c, lambda sp: {"DiffPool": self._diffpool(sp), "flat": self._flat(sp)},
+            self._train_kw, keep=lambda name: name.startswith("DiffPool"), on_model=_nmi_fields, histories=hists,
+            fields=fields, workers=c.workers, **self._train_kw(c.epochs))
         nmi = {name: [v["nmi"] for v in vals] for name, vals in fields.items()}
         hist = hists["DiffPool"]
         flat_name, topk_name, sag_name = names[1], names[2], names[3]
         mu = {k_: float(np.mean(v)) for k_, v in syn_acc.items()}
         chance = random_nmi(syn, makers["DiffPool"]().clusters[0], c.seed)
-
-        # 2. MUTAG and 3. B3DB, 10-fold CV: DiffPool vs the flat baseline of equal depth
-        cv = real_data_cv(c, lambda sp: {"DiffPool": self._diffpool(sp), "flat": self._flat(sp)}, self._train_kw, log,
-                          workers=c.workers)
 
         # claims (holds is computed from the numbers)
         rep.add_claim(Claim.at_least(f"DiffPool reaches high accuracy on the generated task ({c.syn_task})", "accuracy",
