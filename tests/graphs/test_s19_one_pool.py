@@ -84,7 +84,12 @@ def _strip(recs):
     return [{k: v for k, v in r.items() if k != "seconds"} for r in recs]
 
 
-def test_one_pool_for_both_stages_gives_the_two_calls_numbers_and_records():
+def test_one_pool_for_both_stages_gives_the_two_calls_numbers_and_records(monkeypatch):
+    import paperworks.core.parallel as parallel
+
+    pools = []
+    real_spawn_pool = parallel._spawn_pool
+    monkeypatch.setattr(parallel, "_spawn_pool", lambda workers: pools.append(workers) or real_spawn_pool(workers))
     cfg, syn, makers, makers_for, train_kw = _tiny()
     kw = dict(keep=lambda n: n == "a", on_model=_connectivity_fields, epochs=1, batch_size=4, patience=1)
     recs_old, f_old, h_old = [], {}, {}
@@ -97,4 +102,5 @@ def test_one_pool_for_both_stages_gives_the_two_calls_numbers_and_records():
                                            fields=f_new, histories=h_new, workers=workers, **kw)
         assert (acc, cv, f_new, h_new) == (acc_old, cv_old, f_old, h_old)
         assert _strip(recs) == _strip(recs_old)
+        assert pools == [workers]       # one spawn pool served both stages (two separate calls start two)
     assert [r["model"] for r in recs_old][-4:] == ["hier", "flat", "hier", "flat"] and len(recs_old) == 8
