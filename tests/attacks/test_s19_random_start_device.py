@@ -48,17 +48,22 @@ def test_random_ball_point_with_a_cpu_generator_for_inputs_on_another_device(mon
     assert calls and all(g == d for g, d in calls)
 
 
-def test_pgd_training_recipe_draws_its_start_on_the_generators_device(monkeypatch):
-    calls = _strict(monkeypatch)
+def _stop_at_pgd_raw(monkeypatch, module):
+    """Replace ``module._pgd_raw`` by a stub that records the start it is given and stops the call; returns
+    (record, meta-device model, meta-device inputs)."""
     seen = {}
 
     def stop(model, x, y, eps, alpha, steps, norm, start, targeted):
         seen["start"] = start
         raise _Sentinel
 
-    monkeypatch.setattr(defenses, "_pgd_raw", stop)
-    model = nn.Sequential(nn.Flatten(), nn.Linear(16, 3)).to("meta")
-    x = torch.empty(2, 1, 4, 4, device="meta")
+    monkeypatch.setattr(module, "_pgd_raw", stop)
+    return seen, nn.Sequential(nn.Flatten(), nn.Linear(16, 3)).to("meta"), torch.empty(2, 1, 4, 4, device="meta")
+
+
+def test_pgd_training_recipe_draws_its_start_on_the_generators_device(monkeypatch):
+    calls = _strict(monkeypatch)
+    seen, model, x = _stop_at_pgd_raw(monkeypatch, defenses)
     with pytest.raises(_Sentinel):
         adversarial_loss("pgd", eps=0.3, pgd_steps=2)(model, (x, torch.zeros(2, dtype=torch.long, device="meta")))
     assert seen["start"].device.type == "meta" and seen["start"].shape == x.shape
@@ -67,17 +72,10 @@ def test_pgd_training_recipe_draws_its_start_on_the_generators_device(monkeypatc
 
 def test_pgd_with_a_cpu_generator_and_inputs_on_another_device(monkeypatch):
     calls = _strict(monkeypatch)
-    seen = {}
     import paperworks.attacks.gradient as gradient
 
-    def stop(model, x, y, eps, alpha, steps, norm, start, targeted):
-        seen["start"] = start
-        raise _Sentinel
-
-    monkeypatch.setattr(gradient, "_pgd_raw", stop)
+    seen, model, x = _stop_at_pgd_raw(monkeypatch, gradient)
     monkeypatch.setattr(gradient, "check_attack_inputs", lambda *a, **k: 2)   # value checks need real tensors
-    model = nn.Sequential(nn.Flatten(), nn.Linear(16, 3)).to("meta")
-    x = torch.empty(2, 1, 4, 4, device="meta")
     with pytest.raises(_Sentinel):
         pgd(model, x, torch.zeros(2, dtype=torch.long, device="meta"), eps=0.3, steps=2,
             generator=torch.Generator().manual_seed(0))
