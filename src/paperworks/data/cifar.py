@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import pickle
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -130,13 +131,18 @@ def load_cifar10(root: str | os.PathLike | None = None) -> dict:
         counts.update((d / (n + suffix), len(y)) for n, y in zip(names, ys))
         parts[f"x_{split}"] = np.concatenate(xs)
         parts[f"y_{split}"] = np.concatenate(ys)
-    full = max(counts.values())
-    short = [p for p, c in counts.items() if c < full]
-    if kind == "bin" and short:
+    # the count most batches hold (a tie: the larger one); the batch off it is the damaged one, whether cut short or
+    # longer (a file written twice): the largest count alone named a good batch as truncated beside a longer one
+    tally = Counter(counts.values())
+    usual = max(tally, key=lambda c: (tally[c], c))
+    odd = [p for p, c in counts.items() if c != usual]
+    if kind == "bin" and odd:
         # a binary batch has no header: one cut at a record boundary shows only against the other batches,
         # which all hold the same number of records (10,000 in the official files)
-        raise DataError(f"CIFAR-10 batch '{short[0]}' holds {counts[short[0]]} images but another batch holds {full} "
-                        f"(all CIFAR-10 batches hold the same number): truncated file?")
+        c = counts[odd[0]]
+        why = "truncated file?" if c < usual else "extra records (a file written twice?)"
+        raise DataError(f"CIFAR-10 batch '{odd[0]}' holds {c} images but another batch holds {usual} "
+                        f"(all CIFAR-10 batches hold the same number): {why}")
     classes = [f"class_{i}" for i in range(10)]
     if kind == "py" and (d / "batches.meta").exists():
         meta = _safe_load(d / "batches.meta")
