@@ -65,7 +65,7 @@ WALL_CLOCK = {
     ),
     "multinomial_link": dict(),
     "sparse_mpc": dict(
-        claims={"time ratio"},  # MILP solve time of the dense model / of the sparsest model
+        claims={"time ratio"},  # MILP solve time of the dense model / of the fastest model
         columns={"plan time per step (s)",  # closed-loop table
                  "solve time (s)"},         # MILP planning time vs #ReLUs table
         metrics={"seconds",      # model training seconds
