@@ -7,7 +7,10 @@ Guarantees:
   epoch, cut into fixed global batches), so nothing about the data pipeline needs saving.
 - **Exact resume**: a checkpoint holds model, optimizer, scheduler, RNG states and the logging accumulators.
   A run killed at any moment (even SIGKILL) and resumed from its run directory ends with exactly the metrics
-  of an uninterrupted run: ``metrics.jsonl`` is cut back to the checkpoint's step and replayed from there.
+  of an uninterrupted run: ``metrics.jsonl`` is cut back to the records it held when the checkpoint was
+  written and replayed from there. A run killed before its first checkpoint starts over, and the file is cut
+  back to the records it held when that run's fit began (``checkpoints/fit_start.json`` holds their number
+  until the first checkpoint): records logged before the fit are kept, the killed fit's records are redone.
 - **Safe checkpoints**: safetensors + JSON only (no pickle). A checkpoint is a folder written under a temporary
   name, every file fsynced, then renamed; a manifest records the SHA-256 of every file, so a truncated,
   corrupt or foreign checkpoint is refused with a message naming the problem.
@@ -55,6 +58,9 @@ __all__ = [
 
 CKPT_FORMAT = "paperworks-checkpoint"
 CKPT_VERSION = 1
+# in a run folder's checkpoints/, from a fit's first metrics record (of a fit from step 0) to its first checkpoint:
+# how many records metrics.jsonl held when the fit began (what a resume without a checkpoint cuts the file back to)
+FIT_START = "fit_start.json"
 
 
 # --------------------------------------------------------------------------------------- config
@@ -600,6 +606,7 @@ class Trainer:
         self.local_batch = 1 if self.cfg.prebatched else self.cfg.batch_size // self.world
         self.final_metrics: dict[str, float] = {}
         self.records: list[dict[str, Any]] = []
+        self._fit_start: int | None = None    # records held when a fit from step 0 began, until its first record
         self.optimizer = self._make_optimizer()
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, _lr_lambda(self.cfg))
         self._epoch_cache: tuple[int, list[int]] | None = None
@@ -666,6 +673,13 @@ class Trainer:
     def _log(self, record: dict[str, Any]) -> None:
         self.records.append(record)
         if self.rank == 0 and self.run_dir is not None:
+            if self._fit_start is not None:
+                # before this fit's first record: a resume without a checkpoint keeps the records before it (written
+                # only now, so a fit that fails before logging anything leaves the folder as it found it)
+                from paperworks.core.io import atomic_write_json
+
+                atomic_write_json(self.run_dir.path / "checkpoints" / FIT_START, {"metrics_records": self._fit_start})
+                self._fit_start = None
             self.run_dir.log_metrics(record)
 
     def _evaluate(self, step: int) -> None:
@@ -708,6 +722,9 @@ class Trainer:
                                    "trainer": to_dict(self.cfg), "world": self.world,
                                    "metrics_records": len(self.run_dir.read_metrics()), **extra_rng},
                             keep=self.cfg.keep_checkpoints)
+            # the checkpoint says it now (and a fit that logs its first record only after it writes no marker)
+            self._fit_start = None
+            (self.run_dir.path / "checkpoints" / FIT_START).unlink(missing_ok=True)
         if self.distributed:
             dist.barrier()
 
@@ -723,9 +740,19 @@ class Trainer:
                     shutil.rmtree(tmp, ignore_errors=True)
         ck = latest_checkpoint(self.run_dir.checkpoints)
         if ck is None:
-            # killed before its first checkpoint: start again from scratch
+            # killed before its first checkpoint (or never started): start again from scratch, keeping the records
+            # logged before that fit began; the killed fit's own records are redone (every record used to be dropped,
+            # those logged before the fit too)
             if self.rank == 0:
-                self.run_dir.truncate_metrics(lambda i, r: False)
+                n_start = self._records_at_fit_start()
+                if n_start is not None:
+                    self.run_dir.truncate_metrics(lambda i, r: i < n_start)
+                else:   # no fit of this version logged here: drop only the records of steps this fit will redo
+                    last = self.cfg.max_steps
+                    self.run_dir.truncate_metrics(lambda i, r: not _is_step_record(r, last))
+            if self.distributed:
+                dist.barrier()
+            self.records = self.run_dir.read_metrics()
             return 0, acc
         state = load_checkpoint(ck, self._unwrapped(), self.optimizer, self.scheduler, restore_rng=True)
         saved = state["extra"].get("trainer", {})
@@ -748,6 +775,15 @@ class Trainer:
                 self.run_dir.truncate_metrics(lambda i, r: int(r.get("step", 0)) <= step)
         self.records = [r for r in self.run_dir.read_metrics()]
         return step, state["extra"].get("acc", acc)
+
+    def _records_at_fit_start(self) -> int | None:
+        """The number in ``checkpoints/fit_start.json`` (None when there is none or it does not hold one)."""
+        p = self.run_dir.path / "checkpoints" / FIT_START
+        try:
+            n = json.loads(p.read_text(encoding="utf-8")).get("metrics_records")
+        except (OSError, ValueError, AttributeError):
+            return None
+        return n if isinstance(n, int) and not isinstance(n, bool) and n >= 0 else None
 
     def _global_metrics(self, metrics: dict[str, Any], weight, device) -> dict[str, float]:
         """The metrics of the global batch under DDP: each rank's value weighted like its loss (by ``_weight``
@@ -791,12 +827,16 @@ class Trainer:
     # -- main loop
     def fit(self, resume: bool = False) -> list[dict[str, Any]]:
         """Train for ``max_steps`` steps (continuing from the latest checkpoint when ``resume``). Without
-        ``resume``, a run folder that already holds metrics records or checkpoints is refused (ConfigError)."""
+        ``resume``, a run folder that already holds metrics records or checkpoints is refused (ConfigError).
+        With ``resume``, metrics.jsonl is cut back to the records it held at the checkpoint, or, without one, when
+        the killed fit began (records logged before it are kept); returns the file's records then."""
         c = self.cfg
         if not resume and self.run_dir is not None:
             self._check_fresh_run_dir()
         seed_everything(c.seed, c.deterministic)
         start, acc = (self._resume() if resume else (0, {"sum": 0.0, "n": 0, "metrics": {}}))
+        self._fit_start = (len(self.run_dir.read_metrics())
+                           if start == 0 and self.run_dir is not None and self.rank == 0 else None)
         model = self.model
         # a model passed in train mode keeps the submodules it holds in eval mode (e.g. a frozen batch norm,
         # whose running statistics must not move) in eval mode; a model passed in eval mode trains entirely
@@ -870,6 +910,12 @@ class Trainer:
             bar.close()
         self.train_seconds = time.time() - t0
         return self.records
+
+
+def _is_step_record(r: dict[str, Any], last: int) -> bool:
+    """A record of a step in 1..last: what a fit of ``last`` steps logs (training and eval records)."""
+    s = r.get("step")
+    return isinstance(s, int) and not isinstance(s, bool) and 1 <= s <= last
 
 
 def _as_float(v) -> float:
