@@ -415,6 +415,13 @@ class SparseMPCConfig(Config):
         if self.dense_epochs < self.epochs:
             raise ConfigError(f"'dense_epochs' must be >= 'epochs' (the dense baseline continues the training the "
                               f"sparsification starts from; got {self.dense_epochs} < {self.epochs})")
+        # the equal-budget rule (see finetune_epochs above), which no check enforced: the smoke preset broke it
+        # (3 + 4 + 1 = 8 sparse-model epochs against a 3-epoch dense baseline)
+        budget = self.epochs + self.sparsify_epochs + self.finetune_epochs
+        if self.dense_epochs != budget:
+            raise ConfigError(f"'dense_epochs' must equal epochs + sparsify_epochs + finetune_epochs (the equal "
+                              f"training-budget rule; got {self.dense_epochs} != {self.epochs} + "
+                              f"{self.sparsify_epochs} + {self.finetune_epochs} = {budget})")
         check_positive("tau_start", self.tau_start)
         check_interval("tau_end", self.tau_end, 0.0, self.tau_start, closed="right")
         n = self.hidden * self.n_layers
@@ -443,7 +450,7 @@ class SparseMPC(System):
 
     num_threads = 1  # small sparse/MILP workloads: a 2nd OpenMP thread only spin-waits (see core.threads)
     presets = {
-        "smoke": {"env": "pwa", "hidden": 8, "n_transitions": 600, "epochs": 3, "dense_epochs": 3,
+        "smoke": {"env": "pwa", "hidden": 8, "n_transitions": 600, "epochs": 3, "dense_epochs": 8,
                   "sparsify_epochs": 4, "finetune_epochs": 1, "targets": (4, 2), "k_mpc": 2, "horizon": 3,
                   "episode_steps": 3, "n_pairs": 2, "time_limit": 1.0, "mppi_samples": 32, "mppi_iters": 2,
                   "gd_restarts": 2, "gd_steps": 5, "timing_states": 1, "timing_time_limit": 1.0, "seed_samples": 16},
