@@ -314,6 +314,10 @@ class GTN(System):
         from paperworks.graphs.hetero_gtn import GTNModel
 
         c = self.config
+        # refused before any work: on real data the graph was loaded and a GTN epoch timed before the error
+        if c.dataset != "synthetic":
+            raise DataError("GTN.bench needs the generated graph (dataset=synthetic) for HAN's meta-path; "
+                            f"got dataset '{c.dataset}'")
         torch.manual_seed(0)
         data = self._graph(0)
         prep = prepare_hetero(data)
