@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import math
+import numbers
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -71,14 +72,28 @@ class CVResult:
         return float(sum(f.seconds for f in self.folds))
 
 
+def _label_value(v):
+    """One graph's label (its ``y``, or a label given directly) as a Python number: an int, or a float left for
+    :func:`_labels` to check (int() truncated a fractional target, 0.7 -> 0, such as load_tu's graph_attributes)."""
+    if isinstance(v, torch.Tensor):
+        if v.numel() != 1:
+            raise DataError(f"splits: need one class label per graph (got a y of shape {list(v.shape)})")
+        v = v.item()
+    if isinstance(v, numbers.Real) and not isinstance(v, numbers.Integral):
+        return float(v)
+    return int(v)
+
+
 def _labels(y) -> np.ndarray:
-    if not isinstance(y, np.ndarray):
-        y = np.asarray([int(d.y) if hasattr(d, "y") else int(d) for d in y])
+    from_list = not isinstance(y, np.ndarray)
+    if from_list:
+        y = np.asarray([_label_value(d.y if hasattr(d, "y") else d) for d in y])
     if y.ndim != 1 or y.size < 2:
         raise DataError(f"splits: need a 1-D label vector of >= 2 graphs (got shape {list(y.shape)})")
     if y.dtype.kind == "f" and not integral_floats(y):
         raise DataError("splits: class labels must be integer class ids (got fractional or non-finite floats)")
-    return y
+    # labels read from a list are int64 as int() made them (2.0 -> 2); an array keeps its own dtype
+    return y.astype(np.int64) if from_list and y.dtype.kind == "f" else y
 
 
 def _smallest_class(y: np.ndarray) -> int:
