@@ -319,6 +319,20 @@ def _nested(tp):
     return None
 
 
+_INT64 = 2**63
+
+
+def int64_problems(values: Mapping[str, Any]) -> list[str]:
+    """One message per key whose integer (or integer in a tuple / list) no int64 holds:
+    ``n_train=99999999999999999999`` passed the type check and ended in an OverflowError deep inside a run."""
+    out = []
+    for k, v in values.items():
+        vals = v if isinstance(v, (tuple, list)) else (v,)
+        if any(isinstance(x, int) and not isinstance(x, bool) and not -_INT64 <= x < _INT64 for x in vals):
+            out.append(f"'{k}' is out of range (got {v!r}; integers must fit in 64 bits)")
+    return out
+
+
 def from_overrides(cls, overrides: Mapping[str, Any] | None = None, base: Any | None = None,
                    name: str | None = None):
     """Build ``cls`` from ``base`` (or defaults) with ``overrides`` (strings are parsed by type).
@@ -373,6 +387,8 @@ def from_overrides(cls, overrides: Mapping[str, Any] | None = None, base: Any | 
                 problems.extend(f"{k}.{p}" if p.startswith("'") else f"{k}: {p}" for p in e.problems)
             except ValueError as e:
                 problems.append(f"'{k}' must be {e} (got {base_values[k]!r})")
+    # before the config's own validation, whose arithmetic on such a value could name another key
+    problems.extend(int64_problems(kwargs))
     if problems:
         raise ConfigError(problems, where=where)
     try:

@@ -13,7 +13,7 @@ import traceback
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from paperworks.core.config import from_overrides
+from paperworks.core.config import from_overrides, int64_problems
 from paperworks.core.errors import ConfigError, PaperworksError, UnknownNameError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -96,20 +96,17 @@ class System:
         raise PaperworksError(f"system '{self.name}' has no benchmark yet")
 
 
-_INT64 = 2**63
-
-
 def _check_int_range(cfg: Any, name: str) -> None:
-    """Refuse integers no int64 holds (``n_train=99999999999999999999`` passed the type check and ended in an
-    OverflowError deep inside a run); nested configs are checked too."""
-    problems = []
+    """Refuse integers no int64 holds (see :func:`paperworks.core.config.int64_problems`); nested configs are
+    checked too. ``from_overrides`` checks its values before the config's own validation; this catches the rest
+    (a preset's or a default's value)."""
+    fields = {}
     for f in dataclasses.fields(cfg):
         v = getattr(cfg, f.name)
         if dataclasses.is_dataclass(v):
             _check_int_range(v, name)
-        vals = v if isinstance(v, (tuple, list)) else (v,)
-        if any(isinstance(x, int) and not isinstance(x, bool) and not -_INT64 <= x < _INT64 for x in vals):
-            problems.append(f"'{f.name}' is out of range (got {v!r}; integers must fit in 64 bits)")
+        fields[f.name] = v
+    problems = int64_problems(fields)
     if problems:
         raise ConfigError(problems, where=f"config for '{name}'")
 
