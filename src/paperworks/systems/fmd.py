@@ -48,7 +48,7 @@ from torch.nn import functional as F
 from paperworks.core import (Claim, Paper, Report, RunDir, System, check_choice, check_interval, check_positive,
                              register)
 from paperworks.core.config import Config, is_int
-from paperworks.core.errors import DataError, PaperworksError, UnknownNameError
+from paperworks.core.errors import ConfigError, DataError, PaperworksError, UnknownNameError
 from paperworks.core.ranking import topk_stable
 from paperworks.curvature import InverseHVP, SingularHessianError, per_sample_grads, select_params
 from paperworks.curvature.solvers import _check_damping, conjugate_gradient
@@ -610,8 +610,6 @@ class FMDConfig(Config):
         check_positive("ft_lr", self.ft_lr)
         check_positive("seeds", self.seeds)
         if any(h < 1 for h in self.hidden_image + self.hidden_tabular + self.hidden_text):
-            from paperworks.core.errors import ConfigError
-
             raise ConfigError("'hidden_image' / 'hidden_tabular' / 'hidden_text' sizes must be >= 1")
 
 
@@ -759,7 +757,7 @@ def _text_task(cfg: FMDConfig, seed: int) -> Task:
             raise DataError(f"fortunes_gender: the {sens} swap changes the TF-IDF features of no {what}: the "
                             f"{x.shape[1]}-term vocabulary (text_features={cfg.text_features}, from "
                             f"{len(tr)} training texts, n_train={cfg.n_train}) has no {sens} words; raise "
-                            "text_features or n_train")
+                            + ("text_features" if not cfg.n_train else "text_features or n_train (0 = all)"))
     cf_test = CounterfactualSet(x_te[pairs], x_te_cf[pairs], d["y_test"][pairs])
     # "aligned" = the gender over-represented in the sample's category (vs the rate over all gendered texts)
     ytr, atr = y[tr_t], a[tr_t]
@@ -980,8 +978,6 @@ class FMD(System):
         # colored_mnist / fortunes_gender only ('color', 'gender') failed after the whole Colored-MNIST experiment
         bad = [d for d in datasets if d in ("adult", "compas") and cfg.sensitive and cfg.sensitive not in SENSITIVE[d]]
         if bad:
-            from paperworks.core.errors import ConfigError
-
             raise ConfigError(f"'sensitive' = {cfg.sensitive!r} is not an attribute of {', '.join(bad)} (" + "; ".join(
                 f"{d}: {', '.join(SENSITIVE[d])}" for d in bad) + "), which reproduce also runs; leave it empty for "
                 "each dataset's default", where="sensitive")
