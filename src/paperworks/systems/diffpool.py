@@ -112,7 +112,7 @@ class DiffPool(System):
         c = self.config
         data = load_graphs(c.dataset, c.seed, c.n_per_class, c.max_molecules, c.max_atoms, c.tu_root)
         spec = data_spec(data)
-        splits = make_splits([int(d.y) for d in data], "cv10", c.seed, c.folds)
+        splits = make_splits(data, "cv10", c.seed, c.folds)
         return run_folds(self._diffpool(spec), data, splits, c.seed, run_dir.log_metrics, "fold",
                          workers=c.workers, **self._train_kw(c.epochs))
 

@@ -106,7 +106,7 @@ class HGPSL(System):
     def run(self, run_dir: RunDir) -> dict[str, float]:
         c = self.config
         data = load_graphs(c.dataset, c.seed, c.n_per_class, c.max_molecules, c.max_atoms, c.tu_root)
-        splits = make_splits([int(d.y) for d in data], c.protocol, c.seed, c.folds)
+        splits = make_splits(data, c.protocol, c.seed, c.folds)
         return run_folds(self._model(data_spec(data)), data, splits, c.seed, run_dir.log_metrics, "split",
                          workers=c.workers, **self._train_kw(c.epochs))
 
