@@ -9,6 +9,7 @@ own arguments (seed it inside the job), which makes the result independent of th
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -111,10 +112,31 @@ def _job_name(fn: Callable, kwargs: dict, what: str) -> str:
     return f"{what} ({name}({', '.join(args)}))"
 
 
+class _Blob:
+    """The pickled bytes of a value; :meth:`take` unpickles them, once. They unpickle as a _Blob, not as the value,
+    so the value is made after the message that carried the bytes is freed: unpickled inside that message, a large
+    result was held three times at once (the message, the bytes, the value), not twice as the pool alone holds it."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def take(self) -> Any:
+        data, self.data = self.data, None
+        return pickle.loads(data)
+
+
+def _value(obj: Any) -> Any:
+    """What the other process sent (a result, a job's arguments): a :class:`_Blob`'s value, else ``obj``."""
+    return obj.take() if isinstance(obj, _Blob) else obj
+
+
 class _Pickled:
-    """A value already pickled (with multiprocessing's pickler, as the pool would): it unpickles as that value.
-    Pickling it first, where the value is made, turns a value that pickle cannot take into one error naming
-    the job (the pool sent pickle's own AttributeError / TypeError, which named no job)."""
+    """A value pickled (with multiprocessing's pickler, as the pool would) when it is made: it is sent as those
+    bytes and arrives as a :class:`_Blob`. Pickling it first turns a value that pickle cannot take into one error
+    naming the job (the pool sent pickle's own AttributeError / TypeError, which named no job). The bytes are the
+    buffer they were written to (not a copy of it)."""
 
     __slots__ = ("data", "value")
 
@@ -122,7 +144,9 @@ class _Pickled:
         from multiprocessing.reduction import ForkingPickler
 
         try:
-            self.data = bytes(ForkingPickler.dumps(value))
+            buf = io.BytesIO()
+            ForkingPickler(buf).dump(value)
+            self.data = buf.getvalue()
         except Exception as e:
             if part == "arguments":   # name the argument
                 for k, v in value.items():
@@ -137,7 +161,7 @@ class _Pickled:
         self.value = value   # kept alive until sent (shared-memory tensors in the bytes refer to it)
 
     def __reduce__(self):
-        return pickle.loads, (self.data,)
+        return _Blob, (self.data,)
 
 
 class _Job:
@@ -155,7 +179,8 @@ class _Job:
 
 def _call_in_worker(fn: Callable, threads: int | None, kwargs: dict, what: str = "job") -> Any:
     """:func:`_call` in a worker process: an exception is raised as one that reaches the parent intact, and
-    a result that cannot be pickled back as one error naming the job (``what``)."""
+    a result that cannot be pickled back as one error naming the job (``what``). ``kwargs`` arrive as a _Blob."""
+    kwargs = _value(kwargs)
     try:
         result = _call(fn, threads, kwargs)
     except Exception as e:
@@ -185,7 +210,7 @@ def iter_jobs(fn: Callable, jobs: Sequence[dict], workers: int = 1, threads: int
                    for i, job in enumerate(jobs)]
         try:
             for f in futures:
-                yield f.result()
+                yield _value(f.result())
         finally:
             for f in futures:
                 f.cancel()
@@ -204,7 +229,26 @@ def in_background(fn: Callable, threads: int | None = 1, **kwargs: Any) -> Itera
     the worker and shuts it down (a job not yet started is cancelled)."""
     pool = _spawn_pool(1)
     try:
-        yield pool.submit(_call_in_worker, fn, threads, _Job(fn, kwargs, "in_background"),
-                          "in_background")
+        sent = pool.submit(_call_in_worker, fn, threads, _Job(fn, kwargs, "in_background"), "in_background")
+        yield _unpickling(sent)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _unpickling(sent: Future) -> Future:
+    """A future of the value that ``sent`` (a pool's future) brings as a :class:`_Blob`: set when ``sent`` is done
+    (in the pool's thread), cancelled with it, and cancelling it cancels ``sent``."""
+    out: Future = Future()
+
+    def done(f: Future) -> None:
+        if f.cancelled():
+            out.cancel()
+        elif out.set_running_or_notify_cancel():
+            try:
+                out.set_result(_value(f.result()))
+            except BaseException as e:
+                out.set_exception(e)
+
+    out.add_done_callback(lambda o: sent.cancel() if o.cancelled() else None)
+    sent.add_done_callback(done)
+    return out
