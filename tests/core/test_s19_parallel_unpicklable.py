@@ -1,7 +1,8 @@
 """core.parallel: a job whose result (or argument) pickle refuses is one error naming the job (session 19).
 
 The pool used to raise pickle's own error (AttributeError "Can't pickle local object ...", TypeError "cannot
-pickle '_thread.lock' object"), which named no job; picklable results come back as before."""
+pickle '_thread.lock' object"), which named no job; picklable results come back as before. Every test here
+sends its jobs to the session's one spawn pool (tests/conftest.py: one_spawn_pool), started once, not per test."""
 
 import threading
 
@@ -9,6 +10,8 @@ import pytest
 import torch
 
 from paperworks.core.parallel import in_background, iter_jobs, run_jobs
+
+pytestmark = pytest.mark.usefixtures("one_spawn_pool")
 
 
 def _local_function(i):

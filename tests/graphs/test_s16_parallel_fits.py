@@ -1,7 +1,8 @@
 """graphs.experiment.fit_all: the independent fits of the graph reproductions in worker processes give the
 numbers of a one-thread serial run (same accuracies, best epochs, per-epoch histories, on-model fields), in
-job order, and
-with one torch thread whatever the caller's thread count; closures are refused with one clear error when they would have to cross a process boundary."""
+job order, and with one torch thread whatever the caller's thread count; closures are refused with one clear
+error when they would have to cross a process boundary. The worker tests use the session's one spawn pool
+(tests/conftest.py: one_spawn_pool)."""
 
 from functools import partial
 
@@ -10,35 +11,25 @@ import pytest
 from paperworks.core.errors import ConfigError
 from paperworks.core.threads import torch_threads
 from paperworks.graphs import HierGCN
-from paperworks.graphs.experiment import data_spec, fit_all, load_graphs, seeded_comparison, seeded_splits
+from paperworks.graphs.experiment import data_spec, fit_all, load_graphs, seeded_comparison
 from paperworks.systems.hgp_sl import _connectivity_fields
-
-
-def _jobs():
-    data = load_graphs("syn_community_majority", seed=0, n_per_class=8)
-    f, k, _ = data_spec(data)
-    split = seeded_splits(data, [3])[0]
-    kw = dict(epochs=3, batch_size=4, patience=2)
-    return [dict(make_model=partial(HierGCN, f, k, hidden=8, pool=pool, dropout=0.5), data=data, split=split,
-                 seed=s, train_kw=kw, name=pool, on_model=_connectivity_fields if pool == "hgpsl" else None)
-            for pool, s in (("hgpsl", 0), ("none", 1), ("sag", 2))]
 
 
 def _numbers(results):
     return [(r.test_acc, r.val_loss, r.best_epoch, r.history, extra) for r, extra in results]
 
 
-def test_workers_give_the_serial_one_thread_numbers():
+def test_workers_give_the_serial_one_thread_numbers(three_fit_jobs, one_spawn_pool):
     with torch_threads(2):      # the caller's thread count does not matter: every fit runs with one thread
-        serial = list(fit_all(_jobs(), workers=1))
-    parallel = list(fit_all(_jobs(), workers=2))
+        serial = list(fit_all(three_fit_jobs(epochs=3), workers=1))
+    parallel = list(fit_all(three_fit_jobs(epochs=3), workers=2))
     assert _numbers(parallel) == _numbers(serial)
     assert set(serial[0][1]) == {"components", "isolated"} and serial[1][1] == {}
     assert all(r.model is None for r, _ in parallel + serial)
 
 
-def test_closures_are_refused_with_workers():
-    jobs = _jobs()
+def test_closures_are_refused_with_workers(three_fit_jobs):
+    jobs = three_fit_jobs(epochs=3)
     jobs[1]["make_model"] = lambda: None
     with pytest.raises(ConfigError, match="make_model must be picklable"):
         list(fit_all(jobs, workers=2))
@@ -56,7 +47,7 @@ def test_seeded_comparison_fields_and_log_order():
     assert acc["a"] == [recs[0]["test_acc"], recs[2]["test_acc"]]
 
 
-def test_compare_equals_cross_validate_per_model_serial_and_in_workers():
+def test_compare_equals_cross_validate_per_model_serial_and_in_workers(one_spawn_pool):
     from paperworks.graphs.experiment import compare
     from paperworks.graphs.harness import cross_validate, make_splits
 

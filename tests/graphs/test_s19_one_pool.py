@@ -2,7 +2,9 @@
 (generated task over seeds, then MUTAG / B3DB CV) to ONE worker pool. That is only sound if a fit's result does
 not depend on which fits ran before it in the same process: checked here in-process (other jobs first, in either
 order, and the global RNGs / thread count disturbed) and across worker counts and job orders; and the combined
-call gives the numbers and log records of seeded_comparison followed by real_data_cv."""
+call gives the numbers and log records of seeded_comparison followed by real_data_cv. The worker tests use the
+session's one spawn pool (tests/conftest.py: one_spawn_pool; its workers may already have run other tests' jobs,
+which a fit must not depend on either), and the one-pool test counts the _spawn_pool calls on top of it."""
 
 import random
 from functools import partial
@@ -14,18 +16,8 @@ import torch
 from paperworks.core.threads import torch_threads
 from paperworks.graphs import HierGCN
 from paperworks.graphs.experiment import (_fit, data_spec, fit_all, load_graphs, real_data_cv, seeded_comparison,
-                                          seeded_comparison_and_cv, seeded_splits)
+                                          seeded_comparison_and_cv)
 from paperworks.systems.hgp_sl import _connectivity_fields
-
-
-def _jobs():
-    data = load_graphs("syn_community_majority", seed=0, n_per_class=8)
-    f, k, _ = data_spec(data)
-    split = seeded_splits(data, [3])[0]
-    kw = dict(epochs=2, batch_size=4, patience=2)
-    return [dict(make_model=partial(HierGCN, f, k, hidden=8, pool=pool, dropout=0.5), data=data, split=split,
-                 seed=s, train_kw=kw, name=pool, on_model=_connectivity_fields if pool == "hgpsl" else None)
-            for pool, s in (("hgpsl", 0), ("none", 1), ("sag", 2))]
 
 
 def _num(res):
@@ -41,8 +33,8 @@ def _disturb(seed):
     np.random.rand(seed + 1)
 
 
-def test_a_fit_does_not_depend_on_the_fits_before_it_in_the_same_process():
-    jobs = _jobs()
+def test_a_fit_does_not_depend_on_the_fits_before_it_in_the_same_process(three_fit_jobs):
+    jobs = three_fit_jobs(epochs=2)
     with torch_threads(1):
         first = [_num(_fit(**j)) for j in jobs]
         backwards = [_num(_fit(**j)) for j in reversed(jobs)][::-1]
@@ -54,8 +46,8 @@ def test_a_fit_does_not_depend_on_the_fits_before_it_in_the_same_process():
     assert backwards == first and disturbed == first and again == [first[2], first[2]]
 
 
-def test_results_do_not_depend_on_worker_count_or_job_order():
-    jobs = _jobs()
+def test_results_do_not_depend_on_worker_count_or_job_order(three_fit_jobs, one_spawn_pool):
+    jobs = three_fit_jobs(epochs=2)
     with torch_threads(3):
         serial = [_num(r) for r in fit_all(jobs, workers=1)]
     mixed = jobs + jobs[::-1]           # two workers run several fits each, in different orders
@@ -84,7 +76,7 @@ def _strip(recs):
     return [{k: v for k, v in r.items() if k != "seconds"} for r in recs]
 
 
-def test_one_pool_for_both_stages_gives_the_two_calls_numbers_and_records(monkeypatch):
+def test_one_pool_for_both_stages_gives_the_two_calls_numbers_and_records(monkeypatch, one_spawn_pool):
     import paperworks.core.parallel as parallel
 
     pools = []
