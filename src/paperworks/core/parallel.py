@@ -123,8 +123,10 @@ class _Blob:
         self.data = data
 
     def take(self) -> Any:
+        from multiprocessing.reduction import ForkingPickler
+
         data, self.data = self.data, None
-        return pickle.loads(data)
+        return ForkingPickler.loads(data)   # the pool's own channel (its messages are unpickled so too)
 
 
 def _value(obj: Any) -> Any:
