@@ -126,7 +126,7 @@ class _Blob:
         from multiprocessing.reduction import ForkingPickler
 
         data, self.data = self.data, None
-        return ForkingPickler.loads(data)   # the pool's own channel (its messages are unpickled so too)
+        return ForkingPickler.loads(data)  # trusted-unpickle: bytes our own pool process made, over the pool's pipe
 
 
 def _value(obj: Any) -> Any:
