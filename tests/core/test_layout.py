@@ -42,7 +42,8 @@ def test_the_unsafe_loading_guard_flags_what_it_should():
                 "urllib.request.urlretrieve(u, p)", "MNIST(root, download=True)", "urlopen(u).read()"):
         assert _unsafe(bad), bad
     for ok in ("torch.load(p, weights_only=True)", "np.load(p)", "np.load(p, allow_pickle=False)",
-               "SafeNumpyUnpickler(f).load()", "ForkingPickler.loads(raw)  # trusted-unpickle: the pool's own pipe", "# pickle.load(f) is never used", "json.load(f)"):
+               "SafeNumpyUnpickler(f).load()", "ForkingPickler.loads(raw)  # trusted-unpickle: the pool's own pipe",
+               "# pickle.load(f) is never used", "json.load(f)"):
         assert not _unsafe(ok), ok
 
 
