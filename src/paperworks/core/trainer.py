@@ -750,6 +750,13 @@ class Trainer:
                 else:   # no fit of this version logged here: drop only the records of steps this fit will redo
                     last = self.cfg.max_steps
                     self.run_dir.truncate_metrics(lambda i, r: not _is_step_record(r, last))
+                # the marker for this fit, written now rather than at its first record: a resumed fit killed before
+                # that record left none, and the next resume kept the records a re-run script logs before resuming
+                # (doubled then); a fit from step 0 that resume starts keeps the same records on every try
+                from paperworks.core.io import atomic_write_json
+
+                atomic_write_json(self.run_dir.path / "checkpoints" / FIT_START,
+                                  {"metrics_records": len(self.run_dir.read_metrics())})
             if self.distributed:
                 dist.barrier()
             self.records = self.run_dir.read_metrics()
@@ -835,8 +842,9 @@ class Trainer:
             self._check_fresh_run_dir()
         seed_everything(c.seed, c.deterministic)
         start, acc = (self._resume() if resume else (0, {"sum": 0.0, "n": 0, "metrics": {}}))
+        # a fresh fit writes the marker at its first record (a resume without a checkpoint has written it already)
         self._fit_start = (len(self.run_dir.read_metrics())
-                           if start == 0 and self.run_dir is not None and self.rank == 0 else None)
+                           if start == 0 and not resume and self.run_dir is not None and self.rank == 0 else None)
         model = self.model
         # a model passed in train mode keeps the submodules it holds in eval mode (e.g. a frozen batch norm,
         # whose running statistics must not move) in eval mode; a model passed in eval mode trains entirely
