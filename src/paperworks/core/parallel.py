@@ -239,18 +239,32 @@ def in_background(fn: Callable, threads: int | None = 1, **kwargs: Any) -> Itera
 
 def _unpickling(sent: Future) -> Future:
     """A future of the value that ``sent`` (a pool's future) brings as a :class:`_Blob`: set when ``sent`` is done
-    (in the pool's thread), cancelled with it, and cancelling it cancels ``sent``."""
-    out: Future = Future()
+    (in the pool's thread) and cancelled with it. It cancels and runs as ``sent`` does: ``cancel()`` succeeds only
+    while the job has not started (a plain chained future said cancelled, True, to a job that went on running, and
+    ``running()`` was never true)."""
+    return _Unpickling(sent)
 
-    def done(f: Future) -> None:
+
+class _Unpickling(Future):
+    """See :func:`_unpickling`."""
+
+    def __init__(self, sent: Future):
+        super().__init__()
+        self._sent = sent
+        sent.add_done_callback(self._sent_done)
+
+    def _sent_done(self, f: Future) -> None:
         if f.cancelled():
-            out.cancel()
-        elif out.set_running_or_notify_cancel():
+            super().cancel()
+        elif self.set_running_or_notify_cancel():
             try:
-                out.set_result(_value(f.result()))
+                self.set_result(_value(f.result()))
             except BaseException as e:
-                out.set_exception(e)
+                self.set_exception(e)
 
-    out.add_done_callback(lambda o: sent.cancel() if o.cancelled() else None)
-    sent.add_done_callback(done)
-    return out
+    def cancel(self) -> bool:
+        # the pool's future first: it refuses once the job runs; cancelled, its callback cancels this one
+        return self._sent.cancel() and super().cancel()
+
+    def running(self) -> bool:
+        return self._sent.running() or super().running()
