@@ -6,32 +6,62 @@
 #   3. the failures of phase 2 re-run with CUDA hidden, to tell GPU-caused failures from missing packages / data.
 # Usage: bash scripts/gpu-check.sh OUTDIR
 #   optional: wheels of missing packages in .whl/; gettext catalogs (the transformer's EN-DE / EN-FR corpus) in
-#   .locale/{de,fr}/LC_MESSAGES/ (copied into /usr/share/locale). Time limits: GPU_CHECK_TIMEOUT{1,2,3} seconds.
+#   .locale/{de,fr}/LC_MESSAGES/ (copied into /usr/share/locale, or GPU_CHECK_LOCALE_DIR, where the machine has
+#   none of that name). Time limits: GPU_CHECK_TIMEOUT{1,2,3} seconds; a phase stopped by its limit says so.
 set -uo pipefail
 out=${1:-/tmp/gpu-check}; mkdir -p "$out"
+# an OUTDIR used before must not show an earlier check's logs as this one's (phase 3 runs only after failures)
+rm -f "$out/log_cuda.txt" "$out/log_gpu.txt" "$out/failed.txt" "$out/log_cpu.txt"
 export PYTHONPATH=$PWD/src PYTHONUNBUFFERED=1
 if ls .whl/*.whl >/dev/null 2>&1; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
     || exit 1
   export PYTHONPATH=/tmp/site:$PYTHONPATH
 fi
-[ -d .locale ] && cp -r --update=none .locale/* /usr/share/locale/ 2>/dev/null
+if [ -d .locale ]; then
+  # file by file, keeping the machine's own catalogs (cp --update=none needs coreutils >= 9.3: older ones refuse it)
+  locale_dir=${GPU_CHECK_LOCALE_DIR:-/usr/share/locale}; copied=0
+  while IFS= read -r -d '' f; do
+    dest=$locale_dir/${f#.locale/}
+    if [ ! -e "$dest" ]; then
+      install -D -m 644 "$f" "$dest" && copied=$((copied + 1))
+    fi
+  done < <(find .locale -type f -print0)
+  echo "gettext catalogs: $copied copied from .locale into $locale_dir"
+fi
+# a phase's time limit: its exit status 124 (timeout's) is said, so that a cut log is not read as a whole one
+said_limit() { [ "$1" -eq 124 ] && echo "(phase $2 stopped by its time limit of $3 s: tests running then are not listed)"; }
 nvidia-smi -L
 python3 -c "import torch, torch_geometric; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), 'pyg', torch_geometric.__version__)"
 workers=${GPU_CHECK_WORKERS:-8}
-cuda_files=$(grep -rl "cuda.is_available()\|cuda.device_count()" tests --include='test_*.py' | sort)
-echo "=== phase 1: the CUDA test files ($(echo $cuda_files | wc -w)) ==="
-timeout "${GPU_CHECK_TIMEOUT1:-180}" python3 -m pytest -q -n "$workers" -p no:cacheprovider --timeout 170 -rfs \
-  $cuda_files > "$out/log_cuda.txt" 2>&1
-tail -15 "$out/log_cuda.txt"
+t1=${GPU_CHECK_TIMEOUT1:-180}; t2=${GPU_CHECK_TIMEOUT2:-330}; t3=${GPU_CHECK_TIMEOUT3:-150}
+mapfile -t cuda_files < <(grep -rl "cuda.is_available()\|cuda.device_count()" tests --include='test_*.py' | sort)
+echo "=== phase 1: the CUDA test files (${#cuda_files[@]}) ==="
+if [ "${#cuda_files[@]}" -gt 0 ]; then   # without files pytest would run the whole suite here
+  timeout "$t1" python3 -m pytest -q -n "$workers" -p no:cacheprovider --timeout 170 -rfs "${cuda_files[@]}" \
+    > "$out/log_cuda.txt" 2>&1
+  said_limit $? 1 "$t1"
+  tail -15 "$out/log_cuda.txt"
+fi
 echo "=== phase 2: the whole suite ==="
-timeout "${GPU_CHECK_TIMEOUT2:-330}" python3 -m pytest -v -n "$workers" -o cache_dir=/tmp/pc --timeout 240 -rf \
+timeout "$t2" python3 -m pytest -v -n "$workers" -o cache_dir=/tmp/pc --timeout 240 -rf \
   tests > "$out/log_gpu.txt" 2>&1
-grep -E "(FAILED|ERROR) tests/" "$out/log_gpu.txt" | sed -E 's/^\[gw[0-9]+\] \[ *[0-9]+%\] (FAILED|ERROR) //; s/ +$//' \
-  | grep -v " - " | sort -u > "$out/failed.txt"
-echo "$(grep -c PASSED "$out/log_gpu.txt") passed, $(wc -l < "$out/failed.txt") failed (names in failed.txt)"
+rc2=$?
+# the per-test lines: "[gw3] [ 45%] FAILED tests/a.py::t[x]" (xdist) or "tests/a.py::t[x] FAILED   [ 45%]" (-n 0);
+# not the summary's "FAILED tests/a.py::t[x] - message" lines (an id may itself hold " - ")
+sed -nE -e 's/^\[gw[0-9]+\] \[ *[0-9]+%\] (FAILED|ERROR) (tests\/.*[^ ]) *$/\2/p' \
+  -e 's/^(tests\/.*[^ ]) (FAILED|ERROR) +\[ *[0-9]+%\]$/\1/p' "$out/log_gpu.txt" | sort -u > "$out/failed.txt"
+echo "$(grep -cE '(^\[gw[0-9]+\] \[ *[0-9]+%\] PASSED |^tests/.* PASSED +\[ *[0-9]+%\]$)' "$out/log_gpu.txt") passed," \
+  "$(wc -l < "$out/failed.txt") failed (names in failed.txt)"
+said_limit $rc2 2 "$t2"
 tail -3 "$out/log_gpu.txt"
 echo "=== phase 3: the failures with CUDA hidden ==="
-[ -s "$out/failed.txt" ] && CUDA_VISIBLE_DEVICES= timeout "${GPU_CHECK_TIMEOUT3:-150}" xargs -d '\n' -a "$out/failed.txt" \
-  python3 -m pytest -q -n "$workers" -p no:cacheprovider --timeout 140 -rf > "$out/log_cpu.txt" 2>&1
-[ -e "$out/log_cpu.txt" ] && tail -40 "$out/log_cpu.txt"
+if [ -s "$out/failed.txt" ]; then
+  CUDA_VISIBLE_DEVICES= timeout "$t3" xargs -d '\n' -a "$out/failed.txt" \
+    python3 -m pytest -q -n "$workers" -p no:cacheprovider --timeout 140 -rf > "$out/log_cpu.txt" 2>&1
+  said_limit $? 3 "$t3"
+  tail -40 "$out/log_cpu.txt"
+else
+  echo "(none failed: nothing to re-run)"
+fi
+exit 0
