@@ -75,8 +75,8 @@ class CVResult:
 def _label_value(v):
     """One graph's label (its ``y``, or a label given directly) as a Python number: an int, or a float left for
     :func:`_labels` to check (int() truncated a fractional target, 0.7 -> 0, such as load_tu's graph_attributes)."""
-    if isinstance(v, torch.Tensor):
-        if v.numel() != 1:
+    if isinstance(v, (torch.Tensor, np.ndarray)):   # a NumPy y as a tensor one (int() truncated np.array(0.7) too)
+        if (v.numel() if isinstance(v, torch.Tensor) else v.size) != 1:
             raise DataError(f"splits: need one class label per graph (got a y of shape {list(v.shape)})")
         v = v.item()
     if isinstance(v, numbers.Real) and not isinstance(v, numbers.Integral):
