@@ -34,17 +34,17 @@ said_limit() { [ "$1" -eq 124 ] && echo "(phase $2 stopped by its time limit of 
 nvidia-smi -L
 python3 -c "import torch, torch_geometric; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), 'pyg', torch_geometric.__version__)"
 workers=${GPU_CHECK_WORKERS:-8}
-t1=${GPU_CHECK_TIMEOUT1:-180}; t2=${GPU_CHECK_TIMEOUT2:-330}; t3=${GPU_CHECK_TIMEOUT3:-150}
+t1=${GPU_CHECK_TIMEOUT1:-150}; t2=${GPU_CHECK_TIMEOUT2:-300}; t3=${GPU_CHECK_TIMEOUT3:-120}   # 570 s: under a 600 s call
 mapfile -t cuda_files < <(grep -rl "cuda.is_available()\|cuda.device_count()" tests --include='test_*.py' | sort)
 echo "=== phase 1: the CUDA test files (${#cuda_files[@]}) ==="
 if [ "${#cuda_files[@]}" -gt 0 ]; then   # without files pytest would run the whole suite here
-  timeout "$t1" python3 -m pytest -q -n "$workers" -p no:cacheprovider --timeout 170 -rfs "${cuda_files[@]}" \
+  timeout "$t1" python3 -m pytest -q -n "$workers" -p no:cacheprovider --timeout 140 -rfs "${cuda_files[@]}" \
     > "$out/log_cuda.txt" 2>&1
   said_limit $? 1 "$t1"
   tail -15 "$out/log_cuda.txt"
 fi
 echo "=== phase 2: the whole suite ==="
-timeout "$t2" python3 -m pytest -v -n "$workers" -o cache_dir=/tmp/pc --timeout 240 -rf \
+timeout "$t2" python3 -m pytest -v -n "$workers" -p no:cacheprovider --timeout 240 -rf \
   tests > "$out/log_gpu.txt" 2>&1
 rc2=$?
 # the per-test lines: "[gw3] [ 45%] FAILED tests/a.py::t[x]" (xdist) or "tests/a.py::t[x] FAILED   [ 45%]" (-n 0);
@@ -58,7 +58,7 @@ tail -3 "$out/log_gpu.txt"
 echo "=== phase 3: the failures with CUDA hidden ==="
 if [ -s "$out/failed.txt" ]; then
   CUDA_VISIBLE_DEVICES= timeout "$t3" xargs -d '\n' -a "$out/failed.txt" \
-    python3 -m pytest -q -n "$workers" -p no:cacheprovider --timeout 140 -rf > "$out/log_cpu.txt" 2>&1
+    python3 -m pytest -q -n "$workers" -p no:cacheprovider --timeout 110 -rf > "$out/log_cpu.txt" 2>&1
   said_limit $? 3 "$t3"
   tail -40 "$out/log_cpu.txt"
 else
