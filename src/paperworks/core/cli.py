@@ -20,6 +20,13 @@ BAD_INPUT = 2
 
 class _State:
     debug = False
+    kept = None   # the run directory a failed command kept (with its error.txt), named when Ctrl-C stops it
+
+
+def _not_empty(what: str, value: str | None) -> None:
+    """An empty path (an unset shell variable) silently meant the current folder, or for --resume a new run."""
+    if value is not None and not value.strip():
+        raise click.UsageError(f"{what} must name a run directory (got an empty string)")
 
 
 def _parse_overrides(items: tuple[str, ...]) -> dict[str, str]:
@@ -60,6 +67,7 @@ def _after_failure(rd) -> None:
 
     if not rd.writer:
         return
+    _State.kept = rd.path
     try:
         entries = list(rd.path.iterdir())
         scaffold = all((e.name == "config.json" and e.is_file())
@@ -67,6 +75,7 @@ def _after_failure(rd) -> None:
                        or (e.name in _SCAFFOLD_DIRS and e.is_dir() and not any(e.iterdir())) for e in entries)
         if scaffold:
             shutil.rmtree(rd.path)
+            _State.kept = None
         else:
             (rd.path / "error.txt").write_text(traceback.format_exc())
     except OSError:  # the original error matters more than a failed clean-up
@@ -371,6 +380,7 @@ def run_cmd(name: str, overrides: tuple[str, ...], preset: str | None, out: str,
     from paperworks.core.report import Report
     from paperworks.core.rundir import RunDir
 
+    _not_empty("--resume", resume_dir)
     cls = get_system(name)
     ov = _parse_overrides(overrides)
     if resume_dir:
@@ -427,6 +437,7 @@ def run_cmd(name: str, overrides: tuple[str, ...], preset: str | None, out: str,
         elif rd.writer:
             # the resumed run failed: error.txt names this failure (it kept the one of the run before, so the
             # folder described an error that had been run past)
+            _State.kept = rd.path
             try:
                 (rd.path / "error.txt").write_text(traceback.format_exc())
             except OSError:  # the original error matters more
@@ -473,6 +484,7 @@ def reproduce_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, quic
                 _after_failure(rd)
                 raise
             failed_runs.append(cls.name)
+            _State.kept = None   # recorded in the summary; the loop goes on
             msg = f"{type(e).__name__}: {e}".splitlines()[0]
             (rd.path / "error.txt").write_text(traceback.format_exc())
             summary.append((cls.name, None, None, time.time() - t0, rd.path, msg))
@@ -491,6 +503,11 @@ def reproduce_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, quic
             click.echo(f"{nm:<24} {flag:<18} ({dt:.0f}s) -> {path}/report.html")
     if all_:
         click.echo(f"summary of every system, with each failing claim -> {write_summary(out, summary, failing, quick)}")
+    if strict and any_fail and not failed_runs:
+        # exit 1 without a word left the user to find the failing claims in the reports
+        bad = [f"{nm}: {c}" for nm, claims in failing.items() for c in claims]
+        click.echo(f"--strict: {len(bad)} claim{'s' if len(bad) != 1 else ''} do{'es' if len(bad) == 1 else ''} "
+                   f"not hold ({'; '.join(bad)}); exit 1", err=True)
     if failed_runs or (strict and any_fail):
         sys.exit(1)
 
@@ -533,8 +550,18 @@ def write_summary(out, summary, failing: dict, quick: bool):
 @click.argument("run_dir", type=click.Path())
 def report_cmd(run_dir: str) -> None:
     """Rebuild report.md and report.html of RUN_DIR from its report.json."""
+    from pathlib import Path
+
     from paperworks.core.rundir import RunDir
 
+    _not_empty("RUN_DIR", run_dir)
+    p = Path(run_dir)
+    if p.is_dir() and not (p / "report.json").exists() and not (p / "config.json").exists():
+        # the folder that holds the runs (`report runs/`): name one of them rather than "no report.json"
+        runs = sorted((c for c in p.iterdir() if (c / "config.json").is_file()), key=lambda c: c.name)
+        if runs:
+            raise PaperworksError(f"'{run_dir}' is not a run directory (no config.json, no report.json); it holds {len(runs)} run "
+                                  f"director{'ies' if len(runs) > 1 else 'y'}, e.g. '{runs[-1]}'")
     rd = RunDir(run_dir, create=False)
     d = rd.rebuild_report()
     n_ok = sum(c["holds"] for c in d["claims"])
@@ -588,12 +615,15 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args
     if debug:  # accepted anywhere on the line (`paperworks run x --debug`), not only before the command
         args = ["--debug"] + [a for a in args if a != "--debug"]
+    _State.kept = None
     try:
         cli.main(args=args, prog_name="paperworks", standalone_mode=False)
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
     except click.exceptions.Abort:
-        click.echo("aborted", err=True)
+        # Ctrl-C: say where the partial run is (a command stopped before writing any output removed its folder)
+        kept = f"; the partial run is kept in '{_State.kept}' (error.txt, no report)" if _State.kept else ""
+        click.echo(f"interrupted{kept}", err=True)
         sys.exit(130)
     except click.UsageError as e:
         if type(e).__name__ == "NoArgsIsHelpError":  # a bare `paperworks` (or group): its help, undecorated

@@ -349,6 +349,10 @@ def from_overrides(cls, overrides: Mapping[str, Any] | None = None, base: Any | 
     values: dict[str, Any] = {}
     nested: dict[str, dict[str, Any]] = {}
     for key, raw in overrides.items():
+        if "" in key.split(".") and key:
+            # `steps.=3` was read as steps=3 (the trailing dot dropped) and `.steps=3` as the key ''
+            problems.append(f"key '{key}' has an empty part (a nested key reads 'outer.inner')")
+            continue
         head, _, rest = key.partition(".")
         if head not in valid:
             best = suggest(head, valid)

@@ -1,0 +1,90 @@
+"""CLI user experience, probed as a first-time user (session 20): empty paths that silently meant something else,
+dotted keys with an empty part, Ctrl-C that did not say where the partial run was, --strict that exited 1
+without a word, `report` pointed at the folder that holds the runs."""
+
+from dataclasses import dataclass
+
+import pytest
+
+from paperworks.core import Claim, Paper, Report, System, register
+from paperworks.core.cli import main
+from paperworks.core.config import Config
+
+
+@dataclass(frozen=True)
+class S20Config(Config):
+    steps: int = 3
+    interrupt: bool = False
+    seed: int = 0
+
+
+@register("toy_s20_cli", paper=Paper("N. Body", "A toy for the CLI", "Toy", 1807), config=S20Config)
+class S20Toy(System):
+    presets = {"smoke": {"steps": 2}}
+
+    def run(self, run_dir):
+        run_dir.log_metrics({"step": 1, "loss": 1.0})
+        if self.config.interrupt:
+            raise KeyboardInterrupt   # what Ctrl-C raises in the middle of a run
+        return {"loss": 0.5}
+
+    def reproduce(self, run_dir, quick=True):
+        rep = Report(self.name, quick)
+        rep.add_claim(Claim.at_most("the loss is tiny", "loss", 0.5, 0.1))   # does not hold
+        rep.add_claim(Claim.at_most("the loss is finite", "loss2", 0.5, 1.0))
+        return rep
+
+
+def run_cli(args, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(args)
+    out = capsys.readouterr()
+    return e.value.code, out.out, out.err
+
+
+def test_an_empty_resume_is_refused_not_a_fresh_run(tmp_path, capsys):
+    """`run NAME --resume "$RUN"` with an unset variable silently started a new run (in runs/), for a system that
+    cannot even resume: the user believed the old run continued."""
+    code, _, err = run_cli(["run", "toy_s20_cli", "--resume", "", "--out", str(tmp_path)], capsys)
+    assert code == 2 and "--resume" in err and "empty" in err and err.count("\n") == 1
+    assert not list(tmp_path.iterdir())
+
+
+def test_report_of_an_empty_path_is_refused_not_the_current_folder(tmp_path, capsys, monkeypatch):
+    """`report ""` read the current folder ('.' has no report.json)."""
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_cli(["report", ""], capsys)
+    assert code == 2 and "RUN_DIR" in err and "empty" in err and "'.'" not in err
+
+
+@pytest.mark.parametrize("key", ["steps.", ".steps", "steps..x"])
+def test_a_dotted_key_with_an_empty_part_is_refused(tmp_path, capsys, key):
+    """`steps.=3` ran with steps=3 (the trailing dot dropped silently); `.steps=3` said "unknown key ''"."""
+    code, _, err = run_cli(["run", "toy_s20_cli", f"{key}=3", "--out", str(tmp_path)], capsys)
+    assert code == 2 and f"'{key}'" in err and "empty part" in err and err.count("\n") == 1
+    assert not list(tmp_path.iterdir())
+
+
+def test_ctrl_c_names_the_kept_partial_run(tmp_path, capsys):
+    """Ctrl-C in the middle of a run printed only "aborted": the folder kept with error.txt was not named."""
+    code, _, err = run_cli(["run", "toy_s20_cli", "interrupt=true", "--out", str(tmp_path)], capsys)
+    (rd,) = list(tmp_path.iterdir())
+    assert code == 130
+    assert "interrupted" in err and str(rd) in err and "error.txt" in err
+    assert (rd / "error.txt").is_file() and not (rd / "report.json").exists()
+
+
+def test_strict_says_which_claims_do_not_hold(tmp_path, capsys):
+    """`reproduce --strict` exited 1 with no word on stderr about why."""
+    code, out, err = run_cli(["reproduce", "toy_s20_cli", "--strict", "--out", str(tmp_path)], capsys)
+    assert code == 1 and "1/2 claims hold" in out
+    assert "--strict" in err and "the loss is tiny" in err and "the loss is finite" not in err
+
+
+def test_report_of_the_folder_holding_runs_names_one(tmp_path, capsys):
+    """`report runs/` said only "has no report.json": the user had given the parent of the run directories."""
+    main(["run", "toy_s20_cli", "--out", str(tmp_path)])
+    capsys.readouterr()
+    (rd,) = list(tmp_path.iterdir())
+    code, _, err = run_cli(["report", str(tmp_path)], capsys)
+    assert code == 2 and "not a run directory" in err and rd.name in err and err.count("\n") == 1
