@@ -67,7 +67,11 @@ def test_a_dotted_key_with_an_empty_part_is_refused(tmp_path, capsys, key):
 
 def test_ctrl_c_names_the_kept_partial_run(tmp_path, capsys):
     """Ctrl-C in the middle of a run printed only "aborted": the folder kept with error.txt was not named."""
+    import signal
+
+    before = signal.getsignal(signal.SIGTERM)
     code, _, err = run_cli(["run", "toy_s20_cli", "interrupt=true", "--out", str(tmp_path)], capsys)
+    assert signal.getsignal(signal.SIGTERM) is before   # the CLI's SIGTERM handler lives as long as a command
     (rd,) = list(tmp_path.iterdir())
     assert code == 130
     assert "interrupted" in err and str(rd) in err and "error.txt" in err
@@ -88,3 +92,42 @@ def test_report_of_the_folder_holding_runs_names_one(tmp_path, capsys):
     (rd,) = list(tmp_path.iterdir())
     code, _, err = run_cli(["report", str(tmp_path)], capsys)
     assert code == 2 and "not a run directory" in err and rd.name in err and err.count("\n") == 1
+
+
+_TERM_SCRIPT = '''
+import os, signal, sys, time
+from dataclasses import dataclass
+from paperworks.core import Paper, System, register
+from paperworks.core.cli import main
+from paperworks.core.config import Config
+
+@dataclass(frozen=True)
+class C(Config):
+    seed: int = 0
+
+@register("toy_s20_term", paper=Paper("N. Body", "Killed runs", "Toy", 1808), config=C)
+class T(System):
+    def run(self, run_dir):
+        run_dir.log_metrics({"step": 1, "loss": 1.0})
+        os.kill(os.getpid(), signal.SIGTERM)   # what `timeout`, a batch scheduler or `kill` send
+        time.sleep(5)
+        return {"loss": 0.5}
+
+main(["run", "toy_s20_term", "--out", sys.argv[1]])
+'''
+
+
+def test_sigterm_leaves_error_txt_and_says_so(tmp_path):
+    """SIGTERM (`timeout`, a batch scheduler, `kill`) ended the process at once: the run directory kept no
+    error.txt and looked like a run still in progress, and nothing was said."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "term.py"
+    script.write_text(_TERM_SCRIPT)
+    out = tmp_path / "runs"
+    p = subprocess.run([sys.executable, str(script), str(out)], capture_output=True, text=True, timeout=120)
+    (rd,) = list(out.iterdir())
+    assert p.returncode == 143, (p.returncode, p.stderr[-500:])
+    assert (rd / "error.txt").is_file() and not (rd / "report.json").exists()
+    assert "terminated" in p.stderr and str(rd) in p.stderr and "Traceback" not in p.stderr

@@ -609,6 +609,33 @@ def bench_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, full: bo
         click.echo(f"{cls.name:<24} {rtxt:<14} {res.get('summary', '')} -> {rd.path / 'bench.json'}")
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (`timeout`, a batch scheduler, `kill`), raised like Ctrl-C so that a command cleans up as it does
+    for Ctrl-C: its run directory gets error.txt (or is removed if it holds nothing yet)."""
+
+
+def _on_sigterm(signum, frame):
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)   # a second SIGTERM ends the process at once
+    raise _Terminated()
+
+
+def _catch_sigterm():
+    """Install :func:`_on_sigterm` for the duration of a command (main thread only); return the handler it
+    replaced, or None if none was installed. The process used to die at once, leaving a run directory without
+    error.txt that looked like a run still in progress."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    try:
+        return signal.signal(signal.SIGTERM, _on_sigterm)
+    except (ValueError, OSError):  # pragma: no cover - no signals here
+        return None
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one-line errors and exit code 2 for bad usage or bad input."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -616,15 +643,28 @@ def main(argv: list[str] | None = None) -> None:
     if debug:  # accepted anywhere on the line (`paperworks run x --debug`), not only before the command
         args = ["--debug"] + [a for a in args if a != "--debug"]
     _State.kept = None
+    previous = _catch_sigterm()
+    try:
+        _main(args, debug)
+    finally:
+        if previous is not None:
+            import signal
+
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(args: list[str], debug: bool) -> None:
     try:
         cli.main(args=args, prog_name="paperworks", standalone_mode=False)
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
-    except click.exceptions.Abort:
-        # Ctrl-C: say where the partial run is (a command stopped before writing any output removed its folder)
+    except click.exceptions.Abort as e:
+        # Ctrl-C or SIGTERM: say where the partial run is (a command stopped before writing any output removed
+        # its folder)
+        term = isinstance(e.__cause__, _Terminated)
         kept = f"; the partial run is kept in '{_State.kept}' (error.txt, no report)" if _State.kept else ""
-        click.echo(f"interrupted{kept}", err=True)
-        sys.exit(130)
+        click.echo(f"{'terminated (SIGTERM)' if term else 'interrupted'}{kept}", err=True)
+        sys.exit(143 if term else 130)
     except click.UsageError as e:
         if type(e).__name__ == "NoArgsIsHelpError":  # a bare `paperworks` (or group): its help, undecorated
             click.echo(e.format_message(), err=True)
