@@ -131,3 +131,31 @@ def test_sigterm_leaves_error_txt_and_says_so(tmp_path):
     assert p.returncode == 143, (p.returncode, p.stderr[-500:])
     assert (rd / "error.txt").is_file() and not (rd / "report.json").exists()
     assert "terminated" in p.stderr and str(rd) in p.stderr and "Traceback" not in p.stderr
+
+
+@pytest.mark.parametrize("cmd", ["run", "reproduce", "bench"])
+def test_out_given_twice_is_refused(tmp_path, capsys, cmd):
+    """`--out a --out b` wrote to b and said nothing of a (as --preset twice did before it was refused)."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    code, _, err = run_cli([cmd, "toy_s20_cli", "--out", str(a), "--out", str(b)], capsys)
+    assert code == 2 and "--out" in err and "2 times" in err and err.count("\n") == 1
+    assert not a.exists() and not b.exists()
+
+
+def test_resume_given_twice_is_refused(tmp_path, capsys):
+    code, _, err = run_cli(["run", "toy_s20_cli", "--resume", str(tmp_path / "a"), "--resume", str(tmp_path / "b")],
+                           capsys)
+    assert code == 2 and "--resume" in err and "2 times" in err
+
+
+def test_an_override_where_the_name_goes_says_so(capsys):
+    """`run seed=3 toy_s20_cli` said only "no system named 'seed=3'"."""
+    code, _, err = run_cli(["run", "seed=3", "toy_s20_cli"], capsys)
+    assert code == 2 and "'seed=3'" in err and "NAME" in err and "first" in err and err.count("\n") == 1
+
+
+def test_out_default_unchanged(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    main(["run", "toy_s20_cli"])
+    assert "runs/toy_s20_cli-run-" in capsys.readouterr().out
+    assert len(list((tmp_path / "runs").iterdir())) == 1

@@ -293,6 +293,7 @@ def _systems_for(name: str | None, all_: bool):
         return list(systems.values())
     if not name:
         raise click.UsageError("give a system name (see `paperworks list`) or --all")
+    _name_first(name, click.get_current_context().info_name)
     return [get_system(name)]
 
 
@@ -327,6 +328,20 @@ def _one_preset(ctx, param, value):
     if len(value) > 1:
         raise click.BadParameter(f"given {len(value)} times ({', '.join(value)}); presets do not combine, pick one")
     return value[0] if value else None
+
+
+def _once(ctx, param, value):
+    """--out / --resume may be given once: a second one replaced the first silently."""
+    if len(value) > 1:
+        raise click.BadParameter(f"given {len(value)} times ({', '.join(value)}); give one")
+    return value[0] if value else None
+
+
+def _name_first(name: str, cmd: str) -> None:
+    """A `key=value` where NAME goes (`paperworks run seed=3 gtn`) was reported as an unknown system."""
+    if "=" in name:
+        raise click.UsageError(f"'{name}' stands where the system name goes; give NAME first "
+                               f"(`paperworks {cmd} NAME key=value ...`)")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -370,9 +385,11 @@ def list_cmd(as_json: bool) -> None:
 @click.argument("name")
 @click.argument("overrides", nargs=-1)
 @click.option("--preset", multiple=True, callback=_one_preset, help="Named set of overrides defined by the system (e.g. tiny, smoke).")
-@click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False),
+@click.option("--out", multiple=True, callback=_once, default=["runs"], show_default=True,
+              type=click.Path(file_okay=False),
               help="Folder in which the new run directory is created.")
-@click.option("--resume", "resume_dir", default=None, type=click.Path(), help="Run directory to continue.")
+@click.option("--resume", "resume_dir", multiple=True, callback=_once, type=click.Path(),
+              help="Run directory to continue.")
 def run_cmd(name: str, overrides: tuple[str, ...], preset: str | None, out: str, resume_dir: str | None) -> None:
     """Train/evaluate system NAME with config overrides KEY=VALUE."""
     from paperworks.core.config import from_dict
@@ -381,6 +398,7 @@ def run_cmd(name: str, overrides: tuple[str, ...], preset: str | None, out: str,
     from paperworks.core.rundir import RunDir
 
     _not_empty("--resume", resume_dir)
+    _name_first(name, "run")
     cls = get_system(name)
     ov = _parse_overrides(overrides)
     if resume_dir:
@@ -454,7 +472,8 @@ def run_cmd(name: str, overrides: tuple[str, ...], preset: str | None, out: str,
 @click.option("--all", "all_", is_flag=True, help="Reproduce every registered system.")
 @click.option("--quick", is_flag=True, help="Small-scale reproduction that runs in minutes on a CPU.")
 @click.option("--preset", multiple=True, callback=_one_preset, help="Named set of config overrides (e.g. smoke: seconds, claims may fail).")
-@click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False),
+@click.option("--out", multiple=True, callback=_once, default=["runs"], show_default=True,
+              type=click.Path(file_okay=False),
               help="Folder in which the run directories are created.")
 @click.option("--strict", is_flag=True, help="Exit 1 if any claim does not hold.")
 def reproduce_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, quick: bool, preset: str | None,
@@ -575,7 +594,8 @@ def report_cmd(run_dir: str) -> None:
 @click.option("--all", "all_", is_flag=True, help="Benchmark every registered system.")
 @click.option("--full", is_flag=True, help="Full-size benchmark (default: quick).")
 @click.option("--preset", multiple=True, callback=_one_preset, help="Named set of config overrides (e.g. smoke: a seconds-long check).")
-@click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False),
+@click.option("--out", multiple=True, callback=_once, default=["runs"], show_default=True,
+              type=click.Path(file_okay=False),
               help="Folder in which the bench directories are created.")
 def bench_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, full: bool, preset: str | None,
               out: str) -> None:
