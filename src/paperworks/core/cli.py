@@ -635,9 +635,14 @@ class _Terminated(KeyboardInterrupt):
 
 
 def _on_sigterm(signum, frame):
+    import multiprocessing
     import signal
 
     signal.signal(signal.SIGTERM, signal.SIG_DFL)   # a second SIGTERM ends the process at once
+    # Ctrl-C reaches the whole process group; SIGTERM (`timeout`, `kill PID`) only this process, whose
+    # core.parallel pool would then wait for its running jobs (minutes) before the clean-up: stop them first
+    for p in multiprocessing.active_children():
+        p.terminate()
     raise _Terminated()
 
 
