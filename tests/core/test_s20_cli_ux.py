@@ -10,6 +10,8 @@ from paperworks.core import Claim, Paper, Report, System, register
 from paperworks.core.cli import main
 from paperworks.core.config import Config
 
+from test_cli import run_cli
+
 
 @dataclass(frozen=True)
 class S20Config(Config):
@@ -33,13 +35,6 @@ class S20Toy(System):
         rep.add_claim(Claim.at_most("the loss is tiny", "loss", 0.5, 0.1))   # does not hold
         rep.add_claim(Claim.at_most("the loss is finite", "loss2", 0.5, 1.0))
         return rep
-
-
-def run_cli(args, capsys):
-    with pytest.raises(SystemExit) as e:
-        main(args)
-    out = capsys.readouterr()
-    return e.value.code, out.out, out.err
 
 
 def test_an_empty_resume_is_refused_not_a_fresh_run(tmp_path, capsys):
