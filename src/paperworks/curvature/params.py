@@ -137,6 +137,13 @@ def select_params(model: nn.Module, params: Any = None) -> ParamSubset:
     if frozen:
         raise PaperworksError(f"select_params: parameter(s) {', '.join(frozen)} do not require grad (frozen); "
                               f"unfreeze them or leave them out of 'params'")
+    # a model on the meta device (shapes, no values) failed deep in autograd ("Tensor on device meta is not on
+    # the expected device cpu!") with nothing naming the parameters
+    meta = [n for n in names if dict(named)[n].is_meta]
+    if meta:
+        raise PaperworksError(f"select_params: parameter(s) {', '.join(meta[:5])}{' ...' if len(meta) > 5 else ''} "
+                              "are on the meta device (no values); load real weights first (e.g. "
+                              "model.to_empty(device=...) then load_state_dict)")
     return ParamSubset(model, names)
 
 
