@@ -12,6 +12,7 @@ Mask conventions used everywhere in :mod:`paperworks.attention`:
 from __future__ import annotations
 
 import math
+import operator
 
 import torch
 import torch.nn.functional as F
@@ -64,6 +65,10 @@ def scaled_dot_product_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tens
     (fused kernels where available).
     """
     T, S = q.shape[-2], k.shape[-2]
+    if causal and T > S:
+        # the first T - S queries sat before every key: their rows were fully masked and came back as zeros
+        raise ValueError(f"scaled_dot_product_attention: causal attention needs q_len <= k_len (the queries are "
+                         f"the last q_len positions) (got q_len {T}, k_len {S})")
     if key_padding_mask is not None and (not isinstance(key_padding_mask, torch.Tensor)
                                          or key_padding_mask.dtype != torch.bool
                                          or key_padding_mask.shape != (k.shape[0], S)):
@@ -100,6 +105,11 @@ def sinusoidal_positional_encoding(n_positions: int, d_model: int, dtype=torch.f
     Returns ``[n_positions, d_model]`` (positions start at 0). For odd ``d_model`` the last column is
     the sine of the last frequency.
     """
+    try:  # a float size failed inside torch.zeros ("zeros() takes 1 positional argument but 2 were given")
+        n_positions, d_model = operator.index(n_positions), operator.index(d_model)
+    except TypeError:
+        raise ValueError(f"sinusoidal_positional_encoding: n_positions and d_model must be integers "
+                         f"(got {n_positions!r}, {d_model!r})") from None
     if n_positions < 0 or d_model < 1:
         raise ValueError(f"sinusoidal_positional_encoding: need n_positions >= 0 and d_model >= 1 "
                          f"(got {n_positions}, {d_model})")
