@@ -110,15 +110,34 @@ def _act(kinds, z):
 def forward_layers(layers: list[AffineLayer], h: np.ndarray) -> np.ndarray:
     """Numpy forward pass, h [B, in] -> [B, out] (float64)."""
     h = np.asarray(h, dtype=np.float64)
+    if layers and (h.ndim == 0 or h.shape[-1] != layers[0].W.shape[1]):
+        # a wrong width failed inside numpy's matmul ("mismatch in its core dimension 0, with gufunc ...")
+        raise ValueError(f"forward_layers: the network takes {layers[0].W.shape[1]} inputs per row "
+                         f"(got h of shape {list(h.shape)})")
     for L in layers:
         h = _act(L.kinds, h @ L.W.T + L.b)
     return h
+
+
+def _check_box(who: str, layers: list[AffineLayer], lo: np.ndarray, hi: np.ndarray) -> None:
+    """The box [lo, hi] of an interval pass: one entry per network input, no NaN, lo <= hi. An inverted box gave
+    lower bounds above the upper ones and a NaN one NaN bounds, both without a word."""
+    n_in = layers[0].W.shape[1] if layers else None
+    if lo.shape != hi.shape or lo.ndim != 1 or (n_in is not None and lo.size != n_in):
+        raise ValueError(f"{who}: lo and hi must be vectors of the network's {n_in} inputs (got shapes "
+                         f"{list(lo.shape)} and {list(hi.shape)})")
+    if np.isnan(lo).any() or np.isnan(hi).any():
+        raise ValueError(f"{who}: the box [lo, hi] contains NaN")
+    if (lo > hi).any():
+        j = int(np.argmax(lo > hi))
+        raise InfeasibleError(f"{who}: the input box is empty (lo {lo[j]:g} > hi {hi[j]:g} for input {j})")
 
 
 def interval_bounds(layers: list[AffineLayer], lo, hi) -> list[tuple[np.ndarray, np.ndarray]]:
     """Pre-activation bounds (l, u) of every layer by interval arithmetic over the box [lo, hi]."""
     lo = np.asarray(lo, dtype=np.float64)
     hi = np.asarray(hi, dtype=np.float64)
+    _check_box("interval_bounds", layers, lo, hi)
     out = []
     for L in layers:
         Wp, Wn = np.maximum(L.W, 0), np.minimum(L.W, 0)
