@@ -25,3 +25,11 @@ def test_s20_meta_model_is_named():
 def test_s20_real_model_still_selected():
     m = nn.Linear(3, 2)
     assert select_params(m).numel == 8
+
+
+def test_s20_kfac_meta_model_is_named():
+    from paperworks.curvature import KFAC
+
+    m = nn.Sequential(nn.Linear(3, 4, device="meta"))
+    with pytest.raises(PaperworksError, match="meta device"):
+        KFAC(m, _loss, (torch.randn(2, 3), torch.tensor([0, 1]))).fit()
