@@ -118,6 +118,34 @@ def _finite_rhs(b: torch.Tensor, who: str) -> None:
                               "entries); check the vector to solve for")
 
 
+def _check_rhs(b: Any, who: str) -> None:
+    """b a 1-D floating tensor, finite. A [P, k] block failed with "Boolean value of Tensor with more than one
+    value is ambiguous", an integer vector inside torch's vector_norm, a list with an AttributeError."""
+    if not isinstance(b, torch.Tensor) or b.ndim != 1 or not (b.is_floating_point() or b.is_complex()):
+        got = (f"{b.dtype} tensor of shape {list(b.shape)}" if isinstance(b, torch.Tensor) else type(b).__name__)
+        raise PaperworksError(f"{who}: the right-hand side b must be a 1-D floating tensor (got {got}); solve a "
+                              "[P, k] block column by column (InverseHVP.solve does)")
+    _finite_rhs(b, who)
+
+
+def _checked_operator(A: Callable[[torch.Tensor], torch.Tensor], who: str) -> Callable[[torch.Tensor], torch.Tensor]:
+    """A, returning its own result, after checking that it is a tensor of its input's shape (an operator of the
+    wrong size failed in a broadcast: "The size of tensor a (4) must match the size of tensor b (2)")."""
+    if not callable(A):
+        raise PaperworksError(f"{who}: A must be a callable applying the operator to a vector (got "
+                              f"{type(A).__name__})")
+
+    def op(v: torch.Tensor) -> torch.Tensor:
+        out = A(v)
+        if not isinstance(out, torch.Tensor) or out.shape != v.shape:
+            got = list(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+            raise PaperworksError(f"{who}: the operator A must return a tensor of its input's shape "
+                                  f"{list(v.shape)} (got {got})")
+        return out
+
+    return op
+
+
 _CG_NONPOSITIVE = ("raise", "stop")
 _CG_MAX_ITER = ("raise", "return")
 
@@ -162,7 +190,8 @@ def conjugate_gradient(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tenso
     # converge in -5 iterations ... increase damping"); 0 / None = the default 10 P
     if not is_real(tol, 0.0):
         raise PaperworksError(f"{who}: tol must be a finite number >= 0 (got {tol!r})")
-    _finite_rhs(b, who)
+    _check_rhs(b, who)
+    A = _checked_operator(A, who)
     if max_iter is not None:
         check_int("max_iter", max_iter, 0, where=who)
     if on_nonpositive not in _CG_NONPOSITIVE:
@@ -284,6 +313,8 @@ def _pcg(A, b, damping, tol, max_iter, x0, who, M, stop, return_at_limit):
 def top_eigenvalue(A: Callable[[torch.Tensor], torch.Tensor], dim: int, dtype=torch.float64, iters: int = 50,
                    seed: int = 0) -> float:
     """Largest |eigenvalue| of a symmetric operator by power iteration."""
+    # dim 0 failed inside A ("size mismatch, got input (2), mat (2x2), vec (0)")
+    check_int("dim", dim, 1, where="top_eigenvalue")
     g = torch.Generator().manual_seed(seed)
     v = torch.randn(dim, generator=g, dtype=dtype)
     v /= v.norm()
@@ -315,7 +346,8 @@ def lissa(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tensor, damping: f
     depth = check_int("depth", depth, 1, where=who)
     if not is_real(tol, 0.0):
         raise PaperworksError(f"{who}: tol must be a finite number >= 0 (got {tol!r})")
-    _finite_rhs(b, who)
+    _check_rhs(b, who)
+    A = _checked_operator(A, who)
     if scale is None:
         scale = 1.05 * (top_eigenvalue(A, b.numel(), b.dtype) + damping)
     elif not is_real(scale, 0.0, open_low=True):
