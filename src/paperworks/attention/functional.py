@@ -30,6 +30,11 @@ def build_attention_mask(key_padding_mask: torch.Tensor | None, causal: bool, q_
     With ``causal`` and ``q_len < k_len`` (incremental decoding) the queries are the LAST ``q_len``
     positions, so query i sits at absolute position ``k_len - q_len + i``.
     """
+    if causal and q_len > k_len:
+        # the first q_len - k_len queries sat before every key: fully masked rows (zero weights), while
+        # scaled_dot_product_attention refused the same input
+        raise ValueError(f"build_attention_mask: causal attention needs q_len <= k_len (the queries are the last "
+                         f"q_len positions) (got q_len {q_len}, k_len {k_len})")
     mask = None
     if causal:
         qi = torch.arange(k_len - q_len, k_len, device=device)[:, None]
