@@ -348,6 +348,9 @@ def lissa(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tensor, damping: f
         raise PaperworksError(f"{who}: tol must be a finite number >= 0 (got {tol!r})")
     _check_rhs(b, who)
     A = _checked_operator(A, who)
+    if scale is None and b.numel() == 0:
+        # a 0 x 0 system: the empty solution, as conjugate_gradient gives (top_eigenvalue needs dim >= 1)
+        return b.clone()
     if scale is None:
         scale = 1.05 * (top_eigenvalue(A, b.numel(), b.dtype) + damping)
     elif not is_real(scale, 0.0, open_low=True):
