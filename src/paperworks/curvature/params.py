@@ -133,13 +133,14 @@ def select_params(model: nn.Module, params: Any = None) -> ParamSubset:
             names += [h for h in hits if h not in names]
     if not names:
         raise PaperworksError("select_params: the parameter subset is empty (nothing requires grad?)")
-    frozen = [n for n in names if not dict(named)[n].requires_grad]
+    by_name = dict(named)   # once: a dict per name made this quadratic in the parameter count
+    frozen = [n for n in names if not by_name[n].requires_grad]
     if frozen:
         raise PaperworksError(f"select_params: parameter(s) {', '.join(frozen)} do not require grad (frozen); "
                               f"unfreeze them or leave them out of 'params'")
     # a model on the meta device (shapes, no values) failed deep in autograd ("Tensor on device meta is not on
     # the expected device cpu!") with nothing naming the parameters
-    meta = [n for n in names if dict(named)[n].is_meta]
+    meta = [n for n in names if by_name[n].is_meta]
     if meta:
         raise PaperworksError(f"select_params: parameter(s) {', '.join(meta[:5])}{' ...' if len(meta) > 5 else ''} "
                               "are on the meta device (no values); load real weights first (e.g. "
