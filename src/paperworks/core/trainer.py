@@ -47,7 +47,7 @@ from torch import nn
 
 from paperworks.core.config import Config, check_choice, check_interval, check_positive, to_dict
 from paperworks.core.errors import CheckpointError, ConfigError, DataError, TrainingDivergedError
-from paperworks.core.io import _fsync_dir
+from paperworks.core.io import _fsync_dir, atomic_write_json
 
 __all__ = [
     "TrainerConfig", "Trainer", "seed_everything", "average_checkpoints", "load_checkpoint",
@@ -676,9 +676,7 @@ class Trainer:
             if self._fit_start is not None:
                 # before this fit's first record: a resume without a checkpoint keeps the records before it (written
                 # only now, so a fit that fails before logging anything leaves the folder as it found it)
-                from paperworks.core.io import atomic_write_json
-
-                atomic_write_json(self.run_dir.path / "checkpoints" / FIT_START, {"metrics_records": self._fit_start})
+                self._write_fit_start(self._fit_start)
                 self._fit_start = None
             self.run_dir.log_metrics(record)
 
@@ -724,7 +722,7 @@ class Trainer:
                             keep=self.cfg.keep_checkpoints)
             # the checkpoint says it now (and a fit that logs its first record only after it writes no marker)
             self._fit_start = None
-            (self.run_dir.path / "checkpoints" / FIT_START).unlink(missing_ok=True)
+            self._fit_start_path().unlink(missing_ok=True)
         if self.distributed:
             dist.barrier()
 
@@ -753,10 +751,7 @@ class Trainer:
                 # the marker for this fit, written now rather than at its first record: a resumed fit killed before
                 # that record left none, and the next resume kept the records a re-run script logs before resuming
                 # (doubled then); a fit from step 0 that resume starts keeps the same records on every try
-                from paperworks.core.io import atomic_write_json
-
-                atomic_write_json(self.run_dir.path / "checkpoints" / FIT_START,
-                                  {"metrics_records": len(self.run_dir.read_metrics())})
+                self._write_fit_start(len(self.run_dir.read_metrics()))
             if self.distributed:
                 dist.barrier()
             self.records = self.run_dir.read_metrics()
@@ -783,11 +778,16 @@ class Trainer:
         self.records = [r for r in self.run_dir.read_metrics()]
         return step, state["extra"].get("acc", acc)
 
+    def _fit_start_path(self) -> Path:
+        return self.run_dir.path / "checkpoints" / FIT_START
+
+    def _write_fit_start(self, n_records: int) -> None:
+        atomic_write_json(self._fit_start_path(), {"metrics_records": n_records})
+
     def _records_at_fit_start(self) -> int | None:
         """The number in ``checkpoints/fit_start.json`` (None when there is none or it does not hold one)."""
-        p = self.run_dir.path / "checkpoints" / FIT_START
         try:
-            n = json.loads(p.read_text(encoding="utf-8")).get("metrics_records")
+            n = json.loads(self._fit_start_path().read_text(encoding="utf-8")).get("metrics_records")
         except (OSError, ValueError, AttributeError):
             return None
         return n if isinstance(n, int) and not isinstance(n, bool) and n >= 0 else None
@@ -842,9 +842,9 @@ class Trainer:
             self._check_fresh_run_dir()
         seed_everything(c.seed, c.deterministic)
         start, acc = (self._resume() if resume else (0, {"sum": 0.0, "n": 0, "metrics": {}}))
-        # a fresh fit writes the marker at its first record (a resume without a checkpoint has written it already)
-        self._fit_start = (len(self.run_dir.read_metrics())
-                           if start == 0 and not resume and self.run_dir is not None and self.rank == 0 else None)
+        # a fresh fit writes the marker at its first record (a resume without a checkpoint has written it already);
+        # it began with no records, as _check_fresh_run_dir made sure
+        self._fit_start = 0 if not resume and self.run_dir is not None and self.rank == 0 else None
         model = self.model
         # a model passed in train mode keeps the submodules it holds in eval mode (e.g. a frozen batch norm,
         # whose running statistics must not move) in eval mode; a model passed in eval mode trains entirely
