@@ -32,7 +32,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from paperworks.core.errors import PaperworksError
-from paperworks.curvature.params import check_deterministic, check_nonempty, iter_chunks, n_samples, slice_data
+from paperworks.curvature.params import (check_deterministic, check_nonempty, iter_chunks, meta_device_error, n_samples,
+                                         slice_data)
 from paperworks.curvature.solvers import _check_damping, _finite
 
 __all__ = ["KFAC", "kfac_layers"]
@@ -152,10 +153,8 @@ class KFAC:
         self.model, self.loss_fn, self.data = model, loss_fn, data
         self.layers = [_Layer(n, m) for n, m in kfac_layers(model, layers).items()]
         meta = [L.name or type(L.m).__name__ for L in self.layers if any(p.is_meta for p in L.m.parameters())]
-        if meta:  # fit() failed deep in the forward pass ("Tensor on device meta is not on the expected device")
-            raise PaperworksError(f"KFAC: layer(s) {', '.join(meta[:5])} have parameters on the meta device (no "
-                                  "values); load real weights first (e.g. model.to_empty(device=...) then "
-                                  "load_state_dict)")
+        if meta:  # fit() failed deep in the forward pass
+            raise meta_device_error("KFAC", f"layer(s) {', '.join(meta[:5])} have parameters")
         self.eigen_correct = eigen_correct
         self.batch_size = batch_size
         self.params = [p for L in self.layers for p in L.param_names()]

@@ -142,10 +142,16 @@ def select_params(model: nn.Module, params: Any = None) -> ParamSubset:
     # the expected device cpu!") with nothing naming the parameters
     meta = [n for n in names if by_name[n].is_meta]
     if meta:
-        raise PaperworksError(f"select_params: parameter(s) {', '.join(meta[:5])}{' ...' if len(meta) > 5 else ''} "
-                              "are on the meta device (no values); load real weights first (e.g. "
-                              "model.to_empty(device=...) then load_state_dict)")
+        raise meta_device_error("select_params", f"parameter(s) {', '.join(meta[:5])}{' ...' if len(meta) > 5 else ''} "
+                                "are")
     return ParamSubset(model, names)
+
+
+def meta_device_error(who: str, subject: str) -> PaperworksError:
+    """The error for parameters on the meta device (shapes, no values), which failed deep in autograd or the
+    forward pass ("Tensor on device meta is not on the expected device cpu!") naming nothing."""
+    return PaperworksError(f"{who}: {subject} on the meta device (no values); load real weights first (e.g. "
+                           "model.to_empty(device=...) then load_state_dict)")
 
 
 # ------------------------------------------------------------------------------------------- data

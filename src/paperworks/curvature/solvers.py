@@ -110,22 +110,18 @@ def solve_dense(H: torch.Tensor | None, v: torch.Tensor, damping: float | str = 
     return _finite(x.to(out_dtype), who), d
 
 
-def _finite_rhs(b: torch.Tensor, who: str) -> None:
-    """A NaN/inf right-hand side is the caller's, not the Hessian's: CG and LiSSA blamed the curvature for it
-    ("Hessian-vector product is NaN/inf ... increase damping", "the series diverged ... scale too small")."""
-    if not torch.isfinite(b).all():
-        raise PaperworksError(f"{who}: the right-hand side contains NaN/inf ({int((~torch.isfinite(b)).sum())} "
-                              "entries); check the vector to solve for")
-
-
 def _check_rhs(b: Any, who: str) -> None:
     """b a 1-D floating tensor, finite. A [P, k] block failed with "Boolean value of Tensor with more than one
-    value is ambiguous", an integer vector inside torch's vector_norm, a list with an AttributeError."""
+    value is ambiguous", an integer vector inside torch's vector_norm, a list with an AttributeError. A NaN/inf
+    right-hand side is the caller's, not the Hessian's: CG and LiSSA blamed the curvature for it
+    ("Hessian-vector product is NaN/inf ... increase damping", "the series diverged ... scale too small")."""
     if not isinstance(b, torch.Tensor) or b.ndim != 1 or not (b.is_floating_point() or b.is_complex()):
         got = (f"{b.dtype} tensor of shape {list(b.shape)}" if isinstance(b, torch.Tensor) else type(b).__name__)
         raise PaperworksError(f"{who}: the right-hand side b must be a 1-D floating tensor (got {got}); solve a "
                               "[P, k] block column by column (InverseHVP.solve does)")
-    _finite_rhs(b, who)
+    if not torch.isfinite(b).all():
+        raise PaperworksError(f"{who}: the right-hand side contains NaN/inf ({int((~torch.isfinite(b)).sum())} "
+                              "entries); check the vector to solve for")
 
 
 def _checked_operator(A: Callable[[torch.Tensor], torch.Tensor], who: str) -> Callable[[torch.Tensor], torch.Tensor]:
