@@ -128,6 +128,10 @@ def _check_box(who: str, layers: list[AffineLayer], lo: np.ndarray, hi: np.ndarr
                          f"{list(lo.shape)} and {list(hi.shape)})")
     if np.isnan(lo).any() or np.isnan(hi).any():
         raise ValueError(f"{who}: the box [lo, hi] contains NaN")
+    _refuse_empty_box(who, lo, hi)
+
+
+def _refuse_empty_box(who: str, lo: np.ndarray, hi: np.ndarray) -> None:
     if (lo > hi).any():
         j = int(np.argmax(lo > hi))
         raise InfeasibleError(f"{who}: the input box is empty (lo {lo[j]:g} > hi {hi[j]:g} for input {j})")
@@ -268,10 +272,7 @@ def encode_layers(m: MILP, layers: list[AffineLayer], in_idx, in_lo, in_hi, *, t
     if bad.any():
         raise UnboundedInputError(f"encode_layers('{name}'): inputs {np.flatnonzero(bad).tolist()} have no finite "
                                   f"box [lo, hi]; big-M needs bounded inputs")
-    if (lo > hi).any():
-        j = int(np.argmax(lo > hi))
-        raise InfeasibleError(f"encode_layers('{name}'): the input box is empty (lo {lo[j]:g} > hi {hi[j]:g} for "
-                              f"input {j})")
+    _refuse_empty_box(f"encode_layers('{name}')", lo, hi)
     info = EncodingInfo()
     h_idx, h_lo, h_hi = in_idx, lo, hi
     for k, L in enumerate(layers):
