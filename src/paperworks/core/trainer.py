@@ -31,6 +31,7 @@ import json
 import math
 import os
 import random
+import re
 import shutil
 import sys
 import time
@@ -61,6 +62,8 @@ CKPT_VERSION = 1
 # in a run folder's checkpoints/, from a fit's first metrics record (of a fit from step 0) to its first checkpoint:
 # how many records metrics.jsonl held when the fit began (what a resume without a checkpoint cuts the file back to)
 FIT_START = "fit_start.json"
+# the temporary file of an atomic write of FIT_START (tempfile.mkstemp: prefix, 8 random characters, suffix)
+_FIT_START_TMP = re.compile(re.escape(f".{FIT_START}.") + r"[a-z0-9_]{8}\.tmp")
 
 
 # --------------------------------------------------------------------------------------- config
@@ -736,6 +739,12 @@ class Trainer:
             for tmp in self.run_dir.checkpoints.glob(".tmp-step_*"):
                 if tmp.is_dir():
                     shutil.rmtree(tmp, ignore_errors=True)
+            # likewise the temporary files of fit_start.json writes killed before their rename (atomic_write_json's
+            # mkstemp names, matched exactly: a user's file that merely starts like one is left alone)
+            for tmp in self.run_dir.checkpoints.glob(f".{FIT_START}.*.tmp"):
+                if _FIT_START_TMP.fullmatch(tmp.name) and tmp.is_file() and not tmp.is_symlink():
+                    with contextlib.suppress(OSError):
+                        tmp.unlink()
         ck = latest_checkpoint(self.run_dir.checkpoints)
         if ck is None:
             # killed before its first checkpoint (or never started): start again from scratch, keeping the records
