@@ -114,23 +114,27 @@ def select_params(model: nn.Module, params: Any = None) -> ParamSubset:
     else:
         items = [params] if isinstance(params, (str, torch.Tensor)) else list(params)
         names = []
-        all_names = [n for n, _ in named]
-        # every name of every parameter, a tied one under each of its modules ('c.weight' for a.weight shared
-        # with c): a prefix selected only the names listed once, so 'c' lost the shared weight that m.c selects
-        aliases = [(n, by_id[id(p)]) for n, p in model.named_parameters(remove_duplicate=False)]
+        seen = set()
+        index = None
         for it in items:
             if isinstance(it, torch.Tensor):
                 if id(it) not in by_id:
                     raise PaperworksError("select_params: a tensor in 'params' is not a parameter of the model")
                 hits = [by_id[id(it)]]
             elif isinstance(it, str):
-                hits = list(dict.fromkeys(c for n, c in aliases if n == it or n.startswith(it + ".")))
+                if index is None:
+                    index = _prefix_index(model, by_id)
+                hits = index.get(it, ())
                 if not hits:
-                    raise PaperworksError(f"select_params: no parameter named '{it}' (valid: {', '.join(all_names)})")
+                    raise PaperworksError(f"select_params: no parameter named '{it}' (valid: "
+                                          f"{', '.join(n for n, _ in named)})")
             else:
                 raise PaperworksError(f"select_params: entries of 'params' must be names or tensors "
                                       f"(got {type(it).__name__})")
-            names += [h for h in hits if h not in names]
+            for h in hits:      # a set beside the list: 'h not in names' made a list of k names O(k^2)
+                if h not in seen:
+                    seen.add(h)
+                    names.append(h)
     if not names:
         raise PaperworksError("select_params: the parameter subset is empty (nothing requires grad?)")
     by_name = dict(named)   # once: a dict per name made this quadratic in the parameter count
@@ -145,6 +149,23 @@ def select_params(model: nn.Module, params: Any = None) -> ParamSubset:
         raise meta_device_error("select_params", f"parameter(s) {', '.join(meta[:5])}{' ...' if len(meta) > 5 else ''} "
                                 "are")
     return ParamSubset(model, names)
+
+
+def _prefix_index(model: nn.Module, by_id: dict[int, str]) -> dict[str, list[str]]:
+    """Every name a string entry of ``params`` can select by -> the parameters it selects (canonical names, in
+    ``named_parameters`` order, each once). A name ``n`` is selected by ``n`` itself and by each of its dotted
+    prefixes (``"a"`` and ``"a.b"`` for ``"a.b.weight"``), under every name of a tied parameter (``'c.weight'``
+    for a.weight shared with c: a prefix matched only the names listed once, so 'c' lost the shared weight that
+    m.c selects). Built once per call: scanning every name for every entry was quadratic (4000 names, 2.4 s)."""
+    index: dict[str, dict[str, None]] = {}
+    for n, p in model.named_parameters(remove_duplicate=False):
+        c = by_id[id(p)]
+        index.setdefault(n, {})[c] = None
+        i = n.find(".")
+        while i >= 0:
+            index.setdefault(n[:i], {})[c] = None
+            i = n.find(".", i + 1)
+    return {k: list(v) for k, v in index.items()}
 
 
 def meta_device_error(who: str, subject: str) -> PaperworksError:
