@@ -17,7 +17,7 @@ from typing import Any
 from paperworks.core.errors import DataError, UnknownNameError
 
 __all__ = ["register_dataset", "load", "available", "package_file", "debian_file", "cache_dir",
-           "describe", "read_text"]
+           "describe", "read_text", "read_table", "require_columns"]
 
 _LOADERS: dict[str, tuple[Callable[..., Any], str]] = {}
 _DISCOVERED = False
@@ -113,6 +113,28 @@ def read_text(path: Path, who: str) -> str:
         return Path(path).read_text()
     except (UnicodeDecodeError, OSError) as e:
         raise DataError(f"{who}: '{path}' is not a readable text file ({type(e).__name__}: {e})") from None
+
+
+def read_table(path: Path, who: str, **kwargs: Any):
+    """``pandas.read_csv(path, **kwargs)``; a file pandas cannot parse (empty, not text, ragged, a column named in
+    ``usecols`` that is not there) or cannot read is one DataError naming ``who`` (the loader) and the file (it was
+    a bare EmptyDataError / ParserError / ValueError from inside pandas)."""
+    import pandas as pd
+
+    try:
+        return pd.read_csv(path, **kwargs)
+    except (ValueError, OSError) as e:   # EmptyDataError, ParserError and UnicodeDecodeError are ValueErrors
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        raise DataError(f"{who}: '{path}' is not a readable table ({type(e).__name__}: {msg})") from None
+
+
+def require_columns(df, columns, who: str, path: Path) -> None:
+    """DataError naming the file and every column of ``columns`` that the table ``df`` read from it lacks (it was a
+    bare KeyError / AttributeError from pandas where the column was first used)."""
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise DataError(f"{who}: '{path}' lacks the column(s) {', '.join(map(repr, missing))} (it has "
+                        f"{len(df.columns)} columns; a damaged or different file?)")
 
 
 def debian_file(path: str, debian_package: str) -> Path:

