@@ -26,7 +26,7 @@ if [ -d .locale ]; then
     if [ ! -e "$dest" ]; then
       install -D -m 644 "$f" "$dest" && copied=$((copied + 1))
     fi
-  done < <(find .locale -type f -print0)
+  done < <(find .locale/ -type f -print0)   # the trailing slash follows a .locale that is a link
   echo "gettext catalogs: $copied copied from .locale into $locale_dir"
 fi
 # a phase's time limit: its exit status 124 (timeout's) is said, so that a cut log is not read as a whole one

@@ -2,10 +2,14 @@
 (cc8a744) then waited in core.parallel's pool for the running jobs, minutes in a reproduction (probe: two 40 s
 jobs, SIGTERM once both ran: the command stopped after 43 s). The handler now stops the worker processes first."""
 
+import os
 import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
+
+import paperworks
 
 JOB = textwrap.dedent("""
     import pathlib, time
@@ -47,7 +51,10 @@ def test_sigterm_stops_the_pool_workers_instead_of_waiting_for_them(tmp_path):
     (tmp_path / "s20_napper.py").write_text(JOB)
     script = tmp_path / "main.py"
     script.write_text(MAIN)
-    env = {"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"}
+    # the folder paperworks is imported from too: a machine without the editable install (the GPU check puts
+    # src on PYTHONPATH) failed here with "No module named 'paperworks'"
+    src = str(Path(paperworks.__file__).resolve().parents[1])
+    env = {"PYTHONPATH": os.pathsep.join([str(tmp_path), src]), "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"}
     t0 = time.time()
     r = subprocess.run([sys.executable, str(script), str(tmp_path)], env=env, capture_output=True, text=True,
                        timeout=120)
