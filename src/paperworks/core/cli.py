@@ -99,6 +99,12 @@ def _summary_line(metrics: dict) -> str:
     return text
 
 
+def _scale(quick: bool, preset: str | None) -> str:
+    """What a reproduction ran, for its labels: the scale (quick / full) and the preset when one applied (a
+    `--preset smoke` reproduction without --quick was labelled "full", as if the full-size config had run)."""
+    return f"{'quick' if quick else 'full'}{f', preset {preset}' if preset else ''}"
+
+
 def _seed_of(cfg) -> int | None:
     return getattr(cfg, "seed", None)
 
@@ -228,15 +234,18 @@ def _final_metrics_figure(scalars: list[list]):
     return fig
 
 
-def _run_report(name: str, rd, metrics: dict):
+def _run_report(name: str, rd, metrics: dict, preset: str | None = None):
     """The report of a plain ``paperworks run`` (no claims): its final metrics and its training curves, so
     every run directory has report.md/.html/.json and ``paperworks report RUN_DIR`` works on it. A run that
     logs no ``step`` records gets a plot of what it logged per fold / split (any key numbering its records
-    0, 1, ...), else one of its final metrics."""
+    0, 1, ...), else one of its final metrics. ``preset``: the preset the run's config was made with (its label
+    names it)."""
     from paperworks.core.report import Report
 
     rep = Report(name, quick=False, title=f"paperworks run: {name}")
     rep.extra["kind"] = "run"
+    if preset:
+        rep.extra["preset"] = preset
     scalars = [[k, v] for k, v in metrics.items() if _number(v)]
     if scalars:
         rep.add_table("Final metrics", ["metric", "value"], scalars)
@@ -426,6 +435,7 @@ def run_cmd(name: str, overrides: tuple[str, ...], preset: str | None, out: str,
             cfg = from_dict(cls.Config, saved.get("config", {}))
         except ConfigError as e:  # name the file: the user gave no config on this command line
             raise ConfigError(e.problems, where=f"the saved config in '{rd.path / 'config.json'}'") from None
+        preset = saved.get("preset") if isinstance(saved.get("preset"), str) else None   # what the run was made with
     else:
         cfg = cls.make_config(ov, preset=preset)
         _check_out(out, hint=" (to continue that run: --resume)")
@@ -440,6 +450,8 @@ def run_cmd(name: str, overrides: tuple[str, ...], preset: str | None, out: str,
         result = system.run(rd)
         env = rd.write_env(_seed_of(cfg), device=_device_of(cfg))
         if isinstance(result, Report):
+            if preset:
+                result.extra.setdefault("preset", preset)
             rd.write_report(result, paper=cls.paper, config=cfg, env=env)
             metrics = {c.metric: c.ours for c in result.claims}
         else:
@@ -448,7 +460,7 @@ def run_cmd(name: str, overrides: tuple[str, ...], preset: str | None, out: str,
             return
         atomic_write_json(rd.path / "results.json", metrics)
         if not isinstance(result, Report):
-            rd.write_report(_run_report(name, rd, metrics), paper=cls.paper, config=cfg, env=env)
+            rd.write_report(_run_report(name, rd, metrics, preset), paper=cls.paper, config=cfg, env=env)
     except BaseException:
         if not resume_dir:
             _after_failure(rd)
@@ -493,9 +505,11 @@ def reproduce_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, quic
         rd = RunDir.new(out, cls.name, "reproduce")
         rd.write_config(cls.name, cfg, extra={"preset": applied, "kind": "reproduce", "quick": quick})
         t0 = time.time()
-        click.echo(f"[{cls.name}] reproducing {cls.paper.cite()} ({'quick' if quick else 'full'}) ...", err=True)
+        click.echo(f"[{cls.name}] reproducing {cls.paper.cite()} ({_scale(quick, applied)}) ...", err=True)
         try:
             report = cls(cfg).reproduce(rd, quick=quick)
+            if applied and hasattr(report, "extra"):   # report.json, and the label rendered from it, name the preset
+                report.extra.setdefault("preset", applied)
             env = rd.write_env(_seed_of(cfg), device=_device_of(cfg))
             d = rd.write_report(report, paper=cls.paper, config=cfg, env=env)
         except BaseException as e:
@@ -521,7 +535,7 @@ def reproduce_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, quic
             any_fail |= ok != tot
             click.echo(f"{nm:<24} {flag:<18} ({dt:.0f}s) -> {path}/report.html")
     if all_:
-        click.echo(f"summary of every system, with each failing claim -> {write_summary(out, summary, failing, quick)}")
+        click.echo(f"summary of every system, with each failing claim -> {write_summary(out, summary, failing, quick, preset)}")
     if strict and any_fail and not failed_runs:
         # exit 1 without a word left the user to find the failing claims in the reports
         bad = [f"{nm}: {c}" for nm, claims in failing.items() for c in claims]
@@ -531,9 +545,10 @@ def reproduce_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, quic
         sys.exit(1)
 
 
-def write_summary(out, summary, failing: dict, quick: bool):
+def write_summary(out, summary, failing: dict, quick: bool, preset: str | None = None):
     """Write ``OUT/summary-<time>.md`` and ``.json``: one row per system of a ``reproduce --all`` (claims
-    holding, wall time, report path) and every claim that does not hold, by name. Returns the .md path."""
+    holding, wall time, report path) and every claim that does not hold, by name. Returns the .md path.
+    ``preset``: the --preset given (the systems that define it ran it, the others their defaults)."""
     import datetime as _dt
     from pathlib import Path
 
@@ -548,7 +563,8 @@ def write_summary(out, summary, failing: dict, quick: bool):
                      "failing_claims": failing.get(nm, [])})
     n_ok = sum(r["claims_hold"] or 0 for r in rows)
     n_all = sum(r["claims"] or 0 for r in rows)
-    lines = [f"# paperworks reproduce --all ({'quick' if quick else 'full'}), {stamp}", "",
+    ran = f"{'quick' if quick else 'full'}{f', --preset {preset} where a system defines it' if preset else ''}"
+    lines = [f"# paperworks reproduce --all ({ran}), {stamp}", "",
              f"{n_ok}/{n_all} claims hold over {len(rows)} systems "
              f"({sum(r['error'] is not None for r in rows)} runs failed); "
              f"{sum(r['seconds'] for r in rows) / 60:.1f} min in all.", "",
@@ -560,8 +576,8 @@ def write_summary(out, summary, failing: dict, quick: bool):
         lines += ["", "## Claims that do not hold", ""]
         for r in rows:
             lines += [f"- **{r['system']}**: {c}" for c in r["failing_claims"]]
-    atomic_write_json(base.with_suffix(".json"), {"quick": quick, "claims_hold": n_ok, "claims": n_all,
-                                                  "systems": rows})
+    atomic_write_json(base.with_suffix(".json"), {"quick": quick, **({"preset": preset} if preset else {}),
+                                                  "claims_hold": n_ok, "claims": n_all, "systems": rows})
     return atomic_write_text(base.with_suffix(".md"), "\n".join(lines) + "\n")
 
 

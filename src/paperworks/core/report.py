@@ -4,7 +4,7 @@
 are rendered from it, so ``paperworks report RUN_DIR`` can rebuild them at any time. Its schema is the
 same for every system::
 
-    {"system": str, "quick": bool,
+    {"system": str, "quick": bool, "preset": str (only when a preset applied),
      "claims": [{"claim": str, "metric": str, "paper": number|null, "ours": number,
                  "baseline": number|null, "holds": bool, "rule": str}],
      "tables": [{"title": str, "columns": [str], "rows": [[...]], "note": str|null}],
@@ -280,6 +280,8 @@ def schema_problems(d: Any) -> list[str]:
         out.append("'system' must be a string")
     if not isinstance(d.get("quick"), bool):
         out.append("'quick' must be true or false")
+    if d.get("preset") is not None and not isinstance(d["preset"], str):
+        out.append("'preset' must be a string or null")
     claims = d.get("claims")
     if not isinstance(claims, list):
         return out + ["'claims' must be a list"]
@@ -370,9 +372,13 @@ _CLAIM_COLS = ["claim", "metric", "paper", "ours", "baseline", "rule", "holds"]
 
 
 def _kind(d: dict[str, Any]) -> str:
+    """What ran, for the report's first line: a run or a quick / full reproduction, and its preset if one applied
+    (a `--preset smoke` reproduction without --quick read "full reproduction")."""
+    p = d.get("preset")
+    preset = f", preset {p}" if isinstance(p, str) and p else ""
     if d.get("kind") == "run":
-        return "training run (`paperworks run`)"
-    return f"{'quick' if d.get('quick') else 'full'} reproduction"
+        return f"training run (`paperworks run`{preset})"
+    return f"{'quick' if d.get('quick') else 'full'} reproduction{preset}"
 
 
 def render_markdown(d: dict[str, Any]) -> str:
@@ -416,7 +422,7 @@ def render_html(d: dict[str, Any], run_dir: str | Path) -> str:
         parts.append(f"<p>Paper: {html.escape(d['paper'].get('cite', ''))}</p>")
     n_ok = sum(c["holds"] for c in d["claims"])
     parts.append(f"<p>System <code>{html.escape(d['system'])}</code>, "
-                 f"{_kind(d)}. Claims holding: {n_ok}/{len(d['claims'])}.</p>")
+                 f"{html.escape(_kind(d))}. Claims holding: {n_ok}/{len(d['claims'])}.</p>")
     if d["claims"]:
         parts += ["<h2>Claims</h2>",
                   _html_table(_CLAIM_COLS, [[c[k] for k in _CLAIM_COLS] for c in d["claims"]], True)]
