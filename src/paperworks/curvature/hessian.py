@@ -167,7 +167,7 @@ def hvp_func(model: nn.Module, loss_fn: LossFn, data: Any, v: torch.Tensor, para
         return torch.func.functional_call(wrapper, ps_dict(flat), (batch,))
 
     def ps_dict(flat):
-        return dict(zip(keys, ps.unflat(flat)))
+        return dict(zip(keys, ps.unflat_params(flat)))
 
     theta = ps.flat().detach()
     check_nonempty(n_samples(data), "hvp_func")
@@ -231,19 +231,20 @@ def ggn_matrix(model: nn.Module, output_fn: Callable[[nn.Module, Any], torch.Ten
     wrapper = _OutputModule(model, output_fn)
 
     def _call_out(flat):
-        return torch.func.functional_call(wrapper, {"model." + k: t for k, t in zip(wrapper_keys, ps.unflat(flat))},
-                                          (batch,))
+        pieces = ps.unflat_params(flat)     # each in its parameter's dtype (a mixed subset's flat is promoted)
+        return torch.func.functional_call(wrapper, {"model." + k: t for k, t in zip(wrapper_keys, pieces)}, (batch,))
 
     theta = ps.flat().detach()
     z = _call_out(theta).detach()
-    J = torch.func.jacrev(_call_out)(theta).reshape(z.numel(), -1)  # [O, P]
+    # [O, P], in the subset's dtype (outputs of a lower precision than a mixed subset's gave a float J)
+    J = torch.func.jacrev(_call_out)(theta).reshape(z.numel(), -1).to(theta.dtype)
 
     def _loss_of_flat(zz):
         # a per-sample (unreduced) loss was a reshape error ("shape '[14, 14]' is invalid for input of size 1372")
         return _scalar(loss_of_output(zz.reshape(z.shape), batch), "ggn_matrix", "loss_of_output")
 
     Hz = torch.func.hessian(_loss_of_flat)(z.reshape(-1))
-    G = J.T @ Hz.reshape(z.numel(), z.numel()) @ J
+    G = J.T @ Hz.reshape(z.numel(), z.numel()).to(theta.dtype) @ J
     return 0.5 * (G + G.T)
 
 

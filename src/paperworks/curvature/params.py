@@ -37,7 +37,18 @@ class ParamSubset:
 
     @property
     def dtype(self) -> torch.dtype:
-        return self.tensors[0].dtype
+        """The dtype of every flat vector of the subset: the parameters' own, or for parameters of several
+        dtypes the one they all promote to (torch.cat's; the first tensor's dtype made hvp fail with "dot :
+        expected both vectors to have same dtype" on a float32 layer followed by a float64 one)."""
+        dt = self.tensors[0].dtype
+        for t in self.tensors[1:]:
+            if t.dtype != dt:
+                dt = torch.promote_types(dt, t.dtype)
+        return dt
+
+    def unflat_params(self, v: torch.Tensor) -> list[torch.Tensor]:
+        """:meth:`unflat`, each piece in its own parameter's dtype (to call the model functionally with)."""
+        return [u if u.dtype == t.dtype else u.to(t.dtype) for u, t in zip(self.unflat(v), self.tensors)]
 
     @property
     def device(self) -> torch.device:

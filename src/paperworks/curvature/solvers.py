@@ -132,14 +132,31 @@ def _checked_operator(A: Callable[[torch.Tensor], torch.Tensor], who: str) -> Ca
                               f"{type(A).__name__})")
 
     def op(v: torch.Tensor) -> torch.Tensor:
-        out = A(v)
+        try:
+            out = A(v)
+        except RuntimeError as e:
+            raise _dtype_error(e, who, "the operator A", v) from e
         if not isinstance(out, torch.Tensor) or out.shape != v.shape:
             got = list(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
             raise PaperworksError(f"{who}: the operator A must return a tensor of its input's shape "
                                   f"{list(v.shape)} (got {got})")
-        return out
+        # another floating dtype than its input's (a float32 H @ v cast back, say) failed in the next dot product
+        # ("dot : expected both vectors to have same dtype"): the vector's dtype, as InverseHVP converts v
+        return out if out.dtype == v.dtype or not out.is_floating_point() else out.to(v.dtype)
 
     return op
+
+
+def _dtype_error(e: RuntimeError, who: str, what: str, v: torch.Tensor) -> Exception:
+    """A dtype mismatch inside a user operator (b in float32, the operator's matrix in float64: "addmv input
+    tensors must have the same dtype, but got Float, Double, and Float") as one error naming the vector's dtype;
+    any other RuntimeError as it was."""
+    msg = str(e)
+    if "dtype" not in msg and "scalar type" not in msg:
+        return e
+    first = msg.strip().splitlines()[0]
+    return PaperworksError(f"{who}: {what} failed on a {v.dtype} vector ({first}); give the right-hand side in "
+                           "the dtype the operator computes in")
 
 
 _CG_NONPOSITIVE = ("raise", "stop")
@@ -188,6 +205,13 @@ def conjugate_gradient(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tenso
         raise PaperworksError(f"{who}: tol must be a finite number >= 0 (got {tol!r})")
     _check_rhs(b, who)
     A = _checked_operator(A, who)
+    if x0 is not None:
+        # an x0 of another dtype than b reached the operator as it was (a float64 operator failed inside torch
+        # with "addmv input tensors must have the same dtype"); b's dtype and device, as InverseHVP.solve does v
+        if not isinstance(x0, torch.Tensor) or x0.shape != b.shape:
+            got = list(x0.shape) if isinstance(x0, torch.Tensor) else type(x0).__name__
+            raise PaperworksError(f"{who}: x0 must be a tensor of b's shape {list(b.shape)} (got {got})")
+        x0 = x0.to(dtype=b.dtype, device=b.device)
     if max_iter is not None:
         check_int("max_iter", max_iter, 0, where=who)
     if on_nonpositive not in _CG_NONPOSITIVE:
@@ -240,7 +264,10 @@ def _precondition(M: Callable[[torch.Tensor], torch.Tensor] | None, r: torch.Ten
     """M^{-1} r (r itself without a preconditioner), checked: a tensor of r's shape, finite where r is."""
     if M is None:
         return r
-    z = M(r)
+    try:
+        z = M(r)
+    except RuntimeError as e:
+        raise _dtype_error(e, who, "the preconditioner M", r) from e
     if not isinstance(z, torch.Tensor) or z.shape != r.shape:
         got = list(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
         raise PaperworksError(f"{who}: the preconditioner M must return a tensor of the residual's shape "
@@ -250,7 +277,7 @@ def _precondition(M: Callable[[torch.Tensor], torch.Tensor] | None, r: torch.Ten
             raise SingularHessianError(f"{who}: the residual overflowed to NaN/inf; the Hessian is "
                                        "ill-conditioned, increase damping")
         raise PaperworksError(f"{who}: the preconditioner M returned NaN/inf for a finite residual")
-    return z
+    return z if z.dtype == r.dtype or not z.is_floating_point() else z.to(r.dtype)   # (as the operator's, above)
 
 
 def _pcg(A, b, damping, tol, max_iter, x0, who, M, stop, return_at_limit):
