@@ -54,11 +54,14 @@ def environment_info(seed: int | None = None, extra_packages: tuple[str, ...] = 
 
 
 def _read_json(p: Path) -> Any:
-    """The JSON document in ``p``; a file that is not UTF-8 JSON is a DataError naming it."""
+    """The JSON document in ``p``; a file that is not UTF-8 JSON is a DataError naming it, and so is one nested
+    deeper than the parser's recursion limit (it was "internal error: RecursionError")."""
     try:
         return json.loads(p.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise DataError(f"'{p}' is not valid JSON ({e})") from None
+    except RecursionError:
+        raise DataError(f"'{p}' is not a paperworks JSON file (its values are nested too deeply to read)") from None
     except OSError as e:
         raise DataError(f"cannot read '{p}' ({e.strerror or type(e).__name__})") from None
 
@@ -191,7 +194,7 @@ class RunDir:
         for j, (i, line) in enumerate(lines):
             try:
                 rec = json.loads(line)
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):   # RecursionError: nested too deeply to be a record
                 rec = None
             if not isinstance(rec, dict):
                 if j == len(lines) - 1:
