@@ -191,3 +191,84 @@ def test_mnist_pickle_with_damaged_parts(tmp_path, monkeypatch, damage, match):
         images.load_mnist()
     assert str(p) in str(e.value)
     assert not list((tmp_path / "cache" / "datasets").glob("*.npz"))   # nothing cached
+
+
+def _raw_dblp(root, labels=None, feats=None):
+    """A tiny PyG raw DBLP folder: 4 authors (labelled), 3 papers, 2 terms, 1 conference."""
+    import scipy.sparse as sp
+
+    types = np.array([0] * 4 + [1] * 3 + [2] * 2 + [3])
+    adj = sp.random(10, 10, density=0.3, random_state=0, format="csr")
+    adj.data[:] = 1
+    sp.save_npz(root / "adjM.npz", adj)
+    np.save(root / "node_types.npy", types)
+    np.save(root / "labels.npy", np.array([0, 1, 2, 3]) if labels is None else labels)
+    np.save(root / "features_0.npy", np.ones((4, 3), np.float32) if feats is None else feats)
+
+
+@pytest.mark.parametrize("damage, match", [
+    ("nan_label", r"labels.npy.*integer class ids"),     # was: y = -9223372036854775808, silently
+    ("half_label", r"labels.npy.*integer class ids"),    # was: 1.5 truncated to class 1, silently
+    ("negative_label", r"negative class ids"),           # was: loaded silently (the npz format refused it)
+    ("nan_feature", r"NaN or inf"),                      # was: loaded silently (the npz format refused it)
+])
+def test_hetero_raw_layout_damaged_labels_or_features(tmp_path, damage, match):
+    from paperworks.data.hetero import load_hetero_folder
+
+    _raw_dblp(tmp_path)
+    assert load_hetero_folder("dblp", tmp_path)["author"].y.tolist() == [0, 1, 2, 3]
+    feats = np.ones((4, 3), np.float32)
+    feats[1, 2] = np.nan
+    kw = {"nan_label": {"labels": np.array([0, 1, np.nan, 3])}, "half_label": {"labels": np.array([0, 1.5, 2, 3])},
+          "negative_label": {"labels": np.array([0, -1, 2, 3])}, "nan_feature": {"feats": feats}}[damage]
+    _raw_dblp(tmp_path, **kw)
+    with pytest.raises(DataError, match=match) as e:
+        load_hetero_folder("dblp", tmp_path)
+    assert str(tmp_path) in str(e.value)
+
+
+def test_hetero_npz_fractional_labels(tmp_path):
+    """The npz format cast y to int64 before any check: 1.5 became class 1, silently."""
+    from paperworks.data.hetero import load_hetero_folder, make_academic_hetero, save_hetero_npz
+
+    g = make_academic_hetero(n_papers=60, n_authors=6, n_subjects=3, n_terms=5, vocab=6, words_per_node=3)
+    p = save_hetero_npz(g, tmp_path / "acm.npz", "paper")
+    with np.load(p) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["y"] = arrays["y"].astype(np.float64) + 0.5
+    np.savez(p, **arrays)
+    with pytest.raises(DataError, match=r"'y'.*integer class ids") as e:
+        load_hetero_folder("acm", p)
+    assert str(p) in str(e.value)
+
+
+def _idx_gz(path, arr, code=0x08, dtype=">u1"):
+    head = bytes([0, 0, code, arr.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in arr.shape)
+    with gzip.open(path, "wb") as f:
+        f.write(head + arr.astype(dtype).tobytes())
+
+
+def test_fashion_mnist_copy_with_float_images(tmp_path, monkeypatch):
+    """IDX files of another element type (float32 images in [0, 1]) loaded as float arrays, silently: every user
+    expects uint8 pixels (and divides by 255)."""
+    monkeypatch.setenv("PAPERWORKS_CACHE", str(tmp_path / "cache"))
+    root = tmp_path / "fm"
+    root.mkdir()
+    for prefix in ("train", "t10k"):
+        _idx_gz(root / f"{prefix}-images-idx3-ubyte.gz", np.full((3, 28, 28), 0.5), 0x0D, ">f4")
+        _idx_gz(root / f"{prefix}-labels-idx1-ubyte.gz", np.arange(3) % 10)
+    with pytest.raises(DataError, match=r"train-images-idx3-ubyte.gz' holds float32 values.*unsigned bytes"):
+        load_fashion_mnist_root(root)
+    assert not list((tmp_path / "cache" / "datasets").glob("*.npz"))
+
+
+def load_fashion_mnist_root(root):
+    return images.load_fashion_mnist(root=str(root))
+
+
+def test_idx_file_cut_inside_its_header(tmp_path):
+    """A file cut inside its dimension list was reported as 'header says [2, 0, 0], -8 bytes of data'."""
+    p = tmp_path / "x-idx3-ubyte"
+    p.write_bytes(bytes([0, 0, 0x08, 3]) + (2).to_bytes(4, "big"))
+    with pytest.raises(DataError, match=r"x-idx3-ubyte' is truncated inside its header \(3 dimensions"):
+        images.read_idx(p)

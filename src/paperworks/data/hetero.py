@@ -187,6 +187,18 @@ def _index_mask(indices, n: int, path, key: str, what: str) -> torch.Tensor:
     return m
 
 
+def _class_ids(raw, path, key: str) -> np.ndarray:
+    """Labels as int64 class ids. Integer arrays, and float arrays holding only whole numbers, are taken as they
+    are; any other values are a DataError naming the file and key (a cast to int64 truncated 1.5 to class 1 and
+    turned NaN into -9223372036854775808, silently)."""
+    a = np.asarray(raw)
+    if a.size and not (a.dtype.kind in "iu" or (a.dtype.kind == "f" and np.isfinite(a).all()
+                                                   and (a == np.rint(a)).all())):
+        bad = a[~np.isfinite(a) | (a != np.rint(a))][:3].tolist() if a.dtype.kind == "f" else str(a.dtype)
+        raise DataError(f"'{path}': '{key}' must hold integer class ids (got {bad})")
+    return a.astype(np.int64)
+
+
 # ------------------------------------------------------------------------------------- npz format
 def save_hetero_npz(data, path: str | Path, target: str) -> Path:
     """Write a HeteroData as a pickle-free npz: ``node_types`` (str array), ``target`` (str),
@@ -294,7 +306,7 @@ def _npz_to_hetero(z, path):
                     raise DataError(f"'{path}': '{wk}' must be a float vector with one weight per edge of '{k}' "
                                     f"(got shape {w.shape}, dtype {w.dtype})")
                 data[tuple(parts)].edge_weight = torch.from_numpy(w.copy())
-    y = torch.from_numpy(np.asarray(z["y"], dtype=np.int64))
+    y = torch.from_numpy(_class_ids(z["y"], path, "y"))
     n_target = data[target].num_nodes if target in data.node_types else None
     if n_target is not None and y.shape != (n_target,):
         raise DataError(f"'{path}': 'y' has shape {tuple(y.shape)}, expected ({n_target},) = number of "
@@ -339,7 +351,8 @@ def _read_raw(folder: Path, name: str):
     if missing:
         raise DataError(f"'{folder}' lacks {', '.join(missing)} (PyG raw layout for {name})")
     type_idx = _raw_file(folder / "node_types.npy", lambda f: np.load(f, allow_pickle=False)).astype(np.int64)
-    labels = _raw_file(folder / "labels.npy", lambda f: np.load(f, allow_pickle=False)).astype(np.int64)
+    labels = _class_ids(_raw_file(folder / "labels.npy", lambda f: np.load(f, allow_pickle=False)),
+                        folder / "labels.npy", "labels")
     adj = _raw_file(folder / "adjM.npz", sp.load_npz).tocsr()
     counts = [int((type_idx == i).sum()) for i in range(len(types))]
     n = int(type_idx.size)
@@ -380,6 +393,10 @@ def _read_raw(folder: Path, name: str):
             if f"{nm}_idx" in idx:
                 data[target][f"{nm}_mask"] = _index_mask(idx[f"{nm}_idx"], labels.size, split, f"{nm}_idx",
                                                          f"the '{target}' nodes of labels.npy")
+    # as the npz format: NaN / inf features and negative class ids loaded silently from the raw files
+    from paperworks.graphs.hetero import check_hetero
+
+    check_hetero(data, target=target, where=f"'{folder}'")
     data.target = target
     return data
 

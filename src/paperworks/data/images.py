@@ -179,8 +179,11 @@ def read_idx(path: str | Path) -> np.ndarray:
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _IDX_TYPES:
         raise DataError(f"'{path}' is not an IDX file (magic bytes 0, 0, type in 0x08/09/0B/0C/0D/0E, ndim)")
     ndim = data[3]
-    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
     offset = 4 + 4 * ndim
+    if len(data) < offset:   # it read the missing sizes as 0 ("header says [2, 0, 0], -8 bytes of data")
+        raise DataError(f"'{path}' is truncated inside its header ({ndim} dimensions need {offset} bytes, the file "
+                        f"has {len(data)})")
+    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
     n = int(np.prod(dims))
     if data[2] == 0x08:
         if len(data) - offset != n:
@@ -202,6 +205,10 @@ def load_fashion_mnist(root: str | None = None) -> dict[str, np.ndarray]:
             for kind, stem in (("x", "images-idx3-ubyte.gz"), ("y", "labels-idx1-ubyte.gz")):
                 files[f"{kind}_{split}"] = debian_file(str(base / f"{prefix}-{stem}"), "dataset-fashion-mnist")
         d = {k: read_idx(v) for k, v in files.items()}
+        for k, v in d.items():   # another IDX element type (float images) loaded silently as float arrays
+            if v.dtype != np.uint8:
+                raise DataError(f"'{files[k]}' holds {v.dtype} values; the Fashion-MNIST files hold unsigned bytes "
+                                f"(IDX type 0x08)")
         d["y_train"] = d["y_train"].astype(np.int64)
         d["y_test"] = d["y_test"].astype(np.int64)
         _check_split("fashion_mnist train", d["x_train"], d["y_train"], 60000)
