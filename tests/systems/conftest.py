@@ -16,6 +16,8 @@ def run_reproduce_smoke(name: str, tmp_path, preset: str = "smoke", quick: bool 
     cfg = cls.make_config({k: str(v) for k, v in overrides.items()}, preset=preset)
     rd = RunDir(tmp_path / f"{name}-smoke")
     report = cls(cfg).reproduce(rd, quick=quick)
+    if preset:   # as `paperworks reproduce --preset` does (87c85f2): report.json names the preset that ran
+        report.extra.setdefault("preset", preset)
     rd.write_report(report, paper=cls.paper, config=cfg, env=rd.write_env(getattr(cfg, "seed", None)))
     d = json.loads((rd.path / "report.json").read_text())
     assert d["system"] == name and d["quick"] is quick
