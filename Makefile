@@ -11,7 +11,8 @@ OUT ?= runs
 $(STAMP): pyproject.toml requirements-data.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	# pinned CPU torch first: a plain `torch` would pull a multi-GB CUDA build
+	# torch pinned first: a plain `torch` would pull a multi-GB CUDA build (the pin fixes the version; the CPU
+	# build comes from the machine's pip configuration, which serves the local +cpu wheel)
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[test]'
 	$(BIN)/pip install --quiet --no-deps -r requirements-data.txt
