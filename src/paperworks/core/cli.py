@@ -21,6 +21,8 @@ BAD_INPUT = 2
 class _State:
     debug = False
     kept = None   # the run directory a failed command kept (with its error.txt), named when Ctrl-C stops it
+    # the multiprocessing children alive when the SIGTERM handler was installed: not the command's, left running
+    children_before: frozenset = frozenset()
 
 
 def _not_empty(what: str, value: str | None) -> None:
@@ -656,29 +658,40 @@ def _on_sigterm(signum, frame):
 
     signal.signal(signal.SIGTERM, signal.SIG_DFL)   # a second SIGTERM ends the process at once
     # Ctrl-C reaches the whole process group; SIGTERM (`timeout`, `kill PID`) only this process, whose
-    # core.parallel pool would then wait for its running jobs (minutes) before the clean-up: stop them first
+    # core.parallel pool would then wait for its running jobs (minutes) before the clean-up: stop them first.
+    # Only the children started since the handler was installed: a program that embeds main() keeps its own
     for p in multiprocessing.active_children():
-        p.terminate()
+        if p not in _State.children_before:
+            p.terminate()
     raise _Terminated()
 
 
 def _catch_sigterm():
     """Install :func:`_on_sigterm` for the duration of a command (main thread only); return the handler it
     replaced, or None if none was installed. The process used to die at once, leaving a run directory without
-    error.txt that looked like a run still in progress."""
+    error.txt that looked like a run still in progress. The multiprocessing children alive now are noted: the
+    handler stops only those started later."""
     import signal
     import threading
 
     if threading.current_thread() is not threading.main_thread():
         return None
     try:
+        # not imported yet: no child of it exists (and the CLI's start-up stays without it)
+        mp = sys.modules.get("multiprocessing")
+        _State.children_before = frozenset(mp.active_children()) if mp is not None else frozenset()
         return signal.signal(signal.SIGTERM, _on_sigterm)
     except (ValueError, OSError):  # pragma: no cover - no signals here
         return None
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: one-line errors and exit code 2 for bad usage or bad input."""
+    """Entry point: one-line errors and exit code 2 for bad usage or bad input.
+
+    Called from the main thread, it handles SIGTERM while the command runs: the multiprocessing children started
+    since main() was called (e.g. core.parallel's pool workers) are terminated, children the calling program
+    started before are left alone, and the command stops as on Ctrl-C (its run directory gets error.txt; exit code
+    143). The SIGTERM handler that was installed before is put back when main() returns or exits."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     if debug:  # accepted anywhere on the line (`paperworks run x --debug`), not only before the command
