@@ -11,14 +11,36 @@ from paperworks.core.config import check_int as core_check_int, is_real
 from paperworks.core.errors import ConfigError, DataError
 from paperworks.core.trainer import eval_mode
 
-__all__ = ["check_model", "check_images", "check_labels", "check_eps", "check_attack_inputs", "parse_norm",
+__all__ = ["check_model", "check_not_meta", "check_not_meta_tensor", "check_images", "check_labels", "check_eps", "check_attack_inputs", "parse_norm",
            "check_forward", "check_int", "check_label_range"]
 
 
+def check_not_meta(who: str, model: nn.Module) -> None:
+    """No parameter or buffer of ``model`` on the meta device (shapes, no values). Such a model failed in the
+    first forward pass, reported as a wrong image size ("the model cannot take 'x' ... (Tensor on device meta is
+    not on the expected device cpu!); check the channel count and image size"), or in a bare torch error
+    (predict, success_rate); the curvature engine's error (meta_device_error) names it instead."""
+    from paperworks.curvature.params import meta_device_error
+
+    meta = [n for n, t in list(model.named_parameters()) + list(model.named_buffers()) if t.is_meta]
+    if meta:
+        listed = ", ".join(meta[:5]) + (" ..." if len(meta) > 5 else "")
+        raise meta_device_error(who, f"the model's parameter(s) {listed} are", DataError)
+
+
+def check_not_meta_tensor(who: str, t, name: str) -> None:
+    """A tensor input on the meta device (no values) failed in a bare "Tensor.item() cannot be called on meta
+    tensors" from the range checks."""
+    if isinstance(t, torch.Tensor) and t.is_meta:
+        raise DataError(f"{who}: '{name}' is on the meta device (no values); create it on a real device")
+
+
 def check_model(who: str, model) -> None:
-    """The target must be an ``nn.Module`` in eval mode (dropout / batch-norm would make attacks random)."""
+    """The target must be an ``nn.Module`` in eval mode (dropout / batch-norm would make attacks random), with
+    real weights (not on the meta device)."""
     if not isinstance(model, nn.Module):
         raise DataError(f"{who}: 'model' must be a torch.nn.Module (got {type(model).__name__})")
+    check_not_meta(who, model)
     training = [n or type(model).__name__ for n, m in model.named_modules() if m.training]
     if training:
         raise DataError(f"{who}: the target model is in train mode (module '{training[0]}'); call model.eval() "
@@ -42,6 +64,7 @@ def check_images(who: str, x, model: nn.Module | None = None, name: str = "x") -
         raise DataError(f"{who}: expected '{name}' with a floating dtype and values in [0, 1] (got {x.dtype})")
     if x.numel() == 0:   # (an image side of 0 failed in x.min() with "Expected reduction dim to be specified")
         raise DataError(f"{who}: '{name}' is empty (shape {list(x.shape)})")
+    check_not_meta_tensor(who, x, name)
     if not torch.isfinite(x).all():
         raise DataError(f"{who}: '{name}' contains NaN or infinite values")
     lo, hi = float(x.detach().min()), float(x.detach().max())   # (a user x that requires grad: no warning)
@@ -63,6 +86,7 @@ def check_labels(who: str, y, n: int, name: str = "y") -> None:
         raise DataError(f"{who}: expected '{name}' of shape [{n}] (got shape {list(y.shape)})")
     if y.is_floating_point() or y.dtype == torch.bool:
         raise DataError(f"{who}: expected integer class indices in '{name}' (got {y.dtype})")
+    check_not_meta_tensor(who, y, name)
     if n and int(y.min()) < 0:
         raise DataError(f"{who}: '{name}' contains a negative class index ({int(y.min())})")
 
@@ -74,6 +98,7 @@ def check_forward(who: str, model: nn.Module, x: torch.Tensor, y: torch.Tensor |
     Returns C. Catches what the shape checks cannot see (e.g. the channel count or image size of a model
     without convolutions) and labels beyond the model's classes, with one clear error instead of an
     IndexError from deep inside the loss."""
+    check_not_meta(who, model)     # (adversarial_training calls this without check_model)
     try:
         with eval_mode(model), torch.no_grad():
             out = model(x[:1])

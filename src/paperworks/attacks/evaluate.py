@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from torch import nn
 
-from paperworks.attacks._checks import check_attack_inputs, check_images, check_int, check_label_range, check_labels
+from paperworks.attacks._checks import (check_attack_inputs, check_images, check_int, check_label_range, check_labels,
+                                        check_not_meta, check_not_meta_tensor)
 from paperworks.attacks.losses import attack_success
 from paperworks.core.errors import ConfigError, DataError, UnknownNameError
 from paperworks.core.trainer import eval_mode
@@ -26,6 +28,7 @@ def predict(model, x: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
     (A model left in train mode was run as it was: dropout made the predictions random and each batch norm
     normalised by the batch and moved its running statistics, so measuring an accuracy changed the model.)"""
     batch_size = check_int("predict", "batch_size", batch_size, 1)   # 0 / -1 failed inside range() / torch.cat
+    _check_real("predict", model, x)
     with eval_mode(model):
         return torch.cat([model(x[i:i + batch_size]).argmax(1) for i in range(0, x.shape[0], batch_size)])
 
@@ -52,11 +55,20 @@ def success_rate(model, x_adv: torch.Tensor, y: torch.Tensor, targeted: bool = F
                         "an integer tensor would pick examples by index")
     y = _from_numpy(y, x_adv)
     check_labels("success_rate", y, x_adv.shape[0])   # (labels [N, 1] broadcast against [N] predictions)
+    _check_real("success_rate", model, x_adv, "x_adv")
     with torch.no_grad(), eval_mode(model):   # as predict (train mode: random answers, batch-norm stats moved)
         ok = attack_success(model(x_adv), y, targeted)
     if mask is not None:
         ok = ok[mask]
     return float(ok.float().mean()) if ok.numel() else float("nan")
+
+
+def _check_real(who: str, model, x, name: str = "x") -> None:
+    """Model and images off the meta device (they failed in a bare "Tensor on device meta is not on the expected
+    device cpu!"), named as the attacks name them."""
+    if isinstance(model, nn.Module):
+        check_not_meta(who, model)
+    check_not_meta_tensor(who, x, name)
 
 
 def _from_numpy(a, like):

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import torch
 
-from paperworks.attacks._checks import check_attack_inputs, check_eps, check_images, check_int, parse_norm
+from paperworks.attacks._checks import (check_attack_inputs, check_eps, check_images, check_int, check_not_meta_tensor,
+                                        parse_norm)
 from paperworks.attacks.losses import cross_entropy_sum
 from paperworks.core.errors import ConfigError, DataError
 
@@ -106,6 +107,8 @@ def clip_to_ball(x_adv: torch.Tensor, x: torch.Tensor, eps: float, norm: str = "
             raise ConfigError(f"'{name}' must be a floating tensor [N, ...]", where=who)
     if x_adv.shape != x.shape:
         raise ConfigError(f"'x_adv' has shape {list(x_adv.shape)} but 'x' has {list(x.shape)}", where=who)
+    for name, t in (("x", x), ("x_adv", x_adv)):   # (failed in "Tensor.item() cannot be called on meta tensors")
+        check_not_meta_tensor(who, t, name)
     # the ball around x meets the box only for x in the box (x = 1.5 came back as 1.0, outside the ball)
     if not torch.isfinite(x).all():
         raise DataError(f"{who}: 'x' contains NaN or infinite values")

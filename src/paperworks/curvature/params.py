@@ -179,11 +179,12 @@ def _prefix_index(model: nn.Module, by_id: dict[int, str]) -> dict[str, list[str
     return {k: list(v) for k, v in index.items()}
 
 
-def meta_device_error(who: str, subject: str) -> PaperworksError:
+def meta_device_error(who: str, subject: str, error: type[PaperworksError] = PaperworksError) -> PaperworksError:
     """The error for parameters on the meta device (shapes, no values), which failed deep in autograd or the
-    forward pass ("Tensor on device meta is not on the expected device cpu!") naming nothing."""
-    return PaperworksError(f"{who}: {subject} on the meta device (no values); load real weights first (e.g. "
-                           "model.to_empty(device=...) then load_state_dict)")
+    forward pass ("Tensor on device meta is not on the expected device cpu!") naming nothing. ``error``: the
+    class to raise (the attacks raise DataError for their inputs)."""
+    return error(f"{who}: {subject} on the meta device (no values); load real weights first (e.g. "
+                 "model.to_empty(device=...) then load_state_dict)")
 
 
 # ------------------------------------------------------------------------------------------- data
