@@ -688,6 +688,8 @@ class MultinomialLinkModel:
         to one side of theta may leave the feasible region: that column then uses the second-order one-sided
         difference (-3 s(theta) + 4 s(theta + e) - s(theta + 2e)) / 2e on the feasible side (first order if only
         theta + e is feasible). Central differences everywhere else, as before."""
+        if not is_real(h, 0.0, open_low=True):     # h = 0 gave a matrix of NaN (0 / 0) without a word
+            raise ValueError(f"{_W}.observed_information: h must be a finite number > 0 (got {h!r})")
         theta = self._params(theta, "observed_information")
         p = theta.size
         inv_units = 1.0 / self._param_units()
@@ -761,6 +763,8 @@ class MultinomialLinkModel:
         """
         if cov_type not in ("expected", "observed"):
             raise ValueError(f"{_W}.fit: cov_type must be 'expected' or 'observed' (got {cov_type!r})")
+        _check_fit_settings(maxiter, tol, max_halving, step_halving=step_halving, check_separation=check_separation,
+                            polish=polish, disp=disp)
         t0 = time.perf_counter()
         theta = self.start_params() if start_params is None else np.asarray(start_params, dtype=float).copy()
         if theta.shape != (self.k_params,):
@@ -1016,6 +1020,24 @@ class MultinomialLinkModel:
         if self.na_category:
             fam = f"{self.model} + NA category (two-group)"
         return f"{fam}, link {lk}, {self.assumption}"
+
+
+def _check_fit_settings(maxiter, tol, max_halving, **flags) -> None:
+    """The solver settings of :meth:`MultinomialLinkModel.fit`, refused one by one when they make no sense. Before:
+    max_halving=-1 tried no step and reported the start values as converged (on the boundary); maxiter=0 or -3
+    ran no iteration; tol=-1 or NaN never stopped on the step size and tol=inf after the first step; a string
+    flag (step_halving='no') counted as True; maxiter=2.5 failed inside range()."""
+    from paperworks.core.config import is_int
+
+    if not is_int(maxiter, 1):
+        raise ValueError(f"{_W}.fit: maxiter must be an integer >= 1 (got {maxiter!r})")
+    if not is_real(tol, 0.0):
+        raise ValueError(f"{_W}.fit: tol must be a finite number >= 0 (got {tol!r})")
+    if not is_int(max_halving, 0):
+        raise ValueError(f"{_W}.fit: max_halving must be an integer >= 0 (got {max_halving!r})")
+    for name, v in flags.items():
+        if not isinstance(v, (bool, np.bool_)):
+            raise ValueError(f"{_W}.fit: {name} must be True or False (got {v!r})")
 
 
 def _scaled_cond(info) -> float:
