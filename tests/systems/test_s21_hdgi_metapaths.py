@@ -1,0 +1,36 @@
+"""HDGIConfig.validate refuses a meta-path a real dataset does not know on every config path (constructor,
+replace, from_overrides / the CLI's make_config, from_dict / --resume), before any data are read. prepare()
+keeps its own check because one public path still reaches it: HDGI(config) takes any object (System.__init__
+does not validate), and a config that is not an HDGIConfig skips validate()."""
+
+import dataclasses
+import types
+
+import pytest
+
+from paperworks.core.config import from_dict, from_overrides
+from paperworks.core.errors import ConfigError
+from paperworks.data.hetero import hetero_from_config
+from paperworks.systems.hdgi import HDGI, HDGIConfig
+
+BAD = {"dataset": "acm", "data_root": "/nonexistent", "metapaths": "PSP,APA"}
+
+
+@pytest.mark.parametrize("make", [
+    lambda: HDGIConfig(**BAD),
+    lambda: from_overrides(HDGIConfig, BAD),
+    lambda: HDGI.make_config(BAD),
+    lambda: HDGIConfig(**{**BAD, "metapaths": "PSP"}).replace(metapaths="APA"),
+    lambda: from_dict(HDGIConfig, {**dataclasses.asdict(HDGIConfig(**{**BAD, "metapaths": "PSP"})), "metapaths": "APA"}),
+], ids=["ctor", "from_overrides", "make_config", "replace", "from_dict"])
+def test_every_config_path_refuses_an_unknown_real_metapath(make):
+    with pytest.raises(ConfigError, match="'metapaths' must be one of PAP, PSP"):
+        make()
+
+
+def test_a_config_that_is_not_an_hdgiconfig_reaches_prepares_check():
+    good = HDGIConfig(**{**BAD, "metapaths": "PSP"})
+    duck = types.SimpleNamespace(**{**dataclasses.asdict(good), "metapaths": "APA"})
+    graph = hetero_from_config(HDGIConfig(n_papers=90, n_authors=40, n_subjects=6, n_terms=20), 0)
+    with pytest.raises(ConfigError, match="'metapaths' for acm must be among PAP, PSP"):
+        HDGI(duck).prepare(graph)
