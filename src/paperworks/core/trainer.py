@@ -387,12 +387,22 @@ def _verify(path: Path) -> dict[str, Any]:
         manifest = json.loads(man.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise CheckpointError(f"checkpoint '{path}' has a corrupt manifest.json ({e})") from None
+    except RecursionError:   # it was "internal error: RecursionError"
+        raise CheckpointError(f"checkpoint '{path}' has a corrupt manifest.json (nested too deeply to read)") from None
     if not isinstance(manifest, dict) or manifest.get("format") != CKPT_FORMAT:
         raise CheckpointError(f"'{path}' is not a paperworks checkpoint (foreign manifest)")
     if manifest.get("version") != CKPT_VERSION:
         raise CheckpointError(f"checkpoint '{path}' has format version {manifest.get('version')}, "
                               f"this paperworks reads version {CKPT_VERSION}")
-    for name, info in manifest.get("files", {}).items():
+    files = manifest.get("files", {})
+    # a 'files' list or an entry that is not {bytes: int, sha256: str} was a bare AttributeError / TypeError, and
+    # bytes "144" (text) was reported as "has 144 bytes, the manifest says 144"
+    if not (isinstance(files, dict) and all(
+            isinstance(i, dict) and type(i.get("bytes")) is int and isinstance(i.get("sha256"), str)
+            for i in files.values())):
+        raise CheckpointError(f"checkpoint '{path}' has a corrupt manifest.json ('files' must map each file name "
+                              f"to its integer 'bytes' and its 'sha256')")
+    for name, info in files.items():
         f = path / name
         if not f.exists():
             raise CheckpointError(f"checkpoint '{path}' is incomplete: '{name}' is missing")
