@@ -435,10 +435,17 @@ def render_html(d: dict[str, Any], run_dir: str | Path) -> str:
     for p in d.get("plots", []):
         f = run_dir / p["file"]
         try:   # a folder (or an unreadable file) where the plot should be is a missing plot, not a crash
-            png = f.read_bytes() if f.is_file() else None
-        except OSError:
-            png = None
-        if png is not None:
+            # a link under plots/ to a file outside the run directory is not followed: schema_problems keeps
+            # report.json's paths inside the run directory, and the page (the file users share) must not embed
+            # any other file
+            inside = f.resolve().is_relative_to(run_dir.resolve())
+            png = f.read_bytes() if inside and f.is_file() else None
+        except (OSError, RuntimeError):   # RuntimeError: a symlink loop on Python < 3.13
+            inside, png = True, None
+        if not inside:
+            parts.append(f"<p>(plot {html.escape(p['file'])} not shown: it links to a file outside the run "
+                         f"directory)</p>")
+        elif png is not None:
             b64 = base64.b64encode(png).decode("ascii")
             parts.append(f"<figure><img src='data:image/png;base64,{b64}'/>"
                          f"<figcaption>{html.escape(p.get('caption', ''))}</figcaption></figure>")
