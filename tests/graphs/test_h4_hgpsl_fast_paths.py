@@ -85,8 +85,10 @@ def ref_score(x, edge_index, edge_weight, norm):
     if norm == "sym":
         dinv = deg.pow(-0.5).masked_fill(deg <= 0, 0.0)
         w = dinv[row] * edge_weight * dinv[col]
-    else:
-        w = edge_weight * deg.pow(-1.0).masked_fill(deg <= 0, 0.0)[row]
+        # the official layer sums the message of edge (row, col), h_row, at col (PyG flow source_to_target;
+        # oracle: test_s21_hgpsl_sym_score_direction.py); this reference summed at row until 2026-11-27
+        return (x - torch.zeros_like(x).index_add_(0, col, w.unsqueeze(-1) * x[row])).abs().sum(-1)
+    w = edge_weight * deg.pow(-1.0).masked_fill(deg <= 0, 0.0)[row]
     return (x - torch.zeros_like(x).index_add_(0, row, w.unsqueeze(-1) * x[col])).abs().sum(-1)
 
 
