@@ -272,3 +272,43 @@ def test_idx_file_cut_inside_its_header(tmp_path):
     p.write_bytes(bytes([0, 0, 0x08, 3]) + (2).to_bytes(4, "big"))
     with pytest.raises(DataError, match=r"x-idx3-ubyte' is truncated inside its header \(3 dimensions"):
         images.read_idx(p)
+
+
+def _statsmodels_copy(tmp_path, monkeypatch, rel, edit):
+    from paperworks.data import ordinal
+
+    lines = package_file("statsmodels", rel).read_text().splitlines(True)
+    p = tmp_path / rel.rsplit("/", 1)[1]
+    p.write_text("".join(edit(lines)))
+    monkeypatch.setattr(ordinal, "package_file", lambda *a, **k: p)
+    return ordinal, p
+
+
+def _tab_field(lines, row, col, value):
+    f = lines[row].rstrip("\n").split("\t")
+    f[col] = value
+    return lines[:row] + ["\t".join(f) + "\n"] + lines[row + 1:]
+
+
+@pytest.mark.parametrize("value, match", [
+    ("7", r"PID.*must be one of 0, 1, 2, 3, 4, 5, 6 \(got 7"),        # was: a missing PID category, silently
+    ("", r"PID.*missing"),                     # was: pandas' IntCastingNaNError
+])
+def test_anes96_party_identification_outside_its_seven_levels(tmp_path, monkeypatch, value, match):
+    ordinal, p = _statsmodels_copy(tmp_path, monkeypatch, "datasets/anes96/anes96.csv",
+                                   lambda ls: _tab_field(ls, 1, 5, value))      # column 5 is 'PID'
+    with pytest.raises(DataError, match=match) as e:
+        ordinal.load_anes96()
+    assert str(p) in str(e.value)
+
+
+def test_ologit_ucla_level_typo_and_empty_file(tmp_path, monkeypatch):
+    ordinal, p = _statsmodels_copy(tmp_path, monkeypatch, "miscmodels/tests/results/ologit_ucla.csv",
+                                   lambda ls: [ls[0], ls[1].replace("likely", "likly", 1), *ls[2:]])
+    with pytest.raises(DataError, match=r"apply.*'very likly'") as e:             # was: a missing level, silently
+        ordinal.load_ologit_ucla()
+    assert str(p) in str(e.value)
+    ordinal, p = _statsmodels_copy(tmp_path, monkeypatch, "datasets/anes96/anes96.csv", lambda ls: [])
+    with pytest.raises(DataError) as e:                                           # was: pandas' EmptyDataError
+        ordinal.load_anes96()
+    assert str(p) in str(e.value)

