@@ -59,8 +59,9 @@ __all__ = [
 
 CKPT_FORMAT = "paperworks-checkpoint"
 CKPT_VERSION = 1
-# in a run folder's checkpoints/, from a fit's first metrics record (of a fit from step 0) to its first checkpoint:
-# how many records metrics.jsonl held when the fit began (what a resume without a checkpoint cuts the file back to)
+# in a run folder's checkpoints/, from the start of a fit from step 0 (fresh, or a resume without a checkpoint) to its
+# first checkpoint: how many records metrics.jsonl held when the fit began (what a resume without a checkpoint cuts
+# the file back to); a fresh fit that fails before anything is logged removes it again
 FIT_START = "fit_start.json"
 # the temporary file of an atomic write of FIT_START (tempfile.mkstemp: prefix, 8 random characters, suffix)
 _FIT_START_TMP = re.compile(re.escape(f".{FIT_START}.") + r"[a-z0-9_]{8}\.tmp")
@@ -619,7 +620,6 @@ class Trainer:
         self.local_batch = 1 if self.cfg.prebatched else self.cfg.batch_size // self.world
         self.final_metrics: dict[str, float] = {}
         self.records: list[dict[str, Any]] = []
-        self._fit_start: int | None = None    # records held when a fit from step 0 began, until its first record
         self.optimizer = self._make_optimizer()
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, _lr_lambda(self.cfg))
         self._epoch_cache: tuple[int, list[int]] | None = None
@@ -686,11 +686,6 @@ class Trainer:
     def _log(self, record: dict[str, Any]) -> None:
         self.records.append(record)
         if self.rank == 0 and self.run_dir is not None:
-            if self._fit_start is not None:
-                # before this fit's first record: a resume without a checkpoint keeps the records before it (written
-                # only now, so a fit that fails before logging anything leaves the folder as it found it)
-                self._write_fit_start(self._fit_start)
-                self._fit_start = None
             self.run_dir.log_metrics(record)
 
     def _evaluate(self, step: int) -> None:
@@ -733,8 +728,7 @@ class Trainer:
                                    "trainer": to_dict(self.cfg), "world": self.world,
                                    "metrics_records": len(self.run_dir.read_metrics()), **extra_rng},
                             keep=self.cfg.keep_checkpoints)
-            # the checkpoint says it now (and a fit that logs its first record only after it writes no marker)
-            self._fit_start = None
+            # the checkpoint says it now
             self._fit_start_path().unlink(missing_ok=True)
         if self.distributed:
             dist.barrier()
@@ -861,9 +855,37 @@ class Trainer:
             self._check_fresh_run_dir()
         seed_everything(c.seed, c.deterministic)
         start, acc = (self._resume() if resume else (0, {"sum": 0.0, "n": 0, "metrics": {}}))
-        # a fresh fit writes the marker at its first record (a resume without a checkpoint has written it already);
-        # it began with no records, as _check_fresh_run_dir made sure
-        self._fit_start = 0 if not resume and self.run_dir is not None and self.rank == 0 else None
+        if resume or self.run_dir is None or self.rank != 0:
+            return self._train(start, acc)
+        # a fresh fit writes its marker (0 records, as _check_fresh_run_dir made sure) before it starts: written at
+        # the trainer's first record, it missed a record that the loss function logged before that one, which a
+        # resume after a kill then kept next to the re-run's copy. A fit that fails before anything was logged
+        # takes it back, so that it leaves the folder as it found it (the CLI removes the folder of a command that
+        # failed before producing anything)
+        had_checkpoints = (self.run_dir.path / "checkpoints").is_dir()
+        self._write_fit_start(0)
+        try:
+            return self._train(start, acc)
+        except BaseException:
+            self._take_back_fit_start(had_checkpoints)
+            raise
+
+    def _take_back_fit_start(self, had_checkpoints: bool) -> None:
+        """A fresh fit failed: when metrics.jsonl still holds nothing, remove the marker it wrote at its start
+        (and checkpoints/ if the marker's write created it and it is empty); otherwise a resume needs the marker."""
+        m = self.run_dir.metrics_path
+        try:
+            if m.is_file() and m.read_bytes().strip():
+                return
+            self._fit_start_path().unlink(missing_ok=True)
+            if not had_checkpoints:
+                (self.run_dir.path / "checkpoints").rmdir()
+        except OSError:   # the fit's own error matters more than a failed clean-up
+            pass
+
+    def _train(self, start: int, acc: dict[str, Any]) -> list[dict[str, Any]]:
+        """The training loop of :meth:`fit`, from step ``start`` with the logging accumulators ``acc``."""
+        c = self.cfg
         model = self.model
         # a model passed in train mode keeps the submodules it holds in eval mode (e.g. a frozen batch norm,
         # whose running statistics must not move) in eval mode; a model passed in eval mode trains entirely
