@@ -43,3 +43,12 @@ def test_resume_from_a_damaged_manifest(run_dir, capsys, how):
     assert "manifest.json" in err and str(ckpt) in err
     with pytest.raises(CheckpointError, match="manifest.json"):
         average_checkpoints([ckpt])
+
+
+def test_resume_from_a_manifest_with_an_integer_beyond_the_digit_limit(run_dir, capsys):
+    """json raises a plain ValueError (not JSONDecodeError) for it: the CLI printed it without the checkpoint."""
+    ckpt = list_checkpoints(run_dir / "checkpoints")[-1]
+    man = ckpt / "manifest.json"
+    man.write_text(man.read_text().replace('"step": ', '"step": ' + "9" * 5000 + ", \"x\": ", 1))
+    code, _, err = run_cli(["run", "toy_linreg", "--resume", str(run_dir)], capsys)
+    assert code == 2 and "manifest.json" in err and str(ckpt) in err

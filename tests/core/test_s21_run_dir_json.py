@@ -47,3 +47,27 @@ def test_a_deeply_nested_metrics_line(run_dir):
         rd.read_metrics()
     (run_dir / "metrics.jsonl").write_text("\n".join([*lines, DEEP]) + "\n")
     assert rd.read_metrics() == good and json.dumps(good)
+
+
+HUGE = "9" * 5000   # an integer beyond Python's int-from-text digit limit: json raises a plain ValueError
+
+
+def test_report_json_with_an_integer_beyond_the_digit_limit(run_dir, capsys):
+    """The error named neither the file nor the problem's place: "error: Exceeds the limit (4300 digits) for
+    integer string conversion ..." """
+    text = (run_dir / "report.json").read_text()
+    (run_dir / "report.json").write_text(text.replace('"quick": ', f'"big": {HUGE}, "quick": ', 1))
+    code, _, err = run_cli(["report", str(run_dir)], capsys)
+    assert code == 2 and "report.json" in err and err.count("\n") == 1
+
+
+def test_a_metrics_line_with_an_integer_beyond_the_digit_limit(run_dir):
+    """RunDir.read_metrics raised the bare ValueError for such a line (even as a torn last line)."""
+    rd = RunDir(run_dir, create=False)
+    good = rd.read_metrics()
+    lines = (run_dir / "metrics.jsonl").read_text().splitlines()
+    (run_dir / "metrics.jsonl").write_text("\n".join([*lines, f'{{"step": {HUGE}}}']) + "\n")
+    assert rd.read_metrics() == good
+    (run_dir / "metrics.jsonl").write_text("\n".join([lines[0], f'{{"step": {HUGE}}}', *lines[1:]]) + "\n")
+    with pytest.raises(DataError, match="line 2 is not a JSON record"):
+        rd.read_metrics()

@@ -58,7 +58,8 @@ def _read_json(p: Path) -> Any:
     deeper than the parser's recursion limit (it was "internal error: RecursionError")."""
     try:
         return json.loads(p.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+    except ValueError as e:   # JSONDecodeError, UnicodeDecodeError, and json's ValueError for an integer beyond the
+        # int-from-text digit limit (it was printed without the file's name)
         raise DataError(f"'{p}' is not valid JSON ({e})") from None
     except RecursionError:
         raise DataError(f"'{p}' is not a paperworks JSON file (its values are nested too deeply to read)") from None
@@ -194,7 +195,7 @@ class RunDir:
         for j, (i, line) in enumerate(lines):
             try:
                 rec = json.loads(line)
-            except (json.JSONDecodeError, RecursionError):   # RecursionError: nested too deeply to be a record
+            except (ValueError, RecursionError):   # not JSON, an integer beyond the digit limit, nested too deeply
                 rec = None
             if not isinstance(rec, dict):
                 if j == len(lines) - 1:

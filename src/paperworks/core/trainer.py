@@ -386,7 +386,8 @@ def _verify(path: Path) -> dict[str, Any]:
         raise CheckpointError(f"'{path}' is not a paperworks checkpoint (no manifest.json)")
     try:
         manifest = json.loads(man.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+    except ValueError as e:   # JSONDecodeError, UnicodeDecodeError, and json's ValueError for a number beyond the
+        # int-from-text digit limit (printed without the checkpoint before)
         raise CheckpointError(f"checkpoint '{path}' has a corrupt manifest.json ({e})") from None
     except RecursionError:   # it was "internal error: RecursionError"
         raise CheckpointError(f"checkpoint '{path}' has a corrupt manifest.json (nested too deeply to read)") from None
