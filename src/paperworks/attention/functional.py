@@ -133,8 +133,7 @@ def noam_lr(step: int, d_model: int, warmup: int, factor: float = 1.0) -> float:
     ``step`` counts optimizer updates from 1; step 0 is treated as step 1 (the first update already
     uses a non-zero rate). The maximum, ``d_model^-0.5 * warmup^-0.5``, is reached at ``step = warmup``.
     """
-    if d_model < 1 or warmup < 1:
-        raise ValueError(f"noam_lr: d_model and warmup must be >= 1 (got {d_model}, {warmup})")
+    _check_noam("noam_lr", d_model, warmup, factor)
     s = max(int(step), 1)
     return factor * d_model ** -0.5 * min(s ** -0.5, s * warmup ** -1.5)
 
@@ -145,7 +144,20 @@ def noam_lambda(d_model: int, warmup: int, factor: float = 1.0):
     ``LambdaLR`` calls it with the number of completed updates ``k`` (0 before the first update), so
     update number ``k + 1`` uses ``noam_lr(k + 1)``.
     """
+    _check_noam("noam_lambda", d_model, warmup, factor)
     return lambda k: noam_lr(k + 1, d_model, warmup, factor)
+
+
+def _check_noam(who: str, d_model, warmup, factor) -> None:
+    """d_model and warmup finite numbers >= 1, factor a finite number > 0. ``d_model < 1 or warmup < 1`` let NaN
+    through: warmup=NaN gave min(step^-0.5, NaN) = step^-0.5 (no warm-up at all, without a word), factor=NaN a
+    NaN rate, and a string failed in the comparison."""
+    from paperworks.core.config import is_real
+
+    if not (is_real(d_model, 1.0) and is_real(warmup, 1.0)):
+        raise ValueError(f"{who}: d_model and warmup must be finite numbers >= 1 (got {d_model!r}, {warmup!r})")
+    if not is_real(factor, 0.0, open_low=True):
+        raise ValueError(f"{who}: factor must be a finite number > 0 (got {factor!r})")
 
 
 def label_smoothed_cross_entropy(logits: torch.Tensor, target: torch.Tensor, epsilon: float = 0.1,
