@@ -744,12 +744,15 @@ def _main(args: list[str], debug: bool) -> None:
     except OSError as e:
         import errno
 
-        # the user's files or disk (no permission, a full or read-only disk), not a bug: exit 2 with the
-        # path; any other OS error is internal
-        if isinstance(e, PermissionError) or e.errno in (errno.ENOSPC, errno.EROFS, errno.EDQUOT):
+        # the user's files or disk (no permission, a full or read-only disk, a folder where an output file goes),
+        # not a bug: exit 2 with the path; any other OS error is internal
+        if isinstance(e, (PermissionError, IsADirectoryError)) or e.errno in (errno.ENOSPC, errno.EROFS,
+                                                                             errno.EDQUOT):
             if debug:
                 traceback.print_exc()
-            where = f": '{e.filename}'" if e.filename else ""
+            # a failed rename names the temp file first and the target second: name the target
+            target = e.filename2 if e.filename2 else e.filename
+            where = f": '{target}'" if target else ""
             click.echo(f"error: {e.strerror or type(e).__name__}{where}", err=True)
             sys.exit(BAD_INPUT)
         _internal(e, debug)
