@@ -285,6 +285,8 @@ class KFAC:
         out_dtype = A0.dtype       # the factors' (the model's) dtype, as before; computed in float64 like S
         v = v.to(dtype=torch.float64, device=A0.device)    # another dtype than the factors' failed inside matmul
         cols = v.unsqueeze(1) if v.ndim == 1 else v
+        if cols.shape[1] == 0:      # a [P, 0] block: the empty solution (torch.stack of no column failed)
+            return torch.zeros(P, 0, dtype=out_dtype, device=A0.device)
         outs, i = [], 0
         for L in self.layers:
             k = L.out * L.inp

@@ -525,6 +525,8 @@ class InverseHVP:
         if self._kfac is not None:  # (F_kfac + damping I)^{-1} v: the Fisher/GGN approximation of H
             return self._kfac.inverse_vp(v, float(self.damping)).to(v.dtype)
         cols = v.unsqueeze(1) if v.ndim == 1 else v
+        if cols.shape[1] == 0:      # a [P, 0] block: its (empty) solution, as the exact solver gives (torch.stack
+            return v.clone()        # of no column failed: "stack expects a non-empty TensorList")
         outs = []
         for j in range(cols.shape[1]):
             if self.solver == "cg":
