@@ -9,6 +9,7 @@ no successful x' was found are returned unchanged (zero perturbation), as in the
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import torch
@@ -29,8 +30,9 @@ def cw_l2(model, x: torch.Tensor, y: torch.Tensor, *, c: float = 1e-3, kappa: fl
     check_attack_inputs(who, model, x, y)
     c = check_eps(who, c, "c")
     lr = check_eps(who, lr, "lr")
-    if isinstance(kappa, bool) or not isinstance(kappa, numbers.Real) or not kappa >= 0:
-        raise ConfigError(f"'kappa' must be a number >= 0 (got {kappa!r})", where=who)
+    # kappa = inf passed (inf >= 0) and no margin ever reached -inf: the clean images came back as the attack
+    if isinstance(kappa, bool) or not isinstance(kappa, numbers.Real) or not 0 <= kappa < math.inf:
+        raise ConfigError(f"'kappa' must be a finite number >= 0 (got {kappa!r})", where=who)
     check_int(who, "steps", steps, 1)
     check_int(who, "binary_search_steps", binary_search_steps, 1)
     targeted = bool(targeted)
