@@ -312,3 +312,20 @@ def test_ologit_ucla_level_typo_and_empty_file(tmp_path, monkeypatch):
     with pytest.raises(DataError) as e:                                           # was: pandas' EmptyDataError
         ordinal.load_anes96()
     assert str(p) in str(e.value)
+
+
+@pytest.mark.parametrize("data", [
+    b"\xde\x12",                                                      # cut inside the magic number
+    b"\xde\x12\x04\x95\x00\x00\x00\x00\x03\x00",                    # cut inside the header
+    b"\xde\x12\x04\x95" + (0).to_bytes(4, "little") + (1).to_bytes(4, "little") + (28).to_bytes(4, "little")
+    + (36).to_bytes(4, "little"),                                      # one message announced, its index cut
+])
+def test_gettext_catalog_cut_short(tmp_path, data):
+    """A .mo file cut inside its header or index: gettext's bare struct.error ('unpack requires a buffer of 4
+    bytes'), which the CLI reports as an internal error."""
+    from paperworks.data.translation import read_catalog
+
+    p = tmp_path / "x.mo"
+    p.write_bytes(data)
+    with pytest.raises(DataError, match=r"x.mo' is not a readable"):
+        read_catalog(p)

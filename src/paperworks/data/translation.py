@@ -20,6 +20,7 @@ from __future__ import annotations
 import gettext
 import hashlib
 import os
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -127,7 +128,7 @@ def read_catalog(path: str | os.PathLike) -> dict[str, str]:
             cat = gettext.GNUTranslations(f)._catalog
     except OSError as e:
         raise DataError(f"cannot read gettext catalog '{path}' ({e.strerror})") from None
-    except (UnicodeDecodeError, ValueError) as e:
+    except (UnicodeDecodeError, ValueError, struct.error) as e:   # struct.error: a file cut inside its header
         raise DataError(f"'{path}' is not a readable UTF-8 gettext catalog ({type(e).__name__})") from None
     out = {}
     for k, v in cat.items():
