@@ -34,3 +34,44 @@ def test_a_config_that_is_not_an_hdgiconfig_reaches_prepares_check():
     graph = hetero_from_config(HDGIConfig(n_papers=90, n_authors=40, n_subjects=6, n_terms=20), 0)
     with pytest.raises(ConfigError, match="'metapaths' for acm must be among PAP, PSP"):
         HDGI(duck).prepare(graph)
+
+
+def _small():
+    import torch
+
+    from paperworks.graphs.hetero_infomax import normalized_metapath_adjacencies
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(12, 5, generator=g)
+    return x, normalized_metapath_adjacencies([torch.randint(0, 12, (2, 30), generator=g)], 12)
+
+
+def test_train_hdgi_refuses_a_nonfinite_adjacency():
+    """A NaN weight in a meta-path adjacency trained silently to best_loss = inf."""
+    import math
+
+    from paperworks.core.errors import DataError
+    from paperworks.systems.hdgi import train_hdgi
+
+    x, adjs = _small()
+    for bad in (adjs[0].to_dense(), adjs[0].coalesce()):
+        bad = bad.clone()
+        if bad.is_sparse:
+            bad.values()[0] = math.inf
+        else:
+            bad[0, 1] = math.nan
+        with pytest.raises(DataError, match="meta-path adjacency 0 contains NaN or inf weights"):
+            train_hdgi(x, [bad], dim=4, max_epochs=2, patience=2)
+
+
+@pytest.mark.parametrize("kw,name", [({"dim": 0}, "dim"), ({"att_hidden": 0}, "att_hidden"),
+                                     ({"dim": 2.5}, "dim")])
+def test_train_hdgi_refuses_empty_layers(kw, name):
+    """dim = 0 failed inside torch ('in1_features must be > 0'); att_hidden = 0 trained a semantic attention of
+    constant scores without a word."""
+    from paperworks.core.errors import DataError
+    from paperworks.systems.hdgi import train_hdgi
+
+    x, adjs = _small()
+    with pytest.raises(DataError, match=f"train_hdgi: {name} must be an integer >= 1"):
+        train_hdgi(x, adjs, **{"dim": 4, "max_epochs": 2, "patience": 2, **kw})

@@ -85,10 +85,22 @@ def train_hdgi(x: torch.Tensor, adjs: list[torch.Tensor], *, dim: int, att_hidde
         raise DataError(f"train_hdgi: the model trains in float32; pass x.float() (got {x.dtype})")
     if len(adjs) == 0:
         raise DataError("train_hdgi: need at least one meta-path adjacency")
+    from paperworks.core.config import is_int
+
+    # dim = 0 failed inside torch ("in1_features must be > 0"); att_hidden = 0 trained a semantic attention of
+    # constant scores (every beta 1 / #meta-paths) without a word
+    for name, v in (("dim", dim), ("att_hidden", att_hidden)):
+        if not is_int(v, 1):
+            raise DataError(f"train_hdgi: {name} must be an integer >= 1 (got {v!r})")
     for p, a in enumerate(adjs):
-        if tuple(a.shape) != (x.size(0), x.size(0)):
-            raise DataError(f"train_hdgi: meta-path adjacency {p} has shape {list(a.shape)}, expected "
+        if not torch.is_tensor(a) or tuple(a.shape) != (x.size(0), x.size(0)):
+            got = list(a.shape) if torch.is_tensor(a) else type(a).__name__
+            raise DataError(f"train_hdgi: meta-path adjacency {p} has shape {got}, expected "
                             f"[{x.size(0)}, {x.size(0)}] (one row/column per node of x)")
+        # a NaN / inf weight trained silently to best_loss = inf, as NaN features did before they were refused
+        vals = a.coalesce().values() if a.is_sparse else a
+        if vals.is_floating_point() and not bool(torch.isfinite(vals).all()):
+            raise DataError(f"train_hdgi: meta-path adjacency {p} contains NaN or inf weights")
     # side effect (intended, for reproducibility): torch's global RNG is reseeded with `seed` (the model's
     # initialisation draws from it); wrap the call in torch.random.fork_rng() to keep yours
     torch.manual_seed(seed)
