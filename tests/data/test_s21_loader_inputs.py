@@ -329,3 +329,28 @@ def test_gettext_catalog_cut_short(tmp_path, data):
     p.write_bytes(data)
     with pytest.raises(DataError, match=r"x.mo' is not a readable"):
         read_catalog(p)
+
+
+def test_damaged_cached_bpe_model_is_rebuilt(tmp_path, monkeypatch):
+    """A damaged BPE model in the cache (a copy cut short; the rename into the cache was never fsynced, so a crash
+    could leave an empty file) stopped every later load with sentencepiece's bare RuntimeError ('could not parse
+    ModelProto'), for good. It is now rebuilt, as a damaged array cache is, and gives the same encoding."""
+    from paperworks.data import cache_dir, translation
+
+    monkeypatch.setenv("PAPERWORKS_CACHE", str(tmp_path))
+
+    def encode():
+        text = {"train": [(f"the cat number {i} sat on the mat", f"die katze nummer {i} sass auf der matte")
+                          for i in range(100)], "dev": [("a cat sat", "eine katze sass")],
+                "test": [("the mat", "die matte")]}
+        corpus = [x for pair in text["train"] for x in pair]
+        return translation._bpe_encode("de", text, corpus, 100, 64, "spm-s21", [])
+
+    first = encode()
+    (model,) = cache_dir("translation").glob("spm-s21-*.model")
+    good = model.read_bytes()
+    for damaged in (good[:100], b""):
+        model.write_bytes(damaged)
+        again = encode()
+        assert again.ids == first.ids and model.read_bytes() == good
+    assert [p.name for p in cache_dir("translation").iterdir()] == [model.name]

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from paperworks.core.errors import DataError
+from paperworks.core.io import atomic_write_bytes
 from paperworks.data import cache_dir, register_dataset
 
 __all__ = ["PINNED_CATALOGS", "TranslationData", "read_catalog", "keep_pair", "extract_pairs",
@@ -252,12 +253,24 @@ def _bpe_encode(lang: str, text: dict[str, list[tuple[str, str]]], corpus: list[
     key = hashlib.sha1(("\n".join(corpus) + f"|{vocab_size}|bpe-v1").encode("utf-8")).hexdigest()[:16]
     prefix = cache_dir("translation") / f"{name}-{key}"
     model_file = prefix.with_suffix(".model")
-    if not model_file.exists():
+    sp = None
+    if model_file.exists():
+        try:
+            sp = spm.SentencePieceProcessor(model_file=str(model_file))
+        except (RuntimeError, OSError):
+            # a damaged cache entry (cut short, or empty after a crash): rebuilt, as the array cache is (it stopped
+            # every later load with sentencepiece's bare RuntimeError)
+            model_file.unlink(missing_ok=True)
+    if sp is None:
         tmp_prefix = prefix.parent / f".tmp-{prefix.name}-{os.getpid()}"
         train_bpe(corpus, vocab_size, tmp_prefix)
-        os.replace(tmp_prefix.with_suffix(".model"), model_file)
-        tmp_prefix.with_suffix(".vocab").unlink(missing_ok=True)
-    sp = spm.SentencePieceProcessor(model_file=str(model_file))
+        trained = tmp_prefix.with_suffix(".model")
+        try:   # fsynced before it appears under its cache name (a bare rename could leave an empty file)
+            atomic_write_bytes(model_file, trained.read_bytes())
+        finally:
+            trained.unlink(missing_ok=True)
+            tmp_prefix.with_suffix(".vocab").unlink(missing_ok=True)
+        sp = spm.SentencePieceProcessor(model_file=str(model_file))
     ids = {}
     for split, pairs in text.items():
         src = sp.encode([s for s, _ in pairs])
