@@ -336,8 +336,12 @@ def _pcg(A, b, damping, tol, max_iter, x0, who, M, stop, return_at_limit):
 def top_eigenvalue(A: Callable[[torch.Tensor], torch.Tensor], dim: int, dtype=torch.float64, iters: int = 50,
                    seed: int = 0) -> float:
     """Largest |eigenvalue| of a symmetric operator by power iteration."""
-    # dim 0 failed inside A ("size mismatch, got input (2), mat (2x2), vec (0)")
+    # dim 0 failed inside A ("size mismatch, got input (2), mat (2x2), vec (0)"); iters 0 or -2 ran no step and
+    # returned 0.0, read by lissa as "the Hessian is zero"; an integer dtype failed inside torch.randn
     check_int("dim", dim, 1, where="top_eigenvalue")
+    check_int("iters", iters, 1, where="top_eigenvalue")
+    if not isinstance(dtype, torch.dtype) or not (dtype.is_floating_point or dtype.is_complex):
+        raise PaperworksError(f"top_eigenvalue: dtype must be a floating torch dtype (got {dtype!r})")
     g = torch.Generator().manual_seed(seed)
     v = torch.randn(dim, generator=g, dtype=dtype)
     v /= v.norm()
