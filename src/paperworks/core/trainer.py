@@ -63,8 +63,12 @@ CKPT_VERSION = 1
 # first checkpoint: how many records metrics.jsonl held when the fit began (what a resume without a checkpoint cuts
 # the file back to); a fresh fit that fails before anything is logged removes it again
 FIT_START = "fit_start.json"
-# the temporary file of an atomic write of FIT_START (tempfile.mkstemp: prefix, 8 random characters, suffix)
-_FIT_START_TMP = re.compile(re.escape(f".{FIT_START}.") + r"[a-z0-9_]{8}\.tmp")
+
+
+def _atomic_write_tmp(name: str) -> re.Pattern:
+    """The name of the temporary file of an atomic write of file ``name`` (io.atomic_write_bytes: tempfile.mkstemp
+    with prefix ``.NAME.``, 8 random characters and suffix ``.tmp``)."""
+    return re.compile(re.escape(f".{name}.") + r"[a-z0-9_]{8}\.tmp")
 
 
 # --------------------------------------------------------------------------------------- config
@@ -744,12 +748,16 @@ class Trainer:
             for tmp in self.run_dir.checkpoints.glob(".tmp-step_*"):
                 if tmp.is_dir():
                     shutil.rmtree(tmp, ignore_errors=True)
-            # likewise the temporary files of fit_start.json writes killed before their rename (atomic_write_json's
-            # mkstemp names, matched exactly: a user's file that merely starts like one is left alone)
-            for tmp in self.run_dir.checkpoints.glob(f".{FIT_START}.*.tmp"):
-                if _FIT_START_TMP.fullmatch(tmp.name) and tmp.is_file() and not tmp.is_symlink():
-                    with contextlib.suppress(OSError):
-                        tmp.unlink()
+            # likewise the temporary files of the fit_start.json writes and metrics.jsonl rewrites (a resume's cut)
+            # killed before their rename (mkstemp names, matched exactly: a user's file that merely starts like one
+            # is left alone)
+            for folder, name in ((self.run_dir.checkpoints, FIT_START),
+                                 (self.run_dir.path, self.run_dir.metrics_path.name)):
+                pattern = _atomic_write_tmp(name)
+                for tmp in folder.glob(f".{name}.*.tmp"):
+                    if pattern.fullmatch(tmp.name) and tmp.is_file() and not tmp.is_symlink():
+                        with contextlib.suppress(OSError):
+                            tmp.unlink()
         ck = latest_checkpoint(self.run_dir.checkpoints)
         if ck is None:
             # killed before its first checkpoint (or never started): start again from scratch, keeping the records
