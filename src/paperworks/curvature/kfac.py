@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -64,6 +65,9 @@ def kfac_layers(model: nn.Module, layers: Any = None) -> dict[str, nn.Module]:
             raise PaperworksError(f"KFAC: Conv2d '{n}' has groups={m.groups}, padding_mode={m.padding_mode!r}; "
                                   "only groups=1 with zero padding is supported")
     if not out:
+        if layers is not None:      # (an empty list was reported as a model without Linear / Conv2d layers)
+            raise PaperworksError("KFAC: 'layers' is empty; name at least one layer, or pass None for every "
+                                  "Linear / Conv2d layer of the model")
         raise PaperworksError("KFAC: the model has no Linear or Conv2d layer to approximate")
     owners: dict[int, list[str]] = {}      # parameter -> the modules that hold it (tied weights: several)
     for mn, mod in named.items():
@@ -155,7 +159,10 @@ class KFAC:
         meta = [L.name or type(L.m).__name__ for L in self.layers if any(p.is_meta for p in L.m.parameters())]
         if meta:  # fit() failed deep in the forward pass
             raise meta_device_error("KFAC", f"layer(s) {', '.join(meta[:5])} have parameters")
-        self.eigen_correct = eigen_correct
+        if not isinstance(eigen_correct, (bool, np.bool_)):
+            # a string such as "no" counted as True: EK-FAC's second pass ran and changed the curvature silently
+            raise PaperworksError(f"KFAC: eigen_correct must be True or False (got {eigen_correct!r})")
+        self.eigen_correct = bool(eigen_correct)
         self.batch_size = batch_size
         self.params = [p for L in self.layers for p in L.param_names()]
         self._fitted = False
