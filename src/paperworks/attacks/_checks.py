@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -12,7 +13,7 @@ from paperworks.core.errors import ConfigError, DataError
 from paperworks.core.trainer import eval_mode
 
 __all__ = ["check_model", "check_not_meta", "check_not_meta_tensor", "check_images", "check_labels", "check_eps", "check_attack_inputs", "parse_norm",
-           "check_forward", "check_int", "check_label_range"]
+           "check_forward", "check_int", "check_label_range", "check_flag"]
 
 
 def check_not_meta(who: str, model: nn.Module) -> None:
@@ -121,6 +122,14 @@ def check_label_range(who: str, y: torch.Tensor, n_classes: int, name: str = "y"
     if y.numel() and int(y.max()) >= n_classes:
         raise DataError(f"{who}: '{name}' contains class index {int(y.max())} but the model has {n_classes} "
                         f"classes (valid: 0..{n_classes - 1})")
+
+
+def check_flag(who: str, name: str, value) -> bool:
+    """A bool (numpy bool too). The attacks read their flags by truth value, so targeted='no' ran a targeted
+    attack and random_start='no' drew a random start, without a word."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ConfigError(f"'{name}' must be True or False (got {value!r})", where=who)
+    return bool(value)
 
 
 def check_int(who: str, name: str, value, low: int) -> int:

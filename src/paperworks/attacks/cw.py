@@ -14,7 +14,7 @@ import numbers
 
 import torch
 
-from paperworks.attacks._checks import check_attack_inputs, check_eps, check_int
+from paperworks.attacks._checks import check_attack_inputs, check_eps, check_flag, check_int
 from paperworks.attacks.losses import attack_success, cw_margin
 from paperworks.core.errors import ConfigError
 
@@ -35,7 +35,8 @@ def cw_l2(model, x: torch.Tensor, y: torch.Tensor, *, c: float = 1e-3, kappa: fl
         raise ConfigError(f"'kappa' must be a finite number >= 0 (got {kappa!r})", where=who)
     check_int(who, "steps", steps, 1)
     check_int(who, "binary_search_steps", binary_search_steps, 1)
-    targeted = bool(targeted)
+    targeted = check_flag(who, "targeted", targeted)
+    abort_early = check_flag(who, "abort_early", abort_early)
 
     x0 = x.detach()
     n = x0.shape[0]

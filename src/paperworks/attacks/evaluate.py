@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from paperworks.attacks._checks import (check_attack_inputs, check_images, check_int, check_label_range, check_labels,
-                                        check_not_meta, check_not_meta_tensor)
+                                        check_flag, check_not_meta, check_not_meta_tensor)
 from paperworks.attacks.losses import attack_success
 from paperworks.core.errors import ConfigError, DataError, UnknownNameError
 from paperworks.core.trainer import eval_mode
@@ -55,6 +55,7 @@ def success_rate(model, x_adv: torch.Tensor, y: torch.Tensor, targeted: bool = F
                         "an integer tensor would pick examples by index")
     y = _from_numpy(y, x_adv)
     check_labels("success_rate", y, x_adv.shape[0])   # (labels [N, 1] broadcast against [N] predictions)
+    targeted = check_flag("success_rate", "targeted", targeted)
     _check_real("success_rate", model, x_adv, "x_adv")
     with torch.no_grad(), eval_mode(model):   # as predict (train mode: random answers, batch-norm stats moved)
         ok = attack_success(model(x_adv), y, targeted)
@@ -158,6 +159,7 @@ def evaluate_attack(model, attack: str | Callable | torch.Tensor, x: torch.Tenso
     """
     who = "evaluate_attack"
     n_classes = check_attack_inputs(who, model, x, y, needs_grad=False)   # fgsm / pgd / cw_l2 check it
+    targeted = check_flag(who, "targeted", targeted)
     if batch_size is not None:
         check_int(who, "batch_size", batch_size, 1)
     if targeted and true_labels is None:

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import torch
 
-from paperworks.attacks._checks import (check_attack_inputs, check_eps, check_images, check_int, check_not_meta_tensor,
-                                        parse_norm)
+from paperworks.attacks._checks import (check_attack_inputs, check_eps, check_flag, check_images, check_int,
+                                        check_not_meta_tensor, parse_norm)
 from paperworks.attacks.losses import cross_entropy_sum
 from paperworks.core.errors import ConfigError, DataError
 
@@ -54,6 +54,7 @@ def fgsm(model, x: torch.Tensor, y: torch.Tensor, *, eps: float, targeted: bool 
     eps * g / ||g||_2 per example instead of eps * sign(g) (an example with zero gradient does not move).
     """
     check_attack_inputs("fgsm", model, x, y)
+    targeted = check_flag("fgsm", "targeted", targeted)
     eps = check_eps("fgsm", eps)
     norm = parse_norm("fgsm", norm)
     return clip_to_ball(_fgm_raw(model, x, y, eps, bool(targeted), norm), x, eps, norm)
@@ -200,6 +201,8 @@ def pgd(model, x: torch.Tensor, y: torch.Tensor, *, eps: float, alpha: float | N
     """
     who = "pgd"
     check_attack_inputs(who, model, x, y)
+    targeted = check_flag(who, "targeted", targeted)
+    random_start = check_flag(who, "random_start", random_start)
     eps = check_eps(who, eps)
     norm = parse_norm(who, norm)
     steps = check_int(who, "steps", steps, 1)   # (numpy integers too, as cw_l2's steps; they were refused)
