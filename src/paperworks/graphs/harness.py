@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
-from paperworks.core.config import check_int
+from paperworks.core.config import check_int, is_int, is_real
 from paperworks.core.errors import ConfigError, DataError
 from paperworks.core.trainer import seed_everything
 from paperworks.graphs._checks import check_dataset, integral_floats
@@ -107,8 +107,10 @@ def stratified_folds(y, k: int = 10, seed: int = 0) -> list[Split]:
     from sklearn.model_selection import StratifiedKFold
 
     y = _labels(y)
-    if k < 3:
-        raise ConfigError(f"stratified_folds: 'k' must be >= 3 (got {k})")
+    # (k = 3.5 or 10.0 failed inside sklearn: "The number of folds must be of Integral type")
+    if isinstance(k, bool) or not is_int(k, 3):
+        raise ConfigError(f"stratified_folds: 'k' must be an integer >= 3 (got {k!r})")
+    k = int(k)
     smallest = _smallest_class(y)
     if smallest < k:
         raise DataError(f"stratified_folds: the smallest class has {smallest} graphs, fewer than k={k} folds")
@@ -127,7 +129,11 @@ def random_splits(y, runs: int = 10, seed: int = 0, fractions=(0.8, 0.1, 0.1)) -
     from sklearn.model_selection import train_test_split
 
     y = _labels(y)
-    if abs(sum(fractions) - 1.0) > 1e-9 or min(fractions) <= 0:
+    # a NaN fraction passed both tests (every comparison with NaN is False) and was reported as too small a class
+    # ("the smallest class has 50 graphs, too few for a stratified nan/0.5/0.5 split"); two fractions failed
+    # with an IndexError
+    fr = list(fractions) if isinstance(fractions, (tuple, list, np.ndarray)) else []
+    if len(fr) != 3 or not all(is_real(f, 0.0, open_low=True) for f in fr) or abs(sum(fr) - 1.0) > 1e-9:
         raise ConfigError(f"random_splits: 'fractions' must be 3 positive numbers summing to 1 (got {fractions})")
     check_int("runs", runs, 1, where="random_splits")
     smallest = _smallest_class(y)
