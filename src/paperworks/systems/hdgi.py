@@ -98,7 +98,8 @@ def train_hdgi(x: torch.Tensor, adjs: list[torch.Tensor], *, dim: int, att_hidde
             raise DataError(f"train_hdgi: meta-path adjacency {p} has shape {got}, expected "
                             f"[{x.size(0)}, {x.size(0)}] (one row/column per node of x)")
         # a NaN / inf weight trained silently to best_loss = inf, as NaN features did before they were refused
-        vals = a.coalesce().values() if a.is_sparse else a
+        # (CSR / CSC adjacencies train as COO ones do: their stored values, not a.coalesce(), COO only)
+        vals = a if a.layout == torch.strided else a.coalesce().values() if a.is_sparse else a.values()
         if vals.is_floating_point() and not bool(torch.isfinite(vals).all()):
             raise DataError(f"train_hdgi: meta-path adjacency {p} contains NaN or inf weights")
     # side effect (intended, for reproducibility): torch's global RNG is reseeded with `seed` (the model's
