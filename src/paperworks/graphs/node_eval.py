@@ -113,6 +113,12 @@ def logreg_probe(z, y, train_idx, test_idx, val_idx=None, *, seed: int = 0,
     if np.unique(y[tr]).size < 2:
         raise DataError(f"logreg_probe: the training split holds a single class ({int(y[tr][0])}); "
                         "a classifier needs at least two")
+    # an empty cs failed in max() ("max() arg is an empty sequence"), C <= 0 or NaN inside sklearn
+    cs = tuple(cs) if isinstance(cs, (tuple, list, np.ndarray)) else None
+    if not cs or not all(isinstance(c, (int, float, np.integer, np.floating)) and not isinstance(c, bool)
+                         and c > 0 for c in cs):
+        raise DataError(f"logreg_probe: cs must be a non-empty sequence of numbers > 0 (the inverse "
+                        f"regularisation strengths to choose from) (got {cs!r})")
     # unit-free standardisation: the former ``std + 1e-8`` shrank embeddings in small units (std ~1e-10 gave
     # features ~0.01: macro-F1 0.69 -> 0.16). A column constant over the training rows (spread within
     # rounding of its mean) is centred only.
@@ -151,6 +157,10 @@ def kmeans_scores(z, y, n_clusters: int | None = None, *, n_runs: int = 10, seed
     if not is_int(n_runs, 1):
         # n_runs = 0 returned NaN scores (the mean of no run) with a RuntimeWarning only
         raise DataError(f"kmeans_scores: n_runs must be an integer >= 1 (got {n_runs!r})")
+    if n_clusters is not None and not is_int(n_clusters, 2):
+        # 2.7 was truncated to 2 and 0 read as "the number of classes", without a word
+        raise DataError(f"kmeans_scores: n_clusters must be None (the number of classes) or an integer >= 2 "
+                        f"(got {n_clusters!r})")
     k = int(n_clusters or len(np.unique(y)))
     if not 2 <= k <= z.shape[0]:
         raise DataError(f"kmeans_scores: need 2 <= n_clusters <= N (got {k}, N={z.shape[0]})")
