@@ -74,12 +74,29 @@ def read_python_batch(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     if "data" not in d or "labels" not in d:
         raise DataError(f"'{path}': missing key 'data' or 'labels' (found {sorted(map(str, d))})")
     x = np.asarray(d["data"])
-    y = np.asarray(d["labels"], dtype=np.int64)
+    y = _integer_labels(path, d["labels"])
     if x.dtype != np.uint8 or x.ndim != 2 or x.shape[1] != 3072 or y.shape != (x.shape[0],):
         raise DataError(f"'{path}': expected data uint8 [N, 3072] and N labels (got data {x.dtype} "
                         f"{list(x.shape)}, labels {list(y.shape)})")
-    _check_labels(path, y)
-    return x.reshape(-1, 3, 32, 32), y
+    _check_labels(path, y)   # on the values as stored: a cast to int64 first would wrap a huge one into range
+    return x.reshape(-1, 3, 32, 32), y.astype(np.int64)
+
+
+def _integer_labels(path: Path, labels) -> np.ndarray:
+    """The labels of a python batch as an array of integers (floats only when they are whole numbers), not yet
+    cast: a cast to int64 truncated 3.5 to 3 silently, read the strings "3" as 3, and failed on NaN, None or an
+    integer beyond int64 with numpy's error, which named no file."""
+    try:
+        y = np.asarray(labels)
+    except (ValueError, TypeError) as e:   # a ragged list
+        raise DataError(f"'{path}': labels must be a list of integers ({e})") from None
+    if y.dtype.kind == "f":
+        whole = np.isfinite(y) & (y == np.rint(y))
+        if not whole.all():
+            raise DataError(f"'{path}': labels must be integers (got {y[~whole][:3].tolist()})")
+    elif y.dtype.kind not in "iu":
+        raise DataError(f"'{path}': labels must be integers (got {y.dtype} values, e.g. {y.ravel()[:3].tolist()})")
+    return y
 
 
 def read_binary_batch(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
