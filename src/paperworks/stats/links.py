@@ -181,10 +181,12 @@ def _t_log_FS(nu: float, x):
 
 
 def _cauchy_quantile(p):
-    """tan(pi (p - 1/2)) = -1 / tan(pi p) = 1 / tan(pi (1 - p)), the last two used in the tails."""
+    """tan(pi (p - 1/2)) = -1 / tan(pi p) = 1 / tan(pi (1 - p)), the last two used in the tails; NaN for p outside
+    [0, 1], as every other link's quantile (tan's period gave p = 1.5 the finite -6.1e-17 and p = -0.5 6.1e-17)."""
     with np.errstate(divide="ignore"):
-        return np.where(p < _Q_TAIL, -1.0 / np.tan(np.pi * p),
-                        np.where(p > 1.0 - _Q_TAIL, 1.0 / np.tan(np.pi * (1.0 - p)), np.tan(np.pi * (p - 0.5))))
+        q = np.where(p < _Q_TAIL, -1.0 / np.tan(np.pi * p),
+                     np.where(p > 1.0 - _Q_TAIL, 1.0 / np.tan(np.pi * (1.0 - p)), np.tan(np.pi * (p - 0.5))))
+    return np.where((p >= 0.0) & (p <= 1.0), q, np.nan)
 
 
 def _cauchit_log_FS(x):
