@@ -624,6 +624,7 @@ def bench_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, full: bo
     systems, ov = _select(name, overrides, all_)
     _check_out(out)
     _check_preset_of_all(systems, preset, all_)
+    failed = []
     for cls in systems:
         applied = _preset_for(cls, preset, all_)
         cfg = cls.make_config(ov, preset=applied)
@@ -639,12 +640,27 @@ def bench_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, full: bo
                 raise
             click.echo(f"{cls.name:<24} skipped: {e}")
             continue
-        except BaseException:
-            _after_failure(rd)
-            raise
+        except BaseException as e:
+            if not all_ or not isinstance(e, Exception):
+                _after_failure(rd)
+                raise
+            # as `reproduce --all`: one system's failure (a crash in its peer) is reported by name and the other
+            # systems still run; it stopped the whole command, and the benches after it never ran
+            failed.append(cls.name)
+            try:
+                (rd.path / "error.txt").write_text(traceback.format_exc())
+            except OSError:   # the failure matters more than its record
+                pass
+            msg = f"{type(e).__name__}: {e}".splitlines()[0]
+            click.echo(f"{cls.name:<24} ERROR {msg} -> {rd.path / 'error.txt'}")
+            continue
         ratio = res.get("ratio")
         rtxt = f"ratio {ratio:.3g}" if isinstance(ratio, (int, float)) else "ratio n/a"
         click.echo(f"{cls.name:<24} {rtxt:<14} {res.get('summary', '')} -> {rd.path / 'bench.json'}")
+    if failed:
+        click.echo(f"{len(failed)} of {len(systems)} benches failed ({', '.join(failed)}; the traceback of each is in "
+                   f"its directory's error.txt); exit 1", err=True)
+        sys.exit(1)
 
 
 class _Terminated(KeyboardInterrupt):

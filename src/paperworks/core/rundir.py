@@ -241,6 +241,8 @@ class RunDir:
         from paperworks.core.report import render_html, render_markdown
 
         md, page = render_markdown(d), render_html(d, self.path)
+        for text in (md, page):   # and both encodable: a lone surrogate fails here, before either is written
+            text.encode("utf-8")
         atomic_write_text(self.path / "report.md", md)
         atomic_write_text(self.path / "report.html", page)
 
@@ -267,6 +269,9 @@ class RunDir:
     def rebuild_report(self) -> dict[str, Any]:
         p = self.path / "report.json"
         if not p.exists():
+            if (self.path / "bench.json").is_file():   # `paperworks bench` writes bench.json, never a report
+                raise DataError(f"'{self.path}' is a bench directory (no report.json to rebuild a report from); "
+                                f"its results are in '{self.path / 'bench.json'}'")
             failed = " (the command that wrote it failed: see error.txt)" if (self.path / "error.txt").exists() else ""
             raise DataError(f"'{self.path}' has no report.json to rebuild a report from{failed}")
         d = _read_json(p)
@@ -276,5 +281,12 @@ class RunDir:
         if problems:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             raise DataError(f"'{p}' is not a valid paperworks report: {problems[0]}{more}")
-        self._write_rendered(d)
+        try:
+            self._write_rendered(d)
+        except UnicodeEncodeError as e:
+            # a lone surrogate written as a JSON escape ("\\ud800") reads as a str UTF-8 cannot encode: the
+            # error named neither the file nor the character
+            bad = e.object[e.start:e.end] if isinstance(e.object, str) else ""
+            raise DataError(f"'{p}' holds a character UTF-8 cannot encode ({bad!r}, a lone surrogate?); "
+                            f"report.md and report.html were left as they were") from None
         return d
