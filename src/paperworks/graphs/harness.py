@@ -131,25 +131,29 @@ def random_splits(y, runs: int = 10, seed: int = 0, fractions=(0.8, 0.1, 0.1)) -
     y = _labels(y)
     # a NaN fraction passed both tests (every comparison with NaN is False) and was reported as too small a class
     # ("the smallest class has 50 graphs, too few for a stratified nan/0.5/0.5 split"); two fractions failed
-    # with an IndexError
-    fr = list(fractions) if isinstance(fractions, (tuple, list, np.ndarray)) else []
+    # with an IndexError. Any iterable of 3 numbers, as before that check (a pandas Series was refused)
+    try:
+        fr = [] if isinstance(fractions, (str, bytes)) else list(fractions)
+    except TypeError:   # not iterable
+        fr = []
     if len(fr) != 3 or not all(is_real(f, 0.0, open_low=True) for f in fr) or abs(sum(fr) - 1.0) > 1e-9:
-        raise ConfigError(f"random_splits: 'fractions' must be 3 positive numbers summing to 1 (got {fractions})")
+        shown = fractions if not fr or isinstance(fractions, (tuple, list, np.ndarray)) else fr
+        raise ConfigError(f"random_splits: 'fractions' must be 3 positive numbers summing to 1 (got {shown})")
     check_int("runs", runs, 1, where="random_splits")
     smallest = _smallest_class(y)
     idx = np.arange(len(y))
     out = []
     try:
         for r in range(runs):
-            tr, rest = train_test_split(idx, train_size=fractions[0], stratify=y, random_state=seed + r)
-            va, te = train_test_split(rest, train_size=fractions[1] / (fractions[1] + fractions[2]),
+            tr, rest = train_test_split(idx, train_size=fr[0], stratify=y, random_state=seed + r)
+            va, te = train_test_split(rest, train_size=fr[1] / (fr[1] + fr[2]),
                                       stratify=y[rest], random_state=seed + r)
             out.append(Split(np.sort(tr), np.sort(va), np.sort(te)))
     except ValueError:
         # whether a class can be stratified depends on sklearn's rounding of every class's share (8 of 108
         # graphs can, 7 of 107 cannot): ask it, and name the class size when it cannot (no fixed threshold)
         raise DataError(f"random_splits: the smallest class has {smallest} graphs, too few for a stratified "
-                        f"{'/'.join(f'{f:g}' for f in fractions)} split (about 10 per class are needed)") from None
+                        f"{'/'.join(f'{f:g}' for f in fr)} split (about 10 per class are needed)") from None
     return out
 
 

@@ -114,11 +114,16 @@ def logreg_probe(z, y, train_idx, test_idx, val_idx=None, *, seed: int = 0,
         raise DataError(f"logreg_probe: the training split holds a single class ({int(y[tr][0])}); "
                         "a classifier needs at least two")
     # an empty cs failed in max() ("max() arg is an empty sequence"), C <= 0 or NaN inside sklearn
-    cs = tuple(cs) if isinstance(cs, (tuple, list, np.ndarray)) else None
+    # (any iterable of numbers, as before that check: a range, a set or a pandas Series were refused as "None")
+    given = cs
+    try:
+        cs = None if isinstance(cs, (str, bytes)) else tuple(cs)
+    except TypeError:   # not iterable
+        cs = None
     if not cs or not all(isinstance(c, (int, float, np.integer, np.floating)) and not isinstance(c, bool)
                          and c > 0 for c in cs):
         raise DataError(f"logreg_probe: cs must be a non-empty sequence of numbers > 0 (the inverse "
-                        f"regularisation strengths to choose from) (got {cs!r})")
+                        f"regularisation strengths to choose from) (got {given if cs is None else cs!r})")
     # unit-free standardisation: the former ``std + 1e-8`` shrank embeddings in small units (std ~1e-10 gave
     # features ~0.01: macro-F1 0.69 -> 0.16). A column constant over the training rows (spread within
     # rounding of its mean) is centred only.
