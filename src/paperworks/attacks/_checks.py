@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 from torch import nn
 
-from paperworks.core.config import check_int as core_check_int, is_real
+from paperworks.core.config import as_flag, check_int as core_check_int, is_real
 from paperworks.core.errors import ConfigError, DataError
 from paperworks.core.trainer import eval_mode
 
@@ -125,11 +124,13 @@ def check_label_range(who: str, y: torch.Tensor, n_classes: int, name: str = "y"
 
 
 def check_flag(who: str, name: str, value) -> bool:
-    """A bool (numpy bool too). The attacks read their flags by truth value, so targeted='no' ran a targeted
-    attack and random_start='no' drew a random start, without a word."""
-    if not isinstance(value, (bool, np.bool_)):
+    """A bool (numpy bool, or a 0-d boolean array / tensor too: core.config.as_flag), as a Python bool. The attacks
+    read their flags by truth value, so targeted='no' ran a targeted attack and random_start='no' drew a random
+    start, without a word."""
+    flag = as_flag(value)
+    if flag is None:
         raise ConfigError(f"'{name}' must be True or False (got {value!r})", where=who)
-    return bool(value)
+    return flag
 
 
 def check_int(who: str, name: str, value, low: int) -> int:

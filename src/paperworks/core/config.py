@@ -82,6 +82,26 @@ def is_real(value: Any, low: float | None = None, high: float | None = None, *, 
     return high is None or bool(value < high if open_high else value <= high)
 
 
+def as_flag(value: Any) -> bool | None:
+    """``value`` as a Python bool when it is a boolean flag: ``bool``, a NumPy bool, or a 0-d boolean NumPy array
+    or torch tensor (``np.array(True)``, ``torch.tensor(True)``, which the flags read by truth value took before
+    they were checked); None for anything else (strings, numbers, arrays of another shape or dtype, a tensor on
+    the meta device): the shared test of the flag checks, whose callers raise their own error type."""
+    import sys
+
+    import numpy as np
+
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, np.ndarray):
+        return bool(value) if value.shape == () and value.dtype == np.bool_ else None
+    torch = sys.modules.get("torch")     # (not imported here: a torch tensor implies torch is loaded)
+    if torch is not None and isinstance(value, torch.Tensor):
+        ok = value.dim() == 0 and value.dtype == torch.bool and not value.is_meta
+        return bool(value.item()) if ok else None
+    return None
+
+
 def check_int(name: str, value: Any, low: int | None = None, where: str = "config") -> int:
     """Return ``value`` if it is an integer (numpy integers too, bool refused) >= ``low``; else ConfigError."""
     if not is_int(value, low):

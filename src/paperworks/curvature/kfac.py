@@ -27,11 +27,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from paperworks.core.config import as_flag
 from paperworks.core.errors import PaperworksError
 from paperworks.curvature.params import (check_deterministic, check_nonempty, iter_chunks, meta_device_error, n_samples,
                                          slice_data)
@@ -159,10 +159,11 @@ class KFAC:
         meta = [L.name or type(L.m).__name__ for L in self.layers if any(p.is_meta for p in L.m.parameters())]
         if meta:  # fit() failed deep in the forward pass
             raise meta_device_error("KFAC", f"layer(s) {', '.join(meta[:5])} have parameters")
-        if not isinstance(eigen_correct, (bool, np.bool_)):
+        flag = as_flag(eigen_correct)   # (a 0-d boolean array / tensor too)
+        if flag is None:
             # a string such as "no" counted as True: EK-FAC's second pass ran and changed the curvature silently
             raise PaperworksError(f"KFAC: eigen_correct must be True or False (got {eigen_correct!r})")
-        self.eigen_correct = bool(eigen_correct)
+        self.eigen_correct = flag
         self.batch_size = batch_size
         self.params = [p for L in self.layers for p in L.param_names()]
         self._fitted = False

@@ -1027,7 +1027,7 @@ def _check_fit_settings(maxiter, tol, max_halving, **flags) -> None:
     max_halving=-1 tried no step and reported the start values as converged (on the boundary); maxiter=0 or -3
     ran no iteration; tol=-1 or NaN never stopped on the step size and tol=inf after the first step; a string
     flag (step_halving='no') counted as True; maxiter=2.5 failed inside range()."""
-    from paperworks.core.config import is_int
+    from paperworks.core.config import as_flag, is_int
 
     if not is_int(maxiter, 1):
         raise ValueError(f"{_W}.fit: maxiter must be an integer >= 1 (got {maxiter!r})")
@@ -1036,7 +1036,7 @@ def _check_fit_settings(maxiter, tol, max_halving, **flags) -> None:
     if not is_int(max_halving, 0):
         raise ValueError(f"{_W}.fit: max_halving must be an integer >= 0 (got {max_halving!r})")
     for name, v in flags.items():
-        if not isinstance(v, (bool, np.bool_)):
+        if as_flag(v) is None:   # (bool, numpy bool, a 0-d boolean array / tensor: core.config.as_flag)
             raise ValueError(f"{_W}.fit: {name} must be True or False (got {v!r})")
 
 
