@@ -632,6 +632,9 @@ def bench_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, full: bo
         rd.write_config(cls.name, cfg, extra={"kind": "bench", "quick": not full, "preset": applied})
         try:  # writing the outputs can fail too (a full disk): the directory then gets its error.txt as well
             res = cls(cfg).bench(rd, quick=not full)
+            if not isinstance(res, dict):
+                # (a list or None failed below in res.get('ratio'), outside this handling: --all stopped there)
+                raise TypeError(f"{cls.name}: bench() must return a dict of results (got {type(res).__name__})")
             atomic_write_json(rd.path / "bench.json", res)
             rd.write_env(None)
         except PaperworksError as e:
