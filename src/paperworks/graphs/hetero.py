@@ -292,8 +292,23 @@ def spmm(a, b):
     return SpMat.from_torch(out) if isinstance(a, SpMat) else out
 
 
-def drop_diagonal(a: torch.Tensor) -> torch.Tensor:
-    """Sparse (or dense) matrix with its diagonal set to zero (entries removed when sparse)."""
+def drop_diagonal(a: torch.Tensor, rows: torch.Tensor | None = None) -> torch.Tensor:
+    """Sparse (or dense) matrix with its diagonal set to zero (entries removed when sparse).
+
+    For a column-restricted matrix [N, M] pass ``rows`` [M] (as in :func:`set_diagonal`): the "diagonal"
+    is then (rows[j], j).
+    """
+    if rows is not None:
+        rows = torch.as_tensor(rows).long().reshape(-1)
+        if rows.numel() != a.size(1):
+            raise DataError(f"drop_diagonal: rows must name one row per column ({a.size(1)}), got {rows.numel()}")
+        if not a.is_sparse:
+            out = a.clone()
+            out[rows, torch.arange(a.size(1))] = 0
+            return out
+        idx, vals = _parts(a)
+        keep = idx[0] != rows[idx[1]]
+        return _like(a, idx[:, keep], vals[keep], a.shape)
     if not a.is_sparse:   # eye of the full shape: a non-square [N, M] matrix was a broadcasting error (sparse: fine)
         return a * (1 - torch.eye(a.size(0), a.size(1), dtype=a.dtype))
     idx, vals = _parts(a)

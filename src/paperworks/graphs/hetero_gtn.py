@@ -107,14 +107,21 @@ class GTNModel(nn.Module):
         in_dim: node feature width (all node types share it, as in the paper's data).
         hidden: GCN / classifier width (paper: 64). channels: C (paper: 2).
         num_layers: L GT layers, learning meta-paths of length up to L + 1 (paper: 2 for ACM, 3 else).
+        normalize_last: also normalise the last layer's graphs (diagonal dropped, columns divided by the
+            weighted in-degree) before the GCN, i.e. normalised after every layer as in the official sparse
+            script kept under ``prev_GTN/model_sparse.py``. Default False: normalised only
+            between layers, as the official dense ``model.py`` (used for ACM / DBLP); the two differ
+            already for L = 1 (the GCN's self-loop then weighs 1/2 against the averaged neighbours instead
+            of 1 against their raw weights).
     """
 
     def __init__(self, num_relations: int, in_dim: int, hidden: int, num_classes: int,
-                 channels: int = 2, num_layers: int = 2):
+                 channels: int = 2, num_layers: int = 2, normalize_last: bool = False):
         super().__init__()
         if num_layers < 1 or channels < 1:
             raise ValueError(f"GTNModel: num_layers and channels must be >= 1 (got {num_layers}, {channels})")
         self.channels = channels
+        self.normalize_last = bool(normalize_last)
         self.layers = nn.ModuleList([GTLayer(num_relations, channels, first=(i == 0))
                                      for i in range(num_layers)])
         self.gcn_weight = nn.Parameter(torch.empty(in_dim, hidden))
@@ -125,13 +132,15 @@ class GTNModel(nn.Module):
     def metapath_graphs(self, stack: AdjacencyStack, dense: bool = False,
                         columns: torch.Tensor | None = None) -> list[torch.Tensor]:
         """The C learned graphs A^(L) before the GCN's self-loop normalisation ([N, N], or [N, M]
-        restricted to the destination nodes ``columns``)."""
+        restricted to the destination nodes ``columns``); normalised too when ``normalize_last``."""
         h = None
         last = len(self.layers) - 1
         for i, layer in enumerate(self.layers):
             if i > 0:
                 h = [normalize_columns(drop_diagonal(a)) for a in h]
             h = layer(stack, h, dense, columns if i == last else None)
+        if self.normalize_last:
+            h = [normalize_columns(drop_diagonal(a, rows=columns)) for a in h]
         return h
 
     def embed(self, x: torch.Tensor, stack: AdjacencyStack, dense: bool = False,
