@@ -6,8 +6,10 @@
   protocol); we use scikit-learn's L-BFGS ``LogisticRegression`` instead of the official code's
   Adam-trained linear layer (same model, convex objective solved exactly; ``C`` picked on the
   validation split when one is given).
-- :func:`kmeans_scores`: K-means with k = number of classes, NMI and ARI averaged over restarts
-  (HDGI Sec. V-D repeats K-means 10 times).
+- :func:`kmeans_scores`: K-means with k = number of classes, NMI and ARI averaged over repeated runs
+  (HDGI Sec. V-D repeats K-means 10 times); as in the official clustering code (scikit-learn
+  ``KMeans(n_clusters=k)`` with the 2019 default ``n_init=10``) each run keeps the lowest-inertia
+  partition of 10 k-means++ starts.
 """
 
 from __future__ import annotations
@@ -149,9 +151,15 @@ def logreg_probe(z, y, train_idx, test_idx, val_idx=None, *, seed: int = 0,
     return out
 
 
-def kmeans_scores(z, y, n_clusters: int | None = None, *, n_runs: int = 10, seed: int = 0
-                  ) -> dict[str, float]:
-    """K-means (k = #classes) on ``z``; mean NMI and ARI over ``n_runs`` seeded restarts."""
+def kmeans_scores(z, y, n_clusters: int | None = None, *, n_runs: int = 10, seed: int = 0,
+                  n_init: int = 10) -> dict[str, float]:
+    """K-means (k = #classes) on ``z``; mean NMI and ARI over ``n_runs`` seeded runs.
+
+    Each run keeps the lowest-inertia partition of ``n_init`` k-means++ starts (the official HDGI protocol:
+    ``KMeans(n_clusters=k)`` with scikit-learn's former default ``n_init=10``; before, every run was a single
+    start, which averaged poor local optima in: NMI 0.968 instead of 1.0 on nine separable blobs).
+    ``n_init=1`` gives the former single-start runs.
+    """
     from sklearn.cluster import KMeans
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
@@ -162,6 +170,8 @@ def kmeans_scores(z, y, n_clusters: int | None = None, *, n_runs: int = 10, seed
     if not is_int(n_runs, 1):
         # n_runs = 0 returned NaN scores (the mean of no run) with a RuntimeWarning only
         raise DataError(f"kmeans_scores: n_runs must be an integer >= 1 (got {n_runs!r})")
+    if not is_int(n_init, 1):
+        raise DataError(f"kmeans_scores: n_init must be an integer >= 1 (got {n_init!r})")
     if n_clusters is not None and not is_int(n_clusters, 2):
         # 2.7 was truncated to 2 and 0 read as "the number of classes", without a word
         raise DataError(f"kmeans_scores: n_clusters must be None (the number of classes) or an integer >= 2 "
@@ -172,7 +182,7 @@ def kmeans_scores(z, y, n_clusters: int | None = None, *, n_runs: int = 10, seed
     nmi, ari = [], []
     with _one_blas_thread():
         for r in range(n_runs):
-            lab = KMeans(n_clusters=k, n_init=1, random_state=seed * 1000 + r).fit_predict(z)
+            lab = KMeans(n_clusters=k, n_init=int(n_init), random_state=seed * 1000 + r).fit_predict(z)
             nmi.append(normalized_mutual_info_score(y, lab))
             ari.append(adjusted_rand_score(y, lab))
     return {"nmi": float(np.mean(nmi)), "ari": float(np.mean(ari))}
