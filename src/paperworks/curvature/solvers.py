@@ -132,19 +132,30 @@ def _checked_operator(A: Callable[[torch.Tensor], torch.Tensor], who: str) -> Ca
                               f"{type(A).__name__})")
 
     def op(v: torch.Tensor) -> torch.Tensor:
-        try:
-            out = A(v)
-        except RuntimeError as e:
-            raise _dtype_error(e, who, "the operator A", v) from e
-        if not isinstance(out, torch.Tensor) or out.shape != v.shape:
-            got = list(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-            raise PaperworksError(f"{who}: the operator A must return a tensor of its input's shape "
-                                  f"{list(v.shape)} (got {got})")
-        # another floating dtype than its input's (a float32 H @ v cast back, say) failed in the next dot product
-        # ("dot : expected both vectors to have same dtype"): the vector's dtype, as InverseHVP converts v
-        return out if out.dtype == v.dtype or not out.is_floating_point() else out.to(v.dtype)
+        return _like_input(_apply_checked(A, v, who, "the operator A", "its input's"), v)
 
     return op
+
+
+def _apply_checked(f: Callable[[torch.Tensor], torch.Tensor], v: torch.Tensor, who: str, what: str,
+                   whose: str) -> torch.Tensor:
+    """``f(v)`` of a user operator ``what`` (the operator A, the preconditioner M), checked: a dtype mismatch
+    inside it is :func:`_dtype_error`'s, and a result that is not a tensor of v's shape (``whose`` shape, in the
+    message) is named."""
+    try:
+        out = f(v)
+    except RuntimeError as e:
+        raise _dtype_error(e, who, what, v) from e
+    if not isinstance(out, torch.Tensor) or out.shape != v.shape:
+        got = list(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise PaperworksError(f"{who}: {what} must return a tensor of {whose} shape {list(v.shape)} (got {got})")
+    return out
+
+
+def _like_input(out: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """``out`` in v's floating dtype: another one (a float32 H @ v cast back, say) failed in the next dot product
+    ("dot : expected both vectors to have same dtype"); the vector's dtype, as InverseHVP converts v."""
+    return out if out.dtype == v.dtype or not out.is_floating_point() else out.to(v.dtype)
 
 
 def _dtype_error(e: RuntimeError, who: str, what: str, v: torch.Tensor) -> Exception:
@@ -264,20 +275,13 @@ def _precondition(M: Callable[[torch.Tensor], torch.Tensor] | None, r: torch.Ten
     """M^{-1} r (r itself without a preconditioner), checked: a tensor of r's shape, finite where r is."""
     if M is None:
         return r
-    try:
-        z = M(r)
-    except RuntimeError as e:
-        raise _dtype_error(e, who, "the preconditioner M", r) from e
-    if not isinstance(z, torch.Tensor) or z.shape != r.shape:
-        got = list(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
-        raise PaperworksError(f"{who}: the preconditioner M must return a tensor of the residual's shape "
-                              f"{list(r.shape)} (got {got})")
+    z = _apply_checked(M, r, who, "the preconditioner M", "the residual's")
     if not torch.isfinite(z).all():
         if not torch.isfinite(r).all():
             raise SingularHessianError(f"{who}: the residual overflowed to NaN/inf; the Hessian is "
                                        "ill-conditioned, increase damping")
         raise PaperworksError(f"{who}: the preconditioner M returned NaN/inf for a finite residual")
-    return z if z.dtype == r.dtype or not z.is_floating_point() else z.to(r.dtype)   # (as the operator's, above)
+    return _like_input(z, r)
 
 
 def _pcg(A, b, damping, tol, max_iter, x0, who, M, stop, return_at_limit):
