@@ -334,18 +334,17 @@ def _preset_for(cls, preset: str | None, all_: bool) -> str | None:
     return preset if (preset is None or not all_ or preset in cls.presets) else None
 
 
+def _once(ctx, param, value, hint: str = "give one"):
+    """--out / --resume (and --preset, :func:`_one_preset`) may be given once: a second one replaced the first
+    silently."""
+    if len(value) > 1:
+        raise click.BadParameter(f"given {len(value)} times ({', '.join(value)}); {hint}")
+    return value[0] if value else None
+
+
 def _one_preset(ctx, param, value):
-    """--preset may be given once: a second one used to replace the first silently (presets do not combine)."""
-    if len(value) > 1:
-        raise click.BadParameter(f"given {len(value)} times ({', '.join(value)}); presets do not combine, pick one")
-    return value[0] if value else None
-
-
-def _once(ctx, param, value):
-    """--out / --resume may be given once: a second one replaced the first silently."""
-    if len(value) > 1:
-        raise click.BadParameter(f"given {len(value)} times ({', '.join(value)}); give one")
-    return value[0] if value else None
+    """--preset once: presets do not combine."""
+    return _once(ctx, param, value, hint="presets do not combine, pick one")
 
 
 def _name_first(name: str, cmd: str) -> None:
