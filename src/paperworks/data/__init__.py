@@ -17,7 +17,7 @@ from typing import Any
 from paperworks.core.errors import DataError, UnknownNameError
 
 __all__ = ["register_dataset", "load", "available", "package_file", "debian_file", "cache_dir",
-           "describe", "read_text", "read_table", "require_columns", "check_numbers", "check_values"]
+           "describe", "read_text", "read_table", "require_columns", "check_numbers", "check_values", "non_integral"]
 
 _LOADERS: dict[str, tuple[Callable[..., Any], str]] = {}
 _DISCOVERED = False
@@ -170,6 +170,14 @@ def check_values(values, allowed, who: str, path, column: str) -> None:
             want = " or ".join(names) if len(names) <= 2 else "one of " + ", ".join(names)
             raise DataError(f"{who}: column '{column}' of '{path}' must be {want} (got {plain_scalar(v)!r} in data row "
                             f"{i + 1}; a damaged file?)")
+
+
+def non_integral(a):
+    """Mask of the entries of the float array ``a`` that are not finite whole numbers: class ids or indices stored
+    as floats, which ``astype(int64)`` would truncate (1.5 -> 1) or wrap (NaN -> -2**63) silently."""
+    import numpy as np
+
+    return ~(np.isfinite(a) & (a == np.rint(a)))
 
 
 def debian_file(path: str, debian_package: str) -> Path:

@@ -24,7 +24,7 @@ import numpy as np
 
 from paperworks.core.config import is_int, is_real
 from paperworks.core.errors import DataError
-from paperworks.data import register_dataset
+from paperworks.data import non_integral, register_dataset
 
 __all__ = ["load_cifar10", "read_python_batch", "read_binary_batch", "RestrictedUnpickler"]
 
@@ -92,9 +92,9 @@ def _integer_labels(path: Path, labels) -> np.ndarray:
     except (ValueError, TypeError) as e:   # a ragged list
         raise DataError(f"'{path}': labels must be a list of integers ({e})") from None
     if y.dtype.kind == "f":
-        whole = np.isfinite(y) & (y == np.rint(y))
-        if not whole.all():
-            raise DataError(f"'{path}': labels must be integers (got {y[~whole][:3].tolist()})")
+        bad = non_integral(y)
+        if bad.any():
+            raise DataError(f"'{path}': labels must be integers (got {y[bad][:3].tolist()})")
     elif y.dtype == object:
         # Python / numpy integers stored as an object array (or a list holding an int beyond int64) loaded before
         # as integers; they still do, and the range check names a huge one. Whole floats as in a float array.

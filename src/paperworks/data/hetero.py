@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from paperworks.core.errors import DataError
-from paperworks.data import register_dataset
+from paperworks.data import non_integral, register_dataset
 
 __all__ = ["make_academic_hetero", "save_hetero_npz", "load_hetero_folder", "hetero_from_config",
            "check_hetero_config", "HETERO_SOURCES", "PLANTED_METAPATH",
@@ -192,10 +192,12 @@ def _class_ids(raw, path, key: str) -> np.ndarray:
     are; any other values are a DataError naming the file and key (a cast to int64 truncated 1.5 to class 1 and
     turned NaN into -9223372036854775808, silently)."""
     a = np.asarray(raw)
-    if a.size and not (a.dtype.kind in "iu" or (a.dtype.kind == "f" and np.isfinite(a).all()
-                                                   and (a == np.rint(a)).all())):
-        bad = a[~np.isfinite(a) | (a != np.rint(a))][:3].tolist() if a.dtype.kind == "f" else str(a.dtype)
-        raise DataError(f"'{path}': '{key}' must hold integer class ids (got {bad})")
+    if a.dtype.kind == "f":
+        bad = non_integral(a)
+        if bad.any():
+            raise DataError(f"'{path}': '{key}' must hold integer class ids (got {a[bad][:3].tolist()})")
+    elif a.size and a.dtype.kind not in "iu":
+        raise DataError(f"'{path}': '{key}' must hold integer class ids (got {a.dtype})")
     return a.astype(np.int64)
 
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from paperworks.core.errors import DataError
 from paperworks.core.io import atomic_write_bytes
-from paperworks.data import cache_dir, debian_file, package_file, register_dataset
+from paperworks.data import cache_dir, debian_file, non_integral, package_file, register_dataset
 
 __all__ = ["load_mnist", "load_fashion_mnist", "read_idx", "SafeNumpyUnpickler"]
 
@@ -80,9 +80,9 @@ def _check_pickled_part(path, name: str, part):
     if y.shape != (x.shape[0],) or y.dtype.kind not in "fiu":
         raise DataError(f"{where}: labels must be a vector of {x.shape[0]} numbers (got shape {list(y.shape)}, "
                         f"dtype {y.dtype})")
-    if y.dtype.kind == "f" and not (np.isfinite(y).all() and (y == np.rint(y)).all()):
-        bad = y[~(np.isfinite(y) & (y == np.rint(y)))][:3].tolist()
-        raise DataError(f"{where}: labels must be integers (got {bad})")
+    bad = non_integral(y) if y.dtype.kind == "f" else None
+    if bad is not None and bad.any():
+        raise DataError(f"{where}: labels must be integers (got {y[bad][:3].tolist()})")
     return x, y
 
 

@@ -6,14 +6,15 @@ import numpy as np
 import torch
 
 from paperworks.core.errors import DataError
+from paperworks.data import non_integral
 
 __all__ = ["check_float", "check_graph", "check_dense", "check_dataset", "integral_floats"]
 
 
 def integral_floats(a: np.ndarray) -> bool:
     """Whether the float array ``a`` holds finite integer values only (class ids or indices stored as floats,
-    which ``astype(int64)`` would otherwise truncate: 0.5 -> 0)."""
-    return bool(np.all(np.isfinite(a) & (a == np.round(a))))
+    which ``astype(int64)`` would otherwise truncate: 0.5 -> 0): :func:`paperworks.data.non_integral` finds none."""
+    return not bool(non_integral(a).any())
 
 
 def _desc(t) -> str:
