@@ -22,7 +22,7 @@ from torch_geometric.data import Data
 
 from paperworks.core.config import is_int
 from paperworks.core.errors import DataError
-from paperworks.data import package_file, read_table, read_text, register_dataset
+from paperworks.data import check_values, package_file, read_table, read_text, register_dataset
 
 __all__ = ["load_tu", "mutag", "b3db_bbbp", "community_1v2", "community_wiring", "mol_to_graph",
            "WIRINGS"]
@@ -234,10 +234,7 @@ def b3db_bbbp(max_molecules: int | None = None, max_atoms: int | None = None, se
     df = read_table(path, "b3db_bbbp", sep="\t", usecols=["SMILES", "BBB+/BBB-"])
     # a label other than BBB+ / BBB- was read as BBB- (class 0), and an empty SMILES cell (NaN, parsed as the
     # text 'nan') dropped its molecule: both silently
-    for i, v in enumerate(df["BBB+/BBB-"].to_numpy()):
-        if v not in ("BBB+", "BBB-"):
-            raise DataError(f"b3db_bbbp: column 'BBB+/BBB-' of '{path}' must be BBB+ or BBB- (got {v!r} in data "
-                            f"row {i + 1}; a damaged file?)")
+    check_values(df["BBB+/BBB-"].to_numpy(), ("BBB+", "BBB-"), "b3db_bbbp", path, "BBB+/BBB-")
     empty = df["SMILES"].isna().to_numpy() | (df["SMILES"].astype(str).str.strip() == "").to_numpy()
     if empty.any():
         raise DataError(f"b3db_bbbp: column 'SMILES' of '{path}' is empty in {int(empty.sum())} data row(s) (first: "
