@@ -8,13 +8,24 @@ import torch
 from paperworks.core.errors import DataError
 from paperworks.data import non_integral
 
-__all__ = ["check_float", "check_graph", "check_dense", "check_dataset", "integral_floats"]
+__all__ = ["check_float", "check_graph", "check_dense", "check_dataset", "integral_floats", "items_of"]
 
 
 def integral_floats(a: np.ndarray) -> bool:
     """Whether the float array ``a`` holds finite integer values only (class ids or indices stored as floats,
     which ``astype(int64)`` would otherwise truncate: 0.5 -> 0): :func:`paperworks.data.non_integral` finds none."""
     return not bool(non_integral(a).any())
+
+
+def items_of(value) -> list | None:
+    """The items of a setting given as any iterable (a tuple, a range, a set, a pandas Series, a generator), as a
+    list; None for a string / bytes or a value that is not iterable (the caller names it)."""
+    if isinstance(value, (str, bytes)):
+        return None
+    try:
+        return list(value)
+    except TypeError:
+        return None
 
 
 def _desc(t) -> str:

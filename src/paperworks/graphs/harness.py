@@ -25,7 +25,7 @@ from torch.utils.data import DataLoader
 from paperworks.core.config import check_int, is_int, is_real
 from paperworks.core.errors import ConfigError, DataError
 from paperworks.core.trainer import seed_everything
-from paperworks.graphs._checks import check_dataset, integral_floats
+from paperworks.graphs._checks import check_dataset, integral_floats, items_of
 from paperworks.graphs.batching import GraphCollater
 
 __all__ = ["Split", "FoldResult", "CVResult", "stratified_folds", "random_splits", "make_splits",
@@ -132,10 +132,7 @@ def random_splits(y, runs: int = 10, seed: int = 0, fractions=(0.8, 0.1, 0.1)) -
     # a NaN fraction passed both tests (every comparison with NaN is False) and was reported as too small a class
     # ("the smallest class has 50 graphs, too few for a stratified nan/0.5/0.5 split"); two fractions failed
     # with an IndexError. Any iterable of 3 numbers, as before that check (a pandas Series was refused)
-    try:
-        fr = [] if isinstance(fractions, (str, bytes)) else list(fractions)
-    except TypeError:   # not iterable
-        fr = []
+    fr = items_of(fractions) or []
     if len(fr) != 3 or not all(is_real(f, 0.0, open_low=True) for f in fr) or abs(sum(fr) - 1.0) > 1e-9:
         shown = fractions if not fr or isinstance(fractions, (tuple, list, np.ndarray)) else fr
         raise ConfigError(f"random_splits: 'fractions' must be 3 positive numbers summing to 1 (got {shown})")

@@ -21,7 +21,7 @@ import torch
 
 from paperworks.core.config import is_int
 from paperworks.core.errors import DataError
-from paperworks.graphs._checks import integral_floats
+from paperworks.graphs._checks import integral_floats, items_of
 
 __all__ = ["f1_scores", "logreg_probe", "kmeans_scores", "as_numpy_embeddings"]
 
@@ -117,11 +117,8 @@ def logreg_probe(z, y, train_idx, test_idx, val_idx=None, *, seed: int = 0,
                         "a classifier needs at least two")
     # an empty cs failed in max() ("max() arg is an empty sequence"), C <= 0 or NaN inside sklearn
     # (any iterable of numbers, as before that check: a range, a set or a pandas Series were refused as "None")
-    given = cs
-    try:
-        cs = None if isinstance(cs, (str, bytes)) else tuple(cs)
-    except TypeError:   # not iterable
-        cs = None
+    given, items = cs, items_of(cs)
+    cs = None if items is None else tuple(items)
     if not cs or not all(isinstance(c, (int, float, np.integer, np.floating)) and not isinstance(c, bool)
                          and c > 0 for c in cs):
         raise DataError(f"logreg_probe: cs must be a non-empty sequence of numbers > 0 (the inverse "
