@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -40,7 +41,7 @@ def _fsync_dir(path: Path) -> None:
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)   # (atomic_write_leftovers)
     try:
         # mkstemp creates the file 0600; give it the mode a plain open() would (an existing file keeps its
         # own), so that reports and checkpoints are as readable as every other file the user writes
@@ -62,6 +63,16 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
         raise
     _fsync_dir(path.parent)
     return path
+
+
+def atomic_write_leftovers(path: str | os.PathLike) -> list[Path]:
+    """The temporary files of :func:`atomic_write_bytes` writes of ``path`` killed before their rename: its mkstemp
+    names (prefix ``.NAME.``, 8 random characters, suffix ``.tmp``) matched exactly, plain files only, so that a
+    user's file that merely starts like one is never taken for one."""
+    path = Path(path)
+    exact = re.compile(re.escape(f".{path.name}.") + r"[a-z0-9_]{8}\.tmp")
+    return [t for t in path.parent.glob(f".{path.name}.*.tmp")
+            if exact.fullmatch(t.name) and t.is_file() and not t.is_symlink()]
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:

@@ -31,7 +31,6 @@ import json
 import math
 import os
 import random
-import re
 import shutil
 import sys
 import time
@@ -48,7 +47,7 @@ from torch import nn
 
 from paperworks.core.config import Config, check_choice, check_interval, check_positive, to_dict
 from paperworks.core.errors import CheckpointError, ConfigError, DataError, TrainingDivergedError
-from paperworks.core.io import _fsync_dir, atomic_write_json
+from paperworks.core.io import _fsync_dir, atomic_write_json, atomic_write_leftovers
 
 __all__ = [
     "TrainerConfig", "Trainer", "seed_everything", "average_checkpoints", "load_checkpoint",
@@ -63,12 +62,6 @@ CKPT_VERSION = 1
 # first checkpoint: how many records metrics.jsonl held when the fit began (what a resume without a checkpoint cuts
 # the file back to); a fresh fit that fails before anything is logged removes it again
 FIT_START = "fit_start.json"
-
-
-def _atomic_write_tmp(name: str) -> re.Pattern:
-    """The name of the temporary file of an atomic write of file ``name`` (io.atomic_write_bytes: tempfile.mkstemp
-    with prefix ``.NAME.``, 8 random characters and suffix ``.tmp``)."""
-    return re.compile(re.escape(f".{name}.") + r"[a-z0-9_]{8}\.tmp")
 
 
 # --------------------------------------------------------------------------------------- config
@@ -751,13 +744,10 @@ class Trainer:
             # likewise the temporary files of the fit_start.json writes and metrics.jsonl rewrites (a resume's cut)
             # killed before their rename (mkstemp names, matched exactly: a user's file that merely starts like one
             # is left alone)
-            for folder, name in ((self.run_dir.checkpoints, FIT_START),
-                                 (self.run_dir.path, self.run_dir.metrics_path.name)):
-                pattern = _atomic_write_tmp(name)
-                for tmp in folder.glob(f".{name}.*.tmp"):
-                    if pattern.fullmatch(tmp.name) and tmp.is_file() and not tmp.is_symlink():
-                        with contextlib.suppress(OSError):
-                            tmp.unlink()
+            for target in (self.run_dir.checkpoints / FIT_START, self.run_dir.metrics_path):
+                for tmp in atomic_write_leftovers(target):
+                    with contextlib.suppress(OSError):
+                        tmp.unlink()
         ck = latest_checkpoint(self.run_dir.checkpoints)
         if ck is None:
             # killed before its first checkpoint (or never started): start again from scratch, keeping the records
