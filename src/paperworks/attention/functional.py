@@ -134,6 +134,11 @@ def noam_lr(step: int, d_model: int, warmup: int, factor: float = 1.0) -> float:
     uses a non-zero rate). The maximum, ``d_model^-0.5 * warmup^-0.5``, is reached at ``step = warmup``.
     """
     _check_noam("noam_lr", d_model, warmup, factor)
+    return _noam(step, d_model, warmup, factor)
+
+
+def _noam(step, d_model, warmup, factor) -> float:
+    """:func:`noam_lr` of checked settings (noam_lambda checks them once, not at every step)."""
     s = max(int(step), 1)
     return factor * d_model ** -0.5 * min(s ** -0.5, s * warmup ** -1.5)
 
@@ -145,7 +150,7 @@ def noam_lambda(d_model: int, warmup: int, factor: float = 1.0):
     update number ``k + 1`` uses ``noam_lr(k + 1)``.
     """
     _check_noam("noam_lambda", d_model, warmup, factor)
-    return lambda k: noam_lr(k + 1, d_model, warmup, factor)
+    return lambda k: _noam(k + 1, d_model, warmup, factor)
 
 
 def _check_noam(who: str, d_model, warmup, factor) -> None:
