@@ -124,28 +124,33 @@ def _check_rhs(b: Any, who: str) -> None:
                               "entries); check the vector to solve for")
 
 
-def _checked_operator(A: Callable[[torch.Tensor], torch.Tensor], who: str) -> Callable[[torch.Tensor], torch.Tensor]:
+_FIX_RHS = "give the right-hand side in the dtype the operator computes in"
+
+
+def _checked_operator(A: Callable[[torch.Tensor], torch.Tensor], who: str,
+                      fix: str = _FIX_RHS) -> Callable[[torch.Tensor], torch.Tensor]:
     """A, returning its own result, after checking that it is a tensor of its input's shape (an operator of the
-    wrong size failed in a broadcast: "The size of tensor a (4) must match the size of tensor b (2)")."""
+    wrong size failed in a broadcast: "The size of tensor a (4) must match the size of tensor b (2)"); ``fix``
+    ends the message of a dtype mismatch inside A."""
     if not callable(A):
         raise PaperworksError(f"{who}: A must be a callable applying the operator to a vector (got "
                               f"{type(A).__name__})")
 
     def op(v: torch.Tensor) -> torch.Tensor:
-        return _like_input(_apply_checked(A, v, who, "the operator A", "its input's"), v)
+        return _like_input(_apply_checked(A, v, who, "the operator A", "its input's", fix), v)
 
     return op
 
 
 def _apply_checked(f: Callable[[torch.Tensor], torch.Tensor], v: torch.Tensor, who: str, what: str,
-                   whose: str) -> torch.Tensor:
+                   whose: str, fix: str = _FIX_RHS) -> torch.Tensor:
     """``f(v)`` of a user operator ``what`` (the operator A, the preconditioner M), checked: a dtype mismatch
     inside it is :func:`_dtype_error`'s, and a result that is not a tensor of v's shape (``whose`` shape, in the
     message) is named."""
     try:
         out = f(v)
     except RuntimeError as e:
-        raise _dtype_error(e, who, what, v) from e
+        raise _dtype_error(e, who, what, v, fix) from e
     if not isinstance(out, torch.Tensor) or out.shape != v.shape:
         got = list(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
         raise PaperworksError(f"{who}: {what} must return a tensor of {whose} shape {list(v.shape)} (got {got})")
@@ -158,7 +163,7 @@ def _like_input(out: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     return out if out.dtype == v.dtype or not out.is_floating_point() else out.to(v.dtype)
 
 
-def _dtype_error(e: RuntimeError, who: str, what: str, v: torch.Tensor) -> Exception:
+def _dtype_error(e: RuntimeError, who: str, what: str, v: torch.Tensor, fix: str = _FIX_RHS) -> Exception:
     """A dtype mismatch inside a user operator (b in float32, the operator's matrix in float64: "addmv input
     tensors must have the same dtype, but got Float, Double, and Float") as one error naming the vector's dtype;
     any other RuntimeError as it was."""
@@ -166,8 +171,7 @@ def _dtype_error(e: RuntimeError, who: str, what: str, v: torch.Tensor) -> Excep
     if "dtype" not in msg and "scalar type" not in msg:
         return e
     first = msg.strip().splitlines()[0]
-    return PaperworksError(f"{who}: {what} failed on a {v.dtype} vector ({first}); give the right-hand side in "
-                           "the dtype the operator computes in")
+    return PaperworksError(f"{who}: {what} failed on a {v.dtype} vector ({first}); {fix}")
 
 
 _CG_NONPOSITIVE = ("raise", "stop")
@@ -346,6 +350,9 @@ def top_eigenvalue(A: Callable[[torch.Tensor], torch.Tensor], dim: int, dtype=to
     check_int("iters", iters, 1, where="top_eigenvalue")
     if not isinstance(dtype, torch.dtype) or not (dtype.is_floating_point or dtype.is_complex):
         raise PaperworksError(f"top_eigenvalue: dtype must be a floating torch dtype (got {dtype!r})")
+    # called directly with a float32 operator under the float64 default, it failed inside torch ("addmv input
+    # tensors must have the same dtype"); lissa passes an operator already checked against its right-hand side
+    A = _checked_operator(A, "top_eigenvalue", fix="pass dtype= the dtype the operator computes in")
     g = torch.Generator().manual_seed(seed)
     v = torch.randn(dim, generator=g, dtype=dtype)
     v /= v.norm()
