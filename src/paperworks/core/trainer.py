@@ -375,6 +375,9 @@ def save_checkpoint(directory: str | os.PathLike, step: int, model: nn.Module,
     return final
 
 
+_CKPT_FILES = ("model.safetensors", "state.safetensors", "state.json")
+
+
 def _verify(path: Path) -> dict[str, Any]:
     man = path / "manifest.json"
     if not path.is_dir():
@@ -401,6 +404,12 @@ def _verify(path: Path) -> dict[str, Any]:
             for i in files.values())):
         raise CheckpointError(f"checkpoint '{path}' has a corrupt manifest.json ('files' must map each file name "
                               f"to its integer 'bytes' and its 'sha256')")
+    # a manifest listing fewer files ("files": {} above all) checked no checksum for the ones left out, so a
+    # damaged model.safetensors was read unverified; every checkpoint this version writes lists these three
+    unlisted = [n for n in _CKPT_FILES if n not in files]
+    if unlisted:
+        raise CheckpointError(f"checkpoint '{path}' has a corrupt manifest.json (no checksum for "
+                              f"{', '.join(repr(n) for n in unlisted)})")
     for name, info in files.items():
         f = path / name
         if not f.exists():
