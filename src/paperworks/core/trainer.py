@@ -871,8 +871,10 @@ class Trainer:
         # takes it back, so that it leaves the folder as it found it (the CLI removes the folder of a command that
         # failed before producing anything)
         had_checkpoints = (self.run_dir.path / "checkpoints").is_dir()
-        self._write_fit_start(0)
         try:
+            # inside the try: an interrupt landing in this write (after its rename) kept the marker, and with it
+            # the folder of a CLI run that failed before producing anything
+            self._write_fit_start(0)
             return self._train(start, acc)
         except BaseException:
             self._take_back_fit_start(had_checkpoints)
