@@ -30,7 +30,7 @@ import torch
 
 from paperworks.core import Claim, Paper, Report, RunDir, System, check_positive, register
 from paperworks.core.config import Config, check_interval
-from paperworks.core.errors import ConfigError, DataError
+from paperworks.core.errors import ConfigError, DataError, PaperworksError
 from paperworks.mip.bnn import bnn_errors, bnn_forward, brute_force_bnn, train_bnn_milp, train_bnn_ste
 from paperworks.mip.duality import (MILPValue, chvatal_dual_value, dual_feasible, lp_dual, solve_value,
                                     value_gradient)
@@ -170,12 +170,23 @@ def _bench_tame_bnn(self, run_dir: RunDir | None = None, quick: bool = True) -> 
     must return the same optimum. ratio = enumeration time / MILP time (> 1: the MILP is faster)."""
     cfg = self.config
     sizes = (8, 16) if quick else (8, 16, 32, 64)
+    # untimed warm-up of each method: the first solve of a process imports highspy and builds the first HiGHS
+    # instance (~40 ms, more than the n = 8 solve itself), which the first timed MILP row was charged
+    X, y = make_xor(sizes[0], cfg.seed)
+    train_bnn_milp(X, y, 2, time_limit=cfg.time_limit)
+    brute_force_bnn(X, y, 2)
+    train_bnn_ste(X, y, 2, epochs=1, lr=cfg.ste_lr, seed=cfg.seed)
     rows = []
     for n in sizes:
         X, y = make_xor(n, cfg.seed)
         t0 = time.perf_counter()
         w, res, _ = train_bnn_milp(X, y, 2, time_limit=cfg.time_limit)
         t_milp = time.perf_counter() - t0
+        if res.status != "optimal":
+            # the time of a solve stopped by its limit is not the time of exact training, and its incumbent
+            # cannot be held against the enumeration's optimum: the ratio was reported all the same
+            raise PaperworksError(f"tame_bnn bench: the MILP did not certify its optimum within time_limit="
+                                  f"{cfg.time_limit:g} s at n={n} (status {res.status}); raise time_limit")
         t0 = time.perf_counter()
         best, _ = brute_force_bnn(X, y, 2)
         t_brute = time.perf_counter() - t0
@@ -183,7 +194,7 @@ def _bench_tame_bnn(self, run_dir: RunDir | None = None, quick: bool = True) -> 
         _, ste_err = train_bnn_ste(X, y, 2, epochs=cfg.ste_epochs, lr=cfg.ste_lr, seed=cfg.seed)
         t_ste = time.perf_counter() - t0
         milp_err = bnn_errors(w, X, y) if w is not None else None
-        if res.status == "optimal" and milp_err != best:
+        if milp_err != best:
             raise RuntimeError(f"tame_bnn bench: MILP optimum {milp_err} != enumeration optimum {best} (n={n})")
         rows.append({"n": n, "milp_s": t_milp, "enumeration_s": t_brute, "ste_s": t_ste, "optimum": best,
                      "milp_errors": milp_err, "ste_errors": int(ste_err), "milp_status": res.status})
