@@ -258,7 +258,7 @@ class Link:
         with np.errstate(over="ignore"):
             plain = np.log1p(eta * eta) if n == "cauchit" else np.log1p(eta * eta / nu)
         if big.any():
-            with np.errstate(over="ignore", divide="ignore"):
+            with np.errstate(over="ignore", divide="ignore", invalid="ignore"):   # eta = 0: -inf + inf, not taken
                 ae = np.abs(eta)
                 plain = np.where(big, 2.0 * np.log(ae) - np.log(nu) + np.log1p((nu / ae) / ae), plain)
         if n == "cauchit":
