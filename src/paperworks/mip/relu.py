@@ -56,13 +56,16 @@ def network_layers(net) -> list[AffineLayer]:
 
     Accepts an object with a ``mip_layers()`` method (returning AffineLayers), a ``torch.nn.Linear``, or a
     ``torch.nn.Sequential`` of Linear / ReLU / Identity / Flatten / Dropout (eval no-op). Consecutive
-    affine maps are merged. Anything else raises UnsupportedLayerError naming the layer.
+    affine maps are merged. Anything else raises UnsupportedLayerError naming the layer, and so does a subclass
+    of those with its own forward, a module with forward hooks (torch's pruning hooks excepted: a pruned weight is
+    read as orig * mask) or Linear widths that do not chain.
     """
     if hasattr(net, "mip_layers"):
         return list(net.mip_layers())
     import torch.nn as nn
 
     def flat(seq):   # nested Sequentials (blocks) are one chain of modules
+        _check_plain(seq, nn.Sequential, "the network" if seq is net else "a nested block")
         for m in seq:
             yield from (flat(m) if isinstance(m, nn.Sequential) else (m,))
 
@@ -77,12 +80,17 @@ def network_layers(net) -> list[AffineLayer]:
     pending = None   # (W, b) not yet followed by an activation
     for pos, m in enumerate(mods):
         if isinstance(m, nn.Linear):
-            W = m.weight.detach().double().cpu().numpy()
-            b = (m.bias.detach().double().cpu().numpy() if m.bias is not None else np.zeros(W.shape[0]))
+            _check_plain(m, nn.Linear, f"layer {pos}")
+            W, b = _linear_params(m, pos)
+            width = (pending[0].shape[0] if pending is not None else layers[-1].b.size if layers else W.shape[1])
+            if W.shape[1] != width:   # failed inside numpy's matmul ("mismatch in its core dimension 0 ...")
+                raise UnsupportedLayerError(f"network_layers: layer {pos} (Linear) takes {W.shape[1]} inputs but "
+                                            f"the layer before it gives {width} values")
             if pending is not None:   # merge affine maps: W2 (W1 h + b1) + b2
                 W, b = W @ pending[0], W @ pending[1] + b
             pending = (W, b)
         elif isinstance(m, nn.ReLU):
+            _check_plain(m, nn.ReLU, f"layer {pos}")
             if pending is None and layers and (layers[-1].kinds == RELU).all():
                 continue   # relu(relu(z)) = relu(z)
             if pending is None:
@@ -91,6 +99,7 @@ def network_layers(net) -> list[AffineLayer]:
             layers.append(AffineLayer(pending[0], pending[1], np.full(pending[1].size, RELU)))
             pending = None
         elif isinstance(m, (nn.Identity, nn.Flatten, nn.Dropout)):
+            _check_plain(m, next(c for c in (nn.Identity, nn.Flatten, nn.Dropout) if isinstance(m, c)), f"layer {pos}")
             continue
         else:
             raise UnsupportedLayerError(
@@ -101,6 +110,44 @@ def network_layers(net) -> list[AffineLayer]:
     if not layers:
         raise UnsupportedLayerError("network_layers: the network has no Linear layer")
     return layers
+
+
+def _check_plain(m, base, where: str) -> None:
+    """m computes what its supported base class computes: the class keeps the base's forward and the module has
+    no forward hooks (torch's pruning pre-hooks excepted, read by _linear_params). A subclass of nn.Linear that
+    masks its weight in forward, an nn.Sequential subclass with a residual forward (h + f(h)) or a forward hook
+    that rescales the output were encoded as the plain layer, a different function, without a word."""
+    from torch.nn.parameter import is_lazy
+    from torch.nn.utils import prune
+
+    name = type(m).__name__
+    if any(is_lazy(p) for p in m.parameters(recurse=False)):
+        raise UnsupportedLayerError(f"network_layers: {where} ({name}) has uninitialized lazy parameters; run "
+                                    f"one forward pass first")
+    if type(m).forward is not base.forward:
+        raise UnsupportedLayerError(f"network_layers: {where} ({name}) subclasses {base.__name__} with its own "
+                                    f"forward, which the MILP encoding cannot read (supported: Linear, ReLU, "
+                                    f"Identity, Flatten, Dropout and nn.Sequential as torch defines them)")
+    pre = [h for h in m._forward_pre_hooks.values() if not isinstance(h, prune.BasePruningMethod)]
+    if pre or m._forward_hooks:
+        raise UnsupportedLayerError(f"network_layers: {where} ({name}) has forward hooks, which may change its "
+                                    f"output and are not part of the MILP encoding; remove them first")
+
+
+def _linear_params(m, pos: int) -> tuple[np.ndarray, np.ndarray]:
+    """(W, b) of an nn.Linear as float64. A tensor pruned with torch.nn.utils.prune is recomputed from its
+    original and mask (orig * mask, as its pre-hook does at the next forward): the stored m.weight is the value
+    of the last forward, stale once an optimizer step has changed weight_orig."""
+    from torch.nn.utils import prune
+
+    pruned = {h._tensor_name: h for h in m._forward_pre_hooks.values() if isinstance(h, prune.BasePruningMethod)}
+
+    def get(name):
+        t = pruned[name].apply_mask(m) if name in pruned else getattr(m, name)
+        return None if t is None else t.detach().double().cpu().numpy()
+
+    W, b = get("weight"), get("bias")
+    return W, (b if b is not None else np.zeros(W.shape[0]))
 
 
 def _act(kinds, z):
