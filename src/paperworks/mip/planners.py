@@ -214,7 +214,9 @@ class MILPPlanner:
                                   f"without a feasible plan; raise time_limit or pass a warm start")
         if res.status not in ("optimal", "feasible"):
             raise MIPError(f"MILPPlanner: solver returned status '{res.status}' ({res.raw_status})")
-        U = res.x[ro.U]
+        # the solver's values may leave the action box by its primal tolerance (probe: 3.3e-9 below u_lo); the plan
+        # keeps its actions inside the box (the fall-back below clips its LP actions too)
+        U = np.clip(res.x[ro.U], self.u_lo, self.u_hi)
         info = {"solve_time": res.runtime, "nodes": res.nodes, "incumbents": res.incumbents, "n_vars": m.num_vars,
                 "n_rows": m.num_rows}
         J, out = self._simulate(x0, goal, U)
