@@ -50,7 +50,8 @@ class MILPResult:
     """Outcome of one solve.
 
     status: ``optimal`` (proved to the requested gap), ``feasible`` (limit hit with an incumbent),
-    ``infeasible``, ``unbounded`` (a feasible point exists and the objective has no lower bound), ``no_solution``
+    ``infeasible``, ``unbounded`` (a feasible point exists and the objective has no lower bound: objective and
+    bound are -inf, x a feasible point or None), ``no_solution``
     (limit hit without incumbent; also an 'infeasible or unbounded' or presolve-infeasible verdict that the
     backend's check could not settle within its limits, explained in ``raw_status``) or ``error``.
     ``x`` is None unless a solution exists. ``bound`` is the best proved lower bound (min problems),
@@ -295,5 +296,10 @@ class MILP:
             if warm_start.size != self.num_vars:
                 raise MIPError(f"MILP.solve: warm_start has {warm_start.size} values, the model has "
                                f"{self.num_vars} variables")
-        return get_backend(solver).solve(self, time_limit=time_limit, mip_gap=mip_gap, warm_start=warm_start,
-                                         relax=relax, threads=threads, verbose=verbose, options=options or {})
+        res = get_backend(solver).solve(self, time_limit=time_limit, mip_gap=mip_gap, warm_start=warm_start,
+                                        relax=relax, threads=threads, verbose=verbose, options=options or {})
+        if res.status == "unbounded":
+            # the value of an unbounded minimisation is -inf; backends reported the last point's objective (HiGHS
+            # LP: 0.0, SCIP: -1e5 or -1e20), +inf (HiGHS MIP) and a bound of -inf or -1e20
+            res.objective, res.bound, res.gap = -math.inf, -math.inf, math.inf
+        return res
