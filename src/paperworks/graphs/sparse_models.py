@@ -7,7 +7,7 @@ import math
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch_geometric.nn import GCNConv, SAGPooling, TopKPooling, global_max_pool, global_mean_pool
+from torch_geometric.nn import GCNConv, SAGPooling, TopKPooling
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 
 from paperworks.core.errors import ConfigError, DataError
@@ -24,6 +24,42 @@ SAG_GRAPHCONV_NOTE = (
     f"way; it is in no claim. It shows how much the SAGPool comparison depends on the scorer: on this generated "
     f"task the larger community's nodes have about twice the degree, a shortcut a degree-sensitive scorer can use "
     f"(a parameter-free rule, majority node type among the higher-degree half, already scores 93.5 %).")
+
+
+class _GraphMax(torch.autograd.Function):
+    """Per-graph maximum of node features (PyG's ``global_max_pool``: ``scatter_reduce_`` 'amax' into zeros,
+    ``include_self=False``) with a cheaper backward of the same values. The gradient of autograd's scatter_reduce
+    formula - ``(x == max[batch]) * (grad / ties)[batch]``, ties = the nodes that reach their graph's maximum plus
+    one where that maximum is 0 (the formula counts the zeros it reduced into, although include_self=False) -
+    computed with row gathers (``index_select``) instead of gathers and scatters over an expanded [N, F] index,
+    and without the unused gradient of those zeros (forward and backward about 400 -> 225 us per call at ~640
+    nodes, measured alone)."""
+
+    @staticmethod
+    def forward(ctx, x: Tensor, batch: Tensor, size: int) -> Tensor:
+        out = x.new_zeros(size, x.size(1)).scatter_reduce_(0, batch.view(-1, 1).expand_as(x), x, "amax",
+                                                           include_self=False)
+        ctx.save_for_backward(x, batch, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        x, batch, out = ctx.saved_tensors
+        tied = x == out.index_select(0, batch)
+        # tie counts per graph and feature, autograd's count included (sums of ones: exact)
+        ties = (out == 0).to(x.dtype).index_add_(0, batch, tied.to(x.dtype))
+        return tied * (grad / ties).index_select(0, batch), None, None
+
+
+def _readout(x: Tensor, batch: Tensor, size: int) -> Tensor:
+    """[global max || global mean] per graph, the values and gradients of PyG's ``global_max_pool`` and
+    ``global_mean_pool`` (the mean: a sum over the same scatter kernel, as index_add_ runs it, divided by the node
+    count clamped at 1). The max node is created first, as the two PyG calls did: the order in which autograd
+    adds the two gradients into ``x`` is that of the nodes, and a float sum of three or more terms depends on it."""
+    mx = _GraphMax.apply(x, batch, size)
+    count = torch.bincount(batch, minlength=size).to(x.dtype).clamp(min=1)
+    mean = x.new_zeros(size, x.size(1)).index_add_(0, batch, x) / count.view(-1, 1)
+    return torch.cat([mx, mean], -1)
 
 
 class RowNormGCN(nn.Module):
@@ -139,6 +175,5 @@ class HierGCN(nn.Module):
                 else:
                     x, edge_index, ew, batch, _, _ = p(x, edge_index, ew, batch)
                 self.last_graphs.append((edge_index, batch))
-            r = torch.cat([global_max_pool(x, batch, num_graphs), global_mean_pool(x, batch, num_graphs)], -1)
-            g = g + F.relu(r)
+            g = g + F.relu(_readout(x, batch, num_graphs))
         return self.mlp(g), x.new_zeros(())

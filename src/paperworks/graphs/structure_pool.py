@@ -72,29 +72,37 @@ def segment_sparsemax(z: Tensor, index: Tensor, num_segments: int | None = None,
     e = z.numel()
     acc = torch.float64
     counts = torch.bincount(index, minlength=n)
-    order = _segment_order(z.detach(), index, counts)
-    zs, seg = z.index_select(0, order), index.index_select(0, order)
     start = torch.cumsum(counts, 0) - counts
+    # sorted: the entries of every segment are contiguous and in segment order (HGPSLPool's rows always are); the
+    # sorted segment ids ``seg`` are then ``index`` itself, and per-entry gathers by ``seg`` and ``index`` coincide
+    in_order = e < 2 or bool((index[1:] >= index[:-1]).all())
+    order, col = _segment_order(z.detach(), index, counts, start, in_order)
+    zs = z.index_select(0, order)
+    seg = index if in_order else index.index_select(0, order)
     top = zs.detach().index_select(0, start.clamp(max=e - 1))   # segment maxima (empty segments: unused)
+    top_at = top.index_select(0, seg)
     # each entry minus its segment maximum; the shift is a constant for autograd (the Jacobian is shift invariant)
-    shifted = zs - top.index_select(0, seg)
+    shifted = zs - top_at
     with torch.no_grad():  # the support is a set: no gradient flows through the prefix sums
         y = shifted.detach()                                         # <= 0; exact within 1 of the maximum
+        y64 = y.to(acc)
         # entries at or below max - 1 never enter a support (tau >= max - 1), and clamping them to -1 changes no
         # support decision (the test of an entry depends on the larger entries only); it bounds every prefix
         # sum by the number of entries, so the float64 sums over all entries stay exact to ~1e-16 * E
-        total = torch.cumsum(y.to(acc).clamp(min=-1.0), 0)
+        total = torch.cumsum(y64.clamp(min=-1.0), 0)
         before = torch.where(start > 0, total.index_select(0, (start - 1).clamp(min=0)), total.new_zeros(()))
         cs = total - before.index_select(0, seg)
-        rank = torch.arange(1, e + 1, device=z.device, dtype=acc) - start.index_select(0, seg).to(acc)
-        support = 1 + rank * y.to(acc) > cs
+        # 1-based rank of each sorted entry in its segment (whole numbers, exact in float64)
+        rank = (col + 1).to(acc)
+        support = 1 + rank * y64 > cs
         k = torch.zeros(n, dtype=acc, device=z.device).index_add_(0, seg, support.to(acc))
     # tau of the shifted segment. An entry further below its maximum than the dtype's range shifts to -inf
     # (float16: 80000 > 65504); it is outside the support, and a select (not a product with the 0/1 mask:
     # -inf * 0 = NaN) keeps tau finite
     ssum = torch.zeros(n, dtype=acc, device=z.device).index_add_(0, seg, torch.where(support, shifted.to(acc), 0.0))
     tau = ((ssum - 1) / k.clamp(min=1)).to(z.dtype)
-    out = ((z - top.index_select(0, index)) - tau.index_select(0, index)).clamp(min=0)
+    tau_at = tau.index_select(0, index)
+    out = ((z - (top_at if in_order else top.index_select(0, index))) - tau_at).clamp(min=0)
     # Checks (see the docstring): |sum - 1| <= 2 eps (count + 2) per segment, and no entry on the wrong side of
     # tau by more than 4 eps. The old code ran its prefix sums over all entries in z's dtype, unshifted, and
     # accepted sums off by sqrt(eps) (3.4e-4 in float32): float32 segments of 4 entries in [10, 16] among 20k
@@ -103,7 +111,7 @@ def segment_sparsemax(z: Tensor, index: Tensor, num_segments: int | None = None,
         eps = torch.finfo(z.dtype).eps
         total_out = torch.zeros(n, dtype=acc, device=z.device).index_add_(0, index, out.detach().to(acc))
         bad = ((total_out - 1).abs() > 2 * eps * (counts.to(acc) + 2)) & (counts > 0)
-        gap = y - tau.index_select(0, seg)
+        gap = y - (tau_at.detach() if in_order else tau.index_select(0, seg))
         wrong = (support & (gap < -4 * eps)) | (~support & (gap > 4 * eps))
         if bool(wrong.any()):
             bad[seg[wrong]] = True
@@ -112,31 +120,33 @@ def segment_sparsemax(z: Tensor, index: Tensor, num_segments: int | None = None,
     return out
 
 
-def _segment_order(z: Tensor, index: Tensor, counts: Tensor) -> Tensor:
+def _segment_order(z: Tensor, index: Tensor, counts: Tensor, start: Tensor, in_order: bool) -> tuple[Tensor, Tensor]:
     """The permutation that sorts the entries by segment, then by descending value, ties in their original order
-    (a stable sort by value, then a stable sort by segment). Each segment becomes one row of a [segments,
-    longest] matrix padded with -inf at its end, and the rows are sorted at once: sorting many short rows is
-    much cheaper than two sorts of all entries. The padding ties only with -inf entries, which come before it
-    in their row and so stay before it in a stable sort; the first counts[s] positions of sorted row s are
-    segment s's entries. When one segment is much longer than the rest (padding would dominate), the two
-    global sorts are used; both give the same permutation."""
+    (a stable sort by value, then a stable sort by segment), and the position of each sorted entry in its segment
+    (0-based). Each segment becomes one row of a [segments, longest] matrix padded with -inf at its end, and the
+    rows are sorted at once: sorting many short rows is much cheaper than two sorts of all entries. The padding
+    ties only with -inf entries, which come before it in their row and so stay before it in a stable sort; the
+    first counts[s] positions of sorted row s are segment s's entries. When one segment is much longer than the
+    rest (padding would dominate), the two global sorts are used; both give the same permutation. ``start``: the
+    first sorted position of every segment; ``in_order``: the entries are already grouped by segment, in segment
+    order (``index`` is sorted)."""
     e, n = z.numel(), counts.numel()
     longest = int(counts.max())
     if n * longest > 4 * e + 4096:
         order = torch.argsort(z, descending=True, stable=True)
-        return order[torch.argsort(index[order], stable=True)]
-    if e < 2 or bool((index[1:] >= index[:-1]).all()):
+        order = order[torch.argsort(index[order], stable=True)]
+        return order, torch.arange(e, device=z.device) - start.index_select(0, index.index_select(0, order))
+    if in_order:
         grouped, seg = None, index
     else:
         seg, grouped = torch.sort(index, stable=True)
         z = z[grouped]
-    start = torch.cumsum(counts, 0) - counts
-    col = torch.arange(e, device=z.device) - start[seg]
+    col = torch.arange(e, device=z.device) - start.index_select(0, seg)
     rows = z.new_full((n, longest), -torch.inf).index_put_((seg, col), z)
     _, pos = torch.sort(rows, dim=1, descending=True, stable=True)
     mask = torch.arange(longest, device=z.device) < counts.unsqueeze(1)
-    order = (pos + start.unsqueeze(1))[mask]
-    return order if grouped is None else grouped[order]
+    order = (pos + start.unsqueeze(1)).masked_select(mask)
+    return (order if grouped is None else grouped[order]), col
 
 
 def _segment_sparsemax_dense(z: Tensor, index: Tensor, segments: Tensor) -> Tensor:
@@ -178,10 +188,10 @@ def topk_per_graph(score: Tensor, ratio: float, batch: Tensor) -> Tensor:
     # (bfloat16: 257 nodes at ratio 1.0 kept 256)
     k = (float(ratio) * num_nodes.to(torch.promote_types(score.dtype, torch.float32))).ceil().to(torch.long)
     _, order = torch.sort(score.view(-1), descending=True, stable=True)
-    b, bperm = torch.sort(batch[order], stable=True)
+    b, bperm = torch.sort(batch.index_select(0, order), stable=True)
     ptr = torch.cumsum(num_nodes, 0) - num_nodes
-    rank = torch.arange(score.numel(), device=score.device) - ptr[b]
-    return order[bperm[rank < k[b]]]
+    rank = torch.arange(score.numel(), device=score.device) - ptr.index_select(0, b)
+    return order.index_select(0, bperm.masked_select(rank < k.index_select(0, b)))
 
 
 def source_degree_sym_norm(edge_index: Tensor, edge_weight: Tensor, num_nodes: int) -> Tensor:
@@ -230,7 +240,10 @@ def node_information_score(x: Tensor, edge_index: Tensor, edge_weight: Tensor | 
     else:
         deg = x.new_zeros(n).index_add_(0, row, edge_weight)
         w = edge_weight * deg.pow(-1.0).masked_fill(deg <= 0, 0.0).index_select(0, row)
-    agg = torch.zeros_like(x).index_add_(0, row, w.unsqueeze(-1) * x.index_select(0, col))
+    msg = x.index_select(0, col)
+    # scaled in place when nothing is differentiated (HGPSLPool: one [E, F] buffer instead of two; same products)
+    msg = w.unsqueeze(-1) * msg if msg.requires_grad or w.requires_grad else msg.mul_(w.unsqueeze(-1))
+    agg = torch.zeros_like(x).index_add_(0, row, msg)
     return (x - agg).abs().sum(dim=-1)
 
 
@@ -256,8 +269,9 @@ def _candidates(perm: Tensor, batch: Tensor, edge_index: Tensor, edge_weight: Te
     Works on per-graph dense blocks: cell (g, a, b) of a [graphs, n_max, n_max] grid is the edge from the a-th to
     the b-th node of graph g (node positions as ``to_dense_adj`` computes them); the kept nodes of every graph
     form a [graphs, k_max] table of positions, and the pairs are the nonzero entries of a [graphs, k_max, k_max]
-    mask in row-major order, i.e. ordered by graph, row, column. The weights are summed per cell of that kept
-    grid in edge order (as the unique-key sum they replace), so every value is bit-identical."""
+    mask in row-major order, i.e. ordered by graph, row, column. The weights are summed per cell in edge order (as
+    the unique-key sum they replace), so every value is bit-identical: in the reachability's grid for mode "hops",
+    in the kept-pair grid for mode "all"."""
     k = perm.numel()
     dev = perm.device
     counts = torch.bincount(batch)
@@ -275,11 +289,14 @@ def _candidates(perm: Tensor, batch: Tensor, edge_index: Tensor, edge_weight: Te
     pm = valid.unsqueeze(2) & valid.unsqueeze(1)
     src, dst = edge_index
     if mode == "hops":
+        # cell of every edge in the [graphs, n_max, n_max] grid (graph of its source)
         cell = (batch * n_max + node_local).index_select(0, src) * n_max + node_local.index_select(0, dst)
         # reachability within `hops` hops on the per-graph dense blocks ((A + I)^hops > 0); graph-classification
-        # graphs are small, so this is cheaper than sparse products without torch_sparse
-        adj = torch.zeros(num_graphs * n_max * n_max, dtype=torch.bool, device=dev).index_fill_(0, cell, True)
-        r = (adj.view(num_graphs, n_max, n_max) | torch.eye(n_max, dtype=torch.bool, device=dev)).float()
+        # graphs are small, so this is cheaper than sparse products without torch_sparse. A + I as 0/1 floats,
+        # written directly (the products count paths exactly whatever the route to the same 0/1 matrix)
+        r = torch.zeros(num_graphs * n_max * n_max, dtype=torch.float32, device=dev).index_fill_(0, cell, 1.0)
+        r = r.view(num_graphs, n_max, n_max)
+        r.diagonal(dim1=1, dim2=2).fill_(1.0)
         # only the kept rows and columns of (A + I)^hops are needed: (A + I)^a [kept, :] (A + I)^b [:, kept]
         # with a + b = hops
         gk = torch.arange(num_graphs, device=dev).unsqueeze(1)
@@ -298,8 +315,20 @@ def _candidates(perm: Tensor, batch: Tensor, edge_index: Tensor, edge_weight: Te
         return pairs, None
     if edge_index.numel() == 0:
         return pairs, edge_weight.new_zeros(pairs.size(1))
-    # edge weights summed into the [graphs, k_max, k_max] grid of kept pairs (the grid of ``pm``); an edge with a
-    # dropped end, or between two graphs (invalid input), goes to a spare cell that no pair reads
+    if mode == "hops":
+        # edge weights summed, in edge order, into the cells of the reachability's [graphs, n_max, n_max] grid; an
+        # edge between two graphs (invalid input) goes to a spare cell that no pair reads. A kept pair's cell gets
+        # exactly the edges between its two nodes, in edge order: the sum of the kept-pair grid below
+        size = num_graphs * n_max * n_max
+        cell = torch.where(batch.index_select(0, src) == batch.index_select(0, dst), cell, size)
+        dense = edge_weight.new_zeros(size + 1).index_put_((cell,), edge_weight, accumulate=True)
+        flat_local = local.view(-1)
+        row_local = flat_local.index_select(0, g * k_max + a)
+        col_local = flat_local.index_select(0, g * k_max + b)
+        return pairs, dense.index_select(0, (g * n_max + row_local) * n_max + col_local)
+    # edge weights summed into the [graphs, k_max, k_max] grid of kept pairs (the grid of ``pm``; mode "all" builds
+    # no larger grid); an edge with a dropped end, or between two graphs (invalid input), goes to a spare cell that
+    # no pair reads
     size = num_graphs * k_max * k_max
     node_slot = torch.full_like(batch, -1).index_put_((perm,), slot)
     s_src, s_dst = node_slot.index_select(0, src), node_slot.index_select(0, dst)
@@ -379,7 +408,7 @@ class HGPSLPool(nn.Module):
         with torch.no_grad():  # the score only ranks nodes (no gate): nothing to differentiate
             score = node_information_score(x, edge_index, edge_weight, n, self.score_norm, validate=False)
         perm = topk_per_graph(score, self.ratio, batch)
-        x_new, batch_new = x.index_select(0, perm), batch[perm]
+        x_new, batch_new = x.index_select(0, perm), batch.index_select(0, perm)
         if not self.sl:
             ei, ew = filter_adj(edge_index, edge_weight, perm, num_nodes=n)
             return x_new, ei, ew, batch_new, perm
