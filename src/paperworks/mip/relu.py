@@ -13,6 +13,7 @@ optionally tightened by LP (minimise / maximise z_j over the LP relaxation of ev
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,6 +24,7 @@ __all__ = ["RELU", "ID", "ZERO", "AffineLayer", "network_layers", "interval_boun
            "EncodingInfo", "forward_layers", "count_unstable", "fold_identity", "lp_bounds"]
 
 RELU, ID, ZERO = 0, 1, 2
+BIG_BOUND = 1e9   # encode_layers warns above this pre-activation bound (wrong HiGHS answers seen from 1e10)
 _KIND_NAMES = {RELU: "relu", ID: "identity", ZERO: "zero"}
 
 
@@ -304,8 +306,9 @@ def encode_layers(m: MILP, layers: list[AffineLayer], in_idx, in_lo, in_hi, *, t
                   name: str = "net", lp_time_limit: float | None = 5.0) -> tuple[np.ndarray, EncodingInfo]:
     """Add the network h -> f(h) to the MILP for input variables in_idx with box [in_lo, in_hi].
 
-    tighten: ``interval`` (interval arithmetic) or ``lp`` (then LP-tightened per neuron). Returns the
-    output variable indices (-1 = constant 0 output) and an EncodingInfo.
+    tighten: ``interval`` (interval arithmetic) or ``lp`` (then LP-tightened per neuron). The box is imposed on
+    the input variables (their bounds are intersected with it). Returns the output variable indices (-1 =
+    constant 0 output) and an EncodingInfo.
     """
     if tighten not in ("interval", "lp"):
         raise ValueError(f"encode_layers: tighten must be 'interval' or 'lp' (got {tighten!r})")
@@ -320,6 +323,18 @@ def encode_layers(m: MILP, layers: list[AffineLayer], in_idx, in_lo, in_hi, *, t
         raise UnboundedInputError(f"encode_layers('{name}'): inputs {np.flatnonzero(bad).tolist()} have no finite "
                                   f"box [lo, hi]; big-M needs bounded inputs")
     _refuse_empty_box(f"encode_layers('{name}')", lo, hi)
+    # the box is imposed on the input variables (their bounds intersected with it): variables made with wider
+    # bounds (add_vars' default: free) let the optimum leave the box through inputs the pre-activation bounds do
+    # not pin (probe: max relu(x1 + x2) + (x1 - x2) over [0, 1]^2 came out 3 at x = (1.5, 0.5), not 2)
+    for i, a, b in zip(in_idx.tolist(), lo.tolist(), hi.tolist()):
+        if i >= m.num_vars:
+            raise ValueError(f"encode_layers('{name}'): input variable index {i} out of range [0, {m.num_vars})")
+        if i < 0:   # -1: a constant 0 input (e.g. a stably inactive output of a network encoded before)
+            continue
+        m.lb[i], m.ub[i] = max(m.lb[i], a), min(m.ub[i], b)
+        if m.lb[i] > m.ub[i]:
+            raise InfeasibleError(f"encode_layers('{name}'): input variable {i}'s bounds do not meet the box "
+                                  f"[{a:g}, {b:g}]")
     info = EncodingInfo()
     h_idx, h_lo, h_hi = in_idx, lo, hi
     for k, L in enumerate(layers):
@@ -367,4 +382,12 @@ def encode_layers(m: MILP, layers: list[AffineLayer], in_idx, in_lo, in_hi, *, t
         info.d_idx.append(d)
         info.bounds.append((zl.copy(), zu.copy()))
         h_idx, h_lo, h_hi = y, ylo, yhi
+    big = max((float(np.abs(np.concatenate(b)).max(initial=0.0)) for b in info.bounds), default=0.0)
+    if big > BIG_BOUND:
+        # the rows z = W h + b then carry float64 rounding of about big * 1e-16, near HiGHS's absolute tolerances
+        # (1e-7 primal, 1e-6 integrality): probe, 3-layer nets with bounds 1e10 to 1e12, 11 of 31 solves wrong (an
+        # 'optimal' 775x off the optimum, outputs that are not the forward pass, 'infeasible' for a fixed input)
+        warnings.warn(f"encode_layers('{name}'): pre-activation bounds reach {big:.3g}; at that size float rounding "
+                      f"meets the solver's absolute tolerances and its answer may be wrong (a false optimum or "
+                      f"'infeasible'). Rescale the network's inputs or outputs", RuntimeWarning, stacklevel=2)
     return h_idx, info
