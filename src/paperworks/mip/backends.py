@@ -324,6 +324,24 @@ class ScipBackend:
             return _infeasible_or_unbounded(self, m, st, runtime, incumbents, time_limit,
                                             dict(mip_gap=mip_gap, warm_start=warm_start, relax=relax, threads=threads,
                                                  verbose=verbose, options=options))
+        if st == "infeasible" and "presolving/maxrounds" not in options:
+            # as for HiGHS: SCIP's presolve declared a feasible model infeasible (a ReLU encoding with weights ~1e-3
+            # and its input fixed: the exact forward pass violates nothing, without presolve SCIP finds it optimal);
+            # the verdict stands only once the solve without presolve (node budget CONFIRM_NODES) confirms it
+            left = None if time_limit is None else time_limit - runtime
+            if left is not None and left <= 0:
+                return MILPResult("no_solution", None, math.inf, -math.inf, math.inf, runtime, incumbents,
+                                  solver="scip", raw_status="infeasible (presolve; no time left to confirm)")
+            opts = {**options, "presolving/maxrounds": 0}
+            if any(m.integer) and not relax and "limits/nodes" not in options:
+                opts["limits/nodes"] = CONFIRM_NODES
+            again = self.solve(m, time_limit=left, mip_gap=mip_gap, warm_start=warm_start, relax=relax,
+                               threads=threads, verbose=verbose, options=opts)
+            again.runtime += runtime
+            again.incumbents = incumbents + again.incumbents
+            if again.status == "no_solution":
+                again.raw_status = f"infeasible (presolve; not confirmed without presolve: {again.raw_status})"
+            return again
         status = {"optimal": "optimal", "gaplimit": "optimal", "infeasible": "infeasible",
                   "unbounded": "unbounded"}.get(st, "feasible" if has else "no_solution")
         if status == "optimal" and not has:  # pragma: no cover
