@@ -291,7 +291,11 @@ class _Sampler:
     def _init_mean(self, warm):
         if warm is None:
             return ((self.u_lo + self.u_hi) / 2).expand(self.T, -1).clone()
-        return _as_t(warm, self.dtype).reshape(self.T, -1).clone()
+        # clipped to the action box, as MILPPlanner clips it: CEM and MPPI kept the warm sequence as their first
+        # best plan and GD as its first restart, so a warm start outside the box came back as the plan (probe:
+        # 1.9 outside) when no sample beat it
+        w = _as_t(warm, self.dtype).reshape(self.T, -1)
+        return torch.maximum(torch.minimum(w, self.u_hi), self.u_lo)
 
 
 class MPPIPlanner(_Sampler):
