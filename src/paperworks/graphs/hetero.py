@@ -523,7 +523,15 @@ class AdjacencyStack:
         # target sets share a cached basis, i.e. the logits of other nodes without an error
         key = (None if columns is None else columns.detach().cpu().contiguous().numpy().tobytes(),
                self.values.dtype)
-        cache = self.__dict__.setdefault("_pair_cache", {})
+        # the products belong to the stack's current indices and values: replacing them, or changing them in place
+        # (an edge-type ablation, ``stack.values[k] = 0``), kept the old products, and the first GT layer
+        # multiplied the old adjacencies silently (0.012 off the dense path on a small graph). The cache is
+        # dropped whenever either tensor is another object or was written to (its version counter moved)
+        tensors, versions = (self.indices, self.values), (self.indices._version, self.values._version, self.num_nodes)
+        old = self.__dict__.get("_pair_state")
+        if old is None or old[0][0] is not tensors[0] or old[0][1] is not tensors[1] or old[1] != versions:
+            self.__dict__["_pair_cache"], self.__dict__["_pair_state"] = {}, (tensors, versions)
+        cache = self.__dict__["_pair_cache"]
         if key in cache:
             return cache[key]
         mats = [self.matrix(k) for k in range(self.num_relations)]
