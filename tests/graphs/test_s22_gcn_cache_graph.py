@@ -74,3 +74,18 @@ def test_dgi_encoder_embeds_another_graph_with_its_own_edges():
     fresh.load_state_dict(enc.state_dict())
     with torch.no_grad():
         assert torch.equal(enc(X, B), fresh(X, B))
+
+
+@pytest.mark.parametrize("layout", ["coo", "csr"])
+def test_sparse_adjacency_inputs(layout):
+    """A torch sparse adjacency (GCNConv accepts one in place of edge_index) works as before and follows the graph."""
+    from torch_geometric.utils import to_torch_coo_tensor, to_torch_csr_tensor
+
+    conv = to_torch_coo_tensor if layout == "coo" else to_torch_csr_tensor
+    m, fresh = _pair(GCNClassifier, 3, 4, 2)
+    adj_a, adj_b = conv(A.flip(0), size=6), conv(B.flip(0), size=6)
+    with torch.no_grad():
+        first = m(X, adj_a)
+        assert torch.equal(m(X, adj_a), first)                          # the same adjacency again
+        assert torch.equal(m(X, conv(A.flip(0), size=6)), first)        # an equal one
+        assert torch.equal(m(X, adj_b), fresh(X, adj_b))                # another graph

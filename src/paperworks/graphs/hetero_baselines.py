@@ -42,6 +42,24 @@ class MLPClassifier(nn.Module):
         return self.lin2(F.dropout(F.relu(self.lin1(x)), self.dropout, self.training))
 
 
+def _equal_graph_tensors(a, b) -> bool:
+    """Whether two edge_index / edge_weight / adjacency arguments of GCNConv (None, dense, or a torch sparse COO /
+    CSR adjacency) hold the same graph (torch.equal has no sparse kernel)."""
+    if a is None or b is None:
+        return a is b
+    if a.layout != b.layout or a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    if a.layout == torch.strided:
+        return torch.equal(a, b)
+    if a.layout == torch.sparse_coo:
+        a, b = a.coalesce(), b.coalesce()
+        return torch.equal(a.indices(), b.indices()) and torch.equal(a.values(), b.values())
+    if a.layout == torch.sparse_csr:
+        return (torch.equal(a.crow_indices(), b.crow_indices()) and torch.equal(a.col_indices(), b.col_indices())
+                and torch.equal(a.values(), b.values()))
+    return False
+
+
 def _same_graph_or_reset(owner: nn.Module, convs, edge_index, edge_weight) -> None:
     """Clear the normalisation that ``GCNConv(cached=True)`` layers keep from their first call unless this call's
     graph is the one it was computed for. PyG's cache never looks at the graph again, so a model called on a second
@@ -54,8 +72,7 @@ def _same_graph_or_reset(owner: nn.Module, convs, edge_index, edge_weight) -> No
     if prev is not None:
         if all(a is b and (a is None or a._version == v) for a, b, v in zip(prev[0], cur, prev[1])):
             return
-        if all((a is None and b is None) or (a is not None and b is not None and a.dtype == b.dtype
-                                              and torch.equal(a, b)) for a, b in zip(prev[2], cur)):
+        if all(_equal_graph_tensors(a, b) for a, b in zip(prev[2], cur)):
             owner.__dict__["_cached_graph"] = (cur, tuple(None if t is None else t._version for t in cur), prev[2])
             return
     for conv in convs:
