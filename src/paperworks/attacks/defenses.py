@@ -97,7 +97,10 @@ def adversarial_training(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, 
                          run_dir=None, trainer_config=None, **loss_kwargs) -> nn.Module:
     """Train ``model`` in place with a defense recipe through the shared Trainer; returns it in eval mode.
 
-    ``trainer_config`` (a TrainerConfig) overrides max_steps / batch_size / lr / seed when given.
+    ``trainer_config`` (a TrainerConfig) overrides max_steps / batch_size / lr / seed when given. Like every
+    ``Trainer.fit``, it seeds the global python / numpy / torch generators with the seed and (with the trainer's
+    default ``deterministic=True``) turns on ``torch.use_deterministic_algorithms(True, warn_only=True)``; neither
+    is undone afterwards, so random draws after the call follow from the seed, not from the state before it.
     """
     from paperworks.core.trainer import Trainer, TrainerConfig
 
