@@ -63,6 +63,27 @@ def _infeasible_or_unbounded(backend, m: MILP, raw: str, runtime: float, incumbe
                       raw_status=raw)
 
 
+def _confirm_without_presolve(backend, m: MILP, said: str, runtime: float, incumbents, time_limit, options,
+                              presolve_off: dict, nodes_option: str, branches: bool, kw) -> MILPResult:
+    """Presolve called ``m`` infeasible (its raw word ``said``); the verdict stands only once a solve with
+    ``presolve_off`` confirms it, in the time left. That solve's branch-and-bound (when ``branches``) gets a
+    budget of CONFIRM_NODES nodes under the backend's ``nodes_option`` unless the caller set one; a budget or time
+    spent without a feasible point gives 'no_solution', not an unconfirmed verdict."""
+    left = None if time_limit is None else time_limit - runtime
+    if left is not None and left <= 0:
+        return MILPResult("no_solution", None, math.inf, -math.inf, math.inf, runtime, incumbents,
+                          solver=backend.name, raw_status=f"{said} (presolve; no time left to confirm)")
+    opts = {**options, **presolve_off}
+    if branches and nodes_option not in options:
+        opts[nodes_option] = CONFIRM_NODES
+    again = backend.solve(m, time_limit=left, options=opts, **kw)
+    again.runtime += runtime
+    again.incumbents = incumbents + again.incumbents
+    if again.status == "no_solution":
+        again.raw_status = f"{said} (presolve; not confirmed without presolve: {again.raw_status})"
+    return again
+
+
 def highs_lp(m: MILP, cost=None):
     """The model's columns, bounds and row-wise constraint matrix as a ``highspy.HighsLp`` (infinite bounds
     mapped to HiGHS' infinity); ``cost`` replaces the objective (default: the model's c and offset)."""
@@ -197,24 +218,13 @@ class HighsBackend:
         if ms == highspy.HighsModelStatus.kInfeasible and "presolve" not in options:
             # HiGHS' presolve declared models with near-fixed columns infeasible (a ReLU rollout with a one-point
             # action box: bound ranges of 1e-8, a point violating nothing by more than 3e-14, optimal without
-            # presolve): an infeasibility is only reported once the solve without presolve confirms it. That
-            # branch-and-bound gets a node budget (unless the caller set one): without presolve HiGHS never ends
-            # on some infeasible models that presolve settles at once (2 x0 + 2 x1 = 1 with free integers x ran
-            # forever); a budget spent without a feasible point gives 'no_solution', not an unconfirmed verdict
-            left = None if time_limit is None else time_limit - runtime
-            if left is not None and left <= 0:
-                return MILPResult("no_solution", None, math.inf, -math.inf, math.inf, runtime, incumbents,
-                                  solver="highs", raw_status="Infeasible (presolve; no time left to confirm)")
-            opts = {**options, "presolve": "off"}
-            if is_mip and "mip_max_nodes" not in options:
-                opts["mip_max_nodes"] = CONFIRM_NODES
-            again = self.solve(m, time_limit=left, mip_gap=mip_gap, warm_start=warm_start, relax=relax,
-                               threads=threads, verbose=verbose, options=opts)
-            again.runtime += runtime
-            again.incumbents = incumbents + again.incumbents
-            if again.status == "no_solution":
-                again.raw_status = f"Infeasible (presolve; not confirmed without presolve: {again.raw_status})"
-            return again
+            # presolve): an infeasibility is only reported once the solve without presolve confirms it, within a
+            # node budget: without presolve HiGHS never ends on some infeasible models that presolve settles at
+            # once (2 x0 + 2 x1 = 1 with free integers x ran forever)
+            return _confirm_without_presolve(self, m, "Infeasible", runtime, incumbents, time_limit, options,
+                                             {"presolve": "off"}, "mip_max_nodes", is_mip,
+                                             dict(mip_gap=mip_gap, warm_start=warm_start, relax=relax,
+                                                  threads=threads, verbose=verbose))
         if ms == highspy.HighsModelStatus.kUnboundedOrInfeasible:
             return _infeasible_or_unbounded(self, m, "Primal infeasible or unbounded", runtime, incumbents,
                                             time_limit, dict(mip_gap=mip_gap, warm_start=warm_start, relax=relax,
@@ -328,20 +338,11 @@ class ScipBackend:
             # as for HiGHS: SCIP's presolve declared a feasible model infeasible (a ReLU encoding with weights ~1e-3
             # and its input fixed: the exact forward pass violates nothing, without presolve SCIP finds it optimal);
             # the verdict stands only once the solve without presolve (node budget CONFIRM_NODES) confirms it
-            left = None if time_limit is None else time_limit - runtime
-            if left is not None and left <= 0:
-                return MILPResult("no_solution", None, math.inf, -math.inf, math.inf, runtime, incumbents,
-                                  solver="scip", raw_status="infeasible (presolve; no time left to confirm)")
-            opts = {**options, "presolving/maxrounds": 0}
-            if any(m.integer) and not relax and "limits/nodes" not in options:
-                opts["limits/nodes"] = CONFIRM_NODES
-            again = self.solve(m, time_limit=left, mip_gap=mip_gap, warm_start=warm_start, relax=relax,
-                               threads=threads, verbose=verbose, options=opts)
-            again.runtime += runtime
-            again.incumbents = incumbents + again.incumbents
-            if again.status == "no_solution":
-                again.raw_status = f"infeasible (presolve; not confirmed without presolve: {again.raw_status})"
-            return again
+            return _confirm_without_presolve(self, m, "infeasible", runtime, incumbents, time_limit, options,
+                                             {"presolving/maxrounds": 0}, "limits/nodes",
+                                             any(m.integer) and not relax,
+                                             dict(mip_gap=mip_gap, warm_start=warm_start, relax=relax,
+                                                  threads=threads, verbose=verbose))
         status = {"optimal": "optimal", "gaplimit": "optimal", "infeasible": "infeasible",
                   "unbounded": "unbounded"}.get(st, "feasible" if has else "no_solution")
         if status == "optimal" and not has:  # pragma: no cover
