@@ -58,6 +58,10 @@ __all__ = [
 
 CKPT_FORMAT = "paperworks-checkpoint"
 CKPT_VERSION = 1
+# the three files of a checkpoint folder (besides manifest.json): written by save_checkpoint, required in the
+# manifest by _verify, read by load_checkpoint / average_checkpoints
+_MODEL_FILE, _STATE_FILE, _STATE_JSON = "model.safetensors", "state.safetensors", "state.json"
+_CKPT_FILES = (_MODEL_FILE, _STATE_FILE, _STATE_JSON)
 # in a run folder's checkpoints/, from the start of a fit from step 0 (fresh, or a resume without a checkpoint) to its
 # first checkpoint: how many records metrics.jsonl held when the fit began (what a resume without a checkpoint cuts
 # the file back to); a fresh fit that fails before anything is logged removes it again
@@ -338,7 +342,7 @@ def save_checkpoint(directory: str | os.PathLike, step: int, model: nn.Module,
         shutil.rmtree(tmp)
     tmp.mkdir()
     files: dict[str, bytes] = {}
-    files["model.safetensors"] = save(_tensor_dict(model.state_dict()))
+    files[_MODEL_FILE] = save(_tensor_dict(model.state_dict()))
     state: dict[str, Any] = {"step": step, "extra": extra or {}}
     opt_tensors: dict[str, torch.Tensor] = {}
     if optimizer is not None:
@@ -353,11 +357,11 @@ def save_checkpoint(directory: str | os.PathLike, step: int, model: nn.Module,
         state["optimizer"] = {"param_groups": osd["param_groups"], "scalars": scalars}
     rng_tensors, rng_meta = _rng_state()
     opt_tensors.update(rng_tensors)
-    files["state.safetensors"] = save(_tensor_dict(opt_tensors))
+    files[_STATE_FILE] = save(_tensor_dict(opt_tensors))
     if scheduler is not None:
         state["scheduler"] = scheduler.state_dict()
     state["rng"] = rng_meta
-    files["state.json"] = json.dumps(state, default=_json_default).encode()
+    files[_STATE_JSON] = json.dumps(state, default=_json_default).encode()
     for name, data in files.items():
         _write_file(tmp / name, data)
     manifest = {"format": CKPT_FORMAT, "version": CKPT_VERSION, "step": step,
@@ -374,8 +378,6 @@ def save_checkpoint(directory: str | os.PathLike, step: int, model: nn.Module,
             shutil.rmtree(old, ignore_errors=True)
     return final
 
-
-_CKPT_FILES = ("model.safetensors", "state.safetensors", "state.json")
 
 
 def _verify(path: Path) -> dict[str, Any]:
@@ -433,9 +435,9 @@ def load_checkpoint(path: str | os.PathLike, model: nn.Module | None = None,
     path = Path(path)
     _verify(path)
     try:
-        model_sd = load_file(path / "model.safetensors")
-        st = load_file(path / "state.safetensors")
-        state = _json_restore(json.loads((path / "state.json").read_text()))
+        model_sd = load_file(path / _MODEL_FILE)
+        st = load_file(path / _STATE_FILE)
+        state = _json_restore(json.loads((path / _STATE_JSON).read_text()))
     except (SafetensorError, json.JSONDecodeError, OSError) as e:
         raise CheckpointError(f"checkpoint '{path}' cannot be read ({e})") from None
     if model is not None:
@@ -540,7 +542,7 @@ def average_checkpoints(paths: list[str | os.PathLike]) -> dict[str, torch.Tenso
     def states():
         for p in paths:
             _verify(Path(p))
-            yield f"'{p}'", load_file(Path(p) / "model.safetensors")
+            yield f"'{p}'", load_file(Path(p) / _MODEL_FILE)
 
     return _average_states(states(), "average_checkpoints", CheckpointError, integers="first")
 
