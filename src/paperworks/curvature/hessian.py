@@ -64,6 +64,28 @@ class _LossModule(nn.Module):
         return self.loss_fn(self.model, batch)
 
 
+def _swap_names(model: nn.Module, ps: ParamSubset) -> list[list[str]]:
+    """For each tensor of the subset, the names under which a functional call swaps it: one per distinct
+    (module, attribute) slot holding it. A module registered under two names (``self.c = self.a``, a layer
+    applied twice) gives two names for ONE slot: ``torch.func.functional_call`` (torch 2.13, tie_weights=True)
+    then saved the already-swapped tensor as the second name's original and put it back on exit, so the model
+    kept a detached copy in place of its Parameter (later influence scores 93% off, an optimizer built before
+    no longer moved the layer). A parameter shared by two modules (``c.weight = a.weight``) has two slots:
+    both are swapped, as tie_weights=True did."""
+    slots: dict[int, dict[tuple[int, str], str]] = {}
+    for mname, mod in model.named_modules(remove_duplicate=False):
+        for attr, p in mod._parameters.items():
+            if p is not None:
+                slots.setdefault(id(p), {}).setdefault((id(mod), attr), f"{mname}.{attr}" if mname else attr)
+    return [list(slots[id(t)].values()) for t in ps.tensors]
+
+
+def _swap_dict(names: list[list[str]], values) -> dict[str, torch.Tensor]:
+    """{'model.' + name: value} over every slot name of every subset tensor (for the _LossModule /
+    _OutputModule wrappers; called with ``tie_weights=False``, the slots being listed here)."""
+    return {"model." + k: v for ks, v in zip(names, values) for k in ks}
+
+
 class _OutputModule(nn.Module):
     def __init__(self, model: nn.Module, output_fn):
         super().__init__()
@@ -110,10 +132,10 @@ def iter_per_sample_grads(model: nn.Module, loss_fn: LossFn, data: Any, params: 
     check_deterministic(model, "per_sample_grads")
     n = n_samples(data)
     wrapper = _LossModule(model, loss_fn)
-    keys = ["model." + k for k in ps.names]
+    names = _swap_names(model, ps)
 
     def one(pvals, sample):
-        return torch.func.functional_call(wrapper, dict(zip(keys, pvals)), (_unsqueeze(sample),))
+        return torch.func.functional_call(wrapper, _swap_dict(names, pvals), (_unsqueeze(sample),), tie_weights=False)
 
     gfn = torch.func.vmap(torch.func.grad(one), in_dims=(None, 0))
     use_vmap = method in ("auto", "vmap")
@@ -160,14 +182,12 @@ def hvp_func(model: nn.Module, loss_fn: LossFn, data: Any, v: torch.Tensor, para
     ps = select_params(model, params)
     check_deterministic(model, "hvp_func")
     wrapper = _LossModule(model, loss_fn)
-    keys = ["model." + k for k in ps.names]
+    names = _swap_names(model, ps)
     batch = slice_data(data, slice(None))
 
     def f(flat):
-        return torch.func.functional_call(wrapper, ps_dict(flat), (batch,))
-
-    def ps_dict(flat):
-        return dict(zip(keys, ps.unflat_params(flat)))
+        return torch.func.functional_call(wrapper, _swap_dict(names, ps.unflat_params(flat)), (batch,),
+                                          tie_weights=False)
 
     theta = ps.flat().detach()
     check_nonempty(n_samples(data), "hvp_func")
@@ -226,13 +246,13 @@ def ggn_matrix(model: nn.Module, output_fn: Callable[[nn.Module, Any], torch.Ten
     check_deterministic(model, "ggn_matrix")
     check_nonempty(n_samples(data), "ggn_matrix")    # was a reshape error deep in jacrev
     batch = slice_data(data, slice(None))
-    wrapper_keys = list(ps.names)
+    names = _swap_names(model, ps)
 
     wrapper = _OutputModule(model, output_fn)
 
     def _call_out(flat):
         pieces = ps.unflat_params(flat)     # each in its parameter's dtype (a mixed subset's flat is promoted)
-        return torch.func.functional_call(wrapper, {"model." + k: t for k, t in zip(wrapper_keys, pieces)}, (batch,))
+        return torch.func.functional_call(wrapper, _swap_dict(names, pieces), (batch,), tie_weights=False)
 
     theta = ps.flat().detach()
     z = _call_out(theta).detach()
