@@ -16,7 +16,8 @@ A source is ``[task marker] + body + [eos]``; a target is ``answer + [eos]``:
 
 Train, dev and test sets are drawn from separate random streams and the dev and test inputs are removed
 from the training set, so accuracy is measured on unseen inputs. The dev split (``n_dev``, empty by
-default) is the one used for choosing hyper-parameters; the test split is never used for that.
+default) is the one used for choosing hyper-parameters; the test split is never used for that: a dev draw
+whose input is a test input is skipped and the dev stream drawn further, so dev and test share no input.
 """
 
 from __future__ import annotations
@@ -70,6 +71,24 @@ def make_examples(task: str, n: int, seed: int, min_len: int = 5, max_len: int =
     return out
 
 
+def _dev_examples(task: str, n_dev: int, seed: int, test_inputs: set, kwargs: dict) -> list:
+    """The first ``n_dev`` examples of the dev stream whose input is not a test input. ``make_examples`` draws
+    example by example, so a longer draw extends a shorter one: without a collision the dev set is the first
+    ``n_dev`` draws, as before (it held test inputs: 19 of 500 two-digit additions, 488 of 500 short sorts)."""
+    if n_dev == 0:
+        return []
+    m, cap = n_dev, max(1000, 100 * n_dev)
+    while True:
+        dv = [ex for ex in make_examples(task, m, seed=seed, **kwargs) if tuple(ex[0]) not in test_inputs]
+        if len(dv) >= n_dev:
+            return dv[:n_dev]
+        if m >= cap:
+            raise DataError(f"algorithmic: task {task!r}: only {len(dv)} of {m} dev draws have an input outside the "
+                            f"test set (need n_dev={n_dev}); the input space is too small for this n_test / n_dev "
+                            f"(raise max_len, n_symbols or n_digits, or lower n_test / n_dev)")
+        m = min(cap, 2 * m)
+
+
 @register_dataset("algorithmic")
 def load_algorithmic(tasks: tuple[str, ...] | list[str] | str = TASKS, n_train: int = 10000, n_test: int = 500,
                      seed: int = 0, n_dev: int = 0, **kwargs) -> dict:
@@ -82,12 +101,17 @@ def load_algorithmic(tasks: tuple[str, ...] | list[str] | str = TASKS, n_train: 
     tasks = (tasks,) if isinstance(tasks, str) else tuple(tasks)
     if not tasks:
         raise DataError("algorithmic: no tasks given")
+    dup = sorted({t for t in tasks if tasks.count(t) > 1})
+    if dup:
+        # the second copy's test set replaced the first's, whose training examples were never checked against
+        # it: test inputs were also training inputs, silently (the transformer config refuses duplicates too)
+        raise DataError(f"algorithmic: task(s) {', '.join(map(repr, dup))} given more than once (got {list(tasks)})")
     if n_dev < 0:
         raise DataError(f"algorithmic: n_dev must be >= 0 (got {n_dev})")
     train, dev, test = [], {}, {}
     for i, task in enumerate(tasks):
         te = make_examples(task, n_test, seed=10_000 + 97 * seed + i, **kwargs)
-        dv = make_examples(task, n_dev, seed=30_000 + 97 * seed + i, **kwargs)
+        dv = _dev_examples(task, n_dev, 30_000 + 97 * seed + i, {tuple(s) for s, _ in te}, kwargs)
         held = {tuple(s) for s, _ in te + dv}
         tr = [ex for ex in make_examples(task, n_train // len(tasks), seed=20_000 + 97 * seed + i, **kwargs)
               if tuple(ex[0]) not in held]
