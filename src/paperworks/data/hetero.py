@@ -292,7 +292,16 @@ def _npz_to_hetero(z, path):
             nn = np.asarray(z[f"num_nodes__{nt}"])
             if nn.size != 1:
                 raise DataError(f"'{path}': 'num_nodes__{nt}' must be one integer (got shape {nn.shape})")
-            data[nt].num_nodes = int(nn.reshape(()))
+            v = nn.reshape(())
+            # (4.7 was read as 4 nodes)
+            if nn.dtype.kind not in "iuf" or (nn.dtype.kind == "f" and non_integral(v)) or v < 0:
+                raise DataError(f"'{path}': 'num_nodes__{nt}' must be an integer >= 0 (got {v.item()!r})")
+            data[nt].num_nodes = int(v)
+            x = getattr(data[nt], "x", None)
+            if x is not None and x.dim() >= 1 and x.shape[0] != data[nt].num_nodes:
+                # the count won over the rows (a model's outputs then had more rows than 'y' and the masks)
+                raise DataError(f"'{path}': 'x__{nt}' has {x.shape[0]} rows but 'num_nodes__{nt}' is "
+                                f"{data[nt].num_nodes}")
         elif f"x__{nt}" not in keys:
             raise DataError(f"'{path}': node type '{nt}' has neither 'num_nodes__{nt}' nor 'x__{nt}'")
     for k in sorted(keys):
@@ -300,7 +309,7 @@ def _npz_to_hetero(z, path):
             parts = k[len("edge_index__"):].split("__")
             if len(parts) != 3:
                 raise DataError(f"'{path}': malformed edge key '{k}' (want edge_index__src__rel__dst)")
-            data[tuple(parts)].edge_index = torch.from_numpy(np.asarray(z[k], dtype=np.int64))
+            data[tuple(parts)].edge_index = torch.from_numpy(_node_ids(z[k], path, k))
             wk = "edge_weight__" + k[len("edge_index__"):]
             if wk in keys:
                 w = np.asarray(z[wk])
@@ -318,7 +327,35 @@ def _npz_to_hetero(z, path):
         if f"{name}_idx" in keys:
             data[target][f"{name}_mask"] = _index_mask(z[f"{name}_idx"], y.numel(), path, f"{name}_idx",
                                                        f"the '{target}' nodes labelled by 'y'")
+    _check_disjoint_splits(data[target], path)
     return data, target
+
+
+def _node_ids(raw, path, key: str) -> np.ndarray:
+    """An index array as int64: integers, or floats holding only whole numbers; anything else is a DataError
+    naming the file and key (a float edge index was truncated, node 0.5 -> node 0, silently)."""
+    a = np.asarray(raw)
+    if a.dtype.kind == "f":
+        bad = non_integral(a)
+        if bad.any():
+            raise DataError(f"'{path}': '{key}' must hold integer node indices (got {a[bad][:3].tolist()})")
+    elif a.size and a.dtype.kind not in "iu":
+        raise DataError(f"'{path}': '{key}' must hold integer node indices (got dtype {a.dtype})")
+    return a.astype(np.int64)
+
+
+def _check_disjoint_splits(store, where) -> None:
+    """train / val / test masks of the target type share no node: an overlapping split file (test nodes also
+    trained on, or chosen on) loaded silently, and the test accuracy then measured partly on training nodes."""
+    masks = [(nm, getattr(store, f"{nm}_mask", None)) for nm in ("train", "val", "test")]
+    masks = [(nm, m) for nm, m in masks if m is not None]
+    for i, (a, ma) in enumerate(masks):
+        for b, mb in masks[i + 1:]:
+            both = ma & mb
+            if bool(both.any()):
+                first = torch.nonzero(both).flatten()[:3].tolist()
+                raise DataError(f"'{where}': the {a} and {b} splits share {int(both.sum())} node(s) (e.g. {first}); "
+                                f"the splits must be disjoint")
 
 
 # ------------------------------------------------------------------------------- PyG raw layout
@@ -352,7 +389,8 @@ def _read_raw(folder: Path, name: str):
     missing = [f for f in need if not (folder / f).exists()]
     if missing:
         raise DataError(f"'{folder}' lacks {', '.join(missing)} (PyG raw layout for {name})")
-    type_idx = _raw_file(folder / "node_types.npy", lambda f: np.load(f, allow_pickle=False)).astype(np.int64)
+    type_idx = _node_ids(_raw_file(folder / "node_types.npy", lambda f: np.load(f, allow_pickle=False)),
+                         folder / "node_types.npy", "node types")
     labels = _class_ids(_raw_file(folder / "labels.npy", lambda f: np.load(f, allow_pickle=False)),
                         folder / "labels.npy", "labels")
     adj = _raw_file(folder / "adjM.npz", sp.load_npz).tocsr()
@@ -395,6 +433,7 @@ def _read_raw(folder: Path, name: str):
             if f"{nm}_idx" in idx:
                 data[target][f"{nm}_mask"] = _index_mask(idx[f"{nm}_idx"], labels.size, split, f"{nm}_idx",
                                                          f"the '{target}' nodes of labels.npy")
+        _check_disjoint_splits(data[target], split)
     # as the npz format: NaN / inf features and negative class ids loaded silently from the raw files
     from paperworks.graphs.hetero import check_hetero
 

@@ -448,27 +448,35 @@ def _add_identity(a: torch.Tensor) -> torch.Tensor:
 
 
 # ----------------------------------------------------------------------------- adjacency stacks
-def relation_block(data, edge_type: EdgeType) -> torch.Tensor:
-    """Typed block adjacency [N_src, N_dst] of one edge type (multiplicities / edge weights summed)."""
-    src, _, dst = edge_type
-    store = data[edge_type]
-    ei = store.edge_index
+def _edge_values(store) -> torch.Tensor:
+    """An edge type's weights as sparse values: float32 and float64 ``edge_weight`` keep their dtype (they were cast
+    to float32, so float64 weights lost their last digits, e.g. 2**24 + 1 became 2**24); integer, bool, float16 and
+    bfloat16 weights become float32 (exact for the latter two; torch's sparse products have no half kernels);
+    float32 ones without ``edge_weight``."""
     w = getattr(store, "edge_weight", None)
-    w = torch.ones(ei.size(1)) if w is None else w.float()
-    return sparse_from_edges(ei[0], ei[1], w, (num_nodes_of(data, src), num_nodes_of(data, dst)))
+    if w is None:
+        return torch.ones(store.edge_index.size(1))
+    return w if w.dtype in (torch.float32, torch.float64) else w.float()
+
+
+def relation_block(data, edge_type: EdgeType) -> torch.Tensor:
+    """Typed block adjacency [N_src, N_dst] of one edge type (multiplicities / edge weights summed), in the
+    dtype of its ``edge_weight`` (float32 / float64; float32 otherwise, see :func:`_edge_values`)."""
+    src, _, dst = edge_type
+    ei = data[edge_type].edge_index
+    return sparse_from_edges(ei[0], ei[1], _edge_values(data[edge_type]),
+                             (num_nodes_of(data, src), num_nodes_of(data, dst)))
 
 
 def relation_adjacency(data, edge_type: EdgeType, offsets: dict[str, tuple[int, int]] | None = None
                        ) -> torch.Tensor:
-    """Edge type as an N x N sparse matrix over the global node index (see module docstring)."""
+    """Edge type as an N x N sparse matrix over the global node index (see module docstring), in the dtype of
+    its ``edge_weight`` as :func:`relation_block`."""
     offsets = offsets or node_offsets(data)
     n = max(e for _, e in offsets.values())
     src, _, dst = edge_type
-    store = data[edge_type]
-    ei = store.edge_index
-    w = getattr(store, "edge_weight", None)
-    w = torch.ones(ei.size(1)) if w is None else w.float()
-    return sparse_from_edges(ei[0] + offsets[src][0], ei[1] + offsets[dst][0], w, (n, n))
+    ei = data[edge_type].edge_index
+    return sparse_from_edges(ei[0] + offsets[src][0], ei[1] + offsets[dst][0], _edge_values(data[edge_type]), (n, n))
 
 
 @dataclass
@@ -565,8 +573,13 @@ class AdjacencyStack:
 
 
 def adjacency_stack(data, edge_types: Sequence[EdgeType] | None = None, *, add_identity: bool = True,
-                    where: str = "adjacency_stack") -> AdjacencyStack:
-    """Stack of all (or the given) edge types as N x N adjacencies, identity appended (GTN Sec. 3.2)."""
+                    where: str = "adjacency_stack", dtype: torch.dtype = torch.float32) -> AdjacencyStack:
+    """Stack of all (or the given) edge types as N x N adjacencies, identity appended (GTN Sec. 3.2).
+
+    ``values`` are in ``dtype`` (float32: GTN's model; ``torch.float64`` keeps float64 edge weights exact, which
+    ``stack.to(torch.float64)`` cannot: it converts values already rounded to float32)."""
+    if dtype not in (torch.float32, torch.float64):   # torch's sparse products have no half-precision kernels
+        raise DataError(f"{where}: dtype must be torch.float32 or torch.float64 (got {dtype!r})")
     check_hetero(data, where=where)
     edge_types = list(data.edge_types if edge_types is None else edge_types)
     for et in edge_types:
@@ -591,11 +604,11 @@ def adjacency_stack(data, edge_types: Sequence[EdgeType] | None = None, *, add_i
     all_idx = torch.cat([m.indices() for m in mats], 1)
     lin = all_idx[0] * n + all_idx[1]
     uniq, inv = torch.unique(lin, sorted=True, return_inverse=True)
-    values = torch.zeros(k, uniq.numel())
+    values = torch.zeros(k, uniq.numel(), dtype=dtype)
     pos = 0
     for t, m in enumerate(mats):
         nnz = m._nnz()
-        values[t].index_add_(0, inv[pos:pos + nnz], m.values().float())
+        values[t].index_add_(0, inv[pos:pos + nnz], m.values().to(dtype))
         pos += nnz
     indices = torch.stack([uniq // n, uniq % n])
     return AdjacencyStack(indices, values, n, names, ets, offsets, add_identity)
@@ -621,13 +634,18 @@ def compose_metapath(data, metapath: Sequence[EdgeType], *, binarize: bool = Fal
     """A_{r1} A_{r2} ... as a sparse [N_first, N_last] matrix of path-instance counts.
 
     ``binarize`` turns counts into 0/1 (HAN/HDGI meta-path neighbours); ``drop_self_loops`` removes the
-    diagonal (only for meta-paths that start and end at the same type).
+    diagonal (only for meta-paths that start and end at the same type). The dtype is float32, or float64 when an
+    edge type of the path has float64 ``edge_weight`` (:func:`relation_block`).
     """
     check_hetero(data, where="compose_metapath")
     _check_metapath(data, metapath, "compose_metapath")
-    out = relation_block(data, tuple(metapath[0]))
-    for et in metapath[1:]:
-        out = torch.sparse.mm(out, relation_block(data, tuple(et))).coalesce()
+    blocks = [relation_block(data, tuple(et)) for et in metapath]
+    dtype = blocks[0].dtype
+    for b in blocks[1:]:   # float64 weights on one edge type: the whole product in float64 (sparse.mm needs one dtype)
+        dtype = torch.promote_types(dtype, b.dtype)
+    out = blocks[0].to(dtype)
+    for b in blocks[1:]:
+        out = torch.sparse.mm(out, b.to(dtype)).coalesce()
     idx, vals = _parts(out)
     keep = vals != 0
     if drop_self_loops:
