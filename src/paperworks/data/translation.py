@@ -13,6 +13,12 @@ inner newline; 3 <= English words <= 40; character-length ratio translation/Engl
 Split: ``h = int(sha1(english)[:8], 16) % 100``; ``h < 5`` -> test, ``5 <= h < 10`` -> dev, else train.
 Near-identical messages from different programs can still fall on both sides (an honest property of this
 domain; exact duplicates cannot).
+
+Detokenization: sentencepiece normalizes its input (its default ``nmt_nfkc`` rule: NFKC, runs of spaces
+collapsed), so ``decode(encode(ref))`` is not always ``ref``: "…" comes back as "...", no-break spaces as
+spaces. BLEU of a hypothesis decoded from ids against the raw references therefore tops out just below 100
+(measured 2026-11-28, vocabulary 2000: decode(encode(ref)) vs ref gives sacreBLEU 99.68 on the EN-DE test
+split, 24 of 894 references changed; EN-FR test 99.95, 126 of 1019 changed, mostly no-break spaces).
 """
 
 from __future__ import annotations
