@@ -667,13 +667,24 @@ def metapath_graph(data, metapath: Sequence[EdgeType], *, binarize: bool = True,
 
 
 # ------------------------------------------------------------------------------ homogeneous view
-def homogeneous_projection(data, *, feature_dim: int | None = None):
+def homogeneous_projection(data, *, feature_dim: int | None = None, return_edge_weight: bool = False):
     """All node and edge types merged into one graph (the GCN/DGI baselines' input).
 
     Returns (x [N, F], edge_index [2, E], node_type [N], offsets). Node types without features get
     zeros; feature widths must agree unless ``feature_dim`` pads them with zeros.
+
+    With ``return_edge_weight=True``: (x, edge_index, edge_weight, node_type, offsets), ``edge_weight`` [E] the
+    edges' ``edge_weight`` in edge_index's order (1 on edge types without one; dtype as :func:`relation_block`'s,
+    promoted across types), or None when no edge type has weights. A graph with edge weights and
+    ``return_edge_weight=False`` is a DataError: the 4-tuple has no place for them (they were dropped silently, so
+    a GCN on the projection weighted every edge 1 while GTN's adjacency stack of the same graph used the weights).
     """
     check_hetero(data, where="homogeneous_projection")
+    weighted = [et for et in data.edge_types if getattr(data[et], "edge_weight", None) is not None]
+    if weighted and not return_edge_weight:
+        raise DataError(f"homogeneous_projection: edge types {', '.join(map(str, weighted))} carry edge_weight, "
+                        "which the (x, edge_index, node_type, offsets) result would drop; pass "
+                        "return_edge_weight=True to get them")
     offsets = node_offsets(data)
     n = max(e for _, e in offsets.values())
     dims = {nt: data[nt].x.size(1) for nt in data.node_types if getattr(data[nt], "x", None) is not None}
@@ -698,7 +709,16 @@ def homogeneous_projection(data, *, feature_dim: int | None = None):
         ei = data[et].edge_index
         eis.append(torch.stack([ei[0] + offsets[et[0]][0], ei[1] + offsets[et[2]][0]]))
     edge_index = torch.cat(eis, 1) if eis else torch.zeros(2, 0, dtype=torch.long)
-    return x, edge_index, node_type, offsets
+    if not return_edge_weight:
+        return x, edge_index, node_type, offsets
+    edge_weight = None
+    if weighted:
+        ws = [_edge_values(data[et]) for et in data.edge_types]
+        dtype = ws[0].dtype
+        for w in ws[1:]:
+            dtype = torch.promote_types(dtype, w.dtype)
+        edge_weight = torch.cat([w.to(dtype) for w in ws])
+    return x, edge_index, edge_weight, node_type, offsets
 
 
 def row_normalize(x: torch.Tensor) -> torch.Tensor:

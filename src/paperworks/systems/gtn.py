@@ -78,13 +78,15 @@ def prepare_hetero(data, target: str | None = None) -> dict:
     widths = [data[nt].x.size(1) for nt in data.node_types if getattr(data[nt], "x", None) is not None]
     if not widths:
         raise DataError("GTN: no node type has features 'x'")
-    x, edge_index, node_type, offsets = homogeneous_projection(data, feature_dim=max(widths))
+    x, edge_index, edge_weight, node_type, offsets = homogeneous_projection(data, feature_dim=max(widths),
+                                                                            return_edge_weight=True)
     x = row_normalize(x)
     stack = adjacency_stack(data, where="GTN")
     s, e = offsets[target]
     return {"x": x, "stack": stack, "target": target, "target_index": torch.arange(s, e),
             "y": store.y.long(), "train": masks["train"], "val": masks["val"], "test": masks["test"],
-            "merged_edge_index": edge_index, "offsets": offsets, "num_classes": int(store.y.max()) + 1}
+            "merged_edge_index": edge_index, "merged_edge_weight": edge_weight, "offsets": offsets,
+            "num_classes": int(store.y.max()) + 1}
 
 
 @register("gtn", paper=Paper("S. Yun, M. Jeong, R. Kim, J. Kang, H. J. Kim", "Graph Transformer Networks",
@@ -187,9 +189,11 @@ class GTN(System):
         out["MLP (features)"] = train_node_classifier(mlp, lambda: mlp(xt), y, tr, va, te, **opt)
         torch.manual_seed(seed)
         gcn = GCNClassifier(prep["x"].size(1), c.hidden, prep["num_classes"])
-        ei = prep["merged_edge_index"]
+        # the merged graph's edge weights (None without any; they were dropped, while GTN's stack used them)
+        ei, ew = prep["merged_edge_index"], prep.get("merged_edge_weight")
+        ew = None if ew is None else ew.to(prep["x"].dtype)
         out["GCN (homogeneous projection)"] = train_node_classifier(
-            gcn, lambda: gcn(prep["x"], ei)[ti], y, tr, va, te, **opt)
+            gcn, lambda: gcn(prep["x"], ei, ew)[ti], y, tr, va, te, **opt)
         planted = getattr(data, "planted_metapath", None)
         if planted is not None:
             pei, _ = metapath_graph(data, planted)
