@@ -151,19 +151,33 @@ class BagOfWords:
         return x.float()
 
     def fit_transform(self, texts) -> torch.Tensor:
+        texts = self._check(texts, "fit_transform")   # an iterator is read once: fit() would leave nothing
         return self.fit(texts).transform(texts)
 
     @staticmethod
     def _check(texts, where):
-        if isinstance(texts, str) or not all(isinstance(t, str) for t in texts):
+        # materialized before the check: a generator was consumed by it, so transform() returned 0 rows and fit()
+        # said "no term occurs", silently / misleadingly
+        try:
+            texts = None if isinstance(texts, str) else list(texts)
+        except TypeError:
+            texts = None
+        if texts is None or not all(isinstance(t, str) for t in texts):
             raise DataError(f"BagOfWords.{where}: expected a list of strings")
-        return list(texts)
+        return texts
 
 
 def word_dropout(texts, p: float, seed: int = 0) -> list[str]:
     """Distribution shift for text: delete each word token independently with probability p (seeded)."""
     if not (0 <= p <= 1):
         raise DataError(f"word_dropout: 'p' must be in [0, 1] (got {p!r})")
+    # one string was iterated character by character (a list of single letters, silently)
+    if isinstance(texts, str):
+        raise DataError(f"word_dropout: 'texts' must be a list of strings (got the string {texts[:40]!r})")
+    texts = list(texts)
+    bad = [t for t in texts if not isinstance(t, str)]
+    if bad:
+        raise DataError(f"word_dropout: 'texts' must be a list of strings (got {type(bad[0]).__name__})")
     rng = np.random.default_rng(seed)
     out = []
     for t in texts:
