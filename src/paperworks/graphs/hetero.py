@@ -232,6 +232,23 @@ class _PatternPlans:
 _PLANS = _PatternPlans()
 
 
+def tensors_stamp(tensors) -> tuple:
+    """(object, version counter) of each tensor (None allowed): remembers *these* tensors, as they are now.
+
+    Caches keyed on a caller's tensors (``AdjacencyStack.pair_basis``, the GCN baselines' per-graph normalisation)
+    compare a stamp with :func:`same_tensors` at no cost; the stamp holds references, so the objects stay alive and
+    their ids are never reused by other tensors."""
+    return tuple((t, None if t is None else t._version) for t in tensors)
+
+
+def same_tensors(stamp: tuple | None, tensors) -> bool:
+    """Whether ``tensors`` are the very objects of ``stamp`` (:func:`tensors_stamp`), none written to in place since
+    (version counters unchanged). False for another object even if equal in content (compare contents separately)."""
+    tensors = tuple(tensors)
+    return (stamp is not None and len(stamp) == len(tensors)
+            and all(s is t and (t is None or t._version == v) for (s, v), t in zip(stamp, tensors)))
+
+
 class SpMat:
     """A coalesced sparse matrix as plain (indices [2, E], values [E], shape) tensors.
 
@@ -535,10 +552,10 @@ class AdjacencyStack:
         # (an edge-type ablation, ``stack.values[k] = 0``), kept the old products, and the first GT layer
         # multiplied the old adjacencies silently (0.012 off the dense path on a small graph). The cache is
         # dropped whenever either tensor is another object or was written to (its version counter moved)
-        tensors, versions = (self.indices, self.values), (self.indices._version, self.values._version, self.num_nodes)
         old = self.__dict__.get("_pair_state")
-        if old is None or old[0][0] is not tensors[0] or old[0][1] is not tensors[1] or old[1] != versions:
-            self.__dict__["_pair_cache"], self.__dict__["_pair_state"] = {}, (tensors, versions)
+        if old is None or not same_tensors(old[0], (self.indices, self.values)) or old[1] != self.num_nodes:
+            self.__dict__["_pair_cache"] = {}
+            self.__dict__["_pair_state"] = (tensors_stamp((self.indices, self.values)), self.num_nodes)
         cache = self.__dict__["_pair_cache"]
         if key in cache:
             return cache[key]

@@ -27,6 +27,7 @@ from torch import nn
 from paperworks.core.config import is_int
 from paperworks.core.errors import ConfigError
 from paperworks.core.trainer import EarlyStopping
+from paperworks.graphs.hetero import same_tensors, tensors_stamp
 from paperworks.graphs.node_eval import f1_scores
 
 __all__ = ["MLPClassifier", "GCNClassifier", "HANClassifier", "train_node_classifier",
@@ -67,19 +68,19 @@ def _same_graph_or_reset(owner: nn.Module, convs, edge_index, edge_weight) -> No
     edges: outputs 0.66 (GCNClassifier) and 1.22 (GCNEncoder) off a fresh model with the same weights, silently.
     The same tensor objects, unchanged since (version counters), are the same graph at no cost; other tensors are
     compared with a copy of the cached graph's, so a graph equal in content keeps the cache (same numbers)."""
-    prev = owner.__dict__.get("_cached_graph")
+    prev = owner.__dict__.get("_cached_graph")   # (stamp of the tensors last seen, copies of the cached graph's)
     cur = (edge_index, edge_weight)
     if prev is not None:
-        if all(a is b and (a is None or a._version == v) for a, b, v in zip(prev[0], cur, prev[1])):
+        if same_tensors(prev[0], cur):
             return
-        if all(_equal_graph_tensors(a, b) for a, b in zip(prev[2], cur)):
-            owner.__dict__["_cached_graph"] = (cur, tuple(None if t is None else t._version for t in cur), prev[2])
+        if all(_equal_graph_tensors(a, b) for a, b in zip(prev[1], cur)):
+            owner.__dict__["_cached_graph"] = (tensors_stamp(cur), prev[1])
             return
     for conv in convs:
         conv._cached_edge_index = None
         conv._cached_adj_t = None
-    owner.__dict__["_cached_graph"] = (cur, tuple(None if t is None else t._version for t in cur),
-                                       tuple(None if t is None else t.detach().clone() for t in cur))
+    copies = tuple(None if t is None else t.detach().clone() for t in cur)
+    owner.__dict__["_cached_graph"] = (tensors_stamp(cur), copies)
 
 
 class GCNClassifier(nn.Module):
