@@ -446,7 +446,12 @@ def sparse_propagate(a: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
 
 def gcn_normalized(edge_index: torch.Tensor, num_nodes: int,
                    edge_weight: torch.Tensor | None = None) -> torch.Tensor:
-    """Kipf & Welling's D~^{-1/2} (A + I) D~^{-1/2} as a coalesced sparse matrix (symmetric A assumed)."""
+    """Kipf & Welling's D~^{-1/2} (A + I) D~^{-1/2} as a coalesced sparse matrix (symmetric A assumed).
+
+    The identity is added as written: a node that already has a self-loop of weight w gets w + 1 on the diagonal,
+    as in the HDGI paper's equation and the official HDGI / DGI / GCN code (``normalize_adj(adj + sp.eye(n))``).
+    PyG's ``gcn_norm`` (``add_remaining_self_loops``) keeps w instead; both agree on loop-free graphs, which is
+    what :func:`metapath_graph` builds for HDGI (self-loops dropped)."""
     a = sparse_from_edges(edge_index[0], edge_index[1], edge_weight, (num_nodes, num_nodes))
     a = _add_identity(a)
     idx, vals = _parts(a)
