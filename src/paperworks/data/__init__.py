@@ -86,7 +86,15 @@ def load(name: str, **kwargs: Any) -> Any:
             raise DataError(f"no dataset named '{name}' (valid: {', '.join(sorted(_LOADERS))}); "
                             f"loader modules that failed to import: {broken}")
         raise UnknownNameError("dataset", name, _LOADERS)
-    return _LOADERS[name][0](**kwargs)
+    fn = _LOADERS[name][0]
+    import inspect
+
+    sig = inspect.signature(fn)
+    try:   # a misspelled or unknown argument was a bare TypeError from the loader's call
+        sig.bind(**kwargs)
+    except TypeError as e:
+        raise DataError(f"dataset '{name}': {e} (its arguments: {', '.join(sig.parameters) or 'none'})") from None
+    return fn(**kwargs)
 
 
 def package_file(package: str, relpath: str, pip_spec: str | None = None) -> Path:
