@@ -114,6 +114,47 @@ def highs_lp(m: MILP, cost=None):
     lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, r
     return lp
 
+def _highs_option(h, name: str, default: float) -> float:
+    got = h.getOptionValue(name)
+    got = got[1] if isinstance(got, tuple) else got   # highspy returns (status, value) in some versions
+    try:
+        return float(got)
+    except (TypeError, ValueError):   # pragma: no cover
+        return default
+
+
+def highs_rejection(h, m: MILP) -> str:
+    """Why HiGHS refused ``m`` at passModel, naming the first column or row at fault: a bound that HiGHS reads as
+    infinite on the wrong side (a lower bound >= its infinite_bound, 1e20 by default, or an upper bound <=
+    -infinite_bound), a NaN, or a coefficient of magnitude >= its large_matrix_value (1e15) or not finite. The
+    message only said "HiGHS rejected the model" before."""
+    big = _highs_option(h, "infinite_bound", 1e20)
+    large = _highs_option(h, "large_matrix_value", 1e15)
+
+    def first_bad(lo, hi):
+        lo, hi = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
+        bad = np.isnan(lo) | np.isnan(hi) | (lo >= big) | (hi <= -big)
+        return int(np.argmax(bad)) if bad.any() else None
+
+    j = first_bad(m.lb, m.ub)
+    if j is not None:
+        return (f"column {j} {m.names[j]!r} has bounds [{m.lb[j]:g}, {m.ub[j]:g}] (HiGHS reads values beyond "
+                f"+-{big:g} as infinite: a lower bound of +inf or an upper bound of -inf admits no value)")
+    i = first_bad(m.row_lo, m.row_hi)
+    if i is not None:
+        return (f"row {i}{f' {m.row_names[i]!r}' if m.row_names[i] else ''} has bounds [{m.row_lo[i]:g}, "
+                f"{m.row_hi[i]:g}] (HiGHS reads values beyond +-{big:g} as infinite: a lower bound of +inf or an "
+                f"upper bound of -inf admits no value)")
+    for i in range(m.num_rows):
+        ri, rv = m.row(i)
+        bad = ~np.isfinite(rv) | (np.abs(rv) >= large)
+        if bad.any():
+            k = int(np.argmax(bad))
+            return (f"row {i}{f' {m.row_names[i]!r}' if m.row_names[i] else ''} has the coefficient {rv[k]:g} on "
+                    f"column {int(ri[k])} (HiGHS refuses coefficients of magnitude >= {large:g} or not finite)")
+    return "HiGHS gave no reason this check recognises (run with verbose=True to see its log)"
+
+
 _BANNER_SHOWN = False
 _BANNER_LOCK = threading.Lock()
 
@@ -192,7 +233,7 @@ class HighsBackend:
                                for b in m.integer]
         st = h.passModel(lp)
         if st == highspy.HighsStatus.kError:
-            raise MIPError(f"HiGHS rejected the model '{m.name}' ({n} columns, {r} rows)")
+            raise MIPError(f"HiGHS rejected the model '{m.name}' ({n} columns, {r} rows): {highs_rejection(h, m)}")
         incumbents: list[tuple[float, float]] = []
         t0 = time.perf_counter()
         if is_mip:
@@ -299,14 +340,23 @@ class ScipBackend:
             ri, rv = m.row(i)
             expr = pyscipopt.quicksum(float(v) * xs[j] for j, v in zip(ri.tolist(), rv.tolist()))
             lo, hi = m.row_lo[i], m.row_hi[i]
-            if lo == hi:
-                s.addCons(expr == lo)
-            else:
-                if math.isfinite(lo) and lo > -big:
-                    s.addCons(expr >= lo)
-                if math.isfinite(hi) and hi < big:
-                    s.addCons(expr <= hi)
-        s.setObjective(pyscipopt.quicksum(float(c) * x for c, x in zip(m.c, xs) if c) + m.c0, "minimize")
+            try:   # SCIP raised a bare Exception ("error in input data!") naming its own constraint, not our row
+                if lo == hi:
+                    s.addCons(expr == lo)
+                else:
+                    if math.isfinite(lo) and lo > -big:
+                        s.addCons(expr >= lo)
+                    if math.isfinite(hi) and hi < big:
+                        s.addCons(expr <= hi)
+            except Exception as e:
+                raise MIPError(f"SCIP rejected row {i}{f' {m.row_names[i]!r}' if m.row_names[i] else ''} of the "
+                               f"model '{m.name}' ({e}; SCIP reads coefficients and bounds beyond +-1e20 as "
+                               "infinite)") from None
+        try:
+            s.setObjective(pyscipopt.quicksum(float(c) * x for c, x in zip(m.c, xs) if c) + m.c0, "minimize")
+        except Exception as e:
+            raise MIPError(f"SCIP rejected the objective of the model '{m.name}' ({e}; SCIP reads coefficients "
+                           "beyond +-1e20 as infinite)") from None
         incumbents: list[tuple[float, float]] = []
         t0 = time.perf_counter()
         if any(m.integer) and not relax:

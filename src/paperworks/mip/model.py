@@ -130,6 +130,12 @@ class MILP:
         ub = np.broadcast_to(np.asarray(ub, dtype=float), (n,))
         if np.isnan(lb).any() or np.isnan(ub).any():
             raise MIPError(f"MILP.add_vars('{name}'): bounds contain NaN")
+        if (lb == INF).any() or (ub == -INF).any():
+            # no value reaches it: HiGHS rejected the whole model without naming the column, and SCIP read a
+            # lower bound of +inf as no lower bound (a free variable)
+            j = int(np.argmax((lb == INF) | (ub == -INF)))
+            raise MIPError(f"MILP.add_vars('{name}'): entry {j} has bounds [{lb[j]:g}, {ub[j]:g}]; a lower bound of "
+                           "+inf or an upper bound of -inf admits no value")
         if (lb > ub + 1e-12).any():
             j = int(np.argmax(lb > ub + 1e-12))
             raise InfeasibleError(f"MILP.add_vars('{name}'): lower bound {lb[j]:g} > upper bound {ub[j]:g} "
@@ -177,8 +183,18 @@ class MILP:
         if not np.isfinite(coef).all():
             raise MIPError(f"MILP.add_row('{name}'): coefficients must be finite")
         idx = self._check_idx(idx, f"add_row('{name}')")
-        if np.isnan(lo) or np.isnan(hi):
-            raise MIPError(f"MILP.add_row('{name}'): row bounds must be numbers (got lo={lo!r}, hi={hi!r})")
+        try:   # None, a string, an array: a bare TypeError from np.isnan before
+            lo_f, hi_f = (math.nan, math.nan) if isinstance(lo, (str, bytes)) or isinstance(hi, (str, bytes)) \
+                else (float(lo), float(hi))
+        except (TypeError, ValueError):
+            lo_f = hi_f = math.nan
+        if math.isnan(lo_f) or math.isnan(hi_f):
+            raise MIPError(f"MILP.add_row('{name}'): row bounds must be numbers (row {self.num_rows}; got lo={lo!r}, "
+                           f"hi={hi!r})")
+        if lo_f == INF or hi_f == -INF:
+            # HiGHS rejected the whole model ("HiGHS rejected the model") without naming the row
+            raise MIPError(f"MILP.add_row('{name}'): row {self.num_rows} has bounds [{lo_f:g}, {hi_f:g}]; a lower "
+                           "bound of +inf or an upper bound of -inf admits no value")
         # merge duplicates so every backend sees a clean sparse row
         if idx.size and np.unique(idx).size != idx.size:
             u, inv = np.unique(idx, return_inverse=True)
@@ -186,8 +202,8 @@ class MILP:
             idx = u
         self._ri.append(idx)
         self._rv.append(coef)
-        self.row_lo.append(float(lo))
-        self.row_hi.append(float(hi))
+        self.row_lo.append(lo_f)
+        self.row_hi.append(hi_f)
         self.row_names.append(name)
         return self.num_rows - 1
 
@@ -276,6 +292,20 @@ class MILP:
         return m
 
     # ------------------------------------------------------------------ solve
+    def _check_bounds(self) -> None:
+        """One MIPError naming the first variable or row whose bounds admit no value (NaN, a lower bound of +inf,
+        an upper bound of -inf), e.g. written into ``lb`` / ``row_lo`` directly past add_vars' / add_row's checks:
+        HiGHS rejected the whole model without naming it, SCIP read a lower bound of +inf as none."""
+        for kind, lo, hi, names in (("variable", self.lb, self.ub, self.names),
+                                    ("row", self.row_lo, self.row_hi, self.row_names)):
+            lo, hi = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
+            bad = np.isnan(lo) | np.isnan(hi) | (lo == INF) | (hi == -INF)
+            if bad.any():
+                i = int(np.argmax(bad))
+                raise MIPError(f"MILP '{self.name}': {kind} {i}{f' {names[i]!r}' if names[i] else ''} has bounds "
+                               f"[{lo[i]:g}, {hi[i]:g}]; NaN, a lower bound of +inf or an upper bound of -inf admits "
+                               "no value")
+
     def solve(self, solver: str = "highs", *, time_limit: float | None = None, mip_gap: float | None = None,
               warm_start: Any = None, relax: bool = False, threads: int = 1, verbose: bool = False,
               options: dict[str, Any] | None = None) -> MILPResult:
@@ -287,6 +317,7 @@ class MILP:
         """
         from paperworks.mip.backends import get_backend
 
+        self._check_bounds()
         if time_limit is not None and not (time_limit > 0):
             raise MIPError(f"MILP.solve: time_limit must be > 0 seconds (got {time_limit!r})")
         if mip_gap is not None and not (0 <= mip_gap < math.inf):

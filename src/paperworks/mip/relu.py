@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from paperworks.mip.model import INF, MILP, InfeasibleError, UnboundedInputError, UnsupportedLayerError
+from paperworks.mip.model import INF, MILP, InfeasibleError, MIPError, UnboundedInputError, UnsupportedLayerError
 
 __all__ = ["RELU", "ID", "ZERO", "AffineLayer", "network_layers", "interval_bounds", "encode_layers",
            "EncodingInfo", "forward_layers", "count_unstable", "fold_identity", "lp_bounds"]
@@ -285,10 +285,13 @@ def lp_bounds(m: MILP, idx, time_limit: float | None = None) -> tuple[np.ndarray
     h.setOptionValue("threads", 1)
     if time_limit is not None:
         h.setOptionValue("time_limit", float(time_limit))
-    from paperworks.mip.backends import highs_lp
+    from paperworks.mip.backends import highs_lp, highs_rejection
 
     n = m.num_vars
-    h.passModel(highs_lp(m, cost=np.zeros(n)))
+    if h.passModel(highs_lp(m, cost=np.zeros(n))) == highspy.HighsStatus.kError:
+        # the status was ignored: every LP then ran on an empty model and each bound stayed infinite
+        raise MIPError(f"lp_bounds: HiGHS rejected the model '{m.name}' ({n} columns, {m.num_rows} rows): "
+                       f"{highs_rejection(h, m)}")
     prev = None
     for k, j in enumerate(idx):
         for sense, store in ((1.0, lo), (-1.0, hi)):
