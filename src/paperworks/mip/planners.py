@@ -281,12 +281,35 @@ class _Sampler:
         try:   # one step of the dynamics to name a state/action size mismatch in one line
             out = self.step(x0[None], self.u_lo[None])
         except RuntimeError as e:
+            # a float32 model (an nn.Module not made .double(), layers_step(dtype=torch.float32)) failed here with
+            # "the dynamics reject a 2-D state with a 2-D action (... double != float)": a size message for a
+            # dtype problem. The sizes are tried again in the other floating dtypes to tell which it is.
+            took = self._dtype_taken(x0)
+            if took is not None:
+                raise DataError(f"{type(self).__name__}.plan: the dynamics compute in {took}, the planner samples "
+                                f"states and actions in {self.dtype}; pass a {self.dtype} model (e.g. model.double() "
+                                f"or layers_step(..., dtype={self.dtype})) or a step that casts its inputs "
+                                f"({str(e).splitlines()[0]})") from None
             raise DataError(f"{type(self).__name__}.plan: the dynamics reject a {x0.numel()}-D state with a "
                             f"{self.u_lo.numel()}-D action ({str(e).splitlines()[0]})") from None
         if tuple(out.shape) != (1, x0.numel()):
             raise DataError(f"{type(self).__name__}.plan: the dynamics map a {x0.numel()}-D state to shape "
                             f"{tuple(out.shape[1:])}")
         return x0, goal, warm
+
+    def _dtype_taken(self, x0):
+        """The floating dtype (other than the planner's) in which the dynamics accept one step of the query's
+        sizes, or None."""
+        for dt in (torch.float32, torch.float64, torch.float16, torch.bfloat16):
+            if dt == self.dtype:
+                continue
+            try:
+                with torch.no_grad():
+                    self.step(x0[None].to(dt), self.u_lo[None].to(dt))
+            except Exception:   # noqa: BLE001 - any failure: not this dtype
+                continue
+            return dt
+        return None
 
     def _init_mean(self, warm):
         if warm is None:
