@@ -37,7 +37,14 @@ class Env:
         return np.clip(u, self.u_lo, self.u_hi)
 
     def goal_distance(self, state, goal) -> float:
-        return float(np.linalg.norm(np.asarray(state)[list(self.goal_dims)] - np.asarray(goal)))
+        state = np.asarray(state, dtype=np.float64).reshape(-1)
+        goal = np.asarray(goal, dtype=np.float64).reshape(-1)
+        # a goal of another size was broadcast against the goal dimensions without a word (probe: PWAPushEnv, goal
+        # [1, 5] for its one goal dimension gave 5.10; PushingEnv, goal [1] for its two gave 1.41)
+        if goal.size != len(self.goal_dims) or state.size != self.nx:
+            raise DataError(f"{type(self).__name__}.goal_distance: expected a state of {self.nx} values and a goal of "
+                            f"{len(self.goal_dims)} (got {state.size} and {goal.size})")
+        return float(np.linalg.norm(state[list(self.goal_dims)] - goal))
 
 
 def collect_transitions(env: Env, n: int, rng: np.random.Generator, episode_len: int = 10):

@@ -39,7 +39,7 @@ import torch.nn as nn
 
 from paperworks.core import (Claim, Paper, Report, RunDir, System, check_choice, check_interval, check_positive,
                              register)
-from paperworks.core.config import Config
+from paperworks.core.config import Config, is_int, is_real
 from paperworks.core.errors import ConfigError, DataError
 from paperworks.core.trainer import eval_mode
 from paperworks.envs import PushingEnv, PWAPushEnv, collect_transitions
@@ -61,7 +61,17 @@ class SparseDynamics(nn.Module):
 
     def __init__(self, nx: int, nu: int, hidden: tuple[int, ...] = (32, 32), feature_map: np.ndarray | None = None):
         super().__init__()
+        # one DataError for a bad architecture: a feature map with NaN trained a NaN model without a word (its NaN
+        # normalisation), one of the wrong width failed in a numpy matmul, a negative width in torch
+        if not (is_int(nx, 1) and is_int(nu, 1)):
+            raise DataError(f"SparseDynamics: nx and nu must be integers >= 1 (got {nx!r}, {nu!r})")
+        hidden = tuple(hidden)
+        if not hidden or not all(is_int(h, 1) for h in hidden):
+            raise DataError(f"SparseDynamics: hidden must be one or more layer widths >= 1 (got {hidden!r})")
         P = np.eye(nx + nu) if feature_map is None else np.asarray(feature_map, dtype=np.float64)
+        if P.ndim != 2 or P.shape[0] < 1 or P.shape[1] != nx + nu or not np.isfinite(P).all():
+            raise DataError(f"SparseDynamics: feature_map must be a finite [features, nx + nu = {nx + nu}] matrix "
+                            f"(got shape {P.shape}{'' if np.isfinite(P).all() else ' with NaN or inf'})")
         self.nx, self.nu = nx, nu
         self.register_buffer("P", torch.tensor(P, dtype=torch.float32))
         self.register_buffer("mu", torch.zeros(P.shape[0]))
@@ -208,14 +218,30 @@ def _check_data(where: str, model: SparseDynamics, data) -> None:
     if shapes != [(n, model.nx), (n, model.nu), (n, model.nx)] or n < 1:
         raise DataError(f"{where}: expected X [n, {model.nx}], U [n, {model.nu}], Y [n, {model.nx}] with n >= 1 "
                         f"(got {[list(sh) for sh in shapes]})")
+    # numpy arrays failed in torch.cat, float64 tensors for a float32 model in a matmul (a RuntimeError)
+    dtype = model.lins[0].weight.dtype
+    if not all(isinstance(a, torch.Tensor) and a.dtype == dtype for a in (X, U, Y)):
+        got = [type(a).__name__ if not isinstance(a, torch.Tensor) else str(a.dtype) for a in (X, U, Y)]
+        raise DataError(f"{where}: the transitions must be torch tensors of the model's dtype {dtype} (got {got})")
     if not all(bool(torch.isfinite(torch.as_tensor(a)).all()) for a in (X, U, Y)):
         raise DataError(f"{where}: the transitions contain NaN or inf")
+
+
+def _check_training(where: str, epochs, batch, **epoch_counts) -> None:
+    """Epoch counts integers >= 0 and a batch size >= 1: a negative count skipped the training without a word, a
+    float one or batch=0 failed inside range()."""
+    for k, v in {"epochs": epochs, **epoch_counts}.items():
+        if not is_int(v, 0):
+            raise ConfigError(f"{where}: {k} must be an integer >= 0 (got {v!r})")
+    if not is_int(batch, 1):
+        raise ConfigError(f"{where}: batch must be an integer >= 1 (got {batch!r})")
 
 
 def train_dense(model: SparseDynamics, data, epochs: int, lr: float = 3e-3, batch: int = 256, seed: int = 0):
     """Adam on the one-step residual loss with every hidden neuron ReLU. Sets ``model.mode = 'dense'`` and
     returns the model trained in place, in eval mode (its parameters' .grad hold the last step's gradients)."""
     _check_data("train_dense", model, data)
+    _check_training("train_dense", epochs, batch)
     gen = torch.Generator().manual_seed(seed)
     model.mode = "dense"
     return _fit(model, data, epochs, lr, batch, gen)
@@ -241,9 +267,22 @@ def sparsify(dense: SparseDynamics, data, targets: list[int], epochs: int, finet
     if schedule not in ("continuous", "staged"):
         raise ConfigError(f"sparsify: schedule must be 'continuous' or 'staged' (got {schedule!r})")
     _check_data("sparsify", dense, data)
+    _check_training("sparsify", epochs, batch, finetune_epochs=finetune_epochs)
+    # tau_end = 0 or NaN and lam NaN trained a NaN model without a word (Gumbel-softmax at temperature 0), tau_start
+    # = 0 was a ZeroDivisionError, a negative lam rewarded ReLUs above the budget
+    for k, v, strict in (("lam", lam, False), ("tau_start", tau_start, True), ("tau_end", tau_end, True)):
+        if not is_real(v, 0.0, open_low=strict):
+            raise ConfigError(f"sparsify: {k} must be a finite number {'>' if strict else '>='} 0 (got {v!r})")
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     n_all = sum(dense.hidden)
+    try:
+        ks = None if isinstance(targets, (str, bytes)) else list(targets)
+    except TypeError:
+        ks = None
+    if ks is None or not all(is_int(k) for k in ks):
+        # 2.7 became 2 and the string "4" the target 4 silently
+        raise ConfigError(f"sparsify: targets must be integer ReLU counts (got {targets!r})")
     targets = sorted(set(int(k) for k in targets), reverse=True)
     if not targets or targets[-1] < 0 or targets[0] > n_all:
         raise ConfigError(f"sparsify: targets must be in [0, {n_all}] (got {targets})")
@@ -341,6 +380,14 @@ def make_env(name: str, max_step: float = 0.5):
 def run_episode(env, planner, start, goal, steps: int) -> dict:
     """Receding-horizon control: plan, apply the first action to the true env, re-plan (warm start = the
     shifted previous plan). Returns the final goal distance, per-step planning times and statuses."""
+    # steps = -1 ran no step and 2.5 failed in range(); a goal of the wrong size or NaN reached the planner only
+    # after the reset (and a 0-step episode reported its broadcast or NaN distance)
+    if not is_int(steps, 1):
+        raise ConfigError(f"run_episode: steps must be an integer >= 1 (got {steps!r})")
+    g = np.asarray(goal, dtype=np.float64).reshape(-1)
+    if g.size != len(env.goal_dims) or not np.isfinite(g).all():
+        raise DataError(f"run_episode: the goal must be {len(env.goal_dims)} finite values for the goal dimensions "
+                        f"{tuple(env.goal_dims)} (got {g.tolist()})")
     x = env.reset(start)
     warm, times, statuses, nodes = None, [], [], []
     for _ in range(steps):
