@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from paperworks.core import Claim, Paper, Report, RunDir, System, check_positive, register
-from paperworks.core.config import Config, check_interval
+from paperworks.core.config import Config, check_interval, is_int
 from paperworks.core.errors import ConfigError, DataError, PaperworksError
 from paperworks.mip.bnn import bnn_errors, bnn_forward, brute_force_bnn, train_bnn_milp, train_bnn_ste
 from paperworks.mip.duality import (MILPValue, chvatal_dual_value, dual_feasible, lp_dual, solve_value,
@@ -41,6 +41,8 @@ __all__ = ["TameBNN", "TameBNNConfig", "make_xor", "make_digits_small", "inverse
 
 def make_xor(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """n points in [-1, 1]^2 on a 0.1 grid, label 1 iff x1 x2 > 0 (XOR of the signs)."""
+    if not is_int(n, 1):   # -1: a numpy ValueError, 2.5 / True: a TypeError, 0: an empty training set
+        raise DataError(f"make_xor: n must be an integer >= 1 (got {n!r})")
     rng = np.random.default_rng(seed)
     s = rng.choice([-1.0, 1.0], size=(n, 2))
     X = np.round(s * rng.uniform(0.2, 1.0, (n, 2)), 1)
@@ -87,6 +89,13 @@ def inverse_optimization(A, b_list, integer, c_true, c0, steps: int, lr: float, 
     dz/dc from MILPValue. Returns the loss curve and the learned c."""
     if len(b_list) == 0:
         raise DataError("inverse_optimization: b_list holds no right-hand side (nothing to fit)")
+    if not is_int(steps, 0):   # steps = -1 returned c0 and no loss curve without a word
+        raise DataError(f"inverse_optimization: steps must be an integer >= 0 (got {steps!r})")
+    n = np.shape(A)[1] if np.ndim(A) == 2 else None
+    for k, v in (("c_true", c_true), ("c0", c0)):
+        size = v.numel() if isinstance(v, torch.Tensor) else np.size(v)
+        if n is not None and size != n:   # build_milp's message blamed A ("A must be [3, 3] (got (3, 8))")
+            raise DataError(f"inverse_optimization: {k} has {size} values for the {n} columns of A")
     z_obs = [solve_value(c_true, A, b, integer, ub=ub).objective for b in b_list]
     # a copy (the caller's c0, array or tensor, is never modified), float64 like the MILP values
     c = torch.as_tensor(c0, dtype=torch.float64).detach().clone().requires_grad_(True)
