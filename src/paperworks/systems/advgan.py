@@ -119,18 +119,35 @@ class Generator(nn.Module):
         return self.net(x)
 
 
-class Discriminator(nn.Module):
-    """D: image -> real/fake score (a logit; LSGAN reads it as the least-squares output)."""
+def _disc_size_problem(h: int, w: int) -> str | None:
+    """Why the default Discriminator cannot take h x w images (None when it can): its three 4x4 stride-2
+    convolutions (padding 1) halve each side, rounding down, and the InstanceNorm after the last one needs more
+    than one position (8 x 8 images end at 1 x 1)."""
+    h3, w3 = h // 8, w // 8
+    if h3 * w3 < 2:
+        return (f"the default Discriminator (three stride-2 convolutions, then InstanceNorm) needs images of at least "
+                f"16 x 8 or 8 x 16 pixels (got {h} x {w}: {h3} x {w3} after its convolutions)")
+    return None
 
-    def __init__(self, in_channels: int = 1, image_size: int = 28):
+
+class Discriminator(nn.Module):
+    """D: image -> real/fake score (a logit; LSGAN reads it as the least-squares output).
+
+    image_size: the side of square images, or (H, W)."""
+
+    def __init__(self, in_channels: int = 1, image_size: int | tuple[int, int] = 28):
         super().__init__()
+        h, w = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
+        problem = _disc_size_problem(h, w)
+        if problem is not None:
+            raise DataError(f"Discriminator: {problem}")
         self.features = nn.Sequential(
             nn.Conv2d(in_channels, 8, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
             nn.Conv2d(8, 16, 4, stride=2, padding=1), nn.InstanceNorm2d(16), nn.LeakyReLU(0.2),
             nn.Conv2d(16, 32, 4, stride=2, padding=1), nn.InstanceNorm2d(32), nn.LeakyReLU(0.2),
             nn.Flatten())
         with torch.no_grad():
-            n = self.features(torch.zeros(1, in_channels, image_size, image_size)).shape[1]
+            n = self.features(torch.zeros(1, in_channels, h, w)).shape[1]
         self.score = nn.Linear(n, 1)
 
     def forward(self, x):  # [N, C, H, W] -> [N]
@@ -238,9 +255,13 @@ def train_advgan(target: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: fl
     if generator is None and (H % 4 or x.shape[3] % 4):
         raise DataError(f"{who}: the default Generator (two stride-2 convolutions and their transposes) needs H and "
                         f"W divisible by 4 (got {H}x{x.shape[3]}); pad the images or pass generator=")
+    if discriminator is None and (problem := _disc_size_problem(H, x.shape[3])) is not None:
+        # (it failed inside torch: a ValueError from InstanceNorm for 8 x 8 or 12 x 12 images, and for non-square
+        # images a shape mismatch in D's linear layer after G's first forward pass, D being built for H x H)
+        raise DataError(f"{who}: {problem}; pad the images or pass discriminator=")
     torch.manual_seed(seed)
     G = generator or Generator(C)
-    D = discriminator or Discriminator(C, H)
+    D = discriminator or Discriminator(C, (H, x.shape[3]))
     opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
     flags = [p.requires_grad for p in target.parameters()]
