@@ -137,6 +137,16 @@ class Transformer(nn.Module):
         self.register_buffer("pe", sinusoidal_positional_encoding(256, spec.d_model), persistent=False)
         self._scale = math.sqrt(spec.d_model)
 
+    def _apply(self, fn, *args, **kwargs):
+        """Module casts (``half()``, ``bfloat16()``, ``double()``, ``to(dtype)``) also cast the ``pe`` buffer; it is
+        kept float32 (recomputed when a cast changed its dtype; a move to another device is kept). A round trip
+        (``model.bfloat16().float()``) left it rounded to 8 mantissa bits (2e-3 off), so the outputs differed
+        from the same weights in a fresh model; ``_positions`` casts the exact table to the model's dtype."""
+        out = super()._apply(fn, *args, **kwargs)
+        if self.pe.is_floating_point() and self.pe.dtype != torch.float32:
+            self.pe = sinusoidal_positional_encoding(self.pe.shape[0], self.spec.d_model, device=self.pe.device)
+        return out
+
     # ------------------------------------------------------------------------------------ pieces
     def _positions(self, n: int, offset: int = 0) -> torch.Tensor:
         if offset + n > self.pe.shape[0]:
