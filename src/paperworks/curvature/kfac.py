@@ -205,6 +205,15 @@ class KFAC:
                                               f"{'is not called' if 'a' not in store[L.name] else 'gets no gradient'}"
                                               " in the loss's forward pass; leave it out of 'layers'")
                     a = store[L.name]["a"]
+                    if a.shape[0] != e - s:
+                        # an input whose first dimension is not the samples' (a [b, L, d] batch flattened to
+                        # [b*L, d], node features of a graph): every row was taken for a sample, so G came out
+                        # L times too large and the EK-FAC diagonal missed the cross-position terms (79% off)
+                        raise PaperworksError(
+                            f"KFAC: layer '{L.name or type(L.m).__name__}' gets an input of {a.shape[0]} rows for "
+                            f"a batch of {e - s} samples; K-FAC here needs the layer's input batch-first, one "
+                            "row per sample ([b, in], [b, ..., in] for a Linear, [b, C, H, W] for a Conv2d): "
+                            "keep the sample dimension (e.g. apply the Linear to [b, L, d], not to [b*L, d])")
                     g = _out_grads(L.m, store[L.name]["g"]) * (e - s)  # per-sample loss gradients
                     on_batch(L, a, g)
         finally:
