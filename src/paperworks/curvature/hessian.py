@@ -192,7 +192,9 @@ def hvp_func(model: nn.Module, loss_fn: LossFn, data: Any, v: torch.Tensor, para
     theta = ps.flat().detach()
     check_nonempty(n_samples(data), "hvp_func")
     _, hv = torch.func.jvp(torch.func.grad(f), (theta,), (_check_vector(v, ps, "hvp_func"),))
-    return hv
+    # detached as hvp's: through the parameters outside the subset it kept the forward graph (requires_grad,
+    # .numpy() refused, a backward through it sent gradients into those parameters)
+    return hv.detach()
 
 
 def _check_vector(v: Any, ps: ParamSubset, who: str) -> torch.Tensor:
@@ -265,7 +267,9 @@ def ggn_matrix(model: nn.Module, output_fn: Callable[[nn.Module, Any], torch.Ten
 
     Hz = torch.func.hessian(_loss_of_flat)(z.reshape(-1))
     G = J.T @ Hz.reshape(z.numel(), z.numel()).to(theta.dtype) @ J
-    return 0.5 * (G + G.T)
+    # detached as exact_hessian's: J and H_out hung on the model's parameters outside the subset (G.numpy()
+    # refused, G.trace().backward() put gradients on the other layers' .grad)
+    return (0.5 * (G + G.T)).detach()
 
 
 def empirical_fisher(model: nn.Module, loss_fn: LossFn, data: Any, params: Any = None,
