@@ -348,8 +348,11 @@ def distill(surrogate: nn.Module, blackbox: BlackBox, x: torch.Tensor, *, x_adv:
             loss = loss - (batch[3] * F.log_softmax(model(batch[2]), 1)).sum(1).mean()
         return loss
 
-    steps = max(epochs * (x.shape[0] // batch_size), 1)
-    tc = TrainerConfig(max_steps=steps, batch_size=min(batch_size, x.shape[0]), lr=lr, seed=seed,
+    # full batches per epoch at the batch size actually used (a batch_size above len(x) is one batch of all x:
+    # len(x) // batch_size was 0 there, so any number of epochs trained one step)
+    bs = min(batch_size, x.shape[0])
+    steps = epochs * (x.shape[0] // bs)
+    tc = TrainerConfig(max_steps=steps, batch_size=bs, lr=lr, seed=seed,
                        progress=False, log_every=max(steps, 1), deterministic=False)
     return _fit(surrogate, torch.utils.data.TensorDataset(*data), loss_fn, tc)
 
