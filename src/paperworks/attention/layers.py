@@ -108,8 +108,11 @@ class MultiHeadAttention(nn.Module):
                 key_padding_mask: torch.Tensor | None = None, causal: bool = False, need_weights: bool = False,
                 average_attn_weights: bool = True, attn_mask: torch.Tensor | None = None
                 ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        # the batch sizes too: query [1, T, D] with key/value [3, S, D] broadcast to an output of 3 rows (and 2 vs 1
+        # likewise), silently, where torch's MHA refuses; 2 vs 3 failed inside with torch's bare size message
         if query.dim() != 3 or key.dim() != 3 or value.dim() != 3 or query.shape[-1] != self.d_model \
-                or key.shape[-1] != self.d_model or value.shape[:-1] != key.shape[:-1]:
+                or key.shape[-1] != self.d_model or value.shape[:-1] != key.shape[:-1] \
+                or query.shape[0] != key.shape[0]:
             raise ValueError(
                 f"MultiHeadAttention: expected query [B, T, {self.d_model}] and key/value [B, S, "
                 f"{self.d_model}] (got {tuple(query.shape)}, {tuple(key.shape)}, {tuple(value.shape)})")
