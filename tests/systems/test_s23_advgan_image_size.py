@@ -1,4 +1,4 @@
-"""train_advgan / Discriminator on image sizes the default networks do or do not take.
+"""train_advgan / Discriminator on image sizes and dtypes the default networks do or do not take.
 
 Before: 8 x 8 images (the brief's sklearn digits) passed the Generator's "divisible by 4" check and then failed
 inside torch (InstanceNorm: "Expected more than 1 spatial element"), and non-square images (28 x 32) were given a
@@ -53,3 +53,29 @@ def test_square_size_as_int_or_pair_gives_the_same_discriminator():
     b = Discriminator(1, (28, 28))
     for (ka, va), (kb, vb) in zip(a.state_dict().items(), b.state_dict().items()):
         assert ka == kb and torch.equal(va, vb)
+
+
+def test_float64_images_train_with_the_default_networks():
+    # before: RuntimeError 'expected scalar type Double but found Float' inside torch (G and D were float32)
+    torch.manual_seed(0)
+    target = nn.Sequential(nn.Flatten(), nn.Linear(256, 3)).double().eval()
+    x, y = torch.rand(16, 1, 16, 16, dtype=torch.float64), torch.arange(16) % 3
+    G, D = train_advgan(target, x, y, epochs=1, batch_size=8)
+    assert all(p.dtype == torch.float64 for m in (G, D) for p in m.parameters())
+    xa = advgan_perturb(G, x, 0.3)
+    assert xa.dtype == torch.float64 and float((xa - x).abs().max()) <= 0.3
+
+
+def test_passed_network_of_another_dtype_is_a_data_error():
+    from paperworks.systems.advgan import Generator
+
+    torch.manual_seed(0)
+    target = nn.Sequential(nn.Flatten(), nn.Linear(256, 3)).double().eval()
+    x, y = torch.rand(16, 1, 16, 16, dtype=torch.float64), torch.arange(16) % 3
+    g32, g64, d32 = Generator(1), Generator(1).double(), Discriminator(1, 16)
+    state = torch.random.get_rng_state()
+    with pytest.raises(DataError, match="generator is torch.float32"):
+        train_advgan(target, x, y, epochs=1, batch_size=8, generator=g32)
+    with pytest.raises(DataError, match="discriminator is torch.float32"):
+        train_advgan(target, x, y, epochs=1, batch_size=8, generator=g64, discriminator=d32)
+    assert torch.equal(torch.random.get_rng_state(), state)   # refused before the global RNG is reseeded

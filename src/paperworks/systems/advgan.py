@@ -259,9 +259,15 @@ def train_advgan(target: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: fl
         # (it failed inside torch: a ValueError from InstanceNorm for 8 x 8 or 12 x 12 images, and for non-square
         # images a shape mismatch in D's linear layer after G's first forward pass, D being built for H x H)
         raise DataError(f"{who}: {problem}; pad the images or pass discriminator=")
+    for name, m in (("generator", generator), ("discriminator", discriminator)):
+        w = None if m is None else next((p for p in m.parameters() if p.is_floating_point()), None)
+        if w is not None and w.dtype != x.dtype:   # it failed inside torch ("expected scalar type Double ...")
+            raise DataError(f"{who}: 'x' is {x.dtype} but the {name} is {w.dtype}; convert one (e.g. "
+                            f"{name}.double() for float64 images)")
     torch.manual_seed(seed)
-    G = generator or Generator(C)
-    D = discriminator or Discriminator(C, (H, x.shape[3]))
+    # the default networks compute in the images' dtype (built as before, then cast: float32 images, no change)
+    G = generator or Generator(C).to(x.dtype)
+    D = discriminator or Discriminator(C, (H, x.shape[3])).to(x.dtype)
     opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
     flags = [p.requires_grad for p in target.parameters()]
