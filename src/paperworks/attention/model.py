@@ -20,7 +20,7 @@ from torch import nn
 from paperworks.attention.functional import sinusoidal_positional_encoding
 from paperworks.attention.layers import DecoderLayer, EncoderLayer
 
-__all__ = ["TransformerSpec", "Transformer", "PRESETS", "check_cached_prefix", "check_token_ids"]
+__all__ = ["TransformerSpec", "Transformer", "PRESETS", "check_cached_prefix", "check_token_ids", "check_decode_prefix"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,22 @@ def check_token_ids(owner: str, name: str, t, vocab_size: int) -> None:
     if t.numel() and (int(t.min()) < 0 or int(t.max()) >= vocab_size):
         raise ValueError(f"{owner}: '{name}' has token ids outside [0, {vocab_size}) "
                          f"(min {int(t.min())}, max {int(t.max())})")
+
+
+def check_decode_prefix(owner: str, prefix, rows: int, new_from: int, vocab_size: int) -> None:
+    """``decode_next``'s prefix: integer ids ``[N, t]``, ``t >= 1`` (BOS first), ``N`` = the rows of the state,
+    ids of the positions from ``new_from`` on (those not decoded before) inside the vocabulary. Without it an id
+    outside the vocabulary failed as torch's "index out of range in self", a prefix of other rows than the state
+    as a tensor size mismatch deep inside, and an empty prefix without the cache as "index -1 is out of bounds"."""
+    if not isinstance(prefix, torch.Tensor) or prefix.dim() != 2 or prefix.dtype not in (torch.int64, torch.int32) \
+            or prefix.shape[1] == 0:
+        raise ValueError(f"{owner}.decode_next: expected 'prefix' as integer token ids [N, t] with t >= 1 (BOS first) "
+                         f"(got {getattr(prefix, 'dtype', type(prefix).__name__)} of shape "
+                         f"{list(getattr(prefix, 'shape', []))})")
+    if prefix.shape[0] != rows:
+        raise ValueError(f"{owner}.decode_next: 'prefix' has {prefix.shape[0]} rows but the state holds {rows} (the "
+                         "batch of start_decoding, or the index given to reorder_state)")
+    check_token_ids(f"{owner}.decode_next", "prefix", prefix[:, new_from:], vocab_size)
 
 
 def check_cached_prefix(owner: str, prefix: torch.Tensor, state: dict) -> None:
@@ -239,6 +255,8 @@ class Transformer(nn.Module):
         The state remembers the mask: later calls may give the mask of the longer prefix (it must agree on
         the positions already decoded) or none (the new positions are real tokens).
         """
+        check_decode_prefix("Transformer", prefix, state["memory"].shape[0],
+                            state["t"] if state["caches"] is not None else 0, self.spec.vocab_size)
         if state["caches"] is not None:
             check_cached_prefix("Transformer", prefix, state)
         tgt_padding_mask = self._prefix_mask(prefix, state, tgt_padding_mask)

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from paperworks.attention.model import check_cached_prefix, check_token_ids
+from paperworks.attention.model import check_cached_prefix, check_decode_prefix, check_token_ids
 
 __all__ = ["LSTMSeq2Seq"]
 
@@ -134,6 +134,8 @@ class LSTMSeq2Seq(nn.Module):
     def decode_next(self, prefix: torch.Tensor, state: dict):
         """Log-probabilities of the next token after ``prefix [N, t]`` -> ``[N, V]``; with the cache each call
         must extend the prefix of the call before (see :meth:`Transformer.decode_next`)."""
+        check_decode_prefix("LSTMSeq2Seq", prefix, state["enc"].shape[0], state["t"] if state["use_cache"] else 0,
+                            self.vocab_size)
         if state["use_cache"]:
             check_cached_prefix("LSTMSeq2Seq", prefix, state)
             x, hc = prefix[:, state["t"]:], (state["h"], state["c"])
