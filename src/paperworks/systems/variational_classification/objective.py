@@ -335,7 +335,8 @@ def split_classifier(model: nn.Module) -> tuple[nn.Module, int, int]:
     nn.Sequential (e.g. a trailing Softmax, LogSoftmax, Dropout or activation) would be left in the encoder and
     act on z instead of the logits, so it is refused with a ConfigError naming it (remove it: the head
     outputs the logits and the loss takes their softmax). In a module with its own ``forward`` the order of
-    use is not visible; there a Softmax / LogSoftmax / Softmin registered after the last Linear is refused.
+    use is not visible; there an output activation (Softmax / LogSoftmax / Softmin, Sigmoid / LogSigmoid)
+    registered after the last Linear is refused: kept in the encoder it would squash z.
     """
     import copy
 
@@ -366,6 +367,9 @@ def _is_identity(m: nn.Module) -> bool:
     return isinstance(m, (nn.Sequential, nn.ModuleList, nn.ModuleDict)) and all(_is_identity(c) for c in m.children())
 
 
+_OUTPUT_ACTIVATIONS = (nn.Softmax, nn.LogSoftmax, nn.Softmin, nn.Softmax2d, nn.Sigmoid, nn.LogSigmoid)
+
+
 def _check_nothing_after(model: nn.Module, last: str) -> None:
     """Refuse modules applied after the last nn.Linear ``last`` (see :func:`split_classifier`)."""
     parts = last.split(".")
@@ -386,7 +390,7 @@ def _check_nothing_after(model: nn.Module, last: str) -> None:
     for name, m in model.named_modules():
         if name == last:
             found = True
-        elif found and isinstance(m, (nn.Softmax, nn.LogSoftmax, nn.Softmin, nn.Softmax2d)):
+        elif found and isinstance(m, _OUTPUT_ACTIVATIONS):   # (a Sigmoid was kept: z = sigmoid(features))
             raise ConfigError(f"split_classifier: '{name}' ({type(m).__name__}) is registered after the last "
                               f"nn.Linear '{last}' and would act on the latent z instead of the logits; remove it "
                               "(the head outputs the logits, the loss applies the softmax)")

@@ -1,0 +1,51 @@
+"""split_classifier on a module with its own forward whose output activation is a Sigmoid / LogSigmoid.
+
+Before: only Softmax-type modules registered after the last nn.Linear were refused, so for
+``sigmoid(fc2(relu(fc1(x))))`` the encoder returned sigmoid(relu(fc1(x))): the output activation squashed the
+latent z into (0, 1) silently (probe: every z entry in (0, 1)). Now a ConfigError names it, as for a Softmax.
+"""
+
+import pytest
+import torch
+from torch import nn
+
+from paperworks.core.errors import ConfigError
+from paperworks.models.mnist import make_model
+from paperworks.systems.variational_classification import split_classifier
+
+
+class _Out(nn.Module):
+    def __init__(self, act):
+        super().__init__()
+        self.fc1, self.fc2, self.act = nn.Linear(8, 16), nn.Linear(16, 3), act
+
+    def forward(self, x):
+        return self.act(self.fc2(torch.relu(self.fc1(x))))
+
+
+@pytest.mark.parametrize("act", [nn.Sigmoid(), nn.LogSigmoid()])
+def test_trailing_sigmoid_in_custom_forward_is_refused(act):
+    with pytest.raises(ConfigError, match="'act'"):
+        split_classifier(_Out(act))
+
+
+def test_sigmoid_before_the_last_linear_is_fine():
+    class Gate(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gate, self.fc1, self.fc2 = nn.Sigmoid(), nn.Linear(8, 16), nn.Linear(16, 3)
+
+        def forward(self, x):
+            return self.fc2(self.gate(self.fc1(x)))
+
+    m = Gate().eval()
+    enc, d, c = split_classifier(m)
+    x = torch.rand(4, 8)
+    assert (d, c) == (16, 3) and torch.equal(enc(x), m.gate(m.fc1(x)))
+
+
+@pytest.mark.parametrize("name", ["A", "B", "C", "small", "mlp", "linear"])
+def test_library_models_still_split(name):
+    m = make_model(name).eval()
+    enc, d, c = split_classifier(m)
+    assert c == 10 and enc.eval()(torch.rand(2, 1, 28, 28)).shape == (2, d)
