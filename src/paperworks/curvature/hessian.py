@@ -18,7 +18,7 @@ from torch import nn
 
 from paperworks.core.errors import PaperworksError
 from paperworks.curvature.params import (ParamSubset, check_batch_size, check_deterministic, check_nonempty,
-                                        iter_chunks, n_samples, select_params, slice_data)
+                                        grad_mode, iter_chunks, n_samples, select_params, slice_data)
 
 __all__ = ["flat_grad", "data_grad", "per_sample_grads", "hvp", "hvp_func", "exact_hessian", "ggn_matrix",
            "empirical_fisher", "make_hvp_operator"]
@@ -46,9 +46,10 @@ def data_grad(model: nn.Module, loss_fn: LossFn, data: Any, params: Any = None,
     check_deterministic(model, "data_grad")
     n = check_nonempty(n_samples(data), "data_grad")
     g = torch.zeros(ps.numel, dtype=ps.dtype, device=ps.device)
-    for s, e in iter_chunks(n, batch_size):
-        loss = _scalar(loss_fn(model, slice_data(data, slice(s, e))), "data_grad")
-        g += flat_grad(loss, ps) * ((e - s) / n)
+    with grad_mode("data_grad"):
+        for s, e in iter_chunks(n, batch_size):
+            loss = _scalar(loss_fn(model, slice_data(data, slice(s, e))), "data_grad")
+            g += flat_grad(loss, ps) * ((e - s) / n)
     return g
 
 
@@ -152,9 +153,10 @@ def iter_per_sample_grads(model: nn.Module, loss_fn: LossFn, data: Any, params: 
                     raise
                 use_vmap = False
         rows = []
-        for i in range(s, e):
-            loss = _scalar(loss_fn(model, slice_data(data, slice(i, i + 1))), "per_sample_grads")
-            rows.append(flat_grad(loss, ps))
+        with grad_mode("per_sample_grads"):
+            for i in range(s, e):
+                loss = _scalar(loss_fn(model, slice_data(data, slice(i, i + 1))), "per_sample_grads")
+                rows.append(flat_grad(loss, ps))
         yield torch.stack(rows)
 
 
@@ -167,13 +169,14 @@ def hvp(model: nn.Module, loss_fn: LossFn, data: Any, v: torch.Tensor, params: A
     check_batch_size(batch_size, "hvp")
     v = _check_vector(v, ps, "hvp")
     out = torch.zeros_like(v)
-    for s, e in iter_chunks(n, batch_size):
-        loss = _scalar(loss_fn(model, slice_data(data, slice(s, e))), "hvp")
-        g = flat_grad(loss, ps, create_graph=True)
-        if not g.requires_grad:  # loss is linear in the subset: zero curvature
-            continue
-        hv = torch.autograd.grad(g @ v, ps.tensors, allow_unused=True)
-        out += ps.flat(hv) * ((e - s) / n)
+    with grad_mode("hvp"):
+        for s, e in iter_chunks(n, batch_size):
+            loss = _scalar(loss_fn(model, slice_data(data, slice(s, e))), "hvp")
+            g = flat_grad(loss, ps, create_graph=True)
+            if not g.requires_grad:  # loss is linear in the subset: zero curvature
+                continue
+            hv = torch.autograd.grad(g @ v, ps.tensors, allow_unused=True)
+            out += ps.flat(hv) * ((e - s) / n)
     return out
 
 
@@ -224,15 +227,16 @@ def exact_hessian(model: nn.Module, loss_fn: LossFn, data: Any, params: Any = No
                               "choose a smaller subset or use an iterative solver (cg, lissa) / K-FAC")
     n = check_nonempty(n_samples(data), "exact_hessian")
     H = torch.zeros(P, P, dtype=ps.dtype, device=ps.device)
-    for s, e in iter_chunks(n, batch_size):
-        loss = _scalar(loss_fn(model, slice_data(data, slice(s, e))), "exact_hessian")
-        g = flat_grad(loss, ps, create_graph=True)
-        if not g.requires_grad:
-            continue
-        w = (e - s) / n
-        for i in range(P):  # one reverse pass per row (faster than is_grads_batched for small P on CPU)
-            row = torch.autograd.grad(g[i], ps.tensors, retain_graph=i < P - 1, allow_unused=True)
-            H[i] += ps.flat(row) * w
+    with grad_mode("exact_hessian"):
+        for s, e in iter_chunks(n, batch_size):
+            loss = _scalar(loss_fn(model, slice_data(data, slice(s, e))), "exact_hessian")
+            g = flat_grad(loss, ps, create_graph=True)
+            if not g.requires_grad:
+                continue
+            w = (e - s) / n
+            for i in range(P):  # one reverse pass per row (faster than is_grads_batched for small P on CPU)
+                row = torch.autograd.grad(g[i], ps.tensors, retain_graph=i < P - 1, allow_unused=True)
+                H[i] += ps.flat(row) * w
     return 0.5 * (H + H.T)
 
 

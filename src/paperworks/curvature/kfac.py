@@ -33,8 +33,8 @@ from torch import nn
 
 from paperworks.core.config import as_flag
 from paperworks.core.errors import PaperworksError
-from paperworks.curvature.params import (check_deterministic, check_nonempty, iter_chunks, meta_device_error, n_samples,
-                                         slice_data)
+from paperworks.curvature.params import (check_deterministic, check_nonempty, grad_mode, iter_chunks, meta_device_error,
+                                         n_samples, slice_data)
 from paperworks.curvature.solvers import _check_damping, _finite
 
 __all__ = ["KFAC", "kfac_layers"]
@@ -190,14 +190,16 @@ class KFAC:
             for s, e in iter_chunks(n, self.batch_size):
                 for L in self.layers:
                     store[L.name].clear()
-                loss = self.loss_fn(self.model, slice_data(self.data, slice(s, e)))
-                # each layer's weight (its bias when only the bias trains): the output-gradient hooks fire
-                params = [L.m.weight if L.m.weight.requires_grad or L.m.bias is None else L.m.bias
-                          for L in self.layers]
-                params = [p for p in params if p.requires_grad]
-                if not isinstance(loss, torch.Tensor) or not loss.requires_grad or not params:
-                    raise PaperworksError("KFAC: the loss does not depend on a trainable weight of the chosen layers")
-                torch.autograd.grad(loss, params, allow_unused=True)
+                with grad_mode("KFAC"):
+                    loss = self.loss_fn(self.model, slice_data(self.data, slice(s, e)))
+                    # each layer's weight (its bias when only the bias trains): the output-gradient hooks fire
+                    params = [L.m.weight if L.m.weight.requires_grad or L.m.bias is None else L.m.bias
+                              for L in self.layers]
+                    params = [p for p in params if p.requires_grad]
+                    if not isinstance(loss, torch.Tensor) or not loss.requires_grad or not params:
+                        raise PaperworksError("KFAC: the loss does not depend on a trainable weight of the chosen "
+                                              "layers")
+                    torch.autograd.grad(loss, params, allow_unused=True)
                 for L in self.layers:
                     if "a" not in store[L.name] or "g" not in store[L.name]:
                         # was a bare KeyError (layer unused by the loss, or frozen with no trainable input)

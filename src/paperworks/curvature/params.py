@@ -17,7 +17,7 @@ from torch import nn
 from paperworks.core.errors import DataError, PaperworksError
 
 __all__ = ["ParamSubset", "select_params", "n_samples", "slice_data", "iter_chunks", "as_dataset_batch",
-           "check_finite", "check_deterministic", "check_batch_size", "check_nonempty"]
+           "check_finite", "check_deterministic", "check_batch_size", "check_nonempty", "grad_mode"]
 
 
 class ParamSubset:
@@ -268,6 +268,18 @@ def check_nonempty(n: int, who: str) -> int:
     if n < 1:
         raise DataError(f"{who}: the data are empty (0 samples)")
     return n
+
+
+def grad_mode(who: str):
+    """A context in which the autograd entry points record their graph: ``torch.enable_grad()``. Called under
+    ``torch.no_grad()`` (an evaluation block), hvp / exact_hessian / data_grad / the per-sample loop failed with
+    "element 0 of tensors does not require grad" and KFAC blamed the layers ("the loss does not depend on a
+    trainable weight"), while the torch.func paths (hvp_func, vmap per-sample gradients, ggn_matrix) returned
+    the answer; now all of them do. Under ``torch.inference_mode()`` no graph can be recorded: one error."""
+    if torch.is_inference_mode_enabled():
+        raise PaperworksError(f"{who}: called under torch.inference_mode(), where no gradient can be recorded; "
+                              "call it outside that block (torch.no_grad() is fine)")
+    return torch.enable_grad()
 
 
 def check_finite(name: str, t: torch.Tensor, hint: str = "") -> torch.Tensor:
