@@ -52,7 +52,13 @@ def kfac_layers(model: nn.Module, layers: Any = None) -> dict[str, nn.Module]:
         for it in items:
             if isinstance(it, str):
                 if it not in named:
-                    raise PaperworksError(f"KFAC: no submodule named '{it}'")
+                    # a second name of a module registered twice (self.c = self.a): named_modules lists it once,
+                    # and 'c' was refused as "no submodule named 'c'"; it selects the module, under its first name
+                    alias = dict(model.named_modules(remove_duplicate=False)).get(it)
+                    if alias is None:
+                        raise PaperworksError(f"KFAC: no submodule named '{it}'")
+                    out[by_id[id(alias)]] = alias
+                    continue
                 out[it] = named[it]
             elif isinstance(it, nn.Module) and id(it) in by_id:
                 out[by_id[id(it)]] = it
