@@ -315,26 +315,37 @@ def train_advgan(target: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: fl
 
 
 class BlackBox:
-    """Query-only access to a model: ``probs(x)`` returns softmax outputs, nothing else is exposed."""
+    """Query-only access to a model: ``probs(x)`` returns softmax outputs, nothing else is exposed.
+
+    ``queries`` counts the images the attack itself sent; ``diagnostic_queries`` those sent with
+    ``diagnostic=True`` (measurements of the attack's progress that are not part of the attack, e.g. the
+    surrogate / black-box agreement in ``dynamic_distillation``), so both are reported and neither is hidden."""
 
     def __init__(self, model: nn.Module):
         check_model("BlackBox", model)
         self._model = model
         self.queries = 0
+        self.diagnostic_queries = 0
 
     @torch.no_grad()
-    def probs(self, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+    def probs(self, x: torch.Tensor, batch_size: int = 1000, *, diagnostic: bool = False) -> torch.Tensor:
         check_images("BlackBox.probs", x, self._model)
         # before counting: a batch_size of 0 / -1 / 2.5 failed inside range() or torch.cat with the queries counted
         batch_size = check_int("BlackBox.probs", "batch_size", batch_size, 1)
-        self.queries += x.shape[0]
+        if diagnostic:
+            self.diagnostic_queries += x.shape[0]
+        else:
+            self.queries += x.shape[0]
         return torch.cat([F.softmax(self._model(x[i:i + batch_size]), 1) for i in range(0, x.shape[0], batch_size)])
 
 
 def distill(surrogate: nn.Module, blackbox: BlackBox, x: torch.Tensor, *, x_adv: torch.Tensor | None = None,
-            epochs: int = 1, batch_size: int = 128, lr: float = 1e-3, seed: int = 0) -> nn.Module:
+            epochs: int = 1, batch_size: int = 128, lr: float = 1e-3, seed: int = 0,
+            x_probs: torch.Tensor | None = None) -> nn.Module:
     """Fit f to the black box: min_f E H(f(x), b(x)) [+ E H(f(x_A), b(x_A)) when ``x_adv`` is given]. Returns f
-    in eval mode; f passed in train mode keeps its eval-mode submodules (a frozen BatchNorm) in eval mode."""
+    in eval mode; f passed in train mode keeps its eval-mode submodules (a frozen BatchNorm) in eval mode.
+    ``x_probs``: b(x) from an earlier ``blackbox.probs(x)`` (the black box is a fixed, eval-mode model: its
+    answer on the same x does not change), so that x is not queried again; None queries it here."""
     who = "distill"
     check_images(who, x, surrogate)
     if x_adv is not None:
@@ -344,7 +355,12 @@ def distill(surrogate: nn.Module, blackbox: BlackBox, x: torch.Tensor, *, x_adv:
                             "adversarial example per query image)")
     check_int(who, "epochs", epochs, 1)
     check_int(who, "batch_size", batch_size, 1)
-    p = blackbox.probs(x)
+    if x_probs is not None and (not isinstance(x_probs, torch.Tensor) or x_probs.dim() != 2
+                                or x_probs.shape[0] != x.shape[0]):
+        got = list(x_probs.shape) if isinstance(x_probs, torch.Tensor) else type(x_probs).__name__
+        raise DataError(f"{who}: 'x_probs' must be the black box's outputs on x, a tensor [N, classes] with "
+                        f"N = {x.shape[0]} (got {got})")
+    p = blackbox.probs(x) if x_probs is None else x_probs
     pa = blackbox.probs(x_adv) if x_adv is not None else None
     data = [x, p] + ([x_adv, pa] if x_adv is not None else [])
 
@@ -386,11 +402,16 @@ def dynamic_distillation(blackbox: BlackBox, surrogate: nn.Module, x: torch.Tens
     ``blackbox.probs``. ``surrogate`` (freshly initialised) is first distilled statically on (x, b(x)); then
     ``rounds`` times: G, D train ``epochs_per_round`` epochs against f_{i-1}, and f_i is refit on
     (x, b(x)) and (x_A, b(x_A)) with fresh queries on the current x_A; a last G phase follows the last refit.
+    b(x) is queried once and kept (the black box is deterministic), so the attack costs
+    ``blackbox.queries`` = n * (1 + rounds) for n = len(x). The agreement measurements are diagnostics, not part
+    of the attack: they query b(x_A) before and after each refit as ``blackbox.diagnostic_queries``
+    (2 * n * rounds).
     ``y``: the attacker's own labels of ``x`` (the public training set). Returns (G, final surrogate,
     [(surrogate / black-box label agreement on x_A before, after) per refit])."""
     for name, v in (("rounds", rounds), ("distill_epochs", distill_epochs), ("epochs_per_round", epochs_per_round)):
         check_int("dynamic_distillation", name, v, 1)
-    f = distill(surrogate, blackbox, x, epochs=distill_epochs, batch_size=batch_size, seed=seed)
+    px = blackbox.probs(x)      # b(x), once: every refit reuses it (an eval-mode black box answers the same)
+    f = distill(surrogate, blackbox, x, epochs=distill_epochs, batch_size=batch_size, seed=seed, x_probs=px)
     kw = dict(eps=eps, alpha=alpha, beta=beta, c=c, kappa=kappa, epochs=epochs_per_round, batch_size=batch_size,
               lr=lr, gan_loss=gan_loss)
     G, D = None, None
@@ -399,9 +420,9 @@ def dynamic_distillation(blackbox: BlackBox, surrogate: nn.Module, x: torch.Tens
         G, D = train_advgan(f, x, y, seed=seed + 10 + r, generator=G, discriminator=D, **kw)
         x_a = advgan_perturb(G, x, eps)
         # label agreement of the surrogate with the black box on x_A, before and after the refit
-        before = attacks.accuracy(f, x_a, blackbox.probs(x_a).argmax(1))
-        f = distill(f, blackbox, x, x_adv=x_a, epochs=1, batch_size=batch_size, seed=seed + r)
-        after = attacks.accuracy(f, x_a, blackbox.probs(x_a).argmax(1))
+        before = attacks.accuracy(f, x_a, blackbox.probs(x_a, diagnostic=True).argmax(1))
+        f = distill(f, blackbox, x, x_adv=x_a, epochs=1, batch_size=batch_size, seed=seed + r, x_probs=px)
+        after = attacks.accuracy(f, x_a, blackbox.probs(x_a, diagnostic=True).argmax(1))
         agree.append((before, after))
         if log is not None:
             log({"round": r + 1, "agreement_before": before, "agreement_after": after})
@@ -714,6 +735,7 @@ class AdvGAN(System):
         torch.manual_seed(cfg.seed + 200)
         f = distill(make_model(cfg.surrogate_model), bb, xtr, epochs=cfg.distill_epochs,
                     batch_size=cfg.batch_size, seed=cfg.seed)
+        q_static = bb.queries
         G_static, _ = self._advgan(f, xtr, ytr, cfg.seed + 1)
         static = attacks.evaluate_attack(b_model, advgan_perturb(G_static, xte, cfg.eps), xte, yte)
         # dynamic: alternate G/D epochs against f_{i-1} and surrogate refits on (x, b(x)), (x_A, b(x_A))
@@ -726,8 +748,11 @@ class AdvGAN(System):
             log=lambda d: log({"blackbox_round": d["round"], "agreement_before": d["agreement_before"],
                                "agreement_after": d["agreement_after"]}))
         dynamic = attacks.evaluate_attack(b_model, advgan_perturb(G, xte, cfg.eps), xte, yte)
+        # the attacks' own queries (static: b(x); dynamic: b(x) once + b(x_A) per round) and, apart, the
+        # diagnostic ones of the agreement measurement
         return {"static": static.success_rate, "dynamic": dynamic.success_rate, "agreement": agree,
-                "queries": bb.queries, "b_accuracy": static.clean_accuracy}
+                "queries": bb.queries, "queries_static": q_static, "queries_dynamic": bb.queries - q_static,
+                "diagnostic_queries": bb.diagnostic_queries, "b_accuracy": static.clean_accuracy}
 
     def _challenge(self, challenge_model, xtr, ytr, xte, yte):
         """Emulated MadryLab MNIST challenge (the paper's black-box leaderboard experiment): the PGD-trained copy
@@ -747,7 +772,7 @@ class AdvGAN(System):
             epochs_per_round=max(cfg.epochs // cfg.challenge_rounds, 1), eps=cfg.eps, alpha=cfg.alpha,
             beta=cfg.beta, c=cfg.c, kappa=cfg.kappa, batch_size=cfg.batch_size, lr=cfg.lr, gan_loss=cfg.gan_loss,
             seed=cfg.seed + 300)
-        queries = bb.queries
+        queries, diagnostic_queries = bb.queries, bb.diagnostic_queries
         x_adv = advgan_perturb(G, xte, cfg.eps)
         x_sur = attacks.pgd(f, xte, yte, eps=cfg.eps, alpha=cfg.pgd_alpha, steps=cfg.pgd_steps, seed=cfg.seed)
         x_wb = attacks.pgd(challenge_model, xte, yte, eps=cfg.eps, alpha=cfg.pgd_alpha, steps=cfg.pgd_steps,
@@ -757,7 +782,8 @@ class AdvGAN(System):
                 "surrogate_clean_agreement": attacks.accuracy(f, xte, attacks.predict(challenge_model, xte)),
                 "advgan_mean_l2": float((x_adv - xte).flatten(1).norm(dim=1).mean()),
                 "advgan_surrogate_success": float((attacks.predict(f, x_adv) != yte).float().mean()),
-                "queries": queries, "agreement": agree, "cpu_s": time.process_time() - cpu0}
+                "queries": queries, "diagnostic_queries": diagnostic_queries, "agreement": agree,
+                "cpu_s": time.process_time() - cpu0}
 
     # -- entry points
     def run(self, run_dir: RunDir) -> dict[str, float]:
@@ -925,8 +951,12 @@ class AdvGAN(System):
             rep.add_table(f"Black-box attack on model {cfg.blackbox_model} (surrogate: model {cfg.surrogate_model})",
                           ["distillation", "success rate on the black box"],
                           [["static", f"{bb['static']:.3f}"], ["dynamic", f"{bb['dynamic']:.3f}"]],
-                          note=f"black box accuracy {bb['b_accuracy']:.3f}; {bb['queries']} queries; surrogate/black-box "
-                               "label agreement on x_A before -> after each refit: "
+                          note=f"black box accuracy {bb['b_accuracy']:.3f}; {bb['queries']} queries by the "
+                               f"attacks (static distillation {bb['queries_static']}, dynamic "
+                               f"{bb['queries_dynamic']}); "
+                               f"surrogate/black-box label agreement on x_A (measured with {bb['diagnostic_queries']} "
+                               "diagnostic queries (agreement measurement), not counted above) before -> after each "
+                               "refit: "
                                + ", ".join(f"{a:.2f} -> {b:.2f}" for a, b in bb["agreement"]))
         if challenge is not None:
             self._challenge_report(rep, challenge, columns[f"{cfg.defended_model} + PGD (Madry) adv. training"])
@@ -1019,7 +1049,9 @@ class AdvGAN(System):
                  "examples, as the challenge organisers did. The transfer rows are the PGD-training column of the "
                  "success-rate table (accuracy = 1 - success). " + board + " Surrogate / challenge-model agreement "
                  "on the clean test images "
-                 f"{ch['surrogate_clean_agreement']:.3f}; on x_A before -> after each refit: "
+                 f"{ch['surrogate_clean_agreement']:.3f}; on x_A (measured with {ch['diagnostic_queries']} "
+                 "diagnostic queries (agreement measurement), not counted in the attack's "
+                 f"{ch['queries']}) before -> after each refit: "
                  + ", ".join(f"{a:.2f} -> {b:.2f}" for a, b in ch["agreement"])
                  + f"; AdvGAN mean L2 {ch['advgan_mean_l2']:.2f}; AdvGAN's examples fool the final surrogate on "
                  f"{ch['advgan_surrogate_success']:.3f} of the test images.")
