@@ -197,5 +197,14 @@ def solution_jacobian(c, A, b, integer, lb=0.0, ub=math.inf, *, tol: float = 1e-
         raise MIPError(f"solution_jacobian: degenerate optimum at this b ({rows.size} active rows and "
                        f"{int(at_bound.sum())} fixed variables for {n} unknowns): x*(b) has a kink or is not "
                        f"unique here, only a conservative Jacobian exists")
+    # the vertex is primal nondegenerate (B square, invertible); x* of the fixed-integer LP is unique iff no
+    # multiplier of a continuous element of the active set (an active row, a continuous variable at a bound)
+    # vanishes: B' lam = c, and a zero entry is an edge along which c'x stays optimal. min x0 + x1, x0 + x1 >= b
+    # returned the vertex (b, 0) and dx*/db = (1, 0), one pick among the optimal segment's points
+    lam = np.linalg.solve(Bx.T, c)
+    free = np.concatenate([np.ones(rows.size, dtype=bool), ~integer[at_bound]])
+    if np.any(np.abs(lam[free]) <= tol * (1 + np.abs(c).max())):
+        raise MIPError(f"solution_jacobian: degenerate optimum at this b (a zero multiplier of the active set of the "
+                       f"LP with the integers fixed): x* is not unique here, only a conservative Jacobian exists")
     J = implicit_jacobian(torch.tensor(Fb), torch.tensor(Bx)).numpy()
     return x, J
