@@ -76,8 +76,8 @@ def test_gtn_gcn_baseline_gets_the_merged_weights(monkeypatch):
     d = _graph(weights=("pa",))
     d.target = "paper"
     d["paper"].y = torch.tensor([0, 1, 0, 1, 0, 1])
-    for m in ("train", "val", "test"):
-        d["paper"][f"{m}_mask"] = torch.ones(6, dtype=torch.bool)
+    for i, m in enumerate(("train", "val", "test")):   # disjoint splits (train_node_classifier refuses overlaps)
+        d["paper"][f"{m}_mask"] = torch.arange(6) // 2 == i
     prep = prepare_hetero(d)
     _, _, ew, _, _ = homogeneous_projection(d, feature_dim=3, return_edge_weight=True)
     assert torch.equal(prep["merged_edge_weight"], ew)

@@ -28,7 +28,7 @@ from paperworks.core.config import is_int
 from paperworks.core.errors import ConfigError
 from paperworks.core.trainer import EarlyStopping
 from paperworks.graphs.hetero import same_tensors, tensors_stamp
-from paperworks.graphs.node_eval import f1_scores
+from paperworks.graphs.node_eval import check_disjoint_splits, f1_scores
 
 __all__ = ["MLPClassifier", "GCNClassifier", "HANClassifier", "train_node_classifier",
            "dgi_embeddings", "GCNEncoder", "train_on_loss"]
@@ -132,10 +132,13 @@ def train_node_classifier(model: nn.Module, forward: Callable[[], torch.Tensor],
                           lr_decay: Callable | None = None, on_epoch: Callable | None = None) -> dict:
     """Full-batch training; returns test macro/micro-F1 at the best-validation epoch and timings.
 
-    ``forward()`` returns logits for all labelled-type nodes (indexed by the *_idx tensors).
+    ``forward()`` returns logits for all labelled-type nodes (indexed by the *_idx tensors, which must be
+    disjoint: DataError).
     """
     if not is_int(epochs, 1):   # 0 epochs returned a dict without any test metric (a KeyError for the caller)
         raise ConfigError(f"train_node_classifier: epochs must be an integer >= 1 (got {epochs!r})")
+    # a test node also trained on (or selected on) inflated the test F1 silently (random labels: 0.92 vs 0.34)
+    check_disjoint_splits((("train", train_idx), ("val", val_idx), ("test", test_idx)), "train_node_classifier")
     opt = torch.optim.Adam(param_groups or model.parameters(), lr=lr, weight_decay=weight_decay)
     best = {"val_macro_f1": -1.0}
     t0 = time.perf_counter()
