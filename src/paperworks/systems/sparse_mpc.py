@@ -290,11 +290,15 @@ def sparsify(dense: SparseDynamics, data, targets: list[int], epochs: int, finet
     m.mode = "relaxed"
     if schedule == "continuous":
         k_min = max(targets[-1], 0.5)
-        # the budget reaches k_min at 80% of the epochs, then stays (geometric decay)
-        sched = [n_all * (k_min / n_all) ** min(1.0, ep / (0.8 * epochs)) for ep in range(epochs)]
+        # the budget reaches k_min at 80% of the epochs, then stays (geometric decay). It is k_min exactly from
+        # there on: n_all * (k_min / n_all) ** 1.0 rounds above k_min for many pairs (25 * (7 / 25) =
+        # 7.000000000000001), and the smallest target was then never passed: copied after the last epoch, not at 80%
+        sched = [float(k_min) if ep >= 0.8 * epochs else n_all * (k_min / n_all) ** (ep / (0.8 * epochs))
+                 for ep in range(epochs)]
         taus = [tau_start * (tau_end / tau_start) ** (ep / max(epochs - 1, 1)) for ep in range(epochs)]
-        # copy at the start of the first epoch (> 0) whose budget is <= k
-        copy_at = {k: next((ep for ep in range(1, epochs) if sched[ep] <= k), epochs) for k in targets}
+        # copy at the start of the first epoch (> 0) whose budget is <= k; a budget equal to k up to float rounding
+        # counts as passed (64 * (1 / 64) ** (4 / 4.8) = 2.0000000000000004 put the copy of k = 2 one epoch late)
+        copy_at = {k: next((ep for ep in range(1, epochs) if sched[ep] <= k * (1 + 1e-9)), epochs) for k in targets}
     else:
         bounds = [round(i * epochs / len(targets)) for i in range(len(targets) + 1)]
         sched, taus, copy_at, prev = [], [], {}, float(n_all)
