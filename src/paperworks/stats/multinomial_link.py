@@ -108,7 +108,8 @@ class MultinomialLinkModel:
             cloglog, loglog, cauchit, t (with ``df``).
         assumption: "po" (all slopes common to the J-1 predictors), "npo" (all category-specific),
             "ppo" (the covariates in ``po_columns`` common, the rest category-specific).
-        po_columns: names or indices of the covariates with common slopes under "ppo".
+        po_columns: names or indices of the covariates with common slopes under "ppo" (indices of the columns of
+            ``exog`` as passed; in ``from_formula``, of the design's columns without its intercept).
         df: degrees of freedom nu of the t link (a number, or a list aligned with ``link``).
         na_category: treat missing responses as a last category "NA" via the two-group model with
             groups {observed levels} and {NA}. Codes: NaN/None entries are NA. Counts: the last column is NA.
@@ -376,7 +377,7 @@ class MultinomialLinkModel:
             common = set(range(d))
         elif self.assumption == "npo":
             common = set()
-            if po_columns:
+            if po_columns is not None and len(po_columns) > 0:    # (a numpy array's truth value is ambiguous)
                 raise ValueError(f"{_W}: po_columns is only used with assumption='ppo'")
         else:
             if po_columns is None or len(po_columns) == 0:
@@ -385,9 +386,20 @@ class MultinomialLinkModel:
             common = set()
             for c in po_columns:
                 if isinstance(c, (int, np.integer)):
-                    if not 0 <= c < d:
+                    c = int(c)
+                    const = self._const_mask
+                    if self._formula is None and const.any():
+                        # an index of the exog as passed: a dropped constant column (e.g. sm.add_constant's
+                        # 'const') shifted the later ones, and po_columns=[1] made the wrong covariate common
+                        if not 0 <= c < const.size:
+                            raise ValueError(f"{_W}: po_columns index {c} out of range [0, {const.size})")
+                        if const[c]:
+                            raise ValueError(f"{_W}: po_columns index {c} is a constant exog column, which was "
+                                             f"dropped (each predictor has its own intercept)")
+                        c = int(np.count_nonzero(~const[:c]))
+                    elif not 0 <= c < d:
                         raise ValueError(f"{_W}: po_columns index {c} out of range [0, {d})")
-                    common.add(int(c))
+                    common.add(c)
                 elif c in self.exog_names:
                     common.add(self.exog_names.index(c))
                 else:
