@@ -368,7 +368,12 @@ def make_link(spec, df: float | None = None, where: str = "MultinomialLinkModel"
     if spec == "t":
         if df is None:
             raise ValueError(f"{where}: link 't' needs its degrees of freedom, pass df=nu (nu > 0)")
-        if not np.isfinite(df) or df <= 0:
-            raise ValueError(f"{where}: link 't' needs df > 0 (got {df!r})")
+        from paperworks.core.config import is_real
+
+        if isinstance(df, (np.ndarray, np.generic)) and np.ndim(df) == 0:     # numpy scalars: plain numbers
+            df = df.item()
+        # a number: df='3' failed inside np.isfinite (TypeError, no name) and df=True was taken as nu = 1
+        if not is_real(df, 0.0, open_low=True):
+            raise ValueError(f"{where}: link 't' needs df > 0, a finite number (got {df!r})")
         return Link("t", float(df))
     return Link(spec)
