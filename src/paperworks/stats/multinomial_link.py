@@ -139,7 +139,17 @@ class MultinomialLinkModel:
         self._design_info = getattr(self, "_design_info", None)
 
         self._check_aligned(endog, exog, freq_weights)
+        self._sorted_text_levels = False
         Y, labels = self._parse_endog(endog)
+        ordered_by = [m for m, used in ((model, True), (group2_model, group1_size is not None or self.na_category))
+                      if used and m != "baseline"]
+        n_levels = len(labels) - (1 if self.na_category else 0)
+        if self._sorted_text_levels and ordered_by and n_levels >= 3:
+            # a silent wrong order before: 'low' / 'medium' / 'high' was fitted as high < low < medium
+            warnings.warn(f"{_W}: the response's text labels were sorted alphabetically ({', '.join(labels[:n_levels])}) "
+                          f"and the {ordered_by[0]!r} model reads them in this order; pass a pandas ordered "
+                          f"Categorical (pd.Categorical(y, categories=[...], ordered=True)) to set the order",
+                          UserWarning, stacklevel=2)
         if freq_weights is not None:
             Y, exog = self._apply_freq_weights(Y, exog, freq_weights)
         n, J = Y.shape
@@ -268,6 +278,9 @@ class MultinomialLinkModel:
         else:
             vals = s[~na]
             cats = sorted(pd.unique(vals))
+            # text labels have no order of their own: sorted ('high' < 'low' < 'medium'); __init__ warns where
+            # the family reads the order (every family but baseline) and J >= 3
+            self._sorted_text_levels = not pd.api.types.is_numeric_dtype(s.dtype)
             codes = np.full(len(s), -1, dtype=int)
             codes[~na] = pd.Index(cats).get_indexer(vals)
         if self.na_category:
