@@ -95,11 +95,13 @@ from paperworks.core.report import Claim  # noqa: E402
     (lambda: Claim.beats("c", "m", 0.81, 0.7, margin=0.1), True),
     (lambda: Claim.no_worse("c", "m", 0.29, 0.4, tolerance=0.1), False),
     (lambda: Claim.within("c", "m", 0.81, 0.7, 0.1), False),
-    # non-finite numbers: NaN never holds, infinities compare as floats
+    # non-finite numbers: NaN and an infinite ours never hold, infinite references compare as floats
     (lambda: Claim.beats("c", "m", 0.8, float("nan"), margin=0.1), False),
     (lambda: Claim.no_worse("c", "m", float("nan"), 0.4, tolerance=0.1), False),
     (lambda: Claim.within("c", "m", 0.8, 0.7, float("nan")), False),
-    (lambda: Claim.beats("c", "m", float("inf"), 0.7, margin=0.1), True),
+    # an infinite ours never holds (test_s23_claim_infinite_ours.py: report.json stores it as null, and a holding
+    # claim without a number is refused by schema_problems)
+    (lambda: Claim.beats("c", "m", float("inf"), 0.7, margin=0.1), False),
     (lambda: Claim.no_worse("c", "m", float("-inf"), 0.7, tolerance=0.1), False),
 ])
 def test_claims_with_a_margin_hold_by_the_rule_they_print(make, holds):

@@ -1,7 +1,8 @@
 """Claim.within decides its ties through Claim._decide_tie (the rule of beats / no_worse), no longer through a
 copy of it: every claim it builds equals the one the old code built (copied below as the oracle), on a grid of
 ties, near-ties (one ulp off), signed zeros, infinities, NaN and the arguments the reproductions pass; the one
-exception, a NaN target (held by the old code), is the fix of test_s13_within_nan_target.py."""
+exception, a NaN target (held by the old code), is the fix of test_s13_within_nan_target.py (and an infinite ours,
+which no longer holds: test_s23_claim_infinite_ours.py)."""
 
 import itertools
 import math
@@ -17,6 +18,8 @@ from paperworks.core.report import Claim, _tied_holds
 def _old_within(claim, metric, ours, target, tol, *, paper=None, baseline=None):
     c = Claim(claim, metric, abs(float(ours) - float(target)), "<=", tol, paper, baseline,
               f"|ours - {target:.6g}| <= {tol:g}")
+    # the constructor's rule as it stood then (NaN alone failed; an infinite distance was compared as a number)
+    c.holds = not (math.isnan(c.ours) or math.isnan(c.reference)) and c.ours <= c.reference
     c.ours = float(ours)
     if tol and not math.isnan(c.ours):
         o, t = float(ours), float(target)
@@ -58,6 +61,11 @@ def test_within_matches_the_old_code_on_a_grid_with_ties():
             assert _key(new) == _key(old)
             continue
         old = _old_within("c", "m", o, t, tol)
+        if math.isinf(o) and old.holds:
+            # the third change (test_s23_claim_infinite_ours.py): an infinite ours never holds (report.json stores
+            # it as null, and a holding claim without a number is refused)
+            assert new.holds is False
+            old.holds = False
         if tol == 0 and new.holds != old.holds:
             # the second change (test_s14_claim_zero_offset_tie.py): with a zero tolerance a rounding tie (a
             # distance within the ulps of the two numbers) now holds, as it did for every nonzero tolerance

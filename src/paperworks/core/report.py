@@ -81,7 +81,10 @@ class Claim:
         self.reference = _num(self.reference)
         self.paper = _num(self.paper)
         self.baseline = _num(self.baseline)
-        if math.isnan(self.ours) or math.isnan(self.reference):
+        if not math.isfinite(self.ours) or math.isnan(self.reference):
+            # a claim holds only on a finite measured number: report.json (strict JSON) stores an infinite one as
+            # null, and a holding claim without a number is what schema_problems refuses (a speed-up ratio of inf,
+            # from a time measured as 0 s, held and then `paperworks report` refused the run's own report)
             self.holds = False
         else:
             self.holds = bool(_OPS[self.op](self.ours, self.reference))
@@ -128,7 +131,7 @@ class Claim:
         "HGP-SL >= ablation" compared 38/60 correct with 38/60 correct as 0.6333333333333333 >= 0.6333333333333334
         and failed). ``lhs`` is the claim's own number unless given (:meth:`within` passes the larger of ours
         and the target, the smaller as ``base``)."""
-        if not math.isnan(self.ours):
+        if math.isfinite(self.ours):
             exact = _tied_holds(self.op, self.ours if lhs is None else lhs, base, offset)
             if exact is not None:
                 self.holds = exact
@@ -137,9 +140,13 @@ class Claim:
     @classmethod
     def within(cls, claim, metric, ours, target, tol, *, paper=None, baseline=None):
         """|ours - target| <= tol (stored as the distance, checked against tol)."""
-        c = cls(claim, metric, abs(float(ours) - float(target)), "<=", tol, paper, baseline,
-                f"|ours - {target:.6g}| <= {tol:g}")
+        dist = abs(float(ours) - float(target))
+        c = cls(claim, metric, dist, "<=", tol, paper, baseline, f"|ours - {target:.6g}| <= {tol:g}")
         c.ours = float(ours)
+        if math.isinf(dist) and math.isfinite(c.ours):
+            # the infinite distance of a finite ours (an infinite target, or an overflow) is compared as it is: only
+            # an infinite measured number never holds
+            c.holds = bool(dist <= c.reference)
         o, t = c.ours, float(target)   # |ours - target| <= tol as max(o, t) <= min(o, t) + tol: the same tie rule
         # (a NaN target stays in the comparison, so that it fails: max / min would drop it and compare ours with
         # itself)
@@ -271,8 +278,8 @@ def _is_num(x) -> bool:
 def schema_problems(d: Any) -> list[str]:
     """Deviations of a report.json document from the schema of the module docstring (empty = valid).
 
-    Claim numbers may be null where the measurement was NaN (strict JSON has no NaN); such a claim must not
-    hold."""
+    Claim numbers may be null where the measurement was NaN or infinite (strict JSON has neither); such a claim
+    must not hold."""
     if not isinstance(d, dict):
         return [f"the document is a {type(d).__name__}, not an object"]
     out = []
