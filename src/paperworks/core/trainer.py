@@ -782,11 +782,18 @@ class Trainer:
         state = load_checkpoint(ck, self._unwrapped(), self.optimizer, self.scheduler, restore_rng=True)
         saved = state["extra"].get("trainer", {})
         now = to_dict(self.cfg)
-        diff = sorted(k for k in now if k in saved and saved[k] != now[k]
-                      and k not in ("max_steps", "progress", "eval_every", "ckpt_every", "keep_checkpoints"))
+        free = ("progress", "eval_every", "ckpt_every", "keep_checkpoints")
+        # max_steps may change (a run continued for longer), except where the lr schedule decays over it: a linear /
+        # cosine run resumed with another max_steps took one update at the old schedule's lr (0 at a finished run's
+        # end), then jumped onto the new one's, a schedule neither run would follow
+        if now.get("schedule") not in ("linear", "cosine") or saved.get("schedule") != now.get("schedule"):
+            free += ("max_steps",)
+        diff = sorted(k for k in now if k in saved and saved[k] != now[k] and k not in free)
         if diff:
+            why = (f"; the {now['schedule']} lr schedule decays over max_steps, so a resume keeps it"
+                   if "max_steps" in diff else "")
             raise CheckpointError(f"checkpoint '{ck}' was written with other trainer settings "
-                                  f"({', '.join(f'{k}: {saved[k]} -> {now[k]}' for k in diff)})")
+                                  f"({', '.join(f'{k}: {saved[k]} -> {now[k]}' for k in diff)}){why}")
         ranks = state["extra"].get("rng_ranks")
         if self.distributed and isinstance(ranks, list) and len(ranks) == self.world:
             _set_rng_state(ranks[self.rank]["tensors"], ranks[self.rank]["meta"])   # this rank's own streams
