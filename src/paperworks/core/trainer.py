@@ -620,6 +620,14 @@ class Trainer:
                             f"({self.cfg.batch_size})")
         self.device = resolve_device(device) if device is not None else module_device(model)
         self.model = model.to(self.device)
+        if self.distributed:
+            # every rank takes part in the checkpoint's collectives when it has a run folder: a run folder on rank 0
+            # alone (None on the others, "only rank 0 writes") hung at the first checkpoint; refused on every rank
+            has = torch.tensor([float(run_dir is not None), float(run_dir is None)], device=self.device)
+            dist.all_reduce(has, op=dist.ReduceOp.MAX)
+            if float(has[0]) and float(has[1]):
+                raise ConfigError("some ranks were given a run_dir and others None: give every rank a RunDir of "
+                                  "the same folder (only rank 0 writes to it)", where="Trainer")
         self.train_data = train_data
         self.loss_fn = loss_fn
         self.eval_fn = eval_fn
