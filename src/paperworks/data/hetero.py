@@ -187,18 +187,23 @@ def _index_mask(indices, n: int, path, key: str, what: str) -> torch.Tensor:
     return m
 
 
-def _class_ids(raw, path, key: str) -> np.ndarray:
-    """Labels as int64 class ids. Integer arrays, and float arrays holding only whole numbers, are taken as they
-    are; any other values are a DataError naming the file and key (a cast to int64 truncated 1.5 to class 1 and
-    turned NaN into -9223372036854775808, silently)."""
+def _whole_numbers(raw, path, key: str, what: str) -> np.ndarray:
+    """An array of ids as int64: integers, or floats holding only whole numbers; any other values are a DataError
+    naming the file and key (a cast to int64 truncated a float class 1.5 to 1 or node 0.5 to node 0, and turned NaN
+    into -9223372036854775808, silently)."""
     a = np.asarray(raw)
     if a.dtype.kind == "f":
         bad = non_integral(a)
         if bad.any():
-            raise DataError(f"'{path}': '{key}' must hold integer class ids (got {a[bad][:3].tolist()})")
+            raise DataError(f"'{path}': '{key}' must hold integer {what} (got {a[bad][:3].tolist()})")
     elif a.size and a.dtype.kind not in "iu":
-        raise DataError(f"'{path}': '{key}' must hold integer class ids (got {a.dtype})")
+        raise DataError(f"'{path}': '{key}' must hold integer {what} (got dtype {a.dtype})")
     return a.astype(np.int64)
+
+
+def _class_ids(raw, path, key: str) -> np.ndarray:
+    """Labels as int64 class ids (:func:`_whole_numbers`)."""
+    return _whole_numbers(raw, path, key, "class ids")
 
 
 # ------------------------------------------------------------------------------------- npz format
@@ -332,16 +337,8 @@ def _npz_to_hetero(z, path):
 
 
 def _node_ids(raw, path, key: str) -> np.ndarray:
-    """An index array as int64: integers, or floats holding only whole numbers; anything else is a DataError
-    naming the file and key (a float edge index was truncated, node 0.5 -> node 0, silently)."""
-    a = np.asarray(raw)
-    if a.dtype.kind == "f":
-        bad = non_integral(a)
-        if bad.any():
-            raise DataError(f"'{path}': '{key}' must hold integer node indices (got {a[bad][:3].tolist()})")
-    elif a.size and a.dtype.kind not in "iu":
-        raise DataError(f"'{path}': '{key}' must hold integer node indices (got dtype {a.dtype})")
-    return a.astype(np.int64)
+    """An index array as int64 node indices (:func:`_whole_numbers`)."""
+    return _whole_numbers(raw, path, key, "node indices")
 
 
 def _check_disjoint_splits(store, where) -> None:
