@@ -67,7 +67,7 @@ def test_raw_layout_node_types_and_splits(tmp_path):
     assert g["movie"].num_nodes == 4 and int(g["movie"].test_mask.sum()) == 1
     # a type id 1.4 was read as 1 (director) and the file loaded as if it were well formed
     _raw(tmp_path / "b", np.array([0, 0, 0, 0, 1, 1.4, 2]), good)
-    with pytest.raises(DataError, match="node_types.npy.*must hold integer node indices"):
+    with pytest.raises(DataError, match="node_types.npy.*must hold integer node type ids"):
         load_hetero_folder("imdb", tmp_path / "b")
     _raw(tmp_path / "c", np.array([0, 0, 0, 0, 1, 1, 2]),
          dict(train_idx=np.array([0, 1, 3]), val_idx=np.array([2]), test_idx=np.array([3])))

@@ -24,3 +24,12 @@ def test_bad_df_in_the_model():
 def test_numbers_still_accepted(good):
     lk = make_link("t", good, "w")
     assert lk.df == float(good)
+
+
+def test_a_0d_torch_tensor_still_accepted():
+    # the check first refused it (not a numbers.Real); the old code read it as its value
+    import torch
+
+    assert make_link("t", torch.tensor(3.0), "w").df == 3.0
+    with pytest.raises(ValueError, match="df > 0"):
+        make_link("t", torch.tensor(True), "w")

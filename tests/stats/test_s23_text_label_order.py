@@ -36,3 +36,13 @@ def test_no_warning_where_order_is_given_or_irrelevant():
 def test_two_group_model_warns_when_a_group_is_ordinal():
     with pytest.warns(UserWarning, match="'cumulative' model"):
         MultinomialLinkModel(TEXT, X, model="baseline", group1_size=1, group2_model="cumulative")
+
+
+def test_object_dtype_integer_codes_do_not_warn():
+    # integer codes with None as NA have object dtype and sort as numbers: no "alphabetically" warning
+    y = [int(v) for v in CODES]
+    y[0] = None
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*sorted alphabetically")
+        m = MultinomialLinkModel(y, X, model="cumulative", na_category=True)
+    assert m.categories[:3] == ["0", "1", "2"]

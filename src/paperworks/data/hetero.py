@@ -386,8 +386,8 @@ def _read_raw(folder: Path, name: str):
     missing = [f for f in need if not (folder / f).exists()]
     if missing:
         raise DataError(f"'{folder}' lacks {', '.join(missing)} (PyG raw layout for {name})")
-    type_idx = _node_ids(_raw_file(folder / "node_types.npy", lambda f: np.load(f, allow_pickle=False)),
-                         folder / "node_types.npy", "node types")
+    type_idx = _whole_numbers(_raw_file(folder / "node_types.npy", lambda f: np.load(f, allow_pickle=False)),
+                              folder / "node_types.npy", "node_types.npy", "node type ids")
     labels = _class_ids(_raw_file(folder / "labels.npy", lambda f: np.load(f, allow_pickle=False)),
                         folder / "labels.npy", "labels")
     adj = _raw_file(folder / "adjM.npz", sp.load_npz).tocsr()

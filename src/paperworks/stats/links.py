@@ -372,6 +372,8 @@ def make_link(spec, df: float | None = None, where: str = "MultinomialLinkModel"
 
         if isinstance(df, (np.ndarray, np.generic)) and np.ndim(df) == 0:     # numpy scalars: plain numbers
             df = df.item()
+        elif type(df).__module__.startswith("torch") and getattr(df, "ndim", None) == 0:   # a 0-d torch tensor
+            df = df.item()
         # a number: df='3' failed inside np.isfinite (TypeError, no name) and df=True was taken as nu = 1
         if not is_real(df, 0.0, open_low=True):
             raise ValueError(f"{where}: link 't' needs df > 0, a finite number (got {df!r})")

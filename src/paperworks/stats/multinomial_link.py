@@ -280,7 +280,7 @@ class MultinomialLinkModel:
             cats = sorted(pd.unique(vals))
             # text labels have no order of their own: sorted ('high' < 'low' < 'medium'); __init__ warns where
             # the family reads the order (every family but baseline) and J >= 3
-            self._sorted_text_levels = not pd.api.types.is_numeric_dtype(s.dtype)
+            self._sorted_text_levels = any(isinstance(c, str) for c in cats)   # object-dtype codes sort as numbers
             codes = np.full(len(s), -1, dtype=int)
             codes[~na] = pd.Index(cats).get_indexer(vals)
         if self.na_category:
