@@ -71,3 +71,13 @@ def test_train_node_classifier_disjoint_splits_still_train():
     res = train_node_classifier(m, lambda: m(x), y, torch.tensor(TR), torch.tensor(_mask(VA)), torch.tensor(TE),
                                 epochs=2)
     assert {"test_macro_f1", "test_micro_f1", "best_epoch"} <= set(res)
+
+
+def test_a_negative_index_and_its_positive_twin_overlap():
+    # torch reads -1 as the last node: train [.., -1] and test [9, ..] (10 nodes) shared node 9 unnoticed
+    torch.manual_seed(0)
+    x, y = torch.randn(10, 4), torch.randint(0, 2, (10,))
+    m = MLPClassifier(4, 8, 2)
+    with pytest.raises(DataError, match="train and test splits share 1 node.*\\[9\\]"):
+        train_node_classifier(m, lambda: m(x), y, torch.tensor([0, 1, -1]), torch.tensor([2, 3]),
+                              torch.tensor([9, 4]), epochs=2)

@@ -28,3 +28,11 @@ def test_unique_mixed_integer_solution_still_differentiated():
     np.testing.assert_allclose(x, [0.0, 2.3, 1.4], atol=1e-9)
     np.testing.assert_allclose(J, [[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]], atol=1e-12)
     np.testing.assert_allclose(c @ J, value_gradient(c, A, b, [True, False, False])[1], atol=1e-9)
+
+
+def test_a_variable_fixed_by_its_bounds_does_not_make_x_non_unique():
+    # x1 with lb = ub = 0 cannot move: its zero multiplier opens no edge (the check first refused this unique x*)
+    import math
+
+    x, J = solution_jacobian([1.0, 0.0], [[1.0, 0.0]], [2.5], [False, False], lb=[0.0, 0.0], ub=[math.inf, 0.0])
+    assert x.tolist() == [2.5, 0.0] and J.ravel().tolist() == [1.0, 0.0]

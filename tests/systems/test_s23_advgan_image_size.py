@@ -7,6 +7,7 @@ too-small images are a DataError naming the constraint, before any seeding or tr
 train (D is built for H x W). Square images build the same D as before (same parameters for the same seed).
 """
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -79,3 +80,17 @@ def test_passed_network_of_another_dtype_is_a_data_error():
     with pytest.raises(DataError, match="discriminator is torch.float32"):
         train_advgan(target, x, y, epochs=1, batch_size=8, generator=g64, discriminator=d32)
     assert torch.equal(torch.random.get_rng_state(), state)   # refused before the global RNG is reseeded
+
+
+@pytest.mark.parametrize("size", [np.int64(28), torch.tensor(28), np.array([28, 32])])
+def test_discriminator_takes_integer_scalars_and_arrays(size):
+    # numpy ints and 0-d tensors were accepted before (H, W) was added; then a bare TypeError
+    d = Discriminator(1, size)
+    hw = (28, 28) if np.ndim(size) == 0 else (28, 32)
+    assert d(torch.zeros(2, 1, *hw)).shape[0] == 2
+
+
+@pytest.mark.parametrize("bad", [(1, 2, 3), 28.5, True, "28"])
+def test_discriminator_refuses_a_size_that_is_not_integers(bad):
+    with pytest.raises(DataError, match="image_size"):
+        Discriminator(1, bad)

@@ -75,10 +75,10 @@ def test_run_episode_applies_the_first_action_and_shifts_the_plan():
 
 
 @pytest.mark.parametrize("kw", [dict(feature_map=np.full((3, 3), np.nan)), dict(feature_map=np.eye(2)),
-                                dict(hidden=(0,)), dict(hidden=(-1,)), dict(hidden=())])
+                                dict(hidden=(0,)), dict(hidden=(-1,))])
 def test_sparse_dynamics_refuses_a_bad_architecture(kw):
     args = {"hidden": (4,), **kw}
-    with pytest.raises(DataError, match="SparseDynamics"):   # old: NaN model / numpy or torch error / no hidden layer
+    with pytest.raises(DataError, match="SparseDynamics"):   # old: NaN model / numpy or torch error
         m = SparseDynamics(2, 1, args.pop("hidden"), **args)
         X, U, Y = collect_transitions(PWAPushEnv(), 20, np.random.default_rng(0))
         m.set_normalization(X, U, Y)
@@ -125,3 +125,12 @@ def test_good_settings_still_train(data):
     m, _, tens = data
     out = sparsify(m, tens, (np.int64(2), 1), 2, 1, tau_end=0.5)
     assert sorted(out) == [1, 2] and all(torch.isfinite(p).all() for h in out.values() for p in h.parameters())
+
+
+def test_no_hidden_layer_and_tensor_targets_still_accepted(data):
+    # both worked before the input checks (a linear residual model; an integer tensor of targets)
+    m, _, tens = data
+    lin = SparseDynamics(2, 1, (), _feature_map("pwa"))
+    lin.set_normalization(*data[1])
+    assert train_dense(lin, tens, 1)(tens[0][:3], tens[1][:3]).shape == (3, 2)
+    assert sorted(sparsify(m, tens, torch.tensor([2, 1]), 2, 1, tau_end=0.5)) == [1, 2]

@@ -2,14 +2,15 @@
 
 Before: only Softmax-type modules registered after the last nn.Linear were refused, so for
 ``sigmoid(fc2(relu(fc1(x))))`` the encoder returned sigmoid(relu(fc1(x))): the output activation squashed the
-latent z into (0, 1) silently (probe: every z entry in (0, 1)). Now a ConfigError names it, as for a Softmax.
+latent z into (0, 1) silently (probe: every z entry in (0, 1)). It was then refused like a Softmax, which also
+refused a hidden Sigmoid declared after the layers (a common style; registration order cannot tell the two apart):
+now both are warned of by name, and a hidden one still splits.
 """
 
 import pytest
 import torch
 from torch import nn
 
-from paperworks.core.errors import ConfigError
 from paperworks.models.mnist import make_model
 from paperworks.systems.variational_classification import split_classifier
 
@@ -24,9 +25,23 @@ class _Out(nn.Module):
 
 
 @pytest.mark.parametrize("act", [nn.Sigmoid(), nn.LogSigmoid()])
-def test_trailing_sigmoid_in_custom_forward_is_refused(act):
-    with pytest.raises(ConfigError, match="'act'"):
+def test_trailing_sigmoid_in_custom_forward_is_named(act):
+    with pytest.warns(UserWarning, match="'act'.*acts on the latent z"):
         split_classifier(_Out(act))
+
+
+def test_hidden_sigmoid_declared_after_the_layers_still_splits():
+    class Hidden(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2, self.act = nn.Linear(4, 16), nn.Linear(16, 3), nn.Sigmoid()
+
+        def forward(self, x):
+            return self.fc2(self.act(self.fc1(x)))
+
+    with pytest.warns(UserWarning, match="hidden activation"):
+        enc, d, c = split_classifier(Hidden())
+    assert (d, c) == (16, 3)
 
 
 def test_sigmoid_before_the_last_linear_is_fine():

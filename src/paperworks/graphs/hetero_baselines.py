@@ -138,7 +138,8 @@ def train_node_classifier(model: nn.Module, forward: Callable[[], torch.Tensor],
     if not is_int(epochs, 1):   # 0 epochs returned a dict without any test metric (a KeyError for the caller)
         raise ConfigError(f"train_node_classifier: epochs must be an integer >= 1 (got {epochs!r})")
     # a test node also trained on (or selected on) inflated the test F1 silently (random labels: 0.92 vs 0.34)
-    check_disjoint_splits((("train", train_idx), ("val", val_idx), ("test", test_idx)), "train_node_classifier")
+    check_disjoint_splits((("train", train_idx), ("val", val_idx), ("test", test_idx)), "train_node_classifier",
+                          n=len(y))     # torch reads -1 as the last node
     opt = torch.optim.Adam(param_groups or model.parameters(), lr=lr, weight_decay=weight_decay)
     best = {"val_macro_f1": -1.0}
     t0 = time.perf_counter()

@@ -71,16 +71,20 @@ def _as_index(a, n: int, name: str, where: str) -> np.ndarray:
     return a
 
 
-def check_disjoint_splits(parts, where: str) -> None:
+def check_disjoint_splits(parts, where: str, n: int | None = None) -> None:
     """One DataError when two of the named node splits share a node: ``parts`` is a sequence of (name, indices or
     bool mask); None parts are skipped. A test node also trained on (or validated on) was scored without a word,
-    e.g. a probe on random labels gave test macro-F1 0.80 with test = train against 0.32 on a disjoint split."""
+    e.g. a probe on random labels gave test macro-F1 0.80 with test = train against 0.32 on a disjoint split.
+    With ``n`` (the number of nodes indexed) a negative index counts as the node it selects (-1 is node n - 1)."""
     sets = []
     for name, a in parts:
         if a is None:
             continue
         a = _np(a)
-        sets.append((name, np.flatnonzero(a) if a.dtype == bool else np.asarray(a).ravel()))
+        idx = np.flatnonzero(a) if a.dtype == bool else np.asarray(a).ravel()
+        if n is not None and a.dtype != bool:
+            idx = np.where(idx < 0, idx + n, idx)
+        sets.append((name, idx))
     for i, (na, a) in enumerate(sets):
         for nb, b in sets[i + 1:]:
             both = np.intersect1d(a, b)

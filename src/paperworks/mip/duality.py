@@ -202,7 +202,9 @@ def solution_jacobian(c, A, b, integer, lb=0.0, ub=math.inf, *, tol: float = 1e-
     # vanishes: B' lam = c, and a zero entry is an edge along which c'x stays optimal. min x0 + x1, x0 + x1 >= b
     # returned the vertex (b, 0) and dx*/db = (1, 0), one pick among the optimal segment's points
     lam = np.linalg.solve(Bx.T, c)
-    free = np.concatenate([np.ones(rows.size, dtype=bool), ~integer[at_bound]])
+    # a variable fixed by its bounds (lb = ub) cannot move, so its zero multiplier opens no edge (it was refused)
+    fixed = np.isfinite(lbv) & (lbv == ubv)
+    free = np.concatenate([np.ones(rows.size, dtype=bool), ~(integer | fixed)[at_bound]])
     if np.any(np.abs(lam[free]) <= tol * (1 + np.abs(c).max())):
         raise MIPError(f"solution_jacobian: degenerate optimum at this b (a zero multiplier of the active set of the "
                        f"LP with the integers fixed): x* is not unique here, only a conservative Jacobian exists")

@@ -137,7 +137,14 @@ class Discriminator(nn.Module):
 
     def __init__(self, in_channels: int = 1, image_size: int | tuple[int, int] = 28):
         super().__init__()
-        h, w = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
+        # one side: any integer scalar (numpy ints and 0-d tensors were accepted before (H, W) was)
+        vals = (image_size.reshape(-1).tolist() if isinstance(image_size, torch.Tensor)
+                else np.atleast_1d(np.asarray(image_size, dtype=object)).ravel().tolist())
+        if len(vals) not in (1, 2) or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                                              for v in vals):
+            raise DataError(f"Discriminator: image_size must be one integer side or integers (H, W) (got {image_size!r})")
+        size = tuple(int(v) for v in vals)
+        h, w = size * 2 if len(size) == 1 else size
         problem = _disc_size_problem(h, w)
         if problem is not None:
             raise DataError(f"Discriminator: {problem}")

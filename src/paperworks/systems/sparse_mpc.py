@@ -66,8 +66,8 @@ class SparseDynamics(nn.Module):
         if not (is_int(nx, 1) and is_int(nu, 1)):
             raise DataError(f"SparseDynamics: nx and nu must be integers >= 1 (got {nx!r}, {nu!r})")
         hidden = tuple(hidden)
-        if not hidden or not all(is_int(h, 1) for h in hidden):
-            raise DataError(f"SparseDynamics: hidden must be one or more layer widths >= 1 (got {hidden!r})")
+        if not all(is_int(h, 1) for h in hidden):     # () is a linear residual model, as before
+            raise DataError(f"SparseDynamics: hidden must be layer widths >= 1 (got {hidden!r})")
         P = np.eye(nx + nu) if feature_map is None else np.asarray(feature_map, dtype=np.float64)
         if P.ndim != 2 or P.shape[0] < 1 or P.shape[1] != nx + nu or not np.isfinite(P).all():
             raise DataError(f"SparseDynamics: feature_map must be a finite [features, nx + nu = {nx + nu}] matrix "
@@ -277,7 +277,9 @@ def sparsify(dense: SparseDynamics, data, targets: list[int], epochs: int, finet
     torch.manual_seed(seed)
     n_all = sum(dense.hidden)
     try:
-        ks = None if isinstance(targets, (str, bytes)) else list(targets)
+        ks = None if isinstance(targets, (str, bytes)) else [
+            k.item() if isinstance(k, torch.Tensor) and k.dim() == 0 and not k.is_floating_point() else k
+            for k in targets]     # an integer tensor of targets was accepted before this check
     except TypeError:
         ks = None
     if ks is None or not all(is_int(k) for k in ks):

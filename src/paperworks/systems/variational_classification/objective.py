@@ -45,6 +45,7 @@ the released run would start that critic from N(0, 1) weights.
 from __future__ import annotations
 
 import math
+import warnings
 
 import torch
 import torch.nn.functional as F
@@ -335,8 +336,9 @@ def split_classifier(model: nn.Module) -> tuple[nn.Module, int, int]:
     nn.Sequential (e.g. a trailing Softmax, LogSoftmax, Dropout or activation) would be left in the encoder and
     act on z instead of the logits, so it is refused with a ConfigError naming it (remove it: the head
     outputs the logits and the loss takes their softmax). In a module with its own ``forward`` the order of
-    use is not visible; there an output activation (Softmax / LogSoftmax / Softmin, Sigmoid / LogSigmoid)
-    registered after the last Linear is refused: kept in the encoder it would squash z.
+    use is not visible; there a Softmax / LogSoftmax / Softmin registered after the last Linear is refused (kept
+    in the encoder it would act on z), and a Sigmoid / LogSigmoid there is warned of (it may be a hidden
+    activation declared after the layers).
     """
     import copy
 
@@ -367,7 +369,9 @@ def _is_identity(m: nn.Module) -> bool:
     return isinstance(m, (nn.Sequential, nn.ModuleList, nn.ModuleDict)) and all(_is_identity(c) for c in m.children())
 
 
-_OUTPUT_ACTIVATIONS = (nn.Softmax, nn.LogSoftmax, nn.Softmin, nn.Softmax2d, nn.Sigmoid, nn.LogSigmoid)
+_OUTPUT_ACTIVATIONS = (nn.Softmax, nn.LogSoftmax, nn.Softmin, nn.Softmax2d)
+# also common as hidden activations declared after the layers: from registration order alone these are only warned of
+_MAYBE_OUTPUT = (nn.Sigmoid, nn.LogSigmoid)
 
 
 def _check_nothing_after(model: nn.Module, last: str) -> None:
@@ -390,10 +394,16 @@ def _check_nothing_after(model: nn.Module, last: str) -> None:
     for name, m in model.named_modules():
         if name == last:
             found = True
-        elif found and isinstance(m, _OUTPUT_ACTIVATIONS):   # (a Sigmoid was kept: z = sigmoid(features))
+        elif found and isinstance(m, _OUTPUT_ACTIVATIONS):
             raise ConfigError(f"split_classifier: '{name}' ({type(m).__name__}) is registered after the last "
                               f"nn.Linear '{last}' and would act on the latent z instead of the logits; remove it "
                               "(the head outputs the logits, the loss applies the softmax)")
+        elif found and isinstance(m, _MAYBE_OUTPUT):
+            # an output Sigmoid kept in the encoder squashed z into (0, 1) without a word; a hidden one declared
+            # after the layers is fine, and registration order cannot tell the two apart
+            warnings.warn(f"split_classifier: '{name}' ({type(m).__name__}) is registered after the last nn.Linear "
+                          f"'{last}'; if forward applies it to the logits it now acts on the latent z (remove it); "
+                          "if it is a hidden activation, ignore this", UserWarning, stacklevel=3)
 
 
 def gaussian_kl(m_q: torch.Tensor, var_q: torch.Tensor, m_p: torch.Tensor, var_p: torch.Tensor) -> torch.Tensor:
