@@ -344,15 +344,13 @@ def _node_ids(raw, path, key: str) -> np.ndarray:
 def _check_disjoint_splits(store, where) -> None:
     """train / val / test masks of the target type share no node: an overlapping split file (test nodes also
     trained on, or chosen on) loaded silently, and the test accuracy then measured partly on training nodes."""
-    masks = [(nm, getattr(store, f"{nm}_mask", None)) for nm in ("train", "val", "test")]
-    masks = [(nm, m) for nm, m in masks if m is not None]
-    for i, (a, ma) in enumerate(masks):
-        for b, mb in masks[i + 1:]:
-            both = ma & mb
-            if bool(both.any()):
-                first = torch.nonzero(both).flatten()[:3].tolist()
-                raise DataError(f"'{where}': the {a} and {b} splits share {int(both.sum())} node(s) (e.g. {first}); "
-                                f"the splits must be disjoint")
+    from paperworks.graphs._checks import split_overlap
+
+    overlap = split_overlap([(nm, getattr(store, f"{nm}_mask", None)) for nm in ("train", "val", "test")])
+    if overlap is not None:
+        a, b, both = overlap
+        raise DataError(f"'{where}': the {a} and {b} splits share {both.size} node(s) (e.g. {both[:3].tolist()}); "
+                        f"the splits must be disjoint")
 
 
 # ------------------------------------------------------------------------------- PyG raw layout

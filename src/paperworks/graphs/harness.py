@@ -25,7 +25,7 @@ from torch.utils.data import DataLoader
 from paperworks.core.config import check_int, is_int, is_real
 from paperworks.core.errors import ConfigError, DataError
 from paperworks.core.trainer import seed_everything
-from paperworks.graphs._checks import check_dataset, integral_floats, items_of
+from paperworks.graphs._checks import check_dataset, integral_floats, items_of, split_overlap
 from paperworks.graphs.batching import GraphCollater
 
 __all__ = ["Split", "FoldResult", "CVResult", "stratified_folds", "random_splits", "make_splits",
@@ -226,11 +226,11 @@ def train_eval(make_model: Callable[[], torch.nn.Module], data: Sequence, split:
         raise DataError("train_eval: empty train, validation or test split")
     # a graph in two parts was trained on / selected on and then tested, silently (probe: random labels, the test
     # graphs also in train: test accuracy 1.000 against 0.583 on the disjoint split)
-    for a, b in (("train", "val"), ("train", "test"), ("val", "test")):
-        both = np.intersect1d(getattr(split, a), getattr(split, b))
-        if both.size:
-            raise DataError(f"train_eval: split.{a} and split.{b} share {both.size} graph(s) (e.g. graph "
-                            f"{int(both[0])}); train, validation and test must be disjoint")
+    overlap = split_overlap([(k, getattr(split, k)) for k in ("train", "val", "test")])
+    if overlap is not None:
+        a, b, both = overlap
+        raise DataError(f"train_eval: split.{a} and split.{b} share {both.size} graph(s) (e.g. graph "
+                        f"{int(both[0])}); train, validation and test must be disjoint")
     idx = np.unique(np.concatenate([split.train, split.val, split.test]))
     if int(idx.min()) < 0 or int(idx.max()) >= len(data):
         raise DataError(f"train_eval: the split refers to graph {int(idx.max())} but the dataset has {len(data)} "

@@ -21,7 +21,7 @@ import torch
 
 from paperworks.core.config import is_int
 from paperworks.core.errors import DataError
-from paperworks.graphs._checks import integral_floats, items_of
+from paperworks.graphs._checks import integral_floats, items_of, split_overlap
 
 __all__ = ["f1_scores", "logreg_probe", "kmeans_scores", "as_numpy_embeddings", "check_disjoint_splits"]
 
@@ -76,21 +76,11 @@ def check_disjoint_splits(parts, where: str, n: int | None = None) -> None:
     bool mask); None parts are skipped. A test node also trained on (or validated on) was scored without a word,
     e.g. a probe on random labels gave test macro-F1 0.80 with test = train against 0.32 on a disjoint split.
     With ``n`` (the number of nodes indexed) a negative index counts as the node it selects (-1 is node n - 1)."""
-    sets = []
-    for name, a in parts:
-        if a is None:
-            continue
-        a = _np(a)
-        idx = np.flatnonzero(a) if a.dtype == bool else np.asarray(a).ravel()
-        if n is not None and a.dtype != bool:
-            idx = np.where(idx < 0, idx + n, idx)
-        sets.append((name, idx))
-    for i, (na, a) in enumerate(sets):
-        for nb, b in sets[i + 1:]:
-            both = np.intersect1d(a, b)
-            if both.size:
-                raise DataError(f"{where}: the {na} and {nb} splits share {both.size} node(s) (e.g. "
-                                f"{both[:3].tolist()}); train, validation and test must be disjoint")
+    overlap = split_overlap(parts, n)
+    if overlap is not None:
+        na, nb, both = overlap
+        raise DataError(f"{where}: the {na} and {nb} splits share {both.size} node(s) (e.g. "
+                        f"{both[:3].tolist()}); train, validation and test must be disjoint")
 
 
 def as_numpy_embeddings(z, where: str) -> np.ndarray:
