@@ -162,16 +162,21 @@ class Discriminator(nn.Module):
 
 
 # ---------------------------------------------------------------------------------------- the method
+def _check_net_dtype(who: str, name: str, net: nn.Module, x: torch.Tensor) -> None:
+    """One DataError when the network's floating parameters are not in the images' dtype."""
+    w = next((p for p in net.parameters() if p.is_floating_point()), None)
+    if w is not None and w.dtype != x.dtype:
+        raise DataError(f"{who}: 'x' is {x.dtype} but the {name} is {w.dtype}; convert one (e.g. "
+                        f"{name}.double() for float64 images)")
+
+
 def advgan_perturb(generator: nn.Module, x: torch.Tensor, eps: float) -> torch.Tensor:
     """x_A = clip_[0,1](x + clip_[-eps,eps](G(x))): one forward pass, no access to the target; G runs in eval
     mode (its own modes restored), so a generator with dropout / batch norm gives deterministic examples."""
     who = "advgan_perturb"
     check_images(who, x, generator)
     eps = check_eps(who, eps)
-    w = next((p for p in generator.parameters() if p.is_floating_point()), None)
-    if w is not None and w.dtype != x.dtype:
-        raise DataError(f"{who}: 'x' is {x.dtype} but the generator is {w.dtype}; convert one (e.g. "
-                        "generator.double() for float64 images)")
+    _check_net_dtype(who, "generator", generator, x)
     with eval_mode(generator), torch.no_grad():
         raw = generator(x)
     if not isinstance(raw, torch.Tensor) or raw.shape != x.shape:
@@ -267,10 +272,8 @@ def train_advgan(target: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: fl
         # images a shape mismatch in D's linear layer after G's first forward pass, D being built for H x H)
         raise DataError(f"{who}: {problem}; pad the images or pass discriminator=")
     for name, m in (("generator", generator), ("discriminator", discriminator)):
-        w = None if m is None else next((p for p in m.parameters() if p.is_floating_point()), None)
-        if w is not None and w.dtype != x.dtype:   # it failed inside torch ("expected scalar type Double ...")
-            raise DataError(f"{who}: 'x' is {x.dtype} but the {name} is {w.dtype}; convert one (e.g. "
-                            f"{name}.double() for float64 images)")
+        if m is not None:   # it failed inside torch ("expected scalar type Double ...")
+            _check_net_dtype(who, name, m, x)
     torch.manual_seed(seed)
     # the default networks compute in the images' dtype (built as before, then cast: float32 images, no change)
     G = generator or Generator(C).to(x.dtype)
