@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from paperworks.core.errors import UnknownNameError
-from paperworks.mip.model import MILP, MILPResult, MIPError
+from paperworks.mip.model import MILP, MILPResult, MIPError, first_empty_bound
 
 __all__ = ["HighsBackend", "ScipBackend", "get_backend", "register_backend"]
 
@@ -131,16 +131,11 @@ def highs_rejection(h, m: MILP) -> str:
     big = _highs_option(h, "infinite_bound", 1e20)
     large = _highs_option(h, "large_matrix_value", 1e15)
 
-    def first_bad(lo, hi):
-        lo, hi = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
-        bad = np.isnan(lo) | np.isnan(hi) | (lo >= big) | (hi <= -big)
-        return int(np.argmax(bad)) if bad.any() else None
-
-    j = first_bad(m.lb, m.ub)
+    j = first_empty_bound(m.lb, m.ub, big)
     if j is not None:
         return (f"column {j} {m.names[j]!r} has bounds [{m.lb[j]:g}, {m.ub[j]:g}] (HiGHS reads values beyond "
                 f"+-{big:g} as infinite: a lower bound of +inf or an upper bound of -inf admits no value)")
-    i = first_bad(m.row_lo, m.row_hi)
+    i = first_empty_bound(m.row_lo, m.row_hi, big)
     if i is not None:
         return (f"row {i}{f' {m.row_names[i]!r}' if m.row_names[i] else ''} has bounds [{m.row_lo[i]:g}, "
                 f"{m.row_hi[i]:g}] (HiGHS reads values beyond +-{big:g} as infinite: a lower bound of +inf or an "

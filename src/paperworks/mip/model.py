@@ -82,6 +82,14 @@ class MILPResult:
         return self.status == "optimal"
 
 
+def first_empty_bound(lo, hi, big: float = INF) -> int | None:
+    """Index of the first [lo, hi] pair that admits no value (NaN, a lower bound >= big or an upper bound <= -big;
+    big = inf here, a solver's own infinity such as HiGHS' 1e20 for its rejection message), None when all do."""
+    lo, hi = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
+    bad = np.isnan(lo) | np.isnan(hi) | (lo >= big) | (hi <= -big)
+    return int(np.argmax(bad)) if bad.any() else None
+
+
 def _as_indices(idx, who: str) -> np.ndarray:
     """Variable indices as a flat int64 array. A bool array is refused (cast to int, the mask [False, True, True]
     named variables 0, 1, 1), and so is a non-integral float (1.9 became variable 1); integral floats pass."""
@@ -130,10 +138,9 @@ class MILP:
         ub = np.broadcast_to(np.asarray(ub, dtype=float), (n,))
         if np.isnan(lb).any() or np.isnan(ub).any():
             raise MIPError(f"MILP.add_vars('{name}'): bounds contain NaN")
-        if (lb == INF).any() or (ub == -INF).any():
+        if (j := first_empty_bound(lb, ub)) is not None:   # (NaN refused above)
             # no value reaches it: HiGHS rejected the whole model without naming the column, and SCIP read a
             # lower bound of +inf as no lower bound (a free variable)
-            j = int(np.argmax((lb == INF) | (ub == -INF)))
             raise MIPError(f"MILP.add_vars('{name}'): entry {j} has bounds [{lb[j]:g}, {ub[j]:g}]; a lower bound of "
                            "+inf or an upper bound of -inf admits no value")
         if (lb > ub + 1e-12).any():
@@ -298,12 +305,9 @@ class MILP:
         HiGHS rejected the whole model without naming it, SCIP read a lower bound of +inf as none."""
         for kind, lo, hi, names in (("variable", self.lb, self.ub, self.names),
                                     ("row", self.row_lo, self.row_hi, self.row_names)):
-            lo, hi = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
-            bad = np.isnan(lo) | np.isnan(hi) | (lo == INF) | (hi == -INF)
-            if bad.any():
-                i = int(np.argmax(bad))
+            if (i := first_empty_bound(lo, hi)) is not None:
                 raise MIPError(f"MILP '{self.name}': {kind} {i}{f' {names[i]!r}' if names[i] else ''} has bounds "
-                               f"[{lo[i]:g}, {hi[i]:g}]; NaN, a lower bound of +inf or an upper bound of -inf admits "
+                               f"[{float(lo[i]):g}, {float(hi[i]):g}]; NaN, a lower bound of +inf or an upper bound of -inf admits "
                                "no value")
 
     def solve(self, solver: str = "highs", *, time_limit: float | None = None, mip_gap: float | None = None,
