@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+import functools
 import threading
 import warnings
 
@@ -470,6 +471,11 @@ def _add_identity(a: torch.Tensor) -> torch.Tensor:
 
 
 # ----------------------------------------------------------------------------- adjacency stacks
+def _common_dtype(tensors) -> torch.dtype:
+    """The dtype all of ``tensors`` promote to (float32 and float64 edge weights: float64)."""
+    return functools.reduce(torch.promote_types, (t.dtype for t in tensors))
+
+
 def _edge_values(store) -> torch.Tensor:
     """An edge type's weights as sparse values: float32 and float64 ``edge_weight`` keep their dtype (they were cast
     to float32, so float64 weights lost their last digits, e.g. 2**24 + 1 became 2**24); integer, bool, float16 and
@@ -662,9 +668,8 @@ def compose_metapath(data, metapath: Sequence[EdgeType], *, binarize: bool = Fal
     check_hetero(data, where="compose_metapath")
     _check_metapath(data, metapath, "compose_metapath")
     blocks = [relation_block(data, tuple(et)) for et in metapath]
-    dtype = blocks[0].dtype
-    for b in blocks[1:]:   # float64 weights on one edge type: the whole product in float64 (sparse.mm needs one dtype)
-        dtype = torch.promote_types(dtype, b.dtype)
+    # float64 weights on one edge type: the whole product in float64 (sparse.mm needs one dtype)
+    dtype = _common_dtype(blocks)
     out = blocks[0].to(dtype)
     for b in blocks[1:]:
         out = torch.sparse.mm(out, b.to(dtype)).coalesce()
@@ -736,9 +741,7 @@ def homogeneous_projection(data, *, feature_dim: int | None = None, return_edge_
     edge_weight = None
     if weighted:
         ws = [_edge_values(data[et]) for et in data.edge_types]
-        dtype = ws[0].dtype
-        for w in ws[1:]:
-            dtype = torch.promote_types(dtype, w.dtype)
+        dtype = _common_dtype(ws)
         edge_weight = torch.cat([w.to(dtype) for w in ws])
     return x, edge_index, edge_weight, node_type, offsets
 
