@@ -175,7 +175,8 @@ def _dtype_error(e: RuntimeError, who: str, what: str, v: torch.Tensor, fix: str
 
 
 _CG_NONPOSITIVE = ("raise", "stop")
-_CG_MAX_ITER = ("raise", "return")
+_CG_MAX_ITER = ("raise", "warn", "return")
+_CG_TOL = 1e-10      # conjugate_gradient's target for tol=None
 
 
 def _nonpositive(who: str, damping: float, rq: float) -> SingularHessianError:
@@ -184,22 +185,62 @@ def _nonpositive(who: str, damping: float, rq: float) -> SingularHessianError:
                                 f"p^Tp = {rq:.3g}): the Hessian is singular or indefinite; increase damping")
 
 
-def _not_converged(who: str, max_iter: int, rel: float) -> SingularHessianError:
-    """The CG solvers' error for a relative residual ``rel`` still above 1e-4 after ``max_iter`` iterations."""
-    return SingularHessianError(f"{who}: did not converge in {max_iter} iterations (relative residual {rel:.2g}); "
-                                "the Hessian is ill-conditioned, increase damping")
+def _true_residual(A, b: torch.Tensor, x: torch.Tensor, damping: float, bnorm: float) -> tuple[torch.Tensor, float]:
+    """The recomputed residual b - (A + damping I) x and its norm relative to ||b||."""
+    Ax = A(x)
+    r = b - (Ax if damping == 0 else Ax + damping * x)
+    return r, float(r.norm()) / bnorm
+
+
+def _cg_tols(tol: float | None, dtype: torch.dtype) -> tuple[float, float]:
+    """(target of the recursive residual, largest true relative residual accepted) for ``tol``: both ``tol`` when
+    one is given; for ``tol=None``, 1e-10 and min(1e-4, sqrt(eps)) of the dtype (float64 1.5e-8, float32 1e-4)."""
+    if tol is not None:
+        return tol, tol
+    return _CG_TOL, max(_CG_TOL, min(1e-4, math.sqrt(torch.finfo(dtype).eps)))
+
+
+def _short_of_tol(x: torch.Tensor, who: str, tol: float | None, accept: float, rel: float, policy: str,
+                  iters: int, stalled: bool, dtype: torch.dtype) -> torch.Tensor:
+    """A CG iterate whose true relative residual ``rel`` is above ``accept``: raise (``on_max_iter="raise"``) or
+    warn and return it (``"warn"``). Before, plain CG returned such an iterate without a word when its residual
+    was at most 1e-4 at the iteration cap (tol=1e-8 asked: 5.6e-5 returned), or when its recursively updated
+    residual passed ``tol`` while the true one had drifted above it (float32, tol=1e-8: 2.2e-6 returned)."""
+    asked = f"tol={tol:g}" if tol is not None else f"the default tolerance {accept:.2g} ({str(dtype)[6:]})"
+    if stalled:
+        why = (f"the true relative residual stops falling at {rel:.2g} > {asked} after {iters} iterations (the "
+               f"accuracy {str(dtype)[6:]} arithmetic reaches on this system: the recursively updated residual "
+               f"passed tol, the recomputed one did not, also after a restart from it); pass tol >= {rel:.2g}, "
+               "solve in float64 or increase damping")
+    else:
+        why = (f"did not converge in {iters} iterations (relative residual {rel:.2g} > {asked}); the Hessian is "
+               "ill-conditioned: increase damping or max_iter")
+    if policy == "raise":
+        raise SingularHessianError(f"{who}: {why}, or pass on_max_iter='warn' (InverseHVP: cg_on_max_iter) to "
+                                   "accept the iterate")
+    warnings.warn(f"{who}: {why}; returning the iterate of that residual (on_max_iter='warn')", RuntimeWarning,
+                  stacklevel=3)
+    return _finite(x, who)
 
 
 def conjugate_gradient(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tensor, damping: float = 0.0,
-                       tol: float = 1e-10, max_iter: int | None = None, x0: torch.Tensor | None = None,
+                       tol: float | None = None, max_iter: int | None = None, x0: torch.Tensor | None = None,
                        who: str = "cg", M: Callable[[torch.Tensor], torch.Tensor] | None = None,
                        on_nonpositive: str = "raise", on_max_iter: str = "raise") -> torch.Tensor:
     """Solve (A + damping I) x = b by conjugate gradient; A is a symmetric positive-definite operator.
 
-    Stops when the residual norm is <= ``tol`` ||b|| (at most ``max_iter`` iterations, default 10 P); a direction
-    of (near) non-positive curvature raises :class:`SingularHessianError`, and so does a residual still above
-    1e-4 ||b|| after ``max_iter`` iterations. Opt-in variants (with ``M=None`` and both modes left at "raise", the
-    code path and its arithmetic are those of the plain CG, unchanged):
+    Iterates until the recursively updated residual is <= ``tol`` ||b|` (at most ``max_iter`` iterations,
+    default 10 P); a direction of (near) non-positive curvature raises :class:`SingularHessianError`. The result
+    is judged on its true residual ||b - (A + damping I) x|| (recomputed: one more operator call), which in
+    floating point drifts away from the recursive one: if it misses, CG restarts from x on it. ``tol`` given: the
+    returned x has a true relative residual <= ``tol``. ``tol=None`` (default): the target is 1e-10 and a true
+    relative residual up to min(1e-4, sqrt(eps)) of b's dtype (float64 1.5e-8, float32 1e-4) is accepted, the
+    accuracy that dtype reaches. An x that still misses (at the iteration cap, or when a restart no longer
+    halves the true residual: the dtype's floor for this system) follows ``on_max_iter``: "raise" (default)
+    raises :class:`SingularHessianError` naming the residual reached, "warn" warns (RuntimeWarning) and returns
+    the iterate of the smallest true residual met, "return" returns without any check (below). With ``M=None``,
+    ``on_nonpositive="raise"`` and ``on_max_iter`` "raise" or "warn", the iterations' code and arithmetic are
+    those of the plain CG. Opt-in variants:
 
     - ``M``: a preconditioner, a callable applying M^{-1} (symmetric positive definite) to a vector: the
       preconditioned CG, which solves the same system in fewer iterations when M approximates A + damping I.
@@ -207,17 +248,18 @@ def conjugate_gradient(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tenso
     - ``on_nonpositive="stop"``: at the first direction p whose curvature p^T (A + damping I) p is not > 0,
       return the current iterate instead of raising (truncated CG, e.g. for a positive semi-definite A whose
       null space b and M keep out of: the result solves the system on the range); a NaN/inf curvature still
-      raises. ``on_max_iter="return"``: return the iterate reached after ``max_iter`` iterations, converged or
-      not. With any of these three, the stopping test is ||r||^2 <= (tol ||b||)^2 and iterates are updated with
-      Python-float step sizes (:func:`_pcg`).
+      raises. ``on_max_iter="return"``: return the iterate reached when the recursive residual passes ``tol``
+      (1e-10 for None) or after ``max_iter`` iterations, converged or not, with no true-residual check. With any
+      of these three, the stopping test is ||r||^2 <= (tol ||b||)^2 and iterates are updated with Python-float
+      step sizes (:func:`_pcg`).
     """
     _check_damping(damping)
     if damping == "auto":
         raise PaperworksError(f"{who}: damping='auto' is only supported by the exact solver; give a number")
     # a NaN tol crashed with ZeroDivisionError; max_iter < 0 ran no step and blamed the Hessian ("did not
     # converge in -5 iterations ... increase damping"); 0 / None = the default 10 P
-    if not is_real(tol, 0.0):
-        raise PaperworksError(f"{who}: tol must be a finite number >= 0 (got {tol!r})")
+    if tol is not None and not is_real(tol, 0.0):
+        raise PaperworksError(f"{who}: tol must be a finite number >= 0 or None (got {tol!r})")
     _check_rhs(b, who)
     A = _checked_operator(A, who)
     if x0 is not None:
@@ -236,9 +278,9 @@ def conjugate_gradient(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tenso
     if M is not None and not callable(M):
         raise PaperworksError(f"{who}: the preconditioner M must be a callable applying M^-1 to a vector "
                               f"(got {type(M).__name__})")
-    if M is not None or on_nonpositive != "raise" or on_max_iter != "raise":
-        return _pcg(A, b, float(damping), tol, max_iter, x0, who, M, on_nonpositive == "stop",
-                    on_max_iter == "return")
+    if M is not None or on_nonpositive != "raise" or on_max_iter == "return":
+        return _pcg(A, b, float(damping), tol, max_iter, x0, who, M, on_nonpositive == "stop", on_max_iter)
+    target, accept = _cg_tols(tol, b.dtype)
     max_iter = max_iter or 10 * b.numel()
     x = torch.zeros_like(b) if x0 is None else x0.clone()
     r = b - (A(x) + damping * x) if x0 is not None else b.clone()
@@ -248,7 +290,8 @@ def conjugate_gradient(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tenso
     if bnorm == 0:       # the solution of (A + damping I) x = 0 is 0 (x0 was returned as if it solved it)
         return torch.zeros_like(b)
     rq_max = 0.0
-    for _ in range(max_iter):
+    best, x_best = math.inf, x      # the smallest true relative residual met at a restart, and its iterate
+    for it in range(max_iter):
         Ap = A(p) + damping * p
         pAp = p @ Ap
         if not torch.isfinite(pAp):
@@ -265,14 +308,26 @@ def conjugate_gradient(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tenso
         x = x + alpha * p
         r = r - alpha * Ap
         rs_new = r @ r
-        if math.sqrt(float(rs_new)) <= tol * bnorm:
-            return _finite(x, who)
+        if math.sqrt(float(rs_new)) <= target * bnorm:
+            r_true, rel = _true_residual(A, b, x, damping, bnorm)
+            if rel <= accept:
+                return _finite(x, who)
+            if rel >= 0.5 * best:    # a restart no longer halves it: the dtype's floor for this system
+                x, rel = (x, rel) if rel <= best else (x_best, best)
+                return _short_of_tol(x, who, tol, accept, rel, on_max_iter, it + 1, True, b.dtype)
+            best, x_best = rel, x
+            r = r_true               # restart from x on its true residual
+            p = r.clone()
+            rs = r @ r
+            continue
         p = r + (rs_new / rs) * p
         rs = rs_new
-    rel = math.sqrt(float(rs)) / bnorm
-    if rel > 1e-4:
-        raise _not_converged(who, max_iter, rel)
-    return _finite(x, who)
+    # the true residual at the cap (a recursive one between tol and 1e-4 was returned here without a word)
+    _, rel = _true_residual(A, b, x, damping, bnorm)
+    if rel <= accept:
+        return _finite(x, who)
+    x, rel = (x, rel) if rel <= best else (x_best, best)
+    return _short_of_tol(x, who, tol, accept, rel, on_max_iter, max_iter, False, b.dtype)
 
 
 def _precondition(M: Callable[[torch.Tensor], torch.Tensor] | None, r: torch.Tensor, who: str) -> torch.Tensor:
@@ -288,11 +343,15 @@ def _precondition(M: Callable[[torch.Tensor], torch.Tensor] | None, r: torch.Ten
     return _like_input(z, r)
 
 
-def _pcg(A, b, damping, tol, max_iter, x0, who, M, stop, return_at_limit):
+def _pcg(A, b, damping, tol, max_iter, x0, who, M, stop, on_max_iter):
     """Preconditioned CG behind :func:`conjugate_gradient` (its opt-in variants; arguments checked there).
 
     Scalars are Python floats (float64 division and products, the same bits as 0-d float64 tensors); the
-    damping term is added only when damping != 0 (A(p) + 0 * p would turn -0.0 into 0.0 and inf into NaN)."""
+    damping term is added only when damping != 0 (A(p) + 0 * p would turn -0.0 into 0.0 and inf into NaN).
+    ``on_max_iter="return"``: the iterate as the recursion leaves it (no true-residual check, as before);
+    "raise" / "warn": judged on the true residual with restarts, as the plain CG."""
+    target, accept = _cg_tols(tol, b.dtype)
+    check = on_max_iter != "return"
     max_iter = max_iter or 10 * b.numel()
     x = torch.zeros_like(b) if x0 is None else x0.clone()
     bnorm = float(b.norm())
@@ -303,13 +362,14 @@ def _pcg(A, b, damping, tol, max_iter, x0, who, M, stop, return_at_limit):
     else:
         Ax = A(x)
         r = b - (Ax if damping == 0 else Ax + damping * x)
-    thr = (tol * bnorm) ** 2
+    thr = (target * bnorm) ** 2
     z = _precondition(M, r, who)
     p = z
     rz = float(r @ z)
     eps = torch.finfo(b.dtype).eps
     rq_max = 0.0
-    for _ in range(max_iter):
+    best, x_best = math.inf, x
+    for it in range(max_iter):
         Ap = A(p)
         if damping != 0:
             Ap = Ap + damping * p
@@ -330,15 +390,31 @@ def _pcg(A, b, damping, tol, max_iter, x0, who, M, stop, return_at_limit):
         r = r - a * Ap
         rr = float(r @ r)
         if rr <= thr:
-            return _finite(x, who)
+            if not check:
+                return _finite(x, who)
+            r_true, rel = _true_residual(A, b, x, damping, bnorm)
+            if rel <= accept:
+                return _finite(x, who)
+            if rel >= 0.5 * best:
+                x, rel = (x, rel) if rel <= best else (x_best, best)
+                return _short_of_tol(x, who, tol, accept, rel, on_max_iter, it + 1, True, b.dtype)
+            best, x_best = rel, x
+            r = r_true
+            z = _precondition(M, r, who)
+            p = z
+            rz = float(r @ z)
+            continue
         z = _precondition(M, r, who)
         rz_new = float(r @ z)
         p = z + (rz_new / rz) * p
         rz = rz_new
-    rel = math.sqrt(float(r @ r)) / bnorm
-    if not return_at_limit and rel > 1e-4:
-        raise _not_converged(who, max_iter, rel)
-    return _finite(x, who)
+    if not check:
+        return _finite(x, who)
+    _, rel = _true_residual(A, b, x, damping, bnorm)
+    if rel <= accept:
+        return _finite(x, who)
+    x, rel = (x, rel) if rel <= best else (x_best, best)
+    return _short_of_tol(x, who, tol, accept, rel, on_max_iter, max_iter, False, b.dtype)
 
 
 def top_eigenvalue(A: Callable[[torch.Tensor], torch.Tensor], dim: int, dtype=torch.float64, iters: int = 50,
@@ -433,12 +509,16 @@ class InverseHVP:
     ``solver`` in ``exact | cg | lissa | kfac | ekfac``. ``hessian`` (exact solver only) passes a precomputed
     dense H. The exact solver eigendecomposes H once (on the first ``solve``, reused for every later one); the
     iterative solvers run per right-hand side. ``damping_used`` records the damping actually applied.
+    ``cg_tol`` and ``cg_on_max_iter`` are :func:`conjugate_gradient`'s ``tol`` (None: its default rule) and
+    ``on_max_iter`` for solver "cg": "raise" (default) when a solution misses the tolerance on its true residual,
+    "warn" to accept it with a warning, "return" to accept it without a check.
     """
 
     def __init__(self, model, loss_fn, data, params=None, damping: float | str = 0.0, solver: str = "cg",
-                 batch_size: int | None = None, cg_tol: float = 1e-10, cg_max_iter: int | None = None,
+                 batch_size: int | None = None, cg_tol: float | None = None, cg_max_iter: int | None = None,
                  lissa_depth: int = 1000, lissa_scale: float | None = None, hessian: torch.Tensor | None = None,
-                 lissa_batch_size: int | None = None, lissa_repeats: int = 1, seed: int = 0):
+                 lissa_batch_size: int | None = None, lissa_repeats: int = 1, seed: int = 0,
+                 cg_on_max_iter: str = "raise"):
         from paperworks.curvature.hessian import exact_hessian, make_hvp_operator
         from paperworks.curvature.params import check_deterministic, select_params
 
@@ -448,12 +528,15 @@ class InverseHVP:
 
             raise UnknownNameError("inverse-HVP solver", solver, SOLVERS)
         _check_damping(damping)
+        if cg_on_max_iter not in _CG_MAX_ITER:
+            raise PaperworksError(f"InverseHVP: cg_on_max_iter must be one of {_CG_MAX_ITER} (got {cg_on_max_iter!r})")
         self.ps = select_params(model, params)
         self.solver = solver
         self.damping = damping
         self.damping_used = damping if not isinstance(damping, str) else 0.0
         self._op = make_hvp_operator(model, loss_fn, data, self.ps, batch_size)
-        self._kw = dict(cg_tol=cg_tol, cg_max_iter=cg_max_iter, lissa_depth=lissa_depth, lissa_scale=lissa_scale)
+        self._kw = dict(cg_tol=cg_tol, cg_max_iter=cg_max_iter, lissa_depth=lissa_depth, lissa_scale=lissa_scale,
+                        cg_on_max_iter=cg_on_max_iter)
         self._stochastic = None
         if lissa_batch_size is not None or lissa_repeats != 1:
             self._stochastic = self._stochastic_operator(model, loss_fn, data, solver, lissa_batch_size,
@@ -546,7 +629,7 @@ class InverseHVP:
         for j in range(cols.shape[1]):
             if self.solver == "cg":
                 outs.append(conjugate_gradient(self._op, cols[:, j], float(self.damping), self._kw["cg_tol"],
-                                               self._kw["cg_max_iter"]))
+                                               self._kw["cg_max_iter"], on_max_iter=self._kw["cg_on_max_iter"]))
             else:
                 outs.append(self._lissa(cols[:, j]))
         x = torch.stack(outs, 1)
