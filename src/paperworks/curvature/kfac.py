@@ -31,13 +31,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from paperworks.core.config import as_flag
+from paperworks.core.config import as_flag, check_int
 from paperworks.core.errors import PaperworksError
 from paperworks.curvature.params import (check_deterministic, check_nonempty, grad_mode, iter_chunks, meta_device_error,
                                          n_samples, slice_data)
 from paperworks.curvature.solvers import _check_damping, _finite
 
 __all__ = ["KFAC", "kfac_layers"]
+
+_CHUNK_BYTES = 256 * 2 ** 20    # KFAC's default chunk_bytes (EK-FAC's correction pass)
 
 
 def kfac_layers(model: nn.Module, layers: Any = None) -> dict[str, nn.Module]:
@@ -156,10 +158,15 @@ class KFAC:
     ``fit()`` estimates the factors (one pass over the data); ``eigen_correct=True`` (EK-FAC) adds a second
     pass re-fitting the eigenbasis diagonal. ``params`` lists the flat parameter names in the order used by
     :meth:`inverse_vp` and :meth:`dense` (per layer: weight then bias).
+
+    ``chunk_bytes`` caps the float64 work tensors of EK-FAC's second pass (the projected per-sample gradients,
+    [c, out, in(+1)] for c samples, and their squares): each batch is projected c samples at a time, c as large as
+    the cap allows (at least 1; ``None``: the whole batch at once). The diagonal is the same sum, grouped by
+    chunk (equal to float64 rounding). Default 256 MiB: a 4096 x 4096 Linear took 2 x 32 GiB at batch 256.
     """
 
     def __init__(self, model: nn.Module, loss_fn, data: Any, layers: Any = None, eigen_correct: bool = False,
-                 batch_size: int | None = 256):
+                 batch_size: int | None = 256, chunk_bytes: int | None = _CHUNK_BYTES):
         self.model, self.loss_fn, self.data = model, loss_fn, data
         self.layers = [_Layer(n, m) for n, m in kfac_layers(model, layers).items()]
         meta = [L.name or type(L.m).__name__ for L in self.layers if any(p.is_meta for p in L.m.parameters())]
@@ -171,6 +178,8 @@ class KFAC:
             raise PaperworksError(f"KFAC: eigen_correct must be True or False (got {eigen_correct!r})")
         self.eigen_correct = flag
         self.batch_size = batch_size
+        # a 4096 x 4096 Linear at batch 256 needed 2 x 32 GiB at once in the correction pass
+        self.chunk_bytes = None if chunk_bytes is None else check_int("chunk_bytes", chunk_bytes, 1, where="KFAC")
         self.params = [p for L in self.layers for p in L.param_names()]
         self._fitted = False
 
@@ -257,9 +266,14 @@ class KFAC:
 
             def corr(L, a, g):
                 # Q_G^T DW_n Q_A of the per-sample gradients DW_n = sum_t g_nt a_nt^T, projected before the sum
-                # over t: one [b, out, in] float64 tensor (no float32 DW plus float64 copies of it)
-                proj = torch.einsum("bto,bti->boi", g.double() @ L.QG, a.double() @ L.QA)
-                L.S += (proj ** 2).sum(0)
+                # over t: [c, out, in] float64 tensors (no float32 DW plus float64 copies of it), c samples at a
+                # time within chunk_bytes (the projections, their squares and the projected g and a)
+                b, T = a.shape[0], a.shape[1]
+                per_sample = 8 * (2 * L.out * L.inp + T * (L.out + L.inp) * 2)
+                c = b if self.chunk_bytes is None else max(1, min(b, self.chunk_bytes // per_sample))
+                for s in range(0, b, c):
+                    proj = torch.einsum("bto,bti->boi", g[s:s + c].double() @ L.QG, a[s:s + c].double() @ L.QA)
+                    L.S += (proj ** 2).sum(0)
 
             self._pass(corr)
             for L in self.layers:
