@@ -125,11 +125,11 @@ def clip_to_ball(x_adv: torch.Tensor, x: torch.Tensor, eps: float, norm: str = "
     # the ball around x meets the box only for x in the box (x = 1.5 came back as 1.0, outside the ball)
     if not torch.isfinite(x).all():
         raise DataError(f"{who}: 'x' contains NaN or infinite values")
+    x = x.detach()   # (read from an x that requires grad, float(x.min()) warned on every fgsm / pgd call)
     if x.numel() and (float(x.min()) < 0.0 or float(x.max()) > 1.0):
         raise DataError(f"{who}: 'x' must lie in [0, 1] (got values in [{float(x.min()):.4g}, {float(x.max()):.4g}])")
     if torch.isnan(x_adv).any():
         raise DataError(f"{who}: 'x_adv' contains NaN")
-    x = x.detach()
     xa = x_adv.detach().clamp(0.0, 1.0)
     x64 = x.double()
     if norm == "inf":
