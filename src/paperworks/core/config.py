@@ -69,11 +69,18 @@ def is_real(value: Any, low: float | None = None, high: float | None = None, *, 
     """Whether ``value`` is a finite real number (NumPy floats and integers, Fractions too; bool refused; NaN and
     +-inf never pass) in the interval from ``low`` to ``high`` (closed unless ``open_low`` / ``open_high``):
     the shared test of callers that raise their own error type with their own message. Finite means within
-    +-float64's largest value, by comparison (an int too large for a float is refused, not an OverflowError)."""
+    +-float64's largest value, by comparison (an int too large for a float is refused, not an OverflowError);
+    a float16 / float32 is compared by the exact value it holds (as a Python float)."""
     import numbers
+
+    import numpy as np
 
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return False
+    if isinstance(value, np.floating) and value.dtype.itemsize < 8:
+        # float16 / float32 compared with a float64 number cast that number to their own type: float64's largest
+        # value became inf (a RuntimeWarning each call) and +-inf passed as finite; compared by the exact value
+        value = float(value)
     big = 1.7976931348623157e308   # sys.float_info.max; NaN fails every comparison
     if not -big <= value <= big:
         return False
