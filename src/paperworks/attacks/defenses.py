@@ -89,6 +89,20 @@ def adversarial_loss(method: str, *, eps: float, clean_weight: float = 0.5, pgd_
         loss = clean_weight * clean + (1 - clean_weight) * adv
         return loss, {"clean_loss": float(clean.detach()), "adv_loss": float(adv.detach())}
 
+    # the recipe's own state (the pgd random starts' generator, the ensemble's round-robin position) goes into the
+    # Trainer's checkpoints: a resumed run restarted both from the seed (pgd starts of steps 1, 2, ... again; the
+    # ensemble's source sequence from the current model), so it differed from an uninterrupted run
+    def state_dict() -> dict:
+        return {"step": state["step"], "generator": gen.get_state()}
+
+    def load_state_dict(sd: dict) -> None:
+        if not isinstance(sd, dict) or not {"step", "generator"} <= set(sd):
+            raise ConfigError(f"not a state of this recipe (got {type(sd).__name__})", where=who)
+        gen.set_state(torch.as_tensor(sd["generator"], dtype=torch.uint8).cpu())
+        state["step"] = int(sd["step"])
+
+    loss_fn.state_dict = state_dict
+    loss_fn.load_state_dict = load_state_dict
     return loss_fn
 
 

@@ -592,7 +592,9 @@ class Trainer:
         train_data: a map-style dataset (``__len__``/``__getitem__``); TensorDatasets are sliced directly.
         loss_fn: ``loss_fn(model, batch) -> loss`` or ``(loss, {name: float})``; the loss is the mean over
             the (local) batch. The reserved metric ``"_weight"`` (not logged) is the number of units the mean
-            runs over (e.g. non-pad tokens); under DDP ranks are weighted by it.
+            runs over (e.g. non-pad tokens); under DDP ranks are weighted by it. A ``loss_fn`` with
+            ``state_dict()`` / ``load_state_dict(state)`` (e.g. :func:`paperworks.attacks.adversarial_loss`, which
+            draws from its own generator) has that state saved in each checkpoint and restored on resume.
         config: :class:`TrainerConfig`.
         run_dir: a :class:`~paperworks.core.rundir.RunDir` (metrics.jsonl, checkpoints/) or None.
         eval_fn: ``eval_fn(model) -> {name: float}``, run on rank 0 every ``eval_every`` steps and at the
@@ -743,12 +745,20 @@ class Trainer:
             save_checkpoint(self.run_dir.checkpoints, step, self._unwrapped(), self.optimizer, self.scheduler,
                             extra={"acc": acc, "final_metrics": self.final_metrics,
                                    "trainer": to_dict(self.cfg), "world": self.world,
-                                   "metrics_records": len(self.run_dir.read_metrics()), **extra_rng},
+                                   "metrics_records": len(self.run_dir.read_metrics()), **extra_rng,
+                                   **self._loss_fn_state()},
                             keep=self.cfg.keep_checkpoints)
             # the checkpoint says it now
             self._fit_start_path().unlink(missing_ok=True)
         if self.distributed:
             dist.barrier()
+
+    def _loss_fn_state(self) -> dict[str, Any]:
+        """A loss_fn with ``state_dict()`` / ``load_state_dict()`` (e.g. attacks.adversarial_loss: its own random
+        generator) has that state checkpointed too; a resume restarted it, unlike an uninterrupted run."""
+        get = getattr(self.loss_fn, "state_dict", None)
+        return {"loss_fn": get()} if callable(get) and callable(getattr(self.loss_fn, "load_state_dict", None)) \
+            else {}
 
     def _resume(self) -> tuple[int, dict[str, Any]]:
         acc = {"sum": 0.0, "n": 0, "metrics": {}}
@@ -805,6 +815,8 @@ class Trainer:
         ranks = state["extra"].get("rng_ranks")
         if self.distributed and isinstance(ranks, list) and len(ranks) == self.world:
             _set_rng_state(ranks[self.rank]["tensors"], ranks[self.rank]["meta"])   # this rank's own streams
+        if "loss_fn" in state["extra"] and self._loss_fn_state():
+            self.loss_fn.load_state_dict(state["extra"]["loss_fn"])
         step = int(state["step"])
         self.final_metrics = state["extra"].get("final_metrics", {})
         if self.rank == 0:
