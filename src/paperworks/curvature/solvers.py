@@ -548,7 +548,8 @@ class InverseHVP:
             raise UnknownNameError("inverse-HVP solver", solver, SOLVERS)
         _check_damping(damping)
         if cg_on_max_iter not in _CG_MAX_ITER:
-            raise PaperworksError(f"InverseHVP: cg_on_max_iter must be one of {_CG_MAX_ITER} (got {cg_on_max_iter!r})")
+            raise PaperworksError(f"InverseHVP: cg_on_max_iter must be one of {_CG_MAX_ITER} "
+                                  f"(got {cg_on_max_iter!r})")
         self.ps = select_params(model, params)
         self.solver = solver
         self.damping = damping
