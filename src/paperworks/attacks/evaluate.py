@@ -168,6 +168,13 @@ def evaluate_attack(model, attack: str | Callable | torch.Tensor, x: torch.Tenso
     if true_labels is not None:
         check_labels(who, true_labels, x.shape[0], name="true_labels")
         check_label_range(who, true_labels, n_classes, name="true_labels")
+    if not targeted and true_labels is not None:
+        # an untargeted attack counts success against y (the true classes) and measured the accuracies against
+        # true_labels: with the two different, success 1.0 sat beside an adversarial accuracy of 0.33
+        differ = int((true_labels.to(y.device).long() != y.long()).sum())
+        if differ:
+            raise DataError(f"{who}: untargeted, 'y' holds the true classes, but 'true_labels' differs from it at "
+                            f"{differ} example(s); pass the true classes as 'y' (true_labels is for targeted=True)")
     if targeted:
         same = int((true_labels == y).sum())
         if same:
