@@ -17,7 +17,8 @@ from typing import Any
 from paperworks.core.errors import DataError, UnknownNameError
 
 __all__ = ["register_dataset", "load", "available", "package_file", "debian_file", "cache_dir",
-           "describe", "read_text", "read_table", "require_columns", "check_numbers", "check_values", "non_integral"]
+           "describe", "read_text", "read_table", "require_columns", "check_numbers", "check_values", "non_integral",
+           "items_of"]
 
 _LOADERS: dict[str, tuple[Callable[..., Any], str]] = {}
 _DISCOVERED = False
@@ -186,6 +187,18 @@ def non_integral(a):
     import numpy as np
 
     return ~(np.isfinite(a) & (a == np.rint(a)))
+
+
+def items_of(value) -> list | None:
+    """The items of a setting given as any iterable (a tuple, a range, a set, a pandas Series, a generator), as a
+    list; None for a string / bytes or a value that is not iterable (the caller names it). An iterator is read
+    once here, so a caller checks and then uses the list (checking a generator consumed it)."""
+    if isinstance(value, (str, bytes)):
+        return None
+    try:
+        return list(value)
+    except TypeError:
+        return None
 
 
 def debian_file(path: str, debian_package: str) -> Path:

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from paperworks.core.errors import DataError
-from paperworks.data import debian_file, register_dataset
+from paperworks.data import debian_file, items_of, register_dataset
 
 __all__ = ["FORTUNES_DIR", "DEFAULT_CATEGORIES", "read_fortune_file", "load_fortunes", "tokenize",
            "BagOfWords", "word_dropout"]
@@ -158,10 +158,7 @@ class BagOfWords:
     def _check(texts, where):
         # materialized before the check: a generator was consumed by it, so transform() returned 0 rows and fit()
         # said "no term occurs", silently / misleadingly
-        try:
-            texts = None if isinstance(texts, str) else list(texts)
-        except TypeError:
-            texts = None
+        texts = items_of(texts)
         if texts is None or not all(isinstance(t, str) for t in texts):
             raise DataError(f"BagOfWords.{where}: expected a list of strings")
         return texts

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from paperworks.core.errors import DataError
-from paperworks.data import non_integral
+from paperworks.data import items_of, non_integral   # items_of: shared with data.text (a layer below)
 
 __all__ = ["check_float", "check_graph", "check_dense", "check_dataset", "integral_floats", "items_of",
            "split_overlap"]
@@ -39,17 +39,6 @@ def split_overlap(parts, n: int | None = None):
             if both.size:
                 return na, nb, both
     return None
-
-
-def items_of(value) -> list | None:
-    """The items of a setting given as any iterable (a tuple, a range, a set, a pandas Series, a generator), as a
-    list; None for a string / bytes or a value that is not iterable (the caller names it)."""
-    if isinstance(value, (str, bytes)):
-        return None
-    try:
-        return list(value)
-    except TypeError:
-        return None
 
 
 def _desc(t) -> str:
