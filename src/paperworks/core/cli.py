@@ -23,6 +23,7 @@ class _State:
     kept = None   # the run directory a failed command kept (with its error.txt), named when Ctrl-C stops it
     # the multiprocessing children alive when the SIGTERM handler was installed: not the command's, left running
     children_before: frozenset = frozenset()
+    config = None   # the config of the system the command is running (named when a setting overflows floats)
 
 
 def _not_empty(what: str, value: str | None) -> None:
@@ -442,6 +443,7 @@ def run_cmd(name: str, overrides: tuple[str, ...], preset: str | None, out: str,
         _check_out(out, hint=" (to continue that run: --resume)")
         rd = RunDir.new(out, name, "run")
         rd.write_config(name, cfg, extra={"preset": preset, "kind": "run"})
+    _State.config = cfg
     system = cls(cfg)
     system.resume = bool(resume_dir)
     t0 = time.time()
@@ -503,6 +505,7 @@ def reproduce_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, quic
     for cls in systems:
         applied = _preset_for(cls, preset, all_)
         cfg = cls.make_config(ov, preset=applied)
+        _State.config = cfg
         rd = RunDir.new(out, cls.name, "reproduce")
         rd.write_config(cls.name, cfg, extra={"preset": applied, "kind": "reproduce", "quick": quick})
         t0 = time.time()
@@ -627,6 +630,7 @@ def bench_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, full: bo
     for cls in systems:
         applied = _preset_for(cls, preset, all_)
         cfg = cls.make_config(ov, preset=applied)
+        _State.config = cfg
         rd = RunDir.new(out, cls.name, "bench")
         rd.write_config(cls.name, cfg, extra={"kind": "bench", "quick": not full, "preset": applied})
         try:  # writing the outputs can fail too (a full disk): the directory then gets its error.txt as well
@@ -715,6 +719,7 @@ def main(argv: list[str] | None = None) -> None:
     if debug:  # accepted anywhere on the line (`paperworks run x --debug`), not only before the command
         args = ["--debug"] + [a for a in args if a != "--debug"]
     _State.kept = None
+    _State.config = None
     previous = _catch_sigterm()
     try:
         _main(args, debug)
@@ -776,8 +781,43 @@ def _main(args: list[str], debug: bool) -> None:
         _internal(e, debug)
     except SystemExit:
         raise
+    except RuntimeError as e:
+        if not _float_overflow(e):
+            _internal(e, debug)
+        # torch refuses a step size beyond float32's range (`lr=1e39`: Adam's / SGD's update): a setting too large,
+        # not a bug; it was "internal error: RuntimeError" with exit 1
+        if debug:
+            traceback.print_exc()
+        click.echo(f"error: a number overflowed the floating-point range during the run ({str(e).splitlines()[0]}); "
+                   f"{_large_settings()}", err=True)
+        sys.exit(BAD_INPUT)
     except BaseException as e:  # internal error: exit 1
         _internal(e, debug)
+
+
+def _float_overflow(e: BaseException) -> bool:
+    """torch's error for a Python number that does not fit the tensor's float type (an optimizer's step size)."""
+    return isinstance(e, RuntimeError) and "cannot be converted to type" in str(e) and "without overflow" in str(e)
+
+
+def _large_settings() -> str:
+    """The settings of the running config at 1e30 or more in size (float32 ends at 3.4e38; a learning rate
+    near it overflows the update), as the one-line hint of a float overflow."""
+    import dataclasses
+
+    cfg, big = _State.config, []
+    if cfg is not None and dataclasses.is_dataclass(cfg):
+        for f in dataclasses.fields(cfg):
+            v = getattr(cfg, f.name, None)
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                try:
+                    if abs(float(v)) >= 1e30:
+                        big.append(f"{f.name}={v:g}")
+                except OverflowError:
+                    big.append(f"{f.name}={v}")
+    if big:
+        return f"{', '.join(big)} {'is' if len(big) == 1 else 'are'} too large for it"
+    return "a setting (e.g. a learning rate) is too large for it"
 
 
 def _internal(e: BaseException, debug: bool) -> None:
