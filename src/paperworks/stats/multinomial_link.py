@@ -386,12 +386,15 @@ class MultinomialLinkModel:
         d = self.exog.shape[1]
         K = self.J - 1
         q = d + 1
+        if self.assumption != "ppo" and po_columns is not None and len(po_columns) > 0:   # (a numpy array's
+            # truth value is ambiguous); under 'po' a list was ignored without a word (every slope is common)
+            every = "common" if self.assumption == "po" else "category-specific"
+            raise ValueError(f"{_W}: po_columns is only used with assumption='ppo' (got assumption="
+                             f"{self.assumption!r}, under which every slope is {every})")
         if self.assumption == "po":
             common = set(range(d))
         elif self.assumption == "npo":
             common = set()
-            if po_columns is not None and len(po_columns) > 0:    # (a numpy array's truth value is ambiguous)
-                raise ValueError(f"{_W}: po_columns is only used with assumption='ppo'")
         else:
             if po_columns is None or len(po_columns) == 0:
                 raise ValueError(f"{_W}: assumption='ppo' needs po_columns (covariates with common slopes); "
