@@ -226,6 +226,10 @@ def pgd(model, x: torch.Tensor, y: torch.Tensor, *, eps: float, alpha: float | N
     if x_start is not None:
         if not isinstance(x_start, torch.Tensor) or x_start.shape != x.shape:
             raise ConfigError(f"'x_start' must be a tensor of shape {list(x.shape)}", where=who)
+        # (a float64 start for float32 images ran the attack in float64 and returned float64 images)
+        if x_start.dtype != x.dtype or x_start.device != x.device:
+            raise ConfigError(f"'x_start' must have x's dtype and device ({x.dtype} on {x.device}; got "
+                              f"{x_start.dtype} on {x_start.device})", where=who)
         check_images(who, x_start, name="x_start")   # finite, in [0, 1] (a start outside the ball is projected)
     elif random_start:
         if generator is None and seed is not None:
