@@ -5,21 +5,10 @@ J^T H_out J and the dense Hessian)."""
 
 import torch
 import torch.nn.functional as F
-from torch import nn
+from _curvature_toy import toy_loss as _loss
+from _curvature_toy import toy_model_and_batch as _setup
 
 import paperworks.curvature as C
-
-
-def _setup():
-    torch.manual_seed(0)
-    m = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 3)).double().eval()
-    x = torch.randn(7, 3, dtype=torch.float64)
-    y = torch.randint(0, 3, (7,))
-    return m, (x, y)
-
-
-def _loss(m, b):
-    return F.cross_entropy(m(b[0]), b[1])
 
 
 def test_ggn_matrix_is_detached_and_leaks_no_gradient():

@@ -6,23 +6,11 @@ recorded) they raise one error naming it, and the caller's grad mode is left as 
 
 import pytest
 import torch
-import torch.nn.functional as F
-from torch import nn
+from _curvature_toy import toy_loss as _loss
+from _curvature_toy import toy_model_and_batch as _setup
 
 import paperworks.curvature as C
 from paperworks.core.errors import PaperworksError
-
-
-def _setup():
-    torch.manual_seed(0)
-    m = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 3)).double().eval()
-    x = torch.randn(7, 3, dtype=torch.float64)
-    y = torch.randint(0, 3, (7,))
-    return m, (x, y)
-
-
-def _loss(m, b):
-    return F.cross_entropy(m(b[0]), b[1])
 
 
 def _calls():

@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from _advgan_toy import toy_images as _toy
 
 from paperworks import attacks
 from paperworks.core.errors import ConfigError, DataError
@@ -12,20 +13,12 @@ from paperworks.systems.advgan import (AdvGAN, BlackBox, Discriminator, Generato
                                        transfer_column)
 
 
-def _toy(n=96, s=16, k=3, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    protos = torch.rand(k, 1, s, s, generator=g)
-    y = torch.arange(n) % k
-    x = (protos[y] + 0.15 * torch.randn(n, 1, s, s, generator=g)).clamp(0, 1)
-    return x, y
-
-
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")
 def target():
-    x, y = _toy()
+    x, y = _toy(96)
     torch.manual_seed(0)
     return train_classifier(SmallCNN(num_classes=3, image_size=16, width=8), x, y, epochs=8, batch_size=32, lr=1e-2), x, y
 

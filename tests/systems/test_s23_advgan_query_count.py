@@ -12,6 +12,7 @@ import copy
 
 import pytest
 import torch
+from _advgan_toy import toy_images as _toy
 
 from paperworks import attacks
 from paperworks.core.errors import DataError
@@ -24,14 +25,6 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 KW = dict(distill_epochs=1, epochs_per_round=1, eps=0.3, alpha=0.1, beta=0.1, c=2.0, kappa=0.0, batch_size=8,
           lr=1e-3, gan_loss="ls", seed=0)
-
-
-def _toy(n=24, s=16, k=3, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    protos = torch.rand(k, 1, s, s, generator=g)
-    y = torch.arange(n) % k
-    x = (protos[y] + 0.15 * torch.randn(n, 1, s, s, generator=g)).clamp(0, 1)
-    return x, y
 
 
 def _net(seed):
