@@ -164,6 +164,9 @@ def clip_to_ball(x_adv: torch.Tensor, x: torch.Tensor, eps: float, norm: str = "
 def random_ball_point(x: torch.Tensor, eps: float, norm: str, generator: torch.Generator | None = None) -> torch.Tensor:
     """A uniformly random point of the eps-ball around x (L_inf: uniform cube; L_2: uniform ball), in [0, 1].
 
+    L_2 draws example by example (direction, then radius), so with one generator the starts of a batch equal
+    those of its examples drawn one after another: a seeded PGD gives the same starts for every batch_size.
+
     The noise is drawn on ``generator``'s device and moved to x's (a CPU generator with CUDA inputs failed:
     torch draws only on the generator's own device); a CPU generator so gives the same start on every device.
     """
@@ -172,10 +175,18 @@ def random_ball_point(x: torch.Tensor, eps: float, norm: str, generator: torch.G
         u = torch.rand(x.shape, generator=generator, dtype=x.dtype, device=dev).to(x.device)
         delta = (2 * u - 1) * eps
     else:
+        # one example at a time, its direction then its radius: drawn as one batch (all directions, then all radii)
+        # an example's start depended on how many examples shared its batch, so a seeded L2 PGD gave other
+        # results for another batch_size (0.09 apart on one probe; the L_inf draw is one uniform stream on CPU)
         d = x[0].numel()
-        g = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=dev).to(x.device)
-        r = torch.rand((x.shape[0],), generator=generator, dtype=x.dtype, device=dev).to(x.device) ** (1.0 / d)
-        delta = g / _flat_norm(g).clamp_min(1e-12) * (eps * r).view(-1, *([1] * (x.dim() - 1)))
+        if x.shape[0] == 0:
+            return x.clone()
+        deltas = []
+        for _ in range(x.shape[0]):
+            g = torch.randn(x.shape[1:], generator=generator, dtype=x.dtype, device=dev)
+            r = torch.rand((), generator=generator, dtype=x.dtype, device=dev) ** (1.0 / d)
+            deltas.append(g / g.norm().clamp_min(1e-12) * (eps * r))
+        delta = torch.stack(deltas).to(x.device)
     return (x + delta).clamp(0.0, 1.0)
 
 
