@@ -29,13 +29,16 @@ def predict(model, x: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
     normalised by the batch and moved its running statistics, so measuring an accuracy changed the model.)"""
     batch_size = check_int("predict", "batch_size", batch_size, 1)   # 0 / -1 failed inside range() / torch.cat
     _check_real("predict", model, x)
+    if x.shape[0] == 0:   # (torch.cat failed on the empty list: "expected a non-empty list of Tensors")
+        return torch.empty(0, dtype=torch.long, device=x.device)
     with eval_mode(model):
         return torch.cat([model(x[i:i + batch_size]).argmax(1) for i in range(0, x.shape[0], batch_size)])
 
 
 def accuracy(model, x: torch.Tensor, y: torch.Tensor, batch_size: int = 512) -> float:
     """Fraction of ``x`` classified as ``y`` (class indices [N]; a [N, 1] column broadcast to an N x N
-    comparison: refused). A numpy label array is read as a tensor (it compared element-wise before)."""
+    comparison: refused). A numpy label array is read as a tensor (it compared element-wise before).
+    No examples: nan, as :func:`success_rate`."""
     y = _from_numpy(y, x)
     check_labels("accuracy", y, x.shape[0])
     return float((predict(model, x, batch_size) == y).float().mean())
@@ -46,7 +49,11 @@ def success_rate(model, x_adv: torch.Tensor, y: torch.Tensor, targeted: bool = F
     """Fraction of examples where the attack succeeds (prediction == target, or != true label).
 
     ``mask``: bool [N], True for the examples to count (an integer tensor would index instead of mask:
-    refused; a numpy bool array [N] is a mask too, as it was before that check)."""
+    refused; a numpy bool array [N] is a mask too, as it was before that check). No examples counted: nan.
+
+    Untargeted, an input the model already misclassifies counts as a success (the rate over all inputs, as the
+    advgan tables report it); :func:`evaluate_attack` also gives ``success_rate_on_correct``, over the inputs
+    classified correctly before the attack."""
     mask = _from_numpy(mask, x_adv)
     if mask is not None and (not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool
                              or mask.shape != (x_adv.shape[0],)):
