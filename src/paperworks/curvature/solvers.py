@@ -528,6 +528,9 @@ class InverseHVP:
     ``solver`` in ``exact | cg | lissa | kfac | ekfac``. ``hessian`` (exact solver only) passes a precomputed
     dense H. The exact solver eigendecomposes H once (on the first ``solve``, reused for every later one); the
     iterative solvers run per right-hand side. ``damping_used`` records the damping actually applied.
+    The exact and K-FAC solvers take their curvature at the parameters of construction time (CG and LiSSA
+    apply H at the current ones): a ``solve`` after an in-place change of the parameters (an optimizer or
+    unlearning step) warns that it uses the old curvature (build a new InverseHVP for the new parameters).
     ``cg_tol`` and ``cg_on_max_iter`` are :func:`conjugate_gradient`'s ``tol`` (None: its default rule) and
     ``on_max_iter`` for solver "cg": "raise" (default) when a solution misses the tolerance on its true residual,
     "warn" to accept it with a warning, "return" to accept it without a check.
@@ -564,6 +567,7 @@ class InverseHVP:
         self._H = None
         self._factor = None
         self._kfac = None
+        self._versions = None    # the subset's tensor versions when a cached curvature was computed
         if hessian is not None and solver != "exact":
             # the K-FAC branch below returned before the check further down: the matrix was ignored silently
             raise PaperworksError(f"InverseHVP: a precomputed 'hessian' needs solver='exact' (got {solver!r})")
@@ -581,6 +585,7 @@ class InverseHVP:
                 raise PaperworksError(f"InverseHVP: solver '{solver}' needs whole Linear/Conv2d layers in model "
                                       f"order as the parameter subset (got {self.ps.names}, expected "
                                       f"{self._kfac.params})")
+            self._versions = self._param_versions()
             return
         if hessian is not None:  # a precomputed dense Hessian of the same objective (e.g. a closed form)
             if solver != "exact" or tuple(hessian.shape) != (self.ps.numel, self.ps.numel):
@@ -591,6 +596,26 @@ class InverseHVP:
             self._H = exact_hessian(model, loss_fn, data, self.ps, batch_size)
         elif damping == "auto":
             raise PaperworksError("damping='auto' needs solver='exact' (iterative solvers take a number)")
+        if solver == "exact":
+            self._versions = self._param_versions()
+
+    def _param_versions(self) -> list[int]:
+        return [t._version for t in self.ps.tensors]
+
+    def _check_fresh(self) -> None:
+        """Warn (once per change) when the parameters changed in place after the exact / K-FAC curvature was
+        taken: that solver kept the old one, 69% off the current (H + damping I)^{-1} v after a step of 0.5 on a
+        small MLP, while cg on the same object followed the new parameters, without a word."""
+        if self._versions is None:
+            return
+        now = self._param_versions()
+        if now != self._versions:
+            self._versions = now
+            what = "Hessian" if self.solver == "exact" else "K-FAC factors"
+            warnings.warn(f"InverseHVP: the parameters changed in place since the {what} of solver "
+                          f"{self.solver!r} were taken (at construction; cg / lissa use the current parameters): "
+                          "this solve uses the old curvature; build a new InverseHVP for the current parameters",
+                          stacklevel=3)
 
     def _stochastic_operator(self, model, loss_fn, data, solver, batch_size, repeats, seed):
         """Mini-batch Hessian-vector products for stochastic LiSSA: each call draws a fresh batch."""
@@ -640,6 +665,7 @@ class InverseHVP:
             # CG / LiSSA / K-FAC blamed the Hessian ("increase damping") for a NaN right-hand side
             raise PaperworksError(f"InverseHVP.solve: the right-hand side contains NaN/inf "
                                   f"({int((~torch.isfinite(v)).sum())} entries)")
+        self._check_fresh()
         if self.solver == "exact":
             if self._factor is None:  # factorized once, on the first solve, reused afterwards
                 self._factor = dense_factor(self._H)
