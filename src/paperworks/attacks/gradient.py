@@ -198,8 +198,14 @@ def _unit_or_zero(g: torch.Tensor) -> torch.Tensor:
 def _pgd_raw(model, x, y, eps, alpha, steps, norm, x_start, targeted, loss_fn=cross_entropy_sum):
     x0 = x.detach()
     x_adv = x0.clone() if x_start is None else x_start.detach().clone()
+    dtype = x0.dtype
+    if dtype in (torch.float16, torch.bfloat16):
+        # the iterate is held in float32 (the model sees it rounded to the images' dtype): a bfloat16 iterate
+        # never moved where alpha is below half its spacing (0.0039 on [0.5, 1)), e.g. eps 0.03 in 40 steps,
+        # and PGD returned x itself; float32 / float64 iterates run as before
+        x0, x_adv = x0.float(), x_adv.float()
     for _ in range(steps):
-        g = input_gradient(model, x_adv, y, loss_fn)
+        g = input_gradient(model, x_adv.to(dtype), y, loss_fn).to(x0.dtype)
         if targeted:
             g = -g
         if norm == "inf":
@@ -211,7 +217,7 @@ def _pgd_raw(model, x, y, eps, alpha, steps, norm, x_start, targeted, loss_fn=cr
     # guard against one-ulp rounding of x0 + delta outside the box or the ball
     if norm == "inf":
         x_adv = torch.minimum(torch.maximum(x_adv, x0 - eps), x0 + eps)
-    return x_adv.clamp(0.0, 1.0).detach()
+    return x_adv.clamp(0.0, 1.0).to(dtype).detach()
 
 
 def pgd(model, x: torch.Tensor, y: torch.Tensor, *, eps: float, alpha: float | None = None, steps: int = 40,
