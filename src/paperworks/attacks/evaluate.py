@@ -192,16 +192,19 @@ def evaluate_attack(model, attack: str | Callable | torch.Tensor, x: torch.Tenso
             raise DataError(f"{who}: {same} target(s) equal the true label; a targeted attack needs targets "
                             "different from the true classes")
     if isinstance(attack, torch.Tensor):
-        check_images("evaluate_attack", attack, model, name="x_adv")
-        if attack.shape != x.shape:
-            raise DataError(f"evaluate_attack: x_adv has shape {list(attack.shape)}, x has {list(x.shape)}")
-        label, x_adv, elapsed = name or "precomputed", attack.detach(), float("nan")
+        label, x_adv, elapsed = name or "precomputed", attack, float("nan")
     else:
         label, fn = _resolve(attack)
         label = name or label
         t0 = time.perf_counter()
         x_adv = run_batched(fn, model, x, y, batch_size, targeted=targeted, **params)
         elapsed = time.perf_counter() - t0
+    # an attack function's images are checked as precomputed ones are (one outside [0, 1] was measured as it came:
+    # success 0.75 for x + noise, which the same images passed as a tensor are refused for)
+    check_images("evaluate_attack", x_adv, model, name="x_adv")
+    if x_adv.shape != x.shape:
+        raise DataError(f"evaluate_attack: x_adv has shape {list(x_adv.shape)}, x has {list(x.shape)}")
+    x_adv = x_adv.detach()
     n = x.shape[0]
     truth = y if true_labels is None else true_labels
     with torch.no_grad():
