@@ -179,6 +179,22 @@ def _non_finite(value: Any) -> bool:
     return False
 
 
+def _numpy_plain(value: Any) -> Any:
+    """``value`` with its NumPy bool / integer / float scalars (alone or inside a tuple or list) as the Python
+    bool / int / float they hold (``.item()``: exact); ``value`` itself when it holds none."""
+    import sys
+
+    np = sys.modules.get("numpy")   # (not imported here: a NumPy scalar implies numpy is loaded)
+    if np is None:
+        return value
+    kinds = (np.bool_, np.integer, np.floating)
+    if isinstance(value, kinds):
+        return value.item()
+    if isinstance(value, (tuple, list)) and any(isinstance(x, kinds) for x in value):
+        return type(value)(x.item() if isinstance(x, kinds) else x for x in value)
+    return value
+
+
 def _hints(cls) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
@@ -204,6 +220,12 @@ class Config:
                 continue
             v = getattr(self, f.name)
             tp = hints.get(f.name, Any)
+            if not _conforms(v, tp) and (plain := _numpy_plain(v)) is not v:
+                # a NumPy scalar (a sweep over np.arange / np.linspace, a value read with numpy): np.int64(3) for an
+                # int key was refused as "'epochs' must be int (got np.int64(3))"; taken as the Python number it
+                # holds, then checked as any value. Values that passed before are left as they were
+                v = plain
+                object.__setattr__(self, f.name, v)
             # promote ints to floats so that 1 and 1.0 serialize the same
             if tp is float and isinstance(v, int) and not isinstance(v, bool):
                 object.__setattr__(self, f.name, float(v))
