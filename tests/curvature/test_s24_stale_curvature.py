@@ -65,3 +65,19 @@ def test_cg_follows_the_parameters_and_never_warns():
         x = ih.solve(v)
     want = torch.linalg.solve(exact_hessian(m, loss, data) + torch.eye(P, dtype=D64), v)
     torch.testing.assert_close(x, want, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("solver", ["exact", "kfac"])
+def test_replaced_parameters_warn_too(solver):
+    """load_state_dict(assign=True) replaces the Parameter objects: their versions are new tensors' and the exact
+    solver used the old Hessian without a word (cg refuses: 'not parameters of this model')."""
+    m, loss, data = _problem()
+    P = sum(p.numel() for p in m.parameters())
+    v = torch.randn(P, dtype=D64)
+    ih = InverseHVP(m, loss, data, damping=1.0, solver=solver)
+    m.load_state_dict({k: t + 0.5 for k, t in m.state_dict().items()}, assign=True)
+    with pytest.warns(UserWarning, match="replaced by other tensors"):
+        ih.solve(v)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ih.solve(v)

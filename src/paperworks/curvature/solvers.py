@@ -568,6 +568,7 @@ class InverseHVP:
         self._factor = None
         self._kfac = None
         self._versions = None    # the subset's tensor versions when a cached curvature was computed
+        self._replaced = False   # the subset's tensors no longer the model's (warned once)
         if hessian is not None and solver != "exact":
             # the K-FAC branch below returned before the check further down: the matrix was ignored silently
             raise PaperworksError(f"InverseHVP: a precomputed 'hessian' needs solver='exact' (got {solver!r})")
@@ -609,13 +610,17 @@ class InverseHVP:
         if self._versions is None:
             return
         now = self._param_versions()
-        if now != self._versions:
-            self._versions = now
+        own = {id(p) for p in self.ps.module.parameters()}
+        replaced = not all(id(t) in own for t in self.ps.tensors)
+        if now != self._versions or (replaced and not self._replaced):
+            # a parameter replaced by another tensor (load_state_dict(assign=True), module.weight = Parameter(..))
+            # keeps its old version: the exact solver used the old Hessian without a word (cg / lissa refuse)
+            self._versions, self._replaced = now, replaced
             what = "Hessian" if self.solver == "exact" else "K-FAC factors"
-            warnings.warn(f"InverseHVP: the parameters changed in place since the {what} of solver "
-                          f"{self.solver!r} were taken (at construction; cg / lissa use the current parameters): "
-                          "this solve uses the old curvature; build a new InverseHVP for the current parameters",
-                          stacklevel=3)
+            how = "were replaced by other tensors" if replaced else "changed in place"
+            warnings.warn(f"InverseHVP: the parameters {how} since the {what} of solver {self.solver!r} were "
+                          "taken (at construction; cg / lissa use the current parameters): this solve uses the old "
+                          "curvature; build a new InverseHVP for the current parameters", stacklevel=3)
 
     def _stochastic_operator(self, model, loss_fn, data, solver, batch_size, repeats, seed):
         """Mini-batch Hessian-vector products for stochastic LiSSA: each call draws a fresh batch."""
