@@ -71,11 +71,32 @@ def _as_index(a, n: int, name: str, where: str) -> np.ndarray:
     return a
 
 
+def _check_split_index(a: np.ndarray, n: int, name: str, where: str) -> None:
+    if a.dtype == bool:
+        if a.shape != (n,):
+            raise DataError(f"{where}: the {name} split is a bool mask of shape {list(a.shape)}; it must have "
+                            f"length {n} (one entry per node)")
+        return
+    if a.dtype.kind not in "iu":
+        raise DataError(f"{where}: the {name} split must hold integer node indices or a bool mask "
+                        f"(got dtype {a.dtype})")
+    bad = a[(a < -n) | (a >= n)]
+    if bad.size:
+        raise DataError(f"{where}: the {name} split holds node index {int(bad.flat[0])}, outside [-{n}, {n}) "
+                        f"({n} nodes)")
+
+
 def check_disjoint_splits(parts, where: str, n: int | None = None) -> None:
     """One DataError when two of the named node splits share a node: ``parts`` is a sequence of (name, indices or
     bool mask); None parts are skipped. A test node also trained on (or validated on) was scored without a word,
     e.g. a probe on random labels gave test macro-F1 0.80 with test = train against 0.32 on a disjoint split.
-    With ``n`` (the number of nodes indexed) a negative index counts as the node it selects (-1 is node n - 1)."""
+    With ``n`` (the number of nodes indexed) a negative index counts as the node it selects (-1 is node n - 1),
+    and every part must be a bool mask of length n or integer indices in [-n, n) (as torch indexing reads them;
+    anything else was a bare IndexError at the first epoch): one DataError naming the split and the bad index."""
+    if n is not None:
+        for name, a in parts:
+            if a is not None:
+                _check_split_index(_np(a), n, name, where)
     overlap = split_overlap(parts, n)
     if overlap is not None:
         na, nb, both = overlap
