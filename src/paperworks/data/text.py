@@ -171,7 +171,9 @@ def word_dropout(texts, p: float, seed: int = 0) -> list[str]:
     # one string was iterated character by character (a list of single letters, silently)
     if isinstance(texts, str):
         raise DataError(f"word_dropout: 'texts' must be a list of strings (got the string {texts[:40]!r})")
-    texts = list(texts)
+    given, texts = texts, items_of(texts)   # a non-iterable (an int, None) was a bare TypeError from list()
+    if texts is None:
+        raise DataError(f"word_dropout: 'texts' must be a list of strings (got {type(given).__name__})")
     bad = [t for t in texts if not isinstance(t, str)]
     if bad:
         raise DataError(f"word_dropout: 'texts' must be a list of strings (got {type(bad[0]).__name__})")
