@@ -7,12 +7,12 @@ import math
 import torch
 from torch import nn
 
-from paperworks.core.config import as_flag, check_int as core_check_int, is_real
+from paperworks.core.config import as_flag, check_int as core_check_int, is_int, is_real
 from paperworks.core.errors import ConfigError, DataError
 from paperworks.core.trainer import eval_mode
 
 __all__ = ["check_model", "check_not_meta", "check_not_meta_tensor", "check_images", "check_labels", "check_eps", "check_attack_inputs", "parse_norm",
-           "check_forward", "check_int", "check_label_range", "check_flag"]
+           "check_forward", "check_int", "check_label_range", "check_flag", "check_seed"]
 
 
 def check_not_meta(who: str, model: nn.Module) -> None:
@@ -135,6 +135,14 @@ def check_flag(who: str, name: str, value) -> bool:
 
 def check_int(who: str, name: str, value, low: int) -> int:
     return core_check_int(name, value, low, where=who)
+
+
+def check_seed(who: str, seed) -> int:
+    """An integer seed (numpy integers too; bool refused) in the range torch.Generator.manual_seed takes. A float
+    seed was truncated without a word (seed=1.5 ran as seed 1; True as 1), 2**70 failed in a bare ValueError."""
+    if not is_int(seed) or not -(2 ** 63) <= int(seed) < 2 ** 64:
+        raise ConfigError(f"'seed' must be an integer in [-2**63, 2**64) (got {seed!r})", where=who)
+    return int(seed)
 
 
 def check_eps(who: str, value, name: str = "eps") -> float:

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from paperworks.attacks._checks import (check_eps, check_forward, check_images, check_int, check_labels, check_model,
-                                        parse_norm)
+                                        check_seed, parse_norm)
 from paperworks.attacks.gradient import _fgm_raw, _pgd_raw, random_ball_point
 from paperworks.core.errors import ConfigError, UnknownNameError
 from paperworks.core.trainer import eval_mode
@@ -63,7 +63,7 @@ def adversarial_loss(method: str, *, eps: float, clean_weight: float = 0.5, pgd_
         for m in static_models:
             check_model(who, m)   # their parameters keep requires_grad: the one-step attack differentiates w.r.t. x only
     alpha = 2.5 * eps / pgd_steps if pgd_alpha is None else check_eps(who, pgd_alpha, "pgd_alpha")
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator().manual_seed(check_seed(who, seed))   # (seed=True ran as seed 1)
     state = {"step": 0}
 
     def loss_fn(model, batch):

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from paperworks.attacks._checks import (check_attack_inputs, check_images, check_int, check_label_range, check_labels,
-                                        check_flag, check_not_meta, check_not_meta_tensor)
+                                        check_flag, check_not_meta, check_not_meta_tensor, check_seed)
 from paperworks.attacks.losses import attack_success
 from paperworks.core.errors import ConfigError, DataError, UnknownNameError
 from paperworks.core.trainer import eval_mode
@@ -153,8 +153,8 @@ def run_batched(fn: Callable, model, x: torch.Tensor, y: torch.Tensor, batch_siz
     bs = x.shape[0] if batch_size is None else check_int("run_batched", "batch_size", batch_size, 1)
     if params.get("seed") is not None and bs < x.shape[0] and params.get("generator") is None \
             and _takes_generator(fn):
-        params = {**params, "generator": torch.Generator(device=x.device).manual_seed(int(params["seed"])),
-                  "seed": None}
+        seed = check_seed("run_batched", params["seed"])   # (int(1.5) seeded 1 without a word)
+        params = {**params, "generator": torch.Generator(device=x.device).manual_seed(seed), "seed": None}
     return torch.cat([fn(model, x[i:i + bs], y[i:i + bs], **params).detach() for i in range(0, x.shape[0], bs)])
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 
 from paperworks.attacks._checks import (check_attack_inputs, check_eps, check_flag, check_images, check_int,
-                                        check_not_meta_tensor, parse_norm)
+                                        check_not_meta_tensor, check_seed, parse_norm)
 from paperworks.attacks.losses import cross_entropy_sum
 from paperworks.core.errors import ConfigError, DataError
 
@@ -240,6 +240,7 @@ def pgd(model, x: torch.Tensor, y: torch.Tensor, *, eps: float, alpha: float | N
     norm = parse_norm(who, norm)
     steps = check_int(who, "steps", steps, 1)   # (numpy integers too, as cw_l2's steps; they were refused)
     alpha = 2.5 * eps / steps if alpha is None else check_eps(who, alpha, "alpha")
+    seed = None if seed is None else check_seed(who, seed)   # (seed=1.5 ran as seed 1)
     if x_start is not None:
         if not isinstance(x_start, torch.Tensor) or x_start.shape != x.shape:
             raise ConfigError(f"'x_start' must be a tensor of shape {list(x.shape)}", where=who)
@@ -250,6 +251,6 @@ def pgd(model, x: torch.Tensor, y: torch.Tensor, *, eps: float, alpha: float | N
         check_images(who, x_start, name="x_start")   # finite, in [0, 1] (a start outside the ball is projected)
     elif random_start:
         if generator is None and seed is not None:
-            generator = torch.Generator(device=x.device).manual_seed(int(seed))
+            generator = torch.Generator(device=x.device).manual_seed(seed)
         x_start = random_ball_point(x.detach(), eps, norm, generator)
     return clip_to_ball(_pgd_raw(model, x, y, eps, alpha, steps, norm, x_start, bool(targeted)), x, eps, norm)
