@@ -4,18 +4,10 @@ by truth value); they act as the bool they hold again. Other values are still re
 import numpy as np
 import pytest
 import torch
-from torch import nn
+from _curvature_toy import kfac_toy_setup as _setup
 
 import paperworks.curvature as C
 from paperworks.core.errors import PaperworksError
-
-
-def _setup():
-    torch.manual_seed(0)
-    m = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2)).double().eval()
-    x = torch.randn(10, 3, dtype=torch.float64)
-    y = torch.randint(0, 2, (10,))
-    return m, (lambda mm, b: nn.functional.cross_entropy(mm(b[0]), b[1])), (x, y)
 
 
 @pytest.mark.parametrize("wrap", [torch.tensor, np.array], ids=["tensor", "ndarray"])
