@@ -27,10 +27,11 @@ import torch
 
 from paperworks.core.errors import DataError
 from paperworks.data import non_integral, register_dataset
+from paperworks.data.splits import split_overlap, stratified_split
 
 __all__ = ["make_academic_hetero", "save_hetero_npz", "load_hetero_folder", "hetero_from_config",
            "check_hetero_config", "HETERO_SOURCES", "PLANTED_METAPATH",
-           "NOISE_METAPATHS", "RAW_LAYOUTS"]
+           "NOISE_METAPATHS", "RAW_LAYOUTS", "check_hetero", "num_nodes_of"]
 
 PLANTED_METAPATH = [("paper", "ps", "subject"), ("subject", "sp", "paper")]
 NOISE_METAPATHS = {"PAP": [("paper", "pa", "author"), ("author", "ap", "paper")],
@@ -42,6 +43,86 @@ RAW_LAYOUTS = {
     "imdb": (["movie", "director", "actor"], "movie"),
     "acm": (["paper", "author", "subject"], "paper"),
 }
+
+
+# ------------------------------------------------- checks (re-exported by paperworks.graphs.hetero)
+def num_nodes_of(data, node_type: str) -> int:
+    """Number of nodes of ``node_type`` (from ``num_nodes`` or ``x``)."""
+    store = data[node_type]
+    n = store.num_nodes
+    if n is None:
+        raise DataError(f"node type '{node_type}' has neither 'num_nodes' nor 'x'")
+    return int(n)
+
+
+def check_hetero(data, *, target: str | None = None, where: str = "check_hetero") -> None:
+    """Validate a ``HeteroData``: node types, edge types, index ranges, features, labels.
+
+    Raises DataError naming the first problem (``where`` names the caller).
+    """
+    try:
+        from torch_geometric.data import HeteroData
+    except ImportError as e:  # pragma: no cover
+        raise DataError(f"{where}: torch_geometric is required ({e})") from None
+    if not isinstance(data, HeteroData):
+        raise DataError(f"{where}: expected a torch_geometric HeteroData (got {type(data).__name__})")
+    if len(data.node_types) == 0:
+        raise DataError(f"{where}: the graph has no node types")
+    node_types = set(data.node_types)
+    for nt in data.node_types:
+        store = data[nt]
+        x = getattr(store, "x", None)
+        if x is not None:
+            if not torch.is_tensor(x) or x.dim() != 2:
+                raise DataError(f"{where}: expected '{nt}'.x of shape [N, F] "
+                                f"(got {tuple(x.shape) if torch.is_tensor(x) else type(x).__name__})")
+            if not torch.isfinite(x).all():
+                raise DataError(f"{where}: '{nt}'.x contains NaN or inf")
+        if store.num_nodes is None:
+            raise DataError(f"{where}: node type '{nt}' has neither 'num_nodes' nor 'x'")
+    for et in data.edge_types:
+        src, rel, dst = et
+        for t in (src, dst):
+            if t not in node_types:
+                raise DataError(f"{where}: edge type {et} refers to node type '{t}', which is not in the "
+                                f"graph (node types: {', '.join(data.node_types)})")
+        ei = getattr(data[et], "edge_index", None)
+        if ei is None:
+            raise DataError(f"{where}: edge type {et} has no 'edge_index'")
+        if not torch.is_tensor(ei) or ei.dim() != 2 or ei.size(0) != 2 or ei.dtype.is_floating_point \
+                or ei.dtype == torch.bool:
+            shape = tuple(ei.shape) if torch.is_tensor(ei) else type(ei).__name__
+            raise DataError(f"{where}: expected edge_index of {et} of shape [2, E] and integer dtype "
+                            f"(got shape {shape}, {getattr(ei, 'dtype', '?')})")
+        if ei.numel():
+            n_src, n_dst = num_nodes_of(data, src), num_nodes_of(data, dst)
+            if int(ei.min()) < 0 or int(ei[0].max()) >= n_src or int(ei[1].max()) >= n_dst:
+                raise DataError(f"{where}: edge_index of {et} has indices outside [0, {n_src}) x "
+                                f"[0, {n_dst}) (max {int(ei[0].max())}, {int(ei[1].max())})")
+        w = getattr(data[et], "edge_weight", None)
+        if w is not None and (w.shape != (ei.size(1),) or not torch.isfinite(w).all()):
+            raise DataError(f"{where}: edge_weight of {et} must be a finite vector of length {ei.size(1)}")
+    if target is not None:
+        if target not in node_types:
+            raise DataError(f"{where}: target node type '{target}' is not in the graph "
+                            f"(node types: {', '.join(data.node_types)})")
+        n_t = num_nodes_of(data, target)
+        y = getattr(data[target], "y", None)
+        if y is not None:
+            if not torch.is_tensor(y) or y.dim() != 1 or y.numel() != n_t:
+                shape = tuple(y.shape) if torch.is_tensor(y) else type(y).__name__
+                raise DataError(f"{where}: expected '{target}'.y of shape [{n_t}] (got {shape})")
+            if y.dtype.is_floating_point or y.dtype.is_complex or y.dtype == torch.bool:
+                raise DataError(f"{where}: '{target}'.y must hold integer class ids (got dtype {y.dtype})")
+            if y.numel() and int(y.min()) < 0:
+                raise DataError(f"{where}: '{target}'.y holds negative class ids (min {int(y.min())}); "
+                                "class ids must be 0..C-1")
+        for name in ("train_mask", "val_mask", "test_mask"):
+            m = getattr(data[target], name, None)
+            if m is not None and (not torch.is_tensor(m) or m.dtype != torch.bool or m.shape != (n_t,)):
+                got = f"shape {tuple(m.shape)}, {m.dtype}" if torch.is_tensor(m) else type(m).__name__
+                raise DataError(f"{where}: expected '{target}'.{name} to be a bool vector of length {n_t} "
+                                f"(got {got})")
 
 
 def _bag_of_words(n: int, vocab: int, words: int, topic: np.ndarray | None, n_topics: int,
@@ -164,8 +245,6 @@ def make_academic_hetero(n_papers: int = 1000, n_authors: int = 600, n_subjects:
 
 
 def _attach_split(data, target, y, train, val, seed):
-    from paperworks.graphs.hetero import stratified_split
-
     tr, va, te = stratified_split(y, train, val, seed)
     n = y.numel()
     for name, idx in (("train", tr), ("val", va), ("test", te)):
@@ -213,8 +292,6 @@ def save_hetero_npz(data, path: str | Path, target: str) -> Path:
     ``edge_weight__<src>__<rel>__<dst>`` [E] when the edge type has weights),
     ``y`` [N_target], optional ``train_idx`` / ``val_idx`` / ``test_idx``.
     """
-    from paperworks.graphs.hetero import check_hetero
-
     check_hetero(data, target=target, where="save_hetero_npz")
     for nt in data.node_types:
         for part in (nt,):
@@ -273,8 +350,6 @@ def _read_npz(path: Path):
     finally:
         z.close()
     # edge indices outside their node types' ranges, or not [2, E], were loaded silently
-    from paperworks.graphs.hetero import check_hetero
-
     check_hetero(data, target=target, where=f"'{path}'")
     data.target = target
     return data
@@ -344,8 +419,6 @@ def _node_ids(raw, path, key: str) -> np.ndarray:
 def _check_disjoint_splits(store, where) -> None:
     """train / val / test masks of the target type share no node: an overlapping split file (test nodes also
     trained on, or chosen on) loaded silently, and the test accuracy then measured partly on training nodes."""
-    from paperworks.graphs._checks import split_overlap
-
     overlap = split_overlap([(nm, getattr(store, f"{nm}_mask", None)) for nm in ("train", "val", "test")])
     if overlap is not None:
         a, b, both = overlap
@@ -430,8 +503,6 @@ def _read_raw(folder: Path, name: str):
                                                          f"the '{target}' nodes of labels.npy")
         _check_disjoint_splits(data[target], split)
     # as the npz format: NaN / inf features and negative class ids loaded silently from the raw files
-    from paperworks.graphs.hetero import check_hetero
-
     check_hetero(data, target=target, where=f"'{folder}'")
     data.target = target
     return data

@@ -7,6 +7,7 @@ import torch
 
 from paperworks.core.errors import DataError
 from paperworks.data import items_of, non_integral   # items_of: shared with data.text (a layer below)
+from paperworks.data.splits import split_overlap     # shared with the heterograph loaders (data.hetero)
 
 __all__ = ["check_float", "check_graph", "check_dense", "check_dataset", "integral_floats", "items_of",
            "split_overlap"]
@@ -16,29 +17,6 @@ def integral_floats(a: np.ndarray) -> bool:
     """Whether the float array ``a`` holds finite integer values only (class ids or indices stored as floats,
     which ``astype(int64)`` would otherwise truncate: 0.5 -> 0): :func:`paperworks.data.non_integral` finds none."""
     return not bool(non_integral(a).any())
-
-
-def split_overlap(parts, n: int | None = None):
-    """The first two named parts of a split that share an item: ``(name_a, name_b, shared)`` with ``shared`` the
-    sorted common indices, or None when the parts are disjoint. ``parts`` is a sequence of (name, indices or bool
-    mask, numpy or torch); None parts are skipped; with ``n`` a negative index counts as the item it selects
-    (-1 is n - 1). One check for graph and node splits (train_eval, node_eval, the heterograph loaders), each
-    caller naming the overlap in its own words."""
-    sets = []
-    for name, a in parts:
-        if a is None:
-            continue
-        a = a.detach().cpu().numpy() if torch.is_tensor(a) else np.asarray(a)
-        idx = np.flatnonzero(a) if a.dtype == bool else a.ravel()
-        if n is not None and a.dtype != bool:
-            idx = np.where(idx < 0, idx + n, idx)
-        sets.append((name, idx))
-    for i, (na, a) in enumerate(sets):
-        for nb, b in sets[i + 1:]:
-            both = np.intersect1d(a, b)
-            if both.size:
-                return na, nb, both
-    return None
 
 
 def _desc(t) -> str:

@@ -28,10 +28,13 @@ import functools
 import threading
 import warnings
 
-import numpy as np
 import torch
 
 from paperworks.core.errors import DataError
+# the checks and the label split serve the heterograph loaders of paperworks.data (the layer below) too: they
+# live there and are re-exported here under their old names
+from paperworks.data.hetero import check_hetero, num_nodes_of
+from paperworks.data.splits import stratified_split
 
 # torch.sparse.mm converts COO to CSR internally and warns that CSR is "beta" on every call
 warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta", category=UserWarning)
@@ -48,86 +51,7 @@ __all__ = [
 EdgeType = tuple[str, str, str]
 
 
-# --------------------------------------------------------------------------------------- checks
-def num_nodes_of(data, node_type: str) -> int:
-    """Number of nodes of ``node_type`` (from ``num_nodes`` or ``x``)."""
-    store = data[node_type]
-    n = store.num_nodes
-    if n is None:
-        raise DataError(f"node type '{node_type}' has neither 'num_nodes' nor 'x'")
-    return int(n)
-
-
-def check_hetero(data, *, target: str | None = None, where: str = "check_hetero") -> None:
-    """Validate a ``HeteroData``: node types, edge types, index ranges, features, labels.
-
-    Raises DataError naming the first problem (``where`` names the caller).
-    """
-    try:
-        from torch_geometric.data import HeteroData
-    except ImportError as e:  # pragma: no cover
-        raise DataError(f"{where}: torch_geometric is required ({e})") from None
-    if not isinstance(data, HeteroData):
-        raise DataError(f"{where}: expected a torch_geometric HeteroData (got {type(data).__name__})")
-    if len(data.node_types) == 0:
-        raise DataError(f"{where}: the graph has no node types")
-    node_types = set(data.node_types)
-    for nt in data.node_types:
-        store = data[nt]
-        x = getattr(store, "x", None)
-        if x is not None:
-            if not torch.is_tensor(x) or x.dim() != 2:
-                raise DataError(f"{where}: expected '{nt}'.x of shape [N, F] "
-                                f"(got {tuple(x.shape) if torch.is_tensor(x) else type(x).__name__})")
-            if not torch.isfinite(x).all():
-                raise DataError(f"{where}: '{nt}'.x contains NaN or inf")
-        if store.num_nodes is None:
-            raise DataError(f"{where}: node type '{nt}' has neither 'num_nodes' nor 'x'")
-    for et in data.edge_types:
-        src, rel, dst = et
-        for t in (src, dst):
-            if t not in node_types:
-                raise DataError(f"{where}: edge type {et} refers to node type '{t}', which is not in the "
-                                f"graph (node types: {', '.join(data.node_types)})")
-        ei = getattr(data[et], "edge_index", None)
-        if ei is None:
-            raise DataError(f"{where}: edge type {et} has no 'edge_index'")
-        if not torch.is_tensor(ei) or ei.dim() != 2 or ei.size(0) != 2 or ei.dtype.is_floating_point \
-                or ei.dtype == torch.bool:
-            shape = tuple(ei.shape) if torch.is_tensor(ei) else type(ei).__name__
-            raise DataError(f"{where}: expected edge_index of {et} of shape [2, E] and integer dtype "
-                            f"(got shape {shape}, {getattr(ei, 'dtype', '?')})")
-        if ei.numel():
-            n_src, n_dst = num_nodes_of(data, src), num_nodes_of(data, dst)
-            if int(ei.min()) < 0 or int(ei[0].max()) >= n_src or int(ei[1].max()) >= n_dst:
-                raise DataError(f"{where}: edge_index of {et} has indices outside [0, {n_src}) x "
-                                f"[0, {n_dst}) (max {int(ei[0].max())}, {int(ei[1].max())})")
-        w = getattr(data[et], "edge_weight", None)
-        if w is not None and (w.shape != (ei.size(1),) or not torch.isfinite(w).all()):
-            raise DataError(f"{where}: edge_weight of {et} must be a finite vector of length {ei.size(1)}")
-    if target is not None:
-        if target not in node_types:
-            raise DataError(f"{where}: target node type '{target}' is not in the graph "
-                            f"(node types: {', '.join(data.node_types)})")
-        n_t = num_nodes_of(data, target)
-        y = getattr(data[target], "y", None)
-        if y is not None:
-            if not torch.is_tensor(y) or y.dim() != 1 or y.numel() != n_t:
-                shape = tuple(y.shape) if torch.is_tensor(y) else type(y).__name__
-                raise DataError(f"{where}: expected '{target}'.y of shape [{n_t}] (got {shape})")
-            if y.dtype.is_floating_point or y.dtype.is_complex or y.dtype == torch.bool:
-                raise DataError(f"{where}: '{target}'.y must hold integer class ids (got dtype {y.dtype})")
-            if y.numel() and int(y.min()) < 0:
-                raise DataError(f"{where}: '{target}'.y holds negative class ids (min {int(y.min())}); "
-                                "class ids must be 0..C-1")
-        for name in ("train_mask", "val_mask", "test_mask"):
-            m = getattr(data[target], name, None)
-            if m is not None and (not torch.is_tensor(m) or m.dtype != torch.bool or m.shape != (n_t,)):
-                got = f"shape {tuple(m.shape)}, {m.dtype}" if torch.is_tensor(m) else type(m).__name__
-                raise DataError(f"{where}: expected '{target}'.{name} to be a bool vector of length {n_t} "
-                                f"(got {got})")
-
-
+# ---------------------------------------------------------------------------------- node types
 def node_offsets(data) -> dict[str, tuple[int, int]]:
     """Global index range [start, end) of every node type, in ``data.node_types`` order."""
     out, start = {}, 0
@@ -750,33 +674,3 @@ def row_normalize(x: torch.Tensor) -> torch.Tensor:
     """Node features divided by their row sums (GTN / HDGI preprocessing); an all-zero row stays zero."""
     s = x.sum(1, keepdim=True)
     return torch.where(s != 0, x / torch.where(s != 0, s, torch.ones_like(s)), x)
-
-
-# ----------------------------------------------------------------------------------------- splits
-def stratified_split(y: torch.Tensor | np.ndarray, train: float = 0.2, val: float = 0.1,
-                     seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Per-class random split into (train, val, test) index tensors with the given fractions.
-
-    Every class keeps at least one training node. Deterministic in ``seed``.
-    """
-    y = torch.as_tensor(y)
-    if y.is_floating_point() and (not torch.isfinite(y).all() or (y != y.round()).any()):
-        # .long() truncated them: labels 0.5 and 0.0 fell into one class
-        raise DataError("stratified_split: labels must be integer class ids (got non-integral values)")
-    y = y.long()
-    if y.dim() != 1:
-        raise DataError(f"stratified_split: expected labels of shape [N] (got {tuple(y.shape)})")
-    if not (0 < train < 1 and 0 <= val < 1 and train + val < 1):
-        raise DataError(f"stratified_split: need 0 < train, 0 <= val and train + val < 1 "
-                        f"(got train={train}, val={val})")
-    g = torch.Generator().manual_seed(seed)
-    tr, va, te = [], [], []
-    for c in torch.unique(y):
-        idx = torch.nonzero(y == c).flatten()
-        idx = idx[torch.randperm(idx.numel(), generator=g)]
-        n_tr = max(1, int(round(train * idx.numel())))
-        n_va = int(round(val * idx.numel()))
-        tr.append(idx[:n_tr])
-        va.append(idx[n_tr:n_tr + n_va])
-        te.append(idx[n_tr + n_va:])
-    return tuple(torch.sort(torch.cat(p)).values for p in (tr, va, te))  # type: ignore[return-value]
