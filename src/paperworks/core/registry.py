@@ -69,9 +69,16 @@ class System:
         for meth in ("run", "reproduce", "bench"):
             f = cls.__dict__.get(meth)
             if f is not None and not getattr(f, "__paperworks_threads__", False):
-                setattr(cls, meth, with_threads(f))
+                setattr(cls, meth, with_threads(_run_dir_argument(f)))
 
     def __init__(self, config: Any | None = None):
+        cfg_cls = getattr(type(self), "Config", None)
+        if config is not None and isinstance(cfg_cls, type) and not isinstance(config, cfg_cls):
+            # `GTN({"epochs": 5})` or another system's config was taken, and failed later inside run() with
+            # "AttributeError: 'dict' object has no attribute 'seed'"
+            me = type(self).__name__
+            raise ConfigError(f"{me} takes a {cfg_cls.__name__} (got {type(config).__name__}); build one with "
+                              f"{me}.make_config({{'key': value, ...}}, preset=...)", where=me)
         self.config = config if config is not None else self.Config()
 
     @classmethod
@@ -93,6 +100,32 @@ class System:
 
     def bench(self, run_dir: "RunDir | None" = None, quick: bool = True) -> dict[str, Any]:
         raise PaperworksError(f"system '{self.name}' has no benchmark yet")
+
+
+def _run_dir_argument(method):
+    """Wrap ``run`` / ``reproduce`` / ``bench`` so that their ``run_dir`` may be given as a path (str or
+    os.PathLike): it is opened as a :class:`~paperworks.core.rundir.RunDir` (created if needed). A path used to fail
+    inside the method with "AttributeError: 'str' object has no attribute 'log_metrics'"; anything else that is
+    not a RunDir (bench's None included) is passed on as it was."""
+    import functools
+    import os
+
+    def opened(path):
+        from paperworks.core.rundir import RunDir
+
+        if not os.fspath(path).strip():   # an unset variable: the current folder would become the run's
+            raise PaperworksError(f"{method.__qualname__}: run_dir must name a folder (got an empty path)")
+        return RunDir(path)
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        if args and isinstance(args[0], (str, os.PathLike)):
+            args = (opened(args[0]),) + args[1:]
+        elif isinstance(kwargs.get("run_dir"), (str, os.PathLike)):
+            kwargs["run_dir"] = opened(kwargs["run_dir"])
+        return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 _REGISTRY: dict[str, type[System]] = {}
