@@ -52,3 +52,24 @@ def test_recipe_state_round_trip_and_bad_state():
     assert torch.equal(other(model, (x, y))[0], a)
     with pytest.raises(ConfigError, match="not a state"):
         other.load_state_dict({"step": 0})
+
+
+def test_module_loss_fns_are_not_checkpointed_as_json(tmp_path):
+    """An nn.Module loss_fn's state_dict holds weights (e.g. of a wrapped teacher): left out of the JSON state."""
+    from paperworks.core.trainer import load_checkpoint, latest_checkpoint
+
+    class _Loss(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.teacher = nn.Linear(36, 3)
+
+        def forward(self, model, batch):
+            return nn.functional.cross_entropy(model(batch[0]), batch[1])
+
+    data = torch.utils.data.TensorDataset(torch.rand(32, 1, 6, 6), torch.randint(0, 3, (32,)))
+    rd = RunDir(tmp_path / "m")
+    Trainer(_net(), data, _Loss(), _cfg(5), run_dir=rd).fit()
+    assert "loss_fn" not in load_checkpoint(latest_checkpoint(rd.checkpoints))["extra"]
+    rd2 = RunDir(tmp_path / "p")
+    Trainer(_net(), data, attacks.adversarial_loss("pgd", eps=0.1, pgd_steps=1), _cfg(5), run_dir=rd2).fit()
+    assert set(load_checkpoint(latest_checkpoint(rd2.checkpoints))["extra"]["loss_fn"]) == {"step", "generator"}

@@ -594,7 +594,8 @@ class Trainer:
             the (local) batch. The reserved metric ``"_weight"`` (not logged) is the number of units the mean
             runs over (e.g. non-pad tokens); under DDP ranks are weighted by it. A ``loss_fn`` with
             ``state_dict()`` / ``load_state_dict(state)`` (e.g. :func:`paperworks.attacks.adversarial_loss`, which
-            draws from its own generator) has that state saved in each checkpoint and restored on resume.
+            draws from its own generator; not an nn.Module) has that state saved in each checkpoint (JSON) and
+            restored on resume.
         config: :class:`TrainerConfig`.
         run_dir: a :class:`~paperworks.core.rundir.RunDir` (metrics.jsonl, checkpoints/) or None.
         eval_fn: ``eval_fn(model) -> {name: float}``, run on rank 0 every ``eval_every`` steps and at the
@@ -755,7 +756,10 @@ class Trainer:
 
     def _loss_fn_state(self) -> dict[str, Any]:
         """A loss_fn with ``state_dict()`` / ``load_state_dict()`` (e.g. attacks.adversarial_loss: its own random
-        generator) has that state checkpointed too; a resume restarted it, unlike an uninterrupted run."""
+        generator) has that state checkpointed too; a resume restarted it, unlike an uninterrupted run. Not an
+        nn.Module's (its state_dict holds weights, e.g. of a teacher it wraps, which the JSON state is no place for)."""
+        if isinstance(self.loss_fn, nn.Module):
+            return {}
         get = getattr(self.loss_fn, "state_dict", None)
         return {"loss_fn": get()} if callable(get) and callable(getattr(self.loss_fn, "load_state_dict", None)) \
             else {}
