@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 
 
@@ -55,12 +56,22 @@ class TrainingDivergedError(PaperworksError, FloatingPointError):
     problem with the run's settings or data, reported in one line like every other bad input."""
 
 
+def _words(name: str) -> set[str]:
+    return set(re.split(r"[_\-\s.]+", name.lower())) - {""}
+
+
 def suggest(name: str, valid: Iterable[str]) -> str | None:
-    """Closest valid name to `name`, or None (a case-only difference, e.g. EPOCHS for epochs, wins)."""
+    """Closest valid name to `name`, or None (a case-only difference, e.g. EPOCHS for epochs, wins; then the one
+    valid name holding every word of `name`: mpc for sparse_mpc, sgd for sgd_official, which the character
+    similarity missed; then that similarity)."""
     valid = list(valid)
     same_case = [v for v in valid if v.lower() == name.lower()]
     if same_case:
         return same_case[0]
+    words = _words(name)
+    holding = [v for v in valid if words and words <= _words(v)]
+    if len(holding) == 1:
+        return holding[0]
     hits = difflib.get_close_matches(name.lower(), [v.lower() for v in valid], n=1, cutoff=0.5)
     return next(v for v in valid if v.lower() == hits[0]) if hits else None
 
