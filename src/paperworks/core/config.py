@@ -378,8 +378,19 @@ def int64_problems(values: Mapping[str, Any]) -> list[str]:
     for k, v in values.items():
         vals = v if isinstance(v, (tuple, list)) else (v,)
         if any(isinstance(x, int) and not isinstance(x, bool) and not -_INT64 <= x < _INT64 for x in vals):
-            out.append(f"'{k}' is out of range (got {v!r}; integers must fit in 64 bits)")
+            out.append(f"'{k}' is out of range (got {_shown(v)}; integers must fit in 64 bits)")
     return out
+
+
+def _shown(value: Any) -> str:
+    """repr(value), cut short when long: `n_train=1e400` printed all 401 digits of the integer in its one-line
+    error, some five lines of a terminal."""
+    text = repr(value)
+    if len(text) <= 40:
+        return text
+    if isinstance(value, int):
+        return f"{text[:12]}... ({len(text.lstrip('-'))} digits)"
+    return f"{text[:30]}... ({len(text)} characters)"
 
 
 def from_overrides(cls, overrides: Mapping[str, Any] | None = None, base: Any | None = None,
