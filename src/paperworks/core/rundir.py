@@ -11,6 +11,7 @@ import sys
 import time
 from importlib import metadata
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 from paperworks.core.errors import DataError
@@ -176,6 +177,10 @@ class RunDir:
 
     # -- metrics
     def log_metrics(self, record: dict[str, Any]) -> None:
+        if not isinstance(record, Mapping):
+            # a list of pairs or a bare number was written as a JSON line that is no record: the run's own report
+            # (and a resume) then refused the file as damaged, and the records logged after it with it
+            raise TypeError(f"log_metrics: a record is a dict of metric names to values (got {type(record).__name__})")
         if not self.writer:
             return
         with open(self.metrics_path, "a", encoding="utf-8") as f:
