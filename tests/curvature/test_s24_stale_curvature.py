@@ -39,7 +39,7 @@ def test_a_solve_after_an_in_place_update_warns(solver):
     with torch.no_grad():
         for p in m.parameters():
             p.add_(0.5 * torch.randn_like(p))
-    with pytest.warns(UserWarning, match="parameters changed in place"):
+    with pytest.warns(UserWarning, match="parameters were written in place"):
         stale = ih.solve(v)
     assert torch.equal(stale, before)                   # the old curvature, as the warning says
     with warnings.catch_warnings():                     # once per change

@@ -231,7 +231,7 @@ def conjugate_gradient(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tenso
                        on_nonpositive: str = "raise", on_max_iter: str = "raise") -> torch.Tensor:
     """Solve (A + damping I) x = b by conjugate gradient; A is a symmetric positive-definite operator.
 
-    Iterates until the recursively updated residual is <= ``tol`` ||b|` (at most ``max_iter`` iterations,
+    Iterates until the recursively updated residual is <= ``tol`` ||b|| (at most ``max_iter`` iterations,
     default 10 P); a direction of (near) non-positive curvature raises :class:`SingularHessianError`. The result
     is judged on its true residual ||b - (A + damping I) x|| (recomputed: one more operator call), which in
     floating point drifts away from the recursive one: if it misses, CG restarts from x on it. ``tol`` given: the
@@ -616,9 +616,11 @@ class InverseHVP:
             # a parameter replaced by another tensor (load_state_dict(assign=True), module.weight = Parameter(..))
             # keeps its old version: the exact solver used the old Hessian without a word (cg / lissa refuse)
             self._versions, self._replaced = now, replaced
-            what = "Hessian" if self.solver == "exact" else "K-FAC factors"
-            how = "were replaced by other tensors" if replaced else "changed in place"
-            warnings.warn(f"InverseHVP: the parameters {how} since the {what} of solver {self.solver!r} were "
+            what = "Hessian was" if self.solver == "exact" else "K-FAC factors were"
+            # versions count writes, not values: a write that restored the old values (load_state_dict of a saved
+            # state) is reported too, as a write
+            how = "were replaced by other tensors" if replaced else "were written in place"
+            warnings.warn(f"InverseHVP: the parameters {how} since the {what} of solver {self.solver!r} "
                           "taken (at construction; cg / lissa use the current parameters): this solve uses the old "
                           "curvature; build a new InverseHVP for the current parameters", stacklevel=3)
 
