@@ -18,7 +18,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any, Literal, get_args, get_origin
 
-from paperworks.core.errors import ConfigError, suggest
+from paperworks.core.errors import ConfigError, shown, suggest
 
 __all__ = [
     "Config", "check_interval", "check_choice", "check_positive", "from_overrides", "from_dict",
@@ -411,19 +411,19 @@ def from_overrides(cls, overrides: Mapping[str, Any] | None = None, base: Any | 
     for key, raw in overrides.items():
         if "" in key.split(".") and key:
             # `steps.=3` was read as steps=3 (the trailing dot dropped) and `.steps=3` as the key ''
-            problems.append(f"key '{key}' has an empty part (a nested key reads 'outer.inner')")
+            problems.append(f"key '{shown(key)}' has an empty part (a nested key reads 'outer.inner')")
             continue
         head, _, rest = key.partition(".")
         if head not in valid:
             best = suggest(head, valid)
             hint = f"; did you mean '{best}'?" if best else ""
-            problems.append(f"unknown key '{head}'{hint} (valid: {', '.join(valid)})")
+            problems.append(f"unknown key '{shown(head)}'{hint} (valid: {', '.join(valid)})")
             continue
         tp = hints.get(head, Any)
         if rest:
             sub = _nested(tp)
             if sub is None:
-                problems.append(f"'{head}' is not a nested config (got key '{key}')")
+                problems.append(f"'{head}' is not a nested config (got key '{shown(key)}')")
                 continue
             nested.setdefault(head, {})[rest] = raw
             continue
@@ -477,7 +477,7 @@ class _DictBase:
             k = sorted(unknown)[0]
             best = suggest(k, field_names(cls))
             hint = f"; did you mean '{best}'?" if best else ""
-            raise ConfigError(f"unknown key '{k}'{hint} (valid: {', '.join(field_names(cls))})",
+            raise ConfigError(f"unknown key '{shown(k)}'{hint} (valid: {', '.join(field_names(cls))})",
                               where=cls.__name__)
         self.data = dict(data)
 

@@ -76,8 +76,16 @@ def suggest(name: str, valid: Iterable[str]) -> str | None:
     return next(v for v in valid if v.lower() == hits[0]) if hits else None
 
 
+def shown(name: object) -> str:
+    """`name` as an error message shows it: control characters escaped as repr escapes them (``\\n``, ``\\t``,
+    ``\\x1b``), so a name holding a newline keeps the CLI's one-line message whole (it was cut at the newline,
+    its suggestion and valid names lost); printable text, non-ASCII letters included, is shown as it is."""
+    text = str(name)
+    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def unknown_name_message(kind: str, name: str, valid: Iterable[str]) -> str:
     valid = sorted(valid)
     best = suggest(name, valid)
     hint = f"; did you mean '{best}'?" if best else ""
-    return f"no {kind} named '{name}'{hint} (valid: {', '.join(valid)})"
+    return f"no {kind} named '{shown(name)}'{hint} (valid: {', '.join(valid)})"
