@@ -449,9 +449,13 @@ def run_cmd(name: str, overrides: tuple[str, ...], preset: str | None, out: str,
     t0 = time.time()
     from paperworks.core.io import atomic_write_json
 
+    # a resumed run keeps the record of the parts before it (its env.json held the last part only)
+    parts = {"earlier_parts": rd.earlier_parts()} if resume_dir else {}
     try:  # writing the outputs can fail too (a full disk): the run directory then gets its error.txt as well
+        if resume_dir:
+            rd.write_resume_start(parts["earlier_parts"], _seed_of(cfg))
         result = system.run(rd)
-        env = rd.write_env(_seed_of(cfg), device=_device_of(cfg))
+        env = rd.write_env(_seed_of(cfg), device=_device_of(cfg), **parts)
         if isinstance(result, Report):
             if preset:
                 result.extra.setdefault("preset", preset)

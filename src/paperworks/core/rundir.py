@@ -172,8 +172,48 @@ class RunDir:
         env["wall_time_s"] = round(time.time() - self._t0, 3)
         env["finished_at"] = _dt.datetime.now().isoformat(timespec="seconds")
         env.update(extra)
+        parts = extra.get("earlier_parts")
+        if parts is not None:   # a resumed run: its wall time with the earlier parts' (those that recorded one)
+            known = [q["wall_time_s"] for q in parts if isinstance(q.get("wall_time_s"), (int, float))]
+            env["wall_time_total_s"] = round(env["wall_time_s"] + sum(known), 3)
+            env["wall_time_unknown_parts"] = len(parts) - len(known)
         atomic_write_json(self.path / "env.json", env)
         return env
+
+    def earlier_parts(self) -> list[dict[str, Any]]:
+        """The parts of this run before a resume, oldest first, from its env.json: each {argv, git_commit,
+        wall_time_s, finished_at} ('killed' and no wall time for a part that never finished). A resume used to
+        overwrite env.json with its own part only. A first part killed before it finished wrote no env.json:
+        it is recorded with what the folder holds (config.json's time as started_at), its argv and commit unknown."""
+        p = self.path / "env.json"
+        if not p.exists():
+            started = _dt.datetime.fromtimestamp((self.path / "config.json").stat().st_mtime)
+            return [{"argv": None, "git_commit": None, "wall_time_s": None, "finished_at": "killed",
+                     "started_at": started.isoformat(timespec="seconds")}]
+        try:
+            env = _read_json(p)
+        except DataError:
+            env = None
+        if not isinstance(env, dict):   # a damaged env.json does not stop the resume; its part is unknown
+            return [{"argv": None, "git_commit": None, "wall_time_s": None, "finished_at": "unknown"}]
+        earlier = [q for q in env.get("earlier_parts") or [] if isinstance(q, dict)]
+        finished = env.get("finished_at") not in (None, "running")
+        part = {"argv": env.get("argv"), "git_commit": env.get("git_commit"),
+                "wall_time_s": env.get("wall_time_s") if finished else None,
+                "finished_at": env.get("finished_at") if finished else "killed"}
+        if env.get("started_at"):
+            part["started_at"] = env["started_at"]
+        return earlier + [part]
+
+    def write_resume_start(self, earlier_parts: list[dict[str, Any]], seed: int | None = None) -> None:
+        """A resumed part records itself (and the parts before it) in env.json when it starts, so that a later
+        resume still knows it if it is killed too; write_env replaces this record when the part finishes."""
+        if not self.writer:
+            return
+        env = environment_info(seed)
+        env.update(started_at=_dt.datetime.now().isoformat(timespec="seconds"), finished_at="running",
+                   earlier_parts=earlier_parts)
+        atomic_write_json(self.path / "env.json", env)
 
     # -- metrics
     def log_metrics(self, record: dict[str, Any]) -> None:
