@@ -32,8 +32,13 @@ def test_a_config_that_is_not_an_hdgiconfig_reaches_prepares_check():
     good = HDGIConfig(**{**BAD, "metapaths": "PSP"})
     duck = types.SimpleNamespace(**{**dataclasses.asdict(good), "metapaths": "APA"})
     graph = hetero_from_config(HDGIConfig(n_papers=90, n_authors=40, n_subjects=6, n_terms=20), 0)
+    # since 3b91303 a config that is not an HDGIConfig is refused where the system is built
+    with pytest.raises(ConfigError, match="HDGI takes a HDGIConfig"):
+        HDGI(duck)
+    system = HDGI(good)
+    system.config = duck        # swapped in afterwards: prepare's own check still stops it
     with pytest.raises(ConfigError, match="'metapaths' for acm must be among PAP, PSP"):
-        HDGI(duck).prepare(graph)
+        system.prepare(graph)
 
 
 def _small():
