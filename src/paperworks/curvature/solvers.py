@@ -221,8 +221,24 @@ def _short_of_tol(x: torch.Tensor, who: str, tol: float | None, accept: float, r
         raise SingularHessianError(f"{who}: {why}, or pass on_max_iter='warn' (InverseHVP: cg_on_max_iter) to "
                                    "accept the iterate")
     warnings.warn(f"{who}: {why}; returning the iterate of that residual (on_max_iter='warn')", RuntimeWarning,
-                  stacklevel=3)
+                  stacklevel=4)
     return _finite(x, who)
+
+
+def _judge_iterate(A, b, x, damping, bnorm, accept, best, x_best, who, tol, policy, iters, at_cap):
+    """The plain and preconditioned CG's verdict on an iterate x whose recursive residual passed tol (or that
+    the iteration cap left), taken on its true residual: ``(x, None)`` to return (accepted, or short of tol:
+    :func:`_short_of_tol` raises or warns), else ``(None, (r_true, rel))`` to restart from x on its true
+    residual. Short of tol means at the cap, or a restart that no longer halved the smallest true relative
+    residual ``best`` met so far (the dtype's floor for this system); then the better of x and ``x_best``."""
+    r_true, rel = _true_residual(A, b, x, damping, bnorm)
+    if rel <= accept:
+        return _finite(x, who), None
+    stalled = not at_cap and rel >= 0.5 * best
+    if at_cap or stalled:
+        x, rel = (x, rel) if rel <= best else (x_best, best)
+        return _short_of_tol(x, who, tol, accept, rel, policy, iters, stalled, b.dtype), None
+    return None, (r_true, rel)
 
 
 def conjugate_gradient(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tensor, damping: float = 0.0,
@@ -311,25 +327,18 @@ def conjugate_gradient(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tenso
         r = r - alpha * Ap
         rs_new = r @ r
         if math.sqrt(float(rs_new)) <= target * bnorm:
-            r_true, rel = _true_residual(A, b, x, damping, bnorm)
-            if rel <= accept:
-                return _finite(x, who)
-            if rel >= 0.5 * best:    # a restart no longer halves it: the dtype's floor for this system
-                x, rel = (x, rel) if rel <= best else (x_best, best)
-                return _short_of_tol(x, who, tol, accept, rel, on_max_iter, it + 1, True, b.dtype)
-            best, x_best = rel, x
-            r = r_true               # restart from x on its true residual
+            done, restart = _judge_iterate(A, b, x, damping, bnorm, accept, best, x_best, who, tol, on_max_iter,
+                                           it + 1, False)
+            if restart is None:
+                return done
+            (r, best), x_best = restart, x     # restart from x on its true residual
             p = r.clone()
             rs = r @ r
             continue
         p = r + (rs_new / rs) * p
         rs = rs_new
     # the true residual at the cap (a recursive one between tol and 1e-4 was returned here without a word)
-    _, rel = _true_residual(A, b, x, damping, bnorm)
-    if rel <= accept:
-        return _finite(x, who)
-    x, rel = (x, rel) if rel <= best else (x_best, best)
-    return _short_of_tol(x, who, tol, accept, rel, on_max_iter, max_iter, False, b.dtype)
+    return _judge_iterate(A, b, x, damping, bnorm, accept, best, x_best, who, tol, on_max_iter, max_iter, True)[0]
 
 
 def _precondition(M: Callable[[torch.Tensor], torch.Tensor] | None, r: torch.Tensor, who: str) -> torch.Tensor:
@@ -394,14 +403,11 @@ def _pcg(A, b, damping, tol, max_iter, x0, who, M, stop, on_max_iter):
         if rr <= thr:
             if not check:
                 return _finite(x, who)
-            r_true, rel = _true_residual(A, b, x, damping, bnorm)
-            if rel <= accept:
-                return _finite(x, who)
-            if rel >= 0.5 * best:
-                x, rel = (x, rel) if rel <= best else (x_best, best)
-                return _short_of_tol(x, who, tol, accept, rel, on_max_iter, it + 1, True, b.dtype)
-            best, x_best = rel, x
-            r = r_true
+            done, restart = _judge_iterate(A, b, x, damping, bnorm, accept, best, x_best, who, tol, on_max_iter,
+                                           it + 1, False)
+            if restart is None:
+                return done
+            (r, best), x_best = restart, x
             z = _precondition(M, r, who)
             p = z
             rz = float(r @ z)
@@ -412,11 +418,7 @@ def _pcg(A, b, damping, tol, max_iter, x0, who, M, stop, on_max_iter):
         rz = rz_new
     if not check:
         return _finite(x, who)
-    _, rel = _true_residual(A, b, x, damping, bnorm)
-    if rel <= accept:
-        return _finite(x, who)
-    x, rel = (x, rel) if rel <= best else (x_best, best)
-    return _short_of_tol(x, who, tol, accept, rel, on_max_iter, max_iter, False, b.dtype)
+    return _judge_iterate(A, b, x, damping, bnorm, accept, best, x_best, who, tol, on_max_iter, max_iter, True)[0]
 
 
 def top_eigenvalue(A: Callable[[torch.Tensor], torch.Tensor], dim: int, dtype=torch.float64, iters: int = 50,
