@@ -378,11 +378,11 @@ def int64_problems(values: Mapping[str, Any]) -> list[str]:
     for k, v in values.items():
         vals = v if isinstance(v, (tuple, list)) else (v,)
         if any(isinstance(x, int) and not isinstance(x, bool) and not -_INT64 <= x < _INT64 for x in vals):
-            out.append(f"'{k}' is out of range (got {_shown(v)}; integers must fit in 64 bits)")
+            out.append(f"'{k}' is out of range (got {_cut_repr(v)}; integers must fit in 64 bits)")
     return out
 
 
-def _shown(value: Any) -> str:
+def _cut_repr(value: Any) -> str:
     """repr(value), cut short when long: `n_train=1e400` printed all 401 digits of the integer in its one-line
     error, some five lines of a terminal."""
     text = repr(value)
