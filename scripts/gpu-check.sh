@@ -7,7 +7,8 @@
 # Usage: bash scripts/gpu-check.sh OUTDIR
 #   optional: wheels of missing packages in .whl/; gettext catalogs (the transformer's EN-DE / EN-FR corpus) in
 #   .locale/{de,fr}/LC_MESSAGES/ (copied into /usr/share/locale, or GPU_CHECK_LOCALE_DIR, where the machine has
-#   none of that name). Time limits: GPU_CHECK_TIMEOUT{1,2,3} seconds; a phase stopped by its limit says so.
+#   none of that name); data the machine lacks in .gpu-extra.tar.xz (site/ and root/, see below).
+#   Time limits: GPU_CHECK_TIMEOUT{1,2,3} seconds; a phase stopped by its limit says so.
 set -uo pipefail
 out=${1:-/tmp/gpu-check}; mkdir -p "$out"
 # an OUTDIR used before must not show an earlier check's logs as this one's (phase 3 runs only after failures)
@@ -18,16 +19,29 @@ if ls .whl/*.whl >/dev/null 2>&1; then
     || exit 1
   export PYTHONPATH=/tmp/site:$PYTHONPATH
 fi
-if [ -d .locale ]; then
-  # file by file, keeping the machine's own catalogs (cp --update=none needs coreutils >= 9.3: older ones refuse it)
-  locale_dir=${GPU_CHECK_LOCALE_DIR:-/usr/share/locale}; copied=0
+# copy the files under $1 to the same relative paths under $2, file by file, keeping the machine's own files
+# (cp --update=none needs coreutils >= 9.3: older ones refuse it); prints how many were copied
+copy_missing() {
+  local src=$1 dest_root=$2 copied=0 f dest
   while IFS= read -r -d '' f; do
-    dest=$locale_dir/${f#.locale/}
+    dest=$dest_root/${f#"$src"/}
     if [ ! -e "$dest" ]; then
       install -D -m 644 "$f" "$dest" && copied=$((copied + 1))
     fi
-  done < <(find .locale/ -type f -print0)   # the trailing slash follows a .locale that is a link
-  echo "gettext catalogs: $copied copied from .locale into $locale_dir"
+  done < <(find "$src"/ -type f -print0)   # the trailing slash follows a folder that is a link
+  echo "$copied"
+}
+if [ -d .locale ]; then
+  locale_dir=${GPU_CHECK_LOCALE_DIR:-/usr/share/locale}
+  echo "gettext catalogs: $(copy_missing .locale "$locale_dir") copied from .locale into $locale_dir"
+fi
+if [ -f .gpu-extra.tar.xz ]; then
+  # data the machine lacks, in one archive: site/ holds data-only package folders (package_file finds them by
+  # importlib without importing; appended to PYTHONPATH, so an installed package of that name wins); root/ holds
+  # system files (Debian data, gettext catalogs) copied under / where the machine has no file of that name
+  rm -rf /tmp/gpu-extra && mkdir -p /tmp/gpu-extra && tar -C /tmp/gpu-extra -xJf .gpu-extra.tar.xz || exit 1
+  [ -d /tmp/gpu-extra/site ] && export PYTHONPATH=$PYTHONPATH:/tmp/gpu-extra/site
+  [ -d /tmp/gpu-extra/root ] && echo "system files: $(copy_missing /tmp/gpu-extra/root "") copied from .gpu-extra.tar.xz under /"
 fi
 # a phase's time limit: its exit status 124 (timeout's) is said, so that a cut log is not read as a whole one
 said_limit() { [ "$1" -eq 124 ] && echo "(phase $2 stopped by its time limit of $3 s: tests running then are not listed)"; }
