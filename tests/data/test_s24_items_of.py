@@ -2,6 +2,8 @@
 (data.text) held a twin of graphs._checks.items_of, and data may not import graphs (a layer above it), so the
 helper now lives in paperworks.data and both use it, with the behaviour of each unchanged."""
 
+import inspect
+
 import pandas as pd
 import pytest
 
@@ -22,7 +24,7 @@ def test_one_helper_in_the_data_layer():
 @pytest.mark.parametrize("value, want", [((1, 2), [1, 2]), (range(3), [0, 1, 2]), ([], []), ({5}, [5]),
                                          (pd.Series([0.5, 2.0]), [0.5, 2.0]), ((i for i in "ab"), ["a", "b"]),
                                          ("ab", None), (b"ab", None), (3, None), (None, None), (2.5, None)],
-                         ids=repr)
+                         ids=lambda v: "generator" if inspect.isgenerator(v) else repr(v))
 def test_items_of(value, want):
     assert data.items_of(value) == want
 
