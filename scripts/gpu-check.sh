@@ -48,6 +48,9 @@ said_limit() { [ "$1" -eq 124 ] && echo "(phase $2 stopped by its time limit of 
 nvidia-smi -L
 python3 -c "import torch, torch_geometric; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), 'pyg', torch_geometric.__version__)"
 workers=${GPU_CHECK_WORKERS:-8}
+# one thread per worker unless told otherwise: 15 workers x 16 torch threads on 16 cores put the LiSSA test past its
+# 240 s limit and a SIGTERM test's 60 s child past its end in the last check (both passed alone)
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} MKL_NUM_THREADS=${MKL_NUM_THREADS:-1}
 t1=${GPU_CHECK_TIMEOUT1:-150}; t2=${GPU_CHECK_TIMEOUT2:-300}; t3=${GPU_CHECK_TIMEOUT3:-120}   # 570 s: under a 600 s call
 mapfile -t cuda_files < <(grep -rl "cuda.is_available()\|cuda.device_count()" tests --include='test_*.py' | sort)
 echo "=== phase 1: the CUDA test files (${#cuda_files[@]}) ==="

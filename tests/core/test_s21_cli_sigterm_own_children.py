@@ -40,7 +40,10 @@ SCRIPT = textwrap.dedent('''
             print("embedding handler", flush=True)
 
         signal.signal(signal.SIGTERM, mine_handler)
-        mine = mp.get_context("spawn").Process(target=sleeper, args=(60,))   # the embedding program's own child
+        # the embedding program's own child; it sleeps far past the script's end (it is terminated there), so that a
+        # slow machine cannot see it end by itself and read that as the handler's doing (a GPU check with 15 loaded
+        # workers saw the test fail, then pass alone)
+        mine = mp.get_context("spawn").Process(target=sleeper, args=(3600,))
         mine.start()
         try:
             main(["run", "toy_s21_term", "--out", sys.argv[1]])
