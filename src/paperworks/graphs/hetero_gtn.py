@@ -76,6 +76,13 @@ class GTLayer(nn.Module):
                 dense: bool = False, columns: torch.Tensor | None = None) -> list[torch.Tensor]:
         """Meta-path graphs of this layer; ``columns`` keeps only those destination nodes (exact: the
         last factor's columns are selected before the product)."""
+        # GTConv.forward checks this too, but the first layer's product basis below never calls it: a model built
+        # for more edge types than the stack holds ran silently (the softmax over its K types indexed by the
+        # stack's type pairs), one built for fewer failed with a bare IndexError
+        if stack.num_relations != self.conv1.weight.size(1):
+            raise DataError(f"GTN: the model was built for num_relations={self.conv1.weight.size(1)} edge types "
+                            f"but the stack holds {stack.num_relations} "
+                            f"({', '.join(stack.names)})")
         if self.first and not dense:
             basis = stack.pair_basis(columns)
             if basis is not None:
