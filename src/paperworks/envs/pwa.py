@@ -1,7 +1,8 @@
 """A piecewise-affine toy pushing system (fast, exact ReLU dynamics; for tests).
 
-1-D pusher p and object o on a line, action u in [-1, 1] moves the pusher; the pusher pushes the object
-only from the left and the object stops at a compliant wall at w (penetration is pushed back by half)::
+1-D pusher p and object o on a line, action u in [-max_step, max_step] (default [-1, 1]) moves the pusher; the
+pusher pushes the object only from the left and the object stops at a compliant wall at w (penetration is pushed
+back by half)::
 
     p' = p + u,     o~ = o + relu(p + u - o),     o' = o~ - 0.5 relu(o~ - w)
 
@@ -14,6 +15,7 @@ import math
 
 import numpy as np
 
+from paperworks.core.config import is_real
 from paperworks.core.errors import ConfigError, DataError
 from paperworks.envs.base import Env
 
@@ -24,12 +26,14 @@ class PWAPushEnv(Env):
     nx, nu = 2, 1
     goal_dims = (1,)
 
-    def __init__(self, wall: float = 3.0):
+    def __init__(self, wall: float = 3.0, max_step: float = 1.0):
         self.wall = float(wall)
         if math.isnan(self.wall) or self.wall == -math.inf:
             # NaN made every state after a push NaN; +inf is a line without a wall
             raise ConfigError(f"PWAPushEnv: wall must be a number or +inf (got {wall!r})")
-        self.u_lo, self.u_hi = np.array([-1.0]), np.array([1.0])
+        if not is_real(max_step, 0.0, open_low=True):
+            raise ConfigError(f"PWAPushEnv: max_step must be a finite number > 0 (got {max_step!r})")
+        self.u_lo, self.u_hi = -float(max_step) * np.ones(1), float(max_step) * np.ones(1)
         self.x = np.zeros(2)
 
     def reset(self, state) -> np.ndarray:

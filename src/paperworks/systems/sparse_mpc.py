@@ -375,11 +375,14 @@ class SeededMILPPlanner:
         return p
 
 
-def make_env(name: str, max_step: float = 0.5):
+def make_env(name: str, max_step: float | None = None):
+    """The environment ``name`` whose pusher moves at most ``max_step`` per step: its action box is [-max_step,
+    max_step] in every action dimension. None gives each env's usual step, 0.5 for pushing (box side 1) and 1.0 for
+    pwa. (pwa ignored max_step before 2026-11-28: its actions were [-1, 1] whatever was asked.)"""
     if name == "pushing":
-        return PushingEnv(max_step=max_step)
+        return PushingEnv(max_step=0.5 if max_step is None else max_step)
     if name == "pwa":
-        return PWAPushEnv()
+        return PWAPushEnv() if max_step is None else PWAPushEnv(max_step=max_step)
     raise ConfigError(f"'env' must be one of pushing, pwa (got {name!r})")
 
 
@@ -411,7 +414,7 @@ def run_episode(env, planner, start, goal, steps: int) -> dict:
 @dataclass(frozen=True)
 class SparseMPCConfig(Config):
     env: str = "pushing"            # pushing (pymunk) | pwa (piecewise-affine toy)
-    max_step: float = 0.5           # pushing: largest pusher displacement per step (box side = 1)
+    max_step: float = 0.5           # largest pusher displacement per step (pushing: box side = 1; pwa: u box)
     hidden: int = 32                # neurons per hidden layer
     n_layers: int = 2
     n_transitions: int = 20000
@@ -503,7 +506,7 @@ class SparseMPC(System):
 
     num_threads = 1  # small sparse/MILP workloads: a 2nd OpenMP thread only spin-waits (see core.threads)
     presets = {
-        "smoke": {"env": "pwa", "hidden": 8, "n_transitions": 600, "epochs": 3, "dense_epochs": 8,
+        "smoke": {"env": "pwa", "max_step": 1.0, "hidden": 8, "n_transitions": 600, "epochs": 3, "dense_epochs": 8,
                   "sparsify_epochs": 4, "finetune_epochs": 1, "targets": (4, 2), "k_mpc": 2, "horizon": 3,
                   "episode_steps": 3, "n_pairs": 2, "time_limit": 1.0, "mppi_samples": 32, "mppi_iters": 2,
                   "gd_restarts": 2, "gd_steps": 5, "timing_states": 1, "timing_time_limit": 1.0, "seed_samples": 16},
