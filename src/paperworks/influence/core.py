@@ -10,7 +10,8 @@ from torch import nn
 
 from paperworks.core.errors import DataError, PaperworksError
 from paperworks.curvature.hessian import flat_grad, iter_per_sample_grads
-from paperworks.curvature.params import check_deterministic, check_finite, n_samples, select_params, slice_data
+from paperworks.curvature.params import (check_deterministic, check_finite, grad_mode, n_samples, select_params,
+                                        slice_data)
 from paperworks.curvature.solvers import SOLVERS, InverseHVP
 
 __all__ = ["influence_scores", "upweight_influence", "influence_scores_loop", "inverse_hvp", "objective_grad"]
@@ -20,7 +21,14 @@ def objective_grad(model: nn.Module, objective: Callable[[nn.Module], torch.Tens
     """Gradient [P] of the scalar ``objective(model)`` w.r.t. the parameter subset; for an objective that
     returns a vector of m >= 2 values (e.g. the loss of each of m test examples) the Jacobian [m, P]."""
     ps = select_params(model, params)
-    f = objective(model)
+    # under torch.no_grad() (an evaluation block) the objective recorded no graph, and influence_scores /
+    # upweight_influence / influence_scores_loop blamed it ("objective(model) does not depend on the selected
+    # parameters"), while the curvature functions they call run there as outside it
+    with grad_mode("influence"):
+        return _objective_grad(objective(model), ps)
+
+
+def _objective_grad(f: Any, ps) -> torch.Tensor:
     if not isinstance(f, torch.Tensor) or f.numel() == 0 or (f.ndim > 1 and f.numel() != 1):
         raise PaperworksError(f"influence: objective(model) must return a scalar tensor or a vector of m values "
                               f"(got {type(f).__name__}{list(f.shape) if isinstance(f, torch.Tensor) else ''})")
@@ -135,7 +143,8 @@ def influence_scores_loop(model: nn.Module, loss_fn, train: Any, objective, para
     H = exact_hessian(model, loss_fn, train, ps) + damping * torch.eye(ps.numel, dtype=ps.dtype, device=ps.device)
     out = torch.empty(n, dtype=ps.dtype, device=ps.device)
     for k in range(n):
-        loss = loss_fn(model, slice_data(train, slice(k, k + 1)))
-        g = flat_grad(loss, ps)
+        with grad_mode("influence_scores_loop"):     # (under torch.no_grad() too, as exact_hessian)
+            loss = loss_fn(model, slice_data(train, slice(k, k + 1)))
+            g = flat_grad(loss, ps)
         out[k] = gf @ torch.linalg.solve(H, g) / n
     return out.detach()
