@@ -109,14 +109,20 @@ def _softmax_log(c):
     return logp, p
 
 
-def _tail_log_odds(family, lo, r, c):
+def _tail_log_odds(family, lo, r, c, order=None):
     """Rows of the baseline / adjacent families where a predictor lies in a tail beyond the doubles: its log odds
     lo_k = log F_k - log(1 - F_k) is +-inf (e.g. cloglog eta > 709.78, where log(1 - F) = -e^eta overflows) or
     d lo_k / d eta_k = f / (F (1 - F)) overflows, which made log pi NaN (inf - inf). In the limit the categories
     that lo_k = +inf puts below the others get pi = 0 (log pi = -inf), and every score and information term
     of predictor k tends to 0 (each has a factor f_k^2 / F_k or f_k^2 / (1 - F_k) -> 0, or multiplies a zero
     count); those are returned as the mask ``tails`` (m, K). Returns (c, tails) with the rows' c replaced:
-    baseline, one lo_k = +inf: category k has pi = 1; several: not resolvable in double precision (NaN row).
+    baseline, one lo_k = +inf: category k has pi = 1. Several: pi_k / pi_l = e^(lo_k - lo_l), and two log odds
+    beyond the doubles that are not equal differ by far more than 745 (cloglog: e^eta2 - e^eta1 >= e^709.78 x
+    1e-13 ~ 2e295 for eta1 < eta2 one ulp apart; probit beyond eta ~ 1.9e154: (eta2^2 - eta1^2) / 2 ~ 4e292), so
+    the largest one takes pi = 1 and the others 0. Which one is largest is read from ``order`` (values that
+    increase with lo_k across the predictors: eta when every predictor has the same link); without it (mixed
+    links) or on an exact tie (equal predictors, whose derivatives overflow) the row is not resolvable in
+    double precision (NaN row).
     Adjacent: pi_k / pi_k+1 = e^lo_k, so the first k with lo_k = +inf takes every category after it to 0,
     unless a later lo_l is -inf (then not resolvable: NaN row)."""
     tails = ~(np.isfinite(lo) & np.isfinite(r))
@@ -126,9 +132,19 @@ def _tail_log_odds(family, lo, r, c):
         c = c.copy()
         m, K = lo.shape
         if family == "baseline":
-            cr = np.where(pinf[rows], 0.0, -np.inf)
+            pr = pinf[rows]
+            several = pr.sum(axis=1) > 1
+            if order is not None and several.any():
+                # several log odds beyond the doubles: the largest predictor's category takes pi = 1
+                key = np.where(pr, order[rows], -np.inf)
+                top = key == key.max(axis=1, keepdims=True)
+                win = pr & top
+                single = several & (win.sum(axis=1) == 1)
+                pr = np.where(single[:, None], win, pr)
+                several = several & ~single
+            cr = np.where(pr, 0.0, -np.inf)
             cr = np.concatenate([cr, np.full((cr.shape[0], 1), -np.inf)], axis=1)
-            cr[pinf[rows].sum(axis=1) > 1] = np.nan
+            cr[several] = np.nan
         else:
             first = np.argmax(pinf[rows], axis=1)[:, None]             # first k with lo_k = +inf
             col = np.arange(K + 1)[None, :]
@@ -164,12 +180,14 @@ def family_eval(family: str, logF, logS, logf, Y, need_info: bool = True, log_od
     low_rank: for the baseline family, return U as :class:`DiagMinusOuter` (d = r^2 o pi, a = r o pi), the
     exact factored form of r r' o (diag(pi) - pi pi'), which the information matrix uses without forming U.
     N: Y.sum(axis=1) when the caller has it (the counts are fixed during a fit).
-    order: for the cumulative family, optional (m, K) values increasing with F_j (eta itself when every
-    predictor has the same link); used only where F_j-1 and F_j both round to 0 (or both to 1) in log space.
+    order: for the cumulative and baseline families, optional (m, K) values increasing with F_j (eta itself when
+    every predictor has the same link); used only where F_j-1 and F_j both round to 0 (or both to 1) in log space
+    (cumulative) or where several log odds are +inf in doubles (baseline: the largest predictor wins).
     Returns (logp (m, K+1), score (m, K) or None, U (m, K, K) or None). logp = -inf is a probability that
     is 0 in double precision (an underflow: feasible; a cell with no count adds 0 to l, its score and U);
     logp = NaN marks a cumulative cell with pi_ij <= 0 (an infeasible point) or a row that cannot be
-    evaluated in double precision (several predictors whose log odds overflow); callers check for NaN.
+    evaluated in double precision (baseline: several log odds that overflow at equal predictors or with no
+    ``order``; adjacent: a +inf log odds before a -inf one); callers check for NaN.
     """
     if log_odds is not None and family not in ("baseline", "adjacent"):
         raise ValueError(f"family_eval: log_odds is only defined for the baseline and adjacent families "
@@ -192,7 +210,7 @@ def family_eval(family: str, logF, logS, logf, Y, need_info: bool = True, log_od
                 c = np.concatenate([_row_cumsum(lo[:, ::-1])[:, ::-1], np.zeros((m, 1))], axis=1)
         tails = None
         if r is not None and not (np.isfinite(lo).all() and np.isfinite(r).all()):
-            c, tails = _tail_log_odds(family, lo, r, c)
+            c, tails = _tail_log_odds(family, lo, r, c, order if family == "baseline" else None)
         with np.errstate(invalid="ignore"):
             logp, p = _softmax_log(c)
         if family == "baseline":

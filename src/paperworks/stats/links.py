@@ -247,7 +247,8 @@ class Link:
         if n == "logit":
             return special.log_expit(eta) + special.log_expit(-eta)
         if n == "probit":
-            return -0.5 * eta * eta - 0.5 * np.log(2.0 * np.pi)
+            with np.errstate(over="ignore"):        # |eta| > 1.34e154: eta^2 overflows, log f = -inf (the value)
+                return -0.5 * eta * eta - 0.5 * np.log(2.0 * np.pi)
         if n == "cloglog":
             return _cll_logf(eta)
         if n == "loglog":

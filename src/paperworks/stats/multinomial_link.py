@@ -581,9 +581,10 @@ class MultinomialLinkModel:
         return logp, s, U
 
     def _order(self, eta, blk):
-        """eta of a cumulative block whose predictors share one link (then F_j increases with eta_j): it orders
-        two cdfs that both round to 0 or 1 in log space (family_eval's ``order``)."""
-        if blk.family != "cumulative" or blk.preds.stop - blk.preds.start < 2:
+        """eta of a cumulative or baseline block whose predictors share one link (then F_j increases with eta_j):
+        it orders two cdfs that both round to 0 or 1 in log space, or two baseline log odds that are both +inf in
+        doubles (family_eval's ``order``)."""
+        if blk.family not in ("cumulative", "baseline") or blk.preds.stop - blk.preds.start < 2:
             return None
         lks = {(lk.name, lk.df) for lk in self.links[blk.preds]}
         return eta[:, blk.preds] if len(lks) == 1 else None
@@ -1035,7 +1036,8 @@ class MultinomialLinkModel:
             # in doubles (family_eval); return NaN rather than invalid probabilities
             warnings.warn(f"{_W}.predict: the model is infeasible at {int(bad.sum())} of "
                           f"{len(bad)} rows of exog (cumulative predictors not ordered there, some pi_ij <= 0; or "
-                          f"baseline / adjacent log odds of +inf and -inf that double precision cannot resolve); "
+                          f"baseline log odds of +inf at equal predictors or predictors of different links, or "
+                          f"adjacent log odds of +inf and -inf, that double precision cannot resolve); "
                           f"returning NaN for them", UserWarning, stacklevel=2)
             P[bad] = np.nan
         return P
