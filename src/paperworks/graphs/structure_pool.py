@@ -12,7 +12,7 @@ from torch_geometric.utils import softmax
 
 from paperworks.core.config import check_int
 from paperworks.core.errors import ConfigError, DataError
-from paperworks.graphs._checks import check_float, check_graph
+from paperworks.graphs._checks import _desc, check_float, check_graph
 
 __all__ = ["sparsemax", "segment_sparsemax", "node_information_score", "candidate_pairs", "HGPSLPool",
            "topk_per_graph", "source_degree_sym_norm", "SCORE_NORMS"]
@@ -347,12 +347,46 @@ def candidate_pairs(perm: Tensor, batch: Tensor, edge_index: Tensor, num_nodes: 
     mode="hops": pairs within ``hops`` hops in the input graph, self-pairs included (official "sample" mode,
     meant for large graphs; it applies a 2-hop expansion twice, hence hops=4 by default). Pairs come out
     ordered by graph, then row, then column.
+
+    ``perm`` [K]: distinct node indices in [0, num_nodes), in any order (new index i is node perm[i]); ``batch``
+    [num_nodes]: the graph of every node, sorted (None: one graph). Anything else is one DataError.
     """
     if mode not in ("all", "hops"):
         raise ConfigError(f"candidate_pairs: 'mode' must be one of all, hops (got {mode!r})")
     if mode == "hops":
         check_int("hops", hops, 1, where="candidate_pairs")   # the squaring in _candidates needs >= 1
-    return _candidates(perm, batch, edge_index, None, mode, hops)[0]
+    check_int("num_nodes", num_nodes, 1, where="candidate_pairs")
+    if batch is None:
+        batch = torch.zeros(num_nodes, dtype=torch.long, device=perm.device if isinstance(perm, Tensor) else None)
+    for name, t in (("perm", perm), ("batch", batch)):
+        if (not isinstance(t, Tensor) or t.dim() != 1 or t.is_floating_point() or t.is_complex()
+                or t.dtype == torch.bool):
+            raise DataError(f"candidate_pairs: '{name}' must be a 1-D tensor of integers (got {_desc(t)})")
+    if batch.numel() != num_nodes:
+        raise DataError(f"candidate_pairs: 'batch' has {batch.numel()} entries for num_nodes={num_nodes}")
+    if int(batch.min()) < 0 or bool((batch[1:] < batch[:-1]).any()):
+        raise DataError("candidate_pairs: 'batch' must hold sorted graph ids >= 0 (the nodes of a graph contiguous)")
+    if (not isinstance(edge_index, Tensor) or edge_index.dim() != 2 or edge_index.size(0) != 2
+            or edge_index.is_floating_point() or edge_index.dtype == torch.bool):
+        raise DataError(f"candidate_pairs: expected 'edge_index' of shape [2, E] and integer dtype "
+                        f"(got {_desc(edge_index)})")
+    if edge_index.numel() and (int(edge_index.min()) < 0 or int(edge_index.max()) >= num_nodes):
+        raise DataError(f"candidate_pairs: 'edge_index' refers to nodes outside [0, {num_nodes})")
+    if perm.numel() == 0:
+        return edge_index.new_zeros(2, 0)
+    if int(perm.min()) < 0 or int(perm.max()) >= num_nodes:
+        raise DataError(f"candidate_pairs: 'perm' holds node index "
+                        f"{int(perm.min()) if int(perm.min()) < 0 else int(perm.max())} outside [0, {num_nodes})")
+    if torch.unique(perm).numel() != perm.numel():
+        raise DataError("candidate_pairs: 'perm' names a node twice (the kept nodes must be distinct)")
+    perm = perm.long()
+    # _candidates numbers the kept nodes graph by graph (its slot table assumes perm grouped by graph, as
+    # topk_per_graph returns it): any other order gave pairs of wrong nodes, across graphs too, or an IndexError.
+    # Sort perm by graph (stable: the order within a graph is kept) and map the pairs back to perm's positions;
+    # the pairs stay ordered by graph, then row, then column
+    order = torch.argsort(batch.index_select(0, perm), stable=True)
+    pairs = _candidates(perm.index_select(0, order), batch, edge_index, None, mode, hops)[0]
+    return order.index_select(0, pairs.reshape(-1)).view(2, -1)
 
 
 class HGPSLPool(nn.Module):
