@@ -102,6 +102,17 @@ class HDGIEncoder(nn.Module):
     def forward(self, x: torch.Tensor, adjs: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         if len(adjs) != len(self.gcns):
             raise DataError(f"HDGIEncoder: built for {len(self.gcns)} meta-paths, got {len(adjs)}")
+        # features of another width, or an adjacency of another size, failed inside torch (mat1 and mat2 shapes
+        # cannot be multiplied / addmm: Expected dim 0 size 6, got 5), naming neither
+        in_dim = self.gcns[0].fc.in_features
+        if not isinstance(x, torch.Tensor) or x.dim() != 2 or x.size(1) != in_dim:
+            raise DataError(f"HDGIEncoder: expected node features x of shape [N, {in_dim}] (got "
+                            f"{list(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__})")
+        for p, a in enumerate(adjs):
+            if not isinstance(a, torch.Tensor) or tuple(a.shape) != (x.size(0), x.size(0)):
+                raise DataError(f"HDGIEncoder: meta-path adjacency {p} has shape "
+                                f"{list(a.shape) if isinstance(a, torch.Tensor) else type(a).__name__}, expected "
+                                f"[{x.size(0)}, {x.size(0)}] (one row and column per node of x)")
         hs = torch.stack([g(x, a) for g, a in zip(self.gcns, adjs)])
         return self.attention(hs)
 
@@ -144,8 +155,10 @@ class HDGIModel(nn.Module):
     def forward(self, x: torch.Tensor, adjs: list[torch.Tensor], perm: torch.Tensor):
         """(positive logits [N], negative logits [N], summary [d], beta [P]) for corruption ``perm``."""
         n = x.size(0)
-        if perm.dim() != 1 or perm.numel() != n or perm.is_floating_point() or (
-                n and (int(perm.min()) < 0 or int(perm.max()) >= n)):
+        # a bool mask passed as perm selected rows instead of permuting them: all True gave negatives equal to the
+        # positives (no corruption, loss ~ log 2 whatever the model), silently
+        if (perm.dim() != 1 or perm.numel() != n or perm.is_floating_point() or perm.is_complex()
+                or perm.dtype == torch.bool or (n and (int(perm.min()) < 0 or int(perm.max()) >= n))):
             raise DataError(f"HDGIModel: perm must be {n} row indices in [0, {n}) (one per node, e.g. from "
                             f"corrupt_features; got {perm.dtype} of shape {list(perm.shape)})")
         h, beta = self.encoder(x, adjs)
