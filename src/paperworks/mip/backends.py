@@ -365,7 +365,11 @@ class ScipBackend:
             sol = s.createSol()
             for x, v in zip(xs, ws.tolist()):
                 s.setSolVal(sol, x, v)
-            if s.addSol(sol):   # accepted before the solve starts: the first incumbent
+            # addSol stores any solution before the solve (SCIP drops an infeasible one later), so only a warm start
+            # that SCIP's own check finds feasible is an incumbent: one violating a row was listed with its
+            # objective (0.0, below the optimum 9)
+            feasible = s.checkSol(sol, printreason=False, original=True)
+            if s.addSol(sol) and feasible:   # accepted before the solve starts: the first incumbent
                 incumbents.append((time.perf_counter() - t0, m.objective_value(ws)))
         s.optimize()
         runtime = time.perf_counter() - t0

@@ -331,6 +331,9 @@ class MILP:
             if warm_start.size != self.num_vars:
                 raise MIPError(f"MILP.solve: warm_start has {warm_start.size} values, the model has "
                                f"{self.num_vars} variables")
+            if np.isnan(warm_start).any():   # HiGHS ignored it without a word, SCIP listed an incumbent of value NaN
+                raise MIPError(f"MILP.solve: warm_start holds NaN (entry {int(np.argmax(np.isnan(warm_start)))}); "
+                               f"give a value for every variable")
         res = get_backend(solver).solve(self, time_limit=time_limit, mip_gap=mip_gap, warm_start=warm_start,
                                         relax=relax, threads=threads, verbose=verbose, options=options or {})
         if res.status == "unbounded":
