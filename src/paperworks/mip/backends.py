@@ -378,6 +378,8 @@ class ScipBackend:
         x = np.array([s.getVal(v) for v in xs]) if has else None
         obj = float(s.getObjVal()) if has else math.inf
         bound = float(s.getDualbound())
+        if s.isInfinity(abs(bound)):   # SCIP's infinity (1e20): no bound proved yet (-1e20 gave a gap of 4.5e19)
+            bound = math.copysign(math.inf, bound)
         # 'gaplimit': proved within the requested mip_gap, which HiGHS also reports as optimal
         if st == "inforunbd":
             return _infeasible_or_unbounded(self, m, st, runtime, incumbents, time_limit,

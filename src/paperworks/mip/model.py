@@ -54,7 +54,8 @@ class MILPResult:
     bound are -inf, x a feasible point or None), ``no_solution``
     (limit hit without incumbent; also an 'infeasible or unbounded' or presolve-infeasible verdict that the
     backend's check could not settle within its limits, explained in ``raw_status``) or ``error``.
-    ``x`` is None unless a solution exists. ``bound`` is the best proved lower bound (min problems),
+    ``x`` is None unless a solution exists. ``bound`` is the best proved lower bound (min problems; objective and
+    bound are +inf for an infeasible model, the bound -inf while none is proved),
     ``gap`` = (objective - bound) / max(|objective|, 1e-10). ``incumbents`` lists (seconds, objective)
     for every improving solution reported by the solver. For LPs, ``row_duals`` and ``col_duals`` are the
     solver's dual values (d objective / d row bound, reduced costs).
@@ -336,6 +337,10 @@ class MILP:
                                f"give a value for every variable")
         res = get_backend(solver).solve(self, time_limit=time_limit, mip_gap=mip_gap, warm_start=warm_start,
                                         relax=relax, threads=threads, verbose=verbose, options=options or {})
+        if res.status == "infeasible":
+            # no feasible point: the value of the minimisation and its proved lower bound are +inf; backends reported
+            # a bound of +inf (HiGHS MIP), -inf (HiGHS LP: no bound at all) or 1e20 (SCIP)
+            res.objective, res.bound, res.gap = math.inf, math.inf, math.inf
         if res.status == "unbounded":
             # the value of an unbounded minimisation is -inf; backends reported the last point's objective (HiGHS
             # LP: 0.0, SCIP: -1e5 or -1e20), +inf (HiGHS MIP) and a bound of -inf or -1e20
