@@ -10,6 +10,7 @@ from torch import Tensor, nn
 from torch_geometric.nn import GCNConv, SAGPooling, TopKPooling
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 
+from paperworks.core.config import is_int
 from paperworks.core.errors import ConfigError, DataError
 from paperworks.graphs._checks import check_graph
 from paperworks.graphs.structure_pool import HGPSLPool, source_degree_sym_norm
@@ -113,6 +114,11 @@ class HierGCN(nn.Module):
             raise ConfigError(f"HierGCN: 'pool' must be one of {', '.join(POOLS)} (got {pool!r})")
         if blocks < 1:
             raise ConfigError(f"HierGCN: 'blocks' must be >= 1 (got {blocks})")
+        # the classifier's middle layer has hidden // 2 units: hidden=1 gave none, so the logits were the last
+        # layer's bias whatever the graph (a constant model, trained and reported without a word)
+        if not is_int(hidden, 2):
+            raise ConfigError(f"HierGCN: 'hidden' must be an integer >= 2 (its classifier's middle layer has "
+                              f"hidden // 2 units; got {hidden!r})")
         if not 0.0 < ratio <= 1.0:   # PyG's pools read a ratio >= 1 as a node count (ratio=3.0 kept 3 nodes)
             raise ConfigError(f"HierGCN: 'ratio' must be in (0, 1] (got {ratio})")
         # PyG's TopKPooling / SAGPooling read ratio=1.0 as "keep 1 node per graph" where HGP-SL keeps every node;

@@ -11,6 +11,7 @@ import torch
 
 from paperworks.core import Claim, Paper, Report, RunDir, System, check_choice, check_interval, register
 from paperworks.core.config import Config, check_positive
+from paperworks.core.errors import ConfigError
 from paperworks.graphs import HierGCN, components_and_isolated, fmt_acc, make_splits
 from paperworks.graphs.sparse_models import SAG_GRAPHCONV, SAG_GRAPHCONV_NOTE
 from paperworks.graphs.structure_pool import SCORE_NORMS
@@ -57,6 +58,9 @@ class HGPSLConfig(Config):
         check_positive("workers", self.workers, strict=False)
         check_experiment_config(self, ("hidden", "hops", "batch_size", "epochs", "patience", "seeds", "n_per_class",
                                        "max_molecules", "max_atoms", "mutag_epochs", "b3db_epochs"))
+        if self.hidden < 2:   # HierGCN's classifier has a hidden // 2 layer: hidden=1 gave a constant model
+            raise ConfigError(f"'hidden' must be >= 2 (the classifier's middle layer has hidden // 2 units; got "
+                              f"{self.hidden})")
         check_choice("protocol", self.protocol, ("cv10", "random"))
         check_choice("candidates", self.candidates, ("hops", "all"))
         check_choice("score", self.score, SCORE_NORMS)
