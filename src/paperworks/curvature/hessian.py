@@ -162,7 +162,11 @@ def iter_per_sample_grads(model: nn.Module, loss_fn: LossFn, data: Any, params: 
 
 def hvp(model: nn.Module, loss_fn: LossFn, data: Any, v: torch.Tensor, params: Any = None,
         batch_size: int | None = None) -> torch.Tensor:
-    """H v by double backward (Pearlmutter), H = Hessian of the mean loss over ``data`` w.r.t. the subset."""
+    """H v by double backward (Pearlmutter), H = Hessian of the mean loss over ``data`` w.r.t. the subset (a
+    complex v: H v.real + i H v.imag)."""
+    if isinstance(v, torch.Tensor) and v.is_complex():   # (its imaginary part was dropped in the conversion)
+        return torch.complex(hvp(model, loss_fn, data, v.real, params, batch_size),
+                             hvp(model, loss_fn, data, v.imag, params, batch_size))
     ps = select_params(model, params)
     check_deterministic(model, "hvp")
     n = check_nonempty(n_samples(data), "hvp")
@@ -182,6 +186,9 @@ def hvp(model: nn.Module, loss_fn: LossFn, data: Any, v: torch.Tensor, params: A
 
 def hvp_func(model: nn.Module, loss_fn: LossFn, data: Any, v: torch.Tensor, params: Any = None) -> torch.Tensor:
     """H v by forward-over-reverse with torch.func (jvp of grad); same result as :func:`hvp`."""
+    if isinstance(v, torch.Tensor) and v.is_complex():   # (its imaginary part was dropped in the conversion)
+        return torch.complex(hvp_func(model, loss_fn, data, v.real, params),
+                             hvp_func(model, loss_fn, data, v.imag, params))
     ps = select_params(model, params)
     check_deterministic(model, "hvp_func")
     wrapper = _LossModule(model, loss_fn)

@@ -397,7 +397,9 @@ class KFAC:
         return torch.block_diag(*blocks).to(Ls[0].A.dtype)     # the factors' (the model's) dtype
 
     def inverse_vp(self, v: torch.Tensor, damping: float = 0.0) -> torch.Tensor:
-        """(F~ + damping I)^{-1} v for v over :attr:`params` (flat, [P] or [P, k])."""
+        """(F~ + damping I)^{-1} v for v over :attr:`params` (flat, [P] or [P, k]; a complex v by linearity)."""
+        if isinstance(v, torch.Tensor) and v.is_complex():   # (its imaginary part was dropped in the conversion)
+            return torch.complex(self.inverse_vp(v.real, damping), self.inverse_vp(v.imag, damping))
         self._need_fit()
         _check_damping(damping)
         if isinstance(damping, str):

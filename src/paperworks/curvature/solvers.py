@@ -279,6 +279,12 @@ def conjugate_gradient(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tenso
     if tol is not None and not is_real(tol, 0.0):
         raise PaperworksError(f"{who}: tol must be a finite number >= 0 or None (got {tol!r})")
     _check_rhs(b, who)
+    if b.is_complex():
+        # float(p @ Ap) failed with "value cannot be converted to type double without overflow"; the real dot
+        # products here are not a Hermitian CG's (r^H r), so a complex system is refused, not solved wrongly
+        raise PaperworksError(f"{who}: the right-hand side is complex ({b.dtype}); conjugate_gradient solves real "
+                              "symmetric systems: for a real operator solve b.real and b.imag separately "
+                              "(InverseHVP.solve does), or use lissa")
     A = _checked_operator(A, who)
     if x0 is not None:
         # an x0 of another dtype than b reached the operator as it was (a float64 operator failed inside torch
@@ -666,6 +672,10 @@ class InverseHVP:
         return _finite(torch.stack(runs).mean(0), "lissa")
 
     def solve(self, v: torch.Tensor) -> torch.Tensor:
+        if isinstance(v, torch.Tensor) and v.is_complex():
+            # the curvature is real: by linearity, the real and imaginary parts one after the other (converting v
+            # to the parameters' dtype dropped the imaginary part, with at most torch's once-per-process warning)
+            return torch.complex(self.solve(v.real), self.solve(v.imag))
         v = v.detach().to(dtype=self.ps.dtype, device=self.ps.device)
         if v.ndim not in (1, 2) or v.shape[0] != self.ps.numel:
             raise PaperworksError(f"InverseHVP.solve: expected a vector of {self.ps.numel} entries (the "
