@@ -10,8 +10,8 @@ from torch import nn
 
 from paperworks.core.errors import DataError, PaperworksError
 from paperworks.curvature.hessian import flat_grad, iter_per_sample_grads
-from paperworks.curvature.params import (check_deterministic, check_finite, grad_mode, n_samples, select_params,
-                                        slice_data)
+from paperworks.curvature.params import (check_batch_size, check_deterministic, check_finite, grad_mode, n_samples,
+                                        select_params, slice_data)
 from paperworks.curvature.solvers import SOLVERS, InverseHVP
 
 __all__ = ["influence_scores", "upweight_influence", "influence_scores_loop", "inverse_hvp", "objective_grad"]
@@ -74,18 +74,25 @@ def _validate(model, loss_fn, train, objective, solver, who: str = "influence_sc
 
 def upweight_influence(model: nn.Module, loss_fn, train: Any, objective, params: Any = None,
                        damping: float | str = 0.0, solver: str = "cg", batch_size: int | None = 256,
-                       return_solver: bool = False, **solver_kw):
+                       return_solver: bool = False, hvp_batch_size: int | None = None, **solver_kw):
     """I_up(z_k) = -grad f^T H^{-1} grad l(z_k) for every training point: tensor [n] ([m, n] for an objective
     returning m values: one row per value, from one multi-right-hand-side inverse-HVP).
 
     H is the Hessian of the mean training objective ``loss_fn`` over ``train``; l(z_k) = ``loss_fn`` on the
     singleton batch {z_k}. Positive = up-weighting z_k increases ``objective``.
-    One inverse-HVP (s = H^{-1} grad f, H symmetric) and one batched pass of per-sample gradients.
+    One inverse-HVP (s = H^{-1} grad f, H symmetric) and one batched pass of per-sample gradients
+    (``batch_size`` samples at a time). The inverse-HVP's curvature (Hessian-vector products, the exact
+    Hessian) takes the whole training set in one batch by default; ``hvp_batch_size`` bounds its memory by
+    chunks of that many samples (the same H, summed chunk by chunk: equal up to rounding). K-FAC's factors
+    use ``hvp_batch_size`` or 256 as before.
     """
     n = _validate(model, loss_fn, train, objective, solver, "upweight_influence")
+    # the HVPs ran over all n samples at once and no argument reached them (batch_size is the per-sample
+    # gradients'; InverseHVP's own batch_size could not be passed): an opt-in bound, None = one batch as before
+    check_batch_size(hvp_batch_size, "upweight_influence (hvp_batch_size)")
     ps = select_params(model, params)
     gf = objective_grad(model, objective, ps)
-    ihvp = InverseHVP(model, loss_fn, train, ps, damping, solver, None, **solver_kw)
+    ihvp = InverseHVP(model, loss_fn, train, ps, damping, solver, hvp_batch_size, **solver_kw)
     s = ihvp.solve(gf if gf.ndim == 1 else gf.T)          # [P] or [P, m]
     out = torch.empty((n,) + tuple(s.shape[1:]), dtype=ps.dtype, device=ps.device)
     i = 0
@@ -99,7 +106,7 @@ def upweight_influence(model: nn.Module, loss_fn, train: Any, objective, params:
 
 def influence_scores(model: nn.Module, loss_fn, train: Any, objective, params: Any = None,
                      damping: float | str = 0.0, solver: str = "cg", batch_size: int | None = 256,
-                     **solver_kw) -> torch.Tensor:
+                     hvp_batch_size: int | None = None, **solver_kw) -> torch.Tensor:
     """Predicted change of ``objective(model)`` when each training point is removed and the model refit.
 
     ``loss_fn(model, batch)`` is the *mean* training loss of a batch including any regularizer R, i.e. the
@@ -116,10 +123,12 @@ def influence_scores(model: nn.Module, loss_fn, train: Any, objective, params: A
     of H over whole Linear/Conv2d layers). Returns a tensor [n_train]; positive = removing
     the point increases the objective. An objective returning a vector of m >= 2 values (say the loss of each
     of m test examples) gives [m, n_train], one row per value (Captum's test x train influence matrix).
+    ``batch_size`` bounds the per-sample gradients' chunks, ``hvp_batch_size`` the curvature's (None: the
+    whole training set at once), as in :func:`upweight_influence`.
     """
     n = _validate(model, loss_fn, train, objective, solver)
     return -upweight_influence(model, loss_fn, train, objective, params, damping, solver, batch_size,
-                               **solver_kw) / n
+                               hvp_batch_size=hvp_batch_size, **solver_kw) / n
 
 
 def influence_scores_loop(model: nn.Module, loss_fn, train: Any, objective, params: Any = None,
