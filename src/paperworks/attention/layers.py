@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import numbers
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from paperworks.attention.functional import build_attention_mask, combine_attention_masks, scaled_dot_product_attention
+from paperworks.core.config import is_int
 
 __all__ = ["MultiHeadAttention", "PositionwiseFeedForward", "EncoderLayer", "DecoderLayer"]
 
@@ -33,10 +35,13 @@ class MultiHeadAttention(nn.Module):
     def __init__(self, d_model: int, n_heads: int, dropout: float = 0.0, bias: bool = True):
         super().__init__()
         # n_heads = 0 / d_model = 0 failed as ZeroDivisionError, n_heads < 0 only at the first forward, a negative
-        # dropout in training as torch's "do not support dropout > 0"
-        if not (d_model >= 1 and n_heads >= 1):
-            raise ValueError(f"MultiHeadAttention: d_model and n_heads must be >= 1 (got {d_model}, {n_heads})")
-        if not 0.0 <= dropout <= 1.0:
+        # dropout in training as torch's "do not support dropout > 0"; a float size inside torch ("empty(): argument
+        # 'size' ... must be tuple of ints"), n_heads=True was one head, a string dropout failed in the comparison
+        if not (is_int(d_model, 1) and is_int(n_heads, 1)):
+            raise ValueError(f"MultiHeadAttention: d_model and n_heads must be integers >= 1 (got {d_model!r}, "
+                             f"{n_heads!r})")
+        d_model, n_heads = int(d_model), int(n_heads)
+        if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real) or not 0.0 <= dropout <= 1.0:
             raise ValueError(f"MultiHeadAttention: dropout must be in [0, 1] (got {dropout})")
         if d_model % n_heads != 0:
             raise ValueError(f"MultiHeadAttention: d_model ({d_model}) must be divisible by n_heads ({n_heads})")

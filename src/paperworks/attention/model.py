@@ -11,14 +11,17 @@ Decoding interface (used by :mod:`paperworks.attention.search`)::
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from paperworks.attention.functional import sinusoidal_positional_encoding
 from paperworks.attention.layers import DecoderLayer, EncoderLayer
+from paperworks.core.config import is_int
 
 __all__ = ["TransformerSpec", "Transformer", "PRESETS", "check_cached_prefix", "check_token_ids", "check_decode_prefix"]
 
@@ -43,7 +46,30 @@ class TransformerSpec:
     eos_id: int = 2
 
     def __post_init__(self):
+        # types first: a float size (16.0, as a JSON / YAML config gives it) failed inside torch ("empty(): argument
+        # 'size' ... must be tuple of ints", naming no argument), a string rate in a comparison (TypeError), and
+        # norm_first="false" (a non-empty string) silently built a pre-LN model. NumPy integers / bools are kept
+        # as Python ints / bools.
         problems = []
+        for k in ("vocab_size", "d_model", "n_heads", "d_ff", "n_encoder_layers", "n_decoder_layers", "pad_id",
+                  "bos_id", "eos_id"):
+            v = getattr(self, k)
+            if is_int(v):
+                object.__setattr__(self, k, int(v))
+            else:
+                problems.append(f"'{k}' must be an integer (got {v!r})")
+        for k in ("dropout", "attention_dropout", "relu_dropout"):
+            v = getattr(self, k)
+            if isinstance(v, bool) or not isinstance(v, numbers.Real):
+                problems.append(f"'{k}' must be a number in [0, 1) (got {v!r})")
+        for k in ("norm_first", "positional_encoding"):
+            v = getattr(self, k)
+            if isinstance(v, (bool, np.bool_)):
+                object.__setattr__(self, k, bool(v))
+            else:
+                problems.append(f"'{k}' must be True or False (got {v!r})")
+        if problems:
+            raise ValueError("TransformerSpec: " + "; ".join(problems))
         for k in ("vocab_size", "d_model", "n_heads", "d_ff"):
             if getattr(self, k) < 1:
                 problems.append(f"'{k}' must be >= 1 (got {getattr(self, k)})")
@@ -138,6 +164,10 @@ class Transformer(nn.Module):
 
     def __init__(self, spec: TransformerSpec | None = None, **kwargs):
         super().__init__()
+        if spec is not None and kwargs:
+            # the keywords were dropped without a word: Transformer(spec, vocab_size=100) had the spec's vocabulary
+            raise ValueError(f"Transformer: pass a TransformerSpec or its fields as keywords, not both (got a spec and "
+                             f"{', '.join(sorted(kwargs))}); for a changed spec use dataclasses.replace(spec, ...)")
         spec = spec if spec is not None else TransformerSpec(**kwargs)
         self.spec = spec
         self.pad_id, self.bos_id, self.eos_id = spec.pad_id, spec.bos_id, spec.eos_id

@@ -17,12 +17,15 @@ It exposes the same decoding interface as :class:`paperworks.attention.model.Tra
 
 from __future__ import annotations
 
+import numbers
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from paperworks.attention.model import check_cached_prefix, check_decode_prefix, check_token_ids
+from paperworks.core.config import is_int
 
 __all__ = ["LSTMSeq2Seq"]
 
@@ -42,6 +45,16 @@ class LSTMSeq2Seq(nn.Module):
     def __init__(self, vocab_size: int, d_model: int = 128, n_layers: int = 2, dropout: float = 0.1,
                  pad_id: int = 0, bos_id: int = 1, eos_id: int = 2):
         super().__init__()
+        # a float size failed inside torch ("empty(): argument 'size' ... must be tuple of ints") and a string
+        # dropout in a comparison; a float id (pad_id=0.0) was taken
+        sizes = (("vocab_size", vocab_size), ("d_model", d_model), ("n_layers", n_layers), ("pad_id", pad_id),
+                 ("bos_id", bos_id), ("eos_id", eos_id))
+        problems = [f"'{k}' must be an integer (got {v!r})" for k, v in sizes if not is_int(v)]
+        if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real):
+            problems.append(f"'dropout' must be a number in [0, 1) (got {dropout!r})")
+        if problems:
+            raise ValueError("LSTMSeq2Seq: " + "; ".join(problems))
+        vocab_size, d_model, n_layers, pad_id, bos_id, eos_id = (int(v) for _, v in sizes)
         if d_model % 2 or d_model < 2 or n_layers < 1 or vocab_size < 1:
             raise ValueError(f"LSTMSeq2Seq: need an even d_model >= 2, n_layers >= 1, vocab_size >= 1 "
                              f"(got {d_model}, {n_layers}, {vocab_size})")
