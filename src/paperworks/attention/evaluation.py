@@ -15,21 +15,49 @@ def corpus_bleu(hypotheses: Sequence[str], references: Sequence[str], tokenize: 
     Note: the paper's numbers are tokenized multi-bleu BLEU, not sacreBLEU (usually lower).
     """
     import sacrebleu
+    from sacrebleu.metrics.bleu import BLEU
 
-    for name, v in (("hypotheses", hypotheses), ("references", references)):
-        if isinstance(v, (str, bytes)):   # a bare string is a sequence of 1-character "sentences": BLEU 0, silently
-            raise ValueError(f"corpus_bleu: '{name}' must be a list of sentences (got one string; wrap it in a list)")
+    # an unknown name was sacrebleu's bare "KeyError: 'foo'"
+    names = tuple(getattr(BLEU, "TOKENIZERS", ()))
+    if tokenize is not None and names and tokenize not in names:
+        raise ValueError(f"corpus_bleu: unknown tokenize {tokenize!r} (sacrebleu's tokenizers: {', '.join(names)})")
+    hypotheses, references = (_sentences(name, v) for name, v in (("hypotheses", hypotheses),
+                                                                    ("references", references)))
     if len(hypotheses) != len(references):
         raise ValueError(f"corpus_bleu: {len(hypotheses)} hypotheses but {len(references)} references")
     if not hypotheses:
         raise ValueError("corpus_bleu: no sentences to score")
-    return float(sacrebleu.corpus_bleu(list(hypotheses), [list(references)], tokenize=tokenize).score)
+    # a non-string entry was sacrebleu's "`refs` should be a sequence of sequence of strings", naming no position
+    # (and, for a list of several references per sentence, describing what was passed)
+    for name, seq in (("hypotheses", hypotheses), ("references", references)):
+        for i, s in enumerate(seq):
+            if not isinstance(s, str):
+                hint = ("; one reference string per hypothesis: several references per sentence are not supported"
+                        if name == "references" and isinstance(s, (list, tuple)) else "")
+                raise ValueError(f"corpus_bleu: {name}[{i}] is a {type(s).__name__}, not a string (one detokenized "
+                                 f"sentence{hint})")
+    return float(sacrebleu.corpus_bleu(hypotheses, [references], tokenize=tokenize).score)
+
+
+def _sentences(name: str, v) -> list:
+    """``v`` as a list (an iterable is read once: a generator was "object of type 'generator' has no len()")."""
+    if isinstance(v, (str, bytes)):   # a bare string is a sequence of 1-character "sentences": BLEU 0, silently
+        raise ValueError(f"corpus_bleu: '{name}' must be a list of sentences (got one string; wrap it in a list)")
+    try:
+        return list(v)
+    except TypeError:
+        raise ValueError(f"corpus_bleu: '{name}' must be a list of sentences (got {type(v).__name__})") from None
 
 
 def exact_match(hypotheses: Sequence[Sequence[int]], references: Sequence[Sequence[int]]) -> float:
     """Fraction of sequences reproduced exactly (token for token, same length)."""
     if isinstance(hypotheses, (str, bytes)) or isinstance(references, (str, bytes)):
         raise ValueError("exact_match: expected lists of sequences (got a string; it was scored per character)")
+    try:   # iterables read once (a generator was "object of type 'generator' has no len()")
+        hypotheses, references = list(hypotheses), list(references)
+    except TypeError:
+        raise ValueError(f"exact_match: expected lists of sequences (got {type(hypotheses).__name__}, "
+                         f"{type(references).__name__})") from None
     if len(hypotheses) != len(references) or not hypotheses:
         raise ValueError(f"exact_match: need equally many (>0) hypotheses and references "
                          f"(got {len(hypotheses)} and {len(references)})")
