@@ -113,8 +113,14 @@ def load_algorithmic(tasks: tuple[str, ...] | list[str] | str = TASKS, n_train: 
         te = make_examples(task, n_test, seed=10_000 + 97 * seed + i, **kwargs)
         dv = _dev_examples(task, n_dev, 30_000 + 97 * seed + i, {tuple(s) for s, _ in te}, kwargs)
         held = {tuple(s) for s, _ in te + dv}
-        tr = [ex for ex in make_examples(task, n_train // len(tasks), seed=20_000 + 97 * seed + i, **kwargs)
-              if tuple(ex[0]) not in held]
+        draws = make_examples(task, n_train // len(tasks), seed=20_000 + 97 * seed + i, **kwargs)
+        tr = [ex for ex in draws if tuple(ex[0]) not in held]
+        if draws and not tr:
+            # (one-digit addition: its 100 inputs are all among 2000 test draws) the task had no training example
+            # at all, without a word, and its test accuracy was reported as if it had been trained
+            raise DataError(f"algorithmic: task {task!r}: all {len(draws)} training draws are test or dev inputs, so "
+                            f"it would have no training example; the input space is too small for this n_test / "
+                            f"n_dev (raise max_len, n_symbols or n_digits, or lower n_test / n_dev)")
         test[task], dev[task] = te, dv
         train.extend(tr)
     order = np.random.default_rng(seed).permutation(len(train))
