@@ -216,6 +216,11 @@ class KFAC:
                     store[L.name].clear()
                 with grad_mode("KFAC"):
                     loss = self.loss_fn(self.model, slice_data(self.data, slice(s, e)))
+                    if isinstance(loss, torch.Tensor) and loss.numel() != 1:
+                        # a per-sample (unreduced) loss failed in autograd: "grad can be implicitly created only
+                        # for scalar outputs" (hvp and exact_hessian name it)
+                        raise PaperworksError(f"KFAC: loss_fn must return a scalar tensor, the batch's mean loss "
+                                              f"(got Tensor{list(loss.shape)})")
                     # each layer's weight (its bias when only the bias trains): the output-gradient hooks fire
                     params = [L.m.weight if L.m.weight.requires_grad or L.m.bias is None else L.m.bias
                               for L in self.layers]
@@ -272,6 +277,13 @@ class KFAC:
         for L in self.layers:
             L.A /= n
             L.G /= n
+            bad_a = not torch.isfinite(L.A).all()
+            if bad_a or not torch.isfinite(L.G).all():
+                # NaN in the data (or the weights) ended in eigh: "_LinAlgError: linalg.eigh: The algorithm failed
+                # to converge because the input matrix is ill-conditioned"
+                what = "its inputs" if bad_a else "the gradients of its outputs"
+                raise PaperworksError(f"KFAC: the factors of layer '{L.name or type(L.m).__name__}' contain NaN/inf "
+                                      f"({what} are not finite): check the data, the parameters and the loss")
             # in float64 whatever the model's dtype (as the exact solver's dense_factor): float32 eigenvectors of
             # a factor spanning a few decades put (F~ + 1e-5 I)^{-1} v 4e-3 off the same factors' inverse
             L.lA, L.QA = torch.linalg.eigh(L.A.double())

@@ -446,6 +446,10 @@ def top_eigenvalue(A: Callable[[torch.Tensor], torch.Tensor], dim: int, dtype=to
     for _ in range(iters):
         w = A(v)
         lam = float(w.norm())
+        if not math.isfinite(lam):
+            # NaN was returned as the eigenvalue, and lissa read it as "the Hessian is zero; increase damping"
+            raise PaperworksError("top_eigenvalue: the operator returned NaN/inf for a finite vector; check the "
+                                  "loss, the data and the parameters")
         if lam == 0:
             return 0.0
         v = w / lam
@@ -490,8 +494,13 @@ def lissa(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tensor, damping: f
     du_min = math.inf
     grow = 1.0       # the largest ||(I - (A + damping I)/scale) h|| / ||h|| met (<= 1 when the series converges)
     for _ in range(depth):
-        h_new = b + h - (A(h) + damping * h) / scale
+        Ah = A(h)
+        h_new = b + h - (Ah + damping * h) / scale
         if not torch.isfinite(h_new).all() or float(h_new.norm()) > 1e12 * max(float(b.norm()), 1e-30):
+            if not torch.isfinite(Ah).all():
+                # (h is finite and below 1e12 ||b|| here) a NaN from the loss or the data, not a divergence
+                raise PaperworksError(f"{who}: the Hessian-vector product is NaN/inf for a finite vector; check "
+                                      "the loss, the data and the parameters")
             raise SingularHessianError(f"{who}: the series diverged (scale={scale:.3g} too small or Hessian "
                                        "indefinite); increase damping or scale")
         nh_old = float(h.norm())
