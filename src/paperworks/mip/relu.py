@@ -269,8 +269,8 @@ def _lp_bound(m: MILP, j: int, sense: float, time_limit: float | None) -> float 
 def lp_bounds(m: MILP, idx, time_limit: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """min and max of each variable in idx over the LP relaxation of m (optimisation-based bound tightening).
 
-    One HiGHS instance is loaded once and re-solved with changed costs (warm-started simplex). Entries whose
-    LP does not solve to optimality keep -inf / +inf.
+    One HiGHS instance is loaded once and re-solved with changed costs (warm-started simplex). ``time_limit`` is
+    the limit of each LP (seconds); entries whose LP does not solve to optimality keep -inf / +inf.
     """
     import highspy
 
@@ -283,8 +283,6 @@ def lp_bounds(m: MILP, idx, time_limit: float | None = None) -> tuple[np.ndarray
     h = new_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", 1)
-    if time_limit is not None:
-        h.setOptionValue("time_limit", float(time_limit))
     from paperworks.mip.backends import highs_lp, highs_rejection
 
     n = m.num_vars
@@ -299,6 +297,10 @@ def lp_bounds(m: MILP, idx, time_limit: float | None = None) -> tuple[np.ndarray
                 h.changeColCost(prev, 0.0)
             h.changeColCost(j, sense)
             prev = j
+            if time_limit is not None:
+                # HiGHS' clock runs on over the re-solves of one instance, so a fixed time_limit was one budget for
+                # all of them: every LP after the first time_limit seconds stopped at once, its bound left infinite
+                h.setOptionValue("time_limit", h.getRunTime() + float(time_limit))
             h.run()
             if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
                 store[k] = sense * h.getInfo().objective_function_value
