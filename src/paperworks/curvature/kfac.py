@@ -416,6 +416,7 @@ class KFAC:
         _check_damping(damping)
         if isinstance(damping, str):
             raise PaperworksError("KFAC.inverse_vp: damping must be a number")
+        damping = float(damping)
         P = sum(L.out * L.inp for L in self.layers)
         if v.ndim not in (1, 2) or v.shape[0] != P:
             raise PaperworksError(f"KFAC.inverse_vp: expected {P} entries, [P] or [P, k] (got shape {list(v.shape)})")

@@ -50,10 +50,12 @@ class SingularHessianError(PaperworksError):
 
 
 def _check_damping(damping: Any) -> None:
+    """A finite real number >= 0 (NumPy scalars too) or 'auto'. NumPy's float32 / int64 were refused as not
+    numbers ("damping must be a finite number >= 0 or 'auto' (got np.float32(0.1))") and True ran as damping 1."""
     if isinstance(damping, str):
         if damping != "auto":
             raise PaperworksError(f"damping must be a number >= 0 or 'auto' (got {damping!r})")
-    elif not (isinstance(damping, (int, float)) and math.isfinite(damping) and damping >= 0):
+    elif not is_real(damping, 0.0):
         raise PaperworksError(f"damping must be a finite number >= 0 or 'auto' (got {damping!r})")
 
 
@@ -274,6 +276,7 @@ def conjugate_gradient(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tenso
     _check_damping(damping)
     if damping == "auto":
         raise PaperworksError(f"{who}: damping='auto' is only supported by the exact solver; give a number")
+    damping = float(damping)    # (a NumPy scalar times a tensor is not always a tensor)
     # a NaN tol crashed with ZeroDivisionError; max_iter < 0 ran no step and blamed the Hessian ("did not
     # converge in -5 iterations ... increase damping"); 0 / None = the default 10 P
     if tol is not None and not is_real(tol, 0.0):
@@ -473,6 +476,7 @@ def lissa(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tensor, damping: f
     _check_damping(damping)
     if damping == "auto":
         raise PaperworksError(f"{who}: damping='auto' is only supported by the exact solver; give a number")
+    damping = float(damping)
     # depth <= 0 ran no step and returned b / scale; tol < 0 never stopped and skipped the truncation warning
     depth = check_int("depth", depth, 1, where=who)
     if not is_real(tol, 0.0):
