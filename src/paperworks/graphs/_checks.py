@@ -54,8 +54,14 @@ def check_graph(where: str, x, edge_index, edge_weight=None, batch=None) -> None
     if batch is not None:
         if not isinstance(batch, torch.Tensor) or batch.dim() != 1 or batch.numel() != n:
             raise DataError(f"{where}: expected 'batch' of shape [{n}] (got {_desc(batch)})")
+        # float, bool or negative graph ids failed later in torch.bincount with a bare NotImplementedError /
+        # RuntimeError ('"bincount_cpu" not implemented for 'Float'')
+        if batch.is_floating_point() or batch.is_complex() or batch.dtype == torch.bool:
+            raise DataError(f"{where}: 'batch' must hold integer graph ids (got {_desc(batch)})")
         if n > 1 and bool((batch[1:] < batch[:-1]).any()):
             raise DataError(f"{where}: 'batch' must be sorted (nodes of a graph contiguous)")
+        if int(batch[0]) < 0:   # sorted: the first id is the smallest
+            raise DataError(f"{where}: 'batch' holds graph id {int(batch[0])}; graph ids must be >= 0")
 
 
 def check_dense(where: str, x, adj, s=None, mask=None) -> None:
