@@ -171,6 +171,9 @@ class MultinomialLinkModel:
         if group1_size is None:
             self.blocks = [_Block(model, slice(0, J), slice(0, K), "main")]
         else:
+            # an integer (numpy's too): 1.5 was cut to 1 and the string '2' read as 2 by int(), True as 1, silently
+            if isinstance(group1_size, (bool, np.bool_)) or not isinstance(group1_size, (int, np.integer)):
+                raise ValueError(f"{_W}: group1_size must be an integer in [1, {J - 1}] (got {group1_size!r})")
             k = int(group1_size)
             if not 1 <= k <= J - 1:
                 raise ValueError(f"{_W}: group1_size must be in [1, {J - 1}] (got {group1_size})")
@@ -325,6 +328,8 @@ class MultinomialLinkModel:
         if exog is None:
             X = np.zeros((n, 0))
             names = []
+            if exog_names is not None and len(exog_names) > 0:
+                raise ValueError(f"{_W}: exog_names given ({list(exog_names)}) but there is no exog")
         else:
             names = list(exog.columns) if isinstance(exog, pd.DataFrame) else (
                 [exog.name] if isinstance(exog, pd.Series) and exog.name is not None else None)
@@ -336,6 +341,11 @@ class MultinomialLinkModel:
                 raise ValueError(f"{_W}: exog must be numeric (got {e})") from None
             if exog_names is not None:
                 names = list(exog_names)
+                # names of another length were replaced by x1, x2, ... without a word (and po_columns by those
+                # names then failed as 'not an exog column')
+                if len(names) != X.shape[1]:
+                    raise ValueError(f"{_W}: exog_names has {len(names)} name(s) ({', '.join(map(str, names))}) but "
+                                     f"exog has {X.shape[1]} column(s); give one name per column of exog as passed")
             if names is None or len(names) != X.shape[1]:
                 names = [f"x{k + 1}" for k in range(X.shape[1])]
             names = [str(c) for c in names]
