@@ -164,6 +164,11 @@ class KFAC:
     [c, out, in(+1)] for c samples, and their squares): each batch is projected c samples at a time, c as large as
     the cap allows (at least 1; ``None``: the whole batch at once). The diagonal is the same sum, grouped by
     chunk (equal to float64 rounding). Default 256 MiB: a 4096 x 4096 Linear took 2 x 32 GiB at batch 256.
+
+    Each layer's input must be batch-first, one row per sample (an input of another row count is refused). A
+    sequence-first input [L, b, in] with L == b cannot be told from [b, L, in] by its shape: K-FAC's factors are
+    the same either way (they sum over every row), EK-FAC's diagonal is not (it groups the rows into per-sample
+    gradients: 66 % off in a probe), so keep such inputs batch-first with ``eigen_correct=True``.
     """
 
     def __init__(self, model: nn.Module, loss_fn, data: Any, layers: Any = None, eigen_correct: bool = False,
