@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from paperworks.mip.model import INF, MILP, InfeasibleError, MIPError, UnboundedInputError, UnsupportedLayerError
+from paperworks.mip.model import (INF, MILP, InfeasibleError, MIPError, UnboundedInputError, UnsupportedLayerError,
+                                  _as_indices)
 
 __all__ = ["RELU", "ID", "ZERO", "AffineLayer", "network_layers", "interval_bounds", "encode_layers",
            "EncodingInfo", "forward_layers", "count_unstable", "fold_identity", "lp_bounds"]
@@ -39,7 +40,14 @@ class AffineLayer:
     def __post_init__(self):
         self.W = np.asarray(self.W, dtype=np.float64)
         self.b = np.asarray(self.b, dtype=np.float64).reshape(-1)
-        self.kinds = np.asarray(self.kinds, dtype=np.int64).reshape(-1)
+        k = np.asarray(self.kinds)
+        # a cast truncated without a word: kinds [0.6] became RELU, a bool mask [True, False] ("is it a ReLU?") became
+        # [ID, RELU]
+        if k.dtype == bool or (k.size and k.dtype.kind not in "iu" and not (
+                k.dtype.kind == "f" and np.isfinite(k).all() and (k == np.round(k)).all())):
+            raise ValueError(f"AffineLayer: kinds must be the integers RELU (0), ID (1) or ZERO (2) (got "
+                             f"{k.reshape(-1)[:5].tolist()}, dtype {k.dtype})")
+        self.kinds = k.astype(np.int64).reshape(-1)
         if self.W.ndim != 2 or self.W.shape[0] != self.b.size or self.kinds.size != self.b.size:
             raise ValueError(f"AffineLayer: W [out, in], b [out], kinds [out] expected (got W {self.W.shape}, "
                              f"b {self.b.shape}, kinds {self.kinds.shape})")
@@ -317,7 +325,12 @@ def encode_layers(m: MILP, layers: list[AffineLayer], in_idx, in_lo, in_hi, *, t
     """
     if tighten not in ("interval", "lp"):
         raise ValueError(f"encode_layers: tighten must be 'interval' or 'lp' (got {tighten!r})")
-    in_idx = np.asarray(in_idx, dtype=np.int64)
+    # as MILP's own index checks: a bool mask or non-integral floats were cast without a word (1.9 read as variable
+    # 1), and any negative index read as a constant 0 input (a NumPy-style -2, "the second to last variable")
+    in_idx = _as_indices(in_idx, f"encode_layers('{name}')")
+    if in_idx.size and in_idx.min() < -1:
+        raise ValueError(f"encode_layers('{name}'): input variable index {int(in_idx.min())}; -1 marks a constant 0 "
+                         f"input, other negative indices name no variable (indices from the end are not taken)")
     lo = np.asarray(in_lo, dtype=np.float64).reshape(-1)
     hi = np.asarray(in_hi, dtype=np.float64).reshape(-1)
     if not (in_idx.size == lo.size == hi.size == layers[0].W.shape[1]):
