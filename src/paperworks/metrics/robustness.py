@@ -16,7 +16,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from paperworks.attacks._checks import check_images
+from paperworks.attacks._checks import check_images, check_seed
 from paperworks.attacks.evaluate import run_batched
 from paperworks.core.config import check_int, is_real
 from paperworks.core.errors import DataError, UnknownNameError
@@ -53,7 +53,9 @@ def gaussian_noise(x: torch.Tensor, sigma: float, seed: int = 0, clip: bool = Tr
     x = _check_images(x, "gaussian_noise")
     if not is_real(sigma, 0.0):
         raise DataError(f"gaussian_noise: 'sigma' must be a finite number >= 0 (got {sigma!r})")
-    g = torch.Generator().manual_seed(int(seed))
+    # int(seed) ran seed=1.5 and seed=True as seed 1 (and '3' as 3) without a word, 2**70 failed in a bare
+    # "Overflow when unpacking long long": one seed rule with the attacks engine
+    g = torch.Generator().manual_seed(check_seed("gaussian_noise", seed))
     # drawn on the CPU generator (the same numbers on every device), then moved to x's device
     out = x + sigma * torch.randn(x.shape, generator=g, dtype=x.dtype).to(x.device)
     return out.clamp(0, 1) if clip else out
