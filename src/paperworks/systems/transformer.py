@@ -26,7 +26,7 @@ from paperworks.attention import (LSTMSeq2Seq, Transformer, beam_search, corpus_
                                   greedy_search, label_smoothed_cross_entropy)
 from paperworks.attention.search import STOP_RULES
 from paperworks.core import Claim, Paper, Report, RunDir, System, check_choice, check_interval, register
-from paperworks.core.config import Config, check_positive, check_unique
+from paperworks.core.config import Config, check_positive, check_unique, is_int
 from paperworks.core.errors import ConfigError
 from paperworks.core.trainer import (Trainer, TrainerConfig, average_checkpoints, check_device, eval_mode,
                                      list_checkpoints, module_device, resolve_device)
@@ -208,6 +208,10 @@ def translate(model, pairs, beam_size: int = 4, alpha: float = 0.6, max_len_b: i
               batch_size: int = 64, use_cache: bool = True, stop: str = "bound") -> list[list[int]]:
     """Decode the sources of ``pairs`` (beam 1 = greedy search; ``stop``: the beam's stop rule, see
     :func:`paperworks.attention.beam_search`), batching sentences of similar length."""
+    # a negative batch_size skipped the loop and returned an empty hypothesis for every sentence (BLEU 0, without
+    # a word); 0 failed as range()'s "arg 3 must not be zero", 2.5 as a TypeError
+    if not is_int(batch_size, 1):
+        raise ValueError(f"translate: batch_size must be an integer >= 1 (got {batch_size!r})")
     with eval_mode(model):   # every submodule's own mode is restored afterwards
         device = module_device(model)
         order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]))
