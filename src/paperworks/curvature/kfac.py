@@ -423,6 +423,9 @@ class KFAC:
             raise PaperworksError("KFAC.inverse_vp: damping must be a number")
         damping = float(damping)
         P = sum(L.out * L.inp for L in self.layers)
+        if not isinstance(v, torch.Tensor):     # a NumPy array failed in torch.isfinite with a bare TypeError
+            raise PaperworksError(f"KFAC.inverse_vp: v must be a torch tensor of {P} entries, [P] or [P, k] (got "
+                                  f"{type(v).__name__})")
         if v.ndim not in (1, 2) or v.shape[0] != P:
             raise PaperworksError(f"KFAC.inverse_vp: expected {P} entries, [P] or [P, k] (got shape {list(v.shape)})")
         if not torch.isfinite(v).all():   # was reported as an ill-conditioned curvature

@@ -689,6 +689,9 @@ class InverseHVP:
             # the curvature is real: by linearity, the real and imaginary parts one after the other (converting v
             # to the parameters' dtype dropped the imaginary part, with at most torch's once-per-process warning)
             return torch.complex(self.solve(v.real), self.solve(v.imag))
+        if not isinstance(v, torch.Tensor):     # a list / NumPy array: "'list' object has no attribute 'detach'"
+            raise PaperworksError(f"InverseHVP.solve: v must be a torch tensor of {self.ps.numel} entries (the "
+                                  f"parameter subset), [P] or [P, k] (got {type(v).__name__})")
         v = v.detach().to(dtype=self.ps.dtype, device=self.ps.device)
         if v.ndim not in (1, 2) or v.shape[0] != self.ps.numel:
             raise PaperworksError(f"InverseHVP.solve: expected a vector of {self.ps.numel} entries (the "
