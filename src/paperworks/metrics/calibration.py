@@ -1,10 +1,12 @@
 """Calibration and proper scoring rules for probabilistic classifiers.
 
 - ECE (Naeini et al. 2015; Guo et al. 2017, Eq. 3): confidences c_i = max_k p_ik are put in M equal-width
-  bins B_m; ECE = sum_m |B_m|/N * |acc(B_m) - conf(B_m)|. Bins are [m/M, (m+1)/M) with the same
-  ``torch.linspace`` edges and ``torch.bucketize(..., right=True)`` rule as torchmetrics'
-  ``MulticlassCalibrationError``, so both give the same number on the same (float32, moderate-size) inputs.
-  Differences: torchmetrics puts a confidence of exactly 1.0 into an extra (M+1)-th bin, we close the
+  bins B_m; ECE = sum_m |B_m|/N * |acc(B_m) - conf(B_m)|. Bins are [m/M, (m+1)/M), edges m/M rounded once to
+  the confidences' dtype, with the ``torch.bucketize(..., right=True)`` rule of torchmetrics'
+  ``MulticlassCalibrationError``, so both give the same number on the same (float32, moderate-size) inputs
+  whose confidences do not sit exactly on an edge. Differences: torchmetrics' ``torch.linspace`` edges are one
+  ulp off m/M at some m (float32, M = 15: m = 3, 6, 7), where it puts a confidence of exactly m/M one bin low;
+  it puts a confidence of exactly 1.0 into an extra (M+1)-th bin, we close the
   last bin at 1 (so [ (M-1)/M, 1 ]); the two agree whenever no confidence equals 1.0 exactly. The per-bin sums
   are float64 here; torchmetrics' float32 sums drift once a bin holds about 10^6 confidences (2M calibrated
   confidences of 0.95: ECE 0.0172 there, 1.2e-8 here), and it reads float64 inputs in float32.
@@ -54,8 +56,11 @@ def _reliability_bins(probs, labels, n_bins, where):
     p = check_probs(probs, where)
     y = check_labels(labels, p.shape[0], p.shape[1], where)
     conf, pred = p.max(1)
-    # on the inputs' device (CPU-made edges / accumulators made every CUDA input a device-mismatch RuntimeError)
-    edges = torch.linspace(0, 1, n_bins + 1, dtype=conf.dtype, device=conf.device)
+    # on the inputs' device (CPU-made edges / accumulators made every CUDA input a device-mismatch RuntimeError).
+    # Edge m is m / M rounded once to the confidences' dtype: torch.linspace's edges are off by one ulp at some m
+    # (float64, M = 10: 0.30000000000000004; float32, M = 15: m = 3, 6, 7), which put a confidence of exactly m / M
+    # (k of K votes or neighbours) one bin low there and in its bin elsewhere, and differently per dtype
+    edges = (torch.arange(n_bins + 1, dtype=torch.float64, device=conf.device) / n_bins).to(conf.dtype)
     idx = (torch.bucketize(conf, edges, right=True) - 1).clamp_(0, n_bins - 1)  # 1.0 -> last bin
     conf64 = conf.double()
     zeros = torch.zeros(n_bins, dtype=torch.float64, device=conf.device)
