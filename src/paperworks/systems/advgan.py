@@ -365,12 +365,16 @@ def distill(surrogate: nn.Module, blackbox: BlackBox, x: torch.Tensor, *, x_adv:
                             "adversarial example per query image)")
     check_int(who, "epochs", epochs, 1)
     check_int(who, "batch_size", batch_size, 1)
-    if x_probs is not None and (not isinstance(x_probs, torch.Tensor) or x_probs.dim() != 2
-                                or x_probs.shape[0] != x.shape[0]):
-        got = list(x_probs.shape) if isinstance(x_probs, torch.Tensor) else type(x_probs).__name__
-        raise DataError(f"{who}: 'x_probs' must be the black box's outputs on x, a tensor [N, classes] with "
-                        f"N = {x.shape[0]} (got {got})")
+    # the surrogate's class count (one no-grad forward pass in eval mode: no state or random number is touched); a
+    # black box of another class count failed inside the loss with a bare RuntimeError ("size of tensor a (5) must
+    # match the size of tensor b (3)")
+    n_classes = check_forward(who, surrogate, x)
+    if x_probs is not None:
+        _check_x_probs(who, x_probs, x.shape[0], n_classes)
     p = blackbox.probs(x) if x_probs is None else x_probs
+    if p.shape[1] != n_classes:
+        raise DataError(f"{who}: the black box answers {p.shape[1]} classes but the surrogate has {n_classes}; "
+                        "build the surrogate with the black box's class count")
     pa = blackbox.probs(x_adv) if x_adv is not None else None
     data = [x, p] + ([x_adv, pa] if x_adv is not None else [])
 
@@ -387,6 +391,30 @@ def distill(surrogate: nn.Module, blackbox: BlackBox, x: torch.Tensor, *, x_adv:
     tc = TrainerConfig(max_steps=steps, batch_size=bs, lr=lr, seed=seed,
                        progress=False, log_every=max(steps, 1), deterministic=False)
     return _fit(surrogate, torch.utils.data.TensorDataset(*data), loss_fn, tc)
+
+
+def _check_x_probs(who: str, x_probs, n: int, n_classes: int) -> None:
+    """``x_probs`` as the black box answers: a floating [n, n_classes] tensor of probability rows. Logits passed
+    instead were fitted as 'probabilities' without a word (the cross-entropy of negative targets), NaN rows ended
+    in 'loss is nan ... lower the learning rate', another class count in a bare RuntimeError inside the loss."""
+    if (not isinstance(x_probs, torch.Tensor) or x_probs.dim() != 2 or x_probs.shape != (n, n_classes)
+            or not x_probs.is_floating_point()):
+        got = (f"shape {list(x_probs.shape)}, dtype {x_probs.dtype}" if isinstance(x_probs, torch.Tensor)
+               else type(x_probs).__name__)
+        raise DataError(f"{who}: 'x_probs' must be the black box's outputs on x, a floating tensor [N, classes] "
+                        f"with N = {n} and the surrogate's {n_classes} classes (got {got})")
+    q = x_probs.detach().double()
+    nonfinite = ~torch.isfinite(q).all(1)
+    if nonfinite.any():
+        raise DataError(f"{who}: 'x_probs' holds NaN/inf in {int(nonfinite.sum())} row(s) (first: row "
+                        f"{int(nonfinite.nonzero()[0])})")
+    tol = max(1e-3, 2 * n_classes * torch.finfo(x_probs.dtype).eps)     # rounded rows (e.g. stored in float16)
+    bad = (q < 0).any(1) | (q > 1).any(1) | ((q.sum(1) - 1).abs() > tol)
+    if bad.any():
+        i = int(bad.nonzero()[0])
+        raise DataError(f"{who}: 'x_probs' must hold probabilities (each row in [0, 1], summing to 1), as "
+                        f"blackbox.probs(x) returns; row {i} is {[round(v, 4) for v in q[i, :6].tolist()]}"
+                        f"{' ...' if n_classes > 6 else ''} (logits? pass them through softmax)")
 
 
 def _fit(model: nn.Module, data, loss_fn, tc: TrainerConfig) -> nn.Module:
