@@ -123,8 +123,9 @@ class TransformerConfig(Config):
         check_choice("beam_stop", self.beam_stop, STOP_RULES)
         for lang in self.langs:
             check_choice("langs", lang, ("de", "fr"))
-        for key in ("langs", "alg_tasks"):
-            check_unique(key, getattr(self, key), ",".join(getattr(self, key)))
+        # alpha_grid too: a repeated alpha was decoded on dev once per copy and shown as two equal table columns
+        for key in ("langs", "alg_tasks", "alpha_grid"):
+            check_unique(key, getattr(self, key), ",".join(map(str, getattr(self, key))))
         from paperworks.data.algorithmic import TASKS
 
         if not self.alg_tasks:
