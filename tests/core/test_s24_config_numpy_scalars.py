@@ -55,7 +55,8 @@ def test_through_from_overrides_too():
     ("lr", np.float32("nan"), "'lr' must be a finite number"),
     ("lr", np.float32("inf"), "'lr' must be a finite number"),
     ("seed", np.int64(-1), "'seed' must be in [0, 2**32)"),
-    ("epochs", np.float64(3.0), "'epochs' must be int"),        # a float is no int, NumPy or not (as 3.0)
+    ("epochs", np.float64(3.5), "'epochs' must be int"),        # a float with a fraction is no int (np.float64(3.0)
+    #                                                             is 3 since session 25, as 3.0 and the CLI's `3.0`)
     ("epochs", np.bool_(True), "'epochs' must be int"),         # a bool is no int (as True)
     ("flag", np.int64(1), "'flag' must be bool"),               # an int is no bool (as 1)
 ])

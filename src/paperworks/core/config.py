@@ -195,6 +195,35 @@ def _numpy_plain(value: Any) -> Any:
     return value
 
 
+def _int_of_integral_float(value: Any, tp) -> Any:
+    """``value`` with its floats that hold an integer exactly (3.0, 1e3) as that int where ``tp`` wants an int (an
+    ``int`` key, ``int | None``, the int entries of a tuple or list); ``value`` itself when nothing changes. The
+    CLI takes `epochs=3.0` and `n=1e3` as the integers they name, while the Python API refused ``epochs=3.0``: one
+    rule for both. A float with a fraction (3.5), inf and nan are left for the type check to refuse."""
+    origin = get_origin(tp)
+    if isinstance(value, float):
+        wants_int = tp is int or (origin in (typing.Union, types.UnionType) and int in get_args(tp))
+        return int(value) if wants_int and value.is_integer() else value
+    if origin in (tuple, list) and isinstance(value, (tuple, list)):
+        args = get_args(tp)
+        if not args:
+            return value
+        if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
+            if len(args) != len(value):
+                return value
+            new = [_int_of_integral_float(v, a) for v, a in zip(value, args)]
+        else:
+            new = [_int_of_integral_float(v, args[0]) for v in value]
+        return type(value)(new) if any(a is not b for a, b in zip(new, value)) else value
+    if origin in (typing.Union, types.UnionType) and isinstance(value, (tuple, list)):
+        for a in get_args(tp):
+            if get_origin(a) in (tuple, list):
+                new = _int_of_integral_float(value, a)
+                if new is not value:
+                    return new
+    return value
+
+
 def _hints(cls) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
@@ -225,6 +254,10 @@ class Config:
                 # int key was refused as "'epochs' must be int (got np.int64(3))"; taken as the Python number it
                 # holds, then checked as any value. Values that passed before are left as they were
                 v = plain
+                object.__setattr__(self, f.name, v)
+            if not _conforms(v, tp) and _conforms(whole := _int_of_integral_float(v, tp), tp):
+                # an integral float for an int key (epochs=3.0, as the CLI's `epochs=3.0` is taken)
+                v = whole
                 object.__setattr__(self, f.name, v)
             # promote ints to floats so that 1 and 1.0 serialize the same
             if tp is float and isinstance(v, int) and not isinstance(v, bool):
