@@ -389,6 +389,14 @@ def _coerce(value: Any, tp):
         return tuple(value)
     if dataclasses.is_dataclass(tp) and isinstance(value, Mapping):
         return from_dict(tp, value)
+    if origin in (typing.Union, types.UnionType) and isinstance(value, (list, Mapping)) and not _conforms(value, tp):
+        # `tuple[int, ...] | None` (or an optional nested config): to_dict writes the tuple as a list (the dataclass
+        # as a dict), which the type check then refused, so such a key broke a preset with overrides on top and a
+        # resumed run's config.json ("must be tuple[int, ...] | None (got [8, 8])")
+        for a in get_args(tp):
+            if (get_origin(a) is tuple and isinstance(value, list)) or (dataclasses.is_dataclass(a)
+                                                                      and isinstance(value, Mapping)):
+                return _coerce(value, a)
     return value
 
 
