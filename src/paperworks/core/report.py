@@ -21,12 +21,13 @@ import html
 import json
 import math
 import operator
+import re
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Claim", "Report", "line_figure", "render_markdown", "render_html", "schema_problems"]
+__all__ = ["Claim", "Report", "line_figure", "render_markdown", "render_html", "rule_verdict", "schema_problems"]
 
 _OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
 
@@ -275,6 +276,61 @@ def _is_num(x) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
+_NUM = r"[-+]?(?:inf|nan|\d+(?:\.\d*)?(?:e[-+]?\d+)?)"
+# the rules the Claim constructors write: (pattern, what the groups are)
+_RULES = ((re.compile(rf"ours (>=|>|<=|<) ({_NUM})"), "threshold"),
+          (re.compile(r"ours (>=|>|<=|<) baseline"), "baseline"),
+          (re.compile(rf"ours (>=|>|<=|<) baseline ([-+]) ({_NUM})"), "offset"),
+          (re.compile(rf"\|ours - ({_NUM})\| <= ({_NUM})"), "within"))
+
+
+def rule_verdict(claim: dict[str, Any]) -> bool | None:
+    """Whether a report.json claim's stored numbers meet its ``rule`` (as :class:`Claim` writes it), where they
+    decide it: the rule prints its constants to 6 significant digits, so a comparison closer than that rounding
+    (a tie, as Claim decides it, above all) is None, as are rules of another form, missing or non-finite numbers.
+    ``paperworks report`` rebuilt a report from a ``holds`` edited by hand (a claim shown as holding beside
+    numbers that fail its rule)."""
+    rule, ours, base = claim.get("rule"), claim.get("ours"), claim.get("baseline")
+    if not isinstance(rule, str) or not _is_num(ours):
+        return None
+    for pattern, kind in _RULES:
+        m = pattern.fullmatch(rule.strip())
+        if m:
+            break
+    else:
+        return None
+    g = m.groups()
+    if kind in ("baseline", "offset") and not _is_num(base):
+        return None
+    try:
+        return _decided(kind, g, ours, base)
+    except OverflowError:   # an int too large for a float (a file edited by hand): not decided here
+        return None
+
+
+def _decided(kind: str, g: tuple, ours, base) -> bool | None:
+    """:func:`rule_verdict` for a rule of ``kind`` whose constants are ``g``."""
+    if kind == "threshold":
+        op, lhs, rhs, printed = g[0], float(ours), float(g[1]), [float(g[1])]
+    elif kind == "baseline":
+        op, lhs, rhs, printed = g[0], float(ours), float(base), []
+    elif kind == "offset":
+        off = float(g[2]) if g[1] == "+" else -float(g[2])
+        op, lhs, rhs, printed = g[0], float(ours), float(base) + off, [off]
+    else:
+        target, tol = float(g[0]), float(g[1])
+        op, lhs, rhs, printed = "<=", abs(float(ours) - target), tol, [target, tol]
+    vals = [float(ours), lhs, rhs, *printed]
+    if not all(math.isfinite(v) for v in vals):
+        return None
+    # a constant printed with 6 significant digits is within 5e-6 of its size of the one compared; the floats'
+    # own rounding adds far less than the 1e-9 allowed here
+    slack = sum(5e-6 * abs(p) for p in printed) + 1e-9 * sum(abs(v) for v in vals)
+    if abs(lhs - rhs) <= slack:
+        return None
+    return bool(_OPS[op](lhs, rhs))
+
+
 def schema_problems(d: Any) -> list[str]:
     """Deviations of a report.json document from the schema of the module docstring (empty = valid).
 
@@ -308,6 +364,18 @@ def schema_problems(d: Any) -> list[str]:
             out.append(f"claims[{i}] holds without a measured number")
         if not isinstance(c.get("rule"), str):
             out.append(f"claims[{i}].rule must be a string")
+        elif isinstance(c.get("holds"), bool) and (verdict := rule_verdict(c)) is not None and verdict != c["holds"]:
+            # holds is decided by the rule from the numbers; a file whose holds says otherwise was edited
+            base = f", baseline {c['baseline']!r}" if "baseline" in c["rule"] else ""
+            out.append(f"claims[{i}].holds is {str(c['holds']).lower()}, but its numbers "
+                       f"{'meet' if verdict else 'fail'} its rule '{c['rule']}' (ours {c['ours']!r}{base}): holds "
+                       f"is computed from the numbers, not edited")
+    if isinstance(d.get("all_hold"), bool) and all(isinstance(c, dict) and isinstance(c.get("holds"), bool)
+                                                   for c in claims):
+        every = bool(claims) and all(c["holds"] for c in claims)
+        if d["all_hold"] != every:
+            out.append(f"'all_hold' is {str(d['all_hold']).lower()}, but "
+                       f"{sum(c['holds'] for c in claims)} of {len(claims)} claims hold")
     # every field the renderers read (a non-string title or an int in a table's columns used to stop
     # `paperworks report` with an internal error or a message that named neither the file nor the field)
     if not isinstance(d.get("title", ""), str):
