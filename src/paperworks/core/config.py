@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import decimal
+import enum
 import json
 import math
+import os
 import types
 import typing
 from collections.abc import Mapping
@@ -353,6 +355,18 @@ def _parse_value(text: str, tp):
         return v
     if tp is str:
         return text
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        # by name or by value (as config.json stores it); an Enum key was refused whatever was given ("must be a Mode")
+        for member in tp:
+            if text in (member.name, str(member.value)):
+                return member
+        raise ValueError(f"one of {', '.join(str(m.value) for m in tp)}")
+    if isinstance(tp, type) and issubclass(tp, os.PathLike):
+        # a Path key was refused whatever was given ("'root' must be a Path (got '/data')"); an empty string would
+        # silently mean the current folder
+        if not text.strip():
+            raise ValueError("a path (not an empty string)")
+        return tp(text)
     if origin in (tuple, list):
         try:
             raw = json.loads(text)
@@ -387,6 +401,11 @@ def _coerce(value: Any, tp):
     origin = get_origin(tp)
     if origin is tuple and isinstance(value, list):
         return tuple(value)
+    if isinstance(tp, type) and issubclass(tp, enum.Enum) and not isinstance(value, tp):
+        try:   # a value that is not a string in config.json (an int-valued Enum)
+            return tp(value)
+        except ValueError:
+            return value
     if dataclasses.is_dataclass(tp) and isinstance(value, Mapping):
         return from_dict(tp, value)
     if origin in (typing.Union, types.UnionType) and isinstance(value, (list, Mapping)) and not _conforms(value, tp):
@@ -542,5 +561,9 @@ def to_dict(cfg: Any) -> dict[str, Any]:
             v = to_dict(v)
         elif isinstance(v, tuple):
             v = list(v)
+        elif isinstance(v, enum.Enum):   # config.json holds its value (an Enum failed JSON: "not JSON serializable")
+            v = v.value
+        elif isinstance(v, os.PathLike):
+            v = os.fspath(v)
         out[f.name] = v
     return out
