@@ -523,6 +523,11 @@ def reproduce_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, quic
         except BaseException as e:
             if not all_ or not isinstance(e, Exception):
                 _after_failure(rd)
+                if all_ and isinstance(e, KeyboardInterrupt) and summary:
+                    # Ctrl-C / SIGTERM (a batch job's time limit) during `reproduce --all`: the systems that had
+                    # finished got no summary (nor their claim lines), as if none had run
+                    _summary_of_finished(out, summary, failing, quick, preset, cls.name, e,
+                                         [c.name for c in systems[systems.index(cls) + 1:]])
                 raise
             failed_runs.append(cls.name)
             _State.kept = None   # recorded in the summary; the loop goes on
@@ -553,10 +558,29 @@ def reproduce_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, quic
         sys.exit(1)
 
 
-def write_summary(out, summary, failing: dict, quick: bool, preset: str | None = None):
+def _summary_of_finished(out, summary, failing: dict, quick: bool, preset: str | None, stopped: str,
+                         e: BaseException, not_run: list[str]) -> None:
+    """The summary of a ``reproduce --all`` stopped by Ctrl-C or SIGTERM while ``stopped`` ran: the systems that
+    finished, and which one was stopped and which did not run (stderr names the file). Best effort: a failure to
+    write it never hides the interrupt."""
+    how = "SIGTERM" if type(e).__name__ == "_Terminated" else "Ctrl-C"
+    try:
+        path = write_summary(out, summary, failing, quick, preset,
+                             interrupted={"by": how, "during": stopped, "partial_run": str(_State.kept) if _State.kept
+                                          else None, "not_run": not_run})
+        click.echo(f"summary of the {len(summary)} system{'s' if len(summary) != 1 else ''} that finished before "
+                   f"{how} -> {path}", err=True)
+    except Exception:   # pragma: no cover - the interrupt matters more
+        pass
+
+
+def write_summary(out, summary, failing: dict, quick: bool, preset: str | None = None,
+                  interrupted: dict | None = None):
     """Write ``OUT/summary-<time>.md`` and ``.json``: one row per system of a ``reproduce --all`` (claims
     holding, wall time, report path) and every claim that does not hold, by name. Returns the .md path.
-    ``preset``: the --preset given (the systems that define it ran it, the others their defaults)."""
+    ``preset``: the --preset given (the systems that define it ran it, the others their defaults).
+    ``interrupted``: for a command stopped by Ctrl-C / SIGTERM, {by, during, partial_run, not_run} (the rows are
+    the systems that finished)."""
     import datetime as _dt
     from pathlib import Path
 
@@ -580,12 +604,18 @@ def write_summary(out, summary, failing: dict, quick: bool, preset: str | None =
     for r in rows:
         held = f"ERROR: {r['error']}" if r["error"] else f"{r['claims_hold']}/{r['claims']}"
         lines.append(f"| {r['system']} | {held} | {r['seconds']:.0f} | {r['report']} |")
+    if interrupted:
+        kept = interrupted.get("partial_run")
+        where = f"its partial run: {kept}" if kept else "it had written nothing"
+        rest = f"not run: {', '.join(interrupted['not_run'])}. " if interrupted.get("not_run") else ""
+        lines[2] = f"**Stopped by {interrupted['by']}** during `{interrupted['during']}` ({where}); {rest}{lines[2]}"
     if any(r["failing_claims"] for r in rows):
         lines += ["", "## Claims that do not hold", ""]
         for r in rows:
             lines += [f"- **{r['system']}**: {c}" for c in r["failing_claims"]]
     atomic_write_json(base.with_suffix(".json"), {"quick": quick, **({"preset": preset} if preset else {}),
-                                                  "claims_hold": n_ok, "claims": n_all, "systems": rows})
+                                                  "claims_hold": n_ok, "claims": n_all, "systems": rows,
+                                                  **({"interrupted": interrupted} if interrupted else {})})
     return atomic_write_text(base.with_suffix(".md"), "\n".join(lines) + "\n")
 
 
