@@ -24,6 +24,7 @@ class _State:
     # the multiprocessing children alive when the SIGTERM handler was installed: not the command's, left running
     children_before: frozenset = frozenset()
     config = None   # the config of the system the command is running (named when a setting overflows floats)
+    sigterm_at = 0.0   # time.monotonic() of the SIGTERM being handled
 
 
 def _not_empty(what: str, value: str | None) -> None:
@@ -708,11 +709,20 @@ class _Terminated(KeyboardInterrupt):
     for Ctrl-C: its run directory gets error.txt (or is removed if it holds nothing yet)."""
 
 
+#: seconds after a SIGTERM in which another one is the same stop delivered twice: `timeout` signals the command and
+#: then its whole process group (the command again), and a second SIGTERM a few ms into the clean-up ended the
+#: process at once (exit -15; while core.parallel workers were being stopped, without error.txt or a word)
+_SIGTERM_REPEAT_S = 2.0
+
+
 def _on_sigterm(signum, frame):
     import multiprocessing
     import signal
+    import time as _time
 
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)   # a second SIGTERM ends the process at once
+    _State.sigterm_at = _time.monotonic()
+    # a second SIGTERM ends the process at once, unless it is the first one repeated (_SIGTERM_REPEAT_S)
+    signal.signal(signal.SIGTERM, _on_second_sigterm)
     # Ctrl-C reaches the whole process group; SIGTERM (`timeout`, `kill PID`) only this process, whose
     # core.parallel pool would then wait for its running jobs (minutes) before the clean-up: stop them first.
     # Only the children started since the handler was installed: a program that embeds main() keeps its own
@@ -720,6 +730,19 @@ def _on_sigterm(signum, frame):
         if p not in _State.children_before:
             p.terminate()
     raise _Terminated()
+
+
+def _on_second_sigterm(signum, frame):
+    """A SIGTERM during the clean-up of the first: ignored within _SIGTERM_REPEAT_S of it (the same stop, sent
+    twice), else the process ends at once, as without a handler."""
+    import os
+    import signal
+    import time as _time
+
+    if _time.monotonic() - _State.sigterm_at < _SIGTERM_REPEAT_S:
+        return
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _catch_sigterm():
@@ -761,7 +784,16 @@ def main(argv: list[str] | None = None) -> None:
         if previous is not None:
             import signal
 
-            signal.signal(signal.SIGTERM, previous)
+            # stopped by SIGTERM with no handler of the caller's to restore: the process is exiting, and a repeat of
+            # that SIGTERM during the interpreter's exit (`timeout` sends two) ended it as -15 instead of 143. The
+            # handler in place ignores a repeat (else it ends the process as SIG_DFL does); at the interpreter's exit,
+            # after which no Python handler runs, SIGTERM is ignored
+            stopped = signal.getsignal(signal.SIGTERM) is _on_second_sigterm and previous == signal.SIG_DFL
+            signal.signal(signal.SIGTERM, _on_second_sigterm if stopped else previous)
+            if stopped:
+                import atexit
+
+                atexit.register(signal.signal, signal.SIGTERM, signal.SIG_IGN)
 
 
 def _main(args: list[str], debug: bool) -> None:
