@@ -104,15 +104,35 @@ def _remove_stale_temps(path: Path) -> None:
             pass
 
 
-def _cached(key: str, build):
+def _check_loaded(name: str, d: dict) -> None:
+    """The arrays every image loader returns: exactly x_train / y_train / x_test / y_test, images uint8 [N, 28, 28],
+    labels int64 [N] in 0..9, 60,000 training and 10,000 test examples (MNIST and Fashion-MNIST alike)."""
+    keys = {"x_train", "y_train", "x_test", "y_test"}
+    if set(d) != keys:
+        raise DataError(f"{name}: expected the arrays {sorted(keys)} (got {sorted(d)})")
+    for k in keys:
+        want = np.uint8 if k.startswith("x") else np.int64
+        if d[k].dtype != want:
+            raise DataError(f"{name}: {k} must be {np.dtype(want)} (got {d[k].dtype})")
+    _check_split(f"{name} train", d["x_train"], d["y_train"], 60000)
+    _check_split(f"{name} test", d["x_test"], d["y_test"], 10000)
+
+
+def _cached(key: str, build, check=None):
+    """``build()``'s arrays, cached as ``<cache_dir>/datasets/<key>.npz``. A cache file that cannot be read, or whose
+    arrays fail ``check`` (a stale file of another version or another data set under this name: it was returned
+    as it was, silently), is removed and rebuilt."""
     path = cache_dir("datasets") / f"{key}.npz"
     _remove_stale_temps(path)
     if path.exists():
         try:
             with np.load(path, allow_pickle=False) as z:
-                return {k: z[k] for k in z.files}
+                d = {k: z[k] for k in z.files}
+            if check is not None:
+                check(d)
+            return d
         except Exception:
-            path.unlink(missing_ok=True)  # corrupt cache: rebuild
+            path.unlink(missing_ok=True)  # corrupt or stale cache: rebuild
     d = build()
     # a temp file of this process's own (concurrent builders of one key do not interleave), fsynced before the
     # rename and removed if the write fails: no half-written file is ever visible in the cache
@@ -157,11 +177,11 @@ def load_mnist() -> dict[str, np.ndarray]:
         y_train = np.concatenate([np.asarray(train[1]), np.asarray(val[1])]).astype(np.int64)
         d = {"x_train": x_train, "y_train": y_train, "x_test": to_u8(test[0]),
              "y_test": np.asarray(test[1]).astype(np.int64)}
-        _check_split("mnist train", d["x_train"], d["y_train"], 60000)
-        _check_split("mnist test", d["x_test"], d["y_test"], 10000)
+        _check_loaded("mnist", d)
         return d
 
-    return _cached("mnist-k256", build)   # new key: caches written by the x * 255 conversion are not reused
+    # new key: caches written by the x * 255 conversion are not reused
+    return _cached("mnist-k256", build, lambda d: _check_loaded("mnist", d))
 
 
 # IDX element types (third magic byte) -> big-endian numpy dtype
@@ -211,12 +231,11 @@ def load_fashion_mnist(root: str | None = None) -> dict[str, np.ndarray]:
                                 f"(IDX type 0x08)")
         d["y_train"] = d["y_train"].astype(np.int64)
         d["y_test"] = d["y_test"].astype(np.int64)
-        _check_split("fashion_mnist train", d["x_train"], d["y_train"], 60000)
-        _check_split("fashion_mnist test", d["x_test"], d["y_test"], 10000)
+        _check_loaded("fashion_mnist", d)
         return d
 
     if root is None:
-        return _cached("fashion_mnist", build)
+        return _cached("fashion_mnist", build, lambda d: _check_loaded("fashion_mnist", d))
     # a stable key: Python's hash() of a str changes with every process (PYTHONHASHSEED), so every new process
     # missed the cache and wrote another ~55 MB copy of the same arrays
     key = hashlib.sha256(str(Path(root).resolve()).encode()).hexdigest()[:16]
@@ -231,7 +250,7 @@ def load_fashion_mnist(root: str | None = None) -> dict[str, np.ndarray]:
             except OSError:
                 stamp.append(f"{prefix}-{stem}:missing")   # build() names the missing file
     files_key = hashlib.sha256("|".join(stamp).encode()).hexdigest()[:16]
-    d = _cached(f"fashion_mnist_{key}_{files_key}", build)
+    d = _cached(f"fashion_mnist_{key}_{files_key}", build, lambda d: _check_loaded("fashion_mnist", d))
     for old in cache_dir("datasets").glob(f"fashion_mnist_{key}*.npz"):
         if old.stem != f"fashion_mnist_{key}_{files_key}":
             old.unlink(missing_ok=True)
