@@ -171,8 +171,11 @@ class MultinomialLinkModel:
         if group1_size is None:
             self.blocks = [_Block(model, slice(0, J), slice(0, K), "main")]
         else:
-            # an integer (numpy's too): 1.5 was cut to 1 and the string '2' read as 2 by int(), True as 1, silently
-            if isinstance(group1_size, (bool, np.bool_)) or not isinstance(group1_size, (int, np.integer)):
+            # an integer (numpy's too): 1.5 was cut to 1 and the string '2' read as 2 by int(), True as 1, silently;
+            # a float holding an integer exactly (2.0) is that integer, as it always ran
+            if isinstance(group1_size, (bool, np.bool_)) or not (
+                    isinstance(group1_size, (int, np.integer)) or (isinstance(group1_size, (float, np.floating))
+                                                                   and float(group1_size).is_integer())):
                 raise ValueError(f"{_W}: group1_size must be an integer in [1, {J - 1}] (got {group1_size!r})")
             k = int(group1_size)
             if not 1 <= k <= J - 1:
