@@ -52,3 +52,20 @@ def test_the_peer_takes_inputs_longer_than_its_first_position_table():
         out = peer(src, torch.randint(3, 50, (2, 5)))
     assert out.shape == (2, 5, 50)
     assert torch.equal(peer.pe[:600], sinusoidal_positional_encoding(600, 16))
+
+
+def test_the_system_bench_passes_its_config_rates(monkeypatch):
+    # `paperworks bench transformer attention_dropout=0.1 relu_dropout=0.2` benchmarked both models without them
+    from paperworks.attention import bench
+    from paperworks.core.registry import get_system
+
+    seen = {}
+
+    def fake(**kw):
+        seen.update(kw)
+        return {"ratio": 1.0, "summary": ""}
+
+    monkeypatch.setattr(bench, "run_bench", fake)
+    cls = get_system("transformer")
+    cls(cls.make_config({"dropout": "0.1", "attention_dropout": "0.1", "relu_dropout": "0.2"}, preset="smoke")).bench()
+    assert (seen["dropout"], seen["attention_dropout"], seen["relu_dropout"]) == (0.1, 0.1, 0.2)

@@ -580,14 +580,15 @@ class TransformerSystem(System):
 
     def bench(self, run_dir: RunDir | None = None, quick: bool = True) -> dict:
         """Training tokens/s of our Transformer vs ``torch.nn.Transformer`` (same sizes, same embedding,
-        positions, tied output, loss and optimizer; same batches, interleaved rounds in one process), and
-        beam-search sentences/s with vs without the key/value cache."""
+        positions, dropout rates, tied output, loss and optimizer; same batches, interleaved rounds in one
+        process), and beam-search sentences/s with vs without the key/value cache."""
         from paperworks.attention.bench import run_bench
 
         c = self.config
         return run_bench(vocab_size=c.vocab_size, d_model=c.d_model, n_heads=c.n_heads, d_ff=c.d_ff,
                          n_layers=c.n_layers, dropout=c.dropout, batch_size=c.batch_size,
-                         beam_size=c.beam_size, alpha=c.length_penalty, quick=quick, seed=c.seed)
+                         beam_size=c.beam_size, alpha=c.length_penalty, quick=quick, seed=c.seed,
+                         attention_dropout=c.attention_dropout, relu_dropout=c.relu_dropout)
 
 
 def _alpha_text(c: TransformerConfig, r: dict) -> str:
