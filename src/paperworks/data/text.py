@@ -19,7 +19,8 @@ import numpy as np
 import torch
 
 from paperworks.core.errors import DataError
-from paperworks.data import debian_file, items_of, register_dataset
+from paperworks.core.config import is_real
+from paperworks.data import check_seed, debian_file, items_of, register_dataset
 
 __all__ = ["FORTUNES_DIR", "DEFAULT_CATEGORIES", "read_fortune_file", "load_fortunes", "tokenize",
            "BagOfWords", "word_dropout"]
@@ -33,7 +34,10 @@ def read_fortune_file(path: str | Path) -> list[str]:
     """Records of one fortune file: split on lines that are exactly '%', stripped, empty ones dropped.
     The file must be UTF-8 (all 43 files of Debian's fortunes 1:1.99.1-7.3 are): a byte that is not is a
     DataError naming the file and the byte offset (it became U+FFFD silently)."""
-    data = Path(path).read_bytes()
+    try:   # a missing file or a folder was a bare FileNotFoundError / IsADirectoryError
+        data = Path(path).read_bytes()
+    except OSError as e:
+        raise DataError(f"read_fortune_file: cannot read '{path}' ({type(e).__name__}: {e.strerror or e})") from None
     try:
         raw = data.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -68,6 +72,7 @@ def load_fortunes(categories=DEFAULT_CATEGORIES, test_fraction: float = 0.2, see
         raise DataError(f"load_fortunes: need >= 2 distinct categories (got {list(categories)})")
     if isinstance(test_fraction, (bool, str)) or not (0 < test_fraction < 1):   # a str was a TypeError
         raise DataError(f"load_fortunes: 'test_fraction' must be in (0, 1) (got {test_fraction!r})")
+    check_seed(seed, "load_fortunes")
     base = Path(root) if root is not None else None
     if base is None:
         base = debian_file(FORTUNES_DIR, "fortunes")
@@ -166,8 +171,9 @@ class BagOfWords:
 
 def word_dropout(texts, p: float, seed: int = 0) -> list[str]:
     """Distribution shift for text: delete each word token independently with probability p (seeded)."""
-    if not (0 <= p <= 1):
+    if not is_real(p, 0, 1):   # a str p was a bare TypeError from the comparison
         raise DataError(f"word_dropout: 'p' must be in [0, 1] (got {p!r})")
+    check_seed(seed, "word_dropout")
     # one string was iterated character by character (a list of single letters, silently)
     if isinstance(texts, str):
         raise DataError(f"word_dropout: 'texts' must be a list of strings (got the string {texts[:40]!r})")
