@@ -37,11 +37,23 @@ def tf_same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
+def _check_size(model: str, image_size, smallest: int) -> None:
+    """An image side the layers can take: an integer >= ``smallest`` (NumPy integers too). A smaller one failed at
+    the first forward pass inside torch ("Kernel size can't be greater than actual input size", "Output size is too
+    small"), naming no model or size; a float one at construction in nn.Linear."""
+    from paperworks.core.config import is_int
+
+    if not is_int(image_size, smallest):
+        raise ValueError(f"{model}: image_size must be an integer >= {smallest} (its convolutions and pooling need "
+                         f"images of at least {smallest} x {smallest} pixels; got {image_size!r})")
+
+
 class ModelA(nn.Module):
     """Tramer et al. 2018 MNIST model A (two 5x5 convolutions, valid padding)."""
 
     def __init__(self, in_channels: int = 1, num_classes: int = 10, image_size: int = 28):
         super().__init__()
+        _check_size("ModelA", image_size, 9)
         s = _conv_out(_conv_out(image_size, 5), 5)
         self.features = nn.Sequential(
             nn.Conv2d(in_channels, 64, 5), nn.ReLU(),
@@ -61,6 +73,7 @@ class ModelB(nn.Module):
 
     def __init__(self, in_channels: int = 1, num_classes: int = 10, image_size: int = 28):
         super().__init__()
+        _check_size("ModelB", image_size, 27)
         # first convolution uses TF/Keras 'same' padding with stride 2: output ceil(size / 2)
         pad = tf_same_padding(image_size, 8, 2)
         s = _conv_out(_conv_out(_conv_out(image_size + sum(pad), 8, 2), 6, 2), 5)
@@ -83,6 +96,7 @@ class ModelC(nn.Module):
 
     def __init__(self, in_channels: int = 1, num_classes: int = 10, image_size: int = 28):
         super().__init__()
+        _check_size("ModelC", image_size, 16)
         s = _conv_out(_conv_out(image_size, 3), 3) // 2
         s = _conv_out(_conv_out(s, 3), 3) // 2
         self.features = nn.Sequential(
