@@ -576,6 +576,10 @@ class InverseHVP:
                                   f"(got {cg_on_max_iter!r})")
         self.ps = select_params(model, params)
         self.solver = solver
+        # a real of another type (a Fraction, a NumPy scalar: _check_damping takes any finite real) as a Python
+        # float; a Fraction failed later in a format ("unsupported format string passed to Fraction.__format__")
+        if not isinstance(damping, (str, int, float)):
+            damping = float(damping)
         self.damping = damping
         self.damping_used = damping if not isinstance(damping, str) else 0.0
         self._op = make_hvp_operator(model, loss_fn, data, self.ps, batch_size)

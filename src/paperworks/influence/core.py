@@ -143,6 +143,8 @@ def influence_scores_loop(model: nn.Module, loss_fn, train: Any, objective, para
     if not is_real(damping, 0.0):
         raise PaperworksError(f"influence_scores_loop: damping must be a finite number >= 0 (got {damping!r}; the "
                               "reference loop has no damping='auto': use influence_scores with solver='exact')")
+    if not isinstance(damping, (int, float)):    # a Fraction failed as "unsupported operand type(s) for *"
+        damping = float(damping)
     n = _validate(model, loss_fn, train, objective, "exact", "influence_scores_loop")  # empty / NaN data named
     ps = select_params(model, params)
     gf = objective_grad(model, objective, ps)
