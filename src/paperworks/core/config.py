@@ -258,7 +258,11 @@ class Config:
                 v = plain
                 object.__setattr__(self, f.name, v)
             if not _conforms(v, tp) and _conforms(whole := _int_of_integral_float(v, tp), tp):
-                # an integral float for an int key (epochs=3.0, as the CLI's `epochs=3.0` is taken)
+                # an integral float for an int key (epochs=3.0, as the CLI's `epochs=3.0` is taken); one no int64
+                # holds is refused as the CLI's `epochs=1e20` is (it ran, to an OverflowError deep inside a run)
+                if big := int64_problems({f.name: whole}):
+                    problems.extend(big)
+                    continue
                 v = whole
                 object.__setattr__(self, f.name, v)
             # promote ints to floats so that 1 and 1.0 serialize the same
