@@ -108,6 +108,12 @@ def load_algorithmic(tasks: tuple[str, ...] | list[str] | str = TASKS, n_train: 
         raise DataError(f"algorithmic: task(s) {', '.join(map(repr, dup))} given more than once (got {list(tasks)})")
     if n_dev < 0:
         raise DataError(f"algorithmic: n_dev must be >= 0 (got {n_dev})")
+    if 0 < n_train < len(tasks):
+        # the tasks share n_train equally (n_train // len(tasks) draws each): 2 for 3 tasks drew none, and the
+        # training set came back empty without a word (as a task whose draws were all test inputs, below)
+        raise DataError(f"algorithmic: n_train={n_train} is fewer than one training draw per task ({len(tasks)} "
+                        f"tasks share it equally), so there would be no training example; give n_train >= "
+                        f"{len(tasks)} (or 0 for none)")
     train, dev, test = [], {}, {}
     for i, task in enumerate(tasks):
         te = make_examples(task, n_test, seed=10_000 + 97 * seed + i, **kwargs)
