@@ -24,7 +24,7 @@ import numpy as np
 
 from paperworks.core.config import is_int, is_real
 from paperworks.core.errors import DataError
-from paperworks.data import register_dataset
+from paperworks.data import check_seed, register_dataset
 
 __all__ = ["PALETTE", "colorize", "color_counts", "load_colored_mnist"]
 
@@ -123,6 +123,7 @@ def load_colored_mnist(rho: float = 0.99, seed: int = 0, size: int = 28, n_val: 
     if size not in (28, 14):
         raise DataError(f"colored_mnist: size must be 28 or 14 (got {size!r})")
     color_std = _check_real("colored_mnist", "color_std", color_std, unit=False)
+    check_seed(seed, "colored_mnist")   # True ran as seed 1; 1.5, -1 were numpy's bare TypeError / ValueError
     from paperworks.data.images import load_mnist  # direct import: avoids importing every registered loader
 
     m = load_mnist()

@@ -22,7 +22,7 @@ from torch_geometric.data import Data
 
 from paperworks.core.config import is_int
 from paperworks.core.errors import DataError
-from paperworks.data import check_values, package_file, read_table, read_text, register_dataset
+from paperworks.data import check_seed, check_values, package_file, read_table, read_text, register_dataset
 
 __all__ = ["load_tu", "mutag", "b3db_bbbp", "community_1v2", "community_wiring", "mol_to_graph",
            "WIRINGS"]
@@ -230,6 +230,7 @@ def b3db_bbbp(max_molecules: int | None = None, max_atoms: int | None = None, se
     for key, v in (("max_molecules", max_molecules), ("max_atoms", max_atoms)):
         if v is not None and not is_int(v, 1):
             raise DataError(f"b3db_bbbp: {key} must be None or an integer >= 1 (got {v!r})")
+    check_seed(seed, "b3db_bbbp")   # True ran as seed 1; 1.5, -1 were numpy's bare TypeError / ValueError
     path = package_file("B3DB", "B3DB_classification.tsv", "qc-b3db==1.1.1")
     df = read_table(path, "b3db_bbbp", sep="\t", usecols=["SMILES", "BBB+/BBB-"])
     # a label other than BBB+ / BBB- was read as BBB- (class 0), and an empty SMILES cell (NaN, parsed as the

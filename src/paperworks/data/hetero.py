@@ -25,8 +25,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from paperworks.core.config import is_int, is_real
 from paperworks.core.errors import DataError
-from paperworks.data import non_integral, register_dataset
+from paperworks.data import check_seed, non_integral, register_dataset
 from paperworks.data.splits import split_overlap, stratified_split
 
 __all__ = ["make_academic_hetero", "save_hetero_npz", "load_hetero_folder", "hetero_from_config",
@@ -178,15 +179,19 @@ def make_academic_hetero(n_papers: int = 1000, n_authors: int = 600, n_subjects:
     for name, v in (("n_papers", n_papers), ("n_authors", n_authors), ("n_subjects", n_subjects),
                     ("n_terms", n_terms), ("vocab", vocab), ("words_per_node", words_per_node),
                     ("terms_per_paper", terms_per_paper)):
-        if int(v) < 1:
-            problems.append(f"'{name}' must be >= 1 (got {v})")
-    if n_classes < 2:
-        problems.append(f"'n_classes' must be >= 2 (got {n_classes})")
-    if not 0 <= subject_purity <= 1 or not 0 <= feature_signal <= 1:
+        # int(v) < 1 let 100.5 through to a bare numpy TypeError / ValueError, and a str to int()'s ValueError
+        if not is_int(v, 1):
+            problems.append(f"'{name}' must be an integer >= 1 (got {v!r})")
+    if not is_int(n_classes, 2):
+        problems.append(f"'n_classes' must be an integer >= 2 (got {n_classes!r})")
+    if not is_real(subject_purity, 0, 1) or not is_real(feature_signal, 0, 1):
         problems.append("subject_purity and feature_signal must be in [0, 1]")
     lo, hi = authors_per_paper
-    if not 1 <= lo <= hi:
-        problems.append(f"authors_per_paper must satisfy 1 <= lo <= hi (got {authors_per_paper})")
+    if not (is_int(lo) and is_int(hi) and 1 <= lo <= hi):
+        problems.append(f"authors_per_paper must be integers with 1 <= lo <= hi (got {authors_per_paper})")
+    if problems:   # the size limits below compare these with numbers
+        raise DataError("make_academic_hetero: " + "; ".join(problems))
+    check_seed(seed, "make_academic_hetero")
     sizes = {"n_subjects": n_subjects, "vocab": vocab, "n_authors": n_authors, "n_terms": n_terms}
     for name, least, what, why in _size_limits(n_classes, authors_per_paper, terms_per_paper):
         if sizes[name] < least:
