@@ -232,8 +232,10 @@ def debian_file(path: str, debian_package: str) -> Path:
 
 
 def cache_dir(*parts: str) -> Path:
-    """Writable cache folder for parsed arrays ($PAPERWORKS_CACHE or ~/.cache/paperworks)."""
-    root = Path(os.environ.get("PAPERWORKS_CACHE", Path.home() / ".cache" / "paperworks"))
+    """Writable cache folder for parsed arrays ($PAPERWORKS_CACHE or ~/.cache/paperworks). An empty
+    PAPERWORKS_CACHE counts as unset, as shells leave it after ``export PAPERWORKS_CACHE=`` (it was Path(''), the
+    current folder: every loader then wrote its cache, ~55 MB per image set, into wherever the process ran)."""
+    root = Path(os.environ.get("PAPERWORKS_CACHE") or Path.home() / ".cache" / "paperworks")
     d = root.joinpath(*parts)
     try:
         d.mkdir(parents=True, exist_ok=True)
