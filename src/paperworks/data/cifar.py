@@ -24,7 +24,7 @@ import numpy as np
 
 from paperworks.core.config import is_int, is_real
 from paperworks.core.errors import DataError
-from paperworks.data import non_integral, register_dataset
+from paperworks.data import non_integral, read_text, register_dataset
 
 __all__ = ["load_cifar10", "read_python_batch", "read_binary_batch", "RestrictedUnpickler"]
 
@@ -55,8 +55,17 @@ class RestrictedUnpickler(pickle.Unpickler):
                         "lists, dicts, numbers and strings are allowed")
 
 
+def _open(path: Path):
+    """``path`` opened for reading; a folder or an unreadable file is one DataError naming it (it was a bare
+    IsADirectoryError / PermissionError)."""
+    try:
+        return open(path, "rb")
+    except OSError as e:
+        raise DataError(f"cannot read the CIFAR-10 file '{path}' ({type(e).__name__}: {e.strerror or e})") from None
+
+
 def _safe_load(path: Path):
-    with open(path, "rb") as f:
+    with _open(path) as f:
         try:
             return RestrictedUnpickler(f, encoding="latin1").load()
         except DataError:
@@ -109,7 +118,10 @@ def _integer_labels(path: Path, labels) -> np.ndarray:
 def read_binary_batch(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """One binary-version batch -> (x uint8 [N, 3, 32, 32], y int64 [N])."""
     path = Path(path)
-    raw = np.fromfile(path, dtype=np.uint8)
+    try:
+        raw = np.fromfile(path, dtype=np.uint8)
+    except OSError as e:   # a folder or an unreadable file: a bare IsADirectoryError / PermissionError
+        raise DataError(f"cannot read the CIFAR-10 file '{path}' ({type(e).__name__}: {e.strerror or e})") from None
     if raw.size == 0 or raw.size % _RECORD:
         raise DataError(f"'{path}': size {raw.size} bytes is not a multiple of the {_RECORD}-byte CIFAR-10 record")
     rec = raw.reshape(-1, _RECORD)
@@ -176,7 +188,8 @@ def load_cifar10(root: str | os.PathLike | None = None) -> dict:
             if isinstance(names, list) and len(names) == 10:
                 classes = [n.decode() if isinstance(n, bytes) else str(n) for n in names]
     elif kind == "bin" and (d / "batches.meta.txt").exists():
-        names = [s.strip() for s in (d / "batches.meta.txt").read_text().splitlines() if s.strip()]
+        # a file that is not text was a bare UnicodeDecodeError
+        names = [s.strip() for s in read_text(d / "batches.meta.txt", "cifar10").splitlines() if s.strip()]
         if len(names) == 10:
             classes = names
     parts["classes"] = classes
