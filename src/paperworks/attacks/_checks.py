@@ -7,7 +7,7 @@ import math
 import torch
 from torch import nn
 
-from paperworks.core.config import as_flag, check_int as core_check_int, is_int, is_real
+from paperworks.core.config import as_flag, check_int as core_check_int, check_seed as core_check_seed, is_int, is_real
 from paperworks.core.errors import ConfigError, DataError
 from paperworks.core.trainer import eval_mode
 
@@ -138,11 +138,8 @@ def check_int(who: str, name: str, value, low: int) -> int:
 
 
 def check_seed(who: str, seed) -> int:
-    """An integer seed (numpy integers too; bool refused) in the range torch.Generator.manual_seed takes. A float
-    seed was truncated without a word (seed=1.5 ran as seed 1; True as 1), 2**70 failed in a bare ValueError."""
-    if not is_int(seed) or not -(2 ** 63) <= int(seed) < 2 ** 64:
-        raise ConfigError(f"'seed' must be an integer in [-2**63, 2**64) (got {seed!r})", where=who)
-    return int(seed)
+    """core.config.check_seed with the engine's argument order (who first)."""
+    return core_check_seed(seed, who)
 
 
 def check_eps(who: str, value, name: str = "eps") -> float:

@@ -119,6 +119,25 @@ def check_int(name: str, value: Any, low: int | None = None, where: str = "confi
     return int(value)
 
 
+def is_seed(value: Any, *, numpy: bool = False) -> bool:
+    """Whether ``value`` is an integer seed (numpy integers too, bool refused) that ``torch.Generator.manual_seed``
+    takes, [-2**63, 2**64), or with ``numpy`` one that numpy's ``default_rng`` takes, >= 0: the test of
+    :func:`check_seed`, for callers that raise another error type with their own message."""
+    if not is_int(value):
+        return False
+    value = int(value)   # a NumPy integer's comparisons give numpy.bool_
+    return value >= 0 if numpy else -(2 ** 63) <= value < 2 ** 64
+
+
+def check_seed(seed: Any, where: str = "config") -> int:
+    """``seed`` as a Python int when ``torch.Generator.manual_seed`` takes it (:func:`is_seed`), else ConfigError.
+    A float was truncated without a word (1.5 ran as seed 1; True as 1), a NumPy integer failed in a bare
+    "TypeError: an integer is required" and 2**70 in "Overflow when unpacking long long"."""
+    if not is_seed(seed):
+        raise ConfigError(f"'seed' must be an integer in [-2**63, 2**64) (got {seed!r})", where=where)
+    return int(seed)
+
+
 def check_unique(name: str, values, shown: Any) -> None:
     """Raise ConfigError when ``values`` (the parsed list of key ``name``, shown as ``shown``) names an entry
     twice: a run would train and report that entry twice."""

@@ -197,11 +197,10 @@ def check_seed(seed, who: str, *, torch_range: bool = False):
     a bare TypeError / RuntimeError from numpy or torch, or silently taken."""
     import numpy as np
 
-    from paperworks.core.config import is_int
+    from paperworks.core.config import is_int, is_seed
 
     if is_int(seed):
-        lo, hi = (-(2 ** 63), 2 ** 64) if torch_range else (0, None)
-        if lo <= seed and (hi is None or seed < hi):
+        if is_seed(seed, numpy=not torch_range):
             return int(seed)   # manual_seed refuses NumPy integers ("an integer is required")
         rng = "in [-2**63, 2**64)" if torch_range else ">= 0"
         raise DataError(f"{who}: 'seed' must be an integer {rng} (got {seed!r})")

@@ -218,9 +218,9 @@ def train_bnn_ste(X, y, hidden: int, *, epochs: int = 500, lr: float = 1e-2, see
         raise ValueError(f"train_bnn_ste: epochs must be an integer >= 1 (got {epochs!r})")
     if not lr > 0:
         raise ValueError(f"train_bnn_ste: lr must be > 0 (got {lr!r})")
-    from paperworks.mip.planners import _check_seed
+    from paperworks.core.config import check_seed
 
-    g = torch.Generator().manual_seed(_check_seed("train_bnn_ste", seed))
+    g = torch.Generator().manual_seed(check_seed(seed, "train_bnn_ste"))
     N, d = X.shape
     Xt = torch.tensor(X)
     yt = torch.tensor(y, dtype=torch.float64)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from paperworks.core.config import is_int, is_real
+from paperworks.core.config import check_seed, is_int, is_real
 from paperworks.core.errors import ConfigError, DataError
 from paperworks.core.ranking import topk_stable
 from paperworks.mip.horizon import add_l1_goal_cost, encode_rollout, l1_cost_rollout, rollout_numpy
@@ -128,15 +128,6 @@ def _check_settings(who: str, ints: dict, floats: dict) -> None:
     for k, (v, strict) in floats.items():
         if not is_real(v, 0.0, open_low=strict):
             raise ValueError(f"{who}: {k} must be a finite number {'>' if strict else '>='} 0 (got {v!r})")
-
-
-def _check_seed(who: str, seed) -> int:
-    """A seed as torch.Generator.manual_seed takes it: an integer (numpy integers too, bool refused) in [-2**63,
-    2**64). np.int64(3) failed in a bare "TypeError: an integer is required", 2**70 in "Overflow when unpacking long
-    long", 1.5 and True in manual_seed's "expected a long" RuntimeError; an int gives the same stream as before."""
-    if not is_int(seed) or not -(2 ** 63) <= int(seed) < 2 ** 64:
-        raise ConfigError(f"'seed' must be an integer in [-2**63, 2**64) (got {seed!r})", where=who)
-    return int(seed)
 
 
 def rollout_cost(step, x0, U, goal, cost: PlanCost):
@@ -281,7 +272,7 @@ class _Sampler:
         lo, hi = _check_box(type(self).__name__, u_lo, u_hi, T)
         self.step, self.T, self.cost, self.dtype = step, int(T), cost, dtype
         self.u_lo, self.u_hi = _as_t(lo, dtype), _as_t(hi, dtype)
-        self.gen = torch.Generator().manual_seed(_check_seed(type(self).__name__, seed))
+        self.gen = torch.Generator().manual_seed(check_seed(seed, type(self).__name__))
 
     def _query(self, x0, goal, warm):
         x0, goal, warm = _check_query(f"{type(self).__name__}.plan", x0, goal, self.cost, self.T,

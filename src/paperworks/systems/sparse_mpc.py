@@ -39,13 +39,12 @@ import torch.nn as nn
 
 from paperworks.core import (Claim, Paper, Report, RunDir, System, check_choice, check_interval, check_positive,
                              register)
-from paperworks.core.config import Config, is_int, is_real
+from paperworks.core.config import Config, check_seed, is_int, is_real
 from paperworks.core.errors import ConfigError, DataError
 from paperworks.core.trainer import eval_mode
 from paperworks.envs import PushingEnv, PWAPushEnv, collect_transitions
 from paperworks.mip import (ID, RELU, ZERO, AffineLayer, CEMPlanner, GDPlanner, MILPPlanner, MPPIPlanner,
                             PlanCost, layers_step, rollout_cost)
-from paperworks.mip.planners import _check_seed
 
 __all__ = ["SparseMPC", "SparseMPCConfig", "SparseDynamics", "train_dense", "sparsify", "hard_assign",
            "run_episode", "make_env", "prediction_mse"]
@@ -243,7 +242,7 @@ def train_dense(model: SparseDynamics, data, epochs: int, lr: float = 3e-3, batc
     returns the model trained in place, in eval mode (its parameters' .grad hold the last step's gradients)."""
     _check_data("train_dense", model, data)
     _check_training("train_dense", epochs, batch)
-    gen = torch.Generator().manual_seed(_check_seed("train_dense", seed))
+    gen = torch.Generator().manual_seed(check_seed(seed, "train_dense"))
     model.mode = "dense"
     return _fit(model, data, epochs, lr, batch, gen)
 
@@ -274,7 +273,7 @@ def sparsify(dense: SparseDynamics, data, targets: list[int], epochs: int, finet
     for k, v, strict in (("lam", lam, False), ("tau_start", tau_start, True), ("tau_end", tau_end, True)):
         if not is_real(v, 0.0, open_low=strict):
             raise ConfigError(f"sparsify: {k} must be a finite number {'>' if strict else '>='} 0 (got {v!r})")
-    seed = _check_seed("sparsify", seed)
+    seed = check_seed(seed, "sparsify")
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     n_all = sum(dense.hidden)
