@@ -25,6 +25,7 @@ class _State:
     children_before: frozenset = frozenset()
     config = None   # the config of the system the command is running (named when a setting overflows floats)
     sigterm_at = 0.0   # time.monotonic() of the SIGTERM being handled
+    exiting_on_sigterm = False   # main() was stopped by SIGTERM and the process is exiting (see main)
 
 
 def _not_empty(what: str, value: str | None) -> None:
@@ -786,14 +787,29 @@ def main(argv: list[str] | None = None) -> None:
 
             # stopped by SIGTERM with no handler of the caller's to restore: the process is exiting, and a repeat of
             # that SIGTERM during the interpreter's exit (`timeout` sends two) ended it as -15 instead of 143. The
-            # handler in place ignores a repeat (else it ends the process as SIG_DFL does); at the interpreter's exit,
-            # after which no Python handler runs, SIGTERM is ignored
+            # handler in place ignores a repeat (else it ends the process as SIG_DFL does), also in the command's
+            # atexit functions (an exit that hangs there still ends on a later SIGTERM); SIG_IGN only after them
+            # (_ignore_sigterm_at_exit)
             stopped = signal.getsignal(signal.SIGTERM) is _on_second_sigterm and previous == signal.SIG_DFL
             signal.signal(signal.SIGTERM, _on_second_sigterm if stopped else previous)
-            if stopped:
-                import atexit
+            _State.exiting_on_sigterm = stopped
 
-                atexit.register(signal.signal, signal.SIGTERM, signal.SIG_IGN)
+
+def _ignore_sigterm_at_exit() -> None:
+    """At the interpreter's exit after a command stopped by SIGTERM: ignore SIGTERM from here on (no Python handler
+    runs in the last stage of the exit, where a repeat of the first SIGTERM ended the process as -15)."""
+    if _State.exiting_on_sigterm:
+        import signal
+
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+# registered when this module is imported, so that it runs after the atexit functions registered later (those of
+# the command: its workers' joins, ...): while they run, the handler in place still ends the process on a SIGTERM
+# after _SIGTERM_REPEAT_S; registered from main() it ran first, and an exit that hung ignored every later SIGTERM
+import atexit as _atexit  # noqa: E402
+
+_atexit.register(_ignore_sigterm_at_exit)
 
 
 def _main(args: list[str], debug: bool) -> None:
