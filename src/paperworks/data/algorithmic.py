@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from paperworks.core.errors import DataError
-from paperworks.data import register_dataset
+from paperworks.data import check_seed, register_dataset
 
 __all__ = ["TASKS", "PAD_ID", "BOS_ID", "EOS_ID", "vocab_size", "make_examples", "load_algorithmic"]
 
@@ -57,7 +57,7 @@ def make_examples(task: str, n: int, seed: int, min_len: int = 5, max_len: int =
                         f"(got {n_symbols})")
     if n_digits < 1 or n < 0:
         raise DataError(f"algorithmic: need n >= 0 and n_digits >= 1 (got {n}, {n_digits})")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed, "algorithmic"))
     out = []
     for _ in range(n):
         if task == "add":
@@ -98,6 +98,8 @@ def load_algorithmic(tasks: tuple[str, ...] | list[str] | str = TASKS, n_train: 
     "vocab_size": int}``. With ``n_dev = 0`` (default) the dev lists are empty and the training set is
     exactly the one drawn without a dev split.
     """
+    # 1.5 and '3' were numpy's / Python's bare TypeError, -1 numpy's ValueError at the last step, True ran as seed 1
+    seed = check_seed(seed, "algorithmic")
     tasks = (tasks,) if isinstance(tasks, str) else tuple(tasks)
     if not tasks:
         raise DataError("algorithmic: no tasks given")
