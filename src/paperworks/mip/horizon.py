@@ -8,6 +8,7 @@ them per step keeps big-M tight). An optional state box is imposed as hard const
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,6 +57,11 @@ def encode_rollout(m: MILP, layers: list[AffineLayer], x0, T: int, u_lo, u_hi, *
                          f"and the action {nu} dimensions")
     if layers[-1].W.shape[0] != nx:
         raise ValueError(f"encode_rollout: the network outputs {layers[-1].W.shape[0]} values, the state has {nx}")
+    # T=2.0 (MILPPlanner takes it) was numpy's bare TypeError in np.zeros; 2.5 or '2' likewise
+    if isinstance(T, bool) or not (isinstance(T, numbers.Integral) or
+                                   (isinstance(T, numbers.Real) and float(T).is_integer())):
+        raise ValueError(f"encode_rollout: horizon T must be an integer >= 1 (got {T!r})")
+    T = int(T)
     if T < 1:
         raise ValueError(f"encode_rollout: horizon T must be >= 1 (got {T})")
     if not (np.isfinite(u_lo).all() and np.isfinite(u_hi).all()):

@@ -164,8 +164,14 @@ class MILPPlanner:
         self.layers, self.T, self.cost, self.residual = layers, int(T), cost, residual
         self.time_limit, self.mip_gap, self.tighten = time_limit, mip_gap, tighten
         self.x_lo, self.x_hi, self.solver, self.threads = x_lo, x_hi, solver, threads
-        if node_limit is not None and int(node_limit) < 1:
-            raise ValueError(f"MILPPlanner: node_limit must be >= 1 (got {node_limit})")
+        if node_limit is not None and not (is_int(node_limit, 1) or (is_real(node_limit, 1) and
+                                                                    float(node_limit).is_integer())):
+            # int() took 2.5 as 2, '3' as 3 and True as 1 without a word (2.0 is taken as 2, as T is)
+            raise ValueError(f"MILPPlanner: node_limit must be an integer >= 1 (got {node_limit!r})")
+        if node_limit is not None and solver != "highs":
+            # was refused only at the first plan(), after the set-up had been accepted
+            raise MIPError(f"MILPPlanner: node_limit is implemented for the 'highs' backend only "
+                           f"(got solver={solver!r})")
         self.node_limit = None if node_limit is None else int(node_limit)
 
     def build(self, x0, goal):
