@@ -182,8 +182,12 @@ def label_smoothed_cross_entropy(logits: torch.Tensor, target: torch.Tensor, eps
 
     Shapes: logits ``[..., V]``, target ``[...]`` (int64).
     """
-    if not 0.0 <= epsilon < 1.0:
-        raise ValueError(f"label_smoothed_cross_entropy: epsilon must be in [0, 1) (got {epsilon})")
+    try:   # a str / None / list was the comparison's bare TypeError, a tensor of several values a RuntimeError
+        eps_ok = bool(0.0 <= epsilon < 1.0)
+    except (TypeError, RuntimeError):
+        eps_ok = False
+    if not eps_ok:
+        raise ValueError(f"label_smoothed_cross_entropy: epsilon must be a number in [0, 1) (got {epsilon!r})")
     if logits.shape[:-1] != target.shape:
         raise ValueError(f"label_smoothed_cross_entropy: logits {tuple(logits.shape)} and target "
                          f"{tuple(target.shape)} disagree (expected logits = target shape + [V])")

@@ -163,8 +163,12 @@ def collate_pairs(items, pad_id: int = 0, bos_id: int = 1):
     """``[(src ids, tgt ids + EOS)]`` -> ``(src [B, S], tgt_in [B, T], tgt_out [B, T])``, right-padded;
     ``tgt_in`` is the target shifted right with BOS first (Sec. 3.1)."""
     B = len(items)
+    if not B:   # was max()'s bare "arg is an empty sequence"
+        raise ValueError("collate_pairs: no (source, target) pairs to collate")
     S = max(len(s) for s, _ in items)
-    T = max(len(t) for _, t in items)
+    # at least one column for BOS: a batch whose targets were all empty (translate() needs only the sources) was an
+    # IndexError at tin[i, 0]; a batch with any non-empty target is as before
+    T = max(max(len(t) for _, t in items), 1)
     src = torch.full((B, S), pad_id, dtype=torch.long)
     tin = torch.full((B, T), pad_id, dtype=torch.long)
     tout = torch.full((B, T), pad_id, dtype=torch.long)
