@@ -134,6 +134,13 @@ def latent_fit(model: LatentClassifier, x: torch.Tensor, y: torch.Tensor) -> flo
     return float(model.head.mahalanobis(z).gather(1, y[:, None]).mean() / z.shape[1])
 
 
+def attack_rows(n: int, k: int) -> torch.Tensor:
+    """``k`` distinct row indices of ``n`` (k <= n), spread evenly from the first row to the last (the step
+    (n - 1) / (k - 1) is >= 1, so rounding keeps them distinct); on a class-ordered split every class keeps about
+    its share."""
+    return torch.linspace(0, n - 1, k, dtype=torch.float64).round().long()
+
+
 def evaluate(model, task: Task, cfg, image: bool) -> dict[str, float]:
     """Clean, adversarial (FGSM) and shifted-data metrics of one trained model."""
     out = {}
@@ -143,12 +150,18 @@ def evaluate(model, task: Task, cfg, image: bool) -> dict[str, float]:
     b = reliability_bins(logits.double().softmax(1), task.y_test, cfg.n_bins)
     out["_bins"] = {k: v.tolist() for k, v in b.items()}          # for the reliability diagram
     n_adv = min(cfg.n_attack, len(task.y_test))
+    x_adv, y_adv = task.x_test[:n_adv], task.y_test[:n_adv]
+    if not image and n_adv < len(task.y_test):
+        # the fortunes test split is ordered by class, so its first n_attack rows held one class only (n_attack=64:
+        # all class 0); attack rows spread evenly over it instead. Images (shuffled official splits) and a text
+        # subset of every row (the default n_attack) are taken as before.
+        idx = attack_rows(len(task.y_test), n_adv)
+        x_adv, y_adv = task.x_test[idx], task.y_test[idx]
     eps = cfg.fgsm_eps if image else cfg.text_fgsm_eps
-    adv = evaluate_under_attack(model, task.x_test[:n_adv], task.y_test[:n_adv], "fgsm", n_bins=cfg.n_bins, eps=eps)
+    adv = evaluate_under_attack(model, x_adv, y_adv, "fgsm", n_bins=cfg.n_bins, eps=eps)
     out.update({"fgsm_accuracy": adv["accuracy"], "fgsm_ece": adv["ece"]})
     for mult in getattr(cfg, "fgsm_sweep", ()):      # accuracy-vs-radius curve, reported beside the claim
-        a = evaluate_under_attack(model, task.x_test[:n_adv], task.y_test[:n_adv], "fgsm", n_bins=cfg.n_bins,
-                                  eps=eps * mult)
+        a = evaluate_under_attack(model, x_adv, y_adv, "fgsm", n_bins=cfg.n_bins, eps=eps * mult)
         out[f"fgsm_x{mult:g}_accuracy"] = a["accuracy"]
     if image:
         for name, shift, sev in (("noise", "noise", cfg.noise_sigma), ("rotation", "rotation", cfg.rotation_deg)):
