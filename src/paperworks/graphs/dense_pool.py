@@ -95,6 +95,19 @@ def _bool_mask(mask: Tensor | None) -> Tensor | None:
     return mask if mask is None or mask.dtype == torch.bool else mask != 0
 
 
+def _node_mask(where: str, x: Tensor, mask: Tensor | None) -> Tensor | None:
+    """The node mask of a dense model's forward as bool [B, N]: one graph's [N] mask (which dense_diff_pool
+    takes) is viewed as [1, N], a [B, N, 1] one as [B, N]; any other shape than x's [B, N] is one DataError (an [N] or [N, 1] mask was
+    torch's IndexError inside the batch norm, naming neither the model nor the mask)."""
+    if mask is None or not isinstance(x, Tensor) or x.dim() not in (2, 3):
+        return _bool_mask(mask)
+    b, n = (1, x.size(0)) if x.dim() == 2 else tuple(x.shape[:2])
+    if not isinstance(mask, Tensor) or tuple(mask.shape) not in ((b, n), (b, n, 1)) + (((n,),) if b == 1 else ()):
+        shown = list(mask.shape) if isinstance(mask, Tensor) else type(mask).__name__
+        raise DataError(f"{where}: expected 'mask' of shape [{b}, {n}] to match 'x' {list(x.shape)} (got {shown})")
+    return _bool_mask(mask.reshape(b, n) if mask.dim() != 2 else mask)
+
+
 class MaskedBatchNorm(nn.BatchNorm1d):
     """BatchNorm over the real nodes of a padded [B, N, F] tensor (padding stays 0).
 
@@ -165,6 +178,7 @@ class DenseGNN(nn.Module):
         self.out_channels = hidden * (layers - 1) + out_channels if concat else out_channels
 
     def forward(self, x: Tensor, adj: Tensor, mask: Tensor | None = None) -> Tensor:
+        mask = _node_mask("DenseGNN", x, mask)
         outs = []
         for i, conv in enumerate(self.convs):
             x = conv(x, adj, mask)
@@ -284,7 +298,7 @@ class DiffPoolNet(nn.Module):
         return self.forward_dense(*_dense_input(data, self.max_nodes, self.in_channels, "DiffPoolNet"))
 
     def forward_dense(self, x: Tensor, adj: Tensor, mask: Tensor | None = None):
-        mask = _bool_mask(mask)
+        mask = _node_mask("DiffPoolNet", x, mask)
         aux = x.new_zeros(())
         readouts, self.assignments = [], []
         for li, (emb, pool) in enumerate(zip(self.embed, self.pool)):
@@ -331,7 +345,7 @@ class FlatDenseSAGE(nn.Module):
         return self.forward_dense(*_dense_input(data, self.max_nodes, self.in_channels, "FlatDenseSAGE"))
 
     def forward_dense(self, x, adj, mask=None):
-        mask = _bool_mask(mask)
+        mask = _node_mask("FlatDenseSAGE", x, mask)
         z = self.gnn(x, adj, mask)
         m = mask.unsqueeze(-1).to(z.dtype) if mask is not None else torch.ones_like(z[..., :1])
         g = (z * m).sum(1)
