@@ -183,6 +183,10 @@ class HDGI(System):
             if m is None:
                 raise DataError(f"HDGI: target node type '{target}' has no '{name}_mask'")
             masks[name] = torch.nonzero(m).flatten()
+            if masks[name].numel() == 0:
+                # an empty val split made the probe keep C = 1 without a word (the doc says C is chosen on the
+                # validation split); an empty train / test split failed only after the whole training
+                raise DataError(f"HDGI: '{name}_mask' of '{target}' selects no node")
         return {"x": row_normalize(store.x.float()), "edges": edges, "names": names, "y": store.y.long(),
                 "target": target, **masks}
 
