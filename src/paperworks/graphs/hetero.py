@@ -622,7 +622,9 @@ def homogeneous_projection(data, *, feature_dim: int | None = None, return_edge_
     """All node and edge types merged into one graph (the GCN/DGI baselines' input).
 
     Returns (x [N, F], edge_index [2, E], node_type [N], offsets). Node types without features get
-    zeros; feature widths must agree unless ``feature_dim`` pads them with zeros.
+    zeros; feature widths must agree unless ``feature_dim`` pads them with zeros. ``x`` is float64 when any node
+    type's features are float64 (they were rounded to float32: 2**24 + 1 came back as 2**24), else float32 as
+    before.
 
     With ``return_edge_weight=True``: (x, edge_index, edge_weight, node_type, offsets), ``edge_weight`` [E] the
     edges' ``edge_weight`` in edge_index's order (1 on edge types without one; dtype as :func:`relation_block`'s,
@@ -645,7 +647,8 @@ def homogeneous_projection(data, *, feature_dim: int | None = None, return_edge_
     if feature_dim is None and len(set(dims.values())) > 1:
         raise DataError(f"homogeneous_projection: feature widths differ across node types ({dims}); "
                         "pass feature_dim to zero-pad")
-    x = torch.zeros(n, f)
+    wide = any(data[nt].x.dtype == torch.float64 for nt in dims)
+    x = torch.zeros(n, f, dtype=torch.float64) if wide else torch.zeros(n, f)
     node_type = torch.zeros(n, dtype=torch.long)
     for t, nt in enumerate(data.node_types):
         s, e = offsets[nt]
@@ -654,7 +657,7 @@ def homogeneous_projection(data, *, feature_dim: int | None = None, return_edge_
             if dims[nt] > f:
                 raise DataError(f"homogeneous_projection: '{nt}' has {dims[nt]} features > "
                                 f"feature_dim={f}")
-            x[s:e, :dims[nt]] = data[nt].x.float()
+            x[s:e, :dims[nt]] = data[nt].x.double() if wide else data[nt].x.float()
     eis = []
     for et in data.edge_types:
         ei = data[et].edge_index

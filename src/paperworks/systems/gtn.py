@@ -80,7 +80,7 @@ def prepare_hetero(data, target: str | None = None) -> dict:
         raise DataError("GTN: no node type has features 'x'")
     x, edge_index, edge_weight, node_type, offsets = homogeneous_projection(data, feature_dim=max(widths),
                                                                             return_edge_weight=True)
-    x = row_normalize(x)
+    x = row_normalize(x.float())   # the model is float32 (the projection keeps float64 features as float64)
     stack = adjacency_stack(data, where="GTN")
     s, e = offsets[target]
     return {"x": x, "stack": stack, "target": target, "target_index": torch.arange(s, e),

@@ -257,7 +257,7 @@ class HDGI(System):
             add("raw features", self._evaluate(prep["x"], prep, seed))
             # DGI on the homogeneous projection (all types merged; other types' features as given)
             xh, eih, _, offsets = homogeneous_projection(data)
-            xh = row_normalize(xh)
+            xh = row_normalize(xh.float())   # float32, as HDGI's own input (prepare casts too)
             zh, _ = dgi_embeddings(xh, eih, c.dim, lr=c.lr, patience=c.dgi_patience,
                                    max_epochs=c.max_epochs, seed=seed,
                                    on_epoch=curve("DGI (homogeneous projection)", seed))
