@@ -476,6 +476,8 @@ def train_classifier(model: nn.Module, x, y, *, epochs: int = 2, batch_size: int
     check_images(who, x, model)
     check_labels(who, y, x.shape[0])
     check_forward(who, model, x, y)
+    # epochs 0 / -3 / 1.5 / True trained (at least one step) without a word, batch_size=0 was a ZeroDivisionError
+    epochs, batch_size = check_int(who, "epochs", epochs, 1), check_int(who, "batch_size", batch_size, 1)
     steps = max(epochs * (x.shape[0] // batch_size), 1)
     tc = TrainerConfig(max_steps=steps, batch_size=batch_size, lr=lr, seed=seed, progress=False,
                        log_every=steps, deterministic=False)
