@@ -171,6 +171,10 @@ def logreg_probe(z, y, train_idx, test_idx, val_idx=None, *, seed: int = 0,
         return clf
 
     va = None if val_idx is None else _as_index(val_idx, n, "val_idx", "logreg_probe")
+    if va is not None and va.size == 0:
+        # an empty index (an all-False mask) kept C = 1 without a word, as if no validation split had been given
+        raise DataError("logreg_probe: val_idx selects no node, so C cannot be chosen on it; pass val_idx=None "
+                        "for C = 1")
     check_disjoint_splits((("train", tr), ("val", va), ("test", te)), "logreg_probe")
     with _one_blas_thread():
         if va is not None and va.size > 0:
