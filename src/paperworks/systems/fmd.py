@@ -47,7 +47,7 @@ from torch.nn import functional as F
 
 from paperworks.core import (Claim, Paper, Report, RunDir, System, check_choice, check_interval, check_positive,
                              register)
-from paperworks.core.config import Config, is_int
+from paperworks.core.config import Config, is_int, is_real
 from paperworks.core.errors import ConfigError, DataError, PaperworksError, UnknownNameError
 from paperworks.core.ranking import topk_stable
 from paperworks.curvature import InverseHVP, SingularHessianError, per_sample_grads, select_params
@@ -177,9 +177,12 @@ def _check_pairs(who: str, head: nn.Module, feats: torch.Tensor, feats_cf: torch
         raise DataError(f"{who}: the counterfactual features contain NaN or inf")
 
 
-def _check_lam(who: str, lam: Any) -> None:
-    if not (isinstance(lam, (int, float)) and not isinstance(lam, bool) and np.isfinite(lam) and lam >= 0):
+def _check_lam(who: str, lam: Any) -> float:
+    """``lam`` if it is a finite number >= 0: a Python int / float as given (the system's path), another real
+    (np.float32, a Fraction: refused before, while ``damping`` took them) as its Python float."""
+    if not is_real(lam, 0.0):
         raise PaperworksError(f"{who}: lam must be a finite number >= 0 (got {lam!r})")
+    return lam if isinstance(lam, (int, float)) else float(lam)
 
 
 # ========================================================================================= step 1
@@ -271,7 +274,7 @@ def fit_head(head: nn.Linear, feats: torch.Tensor, y: torch.Tensor, lam: float, 
     ~1e-5, weights ~2e-3 from the optimum). ``max_iter`` bounds the L-BFGS iterations. Features and labels
     are checked as for :func:`bias_influence` (one DataError); no gradient is left on the head afterwards."""
     _check_head_data("fit_head", head, feats, y, "features")
-    _check_lam("fit_head", lam)
+    lam = _check_lam("fit_head", lam)
     _solve_head_f64(head, feats, y, lam, max_iter, fit_bias=head.bias is None or head.bias.requires_grad)
     head.zero_grad(set_to_none=True)
 
@@ -484,7 +487,7 @@ def bias_influence(head: nn.Linear, train_feats: torch.Tensor, train_y: torch.Te
     """
     _check_head_data("bias_influence", head, train_feats, train_y, "training features")
     _check_pairs("bias_influence", head, cf_feats, cf_feats_cf, cf_y)
-    _check_lam("bias_influence", lam)
+    lam = _check_lam("bias_influence", lam)
 
     def objective(hd):
         return counterfactual_bias(hd(cf_feats), hd(cf_feats_cf), cf_y)
@@ -512,11 +515,12 @@ def fmd_unlearn(head: nn.Linear, feats: torch.Tensor, feats_cf: torch.Tensor, y:
     updated weights) before each group, as the official CelebA script does per pair; steps=1 is Eq. 7.
     Returns timing and bookkeeping (seconds, parameters updated, damping used, norm of the total step).
     """
-    if not isinstance(steps, int) or steps < 1:
+    if not is_int(steps, 1):   # bool refused (True ended in tensor_split's TypeError), NumPy integers taken
         raise PaperworksError(f"fmd_unlearn: steps must be an integer >= 1 (got {steps!r})")
+    steps = int(steps)
     _check_pairs("fmd_unlearn", head, feats, feats_cf, y)
     _check_head_data("fmd_unlearn", head, hess_feats, hess_y, "Hessian features")
-    _check_lam("fmd_unlearn", lam)
+    lam = _check_lam("fmd_unlearn", lam)
     try:
         _check_damping(damping)
     except PaperworksError as e:
