@@ -96,13 +96,14 @@ def _bool_mask(mask: Tensor | None) -> Tensor | None:
 
 
 def _node_mask(where: str, x: Tensor, mask: Tensor | None) -> Tensor | None:
-    """The node mask of a dense model's forward as bool [B, N]: one graph's [N] mask (which dense_diff_pool
-    takes) is viewed as [1, N], a [B, N, 1] one as [B, N]; any other shape than x's [B, N] is one DataError (an [N] or [N, 1] mask was
-    torch's IndexError inside the batch norm, naming neither the model nor the mask)."""
+    """The node mask of a dense model's forward as bool [B, N]: a flat [B * N] one (one graph's [N] mask, which
+    dense_diff_pool takes; the dense convs view any such mask as [B, N, 1], so DenseGNN without batch norm took it)
+    and a [B, N, 1] one are viewed as [B, N]; any other shape is one DataError (an [N] or [N, 1] mask was torch's
+    IndexError inside the batch norm, naming neither the model nor the mask)."""
     if mask is None or not isinstance(x, Tensor) or x.dim() not in (2, 3):
         return _bool_mask(mask)
     b, n = (1, x.size(0)) if x.dim() == 2 else tuple(x.shape[:2])
-    if not isinstance(mask, Tensor) or tuple(mask.shape) not in ((b, n), (b, n, 1)) + (((n,),) if b == 1 else ()):
+    if not isinstance(mask, Tensor) or tuple(mask.shape) not in ((b, n), (b, n, 1), (b * n,)):
         shown = list(mask.shape) if isinstance(mask, Tensor) else type(mask).__name__
         raise DataError(f"{where}: expected 'mask' of shape [{b}, {n}] to match 'x' {list(x.shape)} (got {shown})")
     return _bool_mask(mask.reshape(b, n) if mask.dim() != 2 else mask)
