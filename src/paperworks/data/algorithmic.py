@@ -100,6 +100,9 @@ def load_algorithmic(tasks: tuple[str, ...] | list[str] | str = TASKS, n_train: 
     """
     # 1.5 and '3' were numpy's / Python's bare TypeError, -1 numpy's ValueError at the last step, True ran as seed 1
     seed = check_seed(seed, "algorithmic")
+    if not isinstance(seed, int):   # numpy's seed objects pass check_seed, but the per-task seeds are 97 * seed + i
+        raise DataError(f"algorithmic: load_algorithmic's 'seed' must be an integer >= 0 (the per-task seeds are "
+                        f"derived from it) (got {type(seed).__name__})")
     tasks = (tasks,) if isinstance(tasks, str) else tuple(tasks)
     if not tasks:
         raise DataError("algorithmic: no tasks given")
