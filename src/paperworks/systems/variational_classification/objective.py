@@ -51,6 +51,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from paperworks.core.config import is_int, is_real, is_seed
 from paperworks.core.errors import ConfigError, DataError
 
 __all__ = ["GaussianHead", "ClassCritic", "VariationalObjective", "LatentClassifier", "gaussian_kl",
@@ -96,8 +97,11 @@ class GaussianHead(nn.Module):
     def __init__(self, feat_dim: int, num_classes: int, covariance: str = "diagonal",
                  class_prior: torch.Tensor | None = None):
         super().__init__()
-        if feat_dim < 1 or num_classes < 2:
-            raise ConfigError(f"GaussianHead: need feat_dim >= 1 and num_classes >= 2 (got {feat_dim}, {num_classes})")
+        # integers (NumPy too); 4.0 ended in torch.randn's TypeError
+        if not (is_int(feat_dim, 1) and is_int(num_classes, 2)):
+            raise ConfigError(f"GaussianHead: need integers feat_dim >= 1 and num_classes >= 2 (got {feat_dim!r}, "
+                              f"{num_classes!r})")
+        feat_dim, num_classes = int(feat_dim), int(num_classes)
         if covariance not in ("diagonal", "identity"):
             raise ConfigError(f"GaussianHead: 'covariance' must be one of diagonal, identity (got {covariance!r})")
         self.feat_dim, self.num_classes, self.covariance = feat_dim, num_classes, covariance
@@ -245,6 +249,15 @@ class VariationalObjective:
                 raise ConfigError(f"VariationalObjective: '{name}' must be a finite number >= 0 (got {v!r})")
         if not isinstance(head, GaussianHead):
             raise ConfigError(f"VariationalObjective: 'head' must be a GaussianHead (got {type(head).__name__})")
+        # critic_lr=0 and critic_hidden=0 (2-layer critic) left the critic untrained / constant without a word;
+        # seed=1.5 was torch's bare "manual_seed expected a long", a negative lr AdamW's ValueError
+        if not is_real(critic_lr, 0.0, open_low=True):
+            raise ConfigError(f"VariationalObjective: 'critic_lr' must be a finite number > 0 (got {critic_lr!r})")
+        if not is_int(critic_hidden, 1):
+            raise ConfigError(f"VariationalObjective: 'critic_hidden' must be an integer >= 1 (got {critic_hidden!r})")
+        if not (is_seed(seed) and int(seed) + 1 < 2 ** 64):   # the prior samples' generator takes seed + 1
+            raise ConfigError(f"VariationalObjective: 'seed' must be an integer in [-2**63, 2**64 - 1) (got {seed!r})")
+        seed, critic_hidden = int(seed), int(critic_hidden)
         self.head = head
         self.beta_likelihood, self.beta_adversarial = float(beta_likelihood), float(beta_adversarial)
         self.encoder_likelihood = encoder_likelihood
