@@ -91,6 +91,13 @@ def is_real(value: Any, low: float | None = None, high: float | None = None, *, 
     return high is None or bool(value < high if open_high else value <= high)
 
 
+def is_whole(value: Any, low: int | None = None) -> bool:
+    """Whether ``value`` is an integer (:func:`is_int`) or a finite real holding one exactly (2.0, np.float32(3),
+    Fraction(4, 2)), >= ``low``; bool refused: the shared test of arguments that take an integral float as its
+    int (callers convert with ``int(value)``)."""
+    return is_int(value, low) or (is_real(value, low) and float(value).is_integer())
+
+
 def as_flag(value: Any) -> bool | None:
     """``value`` as a Python bool when it is a boolean flag: ``bool``, a NumPy bool, or a 0-d boolean NumPy array
     or torch tensor (``np.array(True)``, ``torch.tensor(True)``, which the flags read by truth value took before

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from paperworks.core.config import is_int, is_real
+from paperworks.core.config import is_whole
 from paperworks.core.errors import DataError
 from paperworks.data import non_integral, read_text, register_dataset
 
@@ -107,7 +107,7 @@ def _integer_labels(path: Path, labels) -> np.ndarray:
     elif y.dtype == object:
         # Python / numpy integers stored as an object array (or a list holding an int beyond int64) loaded before
         # as integers; they still do, and the range check names a huge one. Whole floats as in a float array.
-        bad = [v for v in y.ravel().tolist() if not (is_int(v) or (is_real(v) and float(v).is_integer()))]
+        bad = [v for v in y.ravel().tolist() if not is_whole(v)]
         if bad:
             raise DataError(f"'{path}': labels must be integers (got {bad[:3]!r})")
     elif y.dtype.kind not in "iu":

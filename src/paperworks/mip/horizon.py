@@ -8,11 +8,11 @@ them per step keeps big-M tight). An optional state box is imposed as hard const
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
+from paperworks.core.config import is_whole
 from paperworks.mip.model import INF, MILP, InfeasibleError, UnboundedInputError
 from paperworks.mip.relu import AffineLayer, EncodingInfo, _act, encode_layers, forward_layers, lp_bounds
 
@@ -58,8 +58,7 @@ def encode_rollout(m: MILP, layers: list[AffineLayer], x0, T: int, u_lo, u_hi, *
     if layers[-1].W.shape[0] != nx:
         raise ValueError(f"encode_rollout: the network outputs {layers[-1].W.shape[0]} values, the state has {nx}")
     # T=2.0 (MILPPlanner takes it) was numpy's bare TypeError in np.zeros; 2.5 or '2' likewise
-    if isinstance(T, bool) or not (isinstance(T, numbers.Integral) or
-                                   (isinstance(T, numbers.Real) and float(T).is_integer())):
+    if not is_whole(T):
         raise ValueError(f"encode_rollout: horizon T must be an integer >= 1 (got {T!r})")
     T = int(T)
     if T < 1:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from paperworks.core.config import check_seed, is_int, is_real
+from paperworks.core.config import check_seed, is_int, is_real, is_whole
 from paperworks.core.errors import ConfigError, DataError
 from paperworks.core.ranking import topk_stable
 from paperworks.mip.horizon import add_l1_goal_cost, encode_rollout, l1_cost_rollout, rollout_numpy
@@ -164,8 +164,7 @@ class MILPPlanner:
         self.layers, self.T, self.cost, self.residual = layers, int(T), cost, residual
         self.time_limit, self.mip_gap, self.tighten = time_limit, mip_gap, tighten
         self.x_lo, self.x_hi, self.solver, self.threads = x_lo, x_hi, solver, threads
-        if node_limit is not None and not (is_int(node_limit, 1) or (is_real(node_limit, 1) and
-                                                                    float(node_limit).is_integer())):
+        if node_limit is not None and not is_whole(node_limit, 1):
             # int() took 2.5 as 2, '3' as 3 and True as 1 without a word (2.0 is taken as 2, as T is)
             raise ValueError(f"MILPPlanner: node_limit must be an integer >= 1 (got {node_limit!r})")
         if node_limit is not None and solver != "highs":
