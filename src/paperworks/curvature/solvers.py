@@ -49,14 +49,18 @@ class SingularHessianError(PaperworksError):
         super().__init__(msg)
 
 
-def _check_damping(damping: Any) -> None:
+def _check_damping(damping: Any) -> float | int | str:
     """A finite real number >= 0 (NumPy scalars too) or 'auto'. NumPy's float32 / int64 were refused as not
-    numbers ("damping must be a finite number >= 0 or 'auto' (got np.float32(0.1))") and True ran as damping 1."""
+    numbers ("damping must be a finite number >= 0 or 'auto' (got np.float32(0.1))") and True ran as damping 1.
+    Returns it as the solvers keep it: 'auto', a Python int / float as given, another real (a NumPy scalar, a
+    Fraction, which failed later in a format: "unsupported format string passed to Fraction.__format__") as its
+    Python float."""
     if isinstance(damping, str):
         if damping != "auto":
             raise PaperworksError(f"damping must be a number >= 0 or 'auto' (got {damping!r})")
     elif not is_real(damping, 0.0):
         raise PaperworksError(f"damping must be a finite number >= 0 or 'auto' (got {damping!r})")
+    return damping if isinstance(damping, (str, int, float)) else float(damping)
 
 
 def _finite(x: torch.Tensor, who: str) -> torch.Tensor:
@@ -570,16 +574,12 @@ class InverseHVP:
             from paperworks.core.errors import UnknownNameError
 
             raise UnknownNameError("inverse-HVP solver", solver, SOLVERS)
-        _check_damping(damping)
+        damping = _check_damping(damping)
         if cg_on_max_iter not in _CG_MAX_ITER:
             raise PaperworksError(f"InverseHVP: cg_on_max_iter must be one of {_CG_MAX_ITER} "
                                   f"(got {cg_on_max_iter!r})")
         self.ps = select_params(model, params)
         self.solver = solver
-        # a real of another type (a Fraction, a NumPy scalar: _check_damping takes any finite real) as a Python
-        # float; a Fraction failed later in a format ("unsupported format string passed to Fraction.__format__")
-        if not isinstance(damping, (str, int, float)):
-            damping = float(damping)
         self.damping = damping
         self.damping_used = damping if not isinstance(damping, str) else 0.0
         self._op = make_hvp_operator(model, loss_fn, data, self.ps, batch_size)
