@@ -34,13 +34,21 @@ from torch import nn
 
 from paperworks.core.config import as_flag, check_int
 from paperworks.core.errors import PaperworksError
-from paperworks.curvature.params import (check_deterministic, check_nonempty, grad_mode, iter_chunks, meta_device_error,
-                                         n_samples, slice_data)
+from paperworks.curvature.params import (check_batch_size, check_deterministic, check_nonempty, grad_mode, iter_chunks,
+                                         meta_device_error, n_samples, slice_data)
 from paperworks.curvature.solvers import _check_damping, _finite
 
 __all__ = ["KFAC", "kfac_layers"]
 
 _CHUNK_BYTES = 256 * 2 ** 20    # KFAC's default chunk_bytes (EK-FAC's correction pass)
+
+
+def _common_dtype(layers) -> torch.dtype:
+    """The dtype fitted factors of several layers promote to (their own when they share one)."""
+    dt = layers[0].A.dtype
+    for L in layers[1:]:
+        dt = torch.promote_types(dt, L.A.dtype)
+    return dt
 
 
 def kfac_layers(model: nn.Module, layers: Any = None) -> dict[str, nn.Module]:
@@ -183,6 +191,7 @@ class KFAC:
             # a string such as "no" counted as True: EK-FAC's second pass ran and changed the curvature silently
             raise PaperworksError(f"KFAC: eigen_correct must be True or False (got {eigen_correct!r})")
         self.eigen_correct = flag
+        check_batch_size(batch_size, "KFAC")    # (a negative size was refused only by fit(), unnamed)
         self.batch_size = batch_size
         # a 4096 x 4096 Linear at batch 256 needed 2 x 32 GiB at once in the correction pass
         self.chunk_bytes = None if chunk_bytes is None else check_int("chunk_bytes", chunk_bytes, 1, where="KFAC")
@@ -411,7 +420,7 @@ class KFAC:
             M = Q @ torch.diag(L.S.reshape(-1)) @ Q.T  # row-major [out, in+1] order
             p = L.perm()
             blocks.append(M[p][:, p])
-        return torch.block_diag(*blocks).to(Ls[0].A.dtype)     # the factors' (the model's) dtype
+        return torch.block_diag(*blocks).to(_common_dtype(Ls))     # the factors' (the model's) dtype
 
     def inverse_vp(self, v: torch.Tensor, damping: float = 0.0) -> torch.Tensor:
         """(F~ + damping I)^{-1} v for v over :attr:`params` (flat, [P] or [P, k]; a complex v by linearity)."""
@@ -432,7 +441,10 @@ class KFAC:
             raise PaperworksError("KFAC.inverse_vp: the vector contains NaN/inf")
         self._warn_outside(float(damping))
         A0 = self.layers[0].A
-        out_dtype = A0.dtype       # the factors' (the model's) dtype, as before; computed in float64 like S
+        # the factors' (the model's) dtype, computed in float64 like S; layers of several dtypes: the one they
+        # promote to (a flat vector's, as ParamSubset.dtype). It was the first layer's: a float64 layer's result
+        # after a float32 one came back rounded to float32
+        out_dtype = _common_dtype(self.layers)
         v = v.to(dtype=torch.float64, device=A0.device)    # another dtype than the factors' failed inside matmul
         cols = v.unsqueeze(1) if v.ndim == 1 else v
         if cols.shape[1] == 0:      # a [P, 0] block: the empty solution (torch.stack of no column failed)
@@ -445,7 +457,9 @@ class KFAC:
             # singular at the factors' own precision (solve_dense's 100 eps rule): an eigenvalue of A (of G)
             # is known to +-100 eps max(A) (max(G)), so lG_i lA_j to +-floor_ij below. The null direction of a
             # rank-deficient factor comes out of eigh as +-eps noise, and a positive one was inverted (1e6-1e8)
-            floor = 100 * torch.finfo(out_dtype).eps * (L.lG.max() * L.lA[None, :] + L.lG[:, None] * L.lA.max())
+            # (each layer at its own factors' precision: with the first layer's float64 eps, a float32 layer after it
+            # had its rounding-noise directions, ~1e-8, inverted without a word: 7.7e5 where it alone is refused)
+            floor = 100 * torch.finfo(L.A.dtype).eps * (L.lG.max() * L.lA[None, :] + L.lG[:, None] * L.lA.max())
             D = L.S + damping          # the same for every column: checked once per layer
             if seg.shape[1] and (D <= floor).any():
                 from paperworks.curvature.solvers import SingularHessianError

@@ -567,9 +567,10 @@ class InverseHVP:
                  lissa_batch_size: int | None = None, lissa_repeats: int = 1, seed: int = 0,
                  cg_on_max_iter: str = "raise"):
         from paperworks.curvature.hessian import exact_hessian, make_hvp_operator
-        from paperworks.curvature.params import check_deterministic, select_params
+        from paperworks.curvature.params import check_batch_size, check_deterministic, select_params
 
         check_deterministic(model, "InverseHVP")
+        check_batch_size(batch_size, "InverseHVP")
         if solver not in SOLVERS:
             from paperworks.core.errors import UnknownNameError
 
@@ -605,8 +606,10 @@ class InverseHVP:
             # "" = the model itself is the layer (a bare nn.Linear: 'weight' has no module prefix)
             layers = list(dict.fromkeys(n.rsplit(".", 1)[0] if "." in n else "" for n in self.ps.names))  # subset order (not sorted:
             # sorting put layer '10' before layer '2' of a deep nn.Sequential and refused the model's own order)
+            # None: K-FAC's chunks of 256; 0 is the whole data in one chunk, as for every other solver and for
+            # KFAC itself (`batch_size or 256` made it 256)
             self._kfac = KFAC(model, loss_fn, data, layers=layers, eigen_correct=solver == "ekfac",
-                              batch_size=batch_size or 256).fit()
+                              batch_size=256 if batch_size is None else batch_size).fit()
             if self._kfac.params != self.ps.names:
                 raise PaperworksError(f"InverseHVP: solver '{solver}' needs whole Linear/Conv2d layers in model "
                                       f"order as the parameter subset (got {self.ps.names}, expected "
