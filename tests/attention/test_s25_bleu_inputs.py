@@ -33,7 +33,9 @@ def test_iterables_are_read_once_as_lists():
 
 
 def test_a_list_of_references_per_sentence_is_named():
-    with pytest.raises(ValueError, match=r"corpus_bleu: references\[0\] is a list, not a string.*one reference"):
+    # several references are taken as streams since session 26 (test_s26_multi_reference_bleu.py); a
+    # per-sentence list whose length differs from the number of hypotheses is named as such
+    with pytest.raises(ValueError, match=r"corpus_bleu: reference stream references\[0\] has 2 sentences.*transpose"):
         corpus_bleu(HYPS[:1], [[REFS[0], "another reference"]])
 
 

@@ -9,8 +9,19 @@ import torch
 __all__ = ["corpus_bleu", "average_state_dicts", "exact_match"]
 
 
-def corpus_bleu(hypotheses: Sequence[str], references: Sequence[str], tokenize: str = "13a") -> float:
-    """Corpus sacreBLEU (Post, 2018) of detokenized strings against one reference each, in [0, 100].
+def corpus_bleu(hypotheses: Sequence[str], references: Sequence, tokenize: str = "13a") -> float:
+    """Corpus sacreBLEU (Post, 2018) of detokenized strings, in [0, 100].
+
+    ``references`` is either one reference string per hypothesis, or several reference *streams*, as
+    sacrebleu's ``corpus_bleu(hyps, [refs1, refs2, ...])`` takes them: ``[stream_1, stream_2, ...]``, each stream
+    a list with one reference string per hypothesis (``stream_k[i]`` is the k-th reference of hypothesis i). With
+    several references, n-gram counts are clipped by their largest count in any one reference of the sentence
+    and the brevity penalty uses, per sentence, the reference length closest to the hypothesis length (the
+    shorter one on a tie). A stream entry may be ``None`` where a sentence has fewer references than others;
+    every sentence needs at least one. Note the layout: a list of per-sentence reference lists
+    (``[[r0a, r0b], [r1a, r1b], ...]``) must be transposed into streams; it is refused when its length differs
+    from the number of hypotheses, and indistinguishable from streams when the two are equal. One stream gives
+    the single-reference score exactly.
 
     Note: the paper's numbers are tokenized multi-bleu BLEU, not sacreBLEU (usually lower).
     """
@@ -23,20 +34,51 @@ def corpus_bleu(hypotheses: Sequence[str], references: Sequence[str], tokenize: 
         raise ValueError(f"corpus_bleu: unknown tokenize {tokenize!r} (sacrebleu's tokenizers: {', '.join(names)})")
     hypotheses, references = (_sentences(name, v) for name, v in (("hypotheses", hypotheses),
                                                                     ("references", references)))
+    if references and all(not isinstance(r, (str, bytes)) and r is not None for r in references):
+        return _multi_reference_bleu(hypotheses, references, tokenize)
     if len(hypotheses) != len(references):
         raise ValueError(f"corpus_bleu: {len(hypotheses)} hypotheses but {len(references)} references")
     if not hypotheses:
         raise ValueError("corpus_bleu: no sentences to score")
     # a non-string entry was sacrebleu's "`refs` should be a sequence of sequence of strings", naming no position
-    # (and, for a list of several references per sentence, describing what was passed)
     for name, seq in (("hypotheses", hypotheses), ("references", references)):
         for i, s in enumerate(seq):
             if not isinstance(s, str):
-                hint = ("; one reference string per hypothesis: several references per sentence are not supported"
-                        if name == "references" and isinstance(s, (list, tuple)) else "")
+                hint = ("; give either one reference string per hypothesis or a list of reference streams, "
+                        "not a mix" if name == "references" and isinstance(s, (list, tuple)) else "")
                 raise ValueError(f"corpus_bleu: {name}[{i}] is a {type(s).__name__}, not a string (one detokenized "
                                  f"sentence{hint})")
     return float(sacrebleu.corpus_bleu(hypotheses, [references], tokenize=tokenize).score)
+
+
+def _multi_reference_bleu(hypotheses: list, streams: list, tokenize) -> float:
+    """:func:`corpus_bleu` with ``streams`` a list of reference streams (checked here: sacrebleu zips streams of
+    unequal length without a word, dropping sentences, and fails on a sentence whose references are all None)."""
+    import sacrebleu
+
+    if not hypotheses:
+        raise ValueError("corpus_bleu: no sentences to score")
+    for i, s in enumerate(hypotheses):
+        if not isinstance(s, str):
+            raise ValueError(f"corpus_bleu: hypotheses[{i}] is a {type(s).__name__}, not a string (one detokenized "
+                             f"sentence)")
+    n = len(hypotheses)
+    streams = [_sentences(f"references[{k}]", stream) for k, stream in enumerate(streams)]
+    for k, stream in enumerate(streams):
+        if len(stream) != n:
+            raise ValueError(f"corpus_bleu: reference stream references[{k}] has {len(stream)} sentences but there "
+                             f"are {n} hypotheses (several references are given as streams, [stream_1, stream_2, "
+                             f"...], each with one reference per hypothesis; transpose a list of per-sentence "
+                             f"reference lists)")
+        for i, s in enumerate(stream):
+            if s is not None and not isinstance(s, str):
+                raise ValueError(f"corpus_bleu: references[{k}][{i}] is a {type(s).__name__}, not a string (one "
+                                 f"detokenized sentence, or None where sentence {i} has no reference in this "
+                                 f"stream)")
+    for i in range(n):
+        if all(stream[i] is None for stream in streams):
+            raise ValueError(f"corpus_bleu: hypothesis {i} has no reference (None in every stream)")
+    return float(sacrebleu.corpus_bleu(hypotheses, streams, tokenize=tokenize).score)
 
 
 def _sentences(name: str, v) -> list:
