@@ -172,14 +172,15 @@ class MultinomialLinkModel:
             self.blocks = [_Block(model, slice(0, J), slice(0, K), "main")]
         else:
             # an integer (numpy's too): 1.5 was cut to 1 and the string '2' read as 2 by int(), True as 1, silently;
-            # a float holding an integer exactly (2.0) is that integer, as it always ran
-            if isinstance(group1_size, (bool, np.bool_)) or not (
-                    isinstance(group1_size, (int, np.integer)) or (isinstance(group1_size, (float, np.floating))
-                                                                   and float(group1_size).is_integer())):
+            # a real holding an integer exactly (2.0, Fraction(2)) is that integer: core.config's shared rule
+            from paperworks.core.config import is_whole
+
+            if not is_whole(group1_size):
                 raise ValueError(f"{_W}: group1_size must be an integer in [1, {J - 1}] (got {group1_size!r})")
             k = int(group1_size)
             if not 1 <= k <= J - 1:
                 raise ValueError(f"{_W}: group1_size must be in [1, {J - 1}] (got {group1_size})")
+            self.group1_size = k   # stored as the int it is (2.0 was kept as 2.0, np.float32(2.0) as such)
             self.blocks = [_Block(model, slice(0, k), slice(0, k - 1), "group1"),
                            _Block("continuation", slice(0, 2), slice(k - 1, k), "split"),
                            _Block(group2_model, slice(k, J), slice(k, K), "group2")]
