@@ -529,11 +529,15 @@ class MultinomialLinkModel:
         return (self._C @ theta).reshape(-1, K)          # B: (q, K)
 
     def _params(self, theta, who: str) -> np.ndarray:
-        """A parameter vector of the public methods: shape (k_params,) (a wrong length failed inside matmul)."""
+        """A parameter vector of the public methods: shape (k_params,) (a wrong length failed inside matmul), every
+        entry finite (NaN / inf is no point of the parameter space: loglike gave -inf, information a NaN matrix or
+        'outside the feasible region', score and observed_information blamed the feasible region)."""
         theta = np.asarray(theta, dtype=float)
         if theta.shape != (self.k_params,):
             raise ValueError(f"{_W}.{who}: params must have shape ({self.k_params},) ({', '.join(self.param_names)}) "
                              f"(got shape {theta.shape})")
+        if not np.isfinite(theta).all():
+            raise ValueError(f"{_W}.{who}: params contain NaN/inf")
         return theta
 
     def _link_terms(self, eta):
@@ -628,13 +632,19 @@ class MultinomialLinkModel:
     def loglike(self, theta) -> float:
         """l(theta) = sum_i sum_j Y_ij log pi_ij (no multinomial constant; 0 log 0 = 0); -inf outside the
         feasible region or where an observed category has probability 0 in double precision."""
-        theta = self._params(theta, "loglike")
+        return self._loglike(self._params(theta, "loglike"))
+
+    def _loglike(self, theta) -> float:
+        # unchecked: the fit's SLSQP polish reads -inf at any iterate it proposes
         logp, _, _ = self._evaluate(theta, need_score=False, need_info=False)
         return self._ll_cells(logp)
 
     def score(self, theta) -> np.ndarray:
         """Analytic score sum_i X_i' G_i' diag(pi_i)^{-1} Y_i (paper Sec. 4)."""
-        theta = self._params(theta, "score")
+        return self._score(self._params(theta, "score"))
+
+    def _score(self, theta) -> np.ndarray:
+        # unchecked: observed_information's difference steps and the SLSQP polish call it at points of their own
         logp, s, _ = self._evaluate(theta, Y=self._Y, need_info=False)
         if not self._feasible(logp):
             raise InfeasibleError(f"{_W}.score: theta is outside the feasible region (some pi_ij <= 0)")
@@ -739,7 +749,7 @@ class MultinomialLinkModel:
 
         def score_or_none(th):
             try:
-                return self.score(th)
+                return self._score(th)
             except InfeasibleError:
                 return None
 
@@ -758,7 +768,7 @@ class MultinomialLinkModel:
                                       f"directions of {self.param_names[a]} (steps of +-{step:.1e} leave the "
                                       f"feasible region); use cov_type='expected'")
             if s0 is None:
-                s0 = self.score(theta)
+                s0 = self._score(theta)
             sign, s1 = (1.0, sp) if sp is not None else (-1.0, sm)
             s2 = score_or_none(theta + 2 * sign * e)
             if s2 is None:
@@ -947,12 +957,12 @@ class MultinomialLinkModel:
             return J.reshape(-1, p)
 
         def obj(th):
-            v = self.loglike(th)
+            v = self._loglike(th)
             return 1e6 if not np.isfinite(v) else -v / scale
 
         def jac(th):
             try:
-                return -self.score(th) / scale
+                return -self._score(th) / scale
             except InfeasibleError:
                 return np.zeros(p)
 
@@ -984,7 +994,7 @@ class MultinomialLinkModel:
                          constraints=[{"type": "ineq", "fun": fcons, "jac": fcons_jac}],
                          options={"maxiter": 500, "ftol": 1e-15})
         th = r.x if x0 is theta else D * r.x
-        ll = self.loglike(th)
+        ll = self._loglike(th)
         return (th, ll) if np.isfinite(ll) else (theta, -np.inf)
 
     def _check_separation(self, logp):
@@ -1038,9 +1048,7 @@ class MultinomialLinkModel:
     def predict(self, params, exog=None) -> np.ndarray:
         """Category probabilities (n, J) at params for exog (default: the training rows)."""
         Z = self._design(exog)
-        params = self._params(params, "predict")
-        if not np.isfinite(params).all():   # was reported as an infeasible cumulative model
-            raise ValueError(f"{_W}.predict: params contain NaN/inf")
+        params = self._params(params, "predict")   # NaN / inf were reported as an infeasible cumulative model
         logp, _, _ = self._evaluate(params, Z=Z, need_score=False, need_info=False)
         P = np.exp(logp)
         bad = np.isnan(logp).any(axis=1)          # NaN: infeasible; -inf is a probability that underflowed to 0
