@@ -9,8 +9,13 @@ from paperworks.core.errors import DataError
 from paperworks.data import items_of, non_integral   # items_of: shared with data.text (a layer below)
 from paperworks.data.splits import split_overlap     # shared with the heterograph loaders (data.hetero)
 
-__all__ = ["check_float", "check_graph", "check_dense", "check_dataset", "integral_floats", "items_of",
-           "split_overlap"]
+__all__ = ["check_float", "check_graph", "check_edge_index", "check_batch", "check_dense", "check_dataset",
+           "integral_floats", "items_of", "split_overlap"]
+
+# the index dtypes of index_select / index_add_ / scatter: int16 / int8 / uint8 ids passed the old checks and
+# failed in every model with a bare RuntimeError ("Expected dtype int32/int64 for index"); uint8 was even read
+# as a mask in fancy indexing
+_INDEX_DTYPES = (torch.int64, torch.int32)
 
 
 def integral_floats(a: np.ndarray) -> bool:
@@ -39,29 +44,47 @@ def check_graph(where: str, x, edge_index, edge_weight=None, batch=None) -> None
     check_float(where, "x", x, 2)
     if x.size(0) == 0:
         raise DataError(f"{where}: empty graph ('x' has 0 nodes)")
-    if (not isinstance(edge_index, torch.Tensor) or edge_index.dim() != 2 or edge_index.size(0) != 2
-            or edge_index.is_floating_point() or edge_index.dtype == torch.bool):
-        raise DataError(f"{where}: expected 'edge_index' of shape [2, E] and integer dtype (got {_desc(edge_index)})")
     n = x.size(0)
-    if edge_index.numel() and (int(edge_index.min()) < 0 or int(edge_index.max()) >= n):
-        raise DataError(f"{where}: 'edge_index' refers to node {int(edge_index.max())} or "
-                        f"{int(edge_index.min())} but 'x' has {n} nodes")
+    check_edge_index(where, edge_index, n, f"the {n} nodes of 'x'")
     if edge_weight is not None:
         check_float(where, "edge_weight", edge_weight, 1)
         if edge_weight.numel() != edge_index.size(1):
             raise DataError(f"{where}: 'edge_weight' has {edge_weight.numel()} entries for "
                             f"{edge_index.size(1)} edges")
     if batch is not None:
-        if not isinstance(batch, torch.Tensor) or batch.dim() != 1 or batch.numel() != n:
-            raise DataError(f"{where}: expected 'batch' of shape [{n}] (got {_desc(batch)})")
-        # float, bool or negative graph ids failed later in torch.bincount with a bare NotImplementedError /
-        # RuntimeError ('"bincount_cpu" not implemented for 'Float'')
-        if batch.is_floating_point() or batch.is_complex() or batch.dtype == torch.bool:
-            raise DataError(f"{where}: 'batch' must hold integer graph ids (got {_desc(batch)})")
-        if n > 1 and bool((batch[1:] < batch[:-1]).any()):
-            raise DataError(f"{where}: 'batch' must be sorted (nodes of a graph contiguous)")
-        if int(batch[0]) < 0:   # sorted: the first id is the smallest
-            raise DataError(f"{where}: 'batch' holds graph id {int(batch[0])}; graph ids must be >= 0")
+        check_batch(where, batch, n, f"the {n} nodes of 'x'")
+
+
+def check_edge_index(where: str, edge_index, n: int, nodes: str) -> None:
+    """``edge_index`` [2, E] of int64 / int32 node ids in [0, n) (``nodes`` names where n comes from, e.g. "the 4
+    nodes of 'x'"): the one edge check of :func:`check_graph` and ``candidate_pairs``."""
+    if (not isinstance(edge_index, torch.Tensor) or edge_index.dim() != 2 or edge_index.size(0) != 2
+            or edge_index.dtype not in _INDEX_DTYPES):
+        # a complex edge_index passed the old dtype test and failed in min() ('"min_all" not implemented')
+        raise DataError(f"{where}: expected 'edge_index' of shape [2, E] and integer dtype int64 or int32 "
+                        f"(got {_desc(edge_index)})")
+    if edge_index.numel():
+        lo, hi = int(edge_index.min()), int(edge_index.max())
+        if lo < 0 or hi >= n:   # the offending id (both extremes were named, a valid one among them)
+            raise DataError(f"{where}: 'edge_index' refers to node {lo if lo < 0 else hi}, outside [0, {n}) "
+                            f"({nodes})")
+
+
+def check_batch(where: str, batch, n: int, nodes: str) -> None:
+    """``batch`` [n]: sorted int64 / int32 graph ids >= 0 (the nodes of a graph contiguous): the one batch check of
+    :func:`check_graph` and ``candidate_pairs``."""
+    if not isinstance(batch, torch.Tensor) or batch.dim() != 1:
+        raise DataError(f"{where}: expected 'batch' of shape [{n}], one graph id per node (got {_desc(batch)})")
+    # float, bool or negative graph ids failed later in torch.bincount with a bare NotImplementedError /
+    # RuntimeError ('"bincount_cpu" not implemented for 'Float'')
+    if batch.dtype not in _INDEX_DTYPES:
+        raise DataError(f"{where}: 'batch' must hold integer graph ids of dtype int64 or int32 (got {_desc(batch)})")
+    if batch.numel() != n:
+        raise DataError(f"{where}: 'batch' has {batch.numel()} entries for {nodes} (one graph id per node)")
+    if n > 1 and bool((batch[1:] < batch[:-1]).any()):
+        raise DataError(f"{where}: 'batch' must be sorted (nodes of a graph contiguous)")
+    if n and int(batch[0]) < 0:   # sorted: the first id is the smallest
+        raise DataError(f"{where}: 'batch' holds graph id {int(batch[0])}; graph ids must be >= 0")
 
 
 def check_dense(where: str, x, adj, s=None, mask=None) -> None:

@@ -12,7 +12,7 @@ from torch_geometric.utils import softmax
 
 from paperworks.core.config import check_int
 from paperworks.core.errors import ConfigError, DataError
-from paperworks.graphs._checks import _desc, check_float, check_graph
+from paperworks.graphs._checks import _desc, check_batch, check_edge_index, check_float, check_graph
 
 __all__ = ["sparsemax", "segment_sparsemax", "node_information_score", "candidate_pairs", "HGPSLPool",
            "topk_per_graph", "source_degree_sym_norm", "SCORE_NORMS"]
@@ -358,20 +358,12 @@ def candidate_pairs(perm: Tensor, batch: Tensor, edge_index: Tensor, num_nodes: 
     check_int("num_nodes", num_nodes, 1, where="candidate_pairs")
     if batch is None:
         batch = torch.zeros(num_nodes, dtype=torch.long, device=perm.device if isinstance(perm, Tensor) else None)
-    for name, t in (("perm", perm), ("batch", batch)):
-        if (not isinstance(t, Tensor) or t.dim() != 1 or t.is_floating_point() or t.is_complex()
-                or t.dtype == torch.bool):
-            raise DataError(f"candidate_pairs: '{name}' must be a 1-D tensor of integers (got {_desc(t)})")
-    if batch.numel() != num_nodes:
-        raise DataError(f"candidate_pairs: 'batch' has {batch.numel()} entries for num_nodes={num_nodes}")
-    if int(batch.min()) < 0 or bool((batch[1:] < batch[:-1]).any()):
-        raise DataError("candidate_pairs: 'batch' must hold sorted graph ids >= 0 (the nodes of a graph contiguous)")
-    if (not isinstance(edge_index, Tensor) or edge_index.dim() != 2 or edge_index.size(0) != 2
-            or edge_index.is_floating_point() or edge_index.dtype == torch.bool):
-        raise DataError(f"candidate_pairs: expected 'edge_index' of shape [2, E] and integer dtype "
-                        f"(got {_desc(edge_index)})")
-    if edge_index.numel() and (int(edge_index.min()) < 0 or int(edge_index.max()) >= num_nodes):
-        raise DataError(f"candidate_pairs: 'edge_index' refers to nodes outside [0, {num_nodes})")
+    if (not isinstance(perm, Tensor) or perm.dim() != 1 or perm.is_floating_point() or perm.is_complex()
+            or perm.dtype == torch.bool):
+        raise DataError(f"candidate_pairs: 'perm' must be a 1-D tensor of integers (got {_desc(perm)})")
+    # the batch / edge checks of check_graph (HGPSLPool's entry check), one implementation
+    check_batch("candidate_pairs", batch, num_nodes, f"num_nodes={num_nodes}")
+    check_edge_index("candidate_pairs", edge_index, num_nodes, f"num_nodes={num_nodes}")
     if perm.numel() == 0:
         return edge_index.new_zeros(2, 0)
     if int(perm.min()) < 0 or int(perm.max()) >= num_nodes:
