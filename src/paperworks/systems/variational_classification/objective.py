@@ -145,6 +145,11 @@ class GaussianHead(nn.Module):
         # [C, d] / [C] operands broadcast against [N, C, d] / [N, C] without an explicit [None] view: the same
         # values and kernels (autograd reduces a broadcast operand's gradient by the same sum over dim 0),
         # three autograd nodes fewer per call
+        if not isinstance(z, torch.Tensor) or z.ndim != 2 or z.shape[1] != self.feat_dim:
+            # a wrong latent size was torch's bare broadcast error, and [N, C, d] latents (C = the class count)
+            # came back as [N, 1, C] logits without a word (a Python check: no tensor operation added)
+            got = f"shape {list(z.shape)}" if isinstance(z, torch.Tensor) else type(z).__name__
+            raise DataError(f"GaussianHead: expected latents z of shape [N, {self.feat_dim}] (got {got})")
         diff = z[:, None, :] - self.mu                                             # [N, C, d]
         return (diff.pow(2) * torch.exp(-self.log_var)).sum(-1)
 
