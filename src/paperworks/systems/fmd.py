@@ -275,6 +275,10 @@ def fit_head(head: nn.Linear, feats: torch.Tensor, y: torch.Tensor, lam: float, 
     are checked as for :func:`bias_influence` (one DataError); no gradient is left on the head afterwards."""
     _check_head_data("fit_head", head, feats, y, "features")
     lam = _check_lam("fit_head", lam)
+    if not is_int(max_iter, 1):
+        # 0 / -3 / 2.5 / True were taken by L-BFGS without a word (0 and -3: no L-BFGS iteration at all), None was
+        # a bare TypeError inside it
+        raise PaperworksError(f"fit_head: max_iter must be an integer >= 1 (got {max_iter!r})")
     _solve_head_f64(head, feats, y, lam, max_iter, fit_bias=head.bias is None or head.bias.requires_grad)
     head.zero_grad(set_to_none=True)
 
