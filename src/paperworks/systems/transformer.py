@@ -278,10 +278,12 @@ class TransformerSystem(System):
     def _transformer(self, vocab_size: int, algorithmic: bool = False) -> Transformer:
         c = self.config
         d, n = (c.alg_d_model, c.alg_n_layers) if algorithmic else (c.d_model, c.n_layers)
+        # the algorithmic Transformer has no dropout (docs), like its LSTM: it took attention / ReLU dropout
+        # while residual dropout was left out (0 in every preset, so the reproductions are unchanged)
+        drop = (0.0, 0.0, 0.0) if algorithmic else (c.dropout, c.attention_dropout, c.relu_dropout)
         return Transformer(vocab_size=vocab_size, d_model=d, n_heads=c.n_heads, d_ff=4 * d if algorithmic else c.d_ff,
-                           n_encoder_layers=n, n_decoder_layers=n, dropout=0.0 if algorithmic else c.dropout,
-                           attention_dropout=c.attention_dropout, relu_dropout=c.relu_dropout,
-                           norm_first=c.norm_first)
+                           n_encoder_layers=n, n_decoder_layers=n, dropout=drop[0], attention_dropout=drop[1],
+                           relu_dropout=drop[2], norm_first=c.norm_first)
 
     def _model(self, name: str, vocab_size: int, algorithmic: bool):
         """``transformer`` or the ``lstm`` baseline whose width matches its parameter count; both are built
