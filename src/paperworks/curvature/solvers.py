@@ -60,7 +60,15 @@ def _check_damping(damping: Any) -> float | int | str:
             raise PaperworksError(f"damping must be a number >= 0 or 'auto' (got {damping!r})")
     elif not is_real(damping, 0.0):
         raise PaperworksError(f"damping must be a finite number >= 0 or 'auto' (got {damping!r})")
-    return damping if isinstance(damping, (str, int, float)) else float(damping)
+    return damping if isinstance(damping, str) else plain_real(damping)
+
+
+def plain_real(x: Any) -> int | float:
+    """A real number that passed :func:`is_real` as the solvers and fmd keep it: a Python int / float (or a
+    float subclass such as np.float64) as given, so the system's values pass through unchanged; another real
+    (np.float32, a NumPy integer, a Fraction: Fractions failed later in a format string or a product) as its
+    Python float. The one rule of ``damping`` here, ``damping`` in influence_scores_loop and fmd's ``lam``."""
+    return x if isinstance(x, (int, float)) else float(x)
 
 
 def _finite(x: torch.Tensor, who: str) -> torch.Tensor:

@@ -137,14 +137,14 @@ def influence_scores_loop(model: nn.Module, loss_fn, train: Any, objective, para
     i.e. the direct per-sample loop s_k = grad f^T (H^{-1} grad l_k) / n with a dense H solve per sample."""
     from paperworks.core.config import is_real
     from paperworks.curvature.hessian import exact_hessian
+    from paperworks.curvature.solvers import plain_real
 
     check_deterministic(model, "influence_scores_loop")
     # a negative damping was used as given (scores of H - |d| I) and a NaN one gave NaN scores, without a word
     if not is_real(damping, 0.0):
         raise PaperworksError(f"influence_scores_loop: damping must be a finite number >= 0 (got {damping!r}; the "
                               "reference loop has no damping='auto': use influence_scores with solver='exact')")
-    if not isinstance(damping, (int, float)):    # a Fraction failed as "unsupported operand type(s) for *"
-        damping = float(damping)
+    damping = plain_real(damping)    # a Fraction failed as "unsupported operand type(s) for *"
     n = _validate(model, loss_fn, train, objective, "exact", "influence_scores_loop")  # empty / NaN data named
     ps = select_params(model, params)
     gf = objective_grad(model, objective, ps)

@@ -51,7 +51,7 @@ from paperworks.core.config import Config, is_int, is_real
 from paperworks.core.errors import ConfigError, DataError, PaperworksError, UnknownNameError
 from paperworks.core.ranking import topk_stable
 from paperworks.curvature import InverseHVP, SingularHessianError, per_sample_grads, select_params
-from paperworks.curvature.solvers import _check_damping, conjugate_gradient
+from paperworks.curvature.solvers import _check_damping, conjugate_gradient, plain_real
 from paperworks.influence import upweight_influence
 
 __all__ = ["FMD", "FMDConfig", "FMDNet", "CounterfactualSet", "counterfactual_bias", "bias_influence",
@@ -182,7 +182,7 @@ def _check_lam(who: str, lam: Any) -> float:
     (np.float32, a Fraction: refused before, while ``damping`` took them) as its Python float."""
     if not is_real(lam, 0.0):
         raise PaperworksError(f"{who}: lam must be a finite number >= 0 (got {lam!r})")
-    return lam if isinstance(lam, (int, float)) else float(lam)
+    return plain_real(lam)
 
 
 # ========================================================================================= step 1
