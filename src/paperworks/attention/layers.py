@@ -28,8 +28,10 @@ class MultiHeadAttention(nn.Module):
     attn_mask)`` returns ``[B, T, D]``; ``attn_mask`` is torch's: ``[T, S]`` or ``[B * n_heads, T, S]``,
     bool (True = may not attend) or float (added to the scores); with ``need_weights=True`` it returns ``(output, weights)`` as
     ``torch.nn.MultiheadAttention`` does: the softmax weights ``[B, T, S]`` averaged over the heads
-    (``average_attn_weights=True``) or ``[B, H, T, S]`` per head. For incremental decoding use
-    :meth:`project_kv` and :meth:`attend`.
+    (``average_attn_weights=True``) or ``[B, H, T, S]`` per head. One difference: a query whose keys are all
+    masked (a sequence that is all padding, or an ``attn_mask`` row that masks every key) gets zero weights and
+    the output ``out_proj.bias`` (a zero context), where ``torch.nn.MultiheadAttention`` returns NaN weights
+    and a NaN output row. For incremental decoding use :meth:`project_kv` and :meth:`attend`.
     """
 
     def __init__(self, d_model: int, n_heads: int, dropout: float = 0.0, bias: bool = True):
