@@ -1,7 +1,8 @@
 """Curvature engine: Hessian-vector products, dense Hessian / GGN / empirical Fisher, K-FAC and EK-FAC, and
 inverse-HVP solvers (exact, conjugate gradient, LiSSA) over a chosen parameter subset of any ``nn.Module``.
 
-Shared by the influence engine (FMD), LLM Surgeon (K-FAC pruning) and reinforcement unlearning.
+Used by the influence engine (FMD); written to serve also LLM Surgeon (K-FAC pruning) and reinforcement
+unlearning, which are not implemented here.
 """
 
 from paperworks.curvature.hessian import (
