@@ -14,8 +14,8 @@ from paperworks.graphs import DiffPoolNet, FlatDenseSAGE, HierGCN, fmt_acc, make
 from paperworks.graphs.dense_pool import paper_ratio
 from paperworks.graphs.sparse_models import SAG_GRAPHCONV, SAG_GRAPHCONV_NOTE
 from paperworks.graphs.experiment import (REAL_DATASETS, SYN_FEATURES, bench_epoch_times, check_experiment_config,
-                                          data_spec, diffpool_nmi, load_graphs, random_nmi, run_folds,
-                                          seeded_comparison_and_cv)
+                                          data_spec, diffpool_nmi, fewer_epochs_note, load_graphs, random_nmi,
+                                          run_folds, seeded_comparison_and_cv)
 
 
 def _nmi_fields(name, result, test) -> dict:
@@ -184,12 +184,13 @@ class DiffPool(System):
                           {"DiffPool": {"aux loss (link + entropy)": [(h["epoch"], h["aux_loss"]) for h in hist],
                                         "cross-entropy": [(h["epoch"], h["train_loss"]) for h in hist]}},
                           "DiffPool training losses on the synthetic task (last seed)", size=(5, 3))
+        caps = (c.epochs, c.mutag_epochs, c.b3db_epochs)
         rep.add_text(
             f"Setup: {c.variant} variant, {c.levels} pooling level(s), ratio {self.ratio} "
             f"({makers['DiffPool']().clusters} clusters), hidden {c.hidden}, {c.layers} SAGE layers per GNN, "
             f"Adam lr {c.lr}, batch {c.batch_size}, grad clip {c.grad_clip}, early stopping on validation loss "
             f"(patience {c.patience}). Epoch caps: synthetic {c.epochs}, MUTAG {c.mutag_epochs}, B3DB "
-            f"{c.b3db_epochs} (the paper trains up to 3000 epochs{'; quick mode uses far fewer' if quick else ''}). "
+            f"{c.b3db_epochs} (the paper trains up to 3000 epochs{fewer_epochs_note(quick, caps, 3000, 'uses far fewer')}). "
             f"Synthetic task: {2 * c.n_per_class} graphs, node features: {SYN_FEATURES[c.syn_task]}. "
             f"B3DB: stratified subset of "
             f"{c.max_molecules} molecules with <= {c.max_atoms} heavy atoms. The flat baseline uses the same "

@@ -16,7 +16,7 @@ from paperworks.graphs import HierGCN, components_and_isolated, fmt_acc, make_sp
 from paperworks.graphs.sparse_models import SAG_GRAPHCONV, SAG_GRAPHCONV_NOTE
 from paperworks.graphs.structure_pool import SCORE_NORMS
 from paperworks.graphs.experiment import (REAL_DATASETS, SYN_FEATURES, bench_epoch_times, check_experiment_config,
-                                          data_spec, load_graphs, loss_panels, run_folds,
+                                          data_spec, fewer_epochs_note, load_graphs, loss_panels, run_folds,
                                           seeded_comparison_and_cv)
 
 # Paper Table 2, HGP-SL accuracy % (mean ± std over 10 random 80/10/10 splits).
@@ -195,7 +195,7 @@ class HGPSL(System):
             f"candidates={c.candidates} (hops={c.hops}), dropout {c.dropout}, Adam lr {c.lr}, weight decay "
             f"{c.weight_decay}, batch {c.batch_size}, early stopping on validation loss (patience {c.patience}). "
             f"Epoch caps: synthetic {c.epochs}, MUTAG {c.mutag_epochs}, B3DB {c.b3db_epochs} (official: up to "
-            f"1000{'; quick mode caps the real data far lower' if quick and min(real_caps) < 1000 else ''}). "
+            f"1000{fewer_epochs_note(quick, real_caps, 1000, 'caps the real data far lower')}). "
             f"All hierarchical models share the 3-conv, "
             f"2-pool skeleton and readout; the flat GCN drops the pooling. Protocol here: 10-fold CV (the paper "
             f"used 10 random 80/10/10 splits: `protocol=random`); synthetic task: one random stratified 80/10/10 "
