@@ -37,8 +37,11 @@ def normalized_metapath_adjacencies(edge_indices: list[torch.Tensor], num_nodes:
         raise DataError(f"HDGI: dtype must be a floating-point torch dtype (got {dtype!r})")
     out = []
     for p, ei in enumerate(edge_indices):
-        if ei.is_floating_point() or ei.dtype == torch.bool:
-            raise DataError(f"HDGI: meta-path edge_index {p} must hold integer node ids (got {ei.dtype})")
+        if not isinstance(ei, torch.Tensor) or ei.is_floating_point() or ei.is_complex() or ei.dtype == torch.bool:
+            # (complex ids failed in min() with a bare '"min_all" not implemented for ComplexFloat', a list in
+            # "'list' object has no attribute 'is_floating_point'")
+            raise DataError(f"HDGI: meta-path edge_index {p} must be a tensor of integer node ids (got "
+                            f"{getattr(ei, 'dtype', type(ei).__name__)})")
         if ei.dim() != 2 or ei.size(0) != 2:
             raise DataError(f"HDGI: expected meta-path edge_index {p} of shape [2, E] (got {list(ei.shape)})")
         if ei.numel() and (int(ei.min()) < 0 or int(ei.max()) >= num_nodes):
