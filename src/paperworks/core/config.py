@@ -399,7 +399,7 @@ def _parse_value(text: str, tp):
         return tp(text)
     if origin in (tuple, list):
         try:
-            raw = json.loads(text)
+            raw = json.loads(text, parse_float=_JsonFloat)
             if not isinstance(raw, list):
                 raw = [raw]
         except json.JSONDecodeError:
@@ -413,15 +413,37 @@ def _parse_value(text: str, tp):
             if args and not (origin is tuple and len(args) == 2 and args[1] is Ellipsis) and origin is tuple:
                 if len(args) != len(raw):
                     raise ValueError(f"{len(args)} comma-separated values")
-                elems = [_parse_value(str(r) if not isinstance(r, str) else r, a) for r, a in zip(raw, args)]
+                elems = [_parse_value(_element_text(r, a), a) for r, a in zip(raw, args)]
             else:
                 et = args[0] if args else Any
-                elems = [_parse_value(str(r) if not isinstance(r, str) else r, et) for r in raw]
+                elems = [_parse_value(_element_text(r, et), et) for r in raw]
         except ValueError as e:
             msg = str(e)
             raise ValueError(msg if "comma-separated" in msg else f"comma-separated values, each {msg}") from None
         return origin(elems)
     raise ValueError(f"a {_type_name(tp)}")
+
+
+class _JsonFloat(float):
+    """A number of a JSON list given on the command line, with the text it was written as."""
+
+    def __new__(cls, text: str):
+        self = super().__new__(cls, text)
+        self.text = text
+        return self
+
+
+def _element_text(r: Any, tp) -> str:
+    """The text of one entry of a JSON list to parse as ``tp``: for an int or float entry the number as written
+    (JSON read '[2.9999999999999999]' as 3.0, so a non-integer was taken as 3 where the scalar
+    `n=2.9999999999999999` is refused, '[9007199254740993.0]' as its neighbour 2**53, and '[1e400]' as inf, refused
+    as "must hold finite numbers" rather than as too large for a float), else as before (the float's repr)."""
+    if isinstance(r, str):
+        return r
+    if isinstance(r, _JsonFloat):
+        kinds = get_args(tp) if get_origin(tp) in (typing.Union, types.UnionType) else (tp,)
+        return r.text if int in kinds or float in kinds else repr(float(r))
+    return str(r)
 
 
 def _coerce(value: Any, tp):
@@ -499,6 +521,9 @@ def from_overrides(cls, overrides: Mapping[str, Any] | None = None, base: Any | 
     values: dict[str, Any] = {}
     nested: dict[str, dict[str, Any]] = {}
     for key, raw in overrides.items():
+        if not isinstance(key, str):   # (Python API) was a bare "AttributeError: ... has no attribute 'split'"
+            problems.append(f"key {key!r} is not a string (keys name config fields, e.g. 'seed' or 'inner.lr')")
+            continue
         if "" in key.split(".") and key:
             # `steps.=3` was read as steps=3 (the trailing dot dropped) and `.steps=3` as the key ''
             problems.append(f"key '{shown(key)}' has an empty part (a nested key reads 'outer.inner')")
@@ -530,6 +555,8 @@ def from_overrides(cls, overrides: Mapping[str, Any] | None = None, base: Any | 
             problems.extend(f"{head}.{p}" if p.startswith("'") else f"{head}: {p}" for p in e.problems)
     if problems:
         raise ConfigError(problems, where=where)
+    if isinstance(base, _DictBase):   # config.json's unknown keys, reported with its unparsable values
+        problems.extend(base.unknown)
     kwargs = {}
     for k in valid:
         if k in values:
@@ -562,13 +589,14 @@ class _DictBase:
     """Adapter so that from_overrides can take a plain dict as its base."""
 
     def __init__(self, cls, data: Mapping[str, Any]):
-        unknown = set(data) - set(field_names(cls))
-        if unknown:
-            k = sorted(unknown)[0]
-            best = suggest(k, field_names(cls))
+        # one problem per unknown key, all named (only the first was, in sorted order; keys of mixed types failed
+        # that sort with a bare TypeError); from_overrides reports them with the values that do not parse
+        valid = field_names(cls)
+        self.unknown = []
+        for k in sorted(set(data) - set(valid), key=str):
+            best = suggest(str(k), valid)
             hint = f"; did you mean '{best}'?" if best else ""
-            raise ConfigError(f"unknown key '{shown(k)}'{hint} (valid: {', '.join(field_names(cls))})",
-                              where=cls.__name__)
+            self.unknown.append(f"unknown key '{shown(k)}'{hint} (valid: {', '.join(valid)})")
         self.data = dict(data)
 
     def __getattr__(self, item):
