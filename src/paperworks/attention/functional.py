@@ -195,6 +195,7 @@ def label_smoothed_cross_entropy(logits: torch.Tensor, target: torch.Tensor, eps
         raise ValueError(f"label_smoothed_cross_entropy: reduction must be mean, sum or none (got {reduction!r})")
     if target.dtype.is_floating_point or target.dtype.is_complex or target.dtype == torch.bool:
         raise ValueError(f"label_smoothed_cross_entropy: target must hold integer class ids (got {target.dtype})")
+    ignore_index = _check_ignore_index(ignore_index)
     if target.dtype not in (torch.int64, torch.int32):   # uint8 / int16 ids: gather failed on them
         target = target.long()
     if logits.dtype not in (torch.float32, torch.float64):  # half precision: accumulate in float32
@@ -218,6 +219,26 @@ def label_smoothed_cross_entropy(logits: torch.Tensor, target: torch.Tensor, eps
     if reduction == "sum":
         return loss.sum()
     return loss.sum() / keep.sum().clamp(min=1)
+
+
+def _check_ignore_index(ignore_index):
+    """``ignore_index`` as a Python int (None stays None): an integer (NumPy's too), a real holding one exactly, or
+    a 0-d integer tensor, within int64. ``F.cross_entropy`` refuses anything but an int; here ``target !=
+    ignore_index`` took any value: 1.5 matched no target and ignored nothing, True ignored class 1, both without a
+    word, and a string or a list failed inside torch.where with a bare TypeError."""
+    from paperworks.core.config import is_whole
+
+    if ignore_index is None:
+        return None
+    value = ignore_index
+    if isinstance(value, torch.Tensor) and value.dim() == 0 and not (value.dtype.is_floating_point
+                                                                     or value.dtype.is_complex
+                                                                     or value.dtype == torch.bool):
+        value = int(value)
+    if not is_whole(value) or not -2 ** 63 <= value < 2 ** 63:
+        raise ValueError(f"label_smoothed_cross_entropy: ignore_index must be an integer class id (got "
+                         f"{ignore_index!r})")
+    return int(value)
 
 
 def length_penalty(length: torch.Tensor | int, alpha: float) -> torch.Tensor | float:
