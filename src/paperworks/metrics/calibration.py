@@ -21,7 +21,7 @@ import math
 
 import torch
 
-from paperworks.core.config import check_int, is_real
+from paperworks.core.config import check_int, is_int, is_real
 from paperworks.core.errors import DataError
 from paperworks.core.ranking import topk_stable
 from paperworks.metrics._checks import check_labels, check_logits, check_probs
@@ -30,9 +30,12 @@ __all__ = ["reliability_bins", "expected_calibration_error", "negative_log_likel
            "accuracy", "classification_metrics"]
 
 
-def _n_bins(n_bins, where):
-    if isinstance(n_bins, bool) or not isinstance(n_bins, int) or n_bins < 1:
-        raise DataError(f"{where}: 'n_bins' must be an int >= 1 (got {n_bins!r})")
+def _n_bins(n_bins, where) -> int:
+    """``n_bins`` as a Python int: an integer >= 1, NumPy's too (np.int64(15), from a grid of bin counts, was
+    refused as "must be an int"), bool refused (the shared :func:`paperworks.core.config.is_int`)."""
+    if not is_int(n_bins, 1):
+        raise DataError(f"{where}: 'n_bins' must be an integer >= 1 (got {n_bins!r})")
+    return int(n_bins)
 
 
 def reliability_bins(probs, labels, n_bins: int = 15) -> dict[str, torch.Tensor]:
@@ -52,7 +55,7 @@ def _reliability_bins(probs, labels, n_bins, where):
     ``where``: the public function named in the errors (the ECE's errors named reliability_bins). float32
     accumulators stop counting at 2^24: with 17M float32 confidences of 0.95 (95 % right) and 1M of 0.55 (all
     right) a bin counted 16777216 of 17M, its accuracy became 1.0, and the ECE 0.0603 instead of 0.0250."""
-    _n_bins(n_bins, where)
+    n_bins = _n_bins(n_bins, where)
     p = check_probs(probs, where)
     y = check_labels(labels, p.shape[0], p.shape[1], where)
     conf, pred = p.max(1)
