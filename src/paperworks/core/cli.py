@@ -578,8 +578,9 @@ def _summary_of_finished(out, summary, failing: dict, quick: bool, preset: str |
 
 def write_summary(out, summary, failing: dict, quick: bool, preset: str | None = None,
                   interrupted: dict | None = None):
-    """Write ``OUT/summary-<time>.md`` and ``.json``: one row per system of a ``reproduce --all`` (claims
-    holding, wall time, report path) and every claim that does not hold, by name. Returns the .md path.
+    """Write ``OUT/summary-<time>.md`` and ``.json`` (``summary-<time>-2`` ... when that name is taken): one row
+    per system of a ``reproduce --all`` (claims holding, wall time, report path) and every claim that does not
+    hold, by name. Returns the .md path.
     ``preset``: the --preset given (the systems that define it ran it, the others their defaults).
     ``interrupted``: for a command stopped by Ctrl-C / SIGTERM, {by, during, partial_run, not_run} (the rows are
     the systems that finished)."""
@@ -589,7 +590,7 @@ def write_summary(out, summary, failing: dict, quick: bool, preset: str | None =
     from paperworks.core.io import atomic_write_json, atomic_write_text
 
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = Path(out) / f"summary-{stamp}"
+    base = _claim_summary_name(Path(out), f"summary-{stamp}")
     rows = []
     for nm, ok, tot, dt, path, err in summary:
         rows.append({"system": nm, "claims_hold": ok, "claims": tot, "seconds": round(dt, 1),
@@ -619,6 +620,27 @@ def write_summary(out, summary, failing: dict, quick: bool, preset: str | None =
                                                   "claims_hold": n_ok, "claims": n_all, "systems": rows,
                                                   **({"interrupted": interrupted} if interrupted else {})})
     return atomic_write_text(base.with_suffix(".md"), "\n".join(lines) + "\n")
+
+
+def _claim_summary_name(out, stem: str):
+    """``out / stem``, or ``stem-2``, ``stem-3``, ... (as run directories are named): its .md and .json created
+    exclusively, so that two ``reproduce --all`` finishing in the same second into one --out keep both summaries
+    (the second replaced the first, silently)."""
+    out.mkdir(parents=True, exist_ok=True)
+    i = 1
+    while True:
+        base = out / (stem if i == 1 else f"{stem}-{i}")
+        i += 1
+        try:
+            open(base.with_name(base.name + ".md"), "x").close()
+        except FileExistsError:
+            continue
+        try:
+            open(base.with_name(base.name + ".json"), "x").close()
+        except FileExistsError:   # a .json without its .md: leave it, and the name
+            base.with_name(base.name + ".md").unlink()
+            continue
+        return base
 
 
 @cli.command("report")
