@@ -198,6 +198,16 @@ def _empty_result(m: MILP, runtime: float, lp: bool) -> MILPResult:
     return MILPResult("infeasible", None, math.inf, math.inf, math.inf, runtime, solver="highs", raw_status="Empty")
 
 
+def highs_not_run(threads) -> str:
+    """The reason HiGHS's run() ends in an error before solving: its thread pool is one per process, sized by the
+    first HiGHS solve, and a later solve asking for another size is refused (HiGHS says so only in its log)."""
+    return (f"HiGHS refused to run the solve (threads={threads!r}): its thread pool is shared by the whole process "
+            "and was sized by an earlier HiGHS solve with another 'threads' value (lp_bounds and "
+            "encode_layers(tighten='lp') use 1 unless given another). Use one 'threads' value per process (0 takes "
+            "the pool there is), or call highspy.Highs.resetGlobalScheduler(True) between solves while no other "
+            "HiGHS solve runs; verbose=True shows HiGHS's own message")
+
+
 class HighsBackend:
     """HiGHS through highspy: the model is passed as one CSC matrix (fast for models built in Python)."""
 
@@ -246,9 +256,12 @@ class HighsBackend:
                 sol.col_value = ws.tolist()
                 sol.value_valid = True
                 h.setSolution(sol)
-        h.run()
+        run_status = h.run()
         runtime = time.perf_counter() - t0
         ms = h.getModelStatus()
+        if run_status == highspy.HighsStatus.kError and ms == highspy.HighsModelStatus.kNotset:
+            # HiGHS refused to start: it came back as status 'error' ('Not Set') with no reason (the log is off)
+            raise MIPError(highs_not_run(threads))
         if ms == highspy.HighsModelStatus.kModelEmpty:
             return _empty_result(m, runtime, relax or not any(m.integer))
         if ms == highspy.HighsModelStatus.kInfeasible and "presolve" not in options:

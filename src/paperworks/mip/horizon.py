@@ -46,8 +46,9 @@ class Rollout:
 
 
 def encode_rollout(m: MILP, layers: list[AffineLayer], x0, T: int, u_lo, u_hi, *, residual: bool = True,
-                   x_lo=None, x_hi=None, tighten: str = "interval", name: str = "dyn") -> Rollout:
-    """Add T copies of the dynamics network chained through state variables (x_0 fixed to x0)."""
+                   x_lo=None, x_hi=None, tighten: str = "interval", name: str = "dyn", lp_threads: int = 1) -> Rollout:
+    """Add T copies of the dynamics network chained through state variables (x_0 fixed to x0).
+    ``lp_threads``: HiGHS's threads for the LP bound tightening (``tighten='lp'``, see :func:`lp_bounds`)."""
     x0 = np.asarray(x0, dtype=np.float64).reshape(-1)
     u_lo = np.asarray(u_lo, dtype=np.float64).reshape(-1)
     u_hi = np.asarray(u_hi, dtype=np.float64).reshape(-1)
@@ -80,7 +81,8 @@ def encode_rollout(m: MILP, layers: list[AffineLayer], x0, T: int, u_lo, u_hi, *
     for t in range(T):
         U[t] = m.add_vars(nu, u_lo, u_hi, name=f"{name}.u{t}")
         out, info = encode_layers(m, layers, np.concatenate([X[t], U[t]]), np.concatenate([lo, u_lo]),
-                                  np.concatenate([hi, u_hi]), tighten=tighten, name=f"{name}.f{t}")
+                                  np.concatenate([hi, u_hi]), tighten=tighten, name=f"{name}.f{t}",
+                                  lp_threads=lp_threads)
         infos.append(info)
         # the network's OUTPUT bounds: the last layer's pre-activation box through its activations (a ReLU
         # output with u <= 0 is 0, a ZERO output is 0; the raw box [l, u] excluded that 0)
@@ -105,7 +107,7 @@ def encode_rollout(m: MILP, layers: list[AffineLayer], x0, T: int, u_lo, u_hi, *
             m.add_eq(cols, coef, 0.0)
         if tighten == "lp" and t + 1 < T:
             # LP-based bound tightening of the next state (its box seeds the big-M of the next copy)
-            a, b = lp_bounds(m, X[t + 1])
+            a, b = lp_bounds(m, X[t + 1], threads=lp_threads)
             for i in range(nx):
                 nlo[i], nhi[i] = max(nlo[i], a[i]), min(nhi[i], b[i])
                 m.lb[X[t + 1, i]], m.ub[X[t + 1, i]] = nlo[i], nhi[i]

@@ -323,6 +323,10 @@ class MILP:
         from paperworks.mip.backends import get_backend
 
         self._check_bounds()
+        from paperworks.core.config import is_int
+
+        if not is_int(threads, 0):   # the HiGHS backend took 2.5 as 2 and True as 1
+            raise MIPError(f"MILP.solve: threads must be an integer >= 0 (got {threads!r}; 0: the solver's choice)")
         if time_limit is not None and not (time_limit > 0):
             raise MIPError(f"MILP.solve: time_limit must be > 0 seconds (got {time_limit!r})")
         if mip_gap is not None and not (0 <= mip_gap < math.inf):

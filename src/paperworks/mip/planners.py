@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from paperworks.core.config import check_seed, is_int, is_real, is_whole
+from paperworks.core.config import as_flag, check_seed, is_int, is_real, is_whole
 from paperworks.core.errors import ConfigError, DataError
 from paperworks.core.ranking import topk_stable
 from paperworks.mip.horizon import add_l1_goal_cost, encode_rollout, l1_cost_rollout, rollout_numpy
@@ -77,6 +77,9 @@ def layers_step(layers: list[AffineLayer], residual: bool = True, dtype=torch.fl
     return step
 
 
+_HIGHS_INT_MAX = 2 ** 31 - 1   # the largest value of HiGHS's integer options (mip_max_nodes)
+
+
 def _check_box(who: str, u_lo, u_hi, T) -> tuple[np.ndarray, np.ndarray]:
     """Planner set-up checks: a finite, non-empty action box and a horizon of at least one step."""
     lo = np.asarray(u_lo, dtype=np.float64).reshape(-1)
@@ -87,7 +90,7 @@ def _check_box(who: str, u_lo, u_hi, T) -> tuple[np.ndarray, np.ndarray]:
         raise DataError(f"{who}: the action box [u_lo, u_hi] must be finite")
     if (lo > hi).any():
         raise DataError(f"{who}: u_lo > u_hi in action dimension {int(np.argmax(lo > hi))}")
-    if int(T) < 1 or int(T) != T:
+    if not is_whole(T, 1):   # True planned with T = 1; inf / NaN were int()'s bare OverflowError / ValueError
         raise DataError(f"{who}: the horizon T must be an integer >= 1 (got {T!r})")
     return lo, hi
 
@@ -161,12 +164,19 @@ class MILPPlanner:
                  time_limit: float | None = 5.0, mip_gap: float = 1e-4, tighten: str = "interval",
                  x_lo=None, x_hi=None, solver: str = "highs", threads: int = 1, node_limit: int | None = None):
         self.u_lo, self.u_hi = _check_box("MILPPlanner", u_lo, u_hi, T)
-        self.layers, self.T, self.cost, self.residual = layers, int(T), cost, residual
+        flag = as_flag(residual)
+        if flag is None:   # a string such as 'no' counted as True: residual dynamics x + f(x, u) planned silently
+            raise ValueError(f"MILPPlanner: residual must be True or False (got {residual!r})")
+        if not is_int(threads, 0):   # 2.5 ran as 2, True as 1
+            raise ValueError(f"MILPPlanner: threads must be an integer >= 0 (got {threads!r}; 0: HiGHS's choice)")
+        self.layers, self.T, self.cost, self.residual = layers, int(T), cost, flag
         self.time_limit, self.mip_gap, self.tighten = time_limit, mip_gap, tighten
         self.x_lo, self.x_hi, self.solver, self.threads = x_lo, x_hi, solver, threads
-        if node_limit is not None and not is_whole(node_limit, 1):
-            # int() took 2.5 as 2, '3' as 3 and True as 1 without a word (2.0 is taken as 2, as T is)
-            raise ValueError(f"MILPPlanner: node_limit must be an integer >= 1 (got {node_limit!r})")
+        if node_limit is not None and not (is_whole(node_limit, 1) and node_limit <= _HIGHS_INT_MAX):
+            # int() took 2.5 as 2, '3' as 3 and True as 1 without a word (2.0 is taken as 2, as T is); beyond
+            # HiGHS's 32-bit option (2**31 - 1, its 'no limit') every plan() failed with "HiGHS rejected the option"
+            raise ValueError(f"MILPPlanner: node_limit must be an integer >= 1 and <= {_HIGHS_INT_MAX} (HiGHS's "
+                             f"mip_max_nodes; None: no limit) (got {node_limit!r})")
         if node_limit is not None and solver != "highs":
             # was refused only at the first plan(), after the set-up had been accepted
             raise MIPError(f"MILPPlanner: node_limit is implemented for the 'highs' backend only "
@@ -175,8 +185,10 @@ class MILPPlanner:
 
     def build(self, x0, goal):
         m = MILP("mpc")
+        # (lp_threads: the LP tightening opened the process's HiGHS solves with 1 thread, which sized HiGHS's
+        # per-process thread pool, and every MILP solve with threads=2 then failed: 'error' (Not Set))
         ro = encode_rollout(m, self.layers, x0, self.T, self.u_lo, self.u_hi, residual=self.residual,
-                            x_lo=self.x_lo, x_hi=self.x_hi, tighten=self.tighten)
+                            x_lo=self.x_lo, x_hi=self.x_hi, tighten=self.tighten, lp_threads=self.threads)
         aux = add_l1_goal_cost(m, ro, goal, self.cost.goal_dims, stage_weight=self.cost.stage_weight,
                                final_weight=self.cost.final_weight, action_weight=self.cost.action_weight)
         return m, ro, aux

@@ -274,14 +274,21 @@ def _lp_bound(m: MILP, j: int, sense: float, time_limit: float | None) -> float 
     return float(lo[0]) if sense > 0 else float(hi[0])
 
 
-def lp_bounds(m: MILP, idx, time_limit: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+def lp_bounds(m: MILP, idx, time_limit: float | None = None, threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """min and max of each variable in idx over the LP relaxation of m (optimisation-based bound tightening).
 
     One HiGHS instance is loaded once and re-solved with changed costs (warm-started simplex). ``time_limit`` is
-    the limit of each LP (seconds); entries whose LP does not solve to optimality keep -inf / +inf.
+    the limit of each LP (seconds); entries whose LP does not solve to optimality keep -inf / +inf. ``threads``:
+    HiGHS's threads; its thread pool is one per process, sized by the first HiGHS solve, so a call that opens a
+    process's solves sizes it (MILPPlanner passes its own ``threads``). Should the pool have another size, the
+    LPs run on it (their values do not depend on it).
     """
     import highspy
 
+    from paperworks.core.config import is_int
+
+    if not is_int(threads, 0):
+        raise MIPError(f"lp_bounds: threads must be an integer >= 0 (got {threads!r})")
     idx = [int(j) for j in np.atleast_1d(idx)]
     lo, hi = np.full(len(idx), -INF), np.full(len(idx), INF)
     if not idx:
@@ -290,7 +297,7 @@ def lp_bounds(m: MILP, idx, time_limit: float | None = None) -> tuple[np.ndarray
 
     h = new_highs()
     h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 1)
+    h.setOptionValue("threads", int(threads))
     from paperworks.mip.backends import highs_lp, highs_rejection
 
     n = m.num_vars
@@ -298,7 +305,7 @@ def lp_bounds(m: MILP, idx, time_limit: float | None = None) -> tuple[np.ndarray
         # the status was ignored: every LP then ran on an empty model and each bound stayed infinite
         raise MIPError(f"lp_bounds: HiGHS rejected the model '{m.name}' ({n} columns, {m.num_rows} rows): "
                        f"{highs_rejection(h, m)}")
-    prev = None
+    prev, pooled = None, False
     for k, j in enumerate(idx):
         for sense, store in ((1.0, lo), (-1.0, hi)):
             if prev is not None:
@@ -309,14 +316,21 @@ def lp_bounds(m: MILP, idx, time_limit: float | None = None) -> tuple[np.ndarray
                 # HiGHS' clock runs on over the re-solves of one instance, so a fixed time_limit was one budget for
                 # all of them: every LP after the first time_limit seconds stopped at once, its bound left infinite
                 h.setOptionValue("time_limit", h.getRunTime() + float(time_limit))
-            h.run()
+            if (h.run() == highspy.HighsStatus.kError and not pooled
+                    and h.getModelStatus() == highspy.HighsModelStatus.kNotset):
+                # the process's thread pool has another size (an earlier solve with another 'threads'): HiGHS
+                # refused every LP and each bound stayed infinite without a word; run on the pool there is
+                pooled = True
+                h.setOptionValue("threads", 0)
+                h.run()
             if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
                 store[k] = sense * h.getInfo().objective_function_value
     return lo, hi
 
 
 def encode_layers(m: MILP, layers: list[AffineLayer], in_idx, in_lo, in_hi, *, tighten: str = "interval",
-                  name: str = "net", lp_time_limit: float | None = 5.0) -> tuple[np.ndarray, EncodingInfo]:
+                  name: str = "net", lp_time_limit: float | None = 5.0,
+                  lp_threads: int = 1) -> tuple[np.ndarray, EncodingInfo]:
     """Add the network h -> f(h) to the MILP for input variables in_idx with box [in_lo, in_hi].
 
     tighten: ``interval`` (interval arithmetic) or ``lp`` (then LP-tightened per neuron). The box is imposed on
@@ -369,7 +383,7 @@ def encode_layers(m: MILP, layers: list[AffineLayer], in_idx, in_lo, in_hi, *, t
             m.add_eq(np.concatenate([[z[j]], cols]), np.concatenate([[1.0], -L.W[j, live]]), L.b[j])
         if tighten == "lp":
             cand = [j for j in range(n) if L.kinds[j] == RELU and zl[j] < 0 < zu[j]]
-            a, b = lp_bounds(m, z[cand], lp_time_limit)
+            a, b = lp_bounds(m, z[cand], lp_time_limit, lp_threads)
             for q, j in enumerate(cand):
                 zl[j], zu[j] = max(zl[j], a[q]), min(zu[j], b[q])
         y = np.full(n, -1, dtype=np.int64)
