@@ -204,6 +204,12 @@ def _pgd_raw(model, x, y, eps, alpha, steps, norm, x_start, targeted, loss_fn=cr
         # never moved where alpha is below half its spacing (0.0039 on [0.5, 1)), e.g. eps 0.03 in 40 steps,
         # and PGD returned x itself; float32 / float64 iterates run as before
         x0, x_adv = x0.float(), x_adv.float()
+    # eps and alpha beyond the iterate dtype's largest value (eps=1e39 on float32 images, or 2.5 * eps / steps = inf
+    # in Python for eps > 7e307) failed in clamp ("value cannot be converted to type float without overflow") or
+    # became inf, and inf * 0 (a pixel with zero gradient) made the iterate NaN ("'x_adv' contains NaN"); capped at
+    # that value they act as the unbounded ball / step they stand for (any eps, alpha up to it: unchanged)
+    big = torch.finfo(x0.dtype).max
+    eps, alpha = min(eps, big), min(alpha, big)
     for _ in range(steps):
         g = input_gradient(model, x_adv.to(dtype), y, loss_fn).to(x0.dtype)
         if targeted:
