@@ -4,6 +4,8 @@ Learning", AAAI 2020, arXiv:1911.05954), as a PyG-style module, plus the sparsem
 
 from __future__ import annotations
 
+import operator
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -12,7 +14,7 @@ from torch_geometric.utils import softmax
 
 from paperworks.core.config import check_int
 from paperworks.core.errors import ConfigError, DataError
-from paperworks.graphs._checks import _desc, check_batch, check_edge_index, check_float, check_graph
+from paperworks.graphs._checks import _INDEX_DTYPES, _desc, check_batch, check_edge_index, check_float, check_graph
 
 __all__ = ["sparsemax", "segment_sparsemax", "node_information_score", "candidate_pairs", "HGPSLPool",
            "topk_per_graph", "source_degree_sym_norm", "SCORE_NORMS"]
@@ -61,8 +63,21 @@ def segment_sparsemax(z: Tensor, index: Tensor, num_segments: int | None = None,
                         f"{getattr(index, 'shape', type(index).__name__)})")
     if validate:
         check_float("segment_sparsemax", "z", z, 1)
-        if index.is_floating_point() or (index.numel() and int(index.min()) < 0):
-            raise DataError("segment_sparsemax: 'index' must hold non-negative integers")
+        # a bool / int16 / uint8 / complex index failed inside with torch's bare errors ('"bincount_cpu" not
+        # implemented for 'Bool'', "Expected dtype int32 or int64 for index", '"min_all" not implemented'), a float
+        # num_segments (2.0) in bincount ("argument 'minlength' must be int, not float")
+        if index.dtype not in _INDEX_DTYPES or (index.numel() and int(index.min()) < 0):
+            raise DataError(f"segment_sparsemax: 'index' must hold non-negative integers of dtype int64 or int32 "
+                            f"(got {_desc(index)})")
+        if num_segments is not None:
+            try:
+                if isinstance(num_segments, bool) or (isinstance(num_segments, Tensor)
+                                                      and num_segments.dtype == torch.bool):
+                    raise TypeError
+                num_segments = operator.index(num_segments)
+            except TypeError:
+                raise DataError(f"segment_sparsemax: 'num_segments' must be an integer "
+                                f"(got {num_segments!r})") from None
         if num_segments is not None and index.numel() and int(index.max()) >= num_segments:
             raise DataError(f"segment_sparsemax: 'index' refers to segment {int(index.max())} but "
                             f"num_segments={num_segments}")
