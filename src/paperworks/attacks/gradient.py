@@ -40,7 +40,9 @@ def input_gradient(model, x: torch.Tensor, y: torch.Tensor, loss_fn=cross_entrop
 def _fgsm_raw(model, x, y, eps, targeted, loss_fn=cross_entropy_sum):
     g = input_gradient(model, x, y, loss_fn)
     step = -g.sign() if targeted else g.sign()
-    return (x + eps * step).clamp(0.0, 1.0).detach()
+    # an eps above the images' largest value (1e39 on float32) became inf, and inf * 0 (a pixel with zero gradient)
+    # NaN; capped, it is the unbounded step it stands for (any eps up to that value: unchanged)
+    return (x + min(eps, torch.finfo(x.dtype).max) * step).clamp(0.0, 1.0).detach()
 
 
 def fgsm(model, x: torch.Tensor, y: torch.Tensor, *, eps: float, targeted: bool = False,
@@ -66,6 +68,7 @@ def _fgm_raw(model, x, y, eps, targeted, norm, loss_fn=cross_entropy_sum):
         return _fgsm_raw(model, x, y, eps, targeted, loss_fn)
     g = input_gradient(model, x, y, loss_fn)
     step = _unit_rows(g, lambda v: v / _flat_norm(v).clamp_min(torch.finfo(v.dtype).tiny))
+    eps = min(eps, torch.finfo(x.dtype).max)   # (inf * 0 = NaN beyond it, as in _fgsm_raw)
     return (x + eps * (-step if targeted else step)).clamp(0.0, 1.0).detach()
 
 
