@@ -262,6 +262,16 @@ class RunDir:
 
     # -- plots and reports
     def save_figure(self, fig, name: str) -> str:
+        """Write ``fig`` as plots/NAME.png; returns that path relative to the run directory.
+
+        ``name`` is a file name without ``.png`` (or a relative path of names, which makes sub-folders of plots/).
+        An empty name, an absolute one or one with '.' / '..' / empty parts is a ValueError: '../x' wrote the
+        figure beside plots/ and a report.json that ``paperworks report`` then refused as pointing outside the run
+        directory, '/abs/x' wrote it anywhere on disk and referenced a missing file, '' a hidden plots/.png."""
+        if not isinstance(name, str) or not name or name.startswith("/") or "\\" in name \
+                or any(part in ("", ".", "..") for part in name.split("/")):
+            raise ValueError(f"save_figure: a plot's name must be a file name (or a relative path of names) that "
+                             f"stays inside plots/, without '.png' (got {name!r})")
         import matplotlib
 
         matplotlib.use("Agg", force=False)
