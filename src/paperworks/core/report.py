@@ -4,9 +4,11 @@
 are rendered from it, so ``paperworks report RUN_DIR`` can rebuild them at any time. Its schema is the
 same for every system::
 
-    {"system": str, "quick": bool, "preset": str (only when a preset applied),
+    {"system": str, "quick": bool, "title": str, "preset": str (only when a preset applied),
+     "kind": "run" (only in a plain run's report),
      "claims": [{"claim": str, "metric": str, "paper": number|null, "ours": number,
                  "baseline": number|null, "holds": bool, "rule": str}],
+     "all_hold": bool (every claim holds; false without claims),
      "tables": [{"title": str, "columns": [str], "rows": [[...]], "note": str|null}],
      "text": [str], "plots": [{"file": "plots/NAME.png", "caption": str}],
      "paper": {...}, "config": {...}, "env": {...}}
@@ -60,8 +62,8 @@ def _tied_holds(op: str, ours, base, offset) -> bool | None:
 class Claim:
     """A qualitative claim checked on measured numbers: ``ours OP reference``.
 
-    Build with the class methods (:meth:`at_least`, :meth:`at_most`, :meth:`beats`, :meth:`within`)
-    rather than the constructor; ``holds`` is computed and cannot be passed in.
+    Build with the class methods (:meth:`at_least`, :meth:`at_most`, :meth:`beats`, :meth:`no_worse`,
+    :meth:`within`) rather than the constructor; ``holds`` is computed and cannot be passed in.
     """
 
     claim: str
@@ -140,7 +142,8 @@ class Claim:
 
     @classmethod
     def within(cls, claim, metric, ours, target, tol, *, paper=None, baseline=None):
-        """|ours - target| <= tol (stored as the distance, checked against tol)."""
+        """|ours - target| <= tol: ``ours`` keeps the measured value (not the distance), the rule names target
+        and tol."""
         dist = abs(float(ours) - float(target))
         c = cls(claim, metric, dist, "<=", tol, paper, baseline, f"|ours - {target:.6g}| <= {tol:g}")
         c.ours = float(ours)

@@ -1,4 +1,5 @@
-"""The trainer shared by all systems.
+"""The trainer shared by the systems that train by minibatch gradient steps (transformer, fmd, advgan,
+variational_classification, and the attacks' adversarial training).
 
 Guarantees:
 
