@@ -50,6 +50,13 @@ def cw_l2(model, x: torch.Tensor, y: torch.Tensor, *, c: float = 1e-3, kappa: fl
     # images in their own dtype, and float32 / float64 images run in their own dtype, as before
     work = x0.dtype if x0.dtype in (torch.float32, torch.float64) else torch.float32
     x0w = x0.to(work)
+    # c and lr act in the working dtype, kappa on the logits (the images' dtype): beyond its largest value they were
+    # torch's bare "value cannot be converted to type float without overflow" (c=1e39, lr=1e39, kappa=1e39 on
+    # float32 images)
+    for name, v, dt in (("c", c, work), ("lr", lr, work), ("kappa", kappa, x0.dtype)):
+        if v > torch.finfo(dt).max:
+            raise ConfigError(f"'{name}' = {v!r} exceeds the largest {dt} value ({torch.finfo(dt).max:.4g}), the "
+                              f"dtype the attack computes it in", where=who)
     # x = (tanh(w) + 1) / 2  <=>  w = atanh(2x - 1); shrink slightly so that atanh stays finite at 0 and 1
     w0 = torch.atanh((2 * x0w - 1) * (1 - 1e-6))
     const = torch.full((n,), c, dtype=work, device=x0.device)
