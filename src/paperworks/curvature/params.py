@@ -253,7 +253,9 @@ def check_batch_size(batch_size: Any, who: str = "batch_size") -> None:
     if batch_size is None:
         return
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 0:
-        raise PaperworksError(f"{who}: batch_size must be None or an integer >= 1 (got {batch_size!r})")
+        # (the message said "None or an integer >= 1" while 0 passes as the whole data)
+        raise PaperworksError(f"{who}: batch_size must be None, 0 (the whole data in one chunk) or an integer >= 1 "
+                              f"(got {batch_size!r})")
 
 
 def iter_chunks(n: int, batch_size: int | None):
