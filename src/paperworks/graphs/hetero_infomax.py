@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from paperworks.core.errors import DataError
+from paperworks.graphs._checks import _INDEX_DTYPES
 from paperworks.graphs.hetero import gcn_normalized
 
 __all__ = ["MetaPathGCN", "SemanticAttention", "HDGIEncoder", "BilinearDiscriminator", "HDGIModel",
@@ -159,11 +160,15 @@ class HDGIModel(nn.Module):
         """(positive logits [N], negative logits [N], summary [d], beta [P]) for corruption ``perm``."""
         n = x.size(0)
         # a bool mask passed as perm selected rows instead of permuting them: all True gave negatives equal to the
-        # positives (no corruption, loss ~ log 2 whatever the model), silently
-        if (perm.dim() != 1 or perm.numel() != n or perm.is_floating_point() or perm.is_complex()
-                or perm.dtype == torch.bool or (n and (int(perm.min()) < 0 or int(perm.max()) >= n))):
-            raise DataError(f"HDGIModel: perm must be {n} row indices in [0, {n}) (one per node, e.g. from "
-                            f"corrupt_features; got {perm.dtype} of shape {list(perm.shape)})")
+        # positives (no corruption, loss ~ log 2 whatever the model), silently; a uint8 perm was read as such a
+        # mask too (n - 1 rows, then an adjacency-shape error naming the encoder), int16 / int8 a bare IndexError:
+        # the index dtypes of the graph checks (int64 / int32) only
+        if (not isinstance(perm, torch.Tensor) or perm.dim() != 1 or perm.numel() != n
+                or perm.dtype not in _INDEX_DTYPES or (n and (int(perm.min()) < 0 or int(perm.max()) >= n))):
+            got = (f"{perm.dtype} of shape {list(perm.shape)}" if isinstance(perm, torch.Tensor)
+                   else type(perm).__name__)
+            raise DataError(f"HDGIModel: perm must be {n} row indices in [0, {n}) of dtype int64 or int32 (one per "
+                            f"node, e.g. from corrupt_features; got {got})")
         h, beta = self.encoder(x, adjs)
         h_neg, _ = self.encoder(x[perm], adjs)
         s = self.readout(h)
