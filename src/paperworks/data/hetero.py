@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from paperworks.core.config import is_int, is_real
+from paperworks.core.config import is_int, is_real, is_seed
 from paperworks.core.errors import DataError
 from paperworks.data import check_seed, non_integral, register_dataset
 from paperworks.data.splits import split_overlap, stratified_split
@@ -192,11 +192,12 @@ def make_academic_hetero(n_papers: int = 1000, n_authors: int = 600, n_subjects:
     if problems:   # the size limits below compare these with numbers
         raise DataError("make_academic_hetero: " + "; ".join(problems))
     check_seed(seed, "make_academic_hetero")
-    if not is_int(seed):
-        # a NumPy SeedSequence / Generator passed check_seed (default_rng takes them), then failed in the split
-        # as "stratified_split: 'seed' must be an integer", an argument the caller never passed
-        raise DataError(f"make_academic_hetero: 'seed' must be an integer >= 0 (got {type(seed).__name__}; the "
-                        "train / val / test split draws from a torch generator, which takes an integer)")
+    if not is_seed(seed):
+        # a NumPy SeedSequence / Generator (or an integer >= 2**64) passed check_seed (default_rng takes them), then
+        # failed in the split as "stratified_split: 'seed' must be an integer", an argument the caller never passed
+        got = repr(seed) if is_int(seed) else type(seed).__name__
+        raise DataError(f"make_academic_hetero: 'seed' must be an integer >= 0 and < 2**64 (got {got}; the "
+                        "train / val / test split draws from a torch generator, which takes such an integer)")
     sizes = {"n_subjects": n_subjects, "vocab": vocab, "n_authors": n_authors, "n_terms": n_terms}
     for name, least, what, why in _size_limits(n_classes, authors_per_paper, terms_per_paper):
         if sizes[name] < least:
