@@ -63,6 +63,19 @@ def _check_damping(damping: Any) -> float | int | str:
     return damping if isinstance(damping, str) else plain_real(damping)
 
 
+def _damping_overflow(who: str, damping: float, size: float, what: str, dtype: torch.dtype) -> PaperworksError | None:
+    """The NaN/inf error of an iterative solver when the damping itself overflowed: ``damping * size`` (size: the
+    squared norm of CG's direction, the largest entry of LiSSA's right-hand side) beyond the largest value of the
+    vectors' dtype, None otherwise. Such a damping is too large for that dtype (damping=1e39 on a float32 model;
+    the exact / K-FAC solvers handle it), so the NaN/inf errors' advice "increase damping" was the wrong way."""
+    big = torch.finfo(dtype).max
+    if not damping * size > big:
+        return None
+    return PaperworksError(f"{who}: damping={damping:.3g} is too large for {dtype}: damping * {what} = "
+                           f"{damping * size:.3g} exceeds its largest value {big:.3g}, so (H + damping I) v "
+                           "overflows; use a smaller damping (or float64 parameters / vectors)")
+
+
 def plain_real(x: Any) -> int | float:
     """A real number that passed :func:`is_real` as the solvers and fmd keep it: a Python int / float (or a
     float subclass such as np.float64) as given, so the system's values pass through unchanged; another real
@@ -334,6 +347,9 @@ def conjugate_gradient(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tenso
         Ap = A(p) + damping * p
         pAp = p @ Ap
         if not torch.isfinite(pAp):
+            if torch.isfinite(p).all() and (e := _damping_overflow(who, damping, float(p.double() @ p.double()),
+                                                                    "||p||^2", b.dtype)):
+                raise e
             raise SingularHessianError(f"{who}: Hessian-vector product is NaN/inf; check the loss or increase damping")
         pp = float(p @ p)
         rq = float(pAp) / pp
@@ -407,6 +423,9 @@ def _pcg(A, b, damping, tol, max_iter, x0, who, M, stop, on_max_iter):
             Ap = Ap + damping * p
         pAp = float(p @ Ap)
         if math.isnan(pAp) or math.isinf(pAp):
+            if torch.isfinite(p).all() and (e := _damping_overflow(who, damping, float(p.double() @ p.double()),
+                                                                    "||p||^2", b.dtype)):
+                raise e
             raise SingularHessianError(f"{who}: Hessian-vector product is NaN/inf; check the loss or increase damping")
         if stop:
             if not pAp > 0.0:
@@ -517,6 +536,8 @@ def lissa(A: Callable[[torch.Tensor], torch.Tensor], b: torch.Tensor, damping: f
                 # (h is finite and below 1e12 ||b|| here) a NaN from the loss or the data, not a divergence
                 raise PaperworksError(f"{who}: the Hessian-vector product is NaN/inf for a finite vector; check "
                                       "the loss, the data and the parameters")
+            if e := _damping_overflow(who, damping, float(b.abs().max()), "max |v|", b.dtype):
+                raise e
             raise SingularHessianError(f"{who}: the series diverged (scale={scale:.3g} too small or Hessian "
                                        "indefinite); increase damping or scale")
         nh_old = float(h.norm())
