@@ -35,7 +35,7 @@ def test_iterables_are_read_once_as_lists():
 def test_a_list_of_references_per_sentence_is_named():
     # several references are taken as streams since session 26 (test_s26_multi_reference_bleu.py); a
     # per-sentence list whose length differs from the number of hypotheses is named as such
-    with pytest.raises(ValueError, match=r"corpus_bleu: reference stream references\[0\] has 2 sentences.*transpose"):
+    with pytest.raises(ValueError, match=r"corpus_bleu: reference stream references\[0\] has 2 sentences.*per-sentence reference lists.*layout='sentences'"):
         corpus_bleu(HYPS[:1], [[REFS[0], "another reference"]])
 
 

@@ -82,7 +82,9 @@ def test_random_corpora_match_sacrebleu():
                 if rng.random() < 0.4:
                     streams[rng.randrange(1, k)][i] = None
         tok = ("13a", "intl", "none", "char")[trial % 4]
-        assert corpus_bleu(hyps, streams, tokenize=tok) == sacrebleu.corpus_bleu(hyps, streams, tokenize=tok).score
+        # layout given: with n == k the default refuses (both layouts fit; test_s26_bleu_layout.py)
+        assert corpus_bleu(hyps, streams, tokenize=tok, layout="streams") == sacrebleu.corpus_bleu(
+            hyps, streams, tokenize=tok).score
         # single reference: unchanged (sacrebleu with one stream)
         assert corpus_bleu(hyps, streams[0], tokenize=tok) == sacrebleu.corpus_bleu(hyps, streams[:1],
                                                                                       tokenize=tok).score
@@ -96,9 +98,13 @@ def test_stream_of_the_wrong_length_is_one_value_error():
     # sacrebleu zips such streams silently (here: scores only the first sentence)
     with pytest.raises(ValueError, match=r"references\[1\] has 2 sentences but there are 3 hypotheses.*stream"):
         corpus_bleu(HYPS, [R1, R2[:2]])
-    # per-sentence lists instead of streams (3 sentences, 2 references each) are named as such
-    with pytest.raises(ValueError, match=r"references\[0\] has 2 sentences.*transpose"):
+    # per-sentence lists instead of streams (3 sentences, 2 references each): both layouts fit a list of 3 lists
+    # for 3 hypotheses, so the default refuses it naming `layout` (test_s26_bleu_layout.py); as streams they
+    # are 3 streams of 2 sentences, named as such with the way to pass them
+    with pytest.raises(ValueError, match=r"3 lists for 3 hypotheses.*layout='sentences'"):
         corpus_bleu(HYPS, [list(p) for p in zip(R1, R2)])
+    with pytest.raises(ValueError, match=r"references\[0\] has 2 sentences.*layout='sentences'"):
+        corpus_bleu(HYPS, [list(p) for p in zip(R1, R2)], layout="streams")
 
 
 def test_sentence_without_any_reference_and_bad_entries():

@@ -9,7 +9,7 @@ import torch
 __all__ = ["corpus_bleu", "average_state_dicts", "exact_match"]
 
 
-def corpus_bleu(hypotheses: Sequence[str], references: Sequence, tokenize: str = "13a") -> float:
+def corpus_bleu(hypotheses: Sequence[str], references: Sequence, tokenize: str = "13a", layout: str = "auto") -> float:
     """Corpus sacreBLEU (Post, 2018) of detokenized strings, in [0, 100].
 
     ``references`` is either one reference string per hypothesis, or several reference *streams*, as
@@ -18,10 +18,12 @@ def corpus_bleu(hypotheses: Sequence[str], references: Sequence, tokenize: str =
     several references, n-gram counts are clipped by their largest count in any one reference of the sentence
     and the brevity penalty uses, per sentence, the reference length closest to the hypothesis length (the
     shorter one on a tie). A stream entry may be ``None`` where a sentence has fewer references than others;
-    every sentence needs at least one. Note the layout: a list of per-sentence reference lists
-    (``[[r0a, r0b], [r1a, r1b], ...]``) must be transposed into streams; it is refused when its length differs
-    from the number of hypotheses, and indistinguishable from streams when the two are equal. One stream gives
-    the single-reference score exactly.
+    every sentence needs at least one. One stream gives the single-reference score exactly.
+
+    ``layout`` says how a list of lists is read: ``"streams"`` (sacrebleu's layout above), ``"sentences"`` (one
+    entry per hypothesis, each a reference string or a list of them, as NLTK's ``corpus_bleu`` takes them; lists of
+    unequal length are fine) or ``"auto"`` (the default: streams, except that a list of lists as long as the list of
+    hypotheses, with two or more hypotheses, is refused, since both layouts fit it and they score differently).
 
     Note: the paper's numbers are tokenized multi-bleu BLEU, not sacreBLEU (usually lower).
     """
@@ -32,10 +34,26 @@ def corpus_bleu(hypotheses: Sequence[str], references: Sequence, tokenize: str =
     names = tuple(getattr(BLEU, "TOKENIZERS", ()))
     if tokenize is not None and names and tokenize not in names:
         raise ValueError(f"corpus_bleu: unknown tokenize {tokenize!r} (sacrebleu's tokenizers: {', '.join(names)})")
+    if layout not in ("auto", "streams", "sentences"):
+        raise ValueError(f"corpus_bleu: unknown layout {layout!r} (one of 'auto', 'streams', 'sentences')")
     hypotheses, references = (_sentences(name, v) for name, v in (("hypotheses", hypotheses),
                                                                     ("references", references)))
-    if references and all(not isinstance(r, (str, bytes)) and r is not None for r in references):
+    if layout == "sentences":
+        references = _transpose_sentences(hypotheses, references)
+        if all(isinstance(r, str) for r in references[0]) and len(references) == 1:
+            references = references[0]     # one reference each: the single-reference path below
+        else:
+            return _multi_reference_bleu(hypotheses, references, tokenize)
+    elif references and all(not isinstance(r, (str, bytes)) and r is not None for r in references):
+        if layout == "auto" and len(references) == len(hypotheses) >= 2:
+            raise ValueError(f"corpus_bleu: references is a list of {len(references)} lists for {len(hypotheses)} "
+                             f"hypotheses: it reads as {len(references)} reference streams (sacrebleu's layout) or as "
+                             f"one list of references per hypothesis (NLTK's), which score differently; pass "
+                             f"layout='streams' or layout='sentences'")
         return _multi_reference_bleu(hypotheses, references, tokenize)
+    elif layout == "streams":
+        raise ValueError("corpus_bleu: layout='streams' needs a list of reference streams (lists of strings), "
+                         "got a list of strings (give [references] for one stream)")
     if len(hypotheses) != len(references):
         raise ValueError(f"corpus_bleu: {len(hypotheses)} hypotheses but {len(references)} references")
     if not hypotheses:
@@ -68,8 +86,8 @@ def _multi_reference_bleu(hypotheses: list, streams: list, tokenize) -> float:
         if len(stream) != n:
             raise ValueError(f"corpus_bleu: reference stream references[{k}] has {len(stream)} sentences but there "
                              f"are {n} hypotheses (several references are given as streams, [stream_1, stream_2, "
-                             f"...], each with one reference per hypothesis; transpose a list of per-sentence "
-                             f"reference lists)")
+                             f"...], each with one reference per hypothesis; for a list of per-sentence reference lists "
+                             f"pass layout='sentences')")
         for i, s in enumerate(stream):
             if s is not None and not isinstance(s, str):
                 raise ValueError(f"corpus_bleu: references[{k}][{i}] is a {type(s).__name__}, not a string (one "
@@ -79,6 +97,26 @@ def _multi_reference_bleu(hypotheses: list, streams: list, tokenize) -> float:
         if all(stream[i] is None for stream in streams):
             raise ValueError(f"corpus_bleu: hypothesis {i} has no reference (None in every stream)")
     return float(sacrebleu.corpus_bleu(hypotheses, streams, tokenize=tokenize).score)
+
+
+def _transpose_sentences(hypotheses: list, references: list) -> list:
+    """Per-sentence references (``references[i]`` a string or a list of strings for hypothesis i) as streams
+    padded with None, for :func:`_multi_reference_bleu`."""
+    if len(references) != len(hypotheses):
+        raise ValueError(f"corpus_bleu: {len(hypotheses)} hypotheses but {len(references)} per-sentence reference "
+                         f"entries (layout='sentences')")
+    per = []
+    for i, r in enumerate(references):
+        refs = [r] if isinstance(r, str) else (_sentences(f"references[{i}]", r) if r is not None else [])
+        if not refs:
+            raise ValueError(f"corpus_bleu: hypothesis {i} has no reference (layout='sentences')")
+        for j, x in enumerate(refs):
+            if not isinstance(x, str):
+                raise ValueError(f"corpus_bleu: references[{i}][{j}] is a {type(x).__name__}, not a string (one "
+                                 f"detokenized sentence)")
+        per.append(refs)
+    k = max(len(refs) for refs in per)
+    return [[refs[j] if j < len(refs) else None for refs in per] for j in range(k)]
 
 
 def _sentences(name: str, v) -> list:
