@@ -50,13 +50,12 @@ def cw_l2(model, x: torch.Tensor, y: torch.Tensor, *, c: float = 1e-3, kappa: fl
     # images in their own dtype, and float32 / float64 images run in their own dtype, as before
     work = x0.dtype if x0.dtype in (torch.float32, torch.float64) else torch.float32
     x0w = x0.to(work)
-    # c and lr act in the working dtype, kappa on the logits (the images' dtype): beyond its largest value they were
-    # torch's bare "value cannot be converted to type float without overflow" (c=1e39, lr=1e39, kappa=1e39 on
+    # c and lr act in the working dtype, kappa on the logits (checked at the first forward, in the logits' dtype,
+    # which a model may choose: float16 images with float32 logits take kappa=1e5): beyond its largest value they
+    # were torch's bare "value cannot be converted to type float without overflow" (c=1e39, lr=1e39, kappa=1e39 on
     # float32 images)
-    for name, v, dt in (("c", c, work), ("lr", lr, work), ("kappa", kappa, x0.dtype)):
-        if v > torch.finfo(dt).max:
-            raise ConfigError(f"'{name}' = {v!r} exceeds the largest {dt} value ({torch.finfo(dt).max:.4g}), the "
-                              f"dtype the attack computes it in", where=who)
+    for name, v, dt in (("c", c, work), ("lr", lr, work)):
+        _check_fits(who, name, v, dt)
     # x = (tanh(w) + 1) / 2  <=>  w = atanh(2x - 1); shrink slightly so that atanh stays finite at 0 and 1
     w0 = torch.atanh((2 * x0w - 1) * (1 - 1e-6))
     const = torch.full((n,), c, dtype=work, device=x0.device)
@@ -76,6 +75,8 @@ def cw_l2(model, x: torch.Tensor, y: torch.Tensor, *, c: float = 1e-3, kappa: fl
                 x_adv = ((torch.tanh(w) + 1) / 2).to(x0.dtype)   # (a no-op for float32 / float64 images)
                 l2sq = (x_adv.to(work) - x0w).flatten(1).pow(2).sum(1)
                 logits = model(x_adv)
+                if logits.is_floating_point():
+                    _check_fits(who, "kappa", kappa, logits.dtype)
                 margin = cw_margin(logits, y, targeted, kappa)   # in the logits' dtype: -kappa as they round it
                 loss = (l2sq + const * margin.to(work)).sum()
                 # gradient w.r.t. w only: loss.backward() also accumulated .grad into every model parameter
@@ -101,3 +102,10 @@ def cw_l2(model, x: torch.Tensor, y: torch.Tensor, *, c: float = 1e-3, kappa: fl
             has_upper = upper < 1e9
             const = torch.where(has_upper, (lower + upper) / 2, const * 10)
     return best_adv.clamp(0.0, 1.0).detach()
+
+
+def _check_fits(who: str, name: str, v, dtype: torch.dtype) -> None:
+    """One ConfigError for a value beyond the largest value of the dtype that holds it."""
+    if v > torch.finfo(dtype).max:
+        raise ConfigError(f"'{name}' = {v!r} exceeds the largest {dtype} value ({torch.finfo(dtype).max:.4g}), the "
+                          f"dtype the attack computes it in", where=who)
