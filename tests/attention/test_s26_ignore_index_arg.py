@@ -17,8 +17,8 @@ def _data():
     return torch.randn(2, 3, 5, generator=g), torch.tensor([[0, 1, 0], [2, 0, 4]])
 
 
-@pytest.mark.parametrize("bad", [1.5, True, np.bool_(True), "0", [0], torch.tensor([0, 1]), torch.tensor(0.0),
-                                 2 ** 70, float("nan")])
+@pytest.mark.parametrize("bad", [1.5, True, np.bool_(True), "0", [0], torch.tensor([0, 1]), torch.tensor(0.5),
+                                 torch.tensor(True), 2 ** 70, float("nan")])
 def test_non_integer_ignore_index_is_one_clear_error(bad):
     logits, target = _data()
     with pytest.raises(ValueError, match="ignore_index must be an integer"):

@@ -222,19 +222,23 @@ def label_smoothed_cross_entropy(logits: torch.Tensor, target: torch.Tensor, eps
 
 
 def _check_ignore_index(ignore_index):
-    """``ignore_index`` as a Python int (None stays None): an integer (NumPy's too), a real holding one exactly, or
-    a 0-d integer tensor, within int64. ``F.cross_entropy`` refuses anything but an int; here ``target !=
-    ignore_index`` took any value: 1.5 matched no target and ignored nothing, True ignored class 1, both without a
-    word, and a string or a list failed inside torch.where with a bare TypeError."""
+    """``ignore_index`` as a Python int (None stays None): an integer (NumPy's too) or a real holding one exactly,
+    also as a one-element torch tensor / NumPy array of an integer or float dtype, within int64.
+    ``F.cross_entropy`` refuses anything but an int; here ``target != ignore_index`` took any value: 1.5 matched no
+    target and ignored nothing, True ignored class 1, both without a word, and a string or a list failed inside
+    torch.where with a bare TypeError. (torch.tensor(0.) and torch.tensor([0]) compared as 0, and still do.)"""
+    import numpy as np
+
     from paperworks.core.config import is_whole
 
     if ignore_index is None:
         return None
     value = ignore_index
-    if isinstance(value, torch.Tensor) and value.dim() == 0 and not (value.dtype.is_floating_point
-                                                                     or value.dtype.is_complex
-                                                                     or value.dtype == torch.bool):
-        value = int(value)
+    if isinstance(value, torch.Tensor):
+        if value.numel() == 1 and not value.is_meta and not (value.dtype.is_complex or value.dtype == torch.bool):
+            value = value.item()
+    elif isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "iuf":
+        value = value.item()
     if not is_whole(value) or not -2 ** 63 <= value < 2 ** 63:
         raise ValueError(f"label_smoothed_cross_entropy: ignore_index must be an integer class id (got "
                          f"{ignore_index!r})")
