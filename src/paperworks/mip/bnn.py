@@ -90,7 +90,17 @@ def bnn_forward(w: BNNWeights, X) -> tuple[np.ndarray, np.ndarray]:
 
 
 def bnn_errors(w: BNNWeights, X, y) -> int:
-    return int((bnn_forward(w, X)[1] != np.asarray(y)).sum())
+    """Training errors of the step network: samples whose prediction differs from the 0 / 1 label."""
+    pred = bnn_forward(w, X)[1]
+    y = np.asarray(y)
+    # y [N, 1] broadcast against the [N] predictions (8 'errors' on 4 samples), one label against all of them,
+    # and -1 / +1 labels counted every -1 as an error, all silently
+    if y.shape != pred.shape:
+        raise DataError(f"bnn_errors: expected y of shape {list(pred.shape)}, one label per row of X "
+                        f"(got {list(y.shape)})")
+    if not np.isin(y, (0, 1)).all():
+        raise DataError("bnn_errors: labels must be 0 or 1")
+    return int((pred != y).sum())
 
 
 def train_bnn_milp(X, y, hidden: int, *, eps: float = 0.05, time_limit: float | None = 60.0,

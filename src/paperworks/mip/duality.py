@@ -129,6 +129,7 @@ class MILPValue(torch.autograd.Function):
     a network that processes minibatches; one MILP per row, z [B]); unbatched inputs give a scalar z.
     Backward returns the conservative derivatives dz/dc = x*, dz/db = y (LP duals with integers fixed), summed
     over the batch for an unbatched input. A and the integrality pattern are constants (no gradient).
+    z has c's dtype; for an integer c, b's floating dtype (or torch's default when both are integer).
     """
 
     @staticmethod
@@ -150,9 +151,14 @@ class MILPValue(torch.autograd.Function):
             xs.append(x)
             ys.append(y)
         ctx.c_batched, ctx.b_batched = cn.ndim == 2, bn.ndim == 2
-        ctx.save_for_backward(torch.tensor(np.stack(xs), dtype=c.dtype, device=c.device),
-                              torch.tensor(np.stack(ys), dtype=b.dtype, device=b.device))
-        z = torch.tensor(zs, dtype=c.dtype, device=c.device)
+        # z and x* in c's dtype, y in b's; an integer c or b (integer costs are natural here) takes the other's
+        # floating dtype, else torch's default: z = 7/3 came back as the int64 tensor 2, with no gradient to b
+        z_dtype = (c.dtype if c.is_floating_point() else b.dtype if b.is_floating_point()
+                   else torch.get_default_dtype())
+        y_dtype = b.dtype if b.is_floating_point() else z_dtype
+        ctx.save_for_backward(torch.tensor(np.stack(xs), dtype=z_dtype, device=c.device),
+                              torch.tensor(np.stack(ys), dtype=y_dtype, device=b.device))
+        z = torch.tensor(zs, dtype=z_dtype, device=c.device)
         return z if (ctx.c_batched or ctx.b_batched) else z[0]
 
     @staticmethod
