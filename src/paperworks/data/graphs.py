@@ -14,6 +14,7 @@ the dataset order are those of the block-by-block build, up to that renumbering.
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +32,8 @@ __all__ = ["load_tu", "mutag", "b3db_bbbp", "community_1v2", "community_wiring",
 # ------------------------------------------------------------------------------------------- TU format
 def _table(path: Path, dtype, what: str) -> np.ndarray | None:
     """Rows of a comma-separated TU file, read once (None for an empty file); a parse error names the file."""
-    text = read_text(path, "load_tu")
+    # a leading UTF-8 byte-order mark (a file saved by Notepad) is dropped: it made the first value unparsable
+    text = read_text(path, "load_tu").removeprefix("\ufeff")
     if not text.strip():
         return None
     try:
@@ -89,7 +91,9 @@ def load_tu(root: str | Path, name: str | None = None) -> list[Data]:
     attributes and label one-hots summed); the remaining edges keep the file's order.
     """
     root = Path(root)
-    name = name or root.name
+    # the folder's own name, also for root='.' or 'x/..' (Path('.').name is '', which looked for '_A.txt'); the
+    # path is normalized, not resolved, so a symlink named like its data set keeps that name
+    name = name or Path(os.path.abspath(root)).name
     need = [root / f"{name}_{s}.txt" for s in ("A", "graph_indicator", "graph_labels")]
     targets = root / f"{name}_graph_attributes.txt"
     if targets.exists():         # regression targets: PyG reads them instead of the graph labels
