@@ -218,12 +218,15 @@ def read_idx(path: str | Path) -> np.ndarray:
 
 @register_dataset("fashion_mnist", "Fashion-MNIST 70k from the Debian package dataset-fashion-mnist")
 def load_fashion_mnist(root: str | None = None) -> dict[str, np.ndarray]:
+    if root is not None and not str(root):   # an empty root (config key left blank) read the Debian files, as None
+        root = None
+
     def build():
-        base = Path(root or FASHION_DIR)
         files = {}
         for split, prefix in (("train", "train"), ("test", "t10k")):
             for kind, stem in (("x", "images-idx3-ubyte.gz"), ("y", "labels-idx1-ubyte.gz")):
-                files[f"{kind}_{split}"] = debian_file(str(base / f"{prefix}-{stem}"), "dataset-fashion-mnist")
+                files[f"{kind}_{split}"] = (debian_file(f"{FASHION_DIR}/{prefix}-{stem}", "dataset-fashion-mnist")
+                                            if root is None else _user_idx(f"{prefix}-{stem}"))
         d = {k: read_idx(v) for k, v in files.items()}
         for k, v in d.items():   # another IDX element type (float images) loaded silently as float arrays
             if v.dtype != np.uint8:
@@ -233,6 +236,17 @@ def load_fashion_mnist(root: str | None = None) -> dict[str, np.ndarray]:
         d["y_test"] = d["y_test"].astype(np.int64)
         _check_loaded("fashion_mnist", d)
         return d
+
+    def _user_idx(gz_name: str) -> Path:
+        """``gz_name`` in the user's ``root``, or its extracted form (the name without .gz; read_idx reads both). A
+        missing file was reported with 'install the Debian package dataset-fashion-mnist', which never writes into
+        the user's folder, and extracted files were refused as missing."""
+        for p in (Path(root) / gz_name, Path(root) / gz_name.removesuffix(".gz")):
+            if p.is_file():
+                return p
+        raise DataError(f"fashion_mnist: '{Path(root) / gz_name}' (or its extracted form without .gz) is missing "
+                        f"under root '{root}' (expected the four official files train-images-idx3-ubyte.gz, "
+                        f"train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz)")
 
     if root is None:
         return _cached("fashion_mnist", build, lambda d: _check_loaded("fashion_mnist", d))
@@ -244,10 +258,11 @@ def load_fashion_mnist(root: str | None = None) -> dict[str, np.ndarray]:
     stamp = []
     for prefix in ("train", "t10k"):
         for stem in ("images-idx3-ubyte.gz", "labels-idx1-ubyte.gz"):
-            try:
-                st = (Path(root) / f"{prefix}-{stem}").stat()
-                stamp.append(f"{prefix}-{stem}:{st.st_size}:{st.st_mtime_ns}")
-            except OSError:
+            try:   # the file build() reads (the .gz one first, then the extracted one)
+                p = _user_idx(f"{prefix}-{stem}")
+                st = p.stat()
+                stamp.append(f"{p.name}:{st.st_size}:{st.st_mtime_ns}")
+            except (OSError, DataError):
                 stamp.append(f"{prefix}-{stem}:missing")   # build() names the missing file
     files_key = hashlib.sha256("|".join(stamp).encode()).hexdigest()[:16]
     d = _cached(f"fashion_mnist_{key}_{files_key}", build, lambda d: _check_loaded("fashion_mnist", d))
