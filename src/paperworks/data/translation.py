@@ -315,8 +315,8 @@ def load_wmt14(root: str | os.PathLike | None = None, lang: str = "de", vocab_si
     ``root`` must hold six plain-text files, one sentence per line, line ``i`` of ``X.en`` translated by line
     ``i`` of ``X.<lang>``: ``train.en``/``train.<lang>`` (WMT14 training data, e.g. 4.5M EN-DE pairs),
     ``newstest2013.en``/``.<lang>`` (dev) and ``newstest2014.en``/``.<lang>`` (test; e.g. written by
-    ``sacrebleu -t wmt14 -l en-de --echo src`` / ``--echo ref`` on a machine with internet). Training pairs
-    with an empty side are dropped; the joint BPE (``vocab_size``; the paper's shared vocabulary has about
+    ``sacrebleu -t wmt14 -l en-de --echo src`` / ``--echo ref`` on a machine with internet). Blank lines at the
+    end of a file are not sentences; training pairs with an empty side are dropped; the joint BPE (``vocab_size``; the paper's shared vocabulary has about
     37k tokens for EN-DE) is learnt on at most ``max_bpe_sentences`` training sentences taken at an even
     stride. Returns the same :class:`TranslationData` as the gettext loader.
     """
@@ -337,6 +337,15 @@ def load_wmt14(root: str | os.PathLike | None = None, lang: str = "de", vocab_si
     text: dict[str, list[tuple[str, str]]] = {}
     for split, f in WMT14_FILES.items():
         src, tgt = _read_lines(root_p / f"{f}.en"), _read_lines(root_p / f"{f}.{lang}")
+        # blank lines at the very end (an editor's extra newline) are not sentences: one side's made the files
+        # "not aligned", and both sides' added an empty pair to dev / test silently (newstest2014: 3004 pairs)
+        while len(src) > len(tgt) and not src[-1].strip():
+            src.pop()
+        while len(tgt) > len(src) and not tgt[-1].strip():
+            tgt.pop()
+        while src and not src[-1].strip() and not tgt[-1].strip():
+            src.pop()
+            tgt.pop()
         if len(src) != len(tgt):
             raise DataError(f"wmt14: '{root_p / f'{f}.en'}' has {len(src)} lines but '{root_p / f'{f}.{lang}'}' "
                             f"has {len(tgt)}; the files must be aligned line by line")
