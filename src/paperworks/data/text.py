@@ -31,7 +31,8 @@ _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 
 def read_fortune_file(path: str | Path) -> list[str]:
-    """Records of one fortune file: split on lines that are exactly '%', stripped, empty ones dropped.
+    """Records of one fortune file: split on lines that are exactly '%', stripped, empty ones dropped (a leading
+    byte-order mark is not text).
     The file must be UTF-8 (all 43 files of Debian's fortunes 1:1.99.1-7.3 are): a byte that is not is a
     DataError naming the file and the byte offset (it became U+FFFD silently)."""
     try:   # a missing file or a folder was a bare FileNotFoundError / IsADirectoryError
@@ -43,8 +44,10 @@ def read_fortune_file(path: str | Path) -> list[str]:
     except UnicodeDecodeError as e:
         raise DataError(f"read_fortune_file: '{path}' is not UTF-8: byte offset {e.start} "
                         f"({data[e.start:e.end]!r}: {e.reason}); convert it, e.g. `iconv -f latin1 -t utf-8`") from None
+    # a leading UTF-8 byte-order mark (a file saved by Notepad) is dropped: it stayed in the first record's text,
+    # and a file opening with a '%' line read that line as text ('\ufeff%\nfirst record')
     out, cur = [], []
-    for line in raw.splitlines():
+    for line in raw.removeprefix("\ufeff").splitlines():
         if line.strip() == "%":
             out.append("\n".join(cur).strip())
             cur = []
