@@ -14,7 +14,7 @@ unpickled (the official GTN release ships pickles: convert them once to one of t
 2. PyG / MAGNN raw layout, as used by ``torch_geometric.datasets.DBLP`` / ``IMDB``: ``adjM.npz``
    (global sparse adjacency), ``node_types.npy``, ``labels.npy``, ``train_val_test_idx.npz`` and
    ``features_<i>.npz`` (scipy sparse) or ``features_<i>.npy`` (dense) per node type, in ``<root>`` or
-   ``<root>/raw``. Node-type names and the target type follow PyG (DBLP: author, paper, term,
+   ``<root>/raw``. Without ``node_types.npy`` (PyG's IMDB files) each type's node count is its features' rows. Node-type names and the target type follow PyG (DBLP: author, paper, term,
    conference; IMDB: movie, director, actor; ACM: paper, author, subject).
 """
 
@@ -465,18 +465,35 @@ def _read_raw(folder: Path, name: str):
                         "use the npz format instead")
     types, target = RAW_LAYOUTS[name]
     need = ["adjM.npz", "node_types.npy", "labels.npy"]
-    missing = [f for f in need if not (folder / f).exists()]
+    feat_files = [next((f for f in (folder / f"features_{i}.npz", folder / f"features_{i}.npy") if f.exists()), None)
+                  for i in range(len(types))]
+    # PyG's IMDB raw folder has no node_types.npy: PyG takes each type's node count from its feature rows (the
+    # types in blocks, in RAW_LAYOUTS order); so do we when every type has a features file (the folder was
+    # refused as lacking node_types.npy)
+    derive = not (folder / "node_types.npy").exists() and all(f is not None for f in feat_files)
+    missing = [f for f in need if not (folder / f).exists() and not (derive and f == "node_types.npy")]
     if missing:
         raise DataError(f"'{folder}' lacks {', '.join(missing)} (PyG raw layout for {name})")
-    type_idx = _whole_numbers(_raw_file(folder / "node_types.npy", lambda f: np.load(f, allow_pickle=False)),
-                              folder / "node_types.npy", "node_types.npy", "node type ids")
+    if derive:
+        def n_rows(g):
+            a = sp.load_npz(g) if g.suffix == ".npz" else np.load(g, allow_pickle=False, mmap_mode="r")
+            if len(a.shape) != 2:
+                raise ValueError(f"features must be a 2-d matrix (got shape {tuple(a.shape)})")
+            return a.shape[0]
+
+        rows = [_raw_file(f, n_rows) for f in feat_files]
+        type_idx = np.repeat(np.arange(len(types)), rows)
+    else:
+        type_idx = _whole_numbers(_raw_file(folder / "node_types.npy", lambda f: np.load(f, allow_pickle=False)),
+                                  folder / "node_types.npy", "node_types.npy", "node type ids")
     labels = _class_ids(_raw_file(folder / "labels.npy", lambda f: np.load(f, allow_pickle=False)),
                         folder / "labels.npy", "labels")
     adj = _raw_file(folder / "adjM.npz", sp.load_npz).tocsr()
     counts = [int((type_idx == i).sum()) for i in range(len(types))]
     n = int(type_idx.size)
     if adj.shape != (n, n):
-        raise DataError(f"'{folder}/adjM.npz' has shape {adj.shape}, expected ({n}, {n}) from node_types.npy")
+        raise DataError(f"'{folder}/adjM.npz' has shape {adj.shape}, expected ({n}, {n}) from "
+                        f"{'the rows of features_<i>' if derive else 'node_types.npy'}")
     if sum(counts) != n:
         raise DataError(f"'{folder}/node_types.npy' has type ids outside 0..{len(types) - 1}")
     starts = np.concatenate([[0], np.cumsum(counts)])
