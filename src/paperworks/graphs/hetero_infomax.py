@@ -112,6 +112,12 @@ class HDGIEncoder(nn.Module):
         if not isinstance(x, torch.Tensor) or x.dim() != 2 or x.size(1) != in_dim:
             raise DataError(f"HDGIEncoder: expected node features x of shape [N, {in_dim}] (got "
                             f"{list(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__})")
+        # float64 (or integer) features on the float32 model failed inside torch's linear layer with 'expected m1
+        # and m2 to have the same dtype' (the adjacencies follow x's dtype; the features cannot follow the model's)
+        wdt = self.gcns[0].fc.weight.dtype
+        if x.dtype != wdt:
+            raise DataError(f"HDGIEncoder: the model is {wdt} but x is {x.dtype}; pass x.to({wdt}) (or convert the "
+                            f"model, e.g. model.double())")
         for p, a in enumerate(adjs):
             if not isinstance(a, torch.Tensor) or tuple(a.shape) != (x.size(0), x.size(0)):
                 raise DataError(f"HDGIEncoder: meta-path adjacency {p} has shape "
