@@ -104,6 +104,9 @@ def train_hdgi(x: torch.Tensor, adjs: list[torch.Tensor], *, dim: int, att_hidde
             raise DataError(f"train_hdgi: meta-path adjacency {p} contains NaN or inf weights")
     # side effect (intended, for reproducibility): torch's global RNG is reseeded with `seed` (the model's
     # initialisation draws from it); wrap the call in torch.random.fork_rng() to keep yours
+    from paperworks.core.config import check_seed
+
+    seed = check_seed(seed, "train_hdgi")   # 1.5 / True were torch's bare 'manual_seed expected a long'
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     model = HDGIModel(x.size(1), dim, len(adjs), att_hidden)
