@@ -47,9 +47,10 @@ def _read_int(path: Path, ncol: int | None = None, rows: int | None = None) -> n
     arr = _table(path, np.int64, "integers")
     if arr is None:
         arr = np.zeros((0, ncol or 1), np.int64)
-    if ncol is not None and arr.shape[1] < ncol:
-        raise DataError(f"load_tu: '{path}' needs {ncol} comma-separated columns (got {arr.shape[1]})")
-    arr = arr if ncol is None else arr[:, :ncol]
+    # exactly: extra columns (a second graph label, an edge weight after 'i, j') were cut off silently
+    if ncol is not None and arr.shape[1] != ncol:
+        raise DataError(f"load_tu: '{path}' needs {ncol} comma-separated column{'s' if ncol > 1 else ''}, no more "
+                        f"and no fewer (got {arr.shape[1]})")
     if rows is not None and arr.shape[0] != rows:
         raise DataError(f"load_tu: '{path}' has {arr.shape[0]} rows but {rows} were expected")
     return arr
