@@ -46,7 +46,15 @@ def _arr(name, a, ndim):
 
 def _per_variable(c: np.ndarray, integer, lb, ub) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Integrality flags and bounds as read-only arrays of c's shape (one value or one per variable)."""
-    integer = np.asarray(integer, dtype=bool)
+    raw = np.asarray(integer)
+    # flags, not indices: integer=[0, 1, 2] (the three variables' indices) was read as [False, True, True], [2] as
+    # True for every variable, and [0] (meaning "x0 is integer") as every variable continuous, all silently
+    if raw.dtype != bool and (raw.dtype.kind not in "iuf" or not np.isin(raw, (0, 1)).all()
+                              or (raw.ndim == 1 and raw.size == 1 and c.size > 1)):
+        raise DataError(f"build_milp: integer must be True / False (or 0 / 1) flags, one for all variables or one "
+                        f"per variable ({c.size}), not indices of the integer variables (got {integer!r}); "
+                        f"for indices idx use flags = np.isin(np.arange({c.size}), idx)")
+    integer = raw.astype(bool)
     if integer.ndim > 1 or integer.size not in (1, c.size):
         raise DataError(f"build_milp: integer must be one flag or {c.size} flags (got shape {integer.shape})")
     integer = np.broadcast_to(integer.reshape(-1) if integer.ndim else integer, c.shape)
@@ -134,12 +142,19 @@ class MILPValue(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, c, b, A, integer, lb=0.0, ub=math.inf):
+        # a NumPy array or a list was a bare "'numpy.ndarray' object has no attribute 'detach'"
+        for name, t in (("c", c), ("b", b)):
+            if not isinstance(t, torch.Tensor):
+                raise DataError(f"MILPValue: {name} must be a torch tensor (got {type(t).__name__}); pass "
+                                f"torch.as_tensor({name})")
         cn = c.detach().double().cpu().numpy()
         bn = b.detach().double().cpu().numpy()
         if cn.ndim not in (1, 2) or bn.ndim not in (1, 2):
             raise DataError(f"MILPValue: c must be [n] or [B, n] and b [m] or [B, m] (got {tuple(cn.shape)} and "
                             f"{tuple(bn.shape)})")
         C, Bm = np.atleast_2d(cn), np.atleast_2d(bn)
+        if 0 in (C.shape[0], Bm.shape[0]):   # was numpy's "operands could not be broadcast together"
+            raise DataError(f"MILPValue: empty batch (c {tuple(cn.shape)}, b {tuple(bn.shape)}): no problem to solve")
         if C.shape[0] != Bm.shape[0] and 1 not in (C.shape[0], Bm.shape[0]):
             raise DataError(f"MILPValue: batch sizes of c ({C.shape[0]}) and b ({Bm.shape[0]}) differ")
         nb = max(C.shape[0], Bm.shape[0])
