@@ -87,6 +87,52 @@ def _after_failure(rd) -> None:
         pass
 
 
+class _RunDirLock:
+    """An exclusive lock on a run directory for the whole command: ``flock`` on a descriptor of the folder itself
+    (no lock file: the folder's contents, and the clean-up of a failed run, are as before). Taken by the process
+    that writes (rank 0 under torchrun); the kernel releases it when the process ends, also on SIGKILL, so a
+    killed run can be resumed at once. Without ``fcntl`` (Windows) or where the file system refuses ``flock``
+    the command runs unlocked, as before."""
+
+    def __init__(self, rd, then: str = ", then --resume"):
+        self.fd = None
+        if not rd.writer:
+            return
+        try:
+            import fcntl
+            import os
+        except ImportError:   # pragma: no cover - Windows
+            return
+        try:
+            fd = os.open(rd.path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        except OSError:   # the command's own reads and writes will name the problem
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            # a second command writing the same folder (`run --resume` of a run still going) interleaved its
+            # metrics.jsonl records and checkpoints with the first one's, and both exited 0
+            raise PaperworksError(f"run directory '{rd.path}' is in use: another paperworks command (the run, or a "
+                                  f"--resume of it) is still writing it; wait for it to end or stop it{then}") from None
+        except OSError:   # a file system without flock (some network mounts): unlocked, as before
+            os.close(fd)
+            return
+        self.fd = fd
+        click.get_current_context().call_on_close(self.release)   # when the command ends, however it ends
+
+    def release(self) -> None:
+        if self.fd is not None:
+            import fcntl
+            import os
+
+            fd, self.fd = self.fd, None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            finally:
+                os.close(fd)
+
+
 def _summary_line(metrics: dict) -> str:
     """The scalar metrics of a run, for its one-line summary (lists and tables stay in results.json: a run of
     gtn printed some 2,000 characters of nested attention weights)."""
@@ -421,6 +467,7 @@ def run_cmd(name: str, overrides: tuple[str, ...], preset: str | None, out: str,
             # it was ignored: the run continues in its own folder
             raise click.UsageError("--resume continues the run in its own directory; drop --out")
         rd = RunDir(resume_dir, create=False)
+        _RunDirLock(rd)   # refused if the run (or another --resume of it) is still going
         saved = rd.read_config()
         if saved.get("system") != name:
             raise PaperworksError(f"run directory '{resume_dir}' belongs to system '{saved.get('system')}', "
@@ -444,6 +491,7 @@ def run_cmd(name: str, overrides: tuple[str, ...], preset: str | None, out: str,
         cfg = cls.make_config(ov, preset=preset)
         _check_out(out, hint=" (to continue that run: --resume)")
         rd = RunDir.new(out, name, "run")
+        _RunDirLock(rd)   # held until the command ends: a --resume of this run meanwhile is refused
         rd.write_config(name, cfg, extra={"preset": preset, "kind": "run"})
     _State.config = cfg
     system = cls(cfg)
@@ -660,6 +708,7 @@ def report_cmd(run_dir: str) -> None:
             raise PaperworksError(f"'{run_dir}' is not a run directory (no config.json, no report.json); it holds {len(runs)} run "
                                   f"director{'ies' if len(runs) > 1 else 'y'}, e.g. '{runs[-1]}'")
     rd = RunDir(run_dir, create=False)
+    _RunDirLock(rd, then="")   # a run still going (or being resumed) rewrites report.md / .html when it ends
     d = rd.rebuild_report()
     n_ok = sum(c["holds"] for c in d["claims"])
     what = "a training run, no claims" if d.get("kind") == "run" else f"{n_ok}/{len(d['claims'])} claims hold"
