@@ -119,9 +119,10 @@ def read_text(path: Path, who: str) -> str:
     """The text of a local data file; one that does not decode as text (binary, corrupt) or cannot be read is one
     DataError naming ``who`` (the loader) and the file (it was a bare UnicodeDecodeError / OSError). Always read as
     UTF-8 (the formats' files are ASCII or UTF-8): the locale's encoding refused them under an ASCII locale and
-    would misread them under a Latin-1 one (a byte-order mark as 'ï»¿')."""
+    would misread them under a Latin-1 one (a byte-order mark as 'ï»¿'). A leading UTF-8 byte-order mark (a file
+    saved by Notepad) is dropped here, for every loader (it stayed in CIFAR-10's first class name)."""
     try:
-        return Path(path).read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8-sig")
     except (UnicodeDecodeError, OSError) as e:
         raise DataError(f"{who}: '{path}' is not a readable text file ({type(e).__name__}: {e})") from None
 

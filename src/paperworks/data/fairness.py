@@ -218,8 +218,8 @@ def load_celeba(root: str | None = None, split: str = "train", target: str = "Bl
     for p in (attr_f, part_f, img_dir):
         if not p.exists():
             raise DataError(f"celeba: '{p}' is missing (expected the official CelebA layout under {root_p})")
-    # a leading UTF-8 byte-order mark is dropped (it made the count line unreadable)
-    lines = read_text(attr_f, "celeba").removeprefix("\ufeff").split("\n")
+    # read_text drops a leading UTF-8 byte-order mark (it made the count line unreadable)
+    lines = read_text(attr_f, "celeba").split("\n")
     header = lines[1].split() if len(lines) > 1 else []     # an empty or one-line file has no header line
     if header != list(CELEBA_ATTRIBUTES):
         raise DataError(f"celeba: unexpected attribute header in {attr_f} (got {len(header)} names)")
@@ -245,7 +245,7 @@ def load_celeba(root: str | None = None, split: str = "train", target: str = "Bl
         raise DataError(f"celeba: {attr_f} declares {count[:20]!r} records on its first line but holds {len(files)} "
                         f"(truncated or edited file?)")
     part = {}
-    for ln in read_text(part_f, "celeba").removeprefix("\ufeff").split("\n"):
+    for ln in read_text(part_f, "celeba").split("\n"):
         if ln.strip():
             fields = ln.split()
             if len(fields) != 2 or fields[1] not in ("0", "1", "2"):

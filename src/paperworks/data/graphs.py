@@ -32,8 +32,8 @@ __all__ = ["load_tu", "mutag", "b3db_bbbp", "community_1v2", "community_wiring",
 # ------------------------------------------------------------------------------------------- TU format
 def _table(path: Path, dtype, what: str) -> np.ndarray | None:
     """Rows of a comma-separated TU file, read once (None for an empty file); a parse error names the file."""
-    # a leading UTF-8 byte-order mark (a file saved by Notepad) is dropped: it made the first value unparsable
-    text = read_text(path, "load_tu").removeprefix("\ufeff")
+    # read_text drops a leading UTF-8 byte-order mark (a file saved by Notepad): it made the first value unparsable
+    text = read_text(path, "load_tu")
     if not text.strip():
         return None
     try:
