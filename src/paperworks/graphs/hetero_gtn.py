@@ -158,9 +158,10 @@ class GTNModel(nn.Module):
             raise DataError(f"GTNModel: expected x of shape [{stack.num_nodes}, {self.gcn_weight.size(0)}] "
                             f"(got {list(x.shape)})")
         # float64 features (or a float64 stack) on the float32 model, or the reverse, failed inside torch with
-        # 'expected m1 and m2 to have the same dtype' / 'expected scalar type Float but found Double'
+        # 'expected m1 and m2 to have the same dtype' / 'expected scalar type Float but found Double'; under autocast
+        # torch casts the operands itself (bfloat16 features ran, dense=True), so no check there
         wdt = self.gcn_weight.dtype
-        if x.dtype != wdt or stack.values.dtype != wdt:
+        if (x.dtype != wdt or stack.values.dtype != wdt) and not torch.is_autocast_enabled(x.device.type):
             raise DataError(f"GTNModel: the model is {wdt} but x is {x.dtype} and the stack {stack.values.dtype}; "
                             f"pass x.to({wdt}) and stack.to({wdt}) (or convert the model, e.g. model.double())")
         if not bool(torch.isfinite(x).all()):

@@ -113,9 +113,10 @@ class HDGIEncoder(nn.Module):
             raise DataError(f"HDGIEncoder: expected node features x of shape [N, {in_dim}] (got "
                             f"{list(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__})")
         # float64 (or integer) features on the float32 model failed inside torch's linear layer with 'expected m1
-        # and m2 to have the same dtype' (the adjacencies follow x's dtype; the features cannot follow the model's)
+        # and m2 to have the same dtype' (the adjacencies follow x's dtype; the features cannot follow the model's);
+        # under autocast torch casts the operands itself (bfloat16 features ran), so no check there
         wdt = self.gcns[0].fc.weight.dtype
-        if x.dtype != wdt:
+        if x.dtype != wdt and not torch.is_autocast_enabled(x.device.type):
             raise DataError(f"HDGIEncoder: the model is {wdt} but x is {x.dtype}; pass x.to({wdt}) (or convert the "
                             f"model, e.g. model.double())")
         for p, a in enumerate(adjs):
