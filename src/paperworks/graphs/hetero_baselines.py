@@ -128,8 +128,10 @@ class HANClassifier(nn.Module):
 
 def _check_lr(lr, where: str) -> None:
     # lr = 0 (which Adam takes) trained nothing and returned the initial model as the best one without a word; a
-    # string failed in Adam with a bare "'<=' not supported between instances of 'float' and 'str'"
-    if not is_real(lr, 0.0, open_low=True):
+    # string failed in Adam with a bare "'<=' not supported between instances of 'float' and 'str'". A one-element
+    # floating tensor (Adam takes a tensor lr) is checked by its value and passed on unchanged
+    value = lr.item() if isinstance(lr, torch.Tensor) and lr.numel() == 1 and lr.is_floating_point() else lr
+    if not is_real(value, 0.0, open_low=True):
         raise ConfigError(f"{where}: lr must be a finite number > 0 (got {lr!r})")
 
 
