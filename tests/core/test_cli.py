@@ -32,6 +32,7 @@ class ToyConfig(Config):
 class ToyLinReg(System):
     presets = {"smoke": {"steps": 4}}
     resumable = True
+    full_scale = True   # stands for a system whose reproduce without --quick is larger (the labels' tests)
 
     def _train(self, run_dir):
         seed_everything(self.config.seed)

@@ -150,10 +150,13 @@ def _summary_line(metrics: dict) -> str:
     return text
 
 
-def _scale(quick: bool, preset: str | None) -> str:
+def _scale(quick: bool, preset: str | None, full_scale: bool = True) -> str:
     """What a reproduction ran, for its labels: the scale (quick / full) and the preset when one applied (a
-    `--preset smoke` reproduction without --quick was labelled "full", as if the full-size config had run)."""
-    return f"{'quick' if quick else 'full'}{f', preset {preset}' if preset else ''}"
+    `--preset smoke` reproduction without --quick was labelled "full", as if the full-size config had run).
+    ``full_scale``: the system has a larger scale than --quick (System.full_scale); without one, no --quick runs
+    the quick scale, and was labelled "full"."""
+    scale = "quick" if quick else "full" if full_scale else "quick scale: the system has no larger full scale"
+    return f"{scale}{f', preset {preset}' if preset else ''}"
 
 
 def _seed_of(cfg) -> int | None:
@@ -563,9 +566,10 @@ def reproduce_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, quic
         rd = RunDir.new(out, cls.name, "reproduce")
         rd.write_config(cls.name, cfg, extra={"preset": applied, "kind": "reproduce", "quick": quick})
         t0 = time.time()
-        click.echo(f"[{cls.name}] reproducing {cls.paper.cite()} ({_scale(quick, applied)}) ...", err=True)
+        larger = bool(getattr(cls, "full_scale", False))
+        click.echo(f"[{cls.name}] reproducing {cls.paper.cite()} ({_scale(quick, applied, larger)}) ...", err=True)
         try:
-            report = cls(cfg).reproduce(rd, quick=quick)
+            report = cls(cfg).reproduce(rd, quick=quick)   # one-scale systems: marked by registry._scale_label
             if applied and hasattr(report, "extra"):   # report.json, and the label rendered from it, name the preset
                 report.extra.setdefault("preset", applied)
             env = rd.write_env(_seed_of(cfg), device=_device_of(cfg))
@@ -577,7 +581,7 @@ def reproduce_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, quic
                     # Ctrl-C / SIGTERM (a batch job's time limit) during `reproduce --all`: the systems that had
                     # finished got no summary (nor their claim lines), as if none had run
                     _summary_of_finished(out, summary, failing, quick, preset, cls.name, e,
-                                         [c.name for c in systems[systems.index(cls) + 1:]])
+                                         [c.name for c in systems[systems.index(cls) + 1:]], _larger(systems))
                 raise
             failed_runs.append(cls.name)
             _State.kept = None   # recorded in the summary; the loop goes on
@@ -598,7 +602,8 @@ def reproduce_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, quic
             any_fail |= ok != tot
             click.echo(f"{nm:<24} {flag:<18} ({dt:.0f}s) -> {path}/report.html")
     if all_:
-        click.echo(f"summary of every system, with each failing claim -> {write_summary(out, summary, failing, quick, preset)}")
+        click.echo(f"summary of every system, with each failing claim -> "
+                   f"{write_summary(out, summary, failing, quick, preset, full_scale=_larger(systems))}")
     if strict and any_fail and not failed_runs:
         # exit 1 without a word left the user to find the failing claims in the reports
         bad = [f"{nm}: {c}" for nm, claims in failing.items() for c in claims]
@@ -608,14 +613,19 @@ def reproduce_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, quic
         sys.exit(1)
 
 
+def _larger(systems) -> list[str]:
+    """The names of the systems with a larger scale than --quick (System.full_scale)."""
+    return [c.name for c in systems if getattr(c, "full_scale", False)]
+
+
 def _summary_of_finished(out, summary, failing: dict, quick: bool, preset: str | None, stopped: str,
-                         e: BaseException, not_run: list[str]) -> None:
+                         e: BaseException, not_run: list[str], full_scale: list[str] | None = None) -> None:
     """The summary of a ``reproduce --all`` stopped by Ctrl-C or SIGTERM while ``stopped`` ran: the systems that
     finished, and which one was stopped and which did not run (stderr names the file). Best effort: a failure to
     write it never hides the interrupt."""
     how = "SIGTERM" if type(e).__name__ == "_Terminated" else "Ctrl-C"
     try:
-        path = write_summary(out, summary, failing, quick, preset,
+        path = write_summary(out, summary, failing, quick, preset, full_scale=full_scale,
                              interrupted={"by": how, "during": stopped, "partial_run": str(_State.kept) if _State.kept
                                           else None, "not_run": not_run})
         click.echo(f"summary of the {len(summary)} system{'s' if len(summary) != 1 else ''} that finished before "
@@ -625,13 +635,15 @@ def _summary_of_finished(out, summary, failing: dict, quick: bool, preset: str |
 
 
 def write_summary(out, summary, failing: dict, quick: bool, preset: str | None = None,
-                  interrupted: dict | None = None):
+                  interrupted: dict | None = None, full_scale: list[str] | None = None):
     """Write ``OUT/summary-<time>.md`` and ``.json`` (``summary-<time>-2`` ... when that name is taken): one row
     per system of a ``reproduce --all`` (claims holding, wall time, report path) and every claim that does not
     hold, by name. Returns the .md path.
     ``preset``: the --preset given (the systems that define it ran it, the others their defaults).
     ``interrupted``: for a command stopped by Ctrl-C / SIGTERM, {by, during, partial_run, not_run} (the rows are
-    the systems that finished)."""
+    the systems that finished).
+    ``full_scale``: without --quick, the systems that have a larger scale than --quick (the others ran their quick
+    scale; None: every system is taken to have one)."""
     import datetime as _dt
     from pathlib import Path
 
@@ -646,7 +658,12 @@ def write_summary(out, summary, failing: dict, quick: bool, preset: str | None =
                      "failing_claims": failing.get(nm, [])})
     n_ok = sum(r["claims_hold"] or 0 for r in rows)
     n_all = sum(r["claims"] or 0 for r in rows)
-    ran = f"{'quick' if quick else 'full'}{f', --preset {preset} where a system defines it' if preset else ''}"
+    scale = "quick" if quick else "full"
+    if not quick and full_scale is not None and any(r["system"] not in full_scale for r in rows):
+        larger = [r["system"] for r in rows if r["system"] in full_scale]
+        scale = (f"full for {', '.join(larger)}, the quick scale for the others (they have no larger one)" if larger
+                 else "the quick scale: these systems have no larger one")
+    ran = f"{scale}{f', --preset {preset} where a system defines it' if preset else ''}"
     lines = [f"# paperworks reproduce --all ({ran}), {stamp}", "",
              f"{n_ok}/{n_all} claims hold over {len(rows)} systems "
              f"({sum(r['error'] is not None for r in rows)} runs failed); "

@@ -61,6 +61,10 @@ class System:
     #: True for a system whose ``run`` continues from its checkpoints when ``self.resume`` is set; the CLI refuses
     #: ``--resume`` for the others (they would start over and log every record a second time).
     resumable: ClassVar[bool] = False
+    #: True for a system whose ``reproduce(run_dir, quick=False)`` (the CLI without --quick) runs a larger
+    #: reproduction than ``quick=True``; for the others the two run the same thing, and the CLI and the report say
+    #: "reproduction at the quick scale" (report.json: ``"full_scale": false``) rather than "full reproduction".
+    full_scale: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -69,6 +73,8 @@ class System:
         for meth in ("run", "reproduce", "bench"):
             f = cls.__dict__.get(meth)
             if f is not None and not getattr(f, "__paperworks_threads__", False):
+                if meth == "reproduce":
+                    f = _scale_label(f)
                 setattr(cls, meth, with_threads(_run_dir_argument(f)))
 
     def __init__(self, config: Any | None = None):
@@ -124,6 +130,23 @@ def _run_dir_argument(method):
         elif isinstance(kwargs.get("run_dir"), (str, os.PathLike)):
             kwargs["run_dir"] = opened(kwargs["run_dir"])
         return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+def _scale_label(method):
+    """Wrap ``reproduce``: the Report of ``quick=False`` of a system without a larger scale (``full_scale`` False)
+    gets ``extra["full_scale"] = False``, so that its label reads "reproduction at the quick scale" (it read "full
+    reproduction" though it ran what quick=True runs). The Report is otherwise as returned ("quick" as given)."""
+    import functools
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        rep = method(self, *args, **kwargs)
+        if getattr(rep, "quick", True) is False and not getattr(type(self), "full_scale", False) \
+                and isinstance(getattr(rep, "extra", None), dict):
+            rep.extra.setdefault("full_scale", False)
+        return rep
 
     return wrapper
 

@@ -6,6 +6,7 @@ same for every system::
 
     {"system": str, "quick": bool, "title": str, "preset": str (only when a preset applied),
      "kind": "run" (only in a plain run's report),
+     "full_scale": false (only in a reproduction without --quick of a system with no larger scale than --quick's),
      "claims": [{"claim": str, "metric": str, "paper": number|null, "ours": number,
                  "baseline": number|null, "holds": bool, "rule": str}],
      "all_hold": bool (every claim holds; false without claims),
@@ -456,6 +457,9 @@ def _kind(d: dict[str, Any]) -> str:
     preset = f", preset {p}" if isinstance(p, str) and p else ""
     if d.get("kind") == "run":
         return f"training run (`paperworks run`{preset})"
+    if not d.get("quick") and d.get("full_scale") is False:
+        # quick=False of a system without a larger scale (System.full_scale) ran what --quick runs
+        return f"reproduction at the quick scale (the system has no larger full scale){preset}"
     return f"{'quick' if d.get('quick') else 'full'} reproduction{preset}"
 
 

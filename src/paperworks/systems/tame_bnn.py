@@ -221,6 +221,7 @@ class TameBNN(System):
     """Exact MILP training of BNNs, subadditive duality and conservative value derivatives."""
 
     num_threads = 1  # small sparse/MILP workloads: a 2nd OpenMP thread only spin-waits (see core.threads)
+    full_scale = True  # reproduce(quick=False): the value function on 301 points instead of 121
     presets = {
         "smoke": {"n_xor": 8, "hidden": 2, "ste_seeds": 2, "ste_epochs": 20, "time_limit": 10.0,
                   "digits_per_class": 3, "digits_hidden": 1, "digits_time_limit": 5.0, "n_duality": 3,

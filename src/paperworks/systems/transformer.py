@@ -264,6 +264,7 @@ class TransformerSystem(System):
     """
 
     resumable = True   # `run` continues from its checkpoints (`paperworks run transformer --resume DIR`)
+    full_scale = True  # reproduce(quick=False): 4x the updates, de and fr, the whole test sets
     presets = {
         "smoke": dict(d_model=16, n_heads=2, d_ff=32, n_layers=1, steps=12, batch_size=16, batch_tokens=200, ckpt_every=4,
                       average_last=2, warmup_steps=4, vocab_size=300, eval_sentences=12, max_len_b=5,
