@@ -226,6 +226,17 @@ def _per_index_series(records: list[dict]) -> tuple[str | None, dict[str, list[t
     return index, series
 
 
+def _per_plot_name(index: str) -> str:
+    """The plot name ``per_<index>`` of records numbered by ``index``, kept as it is where RunDir.save_figure takes
+    it (``fold``, ``eval/fold`` as a sub-folder); otherwise ('/' and '\\' replaced by '_') a plain file name: since
+    save_figure refuses names leaving plots/ (empty parts, backslashes), a key such as 'fold/' or 'a\\b' made the
+    finished run's report fail where it used to be written."""
+    name = f"per_{index}"
+    if "\\" in name or any(part in ("", ".", "..") for part in name.split("/")):
+        name = "per_" + index.replace("/", "_").replace("\\", "_")
+    return name
+
+
 def _metric_families(scalars: list[list]) -> dict[str, list[tuple[str, float]]]:
     """Panels of the final-metrics chart: {title: [(label, value)]}, each with two or more finite values. A name
     splits at its last '_' into a stem and a last part; metrics group either by stem (trauma_aic_best /
@@ -334,7 +345,7 @@ def _run_report(name: str, rd, metrics: dict, preset: str | None = None):
             for ax in fig.axes:
                 ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             n = len({i for v in per.values() for i, _ in v})
-            rep.add_plot(rd, fig, f"per_{index}", f"Metrics logged per {index} in metrics.jsonl ({n} records "
+            rep.add_plot(rd, fig, _per_plot_name(index), f"Metrics logged per {index} in metrics.jsonl ({n} records "
                          f"numbered by '{index}'); dashed: their mean.")
         elif scalars and (fig := _final_metrics_figure(scalars)) is not None:
             rep.add_plot(rd, fig, "final_metrics", "The run's final metrics (results.json) side by side: metrics "

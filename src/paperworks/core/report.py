@@ -1,8 +1,9 @@
 """Reports: claims (paper number / ours / baseline / holds), tables, text and plots.
 
 ``report.json`` is the single source; ``report.md`` and ``report.html`` (plots embedded as base64 PNG)
-are rendered from it, so ``paperworks report RUN_DIR`` can rebuild them at any time. Its schema is the
-same for every system::
+are rendered from it, so ``paperworks report RUN_DIR`` can rebuild them at any time. Every system's
+report.json holds the common keys below; a system may add keys of its own beside them (``Report.extra``:
+tame_bnn's ``xor`` / ``e2e``, sparse_mpc's ``closed_loop`` / ``mse`` / ``timing``)::
 
     {"system": str, "quick": bool, "title": str, "preset": str (only when a preset applied),
      "kind": "run" (only in a plain run's report),
