@@ -24,6 +24,7 @@ class _Cfg(Config):
 
 
 class _OneScale(System):
+    full_scale = False
     presets = {"smoke": {}}
 
     def reproduce(self, run_dir, quick=True):
@@ -34,6 +35,16 @@ class _OneScale(System):
 
 class _TwoScales(_OneScale):
     full_scale = True
+
+
+class _Undeclared(System):
+    """A user's own system that predates System.full_scale (it may well run more with quick=False)."""
+    presets = {"smoke": {}}
+
+    def reproduce(self, run_dir, quick=True):
+        rep = Report(self.name, quick)
+        rep.add_claim(Claim.at_least("one", "x", 1.0, 0.5))
+        return rep
 
 
 @pytest.fixture
@@ -130,3 +141,15 @@ def test_the_python_api_labels_the_same_way(systems, tmp_path):
     assert "full_scale" not in _OneScale(_Cfg()).reproduce(tmp_path / "b", quick=True).to_dict()
     assert "full_scale" not in _TwoScales(_Cfg()).reproduce(tmp_path / "c", quick=False).to_dict()
     assert "full reproduction" in render_markdown(_TwoScales(_Cfg()).reproduce(tmp_path / "d", quick=False).to_dict())
+
+
+def test_an_undeclared_system_keeps_the_full_label(systems, tmp_path):
+    """full_scale None (not declared, e.g. a user's own system whose quick=False may run more) keeps the label and
+    report.json it had before System.full_scale existed; only a declared False says "quick scale"."""
+    register("s26_undeclared", paper=Paper("A. Author", "Three", "Nowhere", 2000), config=_Cfg)(_Undeclared)
+    assert _Undeclared.full_scale is None
+    d = _Undeclared(_Cfg()).reproduce(tmp_path / "u", quick=False).to_dict()
+    assert "full_scale" not in d and "full reproduction" in render_markdown(d)
+    from paperworks.core.cli import _larger, _scale
+    assert _larger([_Undeclared, _OneScale, _TwoScales]) == [_Undeclared.name, _TwoScales.name]
+    assert "full" == _scale(False, None, _Undeclared.full_scale is not False)[:4]

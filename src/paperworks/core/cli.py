@@ -577,7 +577,7 @@ def reproduce_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, quic
         rd = RunDir.new(out, cls.name, "reproduce")
         rd.write_config(cls.name, cfg, extra={"preset": applied, "kind": "reproduce", "quick": quick})
         t0 = time.time()
-        larger = bool(getattr(cls, "full_scale", False))
+        larger = getattr(cls, "full_scale", None) is not False   # None: undeclared, labelled "full" as before
         click.echo(f"[{cls.name}] reproducing {cls.paper.cite()} ({_scale(quick, applied, larger)}) ...", err=True)
         try:
             report = cls(cfg).reproduce(rd, quick=quick)   # one-scale systems: marked by registry._scale_label
@@ -625,8 +625,9 @@ def reproduce_cmd(name: str | None, overrides: tuple[str, ...], all_: bool, quic
 
 
 def _larger(systems) -> list[str]:
-    """The names of the systems with a larger scale than --quick (System.full_scale)."""
-    return [c.name for c in systems if getattr(c, "full_scale", False)]
+    """The names of the systems with a larger scale than --quick (System.full_scale; None, undeclared, counts as
+    one as it did before the attribute existed)."""
+    return [c.name for c in systems if getattr(c, "full_scale", None) is not False]
 
 
 def _summary_of_finished(out, summary, failing: dict, quick: bool, preset: str | None, stopped: str,

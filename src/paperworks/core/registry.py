@@ -62,9 +62,10 @@ class System:
     #: ``--resume`` for the others (they would start over and log every record a second time).
     resumable: ClassVar[bool] = False
     #: True for a system whose ``reproduce(run_dir, quick=False)`` (the CLI without --quick) runs a larger
-    #: reproduction than ``quick=True``; for the others the two run the same thing, and the CLI and the report say
-    #: "reproduction at the quick scale" (report.json: ``"full_scale": false``) rather than "full reproduction".
-    full_scale: ClassVar[bool] = False
+    #: reproduction than ``quick=True``; False for one whose two run the same thing: the CLI and the report then
+    #: say "reproduction at the quick scale" (report.json: ``"full_scale": false``) rather than "full
+    #: reproduction". None (not declared, e.g. a user's own system) keeps the "full reproduction" label.
+    full_scale: ClassVar[bool | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -135,7 +136,8 @@ def _run_dir_argument(method):
 
 
 def _scale_label(method):
-    """Wrap ``reproduce``: the Report of ``quick=False`` of a system without a larger scale (``full_scale`` False)
+    """Wrap ``reproduce``: the Report of ``quick=False`` of a system declared without a larger scale (``full_scale``
+    False; None, undeclared, is left alone)
     gets ``extra["full_scale"] = False``, so that its label reads "reproduction at the quick scale" (it read "full
     reproduction" though it ran what quick=True runs). The Report is otherwise as returned ("quick" as given)."""
     import functools
@@ -143,7 +145,7 @@ def _scale_label(method):
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
         rep = method(self, *args, **kwargs)
-        if getattr(rep, "quick", True) is False and not getattr(type(self), "full_scale", False) \
+        if getattr(rep, "quick", True) is False and getattr(type(self), "full_scale", None) is False \
                 and isinstance(getattr(rep, "extra", None), dict):
             rep.extra.setdefault("full_scale", False)
         return rep

@@ -674,6 +674,7 @@ class AdvGAN(System):
     target with the C&W margin, an LSGAN realism term and a hinge on the perturbation's L2 norm;
     semi-whitebox and black-box (static / dynamic distillation) modes. See the module docstring."""
 
+    full_scale = False  # one scale: reproduce(quick=False) runs what quick=True runs
     presets = {
         # seconds: 64 images, one tiny target, one defense; the black-box path is kept (it costs < 1 s here)
         "smoke": {"n_train": 64, "n_test": 16, "n_cw": 4, "targets": "small", "defended_model": "small",

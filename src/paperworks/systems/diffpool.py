@@ -77,6 +77,7 @@ class DiffPool(System):
     authors' code (A X W convs, concatenated layer outputs, max readout of every level, BCE link loss on
     the last level, no entropy). Engine: :class:`paperworks.graphs.DiffPoolNet`."""
 
+    full_scale = False  # one scale: reproduce(quick=False) runs what quick=True runs
     presets = {
         "smoke": {"hidden": 8, "epochs": 1, "mutag_epochs": 1, "b3db_epochs": 1, "folds": 3, "seeds": 1,
                   "n_per_class": 10, "max_molecules": 40, "patience": 1, "workers": 1},

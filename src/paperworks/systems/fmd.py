@@ -849,6 +849,7 @@ class FMD(System):
     """FMD (Chen et al., NeurIPS 2023): counterfactual bias, influence of training samples on the bias, and
     Newton-step unlearning on a small external counterfactual set that updates only the last layer."""
 
+    full_scale = False  # one scale: reproduce(quick=False) runs what quick=True runs
     presets = {
         "smoke": {"n_train": 600, "epochs": 1, "n_pairs": 20, "image_size": 14, "hidden_image": (16,),
                   "hidden_tabular": (8,), "hidden_text": (8,), "epochs_text": 1, "text_features": 500,

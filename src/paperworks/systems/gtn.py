@@ -104,6 +104,7 @@ class GTN(System):
     """
 
     num_threads = 1  # small sparse/MILP workloads: a 2nd OpenMP thread only spin-waits (see core.threads)
+    full_scale = False  # one scale: reproduce(quick=False) runs what quick=True runs
     presets = {
         "smoke": {"n_papers": 90, "n_authors": 40, "n_subjects": 6, "n_terms": 20, "epochs": 3,
                   "hidden": 8, "seeds": 1},

@@ -142,6 +142,7 @@ class HDGI(System):
     """
 
     num_threads = 1  # small sparse/MILP workloads: a 2nd OpenMP thread only spin-waits (see core.threads)
+    full_scale = False  # one scale: reproduce(quick=False) runs what quick=True runs
     presets = {
         "smoke": {"n_papers": 90, "n_authors": 40, "n_subjects": 6, "n_terms": 20, "dim": 16,
                   "max_epochs": 5, "patience": 3, "dgi_patience": 3, "seeds": 1, "kmeans_runs": 2},

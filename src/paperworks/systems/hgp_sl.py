@@ -86,6 +86,7 @@ class HGPSL(System):
     [max||mean] readouts summed over levels (official models.py). Engine:
     :class:`paperworks.graphs.HGPSLPool` inside :class:`paperworks.graphs.HierGCN`."""
 
+    full_scale = False  # one scale: reproduce(quick=False) runs what quick=True runs
     presets = {
         "smoke": {"hidden": 8, "epochs": 1, "mutag_epochs": 1, "b3db_epochs": 1, "folds": 3, "seeds": 1,
                   "n_per_class": 10, "max_molecules": 40, "patience": 1, "workers": 1},

@@ -135,6 +135,7 @@ def two_group_data(seed: int, n: int, zeta: float):
 class MultinomialLink(System):
     """Unified multinomial link models (4 families x 6 links x po/npo/ppo, mixed links, NA category)."""
 
+    full_scale = False  # one scale: reproduce(quick=False) runs what quick=True runs
     presets = {
         "smoke": {"mixed_link_search": False, "anes": False, "na_replicates": 5, "na_n": 200, "feas_seeds": 2,
                   "bench_max_n": 1000},

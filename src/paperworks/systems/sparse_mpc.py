@@ -506,6 +506,7 @@ class SparseMPC(System):
     """Sparse ReLU dynamics + MILP model-predictive control (see the module docstring)."""
 
     num_threads = 1  # small sparse/MILP workloads: a 2nd OpenMP thread only spin-waits (see core.threads)
+    full_scale = False  # one scale: reproduce(quick=False) runs what quick=True runs
     presets = {
         "smoke": {"env": "pwa", "max_step": 1.0, "hidden": 8, "n_transitions": 600, "epochs": 3, "dense_epochs": 8,
                   "sparsify_epochs": 4, "finetune_epochs": 1, "targets": (4, 2), "k_mpc": 2, "horizon": 3,

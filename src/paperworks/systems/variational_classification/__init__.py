@@ -165,6 +165,7 @@ class VariationalClassification(System):
     (Debian fortunes categories, TF-IDF). See :mod:`.objective` for the equations and every choice made."""
 
     num_threads = 1  # small MLP/CNN models: a 2nd OpenMP thread only spin-waits on a shared 2-core machine
+    full_scale = False  # one scale: reproduce(quick=False) runs what quick=True runs
     presets = {
         "smoke": {"n_train": 256, "n_test": 128, "epochs": 1, "text_epochs": 1, "seeds": 1, "hidden": 32,
                   "n_attack": 64, "text_max_features": 200, "batch_size": 64},
