@@ -204,6 +204,19 @@ class _StepSTE(torch.autograd.Function):
         return g * (a.abs() <= 1).to(g.dtype)
 
 
+def check_lr(lr, where: str) -> None:
+    """An Adam step size: a finite number > 0 (NumPy's too; a one-element floating tensor, which Adam takes, is
+    checked by its value and passed on unchanged), else one ConfigError naming ``where``. The rule of the graphs'
+    training loops (graphs.hetero_baselines); train_bnn_ste took inf (NaN weights: the initial weights came back as
+    the best ones) and True (as 1.0) without a word, and a string failed in a bare "'>' not supported"."""
+    from paperworks.core.config import is_real
+    from paperworks.core.errors import ConfigError
+
+    value = lr.item() if isinstance(lr, torch.Tensor) and lr.numel() == 1 and lr.is_floating_point() else lr
+    if not is_real(value, 0.0, open_low=True):
+        raise ConfigError(f"{where}: lr must be a finite number > 0 (got {lr!r})")
+
+
 def ste_surrogate_loss(o: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Mean logistic loss of the integer output pre-activation o for labels y in {0, 1}, centred on the
     network's output rule y_hat = 1[o >= 0]: logit = 2 (o + 1/2). The outputs nearest the decision, o = 0
@@ -226,8 +239,7 @@ def train_bnn_ste(X, y, hidden: int, *, epochs: int = 500, lr: float = 1e-2, see
     hidden = _check_hidden(hidden)
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
         raise ValueError(f"train_bnn_ste: epochs must be an integer >= 1 (got {epochs!r})")
-    if not lr > 0:
-        raise ValueError(f"train_bnn_ste: lr must be > 0 (got {lr!r})")
+    check_lr(lr, "train_bnn_ste")
     from paperworks.core.config import check_seed
 
     g = torch.Generator().manual_seed(check_seed(seed, "train_bnn_ste"))

@@ -29,9 +29,9 @@ import numpy as np
 import torch
 
 from paperworks.core import Claim, Paper, Report, RunDir, System, check_positive, register
-from paperworks.core.config import Config, check_interval, is_int, is_real
+from paperworks.core.config import Config, check_interval, is_int
 from paperworks.core.errors import ConfigError, DataError, PaperworksError
-from paperworks.mip.bnn import bnn_errors, bnn_forward, brute_force_bnn, train_bnn_milp, train_bnn_ste
+from paperworks.mip.bnn import bnn_errors, bnn_forward, brute_force_bnn, check_lr, train_bnn_milp, train_bnn_ste
 from paperworks.mip.duality import (MILPValue, chvatal_dual_value, dual_feasible, lp_dual, solve_value,
                                     value_gradient)
 
@@ -94,9 +94,7 @@ def inverse_optimization(A, b_list, integer, c_true, c0, steps: int, lr: float, 
     # lr = 0 ran the steps without moving c (c0 came back as the learned c), True ran as 1.0, inf ended in the MILP's
     # 'c contains NaN or inf' and a string in Adam's bare "'<=' not supported" (the rule of train_hdgi's lr; a
     # one-element floating tensor, which Adam takes, is checked by its value and passed on unchanged)
-    lr_value = lr.item() if isinstance(lr, torch.Tensor) and lr.numel() == 1 and lr.is_floating_point() else lr
-    if not is_real(lr_value, 0.0, open_low=True):
-        raise ConfigError(f"inverse_optimization: lr must be a finite number > 0 (got {lr!r})")
+    check_lr(lr, "inverse_optimization")
     n = np.shape(A)[1] if np.ndim(A) == 2 else None
     for k, v in (("c_true", c_true), ("c0", c0)):
         size = v.numel() if isinstance(v, torch.Tensor) else np.size(v)
