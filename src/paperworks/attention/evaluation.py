@@ -52,8 +52,11 @@ def corpus_bleu(hypotheses: Sequence[str], references: Sequence, tokenize: str =
                              f"layout='streams' or layout='sentences'")
         return _multi_reference_bleu(hypotheses, references, tokenize)
     elif layout == "streams":
-        raise ValueError("corpus_bleu: layout='streams' needs a list of reference streams (lists of strings), "
-                         "got a list of strings (give [references] for one stream)")
+        if not hypotheses and not references:   # (was "got a list of strings" for two empty lists)
+            raise ValueError("corpus_bleu: no sentences to score")
+        got = "a list of strings" if references else "an empty list"
+        raise ValueError(f"corpus_bleu: layout='streams' needs a list of reference streams (lists of strings), "
+                         f"got {got} (give [references] for one stream)")
     if len(hypotheses) != len(references):
         raise ValueError(f"corpus_bleu: {len(hypotheses)} hypotheses but {len(references)} references")
     if not hypotheses:
@@ -105,6 +108,8 @@ def _transpose_sentences(hypotheses: list, references: list) -> list:
     if len(references) != len(hypotheses):
         raise ValueError(f"corpus_bleu: {len(hypotheses)} hypotheses but {len(references)} per-sentence reference "
                          f"entries (layout='sentences')")
+    if not hypotheses:   # (was the bare "max() arg is an empty sequence")
+        raise ValueError("corpus_bleu: no sentences to score")
     per = []
     for i, r in enumerate(references):
         refs = [r] if isinstance(r, str) else (_sentences(f"references[{i}]", r) if r is not None else [])
