@@ -25,7 +25,7 @@ from torch.utils.data import DataLoader
 from paperworks.core.config import check_int, is_int, is_real
 from paperworks.core.errors import ConfigError, DataError
 from paperworks.core.trainer import seed_everything
-from paperworks.graphs._checks import check_dataset, integral_floats, items_of, split_overlap
+from paperworks.graphs._checks import check_dataset, check_lr, integral_floats, items_of, split_overlap
 from paperworks.graphs.batching import GraphCollater
 
 __all__ = ["Split", "FoldResult", "CVResult", "stratified_folds", "random_splits", "make_splits",
@@ -219,8 +219,9 @@ def train_eval(make_model: Callable[[], torch.nn.Module], data: Sequence, split:
         raise ConfigError(f"train_eval: 'select' must be one of val_loss, val_acc (got {select!r})")
     for k, v in (("epochs", epochs), ("batch_size", batch_size), ("patience", patience)):
         check_int(k, v, 1, where="train_eval")
-    if not lr > 0:
-        raise ConfigError(f"train_eval: 'lr' must be > 0 (got {lr!r})")
+    check_lr(lr, "train_eval")
+    if isinstance(lr, torch.Tensor):   # foreach Adam refuses a tensor lr ('not supported for capturable=False and
+        lr = lr.item()                 # foreach=True'): its value, as a NumPy lr runs
     split = Split(*(_split_part(getattr(split, k), len(data), k) for k in ("train", "val", "test")))
     if len(split.train) == 0 or len(split.val) == 0 or len(split.test) == 0:
         raise DataError("train_eval: empty train, validation or test split")

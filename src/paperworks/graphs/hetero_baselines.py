@@ -24,9 +24,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from paperworks.core.config import check_seed, is_int, is_real
+from paperworks.core.config import check_seed, is_int
 from paperworks.core.errors import ConfigError
 from paperworks.core.trainer import EarlyStopping
+from paperworks.graphs._checks import check_lr
 from paperworks.graphs.hetero import same_tensors, tensors_stamp
 from paperworks.graphs.node_eval import check_disjoint_splits, f1_scores
 
@@ -126,15 +127,6 @@ class HANClassifier(nn.Module):
         return att[self.node_type]
 
 
-def _check_lr(lr, where: str) -> None:
-    # lr = 0 (which Adam takes) trained nothing and returned the initial model as the best one without a word; a
-    # string failed in Adam with a bare "'<=' not supported between instances of 'float' and 'str'". A one-element
-    # floating tensor (Adam takes a tensor lr) is checked by its value and passed on unchanged
-    value = lr.item() if isinstance(lr, torch.Tensor) and lr.numel() == 1 and lr.is_floating_point() else lr
-    if not is_real(value, 0.0, open_low=True):
-        raise ConfigError(f"{where}: lr must be a finite number > 0 (got {lr!r})")
-
-
 def train_node_classifier(model: nn.Module, forward: Callable[[], torch.Tensor], y: torch.Tensor,
                           train_idx, val_idx, test_idx, *, epochs: int, lr: float = 0.005,
                           weight_decay: float = 0.001, param_groups: list[dict] | None = None,
@@ -149,7 +141,7 @@ def train_node_classifier(model: nn.Module, forward: Callable[[], torch.Tensor],
     # a test node also trained on (or selected on) inflated the test F1 silently (random labels: 0.92 vs 0.34)
     check_disjoint_splits((("train", train_idx), ("val", val_idx), ("test", test_idx)), "train_node_classifier",
                           n=len(y))     # torch reads -1 as the last node
-    _check_lr(lr, "train_node_classifier")
+    check_lr(lr, "train_node_classifier")
     opt = torch.optim.Adam(param_groups or model.parameters(), lr=lr, weight_decay=weight_decay)
     best = {"val_macro_f1": -1.0}
     t0 = time.perf_counter()
@@ -237,7 +229,7 @@ def train_on_loss(model: nn.Module, loss_fn: Callable[[], tuple[torch.Tensor, ob
     """
     if not is_int(max_epochs, 1):   # 0 epochs returned an untrained model with epochs=1, best_loss=inf
         raise ConfigError(f"train_on_loss: max_epochs must be an integer >= 1 (got {max_epochs!r})")
-    _check_lr(lr, "train_on_loss")
+    check_lr(lr, "train_on_loss")
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     stopper, init_loss, epoch, best_epoch = EarlyStopping(patience), None, 0, 0
     for epoch in range(max_epochs):
