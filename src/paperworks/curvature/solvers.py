@@ -32,7 +32,7 @@ from typing import Any
 
 import torch
 
-from paperworks.core.config import check_int, is_real
+from paperworks.core.config import check_int, check_seed, is_real
 from paperworks.core.errors import PaperworksError
 
 __all__ = ["SingularHessianError", "SOLVERS", "dense_factor", "solve_dense", "conjugate_gradient", "lissa",
@@ -473,7 +473,8 @@ def top_eigenvalue(A: Callable[[torch.Tensor], torch.Tensor], dim: int, dtype=to
     # called directly with a float32 operator under the float64 default, it failed inside torch ("addmv input
     # tensors must have the same dtype"); lissa passes an operator already checked against its right-hand side
     A = _checked_operator(A, "top_eigenvalue", fix="pass dtype= the dtype the operator computes in")
-    g = torch.Generator().manual_seed(seed)
+    # (1.5 / True were torch's bare 'manual_seed expected a long', a NumPy integer 'an integer is required')
+    g = torch.Generator().manual_seed(check_seed(seed, "top_eigenvalue"))
     v = torch.randn(dim, generator=g, dtype=dtype)
     v /= v.norm()
     lam = 0.0
@@ -693,7 +694,7 @@ class InverseHVP:
         if bs > n:
             raise PaperworksError(f"InverseHVP: lissa_batch_size {bs} exceeds the {n} training samples")
         check_int("lissa_repeats", repeats, 1, where="InverseHVP")
-        gen = torch.Generator().manual_seed(check_int("seed", seed, where="InverseHVP"))
+        gen = torch.Generator().manual_seed(check_seed(seed, "InverseHVP"))   # 2**70: a bare overflow
 
         def op(v):
             idx = torch.randperm(n, generator=gen)[:bs] if bs < n else slice(None)

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch_geometric.loader import DataLoader
 
-from paperworks.core.config import check_choice, check_interval, check_positive
+from paperworks.core.config import check_choice, check_interval, check_positive, check_seed
 from paperworks.core.errors import ConfigError
 from paperworks.core.trainer import eval_mode
 from paperworks.graphs._checks import check_dataset
@@ -316,7 +316,7 @@ def diffpool_nmi(model, data) -> float:
 
 def random_nmi(data, clusters: int, seed: int = 0) -> float:
     """NMI of uniformly random hard assignments to ``clusters`` clusters (the chance level)."""
-    g = torch.Generator().manual_seed(seed)
+    g = torch.Generator().manual_seed(check_seed(seed, "random_nmi"))
     graphs = [d for d in data if int(d.community.max()) > 0]
     ss = [torch.rand(d.num_nodes, clusters, generator=g) for d in graphs]
     return community_nmi(ss, [d.community for d in graphs])

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
-from paperworks.core.config import check_int, is_int, is_real
+from paperworks.core.config import check_int, check_seed, is_int, is_real
 from paperworks.core.errors import ConfigError, DataError
 from paperworks.core.trainer import seed_everything
 from paperworks.graphs._checks import check_dataset, check_lr, integral_floats, items_of, split_overlap
@@ -237,6 +237,8 @@ def train_eval(make_model: Callable[[], torch.nn.Module], data: Sequence, split:
         raise DataError(f"train_eval: the split refers to graph {int(idx.max())} but the dataset has {len(data)} "
                         f"graphs")
     check_dataset("train_eval", data, idx)
+    # (1.5, True, a NumPy integer and 2**70 were bare TypeError / RuntimeError / ValueError from numpy or torch)
+    seed = check_seed(seed, "train_eval")
     seed_everything(seed, deterministic=False)
     model = make_model()
     # foreach: the same per-parameter Adam ops (lerp_, mul_ / addcmul_, sqrt, div, add_, addcdiv_) with the same
