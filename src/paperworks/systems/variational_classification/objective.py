@@ -186,6 +186,7 @@ class ClassCritic(nn.Module):
         if layers not in (1, 2):
             raise ConfigError(f"ClassCritic: 'layers' must be 1 or 2 (got {layers})")
         self.layers = layers
+        self.feat_dim = feat_dim
         if layers == 1:
             self.w = nn.Parameter(torch.randn(num_classes, feat_dim) / math.sqrt(feat_dim))   # [C, d]
         else:
@@ -202,6 +203,11 @@ class ClassCritic(nn.Module):
         return rows + (self.W1[y], self.b1[y]) if self.layers == 2 else rows
 
     def _values(self, z: torch.Tensor, rows: tuple) -> torch.Tensor:
+        if not isinstance(z, torch.Tensor) or z.ndim != 2 or z.shape[1] != self.feat_dim:
+            # GaussianHead's check: [N, 1] latents broadcast against w_y and gave [N] values without a word, other
+            # sizes torch's bare broadcast error (a Python check: no tensor operation added)
+            got = f"shape {list(z.shape)}" if isinstance(z, torch.Tensor) else type(z).__name__
+            raise DataError(f"ClassCritic: expected latents z of shape [N, {self.feat_dim}] (got {got})")
         if self.layers == 1:
             w, b = rows
             return (w * z).sum(-1) + b
