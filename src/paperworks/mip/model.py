@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from paperworks.core.config import as_flag, is_int
 from paperworks.core.errors import PaperworksError
 
 __all__ = ["MILP", "MILPResult", "MIPError", "InfeasibleError", "NoSolutionError", "UnboundedInputError",
@@ -148,10 +149,19 @@ class MILP:
             j = int(np.argmax(lb > ub + 1e-12))
             raise InfeasibleError(f"MILP.add_vars('{name}'): lower bound {lb[j]:g} > upper bound {ub[j]:g} "
                                   f"for entry {j}")
+        # one flag for the n variables, the rule of build_milp's flags (True / False / 0 / 1): bool() made 'no', 2,
+        # 0.5 and a per-variable list [False, True] integer for every variable, and an array was numpy's bare
+        # 'truth value of an array ... is ambiguous'
+        flag = as_flag(integer)
+        if flag is None and is_int(integer) and int(integer) in (0, 1):
+            flag = bool(integer)
+        if flag is None:
+            raise MIPError(f"MILP.add_vars('{name}'): integer must be one flag, True / False (or 0 / 1), for all "
+                           f"{n} variables (got {integer!r}); add variables of different kinds in separate calls")
         start = self.num_vars
         self.lb.extend(lb.tolist())
         self.ub.extend(ub.tolist())
-        self.integer.extend([bool(integer)] * n)
+        self.integer.extend([flag] * n)
         self.c.extend([0.0] * n)
         self.names.extend(f"{name}[{i}]" for i in range(n))
         return np.arange(start, start + n)
@@ -323,8 +333,6 @@ class MILP:
         from paperworks.mip.backends import get_backend
 
         self._check_bounds()
-        from paperworks.core.config import is_int
-
         if not is_int(threads, 0):   # the HiGHS backend took 2.5 as 2 and True as 1
             raise MIPError(f"MILP.solve: threads must be an integer >= 0 (got {threads!r}; 0: the solver's choice)")
         if time_limit is not None and not (time_limit > 0):
