@@ -145,6 +145,22 @@ def check_seed(seed: Any, where: str = "config") -> int:
     return int(seed)
 
 
+def check_lr(lr: Any, where: str) -> None:
+    """An optimizer step size: a finite number > 0 (NumPy's too; a one-element floating torch tensor, which Adam
+    takes, is checked by its value and passed on unchanged), else one ConfigError naming ``where``. The training
+    loops of graphs (train_eval, train_on_loss, train_node_classifier) and of the BNNs (train_bnn_ste,
+    tame_bnn's inverse_optimization) share it: lr = 0 trained nothing, inf trained to NaN, True ran as 1.0 and a
+    string failed in a bare "'<=' not supported"."""
+    import sys
+
+    torch = sys.modules.get("torch")     # (not imported here: a torch tensor implies torch is loaded)
+    value = lr
+    if torch is not None and isinstance(lr, torch.Tensor) and lr.numel() == 1 and lr.is_floating_point():
+        value = lr.item()
+    if not is_real(value, 0.0, open_low=True):
+        raise ConfigError(f"{where}: lr must be a finite number > 0 (got {lr!r})")
+
+
 def check_unique(name: str, values, shown: Any) -> None:
     """Raise ConfigError when ``values`` (the parsed list of key ``name``, shown as ``shown``) names an entry
     twice: a run would train and report that entry twice."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from paperworks.core.config import check_lr   # the one lr rule of the training loops (graphs, BNNs)
 from paperworks.core.errors import DataError
 from paperworks.data import items_of, non_integral   # items_of: shared with data.text (a layer below)
 from paperworks.data.splits import split_overlap     # shared with the heterograph loaders (data.hetero)
@@ -136,15 +137,3 @@ def check_dataset(where: str, data, indices=None) -> None:
             raise DataError(f"{where}: graph {i} needs one integer class label y >= 0 (got {y!r})")
 
 
-def check_lr(lr, where: str) -> None:
-    """An Adam step size: a finite number > 0 (NumPy's too; a one-element floating tensor, which Adam takes, is
-    checked by its value and passed on unchanged), else one ConfigError naming ``where``; the graphs' training loops
-    (train_eval, train_on_loss, train_node_classifier) share it. lr = 0 trained nothing and returned the initial model
-    as the best one, inf trained to NaN (train_eval reported a test accuracy beside val_loss nan), True ran as 1.0, a
-    string failed in a bare "'<=' not supported" (mip.bnn.check_lr is the same rule for the BNN / tame_bnn loops)."""
-    from paperworks.core.config import is_real
-    from paperworks.core.errors import ConfigError
-
-    value = lr.item() if isinstance(lr, torch.Tensor) and lr.numel() == 1 and lr.is_floating_point() else lr
-    if not is_real(value, 0.0, open_low=True):
-        raise ConfigError(f"{where}: lr must be a finite number > 0 (got {lr!r})")

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from paperworks.core.config import check_lr   # the one lr rule of the training loops (graphs, BNNs)
 from paperworks.core.errors import DataError
 from paperworks.mip.model import MILP, MILPResult
 
@@ -204,17 +205,6 @@ class _StepSTE(torch.autograd.Function):
         return g * (a.abs() <= 1).to(g.dtype)
 
 
-def check_lr(lr, where: str) -> None:
-    """An Adam step size: a finite number > 0 (NumPy's too; a one-element floating tensor, which Adam takes, is
-    checked by its value and passed on unchanged), else one ConfigError naming ``where``. The rule of the graphs'
-    training loops (graphs.hetero_baselines); train_bnn_ste took inf (NaN weights: the initial weights came back as
-    the best ones) and True (as 1.0) without a word, and a string failed in a bare "'>' not supported"."""
-    from paperworks.core.config import is_real
-    from paperworks.core.errors import ConfigError
-
-    value = lr.item() if isinstance(lr, torch.Tensor) and lr.numel() == 1 and lr.is_floating_point() else lr
-    if not is_real(value, 0.0, open_low=True):
-        raise ConfigError(f"{where}: lr must be a finite number > 0 (got {lr!r})")
 
 
 def ste_surrogate_loss(o: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
