@@ -231,10 +231,10 @@ def _per_plot_name(index: str) -> str:
     it (``fold``, ``eval/fold`` as a sub-folder); otherwise ('/' and '\\' replaced by '_') a plain file name: since
     save_figure refuses names leaving plots/ (empty parts, backslashes), a key such as 'fold/' or 'a\\b' made the
     finished run's report fail where it used to be written."""
+    from paperworks.core.rundir import is_plot_name
+
     name = f"per_{index}"
-    if "\\" in name or any(part in ("", ".", "..") for part in name.split("/")):
-        name = "per_" + index.replace("/", "_").replace("\\", "_")
-    return name
+    return name if is_plot_name(name) else "per_" + index.replace("/", "_").replace("\\", "_")
 
 
 def _metric_families(scalars: list[list]) -> dict[str, list[tuple[str, float]]]:

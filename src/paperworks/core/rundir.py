@@ -73,6 +73,14 @@ def _cannot_create(path: Path, e: OSError) -> DataError:
                      "choose another --out")
 
 
+def is_plot_name(name) -> bool:
+    """Whether ``name`` is a plot name :meth:`RunDir.save_figure` takes: a non-empty file name without '.png', or a
+    relative path of such names, that stays inside plots/ (no leading '/', no backslash, no '', '.' or '..'
+    part)."""
+    return isinstance(name, str) and bool(name) and not name.startswith("/") and "\\" not in name \
+        and not any(part in ("", ".", "..") for part in name.split("/"))
+
+
 class RunDir:
     """A run's folder. Created on construction; all writes are atomic (metrics.jsonl is append-only)."""
 
@@ -268,8 +276,7 @@ class RunDir:
         An empty name, an absolute one or one with '.' / '..' / empty parts is a ValueError: '../x' wrote the
         figure beside plots/ and a report.json that ``paperworks report`` then refused as pointing outside the run
         directory, '/abs/x' wrote it anywhere on disk and referenced a missing file, '' a hidden plots/.png."""
-        if not isinstance(name, str) or not name or name.startswith("/") or "\\" in name \
-                or any(part in ("", ".", "..") for part in name.split("/")):
+        if not is_plot_name(name):
             raise ValueError(f"save_figure: a plot's name must be a file name (or a relative path of names) that "
                              f"stays inside plots/, without '.png' (got {name!r})")
         import matplotlib
