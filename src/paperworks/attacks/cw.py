@@ -27,10 +27,15 @@ def cw_l2(model, x: torch.Tensor, y: torch.Tensor, *, c: float = 1e-3, kappa: fl
     """C&W L2 attack; defaults are the paper's (initial c = 1e-3, 9 binary-search steps, Adam lr 1e-2,
     kappa = 0) except ``steps`` (10,000 in the paper).
 
-    ``abort_early`` stops a binary-search step when the loss summed over the batch has not fallen by 0.01 % over
-    the last steps // 10 iterations, as the authors' batched code does; so with it an example's result depends on
-    the other examples of its batch (and on evaluate_attack's batch_size): up to 0.11 in L2 on a small CNN, 16
-    images together vs one at a time. ``abort_early=False`` runs every example independently."""
+    ``abort_early`` follows the authors' batched code (nn_robust_attacks, l2_attack.py): at iterations 0, k, 2k, ...
+    (k = steps // 10, at least 1) the loss summed over the batch, in their form sum ||x' - x||^2 +
+    sum c * max(0, margin + kappa), is compared with its value at the previous check (1e6 before the first): not
+    below 0.9999 of it stops the binary-search step, and that iteration's iterate is not recorded. (Until
+    2026-11-28 the checks ran at iterations k - 1, 2k - 1, ... from no sentinel, so a step ran at least 2k
+    iterations instead of k + 1, and the compared loss lacked the c * kappa offset: with kappa > 0 it could be
+    negative and then never stopped.) So with it an example's result depends on the other examples of its batch
+    (and on evaluate_attack's batch_size): up to 0.11 in L2 on a small CNN, 16 images together vs one at a time.
+    ``abort_early=False`` runs every example independently."""
     who = "cw_l2"
     check_attack_inputs(who, model, x, y)
     c = check_eps(who, c, "c")
@@ -68,7 +73,7 @@ def cw_l2(model, x: torch.Tensor, y: torch.Tensor, *, c: float = 1e-3, kappa: fl
         w = w0.clone().requires_grad_(True)
         opt = torch.optim.Adam([w], lr=lr)
         succeeded = torch.zeros(n, dtype=torch.bool, device=x0.device)
-        prev = float("inf")
+        prev = 1e6                          # the authors' starting value (l2_attack.py)
         check_every = max(steps // 10, 1)
         for it in range(steps):
             with torch.enable_grad():
@@ -79,6 +84,14 @@ def cw_l2(model, x: torch.Tensor, y: torch.Tensor, *, c: float = 1e-3, kappa: fl
                     _check_fits(who, "kappa", kappa, logits.dtype)
                 margin = cw_margin(logits, y, targeted, kappa)   # in the logits' dtype: -kappa as they round it
                 loss = (l2sq + const * margin.to(work)).sum()
+            if abort_early and it % check_every == 0:
+                # the authors' check, before this iterate is recorded: at iterations 0, k, 2k, ... on their loss
+                # value, whose term c * max(0, margin + kappa) is ours, c * max(margin, -kappa), plus c * kappa
+                cur = float(loss.detach() + (const * kappa).sum())
+                if cur > prev * 0.9999:
+                    break
+                prev = cur
+            with torch.enable_grad():
                 # gradient w.r.t. w only: loss.backward() also accumulated .grad into every model parameter
                 (w.grad,) = torch.autograd.grad(loss, w)
             with torch.no_grad():
@@ -91,11 +104,6 @@ def cw_l2(model, x: torch.Tensor, y: torch.Tensor, *, c: float = 1e-3, kappa: fl
                 best_adv[better] = x_adv.detach()[better]
                 succeeded |= ok
             opt.step()
-            if abort_early and (it + 1) % check_every == 0:
-                cur = float(loss.detach())
-                if cur > prev * 0.9999:
-                    break
-                prev = cur
         with torch.no_grad():
             upper = torch.where(succeeded, torch.minimum(upper, const), upper)
             lower = torch.where(succeeded, lower, torch.maximum(lower, const))
