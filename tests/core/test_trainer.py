@@ -563,17 +563,19 @@ def test_grad_clip_rescales_the_global_norm():
 
 @pytest.mark.parametrize("schedule", ["linear", "cosine"])
 def test_warmup_then_decay_schedules_closed_form(schedule):
-    """Update s (1-based) uses lr * s / w during the warm-up, then lr * (1 - f) (linear) or
-    lr * (1 + cos(pi f)) / 2 (cosine) with f = (s - w) / (T - w)."""
+    """Update i (0-based, as torch's schedulers and Hugging Face's get_linear / get_cosine_schedule_with_warmup)
+    uses lr * i / w during the warm-up, then lr * (1 - f) (linear) or lr * (1 + cos(pi f)) / 2 (cosine) with
+    f = (i - w) / (T - w). (Until s27 this test pinned s = i + 1, which never used the peak without warm-up and
+    gave the last update lr 0.)"""
     T, w, lr = 12, 4, 0.3
     cfg = TrainerConfig(max_steps=T, batch_size=2, lr=lr, schedule=schedule, warmup_steps=w, log_every=1,
                         progress=False)
     data = torch.utils.data.TensorDataset(torch.randn(4, 1), torch.randn(4, 1))
     recs = Trainer(nn.Linear(1, 1), data, lambda m, b: ((m(b[0]) - b[1]) ** 2).mean(), cfg).fit()
     want = []
-    for s in range(1, T + 1):
-        f = (s - w) / (T - w)
-        want.append(lr * s / w if s <= w else lr * ((1 - f) if schedule == "linear" else 0.5 * (1 + math.cos(math.pi * f))))
+    for i in range(T):
+        f = (i - w) / (T - w)
+        want.append(lr * i / w if i < w else lr * ((1 - f) if schedule == "linear" else 0.5 * (1 + math.cos(math.pi * f))))
     assert [r["lr"] for r in recs] == pytest.approx(want, rel=1e-12, abs=1e-15)
 
 

@@ -81,7 +81,8 @@ class TrainerConfig(Config):
     momentum: float = 0.0             # sgd only
     nesterov: bool = False            # sgd only (needs momentum > 0)
     weight_decay: float = 0.0
-    schedule: str = "constant"        # constant | noam | cosine | linear (linear/cosine: warm-up then decay to 0)
+    schedule: str = "constant"        # constant | noam | cosine | linear (linear/cosine: warm-up then decay to 0,
+    #                                   Hugging Face's get_linear / get_cosine_schedule_with_warmup, see _lr_lambda)
     #                                   | step (lr x gamma from each of `milestones`, counted in updates)
     milestones: tuple[int, ...] = ()  # step: the updates from which the lr is multiplied by gamma once more
     gamma: float = 0.1                # step
@@ -150,11 +151,16 @@ def _lr_lambda(cfg: TrainerConfig) -> Callable[[int], float]:
         return lambda i: g ** sum(i >= m for m in ms)
     w, total = cfg.warmup_steps, cfg.max_steps
 
+    # Hugging Face's get_linear_schedule_with_warmup / get_cosine_schedule_with_warmup (the schedules of the same
+    # names, warmup_steps and max_steps in its TrainingArguments), with i = the updates taken before this one, as in
+    # every torch scheduler (MultiStepLR, CosineAnnealingLR, LinearLR): update i uses i / w during the warm-up
+    # (update 0: lr 0), the peak at update w (update 0 when w = 0), then decays with f = (i - w) / (T - w), reaching
+    # 0 at i = T, after the last update (whose lr is lr / (T - w) for linear). It used s = i + 1 in place of i: with
+    # w = 0 the peak was never used (update 0 took lr (1 - 1/T)) and the last update took lr 0, i.e. did nothing
     def warm_then_decay(i: int) -> float:
-        s = i + 1
-        if w > 0 and s <= w:
-            return s / w
-        frac = (s - w) / max(1, total - w)
+        if i < w:
+            return i / w
+        frac = (i - w) / max(1, total - w)
         frac = min(max(frac, 0.0), 1.0)
         if cfg.schedule == "linear":
             return 1.0 - frac
