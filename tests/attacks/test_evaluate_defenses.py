@@ -124,6 +124,11 @@ def _linear(k, seed):
     return LinearSoftmax(in_channels=1, num_classes=k, image_size=4).double()
 
 
+def _pred(m, x):
+    """A linear softmax model's own prediction (arg-max of its logits)."""
+    return (x.flatten(1) @ m.linear.weight.detach().T + m.linear.bias.detach()).argmax(1)
+
+
 def _fgsm_by_hand(m, x, y, eps):
     """FGSM on a linear softmax model: d CE / d x = W^T (p - e_y)."""
     W, b = m.linear.weight.detach(), m.linear.bias.detach()
@@ -140,9 +145,10 @@ def _ce_by_hand(m, x, y):
 def test_defense_losses_closed_form_on_linear_models():
     """The three recipes' training losses against hand-made adversarial examples on linear softmax models:
     FGSM (Goodfellow): w CE(x) + (1 - w) CE(x_FGSM of the model being trained); ensemble (Tramer): the same mix with
-    the one-step examples taken in turn from the model and each static model; PGD (Madry): CE on the adversarial
-    inputs only, which for a 2-class linear model is the box-clipped vertex x + eps sign(w_other - w_y) of the
-    L_inf ball whatever the random start. Before, the recipes were only checked to 'improve robustness'."""
+    the one-step examples taken in turn from the model and each static model, each on its own prediction; PGD
+    (Madry): CE on the adversarial inputs only, which for a 2-class linear model is the box-clipped vertex
+    x + eps sign(w_other - w_y) of the L_inf ball whatever the random start. Before, the recipes were only checked
+    to 'improve robustness'."""
     g = torch.Generator().manual_seed(0)
     x = 0.2 + 0.6 * torch.rand(10, 1, 4, 4, generator=g, dtype=torch.float64)
     x[:, :, 0] = 0.95                                    # pixels where the box clip is active
@@ -156,7 +162,8 @@ def test_defense_losses_closed_form_on_linear_models():
     fn = attacks.adversarial_loss("ensemble", eps=0.1, static_models=statics)
     for step, source in enumerate([model, *statics, model]):
         loss, _ = fn(model, (x, y))
-        want = 0.5 * clean + 0.5 * _ce_by_hand(model, _fgsm_by_hand(source, x, y, 0.1), y)
+        # the one-step attack of ensemble training uses the source's own prediction (Tramer et al.'s code)
+        want = 0.5 * clean + 0.5 * _ce_by_hand(model, _fgsm_by_hand(source, x, _pred(source, x), 0.1), y)
         assert float(loss) == pytest.approx(want, rel=1e-10), step
     two = _linear(2, 3).train()
     y2 = y % 2

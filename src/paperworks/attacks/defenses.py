@@ -6,8 +6,11 @@
   adversarial mix, but the one-step examples of each batch come in turn from the current model or from one
   of the fixed pre-trained ``static_models`` (round-robin over batches; the paper alternates sources, the
   authors' code ftramer/ensemble-adv-training draws the source uniformly at random per batch: the same share
-  of each source in expectation). We use FGSM with the true label as the one-step attack, eps 0.3 and the
-  0.5 / 0.5 clean / adversarial loss, as in the authors' MNIST code (train_adv.py / tf_utils.tf_train).
+  of each source in expectation). The one-step attack is FGSM (eps 0.3 on MNIST) on the loss of the source
+  model's own prediction, not of the true label, and the loss is 0.5 / 0.5 clean / adversarial, as in the
+  authors' MNIST code (train_adv.py: ``gen_grad(..., loss='training')``, whose target is the one-hot of the
+  source's arg-max, split evenly over tied maxima, "to avoid label leaking"; tf_utils.tf_train: 0.5 (l1 + l2)).
+  Until 2026-11-28 the true label was used here, which that code does not do.
 - ``"pgd"``: Madry et al., ICLR 2018, Eq. (2): min_theta E max_{||d||_inf <= eps} CE(x + d, y), the inner max
   by PGD with a random start (MNIST: eps 0.3, 40 steps of 0.01); the loss is on adversarial inputs only.
 
@@ -37,6 +40,16 @@ DEFENSES = ("fgsm", "ensemble", "pgd")
 def _eval_attack(model: nn.Module, fn):
     with eval_mode(model):     # every submodule's own mode comes back (a frozen BN stays frozen)
         return fn()
+
+
+def _predicted_label_ce_sum(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Summed cross-entropy against the model's own prediction (``y`` unused): the target is the one-hot of the
+    arg-max, split evenly over tied maxima, and a constant of the gradient (ensemble adversarial training's
+    'training' loss in Tramer et al.'s code)."""
+    with torch.no_grad():
+        t = (logits == logits.amax(dim=1, keepdim=True)).to(logits.dtype)
+        t = t / t.sum(dim=1, keepdim=True)
+    return -(t * F.log_softmax(logits, dim=1)).sum()
 
 
 def adversarial_loss(method: str, *, eps: float, clean_weight: float = 0.5, pgd_steps: int = 40,
@@ -82,7 +95,8 @@ def adversarial_loss(method: str, *, eps: float, clean_weight: float = 0.5, pgd_
         else:
             k = state["step"] % (len(static_models) + 1)
             source = model if k == 0 else static_models[k - 1]
-            x_adv = _eval_attack(model, lambda: _fgm_raw(source, x, y, eps, False, norm))
+            # the label of the one-step attack is the source's own prediction (ignores y; see the module docstring)
+            x_adv = _eval_attack(model, lambda: _fgm_raw(source, x, y, eps, False, norm, _predicted_label_ce_sum))
         state["step"] += 1
         clean = F.cross_entropy(model(x), y)
         adv = F.cross_entropy(model(x_adv), y)
