@@ -109,6 +109,8 @@ class TrainerConfig(Config):
         check_interval("betas[1]", self.betas[1], 0.0, 1.0, closed="left")
         check_positive("eps", self.eps)
         check_positive("weight_decay", self.weight_decay, strict=False)
+        # torch's SGD refused it only when the Trainer built the optimizer, with a bare ValueError
+        check_positive("momentum", self.momentum, strict=False)
         check_positive("warmup_steps", self.warmup_steps, strict=False)
         check_positive("eval_every", self.eval_every, strict=False)
         check_positive("ckpt_every", self.ckpt_every, strict=False)
