@@ -4,7 +4,11 @@ A kinematic circular pusher moves by the commanded displacement u = (dx, dy) in 
 a square box (dynamic body, rotation locked: choice, keeps the state 4-D) is pushed through contact and
 slides with strong ground friction, emulated by velocity damping; after each control step the box is
 brought to rest (quasi-static pushing, the regime of the paper's pushing task). State
-x = (pusher_x, pusher_y, box_x, box_y); the goal is a box position. Deterministic given the state.
+x = (pusher_x, pusher_y, box_x, box_y); the goal is a box position. Deterministic given the state: every
+``reset`` and every ``step`` starts from a new pymunk world holding only the state, so no contact cache or bias
+velocity of pymunk carries over from an earlier step (before 2026-11-28 they did, and ``reset`` ran five
+zero-motion steps: restarting from a returned state differed from continuing in 4 of 500 random transitions,
+by up to 0.009).
 """
 
 from __future__ import annotations
@@ -40,16 +44,27 @@ class PushingEnv(Env):
         self.box_size, self.r = float(box_size), float(pusher_radius)
         self.u_lo, self.u_hi = -max_step * np.ones(2), max_step * np.ones(2)
         self.substeps, self.dt = int(substeps), float(dt)
-        self.space = pymunk.Space()
+        self.friction_damping = float(friction_damping)
+        self._world((0.0, 0.0), (0.0, 0.0))
+
+    def _world(self, pusher_xy, box_xy) -> None:
+        """A new pymunk space holding the pusher and the box, both at rest at the given positions. The state is
+        the env's whole state: a space kept from an earlier step carried pymunk's contact cache (warm-start
+        impulses) and the box's bias velocity (overlap correction) into the next step, so the same state and
+        action gave different next states depending on the history."""
+        pm = self._pm
+        self.space = pm.Space()
         self.space.gravity = (0.0, 0.0)
-        self.space.damping = friction_damping   # fraction of velocity kept per second
+        self.space.damping = self.friction_damping   # fraction of velocity kept per second
         self.space.iterations = 30
-        self.box = pymunk.Body(1.0, float("inf"))   # infinite moment: no rotation
+        self.box = pm.Body(1.0, float("inf"))   # infinite moment: no rotation
+        self.box.position = (float(box_xy[0]), float(box_xy[1]))
         s = self.box_size / 2
-        self.box_shape = pymunk.Poly(self.box, [(-s, -s), (s, -s), (s, s), (-s, s)])
+        self.box_shape = pm.Poly(self.box, [(-s, -s), (s, -s), (s, s), (-s, s)])
         self.box_shape.friction = 0.0
-        self.pusher = pymunk.Body(body_type=pymunk.Body.KINEMATIC)
-        self.pusher_shape = pymunk.Circle(self.pusher, self.r)
+        self.pusher = pm.Body(body_type=pm.Body.KINEMATIC)
+        self.pusher.position = (float(pusher_xy[0]), float(pusher_xy[1]))
+        self.pusher_shape = pm.Circle(self.pusher, self.r)
         self.pusher_shape.friction = 0.0
         self.space.add(self.box, self.box_shape, self.pusher, self.pusher_shape)
 
@@ -58,24 +73,19 @@ class PushingEnv(Env):
                          self.box.position.y])
 
     def reset(self, state) -> np.ndarray:
+        """Place the pusher and the box at ``state`` (returned unchanged; an overlap is left to the next step,
+        as continuing from that state would resolve it)."""
         state = np.asarray(state, dtype=np.float64).reshape(-1)
         if state.size != 4 or not np.isfinite(state).all():
             raise DataError(f"PushingEnv.reset: expected 4 finite values (got {state.tolist()})")
-        self.pusher.position = (float(state[0]), float(state[1]))
-        self.pusher.velocity = (0.0, 0.0)
-        self.box.position = (float(state[2]), float(state[3]))
-        self.box.velocity = (0.0, 0.0)
-        self.space.reindex_shapes_for_body(self.pusher)
-        self.space.reindex_shapes_for_body(self.box)
-        # resolve an initial overlap (pusher inside the box) by a few zero-motion steps
-        for _ in range(5):
-            self.space.step(self.dt / self.substeps)
-        self.box.velocity = (0.0, 0.0)
+        self._world(state[:2], state[2:])
         return self.state()
 
     def step(self, u) -> np.ndarray:
         u = self._check_action(u)
         h = self.dt / self.substeps
+        x = self.state()
+        self._world(x[:2], x[2:])   # the next state depends on (state, action) only
         self.pusher.velocity = (float(u[0]) / self.dt, float(u[1]) / self.dt)
         for _ in range(self.substeps):
             self.space.step(h)
@@ -83,11 +93,23 @@ class PushingEnv(Env):
         self.box.velocity = (0.0, 0.0)   # quasi-static: friction stops the box at the end of the step
         return self.state()
 
+    def clearance(self, state) -> float:
+        """Distance between the pusher's rim and the box (negative: the pusher overlaps the box by that much)."""
+        state = np.asarray(state, dtype=np.float64).reshape(-1)
+        q = np.abs(state[:2] - state[2:4]) - self.box_size / 2
+        return float(np.linalg.norm(np.maximum(q, 0.0)) + min(max(q[0], q[1]), 0.0) - self.r)
+
     def sample_start(self, rng) -> np.ndarray:
-        # pusher on a ring around the box, outside it
-        ang = rng.uniform(0, 2 * np.pi)
-        rad = rng.uniform(0.5 * self.box_size + self.r + 0.02, 0.5 * self.box_size + self.r + 0.5)
-        return np.array([rad * np.cos(ang), rad * np.sin(ang), 0.0, 0.0])
+        # pusher on a ring around the box, outside it with a clearance of at least 0.02. The ring's inner radius
+        # gives that clearance only in front of a face: towards a corner (the square reaches 0.71 from the centre)
+        # 13 % of the draws put the pusher inside the box, up to 0.17 deep, before 2026-11-28. Such draws are now
+        # drawn again (the ring's law, conditioned on the pusher being outside).
+        while True:
+            ang = rng.uniform(0, 2 * np.pi)
+            rad = rng.uniform(0.5 * self.box_size + self.r + 0.02, 0.5 * self.box_size + self.r + 0.5)
+            x = np.array([rad * np.cos(ang), rad * np.sin(ang), 0.0, 0.0])
+            if self.clearance(x) >= 0.02 - 1e-12:
+                return x
 
     def sample_goal(self, start, rng) -> np.ndarray:
         ang = rng.uniform(0, 2 * np.pi)
