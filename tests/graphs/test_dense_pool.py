@@ -326,7 +326,8 @@ def test_paper_variant_forward_written_out():
     """variant="paper", two levels, written out with dense torch: GraphSAGE-mean convs (mean of neighbours
     through lin_rel + lin_root), L2-normalised outputs (not the assignment logits), ReLU then batch norm between
     convs; S = softmax(GNN_pool) masked; X' = S^T Z, A' = S^T A S; 3 convs after the last level; sum readout;
-    aux = sum over levels of mean_g ||A - S S^T||_F + mean over real nodes of H(S_i)."""
+    aux = sum over levels of mean_g ||A - S S^T||_F + mean_g (1/n_g) sum_i H(S_i) (the paper's L_E per graph;
+    the mean over all real nodes of the batch until s27)."""
     import torch.nn.functional as F
     from torch_geometric.utils import to_dense_adj, to_dense_batch
 
@@ -367,7 +368,7 @@ def test_paper_variant_forward_written_out():
             s = s * m.unsqueeze(-1)
         h = -(s * torch.log(s + 1e-15)).sum(-1)
         want_aux = want_aux + torch.linalg.matrix_norm(adj - s @ s.transpose(1, 2)).mean()
-        want_aux = want_aux + (h[m].mean() if m is not None else h.mean())
+        want_aux = want_aux + (((h * m).sum(-1) / m.sum(-1)).mean() if m is not None else h.mean())
         x, adj, m = s.transpose(1, 2) @ z, s.transpose(1, 2) @ adj @ s, None
     assert model.clusters == [4, 2]
     torch.testing.assert_close(logits, model.mlp(gnn(model.final, x, adj, None).sum(1)), rtol=1e-10, atol=1e-12)

@@ -82,12 +82,19 @@ def link_loss_bce(adj: Tensor, s: Tensor, mask: Tensor | None = None) -> Tensor:
 
 
 def assignment_entropy(s: Tensor, mask: Tensor | None = None) -> Tensor:
-    """Paper's L_E = (1/n) sum_i H(S_i) over the real nodes (S are probabilities)."""
+    """Paper's L_E = (1/n) sum_i H(S_i) per graph, n = that graph's real nodes (S are probabilities), averaged
+    over the batch's graphs as the link term is (s [B, N, C] or one graph's [N, C]; mask [B, N] / [N]).
+
+    Sec. 3.3 of the paper defines L_E for one graph; the mean over all real nodes of a padded batch (before
+    2026-11-28) weighted each graph by its size. A graph without real nodes has no L_E and is left out."""
     h = -(s * (s + _EPS).log()).sum(-1)
     if mask is None:
         return h.mean()
-    m = mask.to(s.dtype)
-    return (h * m).sum() / m.sum().clamp(min=1.0)
+    m = mask.to(s.dtype).reshape(h.shape)
+    n = m.sum(-1)
+    per_graph = (h * m).sum(-1) / n.clamp(min=1.0)
+    real = n > 0
+    return per_graph[real].mean() if bool(real.any()) else per_graph.sum() * 0.0
 
 
 def _bool_mask(mask: Tensor | None) -> Tensor | None:
