@@ -116,7 +116,12 @@ def dual_feasible(y, A, c) -> bool:
 
 
 def value_gradient(c, A, b, integer, lb=0.0, ub=math.inf, **kw) -> tuple[float, np.ndarray, np.ndarray, MILPResult]:
-    """(z, dz/db, dz/dc, MILP result): integers fixed at the optimum, duals of the remaining LP."""
+    """(z, dz/db, dz/dc, MILP result): integers fixed at the optimum, duals of the remaining LP.
+
+    z = c'x* for the x* returned as dz/dc (the fixed-integer LP's optimum, feasible to round-off): the value
+    function is min c'x over feasible x (paper's z(b)) and Danskin's dz/dc = x* is the derivative of c'x*. The
+    MILP's own objective (returned before 2026-11-28) is that of the solver's x, which may break a row within
+    HiGHS' feasibility tolerance and sat up to 1e-6 below c'x*."""
     c = np.asarray(c, dtype=np.float64)
     r = solve_value(c, A, b, integer, lb, ub, **kw)
     integer, lbv, ubv = _per_variable(c, integer, lb, ub)
@@ -127,7 +132,8 @@ def value_gradient(c, A, b, integer, lb=0.0, ub=math.inf, **kw) -> tuple[float, 
     lp = m.solve(relax=True)
     if lp.status != "optimal":  # pragma: no cover - the MILP optimum is feasible for this LP
         raise MIPError(f"value_gradient: fixed-integer LP status '{lp.status}'")
-    return r.objective, lp.row_duals.copy(), lp.x.copy(), r
+    x = lp.x.copy()
+    return float(c @ x), lp.row_duals.copy(), x, r
 
 
 class MILPValue(torch.autograd.Function):
