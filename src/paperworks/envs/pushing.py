@@ -47,12 +47,21 @@ class PushingEnv(Env):
         self.friction_damping = float(friction_damping)
         self._world((0.0, 0.0), (0.0, 0.0))
 
+    # pymunk settings a user may give env.space / env.box / the shapes (e.g. ``env.space.collision_slop``); the
+    # old env kept one space, so such settings held for the env's life, and each new world takes them over
+    _SPACE_SETTINGS = ("gravity", "damping", "iterations", "collision_slop", "collision_bias",
+                       "collision_persistence", "idle_speed_threshold", "sleep_time_threshold")
+    _SHAPE_SETTINGS = ("friction", "elasticity")
+
     def _world(self, pusher_xy, box_xy) -> None:
         """A new pymunk space holding the pusher and the box, both at rest at the given positions. The state is
         the env's whole state: a space kept from an earlier step carried pymunk's contact cache (warm-start
         impulses) and the box's bias velocity (overlap correction) into the next step, so the same state and
-        action gave different next states depending on the history."""
+        action gave different next states depending on the history. Settings (not state) carry over: the
+        space's solver settings, the box's mass and the shapes' friction / elasticity, as set on the previous
+        world (so ``env.space.collision_slop = ...`` holds, as it did before the space was rebuilt)."""
         pm = self._pm
+        prev = (self.space, self.box, self.box_shape, self.pusher_shape) if "space" in self.__dict__ else None
         self.space = pm.Space()
         self.space.gravity = (0.0, 0.0)
         self.space.damping = self.friction_damping   # fraction of velocity kept per second
@@ -66,6 +75,14 @@ class PushingEnv(Env):
         self.pusher.position = (float(pusher_xy[0]), float(pusher_xy[1]))
         self.pusher_shape = pm.Circle(self.pusher, self.r)
         self.pusher_shape.friction = 0.0
+        if prev is not None:
+            space, box, box_shape, pusher_shape = prev
+            for k in self._SPACE_SETTINGS:
+                setattr(self.space, k, getattr(space, k))
+            self.box.mass = box.mass
+            for new, old in ((self.box_shape, box_shape), (self.pusher_shape, pusher_shape)):
+                for k in self._SHAPE_SETTINGS:
+                    setattr(new, k, getattr(old, k))
         self.space.add(self.box, self.box_shape, self.pusher, self.pusher_shape)
 
     def state(self) -> np.ndarray:
