@@ -1,8 +1,9 @@
 """cw_l2's early abort against the authors' code (Carlini & Wagner, nn_robust_attacks, l2_attack.py). There the
-check runs at iterations 0, k, 2k, ... (k = max_iterations // 10), starts from prev = 1e6, compares the batch loss
+check runs at iterations 0, k, 2k, ... (k = max_iterations // 10), starts from prev = np.inf (1e6 in earlier
+revisions; see test_s27_cw_abort_sentinel.py), compares the batch loss
 sum ||x' - x||^2 + sum c * max(0, margin + kappa) with 0.9999 times the previous check's, and breaks before the
-iteration's iterate is recorded. Ours checked at iterations k - 1, 2k - 1, ... from prev = inf (so a binary-search
-step ran at least 2k iterations instead of k + 1, and a loss above 1e6 never stopped at once), on a loss without
+iteration's iterate is recorded. Ours checked at iterations k - 1, 2k - 1, ... (so a binary-search
+step ran at least 2k iterations instead of k + 1), on a loss without
 the c * kappa offset (negative with kappa > 0, and then it never stopped). Probe: /tmp/s27_p3/probe_cw_abort.py."""
 
 import pytest
@@ -41,8 +42,9 @@ def test_constant_loss_stops_at_the_first_check_after_iteration_0(steps):
     assert _calls([2.0, 1.0, 0.0], steps, c=1e-3) == steps // 10 + 1
 
 
-def test_loss_above_1e6_stops_at_iteration_0():
-    assert _calls([2.0, 1.0, 0.0], 100, c=1e7) == 1
+def test_loss_above_1e6_stops_like_any_other_loss():
+    # l2_attack.py's prev = np.inf: the first check only records the loss, however large (1e6 stopped it at once)
+    assert _calls([2.0, 1.0, 0.0], 100, c=1e7) == 11
 
 
 def test_kappa_offset_in_the_compared_loss():
@@ -67,7 +69,7 @@ def _authors_loop(model, x, y, *, c, steps, lr, binary_search_steps):
         w = w0.clone().requires_grad_(True)
         opt = torch.optim.Adam([w], lr=lr)
         ok_step = torch.zeros(n, dtype=torch.bool)
-        prev = 1e6
+        prev = float("inf")
         for it in range(steps):
             xa = (torch.tanh(w) + 1) / 2
             l2 = (xa - x0).flatten(1).pow(2).sum(1)

@@ -29,11 +29,13 @@ def cw_l2(model, x: torch.Tensor, y: torch.Tensor, *, c: float = 1e-3, kappa: fl
 
     ``abort_early`` follows the authors' batched code (nn_robust_attacks, l2_attack.py): at iterations 0, k, 2k, ...
     (k = steps // 10, at least 1) the loss summed over the batch, in their form sum ||x' - x||^2 +
-    sum c * max(0, margin + kappa), is compared with its value at the previous check (1e6 before the first): not
-    below 0.9999 of it stops the binary-search step, and that iteration's iterate is not recorded. (Until
-    2026-11-28 the checks ran at iterations k - 1, 2k - 1, ... from no sentinel, so a step ran at least 2k
-    iterations instead of k + 1, and the compared loss lacked the c * kappa offset: with kappa > 0 it could be
-    negative and then never stopped.) So with it an example's result depends on the other examples of its batch
+    sum c * max(0, margin + kappa), is compared with its value at the previous check (none before the first, which
+    only records it: prev = inf, as l2_attack.py now has): not below 0.9999 of it stops the binary-search step, and
+    that iteration's iterate is not recorded. (Until 2026-11-28 the checks ran at iterations k - 1, 2k - 1, ..., so
+    a step ran at least 2k iterations instead of k + 1, and the compared loss lacked the c * kappa offset: with
+    kappa > 0 it could be negative and then never stopped. For a few hours it started from the 1e6 of earlier
+    revisions of l2_attack.py, which stopped at once, unrecorded, any batch whose loss began above 1e6; c then grew
+    tenfold, so every later step stopped at once too.) So with it an example's result depends on the other examples of its batch
     (and on evaluate_attack's batch_size): up to 0.11 in L2 on a small CNN, 16 images together vs one at a time.
     ``abort_early=False`` runs every example independently."""
     who = "cw_l2"
@@ -73,7 +75,7 @@ def cw_l2(model, x: torch.Tensor, y: torch.Tensor, *, c: float = 1e-3, kappa: fl
         w = w0.clone().requires_grad_(True)
         opt = torch.optim.Adam([w], lr=lr)
         succeeded = torch.zeros(n, dtype=torch.bool, device=x0.device)
-        prev = 1e6                          # the authors' starting value (l2_attack.py)
+        prev = math.inf                     # l2_attack.py's np.inf (earlier revisions: 1e6, see the docstring)
         check_every = max(steps // 10, 1)
         for it in range(steps):
             with torch.enable_grad():
