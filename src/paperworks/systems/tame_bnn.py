@@ -86,7 +86,8 @@ def make_digits_small(per_class: int, classes=(0, 1), seed: int = 0):
 
 def inverse_optimization(A, b_list, integer, c_true, c0, steps: int, lr: float, ub: float):
     """Learn c from observed optimal values z_i = z(c_true, b_i) by Adam on sum_i (z(c, b_i) - z_i)^2, with
-    dz/dc from MILPValue. Returns the loss curve and the learned c."""
+    dz/dc from MILPValue. z_i and z(c, b_i) are both ``value_gradient``'s z, so the loss is 0 at c = c_true.
+    Returns the loss curve and the learned c."""
     if len(b_list) == 0:
         raise DataError("inverse_optimization: b_list holds no right-hand side (nothing to fit)")
     if not is_int(steps, 0):   # steps = -1 returned c0 and no loss curve without a word
@@ -100,7 +101,9 @@ def inverse_optimization(A, b_list, integer, c_true, c0, steps: int, lr: float, 
         size = v.numel() if isinstance(v, torch.Tensor) else np.size(v)
         if n is not None and size != n:   # build_milp's message blamed A ("A must be [3, 3] (got (3, 8))")
             raise DataError(f"inverse_optimization: {k} has {size} values for the {n} columns of A")
-    z_obs = [solve_value(c_true, A, b, integer, ub=ub).objective for b in b_list]
+    # observed values from the same function MILPValue computes (value_gradient's z = c'x*, since 890c749): the MILP
+    # solver's objective, used until 2026-11-28, sits up to 1e-6 off it, so the loss at c = c_true was not 0
+    z_obs = [value_gradient(c_true, A, b, integer, ub=ub)[0] for b in b_list]
     # a copy (the caller's c0, array or tensor, is never modified), float64 like the MILP values
     c = torch.as_tensor(c0, dtype=torch.float64).detach().clone().requires_grad_(True)
     opt = torch.optim.Adam([c], lr=lr)
