@@ -36,7 +36,8 @@ def cw_l2(model, x: torch.Tensor, y: torch.Tensor, *, c: float = 1e-3, kappa: fl
     kappa > 0 it could be negative and then never stopped. For a few hours it started from the 1e6 of earlier
     revisions of l2_attack.py, which stopped at once, unrecorded, any batch whose loss began above 1e6; c then grew
     tenfold, so every later step stopped at once too.) So with it an example's result depends on the other examples of its batch
-    (and on evaluate_attack's batch_size): up to 0.11 in L2 on a small CNN, 16 images together vs one at a time.
+    (and on evaluate_attack's batch_size): up to 0.32 in L2 on a small CNN, 16 images together vs one at a time
+    (0.11 with the check timing before 2026-11-28).
     ``abort_early=False`` runs every example independently."""
     who = "cw_l2"
     check_attack_inputs(who, model, x, y)
