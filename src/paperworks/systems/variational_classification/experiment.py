@@ -12,7 +12,8 @@ from torch import nn
 
 from paperworks.core.trainer import Trainer, TrainerConfig, seed_everything
 from paperworks.metrics import (classification_metrics, evaluate_under_attack, evaluate_under_shift,
-                                label_fraction_indices, predict_logits, reliability_bins)
+                                label_fraction_indices, predict_logits)
+from paperworks.metrics.calibration import _reliability_bins
 from paperworks.systems.variational_classification.objective import (GaussianHead, LatentClassifier,
                                                                      VariationalObjective)
 
@@ -141,13 +142,25 @@ def attack_rows(n: int, k: int) -> torch.Tensor:
     return torch.linspace(0, n - 1, k, dtype=torch.float64).round().long()
 
 
+def clean_reliability_bins(logits, labels, n_bins: int) -> dict[str, torch.Tensor]:
+    """Bins of the reliability diagram on the predictions and confidences that ``classification_metrics``' ECE
+    scores (the diagram's title shows that ECE): the logits' argmax and the float64 softmax probability of that
+    class. Until 2026-11-28 they took the softmax's argmax, which fbf956a had replaced in the ECE only (float64
+    logits [0, 1e-17, -5], label 1: bar accuracy 0 at confidence 0.498 under a title ECE of 0.502)."""
+    z = logits.detach().double()
+    p = torch.log_softmax(z, 1).exp()
+    p = p / p.sum(1, keepdim=True)   # as classification_metrics
+    b = _reliability_bins(p, labels, n_bins, "reliability_bins", pred=z.argmax(1))
+    return {k: v.to(b["edges"].dtype) for k, v in b.items()}
+
+
 def evaluate(model, task: Task, cfg, image: bool) -> dict[str, float]:
     """Clean, adversarial (FGSM) and shifted-data metrics of one trained model."""
     out = {}
     logits = predict_logits(model, task.x_test)
     clean = classification_metrics(logits, task.y_test, cfg.n_bins)
     out.update({f"clean_{k}": v for k, v in clean.items()})
-    b = reliability_bins(logits.double().softmax(1), task.y_test, cfg.n_bins)
+    b = clean_reliability_bins(logits, task.y_test, cfg.n_bins)
     out["_bins"] = {k: v.tolist() for k, v in b.items()}          # for the reliability diagram
     n_adv = min(cfg.n_attack, len(task.y_test))
     x_adv, y_adv = task.x_test[:n_adv], task.y_test[:n_adv]
