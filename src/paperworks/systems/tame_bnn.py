@@ -132,11 +132,12 @@ def value_derivative_errors(c, A, integer, bs, h: float = 1e-4) -> list[float]:
     for b in bs:
         b = np.asarray(b, dtype=float)
         z, gb, _, r0 = value_gradient(c, A, b, integer)
-        ints = [np.round(solve_value(c, A, b + s * h * e, integer).x[integer]) for e in np.eye(b.size) for s in (-1, 1)]
-        if not all(np.array_equal(q, np.round(r0.x[integer])) for q in ints):
+        # one solve per neighbour: value_gradient's MILP result gives the integer part, its first value z
+        plus = [value_gradient(c, A, b + h * e, integer) for e in np.eye(b.size)]
+        minus = [value_gradient(c, A, b - h * e, integer) for e in np.eye(b.size)]
+        if not all(np.array_equal(np.round(v[3].x[integer]), np.round(r0.x[integer])) for v in plus + minus):
             continue   # integer part not locally constant: only a conservative derivative exists
-        zp = np.array([value_gradient(c, A, b + h * e, integer)[0] for e in np.eye(b.size)])
-        zm = np.array([value_gradient(c, A, b - h * e, integer)[0] for e in np.eye(b.size)])
+        zp, zm = np.array([v[0] for v in plus]), np.array([v[0] for v in minus])
         if np.abs((zp - z) - (z - zm)).max() > 1e-7 * h * 1e4:
             continue   # one-sided differences disagree: z is not affine around b
         errs.append(float(np.abs((zp - zm) / (2 * h) - gb).max()))
