@@ -2,29 +2,19 @@
 graphs._checks.check_lr): a finite number > 0, NumPy's too, a one-element floating tensor by its value. Its own
 'lr > 0' took inf (NaN training, a test accuracy reported beside val_loss nan) and True (as 1.0) without a word,
 and a string failed in a bare "'>' not supported"."""
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
-from torch_geometric.data import Data
 
 from paperworks.core.errors import ConfigError
 from paperworks.graphs import make_splits, train_eval
 
 
-class _MeanNet(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.lin = torch.nn.Linear(2, 2)
-
-    def forward(self, batch):
-        from torch_geometric.nn import global_mean_pool
-        return self.lin(global_mean_pool(batch.x, batch.batch)), torch.zeros(())
-
-
-def _data(n=30):
-    g = torch.Generator().manual_seed(0)
-    return [Data(x=torch.randn(4, 2, generator=g), edge_index=torch.tensor([[0, 1], [1, 0]]),
-                 y=torch.tensor([i % 2])) for i in range(n)]
+sys.path.insert(0, str(Path(__file__).parent))
+from test_s23_harness_split_overlap import _data, _MeanNet  # noqa: E402  (the tiny net and data of train_eval's tests)
 
 
 @pytest.mark.parametrize("lr", [float("inf"), np.float64("inf"), True, "0.1", torch.tensor(float("inf")),
