@@ -10,6 +10,7 @@ from paperworks.metrics.calibration import (
     brier_score,
     classification_metrics,
     expected_calibration_error,
+    logit_reliability_bins,
     negative_log_likelihood,
     reliability_bins,
 )
@@ -27,7 +28,7 @@ from paperworks.metrics.robustness import (
 
 __all__ = [
     "accuracy", "brier_score", "classification_metrics", "expected_calibration_error",
-    "negative_log_likelihood", "reliability_bins", "label_fraction_indices", "label_fraction_subset",
+    "logit_reliability_bins", "negative_log_likelihood", "reliability_bins", "label_fraction_indices", "label_fraction_subset",
     "ATTACKS", "SHIFTS", "apply_shift", "evaluate_under_attack", "evaluate_under_shift", "gaussian_noise",
     "predict_logits", "rotate",
 ]

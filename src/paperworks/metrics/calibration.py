@@ -160,11 +160,30 @@ def classification_metrics(logits, labels, n_bins: int = 15) -> dict[str, float]
     where = "classification_metrics"
     z = check_logits(logits, where)
     y = check_labels(labels, z.shape[0], z.shape[1], where)
+    logp, p, pred, bins = _logit_bins(z, y, n_bins, where)
+    return {"accuracy": float(pred.eq(y).float().mean()),
+            "ece": _calibration_error(bins, "l1"),
+            "nll": float(-logp.gather(1, y[:, None]).mean()),
+            "brier": brier_score(p, y)}
+
+
+def _logit_bins(z, y, n_bins, where):
+    """(log-probabilities, probabilities, predictions, bins) of checked logits ``z``: float64 log_softmax, its
+    exp renormalised, the logits' argmax, and :func:`_reliability_bins` on those predictions with the probability
+    of the predicted class as the confidence (what :func:`classification_metrics`' ECE scores)."""
     logp = torch.log_softmax(z.double(), 1)
     p = logp.exp()
     p = p / p.sum(1, keepdim=True)
     pred = z.argmax(1)
-    return {"accuracy": float(pred.eq(y).float().mean()),
-            "ece": _calibration_error(_reliability_bins(p, y, n_bins, where, pred=pred), "l1"),
-            "nll": float(-logp.gather(1, y[:, None]).mean()),
-            "brier": brier_score(p, y)}
+    return logp, p, pred, _reliability_bins(p, y, n_bins, where, pred=pred)
+
+
+def logit_reliability_bins(logits, labels, n_bins: int = 15) -> dict[str, torch.Tensor]:
+    """Reliability-diagram bins of [N, C] logits on the predictions and confidences that
+    :func:`classification_metrics`' ECE scores (the logits' argmax, the float64 softmax probability of that
+    class); every value float64. :func:`reliability_bins` takes probabilities and their first maximum instead."""
+    where = "logit_reliability_bins"
+    z = check_logits(logits, where)
+    y = check_labels(labels, z.shape[0], z.shape[1], where)
+    b = _logit_bins(z, y, n_bins, where)[3]
+    return {k: v.to(b["edges"].dtype) for k, v in b.items()}

@@ -12,8 +12,7 @@ from torch import nn
 
 from paperworks.core.trainer import Trainer, TrainerConfig, seed_everything
 from paperworks.metrics import (classification_metrics, evaluate_under_attack, evaluate_under_shift,
-                                label_fraction_indices, predict_logits)
-from paperworks.metrics.calibration import _reliability_bins
+                                label_fraction_indices, logit_reliability_bins, predict_logits)
 from paperworks.systems.variational_classification.objective import (GaussianHead, LatentClassifier,
                                                                      VariationalObjective)
 
@@ -147,11 +146,7 @@ def clean_reliability_bins(logits, labels, n_bins: int) -> dict[str, torch.Tenso
     scores (the diagram's title shows that ECE): the logits' argmax and the float64 softmax probability of that
     class. Until 2026-11-28 they took the softmax's argmax, which fbf956a had replaced in the ECE only (float64
     logits [0, 1e-17, -5], label 1: bar accuracy 0 at confidence 0.498 under a title ECE of 0.502)."""
-    z = logits.detach().double()
-    p = torch.log_softmax(z, 1).exp()
-    p = p / p.sum(1, keepdim=True)   # as classification_metrics
-    b = _reliability_bins(p, labels, n_bins, "reliability_bins", pred=z.argmax(1))
-    return {k: v.to(b["edges"].dtype) for k, v in b.items()}
+    return logit_reliability_bins(logits.detach(), labels, n_bins)
 
 
 def evaluate(model, task: Task, cfg, image: bool) -> dict[str, float]:
